@@ -1,0 +1,48 @@
+using Rapid.Core.Storage;
+
+namespace Rapid.Core.Batch;
+
+/// <summary>
+/// The environment a pipeline job runs with. AWS Batch sets the AWS_BATCH_* variables for every
+/// array child; the job definition sets the RAPID_* ones; the local executor sets the same.
+/// </summary>
+public sealed record BatchEnvironment(
+    ObjectRef JobList, int ArrayIndex, string BatchJobId, int Attempt, Buckets Buckets, string? StoreRoot)
+{
+    public const string ArrayIndexVariable = "AWS_BATCH_JOB_ARRAY_INDEX";
+    public const string JobIdVariable = "AWS_BATCH_JOB_ID";
+    public const string AttemptVariable = "AWS_BATCH_JOB_ATTEMPT";
+    /// <summary>s3://bucket/key of the job list the array was planned from.</summary>
+    public const string JobListVariable = "RAPID_JOB_LIST";
+    /// <summary>Set only in embedded mode: the directory that holds the object store.</summary>
+    public const string StoreRootVariable = "RAPID_STORE_ROOT";
+
+    /// <summary>Reads the environment; a missing or malformed variable is named in the exception.</summary>
+    public static BatchEnvironment FromEnvironment(Func<string, string?>? lookup = null)
+    {
+        lookup ??= Environment.GetEnvironmentVariable;
+        var jobList = lookup(JobListVariable)
+            ?? throw new InvalidOperationException($"environment variable {JobListVariable} is not set");
+        var index = lookup(ArrayIndexVariable);
+        var attempt = lookup(AttemptVariable);
+        return new BatchEnvironment(
+            ObjectRef.Parse(jobList),
+            // A single (non-array) job has no index: it runs entry 0.
+            index is null ? 0 : int.TryParse(index, out var i) && i >= 0 ? i
+                : throw new InvalidOperationException($"environment variable {ArrayIndexVariable}='{index}' is not an index"),
+            lookup(JobIdVariable) ?? "local",
+            attempt is not null && int.TryParse(attempt, out var a) ? a : 1,
+            Buckets.FromEnvironment(lookup),
+            lookup(StoreRootVariable));
+    }
+
+    public IEnumerable<KeyValuePair<string, string>> AsEnvironment()
+    {
+        yield return new(JobListVariable, JobList.ToString());
+        yield return new(ArrayIndexVariable, ArrayIndex.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        yield return new(JobIdVariable, BatchJobId);
+        yield return new(AttemptVariable, Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var kv in Buckets.AsEnvironment()) yield return kv;
+        if (StoreRoot is not null) yield return new(StoreRootVariable, StoreRoot);
+    }
+}

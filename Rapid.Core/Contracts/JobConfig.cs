@@ -1,0 +1,113 @@
+using Rapid.Core.Storage;
+
+namespace Rapid.Core.Contracts;
+
+/// <summary>
+/// What one pipeline job is asked to do. Written by a plan step to the pipeline bucket, read by the
+/// job; the job never touches the database. Exactly the sections of its ppid are present:
+/// 12 = Tile + Reference.Inputs; 15 = Science + Tile + Reference; 17 = PostProcessing.
+/// </summary>
+public sealed record JobConfig
+{
+    public const int CurrentSchemaVersion = 1;
+
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+    public required long Jid { get; init; }
+    public required int Ppid { get; init; }
+    /// <summary>Processing date, yyyyMMdd.</summary>
+    public required string ProcDate { get; init; }
+
+    /// <summary>The science image (ppid 15).</summary>
+    public L2Image? Science { get; init; }
+
+    /// <summary>The sky tile whose grid reference images are co-added onto (ppid 12 and 15).</summary>
+    public TileGrid? Tile { get; init; }
+
+    /// <summary>The registered reference image, or the earlier images to co-add into one (ppid 12 and 15).</summary>
+    public ReferenceSource? Reference { get; init; }
+
+    /// <summary>Registered products to stamp with their database ids and rename (ppid 17).</summary>
+    public PostProcessingInput? PostProcessing { get; init; }
+
+    public PipelineSettings Settings { get; init; } = new();
+}
+
+/// <summary>An L2 (single-SCA) image registered in <c>l2files</c>.</summary>
+public sealed record L2Image
+{
+    public required long Rid { get; init; }
+    public long Expid { get; init; }
+    public int Sca { get; init; }
+    public int Fid { get; init; }
+    public string Filter { get; init; } = "";
+    public long Field { get; init; }
+    public double MjdObs { get; init; }
+    public double ExpTime { get; init; }
+    public required ObjectRef File { get; init; }
+    /// <summary>MD5 of the file as registered; the job checks it before use when present.</summary>
+    public string? Md5 { get; init; }
+}
+
+/// <summary>
+/// A north-up TAN grid centred on a sky tile (the original used 7000x7000 px at 0.11"/px).
+/// CRPIX is the grid centre: ((Naxis1 + 1) / 2, (Naxis2 + 1) / 2) in 1-based FITS pixels.
+/// </summary>
+public sealed record TileGrid
+{
+    public required long Field { get; init; }
+    public required double CenterRaDeg { get; init; }
+    public required double CenterDecDeg { get; init; }
+    public required int Naxis1 { get; init; }
+    public required int Naxis2 { get; init; }
+    public required double PixelScaleArcsec { get; init; }
+}
+
+/// <summary>Either a registered reference image (Rfid and its files) or the inputs to co-add.</summary>
+public sealed record ReferenceSource
+{
+    public long? Rfid { get; init; }
+    public int? Version { get; init; }
+    public ObjectRef? Image { get; init; }
+    public ObjectRef? Coverage { get; init; }
+    public ObjectRef? Uncertainty { get; init; }
+
+    /// <summary>Earlier images of the same field and filter, nearest the tile centre first.</summary>
+    public IReadOnlyList<L2Image> Inputs { get; init; } = [];
+
+    public bool IsRegistered => Rfid is not null && Image is not null;
+}
+
+/// <summary>The products of one earlier job to stamp and rename, with the ids registration gave them.</summary>
+public sealed record PostProcessingInput
+{
+    public required long SourceJid { get; init; }
+    public required int SourcePpid { get; init; }
+    public IReadOnlyList<ProductToStamp> Products { get; init; } = [];
+}
+
+public sealed record ProductToStamp
+{
+    /// <summary>A <see cref="ProductRoles"/> value.</summary>
+    public required string Role { get; init; }
+    public required ObjectRef Source { get; init; }
+    public required ObjectRef Target { get; init; }
+    /// <summary>FITS keywords to add or replace in the primary header (e.g. RFID, PID, RFIMVER).</summary>
+    public IReadOnlyDictionary<string, string> Keywords { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>Tunable settings of the science pipeline; defaults follow the original system's ini.</summary>
+public sealed record PipelineSettings
+{
+    public int MinReferenceInputs { get; init; } = 3;
+    public int MaxReferenceInputs { get; init; } = 25;
+    public double DetectionThresholdSigma { get; init; } = 5.0;
+    public double CoaddClipSigma { get; init; } = 3.0;
+    /// <summary>Difference pixels whose resampled reference coverage is below this are masked (NaN).</summary>
+    public double MinReferenceCoverage { get; init; } = 0.5;
+    /// <summary>Used when the image has no GAIN keyword (e-/DN).</summary>
+    public double DefaultGain { get; init; } = 1.0;
+    /// <summary>Used when the image has no RDNOISE keyword (DN).</summary>
+    public double DefaultReadNoise { get; init; } = 8.5;
+    public double DefaultSaturation { get; init; } = 100000;
+    public int BackgroundMeshSize { get; init; } = 64;
+}

@@ -1,0 +1,30 @@
+using Rapid.Core.Storage;
+
+namespace Rapid.Core.Contracts;
+
+/// <summary>
+/// The jobs of one planned Batch array: child i runs <c>Jobs[i]</c>. Kept in the object store so
+/// the state machine carries only its key and size, never the list.
+/// </summary>
+public sealed record JobList
+{
+    public const int CurrentSchemaVersion = 1;
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+    public required int Ppid { get; init; }
+    public required string ProcDate { get; init; }
+    public IReadOnlyList<JobListEntry> Jobs { get; init; } = [];
+}
+
+public sealed record JobListEntry(long Jid, ObjectRef Config, ObjectRef Manifest);
+
+/// <summary>What a plan step returns: small enough for a Step Functions state.</summary>
+public sealed record PlanResult
+{
+    public required int Ppid { get; init; }
+    public required string ProcDate { get; init; }
+    /// <summary>Null when nothing was planned.</summary>
+    public ObjectRef? JobList { get; init; }
+    public int ArraySize { get; init; }
+    /// <summary>Jobs closed out at planning time without running (e.g. exit 33: no reference possible).</summary>
+    public int ClosedAtPlanning { get; init; }
+}

@@ -1,0 +1,86 @@
+using System.Runtime.CompilerServices;
+
+namespace Rapid.Core.Storage;
+
+/// <summary>
+/// The embedded object store: bucket <c>b</c>, key <c>k</c> is the file <c>{root}/b/k</c>.
+/// Writes go to a temporary name in the same directory and are renamed into place.
+/// </summary>
+public sealed class DirectoryObjectStore : IObjectStore
+{
+    public DirectoryObjectStore(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Directory.CreateDirectory(Root);
+    }
+
+    public string Root { get; }
+
+    /// <summary>The local file that holds an object (it may not exist).</summary>
+    public string PathOf(ObjectRef obj)
+    {
+        if (obj.Bucket.Contains('/') || obj.Bucket is "." or ".." || obj.Key.Split('/').Any(s => s is ".." or ""))
+            throw new ArgumentException($"object {obj} has a bucket or key that is not allowed in a directory store");
+        return Path.Combine(Root, obj.Bucket, obj.Key);
+    }
+
+    public async Task PutFileAsync(ObjectRef target, string localPath, CancellationToken ct = default)
+    {
+        var path = PathOf(target);
+        await AtomicFile.WriteAsync(path, async tmp =>
+        {
+            await using var src = File.OpenRead(localPath);
+            await using var dst = File.Create(tmp);
+            await src.CopyToAsync(dst, ct);
+        });
+    }
+
+    public Task PutBytesAsync(ObjectRef target, ReadOnlyMemory<byte> content, CancellationToken ct = default) =>
+        AtomicFile.WriteAsync(PathOf(target), tmp => File.WriteAllBytesAsync(tmp, content.ToArray(), ct));
+
+    public async Task GetFileAsync(ObjectRef source, string localPath, CancellationToken ct = default)
+    {
+        var path = Existing(source);
+        await AtomicFile.WriteAsync(localPath, async tmp =>
+        {
+            await using var src = File.OpenRead(path);
+            await using var dst = File.Create(tmp);
+            await src.CopyToAsync(dst, ct);
+        });
+    }
+
+    public Task<byte[]> GetBytesAsync(ObjectRef source, CancellationToken ct = default) =>
+        File.ReadAllBytesAsync(Existing(source), ct);
+
+    public Task<bool> ExistsAsync(ObjectRef source, CancellationToken ct = default) =>
+        Task.FromResult(File.Exists(PathOf(source)));
+
+    public async IAsyncEnumerable<ObjectRef> ListAsync(string bucket, string prefix, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var bucketDir = Path.Combine(Root, bucket);
+        if (!Directory.Exists(bucketDir)) yield break;
+        var keys = Directory.EnumerateFiles(bucketDir, "*", SearchOption.AllDirectories)
+            .Where(f => !AtomicFile.IsTemporary(f))
+            .Select(f => Path.GetRelativePath(bucketDir, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            ct.ThrowIfCancellationRequested();
+            yield return new ObjectRef(bucket, key);
+        }
+        await Task.CompletedTask;
+    }
+
+    public Task DeleteAsync(ObjectRef target, CancellationToken ct = default)
+    {
+        File.Delete(PathOf(target));
+        return Task.CompletedTask;
+    }
+
+    private string Existing(ObjectRef source)
+    {
+        var path = PathOf(source);
+        return File.Exists(path) ? path : throw new ObjectNotFoundException(source);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace Rapid.Core.Storage;
+
+/// <summary>
+/// The object store on Amazon S3. Uploads are single PUTs (S3 makes them atomic); objects are
+/// encrypted at rest by the buckets' default encryption, which the CDK stack enforces.
+/// </summary>
+public sealed class S3ObjectStore(IAmazonS3? client = null) : IObjectStore
+{
+    private readonly IAmazonS3 _s3 = client ?? new AmazonS3Client();
+
+    public async Task PutFileAsync(ObjectRef target, string localPath, CancellationToken ct = default) =>
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = target.Bucket, Key = target.Key, FilePath = localPath }, ct);
+
+    public async Task PutBytesAsync(ObjectRef target, ReadOnlyMemory<byte> content, CancellationToken ct = default)
+    {
+        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = target.Bucket, Key = target.Key, InputStream = stream }, ct);
+    }
+
+    public async Task GetFileAsync(ObjectRef source, string localPath, CancellationToken ct = default)
+    {
+        using var response = await Get(source, ct);
+        await AtomicFile.WriteAsync(localPath, async tmp =>
+        {
+            await using var dst = File.Create(tmp);
+            await response.ResponseStream.CopyToAsync(dst, ct);
+        });
+    }
+
+    public async Task<byte[]> GetBytesAsync(ObjectRef source, CancellationToken ct = default)
+    {
+        using var response = await Get(source, ct);
+        using var buffer = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(buffer, ct);
+        return buffer.ToArray();
+    }
+
+    public async Task<bool> ExistsAsync(ObjectRef source, CancellationToken ct = default)
+    {
+        try
+        {
+            await _s3.GetObjectMetadataAsync(source.Bucket, source.Key, ct);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    public async IAsyncEnumerable<ObjectRef> ListAsync(string bucket, string prefix, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = prefix };
+        ListObjectsV2Response response;
+        do
+        {
+            response = await _s3.ListObjectsV2Async(request, ct);
+            foreach (var o in response.S3Objects ?? []) yield return new ObjectRef(bucket, o.Key);
+            request.ContinuationToken = response.NextContinuationToken;
+        } while (response.IsTruncated == true);
+    }
+
+    public async Task DeleteAsync(ObjectRef target, CancellationToken ct = default) =>
+        await _s3.DeleteObjectAsync(target.Bucket, target.Key, ct);
+
+    private async Task<GetObjectResponse> Get(ObjectRef source, CancellationToken ct)
+    {
+        try
+        {
+            return await _s3.GetObjectAsync(source.Bucket, source.Key, ct);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new ObjectNotFoundException(source);
+        }
+    }
+}
