@@ -77,6 +77,37 @@ public class SkyTessellationTests
     }
 
     [Theory]
+    [InlineData(10)]
+    [InlineData(512)]
+    public void Band_latitudes_follow_SkyMap_y2theta(int nside)
+    {
+        // SkyMap's romantessellation: band k is centred on y/pi = (2N - k)/(4N) and its south edge is at
+        // (2N - k - 1/2)/(4N), with sin(theta) = 8yp/3 for |yp| <= 1/4, else sign(yp)(1 - (2 - 4|yp|)^2/3).
+        static double Y2Theta(double yp) => 180 / Math.PI * Math.Asin(Math.Abs(yp) <= 0.25
+            ? 8 * yp / 3
+            : Math.Sign(yp) * (1 - Math.Pow(2 - 4 * Math.Abs(yp), 2) / 3));
+        var sky = new SkyTessellation(nside);
+        long field = 1;
+        for (int k = 0; k < sky.BandCount; field += sky.BinsInBand(k), k++)
+        {
+            var t = sky.Tile(field);
+            Assert.Equal(Y2Theta((2.0 * nside - k) / (4.0 * nside)), t.CenterDecDeg, 1e-6);
+            if (k < sky.BandCount - 1)
+                Assert.Equal(Y2Theta((2.0 * nside - k - 0.5) / (4.0 * nside)), t.DecMinDeg, 1e-6);
+        }
+        Assert.Equal(sky.TileCount + 1, field);
+    }
+
+    [Fact]
+    public void Tiles_enumerates_every_field_in_order()
+    {
+        var sky = new SkyTessellation(3);
+        var tiles = sky.Tiles().ToList();
+        Assert.Equal(Enumerable.Range(1, 218).Select(i => (long)i), tiles.Select(t => t.Field));
+        Assert.Equal(218, sky.TileCount);
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(16)]

@@ -107,6 +107,12 @@ public sealed class SkyTessellation
             BinLowerEdgeDeg(bin, bins), BinUpperEdgeDeg(bin, bins), decMin, decMax);
     }
 
+    /// <summary>All tiles in field order (1 .. TileCount), e.g. to fill the database's fields table.</summary>
+    public IEnumerable<SkyTile> Tiles()
+    {
+        for (long f = 1; f <= TileCount; f++) yield return Tile(f);
+    }
+
     /// <summary>
     /// Every tile that intersects the cone of radius <paramref name="radiusDeg"/> around (raDeg, decDeg),
     /// ascending. Conservative: the radius is widened by 1e-6° so rounding never drops a tile, which may
