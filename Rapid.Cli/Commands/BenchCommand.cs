@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace Rapid.Cli.Commands;
+
+/// <summary><c>rapid bench</c>: benchmarks (figures, not pass/fail).</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmarks: ops (planning and registration at scale)");
+        command.Subcommands.Add(OpsBenchCommand.Create());
+        return command;
+    }
+}

@@ -1,0 +1,52 @@
+namespace Rapid.Cli.Engine;
+
+/// <summary>The states of the nightly workflow, in order; the same as the AWS state machine's.</summary>
+public enum WorkflowStage
+{
+    ResolveWindow,
+    PlanReferences,
+    RunReferences,
+    RegisterReferences,
+    PlanScience,
+    RunScience,
+    RegisterScience,
+    PlanPostProcessing,
+    RunPostProcessing,
+    RegisterPostProcessing,
+    Summarize,
+}
+
+public static class WorkflowStages
+{
+    public static string Title(this WorkflowStage stage) => stage switch
+    {
+        WorkflowStage.ResolveWindow => "Resolve window",
+        WorkflowStage.PlanReferences => "Plan reference images (ppid 12)",
+        WorkflowStage.RunReferences => "Run reference images",
+        WorkflowStage.RegisterReferences => "Register reference images",
+        WorkflowStage.PlanScience => "Plan science jobs (ppid 15)",
+        WorkflowStage.RunScience => "Run science jobs",
+        WorkflowStage.RegisterScience => "Register science jobs",
+        WorkflowStage.PlanPostProcessing => "Plan post-processing (ppid 17)",
+        WorkflowStage.RunPostProcessing => "Run post-processing",
+        WorkflowStage.RegisterPostProcessing => "Register post-processing",
+        WorkflowStage.Summarize => "Summarize",
+        _ => stage.ToString(),
+    };
+}
+
+/// <summary>Told what the workflow is doing (a progress display, a log, or nothing).</summary>
+public interface IWorkflowObserver
+{
+    void StageStarted(WorkflowStage stage, int workItems);
+    void WorkItemDone(WorkflowStage stage);
+    void StageFinished(WorkflowStage stage, TimeSpan elapsed, string outcome);
+}
+
+public sealed class SilentObserver : IWorkflowObserver
+{
+    public static SilentObserver Instance { get; } = new();
+    public void StageStarted(WorkflowStage stage, int workItems) { }
+    public void WorkItemDone(WorkflowStage stage) { }
+    public void StageFinished(WorkflowStage stage, TimeSpan elapsed, string outcome) { }
+}

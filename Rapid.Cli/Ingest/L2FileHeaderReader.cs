@@ -1,0 +1,67 @@
+using Rapid.Core.Jobs;
+using Rapid.Core.Storage;
+using Rapid.Functions.Steps;
+using Rapid.Pipeline.Fits;
+using Rapid.Pipeline.Wcs;
+
+namespace Rapid.Cli.Ingest;
+
+/// <summary>
+/// Reads what the ops database needs of an L2 file from its FITS header: the exposure (DATE-OBS,
+/// MJD-OBS, FILTER, EXPTIME, RA_TARG/DEC_TARG), the SCA, the WCS with SIP, and centre and corners
+/// computed through the WCS. A missing keyword is an error naming the file and the keyword.
+/// </summary>
+public static class L2FileHeaderReader
+{
+    public static L2FileRegistration Read(string path, ObjectRef file)
+    {
+        var image = FitsFile.ReadImage(path);
+        var h = image.Header;
+        var wcs = TanSipWcs.FromHeader(h, path);
+        var (cd11, cd12, cd21, cd22) = wcs.Cd;
+        var (w, hgt) = (image.Width, image.Height);
+        var center = wcs.PixelToSky((w + 1) / 2.0, (hgt + 1) / 2.0);
+        var corners = new[] { (1.0, 1.0), (w, 1.0), (w, (double)hgt), (1.0, (double)hgt) }
+            .Select(c => wcs.PixelToSky(c.Item1, c.Item2)).Select(s => new SkyPoint(s.RaDeg, s.DecDeg)).ToList();
+        var exptime = Required(h.GetDouble("EXPTIME"), path, "EXPTIME");
+        if (exptime <= 0) throw new InvalidDataException($"{path}: EXPTIME = {exptime} is not positive");
+        return new L2FileRegistration
+        {
+            DateObs = ObservationWindow.ParseTime(Required(h.GetString("DATE-OBS"), path, "DATE-OBS"), $"{path}: DATE-OBS"),
+            MjdObs = Required(h.GetDouble("MJD-OBS"), path, "MJD-OBS"),
+            Filter = Required(h.GetString("FILTER"), path, "FILTER").Trim(),
+            ExpTime = exptime,
+            Sca = (int)Required(h.GetLong("SCA_NUM"), path, "SCA_NUM"),
+            Target = new SkyPoint(h.GetDouble("RA_TARG") ?? center.RaDeg, h.GetDouble("DEC_TARG") ?? center.DecDeg),
+            File = file,
+            Md5 = FileChecksum.Of(path).Md5,
+            Naxis1 = w,
+            Naxis2 = hgt,
+            Wcs = new L2Wcs(h.GetString("CTYPE1") ?? "RA---TAN", h.GetString("CTYPE2") ?? "DEC--TAN",
+                wcs.CrvalRaDeg, wcs.CrvalDecDeg, wcs.Crpix1, wcs.Crpix2, cd11, cd12, cd21, cd22, Sip(h)),
+            Center = new SkyPoint(center.RaDeg, center.DecDeg),
+            Corners = corners,
+            PaObsy = h.GetDouble("PA_OBSY"),
+            PaFpa = h.GetDouble("PA_FPA"),
+            ZptMag = h.GetDouble("ZPTMAG"),
+            SkyMean = h.GetDouble("SKY_MEAN"),
+        };
+    }
+
+    private static SipCoefficients? Sip(FitsHeader h)
+    {
+        var aOrder = h.GetLong("A_ORDER");
+        var bOrder = h.GetLong("B_ORDER");
+        if (aOrder is null || bOrder is null) return null;
+        Dictionary<string, double> Terms(string prefix) => h.Cards
+            .Where(c => c.Key.StartsWith(prefix, StringComparison.Ordinal) && c.Key != $"{prefix}ORDER")
+            .ToDictionary(c => c.Key, c => h.GetDouble(c.Key) ?? 0.0);
+        return new SipCoefficients((int)aOrder, (int)bOrder, Terms("A_"), Terms("B_"));
+    }
+
+    private static T Required<T>(T? value, string path, string keyword) where T : struct =>
+        value ?? throw new InvalidDataException($"{path}: FITS keyword {keyword} is missing");
+
+    private static string Required(string? value, string path, string keyword) =>
+        value ?? throw new InvalidDataException($"{path}: FITS keyword {keyword} is missing");
+}

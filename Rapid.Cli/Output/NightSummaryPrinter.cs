@@ -1,0 +1,53 @@
+using Rapid.Cli.Engine;
+using Rapid.Core.Jobs;
+using Rapid.Core.Pipelines;
+using Rapid.Functions.Steps;
+using Spectre.Console;
+
+namespace Rapid.Cli.Output;
+
+/// <summary>Prints what a night did: jobs by pipeline/status/exit code, failures, products, stage times.</summary>
+public static class NightSummaryPrinter
+{
+    public static void Print(NightSummary summary, IReadOnlyList<StageReport>? stages = null, string? productsLocation = null)
+    {
+        var console = AnsiConsole.Console;
+        console.Write(new Rule($"[bold]Processing date {summary.ProcDate}[/]").LeftJustified());
+
+        var jobs = new Table().Title("Jobs").AddColumns("pipeline", "status", "exit code", "meaning", "jobs");
+        foreach (var j in summary.Jobs)
+            jobs.AddRow(Markup.Escape($"{j.Ppid} {PipelineIds.Describe(j.Ppid)}"), j.Status == 1 ? "closed" : "open",
+                j.ExitCode?.ToString() ?? "-", Markup.Escape(j.ExitCode is { } c ? ExitCodes.Describe(c) : "not ended"), j.Count.ToString());
+        console.Write(jobs);
+
+        if (summary.Failures.Count > 0)
+        {
+            var failures = new Table().Title("Warnings and failures").AddColumns("jid", "ppid", "exit", "what", "reason");
+            foreach (var f in summary.Failures.Take(50))
+                failures.AddRow(f.Jid.ToString(), f.Ppid.ToString(), f.ExitCode?.ToString() ?? "-",
+                    Markup.Escape(f.Rid is { } rid ? $"rid {rid}" : $"field {f.Field} fid {f.Fid}"), Markup.Escape(f.Reason ?? ""));
+            if (summary.Failures.Count > 50) failures.Caption($"... and {summary.Failures.Count - 50} more");
+            console.Write(failures);
+        }
+
+        var products = new Table().Title("Products registered").AddColumns("what", "count");
+        products.AddRow("reference images", summary.ReferenceImages.ToString());
+        products.AddRow("difference images", summary.DifferenceImages.ToString());
+        products.AddRow("sources found", summary.SourcesFound.ToString());
+        console.Write(products);
+
+        var timing = new Table().Title("Job run times (s)").AddColumns("pipeline", "jobs", "total", "mean", "max");
+        foreach (var t in summary.Elapsed)
+            timing.AddRow(t.Ppid.ToString(), t.Jobs.ToString(), $"{t.TotalSeconds:0.0}", $"{t.MeanSeconds:0.0}", $"{t.MaxSeconds:0.0}");
+        if (summary.Elapsed.Count > 0) console.Write(timing);
+
+        if (stages is not null)
+        {
+            var wall = new Table().Title("Wall time per stage").AddColumns("stage", "seconds", "outcome");
+            foreach (var s in stages)
+                wall.AddRow(Markup.Escape(s.Stage.Title()), $"{s.Elapsed.TotalSeconds:0.00}", Markup.Escape(s.Outcome));
+            console.Write(wall);
+        }
+        if (productsLocation is not null) console.MarkupLine($"Products are in [bold]{Markup.Escape(productsLocation)}[/]");
+    }
+}
