@@ -14,7 +14,7 @@ public sealed class OpsDatabaseFixture : IAsyncLifetime
     private int _counter;
 
     public string ClusterDir { get; } = Path.Combine(Path.GetTempPath(), $"rapid-fn-{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
-    public LocalPostgresCluster Cluster { get; } = new();
+    public LocalPostgresCluster Cluster { get; } = new(durable: false);
     public string AdminConnectionString { get; private set; } = "";
 
     public async Task InitializeAsync()
@@ -22,7 +22,9 @@ public sealed class OpsDatabaseFixture : IAsyncLifetime
         var cs = await Cluster.EnsureStartedAsync(ClusterDir);
         AdminConnectionString = new NpgsqlConnectionStringBuilder(cs) { Database = "postgres", Pooling = false }.ConnectionString;
         await using (var conn = new NpgsqlConnection(AdminConnectionString))
+        {
             await conn.ExecuteAsync($"create database {TemplateName}");
+        }
         await using var ds = OpsDb.Create(For(TemplateName, pooling: false));
         await new MigrationRunner(ds).MigrateAsync();
     }
@@ -33,7 +35,7 @@ public sealed class OpsDatabaseFixture : IAsyncLifetime
         var name = $"t{Interlocked.Increment(ref _counter)}_{(purpose ?? "db").ToLowerInvariant()}";
         await using var conn = new NpgsqlConnection(AdminConnectionString);
         // Names are ours (counter + a C# identifier); CREATE DATABASE takes no parameters.
-        await conn.ExecuteAsync(migrated ? $"create database {name} template {TemplateName}" : $"create database {name}");
+        await conn.ExecuteAsync(migrated ? $"create database {name} template {TemplateName} strategy file_copy" : $"create database {name}");
         return For(name);
     }
 

@@ -25,7 +25,14 @@ public sealed class LocalPostgresCluster
 
     private readonly Action<string> _log;
 
-    public LocalPostgresCluster(Action<string>? log = null) => _log = log ?? (_ => { });
+    private readonly bool _durable;
+
+    /// <param name="durable">False only for throw-away clusters (tests): initdb --no-sync and fsync = off.</param>
+    public LocalPostgresCluster(Action<string>? log = null, bool durable = true)
+    {
+        _log = log ?? (_ => { });
+        _durable = durable;
+    }
 
     /// <summary>The cluster directory actually used (after relocation, if any).</summary>
     public string? ClusterDirectory { get; private set; }
@@ -159,7 +166,7 @@ public sealed class LocalPostgresCluster
         Directory.CreateDirectory(socket);
         if (asRoot) await RunAsync("chown", ["-R", $"{ServerUser}:{ServerUser}", dir], false, ct);
         var (code, _, err) = await RunAsync(Path.Combine(bin, "initdb"),
-            ["-D", pgdata, "-U", UserName, "-E", "UTF8", "--locale=C", "--auth-local=trust", "--auth-host=reject"], asRoot, ct);
+            ["-D", pgdata, "-U", UserName, "-E", "UTF8", "--locale=C", "--auth-local=trust", "--auth-host=reject", .. (_durable ? Array.Empty<string>() : ["--no-sync"])], asRoot, ct);
         if (code != 0) throw new InvalidOperationException($"initdb failed for {pgdata}: {Tail(err)}");
         var settings = $"""
 
@@ -171,7 +178,7 @@ public sealed class LocalPostgresCluster
             timezone = 'America/Los_Angeles'
             max_connections = 100
             shared_buffers = 128MB
-            fsync = on
+            fsync = {(_durable ? "on" : "off")}
             synchronous_commit = off
             """;
         await File.AppendAllTextAsync(Path.Combine(pgdata, "postgresql.conf"), settings, ct);

@@ -145,7 +145,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             await using var conn = await dataSource.OpenConnectionAsync(ct);
             await using var tx = await conn.BeginTransactionAsync(ct);
             var job = await conn.QuerySingleOrDefaultAsync<JobRow>(
-                "select jid, ppid, procdate, rid, field, fid, parent_jid from jobs where jid = @jid for update", new { jid = m.Jid }, tx);
+                "select jid, ppid, procdate, rid, field, fid, parent_jid as ParentJid from jobs where jid = @jid for update", new { jid = m.Jid }, tx);
             if (job is null) return Outcome.Failed(m.Jid, $"{source}: job {m.Jid} is not in the ops database");
             if (job.Ppid != m.Ppid) return Outcome.Failed(m.Jid, $"{source}: manifest says ppid {m.Ppid}, job {m.Jid} is ppid {job.Ppid}");
             if (new ProcessingDate(job.ProcDate).ToString() != m.ProcDate)
