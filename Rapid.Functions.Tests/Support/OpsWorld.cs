@@ -1,0 +1,150 @@
+using Npgsql;
+using Rapid.Core.Contracts;
+using Rapid.Core.Jobs;
+using Rapid.Core.Sky;
+using Rapid.Core.Storage;
+using Rapid.Functions.OpsDatabase;
+using Rapid.Functions.Steps;
+
+namespace Rapid.Functions.Tests.Support;
+
+/// <summary>
+/// A fresh migrated database and an object store in a temp directory, with helpers that make L2
+/// registrations and product manifests the way the ingest and the pipeline would.
+/// </summary>
+public sealed class OpsWorld : IAsyncDisposable
+{
+    public static readonly DateTime Night = new(2028, 9, 7, 6, 0, 0, DateTimeKind.Utc);
+    public static readonly ObservationWindow Window = new(new DateTime(2028, 9, 7, 0, 0, 0, DateTimeKind.Utc), new DateTime(2028, 9, 8, 0, 0, 0, DateTimeKind.Utc));
+    public static readonly ProcessingDate ProcDate = ProcessingDate.Parse("20280907");
+
+    private int _exposureSeconds;
+
+    private OpsWorld(NpgsqlDataSource ds, string root)
+    {
+        DataSource = ds;
+        StoreRoot = root;
+        Store = new DirectoryObjectStore(root);
+        Keys = new ObjectKeys(Buckets.Default);
+    }
+
+    public NpgsqlDataSource DataSource { get; }
+    public string StoreRoot { get; }
+    public DirectoryObjectStore Store { get; }
+    public ObjectKeys Keys { get; }
+
+    /// <summary>A small grid so configs stay tiny; the default planning options are otherwise unchanged.</summary>
+    public PlanningOptions Options { get; set; } = new() { TileNaxis1 = 512, TileNaxis2 = 512 };
+
+    public static async Task<OpsWorld> CreateAsync(OpsDatabaseFixture db, string purpose)
+    {
+        var ds = OpsDb.Create(await db.CreateDatabaseAsync(purpose));
+        var root = Path.Combine(Path.GetTempPath(), $"rapid-fn-store-{Guid.NewGuid():N}");
+        return new OpsWorld(ds, root);
+    }
+
+    public RegisterSurveyImages Ingest => new(DataSource);
+    public PlanReferenceImages PlanReferences => new(DataSource, Store, Keys, Options);
+    public PlanScienceJobs PlanScience => new(DataSource, Store, Keys, Options);
+    public PlanPostProcessing PlanPostProc => new(DataSource, Store, Keys, Options);
+    public RegisterCompletedJobs Register => new(DataSource, Store, Keys);
+    public SummarizeNight Summarize => new(DataSource);
+    public ProductVersions Versions => new(DataSource);
+
+    /// <summary>An L2 image centred at (ra, dec) observed at <paramref name="dateObs"/>, with a unique DATE-OBS per exposure.</summary>
+    public L2FileRegistration Image(double ra, double dec, DateTime dateObs, string filter = "H158", int sca = 1, string? md5 = null)
+    {
+        var t = dateObs.AddSeconds(Interlocked.Increment(ref _exposureSeconds));
+        const double half = 0.0625; // ~4088 px * 0.11" / 2, deg
+        var cosDec = Math.Max(Math.Cos(dec * Math.PI / 180), 1e-3);
+        SkyPoint Corner(double dx, double dy) => new(SphericalGeometry.NormalizeRaDeg(ra + dx * half / cosDec), Math.Clamp(dec + dy * half, -90, 90));
+        return new L2FileRegistration
+        {
+            DateObs = t, MjdObs = 40587.0 + (t - DateTime.UnixEpoch).TotalDays, Filter = filter, ExpTime = 139.8, Sca = sca,
+            Target = new SkyPoint(ra, dec),
+            File = Keys.L2File($"sim/{filter}/{t:yyyyMMddHHmmss}_sca{sca:00}.fits"),
+            Md5 = md5 ?? Guid.NewGuid().ToString("N"),
+            Naxis1 = 4088, Naxis2 = 4088,
+            Wcs = new L2Wcs("RA---TAN", "DEC--TAN", ra, dec, 2044.5, 2044.5, -3.0556e-5, 0, 0, 3.0556e-5),
+            Center = new SkyPoint(ra, dec),
+            Corners = [Corner(-1, -1), Corner(1, -1), Corner(1, 1), Corner(-1, 1)],
+        };
+    }
+
+    /// <summary>Registers <paramref name="count"/> earlier images (the night before the window) around a position.</summary>
+    public async Task<IReadOnlyList<L2FileRegistered>> EarlierImagesAsync(double ra, double dec, int count, string filter = "H158", double spreadDeg = 0.01)
+    {
+        var imgs = Enumerable.Range(0, count)
+            .Select(i => Image(SphericalGeometry.NormalizeRaDeg(ra + spreadDeg * (i + 1) / Math.Max(Math.Cos(dec * Math.PI / 180), 1e-3)), dec, Night.AddDays(-10 - i), filter, sca: 1 + i % 18))
+            .ToList();
+        return await Ingest.RegisterAsync(imgs);
+    }
+
+    public async Task<L2FileRegistered> TonightImageAsync(double ra, double dec, string filter = "H158", int sca = 1) =>
+        (await Ingest.RegisterAsync([Image(ra, dec, Night, filter, sca)]))[0];
+
+    public ProductFile Product(ProcessingDate procDate, long jid, string role, string name)
+    {
+        var content = System.Text.Encoding.UTF8.GetBytes($"{role} of job {jid}");
+        return new ProductFile(role, Keys.Product(procDate, jid, name), FileChecksum.Of(content));
+    }
+
+    /// <summary>The manifest a successful job of the given config would write (without running anything).</summary>
+    public async Task<ProductManifest> WriteSuccessManifestAsync(JobConfig config, int exitCode = 0, int nsources = 7, IReadOnlyList<long>? coadded = null)
+    {
+        var pd = ProcessingDate.Parse(config.ProcDate);
+        var products = new List<ProductFile>();
+        ReferenceImageResult? refResult = null;
+        DifferenceImageResult? diff = null;
+        PostProcessingResult? post = null;
+        if (config.Ppid == 12 || (config.Ppid == 15 && config.Reference is { IsRegistered: false }))
+        {
+            products.Add(Product(pd, config.Jid, ProductRoles.ReferenceImage, "refimage.fits"));
+            products.Add(Product(pd, config.Jid, ProductRoles.ReferenceCoverage, "refimage_cov.fits"));
+            products.Add(Product(pd, config.Jid, ProductRoles.ReferenceUncertainty, "refimage_uncert.fits"));
+            products.Add(Product(pd, config.Jid, ProductRoles.ReferenceCatalog, "refimage_catalog.fits"));
+            var inputs = coadded ?? config.Reference!.Inputs.Select(i => i.Rid).ToList();
+            refResult = new ReferenceImageResult
+            {
+                Field = config.Tile!.Field, Fid = config.Ppid == 12 ? config.Reference!.Inputs[0].Fid : config.Science!.Fid,
+                InputRids = inputs, NFrames = inputs.Count, Cov5Percent = 2, NSources = 100,
+            };
+        }
+        if (config.Ppid == 15)
+        {
+            products.Add(Product(pd, config.Jid, ProductRoles.DifferenceImage, "diffimage.fits"));
+            products.Add(Product(pd, config.Jid, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits"));
+            products.Add(Product(pd, config.Jid, ProductRoles.DifferenceCatalog, "sources.fits"));
+            diff = new DifferenceImageResult { Rid = config.Science!.Rid, Rfid = config.Reference!.Rfid, NSources = nsources, NPositive = nsources, ScaleFactor = 1.01 };
+        }
+        if (config.Ppid == 17)
+        {
+            var stamped = config.PostProcessing!.Products
+                .Select(p => new ProductFile(p.Role, p.Target, FileChecksum.Of(System.Text.Encoding.UTF8.GetBytes($"stamped {p.Target}")))).ToList();
+            products.AddRange(stamped);
+            post = new PostProcessingResult { SourceJid = config.PostProcessing.SourceJid, Stamped = stamped };
+        }
+        var manifest = new ProductManifest
+        {
+            Jid = config.Jid, Ppid = config.Ppid, ProcDate = config.ProcDate, ExitCode = exitCode,
+            Started = new DateTimeOffset(Night.AddHours(20)), Ended = new DateTimeOffset(Night.AddHours(20).AddSeconds(42)),
+            BatchJobId = $"local-{config.Jid}", SoftwareVersion = "test-sw-1",
+            Products = products, ReferenceImage = refResult, DifferenceImage = diff, PostProcessing = post,
+        };
+        await Contract.WriteAsync(Store, Keys.Manifest(pd, config.Jid), manifest);
+        return manifest;
+    }
+
+    public async Task<IReadOnlyList<JobConfig>> ConfigsAsync(PlanResult plan)
+    {
+        if (plan.JobList is null) return [];
+        var list = await Contract.ReadAsync<JobList>(Store, plan.JobList);
+        return await Task.WhenAll(list.Jobs.Select(j => Contract.ReadAsync<JobConfig>(Store, j.Config)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        try { Directory.Delete(StoreRoot, recursive: true); } catch (IOException) { }
+    }
+}

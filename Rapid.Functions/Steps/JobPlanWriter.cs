@@ -1,0 +1,50 @@
+using System.Globalization;
+using Dapper;
+using Npgsql;
+using Rapid.Core.Contracts;
+using Rapid.Core.Jobs;
+using Rapid.Core.Storage;
+
+namespace Rapid.Functions.Steps;
+
+/// <summary>
+/// The common tail of every plan step: write the job configs (in parallel) and record their keys on
+/// the job rows inside the plan's transaction, then, after commit, the job list of the array.
+/// </summary>
+internal sealed class JobPlanWriter(IObjectStore store, ObjectKeys keys, PlanningOptions options)
+{
+    public async Task<JobList> WriteConfigsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProcessingDate procDate, int ppid,
+        IReadOnlyList<JobConfig> configs, CancellationToken ct)
+    {
+        var entries = configs.Select(c => new JobListEntry(c.Jid, keys.JobConfig(procDate, c.Jid), keys.Manifest(procDate, c.Jid))).ToArray();
+        await Parallel.ForEachAsync(Enumerable.Range(0, configs.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = options.ConfigWriteParallelism, CancellationToken = ct },
+            async (i, token) => await Contract.WriteAsync(store, entries[i].Config, configs[i], token));
+        await conn.ExecuteAsync("""
+            update jobs j set config_key = u.config, manifest_key = u.manifest
+            from unnest(@jids, @configs, @manifests) as u(jid, config, manifest)
+            where j.jid = u.jid
+            """,
+            new
+            {
+                jids = entries.Select(e => e.Jid).ToArray(),
+                configs = entries.Select(e => e.Config.ToString()).ToArray(),
+                manifests = entries.Select(e => e.Manifest.ToString()).ToArray(),
+            }, tx);
+        return new JobList { Ppid = ppid, ProcDate = procDate.ToString(), Jobs = entries };
+    }
+
+    /// <summary>Written after commit: a job list never names a job row that does not exist.</summary>
+    public async Task<PlanResult> WriteListAsync(ProcessingDate procDate, JobList list, int closedAtPlanning, CancellationToken ct)
+    {
+        if (list.Jobs.Count == 0)
+            return new PlanResult { Ppid = list.Ppid, ProcDate = procDate.ToString(), ClosedAtPlanning = closedAtPlanning };
+        var planId = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff", CultureInfo.InvariantCulture);
+        var target = keys.JobList(procDate, list.Ppid, planId);
+        await Contract.WriteAsync(store, target, list, ct);
+        return new PlanResult
+        {
+            Ppid = list.Ppid, ProcDate = procDate.ToString(), JobList = target, ArraySize = list.Jobs.Count, ClosedAtPlanning = closedAtPlanning,
+        };
+    }
+}

@@ -1,0 +1,24 @@
+using Rapid.Core.Contracts;
+
+namespace Rapid.Functions.Steps;
+
+/// <summary>Settings of the plan steps; defaults follow the original system's ini files.</summary>
+public sealed record PlanningOptions
+{
+    /// <summary>Reference (tile) grid size in pixels; the original used 7000x7000 at 0.11"/px.</summary>
+    public int TileNaxis1 { get; init; } = 7000;
+    public int TileNaxis2 { get; init; } = 7000;
+    public double PixelScaleArcsec { get; init; } = 0.11;
+
+    /// <summary>Reference inputs: image centres within this angle (deg) of the tile centre (the original's 0.18).</summary>
+    public double ReferenceRadiusDeg { get; init; } = 0.18;
+
+    /// <summary>Passed to every job; MinReferenceInputs/MaxReferenceInputs also bound the planned inputs.</summary>
+    public PipelineSettings Pipeline { get; init; } = new();
+
+    /// <summary>Plan again jobs that already registered products on this processing date.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>Job configs written at once.</summary>
+    public int ConfigWriteParallelism { get; init; } = 16;
+}

@@ -1,0 +1,317 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Npgsql;
+using Rapid.Core.Contracts;
+using Rapid.Core.Jobs;
+using Rapid.Core.Pipelines;
+using Rapid.Core.Storage;
+
+namespace Rapid.Functions.Steps;
+
+/// <summary>A manifest that could not be registered; its job stays open so a later run can retry.</summary>
+public sealed record RegistrationFailure(long Jid, string Message);
+
+public sealed record RegistrationReport
+{
+    public int Registered { get; init; }
+    /// <summary>Jobs closed out with <see cref="ExitCodes.Lost"/> because their manifest is missing or unreadable.</summary>
+    public int Lost { get; init; }
+    public int ReferenceImages { get; init; }
+    public int DifferenceImages { get; init; }
+    public int StampedProducts { get; init; }
+    public IReadOnlyList<RegistrationFailure> Failures { get; init; } = [];
+}
+
+/// <summary>
+/// Registers what jobs made, from their product manifests: one transaction per manifest that closes
+/// the job row and registers its products (the original committed each call separately and grepped
+/// logs). Keyed on the job id, so registering the same manifest twice changes nothing; a re-run on the
+/// same processing date updates the same rows; reprocessing on another date makes new versions and
+/// moves vbest (see the <c>*_slot</c> functions of the schema). A job without a manifest is closed out
+/// with exit code <see cref="ExitCodes.Lost"/>.
+/// </summary>
+public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 4)
+{
+    public const string MissingManifestReason = "no manifest: job crashed, was killed or timed out";
+
+    /// <summary>Reconcile a planned array: every job of the list, manifest or not.</summary>
+    /// <param name="lostReasons">Optional per-jid reasons for jobs without a manifest (e.g. "killed by signal 9").</param>
+    public async Task<RegistrationReport> RegisterJobListAsync(ObjectRef jobList, IReadOnlyDictionary<long, string>? lostReasons = null,
+        CancellationToken ct = default)
+    {
+        var list = await Contract.ReadAsync<JobList>(store, jobList, ct);
+        return await RegisterAsync(list.Jobs.Select(j => (j.Jid, j.Manifest)).ToList(), lostReasons, ct);
+    }
+
+    /// <summary>
+    /// Reconcile by date: every job of the processing date (of one pipeline, or all) still open, with
+    /// its manifest at the standard key. What the original's per-date registration did, without log greps.
+    /// </summary>
+    public async Task<RegistrationReport> RegisterOpenJobsAsync(ProcessingDate procDate, int? ppid = null,
+        IReadOnlyDictionary<long, string>? lostReasons = null, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var jids = (await conn.QueryAsync<long>(
+            "select jid from jobs where procdate = @procdate and status = 0 and (@ppid::smallint is null or ppid = @ppid) order by jid",
+            new { procdate = procDate.Date, ppid = (short?)ppid })).ToList();
+        return await RegisterAsync(jids.Select(j => (j, keys.Manifest(procDate, j))).ToList(), lostReasons, ct);
+    }
+
+    /// <summary>Streaming: one manifest as soon as it is written (e.g. from an S3 event).</summary>
+    public async Task<RegistrationReport> RegisterManifestAsync(ObjectRef manifest, CancellationToken ct = default)
+    {
+        var m = await Contract.ReadAsync<ProductManifest>(store, manifest, ct);
+        var outcome = await RegisterOneAsync(m, manifest, ct);
+        return Summarise([outcome], 0);
+    }
+
+    public async Task<RegistrationReport> RegisterAsync(IReadOnlyList<(long Jid, ObjectRef Manifest)> jobs,
+        IReadOnlyDictionary<long, string>? lostReasons = null, CancellationToken ct = default)
+    {
+        var manifests = new ProductManifest?[jobs.Count];
+        var unreadable = new ConcurrentDictionary<long, string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, jobs.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
+            async (i, token) =>
+            {
+                var (jid, key) = jobs[i];
+                try
+                {
+                    manifests[i] = await Contract.ReadAsync<ProductManifest>(store, key, token);
+                }
+                catch (ObjectNotFoundException)
+                {
+                    unreadable[jid] = lostReasons is not null && lostReasons.TryGetValue(jid, out var r) ? $"{MissingManifestReason} ({r})" : MissingManifestReason;
+                }
+                catch (InvalidDataException e)
+                {
+                    unreadable[jid] = $"manifest unreadable: {e.Message}";
+                }
+            });
+
+        var outcomes = new ConcurrentBag<Outcome>();
+        var work = Enumerable.Range(0, jobs.Count).Where(i => manifests[i] is not null).ToList();
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct },
+            async (i, token) =>
+            {
+                var m = manifests[i]!;
+                if (m.Jid != jobs[i].Jid)
+                {
+                    outcomes.Add(Outcome.Failed(jobs[i].Jid, $"{jobs[i].Manifest}: manifest is for job {m.Jid}, not {jobs[i].Jid}"));
+                    return;
+                }
+                outcomes.Add(await RegisterOneAsync(m, jobs[i].Manifest, token));
+            });
+
+        var lost = 0;
+        if (!unreadable.IsEmpty)
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            var ordered = unreadable.OrderBy(kv => kv.Key).ToList();
+            lost = await conn.ExecuteAsync("""
+                update jobs j set status = 1, exitcode = @lost, reason = u.reason, ended = coalesce(j.ended, now())
+                from unnest(@jids, @reasons) as u(jid, reason)
+                where j.jid = u.jid and j.status = 0
+                """,
+                new { lost = ExitCodes.Lost, jids = ordered.Select(kv => kv.Key).ToArray(), reasons = ordered.Select(kv => kv.Value).ToArray() });
+        }
+        return Summarise(outcomes, lost);
+    }
+
+    private static RegistrationReport Summarise(IEnumerable<Outcome> outcomes, int lost)
+    {
+        var all = outcomes.ToList();
+        return new RegistrationReport
+        {
+            Registered = all.Count(o => o.Error is null),
+            Lost = lost,
+            ReferenceImages = all.Count(o => o.Rfid is not null),
+            DifferenceImages = all.Count(o => o.Pid is not null),
+            StampedProducts = all.Sum(o => o.Stamped),
+            Failures = all.Where(o => o.Error is not null).OrderBy(o => o.Jid).Select(o => new RegistrationFailure(o.Jid, o.Error!)).ToList(),
+        };
+    }
+
+    private sealed record Outcome(long Jid, long? Rfid, long? Pid, int Stamped, string? Error)
+    {
+        public static Outcome Failed(long jid, string error) => new(jid, null, null, 0, error);
+    }
+
+    private sealed record JobRow(long Jid, short Ppid, DateOnly ProcDate, long? Rid, long? Field, short? Fid, long? ParentJid);
+
+    private async Task<Outcome> RegisterOneAsync(ProductManifest m, ObjectRef source, CancellationToken ct)
+    {
+        try
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            var job = await conn.QuerySingleOrDefaultAsync<JobRow>(
+                "select jid, ppid, procdate, rid, field, fid, parent_jid as ParentJid from jobs where jid = @jid for update", new { jid = m.Jid }, tx);
+            if (job is null) return Outcome.Failed(m.Jid, $"{source}: job {m.Jid} is not in the ops database");
+            if (job.Ppid != m.Ppid) return Outcome.Failed(m.Jid, $"{source}: manifest says ppid {m.Ppid}, job {m.Jid} is ppid {job.Ppid}");
+            if (new ProcessingDate(job.ProcDate).ToString() != m.ProcDate)
+                return Outcome.Failed(m.Jid, $"{source}: manifest says procdate {m.ProcDate}, job {m.Jid} is for {new ProcessingDate(job.ProcDate)}");
+
+            await conn.ExecuteAsync("""
+                update jobs set status = 1, exitcode = @exit, reason = @reason, started = @started, ended = @ended,
+                  elapsed = @elapsed, batch_job_id = @batch, attempt = @attempt, manifest_key = @manifest
+                where jid = @jid
+                """,
+                new
+                {
+                    jid = m.Jid, exit = m.ExitCode,
+                    reason = m.Reason ?? (m.Warnings.Count > 0 ? string.Join("; ", m.Warnings) : null),
+                    started = m.Started == default ? (DateTimeOffset?)null : m.Started,
+                    ended = m.Ended == default ? (DateTimeOffset?)null : m.Ended,
+                    elapsed = m.Started == default || m.Ended == default ? (double?)null : (m.Ended - m.Started).TotalSeconds,
+                    batch = m.BatchJobId, attempt = m.Attempt, manifest = source.ToString(),
+                }, tx);
+
+            long? rfid = null, pid = null;
+            var stamped = 0;
+            if (ExitCodes.HasProducts(m.ExitCode))
+            {
+                await conn.ExecuteAsync("delete from jobproducts where jid = @jid", new { jid = m.Jid }, tx);
+                var products = m.Products.GroupBy(p => p.Role).Select(g => g.Last()).ToList();
+                await conn.ExecuteAsync("""
+                    insert into jobproducts (jid, role, filename, sizebytes, sha256, md5)
+                    select @jid, * from unnest(@roles, @files, @sizes, @sha, @md5)
+                    """,
+                    new
+                    {
+                        jid = m.Jid, roles = products.Select(p => p.Role).ToArray(), files = products.Select(p => p.File.ToString()).ToArray(),
+                        sizes = products.Select(p => p.Checksum.SizeBytes).ToArray(), sha = products.Select(p => p.Checksum.Sha256).ToArray(),
+                        md5 = products.Select(p => p.Checksum.Md5).ToArray(),
+                    }, tx);
+                int? svid = string.IsNullOrWhiteSpace(m.SoftwareVersion) ? null : await conn.ExecuteScalarAsync<int>("""
+                    insert into swversions (cvstag) values (@tag)
+                    on conflict (cvstag) do update set cvstag = excluded.cvstag returning svid
+                    """, new { tag = m.SoftwareVersion }, tx);
+                var byRole = products.ToDictionary(p => p.Role);
+
+                if (m.ReferenceImage is { } refResult && byRole.TryGetValue(ProductRoles.ReferenceImage, out var refFile))
+                    rfid = await RegisterReferenceAsync(conn, tx, m, job, refResult, refFile, byRole, svid, source);
+                if (m.DifferenceImage is { } diff && byRole.TryGetValue(ProductRoles.DifferenceImage, out var diffFile))
+                    pid = await RegisterDifferenceAsync(conn, tx, m, job, diff, diffFile, rfid, svid, source);
+                if (m.PostProcessing is { } post)
+                    stamped = await RegisterStampedAsync(conn, tx, job, post, source);
+            }
+            await tx.CommitAsync(ct);
+            return new Outcome(m.Jid, rfid, pid, stamped, null);
+        }
+        catch (ManifestRejectedException e)
+        {
+            return Outcome.Failed(m.Jid, e.Message);
+        }
+        catch (PostgresException e)
+        {
+            return Outcome.Failed(m.Jid, $"{source}: database rejected the registration: {e.MessageText}{(e.Detail is null ? "" : $" ({e.Detail})")}");
+        }
+    }
+
+    private static async Task<long> RegisterReferenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProductManifest m, JobRow job,
+        ReferenceImageResult r, ProductFile image, Dictionary<string, ProductFile> byRole, int? svid, ObjectRef source)
+    {
+        if (job.Ppid == PipelineIds.ReferenceImage && (job.Field != r.Field || job.Fid != r.Fid))
+            throw new ManifestRejectedException($"{source}: reference image is for field {r.Field} fid {r.Fid}, job {job.Jid} planned field {job.Field} fid {job.Fid}");
+        var rfid = await conn.ExecuteScalarAsync<long>("""
+            insert into refimages (field, fid, ppid, version, vbest, jid, filename, checksum, status, svid, hp6, hp9)
+            select @field, @fid, @ppid, s.o_version, s.o_vbest, @jid, @filename, @md5, 1, @svid, f.hp6, f.hp9
+            from refimage_slot(@jid, @field, @fid, @ppid) s, fields f where f.field = @field
+            on conflict (jid) do update set filename = excluded.filename, checksum = excluded.checksum, status = 1, svid = excluded.svid
+            returning rfid
+            """,
+            new { field = r.Field, fid = (short)r.Fid, ppid = (short)m.Ppid, jid = m.Jid, filename = image.File.ToString(), md5 = image.Checksum.Md5, svid }, tx);
+        if (rfid == 0) throw new ManifestRejectedException($"{source}: field {r.Field} of the reference image is not in the ops database");
+        await conn.ExecuteAsync("""
+            insert into refimmeta (rfid, nframes, mjdobsmin, mjdobsmax, npixsat, npixnan, clmean, clstddev, cov5percent, medncov, medpixunc, fwhmmed, nsexcatsources)
+            values (@rfid, @NFrames, @MjdObsMin, @MjdObsMax, @NPixSat, @NPixNan, @ClippedMean, @ClippedSigma, @Cov5Percent, @MedianCoverage,
+                    @MedianPixelUncertainty, @FwhmMedian, @NSources)
+            on conflict (rfid) do update set nframes = excluded.nframes, mjdobsmin = excluded.mjdobsmin, mjdobsmax = excluded.mjdobsmax,
+              npixsat = excluded.npixsat, npixnan = excluded.npixnan, clmean = excluded.clmean, clstddev = excluded.clstddev,
+              cov5percent = excluded.cov5percent, medncov = excluded.medncov, medpixunc = excluded.medpixunc,
+              fwhmmed = excluded.fwhmmed, nsexcatsources = excluded.nsexcatsources
+            """,
+            new
+            {
+                rfid, r.NFrames, r.MjdObsMin, r.MjdObsMax, r.NPixSat, r.NPixNan, r.ClippedMean, r.ClippedSigma, r.Cov5Percent,
+                r.MedianCoverage, r.MedianPixelUncertainty, r.FwhmMedian, r.NSources,
+            }, tx);
+        if (byRole.TryGetValue(ProductRoles.ReferenceCatalog, out var catalog))
+            await conn.ExecuteAsync("""
+                insert into refimcatalogs (rfid, ppid, cattype, filename, checksum, status) values (@rfid, @ppid, 1, @filename, @md5, 1)
+                on conflict (rfid, ppid, cattype) do update set filename = excluded.filename, checksum = excluded.checksum, status = 1
+                """, new { rfid, ppid = (short)m.Ppid, filename = catalog.File.ToString(), md5 = catalog.Checksum.Md5 }, tx);
+        // Only the inputs actually co-added (the original recorded every candidate).
+        await conn.ExecuteAsync("delete from refimimages where rfid = @rfid", new { rfid }, tx);
+        await conn.ExecuteAsync("insert into refimimages (rfid, rid) select @rfid, unnest(@rids) on conflict do nothing",
+            new { rfid, rids = r.InputRids.Distinct().ToArray() }, tx);
+        return rfid;
+    }
+
+    private static async Task<long> RegisterDifferenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProductManifest m, JobRow job,
+        DifferenceImageResult d, ProductFile image, long? coaddedRfid, int? svid, ObjectRef source)
+    {
+        if (job.Rid != d.Rid)
+            throw new ManifestRejectedException($"{source}: difference image is of rid {d.Rid}, job {job.Jid} planned rid {job.Rid}");
+        var pid = await conn.ExecuteScalarAsync<long?>("""
+            insert into diffimages (rid, expid, sca, ppid, version, vbest, rfid, jid, field, fid, mjdobs,
+              ra0, dec0, ra1, dec1, ra2, dec2, ra3, dec3, ra4, dec4, filename, checksum, status, svid, hp6, hp9)
+            select l.rid, l.expid, l.sca, @ppid, s.o_version, s.o_vbest, @rfid, @jid, l.field, l.fid, l.mjdobs,
+              g.ra0, g.dec0, g.ra1, g.dec1, g.ra2, g.dec2, g.ra3, g.dec3, g.ra4, g.dec4, @filename, @md5, 1, @svid, g.hp6, g.hp9
+            from l2files l join l2filemeta g on g.rid = l.rid, diffimage_slot(@jid, @rid, @ppid) s
+            where l.rid = @rid
+            on conflict (jid) do update set rfid = excluded.rfid, filename = excluded.filename, checksum = excluded.checksum,
+              status = 1, svid = excluded.svid
+            returning pid
+            """,
+            new { ppid = (short)m.Ppid, rfid = d.Rfid ?? coaddedRfid, jid = m.Jid, rid = d.Rid, filename = image.File.ToString(), md5 = image.Checksum.Md5, svid }, tx)
+            ?? throw new ManifestRejectedException($"{source}: rid {d.Rid} is not in the ops database");
+        await conn.ExecuteAsync("""
+            insert into diffimmeta (pid, nsources, npositive, nnegative, scalefacref, dxrmsfin, dyrmsfin, dxmedianfin, dymedianfin,
+              bkgsci, bkgref, fwhmsci, fwhmref, field, fid, sca)
+            select @pid, @NSources, @NPositive, @NNegative, @ScaleFactor, @DxRms, @DyRms, @DxMedian, @DyMedian,
+              @BackgroundScience, @BackgroundReference, @FwhmScience, @FwhmReference, d.field, d.fid, d.sca
+            from diffimages d where d.pid = @pid
+            on conflict (pid) do update set nsources = excluded.nsources, npositive = excluded.npositive, nnegative = excluded.nnegative,
+              scalefacref = excluded.scalefacref, dxrmsfin = excluded.dxrmsfin, dyrmsfin = excluded.dyrmsfin,
+              dxmedianfin = excluded.dxmedianfin, dymedianfin = excluded.dymedianfin, bkgsci = excluded.bkgsci, bkgref = excluded.bkgref,
+              fwhmsci = excluded.fwhmsci, fwhmref = excluded.fwhmref
+            """,
+            new
+            {
+                pid, d.NSources, d.NPositive, d.NNegative, d.ScaleFactor, d.DxRms, d.DyRms, d.DxMedian, d.DyMedian,
+                d.BackgroundScience, d.BackgroundReference, d.FwhmScience, d.FwhmReference,
+            }, tx);
+        return pid;
+    }
+
+    /// <summary>Post-processing: the stamped, renamed copies replace the registered file names and checksums.</summary>
+    private static async Task<int> RegisterStampedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, JobRow job, PostProcessingResult post, ObjectRef source)
+    {
+        if (job.ParentJid != post.SourceJid)
+            throw new ManifestRejectedException($"{source}: stamps products of job {post.SourceJid}, job {job.Jid} was planned for job {job.ParentJid}");
+        var n = 0;
+        foreach (var p in post.Stamped)
+        {
+            var args = new { src = post.SourceJid, role = p.Role, filename = p.File.ToString(), p.Checksum.SizeBytes, p.Checksum.Sha256, p.Checksum.Md5 };
+            await conn.ExecuteAsync("""
+                update jobproducts set filename = @filename, sizebytes = @SizeBytes, sha256 = @Sha256, md5 = @Md5
+                where jid = @src and role = @role
+                """, args, tx);
+            if (p.Role == ProductRoles.ReferenceImage)
+                await conn.ExecuteAsync("update refimages set filename = @filename, checksum = @Md5, status = 1 where jid = @src", args, tx);
+            else if (p.Role == ProductRoles.DifferenceImage)
+                await conn.ExecuteAsync("update diffimages set filename = @filename, checksum = @Md5, status = 1 where jid = @src", args, tx);
+            else if (p.Role == ProductRoles.ReferenceCatalog)
+                await conn.ExecuteAsync("""
+                    update refimcatalogs c set filename = @filename, checksum = @Md5, status = 1
+                    from refimages r where r.rfid = c.rfid and r.jid = @src and c.cattype = 1
+                    """, args, tx);
+            n++;
+        }
+        return n;
+    }
+}
+
+/// <summary>A manifest that contradicts its job row; nothing of it is registered.</summary>
+internal sealed class ManifestRejectedException(string message) : Exception(message);

@@ -1,0 +1,62 @@
+using Dapper;
+using Npgsql;
+using Rapid.Core.Jobs;
+
+namespace Rapid.Functions.Steps;
+
+public sealed record JobCount(int Ppid, int Status, int? ExitCode, int Count);
+public sealed record JobFailure(long Jid, int Ppid, int? ExitCode, string? Reason, long? Rid, long? Field, int? Fid);
+public sealed record PipelineTiming(int Ppid, int Jobs, double TotalSeconds, double MeanSeconds, double MaxSeconds);
+
+/// <summary>What ran on a processing date: what the CLI prints at the end of a night and for <c>rapid status</c>.</summary>
+public sealed record NightSummary
+{
+    public required ProcessingDate ProcDate { get; init; }
+    /// <summary>Jobs by pipeline, status (0 open, 1 closed) and exit code.</summary>
+    public IReadOnlyList<JobCount> Jobs { get; init; } = [];
+    /// <summary>Closed jobs with a warning or error exit code, and jobs still open.</summary>
+    public IReadOnlyList<JobFailure> Failures { get; init; } = [];
+    public int ReferenceImages { get; init; }
+    public int DifferenceImages { get; init; }
+    /// <summary>Sum of nsources over the difference images registered by this date's jobs.</summary>
+    public long SourcesFound { get; init; }
+    public IReadOnlyList<PipelineTiming> Elapsed { get; init; } = [];
+    public int TotalJobs => Jobs.Sum(j => j.Count);
+}
+
+public sealed class SummarizeNight(NpgsqlDataSource dataSource)
+{
+    /// <param name="requireJobs">When true (as <c>rapid status</c>), a date with no jobs is an error naming it.</param>
+    public async Task<NightSummary> SummarizeAsync(ProcessingDate procDate, bool requireJobs = false, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var args = new { procdate = procDate.Date };
+        var counts = (await conn.QueryAsync<(short Ppid, short Status, int? ExitCode, long Count)>("""
+            select ppid, status, exitcode, count(*) from jobs where procdate = @procdate
+            group by ppid, status, exitcode order by ppid, status, exitcode nulls first
+            """, args)).Select(r => new JobCount(r.Ppid, r.Status, r.ExitCode, (int)r.Count)).ToList();
+        if (requireJobs && counts.Count == 0)
+            throw new ArgumentException($"processing date {procDate} is unknown: no jobs ran on it in this ops database");
+        var failures = (await conn.QueryAsync<(long Jid, short Ppid, int? ExitCode, string? Reason, long? Rid, long? Field, short? Fid)>("""
+            select jid, ppid, exitcode, case when status = 0 then coalesce(reason, 'still open') else reason end, rid, field, fid
+            from jobs where procdate = @procdate and (status = 0 or exitcode not between 0 and 31)
+            order by ppid, jid
+            """, args)).Select(r => new JobFailure(r.Jid, r.Ppid, r.ExitCode, r.Reason, r.Rid, r.Field, r.Fid)).ToList();
+        var products = await conn.QuerySingleAsync<(long Refs, long Diffs, long Sources)>("""
+            select (select count(*) from refimages r join jobs j on j.jid = r.jid where j.procdate = @procdate),
+                   (select count(*) from diffimages d join jobs j on j.jid = d.jid where j.procdate = @procdate),
+                   (select coalesce(sum(m.nsources), 0)::bigint from diffimmeta m join diffimages d on d.pid = m.pid
+                      join jobs j on j.jid = d.jid where j.procdate = @procdate)
+            """, args);
+        var timings = (await conn.QueryAsync<(short Ppid, long Jobs, double Total, double Mean, double Max)>("""
+            select ppid, count(*), sum(elapsed), avg(elapsed), max(elapsed)
+            from jobs where procdate = @procdate and elapsed is not null group by ppid order by ppid
+            """, args)).Select(r => new PipelineTiming(r.Ppid, (int)r.Jobs, r.Total, r.Mean, r.Max)).ToList();
+        return new NightSummary
+        {
+            ProcDate = procDate, Jobs = counts, Failures = failures,
+            ReferenceImages = (int)products.Refs, DifferenceImages = (int)products.Diffs, SourcesFound = products.Sources,
+            Elapsed = timings,
+        };
+    }
+}
