@@ -68,7 +68,14 @@ public static class FieldPopulation
         var lastLive = SurveySchedule.NominalEpochMjd(spec, Math.Max(0, spec.Epochs - 2)) + 0.5;
         for (var i = 0; i < spec.TransientsPerField; i++)
         {
-            SkyObject? host = hosts.Count > 0 ? hosts[rng.Next(hosts.Count)] : null;
+            // Distinct hosts while there are enough, so transients do not pile up on one galaxy.
+            SkyObject? host = null;
+            if (hosts.Count > 0)
+            {
+                var k = rng.Next(hosts.Count);
+                host = hosts[k];
+                hosts.RemoveAt(k);
+            }
             double ra, dec;
             if (host is not null)
             {
