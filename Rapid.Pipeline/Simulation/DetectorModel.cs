@@ -19,10 +19,16 @@ public static class DetectorModel
             return (0, 0);
         }
 
+        // Poisson (electrons) plus Gaussian read noise. Above 30 e- the sum is drawn as one normal deviate of
+        // variance λ + σ_read² (the Poisson's normal limit; its skew there is below 0.2 and it is not rounded to whole electrons).
+        var noise = new PixelNoiseGenerator((ulong)rng.NextInt64());
+        var readVariance = spec.ReadNoiseElectrons * spec.ReadNoiseElectrons;
         for (var k = 0; k < image.Length; k++)
         {
-            var electrons = rng.NextPoisson((image[k] + skyDn) * gain);
-            image[k] = (float)(electrons / gain + readNoiseDn * rng.NextGaussian());
+            var lambda = (image[k] + skyDn) * gain;
+            image[k] = lambda >= 30
+                ? (float)((lambda + Math.Sqrt(lambda + readVariance) * noise.NextGaussian()) / gain)
+                : (float)(noise.NextSmallPoisson(lambda) / gain + readNoiseDn * noise.NextGaussian());
         }
 
         var megapixels = width * (double)height / 1e6;

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Rapid.Pipeline.Simulation;
 
 /// <summary>
@@ -61,5 +63,55 @@ internal static class SimulationRandom
         var a = Math.Pow(10, slope * bright);
         var b = Math.Pow(10, slope * faint);
         return Math.Log10(a + r.NextDouble() * (b - a)) / slope;
+    }
+}
+
+/// <summary>
+/// A fast deterministic generator for per-pixel noise: xoshiro256** (Blackman &amp; Vigna 2018) seeded by
+/// SplitMix64, with Box–Muller normal pairs. Used where millions of deviates per image are drawn.
+/// </summary>
+internal sealed class PixelNoiseGenerator
+{
+    private ulong _s0, _s1, _s2, _s3;
+    private double _spare;
+    private bool _hasSpare;
+
+    public PixelNoiseGenerator(ulong seed)
+    {
+        ulong Next() { seed += 0x9E3779B97F4A7C15UL; var z = seed; z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL; z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL; return z ^ (z >> 31); }
+        (_s0, _s1, _s2, _s3) = (Next(), Next(), Next(), Next());
+    }
+
+    private ulong NextULong()
+    {
+        var result = BitOperations.RotateLeft(_s1 * 5, 7) * 9;
+        var t = _s1 << 17;
+        _s2 ^= _s0; _s3 ^= _s1; _s1 ^= _s2; _s0 ^= _s3; _s2 ^= t;
+        _s3 = BitOperations.RotateLeft(_s3, 45);
+        return result;
+    }
+
+    /// <summary>Uniform in (0, 1): 53 random bits, never exactly 0.</summary>
+    public double NextDouble() => ((NextULong() >> 11) + 0.5) * (1.0 / (1UL << 53));
+
+    public double NextGaussian()
+    {
+        if (_hasSpare) { _hasSpare = false; return _spare; }
+        var r = Math.Sqrt(-2 * Math.Log(NextDouble()));
+        var (s, c) = Math.SinCos(2 * Math.PI * NextDouble());
+        _spare = r * s;
+        _hasSpare = true;
+        return r * c;
+    }
+
+    /// <summary>Poisson deviate, exact (Knuth) below a mean of 30; callers use a normal approximation above it.</summary>
+    public double NextSmallPoisson(double mean)
+    {
+        if (!(mean > 0)) return 0;
+        var limit = Math.Exp(-mean);
+        var k = 0;
+        var p = NextDouble();
+        while (p > limit) { k++; p *= NextDouble(); }
+        return k;
     }
 }
