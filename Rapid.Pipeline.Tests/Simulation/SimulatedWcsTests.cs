@@ -1,4 +1,8 @@
+using System.Globalization;
+using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Simulation;
+using Rapid.Pipeline.Tests.Fits;
+using Rapid.Pipeline.Wcs;
 
 namespace Rapid.Pipeline.Tests.Simulation;
 
@@ -68,5 +72,56 @@ public class SimulatedWcsTests
         var plain = SimulatedWcs.Create(1, 1, 0, 0.11, 64, 64, sip: false).HeaderKeywords().ToDictionary(k => k.Key, k => k.Value);
         Assert.Equal("RA---TAN", plain["CTYPE1"]);
         Assert.False(plain.ContainsKey("A_ORDER"));
+    }
+
+    private static readonly (double X, double Y)[] FullScaPixels =
+        [(1, 1), (4088, 1), (1, 4088), (4088, 4088), (2044.5, 2044.5), (100.25, 3900.75), (3000, 1500)];
+
+    [Fact]
+    public void The_pipeline_wcs_reading_the_full_sca_header_agrees_within_a_thousandth_of_a_pixel()
+    {
+        var truth = SimulatedWcs.Create(210.3, -44.7, 77.0, 0.11, 4088, 4088, sip: true);
+        var header = new FitsHeader();
+        truth.WriteTo(header);
+        var wcs = TanSipWcs.FromHeader(header, "full-SCA simulated header");
+        foreach (var (x, y) in FullScaPixels)
+        {
+            var (ra, dec) = truth.PixelToSky(x, y);
+            var (px, py) = wcs.SkyToPixel(ra, dec);
+            Assert.InRange(Math.Abs(px - x), 0, 0.001);
+            Assert.InRange(Math.Abs(py - y), 0, 0.001);
+        }
+    }
+
+    [Fact]
+    public void Astropy_reading_the_full_sca_header_agrees_within_a_hundredth_of_a_pixel()
+    {
+        using var dir = new TempDirectory();
+        var truth = SimulatedWcs.Create(0.02, 63.1, 201.0, 0.11, 4088, 4088, sip: true);
+        var header = new FitsHeader();
+        truth.WriteTo(header);
+        var path = dir.File("wcs.fits");
+        FitsFile.WriteImageExtension(path, new FitsHeader(), new FitsImage(8, 8, null, header), "SCI");
+        const string script = """
+            import sys, warnings
+            from astropy.io import fits
+            from astropy.wcs import WCS
+            warnings.simplefilter('ignore')
+            w = WCS(fits.open(sys.argv[1])['SCI'].header)
+            xy = [tuple(map(float, p.split(','))) for p in sys.argv[2:]]
+            for x, y in xy:
+                ra, dec = w.all_pix2world(x, y, 1)
+                print(repr(float(ra)), repr(float(dec)))
+            """;
+        var lines = Astropy.Run(script, [path, .. FullScaPixels.Select(p => FormattableString.Invariant($"{p.X},{p.Y}"))])
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(FullScaPixels.Length, lines.Length);
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var parts = lines[i].Split(' ');
+            var (x, y) = truth.SkyToPixel(double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
+            Assert.InRange(Math.Abs(x - FullScaPixels[i].X), 0, 0.01);
+            Assert.InRange(Math.Abs(y - FullScaPixels[i].Y), 0, 0.01);
+        }
     }
 }

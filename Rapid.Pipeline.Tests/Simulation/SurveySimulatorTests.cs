@@ -2,6 +2,7 @@ using System.Globalization;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Simulation;
 using Rapid.Pipeline.Tests.Fits;
+using Rapid.Pipeline.Wcs;
 
 namespace Rapid.Pipeline.Tests.Simulation;
 
@@ -115,6 +116,30 @@ public class SurveySimulatorTests(SmallSurveyFixture fixture) : IClassFixture<Sm
         {
             var worst = double.Parse(Astropy.Run(script, image.Path, image.TruthPath).Trim(), CultureInfo.InvariantCulture);
             Assert.InRange(worst, 0, 0.01);
+        }
+    }
+
+    [Fact]
+    public void The_pipeline_wcs_reads_the_header_to_the_truth_positions_and_round_trips_within_a_thousandth_of_a_pixel()
+    {
+        foreach (var image in Survey.Images)
+        {
+            var wcs = TanSipWcs.FromHeader(FitsFile.ReadImage(image.Path).Header, image.Path);
+            Assert.True(wcs.HasSip);
+            var t = FitsFile.ReadTable(image.TruthPath, "TRUTH");
+            var (ra, dec, xs, ys) = (t.GetDoubles("RA"), t.GetDoubles("DEC"), t.GetDoubles("X"), t.GetDoubles("Y"));
+            for (var i = 0; i < t.RowCount; i++)
+            {
+                var (x, y) = wcs.SkyToPixel(ra[i], dec[i]);
+                Assert.InRange(Math.Abs(x - xs[i]), 0, 0.001);
+                Assert.InRange(Math.Abs(y - ys[i]), 0, 0.001);
+            }
+            foreach (var (x, y) in new[] { (1.0, 1.0), (192.0, 192.0), (96.5, 40.25) })
+            {
+                var (r, d) = wcs.PixelToSky(x, y);
+                var (x2, y2) = wcs.SkyToPixel(r, d);
+                Assert.InRange(Math.Abs(x2 - x) + Math.Abs(y2 - y), 0, 0.001);
+            }
         }
     }
 

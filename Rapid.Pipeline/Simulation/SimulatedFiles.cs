@@ -46,16 +46,7 @@ public static class SimulatedFiles
         h.Set("GAIN", spec.GainElectronsPerDn, "[e-/DN]");
         h.Set("RDNOISE", spec.ReadNoiseElectrons, "[e-] read noise");
         h.Set("SATURATE", spec.SaturationDn, "[DN] clipping level");
-        foreach (var (key, value) in e.Wcs.HeaderKeywords())
-        {
-            switch (value)
-            {
-                case string s: h.Set(key, s); break;
-                case long l: h.Set(key, l); break;
-                case double d: h.Set(key, d); break;
-                default: throw new InvalidOperationException($"WCS keyword {key} has an unsupported type");
-            }
-        }
+        e.Wcs.WriteTo(h);
         h.Set("SIMULATD", true, "written by the Rapid survey simulator");
         h.Set("SIMSEED", (long)spec.Seed, "simulator seed");
         h.Set("FIELDIDX", (long)p.FieldIndex, "simulated field index (0-based)");

@@ -1,3 +1,5 @@
+using Rapid.Pipeline.Fits;
+
 namespace Rapid.Pipeline.Simulation;
 
 /// <summary>
@@ -94,6 +96,21 @@ public sealed class SimulatedWcs
             for (var p = 0; p <= SipOrder; p++) for (var q = 0; p + q <= SipOrder; q++) if (_b[p, q] != 0) cards.Add(($"B_{p}_{q}", _b[p, q]));
         }
         return cards;
+    }
+
+    /// <summary>Writes (or replaces) the WCS keywords in a header.</summary>
+    public void WriteTo(FitsHeader header)
+    {
+        foreach (var (key, value) in HeaderKeywords())
+        {
+            switch (value)
+            {
+                case string s: header.Set(key, s); break;
+                case long l: header.Set(key, l); break;
+                case double d: header.Set(key, d); break;
+                default: throw new InvalidOperationException($"WCS keyword {key} has an unsupported type");
+            }
+        }
     }
 
     public (double RaDeg, double DecDeg) PixelToSky(double x, double y)
