@@ -26,12 +26,15 @@ public sealed record BatchEnvironment(
         var index = lookup(ArrayIndexVariable);
         var attempt = lookup(AttemptVariable);
         return new BatchEnvironment(
-            ObjectRef.Parse(jobList),
+            ObjectRef.TryParse(jobList, out var list) ? list!
+                : throw new InvalidOperationException($"environment variable {JobListVariable}='{jobList}' is not an object URI of the form s3://bucket/key"),
             // A single (non-array) job has no index: it runs entry 0.
             index is null ? 0 : int.TryParse(index, out var i) && i >= 0 ? i
                 : throw new InvalidOperationException($"environment variable {ArrayIndexVariable}='{index}' is not an index"),
             lookup(JobIdVariable) ?? "local",
-            attempt is not null && int.TryParse(attempt, out var a) ? a : 1,
+            // Batch counts attempts from 1.
+            attempt is null ? 1 : int.TryParse(attempt, out var a) && a >= 1 ? a
+                : throw new InvalidOperationException($"environment variable {AttemptVariable}='{attempt}' is not an attempt number (1, 2, ...)"),
             Buckets.FromEnvironment(lookup),
             lookup(StoreRootVariable));
     }

@@ -11,7 +11,7 @@ public sealed record JobConfig
 {
     public const int CurrentSchemaVersion = 1;
 
-    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+    public int SchemaVersion { get; set; } = CurrentSchemaVersion;
     public required long Jid { get; init; }
     public required int Ppid { get; init; }
     /// <summary>Processing date, yyyyMMdd.</summary>
@@ -29,7 +29,7 @@ public sealed record JobConfig
     /// <summary>Registered products to stamp with their database ids and rename (ppid 17).</summary>
     public PostProcessingInput? PostProcessing { get; init; }
 
-    public PipelineSettings Settings { get; init; } = new();
+    public PipelineSettings Settings { get; set; } = new();
 }
 
 /// <summary>An L2 (single-SCA) image registered in <c>l2files</c>.</summary>
@@ -39,7 +39,7 @@ public sealed record L2Image
     public long Expid { get; init; }
     public int Sca { get; init; }
     public int Fid { get; init; }
-    public string Filter { get; init; } = "";
+    public string Filter { get; set; } = "";
     public long Field { get; init; }
     public double MjdObs { get; init; }
     public double ExpTime { get; init; }
@@ -72,7 +72,7 @@ public sealed record ReferenceSource
     public ObjectRef? Uncertainty { get; init; }
 
     /// <summary>Earlier images of the same field and filter, nearest the tile centre first.</summary>
-    public IReadOnlyList<L2Image> Inputs { get; init; } = [];
+    public IReadOnlyList<L2Image> Inputs { get; set; } = [];
 
     public bool IsRegistered => Rfid is not null && Image is not null;
 }
@@ -82,7 +82,7 @@ public sealed record PostProcessingInput
 {
     public required long SourceJid { get; init; }
     public required int SourcePpid { get; init; }
-    public IReadOnlyList<ProductToStamp> Products { get; init; } = [];
+    public IReadOnlyList<ProductToStamp> Products { get; set; } = [];
 }
 
 public sealed record ProductToStamp
@@ -92,22 +92,22 @@ public sealed record ProductToStamp
     public required ObjectRef Source { get; init; }
     public required ObjectRef Target { get; init; }
     /// <summary>FITS keywords to add or replace in the primary header (e.g. RFID, PID, RFIMVER).</summary>
-    public IReadOnlyDictionary<string, string> Keywords { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Keywords { get; set; } = new Dictionary<string, string>();
 }
 
 /// <summary>Tunable settings of the science pipeline; defaults follow the original system's ini.</summary>
 public sealed record PipelineSettings
 {
-    public int MinReferenceInputs { get; init; } = 3;
-    public int MaxReferenceInputs { get; init; } = 25;
-    public double DetectionThresholdSigma { get; init; } = 5.0;
-    public double CoaddClipSigma { get; init; } = 3.0;
+    public int MinReferenceInputs { get; set; } = 3;
+    public int MaxReferenceInputs { get; set; } = 25;
+    public double DetectionThresholdSigma { get; set; } = 5.0;
+    public double CoaddClipSigma { get; set; } = 3.0;
     /// <summary>Difference pixels whose resampled reference coverage is below this are masked (NaN).</summary>
-    public double MinReferenceCoverage { get; init; } = 0.5;
+    public double MinReferenceCoverage { get; set; } = 0.5;
     /// <summary>Used when the image has no GAIN keyword (e-/DN).</summary>
-    public double DefaultGain { get; init; } = 1.0;
+    public double DefaultGain { get; set; } = 1.0;
     /// <summary>Used when the image has no RDNOISE keyword (DN).</summary>
-    public double DefaultReadNoise { get; init; } = 8.5;
-    public double DefaultSaturation { get; init; } = 100000;
-    public int BackgroundMeshSize { get; init; } = 64;
+    public double DefaultReadNoise { get; set; } = 8.5;
+    public double DefaultSaturation { get; set; } = 100000;
+    public int BackgroundMeshSize { get; set; } = 64;
 }

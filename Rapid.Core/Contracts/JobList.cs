@@ -9,10 +9,10 @@ namespace Rapid.Core.Contracts;
 public sealed record JobList
 {
     public const int CurrentSchemaVersion = 1;
-    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+    public int SchemaVersion { get; set; } = CurrentSchemaVersion;
     public required int Ppid { get; init; }
     public required string ProcDate { get; init; }
-    public IReadOnlyList<JobListEntry> Jobs { get; init; } = [];
+    public IReadOnlyList<JobListEntry> Jobs { get; set; } = [];
 }
 
 public sealed record JobListEntry(long Jid, ObjectRef Config, ObjectRef Manifest);

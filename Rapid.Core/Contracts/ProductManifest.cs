@@ -10,24 +10,24 @@ public sealed record ProductManifest
 {
     public const int CurrentSchemaVersion = 1;
 
-    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+    public int SchemaVersion { get; set; } = CurrentSchemaVersion;
     public required long Jid { get; init; }
     public required int Ppid { get; init; }
     public required string ProcDate { get; init; }
     public required int ExitCode { get; init; }
     /// <summary>Why the job failed or was degraded; null on success.</summary>
     public string? Reason { get; init; }
-    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public IReadOnlyList<string> Warnings { get; set; } = [];
     public DateTimeOffset Started { get; init; }
     public DateTimeOffset Ended { get; init; }
     public string? BatchJobId { get; init; }
-    public int Attempt { get; init; } = 1;
-    public string SoftwareVersion { get; init; } = "";
+    public int Attempt { get; set; } = 1;
+    public string SoftwareVersion { get; set; } = "";
     /// <summary>SHA-256 of the job config the job ran.</summary>
-    public string ConfigSha256 { get; init; } = "";
-    public IReadOnlyList<ProductFile> Products { get; init; } = [];
+    public string ConfigSha256 { get; set; } = "";
+    public IReadOnlyList<ProductFile> Products { get; set; } = [];
     /// <summary>Wall time per pipeline step, seconds.</summary>
-    public IReadOnlyDictionary<string, double> StepSeconds { get; init; } = new Dictionary<string, double>();
+    public IReadOnlyDictionary<string, double> StepSeconds { get; set; } = new Dictionary<string, double>();
 
     /// <summary>Present when the job co-added a reference image (ppid 12, or ppid 15 without a registered one).</summary>
     public ReferenceImageResult? ReferenceImage { get; init; }
@@ -46,7 +46,7 @@ public sealed record ReferenceImageResult
     public required long Field { get; init; }
     public required int Fid { get; init; }
     /// <summary>rids of the inputs actually co-added (not every candidate).</summary>
-    public IReadOnlyList<long> InputRids { get; init; } = [];
+    public IReadOnlyList<long> InputRids { get; set; } = [];
     public int NFrames { get; init; }
     public double MjdObsMin { get; init; }
     public double MjdObsMax { get; init; }
@@ -71,7 +71,7 @@ public sealed record DifferenceImageResult
     public int NPositive { get; init; }
     public int NNegative { get; init; }
     /// <summary>Flux scale applied to the reference to match the science image.</summary>
-    public double ScaleFactor { get; init; } = 1.0;
+    public double ScaleFactor { get; set; } = 1.0;
     public double DxRms { get; init; }
     public double DyRms { get; init; }
     public double DxMedian { get; init; }
@@ -81,11 +81,11 @@ public sealed record DifferenceImageResult
     public double FwhmScience { get; init; }
     public double FwhmReference { get; init; }
     /// <summary>Science image centre and corners (deg): ra0/dec0 centre, then 1..4.</summary>
-    public IReadOnlyList<double> CornersRaDec { get; init; } = [];
+    public IReadOnlyList<double> CornersRaDec { get; set; } = [];
 }
 
 public sealed record PostProcessingResult
 {
     public required long SourceJid { get; init; }
-    public IReadOnlyList<ProductFile> Stamped { get; init; } = [];
+    public IReadOnlyList<ProductFile> Stamped { get; set; } = [];
 }

@@ -19,10 +19,15 @@ public sealed class DirectoryObjectStore : IObjectStore
     /// <summary>The local file that holds an object (it may not exist).</summary>
     public string PathOf(ObjectRef obj)
     {
-        if (obj.Bucket.Contains('/') || obj.Bucket is "." or ".." || obj.Key.Split('/').Any(s => s is ".." or ""))
+        if (!IsAllowedBucket(obj.Bucket) || obj.Key.Split('/').Any(s => s is ".." or ""))
             throw new ArgumentException($"object {obj} has a bucket or key that is not allowed in a directory store");
         return Path.Combine(Root, obj.Bucket, obj.Key);
     }
+
+    // A bucket is one directory below the root: an empty, "." or ".." name, or one with a
+    // separator, would read or write outside it (or another bucket).
+    private static bool IsAllowedBucket(string bucket) =>
+        bucket is not ("" or "." or "..") && bucket.IndexOfAny(['/', Path.DirectorySeparatorChar]) < 0;
 
     public async Task PutFileAsync(ObjectRef target, string localPath, CancellationToken ct = default)
     {
@@ -57,6 +62,8 @@ public sealed class DirectoryObjectStore : IObjectStore
 
     public async IAsyncEnumerable<ObjectRef> ListAsync(string bucket, string prefix, [EnumeratorCancellation] CancellationToken ct = default)
     {
+        if (!IsAllowedBucket(bucket))
+            throw new ArgumentException($"bucket '{bucket}' is not allowed in a directory store");
         var bucketDir = Path.Combine(Root, bucket);
         if (!Directory.Exists(bucketDir)) yield break;
         var keys = Directory.EnumerateFiles(bucketDir, "*", SearchOption.AllDirectories)
@@ -72,9 +79,12 @@ public sealed class DirectoryObjectStore : IObjectStore
         await Task.CompletedTask;
     }
 
+    /// <summary>Deleting a missing object is not an error (as on S3).</summary>
     public Task DeleteAsync(ObjectRef target, CancellationToken ct = default)
     {
-        File.Delete(PathOf(target));
+        var path = PathOf(target);
+        // File.Delete ignores a missing file but throws when its directory is missing.
+        if (File.Exists(path)) File.Delete(path);
         return Task.CompletedTask;
     }
 
