@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Npgsql;
 using Rapid.Core.Storage;
+using Rapid.Functions.OpsDatabase;
 
 namespace Rapid.Cli.Commands;
 
@@ -36,6 +37,7 @@ internal static class CommandErrors
 
     public static (int Code, string Message) Classify(Exception e) => e switch
     {
+        OpsDatabaseUnavailableException => (DatabaseUnavailable, Flatten(e)),
         NpgsqlException { InnerException: SocketException or TimeoutException } or SocketException =>
             (DatabaseUnavailable, $"the ops database is unreachable: {Flatten(e)}"),
         NpgsqlException n when n.IsTransient => (DatabaseUnavailable, $"the ops database is unreachable: {Flatten(e)}"),

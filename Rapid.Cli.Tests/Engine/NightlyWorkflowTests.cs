@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Dapper;
+using Rapid.Cli.Engine;
+using Rapid.Cli.Tests.Support;
+using Rapid.Core.Jobs;
+using Rapid.Core.Pipelines;
+
+namespace Rapid.Cli.Tests.Engine;
+
+/// <summary>The whole night end to end: real simulator, ops database, pipeline processes and registration.</summary>
+[Collection(EmbeddedDatabaseCollection.Name)]
+public sealed class NightlyWorkflowTests(EmbeddedDatabaseFixture fixture)
+{
+    [Fact]
+    public async Task A_night_builds_references_then_differences_then_post_processes_and_registers_everything()
+    {
+        await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 6);
+        var report = await survey.Workflow().Create().RunAsync(survey.LastNight("20280910"), SilentObserver.Instance);
+
+        var jobs = (await Jobs(survey)).ToList();
+        Assert.Single(jobs, j => j.Ppid == PipelineIds.ReferenceImage);
+        Assert.Single(jobs, j => j.Ppid == PipelineIds.Science);
+        Assert.Equal(2, jobs.Count(j => j.Ppid == PipelineIds.PostProcessing));
+        Assert.All(jobs, j => Assert.True(j.Status == 1 && j.ExitCode is 0 or 32, $"job {j.Jid} (ppid {j.Ppid}) ended {j.ExitCode}: {j.Reason}"));
+        Assert.Equal(1, report.Summary.ReferenceImages);
+        Assert.Equal(1, report.Summary.DifferenceImages);
+
+        await using var conn = await survey.Database.OpenConnectionAsync();
+        // The science job used the reference the night built, and post-processing gave both canonical names.
+        var diff = await conn.QuerySingleAsync<(long Rfid, string Filename, int Vbest)>("select rfid, filename, vbest from diffimages");
+        var reference = await conn.QuerySingleAsync<(long Rfid, string Filename, int Vbest)>("select rfid, filename, vbest from refimages");
+        Assert.Equal(reference.Rfid, diff.Rfid);
+        Assert.Matches(@"rapid_field\d+_fid\d+_ppid12_v1_rfid\d+_refimage\.fits$", reference.Filename);
+        Assert.Matches(@"_pid\d+_diffimage\.fits$", diff.Filename);
+        Assert.Equal((1, 1), (reference.Vbest, diff.Vbest));
+        var inputs = await conn.ExecuteScalarAsync<int>("select count(*) from refimimages");
+        Assert.Equal(5, inputs); // the five earlier epochs, not the science image itself
+        Assert.True(File.Exists(survey.Home.OpenStore().PathOf(Core.Storage.ObjectRef.Parse(diff.Filename))));
+    }
+
+    [Fact]
+    public async Task Rerunning_a_night_on_the_same_date_makes_no_duplicates_and_another_date_makes_new_versions()
+    {
+        await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 4, seed: 11);
+        await survey.Workflow().Create().RunAsync(survey.LastNight("20280910"), SilentObserver.Instance);
+        var first = await Counts(survey);
+
+        await survey.Workflow(force: true).Create().RunAsync(survey.LastNight("20280910"), SilentObserver.Instance);
+        Assert.Equal(first, await Counts(survey));
+
+        await survey.Workflow().Create().RunAsync(survey.LastNight("20280911"), SilentObserver.Instance);
+        await using var conn = await survey.Database.OpenConnectionAsync();
+        var versions = (await conn.QueryAsync<(int Version, int Vbest)>("select version, vbest from diffimages order by version")).ToList();
+        Assert.Equal([(1, 0), (2, 1)], versions);
+    }
+
+    [Fact]
+    public async Task A_science_image_without_three_earlier_images_ends_with_exit_33_and_no_products()
+    {
+        await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 3, seed: 5);
+        await survey.Workflow().Create().RunAsync(survey.LastNight("20280910"), SilentObserver.Instance);
+
+        var jobs = (await Jobs(survey)).ToList();
+        var science = Assert.Single(jobs, j => j.Ppid == PipelineIds.Science);
+        Assert.Equal((1, ExitCodes.NoReferenceImage), (science.Status, science.ExitCode));
+        Assert.DoesNotContain(jobs, j => j.Ppid == PipelineIds.ReferenceImage);
+        Assert.Equal((0, 0), await Counts(survey) is var c ? (c.Refs, c.Diffs) : default);
+    }
+
+    [Fact]
+    public async Task A_killed_job_is_closed_out_as_failed_with_the_signal_as_reason()
+    {
+        await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 4, seed: 13);
+        var workflow = survey.Workflow();
+        var executor = workflow.CreateExecutor();
+        executor.ChildStarted += (_, pid) =>
+        {
+            try { Process.GetProcessById(pid).Kill(); } // SIGKILL, as an OOM kill or a lost host does
+            catch (ArgumentException) { } // already gone
+        };
+        await workflow.Create(executor).RunAsync(survey.LastNight("20280910"), SilentObserver.Instance);
+
+        var reference = Assert.Single(await Jobs(survey), j => j.Ppid == PipelineIds.ReferenceImage);
+        Assert.Equal(1, reference.Status);
+        Assert.Equal(ExitCodes.Lost, reference.ExitCode);
+        Assert.Contains("killed by signal 9", reference.Reason);
+    }
+
+    [Fact]
+    public async Task An_empty_window_plans_nothing()
+    {
+        await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 3, seed: 17);
+        var report = await survey.Workflow().Create().RunAsync(
+            new Functions.Steps.WindowRequest("2030-01-01 00:00:00", "2030-01-02 00:00:00", "20300101"), SilentObserver.Instance);
+        Assert.Equal(0, report.PlannedJobs);
+        Assert.Equal(0, report.Summary.TotalJobs);
+    }
+
+    private sealed record JobRow(long Jid, int Ppid, int Status, int? ExitCode, string? Reason);
+
+    private static async Task<IEnumerable<JobRow>> Jobs(TinySurvey survey)
+    {
+        await using var conn = await survey.Database.OpenConnectionAsync();
+        return await conn.QueryAsync<JobRow>("select jid, ppid, status, exitcode, reason from jobs order by jid");
+    }
+
+    private static async Task<(long Jobs, long Refs, long Diffs, long Inputs)> Counts(TinySurvey survey)
+    {
+        await using var conn = await survey.Database.OpenConnectionAsync();
+        return await conn.QuerySingleAsync<(long, long, long, long)>(
+            "select (select count(*) from jobs), (select count(*) from refimages), (select count(*) from diffimages), (select count(*) from refimimages)");
+    }
+}
