@@ -151,6 +151,8 @@ public sealed class DirectoryObjectStoreTests : IDisposable
     [InlineData("b", "../escape.txt")]
     [InlineData("b", "a/../../escape.txt")]
     [InlineData("b", "a//b.txt")]
+    [InlineData("b", "a/./b.txt")]
+    [InlineData("b", "./b.txt")]
     [InlineData("b", "/absolute.txt")]
     [InlineData("b", "dir/")]
     [InlineData("..", "escape.txt")]

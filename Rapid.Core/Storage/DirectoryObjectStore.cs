@@ -19,7 +19,8 @@ public sealed class DirectoryObjectStore : IObjectStore
     /// <summary>The local file that holds an object (it may not exist).</summary>
     public string PathOf(ObjectRef obj)
     {
-        if (!IsAllowedBucket(obj.Bucket) || obj.Key.Split('/').Any(s => s is ".." or ""))
+        // "." and ".." segments would alias or escape; an empty one is no file name.
+        if (!IsAllowedBucket(obj.Bucket) || obj.Key.Split('/').Any(s => s is "." or ".." or ""))
             throw new ArgumentException($"object {obj} has a bucket or key that is not allowed in a directory store");
         return Path.Combine(Root, obj.Bucket, obj.Key);
     }

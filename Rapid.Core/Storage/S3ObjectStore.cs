@@ -8,18 +8,21 @@ namespace Rapid.Core.Storage;
 /// <summary>
 /// The object store on Amazon S3. Uploads are single PUTs (S3 makes them atomic); objects are
 /// encrypted at rest by the buckets' default encryption, which the CDK stack enforces.
+/// Uploads are signed over the whole body, not sent aws-chunked (the SDK's default), so
+/// S3-compatible stores that do not decode aws-chunked, such as s3rver used by the tests,
+/// store the bytes sent rather than the chunk framing; the SDK hashes the body once first.
 /// </summary>
 public sealed class S3ObjectStore(IAmazonS3? client = null) : IObjectStore
 {
     private readonly IAmazonS3 _s3 = client ?? new AmazonS3Client();
 
     public async Task PutFileAsync(ObjectRef target, string localPath, CancellationToken ct = default) =>
-        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = target.Bucket, Key = target.Key, FilePath = localPath }, ct);
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = target.Bucket, Key = target.Key, FilePath = localPath, UseChunkEncoding = false }, ct);
 
     public async Task PutBytesAsync(ObjectRef target, ReadOnlyMemory<byte> content, CancellationToken ct = default)
     {
         using var stream = new MemoryStream(content.ToArray(), writable: false);
-        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = target.Bucket, Key = target.Key, InputStream = stream }, ct);
+        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = target.Bucket, Key = target.Key, InputStream = stream, UseChunkEncoding = false }, ct);
     }
 
     public async Task GetFileAsync(ObjectRef source, string localPath, CancellationToken ct = default)
