@@ -238,6 +238,20 @@ public sealed class FitsFileTests : IDisposable
     }
 
     [Fact]
+    public void Empty_table_is_valid_FITS_and_reads_back_empty()
+    {
+        var path = _dir.File("empty-table.fits");
+        var table = new FitsTable("SOURCES");
+        table.AddColumn("flux", Array.Empty<double>());
+        FitsFile.WriteTable(path, new FitsHeader(), table);
+
+        FitsVerify.AssertValid(path);
+        var back = FitsFile.ReadTable(path, "SOURCES");
+        Assert.Equal(0, back.RowCount);
+        Assert.Equal(["flux"], back.ColumnNames);
+    }
+
+    [Fact]
     public void Table_columns_must_have_equal_lengths()
     {
         var table = new FitsTable("T");
