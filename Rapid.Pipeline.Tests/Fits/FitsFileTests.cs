@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using Rapid.Pipeline.Fits;
+using Rapid.Pipeline.Tests.Fits.Support;
 
 namespace Rapid.Pipeline.Tests.Fits;
 
