@@ -10,7 +10,7 @@ namespace Rapid.Functions.Tests.Steps;
 public sealed class PlanScienceJobsTests(OpsDatabaseFixture db) : IAsyncLifetime
 {
     private OpsWorld _w = null!;
-    public async Task InitializeAsync() => _w = await OpsWorld.CreateAsync(db, "planscience");
+    public async Task InitializeAsync() => _w = await OpsWorld.CreateAsync(db);
     public async Task DisposeAsync() => await _w.DisposeAsync();
 
     private static (double Ra, double Dec) Centre(double ra, double dec)

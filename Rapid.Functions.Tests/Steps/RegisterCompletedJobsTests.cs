@@ -19,7 +19,7 @@ public sealed class RegisterCompletedJobsTests(OpsDatabaseFixture db) : IAsyncLi
 
     public async Task InitializeAsync()
     {
-        _w = await OpsWorld.CreateAsync(db, "register");
+        _w = await OpsWorld.CreateAsync(db);
         var t = SkyTessellation.Roman.Tile(SkyTessellation.Roman.FieldOf(210, -15));
         (_ra, _dec) = (t.CenterRaDeg, t.CenterDecDeg);
         _earlier = await _w.EarlierImagesAsync(_ra, _dec, 5);
