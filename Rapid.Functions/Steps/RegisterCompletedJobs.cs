@@ -30,7 +30,7 @@ public sealed record RegistrationReport
 /// moves vbest (see the <c>*_slot</c> functions of the schema). A job without a manifest is closed out
 /// with exit code <see cref="ExitCodes.Lost"/>.
 /// </summary>
-public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 4)
+public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 8)
 {
     public const string MissingManifestReason = "no manifest: job crashed, was killed or timed out";
 
