@@ -175,27 +175,25 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             if (ExitCodes.HasProducts(m.ExitCode))
             {
                 var products = m.Products.GroupBy(p => p.Role).Select(g => g.Last()).ToList();
-                // One round trip: the job's product files, and its software version (added on first sight;
-                // DO NOTHING takes no row lock, so parallel registrations do not queue on the shared row).
-                await conn.ExecuteAsync("""
-                    delete from jobproducts where jid = @jid;
-                    insert into jobproducts (jid, role, filename, sizebytes, sha256, md5)
-                    select @jid, * from unnest(@roles, @files, @sizes, @sha, @md5);
-                    insert into swversions (cvstag) select @tag where @tag <> '' on conflict (cvstag) do nothing;
-                    """,
-                    new
-                    {
-                        jid = m.Jid, roles = products.Select(p => p.Role).ToArray(), files = products.Select(p => p.File.ToString()).ToArray(),
-                        sizes = products.Select(p => p.Checksum.SizeBytes).ToArray(), sha = products.Select(p => p.Checksum.Sha256).ToArray(),
-                        md5 = products.Select(p => p.Checksum.Md5).ToArray(), tag = m.SoftwareVersion.Trim(),
-                    }, tx);
-                var svTag = m.SoftwareVersion.Trim();
+                var productArgs = new DynamicParameters(new
+                {
+                    jid = m.Jid, roles = products.Select(p => p.Role).ToArray(), files = products.Select(p => p.File.ToString()).ToArray(),
+                    sizes = products.Select(p => p.Checksum.SizeBytes).ToArray(), sha = products.Select(p => p.Checksum.Sha256).ToArray(),
+                    md5s = products.Select(p => p.Checksum.Md5).ToArray(), svTag = m.SoftwareVersion.Trim(),
+                });
                 var byRole = products.ToDictionary(p => p.Role);
+                var hasReference = m.ReferenceImage is not null && byRole.ContainsKey(ProductRoles.ReferenceImage);
+                var hasDifference = m.DifferenceImage is not null && byRole.ContainsKey(ProductRoles.DifferenceImage);
 
-                if (m.ReferenceImage is { } refResult && byRole.TryGetValue(ProductRoles.ReferenceImage, out var refFile))
-                    rfid = await RegisterReferenceAsync(conn, tx, m, job, refResult, refFile, byRole, svTag, source);
-                if (m.DifferenceImage is { } diff && byRole.TryGetValue(ProductRoles.DifferenceImage, out var diffFile))
-                    pid = await RegisterDifferenceAsync(conn, tx, m, job, diff, diffFile, rfid, svTag, source);
+                // The usual science manifest sends its product list with the difference image (one round trip
+                // fewer per manifest); otherwise the product list goes first on its own.
+                if (!hasDifference || hasReference)
+                    await conn.ExecuteAsync(ProductsSql, productArgs, tx);
+                if (hasReference)
+                    rfid = await RegisterReferenceAsync(conn, tx, m, job, m.ReferenceImage!, byRole[ProductRoles.ReferenceImage], byRole, productArgs.Get<string>("svTag"), source);
+                if (hasDifference)
+                    pid = await RegisterDifferenceAsync(conn, tx, m, job, m.DifferenceImage!, byRole[ProductRoles.DifferenceImage], rfid,
+                        hasReference ? null : productArgs, source);
                 if (m.PostProcessing is { } post)
                     stamped = await RegisterStampedAsync(conn, tx, job, post, source);
             }
@@ -211,6 +209,17 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             return Outcome.Failed(m.Jid, $"{source}: database rejected the registration: {e.MessageText}{(e.Detail is null ? "" : $" ({e.Detail})")}");
         }
     }
+
+    /// <summary>
+    /// A job's product files, and its software version added on first sight (DO NOTHING takes no row
+    /// lock, so parallel registrations do not queue on the shared swversions row).
+    /// </summary>
+    private const string ProductsSql = """
+        delete from jobproducts where jid = @jid;
+        insert into jobproducts (jid, role, filename, sizebytes, sha256, md5)
+        select @jid, * from unnest(@roles, @files, @sizes, @sha, @md5s);
+        insert into swversions (cvstag) select @svTag where @svTag <> '' on conflict (cvstag) do nothing;
+        """;
 
     private static async Task<long> RegisterReferenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProductManifest m, JobRow job,
         ReferenceImageResult r, ProductFile image, Dictionary<string, ProductFile> byRole, string svTag, ObjectRef source)
@@ -254,12 +263,12 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     }
 
     private static async Task<long> RegisterDifferenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProductManifest m, JobRow job,
-        DifferenceImageResult d, ProductFile image, long? coaddedRfid, string svTag, ObjectRef source)
+        DifferenceImageResult d, ProductFile image, long? coaddedRfid, DynamicParameters? productArgs, ObjectRef source)
     {
         if (job.Rid != d.Rid)
             throw new ManifestRejectedException($"{source}: difference image is of rid {d.Rid}, job {job.Jid} planned rid {job.Rid}");
         // The difference image and its metadata in one statement (one round trip per manifest matters at 2069 jobs).
-        var pid = await conn.ExecuteScalarAsync<long?>("""
+        const string diffSql = """
             with d as (
               insert into diffimages (rid, expid, sca, ppid, version, vbest, rfid, jid, field, fid, mjdobs,
                 ra0, dec0, ra1, dec1, ra2, dec2, ra3, dec3, ra4, dec4, filename, checksum, status, svid, hp6, hp9)
@@ -281,13 +290,17 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
               dxmedianfin = excluded.dxmedianfin, dymedianfin = excluded.dymedianfin, bkgsci = excluded.bkgsci, bkgref = excluded.bkgref,
               fwhmsci = excluded.fwhmsci, fwhmref = excluded.fwhmref
             returning pid
-            """,
-            new
+            """;
+        var args = new DynamicParameters(new
             {
-                ppid = (short)m.Ppid, rfid = d.Rfid ?? coaddedRfid, jid = m.Jid, rid = d.Rid, filename = image.File.ToString(), md5 = image.Checksum.Md5, svTag,
+                ppid = (short)m.Ppid, rfid = d.Rfid ?? coaddedRfid, jid = m.Jid, rid = d.Rid, filename = image.File.ToString(), md5 = image.Checksum.Md5,
                 d.NSources, d.NPositive, d.NNegative, d.ScaleFactor, d.DxRms, d.DyRms, d.DxMedian, d.DyMedian,
                 d.BackgroundScience, d.BackgroundReference, d.FwhmScience, d.FwhmReference,
-            }, tx)
+            });
+        if (productArgs is not null) args.AddDynamicParams(productArgs);
+        else args.Add("svTag", m.SoftwareVersion.Trim());
+        // Only the last statement returns rows, so the scalar is the new pid.
+        var pid = await conn.ExecuteScalarAsync<long?>(productArgs is null ? diffSql : ProductsSql + diffSql, args, tx)
             ?? throw new ManifestRejectedException($"{source}: rid {d.Rid} is not in the ops database");
         return pid;
     }
