@@ -24,11 +24,14 @@ public static class RobustStatistics
     {
         var finite = Finite(values);
         if (finite.Length == 0) return double.NaN;
-        Array.Sort(finite);
         var pos = Math.Clamp(p, 0, 100) / 100.0 * (finite.Length - 1);
         var lo = (int)Math.Floor(pos);
-        var hi = Math.Min(lo + 1, finite.Length - 1);
-        return finite[lo] + (pos - lo) * (finite[hi] - finite[lo]);
+        var low = Select(finite, lo);
+        if (lo + 1 >= finite.Length) return low;
+        // After the selection everything right of lo is >= it: the next rank is their minimum.
+        var high = float.PositiveInfinity;
+        for (var i = lo + 1; i < finite.Length; i++) if (finite[i] < high) high = finite[i];
+        return low + (pos - lo) * (high - low);
     }
 
     /// <summary>
