@@ -22,6 +22,7 @@ public sealed class ScienceJobFixture : IAsyncLifetime
     public SkyStar Transient { get; private set; } = null!;
     public SkyStar Vanished { get; private set; } = null!;
     public JobTestBed.Run Run { get; private set; } = null!;
+    public JobConfig Config { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -47,7 +48,7 @@ public sealed class ScienceJobFixture : IAsyncLifetime
         Survey.WriteFrame(sciPath, 0.4, -0.3, seed: 999, mjd: 61010, extra: [Transient], without: Vanished);
         var science = new L2Image { Rid = 99, Fid = 2, Filter = "F158", Field = 7, MjdObs = 61010, File = await Bed.UploadL2Async(sciPath) };
 
-        Run = await Bed.RunAsync(new JobConfig
+        Config = new JobConfig
         {
             Jid = 501,
             Ppid = PipelineIds.Science,
@@ -55,7 +56,8 @@ public sealed class ScienceJobFixture : IAsyncLifetime
             Science = science,
             Tile = new TileGrid { Field = 7, CenterRaDeg = SyntheticSurvey.RaDeg, CenterDecDeg = SyntheticSurvey.DecDeg, Naxis1 = Size, Naxis2 = Size, PixelScaleArcsec = SyntheticSurvey.PixelScaleArcsec },
             Reference = new ReferenceSource { Inputs = inputs },
-        });
+        };
+        Run = await Bed.RunAsync(Config);
     }
 
     private SkyStar FreeSpot(Rapid.Pipeline.Wcs.TanSipWcs centre)
@@ -163,6 +165,33 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
         var log = System.Text.Encoding.UTF8.GetString(await fixture.Bed.Store.GetBytesAsync(fixture.Bed.Keys.Log(fixture.Bed.ProcDate, 501)));
         Assert.Contains("step subtract: done in", log);
         Assert.Contains("terminating exit code 0", log);
+    }
+
+    [Fact]
+    public async Task Uses_a_registered_reference_and_records_its_rfid()
+    {
+        ObjectRef Product(string role) => Run.Manifest!.Products.Single(p => p.Role == role).File;
+        var config = fixture.Config with
+        {
+            Jid = 503,
+            Reference = new ReferenceSource
+            {
+                Rfid = 8, Version = 1,
+                Image = Product(ProductRoles.ReferenceImage),
+                Coverage = Product(ProductRoles.ReferenceCoverage),
+                Uncertainty = Product(ProductRoles.ReferenceUncertainty),
+            },
+        };
+
+        var run = await fixture.Bed.RunAsync(config);
+
+        Assert.True(run.ExitCode == ExitCodes.Success, $"exit {run.ExitCode}: {run.Manifest?.Reason}");
+        Assert.Equal(8, run.Manifest!.DifferenceImage!.Rfid);
+        Assert.Null(run.Manifest.ReferenceImage);
+        Assert.DoesNotContain(run.Manifest.Products, p => p.Role == ProductRoles.ReferenceImage);
+        Assert.Equal(Run.Manifest!.DifferenceImage!.NSources, run.Manifest.DifferenceImage.NSources);
+        var diff = FitsFile.ReadImage(fixture.Bed.PathOf(run.Manifest.Products.Single(p => p.Role == ProductRoles.DifferenceImage).File));
+        Assert.Equal(8, diff.Header.GetLong("RFID"));
     }
 
     [Fact]

@@ -28,22 +28,23 @@ public static class ReferenceCoaddStep
         var rids = new List<long>();
         var mjds = new List<double>();
         long saturated = 0;
-        using (context.Log.Step("reference.resample"))
+        foreach (var input in inputs)
         {
-            foreach (var input in inputs)
+            string local;
+            CalibratedImage image;
+            using (context.Log.Step("reference.download")) local = await context.DownloadInputAsync(input.File, input.Md5, ct);
+            using (context.Log.Step("reference.calibrate")) image = LoadCalibrated(local, input.File.ToString(), settings, ImageCalibration.ReferenceZeroPointMag);
+            File.Delete(local);
+            bool used;
+            using (context.Log.Step("reference.resample")) used = coadder.Add(image);
+            if (!used)
             {
-                var local = await context.DownloadInputAsync(input.File, input.Md5, ct);
-                var image = LoadCalibrated(local, input.File.ToString(), settings, ImageCalibration.ReferenceZeroPointMag);
-                if (!coadder.Add(image))
-                {
-                    context.Log.Info($"reference input {input.File} (rid {input.Rid}) does not overlap the grid; skipped");
-                    continue;
-                }
-                rids.Add(input.Rid);
-                mjds.Add(double.IsFinite(image.MjdObs) ? image.MjdObs : input.MjdObs);
-                saturated += image.SaturatedPixels;
-                File.Delete(local);
+                context.Log.Info($"reference input {input.File} (rid {input.Rid}) does not overlap the grid; skipped");
+                continue;
             }
+            rids.Add(input.Rid);
+            mjds.Add(double.IsFinite(image.MjdObs) ? image.MjdObs : input.MjdObs);
+            saturated += image.SaturatedPixels;
         }
         if (coadder.UsedCount < settings.MinReferenceInputs)
             throw new JobFailedException(ExitCodes.NoReferenceImage,
