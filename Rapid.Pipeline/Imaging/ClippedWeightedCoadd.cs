@@ -1,7 +1,16 @@
 namespace Rapid.Pipeline.Imaging;
 
-/// <summary>One input already on the output grid: flux (NaN = no data), its variance and its resampling coverage (0..1).</summary>
-public sealed record CoaddLayer(float[] Flux, float[] Variance, float[] Coverage);
+/// <summary>
+/// One input already on the output grid: flux (NaN = no data), its variance and its resampling coverage (0..1),
+/// over the Width x Height box of the grid whose first pixel is the grid's 0-based (X0, Y0) — the input's
+/// footprint, so a small input on a large tile costs only its own area.
+/// </summary>
+public sealed record CoaddLayer(float[] Flux, float[] Variance, float[] Coverage, int X0, int Y0, int Width, int Height)
+{
+    /// <summary>A layer covering the whole of a grid <paramref name="gridWidth"/> pixels wide.</summary>
+    public CoaddLayer(float[] flux, float[] variance, float[] coverage, int gridWidth)
+        : this(flux, variance, coverage, 0, 0, gridWidth, flux.Length / gridWidth) { }
+}
 
 /// <summary>
 /// The co-added image (NaN where no input contributes), its 1-sigma uncertainty, the coverage
@@ -19,12 +28,18 @@ public sealed record CoaddPlanes(float[] Image, float[] Uncertainty, float[] Cov
 /// </summary>
 public sealed class ClippedWeightedCoadd(double clipSigma = 3.0, double fluxTolerance = 0.1, double minCoverage = 0.01)
 {
-    public CoaddPlanes Combine(IReadOnlyList<CoaddLayer> layers, int pixelCount)
+    public CoaddPlanes Combine(IReadOnlyList<CoaddLayer> layers, int gridWidth, int gridHeight)
     {
         if (layers.Count == 0) throw new ArgumentException("no layers to co-add");
         foreach (var l in layers)
-            if (l.Flux.Length != pixelCount || l.Variance.Length != pixelCount || l.Coverage.Length != pixelCount)
-                throw new ArgumentException("every layer must have one value per output pixel");
+        {
+            var count = l.Width * l.Height;
+            if (l.Flux.Length != count || l.Variance.Length != count || l.Coverage.Length != count)
+                throw new ArgumentException("every layer must have one value per pixel of its box");
+            if (l.X0 < 0 || l.Y0 < 0 || l.X0 + l.Width > gridWidth || l.Y0 + l.Height > gridHeight)
+                throw new ArgumentException("a layer's box lies outside the grid");
+        }
+        var pixelCount = gridWidth * gridHeight;
         var image = new float[pixelCount];
         var uncertainty = new float[pixelCount];
         var coverage = new float[pixelCount];
@@ -35,15 +50,23 @@ public sealed class ClippedWeightedCoadd(double clipSigma = 3.0, double fluxTole
             var values = new float[n];
             var scratch = new float[n];
             var index = new int[n];
-            for (var p = worker; p < pixelCount; p += Environment.ProcessorCount)
+            var offset = new int[n];
+            // Rows are dealt round-robin to the workers; each worker walks its rows left to right.
+            for (var row = worker; row < gridHeight; row += Environment.ProcessorCount)
+            for (var x = 0; x < gridWidth; x++)
             {
+                var p = row * gridWidth + x;
                 var m = 0;
                 for (var k = 0; k < n; k++)
                 {
                     var l = layers[k];
-                    if (l.Coverage[p] >= minCoverage && float.IsFinite(l.Flux[p]) && l.Variance[p] > 0 && float.IsFinite(l.Variance[p]))
+                    int lx = x - l.X0, ly = row - l.Y0;
+                    if (lx < 0 || ly < 0 || lx >= l.Width || ly >= l.Height) continue;
+                    var q = ly * l.Width + lx;
+                    if (l.Coverage[q] >= minCoverage && float.IsFinite(l.Flux[q]) && l.Variance[q] > 0 && float.IsFinite(l.Variance[q]))
                     {
-                        values[m] = l.Flux[p];
+                        values[m] = l.Flux[q];
+                        offset[m] = q;
                         index[m++] = k;
                     }
                 }
@@ -58,7 +81,8 @@ public sealed class ClippedWeightedCoadd(double clipSigma = 3.0, double fluxTole
                 for (var j = 0; j < m; j++)
                 {
                     var l = layers[index[j]];
-                    var variance = (double)l.Variance[p];
+                    var q = offset[j];
+                    var variance = (double)l.Variance[q];
                     if (m >= 3)
                     {
                         var tolerance = clipSigma * Math.Sqrt(variance + Math.Pow(fluxTolerance * median, 2));
@@ -67,7 +91,7 @@ public sealed class ClippedWeightedCoadd(double clipSigma = 3.0, double fluxTole
                     var w = 1.0 / variance;
                     sumW += w;
                     sumWV += w * values[j];
-                    cov += l.Coverage[p];
+                    cov += l.Coverage[q];
                 }
                 image[p] = sumW > 0 ? (float)(sumWV / sumW) : float.NaN;
                 uncertainty[p] = sumW > 0 ? (float)Math.Sqrt(1.0 / sumW) : float.NaN;
