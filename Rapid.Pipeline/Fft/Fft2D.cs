@@ -22,6 +22,7 @@ public sealed unsafe class Fft2D : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         Width = width;
         Height = height;
+        if (SpectrumLength > Array.MaxLength) throw new ArgumentException($"a {width} x {height} transform is too large for one array");
         _forward = FftwPlans.Get(isDouble: false, forward: true, width, height);
         _inverse = FftwPlans.Get(isDouble: false, forward: false, width, height);
         _real = (float*)FftwNative.fftwf_malloc((nuint)(RealLength * sizeof(float)));

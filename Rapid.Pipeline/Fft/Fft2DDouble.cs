@@ -23,6 +23,7 @@ public sealed unsafe class Fft2DDouble : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         Width = width;
         Height = height;
+        if (SpectrumLength > Array.MaxLength) throw new ArgumentException($"a {width} x {height} transform is too large for one array");
         _forward = FftwPlans.Get(isDouble: true, forward: true, width, height);
         _inverse = FftwPlans.Get(isDouble: true, forward: false, width, height);
         _real = (double*)FftwNative.fftw_malloc((nuint)(RealLength * sizeof(double)));
