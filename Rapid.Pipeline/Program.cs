@@ -14,4 +14,13 @@ if (args.Length > 0)
 }
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-return await new JobRunner(Environment.GetEnvironmentVariable).RunAsync(cancel.Token);
+try
+{
+    return await new JobRunner(Environment.GetEnvironmentVariable).RunAsync(cancel.Token);
+}
+catch (Exception e)
+{
+    // Only reached when even the manifest could not be written; registration then closes the job as lost.
+    Console.Error.WriteLine($"rapid-pipeline: {e.GetType().Name}: {e.Message}");
+    return Rapid.Core.Jobs.ExitCodes.Error;
+}

@@ -126,6 +126,11 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
         {
             return Failed(ExitCodes.InvalidConfig, $"job config {entry.Config} does not exist");
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The store failed (not the config): an error, not an invalid config.
+            return Failed(ExitCodes.Error, $"reading job config {entry.Config} failed: {e.Message}");
+        }
         var sha = Convert.ToHexStringLower(SHA256.HashData(configBytes));
         JobConfig config;
         try
