@@ -13,9 +13,7 @@ public static class StarMeasurement
     public static IReadOnlyList<MeasuredStar> BrightStars(
         float[] image, float[] variance, int width, int height, double minSignificance = 20, double apertureRadius = 5, int maxStars = 500)
     {
-        var significance = new float[image.Length];
-        for (var i = 0; i < image.Length; i++)
-            significance[i] = variance[i] > 0 ? (float)(image[i] / Math.Sqrt(variance[i])) : float.NaN;
+        var significance = ImageArithmetic.Significance(image, variance);
         var peaks = new PeakDetector(minSignificance, minPixels: 3, peakRadius: 4)
             .Detect(significance, image, width, height, includeNegative: false)
             .OrderByDescending(d => d.PeakSignificance)

@@ -58,13 +58,13 @@ public static class ReferenceCoaddStep
         IReadOnlyList<CatalogSource> catalog;
         using (context.Log.Step("reference.catalog"))
         {
-            var variance = Square(coadd.Uncertainty);
+            var variance = ImageArithmetic.Square(coadd.Uncertainty);
             var background = new MeshBackgroundEstimator(settings.BackgroundMeshSize).Estimate(coadd.Image, grid.Width, grid.Height);
             var subtracted = background.Subtract(coadd.Image);
             var stars = StarMeasurement.BrightStars(subtracted, variance, grid.Width, grid.Height);
             var fwhm = StarMeasurement.MedianFwhm(stars);
             var detections = new PeakDetector(settings.DetectionThresholdSigma)
-                .Detect(Significance(subtracted, variance), subtracted, grid.Width, grid.Height, includeNegative: false);
+                .Detect(ImageArithmetic.Significance(subtracted, variance), subtracted, grid.Width, grid.Height, includeNegative: false);
             catalog = SourceCatalog.Measure(detections, subtracted, variance, grid.Width, grid.Height, grid.Wcs, SourceCatalog.ApertureRadius(fwhm));
             var clipped = RobustStatistics.SigmaClip(coadd.Image);
             result = new ReferenceImageResult
@@ -133,21 +133,5 @@ public static class ReferenceCoaddStep
         var path = context.PathInWorkDirectory(fileName);
         FitsFile.WriteImage(path, new FitsImage(grid.Width, grid.Height, pixels, h));
         return new LocalProduct(role, path);
-    }
-
-    public static float[] Square(float[] values)
-    {
-        var result = new float[values.Length];
-        for (var i = 0; i < values.Length; i++) result[i] = values[i] * values[i];
-        return result;
-    }
-
-    /// <summary>image / sqrt(variance); NaN where either is invalid.</summary>
-    public static float[] Significance(float[] image, float[] variance)
-    {
-        var result = new float[image.Length];
-        for (var i = 0; i < image.Length; i++)
-            result[i] = variance[i] > 0 ? (float)(image[i] / Math.Sqrt(variance[i])) : float.NaN;
-        return result;
     }
 }

@@ -95,7 +95,7 @@ public sealed class ScienceJob : IPipelineJob
         IReadOnlyList<CatalogSource> sources;
         using (context.Log.Step("detect"))
         {
-            var significance = ReferenceCoaddStep.Significance(diff, diffVariance);
+            var significance = ImageArithmetic.Significance(diff, diffVariance);
             var detections = new PeakDetector(settings.DetectionThresholdSigma).Detect(significance, diff, width, height);
             var fwhm = double.IsFinite(fwhmScience) ? fwhmScience : fwhmReference;
             sources = SourceCatalog.Measure(detections, diff, diffVariance, width, height, science.Wcs, SourceCatalog.ApertureRadius(fwhm));
@@ -117,7 +117,7 @@ public sealed class ScienceJob : IPipelineJob
             if (science.Header.GetString("FILTER") is string filter) meta.Set("FILTER", filter);
             if (science.Header.GetDouble("MJD-OBS") is double mjd) meta.Set("MJD-OBS", mjd);
             products.Add(WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", diff, width, height, header));
-            products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", Sqrt(diffVariance), width, height, header));
+            products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", ImageArithmetic.Sqrt(diffVariance), width, height, header));
             products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, header));
             var catalogPath = context.PathInWorkDirectory("sources.fits");
             FitsFile.WriteTable(catalogPath, meta, SourceCatalog.ToTable(sources));
@@ -166,7 +166,7 @@ public sealed class ScienceJob : IPipelineJob
             var header = new FitsHeader();
             grid.Wcs.WriteTo(header);
             return new ReferenceOnGrid(
-                new FitsImage(grid.Width, grid.Height, c.Image, header.Clone()), ReferenceCoaddStep.Square(c.Uncertainty),
+                new FitsImage(grid.Width, grid.Height, c.Image, header.Clone()), ImageArithmetic.Square(c.Uncertainty),
                 new FitsImage(grid.Width, grid.Height, c.Coverage, header.Clone()), grid.Wcs, c.Used.Count,
                 c.Used.All(u => u.ZeroPointMag is not null) ? ImageCalibration.ReferenceZeroPointMag : null, built);
         }
@@ -194,7 +194,7 @@ public sealed class ScienceJob : IPipelineJob
             {
                 var uncertainty = ReadReference(await context.DownloadInputAsync(source.Uncertainty, null, ct), source.Uncertainty.ToString());
                 RequireSameSize(uncertainty, image, source.Uncertainty.ToString());
-                variance = ReferenceCoaddStep.Square(uncertainty.Pixels);
+                variance = ImageArithmetic.Square(uncertainty.Pixels);
             }
             else
             {
@@ -228,8 +228,6 @@ public sealed class ScienceJob : IPipelineJob
         FitsFile.WriteImage(path, new FitsImage(width, height, pixels, h));
         return new LocalProduct(role, path);
     }
-
-    private static float[] Sqrt(float[] variance) => variance.Select(v => MathF.Sqrt(v)).ToArray();
 
     /// <summary>Centre then the four corners (1,1), (W,1), (W,H), (1,H) as RA, Dec pairs in degrees.</summary>
     private static IReadOnlyList<double> Corners(TanSipWcs wcs, int width, int height)
