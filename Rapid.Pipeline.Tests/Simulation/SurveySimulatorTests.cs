@@ -75,6 +75,9 @@ public class SurveySimulatorTests(SmallSurveyFixture fixture) : IClassFixture<Sm
             Assert.Equal(SurveySchedule.ToMjd(dateObs), h.GetDouble("MJD-OBS")!.Value, 8);
             Assert.Equal(image.MjdObs, h.GetDouble("MJD-OBS")!.Value, 8);
             Assert.Equal(image.ZeroPointMag, h.GetDouble("ZPTMAG")!.Value, 9);
+            Assert.Equal(8.0 / 1.8, h.GetDouble("RDNOISE")!.Value, 9);      // DN, as the pipeline reads it
+            Assert.Equal(1.8, h.GetDouble("GAIN"));
+            Assert.Equal(100_000, h.GetDouble("SATURATE"));
         }
         Assert.Equal(Survey.Images.Count, Survey.Images.Select(i => i.DateObsUtc).Distinct().Count());
     }
@@ -176,6 +179,15 @@ public class SurveySimulatorTests(SmallSurveyFixture fixture) : IClassFixture<Sm
         var b = SurveySimulator.Generate(spec, again.File("b"));
         Assert.Equal(FitsFile.ReadImage(a.Images[1].Path).Pixels, FitsFile.ReadImage(b.Images[1].Path).Pixels);
         Assert.Equal(File.ReadAllBytes(a.Images[1].TruthPath), File.ReadAllBytes(b.Images[1].TruthPath));
+    }
+
+    [Fact]
+    public void An_output_path_that_is_a_file_is_refused_with_its_name()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("taken"), "not a directory");
+        var ex = Assert.Throws<IOException>(() => SurveySimulator.Generate(fixture.Spec, dir.File("taken")));
+        Assert.Contains(dir.File("taken"), ex.Message);
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public static class SimulatedFiles
         h.Set("PA_OBSY", p.PaDeg, "[deg] PA of image +y axis, E of N");
         h.Set("PA_FPA", p.PaDeg, "[deg] as PA_OBSY (one SCA simulated)");
         h.Set("GAIN", spec.GainElectronsPerDn, "[e-/DN]");
-        h.Set("RDNOISE", spec.ReadNoiseElectrons, "[e-] read noise");
+        h.Set("RDNOISE", spec.ReadNoiseElectrons / spec.GainElectronsPerDn, "[DN] read noise (as JobConfig takes it)");
         h.Set("SATURATE", spec.SaturationDn, "[DN] clipping level");
         e.Wcs.WriteTo(h);
         h.Set("SIMULATD", true, "written by the Rapid survey simulator");

@@ -67,6 +67,15 @@ public sealed record SurveySpec
     /// <summary>False renders the expected DN only: no Poisson or read noise, cosmic rays or bad pixels (tests).</summary>
     public bool AddNoise { get; init; } = true;
 
+    /// <summary>
+    /// The small survey of `rapid demo` (issue 2): the given field centres, F184 and H158, 8 epochs,
+    /// 1024×1024 images with TAN-SIP WCS, 3 transients and 2 variables per field.
+    /// </summary>
+    public static SurveySpec Demo(IReadOnlyList<(double RaDeg, double DecDeg)> fieldCentres, int seed = 1) => new()
+    {
+        FieldCentres = fieldCentres, Size = 1024, Epochs = 8, TransientsPerField = 3, VariablesPerField = 2, Seed = seed,
+    };
+
     /// <summary>Throws ArgumentException naming the first invalid setting.</summary>
     public void Validate()
     {
