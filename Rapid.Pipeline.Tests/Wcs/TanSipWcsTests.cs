@@ -66,7 +66,7 @@ public sealed class TanSipWcsTests : IDisposable
             var (x2, y2) = wcs.SkyToPixel(r, d);
             worst = Math.Max(worst, Math.Max(Math.Abs(x2 - x), Math.Abs(y2 - y)));
         }
-        Assert.True(worst < 1e-4, $"worst round-trip error {worst} px");
+        Assert.True(worst < 1e-6, $"worst round-trip error {worst} px"); // the requirement is 1e-4; double precision gives 1e-9
     }
 
     [Fact]

@@ -131,36 +131,46 @@ public sealed partial class TanSipWcs
         return (double.NaN, double.NaN);
     }
 
-    /// <summary>Intermediate world coordinates (xi, eta) in degrees to (RA, Dec): TAN deprojection then the rotation of paper II eq. 2.</summary>
+    /// <summary>
+    /// Intermediate world coordinates (xi, eta) in degrees to (RA, Dec): TAN deprojection (paper II, section 5.1.3)
+    /// then the spherical rotation of paper II eq. 2. Written with sines and cosines of theta from R directly and
+    /// Dec from atan2, so that pixel-sized offsets (1e-7 rad) keep full double precision (no asin/acos near 1).
+    /// </summary>
     private (double RaDeg, double DecDeg) IntermediateToSky(double xi, double eta)
     {
-        // TAN (paper II, section 5.1.3): phi = arg(-y, x), theta = atan(180 / (pi R)).
-        var r = Math.Sqrt(xi * xi + eta * eta);
-        var phi = r == 0 ? 0.0 : Math.Atan2(xi, -eta);
-        var theta = r == 0 ? Math.PI / 2 : Math.Atan2(1.0, r * Deg);
-        var sinTheta = Math.Sin(theta);
-        var cosTheta = Math.Cos(theta);
+        var rRad = Math.Sqrt(xi * xi + eta * eta) * Deg; // R in radians: tan(90 deg - theta) = R
+        var norm = Math.Sqrt(1 + rRad * rRad);
+        var sinTheta = 1 / norm;
+        var cosTheta = rRad / norm;
+        var phi = rRad == 0 ? 0.0 : Math.Atan2(xi, -eta);
         var dphi = phi - LonPoleDeg * Deg;
         var sinDphi = Math.Sin(dphi);
         var cosDphi = Math.Cos(dphi);
-        var ra = CrvalRaDeg + Math.Atan2(-cosTheta * sinDphi, sinTheta * _cosDecP - cosTheta * _sinDecP * cosDphi) / Deg;
-        var sinDec = sinTheta * _sinDecP + cosTheta * _cosDecP * cosDphi;
-        var dec = Math.Asin(Math.Clamp(sinDec, -1.0, 1.0)) / Deg;
+        var x = -cosTheta * sinDphi;                                   // cos(dec) sin(ra - ra0)
+        var y = sinTheta * _cosDecP - cosTheta * _sinDecP * cosDphi;   // cos(dec) cos(ra - ra0)
+        var z = sinTheta * _sinDecP + cosTheta * _cosDecP * cosDphi;   // sin(dec)
+        var ra = CrvalRaDeg + Math.Atan2(x, y) / Deg;
+        var dec = Math.Atan2(z, Math.Sqrt(x * x + y * y)) / Deg;
         return (NormalizeRa(ra), dec);
     }
 
+    /// <summary>(RA, Dec) to intermediate world coordinates in degrees: paper II eq. 5, then TAN; (NaN, NaN) beyond the horizon.</summary>
     private (double Xi, double Eta) SkyToIntermediate(double raDeg, double decDeg)
     {
         var dra = (raDeg - CrvalRaDeg) * Deg;
-        var sinDec = Math.Sin(decDeg * Deg);
-        var cosDec = Math.Cos(decDeg * Deg);
-        var cosDra = Math.Cos(dra);
-        // Paper II eq. 5 (inverse rotation) for zenithal projections, where the reference point is the native pole.
-        var phi = LonPoleDeg * Deg + Math.Atan2(-cosDec * Math.Sin(dra), sinDec * _cosDecP - cosDec * _sinDecP * cosDra);
-        var sinTheta = sinDec * _sinDecP + cosDec * _cosDecP * cosDra;
+        var dec = decDeg * Deg;
+        var sinDec = Math.Sin(dec);
+        var cosDec = Math.Cos(dec);
+        var halfSin = Math.Sin(dra / 2);
+        // Native direction cosines; b uses sin(dec - dec0) + ... (1 - cos dra) to avoid cancelling nearly equal terms.
+        var a = -cosDec * Math.Sin(dra);
+        var b = Math.Sin(dec - CrvalDecDeg * Deg) + cosDec * _sinDecP * 2 * halfSin * halfSin;
+        var sinTheta = sinDec * _sinDecP + cosDec * _cosDecP * (1 - 2 * halfSin * halfSin);
         if (sinTheta <= 1e-12) return (double.NaN, double.NaN); // on or beyond the horizon of the tangent plane
-        var theta = Math.Asin(Math.Min(1.0, sinTheta));
-        var r = Math.Cos(theta) / Math.Sin(theta) / Deg; // R = (180/pi) cot(theta)
+        var cosTheta = Math.Sqrt(a * a + b * b);
+        var r = cosTheta / sinTheta / Deg; // R = (180/pi) cot(theta), degrees
+        if (cosTheta == 0) return (0, 0);
+        var phi = LonPoleDeg * Deg + Math.Atan2(a, b);
         return (r * Math.Sin(phi), -r * Math.Cos(phi));
     }
 
