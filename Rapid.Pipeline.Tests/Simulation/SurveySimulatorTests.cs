@@ -160,6 +160,20 @@ public class SurveySimulatorTests(SmallSurveyFixture fixture) : IClassFixture<Sm
     }
 
     [Fact]
+    public void Truth_reads_back_and_yields_the_shining_transients_to_recover()
+    {
+        var late = Survey.Images.Last(i => i.Filter == "F184");
+        var rows = SimulatedTruth.Read(late.TruthPath);
+        Assert.Equal(FitsFile.ReadTable(late.TruthPath, "TRUTH").RowCount, rows.Count);
+        var transients = SimulatedTruth.TransientsToRecover(rows);
+        Assert.Equal(2, transients.Count);
+        Assert.All(transients, t => Assert.True(t.FluxDn > 0 && double.IsFinite(t.Mag)));
+        var early = SimulatedTruth.Read(Survey.Images.First(i => i.Filter == "F184").TruthPath);
+        Assert.Empty(SimulatedTruth.TransientsToRecover(early));
+        Assert.Contains(early, r => r.Type == SkyObjectType.Transient && double.IsPositiveInfinity(r.Mag));
+    }
+
+    [Fact]
     public void Survey_truth_lists_every_object_once_with_a_magnitude_per_filter()
     {
         var objects = FitsFile.ReadTable(Survey.ObjectsTruthPath, "OBJECTS");
