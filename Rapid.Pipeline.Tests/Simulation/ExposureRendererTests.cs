@@ -162,5 +162,15 @@ public class ExposureRendererTests
         Assert.Equal(30000f, e.Pixels.Where(v => !float.IsNaN(v)).Max());
     }
 
+    [Fact]
+    public void Bad_pixels_stay_on_the_same_detector_pixels_from_exposure_to_exposure()
+    {
+        var spec = new SurveySpec { FieldCentres = [(150.1, 2.2)], Size = 256 };
+        var nanA = Render(spec, 0).Pixels.Select((v, k) => (v, k)).Where(p => float.IsNaN(p.v)).Select(p => p.k).ToList();
+        var nanB = Render(spec, 5).Pixels.Select((v, k) => (v, k)).Where(p => float.IsNaN(p.v)).Select(p => p.k).ToList();
+        Assert.NotEmpty(nanA);
+        Assert.Equal(nanA, nanB);
+    }
+
     private static float[] SubtractSky(RenderedExposure e) => e.Pixels.Select(v => (float)(v - e.SkyDn)).ToArray();
 }

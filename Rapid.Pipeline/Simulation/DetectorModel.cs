@@ -48,11 +48,13 @@ public static class DetectorModel
             }
         }
 
+        // Bad pixels belong to the detector: the same pixels (and hot levels) in every exposure of the SCA.
         var bad = (int)Math.Round(spec.BadPixelsPerMegapixel * megapixels);
+        var detector = SimulationRandom.For(spec.Seed, 51, spec.Sca, width, height);
         for (var b = 0; b < bad; b++)
         {
-            var k = rng.Next(image.Length);
-            image[k] = b % 2 == 0 ? float.NaN : (float)rng.Uniform(2000, spec.SaturationDn);
+            var k = detector.Next(image.Length);
+            image[k] = b % 2 == 0 ? float.NaN : (float)detector.Uniform(2000, spec.SaturationDn);
         }
 
         for (var k = 0; k < image.Length; k++)

@@ -53,14 +53,14 @@ public sealed record SurveySpec
     public double MaxDitherPixels { get; init; } = 40;
     public double MaxRollChangeDeg { get; init; } = 0.3;
 
-    /// <summary>Source densities per square arcminute and magnitude ranges (AB, in the bluest filter of the list).</summary>
+    /// <summary>Source densities per square arcminute and magnitude ranges (AB, in the first filter of the list; other filters differ by a colour).</summary>
     public double StarsPerSquareArcmin { get; init; } = 12;
     public double GalaxiesPerSquareArcmin { get; init; } = 20;
     public (double Bright, double Faint) StarMagnitudes { get; init; } = (17.0, 26.0);
     public (double Bright, double Faint) GalaxyMagnitudes { get; init; } = (19.0, 25.5);
     public (double Bright, double Faint) TransientPeakMagnitudes { get; init; } = (20.5, 23.0);
 
-    /// <summary>Cosmic-ray hits and bad pixels (half hot, half NaN) per million pixels.</summary>
+    /// <summary>Cosmic-ray hits (new in every exposure) and bad pixels (half hot, half NaN; fixed on the SCA) per million pixels.</summary>
     public double CosmicRaysPerMegapixel { get; init; } = 15;
     public double BadPixelsPerMegapixel { get; init; } = 100;
 
