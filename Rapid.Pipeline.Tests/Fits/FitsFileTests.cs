@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using Rapid.Pipeline.Fits;
+using Rapid.Pipeline.Tests.Fits.Support;
 
 namespace Rapid.Pipeline.Tests.Fits;
 
@@ -32,6 +33,7 @@ public sealed class FitsFileTests : IDisposable
         image.Header.Set("NREADS", -7L);
         image.Header.Set("SATURATE", false);
         image.Header.Set("FILENAME", new string('x', 150) + "/end.fits", "a long path");
+        image.Header.Set("ESO DET GAIN", 1.75, "HIERARCH convention");
         image.Header.AddHistory("made by a test");
         image.Header.AddComment(new string('c', 100));
         var path = _dir.File("round.fits");
@@ -47,6 +49,7 @@ public sealed class FitsFileTests : IDisposable
         Assert.Equal(-7L, back.Header.GetLong("NREADS"));
         Assert.False(back.Header.GetBool("SATURATE"));
         Assert.Equal(new string('x', 150) + "/end.fits", back.Header.GetString("FILENAME"));
+        Assert.Equal(1.75, back.Header.GetDouble("ESO DET GAIN"));
         Assert.Contains(back.Header.Cards, c => c.Key == "HISTORY" && c.Comment == "made by a test");
         Assert.False(back.Header.Contains("NAXIS1")); // structural keywords stay out of the user header
         Assert.Equal(0, new FileInfo(path).Length % 2880);
@@ -70,6 +73,38 @@ public sealed class FitsFileTests : IDisposable
             path);
 
         Assert.Equal($"16 9 nan {15 + 8000 + 0.25} it's here 100", output.Trim());
+    }
+
+    [Fact]
+    public void Reads_files_written_by_astropy()
+    {
+        var path = _dir.File("from-astropy.fits.gz");
+        Astropy.Run(
+            "import sys, numpy as np; from astropy.io import fits\n" +
+            "p = fits.PrimaryHDU(np.arange(20, dtype=np.uint16).reshape(4, 5) * 3000)\n" +
+            "p.header['LONGVAL'] = 'x' * 100 + \"it's\"\n" +
+            "p.header['HIERARCH ESO DET GAIN'] = 1.75\n" +
+            "p.header['FLAG'] = True\n" +
+            "s = fits.ImageHDU(np.array([[1.5, np.nan], [-2.0, 3e30]], dtype='>f4'), name='SCI')\n" +
+            "t = fits.BinTableHDU.from_columns([fits.Column('mag', 'D', array=np.array([20.5, 21.25])), fits.Column('id', 'J', array=np.array([7, -8])),\n" +
+            "    fits.Column('u', 'I', bzero=32768, array=np.array([0, 65535], dtype=np.uint16)), fits.Column('name', '6A', array=np.array(['ab', 'cdef']))], name='CAT')\n" +
+            "fits.HDUList([p, s, t]).writeto(sys.argv[1])\n",
+            path);
+
+        var primary = FitsFile.ReadImage(path);
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => i * 3000f), primary.Pixels);
+        Assert.Equal(new string('x', 100) + "it's", primary.Header.GetString("LONGVAL"));
+        Assert.Equal(1.75, primary.Header.GetDouble("ESO DET GAIN"));
+        Assert.True(primary.Header.GetBool("FLAG"));
+        var sci = FitsFile.ReadImage(path, "SCI");
+        Assert.Equal(1.5f, sci[0, 0]);
+        Assert.True(float.IsNaN(sci[1, 0]));
+        Assert.Equal(3e30f, sci[1, 1]);
+        var table = FitsFile.ReadTable(path, "CAT");
+        Assert.Equal([20.5, 21.25], table.GetDoubles("mag"));
+        Assert.Equal([7L, -8], table.GetLongs("id"));
+        Assert.Equal([0L, 65535], table.GetLongs("u"));
+        Assert.Equal(["ab", "cdef"], table.GetStrings("name"));
     }
 
     [Theory]
@@ -201,6 +236,20 @@ public sealed class FitsFileTests : IDisposable
         Assert.Equal("rapid", FitsFile.ReadPrimaryHeader(path).GetString("PIPELINE"));
         Assert.Throws<InvalidOperationException>(() => back.GetStrings("ra"));
         Assert.Throws<KeyNotFoundException>(() => back.GetDoubles("dec"));
+    }
+
+    [Fact]
+    public void Empty_table_is_valid_FITS_and_reads_back_empty()
+    {
+        var path = _dir.File("empty-table.fits");
+        var table = new FitsTable("SOURCES");
+        table.AddColumn("flux", Array.Empty<double>());
+        FitsFile.WriteTable(path, new FitsHeader(), table);
+
+        FitsVerify.AssertValid(path);
+        var back = FitsFile.ReadTable(path, "SOURCES");
+        Assert.Equal(0, back.RowCount);
+        Assert.Equal(["flux"], back.ColumnNames);
     }
 
     [Fact]

@@ -71,8 +71,19 @@ public sealed class FitsHeaderTests
     {
         var h = new FitsHeader();
         Assert.Throws<ArgumentException>(() => h.Set("OBSERVER", "Müller"));
-        Assert.Throws<ArgumentException>(() => h.Set("BAD KEY", 1L));
+        Assert.Throws<ArgumentException>(() => h.Set("BAD=KEY", 1L));
         Assert.Throws<ArgumentException>(() => h.Set("NANVALUE", double.NaN));
+    }
+
+    [Fact]
+    public void Long_or_blank_separated_names_are_HIERARCH_keywords()
+    {
+        var h = new FitsHeader();
+        h.Set("ESO DET GAIN", 1.5);
+        h.Set("PIPELINEVERSION", "1.0");
+        Assert.Equal(1.5, h.GetDouble("HIERARCH ESO  DET GAIN"));
+        Assert.Equal("HIERARCH PIPELINEVERSION", h.Cards[1].Key);
+        Assert.Equal("1.0", h.GetString("pipelineversion"));
     }
 
     [Fact]

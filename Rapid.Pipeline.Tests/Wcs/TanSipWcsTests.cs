@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Rapid.Pipeline.Fits;
-using Rapid.Pipeline.Tests.Fits;
+using Rapid.Pipeline.Tests.Fits.Support;
 using Rapid.Pipeline.Wcs;
 
 namespace Rapid.Pipeline.Tests.Wcs;

@@ -140,7 +140,15 @@ internal static class FitsCardCodec
         {
             var eq = raw.IndexOf('=', 8);
             if (eq < 0) return new FitsCard(key, null, raw[8..].TrimEnd());
-            var name = "HIERARCH " + raw[8..eq].Trim().ToUpperInvariant();
+            string name;
+            try
+            {
+                name = FitsValueText.NormalizeKey(raw[8..eq]);
+            }
+            catch (ArgumentException)
+            {
+                name = "HIERARCH " + raw[8..eq].Trim().ToUpperInvariant(); // unusual characters: keep as written
+            }
             return DecodeValue(name, raw[(eq + 1)..], raw, path);
         }
         if (key == "CONTINUE") return DecodeValue(key, raw[8..], raw, path);

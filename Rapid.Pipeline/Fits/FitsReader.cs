@@ -39,6 +39,10 @@ internal sealed class FitsReader : IDisposable
         {
             throw new FitsFormatException(path, "file not found");
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FitsFormatException(path, $"cannot be opened ({e.Message})");
+        }
         Span<byte> magic = stackalloc byte[2];
         var n = file.Read(magic);
         file.Position = 0;

@@ -62,23 +62,23 @@ internal static class FitsValueText
         }
     }
 
-    /// <summary>Keyword names: up to 8 of A-Z 0-9 - _ ; longer names use the HIERARCH convention.</summary>
+    /// <summary>
+    /// Keyword names: up to 8 of A-Z 0-9 - _ ; longer names, or names with blanks, use the ESO HIERARCH convention
+    /// (as astropy does: "ESO DET GAIN" and "HIERARCH ESO DET GAIN" name the same card).
+    /// </summary>
     public static string NormalizeKey(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
         var k = key.Trim().ToUpperInvariant();
-        if (k.StartsWith("HIERARCH ", StringComparison.Ordinal))
-        {
-            RequirePrintableAscii(k, $"keyword {key}");
-            return k;
-        }
+        if (k.StartsWith("HIERARCH ", StringComparison.Ordinal)) k = k["HIERARCH ".Length..].Trim();
         if (k.Length == 0) throw new ArgumentException("an empty FITS keyword name");
+        var hierarch = k.Length > 8 || k.Contains(' ');
         foreach (var c in k)
         {
-            if (!(c is >= 'A' and <= 'Z' or >= '0' and <= '9' or '-' or '_'))
-                throw new ArgumentException($"FITS keyword '{key}' may only contain A-Z, 0-9, '-' and '_'");
+            var ok = c is >= 'A' and <= 'Z' or >= '0' and <= '9' or '-' or '_' || (hierarch && c == ' ');
+            if (!ok) throw new ArgumentException($"FITS keyword '{key}' may only contain A-Z, 0-9, '-' and '_'");
         }
-        return k.Length <= 8 ? k : "HIERARCH " + k;
+        return hierarch ? "HIERARCH " + string.Join(' ', k.Split(' ', StringSplitOptions.RemoveEmptyEntries)) : k;
     }
 
     internal static StringBuilder PadRight(StringBuilder sb, int length)

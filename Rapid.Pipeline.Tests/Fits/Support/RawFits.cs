@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Rapid.Pipeline.Tests.Fits;
+namespace Rapid.Pipeline.Tests.Fits.Support;
 
 /// <summary>Builds FITS bytes by hand, independently of the code under test, for reader tests.</summary>
 public static class RawFits

@@ -1,0 +1,95 @@
+namespace Rapid.Pipeline.Fft;
+
+/// <summary>
+/// Real 2-D discrete Fourier transforms of a Width x Height float image (row-major, index = y * Width + x) with FFTW.
+/// The spectrum holds the non-redundant half: Height rows of <see cref="SpectrumWidth"/> = Width / 2 + 1 complex
+/// values, interleaved (re, im), so its length is Height * SpectrumWidth * 2; element (kx, ky) is at
+/// 2 * (ky * SpectrumWidth + kx).
+/// Normalisation (numpy's "backward" convention): Forward computes F(k) = sum_x f(x) exp(-2 pi i k.x / N) without
+/// scaling; Inverse divides by N = Width * Height, so Inverse(Forward(f)) = f.
+/// Plans are shared per size (see FftwPlans); each instance owns aligned native buffers and serialises its own calls,
+/// so one instance may be used from several threads (one at a time); use one instance per thread for parallel work.
+/// </summary>
+public sealed unsafe class Fft2D : IDisposable
+{
+    private readonly IntPtr _forward, _inverse;
+    private readonly object _gate = new();
+    private float* _real, _complex;
+
+    public Fft2D(int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        Width = width;
+        Height = height;
+        if (SpectrumLength > Array.MaxLength) throw new ArgumentException($"a {width} x {height} transform is too large for one array");
+        _forward = FftwPlans.Get(isDouble: false, forward: true, width, height);
+        _inverse = FftwPlans.Get(isDouble: false, forward: false, width, height);
+        _real = (float*)FftwNative.fftwf_malloc((nuint)(RealLength * sizeof(float)));
+        _complex = (float*)FftwNative.fftwf_malloc((nuint)(SpectrumLength * sizeof(float)));
+        if (_real == null || _complex == null) { Dispose(); throw new OutOfMemoryException($"FFTW could not allocate buffers for a {width} x {height} transform"); }
+    }
+
+    ~Fft2D() => Free();
+
+    public int Width { get; }
+
+    public int Height { get; }
+
+    /// <summary>Complex values per spectrum row: Width / 2 + 1.</summary>
+    public int SpectrumWidth => Width / 2 + 1;
+
+    /// <summary>Floats in an image: Width * Height.</summary>
+    public long RealLength => (long)Width * Height;
+
+    /// <summary>Floats in a spectrum (interleaved re, im): Height * SpectrumWidth * 2.</summary>
+    public long SpectrumLength => (long)Height * SpectrumWidth * 2;
+
+    /// <summary>The unnormalised forward transform of image into spectrum.</summary>
+    public void Forward(ReadOnlySpan<float> image, Span<float> spectrum)
+    {
+        Check(image.Length, RealLength, "image");
+        Check(spectrum.Length, SpectrumLength, "spectrum");
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_real == null, this);
+            image.CopyTo(new Span<float>(_real, (int)RealLength));
+            FftwNative.fftwf_execute_dft_r2c(_forward, _real, _complex);
+            new ReadOnlySpan<float>(_complex, (int)SpectrumLength).CopyTo(spectrum);
+        }
+    }
+
+    /// <summary>The inverse transform of spectrum into image, divided by Width * Height. The spectrum is not modified.</summary>
+    public void Inverse(ReadOnlySpan<float> spectrum, Span<float> image)
+    {
+        Check(spectrum.Length, SpectrumLength, "spectrum");
+        Check(image.Length, RealLength, "image");
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_real == null, this);
+            // c2r overwrites its input, hence the copy into our own buffer.
+            spectrum.CopyTo(new Span<float>(_complex, (int)SpectrumLength));
+            FftwNative.fftwf_execute_dft_c2r(_inverse, _complex, _real);
+            var scale = 1.0f / RealLength;
+            var src = new ReadOnlySpan<float>(_real, (int)RealLength);
+            for (var i = 0; i < src.Length; i++) image[i] = src[i] * scale;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate) Free();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Free()
+    {
+        if (_real != null) { FftwNative.fftwf_free(_real); _real = null; }
+        if (_complex != null) { FftwNative.fftwf_free(_complex); _complex = null; }
+    }
+
+    private static void Check(int actual, long expected, string what)
+    {
+        if (actual != expected) throw new ArgumentException($"the {what} has {actual} values, the transform needs {expected}");
+    }
+}
