@@ -1,7 +1,7 @@
 using System.Globalization;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Simulation;
-using Rapid.Pipeline.Tests.Fits;
+using Rapid.Pipeline.Tests.Fits.Support;
 using Rapid.Pipeline.Wcs;
 
 namespace Rapid.Pipeline.Tests.Simulation;

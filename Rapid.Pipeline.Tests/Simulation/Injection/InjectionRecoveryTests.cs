@@ -1,3 +1,5 @@
+using Rapid.Pipeline.Fits;
+using Rapid.Pipeline.Tests.Fits.Support;
 using Rapid.Pipeline.Simulation.Injection;
 
 namespace Rapid.Pipeline.Tests.Simulation.Injection;
@@ -70,8 +72,8 @@ public class InjectionRecoveryTests
         var table = InjectionRecovery.ToTable(rows);
         Assert.Equal(2, table.RowCount);
         Assert.Equal([1L, 0L], table.GetLongs("FOUND"));
-        using var dir = new Rapid.Pipeline.Tests.Fits.TempDirectory();
-        Rapid.Pipeline.Fits.FitsFile.WriteTable(dir.File("inj.fits"), new Rapid.Pipeline.Fits.FitsHeader(), table);
-        Rapid.Pipeline.Tests.Fits.FitsVerify.AssertValid(dir.File("inj.fits"));
+        using var dir = new TempDirectory();
+        FitsFile.WriteTable(dir.File("inj.fits"), new FitsHeader(), table);
+        FitsVerify.AssertValid(dir.File("inj.fits"));
     }
 }
