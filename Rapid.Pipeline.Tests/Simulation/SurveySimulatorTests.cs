@@ -205,6 +205,31 @@ public class SurveySimulatorTests(SmallSurveyFixture fixture) : IClassFixture<Sm
     }
 
     [Fact]
+    public void Several_scas_of_one_exposure_share_its_time_and_pointing_and_sit_where_the_focal_plane_puts_them()
+    {
+        using var dir = new TempDirectory();
+        var spec = fixture.Spec with { Epochs = 1, Filters = ["F184"], Scas = [1, 4, 2], TransientsPerField = 0, VariablesPerField = 0,
+            StarsPerSquareArcmin = 2, GalaxiesPerSquareArcmin = 0 };
+        var survey = SurveySimulator.Generate(spec, dir.Path);
+        Assert.Equal([1, 4, 2], survey.Images.Select(i => i.Sca));
+        Assert.Single(survey.Images.Select(i => (i.DateObsUtc, i.Pointing, i.RaTargDeg, i.DecTargDeg)).Distinct());
+        Assert.Equal(3, survey.Images.Select(i => Path.GetFileName(i.Path)).Distinct().Count());
+        var centres = survey.Images.Select(i =>
+        {
+            var h = FitsFile.ReadImage(i.Path).Header;
+            Assert.Equal(i.Sca, h.GetLong("SCA_NUM"));
+            return TanSipWcs.FromHeader(h, i.Path).PixelToSky(96.5, 96.5);
+        }).ToList();
+        double Arcmin((double Ra, double Dec) a, (double Ra, double Dec) b)
+        {
+            var (xi, eta) = SimulatedWcs.Project(a.Ra, a.Dec, b.Ra, b.Dec);
+            return Math.Sqrt(xi * xi + eta * eta) * 180 / Math.PI * 60;
+        }
+        Assert.Equal(Math.Sqrt(8.3 * 8.3 + 1.7 * 1.7), Arcmin(centres[0], centres[1]), 2);    // next column, 1.7' lower on the arc
+        Assert.Equal(8.0, Arcmin(centres[0], centres[2]), 2);    // next row up
+    }
+
+    [Fact]
     public void A_bad_spec_is_refused_with_a_message_naming_the_setting_and_writes_nothing()
     {
         using var dir = new TempDirectory();

@@ -17,7 +17,7 @@ public class SurveySpecTests
     [Theory]
     [InlineData("Epochs")]
     [InlineData("Size")]
-    [InlineData("Sca")]
+    [InlineData("Scas")]
     [InlineData("FieldCentres")]
     public void Invalid_settings_are_named_in_the_error(string setting)
     {
@@ -26,7 +26,7 @@ public class SurveySpecTests
         {
             "Epochs" => good with { Epochs = 0 },
             "Size" => good with { Size = 10 },
-            "Sca" => good with { Sca = 19 },
+            "Scas" => good with { Scas = [3, 19] },
             _ => good with { FieldCentres = [(400, 20)] },
         };
         var ex = Assert.Throws<ArgumentException>(bad.Validate);

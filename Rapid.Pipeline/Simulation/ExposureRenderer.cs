@@ -50,8 +50,8 @@ public static class ExposureRenderer
                 truth.Add(new TruthRow(o.Id, o.Type, o.RaDeg, o.DecDeg, x, y, mag, flux));
         }
 
-        var rng = SimulationRandom.For(spec.Seed, 31, plan.FieldIndex, plan.FilterIndex, plan.Epoch);
-        var (rays, bad) = DetectorModel.Apply(pixels, size, size, skyDn, spec, rng);
+        var rng = SimulationRandom.For(spec.Seed, 31, plan.FieldIndex, plan.FilterIndex, plan.Epoch, plan.Sca);
+        var (rays, bad) = DetectorModel.Apply(pixels, size, size, skyDn, spec, plan.Sca, rng);
         return new RenderedExposure(plan, size, size, pixels, wcs, truth, skyDn, zpt, rays, bad);
     }
 }

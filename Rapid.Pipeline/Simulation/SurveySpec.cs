@@ -40,8 +40,11 @@ public sealed record SurveySpec
     /// <summary>Clipping level in DN (one of the original pipeline's configured saturation levels).</summary>
     public double SaturationDn { get; init; } = 100_000;
 
-    /// <summary>SCA number written as SCA_NUM (the simulated image is the central part of this SCA).</summary>
-    public int Sca { get; init; } = 1;
+    /// <summary>
+    /// The SCAs read out in every exposure (SCA_NUM; RomanFocalPlane places them), centred together on the field centre.
+    /// Each image is the central Size×Size part of its SCA. Default: SCA 1 alone.
+    /// </summary>
+    public IReadOnlyList<int> Scas { get; init; } = [1];
 
     /// <summary>Write RA---TAN-SIP with 3rd/4th-order distortion; false writes plain RA---TAN.</summary>
     public bool SipDistortion { get; init; } = true;
@@ -97,7 +100,8 @@ public sealed record SurveySpec
         if (!(GainElectronsPerDn > 0)) throw new ArgumentException($"survey spec: GainElectronsPerDn = {GainElectronsPerDn}; must be > 0");
         if (!(ReadNoiseElectrons >= 0)) throw new ArgumentException($"survey spec: ReadNoiseElectrons = {ReadNoiseElectrons}; must be >= 0");
         if (!(SaturationDn > 0)) throw new ArgumentException($"survey spec: SaturationDn = {SaturationDn}; must be > 0");
-        if (Sca < 1 || Sca > 18) throw new ArgumentException($"survey spec: Sca = {Sca}; Roman SCAs are 1..18");
+        if (Scas is null || Scas.Count == 0 || Scas.Any(s => s < 1 || s > RomanFocalPlane.ScaCount) || Scas.Distinct().Count() != Scas.Count)
+            throw new ArgumentException($"survey spec: Scas = [{string.Join(",", Scas ?? [])}]; give distinct Roman SCAs 1..{RomanFocalPlane.ScaCount}");
         if (!(MaxDitherPixels >= 0) || !(MaxRollChangeDeg >= 0)) throw new ArgumentException("survey spec: MaxDitherPixels and MaxRollChangeDeg must not be negative");
         if (!(StarsPerSquareArcmin >= 0) || !(GalaxiesPerSquareArcmin >= 0)) throw new ArgumentException("survey spec: source densities must not be negative");
         if (!(StarMagnitudes.Bright < StarMagnitudes.Faint) || !(GalaxyMagnitudes.Bright < GalaxyMagnitudes.Faint)
