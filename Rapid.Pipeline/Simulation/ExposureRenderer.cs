@@ -18,7 +18,7 @@ public static class ExposureRenderer
     public static RenderedExposure Render(SurveySpec spec, ExposurePlan plan, IReadOnlyList<SkyObject> objects)
     {
         var size = spec.Size;
-        var wcs = SimulatedWcs.Create(plan.CentreRaDeg, plan.CentreDecDeg, plan.PaDeg, spec.PixelScaleArcsec, size, size, spec.SipDistortion);
+        var wcs = SimulatedWcs.Create(plan.CentreRaDeg, plan.CentreDecDeg, plan.PaDeg, spec.PixelScaleArcsec, size, size, spec.SipDistortion, plan.Sca);
         var zpt = plan.Filter.ZeroPointMagnitudeForDnPerSecond(spec.GainElectronsPerDn);
         var skyDn = plan.Filter.SkyElectronsPerSecondPerPixel * spec.ExposureTimeSeconds / spec.GainElectronsPerDn;
         var pixels = new float[size * size];
