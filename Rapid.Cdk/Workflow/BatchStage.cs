@@ -1,0 +1,178 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.Batch;
+using Amazon.CDK.AWS.Lambda;
+using Amazon.CDK.AWS.StepFunctions;
+using Amazon.CDK.AWS.StepFunctions.Tasks;
+using Constructs;
+using SfnMap = Amazon.CDK.AWS.StepFunctions.Map;
+using Errors = Amazon.CDK.AWS.StepFunctions.Errors;
+using Timeout = Amazon.CDK.AWS.StepFunctions.Timeout;
+
+namespace Rapid.Cdk.Workflow;
+
+/// <summary>
+/// One stage of the night: Plan λ → Choice on the planned array size → Batch (.sync: none, a
+/// single job, an array job, or a Map over chunks above 10,000) → Register λ. Every Batch state
+/// catches every error and still goes to Register, because registration is what records a
+/// failed or lost job; Batch's own retry strategy has already retried host failures.
+/// </summary>
+public sealed class BatchStage
+{
+    public required string Name { get; init; }
+    /// <summary>Where the stage keeps its results: <c>$.{Key}.plan</c>, <c>.run</c>, <c>.registered</c>.</summary>
+    public required string Key { get; init; }
+    public required int Ppid { get; init; }
+    public required IFunction Plan { get; init; }
+    public required IFunction Register { get; init; }
+    public required IJobQueue Queue { get; init; }
+    public required IJobDefinition JobDefinition { get; init; }
+    public required Duration BatchTimeout { get; init; }
+    public required int ChunkConcurrency { get; init; }
+
+    /// <summary>Builds the stage's states; the stage ends by going to <paramref name="next"/>.</summary>
+    public IChainable Build(Construct scope, IChainable next)
+    {
+        var register = LambdaStep.Invoke(scope, $"Register{Name}", Register,
+            TaskInput.FromObject(new Dictionary<string, object>
+            {
+                ["night.$"] = WorkflowPaths.Night,
+                ["plan.$"] = WorkflowPaths.Plan(Key),
+                ["run.$"] = WorkflowPaths.Run(Key),
+            }),
+            WorkflowPaths.Registered(Key), Register.StateTimeout());
+        register.Next(next);
+
+        var succeeded = new Pass(scope, $"{Name}Ran", new PassProps
+        {
+            Result = Result.FromObject(new Dictionary<string, object> { ["failed"] = false }),
+            ResultPath = WorkflowPaths.Run(Key),
+        });
+        succeeded.Next(register);
+        var failed = new Pass(scope, $"{Name}Failed", new PassProps
+        {
+            // Keep the error name and drop the Cause: for a Batch job it is the whole job description.
+            Parameters = new Dictionary<string, object>
+            {
+                ["failed"] = true,
+                ["error.$"] = WorkflowPaths.Run(Key) + ".Error",
+            },
+            ResultPath = WorkflowPaths.Run(Key),
+        });
+        failed.Next(register);
+        var skipped = new Pass(scope, $"{Name}Skipped", new PassProps
+        {
+            Comment = "Nothing planned: no Batch job and nothing to register.",
+            Result = Result.FromObject(new Dictionary<string, object> { ["skipped"] = true }),
+            ResultPath = WorkflowPaths.Run(Key),
+        });
+        skipped.Next(next);
+
+        var single = Submit(scope, $"Run{Name}Single", WorkflowPaths.JobList(Key), arraySizePath: null, WorkflowPaths.ProcDate);
+        var array = Submit(scope, $"Run{Name}Array", WorkflowPaths.JobList(Key), WorkflowPaths.ArraySize(Key), WorkflowPaths.ProcDate);
+        foreach (var run in new[] { single, array })
+        {
+            run.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.Run(Key) });
+            run.Next(succeeded);
+        }
+
+        var chunks = new SfnMap(scope, $"Run{Name}Chunks", new MapProps
+        {
+            ItemsPath = WorkflowPaths.Chunks(Key),
+            ItemSelector = new Dictionary<string, object>
+            {
+                ["jobList.$"] = "$$.Map.Item.Value.jobList",
+                ["arraySize.$"] = "$$.Map.Item.Value.arraySize",
+                ["procDate.$"] = WorkflowPaths.ProcDate,
+            },
+            MaxConcurrency = ChunkConcurrency,
+            ResultSelector = new Dictionary<string, object> { ["chunks.$"] = "$" },
+            ResultPath = WorkflowPaths.Run(Key),
+        });
+        var chunk = Submit(scope, $"Run{Name}Chunk", "$.jobList", "$.arraySize", "$.procDate");
+        // A failed chunk must not stop the others (stopping a .sync state terminates its Batch jobs).
+        var chunkFailed = new Pass(scope, $"{Name}ChunkFailed", new PassProps
+        {
+            Parameters = new Dictionary<string, object> { ["failed"] = true, ["error.$"] = "$.error.Error" },
+        });
+        chunk.AddCatch(chunkFailed, new CatchProps { Errors = [Errors.ALL], ResultPath = "$.error" });
+        var chunkSucceeded = new Pass(scope, $"{Name}ChunkRan", new PassProps
+        {
+            Result = Result.FromObject(new Dictionary<string, object> { ["failed"] = false }),
+        });
+        chunks.ItemProcessor(chunk.Next(chunkSucceeded));
+        chunks.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.Run(Key) });
+        chunks.Next(register);
+
+        var choose = new Choice(scope, $"Choose{Name}Run", new ChoiceProps { Comment = $"ppid {Ppid}: how many jobs were planned?" })
+            .When(Condition.NumberEquals(WorkflowPaths.ArraySize(Key), 0), skipped)
+            .When(Condition.NumberEquals(WorkflowPaths.ArraySize(Key), 1), single)
+            .When(Condition.NumberLessThanEquals(WorkflowPaths.ArraySize(Key), WorkflowPaths.MaxArraySize), array)
+            .Otherwise(chunks);
+
+        var plan = LambdaStep.Invoke(scope, $"Plan{Name}", Plan, TaskInput.FromJsonPathAt(WorkflowPaths.Night),
+            WorkflowPaths.Plan(Key), Plan.StateTimeout());
+        plan.Next(choose);
+        return plan;
+    }
+
+    /// <summary>
+    /// <c>batch:submitJob.sync</c> of this stage's job definition; the children find their job
+    /// list through RAPID_JOB_LIST (Rapid.Core.Batch.BatchEnvironment). Only the key and the
+    /// size travel through the state; the Batch result is discarded to keep the state small.
+    /// </summary>
+    private BatchSubmitJob Submit(Construct scope, string id, string jobListPath, string? arraySizePath, string procDatePath)
+    {
+        var task = new BatchSubmitJob(scope, id, new BatchSubmitJobProps
+        {
+            JobName = JsonPath.Format($"rapid-ppid{Ppid}-{{}}", JsonPath.StringAt(procDatePath)),
+            JobQueueArn = Queue.JobQueueArn,
+            JobDefinitionArn = JobDefinition.JobDefinitionArn,
+            ArraySize = arraySizePath is null ? null : JsonPath.NumberAt(arraySizePath),
+            ContainerOverrides = new BatchContainerOverrides
+            {
+                Environment = new Dictionary<string, string> { ["RAPID_JOB_LIST"] = JsonPath.StringAt(jobListPath) },
+            },
+            ResultPath = JsonPath.DISCARD,
+            TaskTimeout = Timeout.Duration(BatchTimeout),
+        });
+        // Errors of the Batch API itself (throttling, service unavailable), not failed jobs.
+        task.AddRetry(new RetryProps
+        {
+            Errors = ["Batch.AWSBatchException", "Batch.ServerException", "Batch.ServiceUnavailableException", "Batch.TooManyRequestsException"],
+            Interval = Duration.Seconds(10),
+            BackoffRate = 2,
+            MaxAttempts = 5,
+            JitterStrategy = JitterType.FULL,
+        });
+        return task;
+    }
+}
+
+/// <summary>Lambda tasks of the workflow: payload in, payload out, retried on Lambda service errors.</summary>
+internal static class LambdaStep
+{
+    public static LambdaInvoke Invoke(Construct scope, string id, IFunction function, TaskInput payload, string resultPath, Duration timeout)
+    {
+        var task = new LambdaInvoke(scope, id, new LambdaInvokeProps
+        {
+            LambdaFunction = function,
+            Payload = payload,
+            PayloadResponseOnly = true,
+            ResultPath = resultPath,
+            TaskTimeout = Timeout.Duration(timeout),
+        });
+        task.AddRetry(new RetryProps
+        {
+            Errors = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+            Interval = Duration.Seconds(2),
+            BackoffRate = 2,
+            MaxAttempts = 6,
+            JitterStrategy = JitterType.FULL,
+        });
+        return task;
+    }
+
+    /// <summary>The state's timeout: the function's own timeout plus a minute for cold start and retries' slack.</summary>
+    public static Duration StateTimeout(this IFunction function) =>
+        Duration.Seconds(((function as Function)?.Timeout?.ToSeconds() ?? 900) + 60);
+}
