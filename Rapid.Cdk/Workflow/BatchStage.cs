@@ -1,5 +1,6 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.Batch;
+using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.StepFunctions;
 using Amazon.CDK.AWS.StepFunctions.Tasks;
@@ -33,13 +34,13 @@ public sealed class BatchStage
     public IChainable Build(Construct scope, IChainable next)
     {
         var register = LambdaStep.Invoke(scope, $"Register{Name}", Register,
-            TaskInput.FromObject(new Dictionary<string, object>
+            WorkflowPaths.Registered(Key), Register.StateTimeout(),
+            payload: TaskInput.FromObject(new Dictionary<string, object>
             {
                 ["night.$"] = WorkflowPaths.Night,
                 ["plan.$"] = WorkflowPaths.Plan(Key),
                 ["run.$"] = WorkflowPaths.Run(Key),
-            }),
-            WorkflowPaths.Registered(Key), Register.StateTimeout());
+            }));
         register.Next(next);
 
         var succeeded = new Pass(scope, $"{Name}Ran", new PassProps
@@ -67,8 +68,8 @@ public sealed class BatchStage
         });
         skipped.Next(next);
 
-        var single = Submit(scope, $"Run{Name}Single", WorkflowPaths.JobList(Key), arraySizePath: null, WorkflowPaths.ProcDate);
-        var array = Submit(scope, $"Run{Name}Array", WorkflowPaths.JobList(Key), WorkflowPaths.ArraySize(Key), WorkflowPaths.ProcDate);
+        var single = Submit(scope, $"Run{Name}Single", WorkflowPaths.JobList(Key), arraySizePath: null, WorkflowPaths.ProcDate, WorkflowPaths.Run(Key));
+        var array = Submit(scope, $"Run{Name}Array", WorkflowPaths.JobList(Key), WorkflowPaths.ArraySize(Key), WorkflowPaths.ProcDate, WorkflowPaths.Run(Key));
         foreach (var run in new[] { single, array })
         {
             run.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.Run(Key) });
@@ -88,7 +89,7 @@ public sealed class BatchStage
             ResultSelector = new Dictionary<string, object> { ["chunks.$"] = "$" },
             ResultPath = WorkflowPaths.Run(Key),
         });
-        var chunk = Submit(scope, $"Run{Name}Chunk", "$.jobList", "$.arraySize", "$.procDate");
+        var chunk = Submit(scope, $"Run{Name}Chunk", "$.jobList", "$.arraySize", "$.procDate", "$.job");
         // A failed chunk must not stop the others (stopping a .sync state terminates its Batch jobs).
         var chunkFailed = new Pass(scope, $"{Name}ChunkFailed", new PassProps
         {
@@ -109,8 +110,8 @@ public sealed class BatchStage
             .When(Condition.NumberLessThanEquals(WorkflowPaths.ArraySize(Key), WorkflowPaths.MaxArraySize), array)
             .Otherwise(chunks);
 
-        var plan = LambdaStep.Invoke(scope, $"Plan{Name}", Plan, TaskInput.FromJsonPathAt(WorkflowPaths.Night),
-            WorkflowPaths.Plan(Key), Plan.StateTimeout());
+        var plan = LambdaStep.Invoke(scope, $"Plan{Name}", Plan, WorkflowPaths.Plan(Key), Plan.StateTimeout(),
+            inputPath: WorkflowPaths.Night);
         plan.Next(choose);
         return plan;
     }
@@ -118,22 +119,41 @@ public sealed class BatchStage
     /// <summary>
     /// <c>batch:submitJob.sync</c> of this stage's job definition; the children find their job
     /// list through RAPID_JOB_LIST (Rapid.Core.Batch.BatchEnvironment). Only the key and the
-    /// size travel through the state; the Batch result is discarded to keep the state small.
+    /// size travel through the state, and the Batch result is replaced by the next state.
+    /// Written as a CustomState because CDK's BatchSubmitJob turns its timeout into the job's
+    /// attempt timeout (overriding the job definition's) instead of the state's TimeoutSeconds.
+    /// The state machine's permissions for it are granted by <see cref="GrantSubmit"/>.
     /// </summary>
-    private BatchSubmitJob Submit(Construct scope, string id, string jobListPath, string? arraySizePath, string procDatePath)
+    private CustomState Submit(Construct scope, string id, string jobListPath, string? arraySizePath, string procDatePath, string resultPath)
     {
-        var task = new BatchSubmitJob(scope, id, new BatchSubmitJobProps
+        var parameters = new Dictionary<string, object>
         {
-            JobName = JsonPath.Format($"rapid-ppid{Ppid}-{{}}", JsonPath.StringAt(procDatePath)),
-            JobQueueArn = Queue.JobQueueArn,
-            JobDefinitionArn = JobDefinition.JobDefinitionArn,
-            ArraySize = arraySizePath is null ? null : JsonPath.NumberAt(arraySizePath),
-            ContainerOverrides = new BatchContainerOverrides
+            ["JobName.$"] = $"States.Format('rapid-ppid{Ppid}-{{}}', {procDatePath})",
+            ["JobQueue"] = Queue.JobQueueArn,
+            ["JobDefinition"] = JobDefinition.JobDefinitionArn,
+            ["ContainerOverrides"] = new Dictionary<string, object>
             {
-                Environment = new Dictionary<string, string> { ["RAPID_JOB_LIST"] = JsonPath.StringAt(jobListPath) },
+                ["Environment"] = new object[]
+                {
+                    new Dictionary<string, object> { ["Name"] = "RAPID_JOB_LIST", ["Value.$"] = jobListPath },
+                },
             },
-            ResultPath = JsonPath.DISCARD,
-            TaskTimeout = Timeout.Duration(BatchTimeout),
+        };
+        if (arraySizePath is not null)
+            parameters["ArrayProperties"] = new Dictionary<string, object> { ["Size.$"] = arraySizePath };
+
+        var task = new CustomState(scope, id, new CustomStateProps
+        {
+            StateJson = new Dictionary<string, object>
+            {
+                ["Type"] = "Task",
+                ["Resource"] = $"arn:{Aws.PARTITION}:states:::batch:submitJob.sync",
+                ["Parameters"] = parameters,
+                ["TimeoutSeconds"] = BatchTimeout.ToSeconds(),
+                // The job description lands where the next Pass state overwrites it with a small
+                // outcome ("ResultPath": null cannot be expressed through CustomState).
+                ["ResultPath"] = resultPath,
+            },
         });
         // Errors of the Batch API itself (throttling, service unavailable), not failed jobs.
         task.AddRetry(new RetryProps
@@ -146,24 +166,55 @@ public sealed class BatchStage
         });
         return task;
     }
+
+    /// <summary>What <c>batch:submitJob.sync</c> needs: submit to this queue and definition, and the managed rule Step Functions uses to learn a job ended.</summary>
+    public void GrantSubmit(IGrantable stateMachine)
+    {
+        var stack = Stack.Of(Queue);
+        stateMachine.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["batch:SubmitJob"],
+            Resources = [Queue.JobQueueArn, JobDefinition.JobDefinitionArn],
+        }));
+        stateMachine.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            Resources = [stack.FormatArn(new ArnComponents
+            {
+                Service = "events", Resource = "rule", ResourceName = "StepFunctionsGetEventsForBatchJobsRule",
+            })],
+        }));
+    }
 }
 
 /// <summary>Lambda tasks of the workflow: payload in, payload out, retried on Lambda service errors.</summary>
 internal static class LambdaStep
 {
-    public static LambdaInvoke Invoke(Construct scope, string id, IFunction function, TaskInput payload, string resultPath, Duration timeout)
+    /// <summary>
+    /// Invokes <paramref name="function"/> with the state at <paramref name="inputPath"/> (or with
+    /// <paramref name="payload"/> when given) and puts its response at <paramref name="resultPath"/>.
+    /// </summary>
+    public static LambdaInvoke Invoke(Construct scope, string id, IFunction function, string resultPath, Duration timeout,
+        string? inputPath = null, TaskInput? payload = null)
     {
         var task = new LambdaInvoke(scope, id, new LambdaInvokeProps
         {
             LambdaFunction = function,
+            InputPath = inputPath,
             Payload = payload,
             PayloadResponseOnly = true,
+            RetryOnServiceExceptions = false,
             ResultPath = resultPath,
             TaskTimeout = Timeout.Duration(timeout),
         });
+        // Errors of the Lambda service, never of the handler: a handler error is a real failure.
         task.AddRetry(new RetryProps
         {
-            Errors = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+            Errors =
+            [
+                "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException",
+            ],
             Interval = Duration.Seconds(2),
             BackoffRate = 2,
             MaxAttempts = 6,
@@ -172,7 +223,7 @@ internal static class LambdaStep
         return task;
     }
 
-    /// <summary>The state's timeout: the function's own timeout plus a minute for cold start and retries' slack.</summary>
+    /// <summary>The state's timeout: the function's own timeout plus a minute of slack for a cold start.</summary>
     public static Duration StateTimeout(this IFunction function) =>
         Duration.Seconds(((function as Function)?.Timeout?.ToSeconds() ?? 900) + 60);
 }

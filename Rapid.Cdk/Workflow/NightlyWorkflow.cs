@@ -36,22 +36,26 @@ public sealed class NightlyWorkflow : Construct
             TaskTimeout = Timeout.Duration(Duration.Minutes(1)),
         });
         var summarize = LambdaStep.Invoke(this, "Summarize", functions.Summarize,
-            TaskInput.FromObject(new Dictionary<string, object>
+            WorkflowPaths.Summary, functions.Summarize.StateTimeout(),
+            payload: TaskInput.FromObject(new Dictionary<string, object>
             {
                 ["night.$"] = WorkflowPaths.Night,
                 ["references.$"] = WorkflowPaths.Stage("references"),
                 ["science.$"] = WorkflowPaths.Stage("science"),
                 ["postProcessing.$"] = WorkflowPaths.Stage("postProcessing"),
-            }),
-            WorkflowPaths.Summary, functions.Summarize.StateTimeout());
+            }));
         summarize.Next(notify);
 
-        var postProcessing = Stage("PostProc", "postProcessing", 17, functions.PlanPostProc, batch.PostProcessingJob).Build(this, summarize);
-        var science = Stage("Science", "science", 15, functions.PlanScience, batch.ScienceJob).Build(this, postProcessing);
-        var references = Stage("References", "references", 12, functions.PlanReferences, batch.ReferenceJob).Build(this, science);
+        var postProcessingStage = Stage("PostProc", "postProcessing", 17, functions.PlanPostProc, batch.PostProcessingJob);
+        var scienceStage = Stage("Science", "science", 15, functions.PlanScience, batch.ScienceJob);
+        var referencesStage = Stage("References", "references", 12, functions.PlanReferences, batch.ReferenceJob);
+        var postProcessing = postProcessingStage.Build(this, summarize);
+        var science = scienceStage.Build(this, postProcessing);
+        var references = referencesStage.Build(this, science);
 
+        // The execution input as it is: ResolveWindow validates it and fills in the defaults.
         var resolve = LambdaStep.Invoke(this, "ResolveWindow", functions.ResolveWindow,
-            TaskInput.FromJsonPathAt("$"), WorkflowPaths.Night, functions.ResolveWindow.StateTimeout());
+            WorkflowPaths.Night, functions.ResolveWindow.StateTimeout());
         resolve.Next(references);
 
         StateMachine = new StateMachine(this, "StateMachine", new StateMachineProps
@@ -75,6 +79,8 @@ public sealed class NightlyWorkflow : Construct
             },
         });
 
+        foreach (var stage in new[] { referencesStage, scienceStage, postProcessingStage })
+            stage.GrantSubmit(StateMachine);
         // Stopping or timing out an execution terminates its Batch jobs: allow that, for jobs only.
         StateMachine.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
         {
