@@ -23,4 +23,11 @@ public static class RepositoryRoot
     /// <summary>Paths never sent to Docker or hashed into assets: build outputs, node modules, local state.</summary>
     public static readonly string[] BuildExcludes =
         [".git", "cdk.out", "node_modules", "**/bin", "**/obj", ".rapid", "**/TestResults", "*.Tests"];
+
+    /// <summary>
+    /// The pipeline image's build context: only what pipeline-image/Dockerfile copies, so a change
+    /// to the CDK app or the Lambdas does not rebuild and re-push the image.
+    /// </summary>
+    public static readonly string[] PipelineImageExcludes =
+        [.. BuildExcludes, "Rapid.Cdk", "Rapid.Functions", "Rapid.Cli", "*.md", "cdk.json", "package.json", "package-lock.json"];
 }

@@ -84,7 +84,7 @@ public sealed class BatchCompute : Construct
         {
             Directory = RepositoryRoot.Find(),
             File = "pipeline-image/Dockerfile",
-            Exclude = RepositoryRoot.BuildExcludes,
+            Exclude = RepositoryRoot.PipelineImageExcludes,
             Platform = Platform_.LINUX_AMD64,
         });
         var containerImage = ContainerImage.FromDockerImageAsset(image);
