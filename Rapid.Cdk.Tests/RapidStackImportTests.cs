@@ -2,7 +2,7 @@ using Rapid.Cdk.Tests.Support;
 
 namespace Rapid.Cdk.Tests;
 
-/// <summary>RapidStack with an existing VPC, database and data bucket given by context.</summary>
+/// <summary>RapidStack with an existing VPC, database and data bucket given by context, and KMS-encrypted buckets.</summary>
 [Collection(ImportedResourcesStackCollection.Name)]
 public sealed class RapidStackImportTests(ImportedResourcesStack stack)
 {
@@ -45,4 +45,33 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
     [Fact]
     public void DisabledScheduleStaysDeployedButOff() =>
         Assert.Equal("DISABLED", stack.Resources("AWS::Scheduler::Schedule").Single().Resource["Properties"]!["State"]!.GetValue<string>());
+
+    [Fact]
+    public void BucketsUseTheStackKeyWithBucketKeys()
+    {
+        var keyId = stack.Resources("AWS::KMS::Key").Single().Id;
+        foreach (var (id, bucket) in stack.Resources("AWS::S3::Bucket"))
+        {
+            var rule = bucket["Properties"]!["BucketEncryption"]!["ServerSideEncryptionConfiguration"]![0]!;
+            Assert.Equal("aws:kms", rule["ServerSideEncryptionByDefault"]!["SSEAlgorithm"]!.GetValue<string>());
+            Assert.Equal(keyId, rule["ServerSideEncryptionByDefault"]!["KMSMasterKeyID"]!["Fn::GetAtt"]![0]!.GetValue<string>());
+            Assert.True(rule["BucketKeyEnabled"]!.GetValue<bool>(), $"{id} has no bucket key");
+        }
+    }
+
+    [Fact]
+    public void KeyUseIsGrantedOnTheKeyOnlyAndWithoutWildcardActions()
+    {
+        var keyId = stack.Resources("AWS::KMS::Key").Single().Id;
+        var kmsStatements = stack.Resources("AWS::IAM::Policy")
+            .SelectMany(p => p.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray())
+            .Where(s => s!["Action"]!.ToJsonString().Contains("kms:", StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(kmsStatements);
+        foreach (var statement in kmsStatements)
+        {
+            Assert.DoesNotContain("*", statement!["Action"]!.ToJsonString());
+            Assert.Equal(keyId, statement["Resource"]!["Fn::GetAtt"]![0]!.GetValue<string>());
+        }
+    }
 }

@@ -1,6 +1,6 @@
 namespace Rapid.Cdk.Tests.Support;
 
-/// <summary>Existing VPC, database and L2 data bucket imported by context; on-demand only; schedule off.</summary>
+/// <summary>Existing VPC, database and L2 data bucket imported by context; KMS bucket encryption; on-demand only; schedule off.</summary>
 public sealed class ImportedResourcesStack() : SynthesizedStack(new Dictionary<string, object>
 {
     ["rapid:vpcId"] = "vpc-0123456789abcdef0",
@@ -12,6 +12,7 @@ public sealed class ImportedResourcesStack() : SynthesizedStack(new Dictionary<s
     ["rapid:dbSecretArn"] = "arn:aws:secretsmanager:us-west-2:123456789012:secret:rapid-ops-AbCdEf",
     ["rapid:dataBucketName"] = "existing-roman-l2",
     ["rapid:useSpot"] = "false",
+    ["rapid:bucketEncryption"] = "kms",
     ["rapid:scheduleEnabled"] = false,
 });
 
