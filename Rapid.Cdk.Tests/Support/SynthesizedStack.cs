@@ -19,6 +19,7 @@ public abstract class SynthesizedStack : IDisposable
     private readonly DirectoryInfo _workDirectory;
 
     public Template Template { get; }
+    public RapidStack Stack { get; }
     /// <summary>The template as written to cdk.out, for checks that walk it directly.</summary>
     public JsonObject Json { get; }
     /// <summary>The cloud assembly's asset manifest (file and Docker image assets).</summary>
@@ -36,6 +37,7 @@ public abstract class SynthesizedStack : IDisposable
         };
         var app = new App(new AppProps { Context = fullContext, Outdir = _workDirectory.CreateSubdirectory("cdk.out").FullName });
         var stack = new RapidStack(app, "Rapid", new StackProps { Env = new Amazon.CDK.Environment { Account = Account, Region = Region } });
+        Stack = stack;
         var assembly = app.Synth();
         Template = Template.FromStack(stack);
         var artifact = assembly.GetStackByName(stack.StackName);

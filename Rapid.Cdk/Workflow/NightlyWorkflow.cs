@@ -71,6 +71,8 @@ public sealed class NightlyWorkflow : Construct
             {
                 Destination = new LogGroup(this, "ExecutionLogs", new LogGroupProps
                 {
+                    // Under /aws/vendedlogs/ CloudWatch needs no per-group resource policy (whose size is limited).
+                    LogGroupName = $"/aws/vendedlogs/states/{StateMachineName}-{Stack.Of(this).StackName}",
                     Retention = BatchCompute.RetentionFor(settings.Storage.LogRetentionDays),
                     RemovalPolicy = RemovalPolicy.DESTROY,
                 }),
