@@ -188,6 +188,22 @@ public sealed class RegisterCompletedJobsTests(OpsDatabaseFixture db) : IAsyncLi
     }
 
     [Fact]
+    public async Task Reconciles_every_open_job_of_a_date_from_the_standard_manifest_keys()
+    {
+        var (_, config) = await PlanReferenceAsync(OpsWorld.ProcDate);
+        var t = SkyTessellation.Roman.Tile(SkyTessellation.Roman.FieldOf(330, 20));
+        await _w.TonightImageAsync(t.CenterRaDeg, t.CenterDecDeg);
+        var science = await _w.ConfigsAsync(await _w.PlanScience.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate));
+        await _w.WriteSuccessManifestAsync(config);
+
+        var refs = await _w.Register.RegisterOpenJobsAsync(OpsWorld.ProcDate, ppid: 12);
+        Assert.Equal((1, 0), (refs.Registered, refs.Lost));
+        var rest = await _w.Register.RegisterOpenJobsAsync(OpsWorld.ProcDate);
+        Assert.Equal((0, science.Count), (rest.Registered, rest.Lost));
+        Assert.Equal(0, await ScalarAsync<int>("select count(*) from jobs where status = 0"));
+    }
+
+    [Fact]
     public async Task A_job_list_that_does_not_exist_is_one_line_naming_it()
     {
         var missing = _w.Keys.JobList(OpsWorld.ProcDate, 15, "nope");

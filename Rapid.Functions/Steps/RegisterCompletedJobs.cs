@@ -50,10 +50,11 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     public async Task<RegistrationReport> RegisterOpenJobsAsync(ProcessingDate procDate, int? ppid = null,
         IReadOnlyDictionary<long, string>? lostReasons = null, CancellationToken ct = default)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var jids = (await conn.QueryAsync<long>(
-            "select jid from jobs where procdate = @procdate and status = 0 and (@ppid::smallint is null or ppid = @ppid) order by jid",
-            new { procdate = procDate.Date, ppid = (short?)ppid })).ToList();
+        List<long> jids;
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+            jids = (await conn.QueryAsync<long>(
+                "select jid from jobs where procdate = @procdate and status = 0 and (@ppid::smallint is null or ppid = @ppid) order by jid",
+                new { procdate = procDate.Date, ppid = (short?)ppid })).ToList();
         return await RegisterAsync(jids.Select(j => (j, keys.Manifest(procDate, j))).ToList(), lostReasons, ct);
     }
 
