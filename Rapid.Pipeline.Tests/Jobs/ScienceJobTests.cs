@@ -23,6 +23,8 @@ public sealed class ScienceJobFixture : IAsyncLifetime
     public SkyStar Vanished { get; private set; } = null!;
     public JobTestBed.Run Run { get; private set; } = null!;
     public JobConfig Config { get; private set; } = null!;
+    /// <summary>Where a cosmic-ray track of the science frame starts (0-based array pixel; it runs 4 px in +x).</summary>
+    public (int X, int Y) CosmicRay { get; private set; }
 
     public async Task InitializeAsync()
     {
@@ -45,7 +47,11 @@ public sealed class ScienceJobFixture : IAsyncLifetime
             inputs.Add(new L2Image { Rid = 10 + i, Fid = 2, Filter = "F158", Field = 7, MjdObs = 61000 + i, File = file, Md5 = FileChecksum.Of(path).Md5 });
         }
         var sciPath = Path.Combine(Bed.Scratch, "science.fits");
-        Survey.WriteFrame(sciPath, 0.4, -0.3, seed: 999, mjd: 61010, extra: [Transient], without: Vanished);
+        var sciWcs = Survey.Wcs(0.4, -0.3);
+        var (tx, ty) = sciWcs.SkyToPixel(Transient.RaDeg, Transient.DecDeg);
+        CosmicRay = Enumerable.Range(0, 40).Select(k => (X: Size - 40 - 5 * (k % 8), Y: Size - 40 - 5 * (k / 8)))
+            .First(p => Math.Abs(p.X + 1 - tx) > 20 && Survey.Stars.All(s => { var (sx, sy) = sciWcs.SkyToPixel(s.RaDeg, s.DecDeg); return Math.Abs(sx - 1 - p.X) > 15 || Math.Abs(sy - 1 - p.Y) > 15; }));
+        Survey.WriteFrame(sciPath, 0.4, -0.3, seed: 999, mjd: 61010, extra: [Transient], without: Vanished, cosmicRay: (CosmicRay.X, CosmicRay.Y, 20000f));
         var science = new L2Image { Rid = 99, Fid = 2, Filter = "F158", Field = 7, MjdObs = 61010, File = await Bed.UploadL2Async(sciPath) };
 
         Config = new JobConfig
@@ -142,6 +148,14 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
         Assert.Equal(-1, source.Sign);
         Assert.True(source.Distance < 1.0, $"closest detection {source.Distance:F2} px away");
         Assert.InRange(-source.Flux, fixture.Vanished.Rate * 0.85, fixture.Vanished.Rate * 1.15);
+    }
+
+    [Fact]
+    public void Rejects_a_cosmic_ray_track_in_the_science_image()
+    {
+        var table = Catalog();
+        double[] x = table.GetDoubles("X_IMAGE"), y = table.GetDoubles("Y_IMAGE");
+        Assert.DoesNotContain(Enumerable.Range(0, x.Length), i => Math.Abs(x[i] - 1 - (fixture.CosmicRay.X + 1.5)) < 4 && Math.Abs(y[i] - 1 - fixture.CosmicRay.Y) < 3);
     }
 
     [Fact]

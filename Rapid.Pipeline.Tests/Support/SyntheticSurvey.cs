@@ -55,7 +55,7 @@ public sealed class SyntheticSurvey
         throw new InvalidOperationException("no pixel free of stars");
     }
 
-    /// <summary>Renders a frame in DN and writes it with FitsFile; extra stars, removed stars and a cosmic ray are optional.</summary>
+    /// <summary>Renders a frame in DN and writes it with FitsFile; extra stars, removed stars and a cosmic-ray track are optional.</summary>
     public void WriteFrame(string path, double dx, double dy, int seed, double mjd,
         IEnumerable<SkyStar>? extra = null, SkyStar? without = null, (int X, int Y, float Dn)? cosmicRay = null)
     {
@@ -72,7 +72,9 @@ public sealed class SyntheticSurvey
             var dn = pixels[i] + SkyRate * ExpTime;
             pixels[i] = (float)(dn + Math.Sqrt(dn / Gain + ReadNoise * ReadNoise) * StarField.Normal(random));
         }
-        if (cosmicRay is { } cr) pixels[cr.Y * Size + cr.X] += cr.Dn;
+        // A cosmic-ray track: four pixels in a row from (X, Y) to (X + 3, Y).
+        if (cosmicRay is { } cr)
+            for (var k = 0; k < 4; k++) pixels[cr.Y * Size + cr.X + k] += cr.Dn;
         var header = new FitsHeader();
         wcs.WriteTo(header);
         header.Set("EXPTIME", ExpTime, "s");

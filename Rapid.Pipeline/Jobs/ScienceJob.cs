@@ -65,9 +65,10 @@ public sealed class ScienceJob : IPipelineJob
         var refVariance = refOnScience.Variance ?? throw new InvalidOperationException("the resampler returned no variance");
         FluxMatch match;
         double fwhmScience, fwhmReference;
+        IReadOnlyList<MeasuredStar> sciStars;
         using (context.Log.Step("flux_match"))
         {
-            var sciStars = StarMeasurement.BrightStars(sci, science.Variance, width, height);
+            sciStars = StarMeasurement.BrightStars(sci, science.Variance, width, height);
             var refStars = StarMeasurement.BrightStars(refImage, refVariance, width, height);
             fwhmScience = StarMeasurement.MedianFwhm(sciStars);
             fwhmReference = StarMeasurement.MedianFwhm(refStars);
@@ -96,9 +97,20 @@ public sealed class ScienceJob : IPipelineJob
         using (context.Log.Step("detect"))
         {
             var significance = ImageArithmetic.Significance(diff, diffVariance);
-            var detections = new PeakDetector(settings.DetectionThresholdSigma).Detect(significance, diff, width, height);
+            IReadOnlyList<Detection> detections = new PeakDetector(settings.DetectionThresholdSigma).Detect(significance, diff, width, height);
             var fwhm = double.IsFinite(fwhmScience) ? fwhmScience : fwhmReference;
-            sources = SourceCatalog.Measure(detections, diff, diffVariance, width, height, science.Wcs, SourceCatalog.ApertureRadius(fwhm));
+            if (double.IsFinite(fwhm))
+            {
+                // Cosmic rays and hot pixels of the (single) science exposure are sharper than its PSF.
+                var sharpness = new SharpnessFilter(fwhm);
+                var kept = detections.Where(d => !sharpness.IsSharperThanPsf(d, diff, width, height)).ToList();
+                context.Log.Info($"{detections.Count - kept.Count} detection(s) sharper than the PSF (FWHM {fwhm:F2} px) rejected as cosmic rays or hot pixels");
+                detections = kept;
+            }
+            var radius = SourceCatalog.ApertureRadius(fwhm);
+            var apertureCorrection = SourceCatalog.ApertureCorrection(sciStars, sci, science.Variance, width, height, fwhm, radius);
+            context.Log.Info($"aperture radius {radius:F2} px, aperture correction {apertureCorrection:F4}");
+            sources = SourceCatalog.Measure(detections, diff, diffVariance, width, height, science.Wcs, radius, apertureCorrection);
             context.Log.Info($"{sources.Count} sources ({sources.Count(x => x.Sign > 0)} positive) above {settings.DetectionThresholdSigma} sigma");
         }
 
