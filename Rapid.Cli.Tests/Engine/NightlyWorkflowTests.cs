@@ -87,6 +87,20 @@ public sealed class NightlyWorkflowTests(EmbeddedDatabaseFixture fixture)
     }
 
     [Fact]
+    public async Task A_corrupt_science_image_fails_its_job_with_exit_65_naming_the_file()
+    {
+        await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 4, seed: 19);
+        var science = survey.Survey.Images.MaxBy(i => i.DateObsUtc)!;
+        await File.WriteAllTextAsync(science.Path, "SIMPLE  =                    T / but the rest is missing");
+        await survey.Workflow().Create().RunAsync(survey.LastNight("20280910"), SilentObserver.Instance);
+
+        var job = Assert.Single(await Jobs(survey), j => j.Ppid == PipelineIds.Science);
+        Assert.Equal((1, ExitCodes.InvalidInput), (job.Status, job.ExitCode));
+        Assert.Contains(Path.GetFileName(science.Path), job.Reason);
+        Assert.Equal(0, (await Counts(survey)).Diffs);
+    }
+
+    [Fact]
     public async Task An_empty_window_plans_nothing()
     {
         await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 3, seed: 17);
