@@ -33,8 +33,7 @@ internal static class DemoCommand
                 $"Simulating {spec.FieldCentres.Count} fields x {spec.Filters.Count} filters x {spec.Epochs} epochs of {spec.Size}x{spec.Size} px...",
                 _ => Task.Run(() => SurveySimulator.Generate(spec, Path.GetDirectoryName(dir)!), ct));
             var registered = await SimulatedSurveyIngest.RegisterAsync(simulated, store, workflow.Value.Buckets, workflow.Value.Database, ct);
-            AnsiConsole.MarkupLine($"Survey: {simulated.Images.Count} L2 images in [bold]{Markup.Escape(simulated.Directory)}[/], " +
-                                   $"{registered.Count(r => r.Inserted)} newly registered.");
+            Console.WriteLine($"Survey: {simulated.Images.Count} L2 images in {simulated.Directory} ({registered.Count(r => r.Inserted)} newly registered)");
 
             var lastNight = simulated.Images.Max(i => i.DateObsUtc).Date;
             var request = new WindowRequest(ObservationWindow.Format(lastNight), ObservationWindow.Format(lastNight.AddDays(1)), parse.GetValue(procDate));
