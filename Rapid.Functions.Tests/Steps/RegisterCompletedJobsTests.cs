@@ -251,6 +251,29 @@ public sealed class RegisterCompletedJobsTests(OpsDatabaseFixture db) : IAsyncLi
         Assert.Equal(11, await conn.ExecuteScalarAsync<int>("select nsources from diffimmeta"));
     }
 
+    [Theory]
+    [InlineData("procdate", "manifest says procdate 20280908")]
+    [InlineData("rid", "difference image is of rid")]
+    public async Task A_science_manifest_that_contradicts_its_job_is_reported_and_changes_nothing(string wrong, string message)
+    {
+        var (plan, config) = await PlanReferenceAsync(OpsWorld.ProcDate);
+        await _w.WriteSuccessManifestAsync(config);
+        await _w.Register.RegisterJobListAsync(plan.JobList!);
+        var sciencePlan = await _w.PlanScience.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate);
+        var sci = Assert.Single(await _w.ConfigsAsync(sciencePlan));
+        var m = await _w.WriteSuccessManifestAsync(sci);
+        var bad = wrong == "procdate" ? m with { ProcDate = NextDay.ToString() }
+            : m with { DifferenceImage = m.DifferenceImage! with { Rid = _earlier[0].Rid } };
+        await Contract.WriteAsync(_w.Store, _w.Keys.Manifest(OpsWorld.ProcDate, sci.Jid), bad);
+
+        var report = await _w.Register.RegisterJobListAsync(sciencePlan.JobList!);
+
+        Assert.Contains(message, Assert.Single(report.Failures).Message);
+        Assert.Equal(0, await ScalarAsync<int>("select status from jobs where jid = @Jid", new { sci.Jid }));
+        Assert.Equal(0, await ScalarAsync<int>("select count(*) from diffimages"));
+        Assert.Equal(0, await ScalarAsync<int>("select count(*) from jobproducts where jid = @Jid", new { sci.Jid }));
+    }
+
     private async Task<IEnumerable<T>> QueryAsync<T>(string sql)
     {
         await using var conn = await _w.DataSource.OpenConnectionAsync();

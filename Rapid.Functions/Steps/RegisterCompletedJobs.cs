@@ -148,24 +148,15 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     {
         try
         {
+            if (IsPlainScience(m))
+                return await RegisterPlainScienceAsync(conn, m, source, ct);
+
             await using var tx = await conn.BeginTransactionAsync(ct);
             // Close the job and read back its row in one round trip; a manifest that contradicts the
             // row returns before commit, so the transaction (and the update) is rolled back.
-            var job = await conn.QuerySingleOrDefaultAsync<JobRow>("""
-                update jobs set status = 1, exitcode = @exit, reason = @reason, started = @started, ended = @ended,
-                  elapsed = @elapsed, batch_job_id = @batch, attempt = @attempt, manifest_key = @manifest
-                where jid = @jid
-                returning jid, ppid, procdate, rid, field, fid, parent_jid as ParentJid
-                """,
-                new
-                {
-                    jid = m.Jid, exit = m.ExitCode,
-                    reason = m.Reason ?? (m.Warnings.Count > 0 ? string.Join("; ", m.Warnings) : null),
-                    started = m.Started == default ? (DateTimeOffset?)null : m.Started,
-                    ended = m.Ended == default ? (DateTimeOffset?)null : m.Ended,
-                    elapsed = m.Started == default || m.Ended == default ? (double?)null : (m.Ended - m.Started).TotalSeconds,
-                    batch = m.BatchJobId, attempt = m.Attempt, manifest = source.ToString(),
-                }, tx);
+            var job = await conn.QuerySingleOrDefaultAsync<JobRow>(
+                $"update jobs {CloseJobSet} where jid = @jid returning jid, ppid, procdate, rid, field, fid, parent_jid as ParentJid",
+                CloseJobArgs(m, source), tx);
             if (job is null) return Outcome.Failed(m.Jid, $"{source}: job {m.Jid} is not in the ops database");
             if (job.Ppid != m.Ppid) return Outcome.Failed(m.Jid, $"{source}: manifest says ppid {m.Ppid}, job {m.Jid} is ppid {job.Ppid}");
             if (new ProcessingDate(job.ProcDate).ToString() != m.ProcDate)
@@ -175,13 +166,8 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             var stamped = 0;
             if (ExitCodes.HasProducts(m.ExitCode))
             {
-                var products = m.Products.GroupBy(p => p.Role).Select(g => g.Last()).ToList();
-                var productArgs = new DynamicParameters(new
-                {
-                    jid = m.Jid, roles = products.Select(p => p.Role).ToArray(), files = products.Select(p => p.File.ToString()).ToArray(),
-                    sizes = products.Select(p => p.Checksum.SizeBytes).ToArray(), sha = products.Select(p => p.Checksum.Sha256).ToArray(),
-                    md5s = products.Select(p => p.Checksum.Md5).ToArray(), svTag = m.SoftwareVersion.Trim(),
-                });
+                var products = DistinctRoles(m);
+                var productArgs = ProductArgs(m, products);
                 var byRole = products.ToDictionary(p => p.Role);
                 var hasReference = m.ReferenceImage is not null && byRole.ContainsKey(ProductRoles.ReferenceImage);
                 var hasDifference = m.DifferenceImage is not null && byRole.ContainsKey(ProductRoles.DifferenceImage);
@@ -205,11 +191,103 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         {
             return Outcome.Failed(m.Jid, e.Message);
         }
+        catch (PostgresException e) when (e.SqlState == ManifestRejectedState)
+        {
+            return Outcome.Failed(m.Jid, e.MessageText);
+        }
         catch (PostgresException e)
         {
             return Outcome.Failed(m.Jid, $"{source}: database rejected the registration: {e.MessageText}{(e.Detail is null ? "" : $" ({e.Detail})")}");
         }
     }
+
+
+    /// <summary>SQLSTATE of <c>check_manifest_job</c>'s rejections (a manifest that contradicts its job).</summary>
+    private const string ManifestRejectedState = "RP001";
+
+    private const string CloseJobSet = """
+        set status = 1, exitcode = @exit, reason = @reason, started = @started, ended = @ended,
+          elapsed = @elapsed, batch_job_id = @batch, attempt = @attempt, manifest_key = @manifest
+        """;
+
+    private static DynamicParameters CloseJobArgs(ProductManifest m, ObjectRef source) => new(new
+    {
+        jid = m.Jid, exit = m.ExitCode,
+        reason = m.Reason ?? (m.Warnings.Count > 0 ? string.Join("; ", m.Warnings) : null),
+        started = m.Started == default ? (DateTimeOffset?)null : m.Started,
+        ended = m.Ended == default ? (DateTimeOffset?)null : m.Ended,
+        elapsed = m.Started == default || m.Ended == default ? (double?)null : (m.Ended - m.Started).TotalSeconds,
+        batch = m.BatchJobId, attempt = m.Attempt, manifest = source.ToString(),
+    });
+
+    private static List<ProductFile> DistinctRoles(ProductManifest m) => m.Products.GroupBy(p => p.Role).Select(g => g.Last()).ToList();
+
+    private static DynamicParameters ProductArgs(ProductManifest m, IReadOnlyList<ProductFile> products) => new(new
+    {
+        jid = m.Jid, roles = products.Select(p => p.Role).ToArray(), files = products.Select(p => p.File.ToString()).ToArray(),
+        sizes = products.Select(p => p.Checksum.SizeBytes).ToArray(), sha = products.Select(p => p.Checksum.Sha256).ToArray(),
+        md5s = products.Select(p => p.Checksum.Md5).ToArray(), svTag = m.SoftwareVersion.Trim(),
+    });
+
+    /// <summary>The usual science manifest: a difference image made on a registered reference, nothing else to register.</summary>
+    private static bool IsPlainScience(ProductManifest m) =>
+        m.Ppid == PipelineIds.Science && ExitCodes.HasProducts(m.ExitCode) && m.ReferenceImage is null && m.PostProcessing is null
+        && m.DifferenceImage is not null && m.Products.Any(p => p.Role == ProductRoles.DifferenceImage);
+
+    /// <summary>
+    /// The usual science manifest in ONE round trip (at 2069 jobs a night, round trips are the cost):
+    /// the statements go as one batch, which PostgreSQL runs as one implicit transaction.
+    /// <c>check_manifest_job</c> raises when the manifest contradicts its job, which rolls the whole
+    /// batch back, exactly as the general path's explicit transaction does.
+    /// </summary>
+    private static async Task<Outcome> RegisterPlainScienceAsync(NpgsqlConnection conn, ProductManifest m, ObjectRef source, CancellationToken ct)
+    {
+        var products = DistinctRoles(m);
+        var d = m.DifferenceImage!;
+        var args = DifferenceArgs(m, d, products.Single(p => p.Role == ProductRoles.DifferenceImage), d.Rfid);
+        args.AddDynamicParams(ProductArgs(m, products));
+        args.AddDynamicParams(CloseJobArgs(m, source));
+        args.AddDynamicParams(new { procdateText = m.ProcDate, source = source.ToString() });
+        const string checkAndClose = $"""
+            with checked as (select check_manifest_job(@jid, @ppid, @procdateText, @rid, @source))
+            update jobs {CloseJobSet} from checked where jid = @jid;
+            """;
+        var pid = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(checkAndClose + ProductsSql + DiffSql, args, cancellationToken: ct))
+            ?? throw new ManifestRejectedException($"{source}: rid {d.Rid} is not in the ops database");
+        return new Outcome(m.Jid, null, pid, 0, null);
+    }
+
+    private static DynamicParameters DifferenceArgs(ProductManifest m, DifferenceImageResult d, ProductFile image, long? rfid) => new(new
+    {
+        ppid = (short)m.Ppid, rfid, jid = m.Jid, rid = d.Rid, filename = image.File.ToString(), md5 = image.Checksum.Md5,
+        d.NSources, d.NPositive, d.NNegative, d.ScaleFactor, d.DxRms, d.DyRms, d.DxMedian, d.DyMedian,
+        d.BackgroundScience, d.BackgroundReference, d.FwhmScience, d.FwhmReference,
+    });
+
+    /// <summary>The difference image and its metadata in one statement; only it returns rows (the new pid).</summary>
+    private const string DiffSql = """
+            with d as (
+              insert into diffimages (rid, expid, sca, ppid, version, vbest, rfid, jid, field, fid, mjdobs,
+                ra0, dec0, ra1, dec1, ra2, dec2, ra3, dec3, ra4, dec4, filename, checksum, status, svid, hp6, hp9)
+              select l.rid, l.expid, l.sca, @ppid, s.o_version, s.o_vbest, @rfid, @jid, l.field, l.fid, l.mjdobs,
+                g.ra0, g.dec0, g.ra1, g.dec1, g.ra2, g.dec2, g.ra3, g.dec3, g.ra4, g.dec4, @filename, @md5, 1,
+                (select svid from swversions where cvstag = @svTag), g.hp6, g.hp9
+              from l2files l join l2filemeta g on g.rid = l.rid, diffimage_slot(@jid, @rid, @ppid) s
+              where l.rid = @rid
+              on conflict (jid) do update set rfid = excluded.rfid, filename = excluded.filename, checksum = excluded.checksum,
+                status = 1, svid = excluded.svid
+              returning pid, field, fid, sca)
+            insert into diffimmeta (pid, nsources, npositive, nnegative, scalefacref, dxrmsfin, dyrmsfin, dxmedianfin, dymedianfin,
+              bkgsci, bkgref, fwhmsci, fwhmref, field, fid, sca)
+            select d.pid, @NSources, @NPositive, @NNegative, @ScaleFactor, @DxRms, @DyRms, @DxMedian, @DyMedian,
+              @BackgroundScience, @BackgroundReference, @FwhmScience, @FwhmReference, d.field, d.fid, d.sca
+            from d
+            on conflict (pid) do update set nsources = excluded.nsources, npositive = excluded.npositive, nnegative = excluded.nnegative,
+              scalefacref = excluded.scalefacref, dxrmsfin = excluded.dxrmsfin, dyrmsfin = excluded.dyrmsfin,
+              dxmedianfin = excluded.dxmedianfin, dymedianfin = excluded.dymedianfin, bkgsci = excluded.bkgsci, bkgref = excluded.bkgref,
+              fwhmsci = excluded.fwhmsci, fwhmref = excluded.fwhmref
+            returning pid
+            """;
 
     /// <summary>
     /// A job's product files, and its software version added on first sight (DO NOTHING takes no row
@@ -268,40 +346,11 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     {
         if (job.Rid != d.Rid)
             throw new ManifestRejectedException($"{source}: difference image is of rid {d.Rid}, job {job.Jid} planned rid {job.Rid}");
-        // The difference image and its metadata in one statement (one round trip per manifest matters at 2069 jobs).
-        const string diffSql = """
-            with d as (
-              insert into diffimages (rid, expid, sca, ppid, version, vbest, rfid, jid, field, fid, mjdobs,
-                ra0, dec0, ra1, dec1, ra2, dec2, ra3, dec3, ra4, dec4, filename, checksum, status, svid, hp6, hp9)
-              select l.rid, l.expid, l.sca, @ppid, s.o_version, s.o_vbest, @rfid, @jid, l.field, l.fid, l.mjdobs,
-                g.ra0, g.dec0, g.ra1, g.dec1, g.ra2, g.dec2, g.ra3, g.dec3, g.ra4, g.dec4, @filename, @md5, 1,
-                (select svid from swversions where cvstag = @svTag), g.hp6, g.hp9
-              from l2files l join l2filemeta g on g.rid = l.rid, diffimage_slot(@jid, @rid, @ppid) s
-              where l.rid = @rid
-              on conflict (jid) do update set rfid = excluded.rfid, filename = excluded.filename, checksum = excluded.checksum,
-                status = 1, svid = excluded.svid
-              returning pid, field, fid, sca)
-            insert into diffimmeta (pid, nsources, npositive, nnegative, scalefacref, dxrmsfin, dyrmsfin, dxmedianfin, dymedianfin,
-              bkgsci, bkgref, fwhmsci, fwhmref, field, fid, sca)
-            select d.pid, @NSources, @NPositive, @NNegative, @ScaleFactor, @DxRms, @DyRms, @DxMedian, @DyMedian,
-              @BackgroundScience, @BackgroundReference, @FwhmScience, @FwhmReference, d.field, d.fid, d.sca
-            from d
-            on conflict (pid) do update set nsources = excluded.nsources, npositive = excluded.npositive, nnegative = excluded.nnegative,
-              scalefacref = excluded.scalefacref, dxrmsfin = excluded.dxrmsfin, dyrmsfin = excluded.dyrmsfin,
-              dxmedianfin = excluded.dxmedianfin, dymedianfin = excluded.dymedianfin, bkgsci = excluded.bkgsci, bkgref = excluded.bkgref,
-              fwhmsci = excluded.fwhmsci, fwhmref = excluded.fwhmref
-            returning pid
-            """;
-        var args = new DynamicParameters(new
-            {
-                ppid = (short)m.Ppid, rfid = d.Rfid ?? coaddedRfid, jid = m.Jid, rid = d.Rid, filename = image.File.ToString(), md5 = image.Checksum.Md5,
-                d.NSources, d.NPositive, d.NNegative, d.ScaleFactor, d.DxRms, d.DyRms, d.DxMedian, d.DyMedian,
-                d.BackgroundScience, d.BackgroundReference, d.FwhmScience, d.FwhmReference,
-            });
+        var args = DifferenceArgs(m, d, image, d.Rfid ?? coaddedRfid);
         if (productArgs is not null) args.AddDynamicParams(productArgs);
         else args.Add("svTag", m.SoftwareVersion.Trim());
         // Only the last statement returns rows, so the scalar is the new pid.
-        var pid = await conn.ExecuteScalarAsync<long?>(productArgs is null ? diffSql : ProductsSql + diffSql, args, tx)
+        var pid = await conn.ExecuteScalarAsync<long?>(productArgs is null ? DiffSql : ProductsSql + DiffSql, args, tx)
             ?? throw new ManifestRejectedException($"{source}: rid {d.Rid} is not in the ops database");
         return pid;
     }
