@@ -1,4 +1,26 @@
-// Placeholder entry point so the Exe project builds; the pipeline-jobs helper replaces this file
-// with the container entry point. Exit code 64 (EX_USAGE) says "nothing to run here yet".
-Console.Error.WriteLine("rapid-pipeline: the container entry point is not built yet");
-return 64;
+using Rapid.Pipeline.Jobs;
+
+// The pipeline container's entry point. AWS Batch runs it for every array child, the local executor
+// as a child process with the same environment (see Rapid.Core.Batch.BatchEnvironment).
+if (args is ["--version"])
+{
+    Console.WriteLine(SoftwareVersion.Current);
+    return 0;
+}
+if (args.Length > 0)
+{
+    Console.Error.WriteLine("usage: Rapid.Pipeline [--version]   (the job comes from RAPID_JOB_LIST and AWS_BATCH_JOB_ARRAY_INDEX)");
+    return 2;
+}
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+try
+{
+    return await new JobRunner(Environment.GetEnvironmentVariable).RunAsync(cancel.Token);
+}
+catch (Exception e)
+{
+    // Only reached when even the manifest could not be written; registration then closes the job as lost.
+    Console.Error.WriteLine($"rapid-pipeline: {e.GetType().Name}: {e.Message}");
+    return Rapid.Core.Jobs.ExitCodes.Error;
+}

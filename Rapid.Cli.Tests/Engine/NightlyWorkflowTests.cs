@@ -27,8 +27,8 @@ public sealed class NightlyWorkflowTests(EmbeddedDatabaseFixture fixture)
 
         await using var conn = await survey.Database.OpenConnectionAsync();
         // The science job used the reference the night built, and post-processing gave both canonical names.
-        var diff = await conn.QuerySingleAsync<(long Rfid, string Filename, int Vbest)>("select rfid, filename, vbest from diffimages");
-        var reference = await conn.QuerySingleAsync<(long Rfid, string Filename, int Vbest)>("select rfid, filename, vbest from refimages");
+        var diff = await conn.QuerySingleAsync<(long Rfid, string Filename, int Vbest)>("select rfid, filename, vbest::int from diffimages");
+        var reference = await conn.QuerySingleAsync<(long Rfid, string Filename, int Vbest)>("select rfid, filename, vbest::int from refimages");
         Assert.Equal(reference.Rfid, diff.Rfid);
         Assert.Matches(@"rapid_field\d+_fid\d+_ppid12_v1_rfid\d+_refimage\.fits$", reference.Filename);
         Assert.Matches(@"_pid\d+_diffimage\.fits$", diff.Filename);
@@ -50,7 +50,7 @@ public sealed class NightlyWorkflowTests(EmbeddedDatabaseFixture fixture)
 
         await survey.Workflow().Create().RunAsync(survey.LastNight("20280911"), SilentObserver.Instance);
         await using var conn = await survey.Database.OpenConnectionAsync();
-        var versions = (await conn.QueryAsync<(int Version, int Vbest)>("select version, vbest from diffimages order by version")).ToList();
+        var versions = (await conn.QueryAsync<(int Version, int Vbest)>("select version, vbest::int from diffimages order by version")).ToList();
         Assert.Equal([(1, 0), (2, 1)], versions);
     }
 
@@ -101,7 +101,7 @@ public sealed class NightlyWorkflowTests(EmbeddedDatabaseFixture fixture)
     private static async Task<IEnumerable<JobRow>> Jobs(TinySurvey survey)
     {
         await using var conn = await survey.Database.OpenConnectionAsync();
-        return await conn.QueryAsync<JobRow>("select jid, ppid, status, exitcode, reason from jobs order by jid");
+        return await conn.QueryAsync<JobRow>("select jid, ppid::int as ppid, status::int as status, exitcode, reason from jobs order by jid");
     }
 
     private static async Task<(long Jobs, long Refs, long Diffs, long Inputs)> Counts(TinySurvey survey)

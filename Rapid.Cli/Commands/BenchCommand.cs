@@ -8,6 +8,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var command = new Command("bench", "Benchmarks: ops (planning and registration at scale)");
+        command.Subcommands.Add(OpsBenchCommand.Create());
 
         return command;
     }

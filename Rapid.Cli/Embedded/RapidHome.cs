@@ -29,13 +29,17 @@ public sealed class RapidHome
     /// </summary>
     public async Task<NpgsqlDataSource> OpenDatabaseAsync(string? connectionString, Action<string>? log = null, CancellationToken ct = default)
     {
-        connectionString ??= Environment.GetEnvironmentVariable(OpsDb.ConnectionVariable);
-        connectionString ??= await new LocalPostgresCluster(log).EnsureStartedAsync(ClusterDirectory, ct);
-        var dataSource = OpsDb.Create(connectionString);
+        var dataSource = OpsDb.Create(await ResolveConnectionStringAsync(connectionString, log, ct));
         await OpsDb.CheckReachableAsync(dataSource, ct);
         await new MigrationRunner(dataSource, log).MigrateAsync(ct: ct);
         return dataSource;
     }
+
+    /// <summary>The given connection string, else RAPID_DB, else the private cluster's (started if needed).</summary>
+    public async Task<string> ResolveConnectionStringAsync(string? connectionString, Action<string>? log = null, CancellationToken ct = default) =>
+        connectionString
+        ?? Environment.GetEnvironmentVariable(OpsDb.ConnectionVariable)
+        ?? await new LocalPostgresCluster(log).EnsureStartedAsync(ClusterDirectory, ct);
 
     public Task StopDatabaseAsync(CancellationToken ct = default) =>
         Directory.Exists(ClusterDirectory) ? new LocalPostgresCluster().StopAsync(ClusterDirectory, ct) : Task.CompletedTask;

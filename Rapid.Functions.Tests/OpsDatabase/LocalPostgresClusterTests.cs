@@ -23,6 +23,35 @@ public sealed class LocalPostgresClusterTests(OpsDatabaseFixture db)
     }
 
     [Fact]
+    public async Task As_root_a_data_dir_the_postgres_user_cannot_reach_is_relocated_behind_a_symlink()
+    {
+        if (OperatingSystem.IsWindows() || !string.Equals(Environment.UserName, "root", StringComparison.Ordinal)) return; // only root runs the server as 'postgres'
+        var home = Directory.CreateTempSubdirectory("rapid-fn-private-");
+        File.SetUnixFileMode(home.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // like /root
+        var dataDir = Path.Combine(home.FullName, ".rapid", "db");
+        var logs = new List<string>();
+        var cluster = new LocalPostgresCluster(logs.Add, durable: false);
+        try
+        {
+            var cs = await cluster.EnsureStartedAsync(dataDir);
+            Assert.StartsWith("/var/lib/rapid/clusters/", cluster.ClusterDirectory);
+            Assert.Equal(cluster.ClusterDirectory, new DirectoryInfo(dataDir).LinkTarget);
+            Assert.Contains(logs, l => l.Contains("links to it"));
+            await using (var conn = new NpgsqlConnection(cs))
+                Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select 1"));
+            // The next run finds it through the symlink.
+            Assert.Equal(cs, await new LocalPostgresCluster(durable: false).EnsureStartedAsync(dataDir));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await cluster.StopAsync(dataDir);
+            if (cluster.ClusterDirectory is { } dir && dir.StartsWith("/var/lib/rapid/clusters/", StringComparison.Ordinal)) Directory.Delete(dir, true);
+            home.Delete(true);
+        }
+    }
+
+    [Fact]
     public async Task An_unreachable_server_is_one_line_naming_it_without_a_password()
     {
         var cs = new NpgsqlConnectionStringBuilder

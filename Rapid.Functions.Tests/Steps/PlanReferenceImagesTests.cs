@@ -9,7 +9,7 @@ namespace Rapid.Functions.Tests.Steps;
 public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLifetime
 {
     private OpsWorld _w = null!;
-    public async Task InitializeAsync() => _w = await OpsWorld.CreateAsync(db, "planref");
+    public async Task InitializeAsync() => _w = await OpsWorld.CreateAsync(db);
     public async Task DisposeAsync() => await _w.DisposeAsync();
 
     private static (double Ra, double Dec) TileCentre(double ra, double dec)

@@ -8,7 +8,7 @@ namespace Rapid.Functions.Tests.Steps;
 public sealed class RegisterSurveyImagesTests(OpsDatabaseFixture db) : IAsyncLifetime
 {
     private OpsWorld _w = null!;
-    public async Task InitializeAsync() => _w = await OpsWorld.CreateAsync(db, "ingest");
+    public async Task InitializeAsync() => _w = await OpsWorld.CreateAsync(db);
     public async Task DisposeAsync() => await _w.DisposeAsync();
 
     [Fact]

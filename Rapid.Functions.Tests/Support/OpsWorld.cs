@@ -36,9 +36,9 @@ public sealed class OpsWorld : IAsyncDisposable
     /// <summary>A small grid so configs stay tiny; the default planning options are otherwise unchanged.</summary>
     public PlanningOptions Options { get; set; } = new() { TileNaxis1 = 512, TileNaxis2 = 512 };
 
-    public static async Task<OpsWorld> CreateAsync(OpsDatabaseFixture db, string purpose)
+    public static async Task<OpsWorld> CreateAsync(OpsDatabaseFixture db)
     {
-        var ds = OpsDb.Create(await db.CreateDatabaseAsync(purpose));
+        var ds = OpsDb.Create(await db.EmptySharedDatabaseAsync());
         var root = Path.Combine(Path.GetTempPath(), $"rapid-fn-store-{Guid.NewGuid():N}");
         return new OpsWorld(ds, root);
     }

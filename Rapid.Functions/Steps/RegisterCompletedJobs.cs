@@ -30,7 +30,7 @@ public sealed record RegistrationReport
 /// moves vbest (see the <c>*_slot</c> functions of the schema). A job without a manifest is closed out
 /// with exit code <see cref="ExitCodes.Lost"/>.
 /// </summary>
-public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 4)
+public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 8)
 {
     public const string MissingManifestReason = "no manifest: job crashed, was killed or timed out";
 
@@ -50,10 +50,11 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     public async Task<RegistrationReport> RegisterOpenJobsAsync(ProcessingDate procDate, int? ppid = null,
         IReadOnlyDictionary<long, string>? lostReasons = null, CancellationToken ct = default)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var jids = (await conn.QueryAsync<long>(
-            "select jid from jobs where procdate = @procdate and status = 0 and (@ppid::smallint is null or ppid = @ppid) order by jid",
-            new { procdate = procDate.Date, ppid = (short?)ppid })).ToList();
+        List<long> jids;
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+            jids = (await conn.QueryAsync<long>(
+                "select jid from jobs where procdate = @procdate and status = 0 and (@ppid::smallint is null or ppid = @ppid) order by jid",
+                new { procdate = procDate.Date, ppid = (short?)ppid })).ToList();
         return await RegisterAsync(jids.Select(j => (j, keys.Manifest(procDate, j))).ToList(), lostReasons, ct);
     }
 
@@ -61,7 +62,8 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     public async Task<RegistrationReport> RegisterManifestAsync(ObjectRef manifest, CancellationToken ct = default)
     {
         var m = await Contract.ReadAsync<ProductManifest>(store, manifest, ct);
-        var outcome = await RegisterOneAsync(m, manifest, ct);
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var outcome = await RegisterOneAsync(conn, m, manifest, ct);
         return Summarise([outcome], 0);
     }
 
@@ -88,19 +90,23 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                 }
             });
 
+        // A few workers, each with one connection for its share of the manifests: opening a pooled
+        // connection per manifest resets the session each time (DISCARD ALL), which costs more than
+        // the registration itself.
         var outcomes = new ConcurrentBag<Outcome>();
-        var work = Enumerable.Range(0, jobs.Count).Where(i => manifests[i] is not null).ToList();
-        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct },
-            async (i, token) =>
+        var queue = new ConcurrentQueue<int>(Enumerable.Range(0, jobs.Count).Where(i => manifests[i] is not null));
+        var workers = Enumerable.Range(0, Math.Max(1, Math.Min(parallelism, queue.Count))).Select(async _ =>
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            while (queue.TryDequeue(out var i))
             {
                 var m = manifests[i]!;
-                if (m.Jid != jobs[i].Jid)
-                {
-                    outcomes.Add(Outcome.Failed(jobs[i].Jid, $"{jobs[i].Manifest}: manifest is for job {m.Jid}, not {jobs[i].Jid}"));
-                    return;
-                }
-                outcomes.Add(await RegisterOneAsync(m, jobs[i].Manifest, token));
-            });
+                outcomes.Add(m.Jid != jobs[i].Jid
+                    ? Outcome.Failed(jobs[i].Jid, $"{jobs[i].Manifest}: manifest is for job {m.Jid}, not {jobs[i].Jid}")
+                    : await RegisterOneAsync(conn, m, jobs[i].Manifest, ct));
+            }
+        });
+        await Task.WhenAll(workers);
 
         var lost = 0;
         if (!unreadable.IsEmpty)
@@ -138,23 +144,18 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
 
     private sealed record JobRow(long Jid, short Ppid, DateOnly ProcDate, long? Rid, long? Field, short? Fid, long? ParentJid);
 
-    private async Task<Outcome> RegisterOneAsync(ProductManifest m, ObjectRef source, CancellationToken ct)
+    private static async Task<Outcome> RegisterOneAsync(NpgsqlConnection conn, ProductManifest m, ObjectRef source, CancellationToken ct)
     {
         try
         {
-            await using var conn = await dataSource.OpenConnectionAsync(ct);
             await using var tx = await conn.BeginTransactionAsync(ct);
-            var job = await conn.QuerySingleOrDefaultAsync<JobRow>(
-                "select jid, ppid, procdate, rid, field, fid, parent_jid as ParentJid from jobs where jid = @jid for update", new { jid = m.Jid }, tx);
-            if (job is null) return Outcome.Failed(m.Jid, $"{source}: job {m.Jid} is not in the ops database");
-            if (job.Ppid != m.Ppid) return Outcome.Failed(m.Jid, $"{source}: manifest says ppid {m.Ppid}, job {m.Jid} is ppid {job.Ppid}");
-            if (new ProcessingDate(job.ProcDate).ToString() != m.ProcDate)
-                return Outcome.Failed(m.Jid, $"{source}: manifest says procdate {m.ProcDate}, job {m.Jid} is for {new ProcessingDate(job.ProcDate)}");
-
-            await conn.ExecuteAsync("""
+            // Close the job and read back its row in one round trip; a manifest that contradicts the
+            // row returns before commit, so the transaction (and the update) is rolled back.
+            var job = await conn.QuerySingleOrDefaultAsync<JobRow>("""
                 update jobs set status = 1, exitcode = @exit, reason = @reason, started = @started, ended = @ended,
                   elapsed = @elapsed, batch_job_id = @batch, attempt = @attempt, manifest_key = @manifest
                 where jid = @jid
+                returning jid, ppid, procdate, rid, field, fid, parent_jid as ParentJid
                 """,
                 new
                 {
@@ -165,33 +166,35 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                     elapsed = m.Started == default || m.Ended == default ? (double?)null : (m.Ended - m.Started).TotalSeconds,
                     batch = m.BatchJobId, attempt = m.Attempt, manifest = source.ToString(),
                 }, tx);
+            if (job is null) return Outcome.Failed(m.Jid, $"{source}: job {m.Jid} is not in the ops database");
+            if (job.Ppid != m.Ppid) return Outcome.Failed(m.Jid, $"{source}: manifest says ppid {m.Ppid}, job {m.Jid} is ppid {job.Ppid}");
+            if (new ProcessingDate(job.ProcDate).ToString() != m.ProcDate)
+                return Outcome.Failed(m.Jid, $"{source}: manifest says procdate {m.ProcDate}, job {m.Jid} is for {new ProcessingDate(job.ProcDate)}");
 
             long? rfid = null, pid = null;
             var stamped = 0;
             if (ExitCodes.HasProducts(m.ExitCode))
             {
-                await conn.ExecuteAsync("delete from jobproducts where jid = @jid", new { jid = m.Jid }, tx);
                 var products = m.Products.GroupBy(p => p.Role).Select(g => g.Last()).ToList();
-                await conn.ExecuteAsync("""
-                    insert into jobproducts (jid, role, filename, sizebytes, sha256, md5)
-                    select @jid, * from unnest(@roles, @files, @sizes, @sha, @md5)
-                    """,
-                    new
-                    {
-                        jid = m.Jid, roles = products.Select(p => p.Role).ToArray(), files = products.Select(p => p.File.ToString()).ToArray(),
-                        sizes = products.Select(p => p.Checksum.SizeBytes).ToArray(), sha = products.Select(p => p.Checksum.Sha256).ToArray(),
-                        md5 = products.Select(p => p.Checksum.Md5).ToArray(),
-                    }, tx);
-                int? svid = string.IsNullOrWhiteSpace(m.SoftwareVersion) ? null : await conn.ExecuteScalarAsync<int>("""
-                    insert into swversions (cvstag) values (@tag)
-                    on conflict (cvstag) do update set cvstag = excluded.cvstag returning svid
-                    """, new { tag = m.SoftwareVersion }, tx);
+                var productArgs = new DynamicParameters(new
+                {
+                    jid = m.Jid, roles = products.Select(p => p.Role).ToArray(), files = products.Select(p => p.File.ToString()).ToArray(),
+                    sizes = products.Select(p => p.Checksum.SizeBytes).ToArray(), sha = products.Select(p => p.Checksum.Sha256).ToArray(),
+                    md5s = products.Select(p => p.Checksum.Md5).ToArray(), svTag = m.SoftwareVersion.Trim(),
+                });
                 var byRole = products.ToDictionary(p => p.Role);
+                var hasReference = m.ReferenceImage is not null && byRole.ContainsKey(ProductRoles.ReferenceImage);
+                var hasDifference = m.DifferenceImage is not null && byRole.ContainsKey(ProductRoles.DifferenceImage);
 
-                if (m.ReferenceImage is { } refResult && byRole.TryGetValue(ProductRoles.ReferenceImage, out var refFile))
-                    rfid = await RegisterReferenceAsync(conn, tx, m, job, refResult, refFile, byRole, svid, source);
-                if (m.DifferenceImage is { } diff && byRole.TryGetValue(ProductRoles.DifferenceImage, out var diffFile))
-                    pid = await RegisterDifferenceAsync(conn, tx, m, job, diff, diffFile, rfid, svid, source);
+                // The usual science manifest sends its product list with the difference image (one round trip
+                // fewer per manifest); otherwise the product list goes first on its own.
+                if (!hasDifference || hasReference)
+                    await conn.ExecuteAsync(ProductsSql, productArgs, tx);
+                if (hasReference)
+                    rfid = await RegisterReferenceAsync(conn, tx, m, job, m.ReferenceImage!, byRole[ProductRoles.ReferenceImage], byRole, productArgs.Get<string>("svTag"), source);
+                if (hasDifference)
+                    pid = await RegisterDifferenceAsync(conn, tx, m, job, m.DifferenceImage!, byRole[ProductRoles.DifferenceImage], rfid,
+                        hasReference ? null : productArgs, source);
                 if (m.PostProcessing is { } post)
                     stamped = await RegisterStampedAsync(conn, tx, job, post, source);
             }
@@ -208,19 +211,31 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         }
     }
 
+    /// <summary>
+    /// A job's product files, and its software version added on first sight (DO NOTHING takes no row
+    /// lock, so parallel registrations do not queue on the shared swversions row).
+    /// </summary>
+    private const string ProductsSql = """
+        delete from jobproducts where jid = @jid;
+        insert into jobproducts (jid, role, filename, sizebytes, sha256, md5)
+        select @jid, * from unnest(@roles, @files, @sizes, @sha, @md5s);
+        insert into swversions (cvstag) select @svTag where @svTag <> '' on conflict (cvstag) do nothing;
+        """;
+
     private static async Task<long> RegisterReferenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProductManifest m, JobRow job,
-        ReferenceImageResult r, ProductFile image, Dictionary<string, ProductFile> byRole, int? svid, ObjectRef source)
+        ReferenceImageResult r, ProductFile image, Dictionary<string, ProductFile> byRole, string svTag, ObjectRef source)
     {
         if (job.Ppid == PipelineIds.ReferenceImage && (job.Field != r.Field || job.Fid != r.Fid))
             throw new ManifestRejectedException($"{source}: reference image is for field {r.Field} fid {r.Fid}, job {job.Jid} planned field {job.Field} fid {job.Fid}");
         var rfid = await conn.ExecuteScalarAsync<long>("""
             insert into refimages (field, fid, ppid, version, vbest, jid, filename, checksum, status, svid, hp6, hp9)
-            select @field, @fid, @ppid, s.o_version, s.o_vbest, @jid, @filename, @md5, 1, @svid, f.hp6, f.hp9
+            select @field, @fid, @ppid, s.o_version, s.o_vbest, @jid, @filename, @md5, 1,
+                   (select svid from swversions where cvstag = @svTag), f.hp6, f.hp9
             from refimage_slot(@jid, @field, @fid, @ppid) s, fields f where f.field = @field
             on conflict (jid) do update set filename = excluded.filename, checksum = excluded.checksum, status = 1, svid = excluded.svid
             returning rfid
             """,
-            new { field = r.Field, fid = (short)r.Fid, ppid = (short)m.Ppid, jid = m.Jid, filename = image.File.ToString(), md5 = image.Checksum.Md5, svid }, tx);
+            new { field = r.Field, fid = (short)r.Fid, ppid = (short)m.Ppid, jid = m.Jid, filename = image.File.ToString(), md5 = image.Checksum.Md5, svTag }, tx);
         if (rfid == 0) throw new ManifestRejectedException($"{source}: field {r.Field} of the reference image is not in the ops database");
         await conn.ExecuteAsync("""
             insert into refimmeta (rfid, nframes, mjdobsmin, mjdobsmax, npixsat, npixnan, clmean, clstddev, cov5percent, medncov, medpixunc, fwhmmed, nsexcatsources)
@@ -249,39 +264,45 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     }
 
     private static async Task<long> RegisterDifferenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProductManifest m, JobRow job,
-        DifferenceImageResult d, ProductFile image, long? coaddedRfid, int? svid, ObjectRef source)
+        DifferenceImageResult d, ProductFile image, long? coaddedRfid, DynamicParameters? productArgs, ObjectRef source)
     {
         if (job.Rid != d.Rid)
             throw new ManifestRejectedException($"{source}: difference image is of rid {d.Rid}, job {job.Jid} planned rid {job.Rid}");
-        var pid = await conn.ExecuteScalarAsync<long?>("""
-            insert into diffimages (rid, expid, sca, ppid, version, vbest, rfid, jid, field, fid, mjdobs,
-              ra0, dec0, ra1, dec1, ra2, dec2, ra3, dec3, ra4, dec4, filename, checksum, status, svid, hp6, hp9)
-            select l.rid, l.expid, l.sca, @ppid, s.o_version, s.o_vbest, @rfid, @jid, l.field, l.fid, l.mjdobs,
-              g.ra0, g.dec0, g.ra1, g.dec1, g.ra2, g.dec2, g.ra3, g.dec3, g.ra4, g.dec4, @filename, @md5, 1, @svid, g.hp6, g.hp9
-            from l2files l join l2filemeta g on g.rid = l.rid, diffimage_slot(@jid, @rid, @ppid) s
-            where l.rid = @rid
-            on conflict (jid) do update set rfid = excluded.rfid, filename = excluded.filename, checksum = excluded.checksum,
-              status = 1, svid = excluded.svid
-            returning pid
-            """,
-            new { ppid = (short)m.Ppid, rfid = d.Rfid ?? coaddedRfid, jid = m.Jid, rid = d.Rid, filename = image.File.ToString(), md5 = image.Checksum.Md5, svid }, tx)
-            ?? throw new ManifestRejectedException($"{source}: rid {d.Rid} is not in the ops database");
-        await conn.ExecuteAsync("""
+        // The difference image and its metadata in one statement (one round trip per manifest matters at 2069 jobs).
+        const string diffSql = """
+            with d as (
+              insert into diffimages (rid, expid, sca, ppid, version, vbest, rfid, jid, field, fid, mjdobs,
+                ra0, dec0, ra1, dec1, ra2, dec2, ra3, dec3, ra4, dec4, filename, checksum, status, svid, hp6, hp9)
+              select l.rid, l.expid, l.sca, @ppid, s.o_version, s.o_vbest, @rfid, @jid, l.field, l.fid, l.mjdobs,
+                g.ra0, g.dec0, g.ra1, g.dec1, g.ra2, g.dec2, g.ra3, g.dec3, g.ra4, g.dec4, @filename, @md5, 1,
+                (select svid from swversions where cvstag = @svTag), g.hp6, g.hp9
+              from l2files l join l2filemeta g on g.rid = l.rid, diffimage_slot(@jid, @rid, @ppid) s
+              where l.rid = @rid
+              on conflict (jid) do update set rfid = excluded.rfid, filename = excluded.filename, checksum = excluded.checksum,
+                status = 1, svid = excluded.svid
+              returning pid, field, fid, sca)
             insert into diffimmeta (pid, nsources, npositive, nnegative, scalefacref, dxrmsfin, dyrmsfin, dxmedianfin, dymedianfin,
               bkgsci, bkgref, fwhmsci, fwhmref, field, fid, sca)
-            select @pid, @NSources, @NPositive, @NNegative, @ScaleFactor, @DxRms, @DyRms, @DxMedian, @DyMedian,
+            select d.pid, @NSources, @NPositive, @NNegative, @ScaleFactor, @DxRms, @DyRms, @DxMedian, @DyMedian,
               @BackgroundScience, @BackgroundReference, @FwhmScience, @FwhmReference, d.field, d.fid, d.sca
-            from diffimages d where d.pid = @pid
+            from d
             on conflict (pid) do update set nsources = excluded.nsources, npositive = excluded.npositive, nnegative = excluded.nnegative,
               scalefacref = excluded.scalefacref, dxrmsfin = excluded.dxrmsfin, dyrmsfin = excluded.dyrmsfin,
               dxmedianfin = excluded.dxmedianfin, dymedianfin = excluded.dymedianfin, bkgsci = excluded.bkgsci, bkgref = excluded.bkgref,
               fwhmsci = excluded.fwhmsci, fwhmref = excluded.fwhmref
-            """,
-            new
+            returning pid
+            """;
+        var args = new DynamicParameters(new
             {
-                pid, d.NSources, d.NPositive, d.NNegative, d.ScaleFactor, d.DxRms, d.DyRms, d.DxMedian, d.DyMedian,
+                ppid = (short)m.Ppid, rfid = d.Rfid ?? coaddedRfid, jid = m.Jid, rid = d.Rid, filename = image.File.ToString(), md5 = image.Checksum.Md5,
+                d.NSources, d.NPositive, d.NNegative, d.ScaleFactor, d.DxRms, d.DyRms, d.DxMedian, d.DyMedian,
                 d.BackgroundScience, d.BackgroundReference, d.FwhmScience, d.FwhmReference,
-            }, tx);
+            });
+        if (productArgs is not null) args.AddDynamicParams(productArgs);
+        else args.Add("svTag", m.SoftwareVersion.Trim());
+        // Only the last statement returns rows, so the scalar is the new pid.
+        var pid = await conn.ExecuteScalarAsync<long?>(productArgs is null ? diffSql : ProductsSql + diffSql, args, tx)
+            ?? throw new ManifestRejectedException($"{source}: rid {d.Rid} is not in the ops database");
         return pid;
     }
 

@@ -104,6 +104,30 @@ public class ExposureRendererTests
         }
     }
 
+    [Theory]
+    [InlineData(0.0, 0.0)]      // major axis north, image +y north: elongated along y
+    [InlineData(90.0, 0.0)]     // major axis east, east is −x: elongated along x
+    [InlineData(0.0, 90.0)]     // image +y points east, so north lies along x
+    public void Galaxy_major_axis_follows_its_sky_position_angle_through_the_roll(double galaxyPaDeg, double imagePaDeg)
+    {
+        var spec = Noiseless with { Size = 96, SipDistortion = false };
+        var plan = SurveySchedule.Plan(spec)[0] with { PaDeg = imagePaDeg, CentreRaDeg = 150.1, CentreDecDeg = 2.2 };
+        var galaxy = new SkyObject(1, SkyObjectType.Galaxy, 150.1, 2.2, new Dictionary<string, double> { ["F184"] = 19, ["H158"] = 19 },
+            ConstantLightCurve.Instance, EffectiveRadiusArcsec: 0.6, SersicIndex: 1, AxisRatio: 0.3, PositionAngleDeg: galaxyPaDeg);
+        var e = ExposureRenderer.Render(spec, plan, [galaxy]);
+        var sky = SubtractSky(e);
+        double sxx = 0, syy = 0;
+        var (x0, y0) = (e.Truth[0].X - 1, e.Truth[0].Y - 1);
+        for (var j = 0; j < 96; j++)
+            for (var i = 0; i < 96; i++)
+            {
+                sxx += sky[j * 96 + i] * (i - x0) * (i - x0);
+                syy += sky[j * 96 + i] * (j - y0) * (j - y0);
+            }
+        var alongY = Math.Abs(Math.Cos((galaxyPaDeg - imagePaDeg) * Math.PI / 180)) > 0.5;
+        Assert.True(alongY ? syy > 3 * sxx : sxx > 3 * syy, $"second moments xx {sxx:G3}, yy {syy:G3}");
+    }
+
     [Fact]
     public void Rendering_is_deterministic_for_a_seed_and_differs_for_another()
     {
@@ -136,6 +160,16 @@ public class ExposureRendererTests
         Assert.True(e.CosmicRays > 0 && e.BadPixels > 0);
         Assert.Contains(e.Pixels, float.IsNaN);
         Assert.Equal(30000f, e.Pixels.Where(v => !float.IsNaN(v)).Max());
+    }
+
+    [Fact]
+    public void Bad_pixels_stay_on_the_same_detector_pixels_from_exposure_to_exposure()
+    {
+        var spec = new SurveySpec { FieldCentres = [(150.1, 2.2)], Size = 256 };
+        var nanA = Render(spec, 0).Pixels.Select((v, k) => (v, k)).Where(p => float.IsNaN(p.v)).Select(p => p.k).ToList();
+        var nanB = Render(spec, 5).Pixels.Select((v, k) => (v, k)).Where(p => float.IsNaN(p.v)).Select(p => p.k).ToList();
+        Assert.NotEmpty(nanA);
+        Assert.Equal(nanA, nanB);
     }
 
     private static float[] SubtractSky(RenderedExposure e) => e.Pixels.Select(v => (float)(v - e.SkyDn)).ToArray();

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Simulation;
-using Rapid.Pipeline.Tests.Fits;
+using Rapid.Pipeline.Tests.Fits.Support;
 using Rapid.Pipeline.Wcs;
 
 namespace Rapid.Pipeline.Tests.Simulation;
@@ -63,6 +63,27 @@ public class SimulatedWcsTests
     }
 
     [Fact]
+    public void Distortion_is_stronger_on_outer_scas_and_mirrored_across_the_focal_plane()
+    {
+        double CornerShift(SimulatedWcs w)
+        {
+            var plain = SimulatedWcs.Create(150, 2, 0, 0.11, 4088, 4088, sip: false);
+            var (ra, dec) = w.PixelToSky(1, 1);
+            var (x, y) = plain.SkyToPixel(ra, dec);
+            return Math.Sqrt((x - 1) * (x - 1) + (y - 1) * (y - 1));
+        }
+        var inner = SimulatedWcs.Create(150, 2, 0, 0.11, 4088, 4088, sip: true, sca: 8);     // column 3, middle row
+        var outer = SimulatedWcs.Create(150, 2, 0, 0.11, 4088, 4088, sip: true, sca: 18);    // rightmost column, top
+        Assert.True(CornerShift(outer) > 1.5 * CornerShift(inner));
+        var left = SimulatedWcs.Create(150, 2, 0, 0.11, 4088, 4088, sip: true, sca: 2);
+        var right = SimulatedWcs.Create(150, 2, 0, 0.11, 4088, 4088, sip: true, sca: 17);
+        Assert.Equal(-right.SipA(2, 0), left.SipA(2, 0), 15);
+        Assert.Equal(right.SipA(1, 1), left.SipA(1, 1), 15);
+        Assert.Equal(right.SipB(2, 0), left.SipB(2, 0), 15);
+        Assert.Equal(-right.SipB(1, 1), left.SipB(1, 1), 15);
+    }
+
+    [Fact]
     public void Header_keywords_name_tan_or_tan_sip()
     {
         var keys = SimulatedWcs.Create(1, 1, 0, 0.11, 64, 64, sip: true).HeaderKeywords().ToDictionary(k => k.Key, k => k.Value);
@@ -80,7 +101,7 @@ public class SimulatedWcsTests
     [Fact]
     public void The_pipeline_wcs_reading_the_full_sca_header_agrees_within_a_thousandth_of_a_pixel()
     {
-        var truth = SimulatedWcs.Create(210.3, -44.7, 77.0, 0.11, 4088, 4088, sip: true);
+        var truth = SimulatedWcs.Create(210.3, -44.7, 77.0, 0.11, 4088, 4088, sip: true, sca: 18);   // the strongest distortion
         var header = new FitsHeader();
         truth.WriteTo(header);
         var wcs = TanSipWcs.FromHeader(header, "full-SCA simulated header");
@@ -97,7 +118,7 @@ public class SimulatedWcsTests
     public void Astropy_reading_the_full_sca_header_agrees_within_a_hundredth_of_a_pixel()
     {
         using var dir = new TempDirectory();
-        var truth = SimulatedWcs.Create(0.02, 63.1, 201.0, 0.11, 4088, 4088, sip: true);
+        var truth = SimulatedWcs.Create(0.02, 63.1, 201.0, 0.11, 4088, 4088, sip: true, sca: 1);
         var header = new FitsHeader();
         truth.WriteTo(header);
         var path = dir.File("wcs.fits");

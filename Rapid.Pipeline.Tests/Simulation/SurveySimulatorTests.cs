@@ -1,7 +1,7 @@
 using System.Globalization;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Simulation;
-using Rapid.Pipeline.Tests.Fits;
+using Rapid.Pipeline.Tests.Fits.Support;
 using Rapid.Pipeline.Wcs;
 
 namespace Rapid.Pipeline.Tests.Simulation;
@@ -75,6 +75,9 @@ public class SurveySimulatorTests(SmallSurveyFixture fixture) : IClassFixture<Sm
             Assert.Equal(SurveySchedule.ToMjd(dateObs), h.GetDouble("MJD-OBS")!.Value, 8);
             Assert.Equal(image.MjdObs, h.GetDouble("MJD-OBS")!.Value, 8);
             Assert.Equal(image.ZeroPointMag, h.GetDouble("ZPTMAG")!.Value, 9);
+            Assert.Equal(8.0 / 1.8, h.GetDouble("RDNOISE")!.Value, 9);      // DN, as the pipeline reads it
+            Assert.Equal(1.8, h.GetDouble("GAIN"));
+            Assert.Equal(100_000, h.GetDouble("SATURATE"));
         }
         Assert.Equal(Survey.Images.Count, Survey.Images.Select(i => i.DateObsUtc).Distinct().Count());
     }
@@ -157,6 +160,20 @@ public class SurveySimulatorTests(SmallSurveyFixture fixture) : IClassFixture<Sm
     }
 
     [Fact]
+    public void Truth_reads_back_and_yields_the_shining_transients_to_recover()
+    {
+        var late = Survey.Images.Last(i => i.Filter == "F184");
+        var rows = SimulatedTruth.Read(late.TruthPath);
+        Assert.Equal(FitsFile.ReadTable(late.TruthPath, "TRUTH").RowCount, rows.Count);
+        var transients = SimulatedTruth.TransientsToRecover(rows);
+        Assert.Equal(2, transients.Count);
+        Assert.All(transients, t => Assert.True(t.FluxDn > 0 && double.IsFinite(t.Mag)));
+        var early = SimulatedTruth.Read(Survey.Images.First(i => i.Filter == "F184").TruthPath);
+        Assert.Empty(SimulatedTruth.TransientsToRecover(early));
+        Assert.Contains(early, r => r.Type == SkyObjectType.Transient && double.IsPositiveInfinity(r.Mag));
+    }
+
+    [Fact]
     public void Survey_truth_lists_every_object_once_with_a_magnitude_per_filter()
     {
         var objects = FitsFile.ReadTable(Survey.ObjectsTruthPath, "OBJECTS");
@@ -176,6 +193,40 @@ public class SurveySimulatorTests(SmallSurveyFixture fixture) : IClassFixture<Sm
         var b = SurveySimulator.Generate(spec, again.File("b"));
         Assert.Equal(FitsFile.ReadImage(a.Images[1].Path).Pixels, FitsFile.ReadImage(b.Images[1].Path).Pixels);
         Assert.Equal(File.ReadAllBytes(a.Images[1].TruthPath), File.ReadAllBytes(b.Images[1].TruthPath));
+    }
+
+    [Fact]
+    public void An_output_path_that_is_a_file_is_refused_with_its_name()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("taken"), "not a directory");
+        var ex = Assert.Throws<IOException>(() => SurveySimulator.Generate(fixture.Spec, dir.File("taken")));
+        Assert.Contains(dir.File("taken"), ex.Message);
+    }
+
+    [Fact]
+    public void Several_scas_of_one_exposure_share_its_time_and_pointing_and_sit_where_the_focal_plane_puts_them()
+    {
+        using var dir = new TempDirectory();
+        var spec = fixture.Spec with { Epochs = 1, Filters = ["F184"], Scas = [1, 4, 2], TransientsPerField = 0, VariablesPerField = 0,
+            StarsPerSquareArcmin = 2, GalaxiesPerSquareArcmin = 0 };
+        var survey = SurveySimulator.Generate(spec, dir.Path);
+        Assert.Equal([1, 4, 2], survey.Images.Select(i => i.Sca));
+        Assert.Single(survey.Images.Select(i => (i.DateObsUtc, i.Pointing, i.RaTargDeg, i.DecTargDeg)).Distinct());
+        Assert.Equal(3, survey.Images.Select(i => Path.GetFileName(i.Path)).Distinct().Count());
+        var centres = survey.Images.Select(i =>
+        {
+            var h = FitsFile.ReadImage(i.Path).Header;
+            Assert.Equal(i.Sca, h.GetLong("SCA_NUM"));
+            return TanSipWcs.FromHeader(h, i.Path).PixelToSky(96.5, 96.5);
+        }).ToList();
+        double Arcmin((double Ra, double Dec) a, (double Ra, double Dec) b)
+        {
+            var (xi, eta) = SimulatedWcs.Project(a.Ra, a.Dec, b.Ra, b.Dec);
+            return Math.Sqrt(xi * xi + eta * eta) * 180 / Math.PI * 60;
+        }
+        Assert.Equal(Math.Sqrt(8.3 * 8.3 + 1.7 * 1.7), Arcmin(centres[0], centres[1]), 2);    // next column, 1.7' lower on the arc
+        Assert.Equal(8.0, Arcmin(centres[0], centres[2]), 2);    // next row up
     }
 
     [Fact]

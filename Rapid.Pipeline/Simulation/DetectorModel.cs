@@ -9,7 +9,7 @@ namespace Rapid.Pipeline.Simulation;
 public static class DetectorModel
 {
     /// <summary>Applies the detector to <paramref name="image"/> in place; returns the number of cosmic rays and bad pixels added.</summary>
-    public static (int CosmicRays, int BadPixels) Apply(float[] image, int width, int height, double skyDn, SurveySpec spec, Random rng)
+    public static (int CosmicRays, int BadPixels) Apply(float[] image, int width, int height, double skyDn, SurveySpec spec, int sca, Random rng)
     {
         var gain = spec.GainElectronsPerDn;
         var readNoiseDn = spec.ReadNoiseElectrons / gain;
@@ -48,11 +48,13 @@ public static class DetectorModel
             }
         }
 
+        // Bad pixels belong to the detector: the same pixels (and hot levels) in every exposure of the SCA.
         var bad = (int)Math.Round(spec.BadPixelsPerMegapixel * megapixels);
+        var detector = SimulationRandom.For(spec.Seed, 51, sca, width, height);
         for (var b = 0; b < bad; b++)
         {
-            var k = rng.Next(image.Length);
-            image[k] = b % 2 == 0 ? float.NaN : (float)rng.Uniform(2000, spec.SaturationDn);
+            var k = detector.Next(image.Length);
+            image[k] = b % 2 == 0 ? float.NaN : (float)detector.Uniform(2000, spec.SaturationDn);
         }
 
         for (var k = 0; k < image.Length; k++)

@@ -18,7 +18,7 @@ public static class ExposureRenderer
     public static RenderedExposure Render(SurveySpec spec, ExposurePlan plan, IReadOnlyList<SkyObject> objects)
     {
         var size = spec.Size;
-        var wcs = SimulatedWcs.Create(plan.CentreRaDeg, plan.CentreDecDeg, plan.PaDeg, spec.PixelScaleArcsec, size, size, spec.SipDistortion);
+        var wcs = SimulatedWcs.Create(plan.CentreRaDeg, plan.CentreDecDeg, plan.PaDeg, spec.PixelScaleArcsec, size, size, spec.SipDistortion, plan.Sca);
         var zpt = plan.Filter.ZeroPointMagnitudeForDnPerSecond(spec.GainElectronsPerDn);
         var skyDn = plan.Filter.SkyElectronsPerSecondPerPixel * spec.ExposureTimeSeconds / spec.GainElectronsPerDn;
         var pixels = new float[size * size];
@@ -50,8 +50,8 @@ public static class ExposureRenderer
                 truth.Add(new TruthRow(o.Id, o.Type, o.RaDeg, o.DecDeg, x, y, mag, flux));
         }
 
-        var rng = SimulationRandom.For(spec.Seed, 31, plan.FieldIndex, plan.FilterIndex, plan.Epoch);
-        var (rays, bad) = DetectorModel.Apply(pixels, size, size, skyDn, spec, rng);
+        var rng = SimulationRandom.For(spec.Seed, 31, plan.FieldIndex, plan.FilterIndex, plan.Epoch, plan.Sca);
+        var (rays, bad) = DetectorModel.Apply(pixels, size, size, skyDn, spec, plan.Sca, rng);
         return new RenderedExposure(plan, size, size, pixels, wcs, truth, skyDn, zpt, rays, bad);
     }
 }

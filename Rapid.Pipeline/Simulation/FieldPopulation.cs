@@ -18,7 +18,9 @@ public static class FieldPopulation
         var rng = SimulationRandom.For(spec.Seed, 21, fieldIndex);
         var scaleRad = spec.PixelScaleArcsec / 3600 * Math.PI / 180;
         // Half-width (px) of the square that every rotated, dithered exposure of the field can see.
-        var halfPx = spec.Size / 2.0 * Math.Sqrt(2) + spec.MaxDitherPixels * Math.Sqrt(2) + 16;
+        var farthestScaPx = RomanFocalPlane.CentredOffsetsArcmin(spec.Scas).Values
+            .Max(o => Math.Sqrt(o.X * o.X + o.Y * o.Y)) * 60 / spec.PixelScaleArcsec;
+        var halfPx = farthestScaPx + spec.Size / 2.0 * Math.Sqrt(2) + spec.MaxDitherPixels * Math.Sqrt(2) + 16;
         var areaArcmin2 = Math.Pow(2 * halfPx * spec.PixelScaleArcsec / 60, 2);
         var objects = new List<SkyObject>();
         long nextId = (long)(fieldIndex + 1) * 10_000_000 + 1;

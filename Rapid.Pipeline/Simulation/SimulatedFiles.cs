@@ -16,11 +16,11 @@ public static class SimulatedFiles
     public const string LightCurvesFile = "survey_lightcurves.fits";
 
     /// <summary>The OpenUniverse file name pattern: Roman_TDS_simple_model_{FILTER}_{pointing}_{sca}_lite.fits.</summary>
-    public static string ImageFileName(ExposurePlan plan, int sca) =>
-        $"Roman_TDS_simple_model_{plan.Filter.Name}_{plan.Pointing}_{sca}_lite.fits";
+    public static string ImageFileName(ExposurePlan plan) =>
+        $"Roman_TDS_simple_model_{plan.Filter.Name}_{plan.Pointing}_{plan.Sca}_lite.fits";
 
-    public static string TruthFileName(ExposurePlan plan, int sca) =>
-        $"Roman_TDS_simple_model_{plan.Filter.Name}_{plan.Pointing}_{sca}_truth.fits";
+    public static string TruthFileName(ExposurePlan plan) =>
+        $"Roman_TDS_simple_model_{plan.Filter.Name}_{plan.Pointing}_{plan.Sca}_truth.fits";
 
     public static string FormatDateObs(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff", CultureInfo.InvariantCulture);
 
@@ -36,15 +36,15 @@ public static class SimulatedFiles
         h.Set("MJD-OBS", p.MjdObs, "exposure start (MJD, UTC)");
         h.Set("FILTER", p.Filter.Name);
         h.Set("EXPTIME", spec.ExposureTimeSeconds, "[s] exposure time");
-        h.Set("RA_TARG", p.CentreRaDeg, "[deg] pointing (image centre)");
-        h.Set("DEC_TARG", p.CentreDecDeg, "[deg] pointing (image centre)");
-        h.Set("SCA_NUM", (long)spec.Sca);
+        h.Set("RA_TARG", p.TargetRaDeg, "[deg] pointing (focal-plane centre)");
+        h.Set("DEC_TARG", p.TargetDecDeg, "[deg] pointing (focal-plane centre)");
+        h.Set("SCA_NUM", (long)p.Sca);
         h.Set("ZPTMAG", e.ZeroPointMag, "AB mag = ZPTMAG - 2.5 log10(DN/s)");
         h.Set("SKY_MEAN", e.SkyDn, "[DN] mean sky per exposure");
         h.Set("PA_OBSY", p.PaDeg, "[deg] PA of image +y axis, E of N");
-        h.Set("PA_FPA", p.PaDeg, "[deg] as PA_OBSY (one SCA simulated)");
+        h.Set("PA_FPA", p.PaDeg, "[deg] as PA_OBSY (simulated FPA not tilted)");
         h.Set("GAIN", spec.GainElectronsPerDn, "[e-/DN]");
-        h.Set("RDNOISE", spec.ReadNoiseElectrons, "[e-] read noise");
+        h.Set("RDNOISE", spec.ReadNoiseElectrons / spec.GainElectronsPerDn, "[DN] read noise (as JobConfig takes it)");
         h.Set("SATURATE", spec.SaturationDn, "[DN] clipping level");
         e.Wcs.WriteTo(h);
         h.Set("SIMULATD", true, "written by the Rapid survey simulator");
@@ -64,7 +64,7 @@ public static class SimulatedFiles
         h.Set("ORIGIN", "Rapid survey simulator");
         h.Set("FILTER", p.Filter.Name);
         h.Set("DATE-OBS", FormatDateObs(p.DateObsUtc), "exposure start (UTC)");
-        h.Set("SCA_NUM", (long)spec.Sca);
+        h.Set("SCA_NUM", (long)p.Sca);
         return h;
     }
 

@@ -5,7 +5,8 @@ namespace Rapid.Pipeline.Simulation;
 /// <summary>
 /// One simulated L2 image as written: the image file (empty primary HDU + SCI extension, float32 DN per exposure)
 /// and its truth catalog, with the header values registration needs. Angles in degrees, DateObsUtc is the
-/// exposure start (UTC), ZeroPointMag is ZPTMAG (AB mag = ZPTMAG − 2.5 log10(DN/s)).
+/// exposure start (UTC), ZeroPointMag is ZPTMAG (AB mag = ZPTMAG − 2.5 log10(DN/s)). RaTarg/DecTarg are the
+/// exposure's pointing (shared by its SCAs); Pointing numbers the exposure (its SCAs share it and DateObsUtc).
 /// <see cref="Header"/> is the SCI extension header (WCS included; read it with TanSipWcs.FromHeader).
 /// </summary>
 public sealed record SimulatedImage(

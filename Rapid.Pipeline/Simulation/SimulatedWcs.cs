@@ -52,8 +52,22 @@ public sealed class SimulatedWcs
     /// A WCS whose reference pixel is the image centre at (raDeg, decDeg), with the image +y axis at
     /// position angle <paramref name="paDeg"/> (east of north) and east to the left at PA 0 (standard parity).
     /// </summary>
-    public static SimulatedWcs Create(double raDeg, double decDeg, double paDeg, double pixelScaleArcsec, int width, int height, bool sip)
+    /// <remarks>
+    /// With <paramref name="sca"/> given, the distortion belongs to that SCA: its amplitude grows with the SCA's distance
+    /// from the focal-plane centre (×0.5 at the centre to ×1.5 at the farthest SCA) and it is mirrored for SCAs left of
+    /// centre (A_pq → (−1)^(p+1) A_pq, B_pq → (−1)^p B_pq), as field distortion is symmetric about the optical axis.
+    /// </remarks>
+    public static SimulatedWcs Create(double raDeg, double decDeg, double paDeg, double pixelScaleArcsec, int width, int height, bool sip, int? sca = null)
     {
+        var amplitude = 1.0;
+        var mirrored = false;
+        if (sca is int n)
+        {
+            var (x, y) = RomanFocalPlane.ScaCentreArcmin(n);
+            var farthest = Enumerable.Range(1, RomanFocalPlane.ScaCount).Select(RomanFocalPlane.ScaCentreArcmin).Max(c => Math.Sqrt(c.X * c.X + c.Y * c.Y));
+            amplitude = 0.5 + Math.Sqrt(x * x + y * y) / farthest;
+            mirrored = x < 0;
+        }
         var s = pixelScaleArcsec / 3600.0;
         var pa = paDeg * Math.PI / 180;
         var (c, sn) = (Math.Cos(pa), Math.Sin(pa));
@@ -62,8 +76,10 @@ public sealed class SimulatedWcs
         if (sip)
             foreach (var (p, q, ea, eb) in DistortionAtEdgePixels)
             {
-                a[p, q] = ea / Math.Pow(ScaHalfSizePixels, p + q);
-                b[p, q] = eb / Math.Pow(ScaHalfSizePixels, p + q);
+                var signA = mirrored && (p + 1) % 2 == 1 ? -1 : 1;
+                var signB = mirrored && p % 2 == 1 ? -1 : 1;
+                a[p, q] = signA * amplitude * ea / Math.Pow(ScaHalfSizePixels, p + q);
+                b[p, q] = signB * amplitude * eb / Math.Pow(ScaHalfSizePixels, p + q);
             }
         return new SimulatedWcs(raDeg, decDeg, (width + 1) / 2.0, (height + 1) / 2.0,
             -s * c, s * sn, s * sn, s * c, sip ? 4 : 0, a, b);

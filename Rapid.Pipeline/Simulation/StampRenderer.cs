@@ -52,7 +52,8 @@ public static class StampRenderer
             {
                 var px = i - hg - dx0;
                 var py = j - hg - dy0;
-                var sub = px * px + py * py < 4 ? 9 : 3;       // finer sampling near the cusp
+                var r2 = px * px + py * py;
+                var sub = r2 < 4 ? 9 : r2 < 25 ? 3 : 1;        // finer sampling near the cusp, where the profile curves most
                 double v = 0;
                 for (var sj = 0; sj < sub; sj++)
                     for (var si = 0; si < sub; si++)

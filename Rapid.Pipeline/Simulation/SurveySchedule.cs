@@ -1,13 +1,15 @@
 namespace Rapid.Pipeline.Simulation;
 
 /// <summary>
-/// One planned exposure: which field, filter and epoch, when (start of exposure, UTC) and where the
-/// detector points (image centre and position angle of its +y axis, degrees east of north).
-/// Pointing is a running exposure number in time order, as in the OpenUniverse file names.
+/// One planned SCA image of an exposure: which field, filter, epoch and SCA, when (start of exposure, UTC), where the
+/// observatory points (RA_TARG/DEC_TARG: the dithered field centre), where this SCA's image centre falls, and the
+/// position angle of the image +y axis (degrees east of north). Pointing is a running exposure number in time order,
+/// as in the OpenUniverse file names; all SCAs of one exposure share it and its start time.
 /// </summary>
 public sealed record ExposurePlan(
     int FieldIndex, int FilterIndex, RomanFilter Filter, int Epoch, int Pointing,
-    DateTime DateObsUtc, double MjdObs, double CentreRaDeg, double CentreDecDeg, double PaDeg);
+    DateTime DateObsUtc, double MjdObs, double CentreRaDeg, double CentreDecDeg, double PaDeg,
+    int Sca = 1, double TargetRaDeg = double.NaN, double TargetDecDeg = double.NaN);
 
 /// <summary>
 /// The observing plan: epoch e of every field is observed on night FirstNight + e days from about 03:00 UTC,
@@ -30,10 +32,13 @@ public static class SurveySchedule
     public static double BasePositionAngle(SurveySpec spec, int fieldIndex) =>
         SimulationRandom.For(spec.Seed, 11, fieldIndex).Uniform(0, 360);
 
+    /// <summary>Every SCA image of every exposure, in time order (SCAs in the order given within an exposure).</summary>
     public static IReadOnlyList<ExposurePlan> Plan(SurveySpec spec)
     {
         var filters = spec.ResolvedFilters();
+        var offsets = RomanFocalPlane.CentredOffsetsArcmin(spec.Scas);
         var plans = new List<ExposurePlan>();
+        var pointing = 0;
         var nf = filters.Count;
         for (var epoch = 0; epoch < spec.Epochs; epoch++)
             for (var field = 0; field < spec.FieldCentres.Count; field++)
@@ -51,8 +56,13 @@ public static class SurveySchedule
                         rng.Uniform(-spec.MaxDitherPixels, spec.MaxDitherPixels) * scaleDeg);
                     var pa = BasePositionAngle(spec, field) + rng.Uniform(-spec.MaxRollChangeDeg, spec.MaxRollChangeDeg);
                     pa = (pa % 360 + 360) % 360;
-                    plans.Add(new ExposurePlan(field, fi, filters[fi], epoch, plans.Count + 1,
-                        start, ToMjd(start), ra, dec, pa));
+                    pointing++;
+                    foreach (var sca in spec.Scas)
+                    {
+                        var (xi, eta) = RomanFocalPlane.ToStandard(offsets[sca].X, offsets[sca].Y, pa);
+                        var (scaRa, scaDec) = SimulatedWcs.Deproject(ra, dec, xi, eta);
+                        plans.Add(new ExposurePlan(field, fi, filters[fi], epoch, pointing, start, ToMjd(start), scaRa, scaDec, pa, sca, ra, dec));
+                    }
                 }
         return plans;
     }

@@ -3,7 +3,7 @@ using Rapid.Pipeline.Fits;
 namespace Rapid.Pipeline.Simulation;
 
 /// <summary>
-/// Generates a Roman-like survey on disk: for every (field, filter, epoch) an L2 image shaped like the
+/// Generates a Roman-like survey on disk: for every (field, filter, epoch, SCA) an L2 image shaped like the
 /// OpenUniverse "lite" files and its truth catalog, then the survey truth and light-curve tables.
 /// Deterministic for a seed: the same spec gives byte-identical pixels whatever the thread count.
 /// Images render in parallel (one per core); <paramref name="progress"/> receives the number of images written so far.
@@ -36,13 +36,13 @@ public static class SurveySimulator
             var plan = plans[i];
             var exposure = ExposureRenderer.Render(spec, plan, populations[plan.FieldIndex]);
             var header = SimulatedFiles.ScienceHeader(spec, exposure);
-            var imageName = SimulatedFiles.ImageFileName(plan, spec.Sca);
+            var imageName = SimulatedFiles.ImageFileName(plan);
             var imagePath = Path.Combine(root, SimulatedFiles.ImagesFolder, imageName);
-            var truthPath = Path.Combine(root, SimulatedFiles.TruthFolder, SimulatedFiles.TruthFileName(plan, spec.Sca));
+            var truthPath = Path.Combine(root, SimulatedFiles.TruthFolder, SimulatedFiles.TruthFileName(plan));
             SimulatedFiles.WriteImage(imagePath, spec, exposure, header);
             SimulatedFiles.WriteImageTruth(truthPath, imageName, spec, exposure);
             images[i] = new SimulatedImage(imagePath, truthPath, plan.Filter.Name, plan.DateObsUtc, plan.MjdObs,
-                spec.ExposureTimeSeconds, spec.Sca, plan.CentreRaDeg, plan.CentreDecDeg, plan.PaDeg, exposure.ZeroPointMag,
+                spec.ExposureTimeSeconds, plan.Sca, plan.TargetRaDeg, plan.TargetDecDeg, plan.PaDeg, exposure.ZeroPointMag,
                 plan.FieldIndex, plan.Epoch, plan.Pointing, exposure.Width, exposure.Height, header);
             variableRows[i] = exposure.Truth.Where(t => t.Type is SkyObjectType.Transient or SkyObjectType.Variable).ToList();
             progress?.Report(Interlocked.Increment(ref done));

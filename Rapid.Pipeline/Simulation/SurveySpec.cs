@@ -40,8 +40,11 @@ public sealed record SurveySpec
     /// <summary>Clipping level in DN (one of the original pipeline's configured saturation levels).</summary>
     public double SaturationDn { get; init; } = 100_000;
 
-    /// <summary>SCA number written as SCA_NUM (the simulated image is the central part of this SCA).</summary>
-    public int Sca { get; init; } = 1;
+    /// <summary>
+    /// The SCAs read out in every exposure (SCA_NUM; RomanFocalPlane places them), centred together on the field centre.
+    /// Each image is the central Size×Size part of its SCA. Default: SCA 1 alone.
+    /// </summary>
+    public IReadOnlyList<int> Scas { get; init; } = [1];
 
     /// <summary>Write RA---TAN-SIP with 3rd/4th-order distortion; false writes plain RA---TAN.</summary>
     public bool SipDistortion { get; init; } = true;
@@ -53,19 +56,28 @@ public sealed record SurveySpec
     public double MaxDitherPixels { get; init; } = 40;
     public double MaxRollChangeDeg { get; init; } = 0.3;
 
-    /// <summary>Source densities per square arcminute and magnitude ranges (AB, in the bluest filter of the list).</summary>
+    /// <summary>Source densities per square arcminute and magnitude ranges (AB, in the first filter of the list; other filters differ by a colour).</summary>
     public double StarsPerSquareArcmin { get; init; } = 12;
     public double GalaxiesPerSquareArcmin { get; init; } = 20;
     public (double Bright, double Faint) StarMagnitudes { get; init; } = (17.0, 26.0);
     public (double Bright, double Faint) GalaxyMagnitudes { get; init; } = (19.0, 25.5);
     public (double Bright, double Faint) TransientPeakMagnitudes { get; init; } = (20.5, 23.0);
 
-    /// <summary>Cosmic-ray hits and bad pixels (half hot, half NaN) per million pixels.</summary>
+    /// <summary>Cosmic-ray hits (new in every exposure) and bad pixels (half hot, half NaN; fixed on the SCA) per million pixels.</summary>
     public double CosmicRaysPerMegapixel { get; init; } = 15;
     public double BadPixelsPerMegapixel { get; init; } = 100;
 
     /// <summary>False renders the expected DN only: no Poisson or read noise, cosmic rays or bad pixels (tests).</summary>
     public bool AddNoise { get; init; } = true;
+
+    /// <summary>
+    /// The small survey of `rapid demo` (issue 2): the given field centres, F184 and H158, 8 epochs,
+    /// 1024×1024 images with TAN-SIP WCS, 3 transients and 2 variables per field.
+    /// </summary>
+    public static SurveySpec Demo(IReadOnlyList<(double RaDeg, double DecDeg)> fieldCentres, int seed = 1) => new()
+    {
+        FieldCentres = fieldCentres, Size = 1024, Epochs = 8, TransientsPerField = 3, VariablesPerField = 2, Seed = seed,
+    };
 
     /// <summary>Throws ArgumentException naming the first invalid setting.</summary>
     public void Validate()
@@ -88,7 +100,8 @@ public sealed record SurveySpec
         if (!(GainElectronsPerDn > 0)) throw new ArgumentException($"survey spec: GainElectronsPerDn = {GainElectronsPerDn}; must be > 0");
         if (!(ReadNoiseElectrons >= 0)) throw new ArgumentException($"survey spec: ReadNoiseElectrons = {ReadNoiseElectrons}; must be >= 0");
         if (!(SaturationDn > 0)) throw new ArgumentException($"survey spec: SaturationDn = {SaturationDn}; must be > 0");
-        if (Sca < 1 || Sca > 18) throw new ArgumentException($"survey spec: Sca = {Sca}; Roman SCAs are 1..18");
+        if (Scas is null || Scas.Count == 0 || Scas.Any(s => s < 1 || s > RomanFocalPlane.ScaCount) || Scas.Distinct().Count() != Scas.Count)
+            throw new ArgumentException($"survey spec: Scas = [{string.Join(",", Scas ?? [])}]; give distinct Roman SCAs 1..{RomanFocalPlane.ScaCount}");
         if (!(MaxDitherPixels >= 0) || !(MaxRollChangeDeg >= 0)) throw new ArgumentException("survey spec: MaxDitherPixels and MaxRollChangeDeg must not be negative");
         if (!(StarsPerSquareArcmin >= 0) || !(GalaxiesPerSquareArcmin >= 0)) throw new ArgumentException("survey spec: source densities must not be negative");
         if (!(StarMagnitudes.Bright < StarMagnitudes.Faint) || !(GalaxyMagnitudes.Bright < GalaxyMagnitudes.Faint)

@@ -1,0 +1,63 @@
+using Amazon.CDK.Assertions;
+using Rapid.Cdk.Tests.Support;
+
+namespace Rapid.Cdk.Tests;
+
+[Collection(DefaultStackCollection.Name)]
+public sealed class MonitoringTests(DefaultStack stack)
+{
+    [Theory]
+    [InlineData("AWS/States", "ExecutionsFailed")]
+    [InlineData("AWS/States", "ExecutionsTimedOut")]
+    [InlineData("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
+    [InlineData("Rapid", "BatchJobsFailed")]
+    public void AlarmWatchesMetricAndNotifiesTheTopic(string metricNamespace, string metric)
+    {
+        var topicId = stack.Resources("AWS::SNS::Topic").Single().Id;
+        var alarm = stack.Resources("AWS::CloudWatch::Alarm")
+            .Select(a => a.Resource["Properties"]!)
+            .Single(a => a["MetricName"]?.GetValue<string>() == metric);
+        Assert.Equal(metricNamespace, alarm["Namespace"]!.GetValue<string>());
+        Assert.Equal(topicId, alarm["AlarmActions"]![0]!["Ref"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void FailedBatchJobsOfTheQueueAreCounted()
+    {
+        var queueId = stack.Resources("AWS::Batch::JobQueue").Single().Id;
+        var (_, rule) = stack.Resources("AWS::Events::Rule").Single();
+        var pattern = rule["Properties"]!["EventPattern"]!;
+        Assert.Equal("aws.batch", pattern["source"]![0]!.GetValue<string>());
+        Assert.Equal("FAILED", pattern["detail"]!["status"]![0]!.GetValue<string>());
+        Assert.Equal(queueId, pattern["detail"]!["jobQueue"]![0]!["Fn::GetAtt"]![0]!.GetValue<string>());
+        stack.Template.HasResourceProperties("AWS::Logs::MetricFilter", new Dictionary<string, object>
+        {
+            ["MetricTransformations"] = new[]
+            {
+                Match.ObjectLike(new Dictionary<string, object> { ["MetricNamespace"] = "Rapid", ["MetricName"] = "BatchJobsFailed" }),
+            },
+        });
+    }
+
+    [Fact]
+    public void LambdaErrorsOfEveryStepRaiseAnAlarm()
+    {
+        var alarm = stack.Resources("AWS::CloudWatch::Alarm").Select(a => a.Resource["Properties"]!)
+            .Single(a => a["Metrics"] is not null);
+        Assert.Equal(8, alarm["Metrics"]!.AsArray().Count); // seven functions and the sum
+    }
+
+    [Fact]
+    public void AlarmEmailIsSubscribedWhenConfigured() =>
+        stack.Template.HasResourceProperties("AWS::SNS::Subscription", new Dictionary<string, object>
+        {
+            ["Protocol"] = "email", ["Endpoint"] = "ops@example.org",
+        });
+
+    [Fact]
+    public void NightDashboardExists() =>
+        stack.Template.HasResourceProperties("AWS::CloudWatch::Dashboard", new Dictionary<string, object>
+        {
+            ["DashboardName"] = "rapid-night",
+        });
+}

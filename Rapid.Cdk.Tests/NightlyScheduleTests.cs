@@ -1,0 +1,31 @@
+using Rapid.Cdk.Tests.Support;
+
+namespace Rapid.Cdk.Tests;
+
+[Collection(DefaultStackCollection.Name)]
+public sealed class NightlyScheduleTests(DefaultStack stack)
+{
+    [Fact]
+    public void StartsTheWorkflowNightlyInTheOperationsTimeZoneWithDefaultInput()
+    {
+        var (_, schedule) = stack.Resources("AWS::Scheduler::Schedule").Single();
+        var props = schedule["Properties"]!;
+        Assert.Equal("cron(30 8 * * ? *)", props["ScheduleExpression"]!.GetValue<string>());
+        Assert.Equal("America/Los_Angeles", props["ScheduleExpressionTimezone"]!.GetValue<string>());
+        Assert.Equal("ENABLED", props["State"]!.GetValue<string>());
+        var target = props["Target"]!;
+        var machineId = stack.Resources("AWS::StepFunctions::StateMachine").Single().Id;
+        Assert.Equal(machineId, target["Arn"]!["Ref"]!.GetValue<string>());
+        Assert.Equal("{}", target["Input"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void ScheduleRoleMayOnlyStartThisStateMachine()
+    {
+        var machineId = stack.Resources("AWS::StepFunctions::StateMachine").Single().Id;
+        var (_, policy) = stack.Resources("AWS::IAM::Policy").Single(p => p.Id.StartsWith("NightlyScheduleRole", StringComparison.Ordinal));
+        var statement = policy["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray().Single()!;
+        Assert.Equal("states:StartExecution", statement["Action"]!.GetValue<string>());
+        Assert.Equal(machineId, statement["Resource"]!["Ref"]!.GetValue<string>());
+    }
+}

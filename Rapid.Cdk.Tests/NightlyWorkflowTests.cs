@@ -1,0 +1,198 @@
+using System.Text.Json.Nodes;
+using Rapid.Cdk.Tests.Support;
+
+namespace Rapid.Cdk.Tests;
+
+[Collection(DefaultStackCollection.Name)]
+public sealed class NightlyWorkflowTests(DefaultStack stack)
+{
+    private readonly JsonObject _definition = StateMachineDefinition.Parse(stack);
+
+    private JsonObject States => _definition["States"]!.AsObject();
+
+    private JsonObject State(string name) =>
+        States[name]?.AsObject() ?? throw new Xunit.Sdk.XunitException($"no state '{name}' in the definition");
+
+    /// <summary>All states, including those inside Map item processors.</summary>
+    private static IEnumerable<(string Name, JsonObject State)> AllStates(JsonObject states)
+    {
+        foreach (var (name, node) in states)
+        {
+            var state = node!.AsObject();
+            yield return (name, state);
+            if (state["ItemProcessor"]?["States"] is JsonObject inner)
+                foreach (var nested in AllStates(inner)) yield return nested;
+        }
+    }
+
+    private static bool IsBatch(JsonObject state) =>
+        state["Resource"]?.GetValue<string>().EndsWith(":states:::batch:submitJob.sync", StringComparison.Ordinal) == true;
+
+    [Fact]
+    public void DefinitionIsValidAmazonStatesLanguage()
+    {
+        var result = AslValidator.Validate(StateMachineDefinition.Extract(stack));
+        Assert.True(result.ExitCode == 0, $"asl-validator rejected the definition:\n{result.Output}");
+    }
+
+    [Fact]
+    public void StateMachineIsAStandardWorkflowNamedRapidNightly()
+    {
+        var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single();
+        Assert.Equal("STANDARD", machine["Properties"]!["StateMachineType"]!.GetValue<string>());
+        Assert.Equal("rapid-nightly", machine["Properties"]!["StateMachineName"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void StagesRunInTheOrderOfTheDesign()
+    {
+        // Follow the path of a night where every stage runs an array job that succeeds.
+        var path = new List<string>();
+        var name = _definition["StartAt"]!.GetValue<string>();
+        while (true)
+        {
+            path.Add(name);
+            var state = State(name);
+            if (state["Type"]!.GetValue<string>() == "Choice")
+                name = state["Choices"]!.AsArray().Single(c => c!["NumericLessThanEquals"] is not null)!["Next"]!.GetValue<string>();
+            else if (state["End"]?.GetValue<bool>() == true) break;
+            else name = state["Next"]!.GetValue<string>();
+        }
+        Assert.Equal(
+        [
+            "ResolveWindow",
+            "PlanReferences", "ChooseReferencesRun", "RunReferencesArray", "ReferencesRan", "RegisterReferences",
+            "PlanScience", "ChooseScienceRun", "RunScienceArray", "ScienceRan", "RegisterScience",
+            "PlanPostProc", "ChoosePostProcRun", "RunPostProcArray", "PostProcRan", "RegisterPostProc",
+            "Summarize", "NotifyNight",
+        ], path);
+    }
+
+    [Theory]
+    [InlineData("References", "references")]
+    [InlineData("Science", "science")]
+    [InlineData("PostProc", "postProcessing")]
+    public void ChoiceRunsNothingOneJobAnArrayOrChunksByPlannedSize(string stage, string key)
+    {
+        var choice = State($"Choose{stage}Run");
+        var choices = choice["Choices"]!.AsArray().Select(c => c!.AsObject()).ToList();
+        Assert.All(choices, c => Assert.Equal($"$.{key}.plan.arraySize", c["Variable"]!.GetValue<string>()));
+        Assert.Equal($"{stage}Skipped", choices.Single(c => c["NumericEquals"]?.GetValue<int>() == 0)["Next"]!.GetValue<string>());
+        Assert.Equal($"Run{stage}Single", choices.Single(c => c["NumericEquals"]?.GetValue<int>() == 1)["Next"]!.GetValue<string>());
+        var array = choices.Single(c => c["NumericLessThanEquals"] is not null);
+        Assert.Equal(10_000, array["NumericLessThanEquals"]!.GetValue<int>());
+        Assert.Equal($"Run{stage}Array", array["Next"]!.GetValue<string>());
+        Assert.Equal($"Run{stage}Chunks", choice["Default"]!.GetValue<string>());
+        Assert.Equal("Map", State($"Run{stage}Chunks")["Type"]!.GetValue<string>());
+        Assert.Equal($"$.{key}.plan.chunks", State($"Run{stage}Chunks")["ItemsPath"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("References", "references")]
+    [InlineData("Science", "science")]
+    [InlineData("PostProc", "postProcessing")]
+    public void ArrayJobTakesItsSizeAndJobListFromThePlan(string stage, string key)
+    {
+        var parameters = State($"Run{stage}Array")["Parameters"]!;
+        Assert.Equal($"$.{key}.plan.arraySize", parameters["ArrayProperties"]!["Size.$"]!.GetValue<string>());
+        var environment = parameters["ContainerOverrides"]!["Environment"]!.AsArray().Single()!;
+        Assert.Equal("RAPID_JOB_LIST", environment["Name"]!.GetValue<string>());
+        Assert.Equal($"$.{key}.plan.jobList", environment["Value.$"]!.GetValue<string>());
+
+        var single = State($"Run{stage}Single")["Parameters"]!;
+        Assert.Null(single["ArrayProperties"]);
+        Assert.Equal($"$.{key}.plan.jobList", single["ContainerOverrides"]!["Environment"]![0]!["Value.$"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void EveryBatchStateCatchesEveryErrorSoRegistrationStillRuns()
+    {
+        var batchStates = AllStates(States).Where(s => IsBatch(s.State)).ToList();
+        Assert.Equal(9, batchStates.Count); // single, array and chunk, for three stages
+        foreach (var (name, state) in batchStates)
+        {
+            var catcher = Assert.Single(state["Catch"]!.AsArray())!;
+            Assert.Equal(["States.ALL"], catcher["ErrorEquals"]!.AsArray().Select(e => e!.GetValue<string>()));
+            var handler = catcher["Next"]!.GetValue<string>();
+            if (name.EndsWith("Chunk", StringComparison.Ordinal))
+                continue; // inside the Map: the failed chunk ends its iteration, the Map goes on to Register
+            var stage = name["Run".Length..^(name.EndsWith("Single", StringComparison.Ordinal) ? "Single".Length : "Array".Length)];
+            Assert.Equal($"{stage}Failed", handler);
+            Assert.Equal($"Register{stage}", State(handler)["Next"]!.GetValue<string>());
+        }
+        foreach (var stage in new[] { "References", "Science", "PostProc" })
+        {
+            var map = State($"Run{stage}Chunks");
+            Assert.Equal($"Register{stage}", map["Next"]!.GetValue<string>());
+            Assert.Equal($"{stage}Failed", map["Catch"]![0]!["Next"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
+    public void BatchStatesRetryServiceErrorsAndTimeOutAsAState()
+    {
+        foreach (var (name, state) in AllStates(States).Where(s => IsBatch(s.State)))
+        {
+            var errors = state["Retry"]!.AsArray().SelectMany(r => r!["ErrorEquals"]!.AsArray().Select(e => e!.GetValue<string>())).ToList();
+            Assert.Contains("Batch.AWSBatchException", errors);
+            Assert.DoesNotContain("States.ALL", errors);
+            Assert.DoesNotContain("States.TaskFailed", errors);
+            Assert.Equal(12 * 3600, state["TimeoutSeconds"]!.GetValue<int>());
+            // The job definition's attempt timeout must not be overridden per submission.
+            Assert.True(state["Parameters"]!["Timeout"] is null, $"{name} overrides the job attempt timeout");
+        }
+    }
+
+    [Fact]
+    public void BatchResultIsOverwrittenByASmallOutcomeInTheNextState()
+    {
+        foreach (var (states, name, state) in AllStatesWithContainer(States).Where(s => IsBatch(s.State)))
+        {
+            var resultPath = state["ResultPath"]!.GetValue<string>();
+            var next = states[state["Next"]!.GetValue<string>()]!.AsObject();
+            Assert.Equal("Pass", next["Type"]!.GetValue<string>());
+            // A Pass without ResultPath replaces the whole state (inside a Map iteration).
+            var overwritten = next["ResultPath"]?.GetValue<string>() ?? "$";
+            Assert.True(resultPath.StartsWith(overwritten, StringComparison.Ordinal),
+                $"{name} keeps its Batch result at {resultPath}, which {state["Next"]} does not overwrite");
+        }
+    }
+
+    private static IEnumerable<(JsonObject States, string Name, JsonObject State)> AllStatesWithContainer(JsonObject states)
+    {
+        foreach (var (name, node) in states)
+        {
+            var state = node!.AsObject();
+            yield return (states, name, state);
+            if (state["ItemProcessor"]?["States"] is JsonObject inner)
+                foreach (var nested in AllStatesWithContainer(inner)) yield return nested;
+        }
+    }
+
+    [Fact]
+    public void EveryTaskHasATimeout()
+    {
+        foreach (var (name, state) in AllStates(States).Where(s => s.State["Type"]!.GetValue<string>() == "Task"))
+            Assert.True(state["TimeoutSeconds"]?.GetValue<int>() > 0, $"{name} has no timeout");
+    }
+
+    [Fact]
+    public void FailedRunKeepsTheErrorNameButNotTheCause()
+    {
+        var failed = State("ScienceFailed");
+        Assert.Equal("$.science.run", failed["ResultPath"]!.GetValue<string>());
+        var parameters = failed["Parameters"]!.AsObject();
+        Assert.True(parameters["failed"]!.GetValue<bool>());
+        Assert.Equal("$.science.run.Error", parameters["error.$"]!.GetValue<string>());
+        Assert.False(parameters.ContainsKey("cause.$"));
+    }
+
+    [Fact]
+    public void PlanStepsGetTheNightAndKeepTheirPlan()
+    {
+        var plan = State("PlanScience");
+        Assert.Equal("$.night", plan["InputPath"]!.GetValue<string>());
+        Assert.Equal("$.science.plan", plan["ResultPath"]!.GetValue<string>());
+        Assert.Equal("$.night", State("ResolveWindow")["ResultPath"]!.GetValue<string>());
+    }
+}

@@ -1,0 +1,51 @@
+using Rapid.Cdk.Tests.Support;
+
+namespace Rapid.Cdk.Tests;
+
+[Collection(DefaultStackCollection.Name)]
+public sealed class OperationsFunctionsTests(DefaultStack stack)
+{
+    private static readonly string[] Steps =
+        ["ResolveWindow", "PlanReferences", "PlanScience", "PlanPostProc", "Register", "RegisterStream", "Summarize"];
+
+    private List<System.Text.Json.Nodes.JsonNode> StepFunctions() =>
+        stack.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource))
+            .Select(f => f.Resource["Properties"]!).ToList();
+
+    [Fact]
+    public void OneFunctionPerStepWithItsStreamHandler()
+    {
+        var handlers = StepFunctions().Select(f => f["Handler"]!.GetValue<string>()).Order().ToList();
+        Assert.Equal(Steps.Select(s => $"Rapid.Functions::Rapid.Functions.Lambda.{s}Handler::Handle").Order().ToList(), handlers);
+    }
+
+    [Fact]
+    public void EveryStepRunsOnDotnet10InsideTheVpc()
+    {
+        foreach (var function in StepFunctions())
+        {
+            Assert.Equal("dotnet10", function["Runtime"]!.GetValue<string>());
+            Assert.NotEmpty(function["VpcConfig"]!["SubnetIds"]!.AsArray());
+            Assert.NotEmpty(function["VpcConfig"]!["SecurityGroupIds"]!.AsArray());
+        }
+    }
+
+    [Fact]
+    public void EveryStepHasTheSecretsExtensionAndItsSettings()
+    {
+        foreach (var function in StepFunctions())
+        {
+            var layer = Assert.Single(function["Layers"]!.AsArray())!.ToJsonString();
+            Assert.Contains("AWS-Parameters-and-Secrets-Lambda-Extension", layer);
+            var variables = function["Environment"]!["Variables"]!.AsObject();
+            foreach (var name in new[]
+                     {
+                         "RAPID_DATA_BUCKET", "RAPID_PIPELINE_BUCKET", "RAPID_PRODUCTS_BUCKET", "RAPID_LOGS_BUCKET",
+                         "RAPID_DB_HOST", "RAPID_DB_PORT", "RAPID_DB_NAME", "RAPID_DB_SECRET_ID", "RAPID_TIME_ZONE",
+                         "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
+                     })
+                Assert.True(variables.ContainsKey(name), $"{function["Handler"]} lacks {name}");
+            Assert.Equal("America/Los_Angeles", variables["RAPID_TIME_ZONE"]!.GetValue<string>());
+        }
+    }
+}

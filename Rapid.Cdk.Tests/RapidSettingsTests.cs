@@ -1,0 +1,72 @@
+using Amazon.CDK;
+using Rapid.Cdk.Configuration;
+
+namespace Rapid.Cdk.Tests;
+
+public sealed class RapidSettingsTests
+{
+    private static RapidSettings Read(Dictionary<string, object> context) =>
+        RapidSettings.FromContext(new App(new AppProps { Context = context }).Node);
+
+    [Fact]
+    public void EmptyContextGivesTheDocumentedDefaults()
+    {
+        var settings = Read([]);
+        Assert.Equal("America/Los_Angeles", settings.TimeZone);
+        Assert.False(settings.Network.IsImported);
+        Assert.False(settings.Database.IsImported);
+        Assert.False(settings.Storage.UseKms);
+        Assert.Equal(256, settings.Batch.MaxVcpus);
+        Assert.Equal(settings.Batch.MaxVcpus, settings.Batch.OnDemandMaxVcpus);
+        Assert.True(settings.Batch.UseSpot);
+        Assert.Equal(new JobResources(4, 16384, 120), settings.Batch.Science);
+        Assert.Equal("cron(30 8 * * ? *)", settings.Schedule.Cron);
+        Assert.Equal("America/Los_Angeles", settings.Schedule.TimeZone);
+        Assert.Null(settings.Monitoring.AlarmEmail);
+    }
+
+    [Fact]
+    public void CommandLineStringsAreParsedLikeJsonValues()
+    {
+        var settings = Read(new()
+        {
+            ["rapid:useSpot"] = "false", ["rapid:maxVcpus"] = "64", ["rapid:bucketEncryption"] = "kms",
+            ["rapid:vpcAvailabilityZones"] = "a, b", ["rapid:timeZone"] = "UTC",
+        });
+        Assert.False(settings.Batch.UseSpot);
+        Assert.Equal(64, settings.Batch.MaxVcpus);
+        Assert.True(settings.Storage.UseKms);
+        Assert.Equal(["a", "b"], settings.Network.AvailabilityZones);
+        Assert.Equal("UTC", settings.Schedule.TimeZone);
+    }
+
+    [Fact]
+    public void EmptyStringsMeanNotSet()
+    {
+        var settings = Read(new() { ["rapid:dbHost"] = "", ["rapid:vpcId"] = " ", ["rapid:alarmEmail"] = "" });
+        Assert.False(settings.Database.IsImported);
+        Assert.False(settings.Network.IsImported);
+        Assert.Null(settings.Monitoring.AlarmEmail);
+    }
+
+    [Theory]
+    [InlineData("rapid:maxVcpus", "lots")]
+    [InlineData("rapid:useSpot", "maybe")]
+    [InlineData("rapid:bucketEncryption", "rot13")]
+    [InlineData("rapid:jobAttempts", "0")]
+    public void BadValueFailsNamingTheKey(string key, string value)
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => Read(new() { [key] = value }));
+        Assert.Contains(key, error.Message);
+    }
+
+    [Fact]
+    public void EveryKeyInCdkJsonIsOneTheAppReads()
+    {
+        var cdkJson = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Find(), "cdk.json")))!;
+        var keys = cdkJson["context"]!.AsObject().Select(k => k.Key).Where(k => k.StartsWith("rapid:", StringComparison.Ordinal)).ToList();
+        var source = string.Concat(Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Find(), "Rapid.Cdk"), "*.cs", SearchOption.AllDirectories)
+            .Select(File.ReadAllText));
+        Assert.All(keys, key => Assert.Contains($"\"{key}\"", source));
+    }
+}

@@ -1,0 +1,77 @@
+using Rapid.Cdk.Tests.Support;
+
+namespace Rapid.Cdk.Tests;
+
+/// <summary>RapidStack with an existing VPC, database and data bucket given by context, and KMS-encrypted buckets.</summary>
+[Collection(ImportedResourcesStackCollection.Name)]
+public sealed class RapidStackImportTests(ImportedResourcesStack stack)
+{
+    [Fact]
+    public void CreatesNoVpcDatabaseOrProxy()
+    {
+        Assert.Empty(stack.Resources("AWS::EC2::VPC"));
+        Assert.Empty(stack.Resources("AWS::RDS::DBInstance"));
+        Assert.Empty(stack.Resources("AWS::RDS::DBProxy"));
+        Assert.Empty(stack.Resources("AWS::SecretsManager::Secret"));
+    }
+
+    [Fact]
+    public void FunctionsUseTheImportedEndpointAndSecretInTheImportedSubnets()
+    {
+        foreach (var (_, function) in stack.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource)))
+        {
+            var props = function["Properties"]!;
+            var variables = props["Environment"]!["Variables"]!;
+            Assert.Equal("ops-db.example.internal", variables["RAPID_DB_HOST"]!.GetValue<string>());
+            Assert.Equal("5433", variables["RAPID_DB_PORT"]!.GetValue<string>());
+            Assert.Equal("rapidops", variables["RAPID_DB_NAME"]!.GetValue<string>());
+            Assert.Equal("arn:aws:secretsmanager:us-west-2:123456789012:secret:rapid-ops-AbCdEf", variables["RAPID_DB_SECRET_ID"]!.GetValue<string>());
+            Assert.Equal("existing-roman-l2", variables["RAPID_DATA_BUCKET"]!.GetValue<string>());
+            Assert.Equal(["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+                props["VpcConfig"]!["SubnetIds"]!.AsArray().Select(s => s!.GetValue<string>()));
+        }
+    }
+
+    [Fact]
+    public void OnlyTheDataBucketIsNotCreated() => Assert.Equal(3, stack.Resources("AWS::S3::Bucket").Count());
+
+    [Fact]
+    public void WithoutSpotTheQueueHasOnlyOnDemand()
+    {
+        var environment = stack.Resources("AWS::Batch::ComputeEnvironment").Single().Resource;
+        Assert.Equal("EC2", environment["Properties"]!["ComputeResources"]!["Type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void DisabledScheduleStaysDeployedButOff() =>
+        Assert.Equal("DISABLED", stack.Resources("AWS::Scheduler::Schedule").Single().Resource["Properties"]!["State"]!.GetValue<string>());
+
+    [Fact]
+    public void BucketsUseTheStackKeyWithBucketKeys()
+    {
+        var keyId = stack.Resources("AWS::KMS::Key").Single().Id;
+        foreach (var (id, bucket) in stack.Resources("AWS::S3::Bucket"))
+        {
+            var rule = bucket["Properties"]!["BucketEncryption"]!["ServerSideEncryptionConfiguration"]![0]!;
+            Assert.Equal("aws:kms", rule["ServerSideEncryptionByDefault"]!["SSEAlgorithm"]!.GetValue<string>());
+            Assert.Equal(keyId, rule["ServerSideEncryptionByDefault"]!["KMSMasterKeyID"]!["Fn::GetAtt"]![0]!.GetValue<string>());
+            Assert.True(rule["BucketKeyEnabled"]!.GetValue<bool>(), $"{id} has no bucket key");
+        }
+    }
+
+    [Fact]
+    public void KeyUseIsGrantedOnTheKeyOnlyAndWithoutWildcardActions()
+    {
+        var keyId = stack.Resources("AWS::KMS::Key").Single().Id;
+        var kmsStatements = stack.Resources("AWS::IAM::Policy")
+            .SelectMany(p => p.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray())
+            .Where(s => s!["Action"]!.ToJsonString().Contains("kms:", StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(kmsStatements);
+        foreach (var statement in kmsStatements)
+        {
+            Assert.DoesNotContain("*", statement!["Action"]!.ToJsonString());
+            Assert.Equal(keyId, statement["Resource"]!["Fn::GetAtt"]![0]!.GetValue<string>());
+        }
+    }
+}

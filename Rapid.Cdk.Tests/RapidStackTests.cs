@@ -1,0 +1,24 @@
+using Amazon.CDK.Assertions;
+using Rapid.Cdk.Tests.Support;
+
+namespace Rapid.Cdk.Tests;
+
+[Collection(DefaultStackCollection.Name)]
+public sealed class RapidStackTests(DefaultStack stack)
+{
+    [Fact]
+    public void SynthRaisesNoErrorsOrWarnings()
+    {
+        var annotations = Annotations.FromStack(stack.Stack);
+        annotations.HasNoError("*", Match.AnyValue());
+        annotations.HasNoWarning("*", Match.AnyValue());
+    }
+
+    [Theory]
+    [InlineData("StateMachineArn")]
+    [InlineData("ProductsBucket")]
+    [InlineData("DatabaseEndpoint")]
+    [InlineData("DatabaseSecretArn")]
+    public void OutputsWhatOpsStaffNeedAfterDeploy(string output) =>
+        stack.Template.HasOutput(output, Match.AnyValue());
+}

@@ -1,0 +1,125 @@
+using Constructs;
+
+namespace Rapid.Cdk.Configuration;
+
+/// <summary>
+/// Every deploy-time setting, read once from CDK context (cdk.json or <c>-c key=value</c>).
+/// Defaults are the values documented in the README; keys are <c>rapid:</c>-prefixed.
+/// </summary>
+public sealed record RapidSettings
+{
+    public required string TimeZone { get; init; }
+    public required NetworkSettings Network { get; init; }
+    public required StorageSettings Storage { get; init; }
+    public required DatabaseSettings Database { get; init; }
+    public required BatchSettings Batch { get; init; }
+    public required FunctionSettings Functions { get; init; }
+    public required ScheduleSettings Schedule { get; init; }
+    public required MonitoringSettings Monitoring { get; init; }
+
+    public static RapidSettings FromContext(Node node)
+    {
+        var c = new ContextReader(node);
+        var timeZone = c.String("rapid:timeZone", "America/Los_Angeles");
+        var maxVcpus = c.Int("rapid:maxVcpus", 256, 1, 100_000);
+        return new RapidSettings
+        {
+            TimeZone = timeZone,
+            Network = new NetworkSettings(
+                VpcId: c.OptionalString("rapid:vpcId"),
+                AvailabilityZones: c.List("rapid:vpcAvailabilityZones"),
+                PrivateSubnetIds: c.List("rapid:vpcPrivateSubnetIds"),
+                IsolatedSubnetIds: c.List("rapid:vpcIsolatedSubnetIds"),
+                MaxAzs: c.Int("rapid:maxAzs", 2, 1, 6),
+                NatGateways: c.Int("rapid:natGateways", 1, 0, 6)),
+            Storage = new StorageSettings(
+                DataBucketName: c.OptionalString("rapid:dataBucketName"),
+                UseKms: ParseEncryption(c.String("rapid:bucketEncryption", "s3")),
+                LogRetentionDays: c.Int("rapid:logRetentionDays", 180, 1),
+                PipelineFilesRetentionDays: c.Int("rapid:pipelineFilesRetentionDays", 60, 1),
+                ProductNoncurrentVersionDays: c.Int("rapid:productNoncurrentVersionDays", 30, 1),
+                ManifestPrefix: c.String("rapid:manifestPrefix", ""),
+                ManifestSuffix: c.String("rapid:manifestSuffix", ".json")),
+            Database = new DatabaseSettings(
+                ImportedHost: c.OptionalString("rapid:dbHost"),
+                Port: c.Int("rapid:dbPort", 5432, 1, 65535),
+                Name: c.String("rapid:dbName", "rapid"),
+                ImportedSecretArn: c.OptionalString("rapid:dbSecretArn"),
+                ImportedSecurityGroupId: c.OptionalString("rapid:dbSecurityGroupId"),
+                InstanceType: c.String("rapid:dbInstanceType", "m6g.large"),
+                AllocatedStorageGiB: c.Int("rapid:dbAllocatedStorageGiB", 200, 20, 65536),
+                MaxAllocatedStorageGiB: c.Int("rapid:dbMaxAllocatedStorageGiB", 1000, 20, 65536),
+                BackupRetentionDays: c.Int("rapid:dbBackupRetentionDays", 14, 1, 35),
+                MultiAz: c.Bool("rapid:dbMultiAz", false)),
+            Batch = new BatchSettings(
+                MaxVcpus: maxVcpus,
+                UseSpot: c.Bool("rapid:useSpot", true),
+                OnDemandMaxVcpus: c.Int("rapid:onDemandMaxVcpus", maxVcpus, 1, 100_000),
+                InstanceRootVolumeGiB: c.Int("rapid:instanceRootVolumeGiB", 100, 30, 16384),
+                JobAttempts: c.Int("rapid:jobAttempts", 3, 1, 10),
+                Reference: new JobResources(
+                    c.Int("rapid:referenceVcpus", 4, 1, 192), c.Int("rapid:referenceMemoryMiB", 16384, 512),
+                    c.Int("rapid:referenceTimeoutMinutes", 180, 1)),
+                Science: new JobResources(
+                    c.Int("rapid:scienceVcpus", 4, 1, 192), c.Int("rapid:scienceMemoryMiB", 16384, 512),
+                    c.Int("rapid:scienceTimeoutMinutes", 120, 1)),
+                PostProcessing: new JobResources(
+                    c.Int("rapid:postProcVcpus", 1, 1, 192), c.Int("rapid:postProcMemoryMiB", 4096, 512),
+                    c.Int("rapid:postProcTimeoutMinutes", 30, 1)),
+                StageTimeoutHours: c.Int("rapid:batchStageTimeoutHours", 12, 1, 24 * 7),
+                ChunkConcurrency: c.Int("rapid:chunkConcurrency", 4, 1, 40)),
+            Functions = new FunctionSettings(
+                PublishDirectory: c.OptionalString("rapid:functionsPublishDir"),
+                ParamsAndSecretsLayerArn: c.OptionalString("rapid:paramsAndSecretsLayerArn"),
+                StreamConcurrency: c.Int("rapid:streamRegistrationConcurrency", 5, 2, 1000)),
+            Schedule = new ScheduleSettings(
+                Enabled: c.Bool("rapid:scheduleEnabled", true),
+                Cron: c.String("rapid:scheduleCron", "cron(30 8 * * ? *)"),
+                TimeZone: c.String("rapid:scheduleTimeZone", timeZone)),
+            Monitoring = new MonitoringSettings(
+                AlarmEmail: c.OptionalString("rapid:alarmEmail"),
+                FailedJobsThreshold: c.Int("rapid:failedJobsAlarmThreshold", 10, 1)),
+        };
+    }
+
+    private static bool ParseEncryption(string value) => value.ToLowerInvariant() switch
+    {
+        "s3" => false,
+        "kms" => true,
+        _ => throw new ArgumentException($"context 'rapid:bucketEncryption' = '{value}' is not 's3' or 'kms'"),
+    };
+}
+
+/// <summary>A new VPC unless <see cref="VpcId"/> is set; an imported VPC needs its AZs and subnet ids (no lookup, so synth stays offline).</summary>
+public sealed record NetworkSettings(
+    string? VpcId, IReadOnlyList<string> AvailabilityZones, IReadOnlyList<string> PrivateSubnetIds,
+    IReadOnlyList<string> IsolatedSubnetIds, int MaxAzs, int NatGateways)
+{
+    public bool IsImported => VpcId is not null;
+}
+
+public sealed record StorageSettings(
+    string? DataBucketName, bool UseKms, int LogRetentionDays, int PipelineFilesRetentionDays,
+    int ProductNoncurrentVersionDays, string ManifestPrefix, string ManifestSuffix);
+
+/// <summary>A new RDS instance unless <see cref="ImportedHost"/> is set (then the secret ARN is required).</summary>
+public sealed record DatabaseSettings(
+    string? ImportedHost, int Port, string Name, string? ImportedSecretArn, string? ImportedSecurityGroupId,
+    string InstanceType, int AllocatedStorageGiB, int MaxAllocatedStorageGiB, int BackupRetentionDays, bool MultiAz)
+{
+    public bool IsImported => ImportedHost is not null;
+}
+
+/// <summary>vCPUs, memory (MiB) and the per-attempt timeout (minutes) of one job definition.</summary>
+public sealed record JobResources(int Vcpus, int MemoryMiB, int TimeoutMinutes);
+
+public sealed record BatchSettings(
+    int MaxVcpus, bool UseSpot, int OnDemandMaxVcpus, int InstanceRootVolumeGiB, int JobAttempts,
+    JobResources Reference, JobResources Science, JobResources PostProcessing, int StageTimeoutHours, int ChunkConcurrency);
+
+/// <summary><see cref="PublishDirectory"/>: a prebuilt <c>dotnet publish</c> of Rapid.Functions; when absent synth publishes it.</summary>
+public sealed record FunctionSettings(string? PublishDirectory, string? ParamsAndSecretsLayerArn, int StreamConcurrency);
+
+public sealed record ScheduleSettings(bool Enabled, string Cron, string TimeZone);
+
+public sealed record MonitoringSettings(string? AlarmEmail, int FailedJobsThreshold);

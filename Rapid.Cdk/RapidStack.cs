@@ -1,0 +1,40 @@
+using Amazon.CDK;
+using Constructs;
+using Rapid.Cdk.Configuration;
+using Rapid.Cdk.Resources;
+using Rapid.Cdk.Workflow;
+
+namespace Rapid.Cdk;
+
+/// <summary>Rapid on AWS: the small constructs of Rapid.Cdk.Resources and the nightly workflow, wired together.</summary>
+public sealed class RapidStack : Stack
+{
+    public RapidSettings Settings { get; }
+    public Storage Storage { get; }
+    public NightlyWorkflow Workflow { get; }
+
+    public RapidStack(Construct scope, string id, IStackProps? props = null) : base(scope, id, props)
+    {
+        Settings = RapidSettings.FromContext(Node);
+
+        var network = new Network(this, "Network", Settings.Network);
+        Storage = new Storage(this, "Storage", Settings.Storage);
+        var database = new OpsDatabase(this, "OpsDatabase", Settings.Database, network);
+        var batch = new BatchCompute(this, "Batch", Settings.Batch, network, Storage, Settings.Storage.LogRetentionDays);
+        var functions = new OperationsFunctions(this, "Functions", Settings, network, Storage, database);
+        var monitoring = new Monitoring(this, "Monitoring", Settings.Monitoring);
+        Workflow = new NightlyWorkflow(this, "NightlyWorkflow", Settings, functions, batch, monitoring.Topic);
+        var streaming = new StreamingRegistration(this, "StreamingRegistration", Settings, Storage, functions);
+        new NightlySchedule(this, "NightlySchedule", Settings.Schedule, Workflow.StateMachine);
+        monitoring.Watch(Settings.Monitoring, Workflow.StateMachine, streaming.Queue, streaming.DeadLetterQueue,
+            batch.Queue, functions.All, Settings.Storage.LogRetentionDays);
+
+        new CfnOutput(this, "StateMachineArn", new CfnOutputProps { Value = Workflow.StateMachine.StateMachineArn });
+        new CfnOutput(this, "ProductsBucket", new CfnOutputProps { Value = Storage.Products.BucketName });
+        new CfnOutput(this, "PipelineFilesBucket", new CfnOutputProps { Value = Storage.PipelineFiles.BucketName });
+        new CfnOutput(this, "LogsBucket", new CfnOutputProps { Value = Storage.Logs.BucketName });
+        new CfnOutput(this, "DataBucket", new CfnOutputProps { Value = Storage.Data.BucketName });
+        new CfnOutput(this, "DatabaseEndpoint", new CfnOutputProps { Value = database.Host });
+        new CfnOutput(this, "DatabaseSecretArn", new CfnOutputProps { Value = database.Secret.SecretArn });
+    }
+}

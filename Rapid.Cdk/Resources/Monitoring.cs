@@ -1,0 +1,150 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.CloudWatch;
+using Amazon.CDK.AWS.CloudWatch.Actions;
+using Amazon.CDK.AWS.Events;
+using Amazon.CDK.AWS.Events.Targets;
+using Amazon.CDK.AWS.Logs;
+using Amazon.CDK.AWS.SNS;
+using Amazon.CDK.AWS.SNS.Subscriptions;
+using Amazon.CDK.AWS.SQS;
+using Amazon.CDK.AWS.StepFunctions;
+using Constructs;
+using Rapid.Cdk.Configuration;
+
+namespace Rapid.Cdk.Resources;
+
+/// <summary>
+/// What ops staff watch, so that nobody has to poll Batch by hand as with the original: an SNS
+/// topic (the night's summary and every alarm; optional e-mail subscription), alarms on failed or
+/// timed-out executions, on manifests stuck in the dead-letter queue, on failed Batch jobs and on
+/// Lambda errors, and a dashboard of the night.
+/// </summary>
+public sealed class Monitoring : Construct
+{
+    public const string MetricNamespace = "Rapid";
+    public const string FailedJobsMetric = "BatchJobsFailed";
+
+    public Topic Topic { get; }
+
+    public Monitoring(Construct scope, string id, MonitoringSettings settings) : base(scope, id)
+    {
+        Topic = new Topic(this, "Notifications", new TopicProps { DisplayName = "Rapid operations", EnforceSSL = true });
+        if (settings.AlarmEmail is { } email)
+            Topic.AddSubscription(new EmailSubscription(email));
+    }
+
+    /// <summary>Adds the alarms and the dashboard once the watched resources exist.</summary>
+    public void Watch(MonitoringSettings settings, IStateMachine stateMachine, IQueue manifests, IQueue deadLetters,
+        Amazon.CDK.AWS.Batch.IJobQueue jobQueue, IEnumerable<Amazon.CDK.AWS.Lambda.IFunction> functions, int logRetentionDays)
+    {
+        var action = new SnsAction(Topic);
+        Alarm Alarm(string name, IMetric metric, double threshold, string description)
+        {
+            var alarm = new Alarm(this, name, new AlarmProps
+            {
+                Metric = metric,
+                Threshold = threshold,
+                EvaluationPeriods = 1,
+                ComparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                TreatMissingData = TreatMissingData.NOT_BREACHING,
+                AlarmDescription = description,
+            });
+            alarm.AddAlarmAction(action);
+            return alarm;
+        }
+
+        var failedExecutions = stateMachine.MetricFailed(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" });
+        var timedOutExecutions = stateMachine.MetricTimedOut(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" });
+        Alarm("ExecutionFailed", failedExecutions, 1, "A rapid-nightly execution failed: see the Step Functions console.");
+        Alarm("ExecutionTimedOut", timedOutExecutions, 1, "A rapid-nightly execution timed out.");
+
+        var deadLetterDepth = deadLetters.MetricApproximateNumberOfMessagesVisible(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Maximum" });
+        Alarm("ManifestDeadLetters", deadLetterDepth, 1,
+            "Manifests failed streaming registration 5 times; the night's Register step reconciles them, but look at why.");
+
+        // Batch emits an event per failed job (array children included). EventBridge cannot count,
+        // so the events go to a log group whose metric filter counts them.
+        var failedJobEvents = new LogGroup(this, "FailedBatchJobEvents", new Amazon.CDK.AWS.Logs.LogGroupProps
+        {
+            Retention = BatchCompute.RetentionFor(logRetentionDays),
+            RemovalPolicy = RemovalPolicy.DESTROY,
+        });
+        new Rule(this, "BatchJobFailed", new RuleProps
+        {
+            Description = "Rapid Batch jobs that ended FAILED",
+            EventPattern = new EventPattern
+            {
+                Source = ["aws.batch"],
+                DetailType = ["Batch Job State Change"],
+                Detail = new Dictionary<string, object>
+                {
+                    ["status"] = new[] { "FAILED" },
+                    ["jobQueue"] = new[] { jobQueue.JobQueueArn },
+                },
+            },
+            Targets = [new CloudWatchLogGroup(failedJobEvents)],
+        });
+        var failedJobs = new MetricFilter(this, "FailedBatchJobCount", new MetricFilterProps
+        {
+            LogGroup = failedJobEvents,
+            FilterPattern = FilterPattern.AllEvents(),
+            MetricNamespace = MetricNamespace,
+            MetricName = FailedJobsMetric,
+            MetricValue = "1",
+            DefaultValue = 0,
+        }).Metric(new MetricOptions { Period = Duration.Hours(1), Statistic = "Sum" });
+        Alarm("BatchJobsFailed", failedJobs, settings.FailedJobsThreshold,
+            $"At least {settings.FailedJobsThreshold} Rapid Batch jobs failed within an hour (after host-failure retries).");
+
+        var functionList = functions.ToList();
+        var functionErrors = new MathExpression(new MathExpressionProps
+        {
+            Expression = string.Join(" + ", functionList.Select((_, i) => $"e{i}")),
+            UsingMetrics = functionList.Select((f, i) => (i, f))
+                .ToDictionary(p => $"e{p.i}", p => (IMetric)p.f.MetricErrors(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" })),
+            Label = "Lambda errors",
+            Period = Duration.Minutes(5),
+        });
+        Alarm("FunctionErrors", functionErrors, 1, "A Rapid operations Lambda raised an error.");
+
+        new Dashboard(this, "Dashboard", new DashboardProps
+        {
+            DashboardName = "rapid-night",
+            DefaultInterval = Duration.Days(1),
+            Widgets =
+            [
+                [
+                    new GraphWidget(new GraphWidgetProps
+                    {
+                        Title = "Executions", Width = 8,
+                        Left =
+                        [
+                            stateMachine.MetricStarted(new MetricOptions { Statistic = "Sum" }),
+                            stateMachine.MetricSucceeded(new MetricOptions { Statistic = "Sum" }),
+                            failedExecutions, timedOutExecutions,
+                        ],
+                    }),
+                    new GraphWidget(new GraphWidgetProps
+                    {
+                        Title = "Execution time", Width = 8, Left = [stateMachine.MetricTime(new MetricOptions { Statistic = "Maximum" })],
+                    }),
+                    new GraphWidget(new GraphWidgetProps { Title = "Failed Batch jobs", Width = 8, Left = [failedJobs] }),
+                ],
+                [
+                    new GraphWidget(new GraphWidgetProps
+                    {
+                        Title = "Streaming registration", Width = 12,
+                        Left = [manifests.MetricApproximateNumberOfMessagesVisible(), manifests.MetricApproximateAgeOfOldestMessage()],
+                        Right = [deadLetterDepth],
+                    }),
+                    new GraphWidget(new GraphWidgetProps
+                    {
+                        Title = "Lambda errors and duration", Width = 12,
+                        Left = [functionErrors],
+                        Right = functionList.Select(f => (IMetric)f.MetricDuration(new MetricOptions { Statistic = "Maximum" })).ToArray(),
+                    }),
+                ],
+            ],
+        });
+    }
+}

@@ -1,0 +1,127 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.Lambda;
+using Amazon.CDK.AWS.Logs;
+using Constructs;
+using Rapid.Cdk.Bundling;
+using Rapid.Cdk.Configuration;
+
+namespace Rapid.Cdk.Resources;
+
+/// <summary>
+/// One Lambda per operations step, all on the managed <c>dotnet10</c> runtime and all from one
+/// <c>dotnet publish</c> of Rapid.Functions. Handlers are Stream-in/Stream-out methods (no Lambda
+/// serializer package is obtainable here), named <c>Rapid.Functions.Lambda.{Step}Handler::Handle</c>.
+/// They run in the VPC next to the database and read its secret through the Parameters and
+/// Secrets extension's local HTTP endpoint (no Secrets Manager SDK needed).
+/// </summary>
+public sealed class OperationsFunctions : Construct
+{
+    public const string Assembly = "Rapid.Functions";
+    public const string HandlerNamespace = "Rapid.Functions.Lambda";
+
+    public Function ResolveWindow { get; }
+    public Function PlanReferences { get; }
+    public Function PlanScience { get; }
+    public Function PlanPostProc { get; }
+    public Function Register { get; }
+    /// <summary>Registers manifests as they arrive (SQS batches); same code, its own concurrency.</summary>
+    public Function RegisterStream { get; }
+    public Function Summarize { get; }
+
+    public IReadOnlyList<Function> All { get; }
+
+    public OperationsFunctions(
+        Construct scope, string id, RapidSettings settings, Network network, Storage storage, OpsDatabase database)
+        : base(scope, id)
+    {
+        var code = FunctionsCode(settings.Functions);
+        var secretsLayer = settings.Functions.ParamsAndSecretsLayerArn is { } arn
+            ? ParamsAndSecretsLayerVersion.FromVersionArn(arn, SecretsOptions())
+            : ParamsAndSecretsLayerVersion.FromVersion(ParamsAndSecretsVersions.V1_0_103, SecretsOptions());
+        var environment = storage.Environment();
+        foreach (var (key, value) in database.Environment()) environment[key] = value;
+        environment["RAPID_TIME_ZONE"] = settings.TimeZone;
+        environment["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = "2773";
+
+        Function Step(string name, int timeoutMinutes, int memoryMiB = 1024) => new(this, name, new FunctionProps
+        {
+            Runtime = Runtime.DOTNET_10,
+            Architecture = Architecture.X86_64,
+            Code = code,
+            Handler = $"{Assembly}::{HandlerNamespace}.{name}Handler::Handle",
+            Description = $"Rapid operations step {name}",
+            MemorySize = memoryMiB,
+            Timeout = Duration.Minutes(timeoutMinutes),
+            Environment = environment,
+            Vpc = network.Vpc,
+            VpcSubnets = network.ComputeSubnets,
+            SecurityGroups = [database.ClientSecurityGroup],
+            ParamsAndSecrets = secretsLayer,
+            LogGroup = new LogGroup(this, name + "Logs", new LogGroupProps
+            {
+                Retention = BatchCompute.RetentionFor(settings.Storage.LogRetentionDays),
+                RemovalPolicy = RemovalPolicy.DESTROY,
+            }),
+            Tracing = Tracing.ACTIVE,
+        });
+
+        ResolveWindow = Step("ResolveWindow", 1, 512);
+        PlanReferences = Step("PlanReferences", 10);
+        PlanScience = Step("PlanScience", 10);
+        PlanPostProc = Step("PlanPostProc", 10);
+        Register = Step("Register", 15, 2048);
+        RegisterStream = Step("RegisterStream", 2);
+        Summarize = Step("Summarize", 5);
+        All = [ResolveWindow, PlanReferences, PlanScience, PlanPostProc, Register, RegisterStream, Summarize];
+
+        foreach (var function in All)
+            database.GrantSecretRead(function);
+        // Plans read L2 metadata from the database and write job configs and job lists.
+        foreach (var plan in new[] { PlanReferences, PlanScience, PlanPostProc })
+        {
+            storage.GrantObjects(plan, storage.PipelineFiles, read: true, write: true);
+            storage.GrantObjects(plan, storage.Products, read: true, write: false);
+        }
+        // Registration reads job lists and manifests; it moves nothing.
+        foreach (var register in new[] { Register, RegisterStream })
+        {
+            storage.GrantObjects(register, storage.PipelineFiles, read: true, write: false);
+            storage.GrantObjects(register, storage.Products, read: true, write: false);
+        }
+        storage.GrantObjects(Summarize, storage.Logs, read: false, write: true);
+    }
+
+    private static IParamsAndSecretsOptions SecretsOptions() => new ParamsAndSecretsOptions
+    {
+        CacheEnabled = true,
+        HttpPort = 2773,
+        LogLevel = ParamsAndSecretsLogLevel.WARN,
+        SecretsManagerTtl = Duration.Minutes(5),
+    };
+
+    /// <summary>
+    /// A prebuilt publish directory when given (fast, used by the tests and by CI that already
+    /// published); otherwise <c>dotnet publish</c> at synth time through local bundling. The
+    /// bundling image is never pulled: local bundling always succeeds or fails the synth.
+    /// </summary>
+    private static Code FunctionsCode(FunctionSettings settings)
+    {
+        if (settings.PublishDirectory is { } prebuilt)
+        {
+            if (!Directory.Exists(prebuilt))
+                throw new DirectoryNotFoundException($"context 'rapid:functionsPublishDir' = '{prebuilt}' is not a directory");
+            return Code.FromAsset(prebuilt);
+        }
+        var root = RepositoryRoot.Find();
+        return Code.FromAsset(root, new Amazon.CDK.AWS.S3.Assets.AssetOptions
+        {
+            Exclude = RepositoryRoot.BuildExcludes.Concat(["Rapid.Cdk", "Rapid.Pipeline", "Rapid.Cli", "pipeline-image"]).ToArray(),
+            Bundling = new BundlingOptions
+            {
+                Image = DockerImage.FromRegistry("mcr.microsoft.com/dotnet/sdk:10.0"),
+                Local = new DotnetPublishBundling(root, Path.Combine("Rapid.Functions", "Rapid.Functions.csproj")),
+                OutputType = BundlingOutput.NOT_ARCHIVED,
+            },
+        });
+    }
+}

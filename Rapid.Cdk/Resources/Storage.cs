@@ -1,0 +1,120 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.KMS;
+using Amazon.CDK.AWS.S3;
+using Constructs;
+using Rapid.Cdk.Configuration;
+
+namespace Rapid.Cdk.Resources;
+
+/// <summary>
+/// The buckets of Rapid.Core.Storage.Buckets: L2 data (new or imported), pipeline files (job
+/// configs, job lists: intermediates that expire), products (versioned, so a reprocessing on the
+/// same date that overwrites a product can be undone) and logs (expire). All block public access,
+/// refuse plain HTTP and are encrypted (S3-managed keys, or one customer KMS key with bucket keys).
+/// Buckets are retained when the stack is destroyed: products are the point of the system.
+/// </summary>
+public sealed class Storage : Construct
+{
+    public IBucket Data { get; }
+    public Bucket PipelineFiles { get; }
+    public Bucket Products { get; }
+    public Bucket Logs { get; }
+    public IKey? Key { get; }
+
+    public Storage(Construct scope, string id, StorageSettings settings) : base(scope, id)
+    {
+        if (settings.UseKms)
+            Key = new Key(this, "Key", new KeyProps
+            {
+                Description = "Rapid buckets", EnableKeyRotation = true, RemovalPolicy = RemovalPolicy.RETAIN,
+            });
+
+        Logs = NewBucket("Logs", versioned: false,
+        [
+            new LifecycleRule
+            {
+                Id = "expire-logs",
+                Expiration = Duration.Days(settings.LogRetentionDays),
+                AbortIncompleteMultipartUploadAfter = Duration.Days(7),
+            },
+        ]);
+        PipelineFiles = NewBucket("PipelineFiles", versioned: false,
+        [
+            new LifecycleRule
+            {
+                Id = "expire-intermediates",
+                Expiration = Duration.Days(settings.PipelineFilesRetentionDays),
+                AbortIncompleteMultipartUploadAfter = Duration.Days(7),
+            },
+        ]);
+        Products = NewBucket("Products", versioned: true,
+        [
+            new LifecycleRule
+            {
+                Id = "expire-overwritten-products",
+                NoncurrentVersionExpiration = Duration.Days(settings.ProductNoncurrentVersionDays),
+                AbortIncompleteMultipartUploadAfter = Duration.Days(7),
+            },
+        ]);
+        Data = settings.DataBucketName is { } name
+            ? Bucket.FromBucketName(this, "ImportedData", name)
+            : NewBucket("Data", versioned: true, []);
+    }
+
+    private Bucket NewBucket(string id, bool versioned, ILifecycleRule[] rules) => new(this, id, new BucketProps
+    {
+        Encryption = Key is null ? BucketEncryption.S3_MANAGED : BucketEncryption.KMS,
+        EncryptionKey = Key,
+        BucketKeyEnabled = Key is not null,
+        BlockPublicAccess = BlockPublicAccess.BLOCK_ALL,
+        EnforceSSL = true,
+        MinimumTLSVersion = 1.2,
+        ObjectOwnership = ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        Versioned = versioned,
+        LifecycleRules = rules.Length > 0 ? rules : null,
+        RemovalPolicy = RemovalPolicy.RETAIN,
+    });
+
+    /// <summary>All bucket names in the environment form Rapid.Core.Storage.Buckets reads.</summary>
+    public Dictionary<string, string> Environment() => new()
+    {
+        ["RAPID_DATA_BUCKET"] = Data.BucketName,
+        ["RAPID_PIPELINE_BUCKET"] = PipelineFiles.BucketName,
+        ["RAPID_PRODUCTS_BUCKET"] = Products.BucketName,
+        ["RAPID_LOGS_BUCKET"] = Logs.BucketName,
+    };
+
+    /// <summary>
+    /// Object-level access written out action by action (no <c>s3:GetObject*</c>-style wildcards).
+    /// </summary>
+    public void GrantObjects(IGrantable grantee, IBucket bucket, bool read, bool write)
+    {
+        var actions = new List<string>();
+        if (read) actions.Add("s3:GetObject");
+        if (write) actions.Add("s3:PutObject");
+        grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = actions.ToArray(),
+            Resources = [bucket.ArnForObjects("*")],
+        }));
+        if (read)
+            grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+            {
+                Actions = ["s3:ListBucket"],
+                Resources = [bucket.BucketArn],
+            }));
+        if (Key is not null)
+        {
+            var keyActions = new List<string>();
+            if (read) keyActions.Add("kms:Decrypt");
+            // Multipart uploads decrypt the data key too, so writers need Decrypt as well.
+            if (write) keyActions.AddRange(["kms:Decrypt", "kms:GenerateDataKey"]);
+            grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+            {
+                Actions = keyActions.Distinct().ToArray(),
+                Resources = [Key.KeyArn],
+            }));
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.Batch;
+using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.Lambda;
+using Amazon.CDK.AWS.StepFunctions;
+using Constructs;
+using SfnMap = Amazon.CDK.AWS.StepFunctions.Map;
+using Errors = Amazon.CDK.AWS.StepFunctions.Errors;
+using Timeout = Amazon.CDK.AWS.StepFunctions.Timeout;
+
+namespace Rapid.Cdk.Workflow;
+
+/// <summary>
+/// One stage of the night: Plan λ → Choice on the planned array size → Batch (.sync: none, a
+/// single job, an array job, or a Map over chunks above 10,000) → Register λ. Every Batch state
+/// catches every error and still goes to Register, because registration is what records a
+/// failed or lost job; Batch's own retry strategy has already retried host failures.
+/// </summary>
+public sealed class BatchStage
+{
+    public required string Name { get; init; }
+    /// <summary>Where the stage keeps its results: <c>$.{Key}.plan</c>, <c>.run</c>, <c>.registered</c>.</summary>
+    public required string Key { get; init; }
+    public required int Ppid { get; init; }
+    public required IFunction Plan { get; init; }
+    public required IFunction Register { get; init; }
+    public required IJobQueue Queue { get; init; }
+    public required IJobDefinition JobDefinition { get; init; }
+    public required Duration BatchTimeout { get; init; }
+    public required int ChunkConcurrency { get; init; }
+
+    /// <summary>Builds the stage's states; the stage ends by going to <paramref name="next"/>.</summary>
+    public IChainable Build(Construct scope, IChainable next)
+    {
+        var register = LambdaStep.Invoke(scope, $"Register{Name}", Register,
+            WorkflowPaths.Registered(Key), Register.StateTimeout(),
+            payload: TaskInput.FromObject(new Dictionary<string, object>
+            {
+                ["night.$"] = WorkflowPaths.Night,
+                ["plan.$"] = WorkflowPaths.Plan(Key),
+                ["run.$"] = WorkflowPaths.Run(Key),
+            }));
+        register.Next(next);
+
+        var succeeded = new Pass(scope, $"{Name}Ran", new PassProps
+        {
+            Result = Result.FromObject(new Dictionary<string, object> { ["failed"] = false }),
+            ResultPath = WorkflowPaths.Run(Key),
+        });
+        succeeded.Next(register);
+        var failed = new Pass(scope, $"{Name}Failed", new PassProps
+        {
+            // Keep the error name and drop the Cause: for a Batch job it is the whole job description.
+            Parameters = new Dictionary<string, object>
+            {
+                ["failed"] = true,
+                ["error.$"] = WorkflowPaths.Run(Key) + ".Error",
+            },
+            ResultPath = WorkflowPaths.Run(Key),
+        });
+        failed.Next(register);
+        var skipped = new Pass(scope, $"{Name}Skipped", new PassProps
+        {
+            Comment = "Nothing planned: no Batch job and nothing to register.",
+            Result = Result.FromObject(new Dictionary<string, object> { ["skipped"] = true }),
+            ResultPath = WorkflowPaths.Run(Key),
+        });
+        skipped.Next(next);
+
+        var single = Submit(scope, $"Run{Name}Single", WorkflowPaths.JobList(Key), arraySizePath: null, WorkflowPaths.ProcDate, WorkflowPaths.Run(Key));
+        var array = Submit(scope, $"Run{Name}Array", WorkflowPaths.JobList(Key), WorkflowPaths.ArraySize(Key), WorkflowPaths.ProcDate, WorkflowPaths.Run(Key));
+        foreach (var run in new[] { single, array })
+        {
+            run.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.Run(Key) });
+            run.Next(succeeded);
+        }
+
+        var chunks = new SfnMap(scope, $"Run{Name}Chunks", new MapProps
+        {
+            ItemsPath = WorkflowPaths.Chunks(Key),
+            ItemSelector = new Dictionary<string, object>
+            {
+                ["jobList.$"] = "$$.Map.Item.Value.jobList",
+                ["arraySize.$"] = "$$.Map.Item.Value.arraySize",
+                ["procDate.$"] = WorkflowPaths.ProcDate,
+            },
+            MaxConcurrency = ChunkConcurrency,
+            ResultSelector = new Dictionary<string, object> { ["chunks.$"] = "$" },
+            ResultPath = WorkflowPaths.Run(Key),
+        });
+        var chunk = Submit(scope, $"Run{Name}Chunk", "$.jobList", "$.arraySize", "$.procDate", "$.job");
+        // A failed chunk must not stop the others (stopping a .sync state terminates its Batch jobs).
+        var chunkFailed = new Pass(scope, $"{Name}ChunkFailed", new PassProps
+        {
+            Parameters = new Dictionary<string, object> { ["failed"] = true, ["error.$"] = "$.error.Error" },
+        });
+        chunk.AddCatch(chunkFailed, new CatchProps { Errors = [Errors.ALL], ResultPath = "$.error" });
+        var chunkSucceeded = new Pass(scope, $"{Name}ChunkRan", new PassProps
+        {
+            Result = Result.FromObject(new Dictionary<string, object> { ["failed"] = false }),
+        });
+        chunks.ItemProcessor(chunk.Next(chunkSucceeded));
+        chunks.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.Run(Key) });
+        chunks.Next(register);
+
+        var choose = new Choice(scope, $"Choose{Name}Run", new ChoiceProps { Comment = $"ppid {Ppid}: how many jobs were planned?" })
+            .When(Condition.NumberEquals(WorkflowPaths.ArraySize(Key), 0), skipped)
+            .When(Condition.NumberEquals(WorkflowPaths.ArraySize(Key), 1), single)
+            .When(Condition.NumberLessThanEquals(WorkflowPaths.ArraySize(Key), WorkflowPaths.MaxArraySize), array)
+            .Otherwise(chunks);
+
+        var plan = LambdaStep.Invoke(scope, $"Plan{Name}", Plan, WorkflowPaths.Plan(Key), Plan.StateTimeout(),
+            inputPath: WorkflowPaths.Night);
+        plan.Next(choose);
+        return plan;
+    }
+
+    /// <summary>
+    /// <c>batch:submitJob.sync</c> of this stage's job definition; the children find their job
+    /// list through RAPID_JOB_LIST (Rapid.Core.Batch.BatchEnvironment). Only the key and the
+    /// size travel through the state, and the Batch result is replaced by the next state.
+    /// Written as a CustomState because CDK's BatchSubmitJob turns its timeout into the job's
+    /// attempt timeout (overriding the job definition's) instead of the state's TimeoutSeconds.
+    /// The state machine's permissions for it are granted by <see cref="GrantSubmit"/>.
+    /// </summary>
+    private CustomState Submit(Construct scope, string id, string jobListPath, string? arraySizePath, string procDatePath, string resultPath)
+    {
+        var parameters = new Dictionary<string, object>
+        {
+            ["JobName.$"] = $"States.Format('rapid-ppid{Ppid}-{{}}', {procDatePath})",
+            ["JobQueue"] = Queue.JobQueueArn,
+            ["JobDefinition"] = JobDefinition.JobDefinitionArn,
+            ["ContainerOverrides"] = new Dictionary<string, object>
+            {
+                ["Environment"] = new object[]
+                {
+                    new Dictionary<string, object> { ["Name"] = "RAPID_JOB_LIST", ["Value.$"] = jobListPath },
+                },
+            },
+        };
+        if (arraySizePath is not null)
+            parameters["ArrayProperties"] = new Dictionary<string, object> { ["Size.$"] = arraySizePath };
+
+        var task = new CustomState(scope, id, new CustomStateProps
+        {
+            StateJson = new Dictionary<string, object>
+            {
+                ["Type"] = "Task",
+                ["Resource"] = $"arn:{Aws.PARTITION}:states:::batch:submitJob.sync",
+                ["Parameters"] = parameters,
+                ["TimeoutSeconds"] = BatchTimeout.ToSeconds(),
+                // The job description lands where the next Pass state overwrites it with a small
+                // outcome ("ResultPath": null cannot be expressed through CustomState).
+                ["ResultPath"] = resultPath,
+            },
+        });
+        // Errors of the Batch API itself (throttling, service unavailable), not failed jobs.
+        task.AddRetry(new RetryProps
+        {
+            Errors = ["Batch.AWSBatchException", "Batch.ServerException", "Batch.ServiceUnavailableException", "Batch.TooManyRequestsException"],
+            Interval = Duration.Seconds(10),
+            BackoffRate = 2,
+            MaxAttempts = 5,
+            JitterStrategy = JitterType.FULL,
+        });
+        return task;
+    }
+
+    /// <summary>What <c>batch:submitJob.sync</c> needs: submit to this queue and definition, and the managed rule Step Functions uses to learn a job ended.</summary>
+    public void GrantSubmit(IGrantable stateMachine)
+    {
+        var stack = Stack.Of(Queue);
+        stateMachine.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["batch:SubmitJob"],
+            Resources = [Queue.JobQueueArn, JobDefinition.JobDefinitionArn],
+        }));
+        stateMachine.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            Resources = [stack.FormatArn(new ArnComponents
+            {
+                Service = "events", Resource = "rule", ResourceName = "StepFunctionsGetEventsForBatchJobsRule",
+            })],
+        }));
+    }
+}

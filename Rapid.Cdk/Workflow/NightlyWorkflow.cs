@@ -1,0 +1,106 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.Logs;
+using Amazon.CDK.AWS.SNS;
+using Amazon.CDK.AWS.StepFunctions;
+using Amazon.CDK.AWS.StepFunctions.Tasks;
+using Constructs;
+using Rapid.Cdk.Configuration;
+using Rapid.Cdk.Resources;
+using Timeout = Amazon.CDK.AWS.StepFunctions.Timeout;
+
+namespace Rapid.Cdk.Workflow;
+
+/// <summary>
+/// The Step Functions standard workflow "rapid-nightly" of DESIGN.md section 1:
+/// ResolveWindow → (PlanReferences → RunReferences → RegisterReferences) → (… science …)
+/// → (… post-processing …) → Summarize → SNS. See <see cref="WorkflowPaths"/> for the data contract.
+/// </summary>
+public sealed class NightlyWorkflow : Construct
+{
+    public const string StateMachineName = "rapid-nightly";
+
+    public StateMachine StateMachine { get; }
+
+    public NightlyWorkflow(Construct scope, string id, RapidSettings settings, OperationsFunctions functions,
+        BatchCompute batch, ITopic notifications) : base(scope, id)
+    {
+        var batchTimeout = Duration.Hours(settings.Batch.StageTimeoutHours);
+
+        var notify = new SnsPublish(this, "NotifyNight", new SnsPublishProps
+        {
+            Topic = notifications,
+            Subject = JsonPath.Format("Rapid night {} processed", JsonPath.StringAt(WorkflowPaths.ProcDate)),
+            Message = TaskInput.FromJsonPathAt(WorkflowPaths.Summary),
+            ResultPath = JsonPath.DISCARD,
+            TaskTimeout = Timeout.Duration(Duration.Minutes(1)),
+        });
+        var summarize = LambdaStep.Invoke(this, "Summarize", functions.Summarize,
+            WorkflowPaths.Summary, functions.Summarize.StateTimeout(),
+            payload: TaskInput.FromObject(new Dictionary<string, object>
+            {
+                ["night.$"] = WorkflowPaths.Night,
+                ["references.$"] = WorkflowPaths.Stage("references"),
+                ["science.$"] = WorkflowPaths.Stage("science"),
+                ["postProcessing.$"] = WorkflowPaths.Stage("postProcessing"),
+            }));
+        summarize.Next(notify);
+
+        var postProcessingStage = Stage("PostProc", "postProcessing", 17, functions.PlanPostProc, batch.PostProcessingJob);
+        var scienceStage = Stage("Science", "science", 15, functions.PlanScience, batch.ScienceJob);
+        var referencesStage = Stage("References", "references", 12, functions.PlanReferences, batch.ReferenceJob);
+        var postProcessing = postProcessingStage.Build(this, summarize);
+        var science = scienceStage.Build(this, postProcessing);
+        var references = referencesStage.Build(this, science);
+
+        // The execution input as it is: ResolveWindow validates it and fills in the defaults.
+        var resolve = LambdaStep.Invoke(this, "ResolveWindow", functions.ResolveWindow,
+            WorkflowPaths.Night, functions.ResolveWindow.StateTimeout());
+        resolve.Next(references);
+
+        StateMachine = new StateMachine(this, "StateMachine", new StateMachineProps
+        {
+            StateMachineName = StateMachineName,
+            StateMachineType = StateMachineType.STANDARD,
+            DefinitionBody = DefinitionBody.FromChainable(resolve),
+            Comment = "Rapid: one night of RAPID difference imaging (references, science, post-processing)",
+            // Three Batch stages at most, plus the Lambda steps.
+            Timeout = Duration.Hours(3 * settings.Batch.StageTimeoutHours + 2),
+            TracingEnabled = true,
+            Logs = new LogOptions
+            {
+                Destination = new LogGroup(this, "ExecutionLogs", new LogGroupProps
+                {
+                    // Under /aws/vendedlogs/ CloudWatch needs no per-group resource policy (whose size is limited).
+                    LogGroupName = $"/aws/vendedlogs/states/{StateMachineName}-{Stack.Of(this).StackName}",
+                    Retention = BatchCompute.RetentionFor(settings.Storage.LogRetentionDays),
+                    RemovalPolicy = RemovalPolicy.DESTROY,
+                }),
+                Level = LogLevel.ERROR,
+                IncludeExecutionData = false,
+            },
+        });
+
+        foreach (var stage in new[] { referencesStage, scienceStage, postProcessingStage })
+            stage.GrantSubmit(StateMachine);
+        // Stopping or timing out an execution terminates its Batch jobs: allow that, for jobs only.
+        StateMachine.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["batch:TerminateJob"],
+            Resources = [Stack.Of(this).FormatArn(new ArnComponents { Service = "batch", Resource = "job", ResourceName = "*" })],
+        }));
+
+        BatchStage Stage(string name, string key, int ppid, Amazon.CDK.AWS.Lambda.IFunction plan, Amazon.CDK.AWS.Batch.IJobDefinition job) => new()
+        {
+            Name = name,
+            Key = key,
+            Ppid = ppid,
+            Plan = plan,
+            Register = functions.Register,
+            Queue = batch.Queue,
+            JobDefinition = job,
+            BatchTimeout = batchTimeout,
+            ChunkConcurrency = settings.Batch.ChunkConcurrency,
+        };
+    }
+}

@@ -1,0 +1,35 @@
+namespace Rapid.Cdk.Workflow;
+
+/// <summary>
+/// The data contract between the state machine and the Lambda handlers, in one place.
+/// <list type="bullet">
+/// <item>Execution input: <c>{startDateTime?, endDateTime?, procDate?, force?}</c> (all optional).</item>
+/// <item>ResolveWindow gets the execution input and returns the resolved night
+/// <c>{startDateTime, endDateTime, procDate, force}</c>, kept at <c>$.night</c>.</item>
+/// <item>Each Plan step gets <c>$.night</c> and returns a Rapid.Core.Contracts.PlanResult
+/// (<c>{ppid, procDate, jobList?, arraySize, closedAtPlanning}</c>), kept at <c>$.{stage}.plan</c>.
+/// Above <see cref="MaxArraySize"/> jobs the plan must also return <c>chunks</c>:
+/// <c>[{jobList, arraySize}]</c>, one job list per chunk, each of 2..10,000 jobs.</item>
+/// <item>Each Register step gets <c>{night, plan, run}</c> and returns a small count object, kept at
+/// <c>$.{stage}.registered</c>; <c>run</c> is <c>{failed: false}</c>, <c>{failed: true, error}</c>,
+/// <c>{skipped: true}</c> or <c>{chunks: [...]}</c>.</item>
+/// <item>Summarize gets <c>{night, references, science, postProcessing}</c>; its result is published to SNS as JSON.</item>
+/// </list>
+/// </summary>
+public static class WorkflowPaths
+{
+    /// <summary>AWS Batch's limit on the children of one array job.</summary>
+    public const int MaxArraySize = 10_000;
+
+    public const string Night = "$.night";
+    public const string ProcDate = "$.night.procDate";
+    public const string Summary = "$.summary";
+
+    public static string Stage(string stage) => $"$.{stage}";
+    public static string Plan(string stage) => $"$.{stage}.plan";
+    public static string ArraySize(string stage) => $"$.{stage}.plan.arraySize";
+    public static string JobList(string stage) => $"$.{stage}.plan.jobList";
+    public static string Chunks(string stage) => $"$.{stage}.plan.chunks";
+    public static string Run(string stage) => $"$.{stage}.run";
+    public static string Registered(string stage) => $"$.{stage}.registered";
+}

@@ -1,0 +1,241 @@
+using Rapid.Core.Contracts;
+using Rapid.Core.Jobs;
+using Rapid.Core.Pipelines;
+using Rapid.Core.Storage;
+using Rapid.Pipeline.Fits;
+using Rapid.Pipeline.Tests.Support;
+
+namespace Rapid.Pipeline.Tests.Jobs;
+
+/// <summary>
+/// Runs one science job (ppid 15) end to end through the entry point on a 256x256 synthetic field:
+/// five shifted reference frames (one with a cosmic ray) co-added on the fly, a science frame with a
+/// transient that is not in the reference and a star that vanished.
+/// </summary>
+public sealed class ScienceJobFixture : IAsyncLifetime
+{
+    public const int Size = 256;
+    public const double TransientRate = 150; // DN/s
+
+    public JobTestBed Bed { get; } = new();
+    public SyntheticSurvey Survey { get; } = new(Size, starCount: 30, seed: 42);
+    public SkyStar Transient { get; private set; } = null!;
+    public SkyStar Vanished { get; private set; } = null!;
+    public JobTestBed.Run Run { get; private set; } = null!;
+    public JobConfig Config { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var centre = Survey.Wcs(0, 0);
+        Vanished = Survey.Stars.OrderByDescending(s => s.Rate).First(s =>
+        {
+            var (x, y) = centre.SkyToPixel(s.RaDeg, s.DecDeg);
+            return x > 30 && y > 30 && x < Size - 30 && y < Size - 30;
+        });
+        Transient = FreeSpot(centre);
+
+        var inputs = new List<L2Image>();
+        (double Dx, double Dy)[] shifts = [(0, 0), (2.3, -1.4), (-1.7, 2.2), (3.1, 2.9), (-2.6, -3.3)];
+        for (var i = 0; i < shifts.Length; i++)
+        {
+            var path = Path.Combine(Bed.Scratch, $"ref{i}.fits");
+            Survey.WriteFrame(path, shifts[i].Dx, shifts[i].Dy, seed: 100 + i, mjd: 61000 + i,
+                cosmicRay: i == 1 ? (100, 120, 30000f) : null);
+            var file = await Bed.UploadL2Async(path);
+            inputs.Add(new L2Image { Rid = 10 + i, Fid = 2, Filter = "F158", Field = 7, MjdObs = 61000 + i, File = file, Md5 = FileChecksum.Of(path).Md5 });
+        }
+        var sciPath = Path.Combine(Bed.Scratch, "science.fits");
+        Survey.WriteFrame(sciPath, 0.4, -0.3, seed: 999, mjd: 61010, extra: [Transient], without: Vanished);
+        var science = new L2Image { Rid = 99, Fid = 2, Filter = "F158", Field = 7, MjdObs = 61010, File = await Bed.UploadL2Async(sciPath) };
+
+        Config = new JobConfig
+        {
+            Jid = 501,
+            Ppid = PipelineIds.Science,
+            ProcDate = Bed.ProcDate.ToString(),
+            Science = science,
+            Tile = new TileGrid { Field = 7, CenterRaDeg = SyntheticSurvey.RaDeg, CenterDecDeg = SyntheticSurvey.DecDeg, Naxis1 = Size, Naxis2 = Size, PixelScaleArcsec = SyntheticSurvey.PixelScaleArcsec },
+            Reference = new ReferenceSource { Inputs = inputs },
+        };
+        Run = await Bed.RunAsync(Config);
+    }
+
+    private SkyStar FreeSpot(Rapid.Pipeline.Wcs.TanSipWcs centre)
+    {
+        for (var y = 40.0; y < Size - 40; y += 7)
+            for (var x = 40.0; x < Size - 40; x += 7)
+            {
+                var clear = Survey.Stars.All(s => { var (sx, sy) = centre.SkyToPixel(s.RaDeg, s.DecDeg); return Math.Abs(sx - x) > 15 || Math.Abs(sy - y) > 15; });
+                if (!clear) continue;
+                var (ra, dec) = centre.PixelToSky(x, y);
+                return new SkyStar(ra, dec, TransientRate);
+            }
+        throw new InvalidOperationException("no free spot for the transient");
+    }
+
+    public Task DisposeAsync()
+    {
+        Bed.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJobFixture>
+{
+    private JobTestBed.Run Run => fixture.Run;
+
+    [Fact]
+    public void Succeeds_and_writes_a_manifest_with_every_product()
+    {
+        Assert.True(Run.ExitCode == ExitCodes.Success, $"exit {Run.ExitCode}: {Run.Manifest?.Reason} {Run.Errors}");
+        var manifest = Assert.IsType<ProductManifest>(Run.Manifest);
+        Assert.Equal(Run.ExitCode, manifest.ExitCode);
+        string[] expected =
+        [
+            ProductRoles.DifferenceImage, ProductRoles.DifferenceUncertainty, ProductRoles.DifferenceCatalog, ProductRoles.ResampledReference,
+            ProductRoles.ReferenceImage, ProductRoles.ReferenceCoverage, ProductRoles.ReferenceUncertainty, ProductRoles.ReferenceCatalog,
+        ];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), manifest.Products.Select(p => p.Role).Order(StringComparer.Ordinal));
+        foreach (var product in manifest.Products)
+        {
+            Assert.StartsWith($"{fixture.Bed.ProcDate}/jid501/", product.File.Key);
+            Assert.Equal(product.Checksum, FileChecksum.Of(fixture.Bed.PathOf(product.File)));
+        }
+        Assert.Contains("detect", manifest.StepSeconds.Keys);
+        Assert.False(string.IsNullOrEmpty(manifest.SoftwareVersion));
+        Assert.Equal(64, manifest.ConfigSha256.Length);
+    }
+
+    [Fact]
+    public void Records_the_reference_inputs_and_the_difference_statistics()
+    {
+        var manifest = Run.Manifest!;
+        var reference = Assert.IsType<ReferenceImageResult>(manifest.ReferenceImage);
+        Assert.Equal([10L, 11, 12, 13, 14], reference.InputRids);
+        Assert.Equal(5, reference.NFrames);
+        var diff = Assert.IsType<DifferenceImageResult>(manifest.DifferenceImage);
+        Assert.Equal(99, diff.Rid);
+        Assert.Null(diff.Rfid);
+        Assert.InRange(diff.ScaleFactor, 0.97, 1.03);
+        // The reference is resampled onto the science grid, so matched stars agree to a small fraction of a pixel.
+        Assert.InRange(diff.DxMedian, -0.05, 0.05);
+        Assert.InRange(diff.DyMedian, -0.05, 0.05);
+        Assert.InRange(diff.DxRms, 0, 0.15);
+        Assert.InRange(diff.BackgroundScience, SyntheticSurvey.SkyRate * 0.95, SyntheticSurvey.SkyRate * 1.05);
+        Assert.Equal(10, diff.CornersRaDec.Count);
+    }
+
+    [Fact]
+    public void Detects_the_transient_positive_with_its_flux()
+    {
+        var source = Closest(fixture.Transient);
+        Assert.Equal(1, source.Sign);
+        Assert.True(source.Distance < 1.0, $"closest detection {source.Distance:F2} px away");
+        Assert.InRange(source.Flux, ScienceJobFixture.TransientRate * 0.9, ScienceJobFixture.TransientRate * 1.1);
+        Assert.True(source.FluxErr > 0 && source.Snr > 20);
+    }
+
+    [Fact]
+    public void Detects_the_vanished_star_negative()
+    {
+        var source = Closest(fixture.Vanished);
+        Assert.Equal(-1, source.Sign);
+        Assert.True(source.Distance < 1.0, $"closest detection {source.Distance:F2} px away");
+        Assert.InRange(-source.Flux, fixture.Vanished.Rate * 0.85, fixture.Vanished.Rate * 1.15);
+    }
+
+    [Fact]
+    public void Finds_few_spurious_sources()
+    {
+        var table = Catalog();
+        Assert.InRange(table.RowCount, 2, 6);
+        Assert.Equal(Run.Manifest!.DifferenceImage!.NSources, table.RowCount);
+    }
+
+    [Fact]
+    public void Every_product_passes_fitsverify()
+    {
+        foreach (var product in Run.Manifest!.Products)
+            FitsVerify.AssertValid(fixture.Bed.PathOf(product.File));
+    }
+
+    [Fact]
+    public async Task Uploads_a_log_that_ends_with_the_exit_code()
+    {
+        var log = System.Text.Encoding.UTF8.GetString(await fixture.Bed.Store.GetBytesAsync(fixture.Bed.Keys.Log(fixture.Bed.ProcDate, 501)));
+        Assert.Contains("step subtract: done in", log);
+        Assert.Contains("terminating exit code 0", log);
+    }
+
+    [Fact]
+    public async Task Uses_a_registered_reference_and_records_its_rfid()
+    {
+        ObjectRef Product(string role) => Run.Manifest!.Products.Single(p => p.Role == role).File;
+        var config = fixture.Config with
+        {
+            Jid = 503,
+            Reference = new ReferenceSource
+            {
+                Rfid = 8, Version = 1,
+                Image = Product(ProductRoles.ReferenceImage),
+                Coverage = Product(ProductRoles.ReferenceCoverage),
+                Uncertainty = Product(ProductRoles.ReferenceUncertainty),
+            },
+        };
+
+        var run = await fixture.Bed.RunAsync(config);
+
+        Assert.True(run.ExitCode == ExitCodes.Success, $"exit {run.ExitCode}: {run.Manifest?.Reason}");
+        Assert.Equal(8, run.Manifest!.DifferenceImage!.Rfid);
+        Assert.Null(run.Manifest.ReferenceImage);
+        Assert.DoesNotContain(run.Manifest.Products, p => p.Role == ProductRoles.ReferenceImage);
+        Assert.Equal(Run.Manifest!.DifferenceImage!.NSources, run.Manifest.DifferenceImage.NSources);
+        var diff = FitsFile.ReadImage(fixture.Bed.PathOf(run.Manifest.Products.Single(p => p.Role == ProductRoles.DifferenceImage).File));
+        Assert.Equal(8, diff.Header.GetLong("RFID"));
+    }
+
+    [Fact]
+    public async Task Without_stars_to_match_ends_degraded_with_a_warning()
+    {
+        using var bed = new JobTestBed();
+        var empty = new SyntheticSurvey(64, starCount: 0, seed: 1);
+        var inputs = new List<L2Image>();
+        for (var i = 0; i < 3; i++)
+        {
+            var path = Path.Combine(bed.Scratch, $"e{i}.fits");
+            empty.WriteFrame(path, 0.3 * i, 0, seed: i, mjd: 60000 + i);
+            inputs.Add(new L2Image { Rid = i + 1, File = await bed.UploadL2Async(path) });
+        }
+        var sci = Path.Combine(bed.Scratch, "esci.fits");
+        empty.WriteFrame(sci, 0, 0, seed: 9, mjd: 60010);
+
+        var run = await bed.RunAsync(new JobConfig
+        {
+            Jid = 502, Ppid = PipelineIds.Science, ProcDate = bed.ProcDate.ToString(),
+            Science = new L2Image { Rid = 5, File = await bed.UploadL2Async(sci) },
+            Reference = new ReferenceSource { Inputs = inputs },
+        });
+
+        Assert.Equal(ExitCodes.Degraded, run.ExitCode);
+        Assert.Contains(run.Manifest!.Warnings, w => w.StartsWith("flux matching: only 0 star(s) matched", StringComparison.Ordinal));
+        Assert.Equal(1.0, run.Manifest.DifferenceImage!.ScaleFactor);
+        Assert.Contains(run.Manifest.Products, p => p.Role == ProductRoles.DifferenceImage);
+    }
+
+    private FitsTable Catalog() =>
+        FitsFile.ReadTable(fixture.Bed.PathOf(Run.Manifest!.Products.Single(p => p.Role == ProductRoles.DifferenceCatalog).File), "SOURCES");
+
+    private sealed record Found(double Distance, double Flux, double FluxErr, double Snr, long Sign);
+
+    private Found Closest(SkyStar star)
+    {
+        var table = Catalog();
+        var sciWcs = fixture.Survey.Wcs(0.4, -0.3);
+        var (ex, ey) = sciWcs.SkyToPixel(star.RaDeg, star.DecDeg);
+        double[] x = table.GetDoubles("X_IMAGE"), y = table.GetDoubles("Y_IMAGE"), flux = table.GetDoubles("FLUX"), err = table.GetDoubles("FLUXERR"), snr = table.GetDoubles("SNR");
+        var sign = table.GetLongs("SIGN");
+        Assert.True(x.Length > 0, "no sources");
+        var best = Enumerable.Range(0, x.Length).MinBy(i => Math.Pow(x[i] - ex, 2) + Math.Pow(y[i] - ey, 2));
+        return new Found(Math.Sqrt(Math.Pow(x[best] - ex, 2) + Math.Pow(y[best] - ey, 2)), flux[best], err[best], snr[best], sign[best]);
+    }
+}

@@ -1,0 +1,109 @@
+using Rapid.Core.Contracts;
+using Rapid.Pipeline.Fits;
+using Rapid.Pipeline.Wcs;
+
+namespace Rapid.Pipeline.Imaging;
+
+/// <summary>An input image that cannot be used (no EXPTIME, all NaN, ...); the message names the file.</summary>
+public sealed class InvalidImageException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// An image in count rate: Rate in DN/s (NaN where saturated or invalid), Variance in (DN/s)², with its WCS
+/// and header. ZeroPointMag is the magnitude zero point of Rate (mag = −2.5·log10(DN/s) + ZeroPointMag),
+/// null when the file had no ZPTMAG.
+/// </summary>
+public sealed class CalibratedImage
+{
+    public required string Source { get; init; }
+    public required int Width { get; init; }
+    public required int Height { get; init; }
+    public required float[] Rate { get; init; }
+    public required float[] Variance { get; init; }
+    public required TanSipWcs Wcs { get; init; }
+    public required FitsHeader Header { get; init; }
+    public double ExpTime { get; init; }
+    public double MjdObs { get; init; }
+    public double? ZeroPointMag { get; init; }
+    public long SaturatedPixels { get; init; }
+
+    /// <summary>The rate image as a FITS image carrying this image's header (and so its WCS).</summary>
+    public FitsImage ToFitsImage() => new(Width, Height, Rate, Header.Clone());
+}
+
+/// <summary>
+/// DN → DN/s and an uncertainty image, as the original's science pipeline prepares its inputs:
+/// rate = DN / EXPTIME; σ(rate) = sqrt(|DN|/GAIN + RDNOISE²) / EXPTIME (GAIN in e-/DN, RDNOISE in DN;
+/// settings' defaults when the keywords are absent). Pixels at or above SATURATE (DN) become NaN.
+/// With a target zero point, the rate is scaled by 10^(0.4·(target − ZPTMAG)) as the original scales
+/// co-add inputs to a common zero point of 17 mag (ZPTMAG is taken to refer to DN/s).
+/// </summary>
+public static class ImageCalibration
+{
+    /// <summary>The common zero point the original system scales reference inputs to.</summary>
+    public const double ReferenceZeroPointMag = 17.0;
+
+    /// <param name="path">Local FITS file.</param>
+    /// <param name="source">What to name the file by in errors (e.g. its object URI).</param>
+    public static CalibratedImage Load(string path, string source, PipelineSettings settings, double? targetZeroPointMag = null)
+    {
+        FitsImage image;
+        TanSipWcs wcs;
+        try
+        {
+            image = FitsFile.ReadImage(path);
+            wcs = TanSipWcs.FromHeader(image.Header, source);
+        }
+        catch (Exception e) when (e is FitsFormatException or WcsException or IOException)
+        {
+            throw new InvalidImageException($"{source}: {e.Message}", e);
+        }
+        var header = image.Header;
+        var expTime = header.GetDouble("EXPTIME");
+        if (expTime is null or <= 0 || !double.IsFinite(expTime.Value))
+            throw new InvalidImageException($"{source}: EXPTIME is {(expTime is null ? "missing" : $"{expTime} (must be > 0)")}");
+        var t = expTime.Value;
+        var gain = header.GetDouble("GAIN") is double g && g > 0 ? g : settings.DefaultGain;
+        var readNoise = header.GetDouble("RDNOISE") is double r && r >= 0 ? r : settings.DefaultReadNoise;
+        var saturation = header.GetDouble("SATURATE") ?? settings.DefaultSaturation;
+        var zpt = header.GetDouble("ZPTMAG");
+        var scale = 1.0 / t;
+        double? zeroPoint = zpt;
+        if (targetZeroPointMag is not null && zpt is not null)
+        {
+            scale *= Math.Pow(10, 0.4 * (targetZeroPointMag.Value - zpt.Value));
+            zeroPoint = targetZeroPointMag;
+        }
+        var n = image.Pixels.Length;
+        var rate = new float[n];
+        var variance = new float[n];
+        long saturated = 0, finite = 0;
+        var rn2 = readNoise * readNoise;
+        var scale2 = scale * scale;
+        for (var i = 0; i < n; i++)
+        {
+            var dn = image.Pixels[i];
+            if (!float.IsFinite(dn)) { rate[i] = variance[i] = float.NaN; continue; }
+            if (dn >= saturation) { rate[i] = variance[i] = float.NaN; saturated++; continue; }
+            rate[i] = (float)(dn * scale);
+            variance[i] = (float)((Math.Abs(dn) / gain + rn2) * scale2);
+            finite++;
+        }
+        if (finite == 0) throw new InvalidImageException($"{source}: no valid pixels (all NaN or saturated)");
+        header.Set("BUNIT", "DN/s", "count rate");
+        if (zeroPoint is not null) header.Set("ZPTMAG", zeroPoint.Value, "zero point of the rate image (mag)");
+        return new CalibratedImage
+        {
+            Source = source,
+            Width = image.Width,
+            Height = image.Height,
+            Rate = rate,
+            Variance = variance,
+            Wcs = wcs,
+            Header = header,
+            ExpTime = t,
+            MjdObs = header.GetDouble("MJD-OBS") ?? double.NaN,
+            ZeroPointMag = zeroPoint,
+            SaturatedPixels = saturated,
+        };
+    }
+}

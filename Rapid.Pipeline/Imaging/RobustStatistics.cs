@@ -1,0 +1,115 @@
+namespace Rapid.Pipeline.Imaging;
+
+/// <summary>Sigma-clipped statistics of a pixel sample, NaN ignored.</summary>
+public readonly record struct ClippedStatistics(double Mean, double Median, double Sigma, int Count)
+{
+    public static ClippedStatistics Empty { get; } = new(double.NaN, double.NaN, double.NaN, 0);
+}
+
+/// <summary>
+/// Robust statistics over pixel samples, in the manner of astropy's <c>sigma_clipped_stats</c>
+/// (median-centred clipping, iterated until nothing more is rejected). NaN values are ignored.
+/// </summary>
+public static class RobustStatistics
+{
+    /// <summary>Median of the finite values; NaN when there are none. Does not modify the input.</summary>
+    public static double Median(ReadOnlySpan<float> values)
+    {
+        var finite = Finite(values);
+        return finite.Length == 0 ? double.NaN : MedianInPlace(finite);
+    }
+
+    /// <summary>The p-th percentile (0..100, linear interpolation) of the finite values; NaN when there are none.</summary>
+    public static double Percentile(ReadOnlySpan<float> values, double p)
+    {
+        var finite = Finite(values);
+        if (finite.Length == 0) return double.NaN;
+        var pos = Math.Clamp(p, 0, 100) / 100.0 * (finite.Length - 1);
+        var lo = (int)Math.Floor(pos);
+        var low = Select(finite, lo);
+        if (lo + 1 >= finite.Length) return low;
+        // After the selection everything right of lo is >= it: the next rank is their minimum.
+        var high = float.PositiveInfinity;
+        for (var i = lo + 1; i < finite.Length; i++) if (finite[i] < high) high = finite[i];
+        return low + (pos - lo) * (high - low);
+    }
+
+    /// <summary>
+    /// Mean, median and standard deviation after rejecting values more than <paramref name="nSigma"/>
+    /// standard deviations from the median, repeated up to <paramref name="maxIterations"/> times.
+    /// </summary>
+    public static ClippedStatistics SigmaClip(ReadOnlySpan<float> values, double nSigma = 3.0, int maxIterations = 5)
+    {
+        var kept = Finite(values);
+        var n = kept.Length;
+        if (n == 0) return ClippedStatistics.Empty;
+        double median = 0, mean = 0, sigma = 0;
+        for (var iteration = 0; iteration <= maxIterations; iteration++)
+        {
+            (mean, sigma) = MeanAndSigma(kept.AsSpan(0, n));
+            median = MedianInPlace(kept.AsSpan(0, n).ToArray());
+            if (iteration == maxIterations || sigma == 0) break;
+            var lo = median - nSigma * sigma;
+            var hi = median + nSigma * sigma;
+            var m = 0;
+            for (var i = 0; i < n; i++)
+                if (kept[i] >= lo && kept[i] <= hi) kept[m++] = kept[i];
+            if (m == n || m == 0) break;
+            n = m;
+        }
+        return new ClippedStatistics(mean, median, sigma, n);
+    }
+
+    /// <summary>Median of a scratch array that may be reordered (quickselect).</summary>
+    public static double MedianInPlace(Span<float> values)
+    {
+        var n = values.Length;
+        if (n == 0) return double.NaN;
+        var upper = Select(values, n / 2);
+        if (n % 2 == 1) return upper;
+        // The lower middle value is the maximum of the left partition.
+        var lower = float.NegativeInfinity;
+        for (var i = 0; i < n / 2; i++) if (values[i] > lower) lower = values[i];
+        return 0.5 * (lower + upper);
+    }
+
+    private static (double Mean, double Sigma) MeanAndSigma(ReadOnlySpan<float> values)
+    {
+        double sum = 0, sum2 = 0;
+        foreach (var v in values) sum += v;
+        var mean = sum / values.Length;
+        foreach (var v in values) sum2 += (v - mean) * (v - mean);
+        return (mean, values.Length > 1 ? Math.Sqrt(sum2 / (values.Length - 1)) : 0);
+    }
+
+    private static float[] Finite(ReadOnlySpan<float> values)
+    {
+        var count = 0;
+        foreach (var v in values) if (float.IsFinite(v)) count++;
+        var result = new float[count];
+        var j = 0;
+        foreach (var v in values) if (float.IsFinite(v)) result[j++] = v;
+        return result;
+    }
+
+    // Hoare's quickselect: afterwards values[k] is the k-th smallest and values[..k] are all <= it.
+    private static float Select(Span<float> values, int k)
+    {
+        int left = 0, right = values.Length - 1;
+        while (left < right)
+        {
+            var pivot = values[(left + right) >>> 1];
+            int i = left, j = right;
+            while (i <= j)
+            {
+                while (values[i] < pivot) i++;
+                while (values[j] > pivot) j--;
+                if (i <= j) { (values[i], values[j]) = (values[j], values[i]); i++; j--; }
+            }
+            if (k <= j) right = j;
+            else if (k >= i) left = i;
+            else break;
+        }
+        return values[k];
+    }
+}
