@@ -1,0 +1,183 @@
+using Rapid.Pipeline.Fft;
+using Rapid.Pipeline.Psf;
+using Rapid.Pipeline.Subtraction;
+using Rapid.Pipeline.Tests.Psf.Support;
+
+namespace Rapid.Pipeline.Tests.Subtraction;
+
+public class ZogySubtractionTests
+{
+    private const int Size = 128;
+    private static readonly Profile NewProfile = new(3.4);
+    private static readonly Profile ReferenceProfile = new(2.4);
+    private const double SigmaN = 3, SigmaR = 1.5;
+
+    [Fact]
+    public void DeltaPsfsGiveThePlainDifferenceOverTheCombinedNoise()
+    {
+        var random = new Random(1);
+        var n = StarField.Render(Size, Size, NewProfile, [], SigmaN, random);
+        var r = StarField.Render(Size, Size, NewProfile, [], SigmaR, random);
+        var delta = new PsfModel([0, 0, 0, 0, 1, 0, 0, 0, 0], 3, 1, PsfMethod.Given, 0);
+
+        var result = ZogySubtraction.Subtract(new ZogyImage(n, Size, Size, delta, SigmaN), new ZogyImage(r, Size, Size, delta, SigmaR));
+
+        var norm = Math.Sqrt(SigmaN * SigmaN + SigmaR * SigmaR);
+        for (var i = 0; i < n.Length; i++) Assert.True(Math.Abs((n[i] - r[i]) / norm - result.Difference[i]) < 1e-5, $"pixel {i}");
+        Assert.Equal(1, result.DifferencePsf[1, 1], 9);
+        Assert.Equal(1 / norm, result.FluxScale, 12);
+    }
+
+    [Fact]
+    public void AConstantStarFieldGivesUnitNormalScoreCorrected()
+    {
+        var (n, r) = Pair(new Random(2), transient: null);
+
+        var result = Subtract(n, r, NewProfile.Model(), ReferenceProfile.Model());
+
+        var (mean, rms) = Statistics(result.ScoreCorrected);
+        Assert.InRange(mean, -0.05, 0.05);
+        Assert.InRange(rms, 0.9, 1.1);
+        Assert.InRange(Statistics(result.Difference).Rms, 0.9, 1.1);
+    }
+
+    [Fact]
+    public void ATransientOnlyInTheNewImagePeaksAtItsPositionWithTheExpectedSignalToNoise()
+    {
+        const double flux = 1500;
+        var (n, r) = Pair(new Random(3), transient: (70, 50, flux));
+
+        var result = Subtract(n, r, NewProfile.Model(), ReferenceProfile.Model());
+
+        var peak = ArgMax(result.ScoreCorrected);
+        Assert.Equal((70, 50), (peak % Size, peak / Size));
+        var expected = flux * OptimalSignalToNoisePerFlux(NewProfile.Model(), ReferenceProfile.Model());
+        Assert.InRange(result.ScoreCorrected[peak], expected - 3, expected + 3);
+        Assert.True(expected > 15, $"expected S/N {expected}");
+    }
+
+    [Fact]
+    public void NaNPixelsComeBackAsNaNAndTheRestStaysFinite()
+    {
+        var (n, r) = Pair(new Random(4), transient: null);
+        n[40 * Size + 33] = float.NaN;
+        r[90 * Size + 100] = float.NaN;
+
+        var result = Subtract(n, r, NewProfile.Model(), ReferenceProfile.Model());
+
+        foreach (var image in new[] { result.Difference, result.Score, result.ScoreCorrected })
+        {
+            Assert.True(float.IsNaN(image[40 * Size + 33]));
+            Assert.True(float.IsNaN(image[90 * Size + 100]));
+            Assert.Equal(2, image.Count(float.IsNaN));
+        }
+    }
+
+    [Fact]
+    public void AnOffCentrePsfStampDoesNotShiftTheTransient()
+    {
+        var (n, r) = Pair(new Random(5), transient: (61, 66, 2000));
+        // The new image's PSF given as an even stamp with its centre off the middle (as a PSF file might be).
+        var stamp = new float[24 * 24];
+        for (var y = 0; y < 24; y++) for (var x = 0; x < 24; x++) stamp[y * 24 + x] = (float)NewProfile.At(x - 10.6, y - 12.3);
+
+        var result = Subtract(n, r, PsfModel.FromStamp(stamp, 24, 24, 31), ReferenceProfile.Model());
+
+        var peak = ArgMax(result.ScoreCorrected);
+        Assert.Equal((61, 66), (peak % Size, peak / Size));
+        var expected = 2000 * OptimalSignalToNoisePerFlux(NewProfile.Model(), ReferenceProfile.Model());
+        Assert.InRange(result.ScoreCorrected[peak], expected - 3, expected + 3);
+    }
+
+    [Fact]
+    public void AstrometricNoiseLowersTheScoreOnStarsOnly()
+    {
+        var (n, r) = Pair(new Random(6), transient: null);
+        // Shift the reference stars by 0.15 px: residual dipoles that the astrometric term must absorb.
+        var shifted = StarField.Render(Size, Size, ReferenceProfile, Stars(new Random(99)).Select(s => (s.X + 0.15, s.Y, s.Flux)), SigmaR, new Random(7));
+
+        var without = Subtract(n, shifted, NewProfile.Model(), ReferenceProfile.Model());
+        var with = ZogySubtraction.Subtract(
+            new ZogyImage(n, Size, Size, NewProfile.Model(), SigmaN), new ZogyImage(shifted, Size, Size, ReferenceProfile.Model(), SigmaR), 0.15, 0.15);
+
+        var worstWithout = without.ScoreCorrected.Max(v => Math.Abs(v));
+        var worstWith = with.ScoreCorrected.Max(v => Math.Abs(v));
+        Assert.True(worstWithout > 6, $"unmodelled shift peaks at {worstWithout}");
+        Assert.True(worstWith < 5.5, $"with the astrometric term the peak is {worstWith}");
+    }
+
+    [Fact]
+    public void OddSizesArePaddedAndCutBack()
+    {
+        var random = new Random(8);
+        var (w, h) = (101, 77);
+        var n = StarField.Render(w, h, NewProfile, [(50, 40, 5000)], SigmaN, random);
+        var r = StarField.Render(w, h, ReferenceProfile, [(50, 40, 5000)], SigmaR, random);
+
+        var result = ZogySubtraction.Subtract(new ZogyImage(n, w, h, NewProfile.Model(), SigmaN), new ZogyImage(r, w, h, ReferenceProfile.Model(), SigmaR));
+
+        Assert.Equal(w * h, result.ScoreCorrected.Length);
+        Assert.InRange(Statistics(result.ScoreCorrected).Rms, 0.85, 1.15);
+    }
+
+    [Fact]
+    public void RejectsImagesOfDifferentSizes()
+    {
+        var psf = PsfModel.Gaussian(2, 9);
+        var error = Assert.Throws<ArgumentException>(() => ZogySubtraction.Subtract(new ZogyImage(new float[64 * 64], 64, 64, psf, 1), new ZogyImage(new float[64 * 32], 64, 32, psf, 1)));
+        Assert.Contains("resample", error.Message);
+    }
+
+    internal static ZogyResult Subtract(float[] n, float[] r, PsfModel pn, PsfModel pr) =>
+        ZogySubtraction.Subtract(new ZogyImage(n, Size, Size, pn, SigmaN), new ZogyImage(r, Size, Size, pr, SigmaR));
+
+    /// <summary>The same stars (bright and faint) in N and R with different PSFs and noise; a transient in N only.</summary>
+    internal static (float[] N, float[] R) Pair(Random random, (double X, double Y, double Flux)? transient)
+    {
+        var stars = Stars(new Random(99));
+        var n = StarField.Render(Size, Size, NewProfile, stars, SigmaN, random);
+        var r = StarField.Render(Size, Size, ReferenceProfile, stars, SigmaR, random);
+        if (transient is { } t) StarField.AddStar(n, Size, Size, NewProfile, t.X, t.Y, t.Flux);
+        return (n, r);
+    }
+
+    private static List<(double X, double Y, double Flux)> Stars(Random random) =>
+        StarField.Grid(Size, Size, 24, 10, 500, 20000, random).Where(s => Math.Abs(s.X - 70) > 8 || Math.Abs(s.Y - 50) > 8).ToList();
+
+    /// <summary>S/N per unit flux of the optimal statistic (eq. 17 with the flux scales 1), by Parseval on the PSFs.</summary>
+    internal static double OptimalSignalToNoisePerFlux(PsfModel pn, PsfModel pr)
+    {
+        using var fft = new Fft2DDouble(Size, Size);
+        var a = new double[fft.SpectrumLength];
+        var b = new double[fft.SpectrumLength];
+        fft.Forward(pn.EmbedCentred(Size, Size), a);
+        fft.Forward(pr.EmbedCentred(Size, Size), b);
+        double sum = 0;
+        for (var ky = 0; ky < Size; ky++)
+        {
+            for (var kx = 0; kx <= Size / 2; kx++)
+            {
+                var k = 2 * (ky * fft.SpectrumWidth + kx);
+                var pn2 = a[k] * a[k] + a[k + 1] * a[k + 1];
+                var pr2 = b[k] * b[k] + b[k + 1] * b[k + 1];
+                var weight = kx == 0 || kx == Size / 2 ? 1 : 2;
+                sum += weight * pn2 * pr2 / (SigmaN * SigmaN * pr2 + SigmaR * SigmaR * pn2);
+            }
+        }
+        return Math.Sqrt(sum / (Size * Size));
+    }
+
+    internal static (double Mean, double Rms) Statistics(float[] image)
+    {
+        var values = image.Where(float.IsFinite).Select(v => (double)v).ToArray();
+        var mean = values.Average();
+        return (mean, Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Length));
+    }
+
+    private static int ArgMax(float[] image)
+    {
+        var best = 0;
+        for (var i = 1; i < image.Length; i++) if (image[i] > image[best]) best = i;
+        return best;
+    }
+}
