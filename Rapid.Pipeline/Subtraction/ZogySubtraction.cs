@@ -100,11 +100,24 @@ public static class ZogySubtraction
         var sR = new double[real.Length];
         fft.Inverse(rHat, sR);
 
-        // Variances of S_N and S_R: the variance images convolved with the squared real-space kernels (eq. 26-27).
-        var variance = SquaredKernelConvolution(fft, knHat, nHat, VarianceImage(newImage, masked, pw, ph, real), real);
-        var varianceR = SquaredKernelConvolution(fft, krHat, rHat, VarianceImage(reference, masked, pw, ph, real), real);
-        for (var i = 0; i < variance.Length; i++) variance[i] += varianceR[i];
-        varianceR = null!;
+        // Variances of S_N and S_R: the variance images convolved with the squared real-space kernels (eq. 26-27),
+        // summed in Fourier space so one inverse transform gives V(S_N) + V(S_R).
+        SquareKernel(fft, knHat, real);
+        SquareKernel(fft, krHat, real);
+        fft.Forward(VarianceImage(newImage, masked, pw, ph, real), nHat);
+        fft.Forward(VarianceImage(reference, masked, pw, ph, real), rHat);
+        Parallel.For(0, ph, row =>
+        {
+            for (var k = row * rowLength; k < (row + 1) * rowLength; k += 2)
+            {
+                var re = nHat[k] * knHat[k] - nHat[k + 1] * knHat[k + 1] + rHat[k] * krHat[k] - rHat[k + 1] * krHat[k + 1];
+                var im = nHat[k] * knHat[k + 1] + nHat[k + 1] * knHat[k] + rHat[k] * krHat[k + 1] + rHat[k + 1] * krHat[k];
+                nHat[k] = re;
+                nHat[k + 1] = im;
+            }
+        });
+        var variance = new double[real.Length];
+        fft.Inverse(nHat, variance);
         if (astrometricRmsX > 0 || astrometricRmsY > 0) AddAstrometricVariance(variance, sN, sR, pw, ph, w, h, astrometricRmsX, astrometricRmsY);
 
         var score = new float[(long)w * h];
@@ -127,21 +140,24 @@ public static class ZogySubtraction
     private static bool[] Mask(float[] a, float[] b)
     {
         var masked = new bool[a.Length];
-        for (var i = 0; i < a.Length; i++) masked[i] = !float.IsFinite(a[i]) || !float.IsFinite(b[i]);
+        Parallel.For(0, (a.Length + 65535) / 65536, chunk =>
+        {
+            for (var i = chunk * 65536; i < Math.Min(a.Length, (chunk + 1) * 65536); i++) masked[i] = !float.IsFinite(a[i]) || !float.IsFinite(b[i]);
+        });
         return masked;
     }
 
     private static double[] Pad(float[] pixels, bool[] masked, int w, int h, int pw, int ph, double[] target)
     {
         Array.Clear(target);
-        for (var y = 0; y < h; y++)
+        Parallel.For(0, h, y =>
         {
             for (var x = 0; x < w; x++)
             {
                 var i = y * w + x;
                 target[(long)y * pw + x] = masked[i] ? 0 : pixels[i];
             }
-        }
+        });
         return target;
     }
 
@@ -150,17 +166,17 @@ public static class ZogySubtraction
     {
         Array.Clear(target);
         var background = image.NoiseSigma * image.NoiseSigma;
-        for (var y = 0; y < image.Height; y++)
+        Parallel.For(0, image.Height, y =>
         {
             for (var x = 0; x < image.Width; x++)
             {
                 var i = y * image.Width + x;
                 if (masked[i]) continue;
                 var v = image.Variance is null ? background : image.Variance[i];
-                if (!float.IsFinite((float)v) || v < 0) v = background;
+                if (!double.IsFinite(v) || v < 0) v = background;
                 target[(long)y * pw + x] = v;
             }
-        }
+        });
         return target;
     }
 
@@ -175,14 +191,14 @@ public static class ZogySubtraction
     {
         fft.Inverse(spectrum, real);
         var result = new float[(long)w * h];
-        for (var y = 0; y < h; y++)
+        Parallel.For(0, h, y =>
         {
             for (var x = 0; x < w; x++)
             {
                 var i = y * w + x;
                 result[i] = masked[i] ? float.NaN : (float)real[(long)y * fft.Width + x];
             }
-        }
+        });
         return result;
     }
 
@@ -201,22 +217,16 @@ public static class ZogySubtraction
         return new PsfModel(stamp, size, PsfShape.HalfMaximumFwhm(normalised.Stamp, size), PsfMethod.ZogyDifference, 0);
     }
 
-    /// <summary>variance (x) k^2 given k^ (overwritten with the spectrum of k^2) and a scratch spectrum.</summary>
-    private static double[] SquaredKernelConvolution(Fft2DDouble fft, double[] kernelHat, double[] scratch, double[] varianceImage, double[] real)
+    /// <summary>Replaces the kernel spectrum k^ by the spectrum of k^2 (the squared real-space kernel).</summary>
+    private static void SquareKernel(Fft2DDouble fft, double[] kernelHat, double[] real)
     {
-        fft.Forward(varianceImage, scratch);
-        var kernel = new double[real.Length];
-        fft.Inverse(kernelHat, kernel);
-        for (var i = 0; i < kernel.Length; i++) kernel[i] *= kernel[i];
-        fft.Forward(kernel, kernelHat);
-        for (var k = 0; k < scratch.Length; k += 2)
+        fft.Inverse(kernelHat, real);
+        Parallel.For(0, fft.Height, y =>
         {
-            var (aRe, aIm, bRe, bIm) = (scratch[k], scratch[k + 1], kernelHat[k], kernelHat[k + 1]);
-            scratch[k] = aRe * bRe - aIm * bIm;
-            scratch[k + 1] = aRe * bIm + aIm * bRe;
-        }
-        fft.Inverse(scratch, kernel);
-        return kernel;
+            var row = real.AsSpan((int)((long)y * fft.Width), fft.Width);
+            for (var i = 0; i < row.Length; i++) row[i] *= row[i];
+        });
+        fft.Forward(real, kernelHat);
     }
 
     /// <summary>Adds sigma_x^2 (dS/dx)^2 + sigma_y^2 (dS/dy)^2 for S_N and S_R (eq. 30-33), central differences.</summary>
