@@ -4,7 +4,7 @@ namespace Rapid.Pipeline.Psf;
 /// An empirical PSF from the bright, isolated, unsaturated stars of an image, in the manner of DAOPHOT/PSFEx's
 /// empirical stamps: candidates are local maxima above DetectionSigma, with no brighter pixel nor other peak within
 /// IsolationRadius, away from edges and NaN, peak below saturation; each is centred on its windowed centroid,
-/// resampled (Lanczos-3) onto a common centre, normalised to unit sum; stars whose half-maximum FWHM is an outlier
+/// shifted onto a common centre by a Fourier phase ramp, normalised to unit sum; stars whose half-maximum FWHM is an outlier
 /// (binaries, galaxies, cosmic rays) are dropped; the per-pixel median of the rest, normalised to sum 1, is the PSF.
 /// Fallback (a warning, see <see cref="PsfModel.IsFallback"/>): with fewer than MinimumStars usable stars, a circular
 /// Gaussian with the median FWHM of the stars found, or DefaultFwhm when there are none.
@@ -37,7 +37,8 @@ public sealed class PsfEstimator
             if (stamps.Count >= _options.MaximumStars) break;
             var centre = PsfShape.WindowedCentroid(image, width, height, x, y, _options.DefaultFwhm);
             if (centre is not { } c || Math.Abs(c.X - x) > 1 || Math.Abs(c.Y - y) > 1) continue;
-            var stamp = StampShift.Sample(image, width, height, c.X - size / 2, c.Y - size / 2, size);
+            var stamp = FourierShift.Cut(image, width, height, c.X, c.Y, size);
+            if (stamp is null) continue;
             double sum = 0;
             foreach (var v in stamp) sum += v;
             if (!(sum > 0)) continue; // NaN (a tap outside or on a bad pixel) or no flux
@@ -79,8 +80,8 @@ public sealed class PsfEstimator
     {
         var threshold = _options.DetectionSigma * sigma;
         var r = _options.IsolationRadius;
-        // Stamp half-size plus the Lanczos taps, and the isolation box, must fit inside the image.
-        var margin = Math.Max(_options.StampSize / 2 + 4, r);
+        // The Fourier-shift box (stamp plus 8 pixels a side) and the isolation box must fit inside the image.
+        var margin = Math.Max(Fft.FftSizes.NextFriendly(_options.StampSize + 16) / 2 + 2, r);
         var peaks = new List<(int X, int Y)>();
         var isPeak = new bool[image.Length];
         for (var y = 1; y < height - 1; y++)

@@ -57,7 +57,7 @@ public sealed class PsfModel
 
     /// <summary>
     /// A model from a stamp supplied by the caller (e.g. a PSF FITS file) of any size: its windowed centroid is moved
-    /// onto the middle pixel of an odd output stamp (Lanczos-3), so an off-centre or even-sized stamp introduces no
+    /// onto the middle pixel of an odd output stamp (Fourier phase shift), so an off-centre or even-sized stamp introduces no
     /// shift in the difference image; the FWHM is measured on the result.
     /// </summary>
     public static PsfModel FromStamp(float[] stamp, int width, int height, int? outputSize = null)
@@ -73,7 +73,7 @@ public sealed class PsfModel
         }
         if (!(best > 0)) throw new ArgumentException("the PSF stamp has no positive value");
         // Pad so the centroid window and the Lanczos taps stay inside.
-        var pad = size / 2 + 8;
+        var pad = Fft.FftSizes.NextFriendly(size + 16) / 2 + 8;
         var (pw, ph) = (width + 2 * pad, height + 2 * pad);
         var padded = new float[pw * ph];
         for (var y = 0; y < height; y++)
@@ -89,8 +89,8 @@ public sealed class PsfModel
         var centre = PsfShape.WindowedCentroid(padded, pw, ph, px + pad, py + pad, window)
             ?? throw new ArgumentException("the PSF stamp has no measurable centroid");
         var c = size / 2;
-        var shifted = StampShift.Sample(padded, pw, ph, centre.X - c, centre.Y - c, size);
-        for (var i = 0; i < shifted.Length; i++) if (double.IsNaN(shifted[i])) shifted[i] = 0;
+        var shifted = FourierShift.Cut(padded, pw, ph, centre.X, centre.Y, size)
+            ?? throw new ArgumentException("the PSF stamp's centroid is too far from its middle");
         var normalised = new PsfModel(shifted, size, 1, PsfMethod.Given, 0);
         return new PsfModel(shifted, size, PsfShape.HalfMaximumFwhm(normalised.Stamp, size), PsfMethod.Given, 0);
     }
