@@ -114,6 +114,35 @@ public class ZogySubtractionTests
     }
 
     [Fact]
+    public void SourceNoiseVarianceImagesKeepScoreCorrectedNormalOnBrightStars()
+    {
+        // Bright stars with photon noise (variance = sigma^2 + signal, gain 1) in both images.
+        var stars = StarField.Grid(256, 256, 24, 10, 20000, 200000, new Random(31));
+        var random = new Random(32);
+        float[] Noisy(Profile profile, double sigma, out float[] variance)
+        {
+            var clean = StarField.Render(256, 256, profile, stars, 0, random);
+            variance = clean.Select(v => (float)(sigma * sigma + v)).ToArray();
+            var image = new float[clean.Length];
+            for (var i = 0; i < image.Length; i++) image[i] = (float)(clean[i] + Math.Sqrt(variance[i]) * StarField.Gaussian(random));
+            return image;
+        }
+        var n = Noisy(NewProfile, SigmaN, out var vn);
+        var r = Noisy(ReferenceProfile, SigmaR, out var vr);
+        ZogyResult Run(bool withVariance) => ZogySubtraction.Subtract(
+            new ZogyImage(n, 256, 256, NewProfile.Model(), SigmaN) { Variance = withVariance ? vn : null },
+            new ZogyImage(r, 256, 256, ReferenceProfile.Model(), SigmaR) { Variance = withVariance ? vr : null });
+
+        var onStars = Enumerable.Range(0, 256 * 256).Where(i => vn[i] > 4 * SigmaN * SigmaN).ToArray();
+        double Rms(ZogyResult result) => Math.Sqrt(onStars.Average(i => (double)result.ScoreCorrected[i] * result.ScoreCorrected[i]));
+
+        Assert.True(onStars.Length > 500, $"{onStars.Length} pixels on stars");
+        Assert.True(Rms(Run(false)) > 1.5, $"without source noise the rms on stars is {Rms(Run(false))}");
+        Assert.InRange(Rms(Run(true)), 0.85, 1.15);
+        Assert.InRange(Statistics(Run(true).ScoreCorrected).Rms, 0.9, 1.1);
+    }
+
+    [Fact]
     public void OddSizesArePaddedAndCutBack()
     {
         var random = new Random(8);
