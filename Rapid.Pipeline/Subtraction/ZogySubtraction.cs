@@ -38,54 +38,53 @@ public static class ZogySubtraction
         var ph = FftSizes.NextFriendly(Math.Max(h, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
         var masked = Mask(newImage.Pixels, reference.Pixels);
 
-        using var fft = new Fft2DDouble(pw, ph);
-        var spectrumLength = (int)fft.SpectrumLength;
-        var real = new double[(long)pw * ph];
-
-        // Forward transforms of the images and PSFs; the four spectra are then overwritten in place.
-        var nHat = Transform(fft, Pad(newImage.Pixels, masked, w, h, pw, ph, real), spectrumLength);
-        var rHat = Transform(fft, Pad(reference.Pixels, masked, w, h, pw, ph, real), spectrumLength);
-        var knHat = Transform(fft, newImage.Psf.EmbedCentred(pw, ph), spectrumLength);
-        var krHat = Transform(fft, reference.Psf.EmbedCentred(pw, ph), spectrumLength);
-        var dHat = new double[spectrumLength];
-        var pdHat = new double[spectrumLength];
-
         var (fn, fr) = (newImage.FluxScale, reference.FluxScale);
         var (sn2, sr2) = (newImage.NoiseSigma * newImage.NoiseSigma, reference.NoiseSigma * reference.NoiseSigma);
         var fd = fn * fr / Math.Sqrt(sn2 * fr * fr + sr2 * fn * fn);
         var floor = 1e-200 * (sn2 * fr * fr + sr2 * fn * fn);
+        var stampSize = Math.Max(newImage.Psf.Size, reference.Psf.Size);
+
+        // P_D, k_n and k_r are compact (a few PSF widths), so they are made on a small grid of 4 stamp widths and
+        // wrapped into the full one: three full-size transforms fewer than making them there.
+        var kernels = SmallGridKernels(newImage.Psf, reference.Psf, Math.Min(pw, FftSizes.NextFriendly(4 * stampSize)),
+            Math.Min(ph, FftSizes.NextFriendly(4 * stampSize)), fn, fr, sn2, sr2, fd, floor, stampSize);
+
+        using var fft = new Fft2DDouble(pw, ph);
+        var spectrumLength = (int)fft.SpectrumLength;
+        var real = new double[(long)pw * ph];
+
+        // Forward transforms of the images and PSFs; the image spectra become S_N^ and S_R^ in place.
+        var nHat = Transform(fft, Pad(newImage.Pixels, masked, w, h, pw, ph, real), spectrumLength);
+        var rHat = Transform(fft, Pad(reference.Pixels, masked, w, h, pw, ph, real), spectrumLength);
+        var pnHat = Transform(fft, newImage.Psf.EmbedCentred(pw, ph), spectrumLength);
+        var prHat = Transform(fft, reference.Psf.EmbedCentred(pw, ph), spectrumLength);
+        var dHat = new double[spectrumLength];
+
         var rowLength = 2 * fft.SpectrumWidth;
         Parallel.For(0, ph, row =>
         {
             for (var k = row * rowLength; k < (row + 1) * rowLength; k += 2)
             {
-                var (pnRe, pnIm, prRe, prIm) = (knHat[k], knHat[k + 1], krHat[k], krHat[k + 1]);
+                var (pnRe, pnIm, prRe, prIm) = (pnHat[k], pnHat[k + 1], prHat[k], prHat[k + 1]);
                 var (nRe, nIm, rRe, rIm) = (nHat[k], nHat[k + 1], rHat[k], rHat[k + 1]);
                 var pn2 = pnRe * pnRe + pnIm * pnIm;
                 var pr2 = prRe * prRe + prIm * prIm;
                 var den2 = sn2 * fr * fr * pr2 + sr2 * fn * fn * pn2;
                 if (!(den2 > floor))
                 {
-                    dHat[k] = dHat[k + 1] = pdHat[k] = pdHat[k + 1] = 0;
-                    nHat[k] = nHat[k + 1] = rHat[k] = rHat[k + 1] = knHat[k] = knHat[k + 1] = krHat[k] = krHat[k + 1] = 0;
+                    dHat[k] = dHat[k + 1] = nHat[k] = nHat[k + 1] = rHat[k] = rHat[k + 1] = 0;
                     continue;
                 }
                 var inv = 1 / Math.Sqrt(den2);
                 // D^ (eq. 13)
                 dHat[k] = (fr * (prRe * nRe - prIm * nIm) - fn * (pnRe * rRe - pnIm * rIm)) * inv;
                 dHat[k + 1] = (fr * (prRe * nIm + prIm * nRe) - fn * (pnRe * rIm + pnIm * rRe)) * inv;
-                // P_D^ (eq. 14)
-                var pdScale = fr * fn * inv / fd;
-                pdHat[k] = pdScale * (prRe * pnRe - prIm * pnIm);
-                pdHat[k + 1] = pdScale * (prRe * pnIm + prIm * pnRe);
-                // k_n^ = F_n F_r^2 conj(P_n^) |P_r^|^2 / den2, k_r^ = F_r F_n^2 conj(P_r^) |P_n^|^2 / den2
+                // S_N^ = k_n^ N^, S_R^ = k_r^ R^ with k_n^ = F_n F_r^2 conj(P_n^) |P_r^|^2 / den2 and
+                // k_r^ = F_r F_n^2 conj(P_r^) |P_n^|^2 / den2 (eq. 28-29); S = S_N - S_R = F_D D (x) conj(P_D) (eq. 12).
                 var cn = fn * fr * fr * pr2 / den2;
                 var cr = fr * fn * fn * pn2 / den2;
                 var (knRe, knIm) = (cn * pnRe, -cn * pnIm);
                 var (krRe, krIm) = (cr * prRe, -cr * prIm);
-                knHat[k] = knRe; knHat[k + 1] = knIm;
-                krHat[k] = krRe; krHat[k + 1] = krIm;
-                // S_N^ = k_n^ N^, S_R^ = k_r^ R^
                 nHat[k] = knRe * nRe - knIm * nIm; nHat[k + 1] = knRe * nIm + knIm * nRe;
                 rHat[k] = krRe * rRe - krIm * rIm; rHat[k + 1] = krRe * rIm + krIm * rRe;
             }
@@ -93,8 +92,6 @@ public static class ZogySubtraction
 
         var difference = Crop(fft, dHat, real, w, h, masked);
         dHat = null!;
-        var differencePsf = CutPsf(fft, pdHat, real, Math.Max(newImage.Psf.Size, reference.Psf.Size));
-        pdHat = null!;
         var sN = new double[real.Length];
         fft.Inverse(nHat, sN);
         var sR = new double[real.Length];
@@ -102,8 +99,10 @@ public static class ZogySubtraction
 
         // Variances of S_N and S_R: the variance images convolved with the squared real-space kernels (eq. 26-27),
         // summed in Fourier space so one inverse transform gives V(S_N) + V(S_R).
-        SquareKernel(fft, knHat, real);
-        SquareKernel(fft, krHat, real);
+        var knHat = pnHat;
+        var krHat = prHat;
+        fft.Forward(WrapInto(kernels.NewKernelSquared, kernels.Width, kernels.Height, pw, ph, real), knHat);
+        fft.Forward(WrapInto(kernels.ReferenceKernelSquared, kernels.Width, kernels.Height, pw, ph, real), krHat);
         fft.Forward(VarianceImage(newImage, masked, pw, ph, real), nHat);
         fft.Forward(VarianceImage(reference, masked, pw, ph, real), rHat);
         Parallel.For(0, ph, row =>
@@ -134,7 +133,7 @@ public static class ZogySubtraction
                 scoreCorrected[i] = variance[p] > 0 ? (float)(s / Math.Sqrt(variance[p])) : float.NaN;
             }
         });
-        return new ZogyResult(w, h, difference, score, scoreCorrected, differencePsf, fd);
+        return new ZogyResult(w, h, difference, score, scoreCorrected, kernels.DifferencePsf, fd);
     }
 
     private static bool[] Mask(float[] a, float[] b)
@@ -202,31 +201,69 @@ public static class ZogySubtraction
         return result;
     }
 
-    /// <summary>The centred stamp of an origin-at-(0, 0) PSF image (the inverse of <see cref="PsfModel.EmbedCentred"/>).</summary>
-    private static PsfModel CutPsf(Fft2DDouble fft, double[] spectrum, double[] real, int size)
+    private sealed record Kernels(int Width, int Height, double[] NewKernelSquared, double[] ReferenceKernelSquared, PsfModel DifferencePsf);
+
+    /// <summary>P_D (eq. 14) as a stamp, and k_n^2, k_r^2 in real space (origin at (0, 0)) on a mw x mh grid.</summary>
+    private static Kernels SmallGridKernels(PsfModel pn, PsfModel pr, int mw, int mh, double fn, double fr, double sn2, double sr2, double fd, double floor, int stampSize)
     {
-        fft.Inverse(spectrum, real);
-        var (pw, ph, c) = (fft.Width, fft.Height, size / 2);
-        var stamp = new double[size * size];
-        for (var j = 0; j < size; j++)
+        using var fft = new Fft2DDouble(mw, mh);
+        var length = (int)fft.SpectrumLength;
+        var pnHat = Transform(fft, pn.EmbedCentred(mw, mh), length);
+        var prHat = Transform(fft, pr.EmbedCentred(mw, mh), length);
+        var pdHat = new double[length];
+        for (var k = 0; k < length; k += 2)
         {
-            var y = (j - c + ph) % ph;
-            for (var i = 0; i < size; i++) stamp[j * size + i] = real[(long)y * pw + (i - c + pw) % pw];
+            var (pnRe, pnIm, prRe, prIm) = (pnHat[k], pnHat[k + 1], prHat[k], prHat[k + 1]);
+            var pn2 = pnRe * pnRe + pnIm * pnIm;
+            var pr2 = prRe * prRe + prIm * prIm;
+            var den2 = sn2 * fr * fr * pr2 + sr2 * fn * fn * pn2;
+            if (!(den2 > floor))
+            {
+                pdHat[k] = pdHat[k + 1] = pnHat[k] = pnHat[k + 1] = prHat[k] = prHat[k + 1] = 0;
+                continue;
+            }
+            var pdScale = fr * fn / Math.Sqrt(den2) / fd;
+            pdHat[k] = pdScale * (prRe * pnRe - prIm * pnIm);
+            pdHat[k + 1] = pdScale * (prRe * pnIm + prIm * pnRe);
+            var cn = fn * fr * fr * pr2 / den2;
+            var cr = fr * fn * fn * pn2 / den2;
+            (pnHat[k], pnHat[k + 1]) = (cn * pnRe, -cn * pnIm);
+            (prHat[k], prHat[k + 1]) = (cr * prRe, -cr * prIm);
         }
-        var normalised = new PsfModel(stamp, size, 1, PsfMethod.ZogyDifference, 0);
-        return new PsfModel(stamp, size, PsfShape.HalfMaximumFwhm(normalised.Stamp, size), PsfMethod.ZogyDifference, 0);
+        var pd = new double[mw * mh];
+        fft.Inverse(pdHat, pd);
+        var kn = new double[mw * mh];
+        fft.Inverse(pnHat, kn);
+        var kr = new double[mw * mh];
+        fft.Inverse(prHat, kr);
+        for (var i = 0; i < kn.Length; i++) (kn[i], kr[i]) = (kn[i] * kn[i], kr[i] * kr[i]);
+
+        var c = stampSize / 2;
+        var stamp = new double[stampSize * stampSize];
+        for (var j = 0; j < stampSize; j++)
+        {
+            var y = (j - c + mh) % mh;
+            for (var i = 0; i < stampSize; i++) stamp[j * stampSize + i] = pd[y * mw + (i - c + mw) % mw];
+        }
+        var normalised = new PsfModel(stamp, stampSize, 1, PsfMethod.ZogyDifference, 0);
+        var psf = new PsfModel(stamp, stampSize, PsfShape.HalfMaximumFwhm(normalised.Stamp, stampSize), PsfMethod.ZogyDifference, 0);
+        return new Kernels(mw, mh, kn, kr, psf);
     }
 
-    /// <summary>Replaces the kernel spectrum k^ by the spectrum of k^2 (the squared real-space kernel).</summary>
-    private static void SquareKernel(Fft2DDouble fft, double[] kernelHat, double[] real)
+    /// <summary>An origin-at-(0, 0) mw x mh array wrapped into a zeroed pw x ph one (offsets beyond half wrap negative).</summary>
+    private static double[] WrapInto(double[] small, int mw, int mh, int pw, int ph, double[] target)
     {
-        fft.Inverse(kernelHat, real);
-        Parallel.For(0, fft.Height, y =>
+        Array.Clear(target);
+        for (var j = 0; j < mh; j++)
         {
-            var row = real.AsSpan((int)((long)y * fft.Width), fft.Width);
-            for (var i = 0; i < row.Length; i++) row[i] *= row[i];
-        });
-        fft.Forward(real, kernelHat);
+            var y = j <= mh / 2 ? j : j - mh + ph;
+            for (var i = 0; i < mw; i++)
+            {
+                var x = i <= mw / 2 ? i : i - mw + pw;
+                target[(long)y * pw + x] = small[j * mw + i];
+            }
+        }
+        return target;
     }
 
     /// <summary>Adds sigma_x^2 (dS/dx)^2 + sigma_y^2 (dS/dy)^2 for S_N and S_R (eq. 30-33), central differences.</summary>
