@@ -143,6 +143,21 @@ public class ZogySubtractionTests
     }
 
     [Fact]
+    public void AReferenceOnAnotherZeroPointGivesTheSameScoreWhenItsFluxScaleIsGiven()
+    {
+        var (n, r) = Pair(new Random(9), transient: (70, 50, 1500));
+        var scaled = r.Select(v => 2.5f * v).ToArray();
+
+        var plain = Subtract(n, r, NewProfile.Model(), ReferenceProfile.Model());
+        var rescaled = ZogySubtraction.Subtract(
+            new ZogyImage(n, Size, Size, NewProfile.Model(), SigmaN),
+            new ZogyImage(scaled, Size, Size, ReferenceProfile.Model(), 2.5 * SigmaR) { FluxScale = 2.5 });
+
+        for (var i = 0; i < plain.ScoreCorrected.Length; i++) Assert.True(Math.Abs(plain.ScoreCorrected[i] - rescaled.ScoreCorrected[i]) < 1e-3, $"pixel {i}");
+        Assert.Equal(plain.FluxScale, rescaled.FluxScale, 9);
+    }
+
+    [Fact]
     public void OddSizesArePaddedAndCutBack()
     {
         var random = new Random(8);
