@@ -63,7 +63,7 @@ public static class PsfShape
             for (var k = 0; k < directions; k++)
             {
                 var angle = 2 * Math.PI * k / directions;
-                sum += StampShift.At(stamp, size, c + r * Math.Cos(angle), c + r * Math.Sin(angle));
+                sum += StampInterpolation.At(stamp, size, c + r * Math.Cos(angle), c + r * Math.Sin(angle));
             }
             var value = sum / directions;
             if (value <= peak / 2)
