@@ -1,0 +1,154 @@
+namespace Rapid.Pipeline.Psf;
+
+/// <summary>
+/// An empirical PSF from the bright, isolated, unsaturated stars of an image, in the manner of DAOPHOT/PSFEx's
+/// empirical stamps: candidates are local maxima above DetectionSigma, with no brighter pixel nor other peak within
+/// IsolationRadius, away from edges and NaN, peak below saturation; each is centred on its windowed centroid,
+/// shifted onto a common centre by a Fourier phase ramp, normalised to unit sum; stars whose half-maximum FWHM is an outlier
+/// (binaries, galaxies, cosmic rays) are dropped; the per-pixel median of the rest, normalised to sum 1, is the PSF.
+/// Fallback (a warning, see <see cref="PsfModel.IsFallback"/>): with fewer than MinimumStars usable stars, a circular
+/// Gaussian with the median FWHM of the stars found, or DefaultFwhm when there are none.
+/// </summary>
+public sealed class PsfEstimator
+{
+    private readonly PsfEstimatorOptions _options;
+
+    public PsfEstimator(PsfEstimatorOptions? options = null)
+    {
+        _options = options ?? new PsfEstimatorOptions();
+        _options.Validate();
+    }
+
+    /// <summary>
+    /// image: row-major (index = y * width + x), background already subtracted, NaN for bad pixels, any flux unit
+    /// (DN/s in the pipeline); noiseSigma: the background noise in the same unit; saturationLevel: the level at or
+    /// above which a pixel is saturated, on the same background-subtracted scale (PositiveInfinity if unknown).
+    /// </summary>
+    public PsfModel Estimate(float[] image, int width, int height, double noiseSigma, double saturationLevel)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Length != (long)width * height) throw new ArgumentException($"the image has {image.Length} values, not {width} x {height}");
+        if (!(noiseSigma > 0)) throw new ArgumentException($"the noise sigma must be positive, not {noiseSigma}");
+        var size = _options.StampSize;
+        var stamps = new List<double[]>();
+        var fwhms = new List<double>();
+        foreach (var (x, y) in Candidates(image, width, height, noiseSigma, saturationLevel))
+        {
+            if (stamps.Count >= _options.MaximumStars) break;
+            var centre = PsfShape.WindowedCentroid(image, width, height, x, y, _options.DefaultFwhm);
+            if (centre is not { } c || Math.Abs(c.X - x) > 1 || Math.Abs(c.Y - y) > 1) continue;
+            var stamp = FourierShift.Cut(image, width, height, c.X, c.Y, size);
+            if (stamp is null) continue;
+            double sum = 0;
+            foreach (var v in stamp) sum += v;
+            if (!(sum > 0)) continue; // NaN (a tap outside or on a bad pixel) or no flux
+            for (var i = 0; i < stamp.Length; i++) stamp[i] /= sum;
+            var fwhm = PsfShape.HalfMaximumFwhm(stamp, size);
+            if (!double.IsFinite(fwhm)) continue;
+            stamps.Add(stamp);
+            fwhms.Add(fwhm);
+        }
+        var keep = TypicalWidths(fwhms);
+        if (keep.Count < _options.MinimumStars)
+        {
+            return keep.Count > 0
+                ? PsfModel.Gaussian(Median(keep.Select(i => fwhms[i]).ToArray()), size, PsfMethod.GaussianFromStars, keep.Count)
+                : PsfModel.Gaussian(_options.DefaultFwhm, size, PsfMethod.GaussianFromDefault);
+        }
+        var stack = new double[size * size];
+        var values = new double[keep.Count];
+        for (var p = 0; p < stack.Length; p++)
+        {
+            for (var k = 0; k < keep.Count; k++) values[k] = stamps[keep[k]][p];
+            stack[p] = Median(values);
+        }
+        var normalised = new PsfModel(stack, size, 1, PsfMethod.Empirical, keep.Count);
+        return new PsfModel(stack, size, PsfShape.HalfMaximumFwhm(normalised.Stamp, size), PsfMethod.Empirical, keep.Count);
+    }
+
+    /// <summary>The same with a constant background level subtracted first (saturationLevel on the raw scale).</summary>
+    public PsfModel Estimate(float[] image, int width, int height, double backgroundLevel, double noiseSigma, double saturationLevel)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var subtracted = new float[image.Length];
+        for (var i = 0; i < image.Length; i++) subtracted[i] = (float)(image[i] - backgroundLevel);
+        return Estimate(subtracted, width, height, noiseSigma, saturationLevel - backgroundLevel);
+    }
+
+    /// <summary>Isolated, unsaturated local maxima above the threshold, brightest first (0-based pixel indices).</summary>
+    private List<(int X, int Y)> Candidates(float[] image, int width, int height, double sigma, double saturation)
+    {
+        var threshold = _options.DetectionSigma * sigma;
+        var r = _options.IsolationRadius;
+        // The Fourier-shift box (stamp plus 8 pixels a side) and the isolation box must fit inside the image.
+        var margin = Math.Max(Fft.FftSizes.NextFriendly(_options.StampSize + 16) / 2 + 2, r);
+        var peaks = new List<(int X, int Y)>();
+        var isPeak = new bool[image.Length];
+        for (var y = 1; y < height - 1; y++)
+        {
+            for (var x = 1; x < width - 1; x++)
+            {
+                var v = image[y * width + x];
+                if (!(v > threshold) || !IsLocalMaximum(image, width, x, y, v)) continue;
+                isPeak[y * width + x] = true;
+                peaks.Add((x, y));
+            }
+        }
+        var usable = new List<(int X, int Y, float Peak)>();
+        foreach (var (x, y) in peaks)
+        {
+            if (x < margin || y < margin || x >= width - margin || y >= height - margin) continue;
+            var peak = image[y * width + x];
+            if (peak >= saturation) continue;
+            var ok = true;
+            var half = Math.Max(r, _options.StampSize / 2 + 3);
+            for (var j = y - half; j <= y + half && ok; j++)
+            {
+                if (j < 0 || j >= height) continue;
+                for (var i = x - half; i <= x + half; i++)
+                {
+                    if (i < 0 || i >= width || (i == x && j == y)) continue;
+                    var v = image[j * width + i];
+                    var inIsolation = Math.Abs(i - x) <= r && Math.Abs(j - y) <= r;
+                    if (float.IsNaN(v) || v >= saturation || (inIsolation && (v > peak || isPeak[j * width + i]))) { ok = false; break; }
+                }
+            }
+            if (ok) usable.Add((x, y, peak));
+        }
+        return usable.OrderByDescending(c => c.Peak).Select(c => (c.X, c.Y)).ToList();
+    }
+
+    /// <summary>Greater than the 8 neighbours; ties go to the first pixel in raster order.</summary>
+    private static bool IsLocalMaximum(float[] image, int width, int x, int y, float v)
+    {
+        for (var dy = -1; dy <= 1; dy++)
+        {
+            for (var dx = -1; dx <= 1; dx++)
+            {
+                if (dx == 0 && dy == 0) continue;
+                var n = image[(y + dy) * width + x + dx];
+                var before = dy < 0 || (dy == 0 && dx < 0);
+                if (n > v || (before && n == v)) return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Indices of the stars whose FWHM lies within max(3 robust sigma, 10 %) of the median.</summary>
+    private static List<int> TypicalWidths(List<double> fwhms)
+    {
+        if (fwhms.Count == 0) return [];
+        var median = Median(fwhms.ToArray());
+        var mad = Median(fwhms.Select(f => Math.Abs(f - median)).ToArray());
+        var tolerance = Math.Max(3 * 1.4826 * mad, 0.1 * median);
+        return Enumerable.Range(0, fwhms.Count).Where(i => Math.Abs(fwhms[i] - median) <= tolerance).ToList();
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        var n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    }
+}

@@ -1,0 +1,291 @@
+using Rapid.Pipeline.Fft;
+using Rapid.Pipeline.Psf;
+
+namespace Rapid.Pipeline.Subtraction;
+
+/// <summary>
+/// Proper image subtraction of Zackay, Ofek and Gal-Yam (2016, ApJ 830, 27; "ZOGY"), all in float64 through FFTW:
+///   D^ = (F_r P_r^ N^ - F_n P_n^ R^) / sqrt(sigma_n^2 F_r^2 |P_r^|^2 + sigma_r^2 F_n^2 |P_n^|^2)   (eq. 13)
+///   P_D^ = F_r F_n P_r^ P_n^ / (F_D sqrt(...)),  F_D = F_r F_n / sqrt(sigma_n^2 F_r^2 + sigma_r^2 F_n^2)   (14, 15)
+///   S^ = F_D D^ conj(P_D^) = k_n^ N^ - k_r^ R^                                                      (12, 28, 29)
+///   S_corr = S / sqrt(V(S_N) + V(S_R) + V_ast),  V(S_N) = V_n (x) k_n^2,  V(S_R) = V_r (x) k_r^2      (25-27)
+///   V_ast = sigma_x^2 [(dS_N/dx)^2 + (dS_R/dx)^2] + sigma_y^2 [(dS_N/dy)^2 + (dS_R/dy)^2]            (30-33)
+/// Both ratios are bounded by construction (|numerator| &lt;= |N^| / sigma_n + |R^| / sigma_r times the flux scales);
+/// a frequency where both PSF transforms vanish contributes nothing rather than 0/0.
+/// Masked (NaN) pixels of either image are set to the background (0) in both before the transforms, given zero
+/// variance (they carry no noise), and come back NaN. Images are zero-padded to FFT-friendly sizes (4088 -> 4096);
+/// the padding has zero variance, so S_corr stays normalised near the edges, and it is cut off the outputs.
+/// PSFs are embedded with their centre at (0, 0), so no sub-pixel phase enters D.
+/// </summary>
+public static class ZogySubtraction
+{
+    /// <summary>
+    /// newImage N and reference R on the same grid; astrometricRmsX/Y: sigma_x, sigma_y in pixels, the rms of the
+    /// registration residuals (0 to leave out the astrometric term).
+    /// </summary>
+    public static ZogyResult Subtract(ZogyImage newImage, ZogyImage reference, double astrometricRmsX = 0, double astrometricRmsY = 0)
+    {
+        ArgumentNullException.ThrowIfNull(newImage);
+        ArgumentNullException.ThrowIfNull(reference);
+        newImage.Validate("new");
+        reference.Validate("reference");
+        if (newImage.Width != reference.Width || newImage.Height != reference.Height)
+            throw new ArgumentException($"the new image is {newImage.Width} x {newImage.Height} but the reference is {reference.Width} x {reference.Height}; resample the reference onto the new grid first");
+        if (!(astrometricRmsX >= 0) || !(astrometricRmsY >= 0)) throw new ArgumentException($"the astrometric rms must be non-negative, not ({astrometricRmsX}, {astrometricRmsY})");
+
+        var (w, h) = (newImage.Width, newImage.Height);
+        var pw = FftSizes.NextFriendly(Math.Max(w, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
+        var ph = FftSizes.NextFriendly(Math.Max(h, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
+        var masked = Mask(newImage.Pixels, reference.Pixels);
+
+        var (fn, fr) = (newImage.FluxScale, reference.FluxScale);
+        var (sn2, sr2) = (newImage.NoiseSigma * newImage.NoiseSigma, reference.NoiseSigma * reference.NoiseSigma);
+        var fd = fn * fr / Math.Sqrt(sn2 * fr * fr + sr2 * fn * fn);
+        var floor = 1e-200 * (sn2 * fr * fr + sr2 * fn * fn);
+        var stampSize = Math.Max(newImage.Psf.Size, reference.Psf.Size);
+
+        // P_D, k_n and k_r are compact (a few PSF widths), so they are made on a small grid of 4 stamp widths and
+        // wrapped into the full one: three full-size transforms fewer than making them there.
+        var kernels = SmallGridKernels(newImage.Psf, reference.Psf, Math.Min(pw, FftSizes.NextFriendly(4 * stampSize)),
+            Math.Min(ph, FftSizes.NextFriendly(4 * stampSize)), fn, fr, sn2, sr2, fd, floor, stampSize);
+
+        using var fft = new Fft2DDouble(pw, ph);
+        var spectrumLength = (int)fft.SpectrumLength;
+        var real = new double[(long)pw * ph];
+
+        // Forward transforms of the images and PSFs; the image spectra become S_N^ and S_R^ in place.
+        var nHat = Transform(fft, Pad(newImage.Pixels, masked, w, h, pw, ph, real), spectrumLength);
+        var rHat = Transform(fft, Pad(reference.Pixels, masked, w, h, pw, ph, real), spectrumLength);
+        var pnHat = Transform(fft, newImage.Psf.EmbedCentred(pw, ph), spectrumLength);
+        var prHat = Transform(fft, reference.Psf.EmbedCentred(pw, ph), spectrumLength);
+        var dHat = new double[spectrumLength];
+
+        var rowLength = 2 * fft.SpectrumWidth;
+        Parallel.For(0, ph, row =>
+        {
+            for (var k = row * rowLength; k < (row + 1) * rowLength; k += 2)
+            {
+                var (pnRe, pnIm, prRe, prIm) = (pnHat[k], pnHat[k + 1], prHat[k], prHat[k + 1]);
+                var (nRe, nIm, rRe, rIm) = (nHat[k], nHat[k + 1], rHat[k], rHat[k + 1]);
+                var pn2 = pnRe * pnRe + pnIm * pnIm;
+                var pr2 = prRe * prRe + prIm * prIm;
+                var den2 = sn2 * fr * fr * pr2 + sr2 * fn * fn * pn2;
+                if (!(den2 > floor))
+                {
+                    dHat[k] = dHat[k + 1] = nHat[k] = nHat[k + 1] = rHat[k] = rHat[k + 1] = 0;
+                    continue;
+                }
+                var inv = 1 / Math.Sqrt(den2);
+                // D^ (eq. 13)
+                dHat[k] = (fr * (prRe * nRe - prIm * nIm) - fn * (pnRe * rRe - pnIm * rIm)) * inv;
+                dHat[k + 1] = (fr * (prRe * nIm + prIm * nRe) - fn * (pnRe * rIm + pnIm * rRe)) * inv;
+                // S_N^ = k_n^ N^, S_R^ = k_r^ R^ with k_n^ = F_n F_r^2 conj(P_n^) |P_r^|^2 / den2 and
+                // k_r^ = F_r F_n^2 conj(P_r^) |P_n^|^2 / den2 (eq. 28-29); S = S_N - S_R = F_D D (x) conj(P_D) (eq. 12).
+                var cn = fn * fr * fr * pr2 / den2;
+                var cr = fr * fn * fn * pn2 / den2;
+                var (knRe, knIm) = (cn * pnRe, -cn * pnIm);
+                var (krRe, krIm) = (cr * prRe, -cr * prIm);
+                nHat[k] = knRe * nRe - knIm * nIm; nHat[k + 1] = knRe * nIm + knIm * nRe;
+                rHat[k] = krRe * rRe - krIm * rIm; rHat[k + 1] = krRe * rIm + krIm * rRe;
+            }
+        });
+
+        var difference = Crop(fft, dHat, real, w, h, masked);
+        dHat = null!;
+        var sN = new double[real.Length];
+        fft.Inverse(nHat, sN);
+        var sR = new double[real.Length];
+        fft.Inverse(rHat, sR);
+
+        // Variances of S_N and S_R: the variance images convolved with the squared real-space kernels (eq. 26-27),
+        // summed in Fourier space so one inverse transform gives V(S_N) + V(S_R).
+        var knHat = pnHat;
+        var krHat = prHat;
+        fft.Forward(WrapInto(kernels.NewKernelSquared, kernels.Width, kernels.Height, pw, ph, real), knHat);
+        fft.Forward(WrapInto(kernels.ReferenceKernelSquared, kernels.Width, kernels.Height, pw, ph, real), krHat);
+        fft.Forward(VarianceImage(newImage, masked, pw, ph, real), nHat);
+        fft.Forward(VarianceImage(reference, masked, pw, ph, real), rHat);
+        Parallel.For(0, ph, row =>
+        {
+            for (var k = row * rowLength; k < (row + 1) * rowLength; k += 2)
+            {
+                var re = nHat[k] * knHat[k] - nHat[k + 1] * knHat[k + 1] + rHat[k] * krHat[k] - rHat[k + 1] * krHat[k + 1];
+                var im = nHat[k] * knHat[k + 1] + nHat[k + 1] * knHat[k] + rHat[k] * krHat[k + 1] + rHat[k + 1] * krHat[k];
+                nHat[k] = re;
+                nHat[k + 1] = im;
+            }
+        });
+        var variance = new double[real.Length];
+        fft.Inverse(nHat, variance);
+        if (astrometricRmsX > 0 || astrometricRmsY > 0) AddAstrometricVariance(variance, sN, sR, pw, ph, w, h, astrometricRmsX, astrometricRmsY);
+
+        var score = new float[(long)w * h];
+        var scoreCorrected = new float[(long)w * h];
+        Parallel.For(0, h, y =>
+        {
+            for (var x = 0; x < w; x++)
+            {
+                var i = y * w + x;
+                var p = (long)y * pw + x;
+                if (masked[i]) { score[i] = scoreCorrected[i] = float.NaN; continue; }
+                var s = sN[p] - sR[p];
+                score[i] = (float)s;
+                scoreCorrected[i] = variance[p] > 0 ? (float)(s / Math.Sqrt(variance[p])) : float.NaN;
+            }
+        });
+        return new ZogyResult(w, h, difference, score, scoreCorrected, kernels.DifferencePsf, fd);
+    }
+
+    private static bool[] Mask(float[] a, float[] b)
+    {
+        var masked = new bool[a.Length];
+        Parallel.For(0, (a.Length + 65535) / 65536, chunk =>
+        {
+            for (var i = chunk * 65536; i < Math.Min(a.Length, (chunk + 1) * 65536); i++) masked[i] = !float.IsFinite(a[i]) || !float.IsFinite(b[i]);
+        });
+        return masked;
+    }
+
+    private static double[] Pad(float[] pixels, bool[] masked, int w, int h, int pw, int ph, double[] target)
+    {
+        Array.Clear(target);
+        Parallel.For(0, h, y =>
+        {
+            for (var x = 0; x < w; x++)
+            {
+                var i = y * w + x;
+                target[(long)y * pw + x] = masked[i] ? 0 : pixels[i];
+            }
+        });
+        return target;
+    }
+
+    /// <summary>Total variance per pixel; zero at masked pixels and in the padding, which hold a noiseless 0.</summary>
+    private static double[] VarianceImage(ZogyImage image, bool[] masked, int pw, int ph, double[] target)
+    {
+        Array.Clear(target);
+        var background = image.NoiseSigma * image.NoiseSigma;
+        Parallel.For(0, image.Height, y =>
+        {
+            for (var x = 0; x < image.Width; x++)
+            {
+                var i = y * image.Width + x;
+                if (masked[i]) continue;
+                var v = image.Variance is null ? background : image.Variance[i];
+                if (!double.IsFinite(v) || v < 0) v = background;
+                target[(long)y * pw + x] = v;
+            }
+        });
+        return target;
+    }
+
+    private static double[] Transform(Fft2DDouble fft, double[] image, int spectrumLength)
+    {
+        var spectrum = new double[spectrumLength];
+        fft.Forward(image, spectrum);
+        return spectrum;
+    }
+
+    private static float[] Crop(Fft2DDouble fft, double[] spectrum, double[] real, int w, int h, bool[] masked)
+    {
+        fft.Inverse(spectrum, real);
+        var result = new float[(long)w * h];
+        Parallel.For(0, h, y =>
+        {
+            for (var x = 0; x < w; x++)
+            {
+                var i = y * w + x;
+                result[i] = masked[i] ? float.NaN : (float)real[(long)y * fft.Width + x];
+            }
+        });
+        return result;
+    }
+
+    private sealed record Kernels(int Width, int Height, double[] NewKernelSquared, double[] ReferenceKernelSquared, PsfModel DifferencePsf);
+
+    /// <summary>P_D (eq. 14) as a stamp, and k_n^2, k_r^2 in real space (origin at (0, 0)) on a mw x mh grid.</summary>
+    private static Kernels SmallGridKernels(PsfModel pn, PsfModel pr, int mw, int mh, double fn, double fr, double sn2, double sr2, double fd, double floor, int stampSize)
+    {
+        using var fft = new Fft2DDouble(mw, mh);
+        var length = (int)fft.SpectrumLength;
+        var pnHat = Transform(fft, pn.EmbedCentred(mw, mh), length);
+        var prHat = Transform(fft, pr.EmbedCentred(mw, mh), length);
+        var pdHat = new double[length];
+        for (var k = 0; k < length; k += 2)
+        {
+            var (pnRe, pnIm, prRe, prIm) = (pnHat[k], pnHat[k + 1], prHat[k], prHat[k + 1]);
+            var pn2 = pnRe * pnRe + pnIm * pnIm;
+            var pr2 = prRe * prRe + prIm * prIm;
+            var den2 = sn2 * fr * fr * pr2 + sr2 * fn * fn * pn2;
+            if (!(den2 > floor))
+            {
+                pdHat[k] = pdHat[k + 1] = pnHat[k] = pnHat[k + 1] = prHat[k] = prHat[k + 1] = 0;
+                continue;
+            }
+            var pdScale = fr * fn / Math.Sqrt(den2) / fd;
+            pdHat[k] = pdScale * (prRe * pnRe - prIm * pnIm);
+            pdHat[k + 1] = pdScale * (prRe * pnIm + prIm * pnRe);
+            var cn = fn * fr * fr * pr2 / den2;
+            var cr = fr * fn * fn * pn2 / den2;
+            (pnHat[k], pnHat[k + 1]) = (cn * pnRe, -cn * pnIm);
+            (prHat[k], prHat[k + 1]) = (cr * prRe, -cr * prIm);
+        }
+        var pd = new double[mw * mh];
+        fft.Inverse(pdHat, pd);
+        var kn = new double[mw * mh];
+        fft.Inverse(pnHat, kn);
+        var kr = new double[mw * mh];
+        fft.Inverse(prHat, kr);
+        for (var i = 0; i < kn.Length; i++) (kn[i], kr[i]) = (kn[i] * kn[i], kr[i] * kr[i]);
+
+        var c = stampSize / 2;
+        var stamp = new double[stampSize * stampSize];
+        for (var j = 0; j < stampSize; j++)
+        {
+            var y = (j - c + mh) % mh;
+            for (var i = 0; i < stampSize; i++) stamp[j * stampSize + i] = pd[y * mw + (i - c + mw) % mw];
+        }
+        var normalised = new PsfModel(stamp, stampSize, 1, PsfMethod.ZogyDifference, 0);
+        var psf = new PsfModel(stamp, stampSize, PsfShape.HalfMaximumFwhm(normalised.Stamp, stampSize), PsfMethod.ZogyDifference, 0);
+        return new Kernels(mw, mh, kn, kr, psf);
+    }
+
+    /// <summary>An origin-at-(0, 0) mw x mh array wrapped into a zeroed pw x ph one (offsets beyond half wrap negative).</summary>
+    private static double[] WrapInto(double[] small, int mw, int mh, int pw, int ph, double[] target)
+    {
+        Array.Clear(target);
+        for (var j = 0; j < mh; j++)
+        {
+            var y = j <= mh / 2 ? j : j - mh + ph;
+            for (var i = 0; i < mw; i++)
+            {
+                var x = i <= mw / 2 ? i : i - mw + pw;
+                target[(long)y * pw + x] = small[j * mw + i];
+            }
+        }
+        return target;
+    }
+
+    /// <summary>Adds sigma_x^2 (dS/dx)^2 + sigma_y^2 (dS/dy)^2 for S_N and S_R (eq. 30-33), central differences.</summary>
+    private static void AddAstrometricVariance(double[] variance, double[] sN, double[] sR, int pw, int ph, int w, int h, double sx, double sy)
+    {
+        var (sx2, sy2) = (sx * sx, sy * sy);
+        Parallel.For(0, h, y =>
+        {
+            var (up, down) = (Math.Min(y + 1, ph - 1), Math.Max(y - 1, 0));
+            for (var x = 0; x < w; x++)
+            {
+                var (right, left) = (Math.Min(x + 1, pw - 1), Math.Max(x - 1, 0));
+                var p = (long)y * pw + x;
+                double total = 0;
+                foreach (var s in (ReadOnlySpan<double[]>)[sN, sR])
+                {
+                    var gx = (s[(long)y * pw + right] - s[(long)y * pw + left]) / (right - left);
+                    var gy = (s[(long)up * pw + x] - s[(long)down * pw + x]) / (up - down);
+                    total += sx2 * gx * gx + sy2 * gy * gy;
+                }
+                variance[p] += total;
+            }
+        });
+    }
+}
