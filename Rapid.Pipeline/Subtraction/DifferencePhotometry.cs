@@ -43,7 +43,7 @@ public static class DifferencePhotometry
                 if (i < 0 || i >= width) continue;
                 var d = difference[j * width + i];
                 if (float.IsNaN(d)) continue;
-                var m = StampShift.At(psf.Stamp, psf.Size, i - x + c, j - y + c);
+                var m = StampInterpolation.At(psf.Stamp, psf.Size, i - x + c, j - y + c);
                 if (double.IsNaN(m)) m = 0;
                 sdm += d * m;
                 smm += m * m;
