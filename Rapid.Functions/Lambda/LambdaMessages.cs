@@ -109,4 +109,6 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
 [JsonSerializable(typeof(SqsEvent))]
 [JsonSerializable(typeof(S3Event))]
 [JsonSerializable(typeof(SqsBatchResponse))]
+[JsonSerializable(typeof(CustomResourceRequest))]
+[JsonSerializable(typeof(CustomResourceResponse))]
 public sealed partial class LambdaJsonContext : JsonSerializerContext;
