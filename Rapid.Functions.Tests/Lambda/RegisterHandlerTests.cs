@@ -66,8 +66,26 @@ public sealed class RegisterHandlerTests(OpsDatabaseFixture db) : IAsyncLifetime
         Assert.Equal((0, 1), (registered.GetProperty("registered").GetInt32(), registered.GetProperty("lost").GetInt32()));
         Assert.True(registered.GetProperty("runFailed").GetBoolean());
         await using var conn = await _w.DataSource.OpenConnectionAsync();
-        var job = await conn.QuerySingleAsync<(short Status, int ExitCode)>("select status, exitcode from jobs where jid = @Jid", new { config.Jid });
+        var job = await conn.QuerySingleAsync<(short Status, int ExitCode, string Reason)>("select status, exitcode, reason from jobs where jid = @Jid", new { config.Jid });
         Assert.Equal((1, ExitCodes.Lost), (job.Status, job.ExitCode));
+        Assert.Contains("Batch state failed: States.Timeout", job.Reason);
+    }
+
+    [Fact]
+    public async Task Jobs_of_a_failed_chunk_are_closed_with_that_chunk_s_error()
+    {
+        var plan = PlanOf(HandlerHost.Invoke(new PlanReferencesHandler(_env).Handle, HandlerHost.NightJson()));
+        var config = Assert.Single(await _w.ConfigsAsync(plan));
+        // The plan as a chunked one would look: the whole list plus one chunk listing the same job.
+        var chunked = plan with { Chunks = [new JobListChunk(plan.JobList!, 1)] };
+        var planJson = JsonSerializer.Serialize(chunked, LambdaJsonContext.Default.PlanResult);
+
+        var registered = JsonDocument.Parse(Register(planJson, """{"chunks": [{"failed": true, "error": "Batch.JobFailed"}]}""")).RootElement;
+
+        Assert.Equal(1, registered.GetProperty("lost").GetInt32());
+        Assert.True(registered.GetProperty("runFailed").GetBoolean());
+        await using var conn = await _w.DataSource.OpenConnectionAsync();
+        Assert.Contains("Batch.JobFailed", await conn.ExecuteScalarAsync<string>("select reason from jobs where jid = @Jid", new { config.Jid }));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Rapid.Core.Contracts;
 using Rapid.Core.Storage;
 using Rapid.Functions.Steps;
 
@@ -28,9 +29,10 @@ public sealed class RegisterHandler
         IReadOnlyList<ObjectRef> lists = request.Plan.JobList is { } whole ? [whole]
             : request.Plan.Chunks?.Select(c => c.JobList).ToList() ?? [];
         var register = new RegisterCompletedJobs(await _env.DataSourceAsync(), _env.Store, _env.Keys);
+        var reasons = await LostReasonsAsync(request.Plan, request.Run);
         var reports = new List<RegistrationReport>();
         foreach (var list in lists)
-            reports.Add(await register.RegisterJobListAsync(list));
+            reports.Add(await register.RegisterJobListAsync(list, reasons));
 
         var failures = reports.SelectMany(r => r.Failures).ToList();
         foreach (var f in failures)
@@ -40,5 +42,27 @@ public sealed class RegisterHandler
             reports.Sum(r => r.DifferenceImages), reports.Sum(r => r.StampedProducts),
             failures.Count, failures.Take(MaxFailureSamples).ToList(), request.Run.AnyFailed);
         return LambdaStreams.Write(output, LambdaJsonContext.Default.RegisterOutput);
+    }
+
+    /// <summary>
+    /// Why a job of a failed Batch state may have no manifest: the state's error (e.g. States.Timeout),
+    /// for every job of the run, or of the failed chunks (the Map keeps the chunks' order).
+    /// </summary>
+    private async Task<IReadOnlyDictionary<long, string>?> LostReasonsAsync(PlanResult plan, RunOutcome run)
+    {
+        var reasons = new Dictionary<long, string>();
+        if (run.Failed && plan.JobList is { } whole)
+            await AddAsync(whole, run.Error);
+        if (run.Chunks is { } outcomes && plan.Chunks is { } chunks)
+            for (var i = 0; i < Math.Min(outcomes.Count, chunks.Count); i++)
+                if (outcomes[i].Failed)
+                    await AddAsync(chunks[i].JobList, outcomes[i].Error);
+        return reasons.Count > 0 ? reasons : null;
+
+        async Task AddAsync(ObjectRef list, string? error)
+        {
+            foreach (var job in (await Contract.ReadAsync<JobList>(_env.Store, list)).Jobs)
+                reasons[job.Jid] = $"Batch state failed: {error ?? "unknown error"}";
+        }
     }
 }
