@@ -27,4 +27,12 @@ public sealed record PlanResult
     public int ArraySize { get; init; }
     /// <summary>Jobs closed out at planning time without running (e.g. exit 33: no reference possible).</summary>
     public int ClosedAtPlanning { get; init; }
+    /// <summary>
+    /// Only above AWS Batch's 10,000 children per array job: the same jobs as <see cref="JobList"/>
+    /// (which still lists them all), split into array jobs of 2..10,000; the state machine maps over them.
+    /// </summary>
+    public IReadOnlyList<JobListChunk>? Chunks { get; init; }
 }
+
+/// <summary>One array job's share of a plan too large for a single array job.</summary>
+public sealed record JobListChunk(ObjectRef JobList, int ArraySize);

@@ -42,9 +42,19 @@ internal sealed class JobPlanWriter(IObjectStore store, ObjectKeys keys, Plannin
         var planId = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff", CultureInfo.InvariantCulture);
         var target = keys.JobList(procDate, list.Ppid, planId);
         await Contract.WriteAsync(store, target, list, ct);
+        // Above Batch's array limit the state machine runs chunks; the full list stays for registration.
+        var chunks = new List<JobListChunk>();
+        var parts = new JobListChunker(options.MaxArraySize).Split(list);
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var chunkTarget = keys.JobList(procDate, list.Ppid, $"{planId}_chunk{i + 1:000}");
+            await Contract.WriteAsync(store, chunkTarget, parts[i], ct);
+            chunks.Add(new JobListChunk(chunkTarget, parts[i].Jobs.Count));
+        }
         return new PlanResult
         {
             Ppid = list.Ppid, ProcDate = procDate.ToString(), JobList = target, ArraySize = list.Jobs.Count, ClosedAtPlanning = closedAtPlanning,
+            Chunks = chunks.Count > 0 ? chunks : null,
         };
     }
 }

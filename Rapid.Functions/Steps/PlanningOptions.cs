@@ -19,6 +19,9 @@ public sealed record PlanningOptions
     /// <summary>Plan again jobs that already registered products on this processing date.</summary>
     public bool Force { get; init; }
 
+    /// <summary>Most children of one array job (AWS Batch's limit); larger plans are also written in chunks.</summary>
+    public int MaxArraySize { get; init; } = JobListChunker.BatchMaxArraySize;
+
     /// <summary>Job configs written at once.</summary>
     public int ConfigWriteParallelism { get; init; } = 16;
 }

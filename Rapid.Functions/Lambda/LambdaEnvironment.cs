@@ -1,0 +1,48 @@
+using Npgsql;
+using Rapid.Core.Jobs;
+using Rapid.Core.Storage;
+using Rapid.Functions.OpsDatabase;
+
+namespace Rapid.Functions.Lambda;
+
+/// <summary>
+/// What a handler reads from its environment (set by Rapid.Cdk's OperationsFunctions): buckets,
+/// the object store, the operations time zone and the database endpoint. Read through a lookup
+/// function so tests give their own values without touching the process environment.
+/// </summary>
+public sealed class LambdaEnvironment
+{
+    public const string DbHostVariable = "RAPID_DB_HOST";
+    public const string DbPortVariable = "RAPID_DB_PORT";
+    public const string DbNameVariable = "RAPID_DB_NAME";
+    public const string DbSecretIdVariable = "RAPID_DB_SECRET_ID";
+    public const string TimeZoneVariable = "RAPID_TIME_ZONE";
+
+    private readonly Func<string, string?> _lookup;
+    private readonly Lazy<IObjectStore> _store;
+
+    public LambdaEnvironment(Func<string, string?> lookup)
+    {
+        _lookup = lookup;
+        // The directory store when RAPID_STORE_ROOT is set (tests, embedded), otherwise S3.
+        _store = new Lazy<IObjectStore>(() => ObjectStores.FromEnvironment(Get));
+    }
+
+    /// <summary>A variable's value; unset and empty are the same.</summary>
+    public string? Get(string name) => _lookup(name) is { Length: > 0 } value ? value : null;
+
+    public string Require(string name) =>
+        Get(name) ?? throw new InvalidOperationException($"environment variable {name} is not set");
+
+    public string TimeZone => Get(TimeZoneVariable) ?? ProcessingDate.DefaultTimeZone;
+
+    public ObjectKeys Keys => new(Buckets.FromEnvironment(Get));
+
+    public IObjectStore Store => _store.Value;
+
+    /// <summary>The container's data source for the ops database (see <see cref="OpsDataSources"/>).</summary>
+    public Task<NpgsqlDataSource> DataSourceAsync(CancellationToken ct = default) => OpsDataSources.GetAsync(this, ct);
+
+    /// <summary>A full connection string (RAPID_DB: tests and embedded mode) instead of host + secret.</summary>
+    public string? ConnectionString => Get(OpsDb.ConnectionVariable);
+}

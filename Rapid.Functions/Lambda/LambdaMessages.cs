@@ -1,0 +1,114 @@
+using System.Text.Json.Serialization;
+using Rapid.Core.Contracts;
+using Rapid.Functions.Steps;
+
+namespace Rapid.Functions.Lambda;
+
+// The payloads of the state machine (Rapid.Cdk.Workflow.WorkflowPaths is the other side of this
+// contract) and of the SQS/S3 events. Optional members with defaults are { get; set; }: see
+// Rapid.Core.Contracts.RapidJsonContext for why.
+
+/// <summary>The execution input: every field optional. Unknown fields are an error, so a misspelt field is not silently ignored.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record ExecutionInput
+{
+    public string? StartDateTime { get; set; }
+    public string? EndDateTime { get; set; }
+    public string? ProcDate { get; set; }
+    public bool? Force { get; set; }
+}
+
+/// <summary>The resolved night, kept at <c>$.night</c>: the window [start, end) in UTC, <c>yyyy-MM-dd HH:mm:ss</c>.</summary>
+public sealed record NightInput(string StartDateTime, string EndDateTime, string ProcDate, bool Force = false);
+
+/// <summary>What the Batch part of a stage did: <c>{failed, error?}</c>, <c>{skipped}</c> or <c>{chunks: [{failed, error?}]}</c>.</summary>
+public sealed record RunOutcome
+{
+    public bool Failed { get; set; }
+    public string? Error { get; set; }
+    public bool Skipped { get; set; }
+    public IReadOnlyList<RunOutcome>? Chunks { get; set; }
+
+    /// <summary>The run, or any of its chunks, failed.</summary>
+    public bool AnyFailed => Failed || (Chunks?.Any(c => c.Failed) ?? false);
+}
+
+public sealed record RegisterInput(NightInput Night, PlanResult Plan, RunOutcome Run);
+
+/// <summary>Register's small result, kept at <c>$.{stage}.registered</c>; at most a few failure messages.</summary>
+public sealed record RegisterOutput(
+    int Registered, int Lost, int ReferenceImages, int DifferenceImages, int StampedProducts,
+    int Failed, IReadOnlyList<RegistrationFailure> FailureSamples, bool RunFailed);
+
+/// <summary>One stage as Summarize sees it (<c>$.references</c>, …).</summary>
+public sealed record StageState(PlanResult? Plan = null, RunOutcome? Run = null, RegisterOutput? Registered = null);
+
+public sealed record SummarizeInput(NightInput Night, StageState? References = null, StageState? Science = null, StageState? PostProcessing = null);
+
+/// <summary>The night's summary, published to SNS as JSON (at most <see cref="SummarizeHandler.MaxFailuresListed"/> failures listed).</summary>
+public sealed record NightMessage
+{
+    public required string ProcDate { get; init; }
+    public required string StartDateTime { get; init; }
+    public required string EndDateTime { get; init; }
+    public int TotalJobs { get; init; }
+    public int ReferenceImages { get; init; }
+    public int DifferenceImages { get; init; }
+    public long SourcesFound { get; init; }
+    public IReadOnlyList<JobCount> Jobs { get; init; } = [];
+    public int FailureCount { get; init; }
+    public IReadOnlyList<JobFailure> Failures { get; init; } = [];
+    public IReadOnlyList<PipelineTiming> Elapsed { get; init; } = [];
+    public RegisterOutput? References { get; init; }
+    public RegisterOutput? Science { get; init; }
+    public RegisterOutput? PostProcessing { get; init; }
+}
+
+/// <summary>An SQS event (only what registration reads).</summary>
+public sealed record SqsEvent([property: JsonPropertyName("Records")] IReadOnlyList<SqsMessage> Records);
+
+public sealed record SqsMessage(string MessageId, string Body);
+
+/// <summary>An S3 event notification, the body of each SQS message; an s3:TestEvent has no Records.</summary>
+public sealed record S3Event
+{
+    [JsonPropertyName("Records")]
+    public IReadOnlyList<S3EventRecord>? Records { get; set; }
+}
+
+public sealed record S3EventRecord(S3Entity S3);
+
+public sealed record S3Entity(S3Bucket Bucket, [property: JsonPropertyName("object")] S3Object Object);
+
+public sealed record S3Bucket(string Name);
+
+/// <summary><see cref="Key"/> is URL-encoded as S3 sends it (spaces as '+').</summary>
+public sealed record S3Object(string Key);
+
+/// <summary>The SQS partial batch response: only the failed messages return to the queue.</summary>
+public sealed record SqsBatchResponse(IReadOnlyList<SqsBatchItemFailure> BatchItemFailures);
+
+public sealed record SqsBatchItemFailure(string ItemIdentifier);
+
+/// <summary>Source-generated JSON for the handlers (no reflection: fast cold starts).</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    PropertyNameCaseInsensitive = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    Converters = [typeof(ObjectRefJsonConverter)])]
+[JsonSerializable(typeof(ExecutionInput))]
+[JsonSerializable(typeof(NightInput))]
+[JsonSerializable(typeof(PlanResult))]
+[JsonSerializable(typeof(RegisterInput))]
+[JsonSerializable(typeof(RegisterOutput))]
+[JsonSerializable(typeof(SummarizeInput))]
+[JsonSerializable(typeof(NightMessage))]
+[JsonSerializable(typeof(SqsEvent))]
+[JsonSerializable(typeof(S3Event))]
+[JsonSerializable(typeof(SqsBatchResponse))]
+[JsonSerializable(typeof(CustomResourceRequest))]
+[JsonSerializable(typeof(CustomResourceResponse))]
+public sealed partial class LambdaJsonContext : JsonSerializerContext;

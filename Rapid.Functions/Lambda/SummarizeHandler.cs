@@ -1,0 +1,43 @@
+using Rapid.Functions.Steps;
+
+namespace Rapid.Functions.Lambda;
+
+/// <summary>Summarize λ: <c>{night, references, science, postProcessing}</c> → the night's summary from the ops database, for SNS.</summary>
+public sealed class SummarizeHandler
+{
+    /// <summary>SNS messages are limited to 256 KB: list this many failed jobs, count the rest.</summary>
+    public const int MaxFailuresListed = 50;
+
+    private readonly LambdaEnvironment _env;
+
+    public SummarizeHandler() : this(Environment.GetEnvironmentVariable) { }
+
+    internal SummarizeHandler(Func<string, string?> lookup) => _env = new LambdaEnvironment(lookup);
+
+    public Stream Handle(Stream input) => LambdaStreams.Wait(HandleAsync(input));
+
+    private async Task<Stream> HandleAsync(Stream input)
+    {
+        var request = LambdaStreams.Read(input, LambdaJsonContext.Default.SummarizeInput, "summarize input");
+        var (_, procDate) = LambdaStreams.Parse(request.Night);
+        var summary = await new SummarizeNight(await _env.DataSourceAsync()).SummarizeAsync(procDate);
+        var message = new NightMessage
+        {
+            ProcDate = procDate.ToString(),
+            StartDateTime = request.Night.StartDateTime,
+            EndDateTime = request.Night.EndDateTime,
+            TotalJobs = summary.TotalJobs,
+            ReferenceImages = summary.ReferenceImages,
+            DifferenceImages = summary.DifferenceImages,
+            SourcesFound = summary.SourcesFound,
+            Jobs = summary.Jobs,
+            FailureCount = summary.Failures.Count,
+            Failures = summary.Failures.Take(MaxFailuresListed).ToList(),
+            Elapsed = summary.Elapsed,
+            References = request.References?.Registered,
+            Science = request.Science?.Registered,
+            PostProcessing = request.PostProcessing?.Registered,
+        };
+        return LambdaStreams.Write(message, LambdaJsonContext.Default.NightMessage);
+    }
+}
