@@ -6,7 +6,7 @@ namespace Rapid.Cdk.Tests;
 public sealed class OperationsFunctionsTests(DefaultStack stack)
 {
     private static readonly string[] Steps =
-        ["ResolveWindow", "PlanReferences", "PlanScience", "PlanPostProc", "Register", "RegisterStream", "Summarize"];
+        ["ResolveWindow", "PlanReferences", "PlanScience", "PlanPostProc", "Register", "RegisterStream", "Summarize", "Migrate"];
 
     private List<System.Text.Json.Nodes.JsonNode> StepFunctions() =>
         stack.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource))
@@ -47,5 +47,24 @@ public sealed class OperationsFunctionsTests(DefaultStack stack)
                 Assert.True(variables.ContainsKey(name), $"{function["Handler"]} lacks {name}");
             Assert.Equal("America/Los_Angeles", variables["RAPID_TIME_ZONE"]!.GetValue<string>());
         }
+    }
+
+    [Fact]
+    public void MigrateRunsFiveMinutesAndMayOnlyReadTheDatabaseSecret()
+    {
+        var (id, function) = stack.Resources("AWS::Lambda::Function")
+            .Single(f => f.Resource["Properties"]!["Handler"]?.GetValue<string>() == "Rapid.Functions::Rapid.Functions.Lambda.MigrateHandler::Handle");
+        var props = function["Properties"]!;
+        Assert.Equal("dotnet10", props["Runtime"]!.GetValue<string>());
+        Assert.Equal(300, props["Timeout"]!.GetValue<int>());
+        var roleId = props["Role"]!["Fn::GetAtt"]![0]!.GetValue<string>();
+        var actions = stack.Resources("AWS::IAM::Policy")
+            .Where(p => p.Resource["Properties"]!["Roles"]!.AsArray().Any(r => r!["Ref"]?.GetValue<string>() == roleId))
+            .SelectMany(p => p.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray())
+            .SelectMany(s => s!["Action"] is System.Text.Json.Nodes.JsonArray a ? a.Select(x => x!.GetValue<string>()) : [s["Action"]!.GetValue<string>()])
+            .ToHashSet();
+        Assert.Contains("secretsmanager:GetSecretValue", actions);
+        var other = actions.Where(a => !a.StartsWith("secretsmanager:", StringComparison.Ordinal) && !a.StartsWith("xray:", StringComparison.Ordinal)).ToList();
+        Assert.True(other.Count == 0, $"{id} may also: {string.Join(", ", other)}");
     }
 }

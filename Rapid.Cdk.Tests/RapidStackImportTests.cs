@@ -74,4 +74,15 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
             Assert.Equal(keyId, statement["Resource"]!["Fn::GetAtt"]![0]!.GetValue<string>());
         }
     }
+
+    [Fact]
+    public void ImportedDatabaseIsMigratedOnDeployToo()
+    {
+        var (schemaId, schema) = stack.Resources(Rapid.Cdk.Resources.SchemaMigration.ResourceType).Single();
+        var migrateId = stack.Resources("AWS::Lambda::Function")
+            .Single(f => f.Resource["Properties"]!["Handler"]?.GetValue<string>() == "Rapid.Functions::Rapid.Functions.Lambda.MigrateHandler::Handle").Id;
+        Assert.Equal(migrateId, schema["Properties"]!["ServiceToken"]!["Fn::GetAtt"]![0]!.GetValue<string>());
+        var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single();
+        Assert.Contains(schemaId, machine["DependsOn"]!.ToJsonString());
+    }
 }

@@ -22,10 +22,18 @@ public sealed class RapidStack : Stack
         var database = new OpsDatabase(this, "OpsDatabase", Settings.Database, network);
         var batch = new BatchCompute(this, "Batch", Settings.Batch, network, Storage, Settings.Storage.LogRetentionDays);
         var functions = new OperationsFunctions(this, "Functions", Settings, network, Storage, database);
+        var schema = new SchemaMigration(this, "SchemaMigration", functions.Migrate, database);
         var monitoring = new Monitoring(this, "Monitoring", Settings.Monitoring);
         Workflow = new NightlyWorkflow(this, "NightlyWorkflow", Settings, functions, batch, monitoring.Topic);
         var streaming = new StreamingRegistration(this, "StreamingRegistration", Settings, Storage, functions);
-        new NightlySchedule(this, "NightlySchedule", Settings.Schedule, Workflow.StateMachine);
+        var schedule = new NightlySchedule(this, "NightlySchedule", Settings.Schedule, Workflow.StateMachine);
+        // Nothing that writes to the database exists before its schema does.
+        Workflow.Node.AddDependency(schema);
+        streaming.Node.AddDependency(schema);
+        schedule.Node.AddDependency(schema);
+        // The SQS event source mapping is a child of the function, not of StreamingRegistration.
+        foreach (var mapping in functions.RegisterStream.Node.Children.OfType<Amazon.CDK.AWS.Lambda.EventSourceMapping>())
+            mapping.Node.AddDependency(schema);
         monitoring.Watch(Settings.Monitoring, Workflow.StateMachine, streaming.Queue, streaming.DeadLetterQueue,
             batch.Queue, functions.All, Settings.Storage.LogRetentionDays);
 

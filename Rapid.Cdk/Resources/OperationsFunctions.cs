@@ -27,7 +27,15 @@ public sealed class OperationsFunctions : Construct
     /// <summary>Registers manifests as they arrive (SQS batches); same code, its own concurrency.</summary>
     public Function RegisterStream { get; }
     public Function Summarize { get; }
+    /// <summary>
+    /// The schema migration's custom-resource handler (see <see cref="SchemaMigration"/>): runs at
+    /// deploy time, not in a night, so it is not one of <see cref="All"/>. It needs only the
+    /// database secret; it reaches CloudFormation's pre-signed response URL (S3, HTTPS) through
+    /// the S3 gateway endpoint or the NAT.
+    /// </summary>
+    public Function Migrate { get; }
 
+    /// <summary>The functions of the nightly workflow and of streaming registration.</summary>
     public IReadOnlyList<Function> All { get; }
 
     public OperationsFunctions(
@@ -73,8 +81,9 @@ public sealed class OperationsFunctions : Construct
         RegisterStream = Step("RegisterStream", 2);
         Summarize = Step("Summarize", 5);
         All = [ResolveWindow, PlanReferences, PlanScience, PlanPostProc, Register, RegisterStream, Summarize];
+        Migrate = Step("Migrate", 5, 512);
 
-        foreach (var function in All)
+        foreach (var function in All.Append(Migrate))
             database.GrantSecretRead(function);
         // Plans read L2 metadata from the database and write job configs and job lists.
         foreach (var plan in new[] { PlanReferences, PlanScience, PlanPostProc })
