@@ -96,9 +96,13 @@ public sealed class ScienceJob : IPipelineJob
         using (context.Log.Step("psf"))
         {
             // Saturated pixels are NaN already (ImageCalibration), and the estimator rejects stars touching NaN.
+            // The two estimates are independent and single-threaded: run them side by side.
             var estimator = new PsfEstimator();
-            sciPsf = estimator.Estimate(sci, width, height, sciSigma, double.PositiveInfinity);
-            refPsf = estimator.Estimate(refMasked, width, height, refSigma, double.PositiveInfinity);
+            PsfModel? n = null, r = null;
+            Parallel.Invoke(
+                () => n = estimator.Estimate(sci, width, height, sciSigma, double.PositiveInfinity),
+                () => r = estimator.Estimate(refMasked, width, height, refSigma, double.PositiveInfinity));
+            (sciPsf, refPsf) = (n!, r!);
             foreach (var (name, psf) in new[] { ("science", sciPsf), ("reference", refPsf) })
             {
                 if (psf.IsFallback)
