@@ -2,19 +2,17 @@ using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
-using Rapid.Pipeline.Psf;
 using Rapid.Pipeline.Resampling;
-using Rapid.Pipeline.Subtraction;
 using Rapid.Pipeline.Wcs;
 
 namespace Rapid.Pipeline.Jobs;
 
 /// <summary>
-/// Pipeline 15, difference imaging: science image → DN/s and uncertainty; reference registered or co-added;
-/// reference resampled onto the science grid; mesh backgrounds subtracted; flux and astrometry matched on bright
-/// stars; PSFs of both estimated (a fallback PSF is a warning, exit 32); low-coverage reference pixels masked;
-/// ZOGY (Zackay, Ofek and Gal-Yam 2016) gives D (written in the science DN/s), S_corr and P_D; peaks of |S_corr|
-/// above the threshold (positive and negative) are PSF-fit on D and catalogued.
+/// Pipeline 15, the naive difference-imaging path of the walking skeleton: science image → DN/s and
+/// uncertainty; reference registered or co-added; reference resampled onto the science grid; mesh
+/// backgrounds subtracted; flux matched on bright stars; D = sci − scale·ref with its uncertainty;
+/// low-coverage pixels masked; peaks above the threshold (positive and negative) measured and catalogued.
+/// The subtraction is the step ZOGY (issue 4) replaces; the steps around it stay.
 /// </summary>
 public sealed class ScienceJob : IPipelineJob
 {
@@ -79,68 +77,41 @@ public sealed class ScienceJob : IPipelineJob
             match = FluxMatcher.Match(sciStars, refStars, fallback);
             if (!match.Matched)
                 context.Warn($"flux matching: only {match.MatchedStars} star(s) matched between science and reference (need {FluxMatcher.MinMatchedStars}); scale {fallback:G6} assumed");
-            context.Log.Info($"star FWHM (moments) science {fwhmScience:F2} px, reference {fwhmReference:F2} px");
             context.Log.Info($"flux scale {match.Scale:G6} from {match.MatchedStars} stars; dx median {match.DxMedian:F3} rms {match.DxRms:F3}, dy median {match.DyMedian:F3} rms {match.DyRms:F3} px");
         }
 
-        // Reference pixels with too little coverage are masked (NaN) before ZOGY and come back NaN in every product.
-        var refMasked = (float[])refImage.Clone();
-        for (var i = 0; i < refMasked.Length; i++)
-            if (coverageFraction[i] < settings.MinReferenceCoverage) refMasked[i] = float.NaN;
-        var sciSigma = RobustStatistics.SigmaClip(sci).Sigma;
-        var refSigma = RobustStatistics.SigmaClip(refMasked).Sigma;
-        if (!(sciSigma > 0) || !(refSigma > 0))
-            throw new JobFailedException(ExitCodes.Error, $"no background noise could be measured (science sigma {sciSigma:G4}, reference sigma {refSigma:G4} DN/s) for {l2.File}");
-
-        PsfModel sciPsf, refPsf;
-        using (context.Log.Step("psf"))
+        var diff = new float[width * height];
+        var diffVariance = new float[width * height];
+        using (context.Log.Step("subtract"))
         {
-            // Saturated pixels are NaN already (ImageCalibration), and the estimator rejects stars touching NaN.
-            // The two estimates are independent and single-threaded: run them side by side.
-            var estimator = new PsfEstimator();
-            PsfModel? n = null, r = null;
-            Parallel.Invoke(
-                () => n = estimator.Estimate(sci, width, height, sciSigma, double.PositiveInfinity),
-                () => r = estimator.Estimate(refMasked, width, height, refSigma, double.PositiveInfinity));
-            (sciPsf, refPsf) = (n!, r!);
-            foreach (var (name, psf) in new[] { ("science", sciPsf), ("reference", refPsf) })
+            var s = match.Scale;
+            for (var i = 0; i < diff.Length; i++)
             {
-                if (psf.IsFallback)
-                    context.Warn($"psf: the {name} PSF is a {psf.Method} fallback (FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} star(s)); too few bright isolated stars");
-                context.Log.Info($"{name} PSF: {psf.Method}, FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} stars");
+                if (coverageFraction[i] < settings.MinReferenceCoverage) { diff[i] = diffVariance[i] = float.NaN; continue; }
+                diff[i] = (float)(sci[i] - s * refImage[i]);
+                diffVariance[i] = (float)(science.Variance[i] + s * s * refVariance[i]);
             }
         }
 
-        using (context.Log.Step("cosmic_rays"))
-        {
-            // Cosmic rays and hot pixels of the (single) science exposure are sharper than its PSF. They are found on
-            // the plain difference sci - Scale * ref, where they keep their shape, and masked in the science image
-            // before ZOGY: left in, its kernels would spread them into rings of spurious S_corr peaks.
-            var masked = MaskSharpFeatures(sci, science.Variance, refMasked, refVariance, match.Scale, width, height, sciPsf.FwhmPixels, settings.DetectionThresholdSigma);
-            context.Log.Info($"{masked.Features} feature(s) sharper than the PSF (FWHM {sciPsf.FwhmPixels:F2} px) masked as cosmic rays or hot pixels ({masked.Pixels} pixels)");
-        }
-
-        ZogyResult zogy;
-        float[] diff, diffUncertainty;
-        using (context.Log.Step("zogy"))
-        {
-            // sci = Scale * ref on matched stars, so F_n = 1 and F_r = 1 / Scale put D / F_D in the science image's DN/s.
-            var astrometricX = double.IsFinite(match.DxRms) ? match.DxRms : 0;
-            var astrometricY = double.IsFinite(match.DyRms) ? match.DyRms : 0;
-            zogy = ZogySubtraction.Subtract(
-                new ZogyImage(sci, width, height, sciPsf, sciSigma) { FluxScale = 1, Variance = science.Variance },
-                new ZogyImage(refMasked, width, height, refPsf, refSigma) { FluxScale = 1 / match.Scale, Variance = refVariance },
-                astrometricX, astrometricY);
-            diff = zogy.DifferenceInFluxUnits();
-            diffUncertainty = DifferenceUncertainty(zogy, science.Variance, refVariance, sciSigma, refSigma, 1, 1 / match.Scale);
-        }
-
         IReadOnlyList<CatalogSource> sources;
-        using (context.Log.Step("detection"))
+        using (context.Log.Step("detect"))
         {
-            var detections = new PeakDetector(settings.DetectionThresholdSigma).Detect(zogy.ScoreCorrected, zogy.ScoreCorrected, width, height);
-            sources = Measure(detections, zogy, science.Wcs);
-            context.Log.Info($"{sources.Count} sources ({sources.Count(x => x.Sign > 0)} positive) above {settings.DetectionThresholdSigma} sigma in S_corr");
+            var significance = ImageArithmetic.Significance(diff, diffVariance);
+            IReadOnlyList<Detection> detections = new PeakDetector(settings.DetectionThresholdSigma).Detect(significance, diff, width, height);
+            var fwhm = double.IsFinite(fwhmScience) ? fwhmScience : fwhmReference;
+            if (double.IsFinite(fwhm))
+            {
+                // Cosmic rays and hot pixels of the (single) science exposure are sharper than its PSF.
+                var sharpness = new SharpnessFilter(fwhm);
+                var kept = detections.Where(d => !sharpness.IsSharperThanPsf(d, diff, width, height)).ToList();
+                context.Log.Info($"{detections.Count - kept.Count} detection(s) sharper than the PSF (FWHM {fwhm:F2} px) rejected as cosmic rays or hot pixels");
+                detections = kept;
+            }
+            var radius = SourceCatalog.ApertureRadius(fwhm);
+            var apertureCorrection = SourceCatalog.ApertureCorrection(sciStars, sci, science.Variance, width, height, fwhm, radius);
+            context.Log.Info($"aperture radius {radius:F2} px, aperture correction {apertureCorrection:F4}");
+            sources = SourceCatalog.Measure(detections, diff, diffVariance, width, height, science.Wcs, radius, apertureCorrection);
+            context.Log.Info($"{sources.Count} sources ({sources.Count(x => x.Sign > 0)} positive) above {settings.DetectionThresholdSigma} sigma");
         }
 
         using (context.Log.Step("write"))
@@ -157,13 +128,8 @@ public sealed class ScienceJob : IPipelineJob
             }
             if (science.Header.GetString("FILTER") is string filter) meta.Set("FILTER", filter);
             if (science.Header.GetDouble("MJD-OBS") is double mjd) meta.Set("MJD-OBS", mjd);
-            header.Set("ZOGYFD", zogy.FluxScale, "ZOGY F_D (diffimage = D / F_D, DN/s)");
-            header.Set("PSFFWHMN", sciPsf.FwhmPixels, "science PSF FWHM (pixels)");
-            header.Set("PSFFWHMR", refPsf.FwhmPixels, "reference PSF FWHM (pixels)");
             products.Add(WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", diff, width, height, header));
-            products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", diffUncertainty, width, height, header));
-            products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", zogy.ScoreCorrected, width, height, header, "sigma"));
-            products.Add(WritePsf(context, zogy.DifferencePsf, meta));
+            products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", ImageArithmetic.Sqrt(diffVariance), width, height, header));
             products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, header));
             var catalogPath = context.PathInWorkDirectory("sources.fits");
             FitsFile.WriteTable(catalogPath, meta, SourceCatalog.ToTable(sources));
@@ -188,8 +154,8 @@ public sealed class ScienceJob : IPipelineJob
                 DyMedian = match.DyMedian,
                 BackgroundScience = sciBackground.GlobalMedian,
                 BackgroundReference = refBackground.GlobalMedian,
-                FwhmScience = double.IsFinite(sciPsf.FwhmPixels) ? sciPsf.FwhmPixels : 0,
-                FwhmReference = double.IsFinite(refPsf.FwhmPixels) ? refPsf.FwhmPixels : 0,
+                FwhmScience = double.IsFinite(fwhmScience) ? fwhmScience : 0,
+                FwhmReference = double.IsFinite(fwhmReference) ? fwhmReference : 0,
                 CornersRaDec = Corners(science.Wcs, width, height),
             },
         };
@@ -266,122 +232,11 @@ public sealed class ScienceJob : IPipelineJob
             throw JobFailedException.InvalidInput($"{source}: {image.Width}x{image.Height} does not match the reference image's {reference.Width}x{reference.Height}");
     }
 
-    /// <summary>
-    /// Sets to NaN, in <paramref name="sci"/>, the pixels of every feature of the plain difference sci - scale * ref
-    /// that the <see cref="SharpnessFilter"/> finds sharper than the PSF: the 8-connected pixels beyond 3 sigma of the
-    /// same sign around its peak (within 10 px), grown by one pixel.
-    /// </summary>
-    private static (int Features, int Pixels) MaskSharpFeatures(float[] sci, float[] sciVariance, float[] reference, float[] refVariance,
-        double scale, int width, int height, double fwhm, double thresholdSigma)
-    {
-        if (!(fwhm > 0) || !double.IsFinite(fwhm)) return (0, 0);
-        var plain = new float[width * height];
-        var significance = new float[width * height];
-        for (var i = 0; i < plain.Length; i++)
-        {
-            plain[i] = (float)(sci[i] - scale * reference[i]);
-            var v = sciVariance[i] + scale * scale * refVariance[i];
-            significance[i] = v > 0 ? (float)(plain[i] / Math.Sqrt(v)) : float.NaN;
-        }
-        var sharpness = new SharpnessFilter(fwhm);
-        var sharp = new PeakDetector(thresholdSigma).Detect(significance, plain, width, height)
-            .Where(d => sharpness.IsSharperThanPsf(d, plain, width, height)).ToList();
-        var mask = new bool[plain.Length];
-        var stack = new Stack<(int X, int Y)>();
-        foreach (var d in sharp)
-        {
-            stack.Push((d.PeakX, d.PeakY));
-            mask[d.PeakY * width + d.PeakX] = true;
-            while (stack.Count > 0)
-            {
-                var (px, py) = stack.Pop();
-                for (var dy = -1; dy <= 1; dy++)
-                    for (var dx = -1; dx <= 1; dx++)
-                    {
-                        int x = px + dx, y = py + dy;
-                        if (x < 0 || y < 0 || x >= width || y >= height || Math.Abs(x - d.PeakX) > 10 || Math.Abs(y - d.PeakY) > 10) continue;
-                        var q = y * width + x;
-                        if (mask[q] || !(d.Sign * significance[q] > 3)) continue;
-                        mask[q] = true;
-                        stack.Push((x, y));
-                    }
-            }
-        }
-        var pixels = 0;
-        for (var y = 0; y < height; y++)
-            for (var x = 0; x < width; x++)
-            {
-                var grown = false;
-                for (var dy = -1; dy <= 1 && !grown; dy++)
-                    for (var dx = -1; dx <= 1 && !grown; dx++)
-                    {
-                        int nx = x + dx, ny = y + dy;
-                        grown = nx >= 0 && ny >= 0 && nx < width && ny < height && mask[ny * width + nx];
-                    }
-                if (!grown) continue;
-                sci[y * width + x] = float.NaN;
-                pixels++;
-            }
-        return (sharp.Count, pixels);
-    }
-
-    /// <summary>
-    /// The per-pixel 1-sigma of diffimage (D / F_D, DN/s). D is whitened: on background-limited noise its per-pixel
-    /// sigma is 1, i.e. 1 / F_D in DN/s (Zackay et al. 2016, section 3.2). Where a pixel's total variance exceeds the
-    /// background (source noise of bright stars) the two images' shares of D's variance, which are
-    /// w_n = sigma_n^2 F_r^2 / (sigma_n^2 F_r^2 + sigma_r^2 F_n^2) and w_r = 1 - w_n at low frequencies, are scaled by
-    /// the local variance over the background variance:
-    ///   sigma_D(x) = (1 / F_D) sqrt(w_n V_n(x) / sigma_n^2 + w_r V_r(x) / sigma_r^2).
-    /// A pixel-wise approximation: it ignores how the ZOGY kernels spread variance between neighbouring pixels.
-    /// </summary>
-    private static float[] DifferenceUncertainty(ZogyResult zogy, float[] newVariance, float[] referenceVariance, double sigmaN, double sigmaR, double fn, double fr)
-    {
-        var (sn2, sr2) = (sigmaN * sigmaN, sigmaR * sigmaR);
-        var wn = sn2 * fr * fr / (sn2 * fr * fr + sr2 * fn * fn);
-        var wr = 1 - wn;
-        var result = new float[zogy.Difference.Length];
-        for (var i = 0; i < result.Length; i++)
-        {
-            if (float.IsNaN(zogy.Difference[i])) { result[i] = float.NaN; continue; }
-            var vn = double.IsFinite(newVariance[i]) && newVariance[i] > 0 ? Math.Max(newVariance[i], sn2) : sn2;
-            var vr = double.IsFinite(referenceVariance[i]) && referenceVariance[i] > 0 ? Math.Max(referenceVariance[i], sr2) : sr2;
-            result[i] = (float)(Math.Sqrt(wn * vn / sn2 + wr * vr / sr2) / zogy.FluxScale);
-        }
-        return result;
-    }
-
-    /// <summary>PSF-fit flux of P_D on D at each detection (DN/s); SNR is the peak |S_corr|; FLAGS 1 when the fit box was cut by an edge or NaN.</summary>
-    private static IReadOnlyList<CatalogSource> Measure(IReadOnlyList<Detection> detections, ZogyResult zogy, TanSipWcs wcs)
-    {
-        var sources = new List<CatalogSource>(detections.Count);
-        var fullBox = zogy.DifferencePsf.Size * zogy.DifferencePsf.Size;
-        foreach (var d in detections.OrderBy(d => d.Y).ThenBy(d => d.X))
-        {
-            var flux = DifferencePhotometry.Measure(zogy, d.X, d.Y);
-            var (ra, dec) = wcs.PixelToSky(d.X + 1, d.Y + 1);
-            sources.Add(new CatalogSource(sources.Count + 1, d.X, d.Y, ra, dec, flux.Flux, flux.FluxError,
-                Math.Abs(d.PeakSignificance), d.Sign, flux.PixelsUsed < fullBox ? 1 : 0));
-        }
-        return sources;
-    }
-
-    /// <summary>P_D as a stamp image (sum 1, centre at pixel Size / 2, 0-based).</summary>
-    private static LocalProduct WritePsf(JobContext context, PsfModel psf, FitsHeader meta)
-    {
-        var path = context.PathInWorkDirectory("diffpsf.fits");
-        var h = meta.Clone();
-        h.Set("PSFFWHM", psf.FwhmPixels, "FWHM of P_D (pixels)");
-        var stamp = new float[psf.Size * psf.Size];
-        for (var i = 0; i < stamp.Length; i++) stamp[i] = (float)psf.Stamp[i];
-        FitsFile.WriteImage(path, new FitsImage(psf.Size, psf.Size, stamp, h));
-        return new LocalProduct(ProductRoles.DifferencePsf, path);
-    }
-
-    private static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, int width, int height, FitsHeader header, string unit = "DN/s")
+    private static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, int width, int height, FitsHeader header)
     {
         var path = context.PathInWorkDirectory(fileName);
         var h = header.Clone();
-        h.Set("BUNIT", unit);
+        h.Set("BUNIT", "DN/s");
         FitsFile.WriteImage(path, new FitsImage(width, height, pixels, h));
         return new LocalProduct(role, path);
     }
