@@ -16,7 +16,8 @@ using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 try
 {
-    return await new JobRunner(Environment.GetEnvironmentVariable).RunAsync(cancel.Token);
+    // The job's own code (a warning too) is in its manifest; Batch only needs to know whether it failed.
+    return Rapid.Core.Jobs.ExitCodes.ProcessExitCode(await new JobRunner(Environment.GetEnvironmentVariable).RunAsync(cancel.Token));
 }
 catch (Exception e)
 {

@@ -30,6 +30,18 @@ public class ExitCodesTests
     public void Products_are_registered_for_normal_and_warning_codes_except_no_reference(int code, bool hasProducts) =>
         Assert.Equal(hasProducts, ExitCodes.HasProducts(code));
 
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(31, 0)]
+    [InlineData(32, 0)]
+    [InlineData(33, 0)]
+    [InlineData(63, 0)]
+    [InlineData(64, 64)]
+    [InlineData(65, 65)]
+    [InlineData(67, 67)]
+    public void Only_an_error_makes_the_process_exit_non_zero_so_Batch_fails_only_errors(int code, int processExitCode) =>
+        Assert.Equal(processExitCode, ExitCodes.ProcessExitCode(code));
+
     [Fact]
     public void Named_codes_have_the_severity_their_meaning_needs()
     {

@@ -5,8 +5,8 @@ public enum ExitCodeSeverity { Normal, Warning, Error }
 
 /// <summary>
 /// Exit codes of pipeline jobs: 0–31 normal, 32–63 warning (the job made something useful),
-/// 64+ error (nothing useful was made). A job's exit code is also its process exit code,
-/// so Batch sees a warning as success and an error as a failure.
+/// 64+ error (nothing useful was made). The manifest carries the job's exit code; the process
+/// exits with <see cref="ProcessExitCode"/>, so Batch sees a warning as success and an error as a failure.
 /// </summary>
 public static class ExitCodes
 {
@@ -43,6 +43,14 @@ public static class ExitCodes
         <= 63 => ExitCodeSeverity.Warning,
         _ => ExitCodeSeverity.Error,
     };
+
+    /// <summary>
+    /// The container's exit code for a job's exit code: 0 unless it is an error. AWS Batch marks any
+    /// non-zero exit FAILED, and one FAILED child fails its whole array job, so a warning (e.g. 32,
+    /// too few stars to match fluxes) must exit 0 or every such night would take the state machine's
+    /// failure path and count in the failed-jobs alarm. The warning itself is in the manifest.
+    /// </summary>
+    public static int ProcessExitCode(int code) => Severity(code) == ExitCodeSeverity.Error ? code : Success;
 
     /// <summary>True when the job's products may be registered.</summary>
     public static bool HasProducts(int code) => Severity(code) != ExitCodeSeverity.Error && code != NoReferenceImage;
