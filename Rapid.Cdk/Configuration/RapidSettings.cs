@@ -71,7 +71,8 @@ public sealed record RapidSettings
             Functions = new FunctionSettings(
                 PublishDirectory: c.OptionalString("rapid:functionsPublishDir"),
                 ParamsAndSecretsLayerArn: c.OptionalString("rapid:paramsAndSecretsLayerArn"),
-                StreamConcurrency: c.Int("rapid:streamRegistrationConcurrency", 5, 2, 1000)),
+                StreamConcurrency: c.Int("rapid:streamRegistrationConcurrency", 5, 2, 1000),
+                ReferenceGridPixels: c.Int("rapid:referenceGridPixels", 7000, 64, 100_000)),
             Schedule = new ScheduleSettings(
                 Enabled: c.Bool("rapid:scheduleEnabled", true),
                 Cron: c.String("rapid:scheduleCron", "cron(30 8 * * ? *)"),
@@ -117,8 +118,11 @@ public sealed record BatchSettings(
     int MaxVcpus, bool UseSpot, int OnDemandMaxVcpus, int InstanceRootVolumeGiB, int JobAttempts,
     JobResources Reference, JobResources Science, JobResources PostProcessing, int StageTimeoutHours, int ChunkConcurrency);
 
-/// <summary><see cref="PublishDirectory"/>: a prebuilt <c>dotnet publish</c> of Rapid.Functions; when absent synth publishes it.</summary>
-public sealed record FunctionSettings(string? PublishDirectory, string? ParamsAndSecretsLayerArn, int StreamConcurrency);
+/// <summary>
+/// <see cref="PublishDirectory"/>: a prebuilt <c>dotnet publish</c> of Rapid.Functions; when absent synth publishes it.
+/// <see cref="ReferenceGridPixels"/>: side of the square tile grid the plans give reference images (0.11"/px).
+/// </summary>
+public sealed record FunctionSettings(string? PublishDirectory, string? ParamsAndSecretsLayerArn, int StreamConcurrency, int ReferenceGridPixels);
 
 public sealed record ScheduleSettings(bool Enabled, string Cron, string TimeZone);
 

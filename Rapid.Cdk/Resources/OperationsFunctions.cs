@@ -50,6 +50,8 @@ public sealed class OperationsFunctions : Construct
         foreach (var (key, value) in database.Environment()) environment[key] = value;
         environment["RAPID_TIME_ZONE"] = settings.TimeZone;
         environment["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = "2773";
+        // Read by Rapid.Functions.Lambda.LambdaEnvironment.Planning.
+        environment["RAPID_REFERENCE_GRID"] = settings.Functions.ReferenceGridPixels.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         Function Step(string name, int timeoutMinutes, int memoryMiB = 1024) => new(this, name, new FunctionProps
         {

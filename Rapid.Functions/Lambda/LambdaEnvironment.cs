@@ -2,6 +2,7 @@ using Npgsql;
 using Rapid.Core.Jobs;
 using Rapid.Core.Storage;
 using Rapid.Functions.OpsDatabase;
+using Rapid.Functions.Steps;
 
 namespace Rapid.Functions.Lambda;
 
@@ -17,6 +18,8 @@ public sealed class LambdaEnvironment
     public const string DbNameVariable = "RAPID_DB_NAME";
     public const string DbSecretIdVariable = "RAPID_DB_SECRET_ID";
     public const string TimeZoneVariable = "RAPID_TIME_ZONE";
+    /// <summary>Side in pixels of the square tile grid reference images are co-added onto (default: PlanningOptions').</summary>
+    public const string ReferenceGridVariable = "RAPID_REFERENCE_GRID";
 
     private readonly Func<string, string?> _lookup;
     private readonly Lazy<IObjectStore> _store;
@@ -35,6 +38,16 @@ public sealed class LambdaEnvironment
         Get(name) ?? throw new InvalidOperationException($"environment variable {name} is not set");
 
     public string TimeZone => Get(TimeZoneVariable) ?? ProcessingDate.DefaultTimeZone;
+
+    /// <summary>The plan steps' settings: the defaults, with the reference grid of <see cref="ReferenceGridVariable"/> when set.</summary>
+    public PlanningOptions Planning(bool force)
+    {
+        var options = new PlanningOptions { Force = force };
+        if (Get(ReferenceGridVariable) is not { } text) return options;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var grid) || grid < 64)
+            throw new InvalidOperationException($"environment variable {ReferenceGridVariable} = '{text}' is not a grid size of at least 64 pixels");
+        return options with { TileNaxis1 = grid, TileNaxis2 = grid };
+    }
 
     public ObjectKeys Keys => new(Buckets.FromEnvironment(Get));
 
