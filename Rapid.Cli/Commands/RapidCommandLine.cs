@@ -5,13 +5,18 @@ namespace Rapid.Cli.Commands;
 /// <summary>The <c>rapid</c> command and its sub-commands.</summary>
 public static class RapidCommandLine
 {
-    public static RootCommand Create() => new("Rapid: the RAPID difference-imaging pipeline for the Roman Space Telescope, on AWS or on one machine.")
+    public static RootCommand Create()
     {
-        DemoCommand.Create(),
-        RunCommand.Create(),
-        StatusCommand.Create(),
-        SimulateCommand.Create(),
-        DbCommand.Create(),
-        BenchCommand.Create(),
-    };
+        var root = new RootCommand("Rapid: the RAPID difference-imaging pipeline for the Roman Space Telescope, on AWS or on one machine.")
+        {
+            DemoCommand.Create(),
+            RunCommand.Create(),
+            StatusCommand.Create(),
+            SimulateCommand.Create(),
+            DbCommand.Create(),
+            BenchCommand.Create(),
+        };
+        foreach (var standIn in AwsStandInCommands.Create()) root.Subcommands.Add(standIn);
+        return root;
+    }
 }

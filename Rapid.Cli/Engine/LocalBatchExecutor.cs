@@ -28,20 +28,41 @@ public sealed class LocalBatchExecutor(
         if (plan.JobList is null || plan.ArraySize == 0) return [];
         var list = await Contract.ReadAsync<JobList>(store, plan.JobList, ct);
         var arrayJobId = $"local-{plan.ProcDate}-ppid{plan.Ppid}-{Guid.NewGuid():N}"[..40];
+        return await RunChildrenAsync(list, plan.JobList, list.Jobs.Count, isArray: true, arrayJobId, overrides: null, progress, ct);
+    }
+
+    /// <summary>
+    /// One submitted Batch job over <paramref name="jobList"/>: an array job of <paramref name="arraySize"/>
+    /// children, or a single job (no array index, as Batch runs it) when it is null. The container
+    /// overrides are set on every child, under the variables Batch itself sets.
+    /// </summary>
+    public async Task<IReadOnlyList<ChildOutcome>> RunJobAsync(ObjectRef jobList, int? arraySize, string jobId,
+        IReadOnlyDictionary<string, string> overrides, IProgress<ChildOutcome>? progress = null, CancellationToken ct = default)
+    {
+        var list = await Contract.ReadAsync<JobList>(store, jobList, ct);
+        return await RunChildrenAsync(list, jobList, arraySize ?? 1, isArray: arraySize is not null, jobId, overrides, progress, ct);
+    }
+
+    private async Task<IReadOnlyList<ChildOutcome>> RunChildrenAsync(JobList list, ObjectRef listRef, int children, bool isArray,
+        string jobId, IReadOnlyDictionary<string, string>? overrides, IProgress<ChildOutcome>? progress, CancellationToken ct)
+    {
         var outcomes = new ConcurrentBag<ChildOutcome>();
-        await Parallel.ForEachAsync(Enumerable.Range(0, list.Jobs.Count),
+        await Parallel.ForEachAsync(Enumerable.Range(0, children),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = ct },
             async (index, token) =>
             {
-                var env = new BatchEnvironment(plan.JobList, index, $"{arrayJobId}:{index}", 1, buckets, storeRoot);
-                var outcome = await RunChildAsync(list.Jobs[index].Jid, env, token);
+                var env = new BatchEnvironment(listRef, index, isArray ? $"{jobId}:{index}" : jobId, 1, buckets, storeRoot);
+                // A child beyond the list still runs (and fails on its missing entry), as it would in Batch.
+                var jid = index < list.Jobs.Count ? list.Jobs[index].Jid : -1;
+                var outcome = await RunChildAsync(jid, env, isArray, overrides, token);
                 outcomes.Add(outcome);
                 progress?.Report(outcome);
             });
         return [.. outcomes.OrderBy(o => o.ArrayIndex)];
     }
 
-    private async Task<ChildOutcome> RunChildAsync(long jid, BatchEnvironment env, CancellationToken ct)
+    private async Task<ChildOutcome> RunChildAsync(long jid, BatchEnvironment env, bool isArray,
+        IReadOnlyDictionary<string, string>? overrides, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var start = new ProcessStartInfo(entryPoint.Host)
@@ -52,7 +73,10 @@ public sealed class LocalBatchExecutor(
         };
         foreach (var a in entryPoint.Arguments) start.ArgumentList.Add(a);
         ScrubSecrets(start.Environment);
+        foreach (var (k, v) in overrides ?? new Dictionary<string, string>()) start.Environment[k] = v;
         foreach (var (k, v) in env.AsEnvironment()) start.Environment[k] = v;
+        // Batch gives only array children an index; a single job runs entry 0 without one.
+        if (!isArray) start.Environment.Remove(BatchEnvironment.ArrayIndexVariable);
 
         using var process = new Process { StartInfo = start };
         var stderrTail = new TailBuffer(20);
