@@ -22,7 +22,7 @@ public static class RepositoryRoot
 
     /// <summary>Paths never sent to Docker or hashed into assets: build outputs, node modules, local state.</summary>
     public static readonly string[] BuildExcludes =
-        [".git", "cdk.out", "node_modules", "**/bin", "**/obj", ".rapid", "**/TestResults", "*.Tests"];
+        [".git", "cdk.out", "node_modules", "**/bin", "**/obj", ".rapid", "**/TestResults", "*.Tests", "tools"];
 
     /// <summary>
     /// The pipeline image's build context: only what pipeline-image/Dockerfile copies, so a change
