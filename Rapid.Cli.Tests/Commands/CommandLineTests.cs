@@ -58,6 +58,20 @@ public sealed class CommandLineTests(EmbeddedDatabaseFixture fixture)
         Assert.Contains("Nothing to do", output.ToString());
     }
 
+    [Fact]
+    public async Task Db_connection_string_prints_a_migrated_database_that_tools_can_open()
+    {
+        var db = await fixture.CreateDatabaseAsync();
+        var output = new StringWriter();
+        var (code, error) = await Invoke(output, "db", "connection-string", "--db", db, "--home", TempHome());
+
+        Assert.True(code == 0, error);
+        await using var conn = new Npgsql.NpgsqlConnection(output.ToString().Trim());
+        await conn.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("select count(*) from pipelines", conn);
+        Assert.True((long)(await command.ExecuteScalarAsync())! > 0);
+    }
+
     private static string TempHome() => Path.Combine(Path.GetTempPath(), $"rapid-cmd-{Guid.NewGuid():N}"[..22]);
 
     private static Task<(int, string)> Invoke(params string[] args) => Invoke(new StringWriter(), args);

@@ -12,6 +12,7 @@ internal static class DbCommand
         var command = new Command("db", "Ops database: apply migrations, start/stop the embedded cluster, lock a product's best version");
         command.Subcommands.Add(Migrate());
         command.Subcommands.Add(Stop());
+        command.Subcommands.Add(ConnectionString());
         command.Subcommands.Add(Lock("lock", "Lock a product as best (vbest 2): newer versions never displace it", locked: true));
         command.Subcommands.Add(Lock("unlock", "Unlock a locked product (vbest 2 -> 1)", locked: false));
         return command;
@@ -42,6 +43,27 @@ internal static class DbCommand
         {
             await new RapidHome(parse.GetValue(home)!).StopDatabaseAsync(ct);
             Console.WriteLine("Embedded ops database stopped.");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>For tools that reach the ops database themselves, e.g. the local run of the state machine (tools/local-state-machine).</summary>
+    private static Command ConnectionString()
+    {
+        var db = CommonOptions.Database();
+        var home = CommonOptions.Home();
+        var verbose = CommonOptions.Verbose();
+        var command = new Command("connection-string", "Print the ops database's connection string, migrated (starts the embedded cluster when no --db is given)")
+        {
+            db, home, verbose,
+        };
+        command.SetAction((parse, ct) => CommandErrors.Guard(parse.GetValue(verbose), async () =>
+        {
+            var rapidHome = new RapidHome(parse.GetValue(home)!);
+            var connectionString = await rapidHome.ResolveConnectionStringAsync(parse.GetValue(db), line => Console.Error.WriteLine($"rapid: {line}"), ct);
+            await using (await rapidHome.OpenDatabaseAsync(connectionString, ct: ct)) { }
+            Console.WriteLine(connectionString);
             return 0;
         }));
         return command;
