@@ -118,9 +118,97 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, EmbeddedDataba
         Assert.Single(run.Notifications);
     }
 
-    private LocalStateMachine.Run Execute(TinySurvey survey, WindowRequest window)
+    /// <summary>
+    /// The Map over chunks is reached only above 10,000 jobs in a stage, out of reach here. So the plan is
+    /// made by the real step class with chunks of at most 4 jobs, and the run starts at the deployed Map
+    /// state (the definition pruned to what is reachable from it, and validated again): the Map, its
+    /// ItemSelector, the per-chunk Catch and registration of every chunk run as deployed, then the rest of
+    /// the night. One chunk fails (a corrupt reference input): the other chunk still runs.
+    /// </summary>
+    [Fact]
+    public async Task Chunks_above_the_array_limit_run_through_the_map_and_a_failed_chunk_does_not_stop_the_others()
     {
-        var definition = StateMachineDefinition.Extract(stack);
+        await using var survey = await TinySurvey.CreateAsync(database, epochs: 4, fields: 5, seed: 23);
+        var corrupt = survey.Survey.Images.Where(i => i.FieldIndex == 0).MinBy(i => i.DateObsUtc)!;
+        await File.WriteAllTextAsync(corrupt.Path, "SIMPLE  =                    T / but the rest is missing");
+        var window = survey.LastNight(ProcDate);
+        var resolved = new ResolveWindow().Resolve(window);
+        var plan = await new PlanReferenceImages(survey.Database, survey.Home.OpenStore(), new ObjectKeys(Buckets.Default),
+            new PlanningOptions { TileNaxis1 = TinySurvey.ReferenceGrid, TileNaxis2 = TinySurvey.ReferenceGrid, MaxArraySize = 4 })
+            .PlanAsync(resolved.Window, resolved.ProcDate);
+        Assert.Equal([3, 2], plan.Chunks!.Select(c => c.ArraySize));
+
+        var definition = DefinitionStartingAt(StateMachineDefinition.Parse(stack), "RunReferencesChunks");
+        var input = new JsonObject
+        {
+            ["night"] = new JsonObject
+            {
+                ["startDateTime"] = window.StartDateTime, ["endDateTime"] = window.EndDateTime, ["procDate"] = ProcDate, ["force"] = false,
+            },
+            ["references"] = new JsonObject
+            {
+                ["plan"] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(plan, Rapid.Functions.Lambda.LambdaJsonContext.Default.PlanResult)),
+            },
+        };
+        var run = Execute(survey, definition, input);
+
+        Assert.True(run.Status == "SUCCEEDED", $"{run.Status}: {run.Error} {run.Cause}\n{run.Log}");
+        Assert.Equal(2, run.States.Count(s => s == "RunReferencesChunk"));
+        Assert.True(run.Entered("ReferencesChunkFailed") && run.Entered("ReferencesChunkRan") && run.Entered("RegisterReferences"),
+            string.Join(", ", run.States));
+        var references = run.Output!["references"]!;
+        var chunks = references["run"]!["chunks"]!.AsArray();
+        Assert.Equal(2, chunks.Count);
+        var failedChunk = Assert.Single(chunks, c => c!["failed"]!.GetValue<bool>());
+        Assert.Equal("States.TaskFailed", failedChunk!["error"]!.GetValue<string>());
+        Assert.True(references["registered"]!["runFailed"]!.GetValue<bool>());
+        Assert.Equal(5, Int(references["registered"]!, "registered"));
+
+        // The corrupt image is an input of every reference tile it overlaps: those jobs fail, all in the failed chunk.
+        var referenceJobs = (await Jobs(survey)).Where(j => j.Ppid == PipelineIds.ReferenceImage).ToList();
+        Assert.Equal(5, referenceJobs.Count);
+        var failed = referenceJobs.Where(j => ExitCodes.Severity(j.ExitCode ?? ExitCodes.Lost) == ExitCodeSeverity.Error).ToList();
+        Assert.NotEmpty(failed);
+        Assert.All(failed, j => Assert.Contains(Path.GetFileName(corrupt.Path), j.Reason));
+        var chunkJids = new List<HashSet<long>>();
+        foreach (var chunk in plan.Chunks!)
+            chunkJids.Add((await Rapid.Core.Contracts.Contract.ReadAsync<Rapid.Core.Contracts.JobList>(survey.Home.OpenStore(), chunk.JobList)).Jobs.Select(j => j.Jid).ToHashSet());
+        var failedIndex = chunks.IndexOf(failedChunk);
+        Assert.All(failed, j => Assert.Contains(j.Jid, chunkJids[failedIndex]));
+        Assert.All(referenceJobs.Where(j => chunkJids[1 - failedIndex].Contains(j.Jid)),
+            j => Assert.True(j is { Status: 1, ExitCode: 0 or ExitCodes.Degraded }, $"job {j.Jid} ended {j.ExitCode}: {j.Reason}"));
+        Assert.Equal(5 - failed.Count, Int(run.Output!["summary"]!, "referenceImages"));
+        Assert.True(run.Entered("Summarize"));
+    }
+
+    /// <summary>The definition from <paramref name="state"/> on: the states reachable from it (by Next, Default, Choices and Catch).</summary>
+    private static string DefinitionStartingAt(JsonObject definition, string state)
+    {
+        var states = definition["States"]!.AsObject();
+        var reachable = new HashSet<string>();
+        var pending = new Stack<string>([state]);
+        while (pending.TryPop(out var name))
+        {
+            if (!reachable.Add(name)) continue;
+            var s = states[name]!;
+            var targets = new[] { s["Next"], s["Default"] }
+                .Concat(s["Choices"]?.AsArray().Select(c => c!["Next"]) ?? [])
+                .Concat(s["Catch"]?.AsArray().Select(c => c!["Next"]) ?? []);
+            foreach (var t in targets.OfType<JsonNode>()) pending.Push(t.GetValue<string>());
+        }
+        foreach (var name in states.Select(kv => kv.Key).Where(n => !reachable.Contains(n)).ToList()) states.Remove(name);
+        definition["StartAt"] = state;
+        return definition.ToJsonString();
+    }
+
+    private LocalStateMachine.Run Execute(TinySurvey survey, WindowRequest window) =>
+        Execute(survey, StateMachineDefinition.Extract(stack), new JsonObject
+        {
+            ["startDateTime"] = window.StartDateTime, ["endDateTime"] = window.EndDateTime, ["procDate"] = window.ProcDate,
+        });
+
+    private LocalStateMachine.Run Execute(TinySurvey survey, string definition, JsonObject input)
+    {
         var validation = AslValidator.Validate(definition);
         Assert.True(validation.ExitCode == 0, validation.Output);
 
@@ -128,10 +216,6 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, EmbeddedDataba
         {
             // The tiny survey's images are 192 px: reference tiles of 256 px, as the Cli tests use.
             ["RAPID_REFERENCE_GRID"] = TinySurvey.ReferenceGrid.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        var input = new JsonObject
-        {
-            ["startDateTime"] = window.StartDateTime, ["endDateTime"] = window.EndDateTime, ["procDate"] = window.ProcDate,
         };
         return LocalStateMachine.Execute(stack, definition, input,
             new LocalStateMachine.Options(survey.Home.StoreRoot, survey.Database.ConnectionString, environment));
