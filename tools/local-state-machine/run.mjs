@@ -7,7 +7,9 @@
 //                       and attempt timeout from the template;
 //   sns:publish      -> a line in <outbox>/sns.jsonl.
 // A task's error reaches the definition's Retry/Catch as it would in AWS (e.g. States.TaskFailed for a
-// failed Batch job); a failure of the stand-ins themselves is not catchable and fails the run.
+// failed Batch job); a failure of the stand-ins themselves is not catchable and fails the run. Retry
+// pauses and Wait states do not wait. A task stopped by its TimeoutSeconds leaves its process running
+// until the run ends (aws-local-stepfunctions does not tell a local handler that it was abandoned).
 //
 // Needs Node >= 22 (aws-local-stepfunctions): node_modules/.bin/node, from the npm package node@22.
 // Usage: see --help and Rapid.Cdk/README.md ("Running the deployed definition locally").
@@ -224,9 +226,11 @@ function* allStates(states) {
 function localOverrides(options, template, definition, notifications) {
   const taskResourceLocalHandlers = {};
   const retryIntervalOverrides = {};
+  const waitTimeOverrides = {};
   for (const [name, state] of allStates(definition.States)) {
-    // Retries are for the services' transient errors; locally they need not wait.
+    // Retries are for the services' transient errors, and Wait states for time to pass: locally neither need wait.
     if (state.Retry) retryIntervalOverrides[name] = 0;
+    if (state.Type === 'Wait') waitTimeOverrides[name] = 0;
     if (state.Type !== 'Task') continue;
     const resource = state.Resource;
     if (/^arn:aws:lambda:/.test(resource)) taskResourceLocalHandlers[name] = lambdaTask(options, template, resource);
@@ -237,7 +241,7 @@ function localOverrides(options, template, definition, notifications) {
     else if (resource === 'arn:aws:states:::sns:publish') taskResourceLocalHandlers[name] = snsTask(options, notifications);
     else fail(`state ${name}: no local stand-in for the resource ${resource}`);
   }
-  return { taskResourceLocalHandlers, retryIntervalOverrides };
+  return { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides };
 }
 
 // ---- the run --------------------------------------------------------------------------------
