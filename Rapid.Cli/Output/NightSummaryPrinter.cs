@@ -9,9 +9,10 @@ namespace Rapid.Cli.Output;
 /// <summary>Prints what a night did: jobs by pipeline/status/exit code, failures, products, stage times.</summary>
 public static class NightSummaryPrinter
 {
-    public static void Print(NightSummary summary, IReadOnlyList<StageReport>? stages = null, string? productsLocation = null)
+    /// <param name="console">Where to print; the terminal when null (tests pass a recording console).</param>
+    public static void Print(NightSummary summary, IReadOnlyList<StageReport>? stages = null, string? productsLocation = null, IAnsiConsole? console = null)
     {
-        var console = AnsiConsole.Console;
+        console ??= AnsiConsole.Console;
         console.Write(new Rule($"[bold]Processing date {summary.ProcDate}[/]").LeftJustified());
 
         var jobs = new Table().Title("Jobs").AddColumns("pipeline", "status", "exit code", "meaning", "jobs");
@@ -36,6 +37,8 @@ public static class NightSummaryPrinter
         products.AddRow("sources found", summary.SourcesFound.ToString());
         console.Write(products);
 
+        PrintRecovery(console, summary);
+
         var timing = new Table().Title("Job run times (s)").AddColumns("pipeline", "jobs", "total", "mean", "max");
         foreach (var t in summary.Elapsed)
             timing.AddRow(t.Ppid.ToString(), t.Jobs.ToString(), $"{t.TotalSeconds:0.0}", $"{t.MeanSeconds:0.0}", $"{t.MaxSeconds:0.0}");
@@ -50,4 +53,29 @@ public static class NightSummaryPrinter
         }
         if (productsLocation is not null) console.MarkupLine($"Products are in [bold]{Markup.Escape(productsLocation)}[/]");
     }
+
+    /// <summary>Completeness per filter and kind, then completeness and flux bias per magnitude bin.</summary>
+    private static void PrintRecovery(IAnsiConsole console, NightSummary summary)
+    {
+        if (summary.Recovery.Count == 0) return;
+        var figures = new Table().Title("Injection-recovery")
+            .AddColumns("filter", "kind", "images", "injected", "found", "completeness", "m50", "m90", "flux bias", "unmatched / deg²");
+        foreach (var r in summary.Recovery)
+            figures.AddRow(Markup.Escape(r.Filter), r.Kind, r.Images.ToString(), r.Injected.ToString(), r.Found.ToString(), Percent(r.Completeness),
+                Mag(r.Mag50), Mag(r.Mag90), Percent(r.FluxBias), r.FalsePositivesPerDeg2 is double fp && double.IsFinite(fp) ? $"{fp:0}" : "-");
+        figures.Caption("fake: injected point sources; transient: the simulator's truth transients. m50/m90: 50 %/90 % completeness (AB). "
+                        + "Flux bias: median (measured − injected)/injected. Unmatched: positive detections matching no fake or truth object.");
+        console.Write(figures);
+
+        var bins = new Table().Title("Completeness vs magnitude").AddColumns("filter", "kind", "mag", "injected", "found", "completeness", "flux bias");
+        var filters = summary.Recovery.ToDictionary(r => (r.Fid, r.Kind), r => r.Filter);
+        foreach (var b in summary.RecoveryBins)
+            bins.AddRow(Markup.Escape(filters.GetValueOrDefault((b.Fid, b.Kind), b.Fid.ToString())), b.Kind, $"{b.MagLow:0.00}–{b.MagHigh:0.00}",
+                b.Injected.ToString(), b.Found.ToString(), Percent(b.Completeness), Percent(b.FluxBias));
+        console.Write(bins);
+    }
+
+    private static string Mag(double? m) => m is double v && double.IsFinite(v) ? $"{v:0.00}" : "-";
+
+    private static string Percent(double? f) => f is double v && double.IsFinite(v) ? $"{v * 100:0.0} %" : "-";
 }
