@@ -17,9 +17,10 @@ public sealed record FakeSourceInjection(
 /// <summary>
 /// Injects fake point sources into the calibrated science image (DN/s) and its variance before subtraction, as the
 /// original's FAKE_SOURCES option and Obiwan (Kong et al. 2020) do, so every night measures its own completeness.
-/// PSF: the simulator's Moffat profile (β = 2.5) with the FWHM measured on the science image's bright stars
-/// (second moments, as the job's flux matching measures them); the filter's model FWHM when fewer than three
-/// stars can be measured. Each source adds its Poisson variance to the variance image and a matching noise draw
+/// PSF: the simulator's Moffat profile (β = 2.5) whose pixel-integrated image has the same moment FWHM as the science
+/// image's bright stars (adaptive second moments, as the job's flux matching measures them: a Moffat's wings make
+/// its moment FWHM ~25 % wider than its true FWHM, so using the measured value directly would inject sources wider than
+/// the stars and bias their aperture fluxes low); the filter's model FWHM when fewer than three stars can be measured. Each source adds its Poisson variance to the variance image and a matching noise draw
 /// to the pixels, so the injected sources are as noisy as real ones.
 /// </summary>
 public static class FakeSourceInjectionStep
@@ -88,14 +89,52 @@ public static class FakeSourceInjectionStep
     {
         var background = new MeshBackgroundEstimator(meshSize).Estimate(science.Rate, science.Width, science.Height);
         var stars = StarMeasurement.BrightStars(background.Subtract(science.Rate), science.Variance, science.Width, science.Height);
-        if (stars.Count >= MinStarsForFwhm && StarMeasurement.MedianFwhm(stars) is var measured && double.IsFinite(measured) && measured > 0)
-            return (measured, "science");
+        if (stars.Count >= MinStarsForFwhm && StarMeasurement.MedianFwhm(stars) is var measured && double.IsFinite(measured) && measured > 0
+            && MoffatFwhmForMomentFwhm(measured) is double matched)
+            return (matched, "science");
         var filter = science.Header.GetString("FILTER");
         var scale = science.Wcs.PixelScaleArcsec;
         double model;
         try { model = MoffatPsf.FwhmArcsec(RomanFilter.Named(filter ?? "")) / scale; }
         catch (ArgumentException) { model = 2.0; }   // not a Roman filter: a typical well-sampled FWHM
         return (model, "model");
+    }
+
+    /// <summary>
+    /// The Moffat FWHM (pixels) whose noiseless, pixel-integrated render has <paramref name="momentFwhm"/> as its moment
+    /// FWHM (mean over sub-pixel offsets, since undersampled stars measure differently on and between pixels),
+    /// found by bisection; null when the measurement cannot be matched (e.g. narrower than a pixel allows).
+    /// </summary>
+    internal static double? MoffatFwhmForMomentFwhm(double momentFwhm)
+    {
+        double Measure(double fwhm)
+        {
+            const int size = 41;
+            var psf = new MoffatPsf(fwhm);
+            var variance = Enumerable.Repeat(1f, size * size).ToArray();
+            double sum = 0;
+            var n = 0;
+            foreach (var offset in new[] { 0.0, 0.25, 0.5 })
+            {
+                var image = new float[size * size];
+                StampRenderer.AddPointSource(image, size, size, size / 2 + offset, size / 2 + offset, 1e6, psf);
+                var stars = StarMeasurement.BrightStars(image, variance, size, size);
+                if (stars.Count == 0) continue;
+                sum += stars[0].Fwhm;
+                n++;
+            }
+            return n == 0 ? double.NaN : sum / n;
+        }
+
+        double lo = 0.3 * momentFwhm, hi = 1.5 * momentFwhm;
+        var (mlo, mhi) = (Measure(lo), Measure(hi));
+        if (!(mlo <= momentFwhm && momentFwhm <= mhi)) return null;
+        for (var i = 0; i < 30 && hi - lo > 1e-3; i++)
+        {
+            var mid = (lo + hi) / 2;
+            if (Measure(mid) < momentFwhm) lo = mid; else hi = mid;
+        }
+        return (lo + hi) / 2;
     }
 
     /// <summary>
