@@ -100,6 +100,9 @@ public static class FakeSourceInjectionStep
         return (model, "model");
     }
 
+    private static readonly (double Dx, double Dy)[] SubPixelOffsets =
+        [.. from dx in new[] { 0.0, 0.25, 0.5 } from dy in new[] { 0.0, 0.25, 0.5 } select (dx, dy)];
+
     /// <summary>
     /// The Moffat FWHM (pixels) whose noiseless, pixel-integrated render has <paramref name="momentFwhm"/> as its moment
     /// FWHM (mean over sub-pixel offsets, since undersampled stars measure differently on and between pixels),
@@ -107,6 +110,7 @@ public static class FakeSourceInjectionStep
     /// </summary>
     internal static double? MoffatFwhmForMomentFwhm(double momentFwhm)
     {
+        // A source at a random position is, by symmetry, like one at an offset in [0, 0.5]² from a pixel centre.
         double Measure(double fwhm)
         {
             const int size = 41;
@@ -114,10 +118,10 @@ public static class FakeSourceInjectionStep
             var variance = Enumerable.Repeat(1f, size * size).ToArray();
             double sum = 0;
             var n = 0;
-            foreach (var offset in new[] { 0.0, 0.25, 0.5 })
+            foreach (var (dx, dy) in SubPixelOffsets)
             {
                 var image = new float[size * size];
-                StampRenderer.AddPointSource(image, size, size, size / 2 + offset, size / 2 + offset, 1e6, psf);
+                StampRenderer.AddPointSource(image, size, size, size / 2 + dx, size / 2 + dy, 1e6, psf);
                 var stars = StarMeasurement.BrightStars(image, variance, size, size);
                 if (stars.Count == 0) continue;
                 sum += stars[0].Fwhm;
