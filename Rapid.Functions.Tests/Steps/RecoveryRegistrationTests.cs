@@ -101,6 +101,37 @@ public sealed class RecoveryRegistrationTests(OpsDatabaseFixture db) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_rerun_without_injection_drops_the_figures_of_the_earlier_run()
+    {
+        var config = await RegisterScienceWithRecoveryAsync();
+        await _w.WriteSuccessManifestAsync(config);   // the same job again, this time without fake sources
+
+        Assert.Equal(1, (await _w.Register.RegisterManifestAsync(_w.Keys.Manifest(OpsWorld.ProcDate, config.Jid))).Registered);
+
+        Assert.Equal("||||", await SnapshotAsync());
+    }
+
+    [Theory]
+    [InlineData(null, 50)]
+    [InlineData("200", 200)]
+    [InlineData("0", 0)]
+    public void The_plan_handlers_take_the_fake_source_count_from_their_environment(string? value, int expected)
+    {
+        var env = new Rapid.Functions.Lambda.LambdaEnvironment(name => name == Rapid.Functions.Lambda.PlanStep.FakeSourcesVariable ? value : null);
+        var options = Rapid.Functions.Lambda.PlanStep.Options(env, force: true);
+        Assert.True(options.Force);
+        Assert.Equal(expected, options.FakeSources?.Count ?? 0);
+    }
+
+    [Fact]
+    public void A_fake_source_count_that_is_not_a_number_names_the_variable()
+    {
+        var env = new Rapid.Functions.Lambda.LambdaEnvironment(name => name == Rapid.Functions.Lambda.PlanStep.FakeSourcesVariable ? "many" : null);
+        var e = Assert.Throws<InvalidOperationException>(() => Rapid.Functions.Lambda.PlanStep.Options(env, force: false));
+        Assert.Contains("RAPID_FAKE_SOURCES", e.Message);
+    }
+
+    [Fact]
     public async Task The_night_recovery_job_is_planned_with_the_tables_its_figures_registered_idempotently_and_summarised()
     {
         var science = await RegisterScienceWithRecoveryAsync();

@@ -51,6 +51,10 @@ internal static class RecoveryRegistration
             }, tx);
     }
 
+    /// <summary>A science manifest without injection-recovery: what an earlier run of the job registered goes (its figures cascade).</summary>
+    public static Task ForgetJobAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long jid) =>
+        conn.ExecuteAsync("delete from recoveryjobs where jid = @jid", new { jid }, tx);
+
     public static async Task RegisterNightAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProductManifest m, NightRecoveryResult night, ProductFile table)
     {
         var procDate = ProcessingDate.Parse(m.ProcDate).Date;

@@ -184,6 +184,8 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                 if (m.InjectionRecovery is { } injection && pid is long p && byRole.TryGetValue(ProductRoles.InjectionRecovery, out var recoveryTable))
                     await RecoveryRegistration.RegisterJobAsync(conn, tx, m, p, job.Rid!.Value,
                         job.Fid ?? throw new ManifestRejectedException($"{source}: job {job.Jid} has no filter"), injection, recoveryTable);
+                else if (job.Ppid == PipelineIds.Science)
+                    await RecoveryRegistration.ForgetJobAsync(conn, tx, m.Jid);
                 if (m.NightRecovery is { } night && byRole.TryGetValue(ProductRoles.NightRecovery, out var nightTable))
                     await RecoveryRegistration.RegisterNightAsync(conn, tx, m, night, nightTable);
                 if (m.PostProcessing is { } post)
@@ -258,7 +260,9 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             with checked as (select check_manifest_job(@jid, @ppid, @procdateText, @rid, @source))
             update jobs {CloseJobSet} from checked where jid = @jid;
             """;
-        var pid = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(checkAndClose + ProductsSql + DiffSql, args, cancellationToken: ct))
+        // A manifest without injection-recovery drops what an earlier run of the job registered (its figures cascade).
+        const string noRecovery = "delete from recoveryjobs where jid = @jid;\n";
+        var pid = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(checkAndClose + ProductsSql + noRecovery + DiffSql, args, cancellationToken: ct))
             ?? throw new ManifestRejectedException($"{source}: rid {d.Rid} is not in the ops database");
         return new Outcome(m.Jid, null, pid, 0, null);
     }
