@@ -111,6 +111,14 @@ public sealed class FakeSourceInjectionStepTests : IDisposable
         Assert.Equal((int)room, injection.Sources.Count);
     }
 
+    [Fact]
+    public void An_image_smaller_than_its_margins_is_a_warning_and_gets_no_sources()
+    {
+        var context = Context(new FakeSourcesConfig { EdgeMarginPixels = 150 });
+        Assert.Null(FakeSourceInjectionStep.Inject(context, Image()));
+        Assert.Contains("no room", Assert.Single(context.Warnings));
+    }
+
     [Theory]
     [InlineData(1.2)]
     [InlineData(1.5)]

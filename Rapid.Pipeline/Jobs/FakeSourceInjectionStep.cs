@@ -50,7 +50,7 @@ public static class FakeSourceInjectionStep
         var faint = config.FaintMag ?? magLimit + config.FaintOffsetMag;
 
         // Random sequential placement stalls well before the jamming limit: keep to a quarter of it.
-        var room = (width - 2.0 * config.EdgeMarginPixels) * (height - 2.0 * config.EdgeMarginPixels);
+        var room = Math.Max(0, width - 2.0 * config.EdgeMarginPixels) * Math.Max(0, height - 2.0 * config.EdgeMarginPixels);
         var fits = (int)Math.Max(0, room / (4 * config.MinSeparationPixels * config.MinSeparationPixels));
         var count = Math.Min(config.Count, fits);
         if (count < config.Count) context.Log.Info($"fake sources: {config.Count} asked, {count} fit {config.MinSeparationPixels} px apart on a {width}x{height} image");
