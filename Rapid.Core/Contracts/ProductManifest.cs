@@ -128,8 +128,10 @@ public sealed record InjectionRecoveryResult
     public int PositiveDetections { get; init; }
     /// <summary>Positive detections matched to neither a fake nor (on simulated data) a truth transient or variable.</summary>
     public int UnmatchedPositive { get; init; }
-    /// <summary>Area of the science image, deg².</summary>
+    /// <summary>Area searched for sources (valid difference-image pixels), deg².</summary>
     public double AreaDeg2 { get; init; }
+    /// <summary>Fakes that fell on pixels masked in the difference image (counted as missed: completeness is over the whole image).</summary>
+    public int FakesOnMaskedPixels { get; init; }
 }
 
 /// <summary>One completeness bin: [MagLow, MagHigh).</summary>

@@ -21,20 +21,20 @@ internal static class RecoveryRegistration
     {
         await conn.ExecuteAsync("""
             insert into recoveryjobs (jid, pid, rid, fid, procdate, seed, brightmag, faintmag, maglimit, psffwhm, psfsource, matchradius,
-              npositive, nunmatched, areadeg2, filename, checksum, ended)
+              npositive, nunmatched, areadeg2, nmasked, filename, checksum, ended)
             values (@jid, @pid, @rid, @fid, to_date(@procdate, 'YYYYMMDD'), @Seed, @BrightMag, @FaintMag, @MagLimit, @PsfFwhmPixels, @PsfSource,
-              @MatchRadiusPixels, @PositiveDetections, @UnmatchedPositive, @AreaDeg2, @filename, @md5, @ended)
+              @MatchRadiusPixels, @PositiveDetections, @UnmatchedPositive, @AreaDeg2, @FakesOnMaskedPixels, @filename, @md5, @ended)
             on conflict (jid) do update set pid = excluded.pid, rid = excluded.rid, fid = excluded.fid, procdate = excluded.procdate,
               seed = excluded.seed, brightmag = excluded.brightmag, faintmag = excluded.faintmag, maglimit = excluded.maglimit,
               psffwhm = excluded.psffwhm, psfsource = excluded.psfsource, matchradius = excluded.matchradius, npositive = excluded.npositive,
-              nunmatched = excluded.nunmatched, areadeg2 = excluded.areadeg2, filename = excluded.filename, checksum = excluded.checksum,
+              nunmatched = excluded.nunmatched, areadeg2 = excluded.areadeg2, nmasked = excluded.nmasked, filename = excluded.filename, checksum = excluded.checksum,
               ended = excluded.ended;
             delete from recoveryfigures where jid = @jid;
             """,
             new
             {
                 jid = m.Jid, pid, rid, fid, procdate = m.ProcDate, r.Seed, r.BrightMag, r.FaintMag, r.MagLimit, r.PsfFwhmPixels, r.PsfSource,
-                r.MatchRadiusPixels, r.PositiveDetections, r.UnmatchedPositive, r.AreaDeg2,
+                r.MatchRadiusPixels, r.PositiveDetections, r.UnmatchedPositive, r.AreaDeg2, r.FakesOnMaskedPixels,
                 filename = table.File.ToString(), md5 = table.Checksum.Md5, ended = m.Ended,
             }, tx);
         var kinds = new List<(string Kind, RecoveryFigures Figures)> { (FakeKind, r.Fakes) };

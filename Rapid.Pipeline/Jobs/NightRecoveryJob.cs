@@ -86,7 +86,7 @@ public sealed class NightRecoveryJob : IPipelineJob
         };
     }
 
-    private sealed record MergedRow(RecoveryTableRef Table, string Kind, RecoveryRow Row);
+    private sealed record MergedRow(RecoveryTableRef Table, string Kind, RecoveryRow Row, bool Masked);
 
     private static IEnumerable<MergedRow> Read(string path, RecoveryTableRef table)
     {
@@ -94,11 +94,12 @@ public sealed class NightRecoveryJob : IPipelineJob
         var (kind, index, x, y) = (t.GetStrings("KIND"), t.GetLongs("INDEX"), t.GetDoubles("X"), t.GetDoubles("Y"));
         var (ra, dec, mag, fluxIn) = (t.GetDoubles("RA"), t.GetDoubles("DEC"), t.GetDoubles("MAG"), t.GetDoubles("FLUX_IN"));
         var (found, fluxOut, fluxErr, snr, sep) = (t.GetLongs("FOUND"), t.GetDoubles("FLUX_OUT"), t.GetDoubles("FLUXERR"), t.GetDoubles("SNR"), t.GetDoubles("SEP"));
+        var masked = t.HasColumn("MASKED") ? t.GetLongs("MASKED") : new long[t.RowCount];
         for (var i = 0; i < t.RowCount; i++)
         {
             // FluxDn holds the table's DN/s here: only ratios of fluxes are scored.
             var source = new InjectedSource((int)index[i], x[i], y[i], ra[i], dec[i], mag[i], fluxIn[i]);
-            yield return new MergedRow(table, kind[i].Trim(), new RecoveryRow(source, fluxIn[i], found[i] != 0, fluxOut[i], fluxErr[i], snr[i], sep[i]));
+            yield return new MergedRow(table, kind[i].Trim(), new RecoveryRow(source, fluxIn[i], found[i] != 0, fluxOut[i], fluxErr[i], snr[i], sep[i]), masked[i] != 0);
         }
     }
 
@@ -123,6 +124,7 @@ public sealed class NightRecoveryJob : IPipelineJob
         t.AddColumn("FLUXERR", rows.Select(r => r.Row.MeasuredFluxError).ToArray(), "DN/s");
         t.AddColumn("SNR", rows.Select(r => r.Row.SignalToNoise).ToArray());
         t.AddColumn("SEP", rows.Select(r => r.Row.SeparationPixels).ToArray(), "pix");
+        t.AddColumn("MASKED", rows.Select(r => (short)(r.Masked ? 1 : 0)).ToArray());
         return t;
     }
 }

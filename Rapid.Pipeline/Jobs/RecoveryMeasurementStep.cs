@@ -23,9 +23,12 @@ public static class RecoveryMeasurementStep
     public const double JobBinWidthMag = 0.5;
 
     /// <summary>Null (and nothing written) when nothing was injected.</summary>
+    /// <param name="searched">The image detection ran on, science-sized (NaN where masked): it gives the searched area and which sources fell on masked pixels.</param>
     public static async Task<InjectionRecoveryResult?> MeasureAsync(JobContext context, FakeSourceInjection? injection, CalibratedImage science,
-        IReadOnlyList<DetectedSource> positiveDetections, ICollection<LocalProduct> products, CancellationToken ct)
+        float[] searched, IReadOnlyList<DetectedSource> positiveDetections, ICollection<LocalProduct> products, CancellationToken ct)
     {
+        if (searched.Length != science.Rate.Length)
+            throw new ArgumentException($"the searched image has {searched.Length} pixels, the science image {science.Rate.Length}");
         if (injection is null) return null;
         using var step = context.Log.Step("fake_sources.recover");
         var toRate = 1.0 / injection.ExposureTimeSeconds;
@@ -44,7 +47,9 @@ public static class RecoveryMeasurementStep
         var r2 = radius * radius;
         var unmatched = positiveDetections.Count(d => !explained.Any(e => (e.X - d.X) * (e.X - d.X) + (e.Y - d.Y) * (e.Y - d.Y) <= r2));
         var scaleDeg = science.Wcs.PixelScaleArcsec / 3600.0;
-        var areaDeg2 = science.Rate.Count(float.IsFinite) * scaleDeg * scaleDeg;
+        var areaDeg2 = searched.Count(float.IsFinite) * scaleDeg * scaleDeg;
+        bool Masked(RecoveryRow r) => IsMasked(searched, science.Width, science.Height, r.Injected.X, r.Injected.Y);
+        var masked = fakes.Count(Masked);
 
         var path = context.PathInWorkDirectory(TableFileName);
         var primary = new FitsHeader();
@@ -61,8 +66,9 @@ public static class RecoveryMeasurementStep
         primary.Set("MATCHRAD", radius, "[pix] match radius");
         primary.Set("NPOSDET", (long)positiveDetections.Count, "positive detections on the difference image");
         primary.Set("NUNMATCH", (long)unmatched, "positive detections matching no fake or truth object");
-        primary.Set("AREADEG2", areaDeg2, "[deg2] valid science-image area");
-        FitsFile.WriteTable(path, primary, ToTable(fakes, transients ?? []));
+        primary.Set("AREADEG2", areaDeg2, "[deg2] area searched (valid difference pixels)");
+        primary.Set("NMASKED", (long)masked, "fakes that fell on masked difference pixels");
+        FitsFile.WriteTable(path, primary, ToTable(fakes, transients ?? [], Masked));
         products.Add(new LocalProduct(ProductRoles.InjectionRecovery, path));
 
         var result = new InjectionRecoveryResult
@@ -70,10 +76,10 @@ public static class RecoveryMeasurementStep
             Seed = injection.Seed, BrightMag = injection.BrightMag, FaintMag = injection.FaintMag, MagLimit = injection.MagLimit,
             PsfFwhmPixels = injection.PsfFwhmPixels, PsfSource = injection.PsfSource, MatchRadiusPixels = radius,
             Fakes = Figures(fakes), Transients = transients is null ? null : Figures(transients),
-            PositiveDetections = positiveDetections.Count, UnmatchedPositive = unmatched, AreaDeg2 = areaDeg2,
+            PositiveDetections = positiveDetections.Count, UnmatchedPositive = unmatched, AreaDeg2 = areaDeg2, FakesOnMaskedPixels = masked,
         };
         context.Log.Info($"fake sources: {result.Fakes.Found} of {result.Fakes.Injected} found (m50 {Show(result.Fakes.Mag50)}, m90 {Show(result.Fakes.Mag90)}, "
-                         + $"flux bias {result.Fakes.FluxBias:P1}); {unmatched} of {positiveDetections.Count} positive detections unexplained"
+                         + $"flux bias {result.Fakes.FluxBias:P1}; {masked} on masked pixels); {unmatched} of {positiveDetections.Count} positive detections unexplained"
                          + (result.Transients is { } tr ? $"; truth transients {tr.Found} of {tr.Injected} found" : ""));
         return result;
     }
@@ -109,8 +115,18 @@ public static class RecoveryMeasurementStep
         return new RecoveryFigures { Injected = s.Injected, Found = s.Found, Mag50 = s.Magnitude50, Mag90 = s.Magnitude90, FluxBias = s.FluxBias };
     }
 
-    /// <summary>The derived table: one row per source to recover; KIND fake or transient; fluxes DN/s; measured values NaN when not found.</summary>
-    internal static FitsTable ToTable(IReadOnlyList<RecoveryRow> fakes, IReadOnlyList<RecoveryRow> transients)
+    /// <summary>Whether the pixel under a source (1-based FITS position) is masked (NaN) or off the image.</summary>
+    private static bool IsMasked(float[] image, int width, int height, double x, double y)
+    {
+        var (i, j) = ((int)Math.Round(x - 1), (int)Math.Round(y - 1));
+        return i < 0 || j < 0 || i >= width || j >= height || !float.IsFinite(image[j * width + i]);
+    }
+
+    /// <summary>
+    /// The derived table: one row per source to recover; KIND fake or transient; fluxes DN/s; measured values NaN when
+    /// not found; MASKED 1 when the source fell on a masked pixel of the searched image (it could not be found).
+    /// </summary>
+    internal static FitsTable ToTable(IReadOnlyList<RecoveryRow> fakes, IReadOnlyList<RecoveryRow> transients, Func<RecoveryRow, bool>? masked = null)
     {
         var rows = fakes.Select(r => (Kind: FakeKind, Row: r)).Concat(transients.Select(r => (Kind: TransientKind, Row: r))).ToList();
         var t = new FitsTable("RECOVERY");
@@ -127,6 +143,7 @@ public static class RecoveryMeasurementStep
         t.AddColumn("FLUXERR", rows.Select(r => r.Row.MeasuredFluxError).ToArray(), "DN/s");
         t.AddColumn("SNR", rows.Select(r => r.Row.SignalToNoise).ToArray());
         t.AddColumn("SEP", rows.Select(r => r.Row.SeparationPixels).ToArray(), "pix");
+        t.AddColumn("MASKED", rows.Select(r => (short)(masked?.Invoke(r.Row) == true ? 1 : 0)).ToArray());
         return t;
     }
 

@@ -115,7 +115,7 @@ public sealed class ScienceJob : IPipelineJob
             sources = SourceCatalog.Measure(detections, diff, diffVariance, width, height, science.Wcs, radius, apertureCorrection);
             context.Log.Info($"{sources.Count} sources ({sources.Count(x => x.Sign > 0)} positive) above {settings.DetectionThresholdSigma} sigma");
         }
-        var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science,
+        var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, diff,
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
 
         using (context.Log.Step("write"))

@@ -25,7 +25,8 @@ create table recoveryjobs (
   matchradius double precision not null,          -- pixels
   npositive integer not null check (npositive >= 0),
   nunmatched integer not null check (nunmatched between 0 and npositive),
-  areadeg2 double precision not null,
+  areadeg2 double precision not null,             -- area searched (valid difference-image pixels)
+  nmasked integer not null check (nmasked >= 0),  -- fakes that fell on masked difference pixels (counted as missed)
   filename text not null,
   checksum text not null,
   ended timestamptz not null                      -- the job's end (from the manifest): when its figures were made
