@@ -3,7 +3,12 @@ using Dapper;
 using Rapid.Cli.Engine;
 using Rapid.Cli.Tests.Support;
 using Rapid.Core.Jobs;
+using Rapid.Cli.Output;
 using Rapid.Core.Pipelines;
+using Rapid.Core.Storage;
+using Rapid.Functions.Steps;
+using Rapid.Pipeline.Fits;
+using Spectre.Console;
 
 namespace Rapid.Cli.Tests.Engine;
 
@@ -108,6 +113,77 @@ public sealed class NightlyWorkflowTests(EmbeddedDatabaseFixture fixture)
             new Functions.Steps.WindowRequest("2030-01-01 00:00:00", "2030-01-02 00:00:00", "20300101"), SilentObserver.Instance);
         Assert.Equal(0, report.PlannedJobs);
         Assert.Equal(0, report.Summary.TotalJobs);
+    }
+
+    [Fact]
+    public async Task A_night_injects_fake_sources_scores_them_and_reports_completeness_per_filter()
+    {
+        await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 6, seed: 23);
+        var report = await survey.Workflow().Create().RunAsync(survey.LastNight("20280910"), SilentObserver.Instance);
+
+        var jobs = (await Jobs(survey)).ToList();
+        Assert.All(jobs, j => Assert.True(j.Status == 1 && j.ExitCode is 0 or 32, $"job {j.Jid} (ppid {j.Ppid}) ended {j.ExitCode}: {j.Reason}"));
+        Assert.Single(jobs, j => j.Ppid == PipelineIds.NightRecovery);
+
+        await using var conn = await survey.Database.OpenConnectionAsync();
+        var job = await conn.QuerySingleAsync<(long Jid, long Seed, double BrightMag, double FaintMag, double MagLimit, string FileName)>(
+            "select jid, seed, brightmag, faintmag, maglimit, filename from recoveryjobs");
+        var figures = (await conn.QueryAsync<(string Kind, int Injected, int Found)>(
+            "select kind, ninjected, nfound from recoveryfigures order by kind")).ToList();
+        var fakes = Assert.Single(figures, f => f.Kind == "fake");
+        Assert.Contains(figures, f => f.Kind == "transient");   // a simulated night also scores the truth transients
+        Assert.InRange(job.MagLimit, job.BrightMag, job.FaintMag);
+
+        // The derived table: one row per injected source; found + missed = injected; bright ones found.
+        var table = FitsFile.ReadTable(survey.Home.OpenStore().PathOf(ObjectRef.Parse(job.FileName)), "RECOVERY");
+        var kinds = table.GetStrings("KIND").Select(k => k.Trim()).ToArray();
+        var found = table.GetLongs("FOUND");
+        var mags = table.GetDoubles("MAG");
+        var fakeRows = Enumerable.Range(0, table.RowCount).Where(i => kinds[i] == "fake").ToList();
+        Assert.Equal(fakes.Injected, fakeRows.Count);
+        Assert.Equal(fakes.Found, fakeRows.Count(i => found[i] == 1));
+        Assert.Equal(fakes.Injected, fakeRows.Count(i => found[i] == 1) + fakeRows.Count(i => found[i] == 0));
+        // A fake on a pixel the difference image masks cannot be found; every other bright one is.
+        var masked = table.GetLongs("MASKED");
+        Assert.All(fakeRows.Where(i => masked[i] == 1), i => Assert.Equal(0, found[i]));
+        var bright = fakeRows.Where(i => mags[i] < job.MagLimit - 1.0 && masked[i] == 0).ToList();
+        Assert.NotEmpty(bright);
+        Assert.All(bright, i => Assert.True(found[i] == 1, $"fake {i} of mag {mags[i]:F2} (limit {job.MagLimit:F2}) was not found"));
+
+        // The night's merged table and curve: the same sources, bins that add up, a 50 % magnitude inside the range.
+        var night = await conn.QuerySingleAsync<(int Tables, string FileName)>("select ntables, filename from nightrecovery");
+        Assert.Equal(1, night.Tables);
+        var merged = FitsFile.ReadTable(survey.Home.OpenStore().PathOf(ObjectRef.Parse(night.FileName)), "NIGHTRECOVERY");
+        Assert.Equal(table.RowCount, merged.RowCount);
+        var summary = Assert.Single(report.Summary.Recovery, r => r.Kind == "fake");
+        Assert.Equal(("H158", fakes.Injected, fakes.Found), (summary.Filter, summary.Injected, summary.Found));
+        var bins = report.Summary.RecoveryBins.Where(b => b.Kind == "fake").ToList();
+        Assert.Equal(fakes.Injected, bins.Sum(b => b.Injected));
+        Assert.Equal(fakes.Found, bins.Sum(b => b.Found));
+        Assert.NotNull(summary.Mag50);
+        Assert.InRange(summary.Mag50!.Value, job.BrightMag, job.FaintMag);
+
+        // What `rapid status --procdate` prints.
+        var output = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No });
+        NightSummaryPrinter.Print(await new SummarizeNight(survey.Database).SummarizeAsync(report.Summary.ProcDate, requireJobs: true), console: console);
+        var text = output.ToString();
+        Assert.Contains("Injection-recovery", text);
+        Assert.Contains("Completeness vs magnitude", text);
+        Assert.Contains($"{summary.Mag50:0.00}", text);
+    }
+
+    [Fact]
+    public async Task Without_fake_sources_a_night_plans_no_recovery_job()
+    {
+        await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 4, seed: 29);
+        var workflow = survey.Workflow() with { Planning = survey.Workflow().Planning with { FakeSources = null } };
+        var report = await workflow.Create().RunAsync(survey.LastNight("20280910"), SilentObserver.Instance);
+
+        Assert.DoesNotContain(await Jobs(survey), j => j.Ppid == PipelineIds.NightRecovery);
+        Assert.Empty(report.Summary.Recovery);
+        await using var conn = await survey.Database.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*) from recoveryjobs"));
     }
 
     private sealed record JobRow(long Jid, int Ppid, int Status, int? ExitCode, string? Reason);

@@ -22,12 +22,18 @@ internal sealed class WorkflowOptions
         DefaultValueFactory = _ => 7200,
     };
 
+    public Option<int> FakeSources { get; } = new("--fake-sources")
+    {
+        Description = "Fake point sources injected into every science image to measure completeness (0: none)",
+        DefaultValueFactory = _ => new Core.Contracts.FakeSourcesConfig().Count,
+    };
+
     public WorkflowOptions(int defaultReferenceGrid = 7000) =>
         ReferenceGrid.DefaultValueFactory = _ => defaultReferenceGrid;
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Database, Home, Parallel, ReferenceGrid, JobTimeout, Verbose }) command.Options.Add(o);
+        foreach (var o in new Option[] { Database, Home, Parallel, ReferenceGrid, JobTimeout, FakeSources, Verbose }) command.Options.Add(o);
     }
 
     public async Task<Opened<EmbeddedWorkflow>> OpenAsync(ParseResult parse, bool force, CancellationToken ct)
@@ -38,9 +44,15 @@ internal sealed class WorkflowOptions
         if (parallel < 1) throw new ArgumentException($"--parallel {parallel}: must be at least 1");
         var timeout = parse.GetValue(JobTimeout);
         if (timeout < 1) throw new ArgumentException($"--job-timeout {timeout}: must be at least 1 second");
+        var fakes = parse.GetValue(FakeSources);
+        if (fakes < 0) throw new ArgumentException($"--fake-sources {fakes}: must not be negative");
         var home = new RapidHome(parse.GetValue(Home)!);
         var db = await home.OpenDatabaseAsync(parse.GetValue(Database), line => Console.Error.WriteLine($"rapid: {line}"), ct);
-        var planning = new PlanningOptions { TileNaxis1 = grid, TileNaxis2 = grid, Force = force };
+        var planning = new PlanningOptions
+        {
+            TileNaxis1 = grid, TileNaxis2 = grid, Force = force,
+            FakeSources = fakes > 0 ? new Core.Contracts.FakeSourcesConfig { Count = fakes } : null,
+        };
         return new Opened<EmbeddedWorkflow>(new EmbeddedWorkflow(home, db, parallel, TimeSpan.FromSeconds(timeout), planning), db);
     }
 }

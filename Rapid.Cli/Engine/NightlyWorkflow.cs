@@ -38,7 +38,9 @@ public sealed class NightlyWorkflow(
 
         var summary = await Stage(stages, observer, WorkflowStage.Summarize, 1,
             () => new SummarizeNight(dataSource).SummarizeAsync(window.ProcDate, ct: ct),
-            s => $"{s.TotalJobs} jobs, {s.ReferenceImages} reference images, {s.DifferenceImages} difference images");
+            s => $"{s.TotalJobs} jobs, {s.ReferenceImages} reference images, {s.DifferenceImages} difference images"
+                 + string.Concat(s.Recovery.Where(r => r.Kind == "fake").Select(r =>
+                     $"; {r.Filter} {r.Found}/{r.Injected} fakes found, m50 {(r.Mag50 is double m ? m.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-")}")));
         return new NightReport(window, stages, summary, planned, clock.Elapsed);
     }
 

@@ -7,8 +7,8 @@ using Rapid.Pipeline.Simulation;
 namespace Rapid.Cli.Ingest;
 
 /// <summary>
-/// Makes a simulated survey and registers it: images go to the store's data bucket (written in place
-/// when the output directory is inside it, else copied), then exposures and L2 files are registered
+/// Makes a simulated survey and registers it: images and their truth catalogs go to the store's data bucket
+/// (written in place when the output directory is inside it, else copied), then exposures and L2 files are registered
 /// in one transaction.
 /// </summary>
 public static class SimulatedSurveyIngest
@@ -36,7 +36,13 @@ public static class SimulatedSurveyIngest
                 ? Path.GetRelativePath(bucketDir, image.Path).Replace(Path.DirectorySeparatorChar, '/')
                 : $"sim/{Path.GetFileName(survey.Directory.TrimEnd('/'))}/{Path.GetRelativePath(survey.Directory, image.Path).Replace(Path.DirectorySeparatorChar, '/')}";
             var file = new ObjectRef(buckets.Data, key);
-            if (!inStore) await store.PutFileAsync(file, image.Path, token);
+            if (!inStore)
+            {
+                await store.PutFileAsync(file, image.Path, token);
+                // The truth goes beside the image, where the science job looks for it to score the simulated transients.
+                if (SimulatedFiles.TruthKeyFor(key) is string truthKey && File.Exists(image.TruthPath))
+                    await store.PutFileAsync(new ObjectRef(buckets.Data, truthKey), image.TruthPath, token);
+            }
             registrations[i] = L2FileHeaderReader.Read(image.Path, file);
         });
         return await new RegisterSurveyImages(db).RegisterAsync(registrations, ct);

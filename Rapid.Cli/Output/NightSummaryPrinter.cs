@@ -9,9 +9,10 @@ namespace Rapid.Cli.Output;
 /// <summary>Prints what a night did: jobs by pipeline/status/exit code, failures, products, stage times.</summary>
 public static class NightSummaryPrinter
 {
-    public static void Print(NightSummary summary, IReadOnlyList<StageReport>? stages = null, string? productsLocation = null)
+    /// <param name="console">Where to print; the terminal when null (tests pass a recording console).</param>
+    public static void Print(NightSummary summary, IReadOnlyList<StageReport>? stages = null, string? productsLocation = null, IAnsiConsole? console = null)
     {
-        var console = AnsiConsole.Console;
+        console ??= AnsiConsole.Console;
         console.Write(new Rule($"[bold]Processing date {summary.ProcDate}[/]").LeftJustified());
 
         var jobs = new Table().Title("Jobs").AddColumns("pipeline", "status", "exit code", "meaning", "jobs");
@@ -36,6 +37,8 @@ public static class NightSummaryPrinter
         products.AddRow("sources found", summary.SourcesFound.ToString());
         console.Write(products);
 
+        PrintRecovery(console, summary);
+
         var timing = new Table().Title("Job run times (s)").AddColumns("pipeline", "jobs", "total", "mean", "max");
         foreach (var t in summary.Elapsed)
             timing.AddRow(t.Ppid.ToString(), t.Jobs.ToString(), $"{t.TotalSeconds:0.0}", $"{t.MeanSeconds:0.0}", $"{t.MaxSeconds:0.0}");
@@ -50,4 +53,41 @@ public static class NightSummaryPrinter
         }
         if (productsLocation is not null) console.MarkupLine($"Products are in [bold]{Markup.Escape(productsLocation)}[/]");
     }
+
+    /// <summary>Completeness per filter and kind, then completeness and flux bias per magnitude bin.</summary>
+    private static void PrintRecovery(IAnsiConsole console, NightSummary summary)
+    {
+        if (summary.Recovery.Count == 0) return;
+        // Compact (simple border, one space between columns): ten columns fit an 80-column terminal.
+        var figures = Compact(new Table().Title("Injection-recovery"),
+            "filter", "kind", "imgs", "inj", "found", "compl%", "m50", "m90", "bias%", "FP/deg²");
+        foreach (var r in summary.Recovery)
+            figures.AddRow(Markup.Escape(r.Filter), Kind(r.Kind), r.Images.ToString(), r.Injected.ToString(), r.Found.ToString(), Percent(r.Completeness),
+                Mag(r.Mag50), Mag(r.Mag90), Percent(r.FluxBias), r.FalsePositivesPerDeg2 is double fp && double.IsFinite(fp) ? $"{fp:0}" : "-");
+        figures.Caption("fake: injected point sources; truth: the simulator's transients (simulated nights). compl: found/injected; "
+                        + "m50/m90: 50 %/90 % completeness magnitude (AB); bias: median (measured − injected)/injected flux; "
+                        + "FP: positive detections matching no fake or truth object, per deg².");
+        console.Write(figures);
+
+        var bins = Compact(new Table().Title("Completeness vs magnitude"), "filter", "kind", "mag", "injected", "found", "compl %", "bias %");
+        var filters = summary.Recovery.ToDictionary(r => (r.Fid, r.Kind), r => r.Filter);
+        foreach (var b in summary.RecoveryBins)
+            bins.AddRow(Markup.Escape(filters.GetValueOrDefault((b.Fid, b.Kind), b.Fid.ToString())), Kind(b.Kind), $"{b.MagLow:0.00}–{b.MagHigh:0.00}",
+                b.Injected.ToString(), b.Found.ToString(), Percent(b.Completeness), Percent(b.FluxBias));
+        console.Write(bins);
+    }
+
+    /// <summary>The kind as shown: "transient" rows are the simulator's truth transients.</summary>
+    private static string Kind(string kind) => kind == "transient" ? "truth" : kind;
+
+    private static Table Compact(Table table, params string[] columns)
+    {
+        table.Border(TableBorder.Simple);
+        foreach (var c in columns) table.AddColumn(new TableColumn(c).PadLeft(0).PadRight(1));
+        return table;
+    }
+
+    private static string Mag(double? m) => m is double v && double.IsFinite(v) ? $"{v:0.00}" : "-";
+
+    private static string Percent(double? f) => f is double v && double.IsFinite(v) ? $"{v * 100:0.0}" : "-";
 }

@@ -277,7 +277,7 @@ public sealed class ContractTests : IDisposable
     }
 
     [Theory]
-    [InlineData(2)]
+    [InlineData(3)]
     [InlineData(0)]
     public void An_unsupported_schema_version_is_rejected_naming_the_source_and_version(int version)
     {
@@ -291,6 +291,38 @@ public sealed class ContractTests : IDisposable
         Assert.StartsWith("s3://p/config.json: JobConfig schema version " + version, config.Message);
         Assert.StartsWith("s3://p/list.json: JobList schema version " + version, list.Message);
         Assert.StartsWith("s3://p/manifest.json: ProductManifest schema version " + version, manifest.Message);
+    }
+
+    [Fact]
+    public void A_schema_1_config_and_manifest_still_read_without_the_sections_schema_2_added()
+    {
+        var config = Contract.Deserialize<JobConfig>(
+            Encoding.UTF8.GetBytes("""{"schemaVersion": 1, "jid": 1, "ppid": 15, "procDate": "20250404"}"""), "s3://p/config.json");
+        var manifest = Contract.Deserialize<ProductManifest>(
+            Encoding.UTF8.GetBytes("""{"schemaVersion": 1, "jid": 1, "ppid": 15, "procDate": "20250404", "exitCode": 0}"""), "s3://p/manifest.json");
+
+        Assert.Equal((1, null, null), (config.SchemaVersion, config.FakeSources, config.NightRecovery));
+        Assert.Equal((1, null, null), (manifest.SchemaVersion, manifest.InjectionRecovery, manifest.NightRecovery));
+    }
+
+    [Fact]
+    public void Fake_sources_and_recovery_figures_round_trip()
+    {
+        var config = ReferenceJob() with { FakeSources = new FakeSourcesConfig { Count = 20, BrightMag = 21, FaintMag = 26, Seed = 77 } };
+        var back = Contract.Deserialize<JobConfig>(Contract.Serialize(config), "config");
+        Assert.Equal(config.FakeSources, back.FakeSources);
+
+        var manifest = new ProductManifest
+        {
+            Jid = 1, Ppid = 15, ProcDate = "20250404", ExitCode = 0,
+            InjectionRecovery = new InjectionRecoveryResult
+            {
+                Seed = 77, Fakes = new RecoveryFigures { Injected = 20, Found = 12, Mag50 = 24.2, FluxBias = double.NaN }, PsfSource = "model",
+            },
+        };
+        var read = Contract.Deserialize<ProductManifest>(Contract.Serialize(manifest), "manifest").InjectionRecovery!;
+        Assert.Equal((77L, 20, 12, 8, 24.2, (double?)null, "model"), (read.Seed, read.Fakes.Injected, read.Fakes.Found, read.Fakes.Missed, read.Fakes.Mag50!.Value, read.Fakes.Mag90, read.PsfSource));
+        Assert.True(double.IsNaN(read.Fakes.FluxBias));
     }
 
     [Theory]

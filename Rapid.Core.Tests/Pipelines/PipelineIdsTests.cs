@@ -10,7 +10,8 @@ public class PipelineIdsTests
         Assert.Equal(12, PipelineIds.ReferenceImage);
         Assert.Equal(15, PipelineIds.Science);
         Assert.Equal(17, PipelineIds.PostProcessing);
-        Assert.Equal([12, 15, 17], PipelineIds.All);
+        Assert.Equal(18, PipelineIds.NightRecovery);   // Rapid's own: the night's injection-recovery merge
+        Assert.Equal([12, 15, 17, 18], PipelineIds.All);
     }
 
     [Theory]

@@ -5,11 +5,15 @@ namespace Rapid.Core.Contracts;
 /// <summary>
 /// What one pipeline job is asked to do. Written by a plan step to the pipeline bucket, read by the
 /// job; the job never touches the database. Exactly the sections of its ppid are present:
-/// 12 = Tile + Reference.Inputs; 15 = Science + Tile + Reference; 17 = PostProcessing.
+/// 12 = Tile + Reference.Inputs; 15 = Science + Tile + Reference (+ FakeSources); 17 = PostProcessing;
+/// 18 = NightRecovery.
+/// Schema 2 added FakeSources and NightRecovery; a schema-1 config still reads (without them: no injection).
 /// </summary>
 public sealed record JobConfig
 {
-    public const int CurrentSchemaVersion = 1;
+    public const int CurrentSchemaVersion = 2;
+    /// <summary>The oldest schema this code still reads.</summary>
+    public const int MinSupportedSchemaVersion = 1;
 
     public int SchemaVersion { get; set; } = CurrentSchemaVersion;
     public required long Jid { get; init; }
@@ -28,6 +32,12 @@ public sealed record JobConfig
 
     /// <summary>Registered products to stamp with their database ids and rename (ppid 17).</summary>
     public PostProcessingInput? PostProcessing { get; init; }
+
+    /// <summary>Fake point sources to inject into the science image before subtraction (ppid 15; the original's FAKE_SOURCES).</summary>
+    public FakeSourcesConfig? FakeSources { get; init; }
+
+    /// <summary>The night's per-job injection-recovery tables to merge and score (ppid 18).</summary>
+    public NightRecoveryInput? NightRecovery { get; init; }
 
     public PipelineSettings Settings { get; set; } = new();
 }
@@ -110,4 +120,49 @@ public sealed record PipelineSettings
     public double DefaultReadNoise { get; set; } = 8.5;
     public double DefaultSaturation { get; set; } = 100000;
     public int BackgroundMeshSize { get; set; } = 64;
+}
+
+/// <summary>
+/// The original's FAKE_SOURCES section: how many point sources a science job injects and where. Magnitudes are
+/// drawn uniformly between the image's estimated 5σ point-source limit plus <see cref="BrightOffsetMag"/> and
+/// plus <see cref="FaintOffsetMag"/> (so they straddle the detection limit whatever the depth), unless
+/// <see cref="BrightMag"/> and <see cref="FaintMag"/> (AB) fix the range. The seed is per job (the planner
+/// derives it from <see cref="Seed"/> and the rid), and the manifest records it.
+/// </summary>
+public sealed record FakeSourcesConfig
+{
+    public bool Enabled { get; set; } = true;
+    public int Count { get; set; } = 50;
+    public double BrightOffsetMag { get; set; } = -2.5;
+    public double FaintOffsetMag { get; set; } = 1.0;
+    public double? BrightMag { get; set; }
+    public double? FaintMag { get; set; }
+    /// <summary>Sources stay at least this far (pixels) from the image edges.</summary>
+    public int EdgeMarginPixels { get; set; } = 32;
+    /// <summary>Injected sources stay at least this far (pixels) from each other.</summary>
+    public double MinSeparationPixels { get; set; } = 12;
+    /// <summary>An injected source counts as found when a positive detection lies within this radius (pixels).</summary>
+    public double MatchRadiusPixels { get; set; } = 1.0;
+    public long Seed { get; set; } = 1;
+}
+
+/// <summary>One science job's registered injection-recovery table.</summary>
+public sealed record RecoveryTableRef
+{
+    public required long Jid { get; init; }
+    public required long Rid { get; init; }
+    public required int Fid { get; init; }
+    public string Filter { get; set; } = "";
+    public required ObjectRef File { get; init; }
+    /// <summary>Science image area (deg²) and positive detections matched to neither a fake nor a truth object.</summary>
+    public double AreaDeg2 { get; init; }
+    public int UnmatchedPositive { get; init; }
+}
+
+/// <summary>Input of the night's recovery job (ppid 18): the per-job tables to merge into one per night.</summary>
+public sealed record NightRecoveryInput
+{
+    public IReadOnlyList<RecoveryTableRef> Tables { get; set; } = [];
+    /// <summary>Width of the completeness bins (mag).</summary>
+    public double BinWidthMag { get; set; } = 0.25;
 }

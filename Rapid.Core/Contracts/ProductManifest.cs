@@ -5,10 +5,12 @@ namespace Rapid.Core.Contracts;
 /// <summary>
 /// What a job made: written last by every job (also on failure), read by registration.
 /// Registration of one manifest is one transaction, keyed on the job id, so it is idempotent.
+/// Schema 2 added InjectionRecovery and NightRecovery; a schema-1 manifest still reads.
 /// </summary>
 public sealed record ProductManifest
 {
-    public const int CurrentSchemaVersion = 1;
+    public const int CurrentSchemaVersion = 2;
+    public const int MinSupportedSchemaVersion = 1;
 
     public int SchemaVersion { get; set; } = CurrentSchemaVersion;
     public required long Jid { get; init; }
@@ -37,6 +39,12 @@ public sealed record ProductManifest
 
     /// <summary>Present for post-processing jobs: the stamped, renamed products.</summary>
     public PostProcessingResult? PostProcessing { get; init; }
+
+    /// <summary>Present when a science job injected fake sources (and, on simulated data, scored the truth transients).</summary>
+    public InjectionRecoveryResult? InjectionRecovery { get; init; }
+
+    /// <summary>Present for the night's recovery job (ppid 18): completeness per filter.</summary>
+    public NightRecoveryResult? NightRecovery { get; init; }
 }
 
 public sealed record ProductFile(string Role, ObjectRef File, FileChecksum Checksum);
@@ -88,4 +96,64 @@ public sealed record PostProcessingResult
 {
     public required long SourceJid { get; init; }
     public IReadOnlyList<ProductFile> Stamped { get; set; } = [];
+}
+
+/// <summary>What a set of sources to recover gave back. Mag50/Mag90: where completeness falls through 50 %/90 % (null when it does not within the bins).</summary>
+public sealed record RecoveryFigures
+{
+    public int Injected { get; init; }
+    public int Found { get; init; }
+    public int Missed => Injected - Found;
+    public double? Mag50 { get; init; }
+    public double? Mag90 { get; init; }
+    /// <summary>Median (measured − injected)/injected flux of the found sources; NaN when none was found.</summary>
+    public double FluxBias { get; init; }
+}
+
+/// <summary>A science job's injection-recovery: what it injected (seed, magnitudes, PSF) and what came back.</summary>
+public sealed record InjectionRecoveryResult
+{
+    public required long Seed { get; init; }
+    public double BrightMag { get; init; }
+    public double FaintMag { get; init; }
+    /// <summary>Estimated 5σ point-source limit (AB) of the science image the magnitudes were spread around.</summary>
+    public double MagLimit { get; init; }
+    public double PsfFwhmPixels { get; init; }
+    /// <summary>"science" when the FWHM was measured on the science image's stars, "model" when taken from the filter's PSF model.</summary>
+    public string PsfSource { get; set; } = "";
+    public double MatchRadiusPixels { get; init; }
+    public required RecoveryFigures Fakes { get; init; }
+    /// <summary>The simulator's transients shining on the image, scored like the fakes (simulated data only).</summary>
+    public RecoveryFigures? Transients { get; init; }
+    public int PositiveDetections { get; init; }
+    /// <summary>Positive detections matched to neither a fake nor (on simulated data) a truth transient or variable.</summary>
+    public int UnmatchedPositive { get; init; }
+    /// <summary>Area searched for sources (valid difference-image pixels), deg².</summary>
+    public double AreaDeg2 { get; init; }
+    /// <summary>Fakes that fell on pixels masked in the difference image (counted as missed: completeness is over the whole image).</summary>
+    public int FakesOnMaskedPixels { get; init; }
+}
+
+/// <summary>One completeness bin: [MagLow, MagHigh).</summary>
+public sealed record CompletenessBinResult(double MagLow, double MagHigh, int Injected, int Found, double Completeness, double FluxBias);
+
+/// <summary>A night's figures for one filter and kind ("fake" or "transient").</summary>
+public sealed record NightRecoveryFigures
+{
+    public required int Fid { get; init; }
+    public string Filter { get; set; } = "";
+    public required string Kind { get; init; }
+    public int Images { get; init; }
+    public required RecoveryFigures Figures { get; init; }
+    public int UnmatchedPositive { get; init; }
+    public double AreaDeg2 { get; init; }
+    /// <summary>Unmatched positive detections per deg² (on real data this includes real transients).</summary>
+    public double FalsePositivesPerDeg2 { get; init; }
+    public IReadOnlyList<CompletenessBinResult> Bins { get; set; } = [];
+}
+
+public sealed record NightRecoveryResult
+{
+    public IReadOnlyList<NightRecoveryFigures> Filters { get; set; } = [];
+    public int Tables { get; init; }
 }

@@ -13,4 +13,8 @@ public static class ProductRoles
     public const string ScoreImage = "scorr";
     public const string DifferencePsf = "diffpsf";
     public const string ResampledReference = "refimage_resampled";
+    /// <summary>A science job's injection-recovery table (FITS binary table, one row per injected source).</summary>
+    public const string InjectionRecovery = "injrecov";
+    /// <summary>The night's merged injection-recovery table (ppid 18).</summary>
+    public const string NightRecovery = "night_injrecov";
 }

@@ -22,7 +22,7 @@ public sealed class MigrationRunnerTests(OpsDatabaseFixture db)
         Assert.Equal("W146", await conn.ExecuteScalarAsync<string>("select filter from filters where fid = 8"));
         Assert.Equal(18, await conn.ExecuteScalarAsync<int>("select count(*) from scas"));
         var ppids = (await conn.QueryAsync<int>("select ppid from pipelines order by ppid")).ToArray();
-        Assert.Equal(new[] { 12, 15, 17 }, ppids);
+        Assert.Equal(new[] { 12, 15, 17, 18 }, ppids);   // 18: the night's injection-recovery (V003)
         Assert.Equal(first.Count, await conn.ExecuteScalarAsync<int>("select count(*) from schema_migrations"));
     }
 

@@ -40,14 +40,30 @@ public sealed class LambdaEnvironment
     public string TimeZone => Get(TimeZoneVariable) ?? ProcessingDate.DefaultTimeZone;
 
     /// <summary>The plan steps' settings: the defaults, with the reference grid of <see cref="ReferenceGridVariable"/> when set.</summary>
+    /// <summary>Fake sources per science image (0: none); unset means the default of <see cref="Core.Contracts.FakeSourcesConfig"/>.</summary>
+    public const string FakeSourcesVariable = "RAPID_FAKE_SOURCES";
+
+    /// <summary>The plan steps' options: the night's force flag, the reference grid and the fake sources from the environment.</summary>
     public PlanningOptions Planning(bool force)
     {
         var options = new PlanningOptions { Force = force };
-        if (Get(ReferenceGridVariable) is not { } text) return options;
-        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var grid) || grid < 64)
-            throw new InvalidOperationException($"environment variable {ReferenceGridVariable} = '{text}' is not a grid size of at least 64 pixels");
-        return options with { TileNaxis1 = grid, TileNaxis2 = grid };
+        if (Get(ReferenceGridVariable) is { } gridText)
+        {
+            if (!TryParseCount(gridText, out var grid) || grid < 64)
+                throw new InvalidOperationException($"environment variable {ReferenceGridVariable} = '{gridText}' is not a grid size of at least 64 pixels");
+            options = options with { TileNaxis1 = grid, TileNaxis2 = grid };
+        }
+        if (Get(FakeSourcesVariable) is { } fakesText)
+        {
+            if (!TryParseCount(fakesText, out var count))
+                throw new InvalidOperationException($"environment variable {FakeSourcesVariable} = '{fakesText}' is not a count of fake sources");
+            options = options with { FakeSources = count > 0 ? new Core.Contracts.FakeSourcesConfig { Count = count } : null };
+        }
+        return options;
     }
+
+    private static bool TryParseCount(string text, out int value) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value);
 
     public ObjectKeys Keys => new(Buckets.FromEnvironment(Get));
 

@@ -59,6 +59,8 @@ public sealed record NightMessage
     public int FailureCount { get; init; }
     public IReadOnlyList<JobFailure> Failures { get; init; } = [];
     public IReadOnlyList<PipelineTiming> Elapsed { get; init; } = [];
+    /// <summary>Completeness per filter and kind (the bins stay in the ops database: SNS messages are small).</summary>
+    public IReadOnlyList<RecoverySummary> Recovery { get; init; } = [];
     public RegisterOutput? References { get; init; }
     public RegisterOutput? Science { get; init; }
     public RegisterOutput? PostProcessing { get; init; }

@@ -34,6 +34,7 @@ public sealed class SummarizeHandler
             FailureCount = summary.Failures.Count,
             Failures = summary.Failures.Take(MaxFailuresListed).ToList(),
             Elapsed = summary.Elapsed,
+            Recovery = summary.Recovery,
             References = request.References?.Registered,
             Science = request.Science?.Registered,
             PostProcessing = request.PostProcessing?.Registered,

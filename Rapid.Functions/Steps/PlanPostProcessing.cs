@@ -14,6 +14,7 @@ namespace Rapid.Functions.Steps;
 /// their canonical names under the post-processing job's own prefix. (The original selected parents by
 /// <c>ended</c> while launching by <c>launched</c>, missing jobs that ended after midnight; here the
 /// processing date of the job row decides.) Parents already stamped on this date are skipped unless forced.
+/// The night's injection-recovery job (ppid 18, <see cref="PlanNightRecovery"/>) joins the same array.
 /// </summary>
 public sealed class PlanPostProcessing(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, PlanningOptions? options = null)
 {
@@ -73,6 +74,7 @@ public sealed class PlanPostProcessing(NpgsqlDataSource dataSource, IObjectStore
                 Settings = _options.Pipeline,
             };
         }).ToList();
+        if (await PlanNightRecovery.PlanAsync(conn, tx, procDate, _options) is { } night) configs.Add(night);
 
         var writer = new JobPlanWriter(store, keys, _options);
         var list = await writer.WriteConfigsAsync(conn, tx, procDate, PipelineIds.PostProcessing, configs, ct);

@@ -88,6 +88,7 @@ public sealed class PlanScienceJobs(NpgsqlDataSource dataSource, IObjectStore st
                     Uncertainty = c.RfUncertainty is null ? null : ObjectRef.Parse(c.RfUncertainty),
                 }
                 : new ReferenceSource { Inputs = inputs[(c.Field, c.Fid)] },
+            FakeSources = _options.FakeSources is { Enabled: true } fakes ? fakes with { Seed = JobSeed(fakes.Seed, c.Rid) } : null,
             Settings = _options.Pipeline,
         }).ToList();
 
@@ -95,6 +96,18 @@ public sealed class PlanScienceJobs(NpgsqlDataSource dataSource, IObjectStore st
         var list = await writer.WriteConfigsAsync(conn, tx, procDate, PipelineIds.Science, configs, ct);
         await tx.CommitAsync(ct);
         return await writer.WriteListAsync(procDate, list, 0, ct);
+    }
+
+    /// <summary>
+    /// A per-image seed from the configured one and the rid (SplitMix64 finaliser; not string hashing, which .NET
+    /// randomises per process), kept positive and within 31 bits so any random generator takes it.
+    /// </summary>
+    public static long JobSeed(long seed, long rid)
+    {
+        var z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)rid);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (long)((z ^ (z >> 31)) & 0x7FFFFFFF);
     }
 
     private sealed record Candidate(long Rid, long Expid, short Sca, short Fid, string Filter, long Field,

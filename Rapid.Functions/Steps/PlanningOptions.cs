@@ -16,6 +16,15 @@ public sealed record PlanningOptions
     /// <summary>Passed to every job; MinReferenceInputs/MaxReferenceInputs also bound the planned inputs.</summary>
     public PipelineSettings Pipeline { get; init; } = new();
 
+    /// <summary>
+    /// Fake sources every science job injects (the original's FAKE_SOURCES); null or disabled for none. Each job's
+    /// seed is derived from this seed and the image's rid, so reprocessing an image injects the same sources.
+    /// </summary>
+    public FakeSourcesConfig? FakeSources { get; init; } = new();
+
+    /// <summary>Width (mag) of the night's completeness bins.</summary>
+    public double CompletenessBinWidthMag { get; init; } = 0.25;
+
     /// <summary>Plan again jobs that already registered products on this processing date.</summary>
     public bool Force { get; init; }
 

@@ -181,6 +181,13 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                 if (hasDifference)
                     pid = await RegisterDifferenceAsync(conn, tx, m, job, m.DifferenceImage!, byRole[ProductRoles.DifferenceImage], rfid,
                         hasReference ? null : productArgs, source);
+                if (m.InjectionRecovery is { } injection && pid is long p && byRole.TryGetValue(ProductRoles.InjectionRecovery, out var recoveryTable))
+                    await RecoveryRegistration.RegisterJobAsync(conn, tx, m, p, job.Rid!.Value,
+                        job.Fid ?? throw new ManifestRejectedException($"{source}: job {job.Jid} has no filter"), injection, recoveryTable);
+                else if (job.Ppid == PipelineIds.Science)
+                    await RecoveryRegistration.ForgetJobAsync(conn, tx, m.Jid);
+                if (m.NightRecovery is { } night && byRole.TryGetValue(ProductRoles.NightRecovery, out var nightTable))
+                    await RecoveryRegistration.RegisterNightAsync(conn, tx, m, night, nightTable);
                 if (m.PostProcessing is { } post)
                     stamped = await RegisterStampedAsync(conn, tx, job, post, source);
             }
@@ -232,6 +239,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     /// <summary>The usual science manifest: a difference image made on a registered reference, nothing else to register.</summary>
     private static bool IsPlainScience(ProductManifest m) =>
         m.Ppid == PipelineIds.Science && ExitCodes.HasProducts(m.ExitCode) && m.ReferenceImage is null && m.PostProcessing is null
+        && m.InjectionRecovery is null
         && m.DifferenceImage is not null && m.Products.Any(p => p.Role == ProductRoles.DifferenceImage);
 
     /// <summary>
@@ -252,7 +260,9 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             with checked as (select check_manifest_job(@jid, @ppid, @procdateText, @rid, @source))
             update jobs {CloseJobSet} from checked where jid = @jid;
             """;
-        var pid = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(checkAndClose + ProductsSql + DiffSql, args, cancellationToken: ct))
+        // A manifest without injection-recovery drops what an earlier run of the job registered (its figures cascade).
+        const string noRecovery = "delete from recoveryjobs where jid = @jid;\n";
+        var pid = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(checkAndClose + ProductsSql + noRecovery + DiffSql, args, cancellationToken: ct))
             ?? throw new ManifestRejectedException($"{source}: rid {d.Rid} is not in the ops database");
         return new Outcome(m.Jid, null, pid, 0, null);
     }
@@ -372,6 +382,8 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                 await conn.ExecuteAsync("update refimages set filename = @filename, checksum = @Md5, status = 1 where jid = @src", args, tx);
             else if (p.Role == ProductRoles.DifferenceImage)
                 await conn.ExecuteAsync("update diffimages set filename = @filename, checksum = @Md5, status = 1 where jid = @src", args, tx);
+            else if (p.Role == ProductRoles.InjectionRecovery)
+                await conn.ExecuteAsync("update recoveryjobs set filename = @filename, checksum = @Md5 where jid = @src", args, tx);
             else if (p.Role == ProductRoles.ReferenceCatalog)
                 await conn.ExecuteAsync("""
                     update refimcatalogs c set filename = @filename, checksum = @Md5, status = 1

@@ -8,6 +8,20 @@ public sealed record JobCount(int Ppid, int Status, int? ExitCode, int Count);
 public sealed record JobFailure(long Jid, int Ppid, int? ExitCode, string? Reason, long? Rid, long? Field, int? Fid);
 public sealed record PipelineTiming(int Ppid, int Jobs, double TotalSeconds, double MeanSeconds, double MaxSeconds);
 
+/// <summary>
+/// A night's injection-recovery for one filter and kind ("fake": injected; "transient": the simulator's truth transients).
+/// Mag50/Mag90: 50 %/90 % completeness magnitudes (null when completeness does not fall through them); FluxBias: median
+/// (measured − injected)/injected; FalsePositivesPerDeg2: positive detections matching no fake or truth object.
+/// </summary>
+public sealed record RecoverySummary(int Fid, string Filter, string Kind, int Images, int Injected, int Found,
+    double? Mag50, double? Mag90, double? FluxBias, int Unmatched, double AreaDeg2, double? FalsePositivesPerDeg2)
+{
+    public double Completeness => Injected == 0 ? double.NaN : Found / (double)Injected;
+}
+
+/// <summary>One completeness bin of a night: [MagLow, MagHigh).</summary>
+public sealed record RecoveryBin(int Fid, string Kind, double MagLow, double MagHigh, int Injected, int Found, double Completeness, double? FluxBias);
+
 /// <summary>What ran on a processing date: what the CLI prints at the end of a night and for <c>rapid status</c>.</summary>
 public sealed record NightSummary
 {
@@ -21,6 +35,9 @@ public sealed record NightSummary
     /// <summary>Sum of nsources over the difference images registered by this date's jobs.</summary>
     public long SourcesFound { get; init; }
     public IReadOnlyList<PipelineTiming> Elapsed { get; init; } = [];
+    /// <summary>The night's completeness per filter and kind, from its recovery job (empty when none ran).</summary>
+    public IReadOnlyList<RecoverySummary> Recovery { get; init; } = [];
+    public IReadOnlyList<RecoveryBin> RecoveryBins { get; init; } = [];
     public int TotalJobs => Jobs.Sum(j => j.Count);
 }
 
@@ -52,8 +69,21 @@ public sealed class SummarizeNight(NpgsqlDataSource dataSource)
             select ppid, count(*), sum(elapsed), avg(elapsed), max(elapsed)
             from jobs where procdate = @procdate and elapsed is not null group by ppid order by ppid
             """, args)).Select(r => new PipelineTiming(r.Ppid, (int)r.Jobs, r.Total, r.Mean, r.Max)).ToList();
+        var recovery = (await conn.QueryAsync<RecoverySummary>("""
+            select n.fid::int as Fid, f.filter as Filter, n.kind as Kind, n.nimages as Images, n.ninjected as Injected, n.nfound as Found,
+                   n.mag50 as Mag50, n.mag90 as Mag90, n.fluxbias as FluxBias, n.nunmatched as Unmatched, n.areadeg2 as AreaDeg2,
+                   n.falseposdeg2 as FalsePositivesPerDeg2
+            from nightrecoveryfigures n join filters f on f.fid = n.fid
+            where n.procdate = @procdate order by n.fid, n.kind
+            """, args)).ToList();
+        var bins = (await conn.QueryAsync<RecoveryBin>("""
+            select fid::int as Fid, kind as Kind, maglow as MagLow, maghigh as MagHigh, ninjected as Injected, nfound as Found,
+                   completeness as Completeness, fluxbias as FluxBias
+            from nightrecoverybins where procdate = @procdate order by fid, kind, maglow
+            """, args)).ToList();
         return new NightSummary
         {
+            Recovery = recovery, RecoveryBins = bins,
             ProcDate = procDate, Jobs = counts, Failures = failures,
             ReferenceImages = (int)products.Refs, DifferenceImages = (int)products.Diffs, SourcesFound = products.Sources,
             Elapsed = timings,

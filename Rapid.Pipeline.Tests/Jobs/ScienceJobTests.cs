@@ -182,6 +182,18 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
     }
 
     [Fact]
+    public async Task Fake_sources_on_an_image_without_a_zero_point_are_a_warning_and_the_job_still_subtracts()
+    {
+        var run = await fixture.Bed.RunAsync(fixture.Config with { Jid = 503, FakeSources = new FakeSourcesConfig { Count = 10 } });
+
+        Assert.Equal(ExitCodes.Degraded, run.ExitCode);
+        Assert.Contains("ZPTMAG", run.Manifest!.Reason);
+        Assert.Null(run.Manifest.InjectionRecovery);
+        Assert.NotNull(run.Manifest.DifferenceImage);
+        Assert.DoesNotContain(run.Manifest.Products, p => p.Role == ProductRoles.InjectionRecovery);
+    }
+
+    [Fact]
     public async Task Uses_a_registered_reference_and_records_its_rfid()
     {
         ObjectRef Product(string role) => Run.Manifest!.Products.Single(p => p.Role == role).File;

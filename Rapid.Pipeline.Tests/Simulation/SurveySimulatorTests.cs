@@ -174,6 +174,20 @@ public class SurveySimulatorTests(SmallSurveyFixture fixture) : IClassFixture<Sm
     }
 
     [Fact]
+    public void Every_image_finds_its_truth_catalog_at_the_key_beside_it()
+    {
+        Assert.All(Survey.Images, i =>
+        {
+            var key = Path.GetRelativePath(Survey.Directory, i.Path).Replace(Path.DirectorySeparatorChar, '/');
+            Assert.Equal(Path.GetRelativePath(Survey.Directory, i.TruthPath).Replace(Path.DirectorySeparatorChar, '/'), SimulatedFiles.TruthKeyFor(key));
+            Assert.Equal(Path.GetRelativePath(Survey.Directory, i.TruthPath).Replace(Path.DirectorySeparatorChar, '/').Insert(0, "sim/x/"),
+                SimulatedFiles.TruthKeyFor("sim/x/" + key));
+        });
+        Assert.Null(SimulatedFiles.TruthKeyFor("sim/other/some_image.fits"));
+        Assert.Null(SimulatedFiles.TruthKeyFor("sim/notimages/Roman_TDS_simple_model_H158_1_1_lite.fits"));
+    }
+
+    [Fact]
     public void Survey_truth_lists_every_object_once_with_a_magnitude_per_filter()
     {
         var objects = FitsFile.ReadTable(Survey.ObjectsTruthPath, "OBJECTS");

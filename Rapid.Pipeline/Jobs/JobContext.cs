@@ -14,6 +14,8 @@ public sealed record JobResult
     public ReferenceImageResult? ReferenceImage { get; init; }
     public DifferenceImageResult? DifferenceImage { get; init; }
     public PostProcessingResult? PostProcessing { get; init; }
+    public InjectionRecoveryResult? InjectionRecovery { get; init; }
+    public NightRecoveryResult? NightRecovery { get; init; }
 }
 
 /// <summary>Everything a running job may use: its config, the object store, a fresh work directory, the log and warnings.</summary>

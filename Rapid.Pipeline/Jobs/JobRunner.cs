@@ -28,6 +28,7 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
         PipelineIds.ReferenceImage => new ReferenceImageJob(),
         PipelineIds.Science => new ScienceJob(),
         PipelineIds.PostProcessing => new PostProcessingJob(),
+        PipelineIds.NightRecovery => new NightRecoveryJob(),
         _ => null,
     };
 
@@ -98,6 +99,8 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
             ReferenceImage = ExitCodes.HasProducts(exitCode) ? run.Result?.ReferenceImage : null,
             DifferenceImage = ExitCodes.HasProducts(exitCode) ? run.Result?.DifferenceImage : null,
             PostProcessing = ExitCodes.HasProducts(exitCode) ? run.Result?.PostProcessing : null,
+            InjectionRecovery = ExitCodes.HasProducts(exitCode) ? run.Result?.InjectionRecovery : null,
+            NightRecovery = ExitCodes.HasProducts(exitCode) ? run.Result?.NightRecovery : null,
         };
         try
         {

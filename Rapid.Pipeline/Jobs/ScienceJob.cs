@@ -3,6 +3,7 @@ using Rapid.Core.Jobs;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Resampling;
+using Rapid.Pipeline.Simulation.Injection;
 using Rapid.Pipeline.Wcs;
 
 namespace Rapid.Pipeline.Jobs;
@@ -31,6 +32,7 @@ public sealed class ScienceJob : IPipelineJob
             science = ReferenceCoaddStep.LoadCalibrated(local, l2.File.ToString(), settings, zeroPoint: null);
         }
         int width = science.Width, height = science.Height;
+        var injection = FakeSourceInjectionStep.Inject(context, science);
 
         var reference = await ObtainReferenceAsync(context, referenceSource, l2, science, ct);
         if (reference.Built is not null) products.AddRange(reference.Built.Products);
@@ -113,6 +115,8 @@ public sealed class ScienceJob : IPipelineJob
             sources = SourceCatalog.Measure(detections, diff, diffVariance, width, height, science.Wcs, radius, apertureCorrection);
             context.Log.Info($"{sources.Count} sources ({sources.Count(x => x.Sign > 0)} positive) above {settings.DetectionThresholdSigma} sigma");
         }
+        var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, diff,
+            sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
 
         using (context.Log.Step("write"))
         {
@@ -140,6 +144,7 @@ public sealed class ScienceJob : IPipelineJob
         {
             Products = products,
             ReferenceImage = reference.Built?.Result,
+            InjectionRecovery = recovery,
             DifferenceImage = new DifferenceImageResult
             {
                 Rid = l2.Rid,

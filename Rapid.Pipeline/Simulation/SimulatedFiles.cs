@@ -22,6 +22,21 @@ public static class SimulatedFiles
     public static string TruthFileName(ExposurePlan plan) =>
         $"Roman_TDS_simple_model_{plan.Filter.Name}_{plan.Pointing}_{plan.Sca}_truth.fits";
 
+    /// <summary>
+    /// Where the truth of an image lives relative to it, as the simulator writes them (and the ingest copies them):
+    /// <c>.../images/{name}_lite.fits</c> → <c>.../truth/{name}_truth.fits</c>. Null when the key is not shaped like that.
+    /// </summary>
+    public static string? TruthKeyFor(string imageKey)
+    {
+        const string suffix = "_lite.fits";
+        var folder = $"{ImagesFolder}/";
+        var slash = imageKey.LastIndexOf('/');
+        var parent = slash < 0 ? "" : imageKey[..(slash + 1)];
+        var name = imageKey[(slash + 1)..];
+        if (!name.EndsWith(suffix, StringComparison.Ordinal) || !(parent == folder || parent.EndsWith("/" + folder, StringComparison.Ordinal))) return null;
+        return $"{parent[..^folder.Length]}{TruthFolder}/{name[..^suffix.Length]}_truth.fits";
+    }
+
     public static string FormatDateObs(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff", CultureInfo.InvariantCulture);
 
     /// <summary>The SCI extension header of an exposure: observation keywords, detector keywords and the WCS.</summary>

@@ -35,6 +35,20 @@ public static class FakeSourceInjector
     public static IReadOnlyList<InjectedSource> Inject(FitsImage image, TanSipWcs wcs, double zeroPointMag, double exposureTimeSeconds,
         double psfFwhmPixels, FakeSourceSettings settings)
     {
+        var placed = Place(image, wcs, zeroPointMag, exposureTimeSeconds, settings);
+        var psf = new MoffatPsf(psfFwhmPixels);
+        foreach (var s in placed)
+            StampRenderer.AddPointSource(image.Pixels, image.Width, image.Height, s.X - 1, s.Y - 1, s.FluxDn, psf);
+        return placed;
+    }
+
+    /// <summary>
+    /// Chooses positions and magnitudes (as <see cref="Inject"/>) without drawing anything, for callers that render
+    /// the sources themselves (the science job also adds their Poisson variance and noise).
+    /// </summary>
+    public static IReadOnlyList<InjectedSource> Place(FitsImage image, TanSipWcs wcs, double zeroPointMag, double exposureTimeSeconds,
+        FakeSourceSettings settings)
+    {
         if (settings.Count < 0) throw new ArgumentException($"fake sources: Count = {settings.Count}; must not be negative");
         if (!(settings.BrightMag <= settings.FaintMag)) throw new ArgumentException($"fake sources: BrightMag {settings.BrightMag} is fainter than FaintMag {settings.FaintMag}");
         if (!(exposureTimeSeconds > 0)) throw new ArgumentException($"fake sources: exposure time {exposureTimeSeconds} s must be > 0");
@@ -42,7 +56,6 @@ public static class FakeSourceInjector
         if (image.Width <= 2 * m || image.Height <= 2 * m)
             throw new ArgumentException($"fake sources: a {image.Width}x{image.Height} image leaves no room inside a {m} px edge margin");
 
-        var psf = new MoffatPsf(psfFwhmPixels);
         var rng = SimulationRandom.For(settings.Seed, 41, image.Width, image.Height);
         var placed = new List<InjectedSource>();
         var minSep2 = settings.MinSeparationPixels * settings.MinSeparationPixels;
@@ -60,8 +73,6 @@ public static class FakeSourceInjector
         }
         if (placed.Count < settings.Count)
             throw new ArgumentException($"fake sources: only {placed.Count} of {settings.Count} fit {settings.MinSeparationPixels} px apart on valid pixels");
-        foreach (var s in placed)
-            StampRenderer.AddPointSource(image.Pixels, image.Width, image.Height, s.X - 1, s.Y - 1, s.FluxDn, psf);
         return placed;
     }
 }
