@@ -42,11 +42,12 @@ public sealed class OperationsFunctionsTests(DefaultStack stack)
                      {
                          "RAPID_DATA_BUCKET", "RAPID_PIPELINE_BUCKET", "RAPID_PRODUCTS_BUCKET", "RAPID_LOGS_BUCKET",
                          "RAPID_DB_HOST", "RAPID_DB_PORT", "RAPID_DB_NAME", "RAPID_DB_SECRET_ID", "RAPID_TIME_ZONE",
-                         "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "RAPID_REFERENCE_GRID",
+                         "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "RAPID_REFERENCE_GRID", "RAPID_FAKE_SOURCES",
                      })
                 Assert.True(variables.ContainsKey(name), $"{function["Handler"]} lacks {name}");
             Assert.Equal("America/Los_Angeles", variables["RAPID_TIME_ZONE"]!.GetValue<string>());
             Assert.Equal("7000", variables["RAPID_REFERENCE_GRID"]!.GetValue<string>());
+            Assert.Equal("50", variables["RAPID_FAKE_SOURCES"]!.GetValue<string>());
         }
     }
 

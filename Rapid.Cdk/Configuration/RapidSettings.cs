@@ -72,7 +72,8 @@ public sealed record RapidSettings
                 PublishDirectory: c.OptionalString("rapid:functionsPublishDir"),
                 ParamsAndSecretsLayerArn: c.OptionalString("rapid:paramsAndSecretsLayerArn"),
                 StreamConcurrency: c.Int("rapid:streamRegistrationConcurrency", 5, 2, 1000),
-                ReferenceGridPixels: c.Int("rapid:referenceGridPixels", 7000, 64, 100_000)),
+                ReferenceGridPixels: c.Int("rapid:referenceGridPixels", 7000, 64, 100_000),
+                FakeSourcesPerImage: c.Int("rapid:fakeSourcesPerImage", 50, 0, 100_000)),
             Schedule = new ScheduleSettings(
                 Enabled: c.Bool("rapid:scheduleEnabled", true),
                 Cron: c.String("rapid:scheduleCron", "cron(30 8 * * ? *)"),
@@ -121,8 +122,9 @@ public sealed record BatchSettings(
 /// <summary>
 /// <see cref="PublishDirectory"/>: a prebuilt <c>dotnet publish</c> of Rapid.Functions; when absent synth publishes it.
 /// <see cref="ReferenceGridPixels"/>: side of the square tile grid the plans give reference images (0.11"/px).
+/// <see cref="FakeSourcesPerImage"/>: fake point sources each science job injects to measure completeness (0: none).
 /// </summary>
-public sealed record FunctionSettings(string? PublishDirectory, string? ParamsAndSecretsLayerArn, int StreamConcurrency, int ReferenceGridPixels);
+public sealed record FunctionSettings(string? PublishDirectory, string? ParamsAndSecretsLayerArn, int StreamConcurrency, int ReferenceGridPixels, int FakeSourcesPerImage);
 
 public sealed record ScheduleSettings(bool Enabled, string Cron, string TimeZone);
 

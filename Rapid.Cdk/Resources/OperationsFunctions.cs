@@ -52,6 +52,7 @@ public sealed class OperationsFunctions : Construct
         environment["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = "2773";
         // Read by Rapid.Functions.Lambda.LambdaEnvironment.Planning.
         environment["RAPID_REFERENCE_GRID"] = settings.Functions.ReferenceGridPixels.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        environment["RAPID_FAKE_SOURCES"] = settings.Functions.FakeSourcesPerImage.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         Function Step(string name, int timeoutMinutes, int memoryMiB = 1024) => new(this, name, new FunctionProps
         {
