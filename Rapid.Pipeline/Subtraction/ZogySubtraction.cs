@@ -13,7 +13,7 @@ namespace Rapid.Pipeline.Subtraction;
 /// Both ratios are bounded by construction (|numerator| &lt;= |N^| / sigma_n + |R^| / sigma_r times the flux scales);
 /// a frequency where both PSF transforms vanish contributes nothing rather than 0/0.
 /// Masked (NaN) pixels of either image are set to the background (0) in both before the transforms, given zero
-/// variance (they carry no noise), and come back NaN. Images are zero-padded to FFT-friendly sizes (4088 -> 4096);
+/// variance (they carry no noise), and come back NaN. Images are zero-padded by at least half a PSF stamp to FFT-friendly sizes (4088 -> 4116);
 /// the padding has zero variance, so S_corr stays normalised near the edges, and it is cut off the outputs.
 /// PSFs are embedded with their centre at (0, 0), so no sub-pixel phase enters D.
 /// </summary>
@@ -34,8 +34,11 @@ public static class ZogySubtraction
         if (!(astrometricRmsX >= 0) || !(astrometricRmsY >= 0)) throw new ArgumentException($"the astrometric rms must be non-negative, not ({astrometricRmsX}, {astrometricRmsY})");
 
         var (w, h) = (newImage.Width, newImage.Height);
-        var pw = FftSizes.NextFriendly(Math.Max(w, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
-        var ph = FftSizes.NextFriendly(Math.Max(h, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
+        // The transforms are periodic: a margin of half a PSF stamp keeps the kernels of stars near one edge from
+        // wrapping onto the opposite edge (4088 + 12 -> 4116).
+        var margin = Math.Max(newImage.Psf.Size, reference.Psf.Size) / 2 + 1;
+        var pw = FftSizes.NextFriendly(Math.Max(w + margin, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
+        var ph = FftSizes.NextFriendly(Math.Max(h + margin, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
         var masked = Mask(newImage.Pixels, reference.Pixels);
 
         var (fn, fr) = (newImage.FluxScale, reference.FluxScale);

@@ -1,0 +1,40 @@
+namespace Rapid.Pipeline.Subtraction;
+
+/// <summary>Grows a mask of saturated pixels (row-major, 0-based) by a square radius in pixels.</summary>
+public static class SaturationMask
+{
+    /// <summary>Null when <paramref name="saturated"/> is null; else true within <paramref name="radius"/> (Chebyshev distance) of a saturated pixel.</summary>
+    public static bool[]? Grow(bool[]? saturated, int width, int height, int radius)
+    {
+        if (saturated is null) return null;
+        if (saturated.Length != (long)width * height) throw new ArgumentException($"the saturation mask has {saturated.Length} values, not {width} x {height}");
+        if (radius <= 0) return (bool[])saturated.Clone();
+        // Separable dilation: rows then columns, each with a running count over the window.
+        var rows = new bool[saturated.Length];
+        Parallel.For(0, height, y =>
+        {
+            var count = 0;
+            var row = y * width;
+            for (var x = 0; x < Math.Min(radius, width); x++) if (saturated[row + x]) count++;
+            for (var x = 0; x < width; x++)
+            {
+                if (x + radius < width && saturated[row + x + radius]) count++;
+                if (x - radius - 1 >= 0 && saturated[row + x - radius - 1]) count--;
+                rows[row + x] = count > 0;
+            }
+        });
+        var result = new bool[saturated.Length];
+        Parallel.For(0, width, x =>
+        {
+            var count = 0;
+            for (var y = 0; y < Math.Min(radius, height); y++) if (rows[y * width + x]) count++;
+            for (var y = 0; y < height; y++)
+            {
+                if (y + radius < height && rows[(y + radius) * width + x]) count++;
+                if (y - radius - 1 >= 0 && rows[(y - radius - 1) * width + x]) count--;
+                result[y * width + x] = count > 0;
+            }
+        });
+        return result;
+    }
+}
