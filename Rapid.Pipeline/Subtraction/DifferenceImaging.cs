@@ -37,23 +37,6 @@ public static class DifferenceImaging
             reference = refBackground.Subtract(input.Reference);
         }
 
-        FluxMatch match;
-        double fwhmScienceStars, fwhmReferenceStars;
-        using (log.Step("flux_match"))
-        {
-            var stars = new IReadOnlyList<MeasuredStar>[2];
-            Parallel.Invoke(
-                () => stars[0] = StarMeasurement.BrightStars(sci, input.ScienceVariance, width, height),
-                () => stars[1] = StarMeasurement.BrightStars(reference, input.ReferenceVariance, width, height));
-            fwhmScienceStars = StarMeasurement.MedianFwhm(stars[0]);
-            fwhmReferenceStars = StarMeasurement.MedianFwhm(stars[1]);
-            match = FluxMatcher.Match(stars[0], stars[1], input.FallbackScale);
-            if (!match.Matched)
-                log.Warn($"flux matching: only {match.MatchedStars} star(s) matched between science and reference (need {FluxMatcher.MinMatchedStars}); scale {input.FallbackScale:G6} assumed");
-            log.Info($"star FWHM (moments) science {fwhmScienceStars:F2} px, reference {fwhmReferenceStars:F2} px");
-            log.Info($"flux scale {match.Scale:G6} from {match.MatchedStars} stars; dx median {match.DxMedian:F3} rms {match.DxRms:F3}, dy median {match.DyMedian:F3} rms {match.DyRms:F3} px");
-        }
-
         // Masks before anything is estimated on the images: the reference where its coverage is low, the science
         // image around saturated pixels (their wings follow no PSF model).
         var nearSaturated = SaturationMask.Grow(input.Saturated, width, height, options.SaturationMaskRadius);
@@ -83,6 +66,40 @@ public static class DifferenceImaging
                     log.Warn($"psf: the {name} PSF is a {psf.Method} fallback (FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} star(s)); too few bright isolated stars");
                 log.Info($"{name} PSF: {psf.Method}, FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} stars");
             }
+        }
+
+        FluxMatch match;
+        double fwhmScienceStars, fwhmReferenceStars;
+        using (log.Step("flux_match"))
+        {
+            var stars = new IReadOnlyList<MeasuredStar>[2];
+            Parallel.Invoke(
+                () => stars[0] = StarMeasurement.BrightStars(sci, input.ScienceVariance, width, height, apertureRadius: StarApertureRadius),
+                () => stars[1] = StarMeasurement.BrightStars(reference, input.ReferenceVariance, width, height, apertureRadius: StarApertureRadius));
+            fwhmScienceStars = StarMeasurement.MedianFwhm(stars[0]);
+            fwhmReferenceStars = StarMeasurement.MedianFwhm(stars[1]);
+            var measured = FluxMatcher.Match(stars[0], stars[1], input.FallbackScale);
+            // The stars' fluxes are in a 5 px aperture, which holds less of a broad PSF's light than of a sharp one's
+            // (Moffat wings): each image's ratio of aperture to stamp flux, measured on its PSF, corrects the scale.
+            var correction = measured.Matched ? ApertureFraction(refPsf) / ApertureFraction(sciPsf) : 1.0;
+            match = measured with { Scale = measured.Scale * correction };
+            log.Info($"aperture correction of the flux scale {correction:F4} (PSF light within {StarApertureRadius} px: science {ApertureFraction(sciPsf):F4}, reference {ApertureFraction(refPsf):F4})");
+            if (!match.Matched)
+                log.Warn($"flux matching: only {match.MatchedStars} star(s) matched between science and reference (need {FluxMatcher.MinMatchedStars}); scale {input.FallbackScale:G6} assumed");
+            log.Info($"star FWHM (moments) science {fwhmScienceStars:F2} px, reference {fwhmReferenceStars:F2} px");
+            log.Info($"flux scale {match.Scale:G6} from {match.MatchedStars} stars; dx median {match.DxMedian:F3} rms {match.DxRms:F3}, dy median {match.DyMedian:F3} rms {match.DyRms:F3} px");
+        }
+
+        // The mesh backgrounds are each biased by their images' star wings, differently for different PSFs; an offset of
+        // a few per cent of the pixel noise already shifts S_corr's mean by a tenth of a sigma (the matched filter sums
+        // it over the PSF's area). The sigma-clipped median of the plain difference sci - Scale * ref measures what is
+        // left, and the science image is levelled by it.
+        var offset = BackgroundOffset(sci, reference, match.Scale);
+        if (double.IsFinite(offset))
+        {
+            var level = (float)offset;
+            for (var i = 0; i < n; i++) sci[i] -= level;
+            log.Info($"background offset between science and scaled reference {offset:G4} DN/s removed");
         }
 
         using (log.Step("cosmic_rays"))
@@ -120,11 +137,12 @@ public static class DifferenceImaging
             var nearSaturatedWide = SaturationMask.Grow(input.Saturated, width, height, (int)Math.Ceiling(flagRadius));
             foreach (var d in detections.OrderBy(d => d.Y).ThenBy(d => d.X))
             {
-                var flux = DifferencePhotometry.Measure(zogy, d.X, d.Y);
+                var (px, py) = SubPixelPeak(zogy.ScoreCorrected, width, height, d.PeakX, d.PeakY);
+                var flux = DifferencePhotometry.Measure(zogy, px, py);
                 var flags = DifferenceSourceFlags.None;
                 if (flux.PixelsUsed < fullBox) flags |= DifferenceSourceFlags.Truncated;
                 if (nearSaturatedWide is not null && nearSaturatedWide[d.PeakY * width + d.PeakX]) flags |= DifferenceSourceFlags.NearSaturated;
-                sources.Add(new DifferenceSource(d.X, d.Y, flux.Flux, flux.FluxError, Math.Abs(d.PeakSignificance), d.Sign, flags));
+                sources.Add(new DifferenceSource(px, py, flux.Flux, flux.FluxError, Math.Abs(d.PeakSignificance), d.Sign, flags));
             }
             log.Info($"{sources.Count} sources ({sources.Count(x => x.Sign > 0)} positive) above {options.DetectionThresholdSigma} sigma in S_corr");
         }
@@ -150,6 +168,55 @@ public static class DifferenceImaging
             CoverageMedian = coverageMedian,
             Sources = sources,
         };
+    }
+
+    /// <summary>
+    /// The sub-pixel peak of S_corr (0-based) by a parabola through the peak pixel and its two neighbours on each axis:
+    /// S_corr is the image filtered with P_D, so it is smooth at its peaks, unlike an undersampled D, whose
+    /// flux-weighted centroid is pulled towards the pixel centre (a misplaced PSF template under-measures the flux).
+    /// </summary>
+    private static (double X, double Y) SubPixelPeak(float[] score, int width, int height, int x, int y)
+    {
+        double Offset(double minus, double centre, double plus)
+        {
+            var curvature = minus - 2 * centre + plus;
+            if (!double.IsFinite(curvature) || curvature == 0) return 0;
+            return Math.Clamp(0.5 * (minus - plus) / curvature, -0.5, 0.5);
+        }
+        var c = score[y * width + x];
+        var dx = x > 0 && x < width - 1 ? Offset(score[y * width + x - 1], c, score[y * width + x + 1]) : 0;
+        var dy = y > 0 && y < height - 1 ? Offset(score[(y - 1) * width + x], c, score[(y + 1) * width + x]) : 0;
+        return (x + dx, y + dy);
+    }
+
+    /// <summary>Sigma-clipped median of sci - scale * ref over the pixels where both are valid (DN/s), NaN if none.</summary>
+    private static double BackgroundOffset(float[] sci, float[] reference, double scale)
+    {
+        var values = new List<float>(sci.Length);
+        for (var i = 0; i < sci.Length; i++)
+        {
+            var d = sci[i] - scale * reference[i];
+            if (double.IsFinite(d)) values.Add((float)d);
+        }
+        return values.Count == 0 ? double.NaN : RobustStatistics.SigmaClip(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(values)).Median;
+    }
+
+    /// <summary>Aperture radius (pixels) of the flux-matching star photometry.</summary>
+    private const double StarApertureRadius = 5;
+
+    /// <summary>The fraction of a PSF stamp's light within <see cref="StarApertureRadius"/> of its centre, measured as on the stars.</summary>
+    private static double ApertureFraction(PsfModel psf)
+    {
+        // A stamp padded so the aperture stays inside; PsfModel stamps sum to 1.
+        var pad = (int)StarApertureRadius + 2;
+        var size = psf.Size + 2 * pad;
+        var image = new float[size * size];
+        for (var j = 0; j < psf.Size; j++)
+            for (var i = 0; i < psf.Size; i++) image[(j + pad) * size + i + pad] = (float)psf[i, j];
+        var variance = new float[image.Length];
+        Array.Fill(variance, 1f);
+        var flux = AperturePhotometry.Measure(image, variance, size, size, psf.Centre + pad, psf.Centre + pad, StarApertureRadius).Flux;
+        return flux > 0 && double.IsFinite(flux) ? flux : 1.0;
     }
 
     /// <summary>V + (f I)^2: a variance image with a flux-proportional systematic term (f = 0 returns V itself).</summary>
