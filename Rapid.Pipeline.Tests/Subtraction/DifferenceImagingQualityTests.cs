@@ -82,20 +82,6 @@ public class DifferenceImagingQualityTests(DifferenceImagingQualityFixture fixtu
     }
 
     [Fact]
-    public void Makes_no_false_detection_away_from_saturated_stars_on_the_roman_like_pair()
-    {
-        // The first case: science FWHM 1.3 px against a 1.5 px reference, the undersampled pair the first ZOGY wiring
-        // failed on. Its 0.26 Mpx allow no false detection at the target of 1 per 10^6 px.
-        var (pair, result) = fixture.Runs[0];
-        var spurious = result.Sources.Where(s => (s.Flags & DifferenceSourceFlags.NearSaturated) == 0
-            && pair.Transients.All(t => DifferenceImagingQualityFixture.Distance(s, t.X, t.Y) > 3)).ToList();
-        output.WriteLine($"{spurious.Count} false detections in {pair.Spec.Size * pair.Spec.Size / 1e6:F2} Mpx");
-        Assert.True(spurious.Count == 0, string.Join("; ", spurious.Select(s => $"({s.X:F1}, {s.Y:F1}) S/N {s.Snr:F1} sign {s.Sign}")));
-    }
-
-    [Fact(Skip = "not yet met: with strongly mismatched PSFs (science 2.2 px vs reference 1.6 px, 1.2 px vs 2.0 px) ZOGY leaves "
-        + "ring residuals 2-3 px from moderately bright stars (~50 per 10^6 px over the four cases); the empirical PSFs are "
-        + "broadened by centring errors of undersampled stars. See the branch report (issue 4).")]
     public void Makes_at_most_one_false_detection_per_million_pixels_away_from_saturated_stars()
     {
         var spurious = fixture.FalseDetections().ToList();

@@ -4,8 +4,10 @@ namespace Rapid.Pipeline.Subtraction;
 
 /// <summary>
 /// Masks cosmic rays and hot pixels of the (single) science exposure before ZOGY: left in, its kernels would spread
-/// them into rings of spurious S_corr peaks. They are found on the plain difference sci − scale·ref, where they keep
-/// their shape, with the <see cref="SharpnessFilter"/> (features sharper than any centring of the PSF).
+/// them into rings of spurious S_corr peaks. They are found as positive peaks of the plain difference sci − scale·ref
+/// (so stars, which cancel, are not candidates) whose profile in the science image itself is sharper than any centring
+/// of its PSF (<see cref="SharpnessFilter"/>): judged on the difference, the core of a star whose science PSF is much
+/// sharper than the reference's would look sharp too, and masking it would leave a ring.
 /// </summary>
 public static class CosmicRayMask
 {
@@ -29,8 +31,8 @@ public static class CosmicRayMask
             }
         });
         var sharpness = new SharpnessFilter(fwhm);
-        var sharp = new PeakDetector(thresholdSigma).Detect(significance, plain, width, height)
-            .Where(d => sharpness.IsSharperThanPsf(d, plain, width, height)).ToList();
+        var sharp = new PeakDetector(thresholdSigma).Detect(significance, plain, width, height, includeNegative: false)
+            .Where(d => sharpness.IsSharperThanPsf(d, sci, width, height)).ToList();
         var mask = new bool[plain.Length];
         var stack = new Stack<(int X, int Y)>();
         foreach (var d in sharp)

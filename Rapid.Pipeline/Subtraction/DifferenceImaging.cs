@@ -100,11 +100,12 @@ public static class DifferenceImaging
 
         // The mesh backgrounds are each biased by their images' star wings, differently for different PSFs; an offset of
         // a few per cent of the pixel noise already shifts S_corr's mean by a tenth of a sigma (the matched filter sums
-        // it over the PSF's area). The sigma-clipped median of the plain difference sci - Scale * ref measures what is
-        // left, and the science image is levelled by it.
+        // it over the PSF's area). The sigma-clipped median of the plain difference sci - Scale * ref away from sources
+        // measures what is left, and the science image is levelled by it. (Near stars the two PSFs differ: a sharper
+        // science PSF leaves a positive core and a wider negative ring, which would bias the median.)
         using (log.Step("background_offset"))
         {
-            var offset = BackgroundOffset(sci, reference, match.Scale);
+            var offset = BackgroundOffset(sci, reference, match.Scale, refSigma);
             if (double.IsFinite(offset))
             {
                 var level = (float)offset;
@@ -200,18 +201,34 @@ public static class DifferenceImaging
         return (x + dx, y + dy);
     }
 
-    /// <summary>Sigma-clipped median of sci - scale * ref over a regular sample of the pixels where both are valid (DN/s), NaN if none.</summary>
-    private static double BackgroundOffset(float[] sci, float[] reference, double scale)
+    /// <summary>
+    /// Sigma-clipped median of sci - scale * ref (DN/s) over a regular sample of the valid pixels where the (deep)
+    /// reference shows no source: within 1 px (along the row) of a reference pixel beyond ±3 sigma_r nothing is used. NaN if none.
+    /// </summary>
+    private static double BackgroundOffset(float[] sci, float[] reference, double scale, double referenceSigma)
     {
+        var limit = 3 * referenceSigma;
         var stride = Stride(sci.Length);
         var values = new float[(sci.Length + stride - 1) / stride];
         var count = 0;
         for (var i = 0; i < sci.Length; i += stride)
         {
+            if (NearSource(reference, i, limit)) continue;
             var d = sci[i] - scale * reference[i];
             if (double.IsFinite(d)) values[count++] = (float)d;
         }
         return count == 0 ? double.NaN : RobustStatistics.SigmaClip(values.AsSpan(0, count)).Median;
+    }
+
+    /// <summary>True when |ref| at i or at a neighbour in its row exceeds the limit (both signs, so the noise is cut symmetrically and the median stays unbiased).</summary>
+    private static bool NearSource(float[] reference, int i, double limit)
+    {
+        foreach (var k in (ReadOnlySpan<int>)[0, -1, 1])
+        {
+            var j = i + k;
+            if (j >= 0 && j < reference.Length && Math.Abs(reference[j]) > limit) return true;
+        }
+        return false;
     }
 
     /// <summary>
