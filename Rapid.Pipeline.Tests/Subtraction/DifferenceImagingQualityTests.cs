@@ -7,23 +7,24 @@ namespace Rapid.Pipeline.Tests.Subtraction;
 /// <summary>
 /// Runs <see cref="DifferenceImaging"/> once on each of four simulated 512x512 pairs (Roman-like undersampled and
 /// well-sampled PSFs, science sharper or broader than the reference, different skies, flux scales and sub-pixel WCS
-/// offsets with a small rotation), with 40 stars (about 150 per 10^6 px, a few times the Roman high-latitude density) and 60 transients only in the science image, and on one constant star field.
+/// offsets with a small rotation; hot pixels and cosmic rays in two of them), with 40 stars (about 150 per 10^6 px, a few times the Roman high-latitude density) and 60 transients only in the science image, and on one constant star field.
 /// </summary>
 public sealed class DifferenceImagingQualityFixture
 {
     public static readonly DifferencePairSpec[] Cases =
     [
-        new() { Seed = 11, ScienceFwhm = 1.3, ReferenceFwhm = 1.5, ScienceSkyRate = 1.0, ReferenceSkyRate = 0.6, OffsetX = 0.37, OffsetY = -0.21, RotationDeg = 0.02 },
+        new() { Seed = 11, ScienceFwhm = 1.3, ReferenceFwhm = 1.5, ScienceSkyRate = 1.0, ReferenceSkyRate = 0.6, OffsetX = 0.37, OffsetY = -0.21, RotationDeg = 0.02, HotPixels = 25, CosmicRays = 10 },
         new() { Seed = 12, ScienceFwhm = 2.2, ReferenceFwhm = 1.6, ScienceSkyRate = 2.0, ReferenceSkyRate = 0.8, OffsetX = -0.61, OffsetY = 0.45, RotationDeg = -0.03 },
         new() { Seed = 13, ScienceFwhm = 1.5, ReferenceFwhm = 1.5, ScienceSkyRate = 0.5, ReferenceSkyRate = 1.5, OffsetX = 0.12, OffsetY = 0.83, RotationDeg = 0.0, ScienceFluxScale = 0.8 },
-        new() { Seed = 14, ScienceFwhm = 1.2, ReferenceFwhm = 2.0, ScienceSkyRate = 1.2, ReferenceSkyRate = 1.0, OffsetX = -0.25, OffsetY = -0.48, RotationDeg = 0.01, ReferenceDepth = 4 },
+        new() { Seed = 14, ScienceFwhm = 1.2, ReferenceFwhm = 2.0, ScienceSkyRate = 1.2, ReferenceSkyRate = 1.0, OffsetX = -0.25, OffsetY = -0.48, RotationDeg = 0.01, ReferenceDepth = 4, HotPixels = 25, CosmicRays = 10 },
     ];
 
     public DifferenceImagingQualityFixture()
     {
         Runs = Cases.Select(spec =>
         {
-            var pair = new DifferencePair(spec with { Size = 512, Stars = 40, Transients = 60 });
+            // Transient S/N log-uniform in 5..200: the flux-bias criterion at S/N >= 20 is then not dominated by the noise of S/N 20 sources (5 %).
+            var pair = new DifferencePair(spec with { Size = 512, Stars = 40, Transients = 60, TransientSnr = (5, 200) });
             return (pair, DifferenceImaging.Run(pair.Input, new DifferenceImagingOptions(), new SilentLog()));
         }).ToList();
         var constant = new DifferencePair(new DifferencePairSpec { Seed = 21, Size = 512, Stars = 100, ScienceFwhm = 1.4, ReferenceFwhm = 1.6 });
@@ -39,7 +40,7 @@ public sealed class DifferenceImagingQualityFixture
             .Where(s => s.Sign > 0 && Distance(s, t.X, t.Y) <= 1.0)
             .OrderBy(s => Distance(s, t.X, t.Y)).FirstOrDefault())));
 
-    /// <summary>Detections farther than 3 px from every transient and not flagged near a saturated star.</summary>
+    /// <summary>Detections farther than 3 px from every transient and not flagged near a saturated star (hot pixels and cosmic rays count as false).</summary>
     public IEnumerable<DifferenceSource> FalseDetections() =>
         Runs.SelectMany(run => run.Result.Sources.Where(s =>
             (s.Flags & DifferenceSourceFlags.NearSaturated) == 0 && run.Pair.Transients.All(t => Distance(s, t.X, t.Y) > 3)));

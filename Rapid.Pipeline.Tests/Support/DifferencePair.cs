@@ -34,6 +34,9 @@ public sealed record DifferencePairSpec
     /// <summary>Transients (science image only) on a grid of free spots, with target S/N log-uniform in this range.</summary>
     public int Transients { get; init; } = 0;
     public (double Low, double High) TransientSnr { get; init; } = (5, 60);
+    /// <summary>Hot pixels of the science detector (single pixels of 1000 to 50000 DN), and cosmic-ray tracks (2 to 6 px in x).</summary>
+    public int HotPixels { get; init; }
+    public int CosmicRays { get; init; }
 }
 
 /// <summary>A transient put into the science image: X, Y 0-based science pixels, Rate DN/s, Snr its expected PSF-fit S/N.</summary>
@@ -115,6 +118,24 @@ public sealed class DifferencePair
             if (observed >= spec.SaturationDn) { saturated[i] = true; science[i] = scienceVariance[i] = float.NaN; continue; }
             science[i] = (float)(observed / t);
             scienceVariance[i] = (float)((Math.Abs(observed) / spec.Gain + spec.ReadNoiseDn * spec.ReadNoiseDn) / (t * t));
+        }
+        // Detector defects of the science exposure only: where they land on a star they are lost with it.
+        for (var k = 0; k < spec.HotPixels + spec.CosmicRays; k++)
+        {
+            var (x, y) = (random.Next(2, n - 8), random.Next(2, n - 2));
+            // Kept off the transients, whose photometry the tests judge (a defect on one is masked with it).
+            if (transients.Any(tr => Math.Abs(tr.X - x - 3) < 10 && Math.Abs(tr.Y - y) < 7)) continue;
+            var length = k < spec.HotPixels ? 1 : random.Next(2, 7);
+            var dn = 1000 + random.NextDouble() * 49_000;
+            for (var j = 0; j < length; j++)
+            {
+                var i = y * n + x + j;
+                if (saturated[i]) continue;
+                var observed = science[i] * t + dn;
+                if (observed >= spec.SaturationDn) continue;
+                science[i] = (float)(observed / t);
+                scienceVariance[i] = (float)((Math.Abs(observed) / spec.Gain + spec.ReadNoiseDn * spec.ReadNoiseDn) / (t * t));
+            }
         }
         var reference = new float[n * n];
         var referenceVariance = new float[n * n];

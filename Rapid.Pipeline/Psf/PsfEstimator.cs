@@ -103,6 +103,11 @@ public sealed class PsfEstimator
             if (x < margin || y < margin || x >= width - margin || y >= height - margin) continue;
             var peak = image[y * width + x];
             if (peak >= saturation) continue;
+            // Hot pixels and cosmic-ray hits are single sharp spikes; even a 1 px FWHM star puts over a tenth of its
+            // peak into its brightest edge neighbour (a pixel-integrated Gaussian centred anywhere in the pixel).
+            var brightestNeighbour = Math.Max(Math.Max(image[y * width + x - 1], image[y * width + x + 1]),
+                Math.Max(image[(y - 1) * width + x], image[(y + 1) * width + x]));
+            if (!(brightestNeighbour >= _options.MinNeighbourFraction * peak)) continue;
             var ok = true;
             var half = Math.Max(r, _options.StampSize / 2 + 3);
             for (var j = y - half; j <= y + half && ok; j++)

@@ -15,6 +15,8 @@ public sealed record PsfEstimatorOptions
     public int MaximumStars { get; init; } = 200;
     /// <summary>FWHM for the centroid window and for the fallback when no star is usable.</summary>
     public double DefaultFwhm { get; init; } = 2.5;
+    /// <summary>A candidate whose brightest edge neighbour holds less than this fraction of its peak is a hot pixel or cosmic ray, not a star.</summary>
+    public double MinNeighbourFraction { get; init; } = 0.1;
     /// <summary>Beyond this many FWHM from the centre the stacked stamp is replaced by its azimuthal average.</summary>
     public double WingRadiusInFwhm { get; init; } = 2.0;
 

@@ -31,7 +31,9 @@ public static class CosmicRayMask
             }
         });
         var sharpness = new SharpnessFilter(fwhm);
-        var sharp = new PeakDetector(thresholdSigma).Detect(significance, plain, width, height, includeNegative: false)
+        // minPixels 1: a hot pixel is a single pixel above the threshold, and left in, ZOGY's whitening turns it into
+        // rows and columns of ringing.
+        var sharp = new PeakDetector(thresholdSigma, minPixels: 1).Detect(significance, plain, width, height, includeNegative: false)
             .Where(d => sharpness.IsSharperThanPsf(d, sci, width, height)).ToList();
         var mask = new bool[plain.Length];
         var stack = new Stack<(int X, int Y)>();

@@ -78,12 +78,14 @@ public static class DifferenceImaging
 
         FluxMatch match;
         double fwhmScienceStars, fwhmReferenceStars;
+        IReadOnlyList<MeasuredStar> scienceStars;
         using (log.Step("flux_match"))
         {
             var stars = new IReadOnlyList<MeasuredStar>[2];
             Parallel.Invoke(
                 () => stars[0] = StarMeasurement.BrightStars(sci, input.ScienceVariance, width, height, apertureRadius: StarApertureRadius),
                 () => stars[1] = StarMeasurement.BrightStars(reference, input.ReferenceVariance, width, height, apertureRadius: StarApertureRadius));
+            scienceStars = stars[0];
             fwhmScienceStars = StarMeasurement.MedianFwhm(stars[0]);
             fwhmReferenceStars = StarMeasurement.MedianFwhm(stars[1]);
             var measured = FluxMatcher.Match(stars[0], stars[1], input.FallbackScale);
@@ -145,16 +147,18 @@ public static class DifferenceImaging
         {
             var detections = new PeakDetector(options.DetectionThresholdSigma).Detect(zogy.ScoreCorrected, zogy.ScoreCorrected, width, height);
             var fullBox = zogy.DifferencePsf.Size * zogy.DifferencePsf.Size;
+            var photometryCorrection = PsfFitApertureCorrection(sci, width, height, sciPsf, scienceStars);
+            log.Info($"PSF-fit aperture correction {photometryCorrection:F4} from the science image's stars");
             var flagRadius = options.SaturationMaskRadius + 2 * Math.Max(sciPsf.FwhmPixels, refPsf.FwhmPixels);
             var nearSaturatedWide = SaturationMask.Grow(input.Saturated, width, height, (int)Math.Ceiling(flagRadius));
             foreach (var d in detections.OrderBy(d => d.Y).ThenBy(d => d.X))
             {
                 var (px, py) = SubPixelPeak(zogy.ScoreCorrected, width, height, d.PeakX, d.PeakY);
-                var flux = DifferencePhotometry.Measure(zogy, px, py);
+                var flux = DifferencePhotometry.Measure(zogy, diffUncertainty, px, py);
                 var flags = DifferenceSourceFlags.None;
                 if (flux.PixelsUsed < fullBox) flags |= DifferenceSourceFlags.Truncated;
                 if (nearSaturatedWide is not null && nearSaturatedWide[d.PeakY * width + d.PeakX]) flags |= DifferenceSourceFlags.NearSaturated;
-                sources.Add(new DifferenceSource(px, py, flux.Flux, flux.FluxError, Math.Abs(d.PeakSignificance), d.Sign, flags));
+                sources.Add(new DifferenceSource(px, py, photometryCorrection * flux.Flux, photometryCorrection * flux.FluxError, Math.Abs(d.PeakSignificance), d.Sign, flags));
             }
             log.Info($"{sources.Count} sources ({sources.Count(x => x.Sign > 0)} positive) above {options.DetectionThresholdSigma} sigma in S_corr");
         }
@@ -246,6 +250,26 @@ public static class DifferenceImaging
 
     /// <summary>An odd stride (so the sample does not fall on one column of the row-major image) for ~2^20 samples.</summary>
     private static int Stride(int length) => Math.Max(1, length >> 20) | 1;
+
+    /// <summary>
+    /// The aperture correction of PSF-fit photometry (as DAOPHOT's, Stetson 1987, PASP 99, 191): the median, over the
+    /// science image's bright stars, of their total flux (aperture flux over the PSF's aperture fraction) over their
+    /// PSF-fit flux with the science PSF. A transient on D is the science PSF seen through ZOGY's filter, so a template
+    /// that is not quite the stars' shape (undersampled stars are phase-averaged in the model) biases both alike.
+    /// 1 with fewer than 5 stars; clamped to [0.9, 1.1].
+    /// </summary>
+    private static double PsfFitApertureCorrection(float[] sci, int width, int height, PsfModel psf, IReadOnlyList<MeasuredStar> stars)
+    {
+        var fraction = ApertureFraction(psf);
+        var ratios = new List<float>();
+        foreach (var star in stars)
+        {
+            var fit = DifferencePhotometry.Measure(sci, width, height, psf, 1.0, star.X, star.Y);
+            if (fit.PixelsUsed < psf.Size * psf.Size || !(fit.Flux > 0)) continue;
+            ratios.Add((float)(star.Flux / fraction / fit.Flux));
+        }
+        return ratios.Count < 5 ? 1.0 : Math.Clamp(RobustStatistics.Median(ratios.ToArray()), 0.9, 1.1);
+    }
 
     /// <summary>Aperture radius (pixels) of the flux-matching star photometry.</summary>
     private const double StarApertureRadius = 5;
