@@ -23,16 +23,26 @@ public static class SaturationMask
                 rows[row + x] = count > 0;
             }
         });
+        // Columns: a running count per column, advanced row by row so memory is read in order.
         var result = new bool[saturated.Length];
-        Parallel.For(0, width, x =>
+        var bands = Math.Max(1, Math.Min(Environment.ProcessorCount * 4, width / 64));
+        Parallel.For(0, bands, band =>
         {
-            var count = 0;
-            for (var y = 0; y < Math.Min(radius, height); y++) if (rows[y * width + x]) count++;
+            var (x0, x1) = (band * width / bands, (band + 1) * width / bands);
+            var count = new int[x1 - x0];
+            for (var y = 0; y < Math.Min(radius, height); y++)
+                for (var x = x0; x < x1; x++) if (rows[y * width + x]) count[x - x0]++;
             for (var y = 0; y < height; y++)
             {
-                if (y + radius < height && rows[(y + radius) * width + x]) count++;
-                if (y - radius - 1 >= 0 && rows[(y - radius - 1) * width + x]) count--;
-                result[y * width + x] = count > 0;
+                var ahead = y + radius < height ? (y + radius) * width : -1;
+                var behind = y - radius - 1 >= 0 ? (y - radius - 1) * width : -1;
+                var row = y * width;
+                for (var x = x0; x < x1; x++)
+                {
+                    if (ahead >= 0 && rows[ahead + x]) count[x - x0]++;
+                    if (behind >= 0 && rows[behind + x]) count[x - x0]--;
+                    result[row + x] = count[x - x0] > 0;
+                }
             }
         });
         return result;
