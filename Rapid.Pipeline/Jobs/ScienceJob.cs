@@ -42,13 +42,7 @@ public sealed class ScienceJob : IPipelineJob
         using (context.Log.Step("reference.resample_to_science"))
         {
             refOnScience = LanczosResampler.Resample(reference.Image, reference.Wcs, width, height, science.Wcs, reference.Variance);
-            var coverage = LanczosResampler.Resample(reference.Coverage, reference.Wcs, width, height, science.Wcs);
-            coverageFraction = new float[width * height];
-            for (var i = 0; i < coverageFraction.Length; i++)
-            {
-                var c = coverage.Pixels[i] / reference.NFrames * coverage.Coverage[i];
-                coverageFraction[i] = double.IsFinite(c) ? (float)c : 0f;
-            }
+            coverageFraction = ReferenceCoverageOnScience.Fraction(reference.Coverage, reference.Wcs, width, height, science.Wcs, refOnScience.Coverage, reference.NFrames);
         }
         if (!coverageFraction.Any(c => c >= settings.MinReferenceCoverage))
             throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
