@@ -169,6 +169,24 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
     }
 
     [Fact]
+    public void Writes_a_catalog_with_the_documented_columns_and_coverage_figures_in_the_manifest()
+    {
+        var table = Catalog();
+        foreach (var column in new[] { "ID", "X_IMAGE", "Y_IMAGE", "RA", "DEC", "FLUX", "FLUXERR", "SNR", "SIGN", "FLAGS" })
+            Assert.Contains(column, table.ColumnNames);
+        var source = Closest(fixture.Transient);
+        var (ra, dec) = (fixture.Transient.RaDeg, fixture.Transient.DecDeg);
+        var row = Enumerable.Range(0, table.RowCount).Single(i => table.GetDoubles("SNR")[i] == source.Snr);
+        Assert.Equal(ra, table.GetDoubles("RA")[row], 0.5 / 3600 * SyntheticSurvey.PixelScaleArcsec * 2);
+        Assert.Equal(dec, table.GetDoubles("DEC")[row], 0.5 / 3600 * SyntheticSurvey.PixelScaleArcsec * 2);
+        var diff = Run.Manifest!.DifferenceImage!;
+        // Five dithered frames of the same size as the science image: the median pixel is covered by all of them,
+        // and the frame edges outside the overlap are masked.
+        Assert.InRange(diff.CoverageMedian, 0.99, 1.0);
+        Assert.InRange(diff.MaskedFraction, 0.0, 0.1);
+    }
+
+    [Fact]
     public void Every_product_passes_fitsverify()
     {
         foreach (var product in Run.Manifest!.Products)

@@ -103,6 +103,8 @@ public sealed class ScienceJob : IPipelineJob
             products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, "sigma"));
             products.Add(WritePsf(context, result.DifferencePsf, meta));
             products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, header));
+            meta.Set("FLAGBIT0", "fit box cut by an edge or masked pixels", "FLAGS & 1");
+            meta.Set("FLAGBIT1", "near a saturated science pixel", "FLAGS & 2");
             var catalogPath = context.PathInWorkDirectory("sources.fits");
             FitsFile.WriteTable(catalogPath, meta, SourceCatalog.ToTable(sources));
             products.Add(new LocalProduct(ProductRoles.DifferenceCatalog, catalogPath));
