@@ -258,6 +258,35 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
     }
 
     [Fact]
+    public async Task A_reference_covering_less_than_half_of_the_science_image_ends_degraded_with_a_warning()
+    {
+        using var bed = new JobTestBed();
+        var field = new SyntheticSurvey(128, starCount: 12, seed: 3);
+        var inputs = new List<L2Image>();
+        for (var i = 0; i < 3; i++)
+        {
+            // Shifted by 90 px of 128: the frames overlap the science image in a 38 px wide strip.
+            var path = Path.Combine(bed.Scratch, $"h{i}.fits");
+            field.WriteFrame(path, 90 + 0.4 * i, 0.3 * i, seed: 40 + i, mjd: 60000 + i);
+            inputs.Add(new L2Image { Rid = i + 1, File = await bed.UploadL2Async(path) });
+        }
+        var sci = Path.Combine(bed.Scratch, "hsci.fits");
+        field.WriteFrame(sci, 0, 0, seed: 50, mjd: 60010);
+
+        var run = await bed.RunAsync(new JobConfig
+        {
+            Jid = 504, Ppid = PipelineIds.Science, ProcDate = bed.ProcDate.ToString(),
+            Science = new L2Image { Rid = 7, File = await bed.UploadL2Async(sci) },
+            Reference = new ReferenceSource { Inputs = inputs },
+        });
+
+        Assert.True(run.ExitCode == ExitCodes.Degraded, $"exit {run.ExitCode}: {run.Manifest?.Reason} {string.Join("; ", run.Manifest?.Warnings ?? [])}");
+        Assert.Contains(run.Manifest!.Warnings, w => w.StartsWith("coverage: ", StringComparison.Ordinal));
+        Assert.InRange(run.Manifest.DifferenceImage!.MaskedFraction, 0.5, 0.8);
+        Assert.Contains(run.Manifest.Products, p => p.Role == ProductRoles.DifferenceImage);
+    }
+
+    [Fact]
     public async Task A_constant_star_field_yields_no_detections_and_a_normalised_score()
     {
         using var bed = new JobTestBed();

@@ -18,6 +18,9 @@ namespace Rapid.Pipeline.Jobs;
 /// </summary>
 public sealed class ScienceJob : IPipelineJob
 {
+    /// <summary>Above this fraction of masked difference pixels the job ends with a warning.</summary>
+    public const double MaxMaskedFraction = 0.5;
+
     public async Task<JobResult> RunAsync(JobContext context, CancellationToken ct)
     {
         var config = context.Config;
@@ -76,6 +79,9 @@ public sealed class ScienceJob : IPipelineJob
         }
         var match = result.Match;
         var sources = ToCatalog(result.Sources, science.Wcs);
+        // A difference image that is mostly masked is still a product, but a degraded one (exit 32).
+        if (result.MaskedFraction > MaxMaskedFraction)
+            context.Warn($"coverage: {result.MaskedFraction:P1} of the difference image is masked (reference coverage below {settings.MinReferenceCoverage:P0}, bad, saturated or cosmic-ray pixels)");
 
         using (context.Log.Step("write"))
         {

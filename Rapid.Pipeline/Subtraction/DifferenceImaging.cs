@@ -4,12 +4,14 @@ using Rapid.Pipeline.Psf;
 namespace Rapid.Pipeline.Subtraction;
 
 /// <summary>
-/// The difference-imaging core of the science job (ppid 15), in memory: mesh backgrounds subtracted; flux scale and
-/// astrometric residuals from matched stars; low-coverage reference pixels and (grown) saturated science pixels
-/// masked; PSFs estimated on each image as it enters ZOGY (the reference's on the science grid it was resampled to);
-/// cosmic rays masked; ZOGY (Zackay, Ofek and Gal-Yam 2016) gives D, S_corr and P_D; peaks of |S_corr| above the
-/// threshold are PSF-fit on D. Steps are timed through the log: background, flux_match, psf, cosmic_rays, zogy,
-/// detection.
+/// The difference-imaging core of the science job (ppid 15), in memory, in timed steps:
+/// background (mesh backgrounds of both images subtracted); masks (reference coverage below the minimum, saturated
+/// science pixels grown by a few pixels); psf (empirical PSFs of each image as it enters ZOGY, the reference's on the
+/// science grid it was resampled to); flux_match (flux scale from matched stars, corrected for each PSF's aperture
+/// losses, and the astrometric residuals); background_offset (what the two mesh backgrounds left between the images);
+/// cosmic_rays (hot pixels and cosmic rays of the science exposure masked); zogy (Zackay, Ofek and Gal-Yam 2016: D,
+/// S_corr with source-noise, model-error and astrometric variance, P_D); detection (peaks of |S_corr| above the
+/// threshold, PSF-fit on D with a DAOPHOT-style aperture correction, flagged near saturated stars).
 /// </summary>
 public static class DifferenceImaging
 {
