@@ -30,6 +30,22 @@ public class PsfEstimatorTests
     }
 
     [Fact]
+    public void IgnoresHotPixelsBrighterThanTheStars()
+    {
+        var profile = new Profile(1.8, 2.5);
+        var random = new Random(8);
+        var image = StarField.Render(Size, Size, profile, StarField.Grid(Size, Size, 32, 20, 3000, 30000, random), 2, random);
+        // Single hot pixels half-way between the grid stars, brighter than any star's peak.
+        for (var y = 36; y < Size - 36; y += 32)
+            for (var x = 36; x < Size - 36; x += 32) image[y * Size + x] += 50_000;
+
+        var psf = new PsfEstimator().Estimate(image, Size, Size, noiseSigma: 2, saturationLevel: double.PositiveInfinity);
+
+        Assert.Equal(PsfMethod.Empirical, psf.Method);
+        Assert.InRange(psf.FwhmPixels / 1.8, 0.9, 1.1);
+    }
+
+    [Fact]
     public void SkipsSaturatedStars()
     {
         var profile = new Profile(3, 2.5);

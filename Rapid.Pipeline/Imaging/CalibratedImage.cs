@@ -25,6 +25,8 @@ public sealed class CalibratedImage
     public double MjdObs { get; init; }
     public double? ZeroPointMag { get; init; }
     public long SaturatedPixels { get; init; }
+    /// <summary>True at the pixels that were at or above SATURATE (they are NaN in Rate); null when none were.</summary>
+    public bool[]? Saturated { get; init; }
 
     /// <summary>The rate image as a FITS image carrying this image's header (and so its WCS).</summary>
     public FitsImage ToFitsImage() => new(Width, Height, Rate, Header.Clone());
@@ -77,13 +79,20 @@ public static class ImageCalibration
         var rate = new float[n];
         var variance = new float[n];
         long saturated = 0, finite = 0;
+        bool[]? saturatedMask = null;
         var rn2 = readNoise * readNoise;
         var scale2 = scale * scale;
         for (var i = 0; i < n; i++)
         {
             var dn = image.Pixels[i];
             if (!float.IsFinite(dn)) { rate[i] = variance[i] = float.NaN; continue; }
-            if (dn >= saturation) { rate[i] = variance[i] = float.NaN; saturated++; continue; }
+            if (dn >= saturation)
+            {
+                rate[i] = variance[i] = float.NaN;
+                saturated++;
+                (saturatedMask ??= new bool[n])[i] = true;
+                continue;
+            }
             rate[i] = (float)(dn * scale);
             variance[i] = (float)((Math.Abs(dn) / gain + rn2) * scale2);
             finite++;
@@ -104,6 +113,7 @@ public static class ImageCalibration
             MjdObs = header.GetDouble("MJD-OBS") ?? double.NaN,
             ZeroPointMag = zeroPoint,
             SaturatedPixels = saturated,
+            Saturated = saturatedMask,
         };
     }
 }

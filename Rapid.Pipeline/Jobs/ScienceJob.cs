@@ -2,21 +2,26 @@ using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
+using Rapid.Pipeline.Psf;
 using Rapid.Pipeline.Resampling;
 using Rapid.Pipeline.Simulation.Injection;
+using Rapid.Pipeline.Subtraction;
 using Rapid.Pipeline.Wcs;
 
 namespace Rapid.Pipeline.Jobs;
 
 /// <summary>
-/// Pipeline 15, the naive difference-imaging path of the walking skeleton: science image → DN/s and
-/// uncertainty; reference registered or co-added; reference resampled onto the science grid; mesh
-/// backgrounds subtracted; flux matched on bright stars; D = sci − scale·ref with its uncertainty;
-/// low-coverage pixels masked; peaks above the threshold (positive and negative) measured and catalogued.
-/// The subtraction is the step ZOGY (issue 4) replaces; the steps around it stay.
+/// Pipeline 15, difference imaging: science image → DN/s and uncertainty; reference registered or co-added;
+/// reference resampled onto the science grid; then <see cref="DifferenceImaging"/>: mesh backgrounds, flux and
+/// astrometric matching, PSFs (a fallback PSF is a warning, exit 32), masks (low coverage, saturation, cosmic rays),
+/// ZOGY (Zackay, Ofek and Gal-Yam 2016) D, S_corr and P_D, detection on S_corr and PSF-fit photometry on D;
+/// products: diffimage (D in the science DN/s), its uncertainty, scorr, diffpsf, the resampled reference, sources.
 /// </summary>
 public sealed class ScienceJob : IPipelineJob
 {
+    /// <summary>Above this fraction of masked difference pixels the job ends with a warning.</summary>
+    public const double MaxMaskedFraction = 0.5;
+
     public async Task<JobResult> RunAsync(JobContext context, CancellationToken ct)
     {
         var config = context.Config;
@@ -42,81 +47,45 @@ public sealed class ScienceJob : IPipelineJob
         using (context.Log.Step("reference.resample_to_science"))
         {
             refOnScience = LanczosResampler.Resample(reference.Image, reference.Wcs, width, height, science.Wcs, reference.Variance);
-            var coverage = LanczosResampler.Resample(reference.Coverage, reference.Wcs, width, height, science.Wcs);
-            coverageFraction = new float[width * height];
-            for (var i = 0; i < coverageFraction.Length; i++)
-            {
-                var c = coverage.Pixels[i] / reference.NFrames * coverage.Coverage[i];
-                coverageFraction[i] = double.IsFinite(c) ? (float)c : 0f;
-            }
+            coverageFraction = ReferenceCoverageOnScience.Fraction(reference.Coverage, reference.Wcs, width, height, science.Wcs, refOnScience.Coverage, reference.NFrames);
         }
         if (!coverageFraction.Any(c => c >= settings.MinReferenceCoverage))
             throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
 
-        BackgroundMap sciBackground, refBackground;
-        float[] sci, refImage;
-        using (context.Log.Step("background"))
+        DifferenceImagingResult result;
+        try
         {
-            var estimator = new MeshBackgroundEstimator(settings.BackgroundMeshSize);
-            sciBackground = estimator.Estimate(science.Rate, width, height);
-            refBackground = estimator.Estimate(refOnScience.Pixels, width, height);
-            sci = sciBackground.Subtract(science.Rate);
-            refImage = refBackground.Subtract(refOnScience.Pixels);
-        }
-
-        var refVariance = refOnScience.Variance ?? throw new InvalidOperationException("the resampler returned no variance");
-        FluxMatch match;
-        double fwhmScience, fwhmReference;
-        IReadOnlyList<MeasuredStar> sciStars;
-        using (context.Log.Step("flux_match"))
-        {
-            sciStars = StarMeasurement.BrightStars(sci, science.Variance, width, height);
-            var refStars = StarMeasurement.BrightStars(refImage, refVariance, width, height);
-            fwhmScience = StarMeasurement.MedianFwhm(sciStars);
-            fwhmReference = StarMeasurement.MedianFwhm(refStars);
             // Without enough matched stars the zero points, when both are known, still give the scale.
             var fallback = science.ZeroPointMag is double zs && reference.ZeroPointMag is double zr ? Math.Pow(10, -0.4 * (zr - zs)) : 1.0;
-            match = FluxMatcher.Match(sciStars, refStars, fallback);
-            if (!match.Matched)
-                context.Warn($"flux matching: only {match.MatchedStars} star(s) matched between science and reference (need {FluxMatcher.MinMatchedStars}); scale {fallback:G6} assumed");
-            context.Log.Info($"flux scale {match.Scale:G6} from {match.MatchedStars} stars; dx median {match.DxMedian:F3} rms {match.DxRms:F3}, dy median {match.DyMedian:F3} rms {match.DyRms:F3} px");
-        }
-
-        var diff = new float[width * height];
-        var diffVariance = new float[width * height];
-        using (context.Log.Step("subtract"))
-        {
-            var s = match.Scale;
-            for (var i = 0; i < diff.Length; i++)
+            result = DifferenceImaging.Run(new DifferenceImagingInput
             {
-                if (coverageFraction[i] < settings.MinReferenceCoverage) { diff[i] = diffVariance[i] = float.NaN; continue; }
-                diff[i] = (float)(sci[i] - s * refImage[i]);
-                diffVariance[i] = (float)(science.Variance[i] + s * s * refVariance[i]);
-            }
-        }
-
-        IReadOnlyList<CatalogSource> sources;
-        using (context.Log.Step("detect"))
-        {
-            var significance = ImageArithmetic.Significance(diff, diffVariance);
-            IReadOnlyList<Detection> detections = new PeakDetector(settings.DetectionThresholdSigma).Detect(significance, diff, width, height);
-            var fwhm = double.IsFinite(fwhmScience) ? fwhmScience : fwhmReference;
-            if (double.IsFinite(fwhm))
+                Width = width,
+                Height = height,
+                Science = science.Rate,
+                ScienceVariance = science.Variance,
+                Reference = refOnScience.Pixels,
+                ReferenceVariance = refOnScience.Variance ?? throw new InvalidOperationException("the resampler returned no variance"),
+                ReferenceCoverage = coverageFraction,
+                Saturated = science.Saturated,
+                FallbackScale = fallback,
+            }, new DifferenceImagingOptions
             {
-                // Cosmic rays and hot pixels of the (single) science exposure are sharper than its PSF.
-                var sharpness = new SharpnessFilter(fwhm);
-                var kept = detections.Where(d => !sharpness.IsSharperThanPsf(d, diff, width, height)).ToList();
-                context.Log.Info($"{detections.Count - kept.Count} detection(s) sharper than the PSF (FWHM {fwhm:F2} px) rejected as cosmic rays or hot pixels");
-                detections = kept;
-            }
-            var radius = SourceCatalog.ApertureRadius(fwhm);
-            var apertureCorrection = SourceCatalog.ApertureCorrection(sciStars, sci, science.Variance, width, height, fwhm, radius);
-            context.Log.Info($"aperture radius {radius:F2} px, aperture correction {apertureCorrection:F4}");
-            sources = SourceCatalog.Measure(detections, diff, diffVariance, width, height, science.Wcs, radius, apertureCorrection);
-            context.Log.Info($"{sources.Count} sources ({sources.Count(x => x.Sign > 0)} positive) above {settings.DetectionThresholdSigma} sigma");
+                DetectionThresholdSigma = settings.DetectionThresholdSigma,
+                MinReferenceCoverage = settings.MinReferenceCoverage,
+                BackgroundMeshSize = settings.BackgroundMeshSize,
+            }, new JobImagingLog(context));
         }
-        var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, diff,
+        catch (InvalidImageException e)
+        {
+            throw new JobFailedException(ExitCodes.Error, $"{l2.File}: {e.Message}", e);
+        }
+        var match = result.Match;
+        var sources = ToCatalog(result.Sources, science.Wcs);
+        var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, result.Difference,
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
+        // A difference image that is mostly masked is still a product, but a degraded one (exit 32).
+        if (result.MaskedFraction > MaxMaskedFraction)
+            context.Warn($"coverage: {result.MaskedFraction:P1} of the difference image is masked (reference coverage below {settings.MinReferenceCoverage:P0}, bad, saturated or cosmic-ray pixels)");
 
         using (context.Log.Step("write"))
         {
@@ -132,9 +101,20 @@ public sealed class ScienceJob : IPipelineJob
             }
             if (science.Header.GetString("FILTER") is string filter) meta.Set("FILTER", filter);
             if (science.Header.GetDouble("MJD-OBS") is double mjd) meta.Set("MJD-OBS", mjd);
-            products.Add(WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", diff, width, height, header));
-            products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", ImageArithmetic.Sqrt(diffVariance), width, height, header));
+            header.Set("ZOGYFD", result.ZogyFluxScale, "ZOGY F_D (diffimage = D / F_D, DN/s)");
+            header.Set("ASTRMSX", result.AstrometricRms.X, "ZOGY astrometric sigma_x (pixels)");
+            header.Set("ASTRMSY", result.AstrometricRms.Y, "ZOGY astrometric sigma_y (pixels)");
+            header.Set("PSFFWHMN", result.SciencePsf.FwhmPixels, "science PSF FWHM (pixels)");
+            header.Set("PSFFWHMR", result.ReferencePsf.FwhmPixels, "reference PSF FWHM (pixels)");
+            header.Set("MASKFRAC", result.MaskedFraction, "fraction of pixels masked (NaN)");
+            header.Set("COVMED", result.CoverageMedian, "median reference coverage fraction");
+            products.Add(WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", result.Difference, width, height, header));
+            products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", result.DifferenceUncertainty, width, height, header));
+            products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, "sigma"));
+            products.Add(WritePsf(context, result.DifferencePsf, meta));
             products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, header));
+            meta.Set("FLAGBIT0", "fit box cut by an edge or masked pixels", "FLAGS & 1");
+            meta.Set("FLAGBIT1", "near a saturated science pixel", "FLAGS & 2");
             var catalogPath = context.PathInWorkDirectory("sources.fits");
             FitsFile.WriteTable(catalogPath, meta, SourceCatalog.ToTable(sources));
             products.Add(new LocalProduct(ProductRoles.DifferenceCatalog, catalogPath));
@@ -157,13 +137,47 @@ public sealed class ScienceJob : IPipelineJob
                 DyRms = match.DyRms,
                 DxMedian = match.DxMedian,
                 DyMedian = match.DyMedian,
-                BackgroundScience = sciBackground.GlobalMedian,
-                BackgroundReference = refBackground.GlobalMedian,
-                FwhmScience = double.IsFinite(fwhmScience) ? fwhmScience : 0,
-                FwhmReference = double.IsFinite(fwhmReference) ? fwhmReference : 0,
+                BackgroundScience = result.BackgroundScience,
+                BackgroundReference = result.BackgroundReference,
+                FwhmScience = double.IsFinite(result.SciencePsf.FwhmPixels) ? result.SciencePsf.FwhmPixels : 0,
+                FwhmReference = double.IsFinite(result.ReferencePsf.FwhmPixels) ? result.ReferencePsf.FwhmPixels : 0,
+                CoverageMedian = result.CoverageMedian,
+                MaskedFraction = result.MaskedFraction,
                 CornersRaDec = Corners(science.Wcs, width, height),
             },
         };
+    }
+
+    /// <summary>Routes the difference-imaging steps to the job's log (timings) and warnings (exit 32).</summary>
+    private sealed class JobImagingLog(JobContext context) : IDifferenceImagingLog
+    {
+        public IDisposable Step(string name) => context.Log.Step(name);
+        public void Info(string message) => context.Log.Info(message);
+        public void Warn(string warning) => context.Warn(warning);
+    }
+
+    /// <summary>Catalog rows in detection order: RA/Dec at the 1-based FITS pixel (X + 1, Y + 1).</summary>
+    private static IReadOnlyList<CatalogSource> ToCatalog(IReadOnlyList<DifferenceSource> sources, TanSipWcs wcs)
+    {
+        var rows = new List<CatalogSource>(sources.Count);
+        foreach (var s in sources)
+        {
+            var (ra, dec) = wcs.PixelToSky(s.X + 1, s.Y + 1);
+            rows.Add(new CatalogSource(rows.Count + 1, s.X, s.Y, ra, dec, s.Flux, s.FluxError, s.Snr, s.Sign, (int)s.Flags));
+        }
+        return rows;
+    }
+
+    /// <summary>P_D as a stamp image (sum 1, centre at pixel Size / 2, 0-based).</summary>
+    private static LocalProduct WritePsf(JobContext context, PsfModel psf, FitsHeader meta)
+    {
+        var path = context.PathInWorkDirectory("diffpsf.fits");
+        var h = meta.Clone();
+        h.Set("PSFFWHM", psf.FwhmPixels, "FWHM of P_D (pixels)");
+        var stamp = new float[psf.Size * psf.Size];
+        for (var i = 0; i < stamp.Length; i++) stamp[i] = (float)psf.Stamp[i];
+        FitsFile.WriteImage(path, new FitsImage(psf.Size, psf.Size, stamp, h));
+        return new LocalProduct(ProductRoles.DifferencePsf, path);
     }
 
     /// <summary>The reference on its own grid: image (DN/s), variance, coverage (frames), and how many frames it holds.</summary>
@@ -237,11 +251,11 @@ public sealed class ScienceJob : IPipelineJob
             throw JobFailedException.InvalidInput($"{source}: {image.Width}x{image.Height} does not match the reference image's {reference.Width}x{reference.Height}");
     }
 
-    private static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, int width, int height, FitsHeader header)
+    private static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, int width, int height, FitsHeader header, string unit = "DN/s")
     {
         var path = context.PathInWorkDirectory(fileName);
         var h = header.Clone();
-        h.Set("BUNIT", "DN/s");
+        h.Set("BUNIT", unit);
         FitsFile.WriteImage(path, new FitsImage(width, height, pixels, h));
         return new LocalProduct(role, path);
     }

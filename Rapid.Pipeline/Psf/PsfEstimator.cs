@@ -5,7 +5,8 @@ namespace Rapid.Pipeline.Psf;
 /// empirical stamps: candidates are local maxima above DetectionSigma, with no brighter pixel nor other peak within
 /// IsolationRadius, away from edges and NaN, peak below saturation; each is centred on its windowed centroid,
 /// shifted onto a common centre by a Fourier phase ramp, normalised to unit sum; stars whose half-maximum FWHM is an outlier
-/// (binaries, galaxies, cosmic rays) are dropped; the per-pixel median of the rest, normalised to sum 1, is the PSF.
+/// (binaries, galaxies, cosmic rays) are dropped; the per-pixel median of the rest, normalised to sum 1, is the PSF,
+/// its wings beyond a few FWHM replaced by their azimuthal average (<see cref="RadialWings"/>).
 /// Fallback (a warning, see <see cref="PsfModel.IsFallback"/>): with fewer than MinimumStars usable stars, a circular
 /// Gaussian with the median FWHM of the stars found, or DefaultFwhm when there are none.
 /// </summary>
@@ -62,6 +63,8 @@ public sealed class PsfEstimator
             for (var k = 0; k < keep.Count; k++) values[k] = stamps[keep[k]][p];
             stack[p] = Median(values);
         }
+        var coreFwhm = PsfShape.HalfMaximumFwhm(new PsfModel(stack, size, 1, PsfMethod.Empirical, keep.Count).Stamp, size);
+        RadialWings.Smooth(stack, size, _options.WingRadiusInFwhm * (double.IsFinite(coreFwhm) ? coreFwhm : _options.DefaultFwhm));
         var normalised = new PsfModel(stack, size, 1, PsfMethod.Empirical, keep.Count);
         return new PsfModel(stack, size, PsfShape.HalfMaximumFwhm(normalised.Stamp, size), PsfMethod.Empirical, keep.Count);
     }
@@ -100,6 +103,11 @@ public sealed class PsfEstimator
             if (x < margin || y < margin || x >= width - margin || y >= height - margin) continue;
             var peak = image[y * width + x];
             if (peak >= saturation) continue;
+            // Hot pixels and cosmic-ray hits are single sharp spikes; even a 1 px FWHM star puts over a tenth of its
+            // peak into its brightest edge neighbour (a pixel-integrated Gaussian centred anywhere in the pixel).
+            var brightestNeighbour = Math.Max(Math.Max(image[y * width + x - 1], image[y * width + x + 1]),
+                Math.Max(image[(y - 1) * width + x], image[(y + 1) * width + x]));
+            if (!(brightestNeighbour >= _options.MinNeighbourFraction * peak)) continue;
             var ok = true;
             var half = Math.Max(r, _options.StampSize / 2 + 3);
             for (var j = y - half; j <= y + half && ok; j++)

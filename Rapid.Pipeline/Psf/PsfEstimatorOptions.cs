@@ -4,7 +4,7 @@ namespace Rapid.Pipeline.Psf;
 public sealed record PsfEstimatorOptions
 {
     /// <summary>Side of the odd output stamp.</summary>
-    public int StampSize { get; init; } = 25;
+    public int StampSize { get; init; } = 35;
     /// <summary>A candidate's peak must exceed this many noise sigmas above the background.</summary>
     public double DetectionSigma { get; init; } = 20;
     /// <summary>No brighter pixel and no other peak above the detection threshold within this distance (box half-size).</summary>
@@ -15,6 +15,10 @@ public sealed record PsfEstimatorOptions
     public int MaximumStars { get; init; } = 200;
     /// <summary>FWHM for the centroid window and for the fallback when no star is usable.</summary>
     public double DefaultFwhm { get; init; } = 2.5;
+    /// <summary>A candidate whose brightest edge neighbour holds less than this fraction of its peak is a hot pixel or cosmic ray, not a star.</summary>
+    public double MinNeighbourFraction { get; init; } = 0.1;
+    /// <summary>Beyond this many FWHM from the centre the stacked stamp is replaced by its azimuthal average.</summary>
+    public double WingRadiusInFwhm { get; init; } = 2.0;
 
     public void Validate()
     {

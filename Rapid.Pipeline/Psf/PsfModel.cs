@@ -112,6 +112,22 @@ public sealed class PsfModel
         return result;
     }
 
+    /// <summary>The same in float32 into <paramref name="target"/> (Width x Height, cleared first), for single-precision transforms.</summary>
+    public float[] EmbedCentred(int width, int height, float[] target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (width < Size || height < Size) throw new ArgumentException($"a {width} x {height} array cannot hold the {Size} x {Size} PSF");
+        if (target.Length != (long)width * height) throw new ArgumentException($"the target has {target.Length} values, not {width} x {height}");
+        Array.Clear(target);
+        var c = Centre;
+        for (var j = 0; j < Size; j++)
+        {
+            var y = (j - c + height) % height;
+            for (var i = 0; i < Size; i++) target[(long)y * width + (i - c + width) % width] = (float)_stamp[j * Size + i];
+        }
+        return target;
+    }
+
     /// <summary>FWHM from the second moments about the peak, as for a Gaussian; a rough window for the centroid.</summary>
     private static double MomentFwhm(float[] stamp, int width, int height, int px, int py)
     {

@@ -4,7 +4,8 @@ using Rapid.Pipeline.Psf;
 namespace Rapid.Pipeline.Subtraction;
 
 /// <summary>
-/// Proper image subtraction of Zackay, Ofek and Gal-Yam (2016, ApJ 830, 27; "ZOGY"), all in float64 through FFTW:
+/// Proper image subtraction of Zackay, Ofek and Gal-Yam (2016, ApJ 830, 27; "ZOGY") through FFTW (full-size transforms
+/// in float32, every Fourier-space ratio in float64, the small-grid kernels in float64):
 ///   D^ = (F_r P_r^ N^ - F_n P_n^ R^) / sqrt(sigma_n^2 F_r^2 |P_r^|^2 + sigma_r^2 F_n^2 |P_n^|^2)   (eq. 13)
 ///   P_D^ = F_r F_n P_r^ P_n^ / (F_D sqrt(...)),  F_D = F_r F_n / sqrt(sigma_n^2 F_r^2 + sigma_r^2 F_n^2)   (14, 15)
 ///   S^ = F_D D^ conj(P_D^) = k_n^ N^ - k_r^ R^                                                      (12, 28, 29)
@@ -13,7 +14,7 @@ namespace Rapid.Pipeline.Subtraction;
 /// Both ratios are bounded by construction (|numerator| &lt;= |N^| / sigma_n + |R^| / sigma_r times the flux scales);
 /// a frequency where both PSF transforms vanish contributes nothing rather than 0/0.
 /// Masked (NaN) pixels of either image are set to the background (0) in both before the transforms, given zero
-/// variance (they carry no noise), and come back NaN. Images are zero-padded to FFT-friendly sizes (4088 -> 4096);
+/// variance (they carry no noise), and come back NaN. Images are zero-padded by at least half a PSF stamp to FFT-friendly sizes (4088 -> 4116);
 /// the padding has zero variance, so S_corr stays normalised near the edges, and it is cut off the outputs.
 /// PSFs are embedded with their centre at (0, 0), so no sub-pixel phase enters D.
 /// </summary>
@@ -34,8 +35,11 @@ public static class ZogySubtraction
         if (!(astrometricRmsX >= 0) || !(astrometricRmsY >= 0)) throw new ArgumentException($"the astrometric rms must be non-negative, not ({astrometricRmsX}, {astrometricRmsY})");
 
         var (w, h) = (newImage.Width, newImage.Height);
-        var pw = FftSizes.NextFriendly(Math.Max(w, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
-        var ph = FftSizes.NextFriendly(Math.Max(h, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
+        // The transforms are periodic: a margin of half a PSF stamp keeps the kernels of stars near one edge from
+        // wrapping onto the opposite edge (4088 + 12 -> 4116).
+        var margin = Math.Max(newImage.Psf.Size, reference.Psf.Size) / 2 + 1;
+        var pw = FftSizes.NextFriendly(Math.Max(w + margin, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
+        var ph = FftSizes.NextFriendly(Math.Max(h + margin, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
         var masked = Mask(newImage.Pixels, reference.Pixels);
 
         var (fn, fr) = (newImage.FluxScale, reference.FluxScale);
@@ -49,24 +53,28 @@ public static class ZogySubtraction
         var kernels = SmallGridKernels(newImage.Psf, reference.Psf, Math.Min(pw, FftSizes.NextFriendly(4 * stampSize)),
             Math.Min(ph, FftSizes.NextFriendly(4 * stampSize)), fn, fr, sn2, sr2, fd, floor, stampSize);
 
-        using var fft = new Fft2DDouble(pw, ph);
+        // The full-size transforms are float32 (FFTW's single precision): the images' dynamic range (a few 1e4 between
+        // the brightest unsaturated pixel and the noise) is far inside float's 1e-7 roundoff, and the ratios below are
+        // evaluated in double and stay bounded whatever the PSF spectra's precision (a frequency where both are at
+        // roundoff level gets noise-like, still unit-variance, weights). The small-grid kernels and P_D are float64.
+        using var fft = new Fft2D(pw, ph);
         var spectrumLength = (int)fft.SpectrumLength;
-        var real = new double[(long)pw * ph];
+        var real = new float[(long)pw * ph];
 
         // Forward transforms of the images and PSFs; the image spectra become S_N^ and S_R^ in place.
         var nHat = Transform(fft, Pad(newImage.Pixels, masked, w, h, pw, ph, real), spectrumLength);
         var rHat = Transform(fft, Pad(reference.Pixels, masked, w, h, pw, ph, real), spectrumLength);
-        var pnHat = Transform(fft, newImage.Psf.EmbedCentred(pw, ph), spectrumLength);
-        var prHat = Transform(fft, reference.Psf.EmbedCentred(pw, ph), spectrumLength);
-        var dHat = new double[spectrumLength];
+        var pnHat = Transform(fft, newImage.Psf.EmbedCentred(pw, ph, real), spectrumLength);
+        var prHat = Transform(fft, reference.Psf.EmbedCentred(pw, ph, real), spectrumLength);
+        var dHat = new float[spectrumLength];
 
         var rowLength = 2 * fft.SpectrumWidth;
         Parallel.For(0, ph, row =>
         {
             for (var k = row * rowLength; k < (row + 1) * rowLength; k += 2)
             {
-                var (pnRe, pnIm, prRe, prIm) = (pnHat[k], pnHat[k + 1], prHat[k], prHat[k + 1]);
-                var (nRe, nIm, rRe, rIm) = (nHat[k], nHat[k + 1], rHat[k], rHat[k + 1]);
+                double pnRe = pnHat[k], pnIm = pnHat[k + 1], prRe = prHat[k], prIm = prHat[k + 1];
+                double nRe = nHat[k], nIm = nHat[k + 1], rRe = rHat[k], rIm = rHat[k + 1];
                 var pn2 = pnRe * pnRe + pnIm * pnIm;
                 var pr2 = prRe * prRe + prIm * prIm;
                 var den2 = sn2 * fr * fr * pr2 + sr2 * fn * fn * pn2;
@@ -77,24 +85,24 @@ public static class ZogySubtraction
                 }
                 var inv = 1 / Math.Sqrt(den2);
                 // D^ (eq. 13)
-                dHat[k] = (fr * (prRe * nRe - prIm * nIm) - fn * (pnRe * rRe - pnIm * rIm)) * inv;
-                dHat[k + 1] = (fr * (prRe * nIm + prIm * nRe) - fn * (pnRe * rIm + pnIm * rRe)) * inv;
+                dHat[k] = (float)((fr * (prRe * nRe - prIm * nIm) - fn * (pnRe * rRe - pnIm * rIm)) * inv);
+                dHat[k + 1] = (float)((fr * (prRe * nIm + prIm * nRe) - fn * (pnRe * rIm + pnIm * rRe)) * inv);
                 // S_N^ = k_n^ N^, S_R^ = k_r^ R^ with k_n^ = F_n F_r^2 conj(P_n^) |P_r^|^2 / den2 and
                 // k_r^ = F_r F_n^2 conj(P_r^) |P_n^|^2 / den2 (eq. 28-29); S = S_N - S_R = F_D D (x) conj(P_D) (eq. 12).
                 var cn = fn * fr * fr * pr2 / den2;
                 var cr = fr * fn * fn * pn2 / den2;
                 var (knRe, knIm) = (cn * pnRe, -cn * pnIm);
                 var (krRe, krIm) = (cr * prRe, -cr * prIm);
-                nHat[k] = knRe * nRe - knIm * nIm; nHat[k + 1] = knRe * nIm + knIm * nRe;
-                rHat[k] = krRe * rRe - krIm * rIm; rHat[k + 1] = krRe * rIm + krIm * rRe;
+                nHat[k] = (float)(knRe * nRe - knIm * nIm); nHat[k + 1] = (float)(knRe * nIm + knIm * nRe);
+                rHat[k] = (float)(krRe * rRe - krIm * rIm); rHat[k + 1] = (float)(krRe * rIm + krIm * rRe);
             }
         });
 
         var difference = Crop(fft, dHat, real, w, h, masked);
         dHat = null!;
-        var sN = new double[real.Length];
+        var sN = new float[real.Length];
         fft.Inverse(nHat, sN);
-        var sR = new double[real.Length];
+        var sR = new float[real.Length];
         fft.Inverse(rHat, sR);
 
         // Variances of S_N and S_R: the variance images convolved with the squared real-space kernels (eq. 26-27),
@@ -109,13 +117,13 @@ public static class ZogySubtraction
         {
             for (var k = row * rowLength; k < (row + 1) * rowLength; k += 2)
             {
-                var re = nHat[k] * knHat[k] - nHat[k + 1] * knHat[k + 1] + rHat[k] * krHat[k] - rHat[k + 1] * krHat[k + 1];
-                var im = nHat[k] * knHat[k + 1] + nHat[k + 1] * knHat[k] + rHat[k] * krHat[k + 1] + rHat[k + 1] * krHat[k];
-                nHat[k] = re;
-                nHat[k + 1] = im;
+                var re = (double)nHat[k] * knHat[k] - (double)nHat[k + 1] * knHat[k + 1] + (double)rHat[k] * krHat[k] - (double)rHat[k + 1] * krHat[k + 1];
+                var im = (double)nHat[k] * knHat[k + 1] + (double)nHat[k + 1] * knHat[k] + (double)rHat[k] * krHat[k + 1] + (double)rHat[k + 1] * krHat[k];
+                nHat[k] = (float)re;
+                nHat[k + 1] = (float)im;
             }
         });
-        var variance = new double[real.Length];
+        var variance = real;
         fft.Inverse(nHat, variance);
         if (astrometricRmsX > 0 || astrometricRmsY > 0) AddAstrometricVariance(variance, sN, sR, pw, ph, w, h, astrometricRmsX, astrometricRmsY);
 
@@ -128,7 +136,7 @@ public static class ZogySubtraction
                 var i = y * w + x;
                 var p = (long)y * pw + x;
                 if (masked[i]) { score[i] = scoreCorrected[i] = float.NaN; continue; }
-                var s = sN[p] - sR[p];
+                var s = (double)sN[p] - sR[p];
                 score[i] = (float)s;
                 scoreCorrected[i] = variance[p] > 0 ? (float)(s / Math.Sqrt(variance[p])) : float.NaN;
             }
@@ -146,7 +154,7 @@ public static class ZogySubtraction
         return masked;
     }
 
-    private static double[] Pad(float[] pixels, bool[] masked, int w, int h, int pw, int ph, double[] target)
+    private static float[] Pad(float[] pixels, bool[] masked, int w, int h, int pw, int ph, float[] target)
     {
         Array.Clear(target);
         Parallel.For(0, h, y =>
@@ -161,7 +169,7 @@ public static class ZogySubtraction
     }
 
     /// <summary>Total variance per pixel; zero at masked pixels and in the padding, which hold a noiseless 0.</summary>
-    private static double[] VarianceImage(ZogyImage image, bool[] masked, int pw, int ph, double[] target)
+    private static float[] VarianceImage(ZogyImage image, bool[] masked, int pw, int ph, float[] target)
     {
         Array.Clear(target);
         var background = image.NoiseSigma * image.NoiseSigma;
@@ -173,7 +181,7 @@ public static class ZogySubtraction
                 if (masked[i]) continue;
                 var v = image.Variance is null ? background : image.Variance[i];
                 if (!double.IsFinite(v) || v < 0) v = background;
-                target[(long)y * pw + x] = v;
+                target[(long)y * pw + x] = (float)v;
             }
         });
         return target;
@@ -186,7 +194,14 @@ public static class ZogySubtraction
         return spectrum;
     }
 
-    private static float[] Crop(Fft2DDouble fft, double[] spectrum, double[] real, int w, int h, bool[] masked)
+    private static float[] Transform(Fft2D fft, float[] image, int spectrumLength)
+    {
+        var spectrum = new float[spectrumLength];
+        fft.Forward(image, spectrum);
+        return spectrum;
+    }
+
+    private static float[] Crop(Fft2D fft, float[] spectrum, float[] real, int w, int h, bool[] masked)
     {
         fft.Inverse(spectrum, real);
         var result = new float[(long)w * h];
@@ -195,7 +210,7 @@ public static class ZogySubtraction
             for (var x = 0; x < w; x++)
             {
                 var i = y * w + x;
-                result[i] = masked[i] ? float.NaN : (float)real[(long)y * fft.Width + x];
+                result[i] = masked[i] ? float.NaN : real[(long)y * fft.Width + x];
             }
         });
         return result;
@@ -251,7 +266,7 @@ public static class ZogySubtraction
     }
 
     /// <summary>An origin-at-(0, 0) mw x mh array wrapped into a zeroed pw x ph one (offsets beyond half wrap negative).</summary>
-    private static double[] WrapInto(double[] small, int mw, int mh, int pw, int ph, double[] target)
+    private static float[] WrapInto(double[] small, int mw, int mh, int pw, int ph, float[] target)
     {
         Array.Clear(target);
         for (var j = 0; j < mh; j++)
@@ -260,14 +275,14 @@ public static class ZogySubtraction
             for (var i = 0; i < mw; i++)
             {
                 var x = i <= mw / 2 ? i : i - mw + pw;
-                target[(long)y * pw + x] = small[j * mw + i];
+                target[(long)y * pw + x] = (float)small[j * mw + i];
             }
         }
         return target;
     }
 
     /// <summary>Adds sigma_x^2 (dS/dx)^2 + sigma_y^2 (dS/dy)^2 for S_N and S_R (eq. 30-33), central differences.</summary>
-    private static void AddAstrometricVariance(double[] variance, double[] sN, double[] sR, int pw, int ph, int w, int h, double sx, double sy)
+    private static void AddAstrometricVariance(float[] variance, float[] sN, float[] sR, int pw, int ph, int w, int h, double sx, double sy)
     {
         var (sx2, sy2) = (sx * sx, sy * sy);
         Parallel.For(0, h, y =>
@@ -278,13 +293,13 @@ public static class ZogySubtraction
                 var (right, left) = (Math.Min(x + 1, pw - 1), Math.Max(x - 1, 0));
                 var p = (long)y * pw + x;
                 double total = 0;
-                foreach (var s in (ReadOnlySpan<double[]>)[sN, sR])
+                foreach (var s in (ReadOnlySpan<float[]>)[sN, sR])
                 {
-                    var gx = (s[(long)y * pw + right] - s[(long)y * pw + left]) / (right - left);
-                    var gy = (s[(long)up * pw + x] - s[(long)down * pw + x]) / (up - down);
+                    var gx = ((double)s[(long)y * pw + right] - s[(long)y * pw + left]) / (right - left);
+                    var gy = ((double)s[(long)up * pw + x] - s[(long)down * pw + x]) / (up - down);
                     total += sx2 * gx * gx + sy2 * gy * gy;
                 }
-                variance[p] += total;
+                variance[p] = (float)(variance[p] + total);
             }
         });
     }

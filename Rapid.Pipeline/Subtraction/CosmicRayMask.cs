@@ -1,0 +1,69 @@
+using Rapid.Pipeline.Imaging;
+
+namespace Rapid.Pipeline.Subtraction;
+
+/// <summary>
+/// Masks cosmic rays and hot pixels of the (single) science exposure before ZOGY: left in, its kernels would spread
+/// them into rings of spurious S_corr peaks. They are found as positive peaks of the plain difference sci − scale·ref
+/// (so stars, which cancel, are not candidates) whose profile in the science image itself is sharper than any centring
+/// of its PSF (<see cref="SharpnessFilter"/>): judged on the difference, the core of a star whose science PSF is much
+/// sharper than the reference's would look sharp too, and masking it would leave a ring.
+/// </summary>
+public static class CosmicRayMask
+{
+    /// <summary>
+    /// Sets to NaN, in <paramref name="sci"/>, the 8-connected pixels beyond 3 sigma of the same sign around each
+    /// sharp peak (within 10 px), grown by one pixel. Returns the number of features and of pixels masked.
+    /// </summary>
+    public static (int Features, int Pixels) Apply(float[] sci, float[] sciVariance, float[] reference, float[] refVariance,
+        double scale, int width, int height, double fwhm, double thresholdSigma)
+    {
+        if (!(fwhm > 0) || !double.IsFinite(fwhm)) return (0, 0);
+        var plain = new float[width * height];
+        var significance = new float[width * height];
+        Parallel.For(0, height, y =>
+        {
+            for (var i = y * width; i < (y + 1) * width; i++)
+            {
+                plain[i] = (float)(sci[i] - scale * reference[i]);
+                var v = sciVariance[i] + scale * scale * refVariance[i];
+                significance[i] = v > 0 ? (float)(plain[i] / Math.Sqrt(v)) : float.NaN;
+            }
+        });
+        var sharpness = new SharpnessFilter(fwhm);
+        // minPixels 1: a hot pixel is a single pixel above the threshold, and left in, ZOGY's whitening turns it into
+        // rows and columns of ringing.
+        var sharp = new PeakDetector(thresholdSigma, minPixels: 1).Detect(significance, plain, width, height, includeNegative: false)
+            .Where(d => sharpness.IsSharperThanPsf(d, sci, width, height)).ToList();
+        var mask = new bool[plain.Length];
+        var stack = new Stack<(int X, int Y)>();
+        foreach (var d in sharp)
+        {
+            stack.Push((d.PeakX, d.PeakY));
+            mask[d.PeakY * width + d.PeakX] = true;
+            while (stack.Count > 0)
+            {
+                var (px, py) = stack.Pop();
+                for (var dy = -1; dy <= 1; dy++)
+                    for (var dx = -1; dx <= 1; dx++)
+                    {
+                        int x = px + dx, y = py + dy;
+                        if (x < 0 || y < 0 || x >= width || y >= height || Math.Abs(x - d.PeakX) > 10 || Math.Abs(y - d.PeakY) > 10) continue;
+                        var q = y * width + x;
+                        if (mask[q] || !(d.Sign * significance[q] > 3)) continue;
+                        mask[q] = true;
+                        stack.Push((x, y));
+                    }
+            }
+        }
+        var grown = SaturationMask.Grow(mask, width, height, 1)!;
+        var pixels = 0;
+        for (var i = 0; i < grown.Length; i++)
+        {
+            if (!grown[i]) continue;
+            sci[i] = float.NaN;
+            pixels++;
+        }
+        return (sharp.Count, pixels);
+    }
+}
