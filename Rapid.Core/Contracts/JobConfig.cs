@@ -112,7 +112,7 @@ public sealed record PipelineSettings
     public int MaxReferenceInputs { get; set; } = 25;
     public double DetectionThresholdSigma { get; set; } = 5.0;
     public double CoaddClipSigma { get; set; } = 3.0;
-    /// <summary>Difference pixels whose resampled reference coverage is below this are masked (NaN).</summary>
+    /// <summary>Difference pixels whose resampled reference coverage is below this many frames are masked (NaN), as in the original.</summary>
     public double MinReferenceCoverage { get; set; } = 0.5;
     /// <summary>Used when the image has no GAIN keyword (e-/DN).</summary>
     public double DefaultGain { get; set; } = 1.0;

@@ -88,7 +88,7 @@ public sealed record DifferenceImageResult
     public double BackgroundReference { get; init; }
     public double FwhmScience { get; init; }
     public double FwhmReference { get; init; }
-    /// <summary>Median fraction (0..1) of the reference's frames covering a science pixel.</summary>
+    /// <summary>Median number of reference frames covering a science pixel.</summary>
     public double CoverageMedian { get; init; }
     /// <summary>Fraction of the difference image masked (NaN): low reference coverage, bad, saturated or cosmic-ray pixels.</summary>
     public double MaskedFraction { get; init; }

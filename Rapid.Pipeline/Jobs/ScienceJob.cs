@@ -43,13 +43,13 @@ public sealed class ScienceJob : IPipelineJob
         if (reference.Built is not null) products.AddRange(reference.Built.Products);
 
         ResampledImage refOnScience;
-        float[] coverageFraction;
+        float[] coverageFrames;
         using (context.Log.Step("reference.resample_to_science"))
         {
             refOnScience = LanczosResampler.Resample(reference.Image, reference.Wcs, width, height, science.Wcs, reference.Variance);
-            coverageFraction = ReferenceCoverageOnScience.Fraction(reference.Coverage, reference.Wcs, width, height, science.Wcs, refOnScience.Coverage, reference.NFrames);
+            coverageFrames = ReferenceCoverageOnScience.Frames(reference.Coverage, reference.Wcs, width, height, science.Wcs, refOnScience.Coverage);
         }
-        if (!coverageFraction.Any(c => c >= settings.MinReferenceCoverage))
+        if (!coverageFrames.Any(c => c >= settings.MinReferenceCoverage))
             throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
 
         DifferenceImagingResult result;
@@ -65,7 +65,7 @@ public sealed class ScienceJob : IPipelineJob
                 ScienceVariance = science.Variance,
                 Reference = refOnScience.Pixels,
                 ReferenceVariance = refOnScience.Variance ?? throw new InvalidOperationException("the resampler returned no variance"),
-                ReferenceCoverage = coverageFraction,
+                ReferenceCoverage = coverageFrames,
                 Saturated = science.Saturated,
                 FallbackScale = fallback,
             }, new DifferenceImagingOptions
@@ -85,7 +85,7 @@ public sealed class ScienceJob : IPipelineJob
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
         // A difference image that is mostly masked is still a product, but a degraded one (exit 32).
         if (result.MaskedFraction > MaxMaskedFraction)
-            context.Warn($"coverage: {result.MaskedFraction:P1} of the difference image is masked (reference coverage below {settings.MinReferenceCoverage:P0}, bad, saturated or cosmic-ray pixels)");
+            context.Warn($"coverage: {result.MaskedFraction:P1} of the difference image is masked (reference coverage below {settings.MinReferenceCoverage:G3} frames, bad, saturated or cosmic-ray pixels)");
 
         using (context.Log.Step("write"))
         {
@@ -107,7 +107,7 @@ public sealed class ScienceJob : IPipelineJob
             header.Set("PSFFWHMN", result.SciencePsf.FwhmPixels, "science PSF FWHM (pixels)");
             header.Set("PSFFWHMR", result.ReferencePsf.FwhmPixels, "reference PSF FWHM (pixels)");
             header.Set("MASKFRAC", result.MaskedFraction, "fraction of pixels masked (NaN)");
-            header.Set("COVMED", result.CoverageMedian, "median reference coverage fraction");
+            header.Set("COVMED", result.CoverageMedian, "median reference coverage (frames)");
             products.Add(WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", result.Difference, width, height, header));
             products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", result.DifferenceUncertainty, width, height, header));
             products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, "sigma"));
@@ -180,8 +180,8 @@ public sealed class ScienceJob : IPipelineJob
         return new LocalProduct(ProductRoles.DifferencePsf, path);
     }
 
-    /// <summary>The reference on its own grid: image (DN/s), variance, coverage (frames), and how many frames it holds.</summary>
-    private sealed record ReferenceOnGrid(FitsImage Image, float[] Variance, FitsImage Coverage, TanSipWcs Wcs, double NFrames, double? ZeroPointMag, BuiltReference? Built);
+    /// <summary>The reference on its own grid: image (DN/s), variance, coverage (frames per pixel), WCS and zero point.</summary>
+    private sealed record ReferenceOnGrid(FitsImage Image, float[] Variance, FitsImage Coverage, TanSipWcs Wcs, double? ZeroPointMag, BuiltReference? Built);
 
     private static async Task<ReferenceOnGrid> ObtainReferenceAsync(JobContext context, ReferenceSource source, L2Image l2, CalibratedImage science, CancellationToken ct)
     {
@@ -198,7 +198,7 @@ public sealed class ScienceJob : IPipelineJob
             grid.Wcs.WriteTo(header);
             return new ReferenceOnGrid(
                 new FitsImage(grid.Width, grid.Height, c.Image, header.Clone()), ImageArithmetic.Square(c.Uncertainty),
-                new FitsImage(grid.Width, grid.Height, c.Coverage, header.Clone()), grid.Wcs, c.Used.Count,
+                new FitsImage(grid.Width, grid.Height, c.Coverage, header.Clone()), grid.Wcs,
                 c.Used.All(u => u.ZeroPointMag is not null) ? ImageCalibration.ReferenceZeroPointMag : null, built);
         }
 
@@ -208,17 +208,17 @@ public sealed class ScienceJob : IPipelineJob
             TanSipWcs wcs;
             try { wcs = TanSipWcs.FromHeader(image.Header, source.Image!.ToString()); }
             catch (WcsException e) { throw JobFailedException.InvalidInput($"{source.Image}: {e.Message}", e); }
-            var nframes = (double)(image.Header.GetLong("NFRAMES") ?? 1);
             FitsImage coverage;
             if (source.Coverage is not null)
             {
                 coverage = ReadReference(await context.DownloadInputAsync(source.Coverage, null, ct), source.Coverage.ToString());
                 RequireSameSize(coverage, image, source.Coverage.ToString());
-                nframes = Math.Max(nframes, coverage.Pixels.Where(float.IsFinite).DefaultIfEmpty(1f).Max());
             }
             else
             {
-                coverage = new FitsImage(image.Width, image.Height, image.Pixels.Select(p => float.IsFinite(p) ? (float)nframes : 0f).ToArray(), image.Header.Clone());
+                // No coverage map: every finite pixel holds the header's NFRAMES (1 when absent).
+                var nframes = (float)Math.Max(1, image.Header.GetLong("NFRAMES") ?? 1);
+                coverage = new FitsImage(image.Width, image.Height, image.Pixels.Select(p => float.IsFinite(p) ? nframes : 0f).ToArray(), image.Header.Clone());
             }
             float[] variance;
             if (source.Uncertainty is not null)
@@ -235,7 +235,7 @@ public sealed class ScienceJob : IPipelineJob
                 variance = Enumerable.Repeat((float)(sigma * sigma), image.Pixels.Length).ToArray();
             }
             var zp = image.Header.GetDouble("MAGZP") ?? image.Header.GetDouble("ZPTMAG");
-            return new ReferenceOnGrid(image, variance, coverage, wcs, Math.Max(nframes, 1), zp, null);
+            return new ReferenceOnGrid(image, variance, coverage, wcs, zp, null);
         }
     }
 

@@ -42,7 +42,7 @@ public sealed class SilentLog : IDifferenceImagingLog
 /// <summary>
 /// The science image and the reference already resampled onto its grid, all row-major (index = y * Width + x),
 /// 0-based pixels. Rates in DN/s (not background-subtracted), variances in (DN/s)^2, NaN where bad.
-/// ReferenceCoverage is the fraction (0..1) of the reference's frames that cover each pixel.
+/// ReferenceCoverage is the number of reference frames that cover each pixel (fractional where resampled).
 /// Saturated marks the science pixels at or above saturation (they are NaN in Science too); null if unknown.
 /// PSFs are estimated from the images when null. FallbackScale is the flux scale to use when too few stars match.
 /// </summary>
@@ -66,7 +66,7 @@ public sealed record DifferenceImagingOptions
 {
     /// <summary>Detection threshold on |S_corr| (sigma).</summary>
     public double DetectionThresholdSigma { get; init; } = 5.0;
-    /// <summary>Pixels whose reference coverage fraction is below this are masked (NaN) in every product.</summary>
+    /// <summary>Pixels whose reference coverage is below this many frames are masked (NaN) in every product.</summary>
     public double MinReferenceCoverage { get; init; } = 0.5;
     public int BackgroundMeshSize { get; init; } = 64;
     /// <summary>
@@ -128,7 +128,7 @@ public sealed record DifferenceImagingResult
     public required double FwhmReferenceStars { get; init; }
     /// <summary>Fraction of the science pixels masked (no reference coverage, bad, saturated, cosmic rays).</summary>
     public required double MaskedFraction { get; init; }
-    /// <summary>Median reference coverage fraction over the image.</summary>
+    /// <summary>Median reference coverage over the image (frames).</summary>
     public required double CoverageMedian { get; init; }
     public required IReadOnlyList<DifferenceSource> Sources { get; init; }
 }
