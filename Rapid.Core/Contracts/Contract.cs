@@ -23,15 +23,17 @@ public static class Contract
             throw new InvalidDataException($"{source}: not a valid {typeof(T).Name}: {e.Message}", e);
         }
         if (value is null) throw new InvalidDataException($"{source}: empty {typeof(T).Name}");
-        var (version, current) = value switch
+        var (version, oldest, current) = value switch
         {
-            JobConfig c => (c.SchemaVersion, JobConfig.CurrentSchemaVersion),
-            JobList l => (l.SchemaVersion, JobList.CurrentSchemaVersion),
-            ProductManifest m => (m.SchemaVersion, ProductManifest.CurrentSchemaVersion),
-            _ => (0, 0),
+            JobConfig c => (c.SchemaVersion, JobConfig.OldestReadableSchemaVersion, JobConfig.CurrentSchemaVersion),
+            JobList l => (l.SchemaVersion, JobList.CurrentSchemaVersion, JobList.CurrentSchemaVersion),
+            ProductManifest m => (m.SchemaVersion, ProductManifest.CurrentSchemaVersion, ProductManifest.CurrentSchemaVersion),
+            _ => (0, 0, 0),
         };
-        if (version != current)
-            throw new InvalidDataException($"{source}: {typeof(T).Name} schema version {version} is not supported (expected {current})");
+        if (version < oldest || version > current)
+            throw new InvalidDataException(oldest == current
+                ? $"{source}: {typeof(T).Name} schema version {version} is not supported (expected {current})"
+                : $"{source}: {typeof(T).Name} schema version {version} is not supported (expected {oldest} to {current})");
         return value;
     }
 

@@ -6,10 +6,14 @@ namespace Rapid.Core.Contracts;
 /// What one pipeline job is asked to do. Written by a plan step to the pipeline bucket, read by the
 /// job; the job never touches the database. Exactly the sections of its ppid are present:
 /// 12 = Tile + Reference.Inputs; 15 = Science + Tile + Reference; 17 = PostProcessing.
+/// Schema versions: 1 = the walking skeleton; 2 adds the optional PSF files (<see cref="L2Image.Psf"/>,
+/// <see cref="ReferenceSource.Psf"/>). Every version from <see cref="OldestReadableSchemaVersion"/> on is read:
+/// what a later version added is absent (null) in an earlier config.
 /// </summary>
 public sealed record JobConfig
 {
-    public const int CurrentSchemaVersion = 1;
+    public const int CurrentSchemaVersion = 2;
+    public const int OldestReadableSchemaVersion = 1;
 
     public int SchemaVersion { get; set; } = CurrentSchemaVersion;
     public required long Jid { get; init; }
@@ -46,6 +50,11 @@ public sealed record L2Image
     public required ObjectRef File { get; init; }
     /// <summary>MD5 of the file as registered; the job checks it before use when present.</summary>
     public string? Md5 { get; init; }
+    /// <summary>
+    /// Schema 2: a PSF for this image (FITS image, primary HDU or SCI; a stamp centred on its central pixel,
+    /// any normalisation), used instead of the PSF estimated from the image. Null: estimate it.
+    /// </summary>
+    public ObjectRef? Psf { get; init; }
 }
 
 /// <summary>
@@ -70,6 +79,11 @@ public sealed record ReferenceSource
     public ObjectRef? Image { get; init; }
     public ObjectRef? Coverage { get; init; }
     public ObjectRef? Uncertainty { get; init; }
+    /// <summary>
+    /// Schema 2: a PSF for the reference image (as <see cref="L2Image.Psf"/>), for the registered image or the
+    /// co-add. Null: estimate it from the reference.
+    /// </summary>
+    public ObjectRef? Psf { get; init; }
 
     /// <summary>Earlier images of the same field and filter, nearest the tile centre first.</summary>
     public IReadOnlyList<L2Image> Inputs { get; set; } = [];
