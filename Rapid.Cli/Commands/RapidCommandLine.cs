@@ -12,6 +12,7 @@ public static class RapidCommandLine
         StatusCommand.Create(),
         SimulateCommand.Create(),
         DbCommand.Create(),
+        DiffCommand.Create(),
         BenchCommand.Create(),
     };
 }

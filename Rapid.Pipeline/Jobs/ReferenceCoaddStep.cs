@@ -27,6 +27,7 @@ public static class ReferenceCoaddStep
         var coadder = new ReferenceCoadder(grid, settings.CoaddClipSigma);
         var rids = new List<long>();
         var mjds = new List<double>();
+        var skipped = new List<string>();
         long saturated = 0;
         foreach (var input in inputs)
         {
@@ -40,6 +41,7 @@ public static class ReferenceCoaddStep
             if (!used)
             {
                 context.Log.Info($"reference input {input.File} (rid {input.Rid}) does not overlap the grid; skipped");
+                skipped.Add(input.File.ToString());
                 continue;
             }
             rids.Add(input.Rid);
@@ -48,7 +50,8 @@ public static class ReferenceCoaddStep
         }
         if (coadder.UsedCount < settings.MinReferenceInputs)
             throw new JobFailedException(ExitCodes.NoReferenceImage,
-                $"no reference image possible: {coadder.UsedCount} of {inputs.Count} input image(s) overlap the grid, at least {settings.MinReferenceInputs} needed");
+                $"no reference image possible: {coadder.UsedCount} of {inputs.Count} input image(s) overlap the grid, at least {settings.MinReferenceInputs} needed"
+                + (skipped.Count > 0 ? $"; not overlapping: {string.Join(", ", skipped)}" : ""));
 
         ReferenceCoadd coadd;
         using (context.Log.Step("reference.coadd")) coadd = coadder.Combine();
