@@ -61,6 +61,7 @@ public sealed class DiffCommandTests(DiffCommandTests.Inputs inputs) : IClassFix
         Assert.Contains("sources", output);
         Assert.Contains("flux scale", output);
         Assert.Contains("Time per step", output);
+        Assert.Contains("reference.coadd", manifest.StepCpuSeconds.Keys);
         Assert.Empty(Files.Leftovers());
     }
 

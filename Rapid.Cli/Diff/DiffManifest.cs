@@ -25,10 +25,14 @@ public sealed record DiffManifest
     public ReferenceImageResult? ReferenceImage { get; init; }
     /// <summary>Wall time per pipeline step (seconds), in the order the steps ran.</summary>
     public IReadOnlyDictionary<string, double> StepSeconds { get; set; } = new Dictionary<string, double>();
+    /// <summary>CPU time per step (seconds, all threads), from the job log.</summary>
+    public IReadOnlyDictionary<string, double> StepCpuSeconds { get; set; } = new Dictionary<string, double>();
     public DateTimeOffset Started { get; init; }
     public DateTimeOffset Ended { get; init; }
     /// <summary>The whole command: checks, staging, the job, moving the products.</summary>
     public double WallSeconds { get; init; }
+    /// <summary>CPU time of the whole command (seconds, all threads).</summary>
+    public double CpuSeconds { get; init; }
     /// <summary>Peak resident memory of the process (VmHWM), bytes; 0 where the OS does not say.</summary>
     public long PeakMemoryBytes { get; init; }
     public string SoftwareVersion { get; set; } = "";

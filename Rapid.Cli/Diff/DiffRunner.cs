@@ -33,6 +33,7 @@ public sealed class DiffRunner(Action<string>? logLine = null)
     {
         request.Validate();
         var clock = Stopwatch.StartNew();
+        var cpuStart = Environment.CpuUsage.TotalTime;
         var started = DateTimeOffset.UtcNow;
         var outDir = Path.GetFullPath(request.OutDirectory);
         RequireUsableOutDirectory(outDir, request.Overwrite);
@@ -87,8 +88,8 @@ public sealed class DiffRunner(Action<string>? logLine = null)
                 products.Add(new DiffProduct(p.Role, name, p.Checksum.SizeBytes, p.Checksum.Sha256, p.Checksum.Md5));
             }
             var logRef = keys.Log(procDate, Jid);
-            if (await store.ExistsAsync(logRef, ct))
-                await File.WriteAllTextAsync(Path.Combine(assembled, LogFile), staged.InUserTerms(Encoding.UTF8.GetString(await store.GetBytesAsync(logRef, ct))), ct);
+            var log = await store.ExistsAsync(logRef, ct) ? staged.InUserTerms(Encoding.UTF8.GetString(await store.GetBytesAsync(logRef, ct))) : "";
+            await File.WriteAllTextAsync(Path.Combine(assembled, LogFile), log, ct);
 
             var manifest = new DiffManifest
             {
@@ -112,9 +113,11 @@ public sealed class DiffRunner(Action<string>? logLine = null)
                 DifferenceImage = jobManifest.DifferenceImage,
                 ReferenceImage = jobManifest.ReferenceImage,
                 StepSeconds = jobManifest.StepSeconds,
+                StepCpuSeconds = StepCpuTimes.FromLog(log),
                 Started = started,
                 Ended = DateTimeOffset.UtcNow,
                 WallSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
+                CpuSeconds = Math.Round((Environment.CpuUsage.TotalTime - cpuStart).TotalSeconds, 3),
                 PeakMemoryBytes = ProcessMemory.PeakResidentBytes(),
                 SoftwareVersion = jobManifest.SoftwareVersion,
             };

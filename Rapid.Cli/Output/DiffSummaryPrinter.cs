@@ -30,9 +30,11 @@ public static class DiffSummaryPrinter
         foreach (var w in m.Warnings) facts.AddRow("[yellow]warning[/]", Markup.Escape(w));
         console.Write(facts);
 
-        var steps = new Table().Title("Time per step").AddColumn("step").AddColumn(new TableColumn("seconds").RightAligned());
-        foreach (var (step, seconds) in m.StepSeconds) steps.AddRow(Markup.Escape(step), seconds.ToString("0.000", inv));
-        steps.AddRow("[bold]whole command[/]", $"[bold]{m.WallSeconds.ToString("0.000", inv)}[/]");
+        var steps = new Table().Title("Time per step (s)").AddColumn("step").AddColumn(new TableColumn("wall").RightAligned())
+            .AddColumn(new TableColumn("cpu").RightAligned());
+        foreach (var (step, seconds) in m.StepSeconds)
+            steps.AddRow(Markup.Escape(step), seconds.ToString("0.000", inv), m.StepCpuSeconds.TryGetValue(step, out var cpu) ? cpu.ToString("0.000", inv) : "-");
+        steps.AddRow("[bold]whole command[/]", $"[bold]{m.WallSeconds.ToString("0.000", inv)}[/]", m.CpuSeconds.ToString("0.000", inv));
         console.Write(steps);
 
         var peak = m.PeakMemoryBytes > 0 ? $", peak memory {m.PeakMemoryBytes / 1e9:0.00} GB" : "";

@@ -45,27 +45,37 @@ public sealed class ClippedWeightedCoadd(double clipSigma = 3.0, double fluxTole
         var coverage = new float[pixelCount];
         long rejected = 0;
         var n = layers.Count;
-        Parallel.For(0, Environment.ProcessorCount, () => 0L, (worker, _, localRejected) =>
+        // Per layer as plain arrays and ints, so the per-pixel loop does no property or list access.
+        var flux = layers.Select(l => l.Flux).ToArray();
+        var vars = layers.Select(l => l.Variance).ToArray();
+        var covs = layers.Select(l => l.Coverage).ToArray();
+        var boxes = layers.Select(l => (l.X0, l.Y0, l.Width, l.Height)).ToArray();
+        var clip2 = clipSigma * clipSigma;
+        var tol2 = fluxTolerance * fluxTolerance;
+        Parallel.For(0, gridHeight, () => (Values: new float[n], Scratch: new float[n], Index: new int[n], Offset: new int[n], Rejected: 0L), (row, _, local) =>
         {
-            var values = new float[n];
-            var scratch = new float[n];
-            var index = new int[n];
-            var offset = new int[n];
-            // Rows are dealt round-robin to the workers; each worker walks its rows left to right.
-            for (var row = worker; row < gridHeight; row += Environment.ProcessorCount)
+            var (values, scratch, index, offset) = (local.Values, local.Scratch, local.Index, local.Offset);
+            // The layers holding this row, and where the row starts in each.
+            var active = 0;
+            Span<int> layerOfRow = n <= 256 ? stackalloc int[n] : new int[n];
+            for (var k = 0; k < n; k++)
+                if (row >= boxes[k].Y0 && row < boxes[k].Y0 + boxes[k].Height) layerOfRow[active++] = k;
             for (var x = 0; x < gridWidth; x++)
             {
                 var p = row * gridWidth + x;
                 var m = 0;
-                for (var k = 0; k < n; k++)
+                for (var a = 0; a < active; a++)
                 {
-                    var l = layers[k];
-                    int lx = x - l.X0, ly = row - l.Y0;
-                    if (lx < 0 || ly < 0 || lx >= l.Width || ly >= l.Height) continue;
-                    var q = ly * l.Width + lx;
-                    if (l.Coverage[q] >= minCoverage && float.IsFinite(l.Flux[q]) && l.Variance[q] > 0 && float.IsFinite(l.Variance[q]))
+                    var k = layerOfRow[a];
+                    var (x0, y0, w, _) = boxes[k];
+                    var lx = x - x0;
+                    if ((uint)lx >= (uint)w) continue;
+                    var q = (row - y0) * w + lx;
+                    var f = flux[k][q];
+                    var v = vars[k][q];
+                    if (covs[k][q] >= minCoverage && float.IsFinite(f) && v > 0 && float.IsFinite(v))
                     {
-                        values[m] = l.Flux[q];
+                        values[m] = f;
                         offset[m] = q;
                         index[m++] = k;
                     }
@@ -77,28 +87,30 @@ public sealed class ClippedWeightedCoadd(double clipSigma = 3.0, double fluxTole
                     values.AsSpan(0, m).CopyTo(scratch);
                     median = RobustStatistics.MedianInPlace(scratch.AsSpan(0, m));
                 }
+                // |value - median| > clip * sqrt(variance + (tolerance * median)^2), compared squared: no root or power per value.
+                var medianTerm = tol2 * median * median;
                 double sumW = 0, sumWV = 0, cov = 0;
                 for (var j = 0; j < m; j++)
                 {
-                    var l = layers[index[j]];
+                    var k = index[j];
                     var q = offset[j];
-                    var variance = (double)l.Variance[q];
+                    var variance = (double)vars[k][q];
                     if (m >= 3)
                     {
-                        var tolerance = clipSigma * Math.Sqrt(variance + Math.Pow(fluxTolerance * median, 2));
-                        if (Math.Abs(values[j] - median) > tolerance) { localRejected++; continue; }
+                        var d = values[j] - median;
+                        if (d * d > clip2 * (variance + medianTerm)) { local.Rejected++; continue; }
                     }
-                    var w = 1.0 / variance;
-                    sumW += w;
-                    sumWV += w * values[j];
-                    cov += l.Coverage[q];
+                    var wgt = 1.0 / variance;
+                    sumW += wgt;
+                    sumWV += wgt * values[j];
+                    cov += covs[k][q];
                 }
                 image[p] = sumW > 0 ? (float)(sumWV / sumW) : float.NaN;
                 uncertainty[p] = sumW > 0 ? (float)Math.Sqrt(1.0 / sumW) : float.NaN;
                 coverage[p] = (float)cov;
             }
-            return localRejected;
-        }, local => Interlocked.Add(ref rejected, local));
+            return local;
+        }, local => Interlocked.Add(ref rejected, local.Rejected));
         return new CoaddPlanes(image, uncertainty, coverage, rejected);
     }
 }

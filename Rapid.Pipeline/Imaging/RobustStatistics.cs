@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Rapid.Pipeline.Imaging;
 
 /// <summary>Sigma-clipped statistics of a pixel sample, NaN ignored.</summary>
@@ -41,13 +43,33 @@ public static class RobustStatistics
     public static ClippedStatistics SigmaClip(ReadOnlySpan<float> values, double nSigma = 3.0, int maxIterations = 5)
     {
         var kept = Finite(values);
+        if (kept.Length == 0) return ClippedStatistics.Empty;
+        var work = ArrayPool<float>.Shared.Rent(kept.Length);
+        try
+        {
+            return SigmaClipInPlace(kept, work, nSigma, maxIterations);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(work);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="SigmaClip"/> of values that are all finite, reusing the caller's buffers (the mesh background calls
+    /// it once per cell): <paramref name="kept"/> is compacted in place, <paramref name="work"/> (at least as long) holds
+    /// the copy each median is selected in.
+    /// </summary>
+    internal static ClippedStatistics SigmaClipInPlace(Span<float> kept, Span<float> work, double nSigma = 3.0, int maxIterations = 5)
+    {
         var n = kept.Length;
         if (n == 0) return ClippedStatistics.Empty;
         double median = 0, mean = 0, sigma = 0;
         for (var iteration = 0; iteration <= maxIterations; iteration++)
         {
-            (mean, sigma) = MeanAndSigma(kept.AsSpan(0, n));
-            median = MedianInPlace(kept.AsSpan(0, n).ToArray());
+            (mean, sigma) = MeanAndSigma(kept[..n]);
+            kept[..n].CopyTo(work);
+            median = MedianInPlace(work[..n]);
             if (iteration == maxIterations || sigma == 0) break;
             var lo = median - nSigma * sigma;
             var hi = median + nSigma * sigma;

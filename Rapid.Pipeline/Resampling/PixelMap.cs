@@ -71,6 +71,28 @@ internal sealed class PixelMap
         }
     }
 
+    /// <summary>
+    /// True when every node maps onto the destination pixel plus one integer offset (dx, dy) to within
+    /// <paramref name="tolerance"/> pixels: the grids are the same up to a whole-pixel shift (a reference co-added on
+    /// the science grid, resampled back onto it), so Lanczos weights are 1 at the tap and 0 elsewhere.
+    /// </summary>
+    public bool IsIntegerShift(out int dx, out int dy, double tolerance = 1e-6)
+    {
+        dx = dy = 0;
+        if (double.IsNaN(_srcX[0]) || double.IsNaN(_srcY[0])) return false;
+        var (sx, sy) = (Math.Round(_srcX[0] - _nodeX[0]), Math.Round(_srcY[0] - _nodeY[0]));
+        if (Math.Abs(sx) > int.MaxValue / 2 || Math.Abs(sy) > int.MaxValue / 2) return false;
+        for (var j = 0; j < _nodeY.Length; j++)
+            for (var i = 0; i < _nodeX.Length; i++)
+            {
+                var n = j * _nodeX.Length + i;
+                // NaN fails both comparisons, so a node off the projection is no shift.
+                if (!(Math.Abs(_srcX[n] - _nodeX[i] - sx) <= tolerance) || !(Math.Abs(_srcY[n] - _nodeY[j] - sy) <= tolerance)) return false;
+            }
+        (dx, dy) = ((int)sx, (int)sy);
+        return true;
+    }
+
     /// <summary>0, step, 2 step, ... and always the last pixel.</summary>
     private static int[] Nodes(int length, int step)
     {
