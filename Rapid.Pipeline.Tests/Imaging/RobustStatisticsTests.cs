@@ -46,4 +46,25 @@ public class RobustStatisticsTests
         Assert.InRange(stats.Sigma, 1.9, 2.1);
         Assert.True(stats.Count < 9850);
     }
+
+    [Theory]
+    [InlineData(9)]
+    [InlineData(4096)]
+    [InlineData(20001)]
+    public void Clipping_on_sorted_values_gives_the_statistics_of_clipping_by_selection(int n)
+    {
+        var random = new Random(n);
+        var values = Enumerable.Range(0, n).Select(i => (float)(100 + 5 * Gaussian(random) + (i % 37 == 0 ? 400 * random.NextDouble() : 0))).ToArray();
+
+        var sorted = RobustStatistics.SigmaClipSorted((float[])values.Clone(), 3.0, 5);
+        var selected = RobustStatistics.SigmaClipBySelection((float[])values.Clone(), new float[n], 3.0, 5);
+
+        Assert.Equal(selected.Count, sorted.Count);
+        Assert.Equal(selected.Median, sorted.Median);
+        Assert.Equal(selected.Mean, sorted.Mean, 1e-9);
+        Assert.Equal(selected.Sigma, sorted.Sigma, 1e-9);
+    }
+
+    private static double Gaussian(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

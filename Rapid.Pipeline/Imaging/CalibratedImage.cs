@@ -74,7 +74,8 @@ public static class ImageCalibration
             zeroPoint = targetZeroPointMag;
         }
         var n = image.Pixels.Length;
-        var rate = new float[n];
+        // The DN array becomes the rate array (each pixel is read before it is overwritten): one 64 MB array fewer per 4088 x 4088 input.
+        var rate = image.Pixels;
         var variance = new float[n];
         long saturated = 0, finite = 0;
         var rn2 = readNoise * readNoise;

@@ -38,6 +38,13 @@ public static class ReferenceCoaddStep
             File.Delete(local);
             bool used;
             using (context.Log.Step("reference.resample")) used = coadder.Add(image);
+            // The input's rate and variance (128 MB at 4088 x 4088) are garbage now. Left to the GC's large-object budget,
+            // several inputs' worth piles up before a full collection and the peak memory doubles; a full collection of
+            // a heap of pointer-free float arrays costs milliseconds.
+            // (A local of an async method lives in its state machine until overwritten, hence the explicit null.)
+            var (mjd, inputSaturated) = (image.MjdObs, image.SaturatedPixels);
+            image = null!;
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true);
             if (!used)
             {
                 context.Log.Info($"reference input {input.File} (rid {input.Rid}) does not overlap the grid; skipped");
@@ -45,8 +52,8 @@ public static class ReferenceCoaddStep
                 continue;
             }
             rids.Add(input.Rid);
-            mjds.Add(double.IsFinite(image.MjdObs) ? image.MjdObs : input.MjdObs);
-            saturated += image.SaturatedPixels;
+            mjds.Add(double.IsFinite(mjd) ? mjd : input.MjdObs);
+            saturated += inputSaturated;
         }
         if (coadder.UsedCount < settings.MinReferenceInputs)
             throw new JobFailedException(ExitCodes.NoReferenceImage,
@@ -55,6 +62,8 @@ public static class ReferenceCoaddStep
 
         ReferenceCoadd coadd;
         using (context.Log.Step("reference.coadd")) coadd = coadder.Combine();
+        // The layers Combine released are the largest garbage of the job (see above).
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true);
         context.Log.Info($"co-added {coadd.Used.Count} inputs onto {grid.Width}x{grid.Height}; {coadd.RejectedValues} values rejected as outliers");
 
         ReferenceImageResult result;
