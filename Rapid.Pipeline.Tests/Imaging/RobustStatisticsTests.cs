@@ -56,13 +56,37 @@ public class RobustStatisticsTests
         var random = new Random(n);
         var values = Enumerable.Range(0, n).Select(i => (float)(100 + 5 * Gaussian(random) + (i % 37 == 0 ? 400 * random.NextDouble() : 0))).ToArray();
 
-        var sorted = RobustStatistics.SigmaClipSorted((float[])values.Clone(), 3.0, 5);
+        var ordered = (float[])values.Clone();
+        RobustStatistics.RadixSort(ordered, new float[n]);
+        var sorted = RobustStatistics.SigmaClipSorted(ordered, 3.0, 5);
         var selected = RobustStatistics.SigmaClipBySelection((float[])values.Clone(), new float[n], 3.0, 5);
 
         Assert.Equal(selected.Count, sorted.Count);
         Assert.Equal(selected.Median, sorted.Median);
         Assert.Equal(selected.Mean, sorted.Mean, 1e-9);
         Assert.Equal(selected.Sigma, sorted.Sigma, 1e-9);
+    }
+
+    [Fact]
+    public void Radix_sort_orders_floats_as_comparison_does()
+    {
+        var random = new Random(8);
+        foreach (var n in new[] { 0, 1, 2, 7, 1000, 100_003 })
+        {
+            var values = Enumerable.Range(0, n).Select(i => (i % 5) switch
+            {
+                0 => (float)(random.NextDouble() * 2e-6 - 1e-6),
+                1 => (float)(random.NextDouble() * 2e6 - 1e6),
+                2 => 0f,
+                3 => 1e-40f * random.Next(-3, 4), // subnormals
+                _ => (float)(100 + random.NextDouble()),
+            }).ToArray();
+            var expected = values.Order().ToArray();
+
+            RobustStatistics.RadixSort(values, new float[n]);
+
+            Assert.Equal(expected, values);
+        }
     }
 
     private static double Gaussian(Random random) =>

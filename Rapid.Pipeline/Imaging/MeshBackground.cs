@@ -121,21 +121,27 @@ public sealed class MeshBackgroundEstimator(int meshSize = 64, int filterSize = 
     private static float[] Interpolate(double[] mesh, int nx, int ny, double cellW, double cellH, int width, int height)
     {
         var result = new float[width * height];
+        // The column weights are the same on every row: computed once, not per pixel.
+        var cols = new (int X0, int X1, double Tx)[width];
+        for (var x = 0; x < width; x++)
+        {
+            var gx = Math.Clamp((x + 0.5) / cellW - 0.5, 0, nx - 1);
+            var x0 = Math.Min((int)gx, Math.Max(nx - 2, 0));
+            cols[x] = (x0, Math.Min(x0 + 1, nx - 1), gx - x0);
+        }
         Parallel.For(0, height, y =>
         {
             var gy = Math.Clamp((y + 0.5) / cellH - 0.5, 0, ny - 1);
             var y0 = Math.Min((int)gy, Math.Max(ny - 2, 0));
             var y1 = Math.Min(y0 + 1, ny - 1);
             var ty = gy - y0;
+            var row = result.AsSpan(y * width, width);
             for (var x = 0; x < width; x++)
             {
-                var gx = Math.Clamp((x + 0.5) / cellW - 0.5, 0, nx - 1);
-                var x0 = Math.Min((int)gx, Math.Max(nx - 2, 0));
-                var x1 = Math.Min(x0 + 1, nx - 1);
-                var tx = gx - x0;
+                var (x0, x1, tx) = cols[x];
                 var top = mesh[y0 * nx + x0] * (1 - tx) + mesh[y0 * nx + x1] * tx;
                 var bottom = mesh[y1 * nx + x0] * (1 - tx) + mesh[y1 * nx + x1] * tx;
-                result[y * width + x] = (float)(top * (1 - ty) + bottom * ty);
+                row[x] = (float)(top * (1 - ty) + bottom * ty);
             }
         });
         return result;

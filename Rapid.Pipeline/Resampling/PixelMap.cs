@@ -57,6 +57,10 @@ internal sealed class PixelMap
             double ax = _srcX[j * stride + i], bx = _srcX[j * stride + i1], cx = _srcX[j1 * stride + i], dx = _srcX[j1 * stride + i1];
             double ay = _srcY[j * stride + i], by = _srcY[j * stride + i1], cy = _srcY[j1 * stride + i], dy = _srcY[j1 * stride + i1];
             var exact = double.IsNaN(ax + bx + cx + dx + ay + by + cy + dy);
+            // Bilinear in the cell: interpolate the left and right edges at this row once, then along x by one multiply-add.
+            double leftX = (1 - ty) * ax + ty * cx, rightX = (1 - ty) * bx + ty * dx;
+            double leftY = (1 - ty) * ay + ty * cy, rightY = (1 - ty) * by + ty * dy;
+            var perPixel = i1 == i ? 0.0 : 1.0 / (_nodeX[i1] - x0);
             for (var x = x0; x <= xEnd; x++)
             {
                 if (exact)
@@ -64,9 +68,9 @@ internal sealed class PixelMap
                     (xs[x], ys[x]) = Exact(x, y);
                     continue;
                 }
-                var tx = i1 == i ? 0.0 : (double)(x - x0) / (_nodeX[i1] - x0);
-                xs[x] = (1 - ty) * ((1 - tx) * ax + tx * bx) + ty * ((1 - tx) * cx + tx * dx);
-                ys[x] = (1 - ty) * ((1 - tx) * ay + tx * by) + ty * ((1 - tx) * cy + tx * dy);
+                var tx = (x - x0) * perPixel;
+                xs[x] = leftX + tx * (rightX - leftX);
+                ys[x] = leftY + tx * (rightY - leftY);
             }
         }
     }
