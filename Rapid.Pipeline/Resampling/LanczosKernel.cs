@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -45,6 +46,7 @@ internal static class LanczosKernel
     /// interpolated linearly: the same values <see cref="Evaluate"/> gives (its table has the same nodes, and no weight
     /// changes sign inside a step, so the sums interpolate too), for two vector loads instead of twelve lookups.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> PhaseWeights(float frac)
     {
         var s = frac * StepsPerPixel;

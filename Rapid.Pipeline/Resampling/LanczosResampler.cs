@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Rapid.Pipeline.Fits;
@@ -82,14 +83,12 @@ public static class LanczosResampler
                 // Lanes 0-5 the weights, 6 their sum, 7 the sum of their absolute values.
                 var vx = LanczosKernel.PhaseWeights((float)(sx - ix));
                 var vy = LanczosKernel.PhaseWeights((float)(sy - iy));
-                vx.CopyTo(wx);
-                vy.CopyTo(wy);
-                float sumX = wx[6], sumY = wy[6], absX = wx[7], absY = wy[7];
+                float sumX = vx.GetElement(6), sumY = vy.GetElement(6), absX = vx.GetElement(7), absY = vy.GetElement(7);
 
                 // Fast path: all 36 taps inside the image and valid (a NaN input makes the sum NaN).
                 if (simd && ix >= 2 && ix + 5 < w && iy >= 2 && iy + 3 < h)
                 {
-                    var (fast, fastVar) = TapsSimd(data, srcVariance, w, ix, iy, vx * SixTaps, wy);
+                    var (fast, fastVar) = TapsSimd(data, srcVariance, w, ix, iy, vx * SixTaps, vy);
                     if (!float.IsNaN(fast) && !float.IsNaN(fastVar))
                     {
                         var norm = sumX * sumY;
@@ -99,7 +98,9 @@ public static class LanczosResampler
                         continue;
                     }
                 }
-                else if (ix >= 2 && ix + 3 < w && iy >= 2 && iy + 3 < h)
+                vx.CopyTo(wx);
+                vy.CopyTo(wy);
+                if (!simd && ix >= 2 && ix + 3 < w && iy >= 2 && iy + 3 < h)
                 {
                     float fast = 0, fastVar = 0;
                     for (var j = 0; j < 6; j++)
@@ -171,19 +172,20 @@ public static class LanczosResampler
     /// The 6 x 6 weighted sums of value and variance with 8-float vectors: per tap row one multiply-add of the row
     /// (weighted by wy), then one dot product with wx. Callers guarantee taps ix - 2 .. ix + 5 and iy - 2 .. iy + 3 exist.
     /// </summary>
-    private static (float Value, float Variance) TapsSimd(float[] data, float[]? variance, int w, int ix, int iy, Vector256<float> wxv, ReadOnlySpan<float> wy)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (float Value, float Variance) TapsSimd(float[] data, float[]? variance, int w, int ix, int iy, Vector256<float> wxv, Vector256<float> wy)
     {
         ref var d = ref MemoryMarshal.GetArrayDataReference(data);
         var acc = Vector256<float>.Zero;
         var start = (long)(iy - 2) * w + ix - 2;
         for (var j = 0; j < 6; j++)
-            acc += Vector256.LoadUnsafe(ref d, (nuint)(start + (long)j * w)) * wy[j];
+            acc += Vector256.LoadUnsafe(ref d, (nuint)(start + (long)j * w)) * wy.GetElement(j);
         var value = Vector256.Sum(acc * wxv);
         if (variance is null) return (value, 0f);
         ref var v = ref MemoryMarshal.GetArrayDataReference(variance);
         var accVar = Vector256<float>.Zero;
         for (var j = 0; j < 6; j++)
-            accVar += Vector256.LoadUnsafe(ref v, (nuint)(start + (long)j * w)) * (wy[j] * wy[j]);
+            accVar += Vector256.LoadUnsafe(ref v, (nuint)(start + (long)j * w)) * (wy.GetElement(j) * wy.GetElement(j));
         return (value, Vector256.Sum(accVar * (wxv * wxv)));
     }
 
