@@ -22,8 +22,8 @@ public sealed class ScienceBenchCommandTests : IDisposable
 
         Assert.True(code == 0, error);
         var cache = Path.Combine(_home, "bench", "science", "size128_frames3_seed1");
-        var coadded = DiffJsonContext.Read(Path.Combine(cache, "out-coadded-reference", "manifest.json"));
-        var existing = DiffJsonContext.Read(Path.Combine(cache, "out-existing-reference", "manifest.json"));
+        var coadded = DiffJsonContext.Read(Path.Combine(cache, "out-coadded-reference-science", "manifest.json"));
+        var existing = DiffJsonContext.Read(Path.Combine(cache, "out-existing-reference-science", "manifest.json"));
         Assert.Equal(3, coadded.ReferenceImage!.NFrames);
         Assert.Null(existing.ReferenceImage);
         foreach (var step in coadded.StepSeconds.Keys.Concat(existing.StepSeconds.Keys))

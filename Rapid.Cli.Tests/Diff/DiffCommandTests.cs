@@ -202,6 +202,31 @@ public sealed class DiffCommandTests(DiffCommandTests.Inputs inputs) : IClassFix
         Assert.Empty(Files.Leftovers());
     }
 
+    [Fact]
+    public async Task Psf_files_are_checked_and_passed_to_the_job()
+    {
+        var psf = Path.Combine(Files.Directory, "psf.fits");
+        var stamp = new float[15 * 15];
+        for (var i = 0; i < stamp.Length; i++) stamp[i] = (float)Math.Exp(-(Math.Pow(i % 15 - 7, 2) + Math.Pow(i / 15 - 7, 2)) / 4.0);
+        FitsFile.WriteImage(psf, new FitsImage(15, 15, stamp));
+        var notFits = Path.Combine(Files.Directory, "psf.txt");
+        File.WriteAllText(notFits, "not a psf");
+        var reference = Path.Combine(inputs.CoaddOut, "refimage.fits");
+
+        var bad = await ConsoleCapture.InvokeAsync("diff", "--science", Files.Science, "--reference-image", reference,
+            "--reference-psf", notFits, "--out", Files.NewOutDirectory());
+        var outDir = Files.NewOutDirectory();
+        var good = await ConsoleCapture.InvokeAsync("diff", "--science", Files.Science, "--reference-image", reference,
+            "--science-psf", psf, "--reference-psf", psf, "--out", outDir);
+
+        Assert.Equal(ExitCodes.InvalidInput, bad.Code);
+        Assert.Contains(notFits, bad.Error);
+        Assert.True(good.Code is ExitCodes.Success or ExitCodes.Degraded, good.Error);
+        var manifest = DiffJsonContext.Read(Path.Combine(outDir, "manifest.json"));
+        Assert.Equal(psf, manifest.Inputs.SciencePsf);
+        Assert.Equal(psf, manifest.Inputs.ReferencePsf);
+    }
+
     [Theory]
     [InlineData("--reference-coverage", "go with --reference-image")]
     [InlineData("--set", "no such setting")]

@@ -9,7 +9,11 @@ namespace Rapid.Cli.Bench;
 /// <param name="Size">Image size (square); Roman SCAs are 4088.</param>
 /// <param name="Frames">Images co-added into the reference of case (b).</param>
 /// <param name="CacheDirectory">Where the simulated inputs are kept between runs (under the rapid home).</param>
-public sealed record ScienceBenchmarkOptions(int Size, int Frames, int Seed, string CacheDirectory, bool Yardsticks);
+public sealed record ScienceBenchmarkOptions(int Size, int Frames, int Seed, string CacheDirectory, bool Yardsticks)
+{
+    /// <summary>Co-add (b) onto the sky tile grid of this size (as nightly jobs do) instead of the science grid.</summary>
+    public int? TileGridPixels { get; init; }
+}
 
 /// <summary>One timed <c>rapid diff</c> run: the manifest it left (steps, peak memory) and the child process's own figures.</summary>
 public sealed record BenchedDiff(string Title, DiffManifest Manifest, ChildRun Process);
@@ -37,11 +41,13 @@ public sealed class ScienceBenchmark(Action<string> progress)
         var (science, references, cached) = EnsureInputs(options);
         var simulation = clock.Elapsed;
 
-        var coaddOut = Path.Combine(options.CacheDirectory, "out-coadded-reference");
-        var existingOut = Path.Combine(options.CacheDirectory, "out-existing-reference");
-        progress($"(b) rapid diff against a reference co-added from {references.Count} images of {options.Size}x{options.Size}");
+        var grid = options.TileGridPixels is int t ? $"tile{t}" : "science";
+        var coaddOut = Path.Combine(options.CacheDirectory, $"out-coadded-reference-{grid}");
+        var existingOut = Path.Combine(options.CacheDirectory, $"out-existing-reference-{grid}");
+        progress($"(b) rapid diff against a reference co-added from {references.Count} images of {options.Size}x{options.Size} on the {grid} grid");
+        string[] tileGrid = options.TileGridPixels is int n ? ["--tile-grid", n.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
         var coadded = await RunDiffAsync($"(b) reference co-added from {references.Count}", coaddOut,
-            ["--science", science, "--reference", .. references], ct);
+            ["--science", science, "--reference", .. references, .. tileGrid], ct);
         progress("(a) rapid diff against the existing reference (b) made");
         var existing = await RunDiffAsync("(a) existing reference", existingOut,
             ["--science", science, "--reference-image", Path.Combine(coaddOut, "refimage.fits"),

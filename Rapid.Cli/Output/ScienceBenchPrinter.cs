@@ -20,7 +20,7 @@ public static class ScienceBenchPrinter
         console.MarkupLine(string.Create(inv,
             $"Inputs: {o.Frames + 1} simulated images of {o.Size}x{o.Size} ({(report.SimulationCached ? "cached" : $"simulated in {report.Simulation.TotalSeconds:0.0} s")}) in {Markup.Escape(o.CacheDirectory)}; {Environment.ProcessorCount} cores"));
 
-        var steps = new Table().Title(string.Create(inv, $"Science job on {o.Size}x{o.Size}: time per step (s; cpu = all threads)"))
+        var steps = new Table().Title(string.Create(inv, $"Science job on {o.Size}x{o.Size}, reference co-added on the {b.Manifest.Inputs.ReferenceGrid} grid: time per step (s; cpu = all threads)"))
             .AddColumn("step")
             .AddColumn(new TableColumn($"{Markup.Escape(a.Title)}: wall").RightAligned()).AddColumn(new TableColumn("cpu").RightAligned())
             .AddColumn(new TableColumn($"{Markup.Escape(b.Title)}: wall").RightAligned()).AddColumn(new TableColumn("cpu").RightAligned());
