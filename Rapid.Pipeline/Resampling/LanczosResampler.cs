@@ -175,17 +175,26 @@ public static class LanczosResampler
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (float Value, float Variance) TapsSimd(float[] data, float[]? variance, int w, int ix, int iy, Vector256<float> wxv, Vector256<float> wy)
     {
+        // Unrolled with constant lane indices: a variable index into a vector costs a round trip through memory.
+        var start = (nuint)((long)(iy - 2) * w + ix - 2);
+        var stride = (nuint)w;
         ref var d = ref MemoryMarshal.GetArrayDataReference(data);
-        var acc = Vector256<float>.Zero;
-        var start = (long)(iy - 2) * w + ix - 2;
-        for (var j = 0; j < 6; j++)
-            acc += Vector256.LoadUnsafe(ref d, (nuint)(start + (long)j * w)) * wy.GetElement(j);
+        var acc = Vector256.LoadUnsafe(ref d, start) * wy.GetElement(0)
+            + Vector256.LoadUnsafe(ref d, start + stride) * wy.GetElement(1)
+            + Vector256.LoadUnsafe(ref d, start + 2 * stride) * wy.GetElement(2)
+            + Vector256.LoadUnsafe(ref d, start + 3 * stride) * wy.GetElement(3)
+            + Vector256.LoadUnsafe(ref d, start + 4 * stride) * wy.GetElement(4)
+            + Vector256.LoadUnsafe(ref d, start + 5 * stride) * wy.GetElement(5);
         var value = Vector256.Sum(acc * wxv);
         if (variance is null) return (value, 0f);
+        var wy2 = wy * wy;
         ref var v = ref MemoryMarshal.GetArrayDataReference(variance);
-        var accVar = Vector256<float>.Zero;
-        for (var j = 0; j < 6; j++)
-            accVar += Vector256.LoadUnsafe(ref v, (nuint)(start + (long)j * w)) * (wy.GetElement(j) * wy.GetElement(j));
+        var accVar = Vector256.LoadUnsafe(ref v, start) * wy2.GetElement(0)
+            + Vector256.LoadUnsafe(ref v, start + stride) * wy2.GetElement(1)
+            + Vector256.LoadUnsafe(ref v, start + 2 * stride) * wy2.GetElement(2)
+            + Vector256.LoadUnsafe(ref v, start + 3 * stride) * wy2.GetElement(3)
+            + Vector256.LoadUnsafe(ref v, start + 4 * stride) * wy2.GetElement(4)
+            + Vector256.LoadUnsafe(ref v, start + 5 * stride) * wy2.GetElement(5);
         return (value, Vector256.Sum(accVar * (wxv * wxv)));
     }
 
