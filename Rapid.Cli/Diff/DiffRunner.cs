@@ -43,7 +43,8 @@ public sealed class DiffRunner(Action<string>? logLine = null)
 
         var parent = Path.GetDirectoryName(outDir) ?? throw new ArgumentException($"diff: --out {outDir} has no parent directory");
         Directory.CreateDirectory(parent);
-        var scratch = Path.Combine(parent, $".{Path.GetFileName(outDir)}.rapid-diff-{Guid.NewGuid():N}"[..^20]);
+        // Beside the outdir (same file system), so the products reach it by a rename, not a copy.
+        var scratch = Path.Combine(parent, $".{Path.GetFileName(outDir)}.rapid-diff-{Guid.NewGuid().ToString("N")[..12]}");
         Directory.CreateDirectory(scratch);
         try
         {
@@ -231,7 +232,8 @@ public sealed class DiffRunner(Action<string>? logLine = null)
             var path = store.PathOf(target);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             // A link, not a copy: a 4088 x 4088 input is 64 MB and the job copies it into its work directory anyway.
-            File.CreateSymbolicLink(path, full);
+            try { File.CreateSymbolicLink(path, full); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { File.Copy(full, path); } // no links on this file system
             _userPaths[target.ToString()] = userPath;
             return target;
         }

@@ -45,6 +45,8 @@ public static class RobustStatistics
     {
         var kept = Finite(values);
         if (kept.Length == 0) return ClippedStatistics.Empty;
+        // The pool keeps what it is given back: right for a cell's worth, not for a whole image's 64-196 MB.
+        if (kept.Length > PooledMaxCount) return SigmaClipInPlace(kept, new float[kept.Length], nSigma, maxIterations);
         var work = ArrayPool<float>.Shared.Rent(kept.Length);
         try
         {
@@ -55,6 +57,8 @@ public static class RobustStatistics
             ArrayPool<float>.Shared.Return(work);
         }
     }
+
+    private const int PooledMaxCount = 1 << 20;
 
     /// <summary>
     /// <see cref="SigmaClip"/> of values that are all finite, reusing the caller's buffers (the mesh background calls

@@ -99,6 +99,9 @@ public static class ReferenceCoaddStep
             };
         }
 
+        // The catalog's grid-sized temporaries (background, significance, statistics copies) are garbage now too.
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+
         var products = new List<LocalProduct>();
         using (context.Log.Step("reference.write"))
         {
