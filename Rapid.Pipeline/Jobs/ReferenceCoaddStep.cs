@@ -62,8 +62,9 @@ public static class ReferenceCoaddStep
 
         ReferenceCoadd coadd;
         using (context.Log.Step("reference.coadd")) coadd = coadder.Combine();
-        // The layers Combine released are the largest garbage of the job (see above).
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+        // The layers Combine released are the largest garbage of the job (see above). Aggressive: their space (input-sized
+        // pieces) would not hold the grid-sized arrays that follow on a tile grid, so it is handed back to the OS.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         context.Log.Info($"co-added {coadd.Used.Count} inputs onto {grid.Width}x{grid.Height}; {coadd.RejectedValues} values rejected as outliers");
 
         ReferenceImageResult result;
@@ -90,7 +91,7 @@ public static class ReferenceCoaddStep
                 NPixNan = coadd.Image.LongCount(float.IsNaN),
                 NPixSat = saturated,
                 Cov5Percent = RobustStatistics.Percentile(coadd.Coverage, 5),
-                MedianCoverage = RobustStatistics.Median(coadd.Coverage.Where(c => c > 0).ToArray()),
+                MedianCoverage = MedianOfPositive(coadd.Coverage),
                 MedianPixelUncertainty = RobustStatistics.Median(coadd.Uncertainty),
                 ClippedMean = clipped.Mean,
                 ClippedSigma = clipped.Sigma,
@@ -126,6 +127,18 @@ public static class ReferenceCoaddStep
             products.Add(new LocalProduct(ProductRoles.ReferenceCatalog, catalogPath));
         }
         return new BuiltReference(coadd, result, products);
+    }
+
+    // The positive values in an array of exactly their number (a growing list of a 7000 x 7000 grid's values would
+    // allocate several times the grid), then their median.
+    private static double MedianOfPositive(float[] values)
+    {
+        var count = 0;
+        foreach (var v in values) if (v > 0) count++;
+        var positive = new float[count];
+        var i = 0;
+        foreach (var v in values) if (v > 0) positive[i++] = v;
+        return RobustStatistics.Median(positive);
     }
 
     /// <summary>Loads and calibrates an input; an unreadable or unusable file ends the job with exit 65 naming it.</summary>
