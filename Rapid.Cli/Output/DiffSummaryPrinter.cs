@@ -11,6 +11,8 @@ public static class DiffSummaryPrinter
     {
         var m = outcome.Manifest;
         var inv = CultureInfo.InvariantCulture;
+        // Redirected output (a log file) is not limited to 80 columns: file names stay on one line.
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 120);
         var reference = m.Inputs.ReferenceImage is { } r
             ? $"the reference image {Path.GetFileName(r)}"
             : $"a reference co-added from {m.ReferenceImage?.NFrames ?? m.Inputs.ReferenceInputs.Count} of {m.Inputs.ReferenceInputs.Count} images ({m.Inputs.ReferenceGrid} grid)";
