@@ -7,8 +7,9 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench", "Benchmarks: ops (planning and registration at scale)");
+        var command = new Command("bench", "Benchmarks: ops (planning and registration at scale), science (the science job at full size)");
         command.Subcommands.Add(OpsBenchCommand.Create());
+        command.Subcommands.Add(ScienceBenchCommand.Create());
 
         return command;
     }

@@ -7,7 +7,8 @@ namespace Rapid.Cli.Commands;
 
 /// <summary>
 /// Turns an exception into the one-line error people see, and an exit code:
-/// 2 = bad input (arguments, files, configs), 3 = the database is unreachable, 1 = anything else.
+/// 2 = bad input (arguments, files, configs), 3 = the database is unreachable, 1 = anything else;
+/// commands that run a pipeline job end with its exit code (<see cref="PipelineExitException"/>).
 /// </summary>
 internal static class CommandErrors
 {
@@ -37,6 +38,7 @@ internal static class CommandErrors
 
     public static (int Code, string Message) Classify(Exception e) => e switch
     {
+        PipelineExitException p => (p.ExitCode, Flatten(e)),
         OpsDatabaseUnavailableException => (DatabaseUnavailable, Flatten(e)),
         NpgsqlException { InnerException: SocketException or TimeoutException } or SocketException =>
             (DatabaseUnavailable, $"the ops database is unreachable: {Flatten(e)}"),

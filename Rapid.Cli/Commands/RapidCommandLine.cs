@@ -14,6 +14,7 @@ public static class RapidCommandLine
             StatusCommand.Create(),
             SimulateCommand.Create(),
             DbCommand.Create(),
+            DiffCommand.Create(),
             BenchCommand.Create(),
         };
         foreach (var standIn in AwsStandInCommands.Create()) root.Subcommands.Add(standIn);

@@ -282,13 +282,16 @@ public sealed class ContractTests : IDisposable
     public void An_unsupported_schema_version_is_rejected_naming_the_source_and_version(int version)
     {
         var json = Encoding.UTF8.GetBytes($$"""{"schemaVersion": {{version}}, "jid": 1, "ppid": 15, "procDate": "20250404"}""");
+        // Job configs are read from version 1 to the current one: one past it is the unsupported one.
+        var configVersion = version == 0 ? 0 : JobConfig.CurrentSchemaVersion + 1;
+        var configJson = Encoding.UTF8.GetBytes($$"""{"schemaVersion": {{configVersion}}, "jid": 1, "ppid": 15, "procDate": "20250404"}""");
 
-        var config = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobConfig>(json, "s3://p/config.json"));
+        var config = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobConfig>(configJson, "s3://p/config.json"));
         var list = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobList>(json, "s3://p/list.json"));
         var manifest = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<ProductManifest>(
             Encoding.UTF8.GetBytes($$"""{"schemaVersion": {{version}}, "jid": 1, "ppid": 15, "procDate": "20250404", "exitCode": 0}"""), "s3://p/manifest.json"));
 
-        Assert.StartsWith("s3://p/config.json: JobConfig schema version " + version, config.Message);
+        Assert.StartsWith("s3://p/config.json: JobConfig schema version " + configVersion, config.Message);
         Assert.StartsWith("s3://p/list.json: JobList schema version " + version, list.Message);
         Assert.StartsWith("s3://p/manifest.json: ProductManifest schema version " + version, manifest.Message);
     }
@@ -323,6 +326,25 @@ public sealed class ContractTests : IDisposable
         var read = Contract.Deserialize<ProductManifest>(Contract.Serialize(manifest), "manifest").InjectionRecovery!;
         Assert.Equal((77L, 20, 12, 8, 24.2, (double?)null, "model"), (read.Seed, read.Fakes.Injected, read.Fakes.Found, read.Fakes.Missed, read.Fakes.Mag50!.Value, read.Fakes.Mag90, read.PsfSource));
         Assert.True(double.IsNaN(read.Fakes.FluxBias));
+    }
+
+    [Fact]
+    public void A_version_1_config_is_read_without_the_psf_files_version_2_added()
+    {
+        var v1 = Contract.Deserialize<JobConfig>(
+            """{"schemaVersion": 1, "jid": 1, "ppid": 15, "procDate": "20250404", "science": {"rid": 1, "file": "s3://b/sci.fits"}, "reference": {"rfid": 4, "image": "s3://b/ref.fits"}}"""u8, "c.json");
+        var v2 = Contract.Deserialize<JobConfig>(Contract.Serialize(v1 with
+        {
+            SchemaVersion = JobConfig.CurrentSchemaVersion,
+            Science = v1.Science! with { Psf = ObjectRef.Parse("s3://b/sci_psf.fits") },
+            Reference = v1.Reference! with { Psf = ObjectRef.Parse("s3://b/ref_psf.fits") },
+        }), "c2.json");
+
+        Assert.Equal(1, v1.SchemaVersion);
+        Assert.Null(v1.Science!.Psf);
+        Assert.Null(v1.Reference!.Psf);
+        Assert.Equal("s3://b/sci_psf.fits", v2.Science!.Psf!.ToString());
+        Assert.Equal("s3://b/ref_psf.fits", v2.Reference!.Psf!.ToString());
     }
 
     [Theory]

@@ -7,7 +7,8 @@ namespace Rapid.Core.Contracts;
 /// job; the job never touches the database. Exactly the sections of its ppid are present:
 /// 12 = Tile + Reference.Inputs; 15 = Science + Tile + Reference (+ FakeSources); 17 = PostProcessing;
 /// 18 = NightRecovery.
-/// Schema 2 added FakeSources and NightRecovery; a schema-1 config still reads (without them: no injection).
+/// Schema 2 added FakeSources, NightRecovery and the optional PSF files (<see cref="L2Image.Psf"/>, <see cref="ReferenceSource.Psf"/>);
+/// a schema-1 config still reads (without them: no injection, PSFs estimated).
 /// </summary>
 public sealed record JobConfig
 {
@@ -56,6 +57,11 @@ public sealed record L2Image
     public required ObjectRef File { get; init; }
     /// <summary>MD5 of the file as registered; the job checks it before use when present.</summary>
     public string? Md5 { get; init; }
+    /// <summary>
+    /// Schema 2: a PSF for this image (FITS image, primary HDU or SCI; a stamp centred on its central pixel,
+    /// any normalisation), used instead of the PSF estimated from the image. Null: estimate it.
+    /// </summary>
+    public ObjectRef? Psf { get; init; }
 }
 
 /// <summary>
@@ -80,6 +86,11 @@ public sealed record ReferenceSource
     public ObjectRef? Image { get; init; }
     public ObjectRef? Coverage { get; init; }
     public ObjectRef? Uncertainty { get; init; }
+    /// <summary>
+    /// Schema 2: a PSF for the reference image (as <see cref="L2Image.Psf"/>), for the registered image or the
+    /// co-add. Null: estimate it from the reference.
+    /// </summary>
+    public ObjectRef? Psf { get; init; }
 
     /// <summary>Earlier images of the same field and filter, nearest the tile centre first.</summary>
     public IReadOnlyList<L2Image> Inputs { get; set; } = [];

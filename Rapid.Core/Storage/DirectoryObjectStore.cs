@@ -33,11 +33,12 @@ public sealed class DirectoryObjectStore : IObjectStore
     public async Task PutFileAsync(ObjectRef target, string localPath, CancellationToken ct = default)
     {
         var path = PathOf(target);
-        await AtomicFile.WriteAsync(path, async tmp =>
+        // File.Copy lets the kernel copy (copy_file_range): a 64 MB image without passing it through user space.
+        await AtomicFile.WriteAsync(path, tmp =>
         {
-            await using var src = File.OpenRead(localPath);
-            await using var dst = File.Create(tmp);
-            await src.CopyToAsync(dst, ct);
+            ct.ThrowIfCancellationRequested();
+            File.Copy(localPath, tmp, overwrite: true);
+            return Task.CompletedTask;
         });
     }
 
@@ -47,11 +48,11 @@ public sealed class DirectoryObjectStore : IObjectStore
     public async Task GetFileAsync(ObjectRef source, string localPath, CancellationToken ct = default)
     {
         var path = Existing(source);
-        await AtomicFile.WriteAsync(localPath, async tmp =>
+        await AtomicFile.WriteAsync(localPath, tmp =>
         {
-            await using var src = File.OpenRead(path);
-            await using var dst = File.Create(tmp);
-            await src.CopyToAsync(dst, ct);
+            ct.ThrowIfCancellationRequested();
+            File.Copy(path, tmp, overwrite: true);
+            return Task.CompletedTask;
         });
     }
 

@@ -158,6 +158,30 @@ public sealed class FitsFileTests : IDisposable
     }
 
     [Fact]
+    public void ReadImageInfo_describes_the_image_ReadImage_reads_without_its_data()
+    {
+        float[] a = [1, 2, 3, 4, 5, 6], b = [5, 6, 7, 8];
+        var sciSecond = _dir.File("s.fits");
+        File.WriteAllBytes(sciSecond, [.. RawFits.EmptyPrimary(), .. RawFits.ImageExtension("MASK", 3, 2, a), .. RawFits.ImageExtension("SCI", 2, 2, b)]);
+        var noSci = _dir.File("n.fits");
+        File.WriteAllBytes(noSci, [.. RawFits.EmptyPrimary(), .. RawFits.ImageExtension("MASK", 3, 2, a), .. RawFits.ImageExtension("UNC", 2, 2, b)]);
+        var tableOnly = _dir.File("t.fits");
+        var table = new FitsTable("CAT");
+        table.AddColumn("ID", new long[] { 1, 2 });
+        FitsFile.WriteTable(tableOnly, new FitsHeader(), table);
+
+        var sci = FitsFile.ReadImageInfo(sciSecond);
+        var first = FitsFile.ReadImageInfo(noSci);
+
+        // The sizes tell the extensions apart (EXTNAME is structural, so not in the header returned).
+        Assert.Equal((2, 2), (sci.Width, sci.Height));
+        Assert.Equal((3, 2), (first.Width, first.Height));
+        Assert.False(sci.Header.Contains("NAXIS1"));
+        var e = Assert.Throws<FitsFormatException>(() => FitsFile.ReadImageInfo(tableOnly));
+        Assert.Contains("holds no image", e.Message);
+    }
+
+    [Fact]
     public void Integer_and_double_BITPIX_are_scaled_with_BSCALE_BZERO_and_BLANK_is_NaN()
     {
         short[] u16 = [-32768, -1, 0, 32767]; // with BZERO 32768: unsigned 0, 32767, 32768, 65535

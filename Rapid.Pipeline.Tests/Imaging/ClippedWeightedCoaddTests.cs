@@ -59,4 +59,67 @@ public class ClippedWeightedCoaddTests
         Assert.Equal(2, planes.Coverage[1 * 4 + 2]);
         Assert.Throws<ArgumentException>(() => new ClippedWeightedCoadd().Combine([box with { X0 = 3 }], 4, 3));
     }
+
+    [Fact]
+    public void Blocks_of_pixels_and_single_pixels_give_what_the_rule_gives_at_every_pixel()
+    {
+        // Full-grid and offset layers on a grid whose width is no multiple of 8, with NaN, zero variance, low coverage and
+        // outliers: the vector blocks, the pixel-by-pixel edges and the clipping rule written out plainly must agree.
+        const int width = 37, height = 11;
+        var rng = new Random(17);
+        var boxes = new[] { (0, 0, width, height), (0, 0, width, height), (3, 2, 30, 9), (0, 0, width, height), (9, 0, 20, 11), (0, 0, width, height) };
+        var layers = boxes.Select(b =>
+        {
+            var (x0, y0, w, h) = b;
+            var count = w * h;
+            var flux = new float[count];
+            var variance = new float[count];
+            var coverage = new float[count];
+            for (var i = 0; i < count; i++)
+            {
+                flux[i] = (float)(100 + 3 * rng.NextDouble() + (rng.Next(20) == 0 ? 500 : 0));
+                variance[i] = (float)(1 + rng.NextDouble());
+                coverage[i] = (float)rng.NextDouble() * 1.2f;
+                switch (rng.Next(25))
+                {
+                    case 0: flux[i] = float.NaN; break;
+                    case 1: variance[i] = 0; break;
+                    case 2: coverage[i] = 0.005f; break;
+                }
+            }
+            return new CoaddLayer(flux, variance, coverage, x0, y0, w, h);
+        }).ToList();
+
+        var planes = new ClippedWeightedCoadd(3.0).Combine(layers, width, height);
+
+        long rejected = 0;
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+            {
+                var stack = layers.Where(l => x >= l.X0 && x < l.X0 + l.Width && y >= l.Y0 && y < l.Y0 + l.Height)
+                    .Select(l => (q: (y - l.Y0) * l.Width + x - l.X0, l))
+                    .Select(t => (F: t.l.Flux[t.q], V: t.l.Variance[t.q], C: t.l.Coverage[t.q]))
+                    .Where(t => t.C >= 0.01 && float.IsFinite(t.F) && t.V > 0 && float.IsFinite(t.V)).ToList();
+                var p = y * width + x;
+                if (stack.Count == 0)
+                {
+                    Assert.True(float.IsNaN(planes.Image[p]));
+                    continue;
+                }
+                var sorted = stack.Select(t => (double)t.F).Order().ToList();
+                var median = stack.Count < 3 ? 0 : stack.Count % 2 == 1 ? sorted[stack.Count / 2] : (sorted[stack.Count / 2 - 1] + sorted[stack.Count / 2]) / 2;
+                var kept = stack.Where(t => stack.Count < 3 || Math.Abs(t.F - median) <= 3 * Math.Sqrt(t.V + Math.Pow(0.1 * median, 2))).ToList();
+                rejected += stack.Count - kept.Count;
+                if (kept.Count == 0)
+                {
+                    Assert.True(float.IsNaN(planes.Image[p]) && float.IsNaN(planes.Uncertainty[p]));
+                    continue;
+                }
+                var sumW = kept.Sum(t => 1.0 / t.V);
+                Assert.Equal(kept.Sum(t => t.F / t.V) / sumW, planes.Image[p], 1e-4);
+                Assert.Equal(Math.Sqrt(1 / sumW), planes.Uncertainty[p], 1e-6);
+                Assert.Equal(kept.Sum(t => t.C), planes.Coverage[p], 1e-5);
+            }
+        Assert.Equal(rejected, planes.RejectedValues);
+    }
 }

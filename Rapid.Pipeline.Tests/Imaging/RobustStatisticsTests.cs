@@ -46,4 +46,49 @@ public class RobustStatisticsTests
         Assert.InRange(stats.Sigma, 1.9, 2.1);
         Assert.True(stats.Count < 9850);
     }
+
+    [Theory]
+    [InlineData(9)]
+    [InlineData(4096)]
+    [InlineData(20001)]
+    public void Clipping_on_sorted_values_gives_the_statistics_of_clipping_by_selection(int n)
+    {
+        var random = new Random(n);
+        var values = Enumerable.Range(0, n).Select(i => (float)(100 + 5 * Gaussian(random) + (i % 37 == 0 ? 400 * random.NextDouble() : 0))).ToArray();
+
+        var ordered = (float[])values.Clone();
+        RobustStatistics.RadixSort(ordered, new float[n]);
+        var sorted = RobustStatistics.SigmaClipSorted(ordered, 3.0, 5);
+        var selected = RobustStatistics.SigmaClipBySelection((float[])values.Clone(), new float[n], 3.0, 5);
+
+        Assert.Equal(selected.Count, sorted.Count);
+        Assert.Equal(selected.Median, sorted.Median);
+        Assert.Equal(selected.Mean, sorted.Mean, 1e-9);
+        Assert.Equal(selected.Sigma, sorted.Sigma, 1e-9);
+    }
+
+    [Fact]
+    public void Radix_sort_orders_floats_as_comparison_does()
+    {
+        var random = new Random(8);
+        foreach (var n in new[] { 0, 1, 2, 7, 1000, 100_003 })
+        {
+            var values = Enumerable.Range(0, n).Select(i => (i % 5) switch
+            {
+                0 => (float)(random.NextDouble() * 2e-6 - 1e-6),
+                1 => (float)(random.NextDouble() * 2e6 - 1e6),
+                2 => 0f,
+                3 => 1e-40f * random.Next(-3, 4), // subnormals
+                _ => (float)(100 + random.NextDouble()),
+            }).ToArray();
+            var expected = values.Order().ToArray();
+
+            RobustStatistics.RadixSort(values, new float[n]);
+
+            Assert.Equal(expected, values);
+        }
+    }
+
+    private static double Gaussian(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

@@ -151,4 +151,16 @@ public sealed class FakeSourceInjectionStepTests : IDisposable
         var shallow = FakeSourceInjectionStep.LimitingMagnitude(psf, 1.0, 5, 26);
         Assert.Equal(2.5, deep - shallow, 9);
     }
+
+    [Fact]
+    public void The_limit_is_the_psf_matched_filter_threshold()
+    {
+        // A well-sampled Moffat: sum P^2 = (beta - 1)^2 / (pi alpha^2 (2 beta - 1)) over the plane, so the
+        // 5-sigma flux is 5 sigma / sqrt(sum P^2) (the S/N of S_corr).
+        var psf = new MoffatPsf(6.0);
+        var beta = MoffatPsf.Beta;
+        var sumOfSquares = (beta - 1) * (beta - 1) / (Math.PI * psf.AlphaPixels * psf.AlphaPixels * (2 * beta - 1));
+        var expected = 26 - 2.5 * Math.Log10(5 * 0.2 / Math.Sqrt(sumOfSquares));
+        Assert.Equal(expected, FakeSourceInjectionStep.LimitingMagnitude(psf, 0.2, 5, 26), 0.02);
+    }
 }

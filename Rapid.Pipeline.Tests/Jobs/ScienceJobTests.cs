@@ -270,6 +270,37 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
     }
 
     [Fact]
+    public async Task Psf_files_in_the_config_replace_the_estimated_psfs_and_an_unusable_one_is_named()
+    {
+        var given = Path.Combine(fixture.Bed.Scratch, "given_psf.fits");
+        FitsFile.WriteImage(given, new FitsImage(15, 15, PsfModelStamp(fwhm: 3.0, size: 15)));
+        var blank = Path.Combine(fixture.Bed.Scratch, "blank_psf.fits");
+        FitsFile.WriteImage(blank, new FitsImage(15, 15, new float[15 * 15]));
+        var (givenRef, blankRef) = (await fixture.Bed.UploadL2Async(given), await fixture.Bed.UploadL2Async(blank));
+
+        var run = await fixture.Bed.RunAsync(fixture.Config with
+        {
+            Jid = 511,
+            Science = fixture.Config.Science! with { Psf = givenRef },
+            Reference = fixture.Config.Reference! with { Psf = givenRef },
+        });
+        var bad = await fixture.Bed.RunAsync(fixture.Config with { Jid = 512, Science = fixture.Config.Science! with { Psf = blankRef } });
+
+        Assert.True(run.ExitCode == ExitCodes.Success, $"exit {run.ExitCode}: {run.Manifest?.Reason}");
+        Assert.Equal(3.0, run.Manifest!.DifferenceImage!.FwhmScience, 0.15);
+        Assert.Equal(3.0, run.Manifest.DifferenceImage.FwhmReference, 0.15);
+        Assert.Equal(ExitCodes.InvalidInput, bad.ExitCode);
+        Assert.Contains("blank_psf.fits", bad.Manifest!.Reason);
+        Assert.DoesNotContain(bad.Manifest.Products, p => p.Role == ProductRoles.DifferenceImage);
+    }
+
+    private static float[] PsfModelStamp(double fwhm, int size)
+    {
+        var psf = Rapid.Pipeline.Psf.PsfModel.Gaussian(fwhm, size);
+        return psf.Stamp.ToArray().Select(v => (float)v).ToArray();
+    }
+
+    [Fact]
     public async Task A_reference_covering_less_than_half_of_the_science_image_ends_degraded_with_a_warning()
     {
         using var bed = new JobTestBed();

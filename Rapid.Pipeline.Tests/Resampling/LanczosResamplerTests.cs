@@ -56,6 +56,59 @@ public sealed class LanczosResamplerTests
     }
 
     [Fact]
+    public void Phase_table_weights_are_the_kernel_weights_with_their_sums()
+    {
+        var rng = new Random(5);
+        Span<float> exact = stackalloc float[6];
+        foreach (var frac in Enumerable.Range(0, 2000).Select(_ => (float)rng.NextDouble()).Append(0f).Append(1f).Append(0.5f))
+        {
+            LanczosKernel.Weights(frac, exact);
+            var phase = LanczosKernel.PhaseWeights(frac);
+            for (var k = 0; k < 6; k++) Assert.Equal(exact[k], phase[k], 1e-6);
+            Assert.Equal(exact.ToArray().Sum(), phase[6], 1e-5);
+            Assert.Equal(exact.ToArray().Sum(MathF.Abs), phase[7], 1e-5);
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(3, -2)]
+    public void Grids_a_whole_pixel_shift_apart_are_copied_as_the_kernel_would_resample_them(int shiftX, int shiftY)
+    {
+        var rng = new Random(3);
+        var src = new FitsImage(90, 64);
+        var variance = new float[src.Pixels.Length];
+        for (var i = 0; i < src.Pixels.Length; i++)
+        {
+            src.Pixels[i] = (float)(rng.NextDouble() * 100 - 20);
+            variance[i] = (float)(1 + rng.NextDouble());
+        }
+        src[10, 10] = float.NaN;
+        src[11, 30] = float.NaN;
+        variance[40 * 90 + 50] = float.NaN;
+        var a = new double[3, 3];
+        var b = new double[3, 3];
+        a[2, 0] = 1e-5; b[0, 2] = -2e-5; a[1, 1] = 3e-6;
+        var srcWcs = new TanSipWcs(45, 32, 10, -40, -Scale / 3600, 0, 0, Scale / 3600, a, b);
+        // Destination pixel (x, y) sees source pixel (x + shiftX, y + shiftY): CRPIX moved by the shift, same distortion.
+        var dstWcs = new TanSipWcs(45 - shiftX, 32 - shiftY, 10, -40, -Scale / 3600, 0, 0, Scale / 3600, a, b);
+
+        var copied = LanczosResampler.Resample(src, srcWcs, 80, 70, dstWcs, variance);
+        var kernel = LanczosResampler.Resample(src, srcWcs, 80, 70, dstWcs, variance, allowShiftCopy: false);
+
+        for (var i = 0; i < copied.Pixels.Length; i++)
+        {
+            Assert.Equal(float.IsNaN(kernel.Pixels[i]), float.IsNaN(copied.Pixels[i]));
+            Assert.Equal(kernel.Coverage[i], copied.Coverage[i], 1e-5);
+            if (float.IsNaN(kernel.Pixels[i])) continue;
+            Assert.Equal(kernel.Pixels[i], copied.Pixels[i], 1e-3);
+            Assert.Equal(kernel.Variance![i], copied.Variance![i], 1e-4);
+        }
+        var (x, y) = (20, 25);
+        Assert.Equal(src[x + shiftX, y + shiftY], copied.Pixels[y * 80 + x]);
+    }
+
+    [Fact]
     public void Resampling_onto_the_identical_grid_reproduces_the_image()
     {
         var rng = new Random(7);

@@ -40,6 +40,32 @@ public static class FitsFile
         throw new FitsFormatException(path, $"extension {firstImage} disappeared while reading");
     }
 
+    /// <summary>
+    /// The size and header (without structural keywords) of the image <see cref="ReadImage(string)"/> would read,
+    /// without reading its data: checking many large inputs costs a few header blocks each.
+    /// </summary>
+    public static FitsImageInfo ReadImageInfo(string path)
+    {
+        using var reader = FitsReader.Open(path);
+        FitsHdu? firstImage = null;
+        while (reader.ReadNextHeader() is { } hdu)
+        {
+            if (hdu.Index == 0 && hdu.HasImageData) return Info(path, hdu);
+            if (hdu.Index == 0 || !hdu.HasImageData) continue;
+            if (string.Equals(hdu.ExtName, "SCI", StringComparison.OrdinalIgnoreCase)) return Info(path, hdu);
+            firstImage ??= hdu;
+        }
+        return firstImage is not null ? Info(path, firstImage)
+            : throw new FitsFormatException(path, "holds no image (no primary data and no IMAGE extension with data)");
+
+        static FitsImageInfo Info(string path, FitsHdu hdu)
+        {
+            if (hdu.Axes.Length < 2 || hdu.Axes.Skip(2).Any(a => a != 1) || hdu.Axes[0] > int.MaxValue || hdu.Axes[1] > int.MaxValue)
+                throw new FitsFormatException(path, $"{hdu.Describe()} is not a 2-D image (NAXIS = {hdu.Axes.Length}, axes {string.Join(" x ", hdu.Axes)})");
+            return new FitsImageInfo((int)hdu.Axes[0], (int)hdu.Axes[1], FitsHdu.WithoutStructural(hdu.Header));
+        }
+    }
+
     /// <summary>The image in the HDU with this EXTNAME ("PRIMARY" names the primary HDU).</summary>
     public static FitsImage ReadImage(string path, string extName)
     {

@@ -41,3 +41,6 @@ public sealed class FitsImage
         }
     }
 }
+
+/// <summary>An image HDU's size and its header without the structural keywords, as read without its data.</summary>
+public sealed record FitsImageInfo(int Width, int Height, FitsHeader Header);

@@ -76,27 +76,35 @@ public static class ImageCalibration
             zeroPoint = targetZeroPointMag;
         }
         var n = image.Pixels.Length;
-        var rate = new float[n];
+        // The DN array becomes the rate array (each pixel is read before it is overwritten): one 64 MB array fewer per 4088 x 4088 input.
+        var rate = image.Pixels;
         var variance = new float[n];
         long saturated = 0, finite = 0;
-        bool[]? saturatedMask = null;
+        // Written by the parallel blocks below; dropped when nothing saturated.
+        var saturatedMask = new bool[n];
         var rn2 = readNoise * readNoise;
         var scale2 = scale * scale;
-        for (var i = 0; i < n; i++)
+        var pixels = image.Pixels;
+        // Blocks of rows in parallel: a 4088 x 4088 image is 16.7 million pixels, each a few double operations.
+        const int block = 1 << 16;
+        Parallel.For(0, (n + block - 1) / block, () => (Saturated: 0L, Finite: 0L), (b, _, counts) =>
         {
-            var dn = image.Pixels[i];
-            if (!float.IsFinite(dn)) { rate[i] = variance[i] = float.NaN; continue; }
-            if (dn >= saturation)
+            var end = Math.Min(n, (b + 1) * block);
+            for (var i = b * block; i < end; i++)
             {
-                rate[i] = variance[i] = float.NaN;
-                saturated++;
-                (saturatedMask ??= new bool[n])[i] = true;
-                continue;
+                var dn = pixels[i];
+                if (!float.IsFinite(dn)) { rate[i] = variance[i] = float.NaN; continue; }
+                if (dn >= saturation) { rate[i] = variance[i] = float.NaN; saturatedMask[i] = true; counts.Saturated++; continue; }
+                rate[i] = (float)(dn * scale);
+                variance[i] = (float)((Math.Abs(dn) / gain + rn2) * scale2);
+                counts.Finite++;
             }
-            rate[i] = (float)(dn * scale);
-            variance[i] = (float)((Math.Abs(dn) / gain + rn2) * scale2);
-            finite++;
-        }
+            return counts;
+        }, counts =>
+        {
+            Interlocked.Add(ref saturated, counts.Saturated);
+            Interlocked.Add(ref finite, counts.Finite);
+        });
         if (finite == 0) throw new InvalidImageException($"{source}: no valid pixels (all NaN or saturated)");
         header.Set("BUNIT", "DN/s", "count rate");
         if (zeroPoint is not null) header.Set("ZPTMAG", zeroPoint.Value, "zero point of the rate image (mag)");
@@ -113,7 +121,7 @@ public static class ImageCalibration
             MjdObs = header.GetDouble("MJD-OBS") ?? double.NaN,
             ZeroPointMag = zeroPoint,
             SaturatedPixels = saturated,
-            Saturated = saturatedMask,
+            Saturated = saturated > 0 ? saturatedMask : null,
         };
     }
 }

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Rapid.Pipeline.Imaging;
 
 /// <summary>
@@ -45,60 +48,169 @@ public sealed class ClippedWeightedCoadd(double clipSigma = 3.0, double fluxTole
         var coverage = new float[pixelCount];
         long rejected = 0;
         var n = layers.Count;
-        Parallel.For(0, Environment.ProcessorCount, () => 0L, (worker, _, localRejected) =>
+        // Per layer as plain arrays and ints, so the per-pixel loop does no property or list access.
+        var flux = layers.Select(l => l.Flux).ToArray();
+        var vars = layers.Select(l => l.Variance).ToArray();
+        var covs = layers.Select(l => l.Coverage).ToArray();
+        var boxes = layers.Select(l => (l.X0, l.Y0, l.Width, l.Height)).ToArray();
+        var clip2 = clipSigma * clipSigma;
+        var tol2 = fluxTolerance * fluxTolerance;
+        // The least float >= minCoverage: comparing floats with it is comparing them (as doubles) with minCoverage.
+        var minCoverageFloat = (float)minCoverage < minCoverage ? MathF.BitIncrement((float)minCoverage) : (float)minCoverage;
+        Parallel.For(0, gridHeight, () => new Worker(n), (row, _, worker) =>
         {
-            var values = new float[n];
-            var scratch = new float[n];
-            var index = new int[n];
-            var offset = new int[n];
-            // Rows are dealt round-robin to the workers; each worker walks its rows left to right.
-            for (var row = worker; row < gridHeight; row += Environment.ProcessorCount)
-            for (var x = 0; x < gridWidth; x++)
+            // The layers holding this row.
+            var active = 0;
+            var layerOfRow = worker.LayerOfRow;
+            for (var k = 0; k < n; k++)
+                if (row >= boxes[k].Y0 && row < boxes[k].Y0 + boxes[k].Height) layerOfRow[active++] = k;
+            var x = 0;
+            if (Vector256.IsHardwareAccelerated && active <= MaxBlockLayers)
             {
-                var p = row * gridWidth + x;
+                for (; x + BlockWidth <= gridWidth; x += BlockWidth)
+                    if (!CombineBlock(worker, row, x, active)) CombinePixels(worker, row, x, x + BlockWidth, active);
+            }
+            CombinePixels(worker, row, x, gridWidth, active);
+            return worker;
+        }, worker => Interlocked.Add(ref rejected, worker.Rejected));
+
+        // Pixels x0 .. x1 - 1 of a row one at a time: gather the valid values in layer order, their median, then Finish.
+        void CombinePixels(Worker worker, int row, int x0, int x1, int active)
+        {
+            var (values, vs, cs) = (worker.Values, worker.Variances, worker.Coverages);
+            for (var x = x0; x < x1; x++)
+            {
                 var m = 0;
-                for (var k = 0; k < n; k++)
+                for (var a = 0; a < active; a++)
                 {
-                    var l = layers[k];
-                    int lx = x - l.X0, ly = row - l.Y0;
-                    if (lx < 0 || ly < 0 || lx >= l.Width || ly >= l.Height) continue;
-                    var q = ly * l.Width + lx;
-                    if (l.Coverage[q] >= minCoverage && float.IsFinite(l.Flux[q]) && l.Variance[q] > 0 && float.IsFinite(l.Variance[q]))
+                    var k = worker.LayerOfRow[a];
+                    var (bx, by, w, _) = boxes[k];
+                    var lx = x - bx;
+                    if ((uint)lx >= (uint)w) continue;
+                    var q = (row - by) * w + lx;
+                    var f = flux[k][q];
+                    var v = vars[k][q];
+                    var c = covs[k][q];
+                    if (c >= minCoverage && float.IsFinite(f) && v > 0 && float.IsFinite(v))
                     {
-                        values[m] = l.Flux[q];
-                        offset[m] = q;
-                        index[m++] = k;
+                        (values[m], vs[m], cs[m]) = (f, v, c);
+                        m++;
                     }
                 }
-                if (m == 0) { image[p] = float.NaN; uncertainty[p] = float.NaN; coverage[p] = 0; continue; }
                 var median = 0.0;
                 if (m >= 3)
                 {
-                    values.AsSpan(0, m).CopyTo(scratch);
-                    median = RobustStatistics.MedianInPlace(scratch.AsSpan(0, m));
+                    values.AsSpan(0, m).CopyTo(worker.Scratch);
+                    median = RobustStatistics.MedianInPlace(worker.Scratch.AsSpan(0, m));
                 }
-                double sumW = 0, sumWV = 0, cov = 0;
-                for (var j = 0; j < m; j++)
-                {
-                    var l = layers[index[j]];
-                    var q = offset[j];
-                    var variance = (double)l.Variance[q];
-                    if (m >= 3)
-                    {
-                        var tolerance = clipSigma * Math.Sqrt(variance + Math.Pow(fluxTolerance * median, 2));
-                        if (Math.Abs(values[j] - median) > tolerance) { localRejected++; continue; }
-                    }
-                    var w = 1.0 / variance;
-                    sumW += w;
-                    sumWV += w * values[j];
-                    cov += l.Coverage[q];
-                }
-                image[p] = sumW > 0 ? (float)(sumWV / sumW) : float.NaN;
-                uncertainty[p] = sumW > 0 ? (float)Math.Sqrt(1.0 / sumW) : float.NaN;
-                coverage[p] = (float)cov;
+                Finish(worker, row * gridWidth + x, m, median);
             }
-            return localRejected;
-        }, local => Interlocked.Add(ref rejected, local));
+        }
+
+        // Eight pixels at once where every layer holds all of them or none: values, variances and coverages are loaded as
+        // vectors, invalid ones become +Inf and the stack is sorted lane-wise by a min/max network (odd-even transposition),
+        // so each lane's median is read from the sorted stack; the clipped sums then run per pixel exactly as in CombinePixels.
+        bool CombineBlock(Worker worker, int row, int x, int active)
+        {
+            var inside = 0;
+            var layers8 = worker.BlockLayers;
+            for (var a = 0; a < active; a++)
+            {
+                var k = worker.LayerOfRow[a];
+                var (bx, _, w, _) = boxes[k];
+                if (x >= bx && x + BlockWidth <= bx + w) layers8[inside++] = k;
+                else if (!(x + BlockWidth <= bx || x >= bx + w)) return false; // the box edge cuts the block
+            }
+            var (bf, bv, bc, sorted) = (worker.BlockFlux, worker.BlockVariance, worker.BlockCoverage, worker.Sorted);
+            var minCov = Vector256.Create(minCoverageFloat);
+            var inf = Vector256.Create(float.PositiveInfinity);
+            for (var i = 0; i < inside; i++)
+            {
+                var k = layers8[i];
+                var (bx, by, w, _) = boxes[k];
+                var q = (nuint)((row - by) * w + x - bx);
+                var f = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(flux[k]), q);
+                var v = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(vars[k]), q);
+                var c = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(covs[k]), q);
+                // Finite: |f| < +Inf (false for NaN); valid as in CombinePixels.
+                var valid = Vector256.GreaterThanOrEqual(c, minCov) & Vector256.LessThan(Vector256.Abs(f), inf)
+                    & Vector256.GreaterThan(v, Vector256<float>.Zero) & Vector256.LessThan(v, inf);
+                f.StoreUnsafe(ref bf[i * BlockWidth]);
+                v.StoreUnsafe(ref bv[i * BlockWidth]);
+                c.StoreUnsafe(ref bc[i * BlockWidth]);
+                worker.Valid[i] = valid.ExtractMostSignificantBits();
+                sorted[i] = Vector256.ConditionalSelect(valid, f, inf);
+            }
+            for (var round = 0; round < inside; round++)
+                for (var i = round & 1; i + 1 < inside; i += 2)
+                    (sorted[i], sorted[i + 1]) = (Vector256.Min(sorted[i], sorted[i + 1]), Vector256.Max(sorted[i], sorted[i + 1]));
+
+            var (values, vs, cs) = (worker.Values, worker.Variances, worker.Coverages);
+            for (var lane = 0; lane < BlockWidth; lane++)
+            {
+                var m = 0;
+                for (var i = 0; i < inside; i++)
+                {
+                    if ((worker.Valid[i] & (1u << lane)) == 0) continue;
+                    var j = i * BlockWidth + lane;
+                    (values[m], vs[m], cs[m]) = (bf[j], bv[j], bc[j]);
+                    m++;
+                }
+                var median = 0.0;
+                if (m >= 3)
+                    median = m % 2 == 1 ? sorted[m / 2].GetElement(lane) : 0.5 * (sorted[m / 2 - 1].GetElement(lane) + sorted[m / 2].GetElement(lane));
+                Finish(worker, row * gridWidth + x + lane, m, median);
+            }
+            return true;
+        }
+
+        // The clipped inverse-variance mean of the m valid values gathered in the worker, in layer order.
+        void Finish(Worker worker, int p, int m, double median)
+        {
+            if (m == 0) { image[p] = float.NaN; uncertainty[p] = float.NaN; coverage[p] = 0; return; }
+            var (values, vs, cs) = (worker.Values, worker.Variances, worker.Coverages);
+            // |value - median| > clip * sqrt(variance + (tolerance * median)^2), compared squared: no root or power per value.
+            var medianTerm = tol2 * median * median;
+            double sumW = 0, sumWV = 0, cov = 0;
+            for (var j = 0; j < m; j++)
+            {
+                var variance = (double)vs[j];
+                if (m >= 3)
+                {
+                    var d = values[j] - median;
+                    if (d * d > clip2 * (variance + medianTerm)) { worker.Rejected++; continue; }
+                }
+                var wgt = 1.0 / variance;
+                sumW += wgt;
+                sumWV += wgt * values[j];
+                cov += cs[j];
+            }
+            image[p] = sumW > 0 ? (float)(sumWV / sumW) : float.NaN;
+            uncertainty[p] = sumW > 0 ? (float)Math.Sqrt(1.0 / sumW) : float.NaN;
+            coverage[p] = (float)cov;
+        }
         return new CoaddPlanes(image, uncertainty, coverage, rejected);
+    }
+
+    private const int BlockWidth = 8;
+
+    /// <summary>Above this many layers the sorting network (layers^2 / 2 min/max pairs per block) stops paying; pixels go one at a time.</summary>
+    private const int MaxBlockLayers = 64;
+
+    /// <summary>One worker thread's buffers, so the per-pixel loops allocate nothing.</summary>
+    private sealed class Worker(int layers)
+    {
+        public readonly int[] LayerOfRow = new int[layers];
+        public readonly int[] BlockLayers = new int[layers];
+        public readonly uint[] Valid = new uint[layers];
+        public readonly float[] Values = new float[layers];
+        public readonly float[] Variances = new float[layers];
+        public readonly float[] Coverages = new float[layers];
+        public readonly float[] Scratch = new float[layers];
+        public readonly float[] BlockFlux = new float[layers * BlockWidth];
+        public readonly float[] BlockVariance = new float[layers * BlockWidth];
+        public readonly float[] BlockCoverage = new float[layers * BlockWidth];
+        public readonly Vector256<float>[] Sorted = new Vector256<float>[layers];
+        public long Rejected;
     }
 }

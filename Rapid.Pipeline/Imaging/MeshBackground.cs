@@ -32,26 +32,31 @@ public sealed class MeshBackgroundEstimator(int meshSize = 64, int filterSize = 
         var cellH = (double)height / ny;
         var level = new double[nx * ny];
         var sigma = new double[nx * ny];
-        var scratch = new float[(int)Math.Ceiling(cellW + 1) * (int)Math.Ceiling(cellH + 1)];
-        for (var cy = 0; cy < ny; cy++)
+        var cellCapacity = (int)Math.Ceiling(cellW + 1) * (int)Math.Ceiling(cellH + 1);
+        // Mesh rows in parallel, each worker with its own buffers: the clipped statistics of a 64 x 64 cell
+        // iterate up to six times, and a 4088 x 4088 image has 4096 cells.
+        Parallel.For(0, ny, () => (Cell: new float[cellCapacity], Work: new float[cellCapacity]), (cy, _, buffers) =>
+        {
+            var cell = buffers.Cell;
             for (var cx = 0; cx < nx; cx++)
             {
                 int x0 = (int)Math.Round(cx * cellW), x1 = (int)Math.Round((cx + 1) * cellW);
                 int y0 = (int)Math.Round(cy * cellH), y1 = (int)Math.Round((cy + 1) * cellH);
                 var n = 0;
                 for (var y = y0; y < y1; y++)
-                    for (var x = x0; x < x1; x++)
-                    {
-                        var v = pixels[y * width + x];
-                        if (float.IsFinite(v)) scratch[n++] = v;
-                    }
+                {
+                    foreach (var v in pixels.AsSpan(y * width + x0, x1 - x0))
+                        if (float.IsFinite(v)) cell[n++] = v;
+                }
                 // Fewer than half the cell valid: not trusted, filled from neighbours below.
                 var stats = n >= (x1 - x0) * (y1 - y0) / 2 && n > 3
-                    ? RobustStatistics.SigmaClip(scratch.AsSpan(0, n), clipSigma)
+                    ? RobustStatistics.SigmaClipInPlace(cell.AsSpan(0, n), buffers.Work, clipSigma)
                     : ClippedStatistics.Empty;
                 level[cy * nx + cx] = stats.Median;
                 sigma[cy * nx + cx] = stats.Sigma;
             }
+            return buffers;
+        }, _ => { });
         FillInvalid(level, nx, ny);
         FillInvalid(sigma, nx, ny);
         level = MedianFilter(level, nx, ny, filterSize);
@@ -116,23 +121,29 @@ public sealed class MeshBackgroundEstimator(int meshSize = 64, int filterSize = 
     private static float[] Interpolate(double[] mesh, int nx, int ny, double cellW, double cellH, int width, int height)
     {
         var result = new float[width * height];
-        for (var y = 0; y < height; y++)
+        // The column weights are the same on every row: computed once, not per pixel.
+        var cols = new (int X0, int X1, double Tx)[width];
+        for (var x = 0; x < width; x++)
+        {
+            var gx = Math.Clamp((x + 0.5) / cellW - 0.5, 0, nx - 1);
+            var x0 = Math.Min((int)gx, Math.Max(nx - 2, 0));
+            cols[x] = (x0, Math.Min(x0 + 1, nx - 1), gx - x0);
+        }
+        Parallel.For(0, height, y =>
         {
             var gy = Math.Clamp((y + 0.5) / cellH - 0.5, 0, ny - 1);
             var y0 = Math.Min((int)gy, Math.Max(ny - 2, 0));
             var y1 = Math.Min(y0 + 1, ny - 1);
             var ty = gy - y0;
+            var row = result.AsSpan(y * width, width);
             for (var x = 0; x < width; x++)
             {
-                var gx = Math.Clamp((x + 0.5) / cellW - 0.5, 0, nx - 1);
-                var x0 = Math.Min((int)gx, Math.Max(nx - 2, 0));
-                var x1 = Math.Min(x0 + 1, nx - 1);
-                var tx = gx - x0;
+                var (x0, x1, tx) = cols[x];
                 var top = mesh[y0 * nx + x0] * (1 - tx) + mesh[y0 * nx + x1] * tx;
                 var bottom = mesh[y1 * nx + x0] * (1 - tx) + mesh[y1 * nx + x1] * tx;
-                result[y * width + x] = (float)(top * (1 - ty) + bottom * ty);
+                row[x] = (float)(top * (1 - ty) + bottom * ty);
             }
-        }
+        });
         return result;
     }
 }

@@ -157,17 +157,19 @@ public static class FakeSourceInjectionStep
     }
 
     /// <summary>
-    /// The faintest point source the job's detector finds: it needs three connected pixels at the threshold, so the
-    /// limit is where the PSF's third-brightest pixel (source centred on a pixel) reaches threshold × σ_pixel.
-    /// σ_pixel is the science image's median uncertainty; the reference adds a little to the difference image's.
+    /// The faintest point source the job's detector finds. Detection is on ZOGY's S_corr, the PSF-matched filter
+    /// (Zackay, Ofek and Gal-Yam 2016, sec. 3), whose S/N for flux F in background-limited noise is
+    /// F · sqrt(Σ P²) / σ_pixel; the limit is where that reaches the threshold. σ_pixel is the science image's median
+    /// uncertainty; the reference adds a little to the difference image's, so the true limit is slightly brighter.
     /// </summary>
     internal static double LimitingMagnitude(MoffatPsf psf, double sigmaPixel, double thresholdSigma, double zeroPoint)
     {
-        const int h = 3;
-        Span<double> stamp = stackalloc double[(2 * h + 1) * (2 * h + 1)];
+        var h = psf.StampHalfSize(1e-3, maxHalfSize: 32);
+        var stamp = new double[(2 * h + 1) * (2 * h + 1)];
         psf.FillStamp(stamp, h, 0, 0);
-        var sorted = stamp.ToArray().OrderByDescending(v => v).ToArray();
-        var limitFlux = thresholdSigma * sigmaPixel / sorted[2];
+        var sumOfSquares = 0.0;
+        foreach (var v in stamp) sumOfSquares += v * v;
+        var limitFlux = thresholdSigma * sigmaPixel / Math.Sqrt(sumOfSquares);
         return zeroPoint - 2.5 * Math.Log10(limitFlux);
     }
 

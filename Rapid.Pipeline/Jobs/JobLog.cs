@@ -6,7 +6,8 @@ namespace Rapid.Pipeline.Jobs;
 
 /// <summary>
 /// The job's log: timestamped lines (UTC, ISO 8601) written to the local log file and kept in memory,
-/// plus the wall time of each named step (the manifest's StepSeconds).
+/// plus the wall time of each named step (the manifest's StepSeconds). Each step's line also gives the CPU time the
+/// process spent in it (all threads): on a shared machine wall time says little about where the work is.
 /// </summary>
 public sealed class JobLog
 {
@@ -46,12 +47,14 @@ public sealed class JobLog
     private sealed class StepTimer(JobLog log, string name) : IDisposable
     {
         private readonly long _start = Stopwatch.GetTimestamp();
+        private readonly TimeSpan _cpuStart = Environment.CpuUsage.TotalTime;
 
         public void Dispose()
         {
             var seconds = Math.Round(Stopwatch.GetElapsedTime(_start).TotalSeconds, 3);
+            var cpu = (Environment.CpuUsage.TotalTime - _cpuStart).TotalSeconds;
             lock (log._steps) log._steps[name] = log._steps.GetValueOrDefault(name) + seconds;
-            log.Info($"step {name}: done in {seconds.ToString("0.000", CultureInfo.InvariantCulture)} s");
+            log.Info($"step {name}: done in {seconds.ToString("0.000", CultureInfo.InvariantCulture)} s (cpu {cpu.ToString("0.000", CultureInfo.InvariantCulture)} s)");
         }
     }
 }

@@ -27,6 +27,7 @@ public static class ReferenceCoaddStep
         var coadder = new ReferenceCoadder(grid, settings.CoaddClipSigma);
         var rids = new List<long>();
         var mjds = new List<double>();
+        var skipped = new List<string>();
         long saturated = 0;
         foreach (var input in inputs)
         {
@@ -37,21 +38,33 @@ public static class ReferenceCoaddStep
             File.Delete(local);
             bool used;
             using (context.Log.Step("reference.resample")) used = coadder.Add(image);
+            // The input's rate and variance (128 MB at 4088 x 4088) are garbage now. Left to the GC's large-object budget,
+            // several inputs' worth piles up before a full collection and the peak memory doubles; a full collection of
+            // a heap of pointer-free float arrays costs milliseconds.
+            // (A local of an async method lives in its state machine until overwritten, hence the explicit null.)
+            var (mjd, inputSaturated) = (image.MjdObs, image.SaturatedPixels);
+            image = null!;
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true);
             if (!used)
             {
                 context.Log.Info($"reference input {input.File} (rid {input.Rid}) does not overlap the grid; skipped");
+                skipped.Add(input.File.ToString());
                 continue;
             }
             rids.Add(input.Rid);
-            mjds.Add(double.IsFinite(image.MjdObs) ? image.MjdObs : input.MjdObs);
-            saturated += image.SaturatedPixels;
+            mjds.Add(double.IsFinite(mjd) ? mjd : input.MjdObs);
+            saturated += inputSaturated;
         }
         if (coadder.UsedCount < settings.MinReferenceInputs)
             throw new JobFailedException(ExitCodes.NoReferenceImage,
-                $"no reference image possible: {coadder.UsedCount} of {inputs.Count} input image(s) overlap the grid, at least {settings.MinReferenceInputs} needed");
+                $"no reference image possible: {coadder.UsedCount} of {inputs.Count} input image(s) overlap the grid, at least {settings.MinReferenceInputs} needed"
+                + (skipped.Count > 0 ? $"; not overlapping: {string.Join(", ", skipped)}" : ""));
 
         ReferenceCoadd coadd;
         using (context.Log.Step("reference.coadd")) coadd = coadder.Combine();
+        // The layers Combine released are the largest garbage of the job (see above). Aggressive: their space (input-sized
+        // pieces) would not hold the grid-sized arrays that follow on a tile grid, so it is handed back to the OS.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         context.Log.Info($"co-added {coadd.Used.Count} inputs onto {grid.Width}x{grid.Height}; {coadd.RejectedValues} values rejected as outliers");
 
         ReferenceImageResult result;
@@ -78,7 +91,7 @@ public static class ReferenceCoaddStep
                 NPixNan = coadd.Image.LongCount(float.IsNaN),
                 NPixSat = saturated,
                 Cov5Percent = RobustStatistics.Percentile(coadd.Coverage, 5),
-                MedianCoverage = RobustStatistics.Median(coadd.Coverage.Where(c => c > 0).ToArray()),
+                MedianCoverage = MedianOfPositive(coadd.Coverage),
                 MedianPixelUncertainty = RobustStatistics.Median(coadd.Uncertainty),
                 ClippedMean = clipped.Mean,
                 ClippedSigma = clipped.Sigma,
@@ -86,6 +99,9 @@ public static class ReferenceCoaddStep
                 NSources = catalog.Count,
             };
         }
+
+        // The catalog's grid-sized temporaries (background, significance, statistics copies) are garbage now too.
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true);
 
         var products = new List<LocalProduct>();
         using (context.Log.Step("reference.write"))
@@ -111,6 +127,18 @@ public static class ReferenceCoaddStep
             products.Add(new LocalProduct(ProductRoles.ReferenceCatalog, catalogPath));
         }
         return new BuiltReference(coadd, result, products);
+    }
+
+    // The positive values in an array of exactly their number (a growing list of a 7000 x 7000 grid's values would
+    // allocate several times the grid), then their median.
+    private static double MedianOfPositive(float[] values)
+    {
+        var count = 0;
+        foreach (var v in values) if (v > 0) count++;
+        var positive = new float[count];
+        var i = 0;
+        foreach (var v in values) if (v > 0) positive[i++] = v;
+        return RobustStatistics.Median(positive);
     }
 
     /// <summary>Loads and calibrates an input; an unreadable or unusable file ends the job with exit 65 naming it.</summary>

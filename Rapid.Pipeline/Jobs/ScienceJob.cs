@@ -1,5 +1,6 @@
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
+using Rapid.Core.Storage;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Psf;
@@ -52,6 +53,10 @@ public sealed class ScienceJob : IPipelineJob
         if (!coverageFrames.Any(c => c >= settings.MinReferenceCoverage))
             throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
 
+        // Given PSFs replace the estimated ones; the reference's is taken as it is on the science grid (same pixel scale).
+        var sciencePsf = await LoadPsfAsync(context, l2.Psf, ct);
+        var referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
+
         DifferenceImagingResult result;
         try
         {
@@ -67,6 +72,8 @@ public sealed class ScienceJob : IPipelineJob
                 ReferenceVariance = refOnScience.Variance ?? throw new InvalidOperationException("the resampler returned no variance"),
                 ReferenceCoverage = coverageFrames,
                 Saturated = science.Saturated,
+                SciencePsf = sciencePsf,
+                ReferencePsf = referencePsf,
                 FallbackScale = fallback,
             }, new DifferenceImagingOptions
             {
@@ -236,6 +243,23 @@ public sealed class ScienceJob : IPipelineJob
             }
             var zp = image.Header.GetDouble("MAGZP") ?? image.Header.GetDouble("ZPTMAG");
             return new ReferenceOnGrid(image, variance, coverage, wcs, zp, null);
+        }
+    }
+
+    /// <summary>A PSF file given in the job config as a model (centred, normalised), or null when none is given.</summary>
+    private static async Task<PsfModel?> LoadPsfAsync(JobContext context, ObjectRef? file, CancellationToken ct)
+    {
+        if (file is null) return null;
+        var stamp = ReadReference(await context.DownloadInputAsync(file, null, ct), file.ToString());
+        try
+        {
+            var psf = PsfModel.FromStamp(stamp.Pixels, stamp.Width, stamp.Height);
+            context.Log.Info($"PSF from {file}: {psf.Size} x {psf.Size} px, FWHM {psf.FwhmPixels:F2} px");
+            return psf;
+        }
+        catch (ArgumentException e)
+        {
+            throw JobFailedException.InvalidInput($"{file}: not a usable PSF stamp: {e.Message}", e);
         }
     }
 

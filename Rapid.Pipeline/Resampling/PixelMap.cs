@@ -57,6 +57,10 @@ internal sealed class PixelMap
             double ax = _srcX[j * stride + i], bx = _srcX[j * stride + i1], cx = _srcX[j1 * stride + i], dx = _srcX[j1 * stride + i1];
             double ay = _srcY[j * stride + i], by = _srcY[j * stride + i1], cy = _srcY[j1 * stride + i], dy = _srcY[j1 * stride + i1];
             var exact = double.IsNaN(ax + bx + cx + dx + ay + by + cy + dy);
+            // Bilinear in the cell: interpolate the left and right edges at this row once, then along x by one multiply-add.
+            double leftX = (1 - ty) * ax + ty * cx, rightX = (1 - ty) * bx + ty * dx;
+            double leftY = (1 - ty) * ay + ty * cy, rightY = (1 - ty) * by + ty * dy;
+            var perPixel = i1 == i ? 0.0 : 1.0 / (_nodeX[i1] - x0);
             for (var x = x0; x <= xEnd; x++)
             {
                 if (exact)
@@ -64,11 +68,33 @@ internal sealed class PixelMap
                     (xs[x], ys[x]) = Exact(x, y);
                     continue;
                 }
-                var tx = i1 == i ? 0.0 : (double)(x - x0) / (_nodeX[i1] - x0);
-                xs[x] = (1 - ty) * ((1 - tx) * ax + tx * bx) + ty * ((1 - tx) * cx + tx * dx);
-                ys[x] = (1 - ty) * ((1 - tx) * ay + tx * by) + ty * ((1 - tx) * cy + tx * dy);
+                var tx = (x - x0) * perPixel;
+                xs[x] = leftX + tx * (rightX - leftX);
+                ys[x] = leftY + tx * (rightY - leftY);
             }
         }
+    }
+
+    /// <summary>
+    /// True when every node maps onto the destination pixel plus one integer offset (dx, dy) to within
+    /// <paramref name="tolerance"/> pixels: the grids are the same up to a whole-pixel shift (a reference co-added on
+    /// the science grid, resampled back onto it), so Lanczos weights are 1 at the tap and 0 elsewhere.
+    /// </summary>
+    public bool IsIntegerShift(out int dx, out int dy, double tolerance = 1e-6)
+    {
+        dx = dy = 0;
+        if (double.IsNaN(_srcX[0]) || double.IsNaN(_srcY[0])) return false;
+        var (sx, sy) = (Math.Round(_srcX[0] - _nodeX[0]), Math.Round(_srcY[0] - _nodeY[0]));
+        if (Math.Abs(sx) > int.MaxValue / 2 || Math.Abs(sy) > int.MaxValue / 2) return false;
+        for (var j = 0; j < _nodeY.Length; j++)
+            for (var i = 0; i < _nodeX.Length; i++)
+            {
+                var n = j * _nodeX.Length + i;
+                // NaN fails both comparisons, so a node off the projection is no shift.
+                if (!(Math.Abs(_srcX[n] - _nodeX[i] - sx) <= tolerance) || !(Math.Abs(_srcY[n] - _nodeY[j] - sy) <= tolerance)) return false;
+            }
+        (dx, dy) = ((int)sx, (int)sy);
+        return true;
     }
 
     /// <summary>0, step, 2 step, ... and always the last pixel.</summary>
