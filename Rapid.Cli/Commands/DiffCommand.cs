@@ -30,7 +30,7 @@ internal static class DiffCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an --out directory that already holds files" };
         var threshold = new Option<double?>("--threshold") { Description = $"Detection threshold on the score image, sigma (default {defaults.DetectionThresholdSigma})" };
         var clip = new Option<double?>("--clip-sigma") { Description = $"Outlier rejection of the reference co-add, sigma (default {defaults.CoaddClipSigma})" };
-        var minCoverage = new Option<double?>("--min-coverage") { Description = $"Difference pixels with less reference coverage (fraction of the frames) are masked (default {defaults.MinReferenceCoverage})" };
+        var minCoverage = new Option<double?>("--min-coverage") { Description = $"Difference pixels covered by fewer reference frames than this are masked (default {defaults.MinReferenceCoverage})" };
         var mesh = new Option<int?>("--background-mesh") { Description = $"Background mesh (tile) size in pixels (default {defaults.BackgroundMeshSize})" };
         var minInputs = new Option<int?>("--min-reference-inputs") { Description = $"Fewest usable --reference images (default {defaults.MinReferenceInputs}); fewer ends with exit 33" };
         var maxInputs = new Option<int?>("--max-reference-inputs") { Description = $"Most --reference images co-added; the first ones given are used (default {defaults.MaxReferenceInputs})" };
