@@ -43,6 +43,8 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, EmbeddedDataba
         Assert.Single(jobs, j => j.Ppid == PipelineIds.ReferenceImage);
         Assert.Single(jobs, j => j.Ppid == PipelineIds.Science);
         Assert.Equal(2, jobs.Count(j => j.Ppid == PipelineIds.PostProcessing));
+        // The night's injection-recovery job runs in the post-processing array.
+        Assert.Single(jobs, j => j.Ppid == PipelineIds.NightRecovery);
         // A warning (32, e.g. too few stars to match fluxes on a tiny image) is a success for Batch.
         Assert.All(jobs, j => Assert.True(j is { Status: 1, ExitCode: 0 or ExitCodes.Degraded }, $"job {j.Jid} (ppid {j.Ppid}) ended {j.ExitCode}: {j.Reason}"));
         await using var conn = await survey.Database.OpenConnectionAsync();
@@ -54,11 +56,11 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, EmbeddedDataba
         var output = run.Output!;
         Assert.Equal(ProcDate, output["night"]!["procDate"]!.GetValue<string>());
         var summary = output["summary"]!;
-        Assert.Equal((4, 1, 1), (Int(summary, "totalJobs"), Int(summary, "referenceImages"), Int(summary, "differenceImages")));
+        Assert.Equal((5, 1, 1), (Int(summary, "totalJobs"), Int(summary, "referenceImages"), Int(summary, "differenceImages")));
         // The summary lists warnings as well as errors.
         Assert.Equal(jobs.Count(j => j.ExitCode != 0), Int(summary, "failureCount"));
         Assert.Equal(1, Int(output["science"]!["registered"]!, "differenceImages"));
-        Assert.Equal(2, Int(output["postProcessing"]!["registered"]!, "registered"));
+        Assert.Equal(3, Int(output["postProcessing"]!["registered"]!, "registered"));   // two ppid 17, one ppid 18
         Assert.False(output["science"]!["run"]!["failed"]!.GetValue<bool>());
         var notification = Assert.Single(run.Notifications);
         Assert.Equal($"Rapid night {ProcDate} processed", notification["Subject"]!.GetValue<string>());
