@@ -28,17 +28,17 @@ internal sealed class WorkflowOptions
         DefaultValueFactory = _ => new Core.Contracts.FakeSourcesConfig().Count,
     };
 
-    public WorkflowOptions(int defaultReferenceGrid = 7000) =>
-        ReferenceGrid.DefaultValueFactory = _ => defaultReferenceGrid;
 
     public void AddTo(Command command)
     {
         foreach (var o in new Option[] { Database, Home, Parallel, ReferenceGrid, JobTimeout, FakeSources, Verbose }) command.Options.Add(o);
     }
 
-    public async Task<Opened<EmbeddedWorkflow>> OpenAsync(ParseResult parse, bool force, CancellationToken ct)
+    /// <param name="referenceGridWhenUnset">The tile grid to use when --reference-grid is not given (else its default).</param>
+    public async Task<Opened<EmbeddedWorkflow>> OpenAsync(ParseResult parse, bool force, CancellationToken ct, int? referenceGridWhenUnset = null)
     {
-        var grid = parse.GetValue(ReferenceGrid);
+        var given = parse.GetResult(ReferenceGrid) is { Implicit: false };
+        var grid = given ? parse.GetValue(ReferenceGrid) : referenceGridWhenUnset ?? parse.GetValue(ReferenceGrid);
         if (grid < 64) throw new ArgumentException($"--reference-grid {grid}: must be at least 64 pixels");
         var parallel = parse.GetValue(Parallel);
         if (parallel < 1) throw new ArgumentException($"--parallel {parallel}: must be at least 1");
