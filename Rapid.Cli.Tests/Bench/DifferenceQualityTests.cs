@@ -40,11 +40,11 @@ public sealed class DifferenceQualityTests
     public void Scores_completeness_flux_pulls_and_false_detections_against_the_truth()
     {
         // Noise 1 DN/s each, so true S/N = |true flux|.
-        TrueDifferenceSource Truth(long id, double x, double y, double flux) => new(id, SkyObjectType.Transient, x, y, flux, 0, 1);
+        TrueDifferenceSource Truth(long id, double x, double y, double flux, double peakScore = 3) => new(id, SkyObjectType.Transient, x, y, flux, 0, 1, peakScore);
         var truth = new[]
         {
             Truth(1, 100, 100, 100), Truth(2, 200, 200, 50), Truth(3, 300, 300, 25),
-            Truth(4, 400, 400, 12),                                 // S/N 12, missed
+            Truth(4, 400, 400, 12, peakScore: 6),                   // S/N 12, missed although S_corr reached the threshold
             Truth(5, 500, 500, -30),                                // negative: found only with SIGN -1
             Truth(6, 600, 600, 5),                                  // faint, not found: outside every S/N cut
         };
@@ -61,11 +61,12 @@ public sealed class DifferenceQualityTests
         var constant = new[] { Row(10, SkyObjectType.Star, 701, 700, 1e4, mag: 17), Row(11, SkyObjectType.Galaxy, 805, 800, 10) };
         var score = new ScoreStatistics(0.01, 1.02, 1000);
 
-        var q = DifferenceQuality.Measure(truth, detections, constant, unmaskedPixels: 2_000_000, score);
+        var q = DifferenceQuality.Measure(truth, detections, constant, unmaskedPixels: 2_000_000, score, detectionThresholdSigma: 5);
 
         Assert.Equal(6, q.TrueSources);
         Assert.Equal((5, 3), (q.Snr10Sources, q.Snr10Found));             // 1, 2, 5 of 1-5
         Assert.Equal(0.6, q.Completeness, 9);
+        Assert.Equal(1, q.Snr10MissedAboveThreshold);                      // 4; 3 stayed below 5 sigma
         Assert.Equal(3, q.Snr20Found);
         Assert.Equal(0.02, q.MedianAbsoluteFluxError, 9);                  // median of 2 %, 2 %, 5 %
         Assert.Equal(3, q.PullSources);

@@ -23,7 +23,7 @@ public sealed class ScienceBenchCommandTests : IDisposable
         var again = await ConsoleCapture.InvokeAsync([.. tiny, "--no-yardsticks"]);
 
         Assert.True(code == 0, error);
-        var cache = Path.Combine(_home, "bench", "science", "size128_frames3_seed1_transients20");
+        var cache = Path.Combine(_home, "bench", "science", "size128_frames3_seed1_transients20_peak20.5-25.0mag");
         var coadded = DiffJsonContext.Read(Path.Combine(cache, "out-coadded-reference-science", "manifest.json"));
         var existing = DiffJsonContext.Read(Path.Combine(cache, "out-existing-reference-science", "manifest.json"));
         Assert.Equal(3, coadded.ReferenceImage!.NFrames);
@@ -41,7 +41,9 @@ public sealed class ScienceBenchCommandTests : IDisposable
         Assert.Contains("(a) existing reference: ", output);
         Assert.Contains("true changing sources", output);
         // S_corr statistics exist at any size; the other figures may have no sources at 128x128 ("n/a"), never NaN.
-        foreach (var row in output.Split('\n').Where(l => l.Contains("S_corr", StringComparison.Ordinal)))
+        var scoreRows = output.Split('\n').Where(l => l.StartsWith("│ S_corr", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, scoreRows.Count);
+        foreach (var row in scoreRows)
             Assert.Equal(2, Regex.Matches(row, @"│\s+-?\d+\.\d{4}\b").Count);
         Assert.DoesNotContain("NaN", output);
         Assert.Equal(0, again.Code);

@@ -12,9 +12,10 @@ public sealed record DifferenceDetection(double X, double Y, double Flux, double
 /// <summary>
 /// What the quality figures need from a <c>rapid diff</c> out directory: the catalog, S_corr (sigma), the per-pixel
 /// uncertainty of D (DN/s) and P_D (a stamp of sum 1 centred at pixel Size/2, 0-based). Images row-major, 0-based.
+/// DetectionThresholdSigma is the S_corr threshold the run used (DETSIGMA).
 /// </summary>
 public sealed record DifferenceProducts(IReadOnlyList<DifferenceDetection> Detections, int Width, int Height,
-    float[] ScoreCorrected, float[] DifferenceUncertainty, float[] DifferencePsf, int DifferencePsfSize)
+    float[] ScoreCorrected, float[] DifferenceUncertainty, float[] DifferencePsf, int DifferencePsfSize, double DetectionThresholdSigma = double.NaN)
 {
     public static DifferenceProducts Read(string outDirectory)
     {
@@ -27,7 +28,22 @@ public sealed record DifferenceProducts(IReadOnlyList<DifferenceDetection> Detec
         var uncertainty = FitsFile.ReadImage(Path.Combine(outDirectory, "diffimage_uncert.fits"));
         var psf = FitsFile.ReadImage(Path.Combine(outDirectory, "diffpsf.fits"));
         if (psf.Width != psf.Height) throw new FitsFormatException(Path.Combine(outDirectory, "diffpsf.fits"), $"P_D stamp is {psf.Width}x{psf.Height}, not square");
-        return new DifferenceProducts(detections, scorr.Width, scorr.Height, scorr.Pixels, uncertainty.Pixels, psf.Pixels, psf.Width);
+        return new DifferenceProducts(detections, scorr.Width, scorr.Height, scorr.Pixels, uncertainty.Pixels, psf.Pixels, psf.Width,
+            scorr.Header.GetDouble("DETSIGMA") ?? double.NaN);
+    }
+
+    /// <summary>The highest sign × S_corr within 1 px of a 1-based FITS position (NaN where all of it is masked).</summary>
+    public double PeakScoreNear(double x, double y, int sign)
+    {
+        var (cx, cy) = ((int)Math.Round(x - 1), (int)Math.Round(y - 1));
+        var peak = double.NaN;
+        for (var j = Math.Max(0, cy - 1); j <= Math.Min(Height - 1, cy + 1); j++)
+            for (var i = Math.Max(0, cx - 1); i <= Math.Min(Width - 1, cx + 1); i++)
+            {
+                var v = sign * ScoreCorrected[j * Width + i];
+                if (float.IsFinite(v) && !(v <= peak)) peak = v;
+            }
+        return peak;
     }
 }
 

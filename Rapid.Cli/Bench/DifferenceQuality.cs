@@ -9,10 +9,12 @@ public sealed record FalseDetectionSite(string What, int Count);
 /// The quality figures of issue 4 for one difference against the simulator's truth. Completeness counts true sources of
 /// true S/N >= 10 found within 1 px with the right sign; the flux error is the median |FLUX/true − 1| of the found ones
 /// of S/N >= 20; the pull rms is over the found ones of S/N >= 10; false detections are per 10^6 unmasked pixels.
+/// Snr10MissedAboveThreshold counts the missed S/N >= 10 sources whose S_corr does reach the detection threshold within
+/// 1 px: it tells a detector that drops them from a score that never showed them.
 /// </summary>
 public sealed record DifferenceQualityFigures(
     int TrueSources,
-    int Snr10Sources, int Snr10Found,
+    int Snr10Sources, int Snr10Found, int Snr10MissedAboveThreshold, double DetectionThresholdSigma,
     int Snr20Found, double MedianAbsoluteFluxError,
     int PullSources, double PullRms,
     int FalseDetections, int NearSaturatedDetections, double UnmaskedMegapixels, IReadOnlyList<FalseDetectionSite> FalseSites,
@@ -39,7 +41,7 @@ public static class DifferenceQuality
     /// <param name="constant">Stars and galaxies of the science epoch, to say what false detections sit on.</param>
     /// <param name="unmaskedPixels">Pixels of the difference that are not masked (finite S_corr).</param>
     public static DifferenceQualityFigures Measure(IReadOnlyList<TrueDifferenceSource> truth, IReadOnlyList<DifferenceDetection> detections,
-        IReadOnlyList<TruthRow> constant, long unmaskedPixels, ScoreStatistics score)
+        IReadOnlyList<TruthRow> constant, long unmaskedPixels, ScoreStatistics score, double detectionThresholdSigma = double.NaN)
     {
         var match = Match(truth, detections);
         var found = truth.Select((t, i) => (Truth: t, Found: match[i] >= 0 ? detections[match[i]] : null)).ToList();
@@ -56,7 +58,8 @@ public static class DifferenceQuality
         var sites = falseDetections.GroupBy(d => SiteOf(d, constant)).OrderByDescending(g => g.Count())
             .Select(g => new FalseDetectionSite(g.Key, g.Count())).ToList();
 
-        return new DifferenceQualityFigures(truth.Count, snr10.Count, snr10.Count(f => f.Found is not null),
+        var missedAboveThreshold = snr10.Count(f => f.Found is null && f.Truth.PeakScoreSigma >= detectionThresholdSigma);
+        return new DifferenceQualityFigures(truth.Count, snr10.Count, snr10.Count(f => f.Found is not null), missedAboveThreshold, detectionThresholdSigma,
             fluxErrors.Count, Median(fluxErrors), pulls.Count, pulls.Count == 0 ? double.NaN : Math.Sqrt(pulls.Average(p => p * p)),
             falseDetections.Count, nearSaturated, unmaskedPixels / 1e6, sites, score);
     }

@@ -16,10 +16,14 @@ public static class DifferenceQualityScoring
         var references = referenceImages.Select(r => EpochTruth.Read(EpochTruth.PathFor(r))).ToList();
         var products = DifferenceProducts.Read(outDirectory);
         var truth = DifferenceTruth.Changing(science, references)
-            .Select(t => t with { NoiseDnPerSecond = PsfFluxNoise.At(products, t.X, t.Y) }).ToList();
+            .Select(t => t with
+            {
+                NoiseDnPerSecond = PsfFluxNoise.At(products, t.X, t.Y),
+                PeakScoreSigma = products.PeakScoreNear(t.X, t.Y, Math.Sign(t.DifferenceFluxDnPerSecond)),
+            }).ToList();
         var unmasked = products.ScoreCorrected.LongCount(float.IsFinite);
         var score = ScoreImageStatistics.Measure(products.ScoreCorrected, products.Width, products.Height,
             products.Detections.Select(d => (d.X, d.Y)).Concat(truth.Select(t => (t.X, t.Y))), ScoreExclusionRadiusPixels);
-        return DifferenceQuality.Measure(truth, products.Detections, DifferenceTruth.Constant(science), unmasked, score);
+        return DifferenceQuality.Measure(truth, products.Detections, DifferenceTruth.Constant(science), unmasked, score, products.DetectionThresholdSigma);
     }
 }

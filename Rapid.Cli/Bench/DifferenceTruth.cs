@@ -7,10 +7,11 @@ namespace Rapid.Cli.Bench;
 /// An object whose flux differs between the science epoch and the reference: X, Y 1-based FITS pixels of the science
 /// image; fluxes in DN/s (the units of the difference image). <see cref="DifferenceFluxDnPerSecond"/> is science minus
 /// reference, so a source brighter in the science epoch is positive (the sign of D). <see cref="NoiseDnPerSecond"/> is
-/// the 1-sigma of a PSF-fit flux at its position (NaN until <see cref="PsfFluxNoise"/> fills it).
+/// the 1-sigma of a PSF-fit flux at its position (NaN until <see cref="PsfFluxNoise"/> fills it);
+/// <see cref="PeakScoreSigma"/> the highest S_corr of the source's sign within 1 px (sigma, positive when it shows).
 /// </summary>
 public sealed record TrueDifferenceSource(long Id, SkyObjectType Type, double X, double Y,
-    double ScienceFluxDnPerSecond, double ReferenceFluxDnPerSecond, double NoiseDnPerSecond = double.NaN)
+    double ScienceFluxDnPerSecond, double ReferenceFluxDnPerSecond, double NoiseDnPerSecond = double.NaN, double PeakScoreSigma = double.NaN)
 {
     public double DifferenceFluxDnPerSecond => ScienceFluxDnPerSecond - ReferenceFluxDnPerSecond;
 

@@ -16,9 +16,15 @@ public sealed record ScienceBenchmarkOptions(int Size, int Frames, int Seed, str
 
     public const int DefaultTransients = 300;
 
+    /// <summary>
+    /// AB peak magnitudes of the transients (H158), fainter than the simulator's default (20.5-23) so the science epoch
+    /// holds sources from S/N ~5 to ~200 at full size, around the completeness threshold of S/N 10 as well as well above it.
+    /// </summary>
+    public static readonly (double Bright, double Faint) TransientPeakMagnitudes = (20.5, 25.0);
+
     /// <summary>The cached inputs' folder name: everything the simulated images depend on beyond the simulator's defaults.</summary>
     public static string CacheKey(int size, int frames, int seed, int transients) =>
-        FormattableString.Invariant($"size{size}_frames{frames}_seed{seed}_transients{transients}");
+        FormattableString.Invariant($"size{size}_frames{frames}_seed{seed}_transients{transients}_peak{TransientPeakMagnitudes.Bright:0.0}-{TransientPeakMagnitudes.Faint:0.0}mag");
 
     /// <summary>Co-add (b) onto the sky tile grid of this size (as nightly jobs do) instead of the science grid.</summary>
     public int? TileGridPixels { get; init; }
@@ -90,6 +96,7 @@ public sealed class ScienceBenchmark(Action<string> progress)
             Filters = ["H158"],
             Epochs = options.Frames + 2,
             TransientsPerField = options.Transients,
+            TransientPeakMagnitudes = ScienceBenchmarkOptions.TransientPeakMagnitudes,
             TransientQuietEpochs = options.Frames,
             Size = options.Size,
             Seed = options.Seed,

@@ -47,7 +47,7 @@ public static class DifferenceQualityPrinter
         {
             var q = d.Quality;
             console.MarkupLine(Markup.Escape(string.Create(Inv,
-                $"{d.Title}: {q.TrueSources} true changing sources; {q.NearSaturatedDetections} unmatched detections flagged near saturated stars (FLAGS & 2, not counted); false detections sit on: ")
+                $"{d.Title}: {q.TrueSources} true changing sources; {q.Snr10Sources - q.Snr10Found} of S/N >= 10 missed, {q.Snr10MissedAboveThreshold} of them with |S_corr| >= {q.DetectionThresholdSigma:0.#} within 1 px; {q.NearSaturatedDetections} unmatched detections flagged near saturated stars (FLAGS & 2, not counted); false detections sit on: ")
                 + (q.FalseSites.Count == 0 ? "none" : string.Join(", ", q.FalseSites.Select(s => string.Create(Inv, $"{s.What} {s.Count}"))))));
         }
     }
