@@ -69,8 +69,10 @@ public sealed class DifferenceQualityTests
         Assert.Equal(1, q.Snr10MissedAboveThreshold);                      // 4; 3 stayed below 5 sigma
         Assert.Equal(3, q.Snr20Found);
         Assert.Equal(0.02, q.MedianAbsoluteFluxError, 9);                  // median of 2 %, 2 %, 5 %
+        Assert.Equal(1.02, q.MedianFluxRatio, 9);                          // median of 1.02, 0.98, 1.05
         Assert.Equal(3, q.PullSources);
         Assert.Equal(1.0, q.PullRms, 9);
+        Assert.Equal(-1.0 / 3, q.PullMean, 9);
         Assert.Equal((2, 1), (q.FalseDetections, q.NearSaturatedDetections));
         Assert.Equal(1.0, q.FalseDetectionsPerMegapixel, 9);
         Assert.Equal(["a star brighter than 20 mag", "nothing within 3 px (noise, cosmic ray, bad pixel)"], q.FalseSites.Select(s => s.What).Order());

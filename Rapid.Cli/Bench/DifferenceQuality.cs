@@ -10,13 +10,14 @@ public sealed record FalseDetectionSite(string What, int Count);
 /// true S/N >= 10 found within 1 px with the right sign; the flux error is the median |FLUX/true − 1| of the found ones
 /// of S/N >= 20; the pull rms is over the found ones of S/N >= 10; false detections are per 10^6 unmasked pixels.
 /// Snr10MissedAboveThreshold counts the missed S/N >= 10 sources whose S_corr does reach the detection threshold within
-/// 1 px: it tells a detector that drops them from a score that never showed them.
+/// 1 px: it tells a detector that drops them from a score that never showed them. MedianFluxRatio (FLUX/true, S/N >= 20)
+/// and PullMean say how much of the flux error and pull rms is a bias rather than scatter.
 /// </summary>
 public sealed record DifferenceQualityFigures(
     int TrueSources,
     int Snr10Sources, int Snr10Found, int Snr10MissedAboveThreshold, double DetectionThresholdSigma,
-    int Snr20Found, double MedianAbsoluteFluxError,
-    int PullSources, double PullRms,
+    int Snr20Found, double MedianAbsoluteFluxError, double MedianFluxRatio,
+    int PullSources, double PullRms, double PullMean,
     int FalseDetections, int NearSaturatedDetections, double UnmaskedMegapixels, IReadOnlyList<FalseDetectionSite> FalseSites,
     ScoreStatistics Score)
 {
@@ -47,8 +48,9 @@ public static class DifferenceQuality
         var found = truth.Select((t, i) => (Truth: t, Found: match[i] >= 0 ? detections[match[i]] : null)).ToList();
 
         var snr10 = found.Where(f => f.Truth.TrueSignalToNoise >= 10).ToList();
-        var fluxErrors = found.Where(f => f.Found is not null && f.Truth.TrueSignalToNoise >= 20)
-            .Select(f => Math.Abs(f.Found!.Flux / f.Truth.DifferenceFluxDnPerSecond - 1)).ToList();
+        var fluxRatios = found.Where(f => f.Found is not null && f.Truth.TrueSignalToNoise >= 20)
+            .Select(f => f.Found!.Flux / f.Truth.DifferenceFluxDnPerSecond).ToList();
+        var fluxErrors = fluxRatios.Select(r => Math.Abs(r - 1)).ToList();
         var pulls = snr10.Where(f => f.Found is { FluxError: > 0 })
             .Select(f => (f.Found!.Flux - f.Truth.DifferenceFluxDnPerSecond) / f.Found.FluxError).ToList();
 
@@ -60,7 +62,8 @@ public static class DifferenceQuality
 
         var missedAboveThreshold = snr10.Count(f => f.Found is null && f.Truth.PeakScoreSigma >= detectionThresholdSigma);
         return new DifferenceQualityFigures(truth.Count, snr10.Count, snr10.Count(f => f.Found is not null), missedAboveThreshold, detectionThresholdSigma,
-            fluxErrors.Count, Median(fluxErrors), pulls.Count, pulls.Count == 0 ? double.NaN : Math.Sqrt(pulls.Average(p => p * p)),
+            fluxErrors.Count, Median(fluxErrors), Median(fluxRatios),
+            pulls.Count, pulls.Count == 0 ? double.NaN : Math.Sqrt(pulls.Average(p => p * p)), pulls.Count == 0 ? double.NaN : pulls.Average(),
             falseDetections.Count, nearSaturated, unmaskedPixels / 1e6, sites, score);
     }
 

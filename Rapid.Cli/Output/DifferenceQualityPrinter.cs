@@ -47,10 +47,13 @@ public static class DifferenceQualityPrinter
         {
             var q = d.Quality;
             console.MarkupLine(Markup.Escape(string.Create(Inv,
-                $"{d.Title}: {q.TrueSources} true changing sources; {q.Snr10Sources - q.Snr10Found} of S/N >= 10 missed, {q.Snr10MissedAboveThreshold} of them with |S_corr| >= {q.DetectionThresholdSigma:0.#} within 1 px; {q.NearSaturatedDetections} unmatched detections flagged near saturated stars (FLAGS & 2, not counted); false detections sit on: ")
+                $"{d.Title}: {q.TrueSources} true changing sources; {q.Snr10Sources - q.Snr10Found} of S/N >= 10 missed, {q.Snr10MissedAboveThreshold} of them with |S_corr| >= {q.DetectionThresholdSigma:0.#} within 1 px; median FLUX/true {F(q.MedianFluxRatio, "0.000")}, pull mean {F(q.PullMean, "0.00")}; ZOGY astrometric rms from the matched stars {Astrometry(d)}; {q.NearSaturatedDetections} unmatched detections flagged near saturated stars (FLAGS & 2, not counted); false detections sit on: ")
                 + (q.FalseSites.Count == 0 ? "none" : string.Join(", ", q.FalseSites.Select(s => string.Create(Inv, $"{s.What} {s.Count}"))))));
         }
     }
+
+    private static string Astrometry(BenchedDiff d) =>
+        d.Manifest.DifferenceImage is { } m ? $"x {F(m.DxRms, "0.000")} px, y {F(m.DyRms, "0.000")} px" : "unknown";
 
     private static string Verdict(double value, Func<double, bool> met) =>
         !double.IsFinite(value) ? "[yellow]n/a[/]" : met(value) ? "[green]met[/]" : "[red]missed[/]";
