@@ -75,8 +75,9 @@ public sealed class ScienceBenchmark(Action<string> progress)
         return new ScienceBenchmarkReport(options, simulation, cached, existing, coadded, yardsticks);
     }
 
-    // The inputs are simulated once per (size, frames, seed, transients), the cache folder's key: the first `frames` epochs make the reference and the
-    // last epoch is the science image. Transients stay dark until after the reference epochs, so the reference is clean.
+    // The inputs are simulated once per cache folder (its key: size, frames, seed, transients and their peak magnitudes):
+    // the first `frames` epochs make the reference and the last epoch is the science image. Transients stay dark until
+    // after the reference epochs, so the reference is clean.
     private (string Science, IReadOnlyList<string> References, bool Cached) EnsureInputs(ScienceBenchmarkOptions options)
     {
         var marker = Path.Combine(options.CacheDirectory, "inputs.json");
