@@ -1,9 +1,10 @@
+using System.Text.RegularExpressions;
 using Rapid.Cli.Diff;
 using Rapid.Cli.Tests.Support;
 
 namespace Rapid.Cli.Tests.Bench;
 
-/// <summary><c>rapid bench science</c> on tiny images: it runs both cases and prints every step (no timing asserts).</summary>
+/// <summary><c>rapid bench science</c> on tiny images: it runs both cases, prints every step and the quality table (no timing or quality asserts).</summary>
 [Collection(ConsoleCaptureCollection.Name)]
 public sealed class ScienceBenchCommandTests : IDisposable
 {
@@ -15,13 +16,14 @@ public sealed class ScienceBenchCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Prints_each_step_of_both_cases_with_peak_memory_and_reuses_its_inputs()
+    public async Task Prints_each_step_and_the_quality_of_both_cases_with_peak_memory_and_reuses_its_inputs()
     {
-        var (code, output, error) = await ConsoleCapture.InvokeAsync("bench", "science", "--size", "128", "--frames", "3", "--home", _home);
-        var again = await ConsoleCapture.InvokeAsync("bench", "science", "--size", "128", "--frames", "3", "--home", _home, "--no-yardsticks");
+        string[] tiny = ["bench", "science", "--size", "128", "--frames", "3", "--transients", "20", "--home", _home];
+        var (code, output, error) = await ConsoleCapture.InvokeAsync(tiny);
+        var again = await ConsoleCapture.InvokeAsync([.. tiny, "--no-yardsticks"]);
 
         Assert.True(code == 0, error);
-        var cache = Path.Combine(_home, "bench", "science", "size128_frames3_seed1");
+        var cache = Path.Combine(_home, "bench", "science", "size128_frames3_seed1_transients20_peak20.5-25.0mag");
         var coadded = DiffJsonContext.Read(Path.Combine(cache, "out-coadded-reference-science", "manifest.json"));
         var existing = DiffJsonContext.Read(Path.Combine(cache, "out-existing-reference-science", "manifest.json"));
         Assert.Equal(3, coadded.ReferenceImage!.NFrames);
@@ -33,6 +35,17 @@ public sealed class ScienceBenchCommandTests : IDisposable
         Assert.Contains("peak memory (GB)", output);
         Assert.Contains("SWarp", output);
         Assert.Contains("SExtractor", output);
+        Assert.Contains("Quality against the simulator's truth", output);
+        foreach (var figure in new[] { "completeness, true S/N >= 10", "median |FLUX/true - 1|", "pull rms", "false detections per 10^6", "S_corr mean", "S_corr rms" })
+            Assert.Contains(figure, output);
+        Assert.Contains("(a) existing reference: ", output);
+        Assert.Contains("true changing sources", output);
+        // S_corr statistics exist at any size; the other figures may have no sources at 128x128 ("n/a"), never NaN.
+        var scoreRows = output.Split('\n').Where(l => l.StartsWith("│ S_corr", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, scoreRows.Count);
+        foreach (var row in scoreRows)
+            Assert.Equal(2, Regex.Matches(row, @"│\s+-?\d+\.\d{4}\b").Count);
+        Assert.DoesNotContain("NaN", output);
         Assert.Equal(0, again.Code);
         Assert.Contains("cached", again.Output);
         Assert.DoesNotContain("SWarp", again.Output);

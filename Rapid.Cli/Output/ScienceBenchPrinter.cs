@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace Rapid.Cli.Output;
 
-/// <summary>The tables of <c>rapid bench science</c>: per-step wall times of (a) and (b) side by side, then the yardsticks.</summary>
+/// <summary>The tables of <c>rapid bench science</c>: per-step wall times of (a) and (b) side by side, their quality against the truth, then the yardsticks.</summary>
 public static class ScienceBenchPrinter
 {
     /// <summary>The targets of issue 4 on a 2-core machine, and what the original system took (4 vCPUs).</summary>
@@ -38,6 +38,7 @@ public static class ScienceBenchPrinter
         steps.AddRow("original system (4 vCPUs)", "~480", "", "~480 (reference 129)", "");
         steps.AddRow("sources found", a.Manifest.DifferenceImage?.NSources.ToString(inv) ?? "-", "", b.Manifest.DifferenceImage?.NSources.ToString(inv) ?? "-", "");
         console.Write(steps);
+        DifferenceQualityPrinter.Print(console, a, b);
 
         if (report.Yardsticks.Count == 0) return;
         var tools = new Table().Title("Yardstick: established tools on the same images")

@@ -1,0 +1,119 @@
+using Rapid.Pipeline.Simulation;
+
+namespace Rapid.Cli.Bench;
+
+/// <summary>What false detections sit on (the nearest constant truth object within the false-match radius) and how many.</summary>
+public sealed record FalseDetectionSite(string What, int Count);
+
+/// <summary>
+/// The quality figures of issue 4 for one difference against the simulator's truth. Completeness counts true sources of
+/// true S/N >= 10 found within 1 px with the right sign; the flux error is the median |FLUX/true − 1| of the found ones
+/// of S/N >= 20; the pull rms is over the found ones of S/N >= 10; false detections are per 10^6 unmasked pixels.
+/// Snr10MissedAboveThreshold counts the missed S/N >= 10 sources whose S_corr does reach the detection threshold within
+/// 1 px: it tells a detector that drops them from a score that never showed them. MedianFluxRatio (FLUX/true, S/N >= 20)
+/// and PullMean say how much of the flux error and pull rms is a bias rather than scatter.
+/// </summary>
+public sealed record DifferenceQualityFigures(
+    int TrueSources,
+    int Snr10Sources, int Snr10Found, int Snr10MissedAboveThreshold, double DetectionThresholdSigma,
+    int Snr20Found, double MedianAbsoluteFluxError, double MedianFluxRatio,
+    int PullSources, double PullRms, double PullMean,
+    int FalseDetections, int NearSaturatedDetections, double UnmaskedMegapixels, IReadOnlyList<FalseDetectionSite> FalseSites,
+    ScoreStatistics Score)
+{
+    public double Completeness => Snr10Sources == 0 ? double.NaN : Snr10Found / (double)Snr10Sources;
+    public double FalseDetectionsPerMegapixel => UnmaskedMegapixels > 0 ? FalseDetections / UnmaskedMegapixels : double.NaN;
+}
+
+/// <summary>
+/// Scores a difference's detections against its true changing sources: one-to-one matching, closest pairs first,
+/// within <see cref="MatchRadiusPixels"/> and with the sign of the true difference (a variable fainter than in the
+/// reference must come back negative). A detection is false when no true changing source of any S/N lies within
+/// <see cref="FalseMatchRadiusPixels"/> (a faint transient found is not false) and it is not flagged near a saturated
+/// star (FLAGS &amp; 2), as in Rapid.Pipeline.Tests' DifferenceImagingQualityTests.
+/// </summary>
+public static class DifferenceQuality
+{
+    public const double MatchRadiusPixels = 1.0;
+    public const double FalseMatchRadiusPixels = 3.0;
+    public const double BrightStarMag = 20;
+
+    /// <param name="truth">True changing sources with their noise (<see cref="TrueDifferenceSource.NoiseDnPerSecond"/>).</param>
+    /// <param name="constant">Stars and galaxies of the science epoch, to say what false detections sit on.</param>
+    /// <param name="unmaskedPixels">Pixels of the difference that are not masked (finite S_corr).</param>
+    public static DifferenceQualityFigures Measure(IReadOnlyList<TrueDifferenceSource> truth, IReadOnlyList<DifferenceDetection> detections,
+        IReadOnlyList<TruthRow> constant, long unmaskedPixels, ScoreStatistics score, double detectionThresholdSigma = double.NaN)
+    {
+        var match = Match(truth, detections);
+        var found = truth.Select((t, i) => (Truth: t, Found: match[i] >= 0 ? detections[match[i]] : null)).ToList();
+
+        var snr10 = found.Where(f => f.Truth.TrueSignalToNoise >= 10).ToList();
+        var fluxRatios = found.Where(f => f.Found is not null && f.Truth.TrueSignalToNoise >= 20)
+            .Select(f => f.Found!.Flux / f.Truth.DifferenceFluxDnPerSecond).ToList();
+        var fluxErrors = fluxRatios.Select(r => Math.Abs(r - 1)).ToList();
+        var pulls = snr10.Where(f => f.Found is { FluxError: > 0 })
+            .Select(f => (f.Found!.Flux - f.Truth.DifferenceFluxDnPerSecond) / f.Found.FluxError).ToList();
+
+        var unexplained = detections.Where(d => !truth.Any(t => Distance(d, t.X, t.Y) <= FalseMatchRadiusPixels)).ToList();
+        var nearSaturated = unexplained.Count(d => d.NearSaturated);
+        var falseDetections = unexplained.Where(d => !d.NearSaturated).ToList();
+        var sites = falseDetections.GroupBy(d => SiteOf(d, constant)).OrderByDescending(g => g.Count())
+            .Select(g => new FalseDetectionSite(g.Key, g.Count())).ToList();
+
+        var missedAboveThreshold = snr10.Count(f => f.Found is null && f.Truth.PeakScoreSigma >= detectionThresholdSigma);
+        return new DifferenceQualityFigures(truth.Count, snr10.Count, snr10.Count(f => f.Found is not null), missedAboveThreshold, detectionThresholdSigma,
+            fluxErrors.Count, Median(fluxErrors), Median(fluxRatios),
+            pulls.Count, pulls.Count == 0 ? double.NaN : Math.Sqrt(pulls.Average(p => p * p)), pulls.Count == 0 ? double.NaN : pulls.Average(),
+            falseDetections.Count, nearSaturated, unmaskedPixels / 1e6, sites, score);
+    }
+
+    /// <summary>For each true source, the index of its detection or -1.</summary>
+    public static int[] Match(IReadOnlyList<TrueDifferenceSource> truth, IReadOnlyList<DifferenceDetection> detections)
+    {
+        var pairs = new List<(int T, int D, double Distance)>();
+        for (var t = 0; t < truth.Count; t++)
+            for (var d = 0; d < detections.Count; d++)
+            {
+                var distance = Distance(detections[d], truth[t].X, truth[t].Y);
+                if (distance <= MatchRadiusPixels && detections[d].Sign == Math.Sign(truth[t].DifferenceFluxDnPerSecond))
+                    pairs.Add((t, d, distance));
+            }
+        var matchOf = Enumerable.Repeat(-1, truth.Count).ToArray();
+        var used = new bool[detections.Count];
+        foreach (var (t, d, _) in pairs.OrderBy(p => p.Distance))
+        {
+            if (matchOf[t] >= 0 || used[d]) continue;
+            matchOf[t] = d;
+            used[d] = true;
+        }
+        return matchOf;
+    }
+
+    private static string SiteOf(DifferenceDetection d, IReadOnlyList<TruthRow> constant)
+    {
+        TruthRow? nearest = null;
+        var best = FalseMatchRadiusPixels;
+        foreach (var row in constant)
+        {
+            var distance = Distance(d, row.X, row.Y);
+            if (distance <= best) (nearest, best) = (row, distance);
+        }
+        return nearest switch
+        {
+            null => $"nothing within {FalseMatchRadiusPixels:0} px (noise, cosmic ray, bad pixel)",
+            { Type: SkyObjectType.Galaxy } => "a galaxy",
+            { Mag: < BrightStarMag } => $"a star brighter than {BrightStarMag:0} mag",
+            _ => $"a star of {BrightStarMag:0} mag or fainter",
+        };
+    }
+
+    private static double Distance(DifferenceDetection d, double x, double y) => Math.Sqrt((d.X - x) * (d.X - x) + (d.Y - y) * (d.Y - y));
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return double.NaN;
+        values.Sort();
+        var n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+}
