@@ -86,22 +86,14 @@ public sealed class NightRecoveryJob : IPipelineJob
         };
     }
 
-    private sealed record MergedRow(RecoveryTableRef Table, string Kind, RecoveryRow Row, bool Masked);
-
-    private static IEnumerable<MergedRow> Read(string path, RecoveryTableRef table)
+    private sealed record MergedRow(RecoveryTableRef Table, RecoveryTable.Entry Entry)
     {
-        var t = FitsFile.ReadTable(path, "RECOVERY");
-        var (kind, index, x, y) = (t.GetStrings("KIND"), t.GetLongs("INDEX"), t.GetDoubles("X"), t.GetDoubles("Y"));
-        var (ra, dec, mag, fluxIn) = (t.GetDoubles("RA"), t.GetDoubles("DEC"), t.GetDoubles("MAG"), t.GetDoubles("FLUX_IN"));
-        var (found, fluxOut, fluxErr, snr, sep) = (t.GetLongs("FOUND"), t.GetDoubles("FLUX_OUT"), t.GetDoubles("FLUXERR"), t.GetDoubles("SNR"), t.GetDoubles("SEP"));
-        var masked = t.HasColumn("MASKED") ? t.GetLongs("MASKED") : new long[t.RowCount];
-        for (var i = 0; i < t.RowCount; i++)
-        {
-            // FluxDn holds the table's DN/s here: only ratios of fluxes are scored.
-            var source = new InjectedSource((int)index[i], x[i], y[i], ra[i], dec[i], mag[i], fluxIn[i]);
-            yield return new MergedRow(table, kind[i].Trim(), new RecoveryRow(source, fluxIn[i], found[i] != 0, fluxOut[i], fluxErr[i], snr[i], sep[i]), masked[i] != 0);
-        }
+        public string Kind => Entry.Kind;
+        public RecoveryRow Row => Entry.Row;
     }
+
+    private static IEnumerable<MergedRow> Read(string path, RecoveryTableRef table) =>
+        RecoveryTable.Read(FitsFile.ReadTable(path, "RECOVERY")).Select(e => new MergedRow(table, e));
 
     private static FitsTable ToTable(IReadOnlyList<MergedRow> rows)
     {
@@ -111,20 +103,7 @@ public sealed class NightRecoveryJob : IPipelineJob
         t.AddColumn("RID", rows.Select(r => r.Table.Rid).ToArray());
         t.AddColumn("FID", rows.Select(r => (short)r.Table.Fid).ToArray());
         t.AddColumn("FILTER", rows.Select(r => r.Table.Filter).ToArray(), filterWidth);
-        t.AddColumn("KIND", rows.Select(r => r.Kind).ToArray(), 9);
-        t.AddColumn("INDEX", rows.Select(r => r.Row.Injected.Index).ToArray());
-        t.AddColumn("X", rows.Select(r => r.Row.Injected.X).ToArray(), "pix");
-        t.AddColumn("Y", rows.Select(r => r.Row.Injected.Y).ToArray(), "pix");
-        t.AddColumn("RA", rows.Select(r => r.Row.Injected.RaDeg).ToArray(), "deg");
-        t.AddColumn("DEC", rows.Select(r => r.Row.Injected.DecDeg).ToArray(), "deg");
-        t.AddColumn("MAG", rows.Select(r => r.Row.Injected.Mag).ToArray(), "mag");
-        t.AddColumn("FLUX_IN", rows.Select(r => r.Row.InjectedFlux).ToArray(), "DN/s");
-        t.AddColumn("FOUND", rows.Select(r => (short)(r.Row.Found ? 1 : 0)).ToArray());
-        t.AddColumn("FLUX_OUT", rows.Select(r => r.Row.MeasuredFlux).ToArray(), "DN/s");
-        t.AddColumn("FLUXERR", rows.Select(r => r.Row.MeasuredFluxError).ToArray(), "DN/s");
-        t.AddColumn("SNR", rows.Select(r => r.Row.SignalToNoise).ToArray());
-        t.AddColumn("SEP", rows.Select(r => r.Row.SeparationPixels).ToArray(), "pix");
-        t.AddColumn("MASKED", rows.Select(r => (short)(r.Masked ? 1 : 0)).ToArray());
+        RecoveryTable.AddColumns(t, rows.Select(r => r.Entry).ToList());
         return t;
     }
 }

@@ -128,22 +128,9 @@ public static class RecoveryMeasurementStep
     /// </summary>
     internal static FitsTable ToTable(IReadOnlyList<RecoveryRow> fakes, IReadOnlyList<RecoveryRow> transients, Func<RecoveryRow, bool>? masked = null)
     {
-        var rows = fakes.Select(r => (Kind: FakeKind, Row: r)).Concat(transients.Select(r => (Kind: TransientKind, Row: r))).ToList();
         var t = new FitsTable("RECOVERY");
-        t.AddColumn("KIND", rows.Select(r => r.Kind).ToArray(), 9);
-        t.AddColumn("INDEX", rows.Select(r => r.Row.Injected.Index).ToArray());
-        t.AddColumn("X", rows.Select(r => r.Row.Injected.X).ToArray(), "pix");
-        t.AddColumn("Y", rows.Select(r => r.Row.Injected.Y).ToArray(), "pix");
-        t.AddColumn("RA", rows.Select(r => r.Row.Injected.RaDeg).ToArray(), "deg");
-        t.AddColumn("DEC", rows.Select(r => r.Row.Injected.DecDeg).ToArray(), "deg");
-        t.AddColumn("MAG", rows.Select(r => r.Row.Injected.Mag).ToArray(), "mag");
-        t.AddColumn("FLUX_IN", rows.Select(r => r.Row.InjectedFlux).ToArray(), "DN/s");
-        t.AddColumn("FOUND", rows.Select(r => (short)(r.Row.Found ? 1 : 0)).ToArray());
-        t.AddColumn("FLUX_OUT", rows.Select(r => r.Row.MeasuredFlux).ToArray(), "DN/s");
-        t.AddColumn("FLUXERR", rows.Select(r => r.Row.MeasuredFluxError).ToArray(), "DN/s");
-        t.AddColumn("SNR", rows.Select(r => r.Row.SignalToNoise).ToArray());
-        t.AddColumn("SEP", rows.Select(r => r.Row.SeparationPixels).ToArray(), "pix");
-        t.AddColumn("MASKED", rows.Select(r => (short)(masked?.Invoke(r.Row) == true ? 1 : 0)).ToArray());
+        RecoveryTable.AddColumns(t, fakes.Select(r => new RecoveryTable.Entry(FakeKind, r, masked?.Invoke(r) == true))
+            .Concat(transients.Select(r => new RecoveryTable.Entry(TransientKind, r, masked?.Invoke(r) == true))).ToList());
         return t;
     }
 

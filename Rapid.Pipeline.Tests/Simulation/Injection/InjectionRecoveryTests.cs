@@ -69,9 +69,11 @@ public class InjectionRecoveryTests
     public void Derived_table_has_one_row_per_injected_source_and_passes_fitsverify()
     {
         var rows = InjectionRecovery.Match([Source(1, 10, 10, 20), Source(2, 40, 10, 21)], [new DetectedSource(10, 10, 1, 1)]);
-        var table = InjectionRecovery.ToTable(rows);
+        var table = new FitsTable("INJECTED");
+        RecoveryTable.AddColumns(table, rows.Select(r => new RecoveryTable.Entry("fake", r, Masked: false)).ToList());
         Assert.Equal(2, table.RowCount);
         Assert.Equal([1L, 0L], table.GetLongs("FOUND"));
+        Assert.Equal(rows, RecoveryTable.Read(table).Select(e => e.Row));
         using var dir = new TempDirectory();
         FitsFile.WriteTable(dir.File("inj.fits"), new FitsHeader(), table);
         FitsVerify.AssertValid(dir.File("inj.fits"));

@@ -1,5 +1,3 @@
-using Rapid.Pipeline.Fits;
-
 namespace Rapid.Pipeline.Simulation.Injection;
 
 /// <summary>A detection to match against injected sources: X, Y 1-based FITS pixels; flux and error in the caller's units.</summary>
@@ -72,25 +70,6 @@ public static class InjectionRecovery
         }
         return new CompletenessSummary(bins, rows.Count, rows.Count(r => r.Found),
             CrossingMagnitude(bins, 0.5), CrossingMagnitude(bins, 0.9), MedianBias(rows.Where(r => r.Found).ToList()));
-    }
-
-    /// <summary>The derived table of a job: one row per injected source (FOUND 1/0; measured values NaN when not found).</summary>
-    public static FitsTable ToTable(IReadOnlyList<RecoveryRow> rows, string extName = "INJECTED")
-    {
-        var t = new FitsTable(extName);
-        t.AddColumn("INDEX", rows.Select(r => r.Injected.Index).ToArray());
-        t.AddColumn("X", rows.Select(r => r.Injected.X).ToArray(), "pix");
-        t.AddColumn("Y", rows.Select(r => r.Injected.Y).ToArray(), "pix");
-        t.AddColumn("RA", rows.Select(r => r.Injected.RaDeg).ToArray(), "deg");
-        t.AddColumn("DEC", rows.Select(r => r.Injected.DecDeg).ToArray(), "deg");
-        t.AddColumn("MAG", rows.Select(r => r.Injected.Mag).ToArray(), "mag");
-        t.AddColumn("FLUX_IN", rows.Select(r => r.InjectedFlux).ToArray());
-        t.AddColumn("FOUND", rows.Select(r => r.Found ? 1 : 0).ToArray());
-        t.AddColumn("FLUX_OUT", rows.Select(r => r.MeasuredFlux).ToArray());
-        t.AddColumn("FLUXERR", rows.Select(r => r.MeasuredFluxError).ToArray());
-        t.AddColumn("SNR", rows.Select(r => r.SignalToNoise).ToArray());
-        t.AddColumn("SEP", rows.Select(r => r.SeparationPixels).ToArray(), "pix");
-        return t;
     }
 
     private static double MedianBias(IReadOnlyList<RecoveryRow> found)
