@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Rapid.Pipeline.Fits;
+using Rapid.Pipeline.Subtraction;
+using Rapid.Pipeline.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Rapid.Pipeline.Tests.Subtraction;
+
+/// <summary>
+/// Timings at the Roman SCA size (4088^2), not tests: they do nothing unless RAPID_TIMING is set
+/// (RAPID_TIMING=1 dotnet test Rapid.Pipeline.Tests -c Release --filter Category=Timing --logger "console;verbosity=detailed").
+/// </summary>
+[Trait("Category", "Timing")]
+public class FullSizeTiming(ITestOutputHelper output)
+{
+    private static bool Enabled => Environment.GetEnvironmentVariable("RAPID_TIMING") is not null;
+    private static int Repeats => int.TryParse(Environment.GetEnvironmentVariable("RAPID_TIMING_REPEATS"), out var r) ? r : 3;
+
+    [Fact]
+    public void Difference_imaging_steps()
+    {
+        if (!Enabled) return;
+        var sw = Stopwatch.StartNew();
+        var pair = new DifferencePair(new DifferencePairSpec { Size = 4088, Stars = 2500, Transients = 200 });
+        output.WriteLine($"simulate {sw.Elapsed.TotalSeconds:F2}s");
+        for (var k = 0; k < Repeats; k++)
+        {
+            var log = new SilentLog();
+            sw.Restart();
+            var result = DifferenceImaging.Run(pair.Input, new DifferenceImagingOptions(), log);
+            output.WriteLine($"run {k}: total {sw.Elapsed.TotalSeconds:F2}s, {result.Sources.Count} sources, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB");
+            foreach (var kv in log.StepSeconds) output.WriteLine($"  {kv.Key} {kv.Value:F2}s");
+        }
+    }
+
+    [Fact]
+    public async Task Science_job_against_a_registered_reference_with_fake_sources()
+    {
+        if (!Enabled) return;
+        var n = 4088;
+        var pair = new DifferencePair(new DifferencePairSpec { Size = n, Stars = 2500, Transients = 200 });
+        using var bed = new JobTestBed();
+        var sciHeader = new FitsHeader();
+        pair.ScienceWcs.WriteTo(sciHeader);
+        sciHeader.Set("EXPTIME", pair.Spec.ExposureTime);
+        sciHeader.Set("GAIN", pair.Spec.Gain);
+        sciHeader.Set("RDNOISE", pair.Spec.ReadNoiseDn);
+        sciHeader.Set("SATURATE", pair.Spec.SaturationDn);
+        sciHeader.Set("ZPTMAG", 26.0);
+        var sciPath = Path.Combine(bed.Scratch, "sci.fits");
+        FitsFile.WriteImage(sciPath, new FitsImage(n, n, pair.ScienceDn, sciHeader));
+        var refHeader = new FitsHeader();
+        pair.ReferenceWcs.WriteTo(refHeader);
+        refHeader.Set("NFRAMES", 9L);
+        string Write(string name, float[] pixels)
+        {
+            var path = Path.Combine(bed.Scratch, name);
+            FitsFile.WriteImage(path, new FitsImage(n, n, pixels, refHeader.Clone()));
+            return path;
+        }
+        var refImage = await bed.UploadL2Async(Write("ref.fits", pair.ReferenceRate));
+        var coverage = new float[n * n];
+        Array.Fill(coverage, 9f);
+        var refCov = await bed.UploadL2Async(Write("ref_cov.fits", coverage));
+        var refUnc = await bed.UploadL2Async(Write("ref_unc.fits", pair.ReferenceRateVariance.Select(MathF.Sqrt).ToArray()));
+        var science = await bed.UploadL2Async(sciPath);
+        for (var k = 0; k < Repeats; k++)
+        {
+            var sw = Stopwatch.StartNew();
+            var run = await bed.RunAsync(new Rapid.Core.Contracts.JobConfig
+            {
+                Jid = 77 + k, Ppid = Rapid.Core.Pipelines.PipelineIds.Science, ProcDate = bed.ProcDate.ToString(),
+                Science = new Rapid.Core.Contracts.L2Image { Rid = 1, File = science },
+                Reference = new Rapid.Core.Contracts.ReferenceSource { Rfid = 5, Version = 1, Image = refImage, Coverage = refCov, Uncertainty = refUnc },
+                FakeSources = new Rapid.Core.Contracts.FakeSourcesConfig { Count = 50 },
+            });
+            output.WriteLine($"job {k} exit {run.ExitCode} in {sw.Elapsed.TotalSeconds:F2}s, {run.Manifest?.DifferenceImage?.NSources} sources, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB");
+            foreach (var kv in run.Manifest!.StepSeconds) output.WriteLine($"  {kv.Key} {kv.Value:F2}s");
+        }
+    }
+    /// <summary>Saves D, S_corr and the sources of a 1024^2 pair to RAPID_TIMING_BASELINE (a file) or, when it exists, compares with it.</summary>
+    [Fact]
+    public void Products_against_a_saved_baseline()
+    {
+        var file = Environment.GetEnvironmentVariable("RAPID_TIMING_BASELINE");
+        if (!Enabled || file is null) return;
+        var pair = new DifferencePair(new DifferencePairSpec { Size = 1024, Stars = 300, Transients = 60, HotPixels = 20, CosmicRays = 10 });
+        var result = DifferenceImaging.Run(pair.Input, new DifferenceImagingOptions(), new SilentLog());
+        float[][] arrays = [result.Difference, result.DifferenceUncertainty, result.ScoreCorrected,
+            result.Sources.SelectMany(s => new[] { (float)s.X, (float)s.Y, (float)s.Flux, (float)s.FluxError, (float)s.Snr }).ToArray()];
+        if (!File.Exists(file))
+        {
+            using var w = new BinaryWriter(File.Create(file));
+            foreach (var a in arrays) { w.Write(a.Length); foreach (var v in a) w.Write(v); }
+            output.WriteLine($"baseline written: {result.Sources.Count} sources");
+            return;
+        }
+        using var r = new BinaryReader(File.OpenRead(file));
+        foreach (var (a, name) in arrays.Zip(new[] { "D", "sigma_D", "S_corr", "sources" }))
+        {
+            var n = r.ReadInt32();
+            var b = new float[n];
+            for (var i = 0; i < n; i++) b[i] = r.ReadSingle();
+            if (n != a.Length) { output.WriteLine($"{name}: length {a.Length} vs baseline {n}"); continue; }
+            double maxAbs = 0, maxRel = 0; var nanMismatch = 0;
+            for (var i = 0; i < n; i++)
+            {
+                if (float.IsNaN(a[i]) != float.IsNaN(b[i])) { nanMismatch++; continue; }
+                if (float.IsNaN(a[i])) continue;
+                var d = Math.Abs((double)a[i] - b[i]);
+                maxAbs = Math.Max(maxAbs, d);
+                maxRel = Math.Max(maxRel, d / Math.Max(1e-3, Math.Abs((double)b[i])));
+            }
+            output.WriteLine($"{name}: max |diff| {maxAbs:G3}, max rel {maxRel:G3}, NaN mismatches {nanMismatch}");
+        }
+    }
+}
