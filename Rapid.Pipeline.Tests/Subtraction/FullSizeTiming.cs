@@ -114,4 +114,56 @@ public class FullSizeTiming(ITestOutputHelper output)
             output.WriteLine($"{name}: max |diff| {maxAbs:G3}, max rel {maxRel:G3}, NaN mismatches {nanMismatch}");
         }
     }
+    /// <summary>ZogySubtraction alone on a 4088^2 pair, wall and process CPU seconds per call (median and best of RAPID_TIMING_REPEATS + 2).</summary>
+    [Fact]
+    public void Zogy_alone()
+    {
+        if (!Enabled) return;
+        var pair = new DifferencePair(new DifferencePairSpec { Size = 4088, Stars = 2500, Transients = 200 });
+        var input = pair.Input;
+        var psf = new Rapid.Pipeline.Psf.PsfEstimator();
+        var sci = input.Science.Select(v => v - 1f).ToArray();
+        var reference = input.Reference.Select(v => v - 0.6f).ToArray();
+        var sciPsf = psf.Estimate(sci, input.Width, input.Height, 1, double.PositiveInfinity);
+        var refPsf = psf.Estimate(reference, input.Width, input.Height, 1, double.PositiveInfinity);
+        var (walls, cpus) = (new List<double>(), new List<double>());
+        for (var k = 0; k < Repeats + 2; k++)
+        {
+            var process = Process.GetCurrentProcess();
+            var cpu0 = process.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            ZogySubtraction.Subtract(new ZogyImage(sci, input.Width, input.Height, sciPsf, 1) { Variance = input.ScienceVariance },
+                new ZogyImage(reference, input.Width, input.Height, refPsf, 0.5) { Variance = input.ReferenceVariance }, 0.05, 0.05);
+            walls.Add(sw.Elapsed.TotalSeconds);
+            process.Refresh();
+            cpus.Add((process.TotalProcessorTime - cpu0).TotalSeconds);
+        }
+        static double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
+        output.WriteLine($"zogy alone: wall median {Median(walls):F3}s best {walls.Min():F3}s; cpu median {Median(cpus):F3}s; all {string.Join(" ", walls.Select(v => v.ToString("F2")))}");
+    }
+    [Fact]
+    public void Transforms()
+    {
+        if (!Enabled) return;
+        const int n = 4116;
+        using var fft = new Rapid.Pipeline.Fft.Fft2D(n, n);
+        var img = new float[n * n];
+        var spec = new float[fft.SpectrumLength];
+        using var bImg = new Rapid.Pipeline.Fft.FftwBuffer(fft.RealLength);
+        using var bSpec = new Rapid.Pipeline.Fft.FftwBuffer(fft.SpectrumLength);
+        bImg.Span.Fill(1);
+        img[5] = 1;
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var (name, act) in new (string, Action)[] { ("arrays", () => fft.Forward(img, spec)), ("buffers", () => fft.Forward(bImg, bSpec)), ("inverse buffers", () => fft.InverseUnnormalised(bSpec, bImg)) })
+            {
+                var process = Process.GetCurrentProcess();
+                var cpu0 = process.TotalProcessorTime;
+                var sw = Stopwatch.StartNew();
+                for (var k = 0; k < 4; k++) act();
+                process.Refresh();
+                output.WriteLine($"{name}: wall {sw.Elapsed.TotalSeconds / 4:F3}s cpu {(process.TotalProcessorTime - cpu0).TotalSeconds / 4:F3}s per transform");
+            }
+        }
+    }
 }

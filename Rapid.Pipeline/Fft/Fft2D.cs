@@ -76,6 +76,28 @@ public sealed unsafe class Fft2D : IDisposable
         }
     }
 
+    /// <summary>
+    /// The unnormalised forward transform of an image buffer (RealLength) into a spectrum buffer (SpectrumLength),
+    /// executed on them directly (no copies, no lock: FFTW's new-array execute is thread-safe). The image is not modified.
+    /// </summary>
+    internal void Forward(FftwBuffer image, FftwBuffer spectrum)
+    {
+        Check(image.Length, RealLength, "image");
+        Check(spectrum.Length, SpectrumLength, "spectrum");
+        FftwNative.fftwf_execute_dft_r2c(_forward, image.Pointer, spectrum.Pointer);
+    }
+
+    /// <summary>
+    /// The inverse transform of a spectrum buffer into an image buffer NOT divided by Width * Height (the caller folds
+    /// 1 / RealLength into its next pass over the image). Destroys the spectrum: FFTW's c2r overwrites its input.
+    /// </summary>
+    internal void InverseUnnormalised(FftwBuffer spectrum, FftwBuffer image)
+    {
+        Check(spectrum.Length, SpectrumLength, "spectrum");
+        Check(image.Length, RealLength, "image");
+        FftwNative.fftwf_execute_dft_c2r(_inverse, spectrum.Pointer, image.Pointer);
+    }
+
     public void Dispose()
     {
         lock (_gate) Free();
