@@ -68,11 +68,12 @@ public static class ZogySubtraction
         using var pnHat = FftwBuffer.Rent(fft.SpectrumLength);
         using var prHat = FftwBuffer.Rent(fft.SpectrumLength);
 
-        // Forward transforms of the images and PSFs; the image spectra become S_N^ and S_R^ in place.
+        // Forward transforms of the images and PSFs (a PSF's rows beyond its stamp are zero: half a transform each); the
+        // image spectra become S_N^ and S_R^ in place.
         fft.Forward(Pad(newImage.Pixels, masked, w, h, pw, ph, real), nHat);
         fft.Forward(Pad(reference.Pixels, masked, w, h, pw, ph, real), rHat);
-        fft.Forward(Embed(newImage.Psf, pw, ph, real), pnHat);
-        fft.Forward(Embed(reference.Psf, pw, ph, real), prHat);
+        fft.ForwardCompact(Embed(newImage.Psf, pw, ph, real), newImage.Psf.Centre, pnHat);
+        fft.ForwardCompact(Embed(reference.Psf, pw, ph, real), reference.Psf.Centre, prHat);
 
         float[] difference;
         using (var dHat = FftwBuffer.Rent(fft.SpectrumLength))
@@ -125,11 +126,11 @@ public static class ZogySubtraction
         fft.InverseUnnormalised(rHat, sR);
 
         // Variances of S_N and S_R: the variance images convolved with the squared real-space kernels (eq. 26-27),
-        // summed in Fourier space so one inverse transform gives V(S_N) + V(S_R).
+        // summed in Fourier space so one inverse transform gives V(S_N) + V(S_R). The squared kernels are compact too.
         var knHat = pnHat;
         var krHat = prHat;
-        fft.Forward(WrapInto(kernels.NewKernelSquared, kernels.Width, kernels.Height, pw, ph, real), knHat);
-        fft.Forward(WrapInto(kernels.ReferenceKernelSquared, kernels.Width, kernels.Height, pw, ph, real), krHat);
+        fft.ForwardCompact(WrapInto(kernels.NewKernelSquared, kernels.Width, kernels.Height, pw, ph, real), kernels.Height / 2, knHat);
+        fft.ForwardCompact(WrapInto(kernels.ReferenceKernelSquared, kernels.Width, kernels.Height, pw, ph, real), kernels.Height / 2, krHat);
         fft.Forward(VarianceImage(newImage, masked, pw, ph, real), nHat);
         fft.Forward(VarianceImage(reference, masked, pw, ph, real), rHat);
         Parallel.For(0, ph, row =>
