@@ -66,16 +66,19 @@ public class FullSizeTiming(ITestOutputHelper output)
         var science = await bed.UploadL2Async(sciPath);
         for (var k = 0; k < Repeats; k++)
         {
-            var sw = Stopwatch.StartNew();
-            var run = await bed.RunAsync(new Rapid.Core.Contracts.JobConfig
+            var config = new Rapid.Core.Contracts.JobConfig
             {
                 Jid = 77 + k, Ppid = Rapid.Core.Pipelines.PipelineIds.Science, ProcDate = bed.ProcDate.ToString(),
                 Science = new Rapid.Core.Contracts.L2Image { Rid = 1, File = science },
                 Reference = new Rapid.Core.Contracts.ReferenceSource { Rfid = 5, Version = 1, Image = refImage, Coverage = refCov, Uncertainty = refUnc },
                 FakeSources = new Rapid.Core.Contracts.FakeSourcesConfig { Count = 50 },
-            });
+            };
+            var sw = Stopwatch.StartNew();
+            // RAPID_TIMING_PROCESS: run the built entry point (Rapid.Pipeline.dll) as a child process, cold, as Batch does.
+            var run = Environment.GetEnvironmentVariable("RAPID_TIMING_PROCESS") is null ? await bed.RunAsync(config) : await RunEntryPointAsync(bed, config);
             output.WriteLine($"job {k} exit {run.ExitCode} in {sw.Elapsed.TotalSeconds:F2}s, {run.Manifest?.DifferenceImage?.NSources} sources, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB");
             foreach (var kv in run.Manifest!.StepSeconds) output.WriteLine($"  {kv.Key} {kv.Value:F2}s");
+            foreach (var line in run.Errors.Split('\n').Where(l => l.StartsWith("child cpu"))) output.WriteLine(line);
         }
     }
     /// <summary>Saves D, S_corr and the sources of a 1024^2 pair to RAPID_TIMING_BASELINE (a file) or, when it exists, compares with it.</summary>
@@ -167,5 +170,28 @@ public class FullSizeTiming(ITestOutputHelper output)
                 output.WriteLine($"{name}: wall {sw.Elapsed.TotalSeconds / 4:F3}s cpu {(process.TotalProcessorTime - cpu0).TotalSeconds / 4:F3}s per transform");
             }
         }
+    }
+    private static async Task<JobTestBed.Run> RunEntryPointAsync(JobTestBed bed, Rapid.Core.Contracts.JobConfig config)
+    {
+        var configRef = bed.Keys.JobConfig(bed.ProcDate, config.Jid);
+        await Rapid.Core.Contracts.Contract.WriteAsync(bed.Store, configRef, config);
+        var manifestRef = bed.Keys.Manifest(bed.ProcDate, config.Jid);
+        var listRef = bed.Keys.JobList(bed.ProcDate, config.Ppid, $"test{config.Jid}");
+        await Rapid.Core.Contracts.Contract.WriteAsync(bed.Store, listRef, new Rapid.Core.Contracts.JobList
+        {
+            Ppid = config.Ppid, ProcDate = bed.ProcDate.ToString(),
+            Jobs = [new Rapid.Core.Contracts.JobListEntry(config.Jid, configRef, manifestRef)],
+        });
+        var start = new ProcessStartInfo("/usr/bin/time", ["-f", "child cpu user %U s sys %S s wall %e s max rss %M kB", "dotnet", Path.Combine(AppContext.BaseDirectory, "Rapid.Pipeline.dll")]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment[Rapid.Core.Batch.BatchEnvironment.JobListVariable] = listRef.ToString();
+        start.Environment[Rapid.Core.Batch.BatchEnvironment.ArrayIndexVariable] = "0";
+        start.Environment[Rapid.Core.Batch.BatchEnvironment.JobIdVariable] = $"test-{config.Jid}";
+        start.Environment[Rapid.Core.Batch.BatchEnvironment.StoreRootVariable] = bed.Store.Root;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var manifest = await bed.Store.ExistsAsync(manifestRef) ? await Rapid.Core.Contracts.Contract.ReadAsync<Rapid.Core.Contracts.ProductManifest>(bed.Store, manifestRef) : null;
+        return new JobTestBed.Run(process.ExitCode, manifest, await stderr + await stdout, manifestRef);
     }
 }
