@@ -114,6 +114,26 @@ public sealed class Fft2DTests
         Assert.Equal(0, failures);
     }
 
+    [Theory]
+    [InlineData(60, 48, 3)]
+    [InlineData(61, 50, 7)]
+    [InlineData(64, 64, 31)]
+    public void A_compact_kernel_transforms_as_the_full_transform_does(int w, int h, int reach)
+    {
+        using var fft = new Fft2D(w, h);
+        using var image = new FftwBuffer(fft.RealLength);
+        using var full = new FftwBuffer(fft.SpectrumLength);
+        using var compact = new FftwBuffer(fft.SpectrumLength);
+        var random = new Random(3);
+        image.Span.Clear();
+        for (var dy = -reach; dy <= reach; dy++)
+            for (var x = 0; x < w; x++) image.Span[(dy + h) % h * w + x] = (float)random.NextDouble();
+        compact.Span.Fill(float.NaN);
+        fft.Forward(image, full);
+        fft.ForwardCompact(image, reach, compact);
+        for (var k = 0; k < full.Length; k++) Assert.Equal(full.Span[k], compact.Span[k], 1e-3);
+    }
+
     [Fact]
     public void Wrong_buffer_sizes_are_rejected()
     {

@@ -147,6 +147,10 @@ public sealed class DifferencePair
             referenceVariance[i] = (float)v;
         }
 
+        ScienceDn = science.Select((v, i) => saturated[i] ? (float)spec.SaturationDn : (float)(v * t)).ToArray();
+        ReferenceRate = reference;
+        ReferenceRateVariance = referenceVariance;
+        ReferenceWcs = referenceWcs;
         var header = new FitsHeader();
         referenceWcs.WriteTo(header);
         var resampled = LanczosResampler.Resample(new FitsImage(n, n, reference, header), referenceWcs, n, n, scienceWcs, referenceVariance);
@@ -167,6 +171,12 @@ public sealed class DifferencePair
     }
 
     public DifferencePairSpec Spec { get; }
+    /// <summary>The science image in DN per exposure as a detector writes it (saturated pixels at SaturationDn).</summary>
+    public float[] ScienceDn { get; }
+    /// <summary>The reference co-add on its own grid (DN/s) with its variance and WCS, before resampling.</summary>
+    public float[] ReferenceRate { get; }
+    public float[] ReferenceRateVariance { get; }
+    public TanSipWcs ReferenceWcs { get; }
     public DifferenceImagingInput Input { get; }
     public TanSipWcs ScienceWcs { get; }
     public IReadOnlyList<InjectedTransient> Transients { get; }

@@ -76,6 +76,52 @@ public sealed unsafe class Fft2D : IDisposable
         }
     }
 
+    /// <summary>
+    /// The unnormalised forward transform of an image buffer (RealLength) into a spectrum buffer (SpectrumLength),
+    /// executed on them directly (no copies, no lock: FFTW's new-array execute is thread-safe). The image is not modified.
+    /// </summary>
+    internal void Forward(FftwBuffer image, FftwBuffer spectrum)
+    {
+        Check(image.Length, RealLength, "image");
+        Check(spectrum.Length, SpectrumLength, "spectrum");
+        FftwNative.fftwf_execute_dft_r2c(_forward, image.Pointer, spectrum.Pointer);
+    }
+
+    /// <summary>
+    /// The same as <see cref="Forward(FftwBuffer, FftwBuffer)"/> for an image that is zero except in rows 0..reach and
+    /// Height - reach..Height - 1 (a kernel centred on (0, 0), wrapped): the 1-D row transforms of the zero rows are zero,
+    /// so only those 2 reach + 1 rows are transformed before the column transforms, about half the work of a full
+    /// transform. Exact, not an approximation: the same DFT, summed in the same row-column order.
+    /// </summary>
+    internal void ForwardCompact(FftwBuffer image, int reach, FftwBuffer spectrum)
+    {
+        Check(image.Length, RealLength, "image");
+        Check(spectrum.Length, SpectrumLength, "spectrum");
+        if (reach < 0 || 2 * reach + 2 > Height) { Forward(image, spectrum); return; }
+        var count = reach + 1;
+        var rows = FftwPlans.GetCompact(rows: true, Width, Height, count);
+        var columns = FftwPlans.GetCompact(rows: false, Width, Height, 0);
+        var rowLength = 2L * SpectrumWidth;
+        var img = image.Pointer;
+        var spec = spectrum.Pointer;
+        // Rows 0..reach, and Height - count..Height - 1 (row Height - count is zero in the image; it keeps one plan for both blocks).
+        FftwNative.fftwf_execute_dft_r2c(rows, img, spec);
+        FftwNative.fftwf_execute_dft_r2c(rows, img + (long)(Height - count) * Width, spec + (Height - count) * rowLength);
+        spectrum.Span.Slice((int)(count * rowLength), (int)((Height - 2 * count) * rowLength)).Clear();
+        FftwNative.fftwf_execute_dft(columns, spec, spec);
+    }
+
+    /// <summary>
+    /// The inverse transform of a spectrum buffer into an image buffer NOT divided by Width * Height (the caller folds
+    /// 1 / RealLength into its next pass over the image). Destroys the spectrum: FFTW's c2r overwrites its input.
+    /// </summary>
+    internal void InverseUnnormalised(FftwBuffer spectrum, FftwBuffer image)
+    {
+        Check(spectrum.Length, SpectrumLength, "spectrum");
+        Check(image.Length, RealLength, "image");
+        FftwNative.fftwf_execute_dft_c2r(_inverse, spectrum.Pointer, image.Pointer);
+    }
+
     public void Dispose()
     {
         lock (_gate) Free();

@@ -20,10 +20,18 @@ internal static unsafe class FftwNative
     /// <summary>Planning by heuristics only: the arrays are not touched while planning, and planning a 4096^2 transform takes milliseconds.</summary>
     public const uint Estimate = 1u << 6;
 
+    /// <summary>The plan may be executed on arrays of any alignment (for plans applied to single rows inside a larger array).</summary>
+    public const uint Unaligned = 1u << 1;
+
+    public const int ForwardSign = -1;
+
     [DllImport(SingleLibrary)] public static extern IntPtr fftwf_plan_dft_r2c_2d(int n0, int n1, float* input, float* output, uint flags);
     [DllImport(SingleLibrary)] public static extern IntPtr fftwf_plan_dft_c2r_2d(int n0, int n1, float* input, float* output, uint flags);
     [DllImport(SingleLibrary)] public static extern void fftwf_execute_dft_r2c(IntPtr plan, float* input, float* output);
     [DllImport(SingleLibrary)] public static extern void fftwf_execute_dft_c2r(IntPtr plan, float* input, float* output);
+    [DllImport(SingleLibrary)] public static extern IntPtr fftwf_plan_many_dft_r2c(int rank, int* n, int howmany, float* input, int* inembed, int istride, int idist, float* output, int* onembed, int ostride, int odist, uint flags);
+    [DllImport(SingleLibrary)] public static extern IntPtr fftwf_plan_many_dft(int rank, int* n, int howmany, float* input, int* inembed, int istride, int idist, float* output, int* onembed, int ostride, int odist, int sign, uint flags);
+    [DllImport(SingleLibrary)] public static extern void fftwf_execute_dft(IntPtr plan, float* input, float* output);
     [DllImport(SingleLibrary)] public static extern void fftwf_destroy_plan(IntPtr plan);
     [DllImport(SingleLibrary)] public static extern void* fftwf_malloc(nuint bytes);
     [DllImport(SingleLibrary)] public static extern void fftwf_free(void* pointer);

@@ -27,6 +27,46 @@ internal static unsafe class FftwPlans
         }
     }
 
+    private static readonly Dictionary<(bool Rows, int Width, int Height, int Count), IntPtr> CompactCache = [];
+
+    /// <summary>
+    /// Single precision, for <see cref="Fft2D.ForwardCompact"/>: rows = true gives `count` 1-D r2c transforms of length
+    /// width on consecutive rows (any alignment); rows = false the in-place c2c forward transforms of length height down
+    /// every column of a width x height r2c spectrum (count unused).
+    /// </summary>
+    public static IntPtr GetCompact(bool rows, int width, int height, int count)
+    {
+        lock (PlannerLock)
+        {
+            if (CompactCache.TryGetValue((rows, width, height, count), out var plan)) return plan;
+            EnsureSingle();
+            var sw = width / 2 + 1;
+            var real = (float*)FftwNative.fftwf_malloc((nuint)((long)width * height * sizeof(float)));
+            var complex = (float*)FftwNative.fftwf_malloc((nuint)((long)height * sw * 2 * sizeof(float)));
+            try
+            {
+                if (rows)
+                {
+                    var n = width;
+                    plan = FftwNative.fftwf_plan_many_dft_r2c(1, &n, count, real, null, 1, width, complex, null, 1, sw, FftwNative.Estimate | FftwNative.Unaligned);
+                }
+                else
+                {
+                    var n = height;
+                    plan = FftwNative.fftwf_plan_many_dft(1, &n, sw, complex, null, sw, 1, complex, null, sw, 1, FftwNative.ForwardSign, FftwNative.Estimate);
+                }
+            }
+            finally
+            {
+                FftwNative.fftwf_free(real);
+                FftwNative.fftwf_free(complex);
+            }
+            if (plan == IntPtr.Zero) throw new InvalidOperationException($"FFTW could not plan the {(rows ? "row" : "column")} transforms of a {width} x {height} compact transform");
+            CompactCache[(rows, width, height, count)] = plan;
+            return plan;
+        }
+    }
+
     /// <summary>Checks that a native library can be loaded, else a one-line error naming the Debian package.</summary>
     public static void RequireLibrary(string library, string package)
     {

@@ -19,14 +19,16 @@ public sealed class PeakDetector(double thresholdSigma = 5.0, int minPixels = 3,
     /// <summary>Positive and (when <paramref name="includeNegative"/>) negative detections.</summary>
     public IReadOnlyList<Detection> Detect(float[] significance, float[] image, int width, int height, bool includeNegative = true)
     {
-        var result = new List<Detection>(DetectSigned(significance, image, width, height, +1));
-        if (includeNegative) result.AddRange(DetectSigned(significance, image, width, height, -1));
+        // One label array (68 MB at 4088^2) serves both signs when the threshold is positive: no pixel is then both
+        // >= T and <= -T, so positive regions take labels 1, 2, ... and negative ones -1, -2, ... without meeting.
+        var label = new int[width * height];
+        var result = DetectSigned(significance, image, width, height, +1, label);
+        if (includeNegative) result.AddRange(DetectSigned(significance, image, width, height, -1, ThresholdSigma > 0 ? label : new int[label.Length]));
         return result;
     }
 
-    private List<Detection> DetectSigned(float[] significance, float[] image, int width, int height, int sign)
+    private List<Detection> DetectSigned(float[] significance, float[] image, int width, int height, int sign, int[] label)
     {
-        var label = new int[width * height];
         var detections = new List<Detection>();
         var stack = new Stack<int>();
         var region = new List<int>();
@@ -34,7 +36,7 @@ public sealed class PeakDetector(double thresholdSigma = 5.0, int minPixels = 3,
         for (var start = 0; start < label.Length; start++)
         {
             if (label[start] != 0 || !(sign * significance[start] >= ThresholdSigma)) continue;
-            nextLabel++;
+            nextLabel += sign;
             region.Clear();
             stack.Push(start);
             label[start] = nextLabel;

@@ -30,7 +30,10 @@ public sealed class ZogyResult
     {
         var result = new float[Difference.Length];
         var scale = 1 / FluxScale;
-        for (var i = 0; i < result.Length; i++) result[i] = (float)(Difference[i] * scale);
+        Parallel.For(0, Height, y =>
+        {
+            for (var i = y * Width; i < (y + 1) * Width; i++) result[i] = (float)(Difference[i] * scale);
+        });
         return result;
     }
 }

@@ -18,8 +18,9 @@ namespace Rapid.Pipeline.Subtraction;
 /// the padding has zero variance, so S_corr stays normalised near the edges, and it is cut off the outputs.
 /// PSFs are embedded with their centre at (0, 0), so no sub-pixel phase enters D.
 /// </summary>
-public static class ZogySubtraction
+public static unsafe class ZogySubtraction
 {
+
     /// <summary>
     /// newImage N and reference R on the same grid; astrometricRmsX/Y: sigma_x, sigma_y in pixels, the rms of the
     /// registration residuals (0 to leave out the astrometric term).
@@ -57,88 +58,136 @@ public static class ZogySubtraction
         // the brightest unsaturated pixel and the noise) is far inside float's 1e-7 roundoff, and the ratios below are
         // evaluated in double and stay bounded whatever the PSF spectra's precision (a frequency where both are at
         // roundoff level gets noise-like, still unit-variance, weights). The small-grid kernels and P_D are float64.
+        // All full-size arrays are FFTW-aligned native buffers the cached plans execute on directly: no copies in and
+        // out of the transform, and the inverse transforms' 1 / (pw ph) is folded into the passes that read them.
         using var fft = new Fft2D(pw, ph);
-        var spectrumLength = (int)fft.SpectrumLength;
-        var real = new float[(long)pw * ph];
-
-        // Forward transforms of the images and PSFs; the image spectra become S_N^ and S_R^ in place.
-        var nHat = Transform(fft, Pad(newImage.Pixels, masked, w, h, pw, ph, real), spectrumLength);
-        var rHat = Transform(fft, Pad(reference.Pixels, masked, w, h, pw, ph, real), spectrumLength);
-        var pnHat = Transform(fft, newImage.Psf.EmbedCentred(pw, ph, real), spectrumLength);
-        var prHat = Transform(fft, reference.Psf.EmbedCentred(pw, ph, real), spectrumLength);
-        var dHat = new float[spectrumLength];
-
         var rowLength = 2 * fft.SpectrumWidth;
-        Parallel.For(0, ph, row =>
-        {
-            for (var k = row * rowLength; k < (row + 1) * rowLength; k += 2)
-            {
-                double pnRe = pnHat[k], pnIm = pnHat[k + 1], prRe = prHat[k], prIm = prHat[k + 1];
-                double nRe = nHat[k], nIm = nHat[k + 1], rRe = rHat[k], rIm = rHat[k + 1];
-                var pn2 = pnRe * pnRe + pnIm * pnIm;
-                var pr2 = prRe * prRe + prIm * prIm;
-                var den2 = sn2 * fr * fr * pr2 + sr2 * fn * fn * pn2;
-                if (!(den2 > floor))
-                {
-                    dHat[k] = dHat[k + 1] = nHat[k] = nHat[k + 1] = rHat[k] = rHat[k + 1] = 0;
-                    continue;
-                }
-                var inv = 1 / Math.Sqrt(den2);
-                // D^ (eq. 13)
-                dHat[k] = (float)((fr * (prRe * nRe - prIm * nIm) - fn * (pnRe * rRe - pnIm * rIm)) * inv);
-                dHat[k + 1] = (float)((fr * (prRe * nIm + prIm * nRe) - fn * (pnRe * rIm + pnIm * rRe)) * inv);
-                // S_N^ = k_n^ N^, S_R^ = k_r^ R^ with k_n^ = F_n F_r^2 conj(P_n^) |P_r^|^2 / den2 and
-                // k_r^ = F_r F_n^2 conj(P_r^) |P_n^|^2 / den2 (eq. 28-29); S = S_N - S_R = F_D D (x) conj(P_D) (eq. 12).
-                var cn = fn * fr * fr * pr2 / den2;
-                var cr = fr * fn * fn * pn2 / den2;
-                var (knRe, knIm) = (cn * pnRe, -cn * pnIm);
-                var (krRe, krIm) = (cr * prRe, -cr * prIm);
-                nHat[k] = (float)(knRe * nRe - knIm * nIm); nHat[k + 1] = (float)(knRe * nIm + knIm * nRe);
-                rHat[k] = (float)(krRe * rRe - krIm * rIm); rHat[k + 1] = (float)(krRe * rIm + krIm * rRe);
-            }
-        });
+        var scale = 1.0 / fft.RealLength;
+        using var real = FftwBuffer.Rent(fft.RealLength);
+        using var nHat = FftwBuffer.Rent(fft.SpectrumLength);
+        using var rHat = FftwBuffer.Rent(fft.SpectrumLength);
+        using var pnHat = FftwBuffer.Rent(fft.SpectrumLength);
+        using var prHat = FftwBuffer.Rent(fft.SpectrumLength);
 
-        var difference = Crop(fft, dHat, real, w, h, masked);
-        dHat = null!;
-        var sN = new float[real.Length];
-        fft.Inverse(nHat, sN);
-        var sR = new float[real.Length];
-        fft.Inverse(rHat, sR);
+        // Forward transforms of the images and PSFs (a PSF's rows beyond its stamp are zero: half a transform each); the
+        // image spectra become S_N^ and S_R^ in place.
+        fft.Forward(Pad(newImage.Pixels, masked, w, h, pw, ph, real), nHat);
+        fft.Forward(Pad(reference.Pixels, masked, w, h, pw, ph, real), rHat);
+        fft.ForwardCompact(Embed(newImage.Psf, pw, ph, real), newImage.Psf.Centre, pnHat);
+        fft.ForwardCompact(Embed(reference.Psf, pw, ph, real), reference.Psf.Centre, prHat);
+
+        float[] difference;
+        using (var dHat = FftwBuffer.Rent(fft.SpectrumLength))
+        {
+            var (a, b) = (sn2 * fr * fr, sr2 * fn * fn);
+            var (cnScale, crScale) = (fn * fr * fr, fr * fn * fn);
+            Parallel.For(0, ph, row =>
+            {
+                var start = (long)row * rowLength;
+                // Pointers: no bounds checks in the 8.5 M-element loop (each row is rowLength long in every buffer).
+                var pn = pnHat.Pointer + start;
+                var pr = prHat.Pointer + start;
+                var nn = nHat.Pointer + start;
+                var rr = rHat.Pointer + start;
+                var dd = dHat.Pointer + start;
+                for (var k = 0; k < rowLength; k += 2)
+                {
+                    double pnRe = pn[k], pnIm = pn[k + 1], prRe = pr[k], prIm = pr[k + 1];
+                    double nRe = nn[k], nIm = nn[k + 1], rRe = rr[k], rIm = rr[k + 1];
+                    var pn2 = pnRe * pnRe + pnIm * pnIm;
+                    var pr2 = prRe * prRe + prIm * prIm;
+                    var den2 = a * pr2 + b * pn2;
+                    if (!(den2 > floor))
+                    {
+                        dd[k] = dd[k + 1] = nn[k] = nn[k + 1] = rr[k] = rr[k + 1] = 0;
+                        continue;
+                    }
+                    var inv = 1 / Math.Sqrt(den2);
+                    // D^ (eq. 13)
+                    dd[k] = (float)((fr * (prRe * nRe - prIm * nIm) - fn * (pnRe * rRe - pnIm * rIm)) * inv);
+                    dd[k + 1] = (float)((fr * (prRe * nIm + prIm * nRe) - fn * (pnRe * rIm + pnIm * rRe)) * inv);
+                    // S_N^ = k_n^ N^, S_R^ = k_r^ R^ with k_n^ = F_n F_r^2 conj(P_n^) |P_r^|^2 / den2 and
+                    // k_r^ = F_r F_n^2 conj(P_r^) |P_n^|^2 / den2 (eq. 28-29); S = S_N - S_R = F_D D (x) conj(P_D) (eq. 12).
+                    var inv2 = inv * inv;
+                    var cn = cnScale * pr2 * inv2;
+                    var cr = crScale * pn2 * inv2;
+                    var (knRe, knIm) = (cn * pnRe, -cn * pnIm);
+                    var (krRe, krIm) = (cr * prRe, -cr * prIm);
+                    nn[k] = (float)(knRe * nRe - knIm * nIm); nn[k + 1] = (float)(knRe * nIm + knIm * nRe);
+                    rr[k] = (float)(krRe * rRe - krIm * rIm); rr[k + 1] = (float)(krRe * rIm + krIm * rRe);
+                }
+            });
+            fft.InverseUnnormalised(dHat, real);
+            difference = Crop(real, pw, w, h, masked, scale);
+        }
+
+        // S_N and S_R, unnormalised (times pw ph).
+        using var sN = FftwBuffer.Rent(fft.RealLength);
+        fft.InverseUnnormalised(nHat, sN);
+        using var sR = FftwBuffer.Rent(fft.RealLength);
+        fft.InverseUnnormalised(rHat, sR);
 
         // Variances of S_N and S_R: the variance images convolved with the squared real-space kernels (eq. 26-27),
-        // summed in Fourier space so one inverse transform gives V(S_N) + V(S_R).
+        // summed in Fourier space so one inverse transform gives V(S_N) + V(S_R). The squared kernels are compact too.
         var knHat = pnHat;
         var krHat = prHat;
-        fft.Forward(WrapInto(kernels.NewKernelSquared, kernels.Width, kernels.Height, pw, ph, real), knHat);
-        fft.Forward(WrapInto(kernels.ReferenceKernelSquared, kernels.Width, kernels.Height, pw, ph, real), krHat);
+        fft.ForwardCompact(WrapInto(kernels.NewKernelSquared, kernels.Width, kernels.Height, pw, ph, real), kernels.Height / 2, knHat);
+        fft.ForwardCompact(WrapInto(kernels.ReferenceKernelSquared, kernels.Width, kernels.Height, pw, ph, real), kernels.Height / 2, krHat);
         fft.Forward(VarianceImage(newImage, masked, pw, ph, real), nHat);
         fft.Forward(VarianceImage(reference, masked, pw, ph, real), rHat);
         Parallel.For(0, ph, row =>
         {
-            for (var k = row * rowLength; k < (row + 1) * rowLength; k += 2)
+            var start = (long)row * rowLength;
+            var nv = nHat.Pointer + start;
+            var rv = rHat.Pointer + start;
+            var kn = knHat.Pointer + start;
+            var kr = krHat.Pointer + start;
+            for (var k = 0; k < rowLength; k += 2)
             {
-                var re = (double)nHat[k] * knHat[k] - (double)nHat[k + 1] * knHat[k + 1] + (double)rHat[k] * krHat[k] - (double)rHat[k + 1] * krHat[k + 1];
-                var im = (double)nHat[k] * knHat[k + 1] + (double)nHat[k + 1] * knHat[k] + (double)rHat[k] * krHat[k + 1] + (double)rHat[k + 1] * krHat[k];
-                nHat[k] = (float)re;
-                nHat[k + 1] = (float)im;
+                var re = (double)nv[k] * kn[k] - (double)nv[k + 1] * kn[k + 1] + (double)rv[k] * kr[k] - (double)rv[k + 1] * kr[k + 1];
+                var im = (double)nv[k] * kn[k + 1] + (double)nv[k + 1] * kn[k] + (double)rv[k] * kr[k + 1] + (double)rv[k + 1] * kr[k];
+                nv[k] = (float)re;
+                nv[k + 1] = (float)im;
             }
         });
         var variance = real;
-        fft.Inverse(nHat, variance);
-        if (astrometricRmsX > 0 || astrometricRmsY > 0) AddAstrometricVariance(variance, sN, sR, pw, ph, w, h, astrometricRmsX, astrometricRmsY);
+        fft.InverseUnnormalised(nHat, variance);
 
         var score = new float[(long)w * h];
         var scoreCorrected = new float[(long)w * h];
+        var (sx2, sy2) = (astrometricRmsX * astrometricRmsX, astrometricRmsY * astrometricRmsY);
+        var astrometricTerm = astrometricRmsX > 0 || astrometricRmsY > 0;
         Parallel.For(0, h, y =>
         {
+            var vs = variance.Pointer;
+            var ns = sN.Pointer;
+            var rs = sR.Pointer;
+            // Neighbours for the central differences: the padding (pw > w, ph > h) holds the right and upper ones;
+            // only x = 0 and y = 0 are one-sided.
+            var down = y > 0 ? y - 1 : 0;
+            var gyScale = scale / (y + 1 - down);
             for (var x = 0; x < w; x++)
             {
                 var i = y * w + x;
                 var p = (long)y * pw + x;
                 if (masked[i]) { score[i] = scoreCorrected[i] = float.NaN; continue; }
-                var s = (double)sN[p] - sR[p];
+                var v = vs[p] * scale;
+                if (astrometricTerm)
+                {
+                    // sigma_x^2 (dS/dx)^2 + sigma_y^2 (dS/dy)^2 for S_N and S_R (eq. 30-33), central differences.
+                    var left = x > 0 ? p - 1 : p;
+                    var gxScale = scale / (p + 1 - left);
+                    var (pUp, pDown) = (p + pw, (long)down * pw + x);
+                    var gxn = ((double)ns[p + 1] - ns[left]) * gxScale;
+                    var gyn = ((double)ns[pUp] - ns[pDown]) * gyScale;
+                    var gxr = ((double)rs[p + 1] - rs[left]) * gxScale;
+                    var gyr = ((double)rs[pUp] - rs[pDown]) * gyScale;
+                    v += sx2 * gxn * gxn + sy2 * gyn * gyn + sx2 * gxr * gxr + sy2 * gyr * gyr;
+                }
+                var vf = (float)v;
+                var s = ((double)ns[p] - rs[p]) * scale;
                 score[i] = (float)s;
-                scoreCorrected[i] = variance[p] > 0 ? (float)(s / Math.Sqrt(variance[p])) : float.NaN;
+                scoreCorrected[i] = vf > 0 ? (float)(s / Math.Sqrt(vf)) : float.NaN;
             }
         });
         return new ZogyResult(w, h, difference, score, scoreCorrected, kernels.DifferencePsf, fd);
@@ -154,36 +203,54 @@ public static class ZogySubtraction
         return masked;
     }
 
-    private static float[] Pad(float[] pixels, bool[] masked, int w, int h, int pw, int ph, float[] target)
+    private static FftwBuffer Pad(float[] pixels, bool[] masked, int w, int h, int pw, int ph, FftwBuffer target)
     {
-        Array.Clear(target);
-        Parallel.For(0, h, y =>
+        Parallel.For(0, ph, y =>
         {
+            var row = target.Slice((long)y * pw, pw);
+            if (y >= h) { row.Clear(); return; }
             for (var x = 0; x < w; x++)
             {
                 var i = y * w + x;
-                target[(long)y * pw + x] = masked[i] ? 0 : pixels[i];
+                row[x] = masked[i] ? 0 : pixels[i];
             }
+            row[w..].Clear();
         });
         return target;
     }
 
     /// <summary>Total variance per pixel; zero at masked pixels and in the padding, which hold a noiseless 0.</summary>
-    private static float[] VarianceImage(ZogyImage image, bool[] masked, int pw, int ph, float[] target)
+    private static FftwBuffer VarianceImage(ZogyImage image, bool[] masked, int pw, int ph, FftwBuffer target)
     {
-        Array.Clear(target);
         var background = image.NoiseSigma * image.NoiseSigma;
-        Parallel.For(0, image.Height, y =>
+        Parallel.For(0, ph, y =>
         {
+            var row = target.Slice((long)y * pw, pw);
+            row.Clear();
+            if (y >= image.Height) return;
             for (var x = 0; x < image.Width; x++)
             {
                 var i = y * image.Width + x;
                 if (masked[i]) continue;
                 var v = image.Variance is null ? background : image.Variance[i];
                 if (!double.IsFinite(v) || v < 0) v = background;
-                target[(long)y * pw + x] = (float)v;
+                row[x] = (float)v;
             }
         });
+        return target;
+    }
+
+    /// <summary>The PSF stamp in float32 with its centre at (0, 0) of a zeroed pw x ph buffer (negative offsets wrap).</summary>
+    private static FftwBuffer Embed(PsfModel psf, int pw, int ph, FftwBuffer target)
+    {
+        target.Span.Clear();
+        var span = target.Span;
+        var c = psf.Centre;
+        for (var j = 0; j < psf.Size; j++)
+        {
+            var y = (j - c + ph) % ph;
+            for (var i = 0; i < psf.Size; i++) span[y * pw + (i - c + pw) % pw] = (float)psf.Stamp[j * psf.Size + i];
+        }
         return target;
     }
 
@@ -194,23 +261,18 @@ public static class ZogySubtraction
         return spectrum;
     }
 
-    private static float[] Transform(Fft2D fft, float[] image, int spectrumLength)
+    /// <summary>The w x h corner of an unnormalised inverse transform, times scale; NaN where masked.</summary>
+    private static float[] Crop(FftwBuffer real, int pw, int w, int h, bool[] masked, double scale)
     {
-        var spectrum = new float[spectrumLength];
-        fft.Forward(image, spectrum);
-        return spectrum;
-    }
-
-    private static float[] Crop(Fft2D fft, float[] spectrum, float[] real, int w, int h, bool[] masked)
-    {
-        fft.Inverse(spectrum, real);
         var result = new float[(long)w * h];
+        var s = (float)scale;
         Parallel.For(0, h, y =>
         {
+            var row = real.Slice((long)y * pw, w);
             for (var x = 0; x < w; x++)
             {
                 var i = y * w + x;
-                result[i] = masked[i] ? float.NaN : real[(long)y * fft.Width + x];
+                result[i] = masked[i] ? float.NaN : row[x] * s;
             }
         });
         return result;
@@ -266,41 +328,19 @@ public static class ZogySubtraction
     }
 
     /// <summary>An origin-at-(0, 0) mw x mh array wrapped into a zeroed pw x ph one (offsets beyond half wrap negative).</summary>
-    private static float[] WrapInto(double[] small, int mw, int mh, int pw, int ph, float[] target)
+    private static FftwBuffer WrapInto(double[] small, int mw, int mh, int pw, int ph, FftwBuffer target)
     {
-        Array.Clear(target);
+        target.Span.Clear();
+        var span = target.Span;
         for (var j = 0; j < mh; j++)
         {
             var y = j <= mh / 2 ? j : j - mh + ph;
             for (var i = 0; i < mw; i++)
             {
                 var x = i <= mw / 2 ? i : i - mw + pw;
-                target[(long)y * pw + x] = (float)small[j * mw + i];
+                span[y * pw + x] = (float)small[j * mw + i];
             }
         }
         return target;
-    }
-
-    /// <summary>Adds sigma_x^2 (dS/dx)^2 + sigma_y^2 (dS/dy)^2 for S_N and S_R (eq. 30-33), central differences.</summary>
-    private static void AddAstrometricVariance(float[] variance, float[] sN, float[] sR, int pw, int ph, int w, int h, double sx, double sy)
-    {
-        var (sx2, sy2) = (sx * sx, sy * sy);
-        Parallel.For(0, h, y =>
-        {
-            var (up, down) = (Math.Min(y + 1, ph - 1), Math.Max(y - 1, 0));
-            for (var x = 0; x < w; x++)
-            {
-                var (right, left) = (Math.Min(x + 1, pw - 1), Math.Max(x - 1, 0));
-                var p = (long)y * pw + x;
-                double total = 0;
-                foreach (var s in (ReadOnlySpan<float[]>)[sN, sR])
-                {
-                    var gx = ((double)s[(long)y * pw + right] - s[(long)y * pw + left]) / (right - left);
-                    var gy = ((double)s[(long)up * pw + x] - s[(long)down * pw + x]) / (up - down);
-                    total += sx2 * gx * gx + sy2 * gy * gy;
-                }
-                variance[p] = (float)(variance[p] + total);
-            }
-        });
     }
 }
