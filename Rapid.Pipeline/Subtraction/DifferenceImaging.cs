@@ -99,7 +99,7 @@ public static class DifferenceImaging
             if (!match.Matched)
                 log.Warn($"flux matching: only {match.MatchedStars} star(s) matched between science and reference (need {FluxMatcher.MinMatchedStars}); scale {input.FallbackScale:G6} assumed");
             log.Info($"star FWHM (moments) science {fwhmScienceStars:F2} px, reference {fwhmReferenceStars:F2} px");
-            log.Info($"flux scale {match.Scale:G6} from {match.MatchedStars} stars; dx median {match.DxMedian:F3} rms {match.DxRms:F3}, dy median {match.DyMedian:F3} rms {match.DyRms:F3} px");
+            log.Info($"flux scale {match.Scale:G6} from {match.ConstantStars.Count} of {match.MatchedStars} matched stars (astrometry from {match.PointLike.Count} point-like); dx median {match.DxMedian:F3} rms {match.DxRms:F3}, dy median {match.DyMedian:F3} rms {match.DyRms:F3} px");
         }
 
         // The mesh backgrounds are each biased by their images' star wings, differently for different PSFs; an offset of
@@ -149,8 +149,12 @@ public static class DifferenceImaging
         {
             var detections = new PeakDetector(options.DetectionThresholdSigma).Detect(zogy.ScoreCorrected, zogy.ScoreCorrected, width, height);
             var fullBox = zogy.DifferencePsf.Size * zogy.DifferencePsf.Size;
-            var photometryCorrection = PsfFitApertureCorrection(sci, width, height, sciPsf, scienceStars);
-            log.Info($"PSF-fit aperture correction {photometryCorrection:F4} from the science image's stars");
+            // Only the point-like stars of constant flux (FluxMatcher): at 4088^2 the bright "stars" held 86 galaxies
+            // (aperture / PSF-fit flux 1.72) and 103 transients on hosts (1.14) beside 76 stars (1.0075), so the plain
+            // median came to 1.21 and sat on the clamp, biasing every flux by +10 %.
+            var correctionStars = match.PointLike.Count >= 5 ? match.PointLike : scienceStars;
+            var photometryCorrection = PsfFitApertureCorrection(sci, width, height, sciPsf, correctionStars);
+            log.Info($"PSF-fit aperture correction {photometryCorrection:F4} from {correctionStars.Count} of the science image's stars");
             var flagRadius = options.SaturationMaskRadius + 2 * Math.Max(sciPsf.FwhmPixels, refPsf.FwhmPixels);
             var nearSaturatedWide = SaturationMask.Grow(input.Saturated, width, height, (int)Math.Ceiling(flagRadius));
             foreach (var d in detections.OrderBy(d => d.Y).ThenBy(d => d.X))
@@ -270,7 +274,7 @@ public static class DifferenceImaging
             if (fit.PixelsUsed < psf.Size * psf.Size || !(fit.Flux > 0)) continue;
             ratios.Add((float)(star.Flux / fraction / fit.Flux));
         }
-        return ratios.Count < 5 ? 1.0 : Math.Clamp(RobustStatistics.Median(ratios.ToArray()), 0.9, 1.1);
+        return ratios.Count < 5 ? 1.0 : Math.Clamp(RobustStatistics.SigmaClip(ratios.ToArray()).Median, 0.9, 1.1);
     }
 
     /// <summary>Aperture radius (pixels) of the flux-matching star photometry.</summary>
