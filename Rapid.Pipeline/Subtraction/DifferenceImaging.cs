@@ -126,6 +126,8 @@ public static class DifferenceImaging
         {
             var rays = CosmicRayMask.Apply(sci, input.ScienceVariance, reference, input.ReferenceVariance, match.Scale, width, height, sciPsf.FwhmPixels, options.DetectionThresholdSigma);
             log.Info($"{rays.Features} feature(s) sharper than the PSF (FWHM {sciPsf.FwhmPixels:F2} px) masked as cosmic rays or hot pixels ({rays.Pixels} pixels)");
+            var refRays = CosmicRayMask.ApplyToReference(reference, input.ReferenceVariance, sci, input.ScienceVariance, input.ReferenceCoverage, match.Scale, width, height, refPsf.FwhmPixels, options.DetectionThresholdSigma);
+            log.Info($"{refRays.Features} feature(s) sharper than the reference PSF (FWHM {refPsf.FwhmPixels:F2} px) masked in the reference where fewer than {CosmicRayMask.MinFramesForRejection} frames cover it ({refRays.Pixels} pixels)");
         }
 
         ZogyResult zogy;
