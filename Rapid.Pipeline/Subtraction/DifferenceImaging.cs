@@ -159,8 +159,8 @@ public static class DifferenceImaging
             // (aperture / PSF-fit flux 1.72) and 103 transients on hosts (1.14) beside 76 stars (1.0075), so the plain
             // median came to 1.21 and sat on the clamp, biasing every flux by +10 %.
             var correctionStars = match.PointLike.Count >= 5 ? match.PointLike : scienceStars;
-            var photometryCorrection = PsfFitApertureCorrection(sci, input.ScienceVariance, width, height, sciPsf, correctionStars);
-            log.Info($"PSF-fit aperture correction {photometryCorrection:F4} from {correctionStars.Count} of the science image's stars");
+            var (photometryCorrection, fitSystematic) = PsfFitApertureCorrection(sci, input.ScienceVariance, width, height, sciPsf, correctionStars);
+            log.Info($"PSF-fit aperture correction {photometryCorrection:F4} from {correctionStars.Count} of the science image's stars; star-to-star systematic {fitSystematic:P2}");
             var flagRadius = options.SaturationMaskRadius + 2 * Math.Max(sciPsf.FwhmPixels, refPsf.FwhmPixels);
             var nearSaturatedWide = SaturationMask.Grow(input.Saturated, width, height, (int)Math.Ceiling(flagRadius));
             foreach (var d in detections.OrderBy(d => d.Y).ThenBy(d => d.X))
@@ -170,7 +170,10 @@ public static class DifferenceImaging
                 var flags = DifferenceSourceFlags.None;
                 if (flux.PixelsUsed < fullBox) flags |= DifferenceSourceFlags.Truncated;
                 if (nearSaturatedWide is not null && nearSaturatedWide[d.PeakY * width + d.PeakX]) flags |= DifferenceSourceFlags.NearSaturated;
-                sources.Add(new DifferenceSource(px, py, photometryCorrection * flux.Flux, photometryCorrection * flux.FluxError, Math.Abs(d.PeakSignificance), d.Sign, flags));
+                // FLUXERR: the fit's statistical error and, in quadrature, the star-to-star systematic measured on the stars
+                // (0.9 % at 4088^2: bright transients had a fractional scatter of 2.0 % against an error of 1.4 % at S/N 50-100).
+                var (f, e) = (photometryCorrection * flux.Flux, photometryCorrection * flux.FluxError);
+                sources.Add(new DifferenceSource(px, py, f, Math.Sqrt(e * e + fitSystematic * fitSystematic * f * f), Math.Abs(d.PeakSignificance), d.Sign, flags));
             }
             log.Info($"{sources.Count} sources ({sources.Count(x => x.Sign > 0)} positive) above {options.DetectionThresholdSigma} sigma in S_corr");
         }
@@ -270,9 +273,10 @@ public static class DifferenceImaging
     /// that is not quite the stars' shape (undersampled stars are phase-averaged in the model) biases both alike.
     /// 1 with fewer than 5 stars; clamped to [0.9, 1.1].
     /// </summary>
-    private static double PsfFitApertureCorrection(float[] sci, float[] variance, int width, int height, PsfModel psf, IReadOnlyList<MeasuredStar> stars)
+    private static (double Correction, double Systematic) PsfFitApertureCorrection(float[] sci, float[] variance, int width, int height, PsfModel psf, IReadOnlyList<MeasuredStar> stars)
     {
         var ratios = new List<float>();
+        var noise2 = new List<double>();
         foreach (var star in stars)
         {
             var fit = DifferencePhotometry.Measure(sci, width, height, psf, 1.0, star.X, star.Y);
@@ -281,10 +285,17 @@ public static class DifferenceImaging
             var total = AperturePhotometry.Measure(sci, variance, width, height, star.X, star.Y, WideApertureRadius);
             if (total.Flags != 0 || !(total.Flux > 0)) continue;
             ratios.Add((float)(total.Flux / fit.Flux));
+            noise2.Add(total.FluxError * total.FluxError / (total.Flux * total.Flux));
         }
-        return ratios.Count < 5 ? 1.0 : Math.Clamp(RobustStatistics.SigmaClip(ratios.ToArray()).Median, 0.9, 1.1);
+        if (ratios.Count < 5) return (1.0, 0);
+        var clipped = RobustStatistics.SigmaClip(ratios.ToArray());
+        // The ratios scatter by the aperture's noise and by what the PSF fit gets wrong star by star (the pixel phase of
+        // an undersampled star, which a phase-averaged model cannot follow); the latter, in quadrature, is the fit's
+        // systematic fractional error. The wide aperture's noise dominates the PSF fit's, so it alone is removed.
+        var fractional = clipped.Sigma / clipped.Median;
+        var systematic = Math.Sqrt(Math.Max(0, fractional * fractional - RobustStatistics.Median(noise2.Select(v => (float)v).ToArray())));
+        return (Math.Clamp(clipped.Median, 0.9, 1.1), double.IsFinite(systematic) ? systematic : 0);
     }
-
     /// <summary>
     /// Radius (pixels) of the apertures that set the flux scale and the total flux of the PSF-fit aperture correction:
     /// a Moffat beta = 2.5 PSF of FWHM 1.7-1.9 px keeps 0.3-0.4 % of its light beyond 10 px, the same in both images
