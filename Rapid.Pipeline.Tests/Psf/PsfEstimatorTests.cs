@@ -35,6 +35,7 @@ public class PsfEstimatorTests
         var profile = new Profile(1.8, 2.5);
         var random = new Random(8);
         var image = StarField.Render(Size, Size, profile, StarField.Grid(Size, Size, 32, 20, 3000, 30000, random), 2, random);
+        var clean = new PsfEstimator().Estimate((float[])image.Clone(), Size, Size, noiseSigma: 2, saturationLevel: double.PositiveInfinity);
         // Single hot pixels half-way between the grid stars, brighter than any star's peak.
         for (var y = 36; y < Size - 36; y += 32)
             for (var x = 36; x < Size - 36; x += 32) image[y * Size + x] += 50_000;
@@ -42,7 +43,9 @@ public class PsfEstimatorTests
         var psf = new PsfEstimator().Estimate(image, Size, Size, noiseSigma: 2, saturationLevel: double.PositiveInfinity);
 
         Assert.Equal(PsfMethod.Empirical, psf.Method);
-        Assert.InRange(psf.FwhmPixels / 1.8, 0.9, 1.1);
+        // The hot pixels change nothing; the Lanczos-3 centring phase-averages an undersampled 1.8 px star to ~2.0 px.
+        Assert.InRange(psf.FwhmPixels / clean.FwhmPixels, 0.97, 1.03);
+        Assert.InRange(psf.FwhmPixels / 1.8, 0.9, 1.15);
     }
 
     [Fact]
