@@ -49,18 +49,7 @@ internal static class FourierShift
         const int margin = 8;
         var box = Fft.FftSizes.NextFriendly(size + 2 * margin);
         var (ix, iy) = ((int)Math.Round(x), (int)Math.Round(y));
-        var (x0, y0) = (ix - box / 2, iy - box / 2);
-        if (x0 < 0 || y0 < 0 || x0 + box > width || y0 + box > height) return null;
-        var values = new double[box * box];
-        for (var j = 0; j < box; j++)
-        {
-            for (var i = 0; i < box; i++)
-            {
-                var v = image[(y0 + j) * width + x0 + i];
-                if (float.IsNaN(v)) return null;
-                values[j * box + i] = v;
-            }
-        }
+        if (ImageBox.Copy(image, width, height, ix, iy, box) is not { } values) return null;
         var shifted = Shift(values, box, x - ix, y - iy);
         var result = new double[size * size];
         var offset = box / 2 - size / 2;

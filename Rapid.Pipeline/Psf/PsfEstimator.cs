@@ -179,21 +179,12 @@ public sealed class PsfEstimator
     {
         var box = size + 8;
         var (ix, iy) = ((int)Math.Round(x), (int)Math.Round(y));
-        var (x0, y0) = (ix - box / 2, iy - box / 2);
-        if (x0 < 0 || y0 < 0 || x0 + box > width || y0 + box > height) return null;
-        var values = new double[box * box];
-        for (var j = 0; j < box; j++)
-            for (var i = 0; i < box; i++)
-            {
-                var v = image[(y0 + j) * width + x0 + i];
-                if (float.IsNaN(v)) return null;
-                values[j * box + i] = v;
-            }
+        if (ImageBox.Copy(image, width, height, ix, iy, box) is not { } values) return null;
         var result = new double[size * size];
         var c = size / 2;
         for (var j = 0; j < size; j++)
             for (var i = 0; i < size; i++)
-                result[j * size + i] = StampInterpolation.At(values, box, x - x0 + i - c, y - y0 + j - c);
+                result[j * size + i] = StampInterpolation.At(values, box, x - (ix - box / 2) + i - c, y - (iy - box / 2) + j - c);
         return result;
     }
 
