@@ -45,17 +45,7 @@ public static class ChildProcess
         lock (errors) return new ChildRun(process.ExitCode, wall, peak, string.Join(" | ", errors));
     }
 
-    private static long PeakOf(int pid)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
-        return 0;
-    }
+    private static long PeakOf(int pid) => Diff.ProcessMemory.PeakResidentBytes(pid.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>The full path of a program on PATH, or null.</summary>
     public static string? Find(string program) =>

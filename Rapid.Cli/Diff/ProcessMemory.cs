@@ -2,14 +2,18 @@ using System.Globalization;
 
 namespace Rapid.Cli.Diff;
 
-/// <summary>Peak resident memory of this process: VmHWM of /proc/self/status (Linux); 0 where there is none.</summary>
+/// <summary>Peak resident memory of a process: VmHWM of /proc/{pid}/status (Linux); 0 where there is none.</summary>
 public static class ProcessMemory
 {
-    public static long PeakResidentBytes()
+    /// <summary>This process's peak.</summary>
+    public static long PeakResidentBytes() => PeakResidentBytes("self");
+
+    /// <summary>The peak of process <paramref name="pid"/> (a number, or "self").</summary>
+    public static long PeakResidentBytes(string pid)
     {
         try
         {
-            foreach (var line in File.ReadLines("/proc/self/status"))
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
                 if (!line.StartsWith("VmHWM:", StringComparison.Ordinal)) continue;
                 var kb = line["VmHWM:".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
