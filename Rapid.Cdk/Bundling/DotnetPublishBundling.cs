@@ -22,7 +22,7 @@ public sealed class DotnetPublishBundling(string repositoryRoot, string project)
         foreach (var arg in new[]
                  {
                      "publish", project, "--configuration", "Release", "--runtime", "linux-x64",
-                     "--self-contained", "false", "--output", outputDir, "-p:GenerateDocumentationFile=false",
+                     "--self-contained", "false", "--output", outputDir, "-p:PublishDocumentationFiles=false",
                  })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)

@@ -6,7 +6,6 @@ using Amazon.CDK.AWS.StepFunctions;
 using Constructs;
 using SfnMap = Amazon.CDK.AWS.StepFunctions.Map;
 using Errors = Amazon.CDK.AWS.StepFunctions.Errors;
-using Timeout = Amazon.CDK.AWS.StepFunctions.Timeout;
 
 namespace Rapid.Cdk.Workflow;
 

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using Rapid.Cli.Embedded;
-using Rapid.Cli.Engine;
 using Rapid.Cli.Output;
 using Rapid.Functions.Steps;
 

@@ -60,13 +60,6 @@ public static class ScienceBenchPrinter
         console.Write(tools);
     }
 
-    // Other work on the machine inflates wall times; the load average says how much there was.
-    private static string LoadAverage()
-    {
-        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
-        catch (IOException) { return "unknown"; }
-    }
-
     private static double Get(IReadOnlyDictionary<string, double> steps, string name) => steps.GetValueOrDefault(name);
     private static string Seconds(IReadOnlyDictionary<string, double> steps, string name) => steps.TryGetValue(name, out var s) ? F(s) : "-";
     private static string F(double seconds) => seconds.ToString("0.000", CultureInfo.InvariantCulture);

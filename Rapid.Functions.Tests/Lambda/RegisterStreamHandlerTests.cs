@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using Dapper;
-using Rapid.Core.Jobs;
 using Rapid.Core.Sky;
 using Rapid.Core.Storage;
 using Rapid.Functions.Lambda;

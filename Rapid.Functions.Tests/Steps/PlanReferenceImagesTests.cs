@@ -1,5 +1,4 @@
 using Dapper;
-using Rapid.Core.Contracts;
 using Rapid.Core.Sky;
 using Rapid.Functions.Tests.Support;
 

@@ -1,4 +1,3 @@
-using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Sky;
 using Rapid.Functions.Steps;

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 using Rapid.Core.Sky;
-using Rapid.Core.Storage;
 using Rapid.Functions.OpsDatabase;
 
 namespace Rapid.Functions.Steps;

@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Text;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Tests.Fits.Support;
 

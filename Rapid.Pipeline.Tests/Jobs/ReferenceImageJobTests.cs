@@ -1,7 +1,6 @@
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Pipelines;
-using Rapid.Core.Storage;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Tests.Support;

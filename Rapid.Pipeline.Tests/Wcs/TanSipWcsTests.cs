@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Tests.Fits.Support;
 using Rapid.Pipeline.Wcs;

@@ -1,4 +1,3 @@
-using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Resampling;
 using Rapid.Pipeline.Wcs;
 

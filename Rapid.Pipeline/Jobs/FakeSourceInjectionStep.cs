@@ -1,4 +1,3 @@
-using Rapid.Core.Contracts;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Simulation;

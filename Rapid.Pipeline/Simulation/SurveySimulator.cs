@@ -6,7 +6,7 @@ namespace Rapid.Pipeline.Simulation;
 /// Generates a Roman-like survey on disk: for every (field, filter, epoch, SCA) an L2 image shaped like the
 /// OpenUniverse "lite" files and its truth catalog, then the survey truth and light-curve tables.
 /// Deterministic for a seed: the same spec gives byte-identical pixels whatever the thread count.
-/// Images render in parallel (one per core); <paramref name="progress"/> receives the number of images written so far.
+/// Images render in parallel (one per core); the progress callback of <see cref="Generate"/> receives the number of images written so far.
 /// </summary>
 public static class SurveySimulator
 {

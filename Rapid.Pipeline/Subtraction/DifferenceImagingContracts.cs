@@ -15,7 +15,7 @@ public interface IDifferenceImagingLog
     void Warn(string warning);
 
     /// <summary>Times nothing, says nothing; warnings are kept in <see cref="SilentLog.Warnings"/>.</summary>
-    public static SilentLog Silent() => new();
+    static SilentLog Silent() => new();
 }
 
 /// <summary>An <see cref="IDifferenceImagingLog"/> that records step times and warnings in memory.</summary>

@@ -1,6 +1,5 @@
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Simulation.Injection;
-using Rapid.Pipeline.Tests.Simulation;
 using Rapid.Pipeline.Wcs;
 
 namespace Rapid.Pipeline.Tests.Simulation.Injection;
