@@ -4,7 +4,7 @@ using Rapid.Cdk.Tests.Support;
 namespace Rapid.Cdk.Tests;
 
 [Collection(DefaultStackCollection.Name)]
-public sealed class NightlyWorkflowTests(DefaultStack stack)
+public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
 {
     private readonly JsonObject _definition = StateMachineDefinition.Parse(stack);
 
@@ -36,11 +36,40 @@ public sealed class NightlyWorkflowTests(DefaultStack stack)
     }
 
     [Fact]
-    public void StateMachineIsAStandardWorkflowNamedRapidNightly()
+    public void StateMachineIsAStandardWorkflowNamedAfterItsStack()
     {
         var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single();
         Assert.Equal("STANDARD", machine["Properties"]!["StateMachineType"]!.GetValue<string>());
-        Assert.Equal("rapid-nightly", machine["Properties"]!["StateMachineName"]!.GetValue<string>());
+        Assert.Equal("Rapid-nightly", machine["Properties"]!["StateMachineName"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Step Functions' "IAM policies for AWS Batch" for <c>batch:submitJob.sync</c>: SubmitJob,
+    /// DescribeJobs (which it polls while the job runs) and TerminateJob, and the managed event rule.
+    /// </summary>
+    [Fact]
+    public void TheStateMachinesRoleMayDoWhatSubmitJobSyncNeeds()
+    {
+        var roleId = stack.Resources("AWS::StepFunctions::StateMachine").Single().Resource["Properties"]!["RoleArn"]!["Fn::GetAtt"]![0]!.GetValue<string>();
+        var actions = stack.Resources("AWS::IAM::Policy")
+            .Where(p => p.Resource["Properties"]!["Roles"]!.AsArray().Any(r => r!["Ref"]?.GetValue<string>() == roleId))
+            .SelectMany(p => p.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray())
+            .SelectMany(st => st!["Action"] is JsonArray a ? a.Select(x => x!.GetValue<string>()) : [st["Action"]!.GetValue<string>()])
+            .ToHashSet();
+        Assert.Superset(new HashSet<string>
+        {
+            "batch:SubmitJob", "batch:DescribeJobs", "batch:TerminateJob", "events:PutTargets", "events:PutRule", "events:DescribeRule",
+        }, actions);
+    }
+
+    [Fact]
+    public void TheArrayLimitIsASettingOfTheWorkflowAndOfThePlans()
+    {
+        var definition = StateMachineDefinition.Parse(small)["States"]!.AsObject();
+        var array = definition["ChooseScienceRun"]!["Choices"]!.AsArray().Single(c => c!["NumericLessThanEquals"] is not null)!;
+        Assert.Equal(SecondStack.MaxArraySize, array["NumericLessThanEquals"]!.GetValue<int>());
+        foreach (var (_, function) in small.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource)))
+            Assert.Equal($"{SecondStack.MaxArraySize}", function["Properties"]!["Environment"]!["Variables"]!["RAPID_MAX_ARRAY_SIZE"]!.GetValue<string>());
     }
 
     [Fact]

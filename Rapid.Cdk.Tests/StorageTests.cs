@@ -7,8 +7,23 @@ namespace Rapid.Cdk.Tests;
 public sealed class StorageTests(DefaultStack stack)
 {
     [Fact]
-    public void CreatesFourBucketsWhenNoDataBucketIsImported() =>
-        stack.Template.ResourceCountIs("AWS::S3::Bucket", 4);
+    public void CreatesFourBucketsAndTheirAccessLogsWhenNoDataBucketIsImported() =>
+        stack.Template.ResourceCountIs("AWS::S3::Bucket", 5);
+
+    [Fact]
+    public void EveryBucketButTheAccessLogsLogsItsRequestsThere()
+    {
+        var accessLogs = stack.LogicalId(stack.Stack.Storage.AccessLogs);
+        foreach (var (id, bucket) in stack.Resources("AWS::S3::Bucket").Where(b => b.Id != accessLogs))
+        {
+            var logging = bucket["Properties"]!["LoggingConfiguration"];
+            Assert.True(logging is not null, $"{id} has no server access logs");
+            Assert.Equal(accessLogs, logging!["DestinationBucketName"]!["Ref"]!.GetValue<string>());
+        }
+        // S3 delivers server access logs only to a bucket with S3-managed keys.
+        var encryption = stack.Json["Resources"]![accessLogs]!["Properties"]!["BucketEncryption"]!["ServerSideEncryptionConfiguration"]![0]!;
+        Assert.Equal("AES256", encryption["ServerSideEncryptionByDefault"]!["SSEAlgorithm"]!.GetValue<string>());
+    }
 
     [Fact]
     public void EveryBucketIsEncryptedAndBlocksAllPublicAccess()
@@ -27,7 +42,7 @@ public sealed class StorageTests(DefaultStack stack)
     public void EveryBucketPolicyDeniesPlainHttp()
     {
         var policies = stack.Resources("AWS::S3::BucketPolicy").ToList();
-        Assert.Equal(4, policies.Count);
+        Assert.Equal(5, policies.Count);
         foreach (var (id, policy) in policies)
         {
             var statements = policy["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray();

@@ -14,6 +14,7 @@ public sealed class ImportedResourcesStack() : SynthesizedStack(new Dictionary<s
     ["rapid:useSpot"] = "false",
     ["rapid:bucketEncryption"] = "kms",
     ["rapid:scheduleEnabled"] = false,
+    ["rapid:functionsPublishDir"] = PlaceholderFunctionsBundle(),
 });
 
 [CollectionDefinition(Name)]

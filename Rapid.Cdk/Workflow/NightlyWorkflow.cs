@@ -12,13 +12,14 @@ using Timeout = Amazon.CDK.AWS.StepFunctions.Timeout;
 namespace Rapid.Cdk.Workflow;
 
 /// <summary>
-/// The Step Functions standard workflow "rapid-nightly" of DESIGN.md section 1:
+/// The Step Functions standard workflow "{stack}-nightly":
 /// ResolveWindow → (PlanReferences → RunReferences → RegisterReferences) → (… science …)
 /// → (… post-processing …) → Summarize → SNS. See <see cref="WorkflowPaths"/> for the data contract.
 /// </summary>
 public sealed class NightlyWorkflow : Construct
 {
-    public const string StateMachineName = "rapid-nightly";
+    /// <summary>The state machine's name: the stack's name qualifies it, so two stacks can share an account and region.</summary>
+    public static string StateMachineName(Stack stack) => $"{stack.StackName}-nightly";
 
     public StateMachine StateMachine { get; }
 
@@ -58,9 +59,10 @@ public sealed class NightlyWorkflow : Construct
             WorkflowPaths.Night, functions.ResolveWindow.StateTimeout());
         resolve.Next(references);
 
+        var name = StateMachineName(Stack.Of(this));
         StateMachine = new StateMachine(this, "StateMachine", new StateMachineProps
         {
-            StateMachineName = StateMachineName,
+            StateMachineName = name,
             StateMachineType = StateMachineType.STANDARD,
             DefinitionBody = DefinitionBody.FromChainable(resolve),
             Comment = "Rapid: one night of RAPID difference imaging (references, science, post-processing)",
@@ -72,11 +74,13 @@ public sealed class NightlyWorkflow : Construct
                 Destination = new LogGroup(this, "ExecutionLogs", new LogGroupProps
                 {
                     // Under /aws/vendedlogs/ CloudWatch needs no per-group resource policy (whose size is limited).
-                    LogGroupName = $"/aws/vendedlogs/states/{StateMachineName}-{Stack.Of(this).StackName}",
+                    LogGroupName = $"/aws/vendedlogs/states/{name}",
                     Retention = BatchCompute.RetentionFor(settings.Storage.LogRetentionDays),
                     RemovalPolicy = RemovalPolicy.DESTROY,
                 }),
-                Level = LogLevel.ERROR,
+                // Every state transition (a few dozen a night), but never the data: inputs and outputs
+                // name objects and carry counts, and the database secret never passes through the state.
+                Level = LogLevel.ALL,
                 IncludeExecutionData = false,
             },
         });
@@ -101,6 +105,7 @@ public sealed class NightlyWorkflow : Construct
             JobDefinition = job,
             BatchTimeout = batchTimeout,
             ChunkConcurrency = settings.Batch.ChunkConcurrency,
+            MaxArraySize = settings.Batch.MaxArraySize,
         };
     }
 }
