@@ -29,8 +29,8 @@ public sealed class OpsRolesTests(OpsDatabaseFixture fixture)
         Assert.Equal(OpsRoles.Operations, await conn.QuerySingleAsync<string>("select current_user"));
         Assert.False(await conn.QuerySingleAsync<bool>("select rolsuper from pg_roles where rolname = current_user"));
         await conn.ExecuteAsync("insert into jobs (ppid, procdate, status) values (15, '20280908', 0)");
-        Assert.Equal(1, await conn.ExecuteAsync("update jobs set status = 1 where procdate = '20280908'"));
-        Assert.Equal(1, await conn.ExecuteAsync("delete from jobs where procdate = '20280908'"));
+        Assert.Equal(1, await conn.ExecuteAsync("update jobs set procdate = '20280909' where procdate = '20280908'"));
+        Assert.Equal(1, await conn.ExecuteAsync("delete from jobs where procdate = '20280909'"));
         await conn.ExecuteAsync("create temporary table scratch (x int)"); // session scratch, not schema
 
         foreach (var ddl in new[]

@@ -42,10 +42,10 @@ export class LambdaFunctionError extends Error {
   }
 }
 
-/** Dummy credentials of every execution environment: what Lambda sets from the execution role. */
+/** Dummy credentials of every execution environment (Lambda sets the execution role's): the pair s3rver accepts. */
 export const LocalCredentials = {
-  AWS_ACCESS_KEY_ID: 'LOCALLAMBDAKEY',
-  AWS_SECRET_ACCESS_KEY: 'local-lambda-secret',
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
 };
 
 /** Each function's session token names it, so the local extension can tell which function asked for a secret. */

@@ -48,7 +48,9 @@ export class LocalFunctions {
     const secrets = {};
     for (const secret of this.template.secrets()) {
       const username = secret.master ? this.db.username : secret.username;
-      if (username) secrets[secret.arn] = JSON.stringify({ username, password: secret.master ? this.db.password : `local-${secret.logicalId}` });
+      // A local server on a unix socket may trust its users without a password; a secret always holds one.
+      const password = secret.master && this.db.password ? this.db.password : `local-${secret.logicalId}`;
+      if (username) secrets[secret.arn] = JSON.stringify({ username, password });
     }
     this.secrets = new LocalSecretsExtension(secrets);
     this.service = new LocalLambdaService({
@@ -88,7 +90,8 @@ export class LocalFunctions {
 
   /**
    * What CloudFormation does first on a deploy: sends each custom resource of the template whose
-   * ServiceToken is a function of the template a Create request (properties resolved as the others),
+   * ServiceToken is a dotnet10 function of the template (ours: the schema migration; CDK's own
+   * Node/Python providers are not run here) a Create request (properties resolved as the others),
    * and waits for the function's answer at the pre-signed ResponseURL (here a PUT to 127.0.0.1).
    * Returns [{logicalId, type, status, reason}]; a FAILED answer is returned, not thrown.
    */
@@ -96,7 +99,8 @@ export class LocalFunctions {
     const results = [];
     for (const [logicalId, resource] of Object.entries(this.template.resources)) {
       const token = resource.Properties?.ServiceToken?.['Fn::GetAtt'];
-      if (!resource.Type.startsWith('Custom::') || !token || this.template.resources[token[0]]?.Type !== 'AWS::Lambda::Function') continue;
+      const provider = token && this.template.resources[token[0]];
+      if (!resource.Type.startsWith('Custom::') || provider?.Type !== 'AWS::Lambda::Function' || provider.Properties.Runtime !== 'dotnet10') continue;
       const responses = createServer();
       const answered = new Promise((resolve) => {
         responses.on('request', (req, res) => {

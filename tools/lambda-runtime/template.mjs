@@ -153,10 +153,10 @@ export class SynthesizedTemplate {
 
   /**
    * The username each generated secret of the template holds (its GenerateSecretString template), and
-   * which one the database instance's master user comes from (its MasterUsername resolves it).
+   * which one holds the database instance's master user (its MasterUserPassword resolves it).
    */
   secrets() {
-    const instances = this.resourcesOfType('AWS::RDS::DBInstance').map(([, r]) => JSON.stringify(r.Properties.MasterUsername ?? ''));
+    const instances = this.resourcesOfType('AWS::RDS::DBInstance').map(([, r]) => JSON.stringify(r.Properties.MasterUserPassword ?? ''));
     return this.resourcesOfType('AWS::SecretsManager::Secret').map(([id, r]) => {
       const template = r.Properties.GenerateSecretString?.SecretStringTemplate;
       const username = template ? JSON.parse(this.resolve(template)).username : undefined;
