@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Rapid.Cdk.Configuration;
 using Rapid.Cdk.Tests.Support;
 
 namespace Rapid.Cdk.Tests;
@@ -58,23 +56,10 @@ public sealed class CdkNagTests(DefaultStack stack)
         lock (Reports)
         {
             if (Reports.TryGetValue(template, out var cached)) return cached;
-            var root = RepositoryRoot.Find();
-            var start = new ProcessStartInfo(Path.Combine(root, "node_modules", ".bin", "node"))
-            {
-                WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true,
-            };
-            foreach (var a in new[] { Path.Combine(root, "tools", "cdk-nag", "check.mjs"), "--template", template, "--json" }) start.ArgumentList.Add(a);
-            using var node = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
-            var stdout = node.StandardOutput.ReadToEndAsync();
-            var stderr = node.StandardError.ReadToEndAsync();
-            if (!node.WaitForExit(TimeSpan.FromMinutes(3)))
-            {
-                node.Kill(entireProcessTree: true);
-                throw new TimeoutException("tools/cdk-nag/check.mjs did not finish within 3 minutes");
-            }
-            if (node.ExitCode is not (0 or 1))
-                throw new InvalidOperationException($"tools/cdk-nag/check.mjs failed (exit {node.ExitCode}): {stderr.Result}");
-            return Reports[template] = (node.ExitCode, stdout.Result);
+            var run = NodeScript.Run(Path.Combine("tools", "cdk-nag", "check.mjs"), ["--template", template, "--json"], TimeSpan.FromMinutes(3));
+            if (run.ExitCode is not (0 or 1))
+                throw new InvalidOperationException($"tools/cdk-nag/check.mjs failed (exit {run.ExitCode}): {run.Stderr}");
+            return Reports[template] = (run.ExitCode, run.Stdout);
         }
     }
 }

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Rapid.Cdk.Configuration;
 using Rapid.Cdk.Tests.Support;
 
 namespace Rapid.Cdk.Tests;
@@ -121,28 +119,15 @@ public sealed class LambdaBundleTests(DefaultStack stack)
 
     private JsonObject Invoke(string function, string payload, params string[] extra)
     {
-        var root = RepositoryRoot.Find();
-        var start = new ProcessStartInfo(Path.Combine(root, "node_modules", ".bin", "node"))
-        {
-            WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        foreach (var a in new[]
-                 {
-                     Path.Combine(root, "tools", "lambda-runtime", "invoke.mjs"), "--template", stack.TemplatePath, "--function", function,
-                     "--runtime-host", Path.Combine(AppContext.BaseDirectory, "Rapid.LambdaRuntimeHost.dll"), "--db", NoDatabase, "--payload", payload,
-                 }.Concat(extra))
-            start.ArgumentList.Add(a);
-        using var node = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
-        var stdout = node.StandardOutput.ReadToEndAsync();
-        var stderr = node.StandardError.ReadToEndAsync();
-        if (!node.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            node.Kill(entireProcessTree: true);
-            throw new TimeoutException($"invoke.mjs {function} did not finish within 2 minutes:\n{stderr.Result}");
-        }
-        if (node.ExitCode != 0)
-            throw new InvalidOperationException($"invoke.mjs {function} failed (exit {node.ExitCode}):\n{stderr.Result}\n{stdout.Result}");
-        return JsonNode.Parse(stdout.Result)!.AsObject();
+        var run = NodeScript.Run(Path.Combine("tools", "lambda-runtime", "invoke.mjs"),
+            new[]
+            {
+                "--template", stack.TemplatePath, "--function", function,
+                "--runtime-host", Path.Combine(AppContext.BaseDirectory, "Rapid.LambdaRuntimeHost.dll"), "--db", NoDatabase, "--payload", payload,
+            }.Concat(extra), TimeSpan.FromMinutes(2));
+        if (run.ExitCode != 0)
+            throw new InvalidOperationException($"invoke.mjs {function} failed (exit {run.ExitCode}):\n{run.Stderr}\n{run.Stdout}");
+        return JsonNode.Parse(run.Stdout)!.AsObject();
     }
 
     private sealed class BundleCopy : IDisposable

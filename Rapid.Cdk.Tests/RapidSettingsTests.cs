@@ -19,7 +19,11 @@ public sealed class RapidSettingsTests
         Assert.Equal(256, settings.Batch.MaxVcpus);
         Assert.Equal(settings.Batch.MaxVcpus, settings.Batch.OnDemandMaxVcpus);
         Assert.True(settings.Batch.UseSpot);
-        Assert.Equal(new JobResources(4, 16384, 120), settings.Batch.Science);
+        Assert.Equal(new JobResources(4, 5120, 120), settings.Batch.Science);
+        Assert.Equal(new JobResources(4, 7168, 180), settings.Batch.Reference);
+        Assert.Equal(new JobResources(1, 2048, 30), settings.Batch.PostProcessing);
+        Assert.Equal(10_000, settings.Batch.MaxArraySize);
+        Assert.Null(settings.SourceRevision);
         Assert.Equal("cron(30 8 * * ? *)", settings.Schedule.Cron);
         Assert.Equal("America/Los_Angeles", settings.Schedule.TimeZone);
         Assert.Null(settings.Monitoring.AlarmEmail);
@@ -68,5 +72,18 @@ public sealed class RapidSettingsTests
         var source = string.Concat(Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Find(), "Rapid.Cdk"), "*.cs", SearchOption.AllDirectories)
             .Select(File.ReadAllText));
         Assert.All(keys, key => Assert.Contains($"\"{key}\"", source));
+    }
+
+    /// <summary>cdk.json names every setting with its default, so what a deploy uses is written down in one place.</summary>
+    [Fact]
+    public void CdkJsonStatesTheDefaults()
+    {
+        var context = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Find(), "cdk.json")))!["context"]!;
+        var defaults = Read([]);
+        Assert.Equal(defaults.Batch.Science.MemoryMiB, context["rapid:scienceMemoryMiB"]!.GetValue<int>());
+        Assert.Equal(defaults.Batch.Reference.MemoryMiB, context["rapid:referenceMemoryMiB"]!.GetValue<int>());
+        Assert.Equal(defaults.Batch.PostProcessing.MemoryMiB, context["rapid:postProcMemoryMiB"]!.GetValue<int>());
+        Assert.Equal(defaults.Batch.MaxArraySize, context["rapid:maxArraySize"]!.GetValue<int>());
+        Assert.True(context["@aws-cdk/aws-rds:databaseProxyUniqueResourceName"]!.GetValue<bool>());
     }
 }

@@ -25,10 +25,6 @@ public static class LocalStateMachine
 
     public static Run Execute(SynthesizedStack stack, string definition, JsonObject input, Options options)
     {
-        var root = Rapid.Cdk.Configuration.RepositoryRoot.Find();
-        var node = Path.Combine(root, "node_modules", ".bin", "node");
-        if (!File.Exists(Path.Combine(root, "node_modules", "aws-local-stepfunctions", "package.json")) || !File.Exists(node))
-            throw new InvalidOperationException($"npm packages aws-local-stepfunctions and node@22 are not installed under {root}/node_modules: run `npm ci` in {root} first");
         // rapid.dll and the runtime host are built beside this test assembly (the project references both).
         var rapid = Path.Combine(AppContext.BaseDirectory, "rapid.dll");
         var runtimeHost = Path.Combine(AppContext.BaseDirectory, "Rapid.LambdaRuntimeHost.dll");
@@ -38,38 +34,23 @@ public static class LocalStateMachine
         {
             var asl = Path.Combine(work.FullName, "definition.asl.json");
             File.WriteAllText(asl, definition);
-
-            var start = new ProcessStartInfo(node)
-            {
-                WorkingDirectory = root,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
             var args = new List<string>
             {
-                Path.Combine(root, "tools", "local-state-machine", "run.mjs"),
                 "--template", stack.TemplatePath, "--definition", asl, "--input", input.ToJsonString(),
                 "--upload", options.Upload, "--db", options.ConnectionString, "--rapid", rapid, "--runtime-host", runtimeHost,
                 "--parallel", options.Parallelism.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--outbox", Path.Combine(work.FullName, "outbox"),
             };
             foreach (var (key, value) in options.Environment) args.AddRange(["--env", $"{key}={value}"]);
-            foreach (var a in args) start.ArgumentList.Add(a);
 
+            // A guard against a hung run (a tiny night takes about a minute on a loaded 2-core machine), not a timing assertion.
             var clock = Stopwatch.StartNew();
-            using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {node}");
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"the local run did not end within 5 minutes:\n{stderr.Result}");
-            }
-            var log = stderr.Result;
-            if (process.ExitCode != 0)
-                throw new InvalidOperationException($"the local run failed (exit {process.ExitCode}):\n{log}\n{stdout.Result}");
+            var run = NodeScript.Run(Path.Combine("tools", "local-state-machine", "run.mjs"), args, TimeSpan.FromMinutes(10));
+            var log = run.Stderr;
+            if (run.ExitCode != 0)
+                throw new InvalidOperationException($"the local run failed (exit {run.ExitCode}):\n{log}\n{run.Stdout}");
 
-            var report = JsonNode.Parse(stdout.Result)!.AsObject();
+            var report = JsonNode.Parse(run.Stdout)!.AsObject();
             return new Run(
                 report["status"]!.GetValue<string>(),
                 report["output"] as JsonObject,

@@ -28,9 +28,10 @@ public sealed class OpsRolesTests(OpsDatabaseFixture fixture)
 
         Assert.Equal(OpsRoles.Operations, await conn.QuerySingleAsync<string>("select current_user"));
         Assert.False(await conn.QuerySingleAsync<bool>("select rolsuper from pg_roles where rolname = current_user"));
-        await conn.ExecuteAsync("insert into jobs (ppid, procdate, status) values (15, '20280908', 0)");
-        Assert.Equal(1, await conn.ExecuteAsync("update jobs set procdate = '20280909' where procdate = '20280908'"));
-        Assert.Equal(1, await conn.ExecuteAsync("delete from jobs where procdate = '20280909'"));
+        // A serial key: the sequence is usable too.
+        await conn.ExecuteAsync("insert into swversions (cvstag) values ('1.0.0+roles-test')");
+        Assert.Equal(1, await conn.ExecuteAsync("update swversions set cvstag = '1.0.0+roles-test-2' where cvstag = '1.0.0+roles-test'"));
+        Assert.Equal(1, await conn.ExecuteAsync("delete from swversions where cvstag = '1.0.0+roles-test-2'"));
         await conn.ExecuteAsync("create temporary table scratch (x int)"); // session scratch, not schema
 
         foreach (var ddl in new[]
@@ -52,7 +53,7 @@ public sealed class OpsRolesTests(OpsDatabaseFixture fixture)
 
         foreach (var table in await conn.QueryAsync<string>("select tablename from pg_tables where schemaname = 'public'"))
             await conn.ExecuteScalarAsync($"select count(*) from \"{table}\""); // names from the catalog
-        var e = await Assert.ThrowsAsync<PostgresException>(() => conn.ExecuteAsync("insert into jobs (ppid, procdate, status) values (15, '20280908', 0)"));
+        var e = await Assert.ThrowsAsync<PostgresException>(() => conn.ExecuteAsync("insert into swversions (cvstag) values ('1.0.0+read-only')"));
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, e.SqlState);
     }
 
