@@ -106,8 +106,8 @@ public sealed class PipelineImageTests : IClassFixture<PublishedPipelineImage>, 
         var configRef = keys.JobConfig(procDate, jid);
         await Contract.WriteAsync(store, configRef, new JobConfig
         {
-            Jid = jid, Ppid = PipelineIds.PostProcessing, ProcDate = procDate.ToString(),
-            PostProcessing = new PostProcessingInput
+            Jid = jid, ProcDate = procDate.ToString(),
+            Spec = new PostProcessingSpec
             {
                 SourceJid = 501, SourcePpid = PipelineIds.Science,
                 Products = [new ProductToStamp { Role = ProductRoles.DifferenceImage, Source = source, Target = target, Keywords = new Dictionary<string, string> { ["PID"] = "1234" } }],
@@ -133,9 +133,9 @@ public sealed class PipelineImageTests : IClassFixture<PublishedPipelineImage>, 
         Assert.True(await store.ExistsAsync(manifestRef), $"no manifest {manifestRef}:\n{output}");
         var manifest = await Contract.ReadAsync<ProductManifest>(store, manifestRef);
         Assert.Equal(ExitCodes.Success, manifest.ExitCode);
-        Assert.Equal("image-test-job:0", manifest.BatchJobId);
-        Assert.EndsWith("+" + _stack.Stack.Revision.Value, manifest.SoftwareVersion);
-        Assert.Equal(target, Assert.Single(manifest.PostProcessing!.Stamped).File);
+        Assert.Equal("image-test-job:0", manifest.Batch.JobId);
+        Assert.EndsWith("+" + _stack.Stack.Revision.Value, manifest.Software.Version);
+        Assert.Equal(target, Assert.Single(Assert.IsType<PostProcessingOutcome>(manifest.Outcome).Stamped).File);
         var stamped = work.Combine("stamped.fits");
         await store.GetFileAsync(target, stamped);
         Assert.Equal(1234, FitsFile.ReadPrimaryHeader(stamped).GetLong("PID"));
