@@ -39,7 +39,7 @@ public sealed class LambdaBundleTests(DefaultStack stack)
     public void EveryFunctionStartsFromItsBundleAndItsHandlerAnswers()
     {
         var functions = Functions().ToList();
-        Assert.Equal(8, functions.Count);
+        Assert.Equal(9, functions.Count);
         foreach (var function in functions)
         {
             var result = Invoke(function, "\"not an event\"");

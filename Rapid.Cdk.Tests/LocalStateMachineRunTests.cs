@@ -31,12 +31,13 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
         var run = Execute(survey, survey.LastNight(ProcDate));
 
         Assert.True(run.Status == "SUCCEEDED", $"{run.Status}: {run.Error} {run.Cause}\n{run.Log}");
-        // One reference and one science image: single jobs; two post-processing jobs: an array job.
+        // One reference and one science image: single jobs; two post-processing jobs: an array job; one night recovery job.
         foreach (var state in new[]
                  {
                      "ResolveWindow", "PlanReferences", "RunReferencesSingle", "ReferencesRan", "RegisterReferences",
                      "PlanScience", "RunScienceSingle", "ScienceRan", "RegisterScience",
-                     "PlanPostProc", "RunPostProcArray", "PostProcRan", "RegisterPostProc", "Summarize", "NotifyNight",
+                     "PlanPostProc", "RunPostProcArray", "PostProcRan", "RegisterPostProc",
+                     "PlanNightRecovery", "RunNightRecoverySingle", "NightRecoveryRan", "RegisterNightRecovery", "Summarize", "NotifyNight",
                  })
             Assert.True(run.Entered(state), $"{state} not entered; went through {string.Join(", ", run.States)}\n{run.Log}");
 
@@ -44,7 +45,7 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
         Assert.Single(jobs, j => j.Ppid == PipelineIds.ReferenceImage);
         Assert.Single(jobs, j => j.Ppid == PipelineIds.Science);
         Assert.Equal(2, jobs.Count(j => j.Ppid == PipelineIds.PostProcessing));
-        // The night's injection-recovery job runs in the post-processing array.
+        // The night's injection-recovery job, in a stage of its own.
         Assert.Single(jobs, j => j.Ppid == PipelineIds.NightRecovery);
         // A warning (32, e.g. too few stars to match fluxes on a tiny image) is a success for Batch.
         Assert.All(jobs, j => Assert.True(j is { Status: 1, ExitCode: 0 or ExitCodes.Degraded }, $"job {j.Jid} (ppid {j.Ppid}) ended {j.ExitCode}: {j.Reason}"));
@@ -61,7 +62,8 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
         // The summary lists warnings as well as errors.
         Assert.Equal(jobs.Count(j => j.ExitCode != 0), Int(summary, "failureCount"));
         Assert.Equal(1, Int(output["science"]!["registered"]!, "differenceImages"));
-        Assert.Equal(3, Int(output["postProcessing"]!["registered"]!, "registered"));   // two ppid 17, one ppid 18
+        Assert.Equal(2, Int(output["postProcessing"]!["registered"]!, "registered"));   // two ppid 17
+        Assert.Equal(1, Int(output["nightRecovery"]!["registered"]!, "registered"));    // the night's ppid 18, in its own stage
         Assert.False(output["science"]!["run"]!["failed"]!.GetValue<bool>());
         var notification = Assert.Single(run.Notifications);
         Assert.Equal($"Rapid night {ProcDate} processed", notification["Subject"]!.GetValue<string>());

@@ -50,10 +50,10 @@ public sealed class MonitoringTests(DefaultStack stack)
         var alarm = stack.Resources("AWS::CloudWatch::Alarm").Select(a => a.Resource["Properties"]!)
             .Single(a => a["Metrics"] is not null);
         var metrics = alarm["Metrics"]!.AsArray();
-        Assert.Equal(8, metrics.Count); // seven functions and the sum
+        Assert.Equal(9, metrics.Count); // eight functions and the sum
         var expression = Assert.Single(metrics, m => m!["Expression"] is not null)!["Expression"]!.GetValue<string>();
         Assert.Equal("SUM(METRICS())", expression);
-        Assert.Equal(7, metrics.Count(m => m!["MetricStat"]?["Metric"]?["MetricName"]?.GetValue<string>() == "Errors"));
+        Assert.Equal(8, metrics.Count(m => m!["MetricStat"]?["Metric"]?["MetricName"]?.GetValue<string>() == "Errors"));
     }
 
     [Fact]

@@ -93,6 +93,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
             "PlanReferences", "ChooseReferencesRun", "RunReferencesArray", "ReferencesRan", "RegisterReferences",
             "PlanScience", "ChooseScienceRun", "RunScienceArray", "ScienceRan", "RegisterScience",
             "PlanPostProc", "ChoosePostProcRun", "RunPostProcArray", "PostProcRan", "RegisterPostProc",
+            "PlanNightRecovery", "ChooseNightRecoveryRun", "RunNightRecoveryArray", "NightRecoveryRan", "RegisterNightRecovery",
             "Summarize", "NotifyNight",
         ], path);
     }
@@ -101,6 +102,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     [InlineData("References", "references")]
     [InlineData("Science", "science")]
     [InlineData("PostProc", "postProcessing")]
+    [InlineData("NightRecovery", "nightRecovery")]
     public void ChoiceRunsNothingOneJobAnArrayOrChunksByPlannedSize(string stage, string key)
     {
         var choice = State($"Choose{stage}Run");
@@ -120,6 +122,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     [InlineData("References", "references")]
     [InlineData("Science", "science")]
     [InlineData("PostProc", "postProcessing")]
+    [InlineData("NightRecovery", "nightRecovery")]
     public void ArrayJobTakesItsSizeAndJobListFromThePlan(string stage, string key)
     {
         var parameters = State($"Run{stage}Array")["Parameters"]!;
@@ -137,7 +140,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     public void EveryBatchStateCatchesEveryErrorSoRegistrationStillRuns()
     {
         var batchStates = AllStates(States).Where(s => IsBatch(s.State)).ToList();
-        Assert.Equal(9, batchStates.Count); // single, array and chunk, for three stages
+        Assert.Equal(12, batchStates.Count); // single, array and chunk, for four stages
         foreach (var (name, state) in batchStates)
         {
             var catcher = Assert.Single(state["Catch"]!.AsArray())!;
@@ -149,7 +152,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
             Assert.Equal($"{stage}Failed", handler);
             Assert.Equal($"Register{stage}", State(handler)["Next"]!.GetValue<string>());
         }
-        foreach (var stage in new[] { "References", "Science", "PostProc" })
+        foreach (var stage in new[] { "References", "Science", "PostProc", "NightRecovery" })
         {
             var map = State($"Run{stage}Chunks");
             Assert.Equal($"Register{stage}", map["Next"]!.GetValue<string>());
@@ -223,5 +226,18 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
         Assert.Equal("$.night", plan["InputPath"]!.GetValue<string>());
         Assert.Equal("$.science.plan", plan["ResultPath"]!.GetValue<string>());
         Assert.Equal("$.night", State("ResolveWindow")["ResultPath"]!.GetValue<string>());
+    }
+
+    /// <summary>The night's recovery job (ppid 18) runs after post-processing is registered, with the post-processing job definition, and Summarize gets its stage.</summary>
+    [Fact]
+    public void NightRecoveryIsAStageOfItsOwnAfterPostProcessing()
+    {
+        Assert.Equal("PlanNightRecovery", State("RegisterPostProc")["Next"]!.GetValue<string>());
+        Assert.Equal("Summarize", State("RegisterNightRecovery")["Next"]!.GetValue<string>());
+        Assert.Equal("Summarize", State("NightRecoverySkipped")["Next"]!.GetValue<string>());
+        Assert.Equal(State("RunPostProcArray")["Parameters"]!["JobDefinition"]!.GetValue<string>(),
+            State("RunNightRecoveryArray")["Parameters"]!["JobDefinition"]!.GetValue<string>());
+        Assert.Equal("$.nightRecovery", State("Summarize")["Parameters"]!["nightRecovery.$"]!.GetValue<string>());
+        Assert.Equal(4 * 12 * 3600 + 2 * 3600, _definition["TimeoutSeconds"]!.GetValue<int>()); // four Batch stages and the Lambda steps
     }
 }

@@ -6,7 +6,7 @@ namespace Rapid.Cdk.Tests;
 public sealed class OperationsFunctionsTests(DefaultStack stack)
 {
     private static readonly string[] Steps =
-        ["ResolveWindow", "PlanReferences", "PlanScience", "PlanPostProc", "Register", "RegisterStream", "Summarize", "Migrate"];
+        ["ResolveWindow", "PlanReferences", "PlanScience", "PlanPostProc", "PlanNightRecovery", "Register", "RegisterStream", "Summarize", "Migrate"];
 
     private List<System.Text.Json.Nodes.JsonNode> StepFunctions() =>
         stack.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource))

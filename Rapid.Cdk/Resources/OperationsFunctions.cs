@@ -26,6 +26,8 @@ public sealed class OperationsFunctions : Construct
     public Function PlanReferences { get; }
     public Function PlanScience { get; }
     public Function PlanPostProc { get; }
+    /// <summary>Plans the night's injection-recovery job (ppid 18), after post-processing is registered.</summary>
+    public Function PlanNightRecovery { get; }
     public Function Register { get; }
     /// <summary>Registers manifests as they arrive (SQS batches); same code, its own concurrency.</summary>
     public Function RegisterStream { get; }
@@ -92,17 +94,18 @@ public sealed class OperationsFunctions : Construct
         PlanReferences = Step("PlanReferences", 10);
         PlanScience = Step("PlanScience", 10);
         PlanPostProc = Step("PlanPostProc", 10);
+        PlanNightRecovery = Step("PlanNightRecovery", 5);
         Register = Step("Register", 15, 2048);
         RegisterStream = Step("RegisterStream", 2);
         Summarize = Step("Summarize", 5);
-        All = [ResolveWindow, PlanReferences, PlanScience, PlanPostProc, Register, RegisterStream, Summarize];
+        All = [ResolveWindow, PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery, Register, RegisterStream, Summarize];
         Migrate = Step("Migrate", 5, 512, database.MigrationEnvironment());
 
         foreach (var function in All)
             database.GrantOperationsSecretRead(function);
         database.GrantMigrationSecretsRead(Migrate);
         // Plans read L2 metadata from the database and write job configs and job lists.
-        foreach (var plan in new[] { PlanReferences, PlanScience, PlanPostProc })
+        foreach (var plan in new[] { PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery })
         {
             storage.GrantObjects(plan, storage.PipelineFiles, read: true, write: true);
             storage.GrantObjects(plan, storage.Products, read: true, write: false);

@@ -14,7 +14,8 @@ namespace Rapid.Cdk.Workflow;
 /// <summary>
 /// The Step Functions standard workflow "{stack}-nightly":
 /// ResolveWindow → (PlanReferences → RunReferences → RegisterReferences) → (… science …)
-/// → (… post-processing …) → Summarize → SNS. See <see cref="WorkflowPaths"/> for the data contract.
+/// → (… post-processing …) → (… night recovery …) → Summarize → SNS. See <see cref="WorkflowPaths"/>
+/// for the data contract.
 /// </summary>
 public sealed class NightlyWorkflow : Construct
 {
@@ -44,13 +45,19 @@ public sealed class NightlyWorkflow : Construct
                 ["references.$"] = WorkflowPaths.Stage("references"),
                 ["science.$"] = WorkflowPaths.Stage("science"),
                 ["postProcessing.$"] = WorkflowPaths.Stage("postProcessing"),
+                ["nightRecovery.$"] = WorkflowPaths.Stage("nightRecovery"),
             }));
         summarize.Next(notify);
 
+        // The night's injection-recovery job (ppid 18) reads the stamped products: a stage of its own after
+        // post-processing, run by the post-processing job definition (same image, same resources).
+        var nightRecoveryStage = Stage("NightRecovery", "nightRecovery", 18, functions.PlanNightRecovery, batch.PostProcessingJob);
         var postProcessingStage = Stage("PostProc", "postProcessing", 17, functions.PlanPostProc, batch.PostProcessingJob);
         var scienceStage = Stage("Science", "science", 15, functions.PlanScience, batch.ScienceJob);
         var referencesStage = Stage("References", "references", 12, functions.PlanReferences, batch.ReferenceJob);
-        var postProcessing = postProcessingStage.Build(this, summarize);
+        var stages = new[] { referencesStage, scienceStage, postProcessingStage, nightRecoveryStage };
+        var nightRecovery = nightRecoveryStage.Build(this, summarize);
+        var postProcessing = postProcessingStage.Build(this, nightRecovery);
         var science = scienceStage.Build(this, postProcessing);
         var references = referencesStage.Build(this, science);
 
@@ -65,9 +72,9 @@ public sealed class NightlyWorkflow : Construct
             StateMachineName = name,
             StateMachineType = StateMachineType.STANDARD,
             DefinitionBody = DefinitionBody.FromChainable(resolve),
-            Comment = "Rapid: one night of RAPID difference imaging (references, science, post-processing)",
-            // Three Batch stages at most, plus the Lambda steps.
-            Timeout = Duration.Hours(3 * settings.Batch.StageTimeoutHours + 2),
+            Comment = "Rapid: one night of RAPID difference imaging (references, science, post-processing, night recovery)",
+            // Every Batch stage at its longest, plus the Lambda steps.
+            Timeout = Duration.Hours(stages.Length * settings.Batch.StageTimeoutHours + 2),
             TracingEnabled = true,
             Logs = new LogOptions
             {
@@ -85,7 +92,7 @@ public sealed class NightlyWorkflow : Construct
             },
         });
 
-        foreach (var stage in new[] { referencesStage, scienceStage, postProcessingStage })
+        foreach (var stage in stages)
             stage.GrantSubmit(StateMachine);
         // Stopping or timing out an execution terminates its Batch jobs: allow that, for jobs only.
         StateMachine.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps

@@ -14,7 +14,7 @@ namespace Rapid.Cdk.Workflow;
 /// <item>Each Register step gets <c>{night, plan, run}</c> and returns a small count object, kept at
 /// <c>$.{stage}.registered</c>; <c>run</c> is <c>{failed: false}</c>, <c>{failed: true, error}</c>,
 /// <c>{skipped: true}</c> or <c>{chunks: [...]}</c>.</item>
-/// <item>Summarize gets <c>{night, references, science, postProcessing}</c>; its result is published to SNS as JSON.</item>
+/// <item>Summarize gets <c>{night, references, science, postProcessing, nightRecovery}</c>; its result is published to SNS as JSON.</item>
 /// </list>
 /// </summary>
 public static class WorkflowPaths
