@@ -92,7 +92,7 @@ public sealed class ScienceJob : IPipelineJob
             Fft.FftwBuffer.TrimPool();
         }
         var match = result.Match;
-        var sources = ToCatalog(result.Sources, science.Wcs);
+        var sources = ToCatalog(result.Sources, science.Wcs, coverageFrames, width, height);
         var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, result.Difference,
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
         // A difference image that is mostly masked is still a product, but a degraded one (exit 32).
@@ -125,8 +125,7 @@ public sealed class ScienceJob : IPipelineJob
             products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, "sigma"));
             products.Add(WritePsf(context, result.DifferencePsf, meta));
             products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, header));
-            meta.Set("FLAGBIT0", "fit box cut by an edge or masked pixels", "FLAGS & 1");
-            meta.Set("FLAGBIT1", "near a saturated science pixel", "FLAGS & 2");
+            CatalogFlagRegistry.WriteTo(meta);
             var catalogPath = context.PathInWorkDirectory("sources.fits");
             FitsFile.WriteTable(catalogPath, meta, SourceCatalog.ToTable(sources));
             products.Add(new LocalProduct(ProductRoles.DifferenceCatalog, catalogPath));
@@ -168,14 +167,26 @@ public sealed class ScienceJob : IPipelineJob
         public void Warn(string warning) => context.Warn(warning);
     }
 
-    /// <summary>Catalog rows in detection order: RA/Dec at the 1-based FITS pixel (X + 1, Y + 1).</summary>
-    private static IReadOnlyList<CatalogSource> ToCatalog(IReadOnlyList<DifferenceSource> sources, TanSipWcs wcs)
+    /// <summary>Reference frames a source needs within <see cref="LowCoverageRadius"/> px not to be flagged LOW_COVERAGE.</summary>
+    public const double MinFramesUnflagged = 3;
+    private const int LowCoverageRadius = 3;
+
+    /// <summary>
+    /// Catalog rows in detection order: RA/Dec at the 1-based FITS pixel (X + 1, Y + 1); LOW_COVERAGE where the reference
+    /// covers any pixel within a few pixels of the source with fewer than 3 frames (a coverage edge or a thin reference).
+    /// </summary>
+    private static IReadOnlyList<CatalogSource> ToCatalog(IReadOnlyList<DifferenceSource> sources, TanSipWcs wcs, float[] coverageFrames, int width, int height)
     {
         var rows = new List<CatalogSource>(sources.Count);
         foreach (var s in sources)
         {
             var (ra, dec) = wcs.PixelToSky(s.X + 1, s.Y + 1);
-            rows.Add(new CatalogSource(rows.Count + 1, s.X, s.Y, ra, dec, s.Flux, s.FluxError, s.Snr, s.Sign, (int)s.Flags));
+            var flags = s.Flags;
+            var (cx, cy) = ((int)Math.Round(s.X), (int)Math.Round(s.Y));
+            for (var y = Math.Max(0, cy - LowCoverageRadius); y <= Math.Min(height - 1, cy + LowCoverageRadius); y++)
+                for (var x = Math.Max(0, cx - LowCoverageRadius); x <= Math.Min(width - 1, cx + LowCoverageRadius); x++)
+                    if (!(coverageFrames[y * width + x] >= MinFramesUnflagged)) flags |= DifferenceSourceFlags.LowCoverage;
+            rows.Add(new CatalogSource(rows.Count + 1, s.X, s.Y, ra, dec, s.Flux, s.FluxError, s.Snr, s.Sign, (int)flags));
         }
         return rows;
     }
