@@ -70,4 +70,27 @@ public sealed class SurveyHeaderTests : IAsyncLifetime
         bool NearSaturated(DeliveredRow r) => _set.Stars.Any(s => s.Saturated && Math.Abs(s.X - r.X) + Math.Abs(s.Y - r.Y) < ImageSetScorer.SaturatedStarRadiusPixels);
         Assert.All(rows.Where(r => TrueMinCoverage(r, 6) >= 3 && !NearSaturated(r)), r => Assert.True((r.Flags & lowCoverage) == 0, $"row at ({r.X:F1}, {r.Y:F1}) flagged"));
     }
+
+    [Fact]
+    public async Task Every_product_unit_parses_in_astropy_as_a_fits_unit()
+    {
+        const string script = """
+            import sys, glob, warnings
+            import astropy.units as u
+            from astropy.io import fits
+            bad = []
+            for path in sorted(glob.glob(sys.argv[1] + '/*.fits')):
+                for hdu in fits.open(path):
+                    units = [hdu.header['BUNIT']] if 'BUNIT' in hdu.header else []
+                    units += [hdu.header[k] for k in hdu.header if k.startswith('TUNIT')]
+                    for unit in units:
+                        try: u.Unit(unit, format='fits')
+                        except ValueError: bad.append(f'{path}[{hdu.name}]: {unit!r}')
+            if bad:
+                print(' ; '.join(bad), file=sys.stderr)
+                sys.exit(1)
+            """;
+        var run = await Rapid.Cli.Bench.ChildProcess.RunAsync(IndependentRenderer.Python, ["-c", script, _outcome.OutDirectory]);
+        Assert.True(run.ExitCode == 0, $"units astropy does not parse: {run.ErrorTail}");
+    }
 }

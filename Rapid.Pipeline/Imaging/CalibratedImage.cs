@@ -118,7 +118,7 @@ public static class ImageCalibration
             Interlocked.Add(ref finite, counts.Finite);
         });
         if (finite == 0) throw new InvalidImageException($"{source}: no valid pixels (all NaN or saturated)");
-        header.Set("BUNIT", "DN/s", "count rate");
+        header.Set("BUNIT", ProductUnits.Rate, "count rate (DN/s)");
         // Products and registration read the observation time as MJD-OBS whatever the input called it.
         if (mjd.Keyword != "MJD-OBS") header.Set("MJD-OBS", mjd.Value, $"observation time (MJD) from {mjd.Keyword}");
         if (zeroPoint is not null) header.Set("ZPTMAG", zeroPoint.Value, "zero point of the rate image (mag)");

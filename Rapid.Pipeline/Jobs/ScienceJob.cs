@@ -92,7 +92,7 @@ public sealed class ScienceJob : IPipelineJob
             Fft.FftwBuffer.TrimPool();
         }
         var match = result.Match;
-        var sources = ToCatalog(result.Sources, science.Wcs, coverageFrames, width, height);
+        var sources = ToCatalog(result, science.Wcs, coverageFrames, width, height);
         var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, result.Difference,
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
         // A difference image that is mostly masked is still a product, but a degraded one (exit 32).
@@ -122,12 +122,12 @@ public sealed class ScienceJob : IPipelineJob
             header.Set("COVMED", result.CoverageMedian, "median reference coverage (frames)");
             products.Add(WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", result.Difference, width, height, header));
             products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", result.DifferenceUncertainty, width, height, header));
-            products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, "sigma"));
+            products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, ProductUnits.Dimensionless, "significance (sigma)"));
             products.Add(WritePsf(context, result.DifferencePsf, meta));
             products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, header));
             CatalogFlagRegistry.WriteTo(meta);
             var catalogPath = context.PathInWorkDirectory("sources.fits");
-            FitsFile.WriteTable(catalogPath, meta, SourceCatalog.ToTable(sources));
+            FitsFile.WriteTable(catalogPath, meta, DifferenceCatalog.ToTable(sources, science.ZeroPointMag));
             products.Add(new LocalProduct(ProductRoles.DifferenceCatalog, catalogPath));
         }
 
@@ -172,13 +172,18 @@ public sealed class ScienceJob : IPipelineJob
     private const int LowCoverageRadius = 3;
 
     /// <summary>
-    /// Catalog rows in detection order: RA/Dec at the 1-based FITS pixel (X + 1, Y + 1); LOW_COVERAGE where the reference
-    /// covers any pixel within a few pixels of the source with fewer than 3 frames (a coverage edge or a thin reference).
+    /// Catalog rows in detection order: RA/Dec at the 1-based FITS pixel (X + 1, Y + 1); shape from the moments of D
+    /// (<see cref="MomentShape"/>, POINTLIKE against P_D's own moments in the same aperture); LOW_COVERAGE where the
+    /// reference covers any pixel within a few pixels of the source with fewer than 3 frames (a coverage edge or a thin reference).
     /// </summary>
-    private static IReadOnlyList<CatalogSource> ToCatalog(IReadOnlyList<DifferenceSource> sources, TanSipWcs wcs, float[] coverageFrames, int width, int height)
+    private static IReadOnlyList<DifferenceCatalogRow> ToCatalog(DifferenceImagingResult result, TanSipWcs wcs, float[] coverageFrames, int width, int height)
     {
-        var rows = new List<CatalogSource>(sources.Count);
-        foreach (var s in sources)
+        var psf = result.DifferencePsf;
+        var radius = Math.Max(3, 2 * (double.IsFinite(psf.FwhmPixels) ? psf.FwhmPixels : 2));
+        var stamp = StampPixels(psf);
+        var psfFwhm = MomentShape.Measure(stamp, psf.Size, psf.Size, psf.Centre, psf.Centre, +1, radius).Fwhm;
+        var rows = new List<DifferenceCatalogRow>(result.Sources.Count);
+        foreach (var s in result.Sources)
         {
             var (ra, dec) = wcs.PixelToSky(s.X + 1, s.Y + 1);
             var flags = s.Flags;
@@ -186,9 +191,18 @@ public sealed class ScienceJob : IPipelineJob
             for (var y = Math.Max(0, cy - LowCoverageRadius); y <= Math.Min(height - 1, cy + LowCoverageRadius); y++)
                 for (var x = Math.Max(0, cx - LowCoverageRadius); x <= Math.Min(width - 1, cx + LowCoverageRadius); x++)
                     if (!(coverageFrames[y * width + x] >= MinFramesUnflagged)) flags |= DifferenceSourceFlags.LowCoverage;
-            rows.Add(new CatalogSource(rows.Count + 1, s.X, s.Y, ra, dec, s.Flux, s.FluxError, s.Snr, s.Sign, (int)flags));
+            var shape = MomentShape.Measure(result.Difference, width, height, s.X, s.Y, s.Sign, radius);
+            rows.Add(new DifferenceCatalogRow(rows.Count + 1, s.X, s.Y, ra, dec, s.Flux, s.FluxError, s.Snr, s.Sign,
+                shape.Fwhm, shape.Elongation, shape.Fwhm / psfFwhm, flags));
         }
         return rows;
+    }
+
+    private static float[] StampPixels(PsfModel psf)
+    {
+        var stamp = new float[psf.Size * psf.Size];
+        for (var i = 0; i < stamp.Length; i++) stamp[i] = (float)psf.Stamp[i];
+        return stamp;
     }
 
     /// <summary>P_D as a stamp image (sum 1, centre at pixel Size / 2, 0-based).</summary>
@@ -197,9 +211,7 @@ public sealed class ScienceJob : IPipelineJob
         var path = context.PathInWorkDirectory("diffpsf.fits");
         var h = meta.Clone();
         h.Set("PSFFWHM", psf.FwhmPixels, "FWHM of P_D (pixels)");
-        var stamp = new float[psf.Size * psf.Size];
-        for (var i = 0; i < stamp.Length; i++) stamp[i] = (float)psf.Stamp[i];
-        FitsFile.WriteImage(path, new FitsImage(psf.Size, psf.Size, stamp, h));
+        FitsFile.WriteImage(path, new FitsImage(psf.Size, psf.Size, StampPixels(psf), h));
         return new LocalProduct(ProductRoles.DifferencePsf, path);
     }
 
@@ -291,11 +303,12 @@ public sealed class ScienceJob : IPipelineJob
             throw JobFailedException.InvalidInput($"{source}: {image.Width}x{image.Height} does not match the reference image's {reference.Width}x{reference.Height}");
     }
 
-    private static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, int width, int height, FitsHeader header, string unit = "DN/s")
+    private static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, int width, int height, FitsHeader header,
+        string unit = ProductUnits.Rate, string what = "count rate (DN/s)")
     {
         var path = context.PathInWorkDirectory(fileName);
         var h = header.Clone();
-        h.Set("BUNIT", unit);
+        h.Set("BUNIT", unit, what);
         FitsFile.WriteImage(path, new FitsImage(width, height, pixels, h));
         return new LocalProduct(role, path);
     }
