@@ -93,4 +93,27 @@ public sealed class SurveyHeaderTests : IAsyncLifetime
         var run = await Rapid.Cli.Bench.ChildProcess.RunAsync(IndependentRenderer.Python, ["-c", script, _outcome.OutDirectory]);
         Assert.True(run.ExitCode == 0, $"units astropy does not parse: {run.ErrorTail}");
     }
+
+    [Fact]
+    public void Headers_carry_provenance_and_one_zero_point_convention_that_matches_the_pixels()
+    {
+        var diff = FitsFile.ReadImage(Path.Combine(_outcome.OutDirectory, "diffimage.fits")).Header;
+        var resampled = FitsFile.ReadImage(Path.Combine(_outcome.OutDirectory, "refimage_resampled.fits")).Header;
+        var catalog = FitsFile.ReadPrimaryHeader(Path.Combine(_outcome.OutDirectory, "sources.fits"));
+        foreach (var h in new[] { diff, resampled, catalog })
+        {
+            Assert.Equal("rapid-pipeline", h.GetString("SOFTWARE"));
+            Assert.Matches("^[0-9a-f]{40}$", h.GetString("SWCOMMIT"));
+            Assert.Matches("^[0-9]{8}$", h.GetString("PROCDATE"));
+            Assert.Equal(new Rapid.Core.Contracts.PipelineSettings().Hash(), h.GetString("CFGHASH"));
+            Assert.Equal("science.fits", h.GetString("SCIFILE"));
+            Assert.EndsWith("reference_01.fits", h.GetString("REFFIL01"));
+            Assert.EndsWith("reference_03.fits", h.GetString("REFFIL03"));
+        }
+        // ZPTMAG is the zero point of each file's own pixels: the science image's on D, the co-add's on the resampled
+        // reference, so their difference predicts the flux scale the job measured on the stars.
+        var predicted = Math.Pow(10, 0.4 * (diff.GetDouble("ZPTMAG")!.Value - resampled.GetDouble("ZPTMAG")!.Value));
+        Assert.InRange(diff.GetDouble("SCALEFAC")!.Value / predicted, 0.97, 1.03);
+        Assert.NotEqual(diff.GetDouble("ZPTMAG"), resampled.GetDouble("ZPTMAG"));
+    }
 }

@@ -24,4 +24,5 @@ namespace Rapid.Core.Contracts;
 [JsonSerializable(typeof(JobList))]
 [JsonSerializable(typeof(PlanResult))]
 [JsonSerializable(typeof(ProductManifest))]
+[JsonSerializable(typeof(PipelineSettings))]
 public sealed partial class RapidJsonContext : JsonSerializerContext;

@@ -115,8 +115,9 @@ public static class ReferenceCoaddStep
             header.Set("MJDMIN", result.MjdObsMin, "earliest MJD-OBS of the inputs");
             header.Set("MJDMAX", result.MjdObsMax, "latest MJD-OBS of the inputs");
             header.Set("COV5PERC", result.Cov5Percent, "5th percentile of the coverage map");
-            if (coadd.Used.All(u => u.ZeroPointMag is not null)) header.Set("MAGZP", ImageCalibration.ReferenceZeroPointMag, "zero point (mag) of the DN/s image");
+            if (coadd.Used.All(u => u.ZeroPointMag is not null)) header.Set(ProductKeywords.ZeroPoint, ImageCalibration.ReferenceZeroPointMag, ProductKeywords.ZeroPointComment);
             for (var i = 0; i < rids.Count; i++) header.Set($"RID{i + 1:000}", rids[i], "rid of a co-added input");
+            ProductProvenance.WriteTo(header, context.Config);
             var catalogHeader = header.Clone();
             grid.Wcs.WriteTo(header);
             products.Add(WriteImage(context, ProductRoles.ReferenceImage, "refimage.fits", coadd.Image, grid, header, ProductUnits.Rate, "count rate (DN/s)"));

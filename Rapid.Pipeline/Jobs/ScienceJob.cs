@@ -110,6 +110,7 @@ public sealed class ScienceJob : IPipelineJob
                 if (referenceSource.Rfid is long rfid) h.Set("RFID", rfid, "rfid of the reference image");
                 h.Set("SCALEFAC", match.Scale, "flux scale applied to the reference");
                 h.Set("DETSIGMA", settings.DetectionThresholdSigma, "detection threshold (sigma)");
+                ProductProvenance.WriteTo(h, config);
             }
             if (science.Header.GetString("FILTER") is string filter) meta.Set("FILTER", filter);
             if (science.Header.GetDouble("MJD-OBS") is double mjd) meta.Set("MJD-OBS", mjd);
@@ -124,7 +125,11 @@ public sealed class ScienceJob : IPipelineJob
             products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", result.DifferenceUncertainty, width, height, header));
             products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, ProductUnits.Dimensionless, "significance (sigma)"));
             products.Add(WritePsf(context, result.DifferencePsf, meta));
-            products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, header));
+            // The resampled reference is on the science grid but in the reference's flux scale: its own zero point.
+            var resampledHeader = header.Clone();
+            resampledHeader.Remove(ProductKeywords.ZeroPoint);
+            if (reference.ZeroPointMag is double zpr) resampledHeader.Set(ProductKeywords.ZeroPoint, zpr, ProductKeywords.ZeroPointComment);
+            products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, resampledHeader));
             CatalogFlagRegistry.WriteTo(meta);
             var catalogPath = context.PathInWorkDirectory("sources.fits");
             FitsFile.WriteTable(catalogPath, meta, DifferenceCatalog.ToTable(sources, science.ZeroPointMag));
@@ -269,7 +274,7 @@ public sealed class ScienceJob : IPipelineJob
                 context.Log.Info($"reference {source.Image} has no uncertainty image; using its clipped sigma {sigma:G4}");
                 variance = Enumerable.Repeat((float)(sigma * sigma), image.Pixels.Length).ToArray();
             }
-            var zp = image.Header.GetDouble("MAGZP") ?? image.Header.GetDouble("ZPTMAG");
+            var zp = image.Header.GetDouble(ProductKeywords.ZeroPoint) ?? image.Header.GetDouble(ProductKeywords.LegacyZeroPoint);
             return new ReferenceOnGrid(image, variance, coverage, wcs, zp, null);
         }
     }
