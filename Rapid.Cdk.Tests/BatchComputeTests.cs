@@ -40,7 +40,7 @@ public sealed class BatchComputeTests(DefaultStack stack)
     }
 
     /// <summary>
-    /// AWS Batch ("Compute resource memory management") reserves part of every instance's memory for
+    /// Defect 7 of issue 9. AWS Batch ("Compute resource memory management") reserves part of every instance's memory for
     /// the ECS agent and the system, so a job that asks for an instance's whole memory (16 GiB of a
     /// 4-vCPU, 16 GiB m-family instance) is placed on one twice as large. Each job must fit, vCPU for
     /// vCPU, the general-purpose family's memory less that reserve (taken here as 6 %), and still
@@ -64,7 +64,9 @@ public sealed class BatchComputeTests(DefaultStack stack)
 
     /// <summary>
     /// AWS Batch's evaluateOnExit (RetryStrategy): the first rule whose conditions all match decides;
-    /// a job that matches none is retried. Outcomes as Batch reports them.
+    /// a job that matches none is retried. Outcomes as Batch reports them. Defect 6 of issue 9: the
+    /// rules ended with OnExitCode "*", so a job stopped by its attempt timeout (no exit code) matched
+    /// nothing and was retried.
     /// </summary>
     [Theory]
     [InlineData("a container that exited with an error", null, "65", "Essential container in task exited", "EXIT")]
@@ -85,6 +87,38 @@ public sealed class BatchComputeTests(DefaultStack stack)
         }
     }
 
+    /// <summary>Every job definition's retry strategy is one Batch accepts: a pattern it refuses fails the deploy, not a test, otherwise.</summary>
+    [Fact]
+    public void RetryStrategiesAreWhatBatchAccepts()
+    {
+        foreach (var name in new[] { "Reference", "Science", "PostProcessing" })
+        {
+            var violations = BatchRetryRules.Violations(JobDefinition(name)["RetryStrategy"]!.AsObject()).ToList();
+            Assert.True(violations.Count == 0, $"{name}: " + string.Join("; ", violations));
+        }
+    }
+
+    /// <summary>The checker itself: patterns the API reference rules out are named (a test of the test's model).</summary>
+    [Theory]
+    [InlineData("""{"Attempts": 3, "EvaluateOnExit": [{"Action": "EXIT", "OnExitCode": "6*4"}]}""", "OnExitCode '6*4'")]
+    [InlineData("""{"Attempts": 3, "EvaluateOnExit": [{"Action": "RETRY", "OnStatusReason": "Host EC2 (instance*"}]}""", "OnStatusReason 'Host EC2 (instance*'")]
+    [InlineData("""{"Attempts": 3, "EvaluateOnExit": [{"Action": "RETRY", "OnReason": "ResourceInitializationError*"}, {"Action": "IGNORE", "OnExitCode": "1"}]}""", "Action 'IGNORE'")]
+    [InlineData("""{"Attempts": 11}""", "Attempts 11")]
+    [InlineData("""{"Attempts": 2, "EvaluateOnExit": [{"Action": "EXIT"}]}""", "without a condition")]
+    public void TheRetryStrategyCheckerNamesWhatBatchRefuses(string strategy, string expected) =>
+        Assert.Contains(BatchRetryRules.Violations(JsonNode.Parse(strategy)!.AsObject()), v => v.Contains(expected, StringComparison.Ordinal));
+
+    /// <summary>
+    /// Defect 6 of issue 9, second half: "ResourceInitializationError" is how Fargate reports a task it could not start;
+    /// these are EC2 compute environments, so such a rule would only take one of the five places.
+    /// </summary>
+    [Fact]
+    public void NoRetryRuleIsSpentOnAFargateOnlyReason()
+    {
+        foreach (var name in new[] { "Reference", "Science", "PostProcessing" })
+            Assert.DoesNotContain("ResourceInitializationError", JobDefinition(name)["RetryStrategy"]!.ToJsonString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void JobsGetTheBucketNamesAndTheRegionButNoDatabaseSettings()
     {
@@ -99,6 +133,7 @@ public sealed class BatchComputeTests(DefaultStack stack)
         }
     }
 
+    /// <summary>Defect 2 of issue 9, the instance metadata half: IMDSv2 with hop limit 1 never answers a container on the Docker bridge.</summary>
     [Fact]
     public void ContainersReachTheInstanceMetadataServiceThroughTheirExtraHop() =>
         stack.Template.HasResourceProperties("AWS::EC2::LaunchTemplate", new Dictionary<string, object>

@@ -40,7 +40,7 @@ public sealed class MonitoringTests(DefaultStack stack)
     }
 
     /// <summary>
-    /// CloudWatch metric math aligns the operands of + by timestamp: "e0 + e1" has no data point
+    /// Defect 9 of issue 9. CloudWatch metric math aligns the operands of + by timestamp: "e0 + e1" has no data point
     /// where either series has none, so an idle function would hide another's errors. SUM(METRICS())
     /// adds whatever series have a point.
     /// </summary>

@@ -29,7 +29,7 @@ public sealed class NightlyScheduleTests(DefaultStack stack)
         Assert.Equal(machineId, statement["Resource"]!["Ref"]!.GetValue<string>());
     }
 
-    /// <summary>EventBridge Scheduler's guidance against the confused deputy: the role trusts the service only for this account's schedules.</summary>
+    /// <summary>Defect 10 of issue 9. EventBridge Scheduler's guidance against the confused deputy: the role trusts the service only for this account's schedules.</summary>
     [Fact]
     public void ScheduleRoleTrustsTheSchedulerOnlyForThisAccount()
     {

@@ -44,7 +44,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     }
 
     /// <summary>
-    /// Step Functions' "IAM policies for AWS Batch" for <c>batch:submitJob.sync</c>: SubmitJob,
+    /// Defect 5 of issue 9. Step Functions' "IAM policies for AWS Batch" for <c>batch:submitJob.sync</c>: SubmitJob,
     /// DescribeJobs (which it polls while the job runs) and TerminateJob, and the managed event rule.
     /// </summary>
     [Fact]

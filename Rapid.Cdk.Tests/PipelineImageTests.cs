@@ -135,6 +135,9 @@ public sealed class PipelineImageTests : IClassFixture<PublishedPipelineImage>, 
         Assert.Equal(ExitCodes.Success, manifest.ExitCode);
         Assert.Equal("image-test-job:0", manifest.Batch.JobId);
         Assert.EndsWith("+" + _stack.Stack.Revision.Value, manifest.Software.Version);
+        // The commit itself, when the revision is one (a work tree with uncommitted changes builds "<sha>-dirty", no commit).
+        var revision = _stack.Stack.Revision.Value;
+        Assert.Equal(revision.All(char.IsAsciiHexDigit) ? revision : null, manifest.Software.GitCommit);
         Assert.Equal(target, Assert.Single(Assert.IsType<PostProcessingOutcome>(manifest.Outcome).Stamped).File);
         var stamped = work.Combine("stamped.fits");
         await store.GetFileAsync(target, stamped);
