@@ -24,6 +24,7 @@ public sealed class RapidSettingsTests
         Assert.Equal(new JobResources(1, 2048, 30), settings.Batch.PostProcessing);
         Assert.Equal(10_000, settings.Batch.MaxArraySize);
         Assert.Null(settings.SourceRevision);
+        Assert.Null(settings.Functions.SettingsProfile);
         Assert.Equal("cron(30 8 * * ? *)", settings.Schedule.Cron);
         Assert.Equal("America/Los_Angeles", settings.Schedule.TimeZone);
         Assert.Null(settings.Monitoring.AlarmEmail);
@@ -58,6 +59,7 @@ public sealed class RapidSettingsTests
     [InlineData("rapid:useSpot", "maybe")]
     [InlineData("rapid:bucketEncryption", "rot13")]
     [InlineData("rapid:jobAttempts", "0")]
+    [InlineData("rapid:settingsProfile", "../other-bucket/x")]
     public void BadValueFailsNamingTheKey(string key, string value)
     {
         var error = Assert.ThrowsAny<ArgumentException>(() => Read(new() { [key] = value }));
@@ -85,5 +87,21 @@ public sealed class RapidSettingsTests
         Assert.Equal(defaults.Batch.PostProcessing.MemoryMiB, context["rapid:postProcMemoryMiB"]!.GetValue<int>());
         Assert.Equal(defaults.Batch.MaxArraySize, context["rapid:maxArraySize"]!.GetValue<int>());
         Assert.True(context["@aws-cdk/aws-rds:databaseProxyUniqueResourceName"]!.GetValue<bool>());
+    }
+
+    /// <summary>
+    /// Defect 3 of issue 9, the flags half: cdk.json carries every feature flag the CDK recommends for a new app, with
+    /// its recommended value, as aws-cdk-lib (npm, pinned in package-lock.json) lists them in recommended-feature-flags.json.
+    /// </summary>
+    [Fact]
+    public void CdkJsonCarriesTheFeatureFlagsTheCdkRecommendsForANewApp()
+    {
+        var root = RepositoryRoot.Find();
+        var recommended = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(root, "node_modules", "aws-cdk-lib", "recommended-feature-flags.json")))!.AsObject();
+        var context = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(root, "cdk.json")))!["context"]!.AsObject();
+        Assert.NotEmpty(recommended);
+        var wrong = recommended.Where(flag => !System.Text.Json.Nodes.JsonNode.DeepEquals(flag.Value, context[flag.Key]))
+            .Select(flag => $"{flag.Key}: recommended {flag.Value?.ToJsonString()}, cdk.json {context[flag.Key]?.ToJsonString() ?? "absent"}").ToList();
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
     }
 }

@@ -93,4 +93,28 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
         var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single();
         Assert.Contains(schemaId, machine["DependsOn"]!.ToJsonString());
     }
+
+    /// <summary>
+    /// rapid:settingsProfile names a profile kept in the pipeline bucket (settings/NAME.json): the plan steps get its
+    /// object URI in the variable Rapid.Functions reads; no other function gets it.
+    /// </summary>
+    [Fact]
+    public void ThePlanStepsGetTheSettingsProfileTheStackNames()
+    {
+        Assert.Equal(Rapid.Functions.Lambda.LambdaEnvironment.SettingsProfileVariable, Rapid.Cdk.Resources.OperationsFunctions.SettingsProfileVariable);
+        var pipelineBucket = stack.Resources("AWS::S3::Bucket").Single(b => b.Id.StartsWith("StoragePipelineFiles", StringComparison.Ordinal)).Id;
+        foreach (var (id, function) in stack.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource)))
+        {
+            var profile = function["Properties"]!["Environment"]!["Variables"]![Rapid.Cdk.Resources.OperationsFunctions.SettingsProfileVariable];
+            if (!id.StartsWith("FunctionsPlan", StringComparison.Ordinal))
+            {
+                Assert.True(profile is null, $"{id} is not a plan step but gets the settings profile");
+                continue;
+            }
+            var parts = profile!["Fn::Join"]![1]!.AsArray();
+            Assert.Equal("s3://", parts[0]!.GetValue<string>());
+            Assert.Equal(pipelineBucket, parts[1]!["Ref"]!.GetValue<string>());
+            Assert.Equal($"/settings/{ImportedResourcesStack.SettingsProfile}.json", parts[2]!.GetValue<string>());
+        }
+    }
 }

@@ -77,7 +77,8 @@ public sealed record RapidSettings
                 ParamsAndSecretsLayerArn: c.OptionalString("rapid:paramsAndSecretsLayerArn"),
                 StreamConcurrency: c.Int("rapid:streamRegistrationConcurrency", 5, 2, 1000),
                 ReferenceGridPixels: c.Int("rapid:referenceGridPixels", 7000, 64, 100_000),
-                FakeSourcesPerImage: c.Int("rapid:fakeSourcesPerImage", 50, 0, 100_000)),
+                FakeSourcesPerImage: c.Int("rapid:fakeSourcesPerImage", 50, 0, 100_000),
+                SettingsProfile: ProfileName(c.OptionalString("rapid:settingsProfile"))),
             Schedule = new ScheduleSettings(
                 Enabled: c.Bool("rapid:scheduleEnabled", true),
                 Cron: c.String("rapid:scheduleCron", "cron(30 8 * * ? *)"),
@@ -87,6 +88,11 @@ public sealed record RapidSettings
                 FailedJobsThreshold: c.Int("rapid:failedJobsAlarmThreshold", 10, 1)),
         };
     }
+
+    /// <summary>A profile name is the key of its file (settings/NAME.json in the pipeline bucket): letters, digits, '.', '_', '-'.</summary>
+    private static string? ProfileName(string? name) =>
+        name is null || System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$") ? name
+        : throw new ArgumentException($"context 'rapid:settingsProfile' = '{name}' is not a profile name (letters, digits, '.', '_', '-'; the file is settings/NAME.json in the pipeline bucket)");
 
     private static bool ParseEncryption(string value) => value.ToLowerInvariant() switch
     {
@@ -154,8 +160,12 @@ public sealed record BatchSettings(
 /// <see cref="PublishDirectory"/>: a prebuilt <c>dotnet publish</c> of Rapid.Functions; when absent synth publishes it.
 /// <see cref="ReferenceGridPixels"/>: side of the square tile grid the plans give reference images (0.11"/px).
 /// <see cref="FakeSourcesPerImage"/>: fake point sources each science job injects to measure completeness (0: none).
+/// <see cref="SettingsProfile"/>: the settings profile the night's plans give their jobs (the object settings/NAME.json
+/// of the pipeline bucket); null: the pipeline's defaults.
 /// </summary>
-public sealed record FunctionSettings(string? PublishDirectory, string? ParamsAndSecretsLayerArn, int StreamConcurrency, int ReferenceGridPixels, int FakeSourcesPerImage);
+public sealed record FunctionSettings(
+    string? PublishDirectory, string? ParamsAndSecretsLayerArn, int StreamConcurrency, int ReferenceGridPixels, int FakeSourcesPerImage,
+    string? SettingsProfile);
 
 public sealed record ScheduleSettings(bool Enabled, string Cron, string TimeZone);
 

@@ -104,9 +104,12 @@ public sealed class OperationsFunctions : Construct
         foreach (var function in All)
             database.GrantOperationsSecretRead(function);
         database.GrantMigrationSecretsRead(Migrate);
-        // Plans read L2 metadata from the database and write job configs and job lists.
+        // Plans read L2 metadata from the database and write job configs and job lists; they give the jobs the
+        // settings of the profile the stack names (read by Rapid.Functions.Lambda.LambdaEnvironment.PlanningAsync).
         foreach (var plan in new[] { PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery })
         {
+            if (settings.Functions.SettingsProfile is { } profile)
+                plan.AddEnvironment(SettingsProfileVariable, $"s3://{storage.PipelineFiles.BucketName}/{SettingsProfileKey(profile)}");
             storage.GrantObjects(plan, storage.PipelineFiles, read: true, write: true);
             storage.GrantObjects(plan, storage.Products, read: true, write: false);
         }
@@ -118,6 +121,12 @@ public sealed class OperationsFunctions : Construct
         }
         storage.GrantObjects(Summarize, storage.Logs, read: false, write: true);
     }
+
+    /// <summary>The variable that names the night's settings profile (an object URI) to the plan steps.</summary>
+    public const string SettingsProfileVariable = "RAPID_SETTINGS_PROFILE";
+
+    /// <summary>Where in the pipeline bucket the profile <paramref name="name"/> is kept.</summary>
+    public static string SettingsProfileKey(string name) => $"settings/{name}.json";
 
     /// <summary>
     /// What the AWS-managed AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole would

@@ -56,14 +56,18 @@ public sealed class Storage : Construct
                 AbortIncompleteMultipartUploadAfter = Duration.Days(7),
             },
         ]);
+        // Job configs and job lists expire; the settings profiles kept beside them (settings/NAME.json) must not. S3
+        // lifecycle filters can only include, so the rules name the intermediates' keys: each begins with its
+        // processing date (Rapid.Core.Storage.ObjectKeys), whose year begins with 1 or 2.
         PipelineFiles = NewBucket("PipelineFiles", versioned: false,
         [
-            new LifecycleRule
+            .. IntermediatePrefixes.Select(prefix => new LifecycleRule
             {
-                Id = "expire-intermediates",
+                Id = $"expire-intermediates-{prefix}",
+                Prefix = prefix,
                 Expiration = Duration.Days(settings.PipelineFilesRetentionDays),
-                AbortIncompleteMultipartUploadAfter = Duration.Days(7),
-            },
+            }),
+            new LifecycleRule { Id = "abort-incomplete-uploads", AbortIncompleteMultipartUploadAfter = Duration.Days(7) },
         ]);
         Products = NewBucket("Products", versioned: true,
         [
@@ -94,6 +98,9 @@ public sealed class Storage : Construct
         ServerAccessLogsBucket = AccessLogs,
         ServerAccessLogsPrefix = id + "/",
     });
+
+    /// <summary>The key prefixes of the pipeline bucket's intermediates (their processing dates' first digit).</summary>
+    public static readonly string[] IntermediatePrefixes = ["1", "2"];
 
     /// <summary>All bucket names in the environment form Rapid.Core.Storage.Buckets reads.</summary>
     public Dictionary<string, string> Environment() => new()
