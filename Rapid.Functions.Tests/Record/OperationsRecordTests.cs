@@ -224,6 +224,55 @@ public sealed class OperationsRecordTests(OpsDatabaseFixture db) : IAsyncLifetim
         Assert.Equal("written again with other content", configs[0].Reason);
     }
 
+    [Fact]
+    public async Task Provenance_names_a_product_by_pid_rfid_uri_or_file_name_and_walks_it_down_to_the_L2_images()
+    {
+        var (reference, science) = await NightAsync();
+        var pid = (await QueryAsync<long>("select pid from diffimages where jid = @Jid", new { science.Jid }))[0];
+        var rfid = (await QueryAsync<long>("select rfid from refimages where jid = @Jid", new { reference.Jid }))[0];
+        var provenance = new Provenance(_w.DataSource);
+
+        var tree = await provenance.TreeAsync($"pid:{pid}");
+        Assert.Equal((pid, ProductRolesOf(tree)), (tree.File.Pid, "diffimage"));
+        Assert.Equal((science.Jid, 15, "1.2.3+0123456789abcdef0123456789abcdef01234567"), (tree.MadeBy!.Jid, tree.MadeBy.Ppid, tree.MadeBy.Software));
+        var science2 = Assert.Single(tree.DerivedFrom, n => n.File.Kind == FileKinds.L2);
+        Assert.Equal((_tonight.Rid, (GeneratingAttempt?)null), (science2.File.Rid!.Value, science2.MadeBy));
+        var refimage = Assert.Single(tree.DerivedFrom, n => n.File.Role == "refimage");
+        Assert.Equal((rfid, reference.Jid), (refimage.File.Rfid!.Value, refimage.MadeBy!.Jid));
+        Assert.Equal(reference.SpecAs<ReferenceImageSpec>().Inputs.Take(3).Select(i => i.Rid).Order(),
+            refimage.DerivedFrom.Select(n => n.File.Rid!.Value).Order());
+
+        Assert.Equal(refimage.File.FileId, (await provenance.TreeAsync($"rfid:{rfid}")).File.FileId);
+        Assert.Equal(tree.File.FileId, (await provenance.TreeAsync(tree.File.Uri)).File.FileId);
+        Assert.Equal(science2.File.FileId, (await provenance.TreeAsync($"rid:{_tonight.Rid}")).File.FileId);
+        Assert.Contains("not in the file registry", (await Assert.ThrowsAsync<ArgumentException>(() => provenance.TreeAsync("pid:999999"))).Message);
+        Assert.Equal(tree.File.FileId, (await provenance.TreeAsync("diffimage.fits")).File.FileId);
+        Assert.Contains("names no file", (await Assert.ThrowsAsync<ArgumentException>(() => provenance.TreeAsync("pid:x"))).Message);
+    }
+
+    private static string ProductRolesOf(ProvenanceNode n) => n.File.Role ?? n.File.Kind;
+
+    [Fact]
+    public async Task A_run_groups_its_attempts_and_files_under_its_tag()
+    {
+        Assert.Throws<ArgumentException>(() => Runs.CheckTag("bad tag!"));
+        long runId;
+        await using (var conn = await _w.DataSource.OpenConnectionAsync())
+            runId = await Runs.BeginAsync(conn, new RunStart(OpsWorld.ProcDate, "campaign-1", OpsWorld.Window, Runs.Embedded, Host: "here"));
+        _w.Options = _w.Options with { RunId = runId };
+        await NightAsync();
+        await using (var conn = await _w.DataSource.OpenConnectionAsync())
+            await Runs.EndAsync(conn, runId, RunStatuses.Succeeded);
+
+        var run = Assert.Single(await Runs.ListAsync(_w.DataSource, tag: "campaign-1"));
+        Assert.Equal((runId, RunStatuses.Succeeded, 2, 2, 0, 0), (run.RunId, run.Status, run.Jobs, run.Attempts, run.Resubmitted, run.Failed));
+        // Both jobs' configs and lists, and each attempt's products, log (the science job's) and manifest.
+        Assert.Equal(2 + 2 + 4 + 1 + 3 + 1 + 1, run.Files);
+        Assert.Empty(await Runs.ListAsync(_w.DataSource, tag: "other"));
+        Assert.Equal("{\"jobs\": 2, \"errors\": 0, \"attempts\": 2, \"resubmitted\": 0}",
+            (await QueryAsync<string>("select summary::text from runs where runid = @runId", new { runId }))[0]);
+    }
+
     private sealed record AttemptRow
     {
         public long Jid { get; init; }

@@ -186,6 +186,28 @@ create function batch_retry_attempt(s jobattempts, p_batch_attempt integer) retu
   returning attempt
 $$;
 
+-- What Batch (a job state-change event) or the local executor reports about entry p_index of job list p_joblist, run as
+-- Batch attempt p_batch_attempt: the attempt's figures (times and ids it did not have; the exit code and reason given)
+-- and its state. False when no attempt ran that entry (not a job of Rapid's plans).
+create function record_batch_state(p_joblist text, p_index integer, p_batch_attempt integer, p_state text, p_at timestamptz,
+                                   p_source text, p_detail text, p_submitted timestamptz, p_started timestamptz, p_stopped timestamptz,
+                                   p_batchjobid text, p_jobqueue text, p_exit integer, p_reason text, p_logstream text,
+                                   p_containerinstance text, p_host text) returns boolean
+language plpgsql as $$
+declare
+  a record;
+begin
+  select o_jid, o_attempt into a from list_attempt(p_joblist, p_index, p_batch_attempt);
+  if a.o_jid is null then return false; end if;
+  update jobattempts set submitted = coalesce(submitted, p_submitted), started = coalesce(started, p_started),
+    ended = coalesce(ended, p_stopped), batchjobid = coalesce(batchjobid, p_batchjobid), jobqueue = coalesce(jobqueue, p_jobqueue),
+    processexit = coalesce(p_exit, processexit), batchreason = coalesce(p_reason, batchreason), logstream = coalesce(p_logstream, logstream),
+    containerinstance = coalesce(p_containerinstance, containerinstance), host = coalesce(host, p_host)
+  where jid = a.o_jid and attempt = a.o_attempt;
+  perform record_job_state(a.o_jid, a.o_attempt, p_state, p_at, p_source, p_detail);
+  return true;
+end $$;
+
 -- A job registration closed without a manifest of its run (p_state 'lost', exit 70) or with a manifest it refused
 -- ('rejected', exit 71): its latest attempt gets the exit code, the reason and the state. Returns that attempt.
 create function record_closed_attempt(p_jid bigint, p_state text, p_exitcode integer, p_reason text) returns integer
@@ -303,6 +325,10 @@ create table qcpatterns (
   description text not null,
   unique (name, severity, regex)
 );
+
+create function qc_severity_rank(p_severity text) returns integer language sql immutable as $$
+  select case p_severity when 'info' then 1 when 'warning' then 2 when 'error' then 3 end
+$$;
 
 create table qcmatches (
   jid bigint not null,

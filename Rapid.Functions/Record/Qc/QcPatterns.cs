@@ -16,13 +16,13 @@ public sealed record QcPattern
     /// <summary>.NET regular expression, non-backtracking (no look-arounds or back-references): linear time on any line.</summary>
     public required string Regex { get; init; }
     public required string Description { get; init; }
-    public IReadOnlyList<string> Examples { get; init; } = [];
+    public IReadOnlyList<string> Examples { get; set; } = [];
 }
 
 /// <summary>The QC patterns file: <c>{"patterns": [...]}</c>.</summary>
 public sealed record QcPatternFile
 {
-    public IReadOnlyList<QcPattern> Patterns { get; init; } = [];
+    public IReadOnlyList<QcPattern> Patterns { get; set; } = [];
 }
 
 /// <summary>One line of a log a pattern matched.</summary>
