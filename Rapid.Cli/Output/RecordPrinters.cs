@@ -10,23 +10,34 @@ namespace Rapid.Cli.Output;
 /// <summary>Prints the operations record: a file's provenance tree (<c>rapid provenance</c>), runs (<c>rapid runs</c>), QC matches (<c>rapid qc</c>).</summary>
 public static class RecordPrinters
 {
-    /// <summary>The file, the attempt that made it and, below, the files it was derived from, down to the L2 images.</summary>
+    /// <summary>
+    /// The file, the attempt that made it and, below, the files it was derived from, down to the L2 images. A file or an
+    /// attempt met again (a reference's coverage and uncertainty maps share its inputs and its job) is named, not repeated.
+    /// </summary>
     public static void PrintProvenance(ProvenanceNode root, IAnsiConsole? console = null)
     {
         console ??= AnsiConsole.Console;
-        var tree = new Tree(Node(root)) { Style = Style.Plain };
+        var (files, attempts) = (new HashSet<long>(), new HashSet<(long, int)>());
+        var tree = new Tree(Node(root, files, attempts)) { Style = Style.Plain };
         Add(tree, root);
         console.Write(tree);
 
-        static void Add(IHasTreeNodes parent, ProvenanceNode node)
+        void Add(IHasTreeNodes parent, ProvenanceNode node)
         {
-            foreach (var p in node.DerivedFrom) Add(parent.AddNode(Node(p)), p);
+            foreach (var p in node.DerivedFrom)
+            {
+                var repeated = files.Contains(p.File.FileId);
+                var child = parent.AddNode(Node(p, files, attempts));
+                if (!repeated) Add(child, p);
+            }
         }
     }
 
-    private static IRenderable Node(ProvenanceNode n)
+    private static IRenderable Node(ProvenanceNode n, HashSet<long> files, HashSet<(long, int)> attempts)
     {
         var f = n.File;
+        var header = $"[bold]{Markup.Escape(f.Role ?? f.Kind)}[/] {Markup.Escape(f.Uri)}";
+        if (!files.Add(f.FileId)) return new Markup(header + (n.DerivedFrom.Count > 0 ? " [dim](derived from what is shown above)[/]" : ""));
         var ids = string.Join(" ", new[]
         {
             f.Pid is { } pid ? $"pid {pid}" : null, f.Rfid is { } rfid ? $"rfid {rfid}" : null, f.Rid is { } rid ? $"rid {rid}" : null,
@@ -37,18 +48,19 @@ public static class RecordPrinters
         if (f.Sha256 is { } sha) facts.Add($"sha256 {sha[..12]}…");
         else if (f.Md5 is { } md5) facts.Add($"md5 {md5}");
         facts.Add(f.Status + (f.StatusReason is { } why && f.Status != "kept" ? $" ({why})" : ""));
-        var lines = new List<string>
-        {
-            $"[bold]{Markup.Escape(f.Role ?? f.Kind)}[/] {Markup.Escape(f.Uri)}",
-            Markup.Escape(string.Join(" · ", facts)),
-        };
+        var lines = new List<string> { header, Markup.Escape(string.Join(" · ", facts)) };
         if (n.MadeBy is { } a)
         {
-            var run = a.RunId is { } r ? $" · run {r}" + (a.Tag is { } tag ? $" tag {tag}" : "") : "";
-            lines.Add(Markup.Escape($"made by job {a.Jid} attempt {a.Attempt} ({PipelineIds.Describe(a.Ppid)}, procdate {a.ProcDate:yyyyMMdd}{run})"
-                + $": exit {Show(a.ExitCode)}, {Time(a.Started)} → {Time(a.Ended)} UTC, {Seconds(a.WallSeconds)} wall, {Seconds(a.CpuSeconds)} CPU"));
-            lines.Add(Markup.Escape($"host {a.Host ?? "-"} · software {a.Software ?? "-"}" + (a.GitCommit is { } c ? $" (commit {c[..Math.Min(12, c.Length)]})" : "")
-                + $" · config sha256 {(a.ConfigSha256 is { } cs ? cs[..12] + "…" : "-")}" + (a.BatchJobId is { } b ? $" · Batch job {b}" : "")));
+            if (!attempts.Add((a.Jid, a.Attempt)))
+                lines.Add(Markup.Escape($"made by job {a.Jid} attempt {a.Attempt} (above)"));
+            else
+            {
+                var run = a.RunId is { } r ? $" · run {r}" + (a.Tag is { } tag ? $" tag {tag}" : "") : "";
+                lines.Add(Markup.Escape($"made by job {a.Jid} attempt {a.Attempt} ({PipelineIds.Describe(a.Ppid)}, procdate {a.ProcDate:yyyyMMdd}{run})"
+                    + $": exit {Show(a.ExitCode)}, {Time(a.Started)} → {Time(a.Ended)} UTC, {Seconds(a.WallSeconds)} wall, {Seconds(a.CpuSeconds)} CPU"));
+                lines.Add(Markup.Escape($"host {a.Host ?? "-"} · software {a.Software ?? "-"}"
+                    + $" · config sha256 {(a.ConfigSha256 is { } cs ? cs[..12] + "…" : "-")}" + (a.BatchJobId is { } b ? $" · Batch job {b}" : "")));
+            }
         }
         return new Markup(string.Join('\n', lines));
     }

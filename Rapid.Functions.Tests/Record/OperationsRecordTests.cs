@@ -127,24 +127,16 @@ public sealed class OperationsRecordTests(OpsDatabaseFixture db) : IAsyncLifetim
         var (reference, science) = await NightAsync();
         var coadded = reference.SpecAs<ReferenceImageSpec>().Inputs.Take(3).Select(i => i.Rid).Order().ToList();
 
-        var lineage = await QueryAsync<(long? Rid, string Kind, string? Software)>("""
-            with recursive ancestry(fileid) as (
-              select f.fileid from diffimages d join files f on f.uri = d.filename and f.status = 'kept' where d.jid = @Jid
-              union
-              select fd.parent from filederived fd join ancestry a on fd.child = a.fileid)
-            select f.rid, f.kind, a.software from ancestry x join files f using (fileid) left join jobattempts a on a.jid = f.jid and a.attempt = f.attempt
-            order by f.kind, f.rid
-            """, new { science.Jid });
+        var pid = (await QueryAsync<long>("select pid from diffimages where jid = @Jid", new { science.Jid }))[0];
+        // The query the README documents, as it is written there.
+        var lineage = await QueryAsync<(string Kind, string? Role, string Uri, long? Rid, long? Jid, int? Ppid, string? Software, string? Commit, string? Config)>(
+            ReadmeProvenanceQuery().Replace("d.pid = 12", "d.pid = @pid", StringComparison.Ordinal), new { pid });
         Assert.Equal([.. coadded.Append(_tonight.Rid).Order()], lineage.Where(l => l.Kind == FileKinds.L2).Select(l => l.Rid!.Value));
         // The 4th planned input was not co-added: it is used by the reference job, not an ancestor of its image.
         Assert.DoesNotContain(reference.SpecAs<ReferenceImageSpec>().Inputs[3].Rid, lineage.Select(l => l.Rid));
-        Assert.Equal(["diffimage", "refimage", "refimage_cov", "refimage_uncert"], (await QueryAsync<string>("""
-            with recursive ancestry(fileid) as (
-              select f.fileid from diffimages d join files f on f.uri = d.filename and f.status = 'kept' where d.jid = @Jid
-              union select fd.parent from filederived fd join ancestry a on fd.child = a.fileid)
-            select f.role from ancestry join files f using (fileid) where f.kind = 'product' order by f.role
-            """, new { science.Jid })));
-        Assert.All(lineage.Where(l => l.Kind == FileKinds.Product), l => Assert.Equal("1.2.3+0123456789abcdef0123456789abcdef01234567", l.Software));
+        Assert.Equal(["diffimage", "refimage", "refimage_cov", "refimage_uncert"], lineage.Where(l => l.Kind == FileKinds.Product).Select(l => l.Role).Order());
+        Assert.All(lineage.Where(l => l.Kind == FileKinds.Product), l => Assert.Equal(
+            ("1.2.3+0123456789abcdef0123456789abcdef01234567", "0123456789abcdef0123456789abcdef01234567"), (l.Software, l.Commit)));
     }
 
     [Fact]
@@ -248,6 +240,17 @@ public sealed class OperationsRecordTests(OpsDatabaseFixture db) : IAsyncLifetim
         Assert.Contains("not in the file registry", (await Assert.ThrowsAsync<ArgumentException>(() => provenance.TreeAsync("pid:999999"))).Message);
         Assert.Equal(tree.File.FileId, (await provenance.TreeAsync("diffimage.fits")).File.FileId);
         Assert.Contains("names no file", (await Assert.ThrowsAsync<ArgumentException>(() => provenance.TreeAsync("pid:x"))).Message);
+    }
+
+    /// <summary>The SQL block after the README's <c>provenance-query</c> marker.</summary>
+    private static string ReadmeProvenanceQuery()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "README.md"))) dir = dir.Parent;
+        var readme = File.ReadAllText(Path.Combine(dir!.FullName, "README.md"));
+        var block = readme[readme.IndexOf("<!-- provenance-query -->", StringComparison.Ordinal)..];
+        var start = block.IndexOf("```sql", StringComparison.Ordinal) + "```sql".Length;
+        return block[start..block.IndexOf("```", start, StringComparison.Ordinal)].Trim().TrimEnd(';');
     }
 
     private static string ProductRolesOf(ProvenanceNode n) => n.File.Role ?? n.File.Kind;
