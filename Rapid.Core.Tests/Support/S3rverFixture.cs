@@ -21,7 +21,7 @@ public sealed partial class S3rverFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var executable = Path.Combine(RepositoryRoot(), "node_modules", ".bin", "s3rver");
+        var executable = Path.Combine(RepositoryFiles.Root(), "node_modules", ".bin", "s3rver");
         if (!File.Exists(executable))
             throw new InvalidOperationException($"{executable} is missing: run npm ci (s3rver is pinned in package.json)");
 
@@ -74,13 +74,6 @@ public sealed partial class S3rverFixture : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    /// <summary>The directory holding Rapid.slnx, found upwards from the test binaries.</summary>
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Rapid.slnx"))) return dir.FullName;
-        throw new InvalidOperationException($"no Rapid.slnx above {AppContext.BaseDirectory}");
-    }
 
     [GeneratedRegex(@"listening on [^\s:]+:(\d+)")]
     private static partial Regex ListeningLine();
