@@ -12,6 +12,7 @@ public static class RapidCommandLine
             DemoCommand.Create(),
             RunCommand.Create(),
             StatusCommand.Create(),
+            ReportCommand.Create(),
             SimulateCommand.Create(),
             DbCommand.Create(),
             DiffCommand.Create(),

@@ -1,6 +1,8 @@
 using Rapid.Cli.Engine;
 using Rapid.Core.Jobs;
 using Rapid.Core.Pipelines;
+using Rapid.Functions.Report;
+using Rapid.Functions.Report.Data;
 using Rapid.Functions.Steps;
 using Spectre.Console;
 
@@ -60,6 +62,26 @@ public static class NightSummaryPrinter
         }
         if (productsLocation is not null) console.MarkupLine($"Products are in [bold]{Markup.Escape(productsLocation)}[/]");
     }
+
+    /// <summary>Where the night report is, its verdict and size: the line that points a person to the page.</summary>
+    public static void PrintReportLine(IAnsiConsole console, PublishedReport report, string file)
+    {
+        var v = report.Verdict;
+        console.MarkupLine($"Night report: {VerdictMarkup(v)} {Markup.Escape(v.Headline)}");
+        console.MarkupLine($"  [bold]{Markup.Escape(file)}[/] ({Markup.Escape(HumanBytes(report.Bytes))}, made in {report.Elapsed.TotalSeconds:0.0} s)");
+    }
+
+    /// <summary>The verdict's word in its colour (green, yellow, red).</summary>
+    public static string VerdictMarkup(NightVerdict v) => v.Level switch
+    {
+        NightVerdictLevel.Good => $"[bold green]{v.Word}[/]",
+        NightVerdictLevel.Degraded => $"[bold yellow]{v.Word}[/]",
+        NightVerdictLevel.Failures => $"[bold red]{v.Word}[/]",
+        _ => $"[bold]{v.Word}[/]",
+    };
+
+    private static string HumanBytes(long bytes) =>
+        bytes >= 1 << 20 ? $"{bytes / (double)(1 << 20):0.0} MiB" : bytes >= 1 << 10 ? $"{bytes / 1024.0:0} KiB" : $"{bytes} B";
 
     /// <summary>Completeness per filter and kind, then completeness and flux bias per magnitude bin.</summary>
     private static void PrintRecovery(IAnsiConsole console, NightSummary summary)

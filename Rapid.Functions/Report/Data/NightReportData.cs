@@ -25,6 +25,7 @@ public sealed class NightReportData(NpgsqlDataSource dataSource, IObjectStore st
         var images = ImageVerdicts.Judge(await ImagesAsync(procDate, ct), options);
         var glance = Glance(jobs, summary, products, images);
         var failures = await FailuresAsync(procDate, jobs, ct);
+        var cutouts = await new CutoutReader(store, options).ReadAsync(images, products, ct);
         return new NightReportModel
         {
             ProcDate = procDate,
@@ -36,6 +37,8 @@ public sealed class NightReportData(NpgsqlDataSource dataSource, IObjectStore st
             Recovery = summary.Recovery,
             RecoveryBins = summary.RecoveryBins,
             Products = products,
+            Cutouts = cutouts.Sets,
+            CutoutNotes = cutouts.Notes,
             Verdict = NightVerdict.Of(glance, images),
         };
     }
@@ -46,11 +49,12 @@ public sealed class NightReportData(NpgsqlDataSource dataSource, IObjectStore st
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<JobRow>(new CommandDefinition("""
             select jid as Jid, ppid as Ppid, status as Status, exitcode as ExitCode, reason as Reason, rid as Rid, field as Field,
-                   fid as Fid, parent_jid as ParentJid, launched as Launched, started as Started, ended as Ended, elapsed as Elapsed
+                   fid as Fid, parent_jid as ParentJid, launched as Launched, started as Started, ended as Ended, elapsed as Elapsed,
+                   cpu_seconds as CpuSeconds, peak_memory_bytes as PeakMemoryBytes
             from jobs where procdate = @procdate order by jid
             """, new { procdate = procDate.Date }, cancellationToken: ct));
         return rows.Select(r => new JobRun(r.Jid, r.Ppid, JobOutcomeClasses.Of(r.Status, r.ExitCode), r.ExitCode, r.Reason, r.Rid, r.Field, r.Fid,
-            r.ParentJid, Utc(r.Launched), Utc(r.Started), Utc(r.Ended), r.Elapsed, CpuSeconds: null, PeakMemoryBytes: null)).ToList();
+            r.ParentJid, Utc(r.Launched), Utc(r.Started), Utc(r.Ended), r.Elapsed, r.CpuSeconds, r.PeakMemoryBytes)).ToList();
     }
 
     /// <summary>Every product file registered for the date's jobs.</summary>
@@ -72,11 +76,12 @@ public sealed class NightReportData(NpgsqlDataSource dataSource, IObjectStore st
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<ImageRow>(new CommandDefinition("""
-            select j.jid as Jid, j.rid as Rid, d.pid as Pid, f.filter as Filter, l.field as Field, l.sca as Sca, j.status as Status,
+            select j.jid as Jid, j.rid as Rid, d.pid as Pid, f.filter as Filter, l.filename as ScienceFile, l.field as Field, l.sca as Sca, j.status as Status,
                    j.exitcode as ExitCode, m.ra0 as Ra, m.dec0 as Dec, dm.scalefacref as FluxScale, l.zptmag as ZeroPoint,
                    dm.fwhmsci as FwhmScience, dm.fwhmref as FwhmReference, dm.dxrmsfin as DxRms, dm.dyrmsfin as DyRms,
                    dm.nsources as Sources, rf.ninjected as FakesInjected, rf.nfound as FakesFound, rf.mag50 as Mag50,
-                   rf.fluxbias as FakeFluxBias, rj.nunmatched as Unexplained, rj.areadeg2 as AreaDeg2
+                   rf.fluxbias as FakeFluxBias, rj.nunmatched as Unexplained, rj.areadeg2 as AreaDeg2,
+                   (select array_agg(w.kind || ': ' || w.message order by w.seq) from jobwarnings w where w.jid = j.jid) as Warnings
             from jobs j
             join l2files l on l.rid = j.rid
             join filters f on f.fid = l.fid
@@ -90,7 +95,8 @@ public sealed class NightReportData(NpgsqlDataSource dataSource, IObjectStore st
             """, new { procdate = procDate.Date, ppid = (short)PipelineIds.Science }, cancellationToken: ct));
         return rows.Select(r => new ImageQuality
         {
-            Jid = r.Jid, Rid = r.Rid, Pid = r.Pid, Filter = r.Filter, Field = r.Field, Sca = r.Sca,
+            Jid = r.Jid, Rid = r.Rid, Pid = r.Pid, Filter = r.Filter,
+            ScienceFile = ObjectRef.TryParse(r.ScienceFile, out var science) ? science : null, Field = r.Field, Sca = r.Sca,
             Outcome = JobOutcomeClasses.Of(r.Status, r.ExitCode), ExitCode = r.ExitCode, Ra = r.Ra, Dec = r.Dec,
             FluxScale = r.FluxScale,
             // The reference is resampled to the common zero point (ImageCalibration.ReferenceZeroPointMag, DN/s); the science image has ZPTMAG.
@@ -98,7 +104,7 @@ public sealed class NightReportData(NpgsqlDataSource dataSource, IObjectStore st
             FwhmScience = r.FwhmScience, FwhmReference = r.FwhmReference,
             AstrometricRms = r.DxRms is double dx && r.DyRms is double dy ? Math.Sqrt(dx * dx + dy * dy) : null,
             Sources = r.Sources, FakesInjected = r.FakesInjected, FakesFound = r.FakesFound, Mag50 = r.Mag50,
-            FakeFluxBias = r.FakeFluxBias, Unexplained = r.Unexplained, AreaDeg2 = r.AreaDeg2,
+            FakeFluxBias = r.FakeFluxBias, Unexplained = r.Unexplained, AreaDeg2 = r.AreaDeg2, Warnings = r.Warnings ?? [],
         }).ToList();
     }
 
@@ -150,15 +156,56 @@ public sealed class NightReportData(NpgsqlDataSource dataSource, IObjectStore st
             CpuHours: cpu.Count > 0 ? cpu.Sum(j => j.CpuSeconds!.Value) / 3600 : null,
             VcpuHours: vcpuHours,
             PeakMemoryBytes: peak,
-            Warnings: []);
+            Warnings: summary.Warnings);
     }
 
     private static DateTimeOffset? Utc(DateTime? t) => t is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
 
-    private sealed record JobRow(long Jid, short Ppid, short Status, int? ExitCode, string? Reason, long? Rid, long? Field, short? Fid, long? ParentJid,
-        DateTime? Launched, DateTime? Started, DateTime? Ended, double? Elapsed);
+    private sealed class JobRow
+    {
+        public long Jid { get; init; }
+        public short Ppid { get; init; }
+        public short Status { get; init; }
+        public int? ExitCode { get; init; }
+        public string? Reason { get; init; }
+        public long? Rid { get; init; }
+        public long? Field { get; init; }
+        public short? Fid { get; init; }
+        public long? ParentJid { get; init; }
+        public DateTime? Launched { get; init; }
+        public DateTime? Started { get; init; }
+        public DateTime? Ended { get; init; }
+        public double? Elapsed { get; init; }
+        public double? CpuSeconds { get; init; }
+        public long? PeakMemoryBytes { get; init; }
+    }
 
-    private sealed record ImageRow(long Jid, long Rid, long? Pid, string Filter, long Field, short Sca, short Status, int? ExitCode, double? Ra, double? Dec,
-        double? FluxScale, double? ZeroPoint, double? FwhmScience, double? FwhmReference, double? DxRms, double? DyRms, int? Sources,
-        int? FakesInjected, int? FakesFound, double? Mag50, double? FakeFluxBias, int? Unexplained, double? AreaDeg2);
+    private sealed class ImageRow
+    {
+        public long Jid { get; init; }
+        public long Rid { get; init; }
+        public long? Pid { get; init; }
+        public string Filter { get; init; } = "";
+        public string? ScienceFile { get; init; }
+        public long Field { get; init; }
+        public short Sca { get; init; }
+        public short Status { get; init; }
+        public int? ExitCode { get; init; }
+        public double? Ra { get; init; }
+        public double? Dec { get; init; }
+        public double? FluxScale { get; init; }
+        public double? ZeroPoint { get; init; }
+        public double? FwhmScience { get; init; }
+        public double? FwhmReference { get; init; }
+        public double? DxRms { get; init; }
+        public double? DyRms { get; init; }
+        public int? Sources { get; init; }
+        public int? FakesInjected { get; init; }
+        public int? FakesFound { get; init; }
+        public double? Mag50 { get; init; }
+        public double? FakeFluxBias { get; init; }
+        public int? Unexplained { get; init; }
+        public double? AreaDeg2 { get; init; }
+        public string[]? Warnings { get; init; }
+    }
 }

@@ -59,9 +59,6 @@ public sealed record PipelineOutcomes(int Ppid, IReadOnlyDictionary<JobOutcomeCl
     public int this[JobOutcomeClass outcome] => Counts.GetValueOrDefault(outcome);
 }
 
-/// <summary>Warnings of one kind (the manifests' typed warnings, as registered).</summary>
-public sealed record WarningCount(string Kind, int Jobs);
-
 /// <summary>
 /// Failed, lost and still-open jobs that share a pipeline, an exit code and a reason (numbers, paths and ids in the reason
 /// replaced, so "rid 12" and "rid 13" group together); the first job's log tail shown for all.
@@ -81,6 +78,8 @@ public sealed record ImageQuality
     public required long Rid { get; init; }
     public long? Pid { get; init; }
     public required string Filter { get; init; }
+    /// <summary>The L2 image the job differenced (cutouts' science panel).</summary>
+    public ObjectRef? ScienceFile { get; init; }
     public long? Field { get; init; }
     public int? Sca { get; init; }
     public required JobOutcomeClass Outcome { get; init; }

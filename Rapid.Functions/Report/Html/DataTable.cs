@@ -14,7 +14,7 @@ internal sealed record DataTable(IReadOnlyList<DataColumn> Columns, IReadOnlyLis
     public static object[] Link(string text, string href) => [text, href];
 }
 
-/// <param name="Align">"n" for numbers (right-aligned).</param>
+/// <param name="Align">The cells' CSS class: "n" for numbers (right-aligned), "w" for long text (wide).</param>
 /// <param name="Digits">Decimals a number is shown with (null: as is).</param>
 internal sealed record DataColumn(string Title, string? Align = null, int? Digits = null, bool Hidden = false, string? TitleHint = null)
 {

@@ -91,8 +91,13 @@ public sealed class NightReportPage(NightReportModel model, ReportLinks links, O
         _html.Append("</tbody></table>\n");
         if (g.Warnings.Count > 0)
         {
-            _html.Append("<h3>Warnings by kind</h3>\n<table class=\"sortable\"><thead><tr><th>kind</th><th class=\"n\">jobs</th></tr></thead><tbody>");
-            foreach (var w in g.Warnings) { _html.Append("<tr><td>").Append(E(w.Kind)).Append("</td>"); NumberCell(w.Jobs); _html.Append("</tr>"); }
+            _html.Append("<h3>Warnings by kind</h3>\n<table class=\"sortable\" id=\"warnings\"><thead><tr><th>pipeline</th><th>kind</th><th class=\"n\">jobs</th></tr></thead><tbody>");
+            foreach (var w in g.Warnings)
+            {
+                _html.Append("<tr><td>ppid ").Append(w.Ppid).Append("</td><td>").Append(E(w.Kind)).Append("</td>");
+                NumberCell(w.Jobs);
+                _html.Append("</tr>");
+            }
             _html.Append("</tbody></table>\n");
         }
         _html.Append("</section>\n");
@@ -249,7 +254,7 @@ public sealed class NightReportPage(NightReportModel model, ReportLinks links, O
             DataColumn.Number("sources"), DataColumn.Number("fakes found (%)", 1), DataColumn.Number("fakes"),
             DataColumn.Number("m50", 2, "magnitude at 50 % completeness of the fakes"),
             DataColumn.Number("unexpl. / deg²", 0, "positive detections matching no fake or known object, per deg²"),
-            new("why"),
+            new("why", Align: "w"),
             DataColumn.HiddenColumn("class"), DataColumn.HiddenColumn("flags"),
         };
         var figureColumn = new Dictionary<QualityFigure, int>

@@ -119,7 +119,7 @@
       const th = document.createElement("th");
       th.textContent = columns[i].title;
       if (columns[i].titleHint) th.title = columns[i].titleHint;
-      if (columns[i].align === "n") th.className = "n";
+      if (columns[i].align) th.className = columns[i].align;
       th.addEventListener("click", () => {
         ascending = sortColumn === i ? !ascending : true;
         sortColumn = i;
@@ -159,7 +159,7 @@
         const flags = spec.flagsColumn !== undefined && spec.flagsColumn !== null ? (r[spec.flagsColumn] || []) : [];
         for (const i of visible) {
           const td = tr.insertCell();
-          if (columns[i].align === "n") td.className = "n";
+          if (columns[i].align) td.className = columns[i].align;
           if (flags.includes(i)) td.classList.add("outlier");
           formatCell(td, r[i], columns[i]);
         }

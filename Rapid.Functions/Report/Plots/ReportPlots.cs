@@ -87,9 +87,8 @@ public static class ReportPlots
             line.LineWidth = 2;
             line.LegendText = $"ppid {g.Key} {PipelineIds.Describe(g.Key)}";
         }
-        plot.Axes.SetLimitsY(0, Math.Max(1, ran.GroupBy(j => j.Ppid).Max(g => g.Count())) * 1.05);
-        plot.Axes.AutoScaleX();
-        plot.Axes.SetLimitsY(0, plot.Axes.GetLimits().Top);
+        plot.Axes.AutoScale();
+        plot.Axes.SetLimitsY(0, Math.Max(1, plot.Axes.GetLimits().Top));
         plot.ShowLegend(Alignment.UpperRight);
         return Png(plot, Width, Height);
     }
@@ -127,7 +126,7 @@ public static class ReportPlots
     {
         var curves = bins.Where(b => value(b) is double v && double.IsFinite(v)).GroupBy(b => (b.Fid, b.Kind)).OrderBy(g => g.Key.Fid).ThenBy(g => g.Key.Kind).ToList();
         if (curves.Count == 0) return null;
-        var names = recovery.ToDictionary(r => r.Fid, r => r.Filter);
+        var names = recovery.GroupBy(r => r.Fid).ToDictionary(g => g.Key, g => g.First().Filter);
         var fids = curves.Select(c => c.Key.Fid).Distinct().Order().ToList();
         var plot = NewPlot(title, "injected magnitude (AB)", yLabel);
         foreach (var c in curves)
