@@ -15,7 +15,8 @@ internal static class CommonOptions
 
     public static Option<string> Home() => new("--home")
     {
-        Description = "Directory of the embedded mode: PostgreSQL cluster, object store, work files (default: $RAPID_HOME or ./.rapid)",
+        // The default shown by --help is the one in force: $RAPID_HOME when set, else .rapid.
+        Description = "Directory of the embedded mode: PostgreSQL cluster, object store, work files ($RAPID_HOME sets the default)",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RAPID_HOME") ?? ".rapid",
     };
 
@@ -38,7 +39,7 @@ internal static class CommonOptions
 
     public static Option<int> Parallel() => new("--parallel", "-j")
     {
-        Description = "Pipeline jobs run at once (default: the number of cores)",
+        Description = "Pipeline jobs run at once (the default is this machine's number of cores)",
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
