@@ -60,7 +60,7 @@ public sealed class NightlyWorkflow(
             : $"{p.ArraySize} jobs" + (p.ClosedAtPlanning > 0 ? $", {p.ClosedAtPlanning} closed at planning" : ""));
         var runStage = planStage + 1;
         var outcomes = await Stage(stages, observer, runStage, planned.ArraySize,
-            () => executor.RunAsync(planned, new Progress<ChildOutcome>(_ => observer.WorkItemDone(runStage)), ct),
+            () => executor.RunAsync(planned, new Progress<ChildOutcome>(o => observer.WorkItemDone(runStage, o)), ct),
             o => o.Count == 0 ? "nothing to run" : Describe(o));
         await Stage(stages, observer, runStage + 1, 1, async () =>
             {

@@ -43,6 +43,14 @@ public sealed class NightReportData(NpgsqlDataSource dataSource, IObjectStore st
         };
     }
 
+    /// <summary>Only the night's verdict (jobs and image quality; no logs, cutouts or products): for <c>rapid status</c>.</summary>
+    public async Task<NightVerdict> LoadVerdictAsync(ProcessingDate procDate, NightSummary summary, CancellationToken ct = default)
+    {
+        var jobs = await JobsAsync(procDate, ct);
+        var images = ImageVerdicts.Judge(await ImagesAsync(procDate, ct), options);
+        return NightVerdict.Of(Glance(jobs, summary, [], images), images);
+    }
+
     /// <summary>Every job of the date with its outcome and times.</summary>
     public async Task<IReadOnlyList<JobRun>> JobsAsync(ProcessingDate procDate, CancellationToken ct = default)
     {
