@@ -13,6 +13,7 @@ public static class RapidCommandLine
             RunCommand.Create(),
             StatusCommand.Create(),
             ReportCommand.Create(),
+            LogsCommand.Create(),
             SimulateCommand.Create(),
             DbCommand.Create(),
             DiffCommand.Create(),
