@@ -15,8 +15,8 @@ internal static class CommonOptions
 
     public static Option<string> Home() => new("--home")
     {
-        // The default shown by --help is the one in force: $RAPID_HOME when set, else .rapid.
-        Description = "Directory of the embedded mode: PostgreSQL cluster, object store, work files ($RAPID_HOME sets the default)",
+        // --help shows the value in force: $RAPID_HOME when set, else .rapid.
+        Description = "Directory of the embedded mode: PostgreSQL cluster, object store, work files (or $RAPID_HOME)",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RAPID_HOME") ?? ".rapid",
     };
 
@@ -39,7 +39,7 @@ internal static class CommonOptions
 
     public static Option<int> Parallel() => new("--parallel", "-j")
     {
-        Description = "Pipeline jobs run at once (the default is this machine's number of cores)",
+        Description = "Pipeline jobs run at once (as many as this machine has cores unless given)",
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
