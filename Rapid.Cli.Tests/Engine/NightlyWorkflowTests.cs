@@ -178,7 +178,7 @@ public sealed class NightlyWorkflowTests(EmbeddedDatabaseFixture fixture)
         var status = await new SummarizeNight(survey.Database).SummarizeAsync(report.Summary.ProcDate, requireJobs: true);
         NightSummaryPrinter.Print(console, new NightView(status, null, null, null, null), bins: true);
         var text = output.ToString();
-        Assert.Contains($"H158 fakes: {fakes.Found} of {fakes.Injected} found", text);
+        Assert.Matches($@"(?m)^ *H158 fakes +{fakes.Found:N0} of {fakes.Injected:N0} ", text);
         Assert.Contains("Completeness against magnitude", text);
         Assert.Contains(summary.Mag50.Value.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), text);
     }

@@ -13,9 +13,9 @@ public static class ConsoleOutput
     /// <summary>Width of plain output when nothing says otherwise: wide enough that tables keep one line per row in a log.</summary>
     public const int RedirectedWidth = 120;
 
-    public static IAnsiConsole Create() => Create(Console.IsOutputRedirected, Environment.GetEnvironmentVariable);
+    public static IAnsiConsole Create() => Create(Console.IsOutputRedirected, Environment.GetEnvironmentVariable, Console.Out);
 
-    internal static IAnsiConsole Create(bool redirected, Func<string, string?> environment)
+    internal static IAnsiConsole Create(bool redirected, Func<string, string?> environment, TextWriter output)
     {
         var noColor = environment("NO_COLOR") is { Length: > 0 };
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -23,7 +23,7 @@ public static class ConsoleOutput
             Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
             ColorSystem = redirected || noColor ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
             Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
-            Out = new AnsiConsoleOutput(Console.Out),
+            Out = new AnsiConsoleOutput(output),
         });
         if (redirected)
             console.Profile.Width = int.TryParse(environment("COLUMNS"), out var columns) && columns >= 40 ? columns : RedirectedWidth;

@@ -21,8 +21,8 @@ public sealed record NightView(NightSummary Summary, NightVerdict? Verdict, stri
 /// </summary>
 public static class NightSummaryPrinter
 {
-    /// <summary>Failures listed on the console; the report lists them all.</summary>
-    public const int FailuresListed = 10;
+    /// <summary>Failure reasons listed on the console (commonest first); the report lists them all, with their logs.</summary>
+    public const int ReasonsListed = 5;
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -40,8 +40,8 @@ public static class NightSummaryPrinter
         if (view.ReportError is not null) console.MarkupLine($"[yellow]No report: {Markup.Escape(view.ReportError)}[/]");
 
         PrintJobs(console, s);
-        console.MarkupLine(string.Create(Inv, $"Products: {s.ReferenceImages:N0} reference images, {s.DifferenceImages:N0} difference images, {s.SourcesFound:N0} sources")
-            + (view.ProductsLocation is null ? "" : $" in [bold]{Markup.Escape(view.ProductsLocation)}[/]"));
+        console.MarkupLine(string.Create(Inv, $"Products: {s.ReferenceImages:N0} reference images, {s.DifferenceImages:N0} difference images, {s.SourcesFound:N0} sources"));
+        if (view.ProductsLocation is not null) console.MarkupLine($"  in [bold]{Markup.Escape(view.ProductsLocation)}[/]");
         PrintRecovery(console, s);
         if (s.Warnings.Count > 0)
             console.MarkupLine("Warnings: " + Markup.Escape(string.Join(", ", s.Warnings.Select(w => string.Create(Inv, $"{w.Kind} {w.Jobs:N0} (ppid {w.Ppid})")))));
@@ -54,11 +54,12 @@ public static class NightSummaryPrinter
         if (s.Jobs.Count == 0) return;
         var outcomes = new[] { JobOutcomeClass.Succeeded, JobOutcomeClass.Degraded, JobOutcomeClass.NoReference, JobOutcomeClass.Failed, JobOutcomeClass.Lost, JobOutcomeClass.Open };
         var table = Compact(new Table(), ["pipeline", .. outcomes.Select(o => o.Title()), "wall s"]);
+        table.Columns[0].NoWrap();
         foreach (var ppid in s.Jobs.Select(j => j.Ppid).Distinct().Order())
         {
             var counts = s.Jobs.Where(j => j.Ppid == ppid).GroupBy(j => JobOutcomeClasses.Of(j.Status, j.ExitCode)).ToDictionary(g => g.Key, g => g.Sum(j => j.Count));
             var wall = s.Elapsed.FirstOrDefault(e => e.Ppid == ppid)?.TotalSeconds;
-            table.AddRow([Markup.Escape($"{ppid} {PipelineIds.Describe(ppid)}"),
+            table.AddRow([Markup.Escape($"{ppid} {PipelineIds.Label(ppid)}"),
                 .. outcomes.Select(o => Count(counts.GetValueOrDefault(o), o)), wall is double w ? w.ToString("0", Inv) : "-"]);
         }
         console.Write(table);
@@ -67,24 +68,45 @@ public static class NightSummaryPrinter
     private static string Count(int n, JobOutcomeClass outcome) =>
         n == 0 ? "[dim]0[/]" : outcome.IsFault() ? $"[red]{n:N0}[/]" : outcome == JobOutcomeClass.Degraded ? $"[yellow]{n:N0}[/]" : n.ToString("N0", Inv);
 
-    /// <summary>One line per filter and kind: found of injected, m50, m90, flux bias, false positives.</summary>
+    /// <summary>One row per filter and kind: found of injected, m50, m90, flux bias, unexplained detections.</summary>
     private static void PrintRecovery(IAnsiConsole console, NightSummary s)
     {
+        if (s.Recovery.Count == 0) return;
+        var table = Compact(new Table(), "recovery", "found", "compl", "m50", "m90", "flux bias", "unexpl./deg²");
+        table.Columns[0].NoWrap();
         foreach (var r in s.Recovery)
-            console.MarkupLine(Markup.Escape(string.Create(Inv,
-                $"{r.Filter} {(r.Kind == "fake" ? "fakes" : "truth transients")}: {r.Found:N0} of {r.Injected:N0} found ({Percent(r.Completeness)}), m50 {Mag(r.Mag50)}, m90 {Mag(r.Mag90)}, flux bias {Percent(r.FluxBias)}")
-                + (r.FalsePositivesPerDeg2 is double fp && double.IsFinite(fp) ? string.Create(Inv, $", {fp:0} unexplained/deg²") : "")));
+            table.AddRow(Markup.Escape($"{r.Filter} {(r.Kind == "fake" ? "fakes" : "truth")}"), string.Create(Inv, $"{r.Found:N0} of {r.Injected:N0}"),
+                Percent(r.Completeness), Mag(r.Mag50), Mag(r.Mag90), Percent(r.FluxBias),
+                r.FalsePositivesPerDeg2 is double fp && double.IsFinite(fp) ? fp.ToString("N0", Inv) : "-");
+        console.Write(table);
     }
 
+    /// <summary>
+    /// The jobs that did not finish, grouped by pipeline, exit code and reason (its numbers and paths made alike, as the
+    /// report groups them): one line per reason, cut to the console's width, with the command that shows the first job's log.
+    /// </summary>
     private static void PrintFailures(IAnsiConsole console, NightSummary s)
     {
-        var faults = s.Failures.Where(f => JobOutcomeClasses.Of(f.ExitCode is null ? 0 : 1, f.ExitCode).IsFault()).ToList();
+        static JobOutcomeClass Outcome(JobFailure f) => JobOutcomeClasses.Of(f.ExitCode is null ? 0 : 1, f.ExitCode);
+        var faults = s.Failures.Where(f => Outcome(f).IsFault()).ToList();
         if (faults.Count == 0) return;
-        console.MarkupLine($"[red]{faults.Count:N0} jobs did not finish[/]" + (faults.Count > FailuresListed ? $" (the first {FailuresListed}; all are in the report)" : "") + ":");
-        foreach (var f in faults.Take(FailuresListed))
-            console.MarkupLine(Markup.Escape(string.Create(Inv, $"  jid {f.Jid} ppid {f.Ppid} {(f.Rid is { } rid ? $"rid {rid}" : f.Field is { } field ? $"field {field} fid {f.Fid}" : "")}, ")
-                + (f.ExitCode is { } c ? $"exit {c}" : "open") + $": {f.Reason ?? "no reason recorded"}"));
-        console.MarkupLine($"  A job's log: [bold]rapid logs {faults[0].Jid}[/]");
+        var groups = faults.GroupBy(f => (f.Ppid, Outcome: Outcome(f), f.ExitCode, Pattern: FailureReasons.Pattern(f.Reason)))
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key.Ppid).ThenBy(g => g.Key.Pattern, StringComparer.Ordinal).ToList();
+        console.MarkupLine(string.Create(Inv, $"[red]{faults.Count:N0} jobs did not finish[/], for {groups.Count:N0} reasons")
+            + (groups.Count > ReasonsListed ? $" (the {ReasonsListed} commonest; the report has them all)" : "") + ":");
+        foreach (var g in groups.Take(ReasonsListed))
+        {
+            var head = string.Create(Inv, $"  {g.Count(),3:N0} × ppid {g.Key.Ppid} ") + (g.Key.ExitCode is { } c ? $"exit {c}: " : "open: ");
+            var tail = g.Key.Outcome == JobOutcomeClass.Failed ? $" (rapid logs {g.Min(f => f.Jid)})" : "";
+            console.WriteLine(head + Fit(g.Key.Pattern, console.Profile.Width - head.Length - tail.Length) + tail);
+        }
+    }
+
+    /// <summary>The text, cut with an ellipsis to at most <paramref name="width"/> characters (never below 20).</summary>
+    private static string Fit(string text, int width)
+    {
+        width = Math.Max(20, width);
+        return text.Length <= width ? text : text[..(width - 1)] + "…";
     }
 
     private static void PrintBins(IAnsiConsole console, NightSummary s)

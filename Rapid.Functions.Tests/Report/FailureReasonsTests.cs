@@ -16,6 +16,10 @@ public sealed class FailureReasonsTests
         Assert.NotEqual(FailureReasons.Pattern("killed by signal 9"), FailureReasons.Pattern("killed by signal 15"));
         Assert.Equal("timed out after # s; the job was killed", FailureReasons.Pattern("timed out after 7200 s; the job was killed"));
         Assert.Equal("(no reason recorded)", FailureReasons.Pattern(null));
+        // The pattern reads as the reason did: the punctuation after a URI stays, digits inside words and URIs are not numbers.
+        Assert.Equal("rid #: s3://…: truncated: the header of HDU # ends before its END card",
+            FailureReasons.Pattern("rid 49: s3://rapid-l2-files/synthetic/20280912/L2_3_sca13.fits: truncated: the header of HDU 1 ends before its END card"));
+        Assert.Equal("F184 image #: PSF of FWHM # px", FailureReasons.Pattern("F184 image 7: PSF of FWHM 1.53 px"));
     }
 
     [Fact]

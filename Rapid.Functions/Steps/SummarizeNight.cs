@@ -52,8 +52,9 @@ public sealed class SummarizeNight(NpgsqlDataSource dataSource)
     public async Task<ProcessingDate?> LatestProcessingDateAsync(CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var latest = await conn.QuerySingleAsync<DateOnly?>(new CommandDefinition("select max(procdate) from jobs", cancellationToken: ct));
-        return latest is { } d ? new ProcessingDate(d) : null;
+        // As DateTime: Dapper cannot read a null into DateOnly? (the max of no rows).
+        var latest = await conn.QuerySingleAsync<DateTime?>(new CommandDefinition("select max(procdate)::timestamp from jobs", cancellationToken: ct));
+        return latest is { } d ? new ProcessingDate(DateOnly.FromDateTime(d)) : null;
     }
 
     /// <param name="requireJobs">When true (as <c>rapid status</c>), a date with no jobs is an error naming it.</param>

@@ -27,7 +27,8 @@ public static partial class FailureReasons
             .Select(g => (g.Key.Ppid, g.Key.Outcome, g.Key.ExitCode, g.Key.Pattern, (IReadOnlyList<JobRun>)g.OrderBy(j => j.Jid).ToList()))
             .ToList();
 
-    [GeneratedRegex(@"s3://\S+")]
+    /// <summary>An object URI, without the punctuation that ends a clause after it ("s3://b/k.fits: truncated").</summary>
+    [GeneratedRegex(@"s3://\S+?(?=[:;,)]?(\s|$))")]
     private static partial Regex ObjectUri();
 
     /// <summary>An absolute or relative path with at least one directory: keeps the file name, drops the directories.</summary>
@@ -37,7 +38,10 @@ public static partial class FailureReasons
     [GeneratedRegex(@"\b[0-9a-fA-F]{16,}\b")]
     private static partial Regex HexDigest();
 
-    /// <summary>Numbers, except a signal's (killed by signal 9 and by signal 15 are different reasons).</summary>
-    [GeneratedRegex(@"(?<!signal )[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")]
+    /// <summary>
+    /// Numbers standing alone, except a signal's (killed by signal 9 and by signal 15 are different reasons); digits that are
+    /// part of a word (F184, s3, HDU1) are not numbers.
+    /// </summary>
+    [GeneratedRegex(@"(?<!signal )(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\w)")]
     private static partial Regex Number();
 }
