@@ -48,6 +48,19 @@ public sealed class NightReportPageTests(EmbeddedDatabaseFixture fixture)
         Assert.NotEmpty(cutouts);
         Assert.All(cutouts, n => Assert.Equal(4, n));
         Assert.Contains(model.Cutouts, c => c.Kind == CutoutKinds.Detection);
+        // A missed fake says how close S_corr came to a detection where it was injected.
+        Assert.All(model.Cutouts.Where(c => c.Kind == CutoutKinds.MissedFake), c => Assert.Matches(@"^injected mag \d+\.\d\d, not found, peak S_corr within 1 px -?\d+\.\d σ$", c.Figure));
+
+        // Nothing wider than the window: wide tables scroll inside their own box.
+        Assert.True(await page.EvalAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"),
+            $"the page is {await page.EvalAsync<int>("document.documentElement.scrollWidth")} px wide in a 1280 px window");
+
+        // The operations record: every pipeline's attempts, and a row per QC pattern that matched (or the sentence saying none did).
+        Assert.Equal(model.Glance.Pipelines.Select(p => p.Ppid), model.Attempts.Select(a => a.Ppid));
+        Assert.All(model.Attempts, a => Assert.True(a.Attempts >= a.Jobs && a.Jobs == model.Jobs.Count(j => j.Ppid == a.Ppid), $"{a}"));
+        Assert.Equal(model.Attempts.Count, await page.EvalAsync<int>("document.querySelectorAll('#attempts tbody tr').length"));
+        Assert.Equal(model.Qc.Count, await page.EvalAsync<int>("document.querySelectorAll('#qc tbody tr').length"));
+        Assert.Equal(model.Qc.Count == 0, await page.EvalAsync<bool>("document.getElementById('no-qc') !== null"));
 
         // Product links lead to the files, relative to the page.
         var hrefs = await page.EvalAsync<string[]>("[...document.querySelectorAll('#table-products a')].map(a => a.href)");

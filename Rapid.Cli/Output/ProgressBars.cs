@@ -46,7 +46,7 @@ public sealed class ProgressBars : IWorkflowObserver
                 if (stage.RunsJobs()) task.State.Update<bool>(CountColumn.Key, _ => true);
                 _tasks[stage] = task;
             }
-            else if (stage.RunsJobs()) Line($"{stage.Title()}: {workItems:N0} jobs");
+            else if (stage.RunsJobs() && workItems > 0) Line(string.Create(CultureInfo.InvariantCulture, $"{stage.Title()}: {workItems:N0} job{(workItems == 1 ? "" : "s")}"));
         }
     }
 

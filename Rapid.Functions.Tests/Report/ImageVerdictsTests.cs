@@ -68,6 +68,9 @@ public sealed class ImageVerdictsTests
         var failures = NightVerdict.Of(Glance((JobOutcomeClass.Succeeded, 3), (JobOutcomeClass.Lost, 1)), suspect);
         Assert.Equal(NightVerdictLevel.Failures, failures.Level);
         Assert.Equal("1 of 4 jobs did not finish", failures.Headline);
+        Assert.Equal("1 job to re-run: 0 failed, 1 lost (no manifest), 0 never closed", failures.Details[1]);
+        Assert.Equal("all jobs finished; 1 image flagged", NightVerdict.Of(Glance((JobOutcomeClass.Succeeded, 4)), suspect).Headline);
+        Assert.Equal("all jobs finished; 1 with warnings", NightVerdict.Of(Glance((JobOutcomeClass.Degraded, 1)), good).Headline);
         Assert.Equal(NightVerdictLevel.Empty, NightVerdict.Of(Glance(), []).Level);
     }
 }

@@ -42,6 +42,7 @@ internal sealed class CutoutReader(IObjectStore store, NightReportOptions option
                 ("S_corr", Role(byJob[job.Jid], ProductRoles.ScoreImage), StampImages.Score),
             };
             var panels = image.Select(_ => new List<CutoutPanel>()).ToList();
+            var figures = image.Select(c => c.Figure).ToList();
             foreach (var (title, file, stretch) in sources)
             {
                 FitsImage? pixels = null;
@@ -55,11 +56,16 @@ internal sealed class CutoutReader(IObjectStore store, NightReportOptions option
                 if (note is not null) notes.Add($"Cutouts of jid {job.Jid}: {note}.");
                 var i = 0;
                 foreach (var c in image)
+                {
+                    // A missed fake: how close S_corr came to a detection where it was injected (the matching radius is 1 px).
+                    if (title == "S_corr" && c.Kind == CutoutKinds.MissedFake && pixels is not null && PeakNear(pixels, c.X, c.Y, 1) is double peak)
+                        figures[i] += string.Create(CultureInfo.InvariantCulture, $", peak S_corr within 1 px {peak:0.0} σ");
                     panels[i++].Add(new CutoutPanel(title, pixels is null ? null : StampImages.Png(Stamp(pixels, c.X, c.Y, options.CutoutHalfWidth), 2 * options.CutoutHalfWidth + 1, stretch), note));
+                }
             }
             var k = 0;
             foreach (var c in image)
-                sets.Add(new CutoutSet(c.Kind, job.Jid, job.Rid, job.Filter, c.X, c.Y, c.Ra, c.Dec, c.Figure, panels[k++]));
+                sets.Add(new CutoutSet(c.Kind, job.Jid, job.Rid, job.Filter, c.X, c.Y, c.Ra, c.Dec, figures[k], panels[k++]));
         }
         return new Result(sets.OrderBy(s => s.Kind == CutoutKinds.Detection ? 0 : 1).ToList(), notes.Distinct().ToList());
     }
@@ -116,7 +122,7 @@ internal sealed class CutoutReader(IObjectStore store, NightReportOptions option
             var s = e.Row.Injected;
             // The table's X/Y are 1-based FITS pixels.
             result.Add(new Candidate(CutoutKinds.MissedFake, image, s.X - 1, s.Y - 1, s.RaDeg, s.DecDeg, -s.Mag,
-                string.Create(CultureInfo.InvariantCulture, $"injected mag {s.Mag:0.00}, |S_corr| there {(double.IsFinite(e.Row.SignalToNoise) ? e.Row.SignalToNoise.ToString("0.0", CultureInfo.InvariantCulture) : "n/a")}")));
+                string.Create(CultureInfo.InvariantCulture, $"injected mag {s.Mag:0.00}, not found")));
         }
         return [.. result.OrderByDescending(c => c.Rank)];
     }
@@ -138,6 +144,15 @@ internal sealed class CutoutReader(IObjectStore store, NightReportOptions option
     }
 
     private static ObjectRef? Role(IEnumerable<ProductFileRow> products, string role) => products.FirstOrDefault(p => p.Role == role)?.File;
+
+    /// <summary>The largest finite pixel within <paramref name="r"/> pixels (a square) of the pixel nearest (x, y); null when there is none.</summary>
+    internal static double? PeakNear(FitsImage image, double x, double y, int r)
+    {
+        double? peak = null;
+        foreach (var v in Stamp(image, x, y, r))
+            if (float.IsFinite(v) && (peak is null || v > peak)) peak = v;
+        return peak;
+    }
 
     /// <summary>A (2h+1)² stamp centred on the pixel nearest (x, y); NaN outside the image.</summary>
     internal static float[] Stamp(FitsImage image, double x, double y, int h)

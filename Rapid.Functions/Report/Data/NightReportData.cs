@@ -40,7 +40,40 @@ public sealed class NightReportData(NpgsqlDataSource dataSource, IObjectStore st
             Cutouts = cutouts.Sets,
             CutoutNotes = cutouts.Notes,
             Verdict = NightVerdict.Of(glance, images),
+            Attempts = await AttemptsAsync(procDate, ct),
+            Qc = await QcAsync(procDate, ct),
         };
+    }
+
+    /// <summary>Attempts per pipeline (table jobattempts of the operations record).</summary>
+    public async Task<IReadOnlyList<AttemptSummary>> AttemptsAsync(ProcessingDate procDate, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<AttemptSummary>(new CommandDefinition("""
+            select j.ppid::int as Ppid, count(distinct a.jid)::int as Jobs, count(*)::int as Attempts,
+                   count(distinct a.jid) filter (where a.attempt > 1)::int as Resubmitted,
+                   count(*) filter (where a.exitcode >= 64)::int as Failed,
+                   percentile_cont(0.5) within group (order by extract(epoch from a.started - a.submitted))
+                       filter (where a.started is not null and a.submitted is not null) as MedianQueueSeconds,
+                   sum(a.wallseconds) as WallSeconds
+            from jobattempts a join jobs j on j.jid = a.jid
+            where j.procdate = @procdate group by j.ppid order by j.ppid
+            """, new { procdate = procDate.Date }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>The QC matches of the night's job logs, one row per pattern, the most severe first (view qclog).</summary>
+    public async Task<IReadOnlyList<QcGroup>> QcAsync(ProcessingDate procDate, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(string Pattern, string Severity, string? Description, int Matches, int Jobs, long FirstJid, string FirstText, string FirstLog)>(
+            new CommandDefinition("""
+            select pattern, severity, min(description), count(*)::int, count(distinct jid)::int,
+                   (array_agg(jid order by jid, attempt, line))[1], (array_agg(text order by jid, attempt, line))[1], (array_agg(log order by jid, attempt, line))[1]
+            from qclog where procdate = @procdate
+            group by pattern, severity order by qc_severity_rank(severity) desc, count(*) desc, pattern
+            """, new { procdate = procDate.Date }, cancellationToken: ct));
+        return rows.Select(r => new QcGroup(r.Pattern, r.Severity, r.Description, r.Matches, r.Jobs, r.FirstJid, r.FirstText,
+            ObjectRef.TryParse(r.FirstLog, out var log) ? log : null)).ToList();
     }
 
     /// <summary>Only the night's verdict (jobs and image quality; no logs, cutouts or products): for <c>rapid status</c>.</summary>

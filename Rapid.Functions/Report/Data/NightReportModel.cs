@@ -26,7 +26,18 @@ public sealed record NightReportModel
     /// <summary>Why cutouts are missing or partial (unreadable products), for the page to say.</summary>
     public IReadOnlyList<string> CutoutNotes { get; init; } = [];
     public required NightVerdict Verdict { get; init; }
+    /// <summary>Attempts per pipeline from the operations record (every plan, resubmission and Batch retry).</summary>
+    public IReadOnlyList<AttemptSummary> Attempts { get; init; } = [];
+    /// <summary>The QC log patterns that matched the night's job logs, one row per pattern.</summary>
+    public IReadOnlyList<QcGroup> Qc { get; init; } = [];
 }
+
+/// <summary>One pipeline's attempts: how many jobs ran more than once, and how long attempts waited to start.</summary>
+/// <param name="MedianQueueSeconds">Median time from submission to start over the attempts that started; null when none did.</param>
+public sealed record AttemptSummary(int Ppid, int Jobs, int Attempts, int Resubmitted, int Failed, double? MedianQueueSeconds, double? WallSeconds);
+
+/// <summary>One QC pattern's matches on the night: how many, in how many jobs, the first line and the log it is in.</summary>
+public sealed record QcGroup(string Pattern, string Severity, string? Description, int Matches, int Jobs, long FirstJid, string FirstText, ObjectRef? FirstLog);
 
 /// <summary>One job: its pipeline, what it was about, how it ended and when it ran (times null when it never started).</summary>
 public sealed record JobRun(

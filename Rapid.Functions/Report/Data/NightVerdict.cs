@@ -32,10 +32,10 @@ public sealed record NightVerdict(NightVerdictLevel Level, string Headline, IRea
             Invariant($"{glance.DifferenceImages:N0} difference images of {glance.ScienceImages:N0} science images, {glance.ReferenceImages:N0} reference images, {glance.TotalJobs:N0} jobs"),
         };
         if (failed + lost + open > 0)
-            details.Add(Invariant($"{failed + lost + open:N0} jobs need a re-run: {failed:N0} failed, {lost:N0} lost (no manifest), {open:N0} never closed"));
-        if (degraded > 0) details.Add(Invariant($"{degraded:N0} jobs ended with warnings"));
-        if (bad + suspect > 0) details.Add(Invariant($"{bad:N0} images bad, {suspect:N0} suspect by their quality figures"));
-        if (noReference > 0) details.Add(Invariant($"{noReference:N0} images had no reference image possible (exit 33)"));
+            details.Add(Invariant($"{Plural(failed + lost + open, "job")} to re-run: {failed:N0} failed, {lost:N0} lost (no manifest), {open:N0} never closed"));
+        if (degraded > 0) details.Add($"{Plural(degraded, "job")} ended with warnings");
+        if (bad + suspect > 0) details.Add(Invariant($"quality figures: {Plural(bad, "image")} bad, {suspect:N0} suspect"));
+        if (noReference > 0) details.Add($"{Plural(noReference, "image")} had no reference image possible (exit 33)");
 
         var level = failed + lost + open > 0 ? NightVerdictLevel.Failures
             : degraded + bad + suspect > 0 ? NightVerdictLevel.Degraded
@@ -43,7 +43,9 @@ public sealed record NightVerdict(NightVerdictLevel Level, string Headline, IRea
         var headline = level switch
         {
             NightVerdictLevel.Failures => Invariant($"{failed + lost + open:N0} of {glance.TotalJobs:N0} jobs did not finish"),
-            NightVerdictLevel.Degraded => Invariant($"all jobs finished; {degraded:N0} with warnings, {bad + suspect:N0} images flagged"),
+            NightVerdictLevel.Degraded => "all jobs finished; " + string.Join(", ",
+                new[] { degraded > 0 ? Invariant($"{degraded:N0} with warnings") : null, bad + suspect > 0 ? $"{Plural(bad + suspect, "image")} flagged" : null }
+                    .OfType<string>()),
             _ => Invariant($"all {glance.TotalJobs:N0} jobs finished, no image flagged"),
         };
         return new NightVerdict(level, headline, details);
@@ -58,4 +60,7 @@ public sealed record NightVerdict(NightVerdictLevel Level, string Headline, IRea
     };
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>"1 image", "2 images", "1,234 jobs".</summary>
+    private static string Plural(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n.ToString("N0", CultureInfo.InvariantCulture)} {noun}s";
 }

@@ -30,17 +30,18 @@ public sealed class NightReportPage(NightReportModel model, ReportLinks links, O
             .Append("<style>\n").Append(Resource("report.css")).Append("</style>\n</head>\n<body>\n");
         Header();
         _html.Append("<nav><a href=\"#glance\">At a glance</a><a href=\"#timeline\">Timeline</a><a href=\"#failures\">Failures</a>")
-            .Append("<a href=\"#quality\">Image quality</a><a href=\"#recovery\">Injection-recovery</a><a href=\"#cutouts\">Cutouts</a>")
+            .Append("<a href=\"#record\">Attempts and QC</a><a href=\"#quality\">Image quality</a><a href=\"#recovery\">Injection-recovery</a><a href=\"#cutouts\">Cutouts</a>")
             .Append("<a href=\"#products\">Products</a></nav>\n<main>\n");
         Glance();
         Timeline();
         Failures();
+        Record();
         Quality();
         Recovery();
         Cutouts();
         Products();
         _html.Append("<footer class=\"note\"><p>Made by Rapid ").Append(E(SoftwareVersion.Current)).Append(" from the ops database")
-            .Append(" (tables jobs, jobproducts, diffimages, diffimmeta, l2files, recoveryjobs, recoveryfigures, nightrecovery*) and the object store")
+            .Append(" (tables jobs, jobproducts, jobattempts, diffimages, diffimmeta, l2files, recoveryjobs, recoveryfigures, nightrecovery*; view qclog) and the object store")
             .Append(" (logs, products). Made again with <code>rapid report --procdate ").Append(model.ProcDate).Append("</code>.</p></footer>\n");
         _html.Append("</main>\n<script>\n").Append(Resource("report.js")).Append("</script>\n</body>\n</html>\n");
         return _html.ToString();
@@ -204,6 +205,48 @@ public sealed class NightReportPage(NightReportModel model, ReportLinks links, O
             _html.Append("</details>\n");
         }
         _html.Append("</section>\n");
+    }
+
+    /// <summary>The operations record's view of the night: attempts and resubmissions per pipeline, and the QC log patterns that matched.</summary>
+    private void Record()
+    {
+        Section("record", "Attempts and QC");
+        if (model.Attempts.Count == 0)
+            _html.Append("<p id=\"no-attempts\">The operations record holds no attempt for this processing date.</p>\n");
+        else
+        {
+            _html.Append("<table class=\"sortable\" id=\"attempts\"><thead><tr><th>pipeline</th><th class=\"n\">jobs</th><th class=\"n\">attempts</th>")
+                .Append("<th class=\"n\">resubmitted jobs</th><th class=\"n\">failed attempts</th><th class=\"n\">median queue wait (s)</th>")
+                .Append("<th class=\"n\">wall hours</th></tr></thead><tbody>");
+            foreach (var a in model.Attempts)
+            {
+                _html.Append("<tr><td>ppid ").Append(a.Ppid).Append(' ').Append(E(PipelineIds.Describe(a.Ppid))).Append("</td>");
+                NumberCell(a.Jobs); NumberCell(a.Attempts); NumberCell(a.Resubmitted); NumberCell(a.Failed);
+                NumberCell(a.MedianQueueSeconds, "0.0"); NumberCell(a.WallSeconds / 3600, "0.00");
+                _html.Append("</tr>");
+            }
+            _html.Append("</tbody></table>\n<p class=\"note\">Every attempt of every job is in the view <code>attempts</code>; ")
+                .Append("<code>rapid runs --procdate ").Append(model.ProcDate).Append("</code> lists the runs.</p>\n");
+        }
+        _html.Append("<h3>QC log patterns that matched</h3>\n");
+        if (model.Qc.Count == 0)
+        {
+            _html.Append("<p id=\"no-qc\">No QC pattern matched a job log of this processing date.</p></section>\n");
+            return;
+        }
+        _html.Append("<table class=\"sortable\" id=\"qc\"><thead><tr><th>pattern</th><th>severity</th><th class=\"n\">matches</th><th class=\"n\">jobs</th>")
+            .Append("<th>first match</th></tr></thead><tbody>");
+        foreach (var q in model.Qc)
+        {
+            _html.Append("<tr class=\"").Append(q.Severity == "error" ? "bad" : q.Severity == "warning" ? "suspect" : "").Append("\"><td title=\"")
+                .Append(E(q.Description ?? "")).Append("\">").Append(E(q.Pattern)).Append("</td><td>").Append(E(q.Severity)).Append("</td>");
+            NumberCell(q.Matches); NumberCell(q.Jobs);
+            _html.Append("<td>jid ").Append(q.FirstJid).Append(": <code>").Append(E(q.FirstText)).Append("</code>");
+            if (q.FirstLog is { } log) _html.Append(" (<a href=\"").Append(E(links.Href(log))).Append("\">log</a>)");
+            _html.Append("</td></tr>");
+        }
+        _html.Append("</tbody></table>\n<p class=\"note\"><code>rapid qc --procdate ").Append(model.ProcDate)
+            .Append("</code> lists every matching line.</p>\n</section>\n");
     }
 
     private void Quality()
