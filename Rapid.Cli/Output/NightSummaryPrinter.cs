@@ -41,6 +41,8 @@ public static class NightSummaryPrinter
         var products = new Table().Title("Products registered").AddColumns("what", "count");
         products.AddRow("reference images", summary.ReferenceImages.ToString());
         products.AddRow("difference images", summary.DifferenceImages.ToString());
+        if (summary.WithdrawnProducts > 0)
+            products.AddRow("[yellow]withdrawn[/] (their job's last run failed)", summary.WithdrawnProducts.ToString());
         products.AddRow("sources found", summary.SourcesFound.ToString());
         console.Write(products);
 

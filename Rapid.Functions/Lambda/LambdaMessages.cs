@@ -62,6 +62,8 @@ public sealed record NightMessage
     public int TotalJobs { get; init; }
     public int ReferenceImages { get; init; }
     public int DifferenceImages { get; init; }
+    /// <summary>Products of the night's jobs withdrawn because the job's last run made none.</summary>
+    public int WithdrawnProducts { get; init; }
     public long SourcesFound { get; init; }
     public IReadOnlyList<JobCount> Jobs { get; init; } = [];
     public int FailureCount { get; init; }

@@ -29,6 +29,7 @@ public sealed class SummarizeHandler
             TotalJobs = summary.TotalJobs,
             ReferenceImages = summary.ReferenceImages,
             DifferenceImages = summary.DifferenceImages,
+            WithdrawnProducts = summary.WithdrawnProducts,
             SourcesFound = summary.SourcesFound,
             Jobs = summary.Jobs,
             FailureCount = summary.Failures.Count,

@@ -211,6 +211,11 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             AddProducts(batch, m);
             registrar!.AddStatements(batch, m, registered);
         }
+        else
+        {
+            // A run without products: what an earlier run of the job registered is withdrawn.
+            batch.Add("select withdraw_job_products(@jid)");
+        }
         try
         {
             await conn.ExecuteAsync(new CommandDefinition(batch.Sql, batch.Args, cancellationToken: ct));
@@ -245,13 +250,19 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         return new Outcome(jid, closed > 0 ? OutcomeKind.Rejected : OutcomeKind.Failed, new RegisteredCounts(), reason);
     }
 
-    /// <summary>Closes the jobs still open with an exit code set by registration (lost, invalid manifest). Returns how many it closed.</summary>
+    /// <summary>
+    /// Closes the jobs still open with an exit code set by registration (lost, invalid manifest) and withdraws what an
+    /// earlier run of each registered. Returns how many it closed.
+    /// </summary>
     private static Task<int> CloseOpenJobsAsync(NpgsqlConnection conn, int exitCode, IReadOnlyList<KeyValuePair<long, string>> jobs,
         CancellationToken ct, string? manifestSha = null) =>
-        conn.ExecuteAsync(new CommandDefinition("""
-            update jobs j set status = 1, exitcode = @exitCode, reason = u.reason, ended = coalesce(j.ended, now()), manifest_sha256 = @manifestSha
-            from unnest(@jids, @reasons) as u(jid, reason)
-            where j.jid = u.jid and j.status = 0
+        conn.ExecuteScalarAsync<int>(new CommandDefinition("""
+            with closed as (
+              update jobs j set status = 1, exitcode = @exitCode, reason = u.reason, ended = coalesce(j.ended, now()), manifest_sha256 = @manifestSha
+              from unnest(@jids, @reasons) as u(jid, reason)
+              where j.jid = u.jid and j.status = 0
+              returning j.jid)
+            select count(*)::int from closed, lateral withdraw_job_products(closed.jid)
             """,
             new { exitCode, manifestSha, jids = jobs.Select(kv => kv.Key).ToArray(), reasons = jobs.Select(kv => kv.Value).ToArray() },
             cancellationToken: ct));

@@ -49,13 +49,13 @@ internal sealed class PostProcessingRegistrar : JobRegistrar<PostProcessingOutco
               from s where j.jid = @ppSource and j.role = s.role and (s.source is null or j.filename = s.source)
               returning j.role, j.filename, j.md5),
             r as (
-              update refimages t set filename = p.filename, checksum = p.md5, status = 1
+              update refimages t set filename = p.filename, checksum = p.md5
               from p where t.jid = @ppSource and p.role = 'refimage' returning 1),
             c as (
-              update refimcatalogs t set filename = p.filename, checksum = p.md5, status = 1
+              update refimcatalogs t set filename = p.filename, checksum = p.md5
               from p, refimages r where r.jid = @ppSource and t.rfid = r.rfid and t.cattype = 1 and p.role = 'refimage_catalog' returning 1),
             d as (
-              update diffimages t set filename = p.filename, checksum = p.md5, status = 1
+              update diffimages t set filename = p.filename, checksum = p.md5
               from p where t.jid = @ppSource and p.role = 'diffimage' returning 1),
             q as (
               update recoveryjobs t set filename = p.filename, checksum = p.md5
