@@ -44,6 +44,8 @@ public static class NightSummaryPrinter
         if (summary.WithdrawnProducts > 0)
             products.AddRow("[yellow]withdrawn[/] (their job's last run failed)", summary.WithdrawnProducts.ToString());
         products.AddRow("sources found", summary.SourcesFound.ToString());
+        if (summary.SupersededFilesDeleted > 0)
+            products.AddRow("unstamped originals deleted", $"{summary.SupersededFilesDeleted} ({summary.SupersededBytesDeleted / 1e6:0.0} MB saved)");
         console.Write(products);
 
         PrintRecovery(console, summary);

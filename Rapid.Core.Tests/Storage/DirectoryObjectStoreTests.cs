@@ -87,6 +87,17 @@ public sealed class DirectoryObjectStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Size_is_the_objects_byte_count_and_a_missing_object_is_named()
+    {
+        var obj = Obj("s3://b/x/size.bin");
+        await _store.PutBytesAsync(obj, new byte[1234]);
+
+        Assert.Equal(1234, await _store.SizeAsync(obj));
+        var e = await Assert.ThrowsAsync<ObjectNotFoundException>(() => _store.SizeAsync(Obj("s3://b/x/none.bin")));
+        Assert.Contains("none.bin", e.Message);
+    }
+
+    [Fact]
     public async Task Deleting_a_missing_object_is_not_an_error_as_on_S3()
     {
         await _store.DeleteAsync(Obj("s3://b/never/written.txt"));

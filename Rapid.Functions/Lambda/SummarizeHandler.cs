@@ -30,6 +30,7 @@ public sealed class SummarizeHandler
             ReferenceImages = summary.ReferenceImages,
             DifferenceImages = summary.DifferenceImages,
             WithdrawnProducts = summary.WithdrawnProducts,
+            SupersededBytesDeleted = summary.SupersededBytesDeleted,
             SourcesFound = summary.SourcesFound,
             Jobs = summary.Jobs,
             FailureCount = summary.Failures.Count,

@@ -30,6 +30,11 @@ public sealed record RegistrationReport
     public int ReferenceImages { get; init; }
     public int DifferenceImages { get; init; }
     public int StampedProducts { get; init; }
+    /// <summary>Files that registered stamped copies superseded, deleted from the store, and their bytes.</summary>
+    public int SupersededDeleted { get; init; }
+    public long SupersededBytes { get; init; }
+    /// <summary>Registered post-processing whose superseded files were kept, and why (a stamped copy missing or of the wrong size).</summary>
+    public IReadOnlyList<RegistrationFailure> SupersededKept { get; init; } = [];
     public IReadOnlyList<RegistrationFailure> Failures { get; init; } = [];
 }
 
@@ -43,7 +48,8 @@ public sealed record RegistrationReport
 /// on the same processing date updates the same rows; reprocessing on another date makes new versions and moves vbest
 /// (see the <c>*_slot</c> functions of the schema). A job whose run wrote no manifest is closed out with
 /// <see cref="ExitCodes.Lost"/>; one whose manifest is invalid with <see cref="ExitCodes.InvalidManifest"/> and the
-/// field named, nothing of it registered.
+/// field named, nothing of it registered. Once a post-processing job's stamped copies are registered and verified, the
+/// unstamped originals they supersede are deleted (<see cref="SupersededProducts"/>).
 /// </summary>
 public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 8)
 {
@@ -180,6 +186,9 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             ReferenceImages = registered.Sum(o => o.Counts.ReferenceImages),
             DifferenceImages = registered.Sum(o => o.Counts.DifferenceImages),
             StampedProducts = registered.Sum(o => o.Counts.StampedProducts),
+            SupersededDeleted = registered.Sum(o => o.Superseded.Files),
+            SupersededBytes = registered.Sum(o => o.Superseded.Bytes),
+            SupersededKept = registered.SelectMany(o => o.Superseded.Problems.Select(p => new RegistrationFailure(o.Jid, p))).ToList(),
             Failures = all.Where(o => o.Kind is OutcomeKind.Failed or OutcomeKind.Rejected).OrderBy(o => o.Jid)
                 .Select(o => new RegistrationFailure(o.Jid, o.Error!)).ToList(),
         };
@@ -189,6 +198,8 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
 
     private sealed record Outcome(long Jid, OutcomeKind Kind, RegisteredCounts Counts, string? Error = null)
     {
+        public SupersededDeletion Superseded { get; init; } = SupersededDeletion.None;
+
         public static Outcome Failed(long jid, string error) => new(jid, OutcomeKind.Failed, new RegisteredCounts(), error);
     }
 
@@ -218,8 +229,18 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         }
         try
         {
-            await conn.ExecuteAsync(new CommandDefinition(batch.Sql, batch.Args, cancellationToken: ct));
-            return new Outcome(m.Jid, OutcomeKind.Registered, m.Outcome is { } counted ? registrar!.Count(counted) : new RegisteredCounts());
+            var counts = m.Outcome is { } counted ? registrar!.Count(counted) : new RegisteredCounts();
+            if (m.Outcome is not PostProcessingOutcome post)
+            {
+                await conn.ExecuteAsync(new CommandDefinition(batch.Sql, batch.Args, cancellationToken: ct));
+                return new Outcome(m.Jid, OutcomeKind.Registered, counts);
+            }
+            // Committed: the stamped copies are the registered files now, so what they superseded can go.
+            var superseded = (await conn.QueryAsync<SupersededFile>(new CommandDefinition(batch.Sql, batch.Args, cancellationToken: ct))).ToList();
+            return new Outcome(m.Jid, OutcomeKind.Registered, counts)
+            {
+                Superseded = await new SupersededProducts(store, keys).DeleteAsync(conn, m, post, superseded, ct),
+            };
         }
         catch (PostgresException e) when (e.SqlState == AlreadyRegistered)
         {

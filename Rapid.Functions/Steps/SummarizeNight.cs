@@ -40,6 +40,9 @@ public sealed record NightSummary
     public int DifferenceImages { get; init; }
     /// <summary>Reference and difference images of this date's jobs withdrawn because the job's last run made none (failed, lost, rejected).</summary>
     public int WithdrawnProducts { get; init; }
+    /// <summary>Unstamped originals this date's post-processing superseded and deleted, and the bytes that saved.</summary>
+    public int SupersededFilesDeleted { get; init; }
+    public long SupersededBytesDeleted { get; init; }
     /// <summary>Sum of nsources over the difference images registered by this date's jobs.</summary>
     public long SourcesFound { get; init; }
     public IReadOnlyList<PipelineTiming> Elapsed { get; init; } = [];
@@ -79,6 +82,9 @@ public sealed class SummarizeNight(NpgsqlDataSource dataSource)
                    (select count(*) from refimages r join jobs j on j.jid = r.jid where j.procdate = @procdate and r.status = 0)
                    + (select count(*) from diffimages d join jobs j on j.jid = d.jid where j.procdate = @procdate and d.status = 0)
             """, args);
+        var superseded = await conn.QuerySingleAsync<(long Files, long Bytes)>("""
+            select coalesce(sum(superseded_files), 0)::bigint, coalesce(sum(superseded_bytes), 0)::bigint from jobs where procdate = @procdate and ppid = 17
+            """, args);
         var timings = (await conn.QueryAsync<(short Ppid, long Jobs, double Total, double Mean, double Max)>("""
             select ppid, count(*), sum(elapsed), avg(elapsed), max(elapsed)
             from jobs where procdate = @procdate and elapsed is not null group by ppid order by ppid
@@ -101,6 +107,7 @@ public sealed class SummarizeNight(NpgsqlDataSource dataSource)
             ProcDate = procDate, Jobs = counts, Failures = failures, Warnings = warnings,
             ReferenceImages = (int)products.Refs, DifferenceImages = (int)products.Diffs, SourcesFound = products.Sources,
             WithdrawnProducts = (int)products.Withdrawn,
+            SupersededFilesDeleted = (int)superseded.Files, SupersededBytesDeleted = superseded.Bytes,
             Elapsed = timings,
         };
     }

@@ -10,7 +10,8 @@ namespace Rapid.Functions.Steps.Registration;
 /// (<c>jobproducts</c>, marked <c>stamped_by</c> this job, and <c>refimages</c>, <c>refimcatalogs</c>, <c>diffimages</c>,
 /// <c>recoveryjobs</c>). A product is replaced only while it is still the file that was stamped: when the source job
 /// was re-run and registered new products since post-processing was planned, its stale copies are not registered, the
-/// new products stay unstamped and the next plan stamps them.
+/// new products stay unstamped and the next plan stamps them. The statement returns the files the stamped copies
+/// superseded (<see cref="SupersededFile"/>), which <see cref="SupersededProducts"/> deletes once the batch is committed.
 /// </summary>
 internal sealed class PostProcessingRegistrar : JobRegistrar<PostProcessingOutcome>
 {
@@ -41,9 +42,13 @@ internal sealed class PostProcessingRegistrar : JobRegistrar<PostProcessingOutco
     protected override void AddStatements(RegistrationBatch batch, ProductManifest m, PostProcessingOutcome outcome)
     {
         var s = outcome.Stamped;
+        // r, c, d and q run though the query does not read them: PostgreSQL runs data-modifying WITH clauses to completion,
+        // all on the snapshot before the statement (so "old" holds the file names the stamped copies replace).
         batch.Add("""
             with s as (
               select * from unnest(@ppRoles, @ppSources, @ppFiles, @ppSizes, @ppShas, @ppMd5s) as s(role, source, file, size, sha, md5)),
+            old as (
+              select role, filename, sizebytes, stamped_by from jobproducts where jid = @ppSource),
             p as (
               update jobproducts j set filename = s.file, sizebytes = s.size, sha256 = s.sha, md5 = s.md5, stamped_by = @jid
               from s where j.jid = @ppSource and j.role = s.role and (s.source is null or j.filename = s.source)
@@ -60,7 +65,9 @@ internal sealed class PostProcessingRegistrar : JobRegistrar<PostProcessingOutco
             q as (
               update recoveryjobs t set filename = p.filename, checksum = p.md5
               from p where t.jid = @ppSource and p.role = 'injrecov' returning 1)
-            select 1 from r, c, d, q where false
+            select o.role as Role, o.filename as Original, o.stamped_by as OriginalStampedBy, p.filename as Stamped
+            from p join old o on o.role = p.role
+            where o.filename <> p.filename
             """,
             new
             {
