@@ -28,7 +28,6 @@ internal sealed class WorkflowOptions
         DefaultValueFactory = _ => new Core.Contracts.FakeSourcesConfig().Count,
     };
 
-
     public Option<bool> SuperiorReferences { get; } = new("--superior-references")
     {
         Description = "Re-make a night's best reference images when better inputs exist: at least --superior-min-frames more, "
@@ -48,12 +47,16 @@ internal sealed class WorkflowOptions
     {
         Description = "START:END, the MJD range [start, end) reference inputs are taken from (default: every image before the night)",
     };
+    public Option<string?> Settings { get; } = new("--settings")
+    {
+        Description = "A settings profile (JSON: schemaVersion, name, settings) the night's jobs run with; see docs/settings.md",
+    };
 
     public void AddTo(Command command)
     {
         foreach (var o in new Option[]
                  {
-                     Database, Home, Parallel, ReferenceGrid, JobTimeout, FakeSources, SuperiorReferences, SuperiorMinFrames, SuperiorMinCoverageGain,
+                     Database, Home, Parallel, ReferenceGrid, JobTimeout, FakeSources, Settings, SuperiorReferences, SuperiorMinFrames, SuperiorMinCoverageGain,
                      ReferenceMjd, Verbose,
                  })
             command.Options.Add(o);
@@ -89,6 +92,7 @@ internal sealed class WorkflowOptions
         var minGain = parse.GetValue(SuperiorMinCoverageGain);
         if (!(minGain > 0) || !double.IsFinite(minGain)) throw new ArgumentException($"--superior-min-coverage-gain {minGain}: must be a number above 0");
         var mjdRange = ParseMjdRange(parse.GetValue(ReferenceMjd));
+        var profile = parse.GetValue(Settings) is { } settingsFile ? SettingsProfileOption.Load(settingsFile) : null;
         var home = new RapidHome(parse.GetValue(Home)!);
         var db = await home.OpenDatabaseAsync(parse.GetValue(Database), line => Console.Error.WriteLine($"rapid: {line}"), ct);
         var planning = new PlanningOptions
@@ -97,8 +101,19 @@ internal sealed class WorkflowOptions
             FakeSources = fakes > 0 ? new Core.Contracts.FakeSourcesConfig { Count = fakes } : null,
             SuperiorReferences = parse.GetValue(SuperiorReferences), SuperiorReferenceMinExtraFrames = minFrames,
             SuperiorReferenceMinCoverageGain = minGain, ReferenceInputsMjd = mjdRange,
+            Pipeline = profile?.Settings ?? new Core.Contracts.PipelineSettings(),
+            SettingsProfile = profile?.Name,
         };
         return new Opened<EmbeddedWorkflow>(new EmbeddedWorkflow(home, db, parallel, TimeSpan.FromSeconds(timeout), planning), db);
+    }
+}
+
+internal static class SettingsProfileOption
+{
+    public static Core.Contracts.SettingsProfile Load(string path)
+    {
+        try { return Core.Contracts.SettingsProfile.Load(path); }
+        catch (Core.Contracts.SettingsException e) { throw new ArgumentException($"--settings {e.Message}", e); }
     }
 }
 

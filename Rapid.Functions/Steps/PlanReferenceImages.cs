@@ -68,6 +68,7 @@ public sealed class PlanReferenceImages(NpgsqlDataSource dataSource, IObjectStor
             Jid = jobs[p], ProcDate = procDate.ToString(),
             Spec = new ReferenceImageSpec { Tile = tiles[p.Field], Inputs = inputs[p] },
             Settings = _options.Pipeline,
+            SettingsProfile = _options.SettingsProfile,
         }).ToList();
         var writer = new JobPlanWriter(store, keys, _options);
         var list = await writer.WriteConfigsAsync(conn, tx, procDate, PipelineIds.ReferenceImage, configs, ct);
