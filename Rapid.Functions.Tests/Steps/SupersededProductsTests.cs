@@ -54,7 +54,7 @@ public sealed class SupersededProductsTests(OpsDatabaseFixture db) : IAsyncLifet
     }
 
     [Fact]
-    public async Task An_injection_recovery_table_is_kept_while_the_nights_recovery_job_that_may_read_it_is_open()
+    public async Task An_injection_recovery_table_is_kept_while_a_recovery_job_that_may_read_it_is_open_and_deleted_once_it_is_registered()
     {
         var science = _originals.Single(m => m.Ppid == 15);
         var table = _w.Product(OpsWorld.ProcDate, science.Jid, ProductRoles.InjectionRecovery, "injrecov.fits");
@@ -73,16 +73,21 @@ public sealed class SupersededProductsTests(OpsDatabaseFixture db) : IAsyncLifet
         await Contract.WriteAsync(_w.Store, _w.Keys.Manifest(OpsWorld.ProcDate, science.Jid), withTable);
         await _w.WriteProductFilesAsync(withTable);
         Assert.Empty((await _w.Register.RegisterAsync([(science.Jid, _w.Keys.Manifest(OpsWorld.ProcDate, science.Jid))])).Failures);
-        // As the PlanPostProc Lambda plans today: the night's recovery job in the same array, open while the array runs.
-        var plan = await new Rapid.Functions.Steps.PlanPostProcessing(_w.DataSource, _w.Store, _w.Keys, _w.Options).PlanWithNightRecoveryAsync(OpsWorld.ProcDate);
-        foreach (var c in (await _w.ConfigsAsync(plan)).Where(c => c.Spec is PostProcessingSpec))
-            await _w.WriteProductFilesAsync(await _w.WriteSuccessManifestAsync(c));
+        // The night's recovery job planned before post-processing is registered: it reads the unstamped table.
+        var recovery = Assert.Single(await _w.ConfigsAsync(await _w.PlanNight.PlanAsync(OpsWorld.ProcDate)));
+        Assert.Equal(table.File, Assert.Single(((NightRecoverySpec)recovery.Spec).Tables).File);
 
-        var report = await _w.Register.RegisterAsync([.. (await _w.ConfigsAsync(plan)).Where(c => c.Spec is PostProcessingSpec)
-            .Select(c => (c.Jid, _w.Keys.Manifest(OpsWorld.ProcDate, c.Jid)))]);
+        var plan = await PostProcessAsync();
+        var report = await _w.Register.RegisterJobListAsync(plan.JobList!);
 
         Assert.True(File.Exists(_w.Store.PathOf(table.File)), "the table the open recovery job reads was deleted");
         Assert.Equal(OriginalFiles.Count(), report.SupersededDeleted);
+
+        await _w.WriteSuccessManifestAsync(recovery);
+        var closed = await _w.Register.RegisterAsync([(recovery.Jid, _w.Keys.Manifest(OpsWorld.ProcDate, recovery.Jid))]);
+
+        Assert.Equal((1, 1, table.Checksum.SizeBytes), (closed.Registered, closed.SupersededDeleted, closed.SupersededBytes));
+        Assert.False(File.Exists(_w.Store.PathOf(table.File)), "the table was kept after the recovery job that read it was registered");
     }
 
     private async Task<(int Registered, int Deleted)> RegisteredAndDeletedAsync(PlanResult plan)
@@ -150,5 +155,65 @@ public sealed class SupersededProductsTests(OpsDatabaseFixture db) : IAsyncLifet
         var science = _originals.Single(m => m.Ppid == 15);
         Assert.All(science.Products, f => Assert.True(File.Exists(_w.Store.PathOf(f.File)), $"{f.File} was deleted"));
         Assert.Equal(_originals.Single(m => m.Ppid == 12).Products.Count, report.SupersededDeleted);
+    }
+
+    [Fact]
+    public async Task Files_left_queued_by_a_registration_that_ended_before_its_deletions_go_when_the_manifest_is_registered_again()
+    {
+        var plan = await PostProcessAsync();
+        var refusing = new RefusingDeletes(_w.Store);
+        var register = new Rapid.Functions.Steps.RegisterCompletedJobs(_w.DataSource, refusing, _w.Keys);
+
+        var first = await register.RegisterJobListAsync(plan.JobList!);
+
+        Assert.Equal((2, 0), (first.Registered, first.SupersededDeleted));
+        Assert.Equal(OriginalFiles.Count(), first.SupersededKept.Count);
+        Assert.All(first.SupersededKept, k => Assert.Contains("still queued", k.Message));
+        Assert.All(OriginalFiles, f => Assert.True(File.Exists(_w.Store.PathOf(f.File))));
+
+        // A retried Register (an SQS redelivery, the next run): the manifests are unchanged, the queued files go.
+        var again = await _w.Register.RegisterJobListAsync(plan.JobList!);
+
+        Assert.Equal((0, 2), (again.Registered, again.Unchanged));
+        Assert.Equal((OriginalFiles.Count(), OriginalFiles.Sum(f => f.Checksum.SizeBytes)), (again.SupersededDeleted, again.SupersededBytes));
+        Assert.All(OriginalFiles, f => Assert.False(File.Exists(_w.Store.PathOf(f.File)), $"{f.File} is still stored"));
+        var summary = await _w.Summarize.SummarizeAsync(OpsWorld.ProcDate);
+        Assert.Equal(OriginalFiles.Sum(f => f.Checksum.SizeBytes), summary.SupersededBytesDeleted);
+        Assert.Equal(0, (await _w.Register.RegisterJobListAsync(plan.JobList!)).SupersededDeleted);
+    }
+
+    [Fact]
+    public async Task Copies_stamped_before_their_source_job_ran_again_are_not_registered_and_the_rerun_s_products_are_kept()
+    {
+        var plan = await PostProcessAsync();
+        // The science job planned again, re-run and registered before post-processing's registration: its re-run wrote
+        // the same keys, so its products are registered under the names the stale copies were stamped from.
+        _w.Options = _w.Options with { Force = true };
+        var science = Assert.Single(await _w.ConfigsAsync(await _w.PlanScience.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate)));
+        await _w.WriteProductFilesAsync(await _w.WriteSuccessManifestAsync(science));
+        Assert.Equal(1, (await _w.Register.RegisterAsync([(science.Jid, _w.Keys.Manifest(OpsWorld.ProcDate, science.Jid))])).Registered);
+
+        var report = await _w.Register.RegisterJobListAsync(plan.JobList!);
+
+        Assert.Equal(_originals.Single(m => m.Ppid == 12).Products.Count, report.SupersededDeleted);
+        await using var conn = await _w.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*) from jobproducts where jid = @Jid and stamped_by is not null", new { science.Jid }));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*) from diffimages where filename not like '%/jid' || jid || '/%'"));
+        Assert.All(await conn.QueryAsync<string>("select filename from jobproducts"), f => Assert.True(File.Exists(_w.Store.PathOf(ObjectRef.Parse(f))), $"{f} was deleted"));
+        _w.Options = _w.Options with { Force = false };
+        Assert.Equal(1, (await _w.PlanPostProc.PlanAsync(OpsWorld.ProcDate)).ArraySize);
+    }
+
+    /// <summary>A store whose deletions are refused (as S3 answers AccessDenied), everything else as the one given.</summary>
+    private sealed class RefusingDeletes(IObjectStore inner) : IObjectStore
+    {
+        public Task PutFileAsync(ObjectRef target, string localPath, CancellationToken ct = default) => inner.PutFileAsync(target, localPath, ct);
+        public Task PutBytesAsync(ObjectRef target, ReadOnlyMemory<byte> content, CancellationToken ct = default) => inner.PutBytesAsync(target, content, ct);
+        public Task GetFileAsync(ObjectRef source, string localPath, CancellationToken ct = default) => inner.GetFileAsync(source, localPath, ct);
+        public Task<byte[]> GetBytesAsync(ObjectRef source, CancellationToken ct = default) => inner.GetBytesAsync(source, ct);
+        public Task<bool> ExistsAsync(ObjectRef source, CancellationToken ct = default) => inner.ExistsAsync(source, ct);
+        public Task<long> SizeAsync(ObjectRef source, CancellationToken ct = default) => inner.SizeAsync(source, ct);
+        public IAsyncEnumerable<ObjectRef> ListAsync(string bucket, string prefix, CancellationToken ct = default) => inner.ListAsync(bucket, prefix, ct);
+        public Task DeleteAsync(ObjectRef target, CancellationToken ct = default) => throw new UnauthorizedAccessException($"Access Denied: {target}");
     }
 }

@@ -156,6 +156,10 @@ public sealed class OpsWorld : IAsyncDisposable
                     }).ToList(),
                 };
                 break;
+            case NightRecoverySpec n:
+                products.Add(Product(pd, config.Jid, ProductRoles.NightRecovery, "night_injrecov.fits"));
+                outcome = new NightRecoveryOutcome { Tables = n.Tables.Count };
+                break;
             default:
                 throw new ArgumentException($"no success manifest for a {config.Spec.GetType().Name}");
         }

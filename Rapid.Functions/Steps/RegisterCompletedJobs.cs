@@ -4,6 +4,7 @@ using Dapper;
 using Npgsql;
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
+using Rapid.Core.Pipelines;
 using Rapid.Core.Storage;
 using Rapid.Functions.Steps.Registration;
 
@@ -33,7 +34,7 @@ public sealed record RegistrationReport
     /// <summary>Files that registered stamped copies superseded, deleted from the store, and their bytes.</summary>
     public int SupersededDeleted { get; init; }
     public long SupersededBytes { get; init; }
-    /// <summary>Registered post-processing whose superseded files were kept, and why (a stamped copy missing or of the wrong size).</summary>
+    /// <summary>Superseded files kept, and why (a stamped copy missing or of the wrong size), or still queued because the store refused the deletion.</summary>
     public IReadOnlyList<RegistrationFailure> SupersededKept { get; init; } = [];
     public IReadOnlyList<RegistrationFailure> Failures { get; init; } = [];
 }
@@ -186,9 +187,9 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             ReferenceImages = registered.Sum(o => o.Counts.ReferenceImages),
             DifferenceImages = registered.Sum(o => o.Counts.DifferenceImages),
             StampedProducts = registered.Sum(o => o.Counts.StampedProducts),
-            SupersededDeleted = registered.Sum(o => o.Superseded.Files),
-            SupersededBytes = registered.Sum(o => o.Superseded.Bytes),
-            SupersededKept = registered.SelectMany(o => o.Superseded.Problems.Select(p => new RegistrationFailure(o.Jid, p))).ToList(),
+            SupersededDeleted = all.Sum(o => o.Superseded.Files),
+            SupersededBytes = all.Sum(o => o.Superseded.Bytes),
+            SupersededKept = all.SelectMany(o => o.Superseded.Problems.Select(p => new RegistrationFailure(o.Jid, p))).ToList(),
             Failures = all.Where(o => o.Kind is OutcomeKind.Failed or OutcomeKind.Rejected).OrderBy(o => o.Jid)
                 .Select(o => new RegistrationFailure(o.Jid, o.Error!)).ToList(),
         };
@@ -230,21 +231,13 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         try
         {
             var counts = m.Outcome is { } counted ? registrar!.Count(counted) : new RegisteredCounts();
-            if (m.Outcome is not PostProcessingOutcome post)
-            {
-                await conn.ExecuteAsync(new CommandDefinition(batch.Sql, batch.Args, cancellationToken: ct));
-                return new Outcome(m.Jid, OutcomeKind.Registered, counts);
-            }
-            // Committed: the stamped copies are the registered files now, so what they superseded can go.
-            var superseded = (await conn.QueryAsync<SupersededFile>(new CommandDefinition(batch.Sql, batch.Args, cancellationToken: ct))).ToList();
-            return new Outcome(m.Jid, OutcomeKind.Registered, counts)
-            {
-                Superseded = await new SupersededProducts(store, keys).DeleteAsync(conn, m, post, superseded, ct),
-            };
+            await conn.ExecuteAsync(new CommandDefinition(batch.Sql, batch.Args, cancellationToken: ct));
+            return new Outcome(m.Jid, OutcomeKind.Registered, counts) { Superseded = await DeleteSupersededAsync(conn, m, ct) };
         }
         catch (PostgresException e) when (e.SqlState == AlreadyRegistered)
         {
-            return new Outcome(m.Jid, OutcomeKind.Unchanged, new RegisteredCounts());
+            // Registered before, maybe by a registration that ended before its deletions: what is still queued goes now.
+            return new Outcome(m.Jid, OutcomeKind.Unchanged, new RegisteredCounts()) { Superseded = await DeleteSupersededAsync(conn, m, ct) };
         }
         catch (PostgresException e) when (e.SqlState == StaleManifest)
         {
@@ -263,6 +256,17 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             return Outcome.Failed(m.Jid, $"{source}: database rejected the registration: {e.MessageText}{(e.Detail is null ? "" : $" ({e.Detail})")}");
         }
     }
+
+    /// <summary>
+    /// Committed: a post-processing job's stamped copies are the registered files now, so the files they superseded
+    /// (queued by its batch) go; the night's recovery job, once closed, frees the injection-recovery tables it may have read.
+    /// </summary>
+    private Task<SupersededDeletion> DeleteSupersededAsync(NpgsqlConnection conn, ProductManifest m, CancellationToken ct) => m.Ppid switch
+    {
+        PipelineIds.PostProcessing => new SupersededProducts(store, keys).DeletePendingAsync(conn, m.Jid, null, ct),
+        PipelineIds.NightRecovery => new SupersededProducts(store, keys).DeletePendingAsync(conn, null, ProcessingDate.Parse(m.ProcDate), ct),
+        _ => Task.FromResult(SupersededDeletion.None),
+    };
 
     /// <summary>An invalid manifest at its job's key: the job, if still open, is closed as failed naming the field; nothing is registered.</summary>
     private static async Task<Outcome> RejectAsync(NpgsqlConnection conn, long jid, string reason, string sha, CancellationToken ct)

@@ -7,76 +7,115 @@ using Rapid.Core.Storage;
 
 namespace Rapid.Functions.Steps.Registration;
 
-/// <summary>A product file a registered stamped copy replaced: the original (or an earlier stamped copy) and the copy.</summary>
-internal sealed record SupersededFile(string Role, string Original, long? OriginalStampedBy, string Stamped);
-
-/// <summary>What deleting the superseded files of one post-processing job did.</summary>
+/// <summary>What deleting superseded files did: files deleted and their bytes, and why others were kept or are still queued.</summary>
 internal sealed record SupersededDeletion(int Files, long Bytes, IReadOnlyList<string> Problems)
 {
     public static SupersededDeletion None { get; } = new(0, 0, []);
+
+    public static SupersededDeletion operator +(SupersededDeletion a, SupersededDeletion b) =>
+        new(a.Files + b.Files, a.Bytes + b.Bytes, [.. a.Problems, .. b.Problems]);
 }
 
 /// <summary>
-/// Deletes the files a post-processing job's stamped copies superseded, once those copies are registered (the batch
-/// that registered them is committed) and verified (each is in the store with the size its manifest gives), so no
-/// product is stored twice. It deletes only what the source job wrote under its own prefix, or an earlier stamped copy
-/// under the prefix of the post-processing job that wrote it; nothing while the source job is open again (a re-run may be
-/// writing the same keys), and no injection-recovery table while the night's recovery job that may read it is open (as
-/// when it runs in the post-processing array). The post-processing job's row keeps the count and bytes deleted.
+/// Deletes the files that registered stamped copies superseded, queued in <c>supersededfiles</c> by the batch that
+/// registered the copies, so no product is stored twice. A queued file is deleted once its stamped copy is a registered
+/// product and in the store with its registered size; never while a registered product names it, nor while its
+/// post-processing job's source job is open again (a re-run may be writing the same keys), nor an injection-recovery
+/// table while a recovery job of that night that may read it is open; and only under the prefix of the job that wrote it.
+/// A copy missing or of the wrong size keeps its original for good (status <c>kept</c>, with the reason); a store that
+/// refuses the deletion leaves it queued for the next try. The post-processing job's row counts the files and bytes
+/// deleted.
 /// </summary>
 internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
 {
-    public async Task<SupersededDeletion> DeleteAsync(NpgsqlConnection conn, ProductManifest m, PostProcessingOutcome outcome,
-        IReadOnlyList<SupersededFile> files, CancellationToken ct)
+    private sealed record Queued(string Uri, long Jid, long Owner, string OwnerProcDate, string Role, string Stamped, long SizeBytes, long StampedSize);
+
+    /// <summary>Deletes what is queued for one post-processing job (<paramref name="jid"/>), or for every one of a date.</summary>
+    public async Task<SupersededDeletion> DeletePendingAsync(NpgsqlConnection conn, long? jid, ProcessingDate? procDate, CancellationToken ct)
     {
-        if (files.Count == 0) return SupersededDeletion.None;
-        var owners = files.Select(f => f.OriginalStampedBy ?? outcome.SourceJid).Append(outcome.SourceJid).Distinct().ToArray();
-        var jobs = (await conn.QueryAsync<(long Jid, string ProcDate, short Status)>(new CommandDefinition(
-            "select jid, to_char(procdate, 'YYYYMMDD'), status from jobs where jid = any(@owners)", new { owners }, cancellationToken: ct)))
-            .ToDictionary(j => j.Jid);
-        if (!jobs.TryGetValue(outcome.SourceJid, out var source) || source.Status != 1)
-            return SupersededDeletion.None;
-        var recoveryOpen = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select exists (select 1 from jobs where ppid = @ppid and procdate = to_date(@procdate, 'YYYYMMDD') and status = 0)",
-            new { ppid = (short)PipelineIds.NightRecovery, procdate = source.ProcDate }, cancellationToken: ct));
+        var queued = (await conn.QueryAsync<Queued>(new CommandDefinition("""
+            select s.uri, s.jid, s.owner, to_char(o.procdate, 'YYYYMMDD') as ownerprocdate, s.role, s.stamped, s.sizebytes,
+                   c.sizebytes as stampedsize
+            from supersededfiles s
+            join jobs pp on pp.jid = s.jid
+            join jobs src on src.jid = pp.parent_jid
+            join jobs o on o.jid = s.owner
+            join jobproducts c on c.filename = s.stamped
+            where s.status = 'pending' and (s.jid = @jid or pp.procdate = @procdate)
+              and src.status = 1
+              and not exists (select 1 from jobproducts r where r.filename = s.uri)
+              and (s.role <> @injrecov or not exists (
+                select 1 from jobs n where n.ppid = @recovery and n.procdate = pp.procdate and n.status = 0))
+            order by s.uri
+            """,
+            new { jid, procdate = procDate?.Date, injrecov = ProductRoles.InjectionRecovery, recovery = (short)PipelineIds.NightRecovery },
+            cancellationToken: ct))).ToList();
 
         var problems = new List<string>();
-        int deleted = 0;
-        long bytes = 0;
-        foreach (var f in files)
+        var decided = new List<(string Uri, string Status, string? Reason)>();
+        foreach (var q in queued)
         {
-            var (original, stamped) = (ObjectRef.Parse(f.Original), ObjectRef.Parse(f.Stamped));
-            var owner = f.OriginalStampedBy ?? outcome.SourceJid;
-            if (!jobs.TryGetValue(owner, out var made) || original == stamped || (recoveryOpen && f.Role == ProductRoles.InjectionRecovery)
-                || ManifestValidator.KeyProblem(original, keys.Buckets.Products, ObjectKeys.JobPrefix(ProcessingDate.Parse(made.ProcDate), owner)) is not null)
+            var (original, stamped) = (ObjectRef.Parse(q.Uri), ObjectRef.Parse(q.Stamped));
+            if (original == stamped
+                || ManifestValidator.KeyProblem(original, keys.Buckets.Products, ObjectKeys.JobPrefix(ProcessingDate.Parse(q.OwnerProcDate), q.Owner)) is not null)
+            {
+                decided.Add((q.Uri, "kept", $"{original} is not under the prefix of job {q.Owner}, which wrote it"));
                 continue;
-            var registered = outcome.Stamped.First(s => s.File == stamped).Checksum.SizeBytes;
+            }
             try
             {
-                var size = await store.SizeAsync(stamped, ct);
-                if (size != registered)
+                var size = await StoredSizeAsync(stamped, ct);
+                if (size != q.StampedSize)
                 {
-                    problems.Add($"{stamped} holds {size} bytes, its manifest says {registered}: {original} kept");
+                    var reason = size is null
+                        ? $"{stamped} is registered but not in the store: {original} kept"
+                        : $"{stamped} holds {size} bytes, its manifest says {q.StampedSize}: {original} kept";
+                    problems.Add(reason);
+                    decided.Add((q.Uri, "kept", reason));
                     continue;
                 }
+                if (!await store.ExistsAsync(original, ct))
+                {
+                    decided.Add((q.Uri, "gone", null));
+                    continue;
+                }
+                await store.DeleteAsync(original, ct);
+                decided.Add((q.Uri, "deleted", null));
             }
-            catch (ObjectNotFoundException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                problems.Add($"{stamped} is registered but not in the store: {original} kept");
-                continue;
+                // Access denied, throttled, unreachable: still queued; the next registration of the job tries again.
+                problems.Add($"{original} not deleted, still queued: {e.Message}");
             }
-            long bytesOfOriginal;
-            try { bytesOfOriginal = await store.SizeAsync(original, ct); }
-            catch (ObjectNotFoundException) { continue; }  // already gone
-            await store.DeleteAsync(original, ct);
-            deleted++;
-            bytes += bytesOfOriginal;
         }
-        if (deleted > 0)
-            await conn.ExecuteAsync(new CommandDefinition("""
-                update jobs set superseded_files = coalesce(superseded_files, 0) + @deleted, superseded_bytes = coalesce(superseded_bytes, 0) + @bytes
-                where jid = @jid
-                """, new { jid = m.Jid, deleted, bytes }, cancellationToken: ct));
-        return new SupersededDeletion(deleted, bytes, problems);
+        if (decided.Count == 0) return new SupersededDeletion(0, 0, problems);
+
+        // Only rows this call moved out of 'pending' count: two registrations of one manifest at once delete once.
+        var counted = await conn.QuerySingleAsync<(int Files, long Bytes)>(new CommandDefinition("""
+            with d as (
+              update supersededfiles s set status = u.status, reason = u.reason, decided = now()
+              from unnest(@uris, @statuses, @reasons) as u(uri, status, reason)
+              where s.uri = u.uri and s.status = 'pending'
+              returning s.jid, s.status, s.sizebytes),
+            n as (
+              select jid, count(*)::int as files, sum(sizebytes)::bigint as bytes from d where status = 'deleted' group by jid),
+            j as (
+              update jobs set superseded_files = coalesce(superseded_files, 0) + n.files,
+                              superseded_bytes = coalesce(superseded_bytes, 0) + n.bytes
+              from n where jobs.jid = n.jid returning 1)
+            select coalesce(sum(files), 0)::int, coalesce(sum(bytes), 0)::bigint from n
+            """,
+            new
+            {
+                uris = decided.Select(d => d.Uri).ToArray(), statuses = decided.Select(d => d.Status).ToArray(),
+                reasons = decided.Select(d => d.Reason).ToArray(),
+            }, cancellationToken: ct));
+        return new SupersededDeletion(counted.Files, counted.Bytes, problems);
+    }
+
+    private async Task<long?> StoredSizeAsync(ObjectRef file, CancellationToken ct)
+    {
+        try { return await store.SizeAsync(file, ct); }
+        catch (ObjectNotFoundException) { return null; }
     }
 }
