@@ -115,6 +115,9 @@ public sealed class SupersededProductsTests(OpsDatabaseFixture db) : IAsyncLifet
             Assert.Equal((size, sha), (new FileInfo(_w.Store.PathOf(ObjectRef.Parse(file))).Length, FileChecksum.Of(_w.Store.PathOf(ObjectRef.Parse(file))).Sha256));
         var summary = await _w.Summarize.SummarizeAsync(OpsWorld.ProcDate);
         Assert.Equal((originals.Count, originals.Sum(f => f.Checksum.SizeBytes)), (summary.SupersededFilesDeleted, summary.SupersededBytesDeleted));
+        // The file registry keeps them, marked deleted.
+        Assert.Equal(originals.Count, await conn.ExecuteScalarAsync<int>("select count(*) from files where uri = any(@uris) and status = 'deleted'",
+            new { uris = originals.Select(f => f.File.ToString()).ToArray() }));
 
         // Registered again: nothing else is deleted. Forced, post-processing stamps its copies again in place (same keys).
         Assert.Equal((0, 0), await RegisteredAndDeletedAsync(plan));

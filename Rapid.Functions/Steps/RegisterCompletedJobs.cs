@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using Dapper;
 using Npgsql;
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Pipelines;
 using Rapid.Core.Storage;
+using Rapid.Functions.Record;
+using Rapid.Functions.Record.Qc;
 using Rapid.Functions.Steps.Registration;
 
 namespace Rapid.Functions.Steps;
@@ -50,10 +51,15 @@ public sealed record RegistrationReport
 /// (see the <c>*_slot</c> functions of the schema). A job whose run wrote no manifest is closed out with
 /// <see cref="ExitCodes.Lost"/>; one whose manifest is invalid with <see cref="ExitCodes.InvalidManifest"/> and the
 /// field named, nothing of it registered. Once a post-processing job's stamped copies are registered and verified, the
-/// unstamped originals they supersede are deleted (<see cref="SupersededProducts"/>).
+/// unstamped originals they supersede are deleted (<see cref="SupersededProducts"/>). Each registration also records its
+/// job's attempt (<see cref="ExecutionRecord"/>: figures, steps, states, the files it wrote and what they derive from, the
+/// QC matches of its log, scanned with <paramref name="qc"/>, by default <see cref="QcPatterns.Default"/>).
 /// </summary>
-public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 8)
+public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 8,
+    QcPatterns? qc = null)
 {
+    private readonly QcPatterns _qc = qc ?? QcPatterns.Default;
+
     public const string MissingManifestReason = "no manifest: job crashed, was killed or timed out";
 
     private static readonly Dictionary<int, IJobRegistrar> Registrars = new IJobRegistrar[]
@@ -95,7 +101,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         if (read.Manifest is null)
             return new RegistrationReport { Failures = [new RegistrationFailure(0, $"{manifest}: {read.Problem}")] };
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var outcome = await RegisterOneAsync(conn, read.Manifest, read.Sha256, manifest, ct);
+        var outcome = await RegisterOneAsync(conn, read, manifest, ct);
         return Summarise([outcome], 0);
     }
 
@@ -119,7 +125,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                 var (m, (jid, key)) = (reads[i].Manifest!, jobs[i]);
                 outcomes.Add(m.Jid != jid
                     ? Outcome.Failed(jid, $"{key}: manifest is for job {m.Jid}, not {jid}")
-                    : await RegisterOneAsync(conn, m, reads[i].Sha256, key, ct));
+                    : await RegisterOneAsync(conn, reads[i], key, ct));
             }
         });
         await Task.WhenAll(workers);
@@ -148,8 +154,14 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         return Summarise(outcomes, lost);
     }
 
-    /// <summary>A manifest as read from the store: parsed (with the SHA-256 of its bytes), missing, or why it could not be read.</summary>
-    private sealed record ManifestRead(ProductManifest? Manifest, string Sha256, bool Missing, string? Problem);
+    /// <summary>
+    /// A manifest as read from the store: parsed (with the checksums of its bytes and its job's log, scanned), missing, or
+    /// why it could not be read.
+    /// </summary>
+    private sealed record ManifestRead(ProductManifest? Manifest, FileChecksum? Checksum, bool Missing, string? Problem, ScannedLog? Log = null)
+    {
+        public string Sha256 => Checksum?.Sha256 ?? "";
+    }
 
     private async Task<ManifestRead> ReadAsync(ObjectRef key, CancellationToken ct)
     {
@@ -160,16 +172,34 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         }
         catch (ObjectNotFoundException)
         {
-            return new ManifestRead(null, "", true, "no manifest");
+            return new ManifestRead(null, null, true, "no manifest");
         }
-        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var checksum = FileChecksum.Of(bytes);
+        ProductManifest manifest;
         try
         {
-            return new ManifestRead(Contract.Deserialize<ProductManifest>(bytes, key.ToString()), sha, false, null);
+            manifest = Contract.Deserialize<ProductManifest>(bytes, key.ToString());
         }
         catch (InvalidDataException e)
         {
-            return new ManifestRead(null, sha, false, $"manifest unreadable: {e.Message}");
+            return new ManifestRead(null, checksum, false, $"manifest unreadable: {e.Message}");
+        }
+        return new ManifestRead(manifest, checksum, false, null, await ReadLogAsync(manifest, ct));
+    }
+
+    /// <summary>The job's log at its standard key, scanned with the QC patterns; null when it has none (a crash before its upload).</summary>
+    private async Task<ScannedLog?> ReadLogAsync(ProductManifest m, CancellationToken ct)
+    {
+        if (!ProcessingDate.TryParse(m.ProcDate, out var procDate) || m.Jid <= 0) return null;
+        var key = keys.Log(procDate, m.Jid);
+        try
+        {
+            var bytes = await store.GetBytesAsync(key, ct);
+            return new ScannedLog(key, FileChecksum.Of(bytes), _qc.Scan(System.Text.Encoding.UTF8.GetString(bytes)));
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null;
         }
     }
 
@@ -207,8 +237,9 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     /// <summary>SQLSTATEs raised by <c>begin_registration</c>.</summary>
     private const string ContradictsJob = "RP001", AlreadyRegistered = "RP002", StaleManifest = "RP003", NotTheJobs = "RP004";
 
-    private async Task<Outcome> RegisterOneAsync(NpgsqlConnection conn, ProductManifest m, string sha, ObjectRef source, CancellationToken ct)
+    private async Task<Outcome> RegisterOneAsync(NpgsqlConnection conn, ManifestRead read, ObjectRef source, CancellationToken ct)
     {
+        var (m, sha) = (read.Manifest!, read.Sha256);
         // A manifest elsewhere than its job's key is not that job's: refused, the job untouched.
         if (ManifestValidator.CheckKey(m, source, keys) is { } misplaced) return Outcome.Failed(m.Jid, $"{source}: {misplaced}");
         var registrar = Registrars.GetValueOrDefault(m.Ppid);
@@ -228,6 +259,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             // A run without products: what an earlier run of the job registered is withdrawn.
             batch.Add("select withdraw_job_products(@jid)");
         }
+        ExecutionRecord.AddStatements(batch, m, source, read.Checksum!, read.Log);
         try
         {
             var counts = m.Outcome is { } counted ? registrar!.Count(counted) : new RegisteredCounts();
@@ -279,6 +311,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     /// Closes the jobs still open with an exit code set by registration (lost, invalid manifest) and withdraws what an
     /// earlier run of each registered. Returns how many it closed.
     /// </summary>
+    /// <remarks>Each closed job's latest attempt is closed with it, 'lost' or 'rejected' (<c>record_closed_attempt</c>).</remarks>
     private static Task<int> CloseOpenJobsAsync(NpgsqlConnection conn, int exitCode, IReadOnlyList<KeyValuePair<long, string>> jobs,
         CancellationToken ct, string? manifestSha = null) =>
         conn.ExecuteScalarAsync<int>(new CommandDefinition("""
@@ -286,10 +319,15 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
               update jobs j set status = 1, exitcode = @exitCode, reason = u.reason, ended = coalesce(j.ended, now()), manifest_sha256 = @manifestSha
               from unnest(@jids, @reasons) as u(jid, reason)
               where j.jid = u.jid and j.status = 0
-              returning j.jid)
-            select count(*)::int from closed, lateral withdraw_job_products(closed.jid)
+              returning j.jid, j.reason)
+            select count(*)::integer
+            from closed, lateral withdraw_job_products(closed.jid) w, lateral record_closed_attempt(closed.jid, @state, @exitCode, closed.reason) r
             """,
-            new { exitCode, manifestSha, jids = jobs.Select(kv => kv.Key).ToArray(), reasons = jobs.Select(kv => kv.Value).ToArray() },
+            new
+            {
+                exitCode, manifestSha, jids = jobs.Select(kv => kv.Key).ToArray(), reasons = jobs.Select(kv => kv.Value).ToArray(),
+                state = exitCode == ExitCodes.Lost ? JobStates.Lost : JobStates.Rejected,
+            },
             cancellationToken: ct));
 
     /// <summary>

@@ -24,7 +24,7 @@ internal sealed record SupersededDeletion(int Files, long Bytes, IReadOnlyList<s
 /// table while a recovery job of that night that may read it is open; and only under the prefix of the job that wrote it.
 /// A copy missing or of the wrong size keeps its original for good (status <c>kept</c>, with the reason); a store that
 /// refuses the deletion leaves it queued for the next try. The post-processing job's row counts the files and bytes
-/// deleted.
+/// deleted; the file registry marks them deleted (<c>record_files_deleted</c>).
 /// </summary>
 internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
 {
@@ -91,19 +91,22 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
         if (decided.Count == 0) return new SupersededDeletion(0, 0, problems);
 
         // Only rows this call moved out of 'pending' count: two registrations of one manifest at once delete once.
-        var counted = await conn.QuerySingleAsync<(int Files, long Bytes)>(new CommandDefinition("""
+        var counted = await conn.QuerySingleAsync<(int Files, long Bytes, int Recorded)>(new CommandDefinition("""
             with d as (
               update supersededfiles s set status = u.status, reason = u.reason, decided = now()
               from unnest(@uris, @statuses, @reasons) as u(uri, status, reason)
               where s.uri = u.uri and s.status = 'pending'
-              returning s.jid, s.status, s.sizebytes),
+              returning s.uri, s.jid, s.status, s.sizebytes),
             n as (
               select jid, count(*)::int as files, sum(sizebytes)::bigint as bytes from d where status = 'deleted' group by jid),
             j as (
               update jobs set superseded_files = coalesce(superseded_files, 0) + n.files,
                               superseded_bytes = coalesce(superseded_bytes, 0) + n.bytes
-              from n where jobs.jid = n.jid returning 1)
-            select coalesce(sum(files), 0)::int, coalesce(sum(bytes), 0)::bigint from n
+              from n where jobs.jid = n.jid returning 1),
+            f as (
+              select record_files_deleted(coalesce(array_agg(uri), '{}'), 'superseded by its stamped copy') as recorded
+              from d where status in ('deleted', 'gone'))
+            select coalesce(sum(files), 0)::int, coalesce(sum(bytes), 0)::bigint, (select recorded from f) from n
             """,
             new
             {
