@@ -33,7 +33,9 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
     /// <summary>Deletes what is queued for one post-processing job (<paramref name="jid"/>), or for every one of a date.</summary>
     public async Task<SupersededDeletion> DeletePendingAsync(NpgsqlConnection conn, long? jid, ProcessingDate? procDate, CancellationToken ct)
     {
-        var queued = (await conn.QueryAsync<Queued>(new CommandDefinition("""
+        // One job's queue through the partial index (a registration asks at every post-processing manifest), or a night's.
+        var which = jid is null ? "pp.procdate = @procdate" : "s.jid = @jid";
+        var queued = (await conn.QueryAsync<Queued>(new CommandDefinition($"""
             select s.uri, s.jid, s.owner, to_char(o.procdate, 'YYYYMMDD') as ownerprocdate, s.role, s.stamped, s.sizebytes,
                    c.sizebytes as stampedsize
             from supersededfiles s
@@ -41,7 +43,7 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
             join jobs src on src.jid = pp.parent_jid
             join jobs o on o.jid = s.owner
             join jobproducts c on c.filename = s.stamped
-            where s.status = 'pending' and (s.jid = @jid or pp.procdate = @procdate)
+            where s.status = 'pending' and {which}
               and src.status = 1
               and not exists (select 1 from jobproducts r where r.filename = s.uri)
               and (s.role <> @injrecov or not exists (
