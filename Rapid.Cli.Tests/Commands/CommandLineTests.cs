@@ -22,6 +22,21 @@ public sealed class CommandLineTests(EmbeddedDatabaseFixture fixture)
         Assert.False(Directory.Exists(Path.Combine(home, "store")), "nothing may be written for a rejected window");
     }
 
+    [Theory]
+    [InlineData("--reference-mjd", "61100:61000", "--reference-mjd 61100:61000")]
+    [InlineData("--reference-mjd", "soon", "--reference-mjd soon")]
+    [InlineData("--superior-min-frames", "0", "--superior-min-frames 0")]
+    [InlineData("--superior-min-coverage-gain", "0", "--superior-min-coverage-gain 0")]
+    public async Task Run_rejects_bad_reference_options_before_touching_anything(string option, string value, string named)
+    {
+        var home = TempHome();
+        var (code, error) = await Invoke("run", "--superior-references", option, value, "--home", home);
+        Assert.Equal(CommandErrors.BadInput, code);
+        Assert.Contains(named, error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.False(Directory.Exists(Path.Combine(home, "store")), "nothing may be written for a rejected option");
+    }
+
     [Fact]
     public async Task Status_of_a_date_nothing_ran_on_names_the_date()
     {

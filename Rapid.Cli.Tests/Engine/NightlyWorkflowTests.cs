@@ -41,6 +41,19 @@ public sealed class NightlyWorkflowTests(EmbeddedDatabaseFixture fixture)
         var inputs = await conn.ExecuteScalarAsync<int>("select count(*) from refimimages");
         Assert.Equal(5, inputs); // the five earlier epochs, not the science image itself
         Assert.True(File.Exists(survey.Home.OpenStore().PathOf(Core.Storage.ObjectRef.Parse(diff.Filename))));
+
+        // Every registered product file is stored once, exactly as registered: the stamped copies; the unstamped
+        // originals they superseded are gone from the reference and science jobs' prefixes (only their manifests stay).
+        var store = survey.Home.OpenStore();
+        foreach (var (file, sha) in await conn.QueryAsync<(string, string)>("select filename, sha256 from jobproducts"))
+            Assert.Equal(sha, Core.Storage.FileChecksum.Of(store.PathOf(Core.Storage.ObjectRef.Parse(file))).Sha256);
+        foreach (var job in jobs.Where(j => j.Ppid is PipelineIds.ReferenceImage or PipelineIds.Science))
+        {
+            var left = await store.ListAsync(Core.Storage.Buckets.Default.Products, $"20280910/jid{job.Jid}/").Select(o => o.FileName).ToListAsync();
+            Assert.Equal([$"manifest_jid{job.Jid}.json"], left);
+        }
+        Assert.True(report.Summary.SupersededFilesDeleted >= 10, $"{report.Summary.SupersededFilesDeleted} superseded files deleted");
+        Assert.True(report.Summary.SupersededBytesDeleted > 0);
     }
 
     [Fact]

@@ -28,7 +28,25 @@ internal sealed class WorkflowOptions
         DefaultValueFactory = _ => new Core.Contracts.FakeSourcesConfig().Count,
     };
 
-
+    public Option<bool> SuperiorReferences { get; } = new("--superior-references")
+    {
+        Description = "Re-make a night's best reference images when better inputs exist: at least --superior-min-frames more, "
+                      + "or a 5th-percentile coverage predicted from their footprints at least --superior-min-coverage-gain frames higher",
+    };
+    public Option<int> SuperiorMinFrames { get; } = new("--superior-min-frames")
+    {
+        Description = "More input frames than the registered reference co-added that make a superior one",
+        DefaultValueFactory = _ => new PlanningOptions().SuperiorReferenceMinExtraFrames,
+    };
+    public Option<double> SuperiorMinCoverageGain { get; } = new("--superior-min-coverage-gain")
+    {
+        Description = "Gain (frames) in predicted 5th-percentile coverage that makes a superior reference",
+        DefaultValueFactory = _ => new PlanningOptions().SuperiorReferenceMinCoverageGain,
+    };
+    public Option<string?> ReferenceMjd { get; } = new("--reference-mjd")
+    {
+        Description = "START:END, the MJD range [start, end) reference inputs are taken from (default: every image before the night)",
+    };
     public Option<string?> Settings { get; } = new("--settings")
     {
         Description = "A settings profile (JSON: schemaVersion, name, settings) the night's jobs run with; see docs/settings.md",
@@ -36,7 +54,25 @@ internal sealed class WorkflowOptions
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Database, Home, Parallel, ReferenceGrid, JobTimeout, FakeSources, Settings, Verbose }) command.Options.Add(o);
+        foreach (var o in new Option[]
+                 {
+                     Database, Home, Parallel, ReferenceGrid, JobTimeout, FakeSources, Settings, SuperiorReferences, SuperiorMinFrames, SuperiorMinCoverageGain,
+                     ReferenceMjd, Verbose,
+                 })
+            command.Options.Add(o);
+    }
+
+    /// <summary>"START:END" (MJDs, START before END) as a range, or null when not given.</summary>
+    public static (double Start, double End)? ParseMjdRange(string? text)
+    {
+        if (text is null) return null;
+        var parts = text.Split(':');
+        if (parts.Length == 2
+            && double.TryParse(parts[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var start)
+            && double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var end)
+            && double.IsFinite(start) && double.IsFinite(end) && start < end)
+            return (start, end);
+        throw new ArgumentException($"--reference-mjd {text}: expected START:END, two MJDs with START before END (e.g. 61000:61100)");
     }
 
     /// <param name="referenceGridWhenUnset">The tile grid to use when --reference-grid is not given (else its default).</param>
@@ -51,6 +87,11 @@ internal sealed class WorkflowOptions
         if (timeout < 1) throw new ArgumentException($"--job-timeout {timeout}: must be at least 1 second");
         var fakes = parse.GetValue(FakeSources);
         if (fakes < 0) throw new ArgumentException($"--fake-sources {fakes}: must not be negative");
+        var minFrames = parse.GetValue(SuperiorMinFrames);
+        if (minFrames < 1) throw new ArgumentException($"--superior-min-frames {minFrames}: must be at least 1");
+        var minGain = parse.GetValue(SuperiorMinCoverageGain);
+        if (!(minGain > 0) || !double.IsFinite(minGain)) throw new ArgumentException($"--superior-min-coverage-gain {minGain}: must be a number above 0");
+        var mjdRange = ParseMjdRange(parse.GetValue(ReferenceMjd));
         var profile = parse.GetValue(Settings) is { } settingsFile ? SettingsProfileOption.Load(settingsFile) : null;
         var home = new RapidHome(parse.GetValue(Home)!);
         var db = await home.OpenDatabaseAsync(parse.GetValue(Database), line => Console.Error.WriteLine($"rapid: {line}"), ct);
@@ -58,6 +99,8 @@ internal sealed class WorkflowOptions
         {
             TileNaxis1 = grid, TileNaxis2 = grid, Force = force,
             FakeSources = fakes > 0 ? new Core.Contracts.FakeSourcesConfig { Count = fakes } : null,
+            SuperiorReferences = parse.GetValue(SuperiorReferences), SuperiorReferenceMinExtraFrames = minFrames,
+            SuperiorReferenceMinCoverageGain = minGain, ReferenceInputsMjd = mjdRange,
             Pipeline = profile?.Settings ?? new Core.Contracts.PipelineSettings(),
             SettingsProfile = profile?.Name,
         };

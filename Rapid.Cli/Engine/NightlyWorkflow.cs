@@ -69,7 +69,9 @@ public sealed class NightlyWorkflow(
                 return await new RegisterCompletedJobs(dataSource, store, keys).RegisterJobListAsync(planned.JobList, reasons, ct);
             },
             r => $"{r.Registered} registered, {r.Lost} lost" + (r.Unchanged > 0 ? $", {r.Unchanged} already registered" : "")
-                 + (r.Failures.Count > 0 ? $", {r.Failures.Count} failed to register" : ""));
+                 + (r.Failures.Count > 0 ? $", {r.Failures.Count} failed to register" : "")
+                 + (r.SupersededDeleted > 0 ? $", {r.SupersededDeleted} superseded originals deleted ({r.SupersededBytes / 1e6:0.0} MB)" : "")
+                 + (r.SupersededKept.Count > 0 ? $", {r.SupersededKept.Count} kept: {r.SupersededKept[0].Message}" : ""));
         return planned.ArraySize + planned.ClosedAtPlanning;
     }
 

@@ -40,7 +40,10 @@ public static class NightSummaryPrinter
         if (view.ReportError is not null) console.MarkupLine($"[yellow]No report: {Markup.Escape(view.ReportError)}[/]");
 
         PrintJobs(console, s);
-        console.MarkupLine(string.Create(Inv, $"Products: {s.ReferenceImages:N0} reference images, {s.DifferenceImages:N0} difference images, {s.SourcesFound:N0} sources"));
+        console.MarkupLine(string.Create(Inv, $"Products: {s.ReferenceImages:N0} reference images, {s.DifferenceImages:N0} difference images, {s.SourcesFound:N0} sources")
+            + (s.WithdrawnProducts > 0 ? string.Create(Inv, $"; [yellow]{s.WithdrawnProducts:N0} withdrawn[/] (their job's last run failed)") : "")
+            + (s.SupersededFilesDeleted > 0
+                ? string.Create(Inv, $"; {s.SupersededFilesDeleted:N0} unstamped originals deleted ({s.SupersededBytesDeleted / 1e6:0.0} MB saved)") : ""));
         if (view.ProductsLocation is not null) console.MarkupLine($"  in [bold]{Markup.Escape(view.ProductsLocation)}[/]");
         PrintRecovery(console, s);
         if (s.Warnings.Count > 0)

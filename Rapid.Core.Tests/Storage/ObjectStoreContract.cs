@@ -92,6 +92,17 @@ public abstract class ObjectStoreContract : IDisposable
     }
 
     [Fact]
+    public async Task Size_is_the_objects_byte_count_and_a_missing_object_is_named()
+    {
+        var obj = Obj("x/size.bin");
+        await Store.PutBytesAsync(obj, new byte[1234]);
+
+        Assert.Equal(1234, await Store.SizeAsync(obj));
+        var e = await Assert.ThrowsAsync<ObjectNotFoundException>(() => Store.SizeAsync(Obj("x/none.bin")));
+        Assert.Contains("none.bin", e.Message);
+    }
+
+    [Fact]
     public async Task Deleting_a_missing_object_is_not_an_error()
     {
         await Store.DeleteAsync(Obj("never/written.txt"));

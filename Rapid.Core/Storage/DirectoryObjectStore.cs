@@ -62,6 +62,9 @@ public sealed class DirectoryObjectStore : IObjectStore
     public Task<bool> ExistsAsync(ObjectRef source, CancellationToken ct = default) =>
         Task.FromResult(File.Exists(PathOf(source)));
 
+    public Task<long> SizeAsync(ObjectRef source, CancellationToken ct = default) =>
+        Task.FromResult(new FileInfo(Existing(source)).Length);
+
     public async IAsyncEnumerable<ObjectRef> ListAsync(string bucket, string prefix, [EnumeratorCancellation] CancellationToken ct = default)
     {
         if (!IsAllowedBucket(bucket))

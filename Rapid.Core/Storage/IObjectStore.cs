@@ -14,6 +14,9 @@ public interface IObjectStore
     Task<byte[]> GetBytesAsync(ObjectRef source, CancellationToken ct = default);
     Task<bool> ExistsAsync(ObjectRef source, CancellationToken ct = default);
 
+    /// <summary>The object's size in bytes (a HEAD on S3), without reading it; <see cref="ObjectNotFoundException"/> when it is missing.</summary>
+    Task<long> SizeAsync(ObjectRef source, CancellationToken ct = default);
+
     /// <summary>Objects in <paramref name="bucket"/> whose keys start with <paramref name="prefix"/>, in key order.</summary>
     IAsyncEnumerable<ObjectRef> ListAsync(string bucket, string prefix, CancellationToken ct = default);
     Task DeleteAsync(ObjectRef target, CancellationToken ct = default);

@@ -69,6 +69,18 @@ public sealed class S3ObjectStore(IAmazonS3? client = null) : IObjectStore
         }
     }
 
+    public async Task<long> SizeAsync(ObjectRef source, CancellationToken ct = default)
+    {
+        try
+        {
+            return (await _s3.GetObjectMetadataAsync(source.Bucket, source.Key, ct)).ContentLength;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new ObjectNotFoundException(source);
+        }
+    }
+
     public async IAsyncEnumerable<ObjectRef> ListAsync(string bucket, string prefix, [EnumeratorCancellation] CancellationToken ct = default)
     {
         var request = new ListObjectsV2Request { BucketName = bucket, Prefix = prefix };

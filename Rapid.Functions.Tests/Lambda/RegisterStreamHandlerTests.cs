@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Dapper;
+using Rapid.Core.Contracts;
+using Rapid.Core.Jobs;
 using Rapid.Core.Sky;
 using Rapid.Core.Storage;
 using Rapid.Functions.Lambda;
@@ -45,6 +47,42 @@ public sealed class RegisterStreamHandlerTests(OpsDatabaseFixture db) : IAsyncLi
         var job = await conn.QuerySingleAsync<(short Status, int ExitCode)>("select status, exitcode from jobs where jid = @Jid", new { config.Jid });
         Assert.Equal((1, 0), (job.Status, job.ExitCode));
     }
+
+    [Fact]
+    public async Task A_manifest_at_another_key_and_an_invalid_one_are_batch_item_failures_and_a_redelivery_is_not()
+    {
+        var t = SkyTessellation.Roman.Tile(SkyTessellation.Roman.FieldOf(150, -60));
+        await _w.EarlierImagesAsync(t.CenterRaDeg, t.CenterDecDeg, 3);
+        await _w.TonightImageAsync(t.CenterRaDeg, t.CenterDecDeg, sca: 1);
+        await _w.TonightImageAsync(t.CenterRaDeg, t.CenterDecDeg, sca: 2);
+        var plan = await _w.PlanScience.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate);
+        var (first, second) = (await _w.ConfigsAsync(plan)) is [var a, var b] ? (a, b) : throw new InvalidOperationException("two jobs expected");
+        var good = await _w.WriteSuccessManifestAsync(first);
+        var bad = await _w.WriteSuccessManifestAsync(second);
+        await Contract.WriteAsync(_w.Store, _w.Keys.Manifest(OpsWorld.ProcDate, second.Jid), bad with { Batch = bad.Batch with { Attempt = -1 } });
+        // The attacker's copy of the first job's manifest, at a key of their choosing.
+        var evil = new ObjectRef(_w.Keys.Buckets.Products, $"evil/x/manifest_jid{first.Jid}.json");
+        await Contract.WriteAsync(_w.Store, evil, good);
+        var handler = new RegisterStreamHandler(HandlerHost.EnvironmentOf(_w));
+
+        var failed = Failed(HandlerHost.Invoke(handler.Handle, $$"""{"Records":[{{Message("m-evil", evil)}},{{Message("m-bad", _w.Keys.Manifest(OpsWorld.ProcDate, second.Jid))}}]}"""));
+
+        Assert.Equal(["m-evil", "m-bad"], failed);
+        await using var conn = await _w.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select status from jobs where jid = @Jid", new { first.Jid }));
+        Assert.Equal($"1 {ExitCodes.InvalidManifest}", await conn.ExecuteScalarAsync<string>("select status || ' ' || exitcode from jobs where jid = @Jid", new { second.Jid }));
+        Assert.Contains("batch.attempt", await conn.ExecuteScalarAsync<string>("select reason from jobs where jid = @Jid", new { second.Jid }));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*) from diffimages"));
+
+        // The real manifest, then its redelivery: registered once, and the redelivery is no failure.
+        var real = Message("m-real", _w.Keys.Manifest(OpsWorld.ProcDate, first.Jid));
+        Assert.Empty(Failed(HandlerHost.Invoke(handler.Handle, $$"""{"Records":[{{real}}]}""")));
+        Assert.Empty(Failed(HandlerHost.Invoke(handler.Handle, $$"""{"Records":[{{real}}]}""")));
+        Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*) from diffimages"));
+    }
+
+    private static List<string?> Failed(string response) =>
+        JsonDocument.Parse(response).RootElement.GetProperty("batchItemFailures").EnumerateArray().Select(f => f.GetProperty("itemIdentifier").GetString()).ToList();
 
     [Fact]
     public void A_message_that_is_not_an_S3_notification_fails_alone()

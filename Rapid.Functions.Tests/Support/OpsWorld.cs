@@ -84,10 +84,21 @@ public sealed class OpsWorld : IAsyncDisposable
     public async Task<L2FileRegistered> TonightImageAsync(double ra, double dec, string filter = "H158", int sca = 1) =>
         (await Ingest.RegisterAsync([Image(ra, dec, Night, filter, sca)]))[0];
 
-    public ProductFile Product(ProcessingDate procDate, long jid, string role, string name)
+    public ProductFile Product(ProcessingDate procDate, long jid, string role, string name) =>
+        new(role, Keys.Product(procDate, jid, name), FileChecksum.Of(ProductContent(role, jid)));
+
+    /// <summary>The bytes of a test product file: its checksum is the one <see cref="Product"/> gives.</summary>
+    public static byte[] ProductContent(string role, long jid) => System.Text.Encoding.UTF8.GetBytes($"{role} of job {jid}");
+
+    /// <summary>The bytes of a test stamped copy: its checksum is the one a success manifest of a post-processing job gives.</summary>
+    public static byte[] StampedContent(ObjectRef target) => System.Text.Encoding.UTF8.GetBytes($"stamped {target}");
+
+    /// <summary>Writes the files a manifest names into the store, as its job would have: its products and stamped copies.</summary>
+    public async Task WriteProductFilesAsync(ProductManifest manifest)
     {
-        var content = System.Text.Encoding.UTF8.GetBytes($"{role} of job {jid}");
-        return new ProductFile(role, Keys.Product(procDate, jid, name), FileChecksum.Of(content));
+        foreach (var p in manifest.Products) await Store.PutBytesAsync(p.File, ProductContent(p.Role, manifest.Jid));
+        if (manifest.Outcome is PostProcessingOutcome post)
+            foreach (var s in post.Stamped) await Store.PutBytesAsync(s.File, StampedContent(s.File));
     }
 
     /// <summary>
@@ -141,9 +152,13 @@ public sealed class OpsWorld : IAsyncDisposable
                     SourceJid = p.SourceJid,
                     Stamped = p.Products.Select(x => new StampedProduct
                     {
-                        Role = x.Role, Source = x.Source, File = x.Target, Checksum = FileChecksum.Of(System.Text.Encoding.UTF8.GetBytes($"stamped {x.Target}")),
+                        Role = x.Role, Source = x.Source, File = x.Target, Checksum = FileChecksum.Of(StampedContent(x.Target)),
                     }).ToList(),
                 };
+                break;
+            case NightRecoverySpec n:
+                products.Add(Product(pd, config.Jid, ProductRoles.NightRecovery, "night_injrecov.fits"));
+                outcome = new NightRecoveryOutcome { Tables = n.Tables.Count };
                 break;
             default:
                 throw new ArgumentException($"no success manifest for a {config.Spec.GetType().Name}");

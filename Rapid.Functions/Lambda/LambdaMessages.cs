@@ -45,6 +45,10 @@ public sealed record RegisterOutput(
     public int Stale { get; init; }
     /// <summary>Jobs closed with exit 71: their manifest failed validation (also counted in <see cref="Failed"/>).</summary>
     public int Rejected { get; init; }
+    /// <summary>Files superseded by registered stamped copies, deleted, and their bytes; superseded files kept (a copy failed verification).</summary>
+    public int SupersededDeleted { get; init; }
+    public long SupersededBytes { get; init; }
+    public int SupersededKept { get; init; }
 }
 
 /// <summary>One stage as Summarize sees it (<c>$.references</c>, …).</summary>
@@ -62,6 +66,10 @@ public sealed record NightMessage
     public int TotalJobs { get; init; }
     public int ReferenceImages { get; init; }
     public int DifferenceImages { get; init; }
+    /// <summary>Products of the night's jobs withdrawn because the job's last run made none.</summary>
+    public int WithdrawnProducts { get; init; }
+    /// <summary>Bytes of unstamped originals the night's post-processing superseded and deleted.</summary>
+    public long SupersededBytesDeleted { get; init; }
     public long SourcesFound { get; init; }
     public IReadOnlyList<JobCount> Jobs { get; init; } = [];
     public int FailureCount { get; init; }

@@ -43,6 +43,8 @@ public sealed class RegisterHandler
             failures.Count, failures.Take(MaxFailureSamples).ToList(), request.Run.AnyFailed)
         {
             Unchanged = reports.Sum(r => r.Unchanged), Stale = reports.Sum(r => r.Stale), Rejected = reports.Sum(r => r.Rejected),
+            SupersededDeleted = reports.Sum(r => r.SupersededDeleted), SupersededBytes = reports.Sum(r => r.SupersededBytes),
+            SupersededKept = reports.Sum(r => r.SupersededKept.Count),
         };
         return LambdaStreams.Write(output, LambdaJsonContext.Default.RegisterOutput);
     }

@@ -34,6 +34,8 @@ public sealed class SummarizeHandler
             TotalJobs = summary.TotalJobs,
             ReferenceImages = summary.ReferenceImages,
             DifferenceImages = summary.DifferenceImages,
+            WithdrawnProducts = summary.WithdrawnProducts,
+            SupersededBytesDeleted = summary.SupersededBytesDeleted,
             SourcesFound = summary.SourcesFound,
             Jobs = summary.Jobs,
             FailureCount = summary.Failures.Count,

@@ -28,8 +28,29 @@ public sealed record PlanningOptions
     /// <summary>Width (mag) of the night's completeness bins.</summary>
     public double CompletenessBinWidthMag { get; init; } = 0.25;
 
-    /// <summary>Plan again jobs that already registered products on this processing date.</summary>
+    /// <summary>
+    /// Plan again jobs that already registered products on this processing date, and reference images for the night's
+    /// (field, filter) pairs that already have a best one (a new version, best unless the current one is locked).
+    /// </summary>
     public bool Force { get; init; }
+
+    /// <summary>
+    /// Re-make a best reference image when better inputs exist (the original's superior-reference launcher): at least
+    /// <see cref="SuperiorReferenceMinExtraFrames"/> more than it co-added, or a 5th-percentile coverage predicted from the
+    /// inputs' footprints at least <see cref="SuperiorReferenceMinCoverageGain"/> frames higher than its own inputs'
+    /// (<see cref="ReferenceCoveragePrediction"/>). Locked references are kept.
+    /// </summary>
+    public bool SuperiorReferences { get; init; }
+
+    public int SuperiorReferenceMinExtraFrames { get; init; } = 3;
+
+    public double SuperiorReferenceMinCoverageGain { get; init; } = 1.0;
+
+    /// <summary>
+    /// The MJD range [start, end) reference inputs are taken from (the original's STARTREFIMMJDOBS/ENDREFIMMJDOBS), for
+    /// reference images and for science jobs that co-add their own; null: every image observed before the night.
+    /// </summary>
+    public (double Start, double End)? ReferenceInputsMjd { get; init; }
 
     /// <summary>Most children of one array job (AWS Batch's limit); larger plans are also written in chunks.</summary>
     public int MaxArraySize { get; init; } = JobListChunker.BatchMaxArraySize;

@@ -7,8 +7,8 @@ namespace Rapid.Functions.Steps;
 
 /// <summary>
 /// Earlier L2 images to co-add into the reference image of a (field, filter): best versions with good
-/// status, observed before the window, whose centres lie within a radius of the tile centre; nearest
-/// first, at most MaxReferenceInputs. Angular distance by unit-vector dot product (no q3c, so it also
+/// status, observed before the window (or within <see cref="PlanningOptions.ReferenceInputsMjd"/>), whose centres lie
+/// within a radius of the tile centre; nearest first, at most MaxReferenceInputs. Angular distance by unit-vector dot product (no q3c, so it also
 /// runs on Amazon RDS), exact across RA 0/360 and at the poles; the z range only narrows the index scan.
 /// </summary>
 internal static class ReferenceCandidates
@@ -37,7 +37,8 @@ internal static class ReferenceCandidates
               from l2filemeta m
               join l2files l on l.rid = m.rid
               join filters flt on flt.fid = l.fid
-              where m.fid = p.fid and l.vbest > 0 and l.status > 0 and l.dateobs < @before
+              where m.fid = p.fid and l.vbest > 0 and l.status > 0
+                and (case when @mjdStart::float8 is null then l.dateobs < @before else l.mjdobs >= @mjdStart and l.mjdobs < @mjdEnd end)
                 and m.z between sin(radians(greatest(p.dec0 - @radius, -90))) and sin(radians(least(p.dec0 + @radius, 90)))
                 and m.x * p.tx + m.y * p.ty + m.z * p.tz >= cos(radians(@radius))
               order by cosd desc, l.rid
@@ -49,6 +50,7 @@ internal static class ReferenceCandidates
                 fields = result.Keys.Select(k => k.Field).ToArray(),
                 fids = result.Keys.Select(k => k.Fid).ToArray(),
                 before = DateTime.SpecifyKind(before, DateTimeKind.Utc),
+                mjdStart = options.ReferenceInputsMjd?.Start, mjdEnd = options.ReferenceInputsMjd?.End,
                 radius = options.ReferenceRadiusDeg,
                 max = options.Pipeline.MaxReferenceInputs,
             }, tx);

@@ -3,6 +3,7 @@ using Dapper;
 using Npgsql;
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
+using Rapid.Core.Pipelines;
 using Rapid.Core.Storage;
 using Rapid.Functions.Record;
 using Rapid.Functions.Record.Qc;
@@ -31,6 +32,11 @@ public sealed record RegistrationReport
     public int ReferenceImages { get; init; }
     public int DifferenceImages { get; init; }
     public int StampedProducts { get; init; }
+    /// <summary>Files that registered stamped copies superseded, deleted from the store, and their bytes.</summary>
+    public int SupersededDeleted { get; init; }
+    public long SupersededBytes { get; init; }
+    /// <summary>Superseded files kept, and why (a stamped copy missing or of the wrong size), or still queued because the store refused the deletion.</summary>
+    public IReadOnlyList<RegistrationFailure> SupersededKept { get; init; } = [];
     public IReadOnlyList<RegistrationFailure> Failures { get; init; } = [];
 }
 
@@ -44,9 +50,10 @@ public sealed record RegistrationReport
 /// on the same processing date updates the same rows; reprocessing on another date makes new versions and moves vbest
 /// (see the <c>*_slot</c> functions of the schema). A job whose run wrote no manifest is closed out with
 /// <see cref="ExitCodes.Lost"/>; one whose manifest is invalid with <see cref="ExitCodes.InvalidManifest"/> and the
-/// field named, nothing of it registered. Each registration also records its job's attempt (<see cref="ExecutionRecord"/>:
-/// figures, steps, states, the files it wrote and what they derive from, the QC matches of its log, scanned with
-/// <paramref name="qc"/>, by default <see cref="QcPatterns.Default"/>).
+/// field named, nothing of it registered. Once a post-processing job's stamped copies are registered and verified, the
+/// unstamped originals they supersede are deleted (<see cref="SupersededProducts"/>). Each registration also records its
+/// job's attempt (<see cref="ExecutionRecord"/>: figures, steps, states, the files it wrote and what they derive from, the
+/// QC matches of its log, scanned with <paramref name="qc"/>, by default <see cref="QcPatterns.Default"/>).
 /// </summary>
 public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 8,
     QcPatterns? qc = null)
@@ -210,6 +217,9 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             ReferenceImages = registered.Sum(o => o.Counts.ReferenceImages),
             DifferenceImages = registered.Sum(o => o.Counts.DifferenceImages),
             StampedProducts = registered.Sum(o => o.Counts.StampedProducts),
+            SupersededDeleted = all.Sum(o => o.Superseded.Files),
+            SupersededBytes = all.Sum(o => o.Superseded.Bytes),
+            SupersededKept = all.SelectMany(o => o.Superseded.Problems.Select(p => new RegistrationFailure(o.Jid, p))).ToList(),
             Failures = all.Where(o => o.Kind is OutcomeKind.Failed or OutcomeKind.Rejected).OrderBy(o => o.Jid)
                 .Select(o => new RegistrationFailure(o.Jid, o.Error!)).ToList(),
         };
@@ -219,6 +229,8 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
 
     private sealed record Outcome(long Jid, OutcomeKind Kind, RegisteredCounts Counts, string? Error = null)
     {
+        public SupersededDeletion Superseded { get; init; } = SupersededDeletion.None;
+
         public static Outcome Failed(long jid, string error) => new(jid, OutcomeKind.Failed, new RegisteredCounts(), error);
     }
 
@@ -242,15 +254,22 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             AddProducts(batch, m);
             registrar!.AddStatements(batch, m, registered);
         }
+        else
+        {
+            // A run without products: what an earlier run of the job registered is withdrawn.
+            batch.Add("select withdraw_job_products(@jid)");
+        }
         ExecutionRecord.AddStatements(batch, m, source, read.Checksum!, read.Log);
         try
         {
+            var counts = m.Outcome is { } counted ? registrar!.Count(counted) : new RegisteredCounts();
             await conn.ExecuteAsync(new CommandDefinition(batch.Sql, batch.Args, cancellationToken: ct));
-            return new Outcome(m.Jid, OutcomeKind.Registered, m.Outcome is { } counted ? registrar!.Count(counted) : new RegisteredCounts());
+            return new Outcome(m.Jid, OutcomeKind.Registered, counts) { Superseded = await DeleteSupersededAsync(conn, m, ct) };
         }
         catch (PostgresException e) when (e.SqlState == AlreadyRegistered)
         {
-            return new Outcome(m.Jid, OutcomeKind.Unchanged, new RegisteredCounts());
+            // Registered before, maybe by a registration that ended before its deletions: what is still queued goes now.
+            return new Outcome(m.Jid, OutcomeKind.Unchanged, new RegisteredCounts()) { Superseded = await DeleteSupersededAsync(conn, m, ct) };
         }
         catch (PostgresException e) when (e.SqlState == StaleManifest)
         {
@@ -270,6 +289,17 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         }
     }
 
+    /// <summary>
+    /// Committed: a post-processing job's stamped copies are the registered files now, so the files they superseded
+    /// (queued by its batch) go; the night's recovery job, once closed, frees the injection-recovery tables it may have read.
+    /// </summary>
+    private Task<SupersededDeletion> DeleteSupersededAsync(NpgsqlConnection conn, ProductManifest m, CancellationToken ct) => m.Ppid switch
+    {
+        PipelineIds.PostProcessing => new SupersededProducts(store, keys).DeletePendingAsync(conn, m.Jid, null, ct),
+        PipelineIds.NightRecovery => new SupersededProducts(store, keys).DeletePendingAsync(conn, null, ProcessingDate.Parse(m.ProcDate), ct),
+        _ => Task.FromResult(SupersededDeletion.None),
+    };
+
     /// <summary>An invalid manifest at its job's key: the job, if still open, is closed as failed naming the field; nothing is registered.</summary>
     private static async Task<Outcome> RejectAsync(NpgsqlConnection conn, long jid, string reason, string sha, CancellationToken ct)
     {
@@ -277,7 +307,10 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         return new Outcome(jid, closed > 0 ? OutcomeKind.Rejected : OutcomeKind.Failed, new RegisteredCounts(), reason);
     }
 
-    /// <summary>Closes the jobs still open with an exit code set by registration (lost, invalid manifest). Returns how many it closed.</summary>
+    /// <summary>
+    /// Closes the jobs still open with an exit code set by registration (lost, invalid manifest) and withdraws what an
+    /// earlier run of each registered. Returns how many it closed.
+    /// </summary>
     /// <remarks>Each closed job's latest attempt is closed with it, 'lost' or 'rejected' (<c>record_closed_attempt</c>).</remarks>
     private static Task<int> CloseOpenJobsAsync(NpgsqlConnection conn, int exitCode, IReadOnlyList<KeyValuePair<long, string>> jobs,
         CancellationToken ct, string? manifestSha = null) =>
@@ -287,7 +320,8 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
               from unnest(@jids, @reasons) as u(jid, reason)
               where j.jid = u.jid and j.status = 0
               returning j.jid, j.reason)
-            select count(record_closed_attempt(jid, @state, @exitCode, reason))::integer from closed
+            select count(*)::integer
+            from closed, lateral withdraw_job_products(closed.jid) w, lateral record_closed_attempt(closed.jid, @state, @exitCode, closed.reason) r
             """,
             new
             {

@@ -35,8 +35,14 @@ public sealed record NightSummary
     public IReadOnlyList<JobFailure> Failures { get; init; } = [];
     /// <summary>Jobs with a warning of each kind, per pipeline (a job with two warnings of a kind counts once).</summary>
     public IReadOnlyList<WarningCount> Warnings { get; init; } = [];
+    /// <summary>Valid reference and difference images registered by this date's jobs.</summary>
     public int ReferenceImages { get; init; }
     public int DifferenceImages { get; init; }
+    /// <summary>Reference and difference images of this date's jobs withdrawn because the job's last run made none (failed, lost, rejected).</summary>
+    public int WithdrawnProducts { get; init; }
+    /// <summary>Unstamped originals this date's post-processing superseded and deleted, and the bytes that saved.</summary>
+    public int SupersededFilesDeleted { get; init; }
+    public long SupersededBytesDeleted { get; init; }
     /// <summary>Sum of nsources over the difference images registered by this date's jobs.</summary>
     public long SourcesFound { get; init; }
     public IReadOnlyList<PipelineTiming> Elapsed { get; init; } = [];
@@ -77,11 +83,16 @@ public sealed class SummarizeNight(NpgsqlDataSource dataSource)
             select j.ppid, w.kind, count(distinct j.jid) from jobwarnings w join jobs j on j.jid = w.jid
             where j.procdate = @procdate group by j.ppid, w.kind order by j.ppid, w.kind
             """, args)).Select(r => new WarningCount(r.Ppid, r.Kind, (int)r.Jobs)).ToList();
-        var products = await conn.QuerySingleAsync<(long Refs, long Diffs, long Sources)>("""
-            select (select count(*) from refimages r join jobs j on j.jid = r.jid where j.procdate = @procdate),
-                   (select count(*) from diffimages d join jobs j on j.jid = d.jid where j.procdate = @procdate),
+        var products = await conn.QuerySingleAsync<(long Refs, long Diffs, long Sources, long Withdrawn)>("""
+            select (select count(*) from refimages r join jobs j on j.jid = r.jid where j.procdate = @procdate and r.status > 0),
+                   (select count(*) from diffimages d join jobs j on j.jid = d.jid where j.procdate = @procdate and d.status > 0),
                    (select coalesce(sum(m.nsources), 0)::bigint from diffimmeta m join diffimages d on d.pid = m.pid
-                      join jobs j on j.jid = d.jid where j.procdate = @procdate)
+                      join jobs j on j.jid = d.jid where j.procdate = @procdate and d.status > 0),
+                   (select count(*) from refimages r join jobs j on j.jid = r.jid where j.procdate = @procdate and r.status = 0)
+                   + (select count(*) from diffimages d join jobs j on j.jid = d.jid where j.procdate = @procdate and d.status = 0)
+            """, args);
+        var superseded = await conn.QuerySingleAsync<(long Files, long Bytes)>("""
+            select coalesce(sum(superseded_files), 0)::bigint, coalesce(sum(superseded_bytes), 0)::bigint from jobs where procdate = @procdate and ppid = 17
             """, args);
         var timings = (await conn.QueryAsync<(short Ppid, long Jobs, double Total, double Mean, double Max)>("""
             select ppid, count(*), sum(elapsed), avg(elapsed), max(elapsed)
@@ -104,6 +115,8 @@ public sealed class SummarizeNight(NpgsqlDataSource dataSource)
             Recovery = recovery, RecoveryBins = bins,
             ProcDate = procDate, Jobs = counts, Failures = failures, Warnings = warnings,
             ReferenceImages = (int)products.Refs, DifferenceImages = (int)products.Diffs, SourcesFound = products.Sources,
+            WithdrawnProducts = (int)products.Withdrawn,
+            SupersededFilesDeleted = (int)superseded.Files, SupersededBytesDeleted = superseded.Bytes,
             Elapsed = timings,
         };
     }

@@ -9,8 +9,10 @@ namespace Rapid.Functions.Steps.Registration;
 /// ppid 17: the stamped, renamed copies replace the registered file names and checksums of the source job's products
 /// (<c>jobproducts</c>, marked <c>stamped_by</c> this job, and <c>refimages</c>, <c>refimcatalogs</c>, <c>diffimages</c>,
 /// <c>recoveryjobs</c>). A product is replaced only while it is still the file that was stamped: when the source job
-/// was re-run and registered new products since post-processing was planned, its stale copies are not registered, the
-/// new products stay unstamped and the next plan stamps them.
+/// was planned again since post-processing was planned (its re-run writes the same keys, so the names alone cannot
+/// tell), or registered other files, the stale copies are not registered, the new products stay unstamped and the next
+/// plan stamps them. The files the stamped copies superseded are queued in
+/// <c>supersededfiles</c> in the same batch; <see cref="SupersededProducts"/> deletes them once the batch is committed.
 /// </summary>
 internal sealed class PostProcessingRegistrar : JobRegistrar<PostProcessingOutcome>
 {
@@ -41,26 +43,36 @@ internal sealed class PostProcessingRegistrar : JobRegistrar<PostProcessingOutco
     protected override void AddStatements(RegistrationBatch batch, ProductManifest m, PostProcessingOutcome outcome)
     {
         var s = outcome.Stamped;
+        // r, c, d and q run though the query does not read them: PostgreSQL runs data-modifying WITH clauses to completion,
+        // all on the snapshot before the statement (so "old" holds the file names the stamped copies replace).
         batch.Add("""
             with s as (
               select * from unnest(@ppRoles, @ppSources, @ppFiles, @ppSizes, @ppShas, @ppMd5s) as s(role, source, file, size, sha, md5)),
+            old as (
+              select role, filename, sizebytes, stamped_by from jobproducts where jid = @ppSource),
             p as (
               update jobproducts j set filename = s.file, sizebytes = s.size, sha256 = s.sha, md5 = s.md5, stamped_by = @jid
               from s where j.jid = @ppSource and j.role = s.role and (s.source is null or j.filename = s.source)
+                and not exists (select 1 from jobs src, jobs pp where src.jid = @ppSource and pp.jid = @jid and src.launched > pp.launched)
               returning j.role, j.filename, j.md5),
             r as (
-              update refimages t set filename = p.filename, checksum = p.md5, status = 1
+              update refimages t set filename = p.filename, checksum = p.md5
               from p where t.jid = @ppSource and p.role = 'refimage' returning 1),
             c as (
-              update refimcatalogs t set filename = p.filename, checksum = p.md5, status = 1
+              update refimcatalogs t set filename = p.filename, checksum = p.md5
               from p, refimages r where r.jid = @ppSource and t.rfid = r.rfid and t.cattype = 1 and p.role = 'refimage_catalog' returning 1),
             d as (
-              update diffimages t set filename = p.filename, checksum = p.md5, status = 1
+              update diffimages t set filename = p.filename, checksum = p.md5
               from p where t.jid = @ppSource and p.role = 'diffimage' returning 1),
             q as (
               update recoveryjobs t set filename = p.filename, checksum = p.md5
               from p where t.jid = @ppSource and p.role = 'injrecov' returning 1)
-            select 1 from r, c, d, q where false
+            insert into supersededfiles (uri, jid, owner, role, stamped, sizebytes)
+            select o.filename, @jid, coalesce(o.stamped_by, @ppSource), o.role, p.filename, o.sizebytes
+            from p join old o on o.role = p.role
+            where o.filename <> p.filename
+            on conflict (uri) do update set jid = excluded.jid, owner = excluded.owner, role = excluded.role, stamped = excluded.stamped,
+              sizebytes = excluded.sizebytes, status = 'pending', reason = null, queued = now(), decided = null
             """,
             new
             {

@@ -58,7 +58,7 @@ internal sealed class ReferenceImageRegistrar : JobRegistrar<ReferenceImageOutco
             select @rfField, @rfFid, @ppid, s.o_version, s.o_vbest, @jid, @rfFile, @rfMd5, 1,
                    (select svid from swversions where cvstag = @svTag), f.hp6, f.hp9
             from refimage_slot(@jid, @rfField, @rfFid, @ppid) s, fields f where f.field = @rfField
-            on conflict (jid) do update set filename = excluded.filename, checksum = excluded.checksum, status = 1, svid = excluded.svid;
+            on conflict (jid) do update set filename = excluded.filename, checksum = excluded.checksum, status = 1, vbest = excluded.vbest, svid = excluded.svid;
             insert into refimmeta (rfid, nframes, mjdobsmin, mjdobsmax, npixsat, npixnan, clmean, clstddev, cov5percent, medncov, medpixunc, fwhmmed, nsexcatsources)
             select rfid, @rfNFrames, @rfMjdObsMin, @rfMjdObsMax, @rfNPixSat, @rfNPixNan, @rfClippedMean, @rfClippedSigma, @rfCov5Percent, @rfMedianCoverage,
                    @rfMedianPixelUncertainty, @rfFwhmMedian, @rfNSources

@@ -52,7 +52,7 @@ internal sealed class ScienceRegistrar : JobRegistrar<ScienceOutcome>
               from l2files l join l2filemeta g on g.rid = l.rid, diffimage_slot(@jid, @dRid, @ppid) s
               where l.rid = @dRid
               on conflict (jid) do update set rfid = excluded.rfid, filename = excluded.filename, checksum = excluded.checksum,
-                status = 1, svid = excluded.svid
+                status = 1, vbest = excluded.vbest, svid = excluded.svid
               returning pid, field, fid, sca)
             insert into diffimmeta (pid, nsources, npositive, nnegative, scalefacref, dxrmsfin, dyrmsfin, dxmedianfin, dymedianfin,
               bkgsci, bkgref, fwhmsci, fwhmref, field, fid, sca)

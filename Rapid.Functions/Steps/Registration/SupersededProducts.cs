@@ -1,0 +1,126 @@
+using Dapper;
+using Npgsql;
+using Rapid.Core.Contracts;
+using Rapid.Core.Jobs;
+using Rapid.Core.Pipelines;
+using Rapid.Core.Storage;
+
+namespace Rapid.Functions.Steps.Registration;
+
+/// <summary>What deleting superseded files did: files deleted and their bytes, and why others were kept or are still queued.</summary>
+internal sealed record SupersededDeletion(int Files, long Bytes, IReadOnlyList<string> Problems)
+{
+    public static SupersededDeletion None { get; } = new(0, 0, []);
+
+    public static SupersededDeletion operator +(SupersededDeletion a, SupersededDeletion b) =>
+        new(a.Files + b.Files, a.Bytes + b.Bytes, [.. a.Problems, .. b.Problems]);
+}
+
+/// <summary>
+/// Deletes the files that registered stamped copies superseded, queued in <c>supersededfiles</c> by the batch that
+/// registered the copies, so no product is stored twice. A queued file is deleted once its stamped copy is a registered
+/// product and in the store with its registered size; never while a registered product names it, nor while its
+/// post-processing job's source job is open again (a re-run may be writing the same keys), nor an injection-recovery
+/// table while a recovery job of that night that may read it is open; and only under the prefix of the job that wrote it.
+/// A copy missing or of the wrong size keeps its original for good (status <c>kept</c>, with the reason); a store that
+/// refuses the deletion leaves it queued for the next try. The post-processing job's row counts the files and bytes
+/// deleted; the file registry marks them deleted (<c>record_files_deleted</c>).
+/// </summary>
+internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
+{
+    private sealed record Queued(string Uri, long Jid, long Owner, string OwnerProcDate, string Role, string Stamped, long SizeBytes, long StampedSize);
+
+    /// <summary>Deletes what is queued for one post-processing job (<paramref name="jid"/>), or for every one of a date.</summary>
+    public async Task<SupersededDeletion> DeletePendingAsync(NpgsqlConnection conn, long? jid, ProcessingDate? procDate, CancellationToken ct)
+    {
+        // One job's queue through the partial index (a registration asks at every post-processing manifest), or a night's.
+        var which = jid is null ? "pp.procdate = @procdate" : "s.jid = @jid";
+        var queued = (await conn.QueryAsync<Queued>(new CommandDefinition($"""
+            select s.uri, s.jid, s.owner, to_char(o.procdate, 'YYYYMMDD') as ownerprocdate, s.role, s.stamped, s.sizebytes,
+                   c.sizebytes as stampedsize
+            from supersededfiles s
+            join jobs pp on pp.jid = s.jid
+            join jobs src on src.jid = pp.parent_jid
+            join jobs o on o.jid = s.owner
+            join jobproducts c on c.filename = s.stamped
+            where s.status = 'pending' and {which}
+              and src.status = 1
+              and not exists (select 1 from jobproducts r where r.filename = s.uri)
+              and (s.role <> @injrecov or not exists (
+                select 1 from jobs n where n.ppid = @recovery and n.procdate = pp.procdate and n.status = 0))
+            order by s.uri
+            """,
+            new { jid, procdate = procDate?.Date, injrecov = ProductRoles.InjectionRecovery, recovery = (short)PipelineIds.NightRecovery },
+            cancellationToken: ct))).ToList();
+
+        var problems = new List<string>();
+        var decided = new List<(string Uri, string Status, string? Reason)>();
+        foreach (var q in queued)
+        {
+            var (original, stamped) = (ObjectRef.Parse(q.Uri), ObjectRef.Parse(q.Stamped));
+            if (original == stamped
+                || ManifestValidator.KeyProblem(original, keys.Buckets.Products, ObjectKeys.JobPrefix(ProcessingDate.Parse(q.OwnerProcDate), q.Owner)) is not null)
+            {
+                decided.Add((q.Uri, "kept", $"{original} is not under the prefix of job {q.Owner}, which wrote it"));
+                continue;
+            }
+            try
+            {
+                var size = await StoredSizeAsync(stamped, ct);
+                if (size != q.StampedSize)
+                {
+                    var reason = size is null
+                        ? $"{stamped} is registered but not in the store: {original} kept"
+                        : $"{stamped} holds {size} bytes, its manifest says {q.StampedSize}: {original} kept";
+                    problems.Add(reason);
+                    decided.Add((q.Uri, "kept", reason));
+                    continue;
+                }
+                if (!await store.ExistsAsync(original, ct))
+                {
+                    decided.Add((q.Uri, "gone", null));
+                    continue;
+                }
+                await store.DeleteAsync(original, ct);
+                decided.Add((q.Uri, "deleted", null));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Access denied, throttled, unreachable: still queued; the next registration of the job tries again.
+                problems.Add($"{original} not deleted, still queued: {e.Message}");
+            }
+        }
+        if (decided.Count == 0) return new SupersededDeletion(0, 0, problems);
+
+        // Only rows this call moved out of 'pending' count: two registrations of one manifest at once delete once.
+        var counted = await conn.QuerySingleAsync<(int Files, long Bytes, int Recorded)>(new CommandDefinition("""
+            with d as (
+              update supersededfiles s set status = u.status, reason = u.reason, decided = now()
+              from unnest(@uris, @statuses, @reasons) as u(uri, status, reason)
+              where s.uri = u.uri and s.status = 'pending'
+              returning s.uri, s.jid, s.status, s.sizebytes),
+            n as (
+              select jid, count(*)::int as files, sum(sizebytes)::bigint as bytes from d where status = 'deleted' group by jid),
+            j as (
+              update jobs set superseded_files = coalesce(superseded_files, 0) + n.files,
+                              superseded_bytes = coalesce(superseded_bytes, 0) + n.bytes
+              from n where jobs.jid = n.jid returning 1),
+            f as (
+              select record_files_deleted(coalesce(array_agg(uri), '{}'), 'superseded by its stamped copy') as recorded
+              from d where status in ('deleted', 'gone'))
+            select coalesce(sum(files), 0)::int, coalesce(sum(bytes), 0)::bigint, (select recorded from f) from n
+            """,
+            new
+            {
+                uris = decided.Select(d => d.Uri).ToArray(), statuses = decided.Select(d => d.Status).ToArray(),
+                reasons = decided.Select(d => d.Reason).ToArray(),
+            }, cancellationToken: ct));
+        return new SupersededDeletion(counted.Files, counted.Bytes, problems);
+    }
+
+    private async Task<long?> StoredSizeAsync(ObjectRef file, CancellationToken ct)
+    {
+        try { return await store.SizeAsync(file, ct); }
+        catch (ObjectNotFoundException) { return null; }
+    }
+}
