@@ -39,6 +39,17 @@ public sealed class LambdaEnvironment
 
     public string TimeZone => Get(TimeZoneVariable) ?? ProcessingDate.DefaultTimeZone;
 
+    /// <summary>Hours an execution holds its processing date's run lease at most: the state machine's timeout (set by Rapid.Cdk).</summary>
+    public const string RunLeaseHoursVariable = "RAPID_RUN_LEASE_HOURS";
+
+    /// <summary>The default of <see cref="RunLeaseHoursVariable"/>: the state machine's timeout with the default stage timeout (3 x 12 h + 2 h).</summary>
+    public const int DefaultRunLeaseHours = 38;
+
+    public TimeSpan RunLeaseDuration =>
+        Get(RunLeaseHoursVariable) is not { } text ? TimeSpan.FromHours(DefaultRunLeaseHours)
+        : TryParseCount(text, out var hours) && hours > 0 ? TimeSpan.FromHours(hours)
+        : throw new InvalidOperationException($"environment variable {RunLeaseHoursVariable} = '{text}' is not a number of hours");
+
     /// <summary>The plan steps' settings: the defaults, with the reference grid of <see cref="ReferenceGridVariable"/> when set.</summary>
     /// <summary>Fake sources per science image (0: none); unset means the default of <see cref="Core.Contracts.FakeSourcesConfig"/>.</summary>
     public const string FakeSourcesVariable = "RAPID_FAKE_SOURCES";

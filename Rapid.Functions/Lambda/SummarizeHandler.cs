@@ -19,8 +19,15 @@ public sealed class SummarizeHandler
     private async Task<Stream> HandleAsync(Stream input)
     {
         var request = LambdaStreams.Read(input, LambdaJsonContext.Default.SummarizeInput, "summarize input");
-        var (_, procDate) = LambdaStreams.Parse(request.Night);
-        var summary = await new SummarizeNight(await _env.DataSourceAsync()).SummarizeAsync(procDate);
+        var (_, procDate) = LambdaStreams.ParseWindow(request.Night);
+        var dataSource = await _env.DataSourceAsync();
+        var summary = await new SummarizeNight(dataSource).SummarizeAsync(procDate);
+        // The night reached its end: a scheduled window is finished and the run lease released.
+        if (ReleaseNightHandler.LeaseOf(request.Night) is { } lease)
+        {
+            await using var conn = await dataSource.OpenConnectionAsync();
+            await StartNight.FinishAsync(conn, procDate, lease, request.Night.Scheduled, completed: true);
+        }
         var message = new NightMessage
         {
             ProcDate = procDate.ToString(),

@@ -8,7 +8,7 @@ using Rapid.Core.Storage;
 namespace Rapid.Functions.Steps;
 
 /// <summary>
-/// Plans the reference-image jobs (ppid 12): one per (field, filter) of the window's best L2 images
+/// Plans the reference-image jobs (ppid 12): one per (field, filter) of the night's best L2 images (<c>night_images</c>)
 /// that has no best reference image yet and at least MinReferenceInputs earlier images to co-add.
 /// Pairs with fewer are not planned: their science jobs end with exit 33, as in the original.
 /// </summary>
@@ -22,12 +22,11 @@ public sealed class PlanReferenceImages(NpgsqlDataSource dataSource, IObjectStor
         await using var tx = await conn.BeginTransactionAsync(ct);
         var pairs = (await conn.QueryAsync<(long Field, short Fid)>("""
             select distinct l.field, l.fid
-            from l2files l
-            where l.dateobs >= @start and l.dateobs < @end and l.vbest > 0 and l.status > 0
-              and not exists (select 1 from refimages r
+            from night_images(@start, @end, @procdate, @scheduled) n join l2files l on l.rid = n.rid
+            where not exists (select 1 from refimages r
                               where r.field = l.field and r.fid = l.fid and r.vbest > 0 and r.status > 0)
             order by 1, 2
-            """, new { start = Utc(window.Start), end = Utc(window.End) }, tx)).ToList();
+            """, new { start = Utc(window.Start), end = Utc(window.End), procdate = procDate.Date, scheduled = _options.Scheduled }, tx)).ToList();
         var inputs = await ReferenceCandidates.FindAsync(conn, tx, pairs, window.Start, _options);
         var planned = inputs.Where(kv => kv.Value.Count >= _options.Pipeline.MinReferenceInputs).OrderBy(kv => kv.Key).ToList();
 
