@@ -44,7 +44,7 @@ internal static class DemoCommand
             var report = await ProgressBars.ShowAsync(observer => workflow.Value.Create().RunAsync(request, observer, ct));
             NightSummaryPrinter.Print(report.Summary, report.Stages, workflow.Value.ProductsDirectory(report.Window.ProcDate.ToString()));
             AnsiConsole.MarkupLine($"Done in {report.Elapsed.TotalSeconds:0.0} s. Inspect it again with [bold]./rapid status --procdate {report.Window.ProcDate}[/].");
-            return report.Summary.Failures.Any(f => ExitCodes.Severity(f.ExitCode ?? 64) == ExitCodeSeverity.Error && f.ExitCode != ExitCodes.NoReferenceImage) ? 1 : 0;
+            return RunCommand.JobsFailed(report);
         }));
         return command;
     }

@@ -35,7 +35,9 @@ internal sealed class WorkflowOptions
     }
 
     /// <param name="referenceGridWhenUnset">The tile grid to use when --reference-grid is not given (else its default).</param>
-    public async Task<Opened<EmbeddedWorkflow>> OpenAsync(ParseResult parse, bool force, CancellationToken ct, int? referenceGridWhenUnset = null)
+    /// <param name="createHome">Make --home (and its cluster) when missing; otherwise a missing one is named as bad input.</param>
+    public async Task<Opened<EmbeddedWorkflow>> OpenAsync(ParseResult parse, bool force, CancellationToken ct, int? referenceGridWhenUnset = null,
+        bool createHome = true)
     {
         var given = parse.GetResult(ReferenceGrid) is { Implicit: false };
         var grid = given ? parse.GetValue(ReferenceGrid) : referenceGridWhenUnset ?? parse.GetValue(ReferenceGrid);
@@ -46,14 +48,15 @@ internal sealed class WorkflowOptions
         if (timeout < 1) throw new ArgumentException($"--job-timeout {timeout}: must be at least 1 second");
         var fakes = parse.GetValue(FakeSources);
         if (fakes < 0) throw new ArgumentException($"--fake-sources {fakes}: must not be negative");
-        var home = new RapidHome(parse.GetValue(Home)!);
+        var home = new RapidHome(parse.GetValue(Home)!, createHome).RequireExisting();
         var db = await home.OpenDatabaseAsync(parse.GetValue(Database), line => Console.Error.WriteLine($"rapid: {line}"), ct);
         var planning = new PlanningOptions
         {
             TileNaxis1 = grid, TileNaxis2 = grid, Force = force,
             FakeSources = fakes > 0 ? new Core.Contracts.FakeSourcesConfig { Count = fakes } : null,
         };
-        return new Opened<EmbeddedWorkflow>(new EmbeddedWorkflow(home, db, parallel, TimeSpan.FromSeconds(timeout), planning), db);
+        return new Opened<EmbeddedWorkflow>(
+            new EmbeddedWorkflow(home, db, parallel, TimeSpan.FromSeconds(timeout), planning, CancellationReason: () => TerminationSignals.Reason), db);
     }
 }
 
