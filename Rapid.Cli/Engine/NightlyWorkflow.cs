@@ -75,7 +75,15 @@ public sealed class NightlyWorkflow(
         finally
         {
             // A run that stopped half-way leaves a scheduled window unfinished (the next scheduled run resumes it).
-            await StartNight.FinishAsync(leaseSession, night, completed, CancellationToken.None);
+            try
+            {
+                await StartNight.FinishAsync(leaseSession, night, completed, CancellationToken.None);
+            }
+            catch (Exception) when (!completed)
+            {
+                // The run is already failing (often because the database went away, taking the lease's session and so
+                // the lease with it): that failure is the one to report, not this one.
+            }
         }
     }
 
