@@ -74,7 +74,8 @@ public static class FakeSourceInjectionStep
             throw new JobFailedException(Core.Jobs.ExitCodes.InvalidConfig, e.Message, e);
         }
 
-        var gain = science.Header.GetDouble("GAIN") is double g && g > 0 ? g : settings.DefaultGain;
+        // Calibration already checked the gain keyword: a value here is usable.
+        var gain = DetectorKeywords.Number(science.Header, DetectorKeywords.Gain, settings.DefaultGain, science.Source, 0, minExclusive: true).Value;
         var noise = new Random(unchecked((int)config.Seed) ^ 0x5F3759DF);
         foreach (var s in sources)
             AddSource(science, s, psf, gain, noise);
