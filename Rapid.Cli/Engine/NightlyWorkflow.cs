@@ -63,6 +63,10 @@ public sealed class NightlyWorkflow(
             planned += await RunPipeline(stages, observer, WorkflowStage.PlanPostProcessing, jids,
                 () => new PlanPostProcessing(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
 
+            // After post-processing: the night's recovery job reads the science jobs' tables under their stamped names.
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery, jids,
+                () => new PlanNightRecovery(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
+
             var summary = await Stage(stages, observer, WorkflowStage.Summarize, 1,
                 () => new SummarizeNight(dataSource).SummarizeAsync(procDate, ct: ct),
                 s => $"{s.TotalJobs} jobs, {s.ReferenceImages} reference images, {s.DifferenceImages} difference images"
@@ -106,7 +110,8 @@ public sealed class NightlyWorkflow(
                 var reasons = outcomes.Where(o => o.Reason is not null).ToDictionary(o => o.Jid, o => o.Reason!);
                 return await new RegisterCompletedJobs(dataSource, store, keys).RegisterJobListAsync(planned.JobList, reasons, CancellationToken.None);
             },
-            r => $"{r.Registered} registered, {r.Lost} lost" + (r.Failures.Count > 0 ? $", {r.Failures.Count} failed to register" : ""));
+            r => $"{r.Registered} registered, {r.Lost} lost" + (r.Unchanged > 0 ? $", {r.Unchanged} already registered" : "")
+                 + (r.Failures.Count > 0 ? $", {r.Failures.Count} failed to register" : ""));
         ct.ThrowIfCancellationRequested();
         return planned.ArraySize + planned.ClosedAtPlanning;
     }

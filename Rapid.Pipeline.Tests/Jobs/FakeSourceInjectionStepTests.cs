@@ -1,5 +1,4 @@
 using Rapid.Core.Contracts;
-using Rapid.Core.Pipelines;
 using Rapid.Core.Storage;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
@@ -37,7 +36,11 @@ public sealed class FakeSourceInjectionStepTests : IDisposable
     }
 
     private JobContext Context(FakeSourcesConfig? fakes) => new(
-        new JobConfig { Jid = 1, Ppid = PipelineIds.Science, ProcDate = "20280908", FakeSources = fakes },
+        new JobConfig
+        {
+            Jid = 1, ProcDate = "20280908",
+            Spec = new ScienceSpec { Science = new L2Image { Rid = 1, File = new ObjectRef("b", "sci.fits") }, Reference = new ReferenceSource(), FakeSources = fakes },
+        },
         new DirectoryObjectStore(_dir.File("store")), new ObjectKeys(Buckets.Default), Directory.CreateDirectory(_dir.File("work")).FullName, new JobLog());
 
     [Fact]
@@ -100,7 +103,7 @@ public sealed class FakeSourceInjectionStepTests : IDisposable
     {
         var context = Context(new FakeSourcesConfig());
         Assert.Null(FakeSourceInjectionStep.Inject(context, Image(zeroPoint: false)));
-        Assert.Contains("ZPTMAG", Assert.Single(context.Warnings));
+        Assert.Contains("ZPTMAG", Assert.Single(context.Warnings, w => w.Kind == JobWarningKind.FakeSources).Message);
     }
 
     [Fact]
@@ -116,7 +119,7 @@ public sealed class FakeSourceInjectionStepTests : IDisposable
     {
         var context = Context(new FakeSourcesConfig { EdgeMarginPixels = 150 });
         Assert.Null(FakeSourceInjectionStep.Inject(context, Image()));
-        Assert.Contains("no room", Assert.Single(context.Warnings));
+        Assert.Contains("no room", Assert.Single(context.Warnings, w => w.Kind == JobWarningKind.FakeSources).Message);
     }
 
     [Theory]
