@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
 namespace Rapid.Core.Contracts;
 
 /// <summary>Tunable settings of the science pipeline; defaults follow the original system's ini.</summary>
@@ -15,4 +18,11 @@ public sealed record PipelineSettings
     public double DefaultReadNoise { get; set; } = 8.5;
     public double DefaultSaturation { get; set; } = 100000;
     public int BackgroundMeshSize { get; set; } = 64;
+
+    /// <summary>
+    /// The first 16 hex digits of the SHA-256 of these settings' JSON (every field, in declaration order): equal settings
+    /// have equal hashes whatever profile or options produced them, so products and job configs can be grouped by it.
+    /// </summary>
+    public string Hash() =>
+        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(this, RapidJsonContext.Default.PipelineSettings)))[..16];
 }

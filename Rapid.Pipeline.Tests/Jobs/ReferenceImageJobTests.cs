@@ -44,7 +44,7 @@ public class ReferenceImageJobTests
         Assert.Equal(3, image.Header.GetLong("FID"));
         Assert.Equal("F158", image.Header.GetString("FILTER"));
         Assert.Equal(4, image.Header.GetLong("NFRAMES"));
-        Assert.Equal("DN/s", image.Header.GetString("BUNIT"));
+        Assert.Equal("adu/s", image.Header.GetString("BUNIT"));
         Assert.NotNull(image.Header.GetDouble("COV5PERC"));
         var wcs = TanSipWcs.FromHeader(image.Header, refPath);
         foreach (var product in run.Manifest.Products) FitsVerify.AssertValid(bed.PathOf(product.File));
