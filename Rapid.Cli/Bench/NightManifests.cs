@@ -1,5 +1,6 @@
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
+using Rapid.Core.Pipelines;
 using Rapid.Core.Storage;
 
 namespace Rapid.Cli.Bench;

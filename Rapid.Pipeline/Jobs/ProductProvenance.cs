@@ -14,28 +14,32 @@ public static class ProductProvenance
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(config);
-        var version = SoftwareVersion.Current;
-        var plus = version.IndexOf('+');
+        var software = SoftwareInfo.Parse(SoftwareVersion.Current);
         header.Set("SOFTWARE", "rapid-pipeline", "software that made this file");
-        header.Set("SWVERSN", plus < 0 ? version : version[..plus], "its version");
-        if (plus >= 0) header.Set("SWCOMMIT", version[(plus + 1)..], "its source commit");
+        header.Set("SWVERSN", software.Version.Split('+')[0], "its version");
+        if (software.GitCommit is { } commit) header.Set("SWCOMMIT", commit, "its source commit");
         header.Set("DATE", DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture), "UTC time this file was written");
         header.Set("PROCDATE", config.ProcDate, "processing date (yyyyMMdd)");
         header.Set("JID", config.Jid, "job id");
-        header.Set("CFGHASH", config.Settings.Hash(), "hash of the pipeline settings the job ran with");
-        if (config.Science is { } science)
+        header.Set("CFGHASH", config.SettingsHash, "hash of the pipeline settings the job ran with");
+        if (config.SettingsProfile is { } profile) header.Set("SETPROF", profile, "settings profile");
+        IReadOnlyList<L2Image> inputs = [];
+        switch (config.Spec)
         {
-            header.Set("SCIRID", science.Rid, "rid of the science image");
-            header.Set("SCIFILE", science.File.FileName, "science image file");
+            case ScienceSpec science:
+                header.Set("SCIRID", science.Science.Rid, "rid of the science image");
+                header.Set("SCIFILE", science.Science.File.FileName, "science image file");
+                if (science.Reference.Image is { } image) header.Set("REFFILE", image.FileName, "reference image file");
+                inputs = science.Reference.Inputs;
+                break;
+            case ReferenceImageSpec reference:
+                inputs = reference.Inputs;
+                break;
         }
-        if (config.Reference is { } reference)
+        for (var i = 0; i < inputs.Count; i++)
         {
-            if (reference.Image is { } image) header.Set("REFFILE", image.FileName, "reference image file");
-            for (var i = 0; i < reference.Inputs.Count; i++)
-            {
-                header.Set($"REFRID{i + 1:00}", reference.Inputs[i].Rid, "rid of a reference input");
-                header.Set($"REFFIL{i + 1:00}", reference.Inputs[i].File.FileName, "its file");
-            }
+            header.Set($"REFRID{i + 1:00}", inputs[i].Rid, "rid of a reference input");
+            header.Set($"REFFIL{i + 1:00}", inputs[i].File.FileName, "its file");
         }
     }
 }

@@ -79,6 +79,10 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 DetectionThresholdSigma = settings.DetectionThresholdSigma,
                 MinReferenceCoverage = settings.MinReferenceCoverage,
                 BackgroundMeshSize = settings.BackgroundMeshSize,
+                AstrometricRmsFloor = settings.AstrometricRmsFloor,
+                ReferenceSystematicFraction = settings.ReferenceSystematicFraction,
+                ScienceSystematicFraction = settings.ScienceSystematicFraction,
+                SaturationMaskRadius = settings.SaturationMaskRadius,
             }, new JobImagingLog(context));
         }
         catch (InvalidImageException e)
@@ -109,7 +113,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 if (referenceSource.Rfid is long rfid) h.Set("RFID", rfid, "rfid of the reference image");
                 h.Set("SCALEFAC", match.Scale, "flux scale applied to the reference");
                 h.Set("DETSIGMA", settings.DetectionThresholdSigma, "detection threshold (sigma)");
-                ProductProvenance.WriteTo(h, config);
+                ProductProvenance.WriteTo(h, context.Config);
             }
             if (science.Header.GetString("FILTER") is string filter) meta.Set("FILTER", filter);
             if (science.Header.GetDouble("MJD-OBS") is double mjd) meta.Set("MJD-OBS", mjd);
