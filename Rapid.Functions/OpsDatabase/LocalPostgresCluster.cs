@@ -73,7 +73,8 @@ public sealed class LocalPostgresCluster
         }
         else _log($"reusing running PostgreSQL cluster {dir}");
 
-        var admin = ConnectionString(socket, "postgres");
+        // Unpooled: a pooled connection of this process to a server that has since been stopped would fail its first command.
+        var admin = new NpgsqlConnectionStringBuilder(ConnectionString(socket, "postgres")) { Pooling = false }.ConnectionString;
         await using (var conn = new NpgsqlConnection(admin))
         {
             await conn.OpenAsync(ct);
