@@ -25,8 +25,11 @@ public static class NightManifests
         [PipelineNames.NightRecovery] = ["night_recovery.read", "night_recovery.score", "night_recovery.write", "upload"],
     };
 
-    /// <summary>The manifest a job of <paramref name="config"/> writes when it succeeds, ended at <paramref name="ended"/>.</summary>
-    public static ProductManifest Success(JobConfig config, string configSha256, ObjectKeys keys, DateTimeOffset ended)
+    /// <summary>
+    /// The manifest a job of <paramref name="config"/> writes when it succeeds, started at <paramref name="started"/> (after
+    /// its plan: registration refuses a manifest of a run that started before the job was planned) and 8 s per step.
+    /// </summary>
+    public static ProductManifest Success(JobConfig config, string configSha256, ObjectKeys keys, DateTimeOffset started)
     {
         var procDate = ProcessingDate.Parse(config.ProcDate);
         var jid = config.Jid;
@@ -49,7 +52,7 @@ public static class NightManifests
             _ => throw new ArgumentException($"no manifest for a {config.Spec.GetType().Name}"),
         };
         var steps = Steps[made.Pipeline];
-        var started = ended.AddSeconds(-8 * steps.Length);
+        var ended = started.AddSeconds(8 * steps.Length);
         return new ProductManifest
         {
             Jid = jid, Ppid = config.Ppid, ProcDate = config.ProcDate, ExitCode = ExitCodes.Success,
@@ -119,7 +122,7 @@ public static class NightManifests
         Tables = n.Tables.Count,
         Filters = n.Tables.GroupBy(t => (t.Fid, t.Filter)).Select(g => new NightRecoveryFigures
         {
-            Fid = g.Key.Fid, Filter = g.Key.Filter, Kind = "fake", Images = g.Count(),
+            Fid = g.Key.Fid, Filter = g.Key.Filter, Kind = Rapid.Pipeline.Jobs.RecoveryMeasurementStep.FakeKind, Images = g.Count(),
             Figures = new RecoveryFigures { Injected = 50 * g.Count(), Found = 40 * g.Count(), Mag50 = 25.7, Mag90 = 25.1, FluxBias = -0.012 },
             UnmatchedPositive = g.Sum(t => t.UnmatchedPositive), AreaDeg2 = g.Sum(t => t.AreaDeg2), FalsePositivesPerDeg2 = 190,
             Bins = Enumerable.Range(0, 14).Select(b => new CompletenessBinResult(23 + 0.25 * b, 23.25 + 0.25 * b, 4 * g.Count(), 3 * g.Count(), 0.75, -0.01)).ToList(),

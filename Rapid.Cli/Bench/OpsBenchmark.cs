@@ -211,12 +211,12 @@ public static class OpsBenchmark
         if (plan.JobList is null) return 0;
         var list = await Contract.ReadAsync<JobList>(store, plan.JobList, ct);
         var size = 0;
-        var ended = DateTimeOffset.UtcNow;
+        var started = DateTimeOffset.UtcNow;
         await Parallel.ForEachAsync(list.Jobs, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (job, token) =>
         {
             var bytes = await store.GetBytesAsync(job.Config, token);
             var config = Contract.Deserialize<JobConfig>(bytes, job.Config.ToString());
-            var manifest = NightManifests.Success(config, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), keys, ended);
+            var manifest = NightManifests.Success(config, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), keys, started);
             var json = Contract.Serialize(manifest);
             await store.PutBytesAsync(job.Manifest, json, token);
             Interlocked.Exchange(ref size, json.Length);
