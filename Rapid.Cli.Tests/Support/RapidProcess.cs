@@ -21,7 +21,11 @@ public sealed class RapidProcess : IDisposable
     public static RapidProcess Start(params string[] args)
     {
         var host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Started as from a terminal: a test run launched in the background (`&` in a script) inherits SIGINT and SIGQUIT
+        // ignored, and a process that starts with a signal ignored rightly keeps ignoring it. env execs, so Id stays rapid's.
+        var start = new ProcessStartInfo("/usr/bin/env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("--default-signal=INT,QUIT");
+        start.ArgumentList.Add(host);
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rapid.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         var process = new Process { StartInfo = start };
