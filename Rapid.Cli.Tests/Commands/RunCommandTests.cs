@@ -11,7 +11,7 @@ public sealed class RunCommandTests(EmbeddedDatabaseFixture fixture)
     {
         var night = survey.LastNight(procDate);
         return ["run", "--start", night.StartDateTime!, "--end", night.EndDateTime!, "--procdate", procDate,
-            "--db", survey.Database.ConnectionString, "--home", survey.Home.Path, "--parallel", "2",
+            "--db", survey.OwnerConnectionString, "--home", survey.Home.Path, "--parallel", "2",
             "--reference-grid", TinySurvey.ReferenceGrid.ToString(), .. more];
     }
 

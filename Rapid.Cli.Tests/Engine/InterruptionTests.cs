@@ -18,7 +18,7 @@ public sealed class InterruptionTests(EmbeddedDatabaseFixture fixture)
         await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 4, fields: 2, seed: 41);
         var night = survey.LastNight("20280910");
         using var rapid = RapidProcess.Start("run", "--start", night.StartDateTime!, "--end", night.EndDateTime!, "--procdate", "20280910",
-            "--db", survey.Database.ConnectionString, "--home", survey.Home.Path, "--parallel", "1", "--reference-grid", TinySurvey.ReferenceGrid.ToString());
+            "--db", survey.OwnerConnectionString, "--home", survey.Home.Path, "--parallel", "1", "--reference-grid", TinySurvey.ReferenceGrid.ToString());
         var job = await rapid.WaitForPipelineChildAsync(TimeSpan.FromMinutes(3));
 
         rapid.Signal(signal);

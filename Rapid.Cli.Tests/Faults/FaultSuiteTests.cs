@@ -128,7 +128,7 @@ public sealed class FaultSuiteTests(EmbeddedDatabaseFixture fixture, ITestOutput
         var night = survey.LastNight(ProcDate);
         int job;
         using (var rapid = RapidProcess.Start("run", "--start", night.StartDateTime!, "--end", night.EndDateTime!, "--procdate", ProcDate,
-                   "--db", survey.Database.ConnectionString, "--home", survey.Home.Path, "--parallel", "2",
+                   "--db", survey.OwnerConnectionString, "--home", survey.Home.Path, "--parallel", "2",
                    "--reference-grid", TinySurvey.ReferenceGrid.ToString()))
         {
             job = await rapid.WaitForPipelineChildAsync(TimeSpan.FromMinutes(3));
@@ -217,7 +217,7 @@ public sealed class FaultSuiteTests(EmbeddedDatabaseFixture fixture, ITestOutput
         await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 6, seed: 61);
         var night = survey.LastNight(ProcDate);
         string[] Args() => ["run", "--start", night.StartDateTime!, "--end", night.EndDateTime!, "--procdate", ProcDate,
-            "--db", survey.Database.ConnectionString, "--home", survey.Home.Path, "--parallel", "2", "--reference-grid", TinySurvey.ReferenceGrid.ToString()];
+            "--db", survey.OwnerConnectionString, "--home", survey.Home.Path, "--parallel", "2", "--reference-grid", TinySurvey.ReferenceGrid.ToString()];
 
         using var first = RapidProcess.Start(Args());
         await first.WaitForPipelineChildAsync(TimeSpan.FromMinutes(3));

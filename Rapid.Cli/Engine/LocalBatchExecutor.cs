@@ -16,9 +16,17 @@ namespace Rapid.Cli.Engine;
 /// manifest cannot say (a crash, a kill, a timeout, a cancelled run).
 /// </summary>
 public sealed class LocalBatchExecutor(
-    PipelineEntryPoint entryPoint, IObjectStore store, Buckets buckets, string storeRoot)
+    PipelineEntryPoint entryPoint, IObjectStore store, Buckets buckets, string? storeRoot)
 {
     public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// When set, a child gets exactly these variables (and what Batch sets), as a container gets
+    /// its job definition's environment, instead of the allow-listed one of <see cref="ChildEnvironment"/>;
+    /// the local stand-in for AWS Batch sets it (<c>rapid batch submit</c>). Null
+    /// <c>storeRoot</c> then means S3, as in a container.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ContainerEnvironment { get; init; }
 
     /// <summary>A child still running after this is killed, like Batch's attempt-duration timeout.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromHours(2);
@@ -111,8 +119,12 @@ public sealed class LocalBatchExecutor(
             ["TMPDIR"] = workDir,
             [BatchEnvironment.ParentPidVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        ChildEnvironment.Apply(start.Environment, Environment.GetEnvironmentVariables(), own,
-            overrides ?? new Dictionary<string, string>(), env.AsEnvironment());
+        // The AWS Batch stand-in gives exactly its container's environment; a local run the allow-listed one.
+        if (ContainerEnvironment is { } container)
+            ChildEnvironment.Apply(start.Environment, new Dictionary<string, string>(), container, overrides ?? new Dictionary<string, string>(), env.AsEnvironment());
+        else
+            ChildEnvironment.Apply(start.Environment, Environment.GetEnvironmentVariables(), own,
+                overrides ?? new Dictionary<string, string>(), env.AsEnvironment());
         // Batch gives only array children an index; a single job runs entry 0 without one.
         if (!isArray) start.Environment.Remove(BatchEnvironment.ArrayIndexVariable);
 
