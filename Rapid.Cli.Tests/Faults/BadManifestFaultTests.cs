@@ -124,7 +124,7 @@ public sealed class BadManifestFaultTests(EmbeddedDatabaseFixture fixture, ITest
             if (actions.Remove(stage, out var action)) action();
         }
 
-        public void WorkItemDone(WorkflowStage stage) { }
+        public void WorkItemDone(WorkflowStage stage, ChildOutcome? outcome) { }
         public void StageFinished(WorkflowStage stage, TimeSpan elapsed, string outcome) { }
     }
 }

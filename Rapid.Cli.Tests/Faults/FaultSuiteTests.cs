@@ -288,7 +288,7 @@ public sealed class FaultSuiteTests(EmbeddedDatabaseFixture fixture, ITestOutput
             if (s == stage && Interlocked.Exchange(ref _done, 1) == 0) action();
         }
 
-        public void WorkItemDone(WorkflowStage s) { }
+        public void WorkItemDone(WorkflowStage s, ChildOutcome? outcome) { }
         public void StageFinished(WorkflowStage s, TimeSpan elapsed, string outcome) { }
     }
 }

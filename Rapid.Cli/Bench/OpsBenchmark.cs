@@ -1,11 +1,9 @@
 using System.Diagnostics;
-using System.Globalization;
 using Npgsql;
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Sky;
 using Rapid.Core.Storage;
-using Rapid.Functions.OpsDatabase;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Bench;
@@ -57,23 +55,11 @@ public static class OpsBenchmark
         var loadBefore = LoadAverage();
         progress ??= _ => { };
         var keys = new ObjectKeys(Buckets.FromEnvironment());
-        var scratch = $"rapid_bench_{DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}";
-        var adminCs = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
-        await using (var admin = new NpgsqlConnection(adminCs))
-        {
-            await admin.OpenAsync(ct);
-            // The name is generated here (letters, digits, underscore); CREATE DATABASE takes no parameters.
-            await using var create = new NpgsqlCommand($"create database {scratch}", admin);
-            try { await create.ExecuteNonQueryAsync(ct); }
-            catch (PostgresException e)
-            {
-                throw new InvalidOperationException($"bench: cannot create scratch database {scratch} on {OpsDb.Describe(connectionString)}: {e.MessageText}", e);
-            }
-        }
-        var benchCs = new NpgsqlConnectionStringBuilder(connectionString) { Database = scratch }.ConnectionString;
+        await using var scratch = await ScratchDatabase.CreateAsync(connectionString, "ops", ct);
+        scratch.Keep = keepDatabase;
         try
         {
-            await using var ds = OpsDb.Create(benchCs);
+            var ds = scratch.DataSource;
             var steps = new List<OpsBenchStep>();
             async Task<T> Timed<T>(string name, Func<Task<T>> action, Func<T, int> count, string? yardstick = null)
             {
@@ -85,7 +71,6 @@ public static class OpsBenchmark
             }
 
             var sw = Stopwatch.StartNew();
-            await new MigrationRunner(ds).MigrateAsync(ct: ct);
             var (window, ingest) = await CreateSurveyAsync(ds, store, keys, jobs, progress, ct);
             var setup = sw.Elapsed;
             steps.Add(new OpsBenchStep(Ingest, ingest, jobs));
@@ -118,21 +103,14 @@ public static class OpsBenchmark
                 }).ToList();
                 await Timed(ExtraIngest, () => new RegisterSurveyImages(ds).RegisterAsync(images, ct), r => r.Count(x => x.Inserted));
             }
-            return new OpsBenchmarkReport(jobs, keepDatabase ? scratch : $"{scratch} (dropped)", setup, steps, manifestBytes, (loadBefore, LoadAverage()));
+            return new OpsBenchmarkReport(jobs, keepDatabase ? scratch.Name : $"{scratch.Name} (dropped)", setup, steps, manifestBytes, (loadBefore, LoadAverage()));
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
             if (!keepDatabase)
-            {
-                await using var admin = new NpgsqlConnection(adminCs);
-                await admin.OpenAsync(CancellationToken.None);
-                await using var drop = new NpgsqlCommand($"drop database if exists {scratch} with (force)", admin);
-                await drop.ExecuteNonQueryAsync(CancellationToken.None);
                 foreach (var bucket in new[] { keys.Buckets.Pipeline, keys.Buckets.Products })
                     await foreach (var obj in store.ListAsync(bucket, $"{ProcDate}/", CancellationToken.None))
                         await store.DeleteAsync(obj, CancellationToken.None);
-            }
         }
     }
 

@@ -30,13 +30,14 @@ internal static class RunCommand
             var request = new WindowRequest(parse.GetValue(start), parse.GetValue(end), parse.GetValue(procDate));
             new ResolveWindow().Resolve(request); // validates before anything starts
             await using var workflow = await options.OpenAsync(parse, parse.GetValue(force), ct, createHome: false);
-            var report = await ProgressBars.ShowAsync(observer => workflow.Value.Create().RunAsync(request, observer, ct));
+            var console = ConsoleOutput.Create();
+            var report = await ProgressBars.ShowAsync(console, observer => workflow.Value.Create().RunAsync(request, observer, ct));
             if (report.PlannedJobs == 0)
             {
                 Console.WriteLine(await NothingToDoAsync(workflow.Value.Database, report, ct));
                 return 0;
             }
-            NightSummaryPrinter.Print(report.Summary, report.Stages, workflow.Value.ProductsDirectory(report.Window.ProcDate.ToString()));
+            NightSummaryPrinter.Print(console, workflow.Value.View(report));
             return JobsFailed(report);
         }));
         return command;

@@ -5,6 +5,7 @@ using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Storage;
 using Rapid.Functions.OpsDatabase;
+using Rapid.Functions.Report;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Engine;
@@ -16,6 +17,10 @@ public sealed record NightReport(NightStart Night, IReadOnlyList<StageReport> St
     TimeSpan Elapsed)
 {
     public ResolvedWindow Window => Night.Night;
+
+    /// <summary>The night report the Summarize stage wrote (null when it could not: see <see cref="ReportError"/>).</summary>
+    public PublishedReport? Published { get; init; }
+    public string? ReportError { get; init; }
 }
 
 public sealed record StageReport(WorkflowStage Stage, TimeSpan Elapsed, string Outcome);
@@ -67,14 +72,16 @@ public sealed class NightlyWorkflow(
             planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery, jids,
                 () => new PlanNightRecovery(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
 
-            var summary = await Stage(stages, observer, WorkflowStage.Summarize, 1,
-                () => new SummarizeNight(dataSource).SummarizeAsync(procDate, ct: ct),
-                s => $"{s.TotalJobs} jobs, {s.ReferenceImages} reference images, {s.DifferenceImages} difference images"
-                     + string.Concat(s.Recovery.Where(r => r.Kind == "fake").Select(r =>
-                         $"; {r.Filter} {r.Found}/{r.Injected} fakes found, m50 {(r.Mag50 is double m ? m.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-")}")));
+            // Summarize: the night's summary and its report, beside the night's products (as the Summarize λ does).
+            var summarized = await Stage(stages, observer, WorkflowStage.Summarize, 1,
+                () => new SummarizeStep(dataSource, store, keys, new NightReportOptions()).RunAsync(procDate, ct),
+                n => n.Report is { } r ? $"{r.Verdict.Word}: {r.Verdict.Headline}" : n.ReportError ?? "");
             var failed = await FailedJobsAsync(jids, ct);
             completed = true;
-            return new NightReport(night, stages, summary, planned, failed, clock.Elapsed);
+            return new NightReport(night, stages, summarized.Summary, planned, failed, clock.Elapsed)
+            {
+                Published = summarized.Report, ReportError = summarized.ReportError,
+            };
         }
         finally
         {
@@ -100,7 +107,7 @@ public sealed class NightlyWorkflow(
             : $"{p.ArraySize} jobs" + (p.ClosedAtPlanning > 0 ? $", {p.ClosedAtPlanning} closed at planning" : ""));
         var runStage = planStage + 1;
         var outcomes = await Stage(stages, observer, runStage, planned.ArraySize,
-            () => executor.RunAsync(planned, new Progress<ChildOutcome>(_ => observer.WorkItemDone(runStage)), ct),
+            () => executor.RunAsync(planned, new Progress<ChildOutcome>(o => observer.WorkItemDone(runStage, o)), ct),
             o => o.Count == 0 ? "nothing to run" : Describe(o));
         jids.AddRange(outcomes.Select(o => o.Jid));
         // Registration runs even when the run was cancelled: it closes the killed and never-started jobs with their reasons.

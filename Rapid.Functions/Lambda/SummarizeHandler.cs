@@ -1,8 +1,12 @@
+using Rapid.Functions.Report;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Functions.Lambda;
 
-/// <summary>Summarize λ: <c>{night, references, science, postProcessing, nightRecovery?}</c> → the night's summary from the ops database, for SNS.</summary>
+/// <summary>
+/// Summarize λ: <c>{night, references, science, postProcessing, nightRecovery?}</c> → the night's summary from the ops database,
+/// for SNS, with the night's verdict and where its report is (written to the products bucket by <see cref="SummarizeStep"/>).
+/// </summary>
 public sealed class SummarizeHandler
 {
     /// <summary>SNS messages are limited to 256 KB: list this many failed jobs, count the rest.</summary>
@@ -21,7 +25,8 @@ public sealed class SummarizeHandler
         var request = LambdaStreams.Read(input, LambdaJsonContext.Default.SummarizeInput, "summarize input");
         var (_, procDate) = LambdaStreams.ParseWindow(request.Night);
         var dataSource = await _env.DataSourceAsync();
-        var summary = await new SummarizeNight(dataSource).SummarizeAsync(procDate);
+        var night = await new SummarizeStep(dataSource, _env.Store, _env.Keys, NightReportOptions.FromEnvironment(_env.Get)).RunAsync(procDate);
+        var summary = night.Summary;
         // The night reached its end: a scheduled window is finished and the run lease released.
         if (ReleaseNightHandler.LeaseOf(request.Night) is { } lease)
         {
@@ -47,6 +52,10 @@ public sealed class SummarizeHandler
             Science = request.Science?.Registered,
             PostProcessing = request.PostProcessing?.Registered,
             NightRecovery = request.NightRecovery?.Registered,
+            Verdict = night.Report?.Verdict.Word,
+            Headline = night.Report?.Verdict.Headline,
+            Report = night.Report?.Location,
+            ReportError = night.ReportError,
         };
         return LambdaStreams.Write(message, LambdaJsonContext.Default.NightMessage);
     }
