@@ -12,6 +12,8 @@ if (args.Length > 0)
     Console.Error.WriteLine("usage: Rapid.Pipeline [--version]   (the job comes from RAPID_JOB_LIST and AWS_BATCH_JOB_ARRAY_INDEX)");
     return 2;
 }
+// Embedded mode: end with the rapid process that started this job (no orphans when it is killed).
+Rapid.Pipeline.Hosting.ParentWatch.StartFromEnvironment();
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 try

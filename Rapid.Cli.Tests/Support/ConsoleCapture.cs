@@ -16,7 +16,7 @@ public static class ConsoleCapture
         Console.SetError(error);
         try
         {
-            var code = await RapidCommandLine.Create().Parse(args).InvokeAsync();
+            var code = await RapidCommandLine.InvokeAsync(args);
             return (code, output.ToString(), error.ToString());
         }
         finally

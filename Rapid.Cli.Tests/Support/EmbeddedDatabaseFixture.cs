@@ -29,6 +29,7 @@ public sealed class EmbeddedDatabaseFixture : IAsyncLifetime
     {
         NpgsqlConnection.ClearAllPools();
         await Cluster.StopAsync(ClusterDir);
+        File.Delete(ClusterDir + ".lock");
         try { Directory.Delete(Cluster.ClusterDirectory ?? ClusterDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -38,10 +38,23 @@ public sealed class TinySurvey : IAsyncDisposable
         return new WindowRequest(ObservationWindow.Format(night), ObservationWindow.Format(night.AddDays(1)), procDate);
     }
 
-    public static async Task<TinySurvey> CreateAsync(EmbeddedDatabaseFixture fixture, int epochs = 5, int fields = 1, int seed = 7)
+    public static async Task<TinySurvey> CreateAsync(EmbeddedDatabaseFixture fixture, int epochs = 5, int fields = 1, int seed = 7) =>
+        await CreateAsync(await fixture.CreateDatabaseAsync(), epochs, fields, seed);
+
+    /// <summary>
+    /// The survey in a home with its own embedded cluster (made here, as <c>rapid db migrate</c> would), for what needs a
+    /// cluster of its own: stopping it, or commands that start it.
+    /// </summary>
+    public static Task<TinySurvey> CreateWithOwnClusterAsync(int epochs = 5, int fields = 1, int seed = 7) =>
+        CreateAsync(connectionString: null, epochs, fields, seed);
+
+    /// <summary>Whether this survey's database is the home's own cluster.</summary>
+    public bool OwnCluster { get; private init; }
+
+    private static async Task<TinySurvey> CreateAsync(string? connectionString, int epochs, int fields, int seed)
     {
         var home = new RapidHome(Path.Combine(Path.GetTempPath(), $"rapid-home-{Guid.NewGuid():N}"[..26]));
-        var owner = await fixture.CreateDatabaseAsync();
+        var owner = connectionString ?? await home.ResolveConnectionStringAsync(null);
         var db = await home.OpenDatabaseAsync(owner);
         var spec = new SurveySpec
         {
@@ -57,7 +70,7 @@ public sealed class TinySurvey : IAsyncDisposable
         var dir = Path.Combine(store.Root, Buckets.Default.Data, "tiny");
         var survey = SurveySimulator.Generate(spec, dir);
         await SimulatedSurveyIngest.RegisterAsync(survey, store, Buckets.Default, db);
-        return new TinySurvey(home, owner, db, survey);
+        return new TinySurvey(home, owner, db, survey) { OwnCluster = connectionString is null };
     }
 
     public EmbeddedWorkflow Workflow(bool force = false) =>
@@ -67,6 +80,14 @@ public sealed class TinySurvey : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Database.DisposeAsync();
+        if (OwnCluster)
+        {
+            NpgsqlConnection.ClearAllPools();
+            try { await Home.StopDatabaseAsync(); } catch (ArgumentException) { }
+            // A cluster the postgres user could not reach was relocated behind a symlink: remove it there too.
+            if (new DirectoryInfo(Home.ClusterDirectory).LinkTarget is { } target) Directory.Delete(target, recursive: true);
+            File.Delete(Home.ClusterDirectory + ".lock");
+        }
         try { Directory.Delete(Home.Path, recursive: true); } catch (IOException) { }
     }
 }

@@ -8,36 +8,51 @@ using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Bench;
 
+/// <summary>One timed operations step of the night: what it did, how long it took, on how many jobs or images.</summary>
+/// <param name="Yardstick">The step's target and the original system's time, where there are any.</param>
+public sealed record OpsBenchStep(string Name, TimeSpan Elapsed, int Count, string? Yardstick = null);
+
 /// <summary>What <c>rapid bench ops</c> measured. The original took 1183-1344 s to launch and 415-462 s to register 2069 jobs.</summary>
-/// <param name="PlanScience">PlanScienceJobs: candidate query, job rows and every job config written.</param>
-/// <param name="Register">RegisterCompletedJobs over the job list: every manifest read, job closed, products registered.</param>
-/// <param name="RegisterAgain">The same manifests registered again (idempotent: no new rows).</param>
-public sealed record OpsBenchmarkReport(
-    int Jobs,
-    string Database,
-    TimeSpan Setup,
-    TimeSpan PlanScience,
-    int Planned,
-    TimeSpan Register,
-    int Registered,
-    TimeSpan RegisterAgain);
+/// <param name="Steps">The timed steps, in the night's order (planning and registration of every stage, the ingest).</param>
+/// <param name="ManifestBytes">Size of one science manifest as written (JSON), to show what registration reads.</param>
+/// <param name="LoadAverage">The machine's 1-minute load average before and after (/proc/loadavg): the figures depend on it.</param>
+public sealed record OpsBenchmarkReport(int Jobs, string Database, TimeSpan Setup, IReadOnlyList<OpsBenchStep> Steps, int ManifestBytes,
+    (double Before, double After) LoadAverage)
+{
+    public OpsBenchStep Step(string name) => Steps.Single(s => s.Name == name);
+}
 
 /// <summary>
-/// Times the two operations steps that dominated the original's night outside the pipeline: planning
-/// the science jobs and registering their manifests. Runs in a scratch database it creates next to the
-/// given one (never in the ops data) and drops afterwards; objects go under a procdate of their own
-/// and are deleted afterwards.
+/// Times the operations side of a night at survey scale, on what a night really plans and registers: ingest of the
+/// night's L2 files, then for each stage the plan step (candidate query, job rows, every job config written) and the
+/// registration of the manifests its jobs write when they succeed (<see cref="NightManifests"/>: every product role,
+/// injection-recovery, timelines; the same manifests as the pipeline's jobs write, as NightManifestsTests checks), and
+/// registering the science manifests again (a redelivery: nothing may change). Runs in a scratch database it creates
+/// next to the given one (never in the ops data) and drops afterwards; objects go under a procdate of their own and are
+/// deleted afterwards.
 /// </summary>
 public static class OpsBenchmark
 {
+    public const string Ingest = "ingest tonight's L2 files (one transaction)";
+    public const string PlanScience = "plan science jobs (query, job rows, configs)";
+    public const string RegisterScience = "register science manifests";
+    public const string RegisterScienceAgain = "register the science manifests again (redelivery: no change)";
+    public const string PlanPostProcessing = "plan post-processing (stamping configs)";
+    public const string RegisterPostProcessing = "register post-processing manifests (stamped products)";
+    public const string PlanNightRecovery = "plan the night's recovery job";
+    public const string RegisterNightRecovery = "register the night's recovery";
+    public const string ExtraIngest = "ingest more L2 files (one transaction)";
+
     private const int ScasPerExposure = 18;
     private static readonly string[] Filters = ["H158", "J129"];
     private static readonly ProcessingDate ProcDate = ProcessingDate.Parse("20991231");
 
     public static async Task<OpsBenchmarkReport> RunAsync(string connectionString, IObjectStore store, int jobs,
-        Action<string>? progress = null, bool keepDatabase = false, CancellationToken ct = default)
+        Action<string>? progress = null, bool keepDatabase = false, int extraIngest = 0, CancellationToken ct = default)
     {
         if (jobs < 1) throw new ArgumentOutOfRangeException(nameof(jobs), jobs, $"--jobs {jobs}: must be at least 1");
+        if (extraIngest < 0) throw new ArgumentOutOfRangeException(nameof(extraIngest), extraIngest, $"--ingest {extraIngest}: must not be negative");
+        var loadBefore = LoadAverage();
         progress ??= _ => { };
         var keys = new ObjectKeys(Buckets.FromEnvironment());
         await using var scratch = await ScratchDatabase.CreateAsync(connectionString, "ops", ct);
@@ -45,31 +60,50 @@ public static class OpsBenchmark
         try
         {
             var ds = scratch.DataSource;
+            var steps = new List<OpsBenchStep>();
+            async Task<T> Timed<T>(string name, Func<Task<T>> action, Func<T, int> count, string? yardstick = null)
+            {
+                var clock = Stopwatch.StartNew();
+                var result = await action();
+                steps.Add(new OpsBenchStep(name, clock.Elapsed, count(result), yardstick));
+                progress($"{name}: {count(result)} in {clock.Elapsed.TotalSeconds:F3} s");
+                return result;
+            }
+
             var sw = Stopwatch.StartNew();
-            var window = await CreateSurveyAsync(ds, store, keys, jobs, progress, ct);
+            var (window, ingest) = await CreateSurveyAsync(ds, store, keys, jobs, progress, ct);
             var setup = sw.Elapsed;
+            steps.Add(new OpsBenchStep(Ingest, ingest, jobs));
             progress($"setup: {jobs} L2 images with registered references in {setup.TotalSeconds:F1} s");
 
             var options = new PlanningOptions { TileNaxis1 = 1024, TileNaxis2 = 1024 };
-            sw.Restart();
-            var plan = await new PlanScienceJobs(ds, store, keys, options).PlanAsync(window, ProcDate, ct);
-            var planTime = sw.Elapsed;
-            progress($"plan science: {plan.ArraySize} jobs in {planTime.TotalSeconds:F3} s");
-
-            await WriteManifestsAsync(store, keys, plan, ct);
             var register = new RegisterCompletedJobs(ds, store, keys);
-            sw.Restart();
-            var report = await register.RegisterJobListAsync(plan.JobList!, ct: ct);
-            var registerTime = sw.Elapsed;
-            if (report.Failures.Count > 0)
-                throw new InvalidOperationException($"bench: {report.Failures.Count} registrations failed, first: {report.Failures[0].Message}");
-            progress($"register: {report.Registered} manifests in {registerTime.TotalSeconds:F3} s");
-            sw.Restart();
-            await register.RegisterJobListAsync(plan.JobList!, ct: ct);
-            var againTime = sw.Elapsed;
+            var science = await Timed(PlanScience, () => new PlanScienceJobs(ds, store, keys, options).PlanAsync(window, ProcDate, ct), p => p.ArraySize,
+                "target < 2 s at 2,069 jobs, < 15 s at 20,000; original 1183-1344 s at 2,069");
+            var manifestBytes = await WriteManifestsAsync(store, keys, science, ct);
+            await Timed(RegisterScience, () => Registered(register.RegisterJobListAsync(science.JobList!, ct: ct)), r => r.Registered,
+                "target < 2 s at 2,069 jobs, < 15 s at 20,000; original 415-462 s at 2,069");
+            await Timed(RegisterScienceAgain, () => register.RegisterJobListAsync(science.JobList!, ct: ct), r => r.Unchanged);
 
-            return new OpsBenchmarkReport(jobs, keepDatabase ? scratch.Name : $"{scratch.Name} (dropped)", setup, planTime, plan.ArraySize,
-                registerTime, report.Registered, againTime);
+            var post = await Timed(PlanPostProcessing, () => new PlanPostProcessing(ds, store, keys, options).PlanAsync(ProcDate, ct), p => p.ArraySize);
+            await WriteManifestsAsync(store, keys, post, ct);
+            await Timed(RegisterPostProcessing, () => Registered(register.RegisterJobListAsync(post.JobList!, ct: ct)), r => r.Registered);
+
+            var night = await Timed(PlanNightRecovery, () => new PlanNightRecovery(ds, store, keys, options).PlanAsync(ProcDate, ct), p => p.ArraySize);
+            await WriteManifestsAsync(store, keys, night, ct);
+            await Timed(RegisterNightRecovery, () => Registered(register.RegisterJobListAsync(night.JobList!, ct: ct)), r => r.Registered);
+
+            if (extraIngest > 0)
+            {
+                var images = Enumerable.Range(0, extraIngest).Select(i =>
+                {
+                    var e = i / ScasPerExposure;
+                    var tile = SkyTessellation.Roman.Tile(SkyTessellation.Roman.FieldOf((e * 3.7) % 360, -70 + e * 140.0 / (extraIngest / ScasPerExposure + 1)));
+                    return Image(keys, tile, Filters[e % Filters.Length], 1 + i % ScasPerExposure, new DateTime(2099, 6, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(e), 0);
+                }).ToList();
+                await Timed(ExtraIngest, () => new RegisterSurveyImages(ds).RegisterAsync(images, ct), r => r.Count(x => x.Inserted));
+            }
+            return new OpsBenchmarkReport(jobs, keepDatabase ? scratch.Name : $"{scratch.Name} (dropped)", setup, steps, manifestBytes, (loadBefore, LoadAverage()));
         }
         finally
         {
@@ -80,12 +114,21 @@ public static class OpsBenchmark
         }
     }
 
+    /// <summary>A registration that must register everything: any failure stops the bench, naming the first.</summary>
+    private static async Task<RegistrationReport> Registered(Task<RegistrationReport> registration)
+    {
+        var report = await registration;
+        if (report.Failures.Count > 0 || report.Lost > 0)
+            throw new InvalidOperationException($"bench: {report.Failures.Count} registrations failed and {report.Lost} jobs lost; first: {report.Failures.FirstOrDefault()?.Message}");
+        return report;
+    }
+
     /// <summary>
     /// <paramref name="jobs"/> tonight's images (18 SCAs per exposure, one sky tile per exposure, two
     /// filters), 3 earlier images per (tile, filter), and a registered reference for each, made by the
     /// real steps (plan references, manifests, registration). Returns tonight's window.
     /// </summary>
-    private static async Task<ObservationWindow> CreateSurveyAsync(NpgsqlDataSource ds, IObjectStore store, ObjectKeys keys, int jobs,
+    private static async Task<(ObservationWindow Window, TimeSpan Ingest)> CreateSurveyAsync(NpgsqlDataSource ds, IObjectStore store, ObjectKeys keys, int jobs,
         Action<string> progress, CancellationToken ct)
     {
         var night = new DateTime(2099, 12, 31, 4, 0, 0, DateTimeKind.Utc);
@@ -106,13 +149,22 @@ public static class OpsBenchmark
         }
         var ingest = new RegisterSurveyImages(ds);
         await ingest.RegisterAsync(earlier, ct);
+        var clock = Stopwatch.StartNew();
         await ingest.RegisterAsync(tonight, ct);
+        var ingestTime = clock.Elapsed;
         var window = new ObservationWindow(night.AddHours(-1), night.AddHours(12));
         var refPlan = await new PlanReferenceImages(ds, store, keys, new PlanningOptions { TileNaxis1 = 1024, TileNaxis2 = 1024 }).PlanAsync(window, ProcDate, ct);
         await WriteManifestsAsync(store, keys, refPlan, ct);
         var registered = await new RegisterCompletedJobs(ds, store, keys).RegisterJobListAsync(refPlan.JobList!, ct: ct);
         progress($"setup: {registered.ReferenceImages} reference images registered");
-        return window;
+        return (window, ingestTime);
+    }
+
+    /// <summary>The 1-minute load average (/proc/loadavg), NaN where there is none.</summary>
+    public static double LoadAverage()
+    {
+        try { return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return double.NaN; }
     }
 
     private static L2FileRegistration Image(ObjectKeys keys, SkyTile tile, string filter, int sca, DateTime dateObs, double offsetDeg)
@@ -134,49 +186,22 @@ public static class OpsBenchmark
         };
     }
 
-    /// <summary>The manifest each planned job would write on success (what a pipeline job ends with).</summary>
-    private static async Task WriteManifestsAsync(IObjectStore store, ObjectKeys keys, PlanResult plan, CancellationToken ct)
+    /// <summary>Writes the manifest each planned job writes on success (<see cref="NightManifests"/>); returns the size of one.</summary>
+    private static async Task<int> WriteManifestsAsync(IObjectStore store, ObjectKeys keys, PlanResult plan, CancellationToken ct)
     {
-        if (plan.JobList is null) return;
+        if (plan.JobList is null) return 0;
         var list = await Contract.ReadAsync<JobList>(store, plan.JobList, ct);
+        var size = 0;
+        var started = DateTimeOffset.UtcNow;
         await Parallel.ForEachAsync(list.Jobs, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (job, token) =>
         {
             var bytes = await store.GetBytesAsync(job.Config, token);
             var config = Contract.Deserialize<JobConfig>(bytes, job.Config.ToString());
-            var configSha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
-            ProductFile P(string role, string file) =>
-                new(role, keys.Product(ProcDate, job.Jid, file), FileChecksum.Of(System.Text.Encoding.UTF8.GetBytes($"{job.Jid}/{file}")));
-            var started = DateTimeOffset.UtcNow;
-            var products = config.Spec is ReferenceImageSpec
-                ? new List<ProductFile>
-                {
-                    P(ProductRoles.ReferenceImage, "refimage.fits"), P(ProductRoles.ReferenceCoverage, "refimage_cov.fits"),
-                    P(ProductRoles.ReferenceUncertainty, "refimage_uncert.fits"), P(ProductRoles.ReferenceCatalog, "refimage_catalog.fits"),
-                }
-                : [P(ProductRoles.DifferenceImage, "diffimage.fits"), P(ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits"),
-                   P(ProductRoles.DifferenceCatalog, "sources.fits")];
-            JobOutcome outcome = config.Spec switch
-            {
-                ReferenceImageSpec r => new ReferenceImageOutcome
-                {
-                    Reference = new ReferenceImageResult
-                    {
-                        Field = r.Tile.Field, Fid = r.Inputs[0].Fid, InputRids = r.Inputs.Select(i => i.Rid).ToList(), NFrames = r.Inputs.Count,
-                    },
-                },
-                ScienceSpec s => new ScienceOutcome
-                {
-                    Difference = new DifferenceImageResult { Rid = s.Science.Rid, Rfid = s.Reference.Rfid, NSources = 12, NPositive = 7, NNegative = 5 },
-                },
-                _ => throw new InvalidOperationException($"bench: no manifest for a {config.Spec.GetType().Name}"),
-            };
-            var m = new ProductManifest
-            {
-                Jid = job.Jid, Ppid = config.Ppid, ProcDate = config.ProcDate, ExitCode = ExitCodes.Success,
-                Started = started, Ended = started.AddSeconds(1), Batch = new BatchRun { JobId = $"bench-{job.Jid}" },
-                Software = new SoftwareInfo { Version = "bench" }, ConfigSha256 = configSha, Products = products, Outcome = outcome,
-            };
-            await Contract.WriteAsync(store, job.Manifest, m, token);
+            var manifest = NightManifests.Success(config, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), keys, started);
+            var json = Contract.Serialize(manifest);
+            await store.PutBytesAsync(job.Manifest, json, token);
+            Interlocked.Exchange(ref size, json.Length);
         });
+        return size;
     }
 }

@@ -41,7 +41,7 @@ internal static class DbCommand
         var command = new Command("stop", "Stop the embedded PostgreSQL cluster (it starts again on the next command that needs it)") { home, verbose };
         command.SetAction((parse, ct) => CommandErrors.Guard(parse.GetValue(verbose), async () =>
         {
-            await new RapidHome(parse.GetValue(home)!).StopDatabaseAsync(ct);
+            await new RapidHome(parse.GetValue(home)!, create: false).StopDatabaseAsync(ct);
             Console.WriteLine("Embedded ops database stopped.");
             return 0;
         }));
@@ -79,7 +79,7 @@ internal static class DbCommand
         var command = new Command(name, description) { kind, id, db, home, verbose };
         command.SetAction((parse, ct) => CommandErrors.Guard(parse.GetValue(verbose), async () =>
         {
-            await using var dataSource = await new RapidHome(parse.GetValue(home)!).OpenDatabaseAsync(parse.GetValue(db), ct: ct);
+            await using var dataSource = await new RapidHome(parse.GetValue(home)!, create: false).OpenDatabaseAsync(parse.GetValue(db), ct: ct);
             var versions = new ProductVersions(dataSource);
             var (k, i) = (parse.GetValue(kind), parse.GetValue(id));
             if (locked) await versions.LockAsync(k, i, ct); else await versions.UnlockAsync(k, i, ct);

@@ -45,7 +45,7 @@ internal static class DemoCommand
             var report = await ProgressBars.ShowAsync(console, observer => workflow.Value.Create().RunAsync(request, observer, ct));
             NightSummaryPrinter.Print(console, workflow.Value.View(report));
             console.MarkupLine($"Done in {report.Elapsed.TotalSeconds:0.0} s. Again: [bold]./rapid status[/] (this night: --procdate {report.Window.ProcDate}), a job's log: [bold]./rapid logs JID[/].");
-            return report.Summary.Failures.Any(f => ExitCodes.Severity(f.ExitCode ?? 64) == ExitCodeSeverity.Error && f.ExitCode != ExitCodes.NoReferenceImage) ? 1 : 0;
+            return RunCommand.JobsFailed(report);
         }));
         return command;
     }

@@ -23,4 +23,20 @@ public static class RapidCommandLine
         foreach (var standIn in AwsStandInCommands.Create()) root.Subcommands.Add(standIn);
         return root;
     }
+
+    /// <summary>
+    /// Parses and runs a command line: a parse error is one line on stderr, the suggestion first, and exit code
+    /// <see cref="CommandErrors.BadInput"/>; <paramref name="ct"/> is the command's cancellation (signals).
+    /// </summary>
+    public static async Task<int> InvokeAsync(string[] args, CancellationToken ct = default)
+    {
+        var parse = Create().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"rapid: {ParseErrors.Describe(parse)}");
+            return CommandErrors.BadInput;
+        }
+        // Signals are ours (TerminationSignals): the command cleans up before the process exits.
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, ct);
+    }
 }

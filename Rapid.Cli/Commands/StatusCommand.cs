@@ -25,7 +25,7 @@ internal static class StatusCommand
         };
         command.SetAction((parse, ct) => CommandErrors.Guard(parse.GetValue(verbose), async () =>
         {
-            var rapidHome = new RapidHome(parse.GetValue(home)!);
+            var rapidHome = new RapidHome(parse.GetValue(home)!, create: false);
             await using var dataSource = await rapidHome.OpenDatabaseAsync(parse.GetValue(db), ct: ct);
             var date = await CommonOptions.ResolveProcDateAsync(parse.GetValue(procDate), dataSource, ct);
             var summary = await new SummarizeNight(dataSource).SummarizeAsync(date, requireJobs: true, ct);

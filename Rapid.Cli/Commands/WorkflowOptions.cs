@@ -76,7 +76,9 @@ internal sealed class WorkflowOptions
     }
 
     /// <param name="referenceGridWhenUnset">The tile grid to use when --reference-grid is not given (else its default).</param>
-    public async Task<Opened<EmbeddedWorkflow>> OpenAsync(ParseResult parse, bool force, CancellationToken ct, int? referenceGridWhenUnset = null)
+    /// <param name="createHome">Make --home (and its cluster) when missing; otherwise a missing one is named as bad input.</param>
+    public async Task<Opened<EmbeddedWorkflow>> OpenAsync(ParseResult parse, bool force, CancellationToken ct, int? referenceGridWhenUnset = null,
+        bool createHome = true)
     {
         var given = parse.GetResult(ReferenceGrid) is { Implicit: false };
         var grid = given ? parse.GetValue(ReferenceGrid) : referenceGridWhenUnset ?? parse.GetValue(ReferenceGrid);
@@ -93,7 +95,7 @@ internal sealed class WorkflowOptions
         if (!(minGain > 0) || !double.IsFinite(minGain)) throw new ArgumentException($"--superior-min-coverage-gain {minGain}: must be a number above 0");
         var mjdRange = ParseMjdRange(parse.GetValue(ReferenceMjd));
         var profile = parse.GetValue(Settings) is { } settingsFile ? SettingsProfileOption.Load(settingsFile) : null;
-        var home = new RapidHome(parse.GetValue(Home)!);
+        var home = new RapidHome(parse.GetValue(Home)!, createHome).RequireExisting();
         var db = await home.OpenDatabaseAsync(parse.GetValue(Database), line => Console.Error.WriteLine($"rapid: {line}"), ct);
         var planning = new PlanningOptions
         {
@@ -104,7 +106,8 @@ internal sealed class WorkflowOptions
             Pipeline = profile?.Settings ?? new Core.Contracts.PipelineSettings(),
             SettingsProfile = profile?.Name,
         };
-        return new Opened<EmbeddedWorkflow>(new EmbeddedWorkflow(home, db, parallel, TimeSpan.FromSeconds(timeout), planning), db);
+        return new Opened<EmbeddedWorkflow>(
+            new EmbeddedWorkflow(home, db, parallel, TimeSpan.FromSeconds(timeout), planning, CancellationReason: () => TerminationSignals.Reason), db);
     }
 }
 

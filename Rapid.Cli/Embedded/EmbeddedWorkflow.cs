@@ -7,15 +7,22 @@ using Rapid.Functions.Steps;
 namespace Rapid.Cli.Embedded;
 
 /// <summary>Wires the nightly workflow for embedded mode: directory store, local executor, ops database.</summary>
-public sealed record EmbeddedWorkflow(RapidHome Home, NpgsqlDataSource Database, int Parallelism, TimeSpan JobTimeout, PlanningOptions Planning)
+/// <param name="Clock">The clock scheduled windows are cut at (tests give a fixed one).</param>
+/// <param name="CancellationReason">Why children are killed when the run is cancelled (the signal that stopped it).</param>
+public sealed record EmbeddedWorkflow(RapidHome Home, NpgsqlDataSource Database, int Parallelism, TimeSpan JobTimeout, PlanningOptions Planning,
+    TimeProvider? Clock = null, Func<string>? CancellationReason = null)
 {
     public Buckets Buckets { get; } = Buckets.Default;
 
     public LocalBatchExecutor CreateExecutor() =>
-        new(PipelineEntryPoint.BesideCli(), Home.OpenStore(), Buckets, Home.StoreRoot) { Parallelism = Parallelism, Timeout = JobTimeout };
+        new(PipelineEntryPoint.BesideCli(), Home.OpenStore(), Buckets, Home.StoreRoot)
+        {
+            Parallelism = Parallelism, Timeout = JobTimeout, WorkRoot = Home.WorkRoot,
+            CancellationReason = CancellationReason ?? (() => "the run was cancelled"),
+        };
 
     public NightlyWorkflow Create(LocalBatchExecutor? executor = null) =>
-        new(Database, Home.OpenStore(), new ObjectKeys(Buckets), executor ?? CreateExecutor(), Planning);
+        new(Database, Home.OpenStore(), new ObjectKeys(Buckets), executor ?? CreateExecutor(), Planning, new ResolveWindow(Clock));
 
     /// <summary>What the console shows of a finished run: the summary, the verdict, where the report and the products are.</summary>
     public NightView View(NightReport run) => new(run.Summary, run.Published?.Verdict,

@@ -9,8 +9,11 @@ namespace Rapid.Cli.Engine;
 /// <summary>
 /// Embedded stand-in for an AWS Batch array job: runs the pipeline's entry point once per array
 /// child as a child process, <see cref="Parallelism"/> at a time, with the environment Batch gives
-/// an array child (AWS_BATCH_JOB_ARRAY_INDEX, the job list, the buckets). Jobs never touch the
-/// database; the outcomes only add what a manifest cannot say (a crash, a kill, a timeout).
+/// an array child (AWS_BATCH_JOB_ARRAY_INDEX, the job list, the buckets) and nothing else of ours
+/// (<see cref="ChildEnvironment"/>). Each child works in a directory of its own under
+/// <see cref="WorkRoot"/> (its TMPDIR), removed when it ends however it ends, as a container's file
+/// system goes with the container. Jobs never touch the database; the outcomes only add what a
+/// manifest cannot say (a crash, a kill, a timeout, a cancelled run).
 /// </summary>
 public sealed class LocalBatchExecutor(
     PipelineEntryPoint entryPoint, IObjectStore store, Buckets buckets, string? storeRoot)
@@ -19,8 +22,8 @@ public sealed class LocalBatchExecutor(
 
     /// <summary>
     /// When set, a child gets exactly these variables (and what Batch sets), as a container gets
-    /// its job definition's environment, instead of this process's environment scrubbed of
-    /// secrets; the local stand-in for AWS Batch sets it (<c>rapid batch submit</c>). Null
+    /// its job definition's environment, instead of the allow-listed one of <see cref="ChildEnvironment"/>;
+    /// the local stand-in for AWS Batch sets it (<c>rapid batch submit</c>). Null
     /// <c>storeRoot</c> then means S3, as in a container.
     /// </summary>
     public IReadOnlyDictionary<string, string>? ContainerEnvironment { get; init; }
@@ -28,13 +31,24 @@ public sealed class LocalBatchExecutor(
     /// <summary>A child still running after this is killed, like Batch's attempt-duration timeout.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromHours(2);
 
+    /// <summary>Where the children's work directories are made (one per child, removed when it ends; see <see cref="WorkDirectories"/>).</summary>
+    public string WorkRoot { get; init; } = Path.Combine(Path.GetTempPath(), "rapid-work");
+
+    /// <summary>Why children are killed or not started when the run's token is cancelled (e.g. "rapid run received SIGTERM").</summary>
+    public Func<string> CancellationReason { get; init; } = () => "the run was cancelled";
+
     /// <summary>Raised when a child process has started (its process id), e.g. for monitoring or tests.</summary>
     public event Action<long, int>? ChildStarted;
 
+    /// <summary>
+    /// Runs the plan's array. When <paramref name="ct"/> is cancelled, running children are killed and the rest
+    /// are not started; every child still gets an outcome (with the reason), so registration can close its job.
+    /// </summary>
     public async Task<IReadOnlyList<ChildOutcome>> RunAsync(PlanResult plan, IProgress<ChildOutcome>? progress = null, CancellationToken ct = default)
     {
         if (plan.JobList is null || plan.ArraySize == 0) return [];
-        var list = await Contract.ReadAsync<JobList>(store, plan.JobList, ct);
+        // Read even when cancelled: the outcomes name every job of the list.
+        var list = await Contract.ReadAsync<JobList>(store, plan.JobList, CancellationToken.None);
         var arrayJobId = $"local-{plan.ProcDate}-ppid{plan.Ppid}-{Guid.NewGuid():N}"[..40];
         return await RunChildrenAsync(list, plan.JobList, list.Jobs.Count, isArray: true, arrayJobId, overrides: null, progress, ct);
     }
@@ -55,14 +69,18 @@ public sealed class LocalBatchExecutor(
         string jobId, IReadOnlyDictionary<string, string>? overrides, IProgress<ChildOutcome>? progress, CancellationToken ct)
     {
         var outcomes = new ConcurrentBag<ChildOutcome>();
+        WorkDirectories.RemoveAbandoned(WorkRoot);
+        // Not cancelled through the options: a cancelled run still gives every child an outcome.
         await Parallel.ForEachAsync(Enumerable.Range(0, children),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = ct },
-            async (index, token) =>
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism) },
+            async (index, _) =>
             {
                 var env = new BatchEnvironment(listRef, index, isArray ? $"{jobId}:{index}" : jobId, 1, buckets, storeRoot);
                 // A child beyond the list still runs (and fails on its missing entry), as it would in Batch.
                 var jid = index < list.Jobs.Count ? list.Jobs[index].Jid : -1;
-                var outcome = await RunChildAsync(jid, env, isArray, overrides, token);
+                var outcome = ct.IsCancellationRequested
+                    ? new ChildOutcome(jid, index, ExitCodeWhenNotStarted, $"not started: {CancellationReason()}", TimeSpan.Zero)
+                    : await RunChildAsync(jid, env, isArray, overrides, ct);
                 outcomes.Add(outcome);
                 progress?.Report(outcome);
             });
@@ -73,21 +91,40 @@ public sealed class LocalBatchExecutor(
         IReadOnlyDictionary<string, string>? overrides, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
+        var workDir = WorkDirectories.Create(WorkRoot, jid, env.ArrayIndex);
+        try
+        {
+            return await RunProcessAsync(jid, env, isArray, overrides, workDir, clock, ct);
+        }
+        finally
+        {
+            // Whatever the child left (a killed or timed-out job leaves its scratch files) goes with it.
+            WorkDirectories.Remove(workDir);
+        }
+    }
+
+    private async Task<ChildOutcome> RunProcessAsync(long jid, BatchEnvironment env, bool isArray,
+        IReadOnlyDictionary<string, string>? overrides, string workDir, Stopwatch clock, CancellationToken ct)
+    {
         var start = new ProcessStartInfo(entryPoint.Host)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workDir,
         };
         foreach (var a in entryPoint.Arguments) start.ArgumentList.Add(a);
-        if (ContainerEnvironment is { } container)
+        var own = new Dictionary<string, string>
         {
-            start.Environment.Clear();
-            foreach (var (k, v) in container) start.Environment[k] = v;
-        }
-        else ScrubSecrets(start.Environment);
-        foreach (var (k, v) in overrides ?? new Dictionary<string, string>()) start.Environment[k] = v;
-        foreach (var (k, v) in env.AsEnvironment()) start.Environment[k] = v;
+            ["TMPDIR"] = workDir,
+            [BatchEnvironment.ParentPidVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        // The AWS Batch stand-in gives exactly its container's environment; a local run the allow-listed one.
+        if (ContainerEnvironment is { } container)
+            ChildEnvironment.Apply(start.Environment, new Dictionary<string, string>(), container, overrides ?? new Dictionary<string, string>(), env.AsEnvironment());
+        else
+            ChildEnvironment.Apply(start.Environment, Environment.GetEnvironmentVariables(), own,
+                overrides ?? new Dictionary<string, string>(), env.AsEnvironment());
         // Batch gives only array children an index; a single job runs entry 0 without one.
         if (!isArray) start.Environment.Remove(BatchEnvironment.ArrayIndexVariable);
 
@@ -117,7 +154,7 @@ public sealed class LocalBatchExecutor(
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
-            var why = ct.IsCancellationRequested ? "cancelled" : $"timed out after {Timeout.TotalSeconds:0} s";
+            var why = ct.IsCancellationRequested ? CancellationReason() : $"timed out after {Timeout.TotalSeconds:0} s";
             return new ChildOutcome(jid, env.ArrayIndex, process.ExitCode, $"{why}; the job was killed", clock.Elapsed);
         }
         process.WaitForExit(); // drains the redirected streams
@@ -133,16 +170,6 @@ public sealed class LocalBatchExecutor(
         _ when Core.Jobs.ExitCodes.Severity(exitCode) == Core.Jobs.ExitCodeSeverity.Error && stderr.Last is { } line => line,
         _ => null,
     };
-
-    /// <summary>Jobs never get database credentials or cloud keys from the parent's environment.</summary>
-    private static void ScrubSecrets(IDictionary<string, string?> environment)
-    {
-        foreach (var key in environment.Keys.ToList())
-            if (key.StartsWith("PG", StringComparison.Ordinal) || key == "RAPID_DB" ||
-                key.StartsWith("AWS_", StringComparison.Ordinal) || key.Contains("SECRET", StringComparison.OrdinalIgnoreCase) ||
-                key.Contains("PASSWORD", StringComparison.OrdinalIgnoreCase))
-                environment.Remove(key);
-    }
 
     private sealed class TailBuffer(int capacity)
     {

@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using Dapper;
 using Npgsql;
 using Rapid.Core.Contracts;
+using Rapid.Core.Jobs;
 using Rapid.Core.Storage;
+using Rapid.Functions.OpsDatabase;
 using Rapid.Functions.Report;
 using Rapid.Functions.Steps;
 
@@ -9,8 +12,12 @@ namespace Rapid.Cli.Engine;
 
 /// <summary>What a night's run did, stage by stage, and the night's summary from the ops database.</summary>
 /// <param name="PlannedJobs">Jobs planned by this run (run or closed at planning); 0 means there was nothing to do.</param>
-public sealed record NightReport(ResolvedWindow Window, IReadOnlyList<StageReport> Stages, NightSummary Summary, int PlannedJobs, TimeSpan Elapsed)
+/// <param name="FailedJobs">Jobs of this run that ended in error (exit code 64 or more, lost ones included) or stayed open.</param>
+public sealed record NightReport(NightStart Night, IReadOnlyList<StageReport> Stages, NightSummary Summary, int PlannedJobs, int FailedJobs,
+    TimeSpan Elapsed)
 {
+    public ResolvedWindow Window => Night.Night;
+
     /// <summary>The night report the Summarize stage wrote (null when it could not: see <see cref="ReportError"/>).</summary>
     public PublishedReport? Published { get; init; }
     public string? ReportError { get; init; }
@@ -19,40 +26,80 @@ public sealed record NightReport(ResolvedWindow Window, IReadOnlyList<StageRepor
 public sealed record StageReport(WorkflowStage Stage, TimeSpan Elapsed, string Outcome);
 
 /// <summary>
-/// The nightly workflow in embedded mode: the same steps, in the same order, as the AWS state machine. Plan steps write job lists; the local executor runs them as Batch would;
-/// registration always follows a run, whatever the children did, so a failed child is closed out.
+/// The nightly workflow in embedded mode: the same steps, in the same order, as the AWS state machine.
+/// The night begins by taking its processing date's run lease, bound to a database session this run keeps
+/// open (so a second run of the date stops at once with the holder's name, and a killed run never blocks the
+/// next); a scheduled night's window continues from the watermark. Plan steps write job lists; the local
+/// executor runs them as Batch would; registration always follows a run, whatever the children did, so a
+/// failed child is closed out. When the run is cancelled (SIGINT, SIGTERM) the running children are killed,
+/// the stage's jobs are closed with the reason, and the lease is released before the cancellation surfaces.
 /// </summary>
 public sealed class NightlyWorkflow(
-    NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, LocalBatchExecutor executor, PlanningOptions planning)
+    NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, LocalBatchExecutor executor, PlanningOptions planning,
+    ResolveWindow? resolver = null)
 {
+    private readonly ResolveWindow _resolver = resolver ?? new ResolveWindow();
+
     public async Task<NightReport> RunAsync(WindowRequest request, IWorkflowObserver observer, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
         var stages = new List<StageReport>();
-        var window = await Stage(stages, observer, WorkflowStage.ResolveWindow, 1,
-            () => Task.FromResult(new ResolveWindow().Resolve(request)),
-            w => $"{w.Window}, procdate {w.ProcDate}");
+        // The lease's own session: not pooled, so closing it ends the session and with it the lease's lock.
+        await using var leaseSession = new NpgsqlConnection(
+            new NpgsqlConnectionStringBuilder(dataSource.ConnectionString) { Pooling = false }.ConnectionString);
+        await leaseSession.OpenAsync(ct);
+        var night = await Stage(stages, observer, WorkflowStage.ResolveWindow, 1,
+            () => new StartNight(_resolver).StartAsync(leaseSession, request, RunLeases.DescribeThisProcess("rapid run"), leaseTtl: null, ct),
+            n => $"{n.Night.Window}, procdate {n.Night.ProcDate}"
+                 + (n.Night.Scheduled ? n.Resumed ? " (scheduled, resuming the run that did not end)" : " (scheduled)" : "")
+                 + (n.LateFrom is { } late ? $", late arrivals from {ObservationWindow.Format(late)}" : ""));
+        var completed = false;
+        try
+        {
+            var options = planning with { Scheduled = night.Night.Scheduled };
+            var selection = night.Selection;
+            var procDate = night.Night.ProcDate;
+            var jids = new List<long>();
+            var planned = 0;
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanReferences, jids,
+                () => new PlanReferenceImages(dataSource, store, keys, options).PlanAsync(selection, procDate, ct), ct);
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanScience, jids,
+                () => new PlanScienceJobs(dataSource, store, keys, options).PlanAsync(selection, procDate, ct), ct);
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanPostProcessing, jids,
+                () => new PlanPostProcessing(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
 
-        var planned = 0;
-        planned += await RunPipeline(stages, observer, WorkflowStage.PlanReferences,
-            () => new PlanReferenceImages(dataSource, store, keys, planning).PlanAsync(window.Window, window.ProcDate, ct), ct);
-        planned += await RunPipeline(stages, observer, WorkflowStage.PlanScience,
-            () => new PlanScienceJobs(dataSource, store, keys, planning).PlanAsync(window.Window, window.ProcDate, ct), ct);
-        planned += await RunPipeline(stages, observer, WorkflowStage.PlanPostProcessing,
-            () => new PlanPostProcessing(dataSource, store, keys, planning).PlanAsync(window.ProcDate, ct), ct);
-        // After post-processing: the night's recovery job reads the science jobs' tables under their stamped names.
-        planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery,
-            () => new PlanNightRecovery(dataSource, store, keys, planning).PlanAsync(window.ProcDate, ct), ct);
+            // After post-processing: the night's recovery job reads the science jobs' tables under their stamped names.
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery, jids,
+                () => new PlanNightRecovery(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
 
-        // Summarize: the night's summary and its report, beside the night's products (as the Summarize λ does).
-        var night = await Stage(stages, observer, WorkflowStage.Summarize, 1,
-            () => new SummarizeStep(dataSource, store, keys, new NightReportOptions()).RunAsync(window.ProcDate, ct),
-            n => n.Report is { } r ? $"{r.Verdict.Word}: {r.Verdict.Headline}" : n.ReportError ?? "");
-        return new NightReport(window, stages, night.Summary, planned, clock.Elapsed) { Published = night.Report, ReportError = night.ReportError };
+            // Summarize: the night's summary and its report, beside the night's products (as the Summarize λ does).
+            var summarized = await Stage(stages, observer, WorkflowStage.Summarize, 1,
+                () => new SummarizeStep(dataSource, store, keys, new NightReportOptions()).RunAsync(procDate, ct),
+                n => n.Report is { } r ? $"{r.Verdict.Word}: {r.Verdict.Headline}" : n.ReportError ?? "");
+            var failed = await FailedJobsAsync(jids, ct);
+            completed = true;
+            return new NightReport(night, stages, summarized.Summary, planned, failed, clock.Elapsed)
+            {
+                Published = summarized.Report, ReportError = summarized.ReportError,
+            };
+        }
+        finally
+        {
+            // A run that stopped half-way leaves a scheduled window unfinished (the next scheduled run resumes it).
+            try
+            {
+                await StartNight.FinishAsync(leaseSession, night, completed, CancellationToken.None);
+            }
+            catch (Exception) when (!completed)
+            {
+                // The run is already failing (often because the database went away, taking the lease's session and so
+                // the lease with it): that failure is the one to report, not this one.
+            }
+        }
     }
 
     /// <summary>Plan → run the array → register: one pipeline's three states. Returns the jobs planned.</summary>
-    private async Task<int> RunPipeline(List<StageReport> stages, IWorkflowObserver observer, WorkflowStage planStage,
+    private async Task<int> RunPipeline(List<StageReport> stages, IWorkflowObserver observer, WorkflowStage planStage, List<long> jids,
         Func<Task<PlanResult>> plan, CancellationToken ct)
     {
         var planned = await Stage(stages, observer, planStage, 1, plan, p => p.ArraySize == 0 && p.ClosedAtPlanning == 0
@@ -62,17 +109,29 @@ public sealed class NightlyWorkflow(
         var outcomes = await Stage(stages, observer, runStage, planned.ArraySize,
             () => executor.RunAsync(planned, new Progress<ChildOutcome>(o => observer.WorkItemDone(runStage, o)), ct),
             o => o.Count == 0 ? "nothing to run" : Describe(o));
+        jids.AddRange(outcomes.Select(o => o.Jid));
+        // Registration runs even when the run was cancelled: it closes the killed and never-started jobs with their reasons.
         await Stage(stages, observer, runStage + 1, 1, async () =>
             {
                 if (planned.JobList is null) return new RegistrationReport();
                 var reasons = outcomes.Where(o => o.Reason is not null).ToDictionary(o => o.Jid, o => o.Reason!);
-                return await new RegisterCompletedJobs(dataSource, store, keys).RegisterJobListAsync(planned.JobList, reasons, ct);
+                return await new RegisterCompletedJobs(dataSource, store, keys).RegisterJobListAsync(planned.JobList, reasons, CancellationToken.None);
             },
             r => $"{r.Registered} registered, {r.Lost} lost" + (r.Unchanged > 0 ? $", {r.Unchanged} already registered" : "")
                  + (r.Failures.Count > 0 ? $", {r.Failures.Count} failed to register" : "")
                  + (r.SupersededDeleted > 0 ? $", {r.SupersededDeleted} superseded originals deleted ({r.SupersededBytes / 1e6:0.0} MB)" : "")
                  + (r.SupersededKept.Count > 0 ? $", {r.SupersededKept.Count} kept: {r.SupersededKept[0].Message}" : ""));
+        ct.ThrowIfCancellationRequested();
         return planned.ArraySize + planned.ClosedAtPlanning;
+    }
+
+    private async Task<int> FailedJobsAsync(IReadOnlyList<long> jids, CancellationToken ct)
+    {
+        if (jids.Count == 0) return 0;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<int>(new CommandDefinition(
+            "select count(*) from jobs where jid = any(@jids) and (status = 0 or exitcode >= @error)",
+            new { jids = jids.Distinct().ToArray(), error = ExitCodes.Error }, cancellationToken: ct));
     }
 
     private static string Describe(IReadOnlyList<ChildOutcome> outcomes) =>

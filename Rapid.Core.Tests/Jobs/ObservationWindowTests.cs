@@ -41,6 +41,19 @@ public class ObservationWindowTests
         Assert.Equal("2025-04-04 12:30:15", ObservationWindow.Format(w.Start));
     }
 
+    [Theory]
+    [InlineData("0001-01-01 00:00:00")]
+    [InlineData("9999-12-31 23:59:59")]
+    [InlineData("1989-12-31 23:59:59")]
+    [InlineData("2200-01-01 00:00:01")]
+    public void Times_outside_the_sane_range_are_rejected_naming_the_range(string text)
+    {
+        var e = Assert.Throws<FormatException>(() => ObservationWindow.ParseTime(text, "start"));
+
+        Assert.Contains($"'{text}'", e.Message);
+        Assert.Contains("1990-01-01 00:00:00 .. 2200-01-01 00:00:00", e.Message);
+    }
+
     [Fact]
     public void A_one_second_window_is_accepted()
     {

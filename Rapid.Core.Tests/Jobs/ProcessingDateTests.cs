@@ -40,6 +40,26 @@ public class ProcessingDateTests
         Assert.Equal(default, date);
     }
 
+    [Theory]
+    [InlineData("00010101")]
+    [InlineData("99991231")]
+    [InlineData("19891231")]
+    [InlineData("22000101")]
+    public void Dates_outside_the_sane_range_are_rejected_naming_the_range(string text)
+    {
+        // 00010101 and 99991231 used to reach PostgreSQL as -infinity and +infinity.
+        var e = Assert.Throws<FormatException>(() => ProcessingDate.Parse(text));
+
+        Assert.Contains($"'{text}'", e.Message);
+        Assert.Contains("19900101..21991231", e.Message);
+        Assert.False(ProcessingDate.TryParse(text, out _));
+    }
+
+    [Theory]
+    [InlineData("19900101")]
+    [InlineData("21991231")]
+    public void The_ends_of_the_range_are_accepted(string text) => Assert.Equal(text, ProcessingDate.Parse(text).ToString());
+
     [Fact]
     public void TryParse_rejects_null() => Assert.False(ProcessingDate.TryParse(null, out _));
 

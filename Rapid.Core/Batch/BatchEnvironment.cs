@@ -14,6 +14,11 @@ public sealed record BatchEnvironment(
     public const string AttemptVariable = "AWS_BATCH_JOB_ATTEMPT";
     /// <summary>s3://bucket/key of the job list the array was planned from.</summary>
     public const string JobListVariable = "RAPID_JOB_LIST";
+    /// <summary>
+    /// Set only in embedded mode, by the local executor: its process id. The job ends itself when that process is
+    /// gone, so a killed <c>rapid run</c> leaves no orphan writing under the keys its re-run writes.
+    /// </summary>
+    public const string ParentPidVariable = "RAPID_PARENT_PID";
     /// <summary>Set only in embedded mode: the directory that holds the object store.</summary>
     public const string StoreRootVariable = "RAPID_STORE_ROOT";
 

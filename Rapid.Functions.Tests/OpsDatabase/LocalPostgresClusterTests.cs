@@ -23,6 +23,38 @@ public sealed class LocalPostgresClusterTests(OpsDatabaseFixture db)
     }
 
     [Fact]
+    public async Task Commands_that_start_a_stopped_cluster_at_once_all_get_it_one_initdb_and_one_start()
+    {
+        // Two `rapid run` on a stopped (here: not yet made) cluster both ran initdb or pg_ctl start; one failed.
+        var dataDir = Path.Combine(Path.GetTempPath(), $"rapid-fn-race-{Guid.NewGuid():N}"[..26]);
+        var logs = new System.Collections.Concurrent.ConcurrentBag<string>();
+        try
+        {
+            var started = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
+                new LocalPostgresCluster(logs.Add, durable: false).EnsureStartedAsync(dataDir))));
+            Assert.Single(started.Distinct());
+            Assert.Single(logs, l => l.StartsWith("initialised", StringComparison.Ordinal));
+            Assert.Single(logs, l => l.StartsWith("started", StringComparison.Ordinal));
+
+            // Stopped again, then started by several at once.
+            NpgsqlConnection.ClearAllPools();
+            await new LocalPostgresCluster(durable: false).StopAsync(dataDir);
+            logs.Clear();
+            await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => new LocalPostgresCluster(logs.Add, durable: false).EnsureStartedAsync(dataDir))));
+            Assert.Single(logs, l => l.StartsWith("started", StringComparison.Ordinal));
+            await using var conn = new NpgsqlConnection(started[0]);
+            Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select 1"));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await new LocalPostgresCluster().StopAsync(dataDir);
+            Directory.Delete(dataDir, recursive: true);
+            File.Delete(dataDir + ".lock");
+        }
+    }
+
+    [Fact]
     public async Task As_root_a_data_dir_the_postgres_user_cannot_reach_is_relocated_behind_a_symlink()
     {
         if (OperatingSystem.IsWindows() || !string.Equals(Environment.UserName, "root", StringComparison.Ordinal)) return; // only root runs the server as 'postgres'

@@ -62,7 +62,8 @@ public sealed class OpsDatabaseFixture : IAsyncLifetime
             delete from jobproducts; delete from diffimmeta; delete from diffimages;
             delete from refimmeta; delete from refimcatalogs; delete from refimimages;
             update jobs set rfid = null; delete from refimages; delete from jobs;
-            delete from l2filemeta; delete from l2files; delete from exposures; delete from fields; delete from swversions;
+            delete from l2filemeta; delete from l2pending; delete from l2files; delete from exposures; delete from fields; delete from swversions;
+            delete from nightwindows; delete from runleases;
             """);
         return cs;
     }
@@ -74,6 +75,7 @@ public sealed class OpsDatabaseFixture : IAsyncLifetime
     {
         NpgsqlConnection.ClearAllPools();
         await Cluster.StopAsync(ClusterDir);
+        File.Delete(ClusterDir + ".lock");
         try { Directory.Delete(Cluster.ClusterDirectory ?? ClusterDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -45,6 +45,17 @@ public sealed class LambdaEnvironment
 
     public string TimeZone => Get(TimeZoneVariable) ?? ProcessingDate.DefaultTimeZone;
 
+    /// <summary>Hours an execution holds its processing date's run lease at most: the state machine's timeout (set by Rapid.Cdk).</summary>
+    public const string RunLeaseHoursVariable = "RAPID_RUN_LEASE_HOURS";
+
+    /// <summary>The default of <see cref="RunLeaseHoursVariable"/>: the state machine's timeout with the default stage timeout (4 x 12 h + 2 h).</summary>
+    public const int DefaultRunLeaseHours = 50;
+
+    public TimeSpan RunLeaseDuration =>
+        Get(RunLeaseHoursVariable) is not { } text ? TimeSpan.FromHours(DefaultRunLeaseHours)
+        : TryParseCount(text, out var hours) && hours > 0 ? TimeSpan.FromHours(hours)
+        : throw new InvalidOperationException($"environment variable {RunLeaseHoursVariable} = '{text}' is not a number of hours");
+
     /// <summary>Fake sources per science image (0: none); unset means the default of <see cref="Core.Contracts.FakeSourcesConfig"/>.</summary>
     public const string FakeSourcesVariable = "RAPID_FAKE_SOURCES";
 

@@ -19,7 +19,14 @@ public sealed record ExecutionInput
 }
 
 /// <summary>The resolved night, kept at <c>$.night</c>: the window [start, end) in UTC, <c>yyyy-MM-dd HH:mm:ss</c>.</summary>
-public sealed record NightInput(string StartDateTime, string EndDateTime, string ProcDate, bool Force = false);
+/// <param name="Scheduled">A scheduled run (no window in the input): its window continues the last one (the watermark).</param>
+/// <param name="LateFrom">A scheduled run: the earliest DATE-OBS of the images registered after their window (planned too).</param>
+/// <param name="Lease">The token of the processing date's run lease this execution holds; Summarize releases it.</param>
+public sealed record NightInput(string StartDateTime, string EndDateTime, string ProcDate, bool Force = false,
+    bool Scheduled = false, string? LateFrom = null, string? Lease = null);
+
+/// <summary>ReleaseNight's result: whether there was a lease to release.</summary>
+public sealed record ReleaseOutput(bool Released);
 
 /// <summary>What the Batch part of a stage did: <c>{failed, error?}</c>, <c>{skipped}</c> or <c>{chunks: [{failed, error?}]}</c>.</summary>
 public sealed record RunOutcome
@@ -129,6 +136,7 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
     Converters = [typeof(ObjectRefJsonConverter)])]
 [JsonSerializable(typeof(ExecutionInput))]
 [JsonSerializable(typeof(NightInput))]
+[JsonSerializable(typeof(ReleaseOutput))]
 [JsonSerializable(typeof(PlanResult))]
 [JsonSerializable(typeof(RegisterInput))]
 [JsonSerializable(typeof(RegisterOutput))]

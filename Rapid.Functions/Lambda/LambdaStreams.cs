@@ -28,15 +28,30 @@ internal static class LambdaStreams
     /// </summary>
     public static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
 
-    /// <summary>The window and processing date of a resolved night; errors name the field.</summary>
+    /// <summary>
+    /// The window the plan steps select from (a scheduled night's reaches back to its late arrivals) and the
+    /// processing date of a resolved night; errors name the field.
+    /// </summary>
     public static (ObservationWindow Window, ProcessingDate ProcDate) Parse(NightInput night)
+    {
+        var (window, procDate) = ParseWindow(night);
+        if (night.LateFrom is { } late)
+        {
+            var from = ObservationWindow.ParseTime(late, "night.lateFrom");
+            if (from < window.Start) window = window with { Start = from };
+        }
+        return (window, procDate);
+    }
+
+    /// <summary>The window [start, end) and processing date as ResolveWindow wrote them.</summary>
+    public static (ObservationWindow Window, ProcessingDate ProcDate) ParseWindow(NightInput night)
     {
         var start = ObservationWindow.ParseTime(night.StartDateTime, "night.startDateTime");
         var end = ObservationWindow.ParseTime(night.EndDateTime, "night.endDateTime");
         if (end <= start)
             throw new FormatException($"night.endDateTime '{night.EndDateTime}' is not after night.startDateTime '{night.StartDateTime}'");
         if (!ProcessingDate.TryParse(night.ProcDate, out var procDate))
-            throw new FormatException($"night.procDate '{night.ProcDate}' is not a date of the form yyyyMMdd");
+            throw new FormatException(ProcessingDate.Problem(night.ProcDate, "night.procDate"));
         return (new ObservationWindow(start, end), procDate);
     }
 }

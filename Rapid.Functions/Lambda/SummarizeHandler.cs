@@ -23,9 +23,16 @@ public sealed class SummarizeHandler
     private async Task<Stream> HandleAsync(Stream input)
     {
         var request = LambdaStreams.Read(input, LambdaJsonContext.Default.SummarizeInput, "summarize input");
-        var (_, procDate) = LambdaStreams.Parse(request.Night);
-        var night = await new SummarizeStep(await _env.DataSourceAsync(), _env.Store, _env.Keys, NightReportOptions.FromEnvironment(_env.Get)).RunAsync(procDate);
+        var (_, procDate) = LambdaStreams.ParseWindow(request.Night);
+        var dataSource = await _env.DataSourceAsync();
+        var night = await new SummarizeStep(dataSource, _env.Store, _env.Keys, NightReportOptions.FromEnvironment(_env.Get)).RunAsync(procDate);
         var summary = night.Summary;
+        // The night reached its end: a scheduled window is finished and the run lease released.
+        if (ReleaseNightHandler.LeaseOf(request.Night) is { } lease)
+        {
+            await using var conn = await dataSource.OpenConnectionAsync();
+            await StartNight.FinishAsync(conn, procDate, lease, request.Night.Scheduled, completed: true);
+        }
         var message = new NightMessage
         {
             ProcDate = procDate.ToString(),

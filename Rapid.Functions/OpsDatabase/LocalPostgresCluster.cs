@@ -47,12 +47,14 @@ public sealed class LocalPostgresCluster
             throw new PlatformNotSupportedException("the embedded ops database needs Linux (Debian's postgresql): give a server with --db or RAPID_DB");
         var bin = FindBinaries();
         var asRoot = IsRoot();
+        // Two commands starting a stopped cluster at once would both run initdb or pg_ctl start: one at a time.
+        using var startLock = await StartLock.AcquireAsync(Path.GetFullPath(dataDir) + ".lock", TimeSpan.FromMinutes(2), ct);
         var dir = ResolveClusterDirectory(Path.GetFullPath(dataDir), asRoot);
         ClusterDirectory = dir;
         var pgdata = Path.Combine(dir, "pgdata");
         var socket = Path.Combine(dir, "socket");
         if (Encoding.UTF8.GetByteCount(Path.Combine(socket, $".s.PGSQL.{SocketPort}")) > 100)
-            throw new InvalidOperationException($"cluster directory {dir}: path too long for a unix socket (max ~100 bytes); use a shorter --data-dir");
+            throw new ArgumentException($"cluster directory {dir}: path too long for a unix socket (max ~100 bytes); use a shorter --home");
 
         if (!File.Exists(Path.Combine(pgdata, "PG_VERSION")))
             await InitDbAsync(bin, dir, pgdata, socket, asRoot, ct);
@@ -66,12 +68,13 @@ public sealed class LocalPostgresCluster
             var (code, _, err) = await RunAsync(Path.Combine(bin, "pg_ctl"),
                 ["-D", pgdata, "-l", logFile, "-w", "-t", "60", "start"], asRoot, ct);
             if (code != 0)
-                throw new InvalidOperationException($"pg_ctl start failed for {pgdata}: {Tail(err)} {Tail(ReadLogTail(logFile))}".Trim());
+                throw new InfrastructureException($"pg_ctl start failed for {pgdata}: {Tail(err)} {Tail(ReadLogTail(logFile))}".Trim());
             _log($"started PostgreSQL cluster {dir} (unix socket {socket}, no TCP)");
         }
         else _log($"reusing running PostgreSQL cluster {dir}");
 
-        var admin = ConnectionString(socket, "postgres");
+        // Unpooled: a pooled connection of this process to a server that has since been stopped would fail its first command.
+        var admin = new NpgsqlConnectionStringBuilder(ConnectionString(socket, "postgres")) { Pooling = false }.ConnectionString;
         await using (var conn = new NpgsqlConnection(admin))
         {
             await conn.OpenAsync(ct);
@@ -87,17 +90,27 @@ public sealed class LocalPostgresCluster
         return ConnectionString(socket, DatabaseName);
     }
 
+    /// <summary>Whether <paramref name="dataDir"/> holds a cluster (made by an earlier start), running or not.</summary>
+    public static bool Exists(string dataDir)
+    {
+        var full = Path.GetFullPath(dataDir);
+        if (!Directory.Exists(full)) return false;
+        var dir = new DirectoryInfo(full).LinkTarget is { } target ? Path.GetFullPath(target, Path.GetDirectoryName(full)!) : full;
+        return File.Exists(Path.Combine(dir, "pgdata", "PG_VERSION"));
+    }
+
     /// <summary>Stops the cluster (pg_ctl stop -m fast); a cluster that is not running is left alone.</summary>
     public async Task StopAsync(string dataDir, CancellationToken ct = default)
     {
         var bin = FindBinaries();
         var asRoot = IsRoot();
+        using var startLock = await StartLock.AcquireAsync(Path.GetFullPath(dataDir) + ".lock", TimeSpan.FromMinutes(2), ct);
         var full = Path.GetFullPath(dataDir);
         var dir = new DirectoryInfo(full).LinkTarget is { } target ? Path.GetFullPath(target, Path.GetDirectoryName(full)!) : full;
         var pgdata = Path.Combine(dir, "pgdata");
         if (!File.Exists(Path.Combine(pgdata, "PG_VERSION")) || !await IsRunningAsync(bin, pgdata, asRoot, ct)) return;
         var (code, _, err) = await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", pgdata, "-m", "fast", "-w", "stop"], asRoot, ct);
-        if (code != 0) throw new InvalidOperationException($"pg_ctl stop failed for {pgdata}: {Tail(err)}");
+        if (code != 0) throw new InfrastructureException($"pg_ctl stop failed for {pgdata}: {Tail(err)}");
         _log($"stopped PostgreSQL cluster {dir}");
     }
 
@@ -119,7 +132,7 @@ public sealed class LocalPostgresCluster
                 .OrderByDescending(x => x.Major).Select(x => x.Bin).ToList()
             : [];
         return bins.FirstOrDefault()
-            ?? throw new InvalidOperationException("PostgreSQL server binaries (initdb, pg_ctl, postgres) not found under /usr/lib/postgresql/*/bin: install Debian package postgresql");
+            ?? throw new InfrastructureException("PostgreSQL server binaries (initdb, pg_ctl, postgres) not found under /usr/lib/postgresql/*/bin: install Debian package postgresql");
     }
 
     private string ResolveClusterDirectory(string dataDir, bool asRoot)
@@ -134,7 +147,7 @@ public sealed class LocalPostgresCluster
         if (Directory.Exists(dataDir))
         {
             if (Directory.EnumerateFileSystemEntries(dataDir).Any())
-                throw new InvalidOperationException($"{dataDir} is not reachable by the '{ServerUser}' user and is not empty: move the clone somewhere world-traversable or remove {dataDir}");
+                throw new ArgumentException($"{dataDir} is not reachable by the '{ServerUser}' user and is not empty: move the clone somewhere world-traversable or remove {dataDir}");
             Directory.Delete(dataDir);
         }
         // The postgres user cannot reach dataDir (e.g. a clone under /root): keep the cluster where
@@ -161,13 +174,13 @@ public sealed class LocalPostgresCluster
     private async Task InitDbAsync(string bin, string dir, string pgdata, string socket, bool asRoot, CancellationToken ct)
     {
         if (Directory.Exists(pgdata) && Directory.EnumerateFileSystemEntries(pgdata).Any())
-            throw new InvalidOperationException($"{pgdata} exists and is not a PostgreSQL data directory (no PG_VERSION): remove it or choose another --data-dir");
+            throw new ArgumentException($"{pgdata} exists and is not a PostgreSQL data directory (no PG_VERSION): remove it or choose another --home");
         Directory.CreateDirectory(pgdata);
         Directory.CreateDirectory(socket);
         if (asRoot) await RunAsync("chown", ["-R", $"{ServerUser}:{ServerUser}", dir], false, ct);
         var (code, _, err) = await RunAsync(Path.Combine(bin, "initdb"),
             ["-D", pgdata, "-U", UserName, "-E", "UTF8", "--locale=C", "--auth-local=trust", "--auth-host=reject", .. (_durable ? Array.Empty<string>() : ["--no-sync"])], asRoot, ct);
-        if (code != 0) throw new InvalidOperationException($"initdb failed for {pgdata}: {Tail(err)}");
+        if (code != 0) throw new InfrastructureException($"initdb failed for {pgdata}: {Tail(err)}");
         var settings = $"""
 
             # Rapid embedded cluster: unix socket only, inside the cluster directory.
@@ -217,7 +230,7 @@ public sealed class LocalPostgresCluster
         // Run from a directory the server user can read, and keep the caller's PG* settings out.
         psi.WorkingDirectory = "/";
         foreach (var k in new[] { "PGDATA", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE" }) psi.Environment.Remove(k);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {psi.FileName}");
+        using var p = Process.Start(psi) ?? throw new InfrastructureException($"could not start {psi.FileName}");
         var stdout = p.StandardOutput.ReadToEndAsync(ct);
         var stderr = p.StandardError.ReadToEndAsync(ct);
         await p.WaitForExitAsync(ct);
@@ -234,5 +247,32 @@ public sealed class LocalPostgresCluster
     {
         var oneLine = string.Join(' ', text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));
         return oneLine.Length > 400 ? oneLine[^400..] : oneLine;
+    }
+
+    /// <summary>An exclusive lock file (flock on Unix through FileShare.None), waited for; the kernel drops it if the holder dies.</summary>
+    private sealed class StartLock(FileStream held) : IDisposable
+    {
+        public static async Task<StartLock> AcquireAsync(string path, TimeSpan patience, CancellationToken ct)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var waited = Stopwatch.StartNew();
+            while (true)
+            {
+                try
+                {
+                    return new StartLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+                }
+                catch (IOException) when (waited.Elapsed < patience)
+                {
+                    await Task.Delay(100, ct);
+                }
+                catch (IOException e)
+                {
+                    throw new InfrastructureException($"{path}: another process has been starting or stopping this cluster for {patience.TotalSeconds:0} s", e);
+                }
+            }
+        }
+
+        public void Dispose() => held.Dispose();
     }
 }

@@ -8,7 +8,7 @@ using Rapid.Core.Storage;
 namespace Rapid.Functions.Steps;
 
 /// <summary>
-/// Plans the reference-image jobs (ppid 12): one per (field, filter) of the window's best L2 images that has no best
+/// Plans the reference-image jobs (ppid 12): one per (field, filter) of the night's best L2 images (<c>night_images</c>) that has no best
 /// reference image yet and at least MinReferenceInputs earlier images to co-add. Pairs with fewer are not planned: their
 /// science jobs end with exit 33, as in the original. A pair that has a best reference is planned again when forced, or,
 /// with <see cref="PlanningOptions.SuperiorReferences"/>, when the images now available would make a superior one
@@ -26,15 +26,15 @@ public sealed class PlanReferenceImages(NpgsqlDataSource dataSource, IObjectStor
         // The window's (field, filter) pairs with their best reference image, if any (a ppid-12 one before a science job's own).
         var pairs = (await conn.QueryAsync<Pair>("""
             select p.field as Field, p.fid as Fid, r.rfid as Rfid, r.vbest as Vbest, m.nframes as NFrames
-            from (select distinct l.field, l.fid from l2files l
-                  where l.dateobs >= @start and l.dateobs < @end and l.vbest > 0 and l.status > 0) p
+            from (select distinct l.field, l.fid
+                  from night_images(@start, @end, @procdate, @scheduled) n join l2files l on l.rid = n.rid) p
             left join lateral (
               select r.rfid, r.vbest from refimages r
               where r.field = p.field and r.fid = p.fid and r.vbest > 0 and r.status > 0
               order by r.ppid limit 1) r on true
             left join refimmeta m on m.rfid = r.rfid
             order by 1, 2
-            """, new { start = Utc(window.Start), end = Utc(window.End) }, tx)).ToList();
+            """, new { start = Utc(window.Start), end = Utc(window.End), procdate = procDate.Date, scheduled = _options.Scheduled }, tx)).ToList();
         var considered = pairs.Where(p => p.Rfid is null || _options.Force || (_options.SuperiorReferences && p.Vbest != 2)).ToList();
         var inputs = await ReferenceCandidates.FindAsync(conn, tx, considered.Select(p => (p.Field, p.Fid)).ToList(), window.Start, _options);
         var tiles = (await conn.QueryAsync<(long Field, double Ra0, double Dec0)>(

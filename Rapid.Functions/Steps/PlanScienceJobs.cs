@@ -8,7 +8,8 @@ using Rapid.Core.Storage;
 namespace Rapid.Functions.Steps;
 
 /// <summary>
-/// Plans the science jobs (ppid 15): one per best L2 image in the window, given the best registered
+/// Plans the science jobs (ppid 15): one per best L2 image of the night (<c>night_images</c>: the window's, or a
+/// scheduled night's pending ones), given the best registered
 /// reference image of its (field, filter), or else the earlier images to co-add (the job then co-adds
 /// or ends with exit 33). Set-based: one candidate query, one multi-row upsert of job rows, configs
 /// written in parallel. (The original launched one process and one DB connection per image: 1183 s for
@@ -23,7 +24,7 @@ public sealed class PlanScienceJobs(NpgsqlDataSource dataSource, IObjectStore st
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var candidates = (await conn.QueryAsync<Candidate>("""
+        var nightImages = (await conn.QueryAsync<Candidate>("""
             select l.rid as Rid, l.expid as Expid, l.sca as Sca, l.fid as Fid, flt.filter as Filter, l.field as Field,
                    l.mjdobs as MjdObs, l.exptime as ExpTime, l.filename as FileName, l.checksum as Md5,
                    fl.ra0 as TileRa, fl.dec0 as TileDec,
@@ -32,21 +33,28 @@ public sealed class PlanScienceJobs(NpgsqlDataSource dataSource, IObjectStore st
                    (select p.filename from jobproducts p where p.jid = r.jid and p.role = @uncRole) as RfUncertainty,
                    exists (select 1 from jobs j join diffimages d on d.jid = j.jid
                            where j.ppid = 15 and j.procdate = @procdate and j.rid = l.rid and j.status = 1) as Registered
-            from l2files l
+            from night_images(@start, @end, @procdate, @scheduled) n
+            join l2files l on l.rid = n.rid
             join filters flt on flt.fid = l.fid
             join fields fl on fl.field = l.field
             left join lateral (
               select r.rfid, r.version, r.filename, r.jid from refimages r
               where r.field = l.field and r.fid = l.fid and r.vbest > 0 and r.status > 0
               order by r.ppid limit 1) r on true
-            where l.dateobs >= @start and l.dateobs < @end and l.vbest > 0 and l.status > 0
             order by l.mjdobs, l.sca, l.rid
             """,
             new
             {
                 start = PlanReferenceImages.Utc(window.Start), end = PlanReferenceImages.Utc(window.End), procdate = procDate.Date,
-                covRole = ProductRoles.ReferenceCoverage, uncRole = ProductRoles.ReferenceUncertainty,
-            }, tx)).Where(c => _options.Force || !c.Registered).ToList();
+                scheduled = _options.Scheduled, covRole = ProductRoles.ReferenceCoverage, uncRole = ProductRoles.ReferenceUncertainty,
+            }, tx)).ToList();
+        // Every image of the night is now covered (planned, or registered earlier on this date): it waits no longer,
+        // and neither do the versions newer ones replaced.
+        await conn.ExecuteAsync("""
+            delete from l2pending where rid = any(@rids);
+            delete from l2pending p using l2files l where l.rid = p.rid and l.vbest = 0;
+            """, new { rids = nightImages.Select(c => c.Rid).ToArray() }, tx);
+        var candidates = nightImages.Where(c => _options.Force || !c.Registered).ToList();
 
         var withoutReference = candidates.Where(c => c.Rfid is null).Select(c => (c.Field, c.Fid)).Distinct().ToList();
         var inputs = await ReferenceCandidates.FindAsync(conn, tx, withoutReference, window.Start, _options);

@@ -52,6 +52,12 @@ public sealed record PlanningOptions
     /// </summary>
     public (double Start, double End)? ReferenceInputsMjd { get; init; }
 
+    /// <summary>
+    /// A scheduled night (<see cref="ResolvedWindow.Scheduled"/>): plan the window's images still waiting for a science job
+    /// (late arrivals included) and the images this processing date already planned, not every image observed in the window.
+    /// </summary>
+    public bool Scheduled { get; init; }
+
     /// <summary>Most children of one array job (AWS Batch's limit); larger plans are also written in chunks.</summary>
     public int MaxArraySize { get; init; } = JobListChunker.BatchMaxArraySize;
 
