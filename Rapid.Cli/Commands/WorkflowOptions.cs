@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Rapid.Cli.Embedded;
+using Rapid.Functions.Record;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Commands;
@@ -34,9 +35,48 @@ internal sealed class WorkflowOptions
         Description = "A settings profile (JSON: schemaVersion, name, settings) the night's jobs run with; see docs/settings.md",
     };
 
+    public Option<string?> Tag { get; } = new("--tag")
+    {
+        Description = "Processing tag the run is recorded under (1-64 letters, digits, . _ : + -); rapid runs --tag lists its runs",
+    };
+
+    public Option<int> MaxAttempts { get; } = new("--max-attempts")
+    {
+        Description = "Attempts a failed job gets within the run, the first included (1: no resubmission)",
+        DefaultValueFactory = _ => new ResubmissionPolicy().MaxAttempts,
+    };
+
+    public Option<string> RetryExitCodes { get; } = new("--retry-exit-codes")
+    {
+        Description = "Exit codes of the jobs that are resubmitted (comma-separated; 64 error, 66 log upload failed, 70 lost)",
+        DefaultValueFactory = _ => string.Join(",", new ResubmissionPolicy().ExitCodes.Order()),
+    };
+
+    public Option<double> RetryBackoff { get; } = new("--retry-backoff")
+    {
+        Description = "Seconds before the first resubmission; each later round waits twice as long",
+        DefaultValueFactory = _ => new ResubmissionPolicy().BackoffSeconds,
+    };
+
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Database, Home, Parallel, ReferenceGrid, JobTimeout, FakeSources, Settings, Verbose }) command.Options.Add(o);
+        foreach (var o in new Option[] { Database, Home, Parallel, ReferenceGrid, JobTimeout, FakeSources, Settings, Tag, MaxAttempts, RetryExitCodes, RetryBackoff, Verbose })
+            command.Options.Add(o);
+    }
+
+    /// <summary>The retry policy the options give; a bad value is named by its option.</summary>
+    private ResubmissionPolicy Resubmission(ParseResult parse)
+    {
+        var attempts = parse.GetValue(MaxAttempts);
+        if (attempts is < 1 or > 10) throw new ArgumentException($"--max-attempts {attempts}: must be 1-10");
+        var backoff = parse.GetValue(RetryBackoff);
+        if (!double.IsFinite(backoff) || backoff is < 0 or > 3600) throw new ArgumentException($"--retry-backoff {backoff}: must be 0-3600 seconds");
+        var policy = new ResubmissionPolicy
+        {
+            MaxAttempts = attempts, BackoffSeconds = backoff,
+            ExitCodes = ResubmissionPolicy.ParseExitCodes(parse.GetValue(RetryExitCodes)!, "--retry-exit-codes"),
+        };
+        return policy.Validated("--retry-exit-codes");
     }
 
     /// <param name="referenceGridWhenUnset">The tile grid to use when --reference-grid is not given (else its default).</param>
@@ -52,6 +92,8 @@ internal sealed class WorkflowOptions
         var fakes = parse.GetValue(FakeSources);
         if (fakes < 0) throw new ArgumentException($"--fake-sources {fakes}: must not be negative");
         var profile = parse.GetValue(Settings) is { } settingsFile ? SettingsProfileOption.Load(settingsFile) : null;
+        var tag = Runs.CheckTag(parse.GetValue(Tag));
+        var resubmission = Resubmission(parse);
         var home = new RapidHome(parse.GetValue(Home)!);
         var db = await home.OpenDatabaseAsync(parse.GetValue(Database), line => Console.Error.WriteLine($"rapid: {line}"), ct);
         var planning = new PlanningOptions
@@ -61,7 +103,8 @@ internal sealed class WorkflowOptions
             Pipeline = profile?.Settings ?? new Core.Contracts.PipelineSettings(),
             SettingsProfile = profile?.Name,
         };
-        return new Opened<EmbeddedWorkflow>(new EmbeddedWorkflow(home, db, parallel, TimeSpan.FromSeconds(timeout), planning), db);
+        return new Opened<EmbeddedWorkflow>(
+            new EmbeddedWorkflow(home, db, parallel, TimeSpan.FromSeconds(timeout), planning) { Tag = tag, Resubmission = resubmission }, db);
     }
 }
 

@@ -1,6 +1,7 @@
 using Npgsql;
 using Rapid.Cli.Engine;
 using Rapid.Core.Storage;
+using Rapid.Functions.Record;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Embedded;
@@ -10,11 +11,17 @@ public sealed record EmbeddedWorkflow(RapidHome Home, NpgsqlDataSource Database,
 {
     public Buckets Buckets { get; } = Buckets.Default;
 
+    /// <summary>The processing tag runs are recorded under (null: none).</summary>
+    public string? Tag { get; init; }
+
+    /// <summary>Which failed jobs a run resubmits (none unless given).</summary>
+    public ResubmissionPolicy Resubmission { get; init; } = ResubmissionPolicy.None;
+
     public LocalBatchExecutor CreateExecutor() =>
         new(PipelineEntryPoint.BesideCli(), Home.OpenStore(), Buckets, Home.StoreRoot) { Parallelism = Parallelism, Timeout = JobTimeout };
 
     public NightlyWorkflow Create(LocalBatchExecutor? executor = null) =>
-        new(Database, Home.OpenStore(), new ObjectKeys(Buckets), executor ?? CreateExecutor(), Planning);
+        new(Database, Home.OpenStore(), new ObjectKeys(Buckets), executor ?? CreateExecutor(), Planning) { Tag = Tag, Resubmission = Resubmission };
 
     /// <summary>Where a processing date's products are on disk.</summary>
     public string ProductsDirectory(string procDate) => Path.Combine(Home.StoreRoot, Buckets.Products, procDate);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Npgsql;
 using Rapid.Core.Contracts;
 using Rapid.Core.Storage;
+using Rapid.Functions.Record;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Engine;
@@ -14,11 +15,19 @@ public sealed record StageReport(WorkflowStage Stage, TimeSpan Elapsed, string O
 
 /// <summary>
 /// The nightly workflow in embedded mode: the same steps, in the same order, as the AWS state machine. Plan steps write job lists; the local executor runs them as Batch would;
-/// registration always follows a run, whatever the children did, so a failed child is closed out.
+/// registration always follows a run, whatever the children did, so a failed child is closed out. The run is recorded
+/// (<see cref="RunRecorder"/>: its row under <see cref="Tag"/>, the executor's view of every job) and failed jobs are
+/// resubmitted by <see cref="Resubmission"/> after each registration, as the state machine's retry states do.
 /// </summary>
 public sealed class NightlyWorkflow(
     NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, LocalBatchExecutor executor, PlanningOptions planning)
 {
+    /// <summary>The processing tag the run is recorded under (DES's proctag); null: none.</summary>
+    public string? Tag { get; init; }
+
+    /// <summary>Which failed jobs run again within the run, how many attempts each gets, after what wait (none by default).</summary>
+    public ResubmissionPolicy Resubmission { get; init; } = ResubmissionPolicy.None;
+
     public async Task<NightReport> RunAsync(WindowRequest request, IWorkflowObserver observer, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
@@ -27,45 +36,93 @@ public sealed class NightlyWorkflow(
             () => Task.FromResult(new ResolveWindow().Resolve(request)),
             w => $"{w.Window}, procdate {w.ProcDate}");
 
-        var planned = 0;
-        planned += await RunPipeline(stages, observer, WorkflowStage.PlanReferences,
-            () => new PlanReferenceImages(dataSource, store, keys, planning).PlanAsync(window.Window, window.ProcDate, ct), ct);
-        planned += await RunPipeline(stages, observer, WorkflowStage.PlanScience,
-            () => new PlanScienceJobs(dataSource, store, keys, planning).PlanAsync(window.Window, window.ProcDate, ct), ct);
-        planned += await RunPipeline(stages, observer, WorkflowStage.PlanPostProcessing,
-            () => new PlanPostProcessing(dataSource, store, keys, planning).PlanAsync(window.ProcDate, ct), ct);
-        // After post-processing: the night's recovery job reads the science jobs' tables under their stamped names.
-        planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery,
-            () => new PlanNightRecovery(dataSource, store, keys, planning).PlanAsync(window.ProcDate, ct), ct);
+        var run = await RunRecorder.BeginAsync(dataSource, window, Tag, planning.Force, Resubmission, ct);
+        var options = planning with { RunId = run.RunId };
+        var (status, error) = (RunStatuses.Failed, (string?)null);
+        try
+        {
+            var planned = 0;
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanReferences, run, options,
+                () => new PlanReferenceImages(dataSource, store, keys, options).PlanAsync(window.Window, window.ProcDate, ct), ct);
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanScience, run, options,
+                () => new PlanScienceJobs(dataSource, store, keys, options).PlanAsync(window.Window, window.ProcDate, ct), ct);
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanPostProcessing, run, options,
+                () => new PlanPostProcessing(dataSource, store, keys, options).PlanAsync(window.ProcDate, ct), ct);
+            // After post-processing: the night's recovery job reads the science jobs' tables under their stamped names.
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery, run, options,
+                () => new PlanNightRecovery(dataSource, store, keys, options).PlanAsync(window.ProcDate, ct), ct);
 
-        var summary = await Stage(stages, observer, WorkflowStage.Summarize, 1,
-            () => new SummarizeNight(dataSource).SummarizeAsync(window.ProcDate, ct: ct),
-            s => $"{s.TotalJobs} jobs, {s.ReferenceImages} reference images, {s.DifferenceImages} difference images"
-                 + string.Concat(s.Recovery.Where(r => r.Kind == "fake").Select(r =>
-                     $"; {r.Filter} {r.Found}/{r.Injected} fakes found, m50 {(r.Mag50 is double m ? m.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-")}")));
-        return new NightReport(window, stages, summary, planned, clock.Elapsed);
+            var summary = await Stage(stages, observer, WorkflowStage.Summarize, 1,
+                () => new SummarizeNight(dataSource).SummarizeAsync(window.ProcDate, ct: ct),
+                s => $"{s.TotalJobs} jobs, {s.ReferenceImages} reference images, {s.DifferenceImages} difference images"
+                     + string.Concat(s.Recovery.Where(r => r.Kind == "fake").Select(r =>
+                         $"; {r.Filter} {r.Found}/{r.Injected} fakes found, m50 {(r.Mag50 is double m ? m.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-")}")));
+            status = RunStatuses.Succeeded;
+            return new NightReport(window, stages, summary, planned, clock.Elapsed);
+        }
+        catch (Exception e)
+        {
+            (status, error) = (e is OperationCanceledException ? RunStatuses.Interrupted : RunStatuses.Failed, e.Message);
+            throw;
+        }
+        finally
+        {
+            try
+            {
+                await run.EndAsync(status, error);
+            }
+            catch (Exception) when (status != RunStatuses.Succeeded)
+            {
+                // The run is already failing (often because the database went away): that failure is the one to report.
+            }
+        }
     }
 
-    /// <summary>Plan → run the array → register: one pipeline's three states. Returns the jobs planned.</summary>
-    private async Task<int> RunPipeline(List<StageReport> stages, IWorkflowObserver observer, WorkflowStage planStage,
-        Func<Task<PlanResult>> plan, CancellationToken ct)
+    /// <summary>
+    /// Plan → run the array → register: one pipeline's three states; then, while the resubmission policy picks failed jobs
+    /// of the stage, a back-off, their new attempts run and registered. Returns the jobs planned.
+    /// </summary>
+    private async Task<int> RunPipeline(List<StageReport> stages, IWorkflowObserver observer, WorkflowStage planStage, RunRecorder run,
+        PlanningOptions options, Func<Task<PlanResult>> plan, CancellationToken ct)
     {
         var planned = await Stage(stages, observer, planStage, 1, plan, p => p.ArraySize == 0 && p.ClosedAtPlanning == 0
             ? "nothing to do"
             : $"{p.ArraySize} jobs" + (p.ClosedAtPlanning > 0 ? $", {p.ClosedAtPlanning} closed at planning" : ""));
-        var runStage = planStage + 1;
-        var outcomes = await Stage(stages, observer, runStage, planned.ArraySize,
-            () => executor.RunAsync(planned, new Progress<ChildOutcome>(_ => observer.WorkItemDone(runStage)), ct),
-            o => o.Count == 0 ? "nothing to run" : Describe(o));
+        await RunAndRegister(stages, observer, planStage + 1, run, planned, "", ct);
+        if (planned.JobList is not null)
+        {
+            var resubmission = new PlanResubmission(dataSource, store, keys, options, Resubmission);
+            for (var round = 1; ; round++)
+            {
+                var again = await resubmission.PlanAsync(planned, round, ct);
+                if (again.Plan.ArraySize == 0) break;
+                await Task.Delay(TimeSpan.FromSeconds(again.WaitSeconds), ct);
+                await RunAndRegister(stages, observer, planStage + 1, run, again.Plan,
+                    $"resubmission {round} of {again.Plan.ArraySize} after {again.WaitSeconds:0.#} s: ", ct);
+            }
+        }
+        return planned.ArraySize + planned.ClosedAtPlanning;
+    }
+
+    /// <summary>Runs a job list's array (recording what the executor sees) and registers it, whatever the children did.</summary>
+    private async Task RunAndRegister(List<StageReport> stages, IWorkflowObserver observer, WorkflowStage runStage, RunRecorder run,
+        PlanResult planned, string label, CancellationToken ct)
+    {
+        var outcomes = await Stage(stages, observer, runStage, planned.ArraySize, async () =>
+            {
+                await using var states = await run.WatchAsync(executor, store, planned,
+                    new Progress<ChildOutcome>(_ => observer.WorkItemDone(runStage)), ct);
+                return await executor.RunAsync(planned, states, ct);
+            },
+            o => label + (o.Count == 0 ? "nothing to run" : Describe(o)));
         await Stage(stages, observer, runStage + 1, 1, async () =>
             {
                 if (planned.JobList is null) return new RegistrationReport();
                 var reasons = outcomes.Where(o => o.Reason is not null).ToDictionary(o => o.Jid, o => o.Reason!);
                 return await new RegisterCompletedJobs(dataSource, store, keys).RegisterJobListAsync(planned.JobList, reasons, ct);
             },
-            r => $"{r.Registered} registered, {r.Lost} lost" + (r.Unchanged > 0 ? $", {r.Unchanged} already registered" : "")
+            r => label + $"{r.Registered} registered, {r.Lost} lost" + (r.Unchanged > 0 ? $", {r.Unchanged} already registered" : "")
                  + (r.Failures.Count > 0 ? $", {r.Failures.Count} failed to register" : ""));
-        return planned.ArraySize + planned.ClosedAtPlanning;
     }
 
     private static string Describe(IReadOnlyList<ChildOutcome> outcomes) =>
