@@ -19,6 +19,8 @@ public sealed class HandlerSignatureTests
     [InlineData("RegisterStream")]
     [InlineData("Summarize")]
     [InlineData("Migrate")]
+    [InlineData("PlanRetry")]
+    [InlineData("RecordBatchEvents")]
     public void Each_handler_has_the_signature_the_runtime_calls(string name)
     {
         var type = typeof(Rapid.Functions.Lambda.LambdaEnvironment).Assembly.GetType($"Rapid.Functions.Lambda.{name}Handler");
