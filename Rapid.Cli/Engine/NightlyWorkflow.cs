@@ -98,7 +98,7 @@ public sealed class NightlyWorkflow(
                 if (again.Plan.ArraySize == 0) break;
                 await Task.Delay(TimeSpan.FromSeconds(again.WaitSeconds), ct);
                 await RunAndRegister(stages, observer, planStage + 1, run, again.Plan,
-                    $"resubmission {round} of {again.Plan.ArraySize} after {again.WaitSeconds:0.#} s: ", ct);
+                    $"resubmission {round} of {again.Plan.ArraySize} after {again.WaitSeconds} s: ", ct);
             }
         }
         return planned.ArraySize + planned.ClosedAtPlanning;

@@ -45,11 +45,11 @@ public sealed class PlanRetryHandlerTests(OpsDatabaseFixture db) : IAsyncLifetim
             // The state machine's Choice reads these paths: $.{stage}.retry.plan.arraySize, .waitSeconds, .plan.jobList, .round.
             var doc = JsonDocument.Parse(json).RootElement;
             Assert.Equal(round.Plan.ArraySize, doc.GetProperty("plan").GetProperty("arraySize").GetInt32());
-            Assert.Equal(round.WaitSeconds, doc.GetProperty("waitSeconds").GetDouble());
+            Assert.Equal(round.WaitSeconds, doc.GetProperty("waitSeconds").GetInt32());
             if (round.Plan.ArraySize > 0) Register(JsonSerializer.Serialize(round.Plan, LambdaJsonContext.Default.PlanResult), """{"failed": false}""");
         }
 
-        Assert.Equal([(1, 1, 7.0), (2, 1, 14.0), (3, 0, 0.0)], rounds.Select(r => (r.Round, r.Plan.ArraySize, r.WaitSeconds)));
+        Assert.Equal([(1, 1, 7), (2, 1, 14), (3, 0, 0)], rounds.Select(r => (r.Round, r.Plan.ArraySize, r.WaitSeconds)));
         Assert.NotEqual(rounds[0].Plan.JobList, rounds[1].Plan.JobList);
         await using var conn = await _w.DataSource.OpenConnectionAsync();
         Assert.Equal(

@@ -47,7 +47,7 @@ public sealed class ResubmissionTests(OpsDatabaseFixture db) : IAsyncLifetime
             if (r.Plan.JobList is { } list) Assert.Equal(1, (await _w.Register.RegisterJobListAsync(list)).Lost);
         }
 
-        Assert.Equal([(1, 5.0), (1, 15.0), (0, 0.0), (0, 0.0)], rounds.Select(r => (r.Plan.ArraySize, r.WaitSeconds)));
+        Assert.Equal([(1, 5), (1, 15), (0, 0), (0, 0)], rounds.Select(r => (r.Plan.ArraySize, r.WaitSeconds)));
         var attempts = await QueryAsync<(int Attempt, string Trigger, string State, int ExitCode, string JobList)>(
             "select attempt, trigger, state, exitcode, joblist from jobattempts where jid = @jid order by attempt", new { jid });
         Assert.Equal(
