@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Rapid.Cli.Embedded;
+using Rapid.Functions.Record;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Commands;
@@ -52,12 +53,35 @@ internal sealed class WorkflowOptions
         Description = "A settings profile (JSON: schemaVersion, name, settings) the night's jobs run with; see docs/settings.md",
     };
 
+    public Option<string?> Tag { get; } = new("--tag")
+    {
+        Description = "Processing tag the run is recorded under (1-64 letters, digits, . _ : + -); rapid runs --tag lists its runs",
+    };
+
+    public Option<int> MaxAttempts { get; } = new("--max-attempts")
+    {
+        Description = "Attempts a failed job gets within the run, the first included (1: no resubmission)",
+        DefaultValueFactory = _ => new ResubmissionPolicy().MaxAttempts,
+    };
+
+    public Option<string> RetryExitCodes { get; } = new("--retry-exit-codes")
+    {
+        Description = "Exit codes of the jobs that are resubmitted (comma-separated; 64 error, 66 log upload failed, 70 lost)",
+        DefaultValueFactory = _ => string.Join(",", new ResubmissionPolicy().ExitCodes.Order()),
+    };
+
+    public Option<double> RetryBackoff { get; } = new("--retry-backoff")
+    {
+        Description = "Seconds before the first resubmission; each later round waits twice as long",
+        DefaultValueFactory = _ => new ResubmissionPolicy().BackoffSeconds,
+    };
+
     public void AddTo(Command command)
     {
         foreach (var o in new Option[]
                  {
                      Database, Home, Parallel, ReferenceGrid, JobTimeout, FakeSources, Settings, SuperiorReferences, SuperiorMinFrames, SuperiorMinCoverageGain,
-                     ReferenceMjd, Verbose,
+                     ReferenceMjd, Tag, MaxAttempts, RetryExitCodes, RetryBackoff, Verbose,
                  })
             command.Options.Add(o);
     }
@@ -73,6 +97,21 @@ internal sealed class WorkflowOptions
             && double.IsFinite(start) && double.IsFinite(end) && start < end)
             return (start, end);
         throw new ArgumentException($"--reference-mjd {text}: expected START:END, two MJDs with START before END (e.g. 61000:61100)");
+    }
+
+    /// <summary>The retry policy the options give; a bad value is named by its option.</summary>
+    private ResubmissionPolicy Resubmission(ParseResult parse)
+    {
+        var attempts = parse.GetValue(MaxAttempts);
+        if (attempts is < 1 or > 10) throw new ArgumentException($"--max-attempts {attempts}: must be 1-10");
+        var backoff = parse.GetValue(RetryBackoff);
+        if (!double.IsFinite(backoff) || backoff is < 0 or > 3600) throw new ArgumentException($"--retry-backoff {backoff}: must be 0-3600 seconds");
+        var policy = new ResubmissionPolicy
+        {
+            MaxAttempts = attempts, BackoffSeconds = backoff,
+            ExitCodes = ResubmissionPolicy.ParseExitCodes(parse.GetValue(RetryExitCodes)!, "--retry-exit-codes"),
+        };
+        return policy.Validated("--retry-exit-codes");
     }
 
     /// <param name="referenceGridWhenUnset">The tile grid to use when --reference-grid is not given (else its default).</param>
@@ -95,6 +134,8 @@ internal sealed class WorkflowOptions
         if (!(minGain > 0) || !double.IsFinite(minGain)) throw new ArgumentException($"--superior-min-coverage-gain {minGain}: must be a number above 0");
         var mjdRange = ParseMjdRange(parse.GetValue(ReferenceMjd));
         var profile = parse.GetValue(Settings) is { } settingsFile ? SettingsProfileOption.Load(settingsFile) : null;
+        var tag = Runs.CheckTag(parse.GetValue(Tag));
+        var resubmission = Resubmission(parse);
         var home = new RapidHome(parse.GetValue(Home)!, createHome).RequireExisting();
         var db = await home.OpenDatabaseAsync(parse.GetValue(Database), line => Console.Error.WriteLine($"rapid: {line}"), ct);
         var planning = new PlanningOptions
@@ -107,7 +148,10 @@ internal sealed class WorkflowOptions
             SettingsProfile = profile?.Name,
         };
         return new Opened<EmbeddedWorkflow>(
-            new EmbeddedWorkflow(home, db, parallel, TimeSpan.FromSeconds(timeout), planning, CancellationReason: () => TerminationSignals.Reason), db);
+            new EmbeddedWorkflow(home, db, parallel, TimeSpan.FromSeconds(timeout), planning, CancellationReason: () => TerminationSignals.Reason)
+            {
+                Tag = tag, Resubmission = resubmission,
+            }, db);
     }
 }
 

@@ -2,6 +2,7 @@ using Npgsql;
 using Rapid.Cli.Engine;
 using Rapid.Cli.Output;
 using Rapid.Core.Storage;
+using Rapid.Functions.Record;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Embedded;
@@ -14,6 +15,12 @@ public sealed record EmbeddedWorkflow(RapidHome Home, NpgsqlDataSource Database,
 {
     public Buckets Buckets { get; } = Buckets.Default;
 
+    /// <summary>The processing tag runs are recorded under (null: none).</summary>
+    public string? Tag { get; init; }
+
+    /// <summary>Which failed jobs a run resubmits (none unless given).</summary>
+    public ResubmissionPolicy Resubmission { get; init; } = ResubmissionPolicy.None;
+
     public LocalBatchExecutor CreateExecutor() =>
         new(PipelineEntryPoint.BesideCli(), Home.OpenStore(), Buckets, Home.StoreRoot)
         {
@@ -22,7 +29,10 @@ public sealed record EmbeddedWorkflow(RapidHome Home, NpgsqlDataSource Database,
         };
 
     public NightlyWorkflow Create(LocalBatchExecutor? executor = null) =>
-        new(Database, Home.OpenStore(), new ObjectKeys(Buckets), executor ?? CreateExecutor(), Planning, new ResolveWindow(Clock));
+        new(Database, Home.OpenStore(), new ObjectKeys(Buckets), executor ?? CreateExecutor(), Planning, new ResolveWindow(Clock))
+        {
+            Tag = Tag, Resubmission = Resubmission,
+        };
 
     /// <summary>What the console shows of a finished run: the summary, the verdict, where the report and the products are.</summary>
     public NightView View(NightReport run) => new(run.Summary, run.Published?.Verdict,

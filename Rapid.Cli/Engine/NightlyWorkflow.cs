@@ -5,6 +5,7 @@ using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Storage;
 using Rapid.Functions.OpsDatabase;
+using Rapid.Functions.Record;
 using Rapid.Functions.Report;
 using Rapid.Functions.Steps;
 
@@ -33,12 +34,20 @@ public sealed record StageReport(WorkflowStage Stage, TimeSpan Elapsed, string O
 /// executor runs them as Batch would; registration always follows a run, whatever the children did, so a
 /// failed child is closed out. When the run is cancelled (SIGINT, SIGTERM) the running children are killed,
 /// the stage's jobs are closed with the reason, and the lease is released before the cancellation surfaces.
+/// The run is recorded (<see cref="RunRecorder"/>: its row under <see cref="Tag"/>, the executor's view of every job) and
+/// failed jobs are resubmitted by <see cref="Resubmission"/> after each registration, as the state machine's retry states do.
 /// </summary>
 public sealed class NightlyWorkflow(
     NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, LocalBatchExecutor executor, PlanningOptions planning,
     ResolveWindow? resolver = null)
 {
     private readonly ResolveWindow _resolver = resolver ?? new ResolveWindow();
+
+    /// <summary>The processing tag the run is recorded under (DES's proctag); null: none.</summary>
+    public string? Tag { get; init; }
+
+    /// <summary>Which failed jobs run again within the run, how many attempts each gets, after what wait (none by default).</summary>
+    public ResubmissionPolicy Resubmission { get; init; } = ResubmissionPolicy.None;
 
     public async Task<NightReport> RunAsync(WindowRequest request, IWorkflowObserver observer, CancellationToken ct = default)
     {
@@ -54,22 +63,24 @@ public sealed class NightlyWorkflow(
                  + (n.Night.Scheduled ? n.Resumed ? " (scheduled, resuming the run that did not end)" : " (scheduled)" : "")
                  + (n.LateFrom is { } late ? $", late arrivals from {ObservationWindow.Format(late)}" : ""));
         var completed = false;
+        RunRecorder? run = null;
+        var (status, error) = (RunStatuses.Failed, (string?)null);
         try
         {
-            var options = planning with { Scheduled = night.Night.Scheduled };
+            run = await RunRecorder.BeginAsync(dataSource, night.Night, Tag, planning.Force, Resubmission, ct);
+            var options = planning with { Scheduled = night.Night.Scheduled, RunId = run.RunId };
             var selection = night.Selection;
             var procDate = night.Night.ProcDate;
             var jids = new List<long>();
             var planned = 0;
-            planned += await RunPipeline(stages, observer, WorkflowStage.PlanReferences, jids,
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanReferences, jids, run, options,
                 () => new PlanReferenceImages(dataSource, store, keys, options).PlanAsync(selection, procDate, ct), ct);
-            planned += await RunPipeline(stages, observer, WorkflowStage.PlanScience, jids,
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanScience, jids, run, options,
                 () => new PlanScienceJobs(dataSource, store, keys, options).PlanAsync(selection, procDate, ct), ct);
-            planned += await RunPipeline(stages, observer, WorkflowStage.PlanPostProcessing, jids,
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanPostProcessing, jids, run, options,
                 () => new PlanPostProcessing(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
-
             // After post-processing: the night's recovery job reads the science jobs' tables under their stamped names.
-            planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery, jids,
+            planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery, jids, run, options,
                 () => new PlanNightRecovery(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
 
             // Summarize: the night's summary and its report, beside the night's products (as the Summarize λ does).
@@ -78,13 +89,31 @@ public sealed class NightlyWorkflow(
                 n => n.Report is { } r ? $"{r.Verdict.Word}: {r.Verdict.Headline}" : n.ReportError ?? "");
             var failed = await FailedJobsAsync(jids, ct);
             completed = true;
+            status = RunStatuses.Succeeded;
             return new NightReport(night, stages, summarized.Summary, planned, failed, clock.Elapsed)
             {
                 Published = summarized.Report, ReportError = summarized.ReportError,
             };
         }
+        catch (Exception e)
+        {
+            (status, error) = (e is OperationCanceledException ? RunStatuses.Interrupted : RunStatuses.Failed, e.Message);
+            throw;
+        }
         finally
         {
+            // A failure here while the run is already failing (often because the database went away, taking the lease's
+            // session and so the lease with it) is not the one to report.
+            if (run is not null)
+            {
+                try
+                {
+                    await run.EndAsync(status, error);
+                }
+                catch (Exception) when (!completed)
+                {
+                }
+            }
             // A run that stopped half-way leaves a scheduled window unfinished (the next scheduled run resumes it).
             try
             {
@@ -92,37 +121,62 @@ public sealed class NightlyWorkflow(
             }
             catch (Exception) when (!completed)
             {
-                // The run is already failing (often because the database went away, taking the lease's session and so
-                // the lease with it): that failure is the one to report, not this one.
             }
         }
     }
 
-    /// <summary>Plan → run the array → register: one pipeline's three states. Returns the jobs planned.</summary>
+    /// <summary>
+    /// Plan → run the array → register: one pipeline's three states; then, while the resubmission policy picks failed jobs
+    /// of the stage, a back-off, their new attempts run and registered. Returns the jobs planned.
+    /// </summary>
     private async Task<int> RunPipeline(List<StageReport> stages, IWorkflowObserver observer, WorkflowStage planStage, List<long> jids,
-        Func<Task<PlanResult>> plan, CancellationToken ct)
+        RunRecorder run, PlanningOptions options, Func<Task<PlanResult>> plan, CancellationToken ct)
     {
         var planned = await Stage(stages, observer, planStage, 1, plan, p => p.ArraySize == 0 && p.ClosedAtPlanning == 0
             ? "nothing to do"
             : $"{p.ArraySize} jobs" + (p.ClosedAtPlanning > 0 ? $", {p.ClosedAtPlanning} closed at planning" : ""));
-        var runStage = planStage + 1;
-        var outcomes = await Stage(stages, observer, runStage, planned.ArraySize,
-            () => executor.RunAsync(planned, new Progress<ChildOutcome>(o => observer.WorkItemDone(runStage, o)), ct),
-            o => o.Count == 0 ? "nothing to run" : Describe(o));
+        await RunAndRegister(stages, observer, planStage + 1, jids, run, planned, "", ct);
+        if (planned.JobList is not null)
+        {
+            var resubmission = new PlanResubmission(dataSource, store, keys, options, Resubmission);
+            for (var round = 1; ; round++)
+            {
+                var again = await resubmission.PlanAsync(planned, round, ct);
+                if (again.Plan.ArraySize == 0) break;
+                await Task.Delay(TimeSpan.FromSeconds(again.WaitSeconds), ct);
+                await RunAndRegister(stages, observer, planStage + 1, jids, run, again.Plan,
+                    $"resubmission {round} of {again.Plan.ArraySize} after {again.WaitSeconds} s: ", ct);
+            }
+        }
+        return planned.ArraySize + planned.ClosedAtPlanning;
+    }
+
+    /// <summary>
+    /// Runs a job list's array (recording what the executor sees) and registers it, whatever the children did; registration
+    /// runs even when the run was cancelled: it closes the killed and never-started jobs with their reasons.
+    /// </summary>
+    private async Task RunAndRegister(List<StageReport> stages, IWorkflowObserver observer, WorkflowStage runStage, List<long> jids,
+        RunRecorder run, PlanResult planned, string label, CancellationToken ct)
+    {
+        var outcomes = await Stage(stages, observer, runStage, planned.ArraySize, async () =>
+            {
+                await using var states = await run.WatchAsync(executor, store, planned,
+                    new Progress<ChildOutcome>(o => observer.WorkItemDone(runStage, o)), ct);
+                return await executor.RunAsync(planned, states, ct);
+            },
+            o => label + (o.Count == 0 ? "nothing to run" : Describe(o)));
         jids.AddRange(outcomes.Select(o => o.Jid));
-        // Registration runs even when the run was cancelled: it closes the killed and never-started jobs with their reasons.
         await Stage(stages, observer, runStage + 1, 1, async () =>
             {
                 if (planned.JobList is null) return new RegistrationReport();
                 var reasons = outcomes.Where(o => o.Reason is not null).ToDictionary(o => o.Jid, o => o.Reason!);
                 return await new RegisterCompletedJobs(dataSource, store, keys).RegisterJobListAsync(planned.JobList, reasons, CancellationToken.None);
             },
-            r => $"{r.Registered} registered, {r.Lost} lost" + (r.Unchanged > 0 ? $", {r.Unchanged} already registered" : "")
+            r => label + $"{r.Registered} registered, {r.Lost} lost" + (r.Unchanged > 0 ? $", {r.Unchanged} already registered" : "")
                  + (r.Failures.Count > 0 ? $", {r.Failures.Count} failed to register" : "")
                  + (r.SupersededDeleted > 0 ? $", {r.SupersededDeleted} superseded originals deleted ({r.SupersededBytes / 1e6:0.0} MB)" : "")
                  + (r.SupersededKept.Count > 0 ? $", {r.SupersededKept.Count} kept: {r.SupersededKept[0].Message}" : ""));
         ct.ThrowIfCancellationRequested();
-        return planned.ArraySize + planned.ClosedAtPlanning;
     }
 
     private async Task<int> FailedJobsAsync(IReadOnlyList<long> jids, CancellationToken ct)

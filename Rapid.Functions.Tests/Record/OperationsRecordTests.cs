@@ -183,6 +183,11 @@ public sealed class OperationsRecordTests(OpsDatabaseFixture db) : IAsyncLifetim
             "select attempt, trigger, batchattempt, state, joblist from jobattempts where jid = @Jid order by attempt", new { config.Jid });
         Assert.Equal([(1, AttemptTriggers.Plan, 1, JobStates.Planned, plan.JobList!.ToString()),
             (2, AttemptTriggers.BatchRetry, 2, JobStates.Registered, plan.JobList.ToString())], attempts);
+        // The retry read what the first attempt read: its reference derives from the L2 images it co-added.
+        Assert.Equal(_earlier.Select(e => e.Rid).Order(), await QueryAsync<long>("""
+            select p.rid from filederived d join files g on g.fileid = d.child join files p on p.fileid = d.parent
+            where g.jid = @Jid and g.attempt = 2 and g.role = 'refimage' order by p.rid
+            """, new { config.Jid }));
     }
 
     [Fact]
@@ -274,6 +279,36 @@ public sealed class OperationsRecordTests(OpsDatabaseFixture db) : IAsyncLifetim
         Assert.Empty(await Runs.ListAsync(_w.DataSource, tag: "other"));
         Assert.Equal("{\"jobs\": 2, \"errors\": 0, \"attempts\": 2, \"resubmitted\": 0}",
             (await QueryAsync<string>("select summary::text from runs where runid = @runId", new { runId }))[0]);
+    }
+
+    [Fact]
+    public async Task The_night_record_gives_attempts_timelines_step_totals_state_counts_and_QC_counts_of_a_date()
+    {
+        var (reference, science) = await NightAsync();
+        var record = new NightRecord(_w.DataSource);
+
+        var attempts = await record.AttemptsAsync(OpsWorld.ProcDate);
+        Assert.Equal([(reference.Jid, 1, 12), (science.Jid, 1, 15)], attempts.Select(a => (a.Jid, a.Attempt, a.Ppid)));
+        Assert.All(attempts, a => Assert.Equal((AttemptTriggers.Plan, JobStates.Registered, 42.0, "ip-10-1-2-3"), (a.Trigger, a.State, a.WallSeconds, a.Host)));
+        Assert.Empty(await record.AttemptsAsync(new ProcessingDate(OpsWorld.ProcDate.Date.AddDays(1))));
+
+        var timeline = await record.TimelineAsync([science.Jid]);
+        // (The test manifest's steps end 41 s after it started, later than the registration that follows at once.)
+        Assert.Equal(
+            [(JobStates.Planned, null), (JobStates.Running, null), ("step", "coadd"), ("step", "upload"), (JobStates.Uploaded, null)],
+            timeline.Where(t => t.State != JobStates.Registered).Select(t => (t.State, t.Step)));
+        Assert.Single(timeline, t => t.State == JobStates.Registered);
+        Assert.All(timeline, t => Assert.Equal((science.Jid, 1), (t.Jid, t.Attempt)));
+        Assert.Equal(timeline.Select(t => t.At).Order(), timeline.Select(t => t.At));
+
+        Assert.Equal([(12, "coadd", 1, 30.0, 55.0), (12, "upload", 1, 11.0, 12.0), (15, "coadd", 1, 30.0, 55.0), (15, "upload", 1, 11.0, 12.0)],
+            (await record.StepTotalsAsync(OpsWorld.ProcDate)).Select(s => (s.Ppid, s.Step, s.Executions, s.WallSeconds, s.CpuSeconds)));
+        Assert.Equal(
+            [(12, JobStates.Planned, 1), (12, JobStates.Running, 1), (12, JobStates.Uploaded, 1), (12, JobStates.Registered, 1),
+             (15, JobStates.Planned, 1), (15, JobStates.Running, 1), (15, JobStates.Uploaded, 1), (15, JobStates.Registered, 1)],
+            (await record.StateCountsAsync(OpsWorld.ProcDate)).Select(s => (s.Ppid, s.State, s.Attempts)));
+        var qc = Assert.Single(await record.QcCountsAsync(OpsWorld.ProcDate));
+        Assert.Equal(("degraded_exit", "warning", 1, 1), (qc.Pattern, qc.Severity, qc.Matches, qc.Jobs));
     }
 
     private sealed record AttemptRow

@@ -47,7 +47,7 @@ public sealed class ResubmissionTests(OpsDatabaseFixture db) : IAsyncLifetime
             if (r.Plan.JobList is { } list) Assert.Equal(1, (await _w.Register.RegisterJobListAsync(list)).Lost);
         }
 
-        Assert.Equal([(1, 5.0), (1, 15.0), (0, 0.0), (0, 0.0)], rounds.Select(r => (r.Plan.ArraySize, r.WaitSeconds)));
+        Assert.Equal([(1, 5), (1, 15), (0, 0), (0, 0)], rounds.Select(r => (r.Plan.ArraySize, r.WaitSeconds)));
         var attempts = await QueryAsync<(int Attempt, string Trigger, string State, int ExitCode, string JobList)>(
             "select attempt, trigger, state, exitcode, joblist from jobattempts where jid = @jid order by attempt", new { jid });
         Assert.Equal(
@@ -55,6 +55,12 @@ public sealed class ResubmissionTests(OpsDatabaseFixture db) : IAsyncLifetime
                 (3, AttemptTriggers.Resubmit, JobStates.Lost, ExitCodes.Lost)],
             attempts.Select(a => (a.Attempt, a.Trigger, a.State, a.ExitCode)));
         Assert.Equal(rounds[1].Plan.JobList!.ToString(), attempts[2].JobList);
+        // Each resubmission runs the same config: it reads what the plan's attempt read (OPM used).
+        var used = await QueryAsync<(int Attempt, long FileId, string Role)>(
+            "select attempt, fileid, role from fileused where jid = @jid order by attempt, fileid", new { jid });
+        Assert.Equal(4, used.Count(u => u.Attempt == 1)); // the config and the 3 images to co-add
+        foreach (var n in new[] { 2, 3 })
+            Assert.Equal(used.Where(u => u.Attempt == 1).Select(u => (u.FileId, u.Role)), used.Where(u => u.Attempt == n).Select(u => (u.FileId, u.Role)));
         Assert.Equal(2L, (await QueryAsync<long>("select count(*) from files where kind = 'joblist' and uri <> @plan", new { plan = plan.JobList!.ToString() }))[0]);
     }
 

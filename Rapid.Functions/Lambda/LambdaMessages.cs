@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Rapid.Core.Contracts;
+using Rapid.Functions.Record;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Functions.Lambda;
@@ -41,6 +42,9 @@ public sealed record RunOutcome
 }
 
 public sealed record RegisterInput(NightInput Night, PlanResult Plan, RunOutcome Run);
+
+/// <summary>PlanRetry's input: the night, the stage's plan and the number of the stage's previous resubmission round (0 before the first).</summary>
+public sealed record RetryInput(NightInput Night, PlanResult Plan, int Previous = 0);
 
 /// <summary>Register's small result, kept at <c>$.{stage}.registered</c>; at most a few failure messages.</summary>
 public sealed record RegisterOutput(
@@ -140,6 +144,8 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
 [JsonSerializable(typeof(PlanResult))]
 [JsonSerializable(typeof(RegisterInput))]
 [JsonSerializable(typeof(RegisterOutput))]
+[JsonSerializable(typeof(RetryInput))]
+[JsonSerializable(typeof(ResubmissionRound))]
 [JsonSerializable(typeof(SummarizeInput))]
 [JsonSerializable(typeof(NightMessage))]
 [JsonSerializable(typeof(SqsEvent))]

@@ -5,15 +5,18 @@ using Rapid.Core.Storage;
 namespace Rapid.Functions.Record;
 
 /// <summary>
-/// What Batch (an EventBridge "Batch Job State Change" event) or the local executor says about one entry of a job list:
-/// the entry's attempt moved to <see cref="State"/> at <see cref="At"/>. The same typed record from both, recorded by
-/// <see cref="BatchStateChanges.RecordAsync"/>.
+/// What Batch (an EventBridge "Batch Job State Change" event) or the local executor says about one attempt: it moved to
+/// <see cref="State"/> at <see cref="At"/>. Batch names the attempt by its job list entry (<see cref="JobList"/>,
+/// <see cref="ArrayIndex"/>, <see cref="BatchAttempt"/>); the local executor by its job (<see cref="Jid"/>: the latest
+/// attempt, the one its run just planned). The same typed record from both, recorded by <see cref="BatchStateChanges.RecordAsync"/>.
 /// </summary>
 public sealed record BatchStateChange
 {
     /// <summary>The job list the Batch job ran (its RAPID_JOB_LIST) and the entry (the array index; 0 for a single job).</summary>
-    public required ObjectRef JobList { get; init; }
-    public required int ArrayIndex { get; init; }
+    public ObjectRef? JobList { get; init; }
+    public int ArrayIndex { get; init; }
+    /// <summary>The job whose latest attempt this is about, when the reporter names the job instead of the list entry.</summary>
+    public long? Jid { get; init; }
     /// <summary>Batch's attempt of the entry, from 1.</summary>
     public int BatchAttempt { get; init; } = 1;
     /// <summary>One of <see cref="JobStates.Submitted"/>, <see cref="JobStates.Runnable"/>, <see cref="JobStates.Starting"/>,
@@ -57,13 +60,15 @@ public static class BatchStateChanges
         foreach (var c in changes)
         {
             if (!States.Contains(c.State)) throw new ArgumentException($"'{c.State}' is not a state Batch or the executor reports");
-            if (await conn.ExecuteScalarAsync<bool>(new CommandDefinition("""
-                    select record_batch_state(@list, @index, @batchAttempt, @state, @at, @source, @detail, @submitted, @started, @stopped,
-                                              @batchJobId, @jobQueue, @exitCode, @reason, @logStream, @containerInstance, @host)
+            if ((c.JobList is null) == (c.Jid is null)) throw new ArgumentException("a state change names a job list entry or a job, not both or neither");
+            var attempt = c.Jid is null ? "record_batch_state(@list, @index, @batchAttempt, " : "record_latest_attempt_state(@jid, ";
+            if (await conn.ExecuteScalarAsync<bool>(new CommandDefinition($"""
+                    select {attempt}@state, @at, @source, @detail, @submitted, @started, @stopped,
+                           @batchJobId, @jobQueue, @exitCode, @reason, @logStream, @containerInstance, @host)
                     """,
                 new
                 {
-                    list = c.JobList.ToString(), index = c.ArrayIndex, batchAttempt = c.BatchAttempt, submitted = c.Submitted, started = c.Started,
+                    list = c.JobList?.ToString(), index = c.ArrayIndex, jid = c.Jid, batchAttempt = c.BatchAttempt, submitted = c.Submitted, started = c.Started,
                     stopped = c.Stopped, batchJobId = c.BatchJobId, jobQueue = c.JobQueue, exitCode = c.ExitCode, reason = c.Reason,
                     logStream = c.LogStream, containerInstance = c.ContainerInstance, host = c.Host, state = c.State, at = c.At, source = c.Source,
                     detail = Detail(c),

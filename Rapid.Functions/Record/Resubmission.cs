@@ -76,8 +76,11 @@ public sealed record ResubmissionPolicy
         $"exit codes {string.Join(",", ExitCodes.Order())}, at most {MaxAttempts} attempts, back-off {BackoffSeconds:0.#} s x {BackoffRate:0.#}";
 }
 
-/// <summary>A resubmission round: the jobs to run again (a job list like a plan's; none: nothing to resubmit) and the wait before.</summary>
-public sealed record ResubmissionRound(PlanResult Plan, int Round, double WaitSeconds);
+/// <summary>
+/// A resubmission round: the jobs to run again (a job list like a plan's; none: nothing to resubmit) and the wait before,
+/// in whole seconds (a Step Functions Wait state's <c>SecondsPath</c> takes an integer).
+/// </summary>
+public sealed record ResubmissionRound(PlanResult Plan, int Round, int WaitSeconds);
 
 /// <summary>
 /// Plans a resubmission round of one stage (the engine after each registration, the state machine's retry state): the
@@ -124,6 +127,6 @@ public sealed class PlanResubmission(NpgsqlDataSource dataSource, IObjectStore s
         var writer = new JobPlanWriter(store, keys, options);
         await writer.RecordAsync(conn, tx, procDate, retry, AttemptTriggers.Resubmit, ct);
         await tx.CommitAsync(ct);
-        return new ResubmissionRound(await writer.WriteListAsync(procDate, retry, 0, ct), round, policy.Backoff(round).TotalSeconds);
+        return new ResubmissionRound(await writer.WriteListAsync(procDate, retry, 0, ct), round, (int)Math.Ceiling(policy.Backoff(round).TotalSeconds));
     }
 }

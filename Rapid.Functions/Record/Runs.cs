@@ -85,16 +85,20 @@ public static partial class Runs
             }, tx, cancellationToken: ct));
     }
 
-    /// <summary>Ends a run with its status and a summary of its attempts (a run already ended keeps its first end).</summary>
-    public static Task EndAsync(NpgsqlConnection conn, long runId, string status, CancellationToken ct = default) =>
+    /// <summary>
+    /// Ends a run with its status, a summary of its attempts and, for a run that did not reach its end, the error that
+    /// stopped it (a run already ended keeps its first end).
+    /// </summary>
+    public static Task EndAsync(NpgsqlConnection conn, long runId, string status, string? error = null, CancellationToken ct = default) =>
         conn.ExecuteAsync(new CommandDefinition("""
             update runs r set ended = now(), status = @status, summary = (
               select jsonb_build_object('jobs', count(distinct a.jid), 'attempts', count(*),
                        'resubmitted', count(*) filter (where a.trigger = 'resubmit'),
                        'errors', count(*) filter (where a.exitcode >= 64))
+                     || case when @error::text is null then '{}'::jsonb else jsonb_build_object('error', @error::text) end
               from jobattempts a where a.runid = r.runid)
             where r.runid = @runId and r.ended is null
-            """, new { runId, status }, cancellationToken: ct));
+            """, new { runId, status, error }, cancellationToken: ct));
 
     public static async Task<IReadOnlyList<RunRow>> ListAsync(NpgsqlDataSource dataSource, string? tag = null, ProcessingDate? procDate = null,
         int limit = 20, CancellationToken ct = default)
