@@ -66,4 +66,21 @@ public sealed class IamPolicyTests(DefaultStack stack)
         Assert.DoesNotContain(jobPolicies, s => Values(s.Statement["Action"]).Contains("s3:PutObject") &&
                                                  s.Statement["Resource"]!.ToJsonString().Contains("StorageData", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// Only registration deletes objects, and only products (the unstamped originals a stamped copy supersedes; the
+    /// products bucket is versioned, so a delete leaves a marker); no role may delete L2 data, job configs or logs.
+    /// </summary>
+    [Fact]
+    public void OnlyRegistrationDeletesAndOnlyProducts()
+    {
+        var deleters = Statements().Where(s => Values(s.Statement["Action"]).Any(a => a.StartsWith("s3:Delete", StringComparison.Ordinal))).ToList();
+        Assert.Equal(["FunctionsRegisterRole", "FunctionsRegisterStreamRole"],
+            deleters.Select(s => s.Policy[..s.Policy.IndexOf("Role", StringComparison.Ordinal)] + "Role").Distinct().Order());
+        Assert.All(deleters, s =>
+        {
+            Assert.Equal(["s3:DeleteObject"], Values(s.Statement["Action"]).Where(a => a.StartsWith("s3:Delete", StringComparison.Ordinal)));
+            Assert.Contains("StorageProducts", s.Statement["Resource"]!.ToJsonString(), StringComparison.Ordinal);
+        });
+    }
 }

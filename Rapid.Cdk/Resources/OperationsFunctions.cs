@@ -113,11 +113,12 @@ public sealed class OperationsFunctions : Construct
             storage.GrantObjects(plan, storage.PipelineFiles, read: true, write: true);
             storage.GrantObjects(plan, storage.Products, read: true, write: false);
         }
-        // Registration reads job lists and manifests; it moves nothing.
+        // Registration reads job lists and manifests, and deletes the unstamped products a registered post-processing
+        // job has superseded (Rapid.Functions.Steps.Registration.SupersededProducts); it writes nothing.
         foreach (var register in new[] { Register, RegisterStream })
         {
             storage.GrantObjects(register, storage.PipelineFiles, read: true, write: false);
-            storage.GrantObjects(register, storage.Products, read: true, write: false);
+            storage.GrantObjects(register, storage.Products, read: true, write: false, delete: true);
         }
         storage.GrantObjects(Summarize, storage.Logs, read: false, write: true);
     }

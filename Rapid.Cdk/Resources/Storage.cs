@@ -112,13 +112,15 @@ public sealed class Storage : Construct
     };
 
     /// <summary>
-    /// Object-level access written out action by action (no <c>s3:GetObject*</c>-style wildcards).
+    /// Object-level access written out action by action (no <c>s3:GetObject*</c>-style wildcards). Deleting an object
+    /// of a versioned bucket (products) leaves a delete marker: the version stays until the noncurrent-version expiry.
     /// </summary>
-    public void GrantObjects(IGrantable grantee, IBucket bucket, bool read, bool write)
+    public void GrantObjects(IGrantable grantee, IBucket bucket, bool read, bool write, bool delete = false)
     {
         var actions = new List<string>();
         if (read) actions.Add("s3:GetObject");
         if (write) actions.Add("s3:PutObject");
+        if (delete) actions.Add("s3:DeleteObject");
         grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = actions.ToArray(),
