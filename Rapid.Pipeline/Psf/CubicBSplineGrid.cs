@@ -135,15 +135,32 @@ internal sealed class CubicBSplineGrid
         var n = c.Length;
         var z = Pole;
         for (var k = 0; k < n; k++) c[k] *= 6;
-        // Causal initial value for mirror boundaries, truncated where z^k is below double precision.
-        var horizon = Math.Min(n, (int)Math.Ceiling(Math.Log(1e-16) / Math.Log(Math.Abs(z))));
-        double sum = c[0], zk = z;
-        for (var k = 1; k < horizon; k++)
+        // Causal initial value for mirror boundaries: the truncated series where z^k falls below double precision,
+        // else the exact sum over the mirrored line (Thévenaz, Blu & Unser 2000, IEEE Trans. Med. Imaging 19, 739).
+        var horizon = (int)Math.Ceiling(Math.Log(1e-16) / Math.Log(Math.Abs(z)));
+        if (horizon < n)
         {
-            sum += zk * c[k];
-            zk *= z;
+            double sum = c[0], zk = z;
+            for (var k = 1; k < horizon; k++)
+            {
+                sum += zk * c[k];
+                zk *= z;
+            }
+            c[0] = sum;
         }
-        c[0] = sum;
+        else
+        {
+            var (z1, zn, iz) = (z, Math.Pow(z, n - 1), 1 / z);
+            var sum = c[0] + zn * c[n - 1];
+            zn *= zn * iz;
+            for (var k = 1; k < n - 1; k++)
+            {
+                sum += (z1 + zn) * c[k];
+                z1 *= z;
+                zn *= iz;
+            }
+            c[0] = sum / (1 - z1 * z1);
+        }
         for (var k = 1; k < n; k++) c[k] += z * c[k - 1];
         c[n - 1] = z / (z * z - 1) * (c[n - 1] + z * c[n - 2]);
         for (var k = n - 2; k >= 0; k--) c[k] = z * (c[k + 1] - c[k]);

@@ -23,8 +23,9 @@ public sealed class EffectivePsf
 
     /// <param name="terms">One GridSize² grid per polynomial term (1 term for degree 0); copied.</param>
     /// <param name="origin">The detector position (x₀, y₀) and length scale of the polynomial's variables.</param>
+    /// <param name="stars">The stars that built it: fitted 0-based centres and fluxes (none for analytic ePSFs).</param>
     public EffectivePsf(IReadOnlyList<double[]> terms, int gridSize, int oversampling, int degree, (double X, double Y, double Scale) origin,
-        PsfMethod method, int starsUsed)
+        PsfMethod method, int starsUsed, IReadOnlyList<PsfStar>? stars = null)
     {
         ArgumentNullException.ThrowIfNull(terms);
         if (oversampling < 1) throw new ArgumentException($"the ePSF oversampling must be at least 1, not {oversampling}");
@@ -43,6 +44,7 @@ public sealed class EffectivePsf
         Origin = origin;
         Method = method;
         StarsUsed = starsUsed;
+        Stars = stars ?? [];
         if (degree == 0)
         {
             var sum = _terms[0].Sum();
@@ -62,6 +64,8 @@ public sealed class EffectivePsf
     public PsfMethod Method { get; }
     /// <summary>Stars whose pixels built the ePSF (0 for analytic ones).</summary>
     public int StarsUsed { get; }
+    /// <summary>The stars that built it, with the centres (0-based) and fluxes fitted with it.</summary>
+    public IReadOnlyList<PsfStar> Stars { get; }
     /// <summary>True for the Gaussian fallbacks (a warning for the manifest).</summary>
     public bool IsFallback => Method is PsfMethod.GaussianFromStars or PsfMethod.GaussianFromDefault;
     /// <summary>Full width at half maximum (native pixels) of ψ at <see cref="Origin"/>: the pixel-convolved profile's.</summary>
@@ -87,7 +91,7 @@ public sealed class EffectivePsf
             var (term, pk) = (_terms[k], p[k]);
             for (var i = 0; i < combined.Length; i++) combined[i] += pk * term[i];
         }
-        return new EffectivePsf([combined], GridSize, Oversampling, 0, (x, y, Origin.Scale), Method, StarsUsed);
+        return new EffectivePsf([combined], GridSize, Oversampling, 0, (x, y, Origin.Scale), Method, StarsUsed, Stars);
     }
 
     /// <summary>ψ at offset (dx, dy) native pixels from a source's centre, at <see cref="Origin"/> (anywhere when constant).</summary>
@@ -248,3 +252,6 @@ public sealed class EffectivePsf
         return x >= 0 ? 1 - erfc : erfc - 1;
     }
 }
+
+/// <summary>A star that built an ePSF: its centre (0-based pixels) and flux (image units) fitted with the ePSF.</summary>
+public sealed record PsfStar(double X, double Y, double Flux);

@@ -95,7 +95,8 @@ public sealed class EffectivePsfBuilder
         var centre = new EffectivePsf([terms[0]], gridSize, s, 0, origin, PsfMethod.Empirical, used);
         var wingRadius = _options.WingRadiusInFwhm * (double.IsFinite(centre.FwhmPixels) ? centre.FwhmPixels : _options.DefaultFwhm) * s;
         foreach (var t in terms) RadialWings.Smooth(t, gridSize, wingRadius);
-        return new EffectivePsf(terms, gridSize, s, degree, origin, PsfMethod.Empirical, used);
+        var fitted = stars.Where(x => x.Good).Select(x => new PsfStar(x.X, x.Y, x.Flux)).ToList();
+        return new EffectivePsf(terms, gridSize, s, degree, origin, PsfMethod.Empirical, used, fitted);
     }
 
     /// <summary>
