@@ -172,6 +172,44 @@ public sealed class EffectivePsf
     }
 
     /// <summary>
+    /// The PSF at detector position (x, y) as a shift-invariant model on the native grid takes it (ZOGY's P_n and P_r):
+    /// the ePSF averaged over sub-pixel phase after each phase is interpolated back onto the pixel centres with the
+    /// pipeline's Lanczos-3 kernel, P(k) = ∫ ψ(t) L3(k − t) dt, computed from the supersampled samples. It is what the
+    /// stack of Lanczos-recentred stars converges to, with every ePSF sample contributing to every pixel (a phase-0
+    /// sampling would take each pixel from the 1 / s² of the samples that fall on it, and their noise prints, times
+    /// each star's flux, around every star of the difference image). size x size, odd, sum 1.
+    /// </summary>
+    public PsfModel PhaseAveragedModelAt(double x, double y, int? size = null)
+    {
+        var n = size ?? (2 * (int)Math.Floor(RadiusPixels) + 1);
+        if (n < 3 || n % 2 == 0) throw new ArgumentException($"a PSF stamp must be odd-sized and at least 3 x 3, not {n}");
+        var psf = At(x, y);
+        var samples = psf._terms[0];
+        var (g, s, c, h) = (GridSize, Oversampling, GridCentre, n / 2);
+        // Separable weights: kernel[k, u] = L3(k − h − t_u) with t_u = (u − c) / s the sample's offset.
+        var kernel = new double[n * g];
+        for (var k = 0; k < n; k++)
+            for (var u = 0; u < g; u++) kernel[k * g + u] = Resampling.LanczosKernel.Exact(k - h - (u - c) / s);
+        var rows = new double[n * g]; // rows[j, u] = Σ_v kernel[j, v] ψ[v, u]
+        for (var j = 0; j < n; j++)
+            for (var v = 0; v < g; v++)
+            {
+                var w = kernel[j * g + v];
+                if (w == 0) continue;
+                for (var u = 0; u < g; u++) rows[j * g + u] += w * samples[v * g + u];
+            }
+        var stamp = new double[n * n];
+        for (var j = 0; j < n; j++)
+            for (var i = 0; i < n; i++)
+            {
+                double sum = 0;
+                for (var u = 0; u < g; u++) sum += kernel[i * g + u] * rows[j * g + u];
+                stamp[j * n + i] = sum;
+            }
+        return new PsfModel(stamp, n, psf.FwhmPixels, Method, StarsUsed);
+    }
+
+    /// <summary>
     /// A pixel-integrated circular Gaussian of the given FWHM (the exact ePSF of a Gaussian PSF on square pixels):
     /// each sample is the product of the Gaussian's integrals over the pixel along x and y.
     /// </summary>
@@ -191,6 +229,21 @@ public sealed class EffectivePsf
         for (var v = 0; v < size; v++)
             for (var u = 0; u < size; u++) samples[v * size + u] = axis[u] * axis[v];
         return new EffectivePsf([samples], size, oversampling, 0, (0, 0, 1), method, starsUsed);
+    }
+
+    /// <summary>
+    /// A PSF given on the native grid (e.g. a PSF file) as an ePSF: its samples are taken as the ePSF at whole-pixel
+    /// offsets (oversampling 1) and the spline interpolates between them; an undersampled stamp cannot say more.
+    /// </summary>
+    public static EffectivePsf FromModel(PsfModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var size = Math.Max(model.Size, 5);
+        var pad = (size - model.Size) / 2;
+        var samples = new double[size * size];
+        for (var j = 0; j < model.Size; j++)
+            for (var i = 0; i < model.Size; i++) samples[(j + pad) * size + i + pad] = model[i, j];
+        return new EffectivePsf([samples], size, 1, 0, (0, 0, 1), model.Method, model.StarsUsed);
     }
 
     /// <summary>P_k(x, y) for the monomials 1, x, y, x², xy, y², ..., degree by degree (PSFEx's order).</summary>

@@ -68,12 +68,14 @@ public sealed class EffectivePsfBuilder
 
         // Stage 1: the constant ePSF, iterated until the stars' fitted centres settle.
         var s = Oversampling(stars.Count(x => x.Good));
+        var widths = stars.Where(x => x.Good).Select(x => x.Sigma).OrderBy(w => w).ToArray();
+        var wingRadius = _options.WingRadiusInFwhm * widths[widths.Length / 2] / PsfShape.SigmaPerFwhm;
         var gridSize = (_options.StampSize * s + 1) | 1;
         var terms = new List<double[]> { new double[gridSize * gridSize] };
         EffectivePsf? psf = null;
         for (var iteration = 1; iteration <= _options.MaxIterations; iteration++)
         {
-            psf = Improve(stars, terms, 0, gridSize, s, origin, psf);
+            psf = Improve(stars, terms, 0, gridSize, s, origin, psf, wingRadius);
             if (FitStars(stars, psf) < _options.CenterAccuracy) break;
         }
         if (stars.Count(x => x.Good) < _options.MinimumStars) return Fallback(stars);
@@ -87,23 +89,21 @@ public sealed class EffectivePsfBuilder
             var dropped = DropOutliers(stars, psf!, noiseSigma);
             if (stars.Count(x => x.Good) < _options.MinimumStars) return Fallback(stars);
             if (!dropped && (degree == 0 || iteration > VariationIterations)) break;
-            psf = Improve(stars, terms, degree, gridSize, s, origin, psf);
+            psf = Improve(stars, terms, degree, gridSize, s, origin, psf, wingRadius);
             FitStars(stars, psf);
         }
 
         var used = stars.Count(x => x.Good);
-        var centre = new EffectivePsf([terms[0]], gridSize, s, 0, origin, PsfMethod.Empirical, used);
-        var wingRadius = _options.WingRadiusInFwhm * (double.IsFinite(centre.FwhmPixels) ? centre.FwhmPixels : _options.DefaultFwhm) * s;
-        foreach (var t in terms) RadialWings.Smooth(t, gridSize, wingRadius);
         var fitted = stars.Where(x => x.Good).Select(x => new PsfStar(x.X, x.Y, x.Flux)).ToList();
         return new EffectivePsf(terms, gridSize, s, degree, origin, PsfMethod.Empirical, used, fitted);
     }
 
     /// <summary>
     /// One update of the ePSF's terms from the good stars' residuals (cell medians for degree 0, clipped polynomials in
-    /// position otherwise), each term smoothed, the constant term recentred and normalised; returns the new ePSF.
+    /// position otherwise; in the wings, beyond wingRadius pixels, the medians of whole annuli, <see cref="PoolWings"/>),
+    /// each term smoothed, the constant term recentred and normalised; returns the new ePSF.
     /// </summary>
-    private EffectivePsf Improve(List<Star> stars, List<double[]> terms, int degree, int gridSize, int s, (double X, double Y, double Scale) origin, EffectivePsf? psf)
+    private EffectivePsf Improve(List<Star> stars, List<double[]> terms, int degree, int gridSize, int s, (double X, double Y, double Scale) origin, EffectivePsf? psf, double wingRadius)
     {
         var good = stars.Where(x => x.Good).ToList();
         var bins = Bin(good, gridSize, s, psf);
@@ -118,6 +118,7 @@ public sealed class EffectivePsfBuilder
         {
             updates = FitVariation(bins, good, degree, origin, gridSize);
         }
+        PoolWings(bins, updates, gridSize, s, wingRadius);
         for (var k = 0; k < updates.Count; k++)
         {
             FillEmpty(updates[k], gridSize);
@@ -304,6 +305,49 @@ public sealed class EffectivePsfBuilder
             starIndex[at] = n / (size * size);
         }
         return new Bins(start, values, starIndex);
+    }
+
+    /// <summary>
+    /// Beyond a few FWHM an ePSF cell holds a handful of samples (one star in s² falls in it), too few for the clipped
+    /// median to reject a neighbour in a star's box or to beat the noise, while the profile there no longer changes
+    /// within a pixel. There every sample of an annulus 0.5 px wide is pooled (all stars' light at that radius) and
+    /// the annulus' clipped median replaces the cells' own (blended over 1 px from wingRadius), as the original RAPID
+    /// radially averages its PSFs' wings (<see cref="RadialWings"/>); variation terms are not fitted there.
+    /// </summary>
+    private void PoolWings(Bins bins, List<double[]> updates, int gridSize, int s, double wingRadius)
+    {
+        const double width = 0.5;
+        var c = (gridSize - 1) / 2.0;
+        double Radius(int cell) => Math.Sqrt((cell % gridSize - c) * (cell % gridSize - c) + (cell / gridSize - c) * (cell / gridSize - c)) / s;
+        var annuli = new List<double>[(int)(Math.Sqrt(2) * c / s / width) + 2];
+        for (var k = 0; k < annuli.Length; k++) annuli[k] = [];
+        for (var cell = 0; cell < gridSize * gridSize; cell++)
+        {
+            var r = Radius(cell);
+            if (r >= wingRadius - width) foreach (var v in bins.Values(cell)) annuli[(int)(r / width)].Add(v);
+        }
+        var medians = annuli.Select(a => a.Count == 0 ? double.NaN : ClippedMedian(a.ToArray(), _options.ClipSigma)).ToArray();
+        double Profile(double r)
+        {
+            var x = r / width - 0.5;
+            var k0 = Math.Clamp((int)Math.Floor(x), 0, medians.Length - 1);
+            var k1 = Math.Min(k0 + 1, medians.Length - 1);
+            var (a, b) = (medians[k0], medians[k1]);
+            if (double.IsNaN(a)) return double.IsNaN(b) ? double.NaN : b;
+            if (double.IsNaN(b)) return a;
+            return a + Math.Clamp(x - k0, 0, 1) * (b - a);
+        }
+        for (var cell = 0; cell < gridSize * gridSize; cell++)
+        {
+            var r = Radius(cell);
+            var w = Math.Clamp(r - wingRadius, 0, 1);
+            if (w == 0) continue;
+            var pooled = Profile(r);
+            if (double.IsNaN(pooled)) continue;
+            var own = updates[0][cell];
+            updates[0][cell] = double.IsNaN(own) ? pooled : (1 - w) * own + w * pooled;
+            for (var k = 1; k < updates.Count; k++) if (!double.IsNaN(updates[k][cell])) updates[k][cell] *= 1 - w;
+        }
     }
 
     /// <summary>Per cell, the clipped least-squares polynomial in the stars' scaled positions; one update grid per term.</summary>
