@@ -71,7 +71,8 @@ public static class FakeSourceInjectionStep
             throw new JobFailedException(Core.Jobs.ExitCodes.InvalidConfig, e.Message, e);
         }
 
-        var gain = science.Header.GetDouble("GAIN") is double g && g > 0 ? g : settings.DefaultGain;
+        // Calibration already checked the gain keyword: a value here is usable.
+        var gain = DetectorKeywords.Number(science.Header, DetectorKeywords.Gain, settings.DefaultGain, science.Source, 0, minExclusive: true).Value;
         AddSources(science.Rate, science.Variance, width, height, psf, sources, science.ExpTime, gain, new Random(unchecked((int)config.Seed) ^ 0x5F3759DF));
         var psfSource = PsfSource(psf);
         context.Log.Info($"fake sources: {sources.Count} injected, mag {bright:F2}..{faint:F2} around the estimated 5-sigma limit {magLimit:F2}; "
