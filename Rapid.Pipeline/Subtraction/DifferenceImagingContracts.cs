@@ -92,8 +92,16 @@ public sealed record DifferenceImagingOptions
     public double ReferenceSystematicFraction { get; init; } = 0.05;
     /// <inheritdoc cref="ReferenceSystematicFraction"/>
     public double ScienceSystematicFraction { get; init; } = 0.05;
-    /// <summary>Saturated science pixels are grown by this radius before ZOGY and detections this close to them are flagged.</summary>
+    /// <summary>
+    /// Saturated science pixels are grown by at least this radius before ZOGY (and by it plus 2 FWHM for the
+    /// near-saturated flag); each saturated star's mask reaches further, to where its light falls to
+    /// <see cref="SaturationWingSigma"/> (<see cref="SaturatedStars"/>).
+    /// </summary>
     public int SaturationMaskRadius { get; init; } = 3;
+    /// <summary>A saturated star is masked out to the radius where its light per pixel falls to this many background sigmas.</summary>
+    public double SaturationWingSigma { get; init; } = 3;
+    /// <summary>No saturated star's mask reaches beyond this radius (pixels) from its centroid.</summary>
+    public double SaturationMaskMaxRadius { get; init; } = 100;
     /// <summary>How the effective PSFs are built (their stamp size is also the size of ZOGY's P_n and P_r).</summary>
     public EffectivePsfOptions Psf { get; init; } = new();
 }
