@@ -100,9 +100,9 @@ public sealed class IndependentImageQualityTests(IndependentImageQualityFixture 
     public void Flux_errors_match_the_scatter(string renderer) => AssertTarget(renderer, "pull rms");
 
     [Theory]
-    [InlineData(ImageSetRenderers.Photutils, Skip = NotYet + "7.7 (2 rows by saturated stars)")]
+    [InlineData(ImageSetRenderers.Photutils)]
     [InlineData(ImageSetRenderers.Fitsh)]
-    [InlineData(ImageSetRenderers.Gnuastro, Skip = NotYet + "88 (23 rows by saturated stars)")]
+    [InlineData(ImageSetRenderers.Gnuastro)]
     public void At_most_one_false_detection_per_million_pixels_counting_every_row(string renderer) => AssertTarget(renderer, "false detections per");
 
     [Theory]
