@@ -1,5 +1,4 @@
 using Rapid.Core.Contracts;
-using Rapid.Core.Pipelines;
 using Rapid.Core.Storage;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
@@ -40,7 +39,11 @@ public sealed class FakeSourceInjectionStepTests : IDisposable
     }
 
     private JobContext Context(FakeSourcesConfig? fakes) => new(
-        new JobConfig { Jid = 1, Ppid = PipelineIds.Science, ProcDate = "20280908", FakeSources = fakes },
+        new JobConfig
+        {
+            Jid = 1, ProcDate = "20280908",
+            Spec = new ScienceSpec { Science = new L2Image { Rid = 1, File = new ObjectRef("b", "sci.fits") }, Reference = new ReferenceSource(), FakeSources = fakes },
+        },
         new DirectoryObjectStore(_dir.File("store")), new ObjectKeys(Buckets.Default), Directory.CreateDirectory(_dir.File("work")).FullName, new JobLog());
 
     [Fact]
@@ -103,7 +106,7 @@ public sealed class FakeSourceInjectionStepTests : IDisposable
     {
         var context = Context(new FakeSourcesConfig());
         Assert.Null(FakeSourceInjectionStep.Inject(context, Image(zeroPoint: false), Psf));
-        Assert.Contains("ZPTMAG", Assert.Single(context.Warnings));
+        Assert.Contains("ZPTMAG", Assert.Single(context.Warnings, w => w.Kind == JobWarningKind.FakeSources).Message);
     }
 
     [Fact]
@@ -119,7 +122,7 @@ public sealed class FakeSourceInjectionStepTests : IDisposable
     {
         var context = Context(new FakeSourcesConfig { EdgeMarginPixels = 150 });
         Assert.Null(FakeSourceInjectionStep.Inject(context, Image(), Psf));
-        Assert.Contains("no room", Assert.Single(context.Warnings));
+        Assert.Contains("no room", Assert.Single(context.Warnings, w => w.Kind == JobWarningKind.FakeSources).Message);
     }
 
     [Fact]

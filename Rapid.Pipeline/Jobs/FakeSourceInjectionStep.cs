@@ -1,3 +1,4 @@
+using Rapid.Core.Contracts;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Psf;
@@ -29,12 +30,12 @@ public static class FakeSourceInjectionStep
     public static FakeSourceInjection? Inject(JobContext context, CalibratedImage science, EffectivePsf psf)
     {
         ArgumentNullException.ThrowIfNull(psf);
-        var config = context.Config.FakeSources;
+        var config = context.Spec<ScienceSpec>().FakeSources;
         if (config is null || !config.Enabled || config.Count <= 0) return null;
         using var step = context.Log.Step("fake_sources.inject");
         if (science.ZeroPointMag is not double zeroPoint)
         {
-            context.Warn($"fake sources: {science.Source} has no ZPTMAG, so magnitudes cannot be turned into fluxes; none injected");
+            context.Warn(JobWarningKind.FakeSources, $"fake sources: {science.Source} has no ZPTMAG, so magnitudes cannot be turned into fluxes; none injected");
             return null;
         }
         var settings = context.Config.Settings;
@@ -52,7 +53,7 @@ public static class FakeSourceInjectionStep
         if (count < config.Count) context.Log.Info($"fake sources: {config.Count} asked, {count} fit {config.MinSeparationPixels} px apart on a {width}x{height} image");
         if (count == 0)
         {
-            context.Warn($"fake sources: a {width}x{height} image has no room inside a {config.EdgeMarginPixels} px margin; none injected");
+            context.Warn(JobWarningKind.FakeSources, $"fake sources: a {width}x{height} image has no room inside a {config.EdgeMarginPixels} px margin; none injected");
             return null;
         }
 

@@ -15,11 +15,11 @@ public sealed record BuiltReference(ReferenceCoadd Coadd, ReferenceImageResult R
 /// </summary>
 public static class ReferenceCoaddStep
 {
-    public static async Task<BuiltReference> BuildAsync(JobContext context, ReferenceSource source, CoaddGrid grid,
+    public static async Task<BuiltReference> BuildAsync(JobContext context, IReadOnlyList<L2Image> candidates, CoaddGrid grid,
         long field, int fid, string filter, CancellationToken ct)
     {
         var settings = context.Config.Settings;
-        var inputs = source.Inputs.Take(settings.MaxReferenceInputs).ToList();
+        var inputs = candidates.Take(settings.MaxReferenceInputs).ToList();
         if (inputs.Count < settings.MinReferenceInputs)
             throw new JobFailedException(ExitCodes.NoReferenceImage,
                 $"no reference image possible: {inputs.Count} input image(s), at least {settings.MinReferenceInputs} needed");

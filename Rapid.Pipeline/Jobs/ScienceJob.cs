@@ -18,17 +18,16 @@ namespace Rapid.Pipeline.Jobs;
 /// ZOGY (Zackay, Ofek and Gal-Yam 2016) D, S_corr and P_D, detection on S_corr and PSF-fit photometry on D;
 /// products: diffimage (D in the science DN/s), its uncertainty, scorr, diffpsf, the resampled reference, sources.
 /// </summary>
-public sealed class ScienceJob : IPipelineJob
+public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
 {
     /// <summary>Above this fraction of masked difference pixels the job ends with a warning.</summary>
     public const double MaxMaskedFraction = 0.5;
 
-    public async Task<JobResult> RunAsync(JobContext context, CancellationToken ct)
+    protected override async Task<JobResult<ScienceOutcome>> RunAsync(JobContext context, ScienceSpec spec, CancellationToken ct)
     {
-        var config = context.Config;
-        var settings = config.Settings;
-        var l2 = config.Science ?? throw new JobFailedException(ExitCodes.InvalidConfig, $"job {config.Jid}: a science job needs a Science image");
-        var referenceSource = config.Reference ?? throw new JobFailedException(ExitCodes.InvalidConfig, $"job {config.Jid}: a science job needs a Reference");
+        var settings = context.Config.Settings;
+        var l2 = spec.Science;
+        var referenceSource = spec.Reference;
         var products = new List<LocalProduct>();
 
         CalibratedImage science;
@@ -46,7 +45,7 @@ public sealed class ScienceJob : IPipelineJob
         var scienceEpsf = SciencePsfStep.Build(context, science, sciencePsf, psfOptions);
         var injection = FakeSourceInjectionStep.Inject(context, science, scienceEpsf);
 
-        var reference = await ObtainReferenceAsync(context, referenceSource, l2, science, ct);
+        var reference = await ObtainReferenceAsync(context, spec, science, ct);
         if (reference.Built is not null) products.AddRange(reference.Built.Products);
 
         ResampledImage refOnScience;
@@ -101,7 +100,7 @@ public sealed class ScienceJob : IPipelineJob
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
         // A difference image that is mostly masked is still a product, but a degraded one (exit 32).
         if (result.MaskedFraction > MaxMaskedFraction)
-            context.Warn($"coverage: {result.MaskedFraction:P1} of the difference image is masked (reference coverage below {settings.MinReferenceCoverage:G3} frames, bad, saturated or cosmic-ray pixels)");
+            context.Warn(JobWarningKind.Coverage, $"coverage: {result.MaskedFraction:P1} of the difference image is masked (reference coverage below {settings.MinReferenceCoverage:G3} frames, bad, saturated or cosmic-ray pixels)");
 
         using (context.Log.Step("write"))
         {
@@ -136,12 +135,12 @@ public sealed class ScienceJob : IPipelineJob
             products.Add(new LocalProduct(ProductRoles.DifferenceCatalog, catalogPath));
         }
 
-        return new JobResult
+        // The job's outcome: what registration stores for it. New figures go on ScienceOutcome (or DifferenceImageResult).
+        return new JobResult<ScienceOutcome>(products, new ScienceOutcome
         {
-            Products = products,
-            ReferenceImage = reference.Built?.Result,
+            CoaddedReference = reference.Built?.Result,
             InjectionRecovery = recovery,
-            DifferenceImage = new DifferenceImageResult
+            Difference = new DifferenceImageResult
             {
                 Rid = l2.Rid,
                 Rfid = referenceSource.IsRegistered ? referenceSource.Rfid : null,
@@ -161,7 +160,7 @@ public sealed class ScienceJob : IPipelineJob
                 MaskedFraction = result.MaskedFraction,
                 CornersRaDec = Corners(science.Wcs, width, height),
             },
-        };
+        });
     }
 
     /// <summary>Routes the difference-imaging steps to the job's log (timings) and warnings (exit 32).</summary>
@@ -169,7 +168,7 @@ public sealed class ScienceJob : IPipelineJob
     {
         public IDisposable Step(string name) => context.Log.Step(name);
         public void Info(string message) => context.Log.Info(message);
-        public void Warn(string warning) => context.Warn(warning);
+        public void Warn(JobWarningKind kind, string message) => context.Warn(kind, message);
     }
 
     /// <summary>Catalog rows in detection order: RA/Dec at the 1-based FITS pixel (X + 1, Y + 1).</summary>
@@ -199,16 +198,17 @@ public sealed class ScienceJob : IPipelineJob
     /// <summary>The reference on its own grid: image (DN/s), variance, coverage (frames per pixel), WCS and zero point.</summary>
     private sealed record ReferenceOnGrid(FitsImage Image, float[] Variance, FitsImage Coverage, TanSipWcs Wcs, double? ZeroPointMag, BuiltReference? Built);
 
-    private static async Task<ReferenceOnGrid> ObtainReferenceAsync(JobContext context, ReferenceSource source, L2Image l2, CalibratedImage science, CancellationToken ct)
+    private static async Task<ReferenceOnGrid> ObtainReferenceAsync(JobContext context, ScienceSpec spec, CalibratedImage science, CancellationToken ct)
     {
+        var (source, l2) = (spec.Reference, spec.Science);
         if (!source.IsRegistered)
         {
-            var tile = context.Config.Tile;
+            var tile = spec.Tile;
             // Without a tile the reference is co-added straight onto the science grid.
             var grid = tile is not null
                 ? CoaddGrid.NorthUp(tile.CenterRaDeg, tile.CenterDecDeg, tile.Naxis1, tile.Naxis2, tile.PixelScaleArcsec)
                 : new CoaddGrid(science.Width, science.Height, science.Wcs);
-            var built = await ReferenceCoaddStep.BuildAsync(context, source, grid, tile?.Field ?? l2.Field, l2.Fid, l2.Filter, ct);
+            var built = await ReferenceCoaddStep.BuildAsync(context, source.Inputs, grid, tile?.Field ?? l2.Field, l2.Fid, l2.Filter, ct);
             var c = built.Coadd;
             var header = new FitsHeader();
             grid.Wcs.WriteTo(header);

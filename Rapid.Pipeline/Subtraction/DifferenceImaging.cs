@@ -1,3 +1,4 @@
+using Rapid.Core.Contracts;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Psf;
 
@@ -75,7 +76,7 @@ public static class DifferenceImaging
             foreach (var (name, psf, epsf) in new[] { ("science", sciPsf, sciEpsf), ("reference", refPsf, refEpsf) })
             {
                 if (psf.IsFallback)
-                    log.Warn($"psf: the {name} PSF is a {psf.Method} fallback (FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} star(s)); too few bright isolated stars");
+                    log.Warn(JobWarningKind.Psf, $"psf: the {name} PSF is a {psf.Method} fallback (FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} star(s)); too few bright isolated stars");
                 log.Info(epsf is null
                     ? $"{name} PSF: {psf.Method}, FWHM {psf.FwhmPixels:F2} px"
                     : $"{name} ePSF: {epsf.Method} from {epsf.StarsUsed} stars, oversampling {epsf.Oversampling}, variation degree {epsf.Degree}, FWHM {epsf.FwhmPixels:F2} px");
@@ -123,7 +124,7 @@ public static class DifferenceImaging
             match = double.IsFinite(wide) ? measured with { Scale = wide } : measured with { Scale = measured.Scale * (measured.Matched ? ApertureFraction(refPsf) / ApertureFraction(sciPsf) : 1.0) };
             log.Info($"flux scale in {WideApertureRadius} px apertures {wide:G6} (in {StarApertureRadius} px {measured.Scale:G6}; PSF light within {StarApertureRadius} px: science {ApertureFraction(sciPsf):F4}, reference {ApertureFraction(refPsf):F4})");
             if (!match.Matched)
-                log.Warn($"flux matching: only {match.MatchedStars} star(s) matched between science and reference (need {FluxMatcher.MinMatchedStars}); scale {input.FallbackScale:G6} assumed");
+                log.Warn(JobWarningKind.FluxScale, $"flux matching: only {match.MatchedStars} star(s) matched between science and reference (need {FluxMatcher.MinMatchedStars}); scale {input.FallbackScale:G6} assumed");
             log.Info($"star FWHM (moments) science {fwhmScienceStars:F2} px, reference {fwhmReferenceStars:F2} px");
             log.Info($"flux scale {match.Scale:G6} from {match.ConstantStars.Count} of {match.MatchedStars} matched stars (astrometry from {match.PointLike.Count} point-like); dx median {match.DxMedian:F3} rms {match.DxRms:F3}, dy median {match.DyMedian:F3} rms {match.DyRms:F3} px");
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Rapid.Core.Contracts;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Psf;
 
@@ -12,7 +13,8 @@ public interface IDifferenceImagingLog
 {
     IDisposable Step(string name);
     void Info(string message);
-    void Warn(string warning);
+    /// <summary>A degraded result, with its kind (the job's manifest and the night's summary count warnings per kind).</summary>
+    void Warn(JobWarningKind kind, string message);
 
     /// <summary>Times nothing, says nothing; warnings are kept in <see cref="SilentLog.Warnings"/>.</summary>
     static SilentLog Silent() => new();
@@ -22,12 +24,12 @@ public interface IDifferenceImagingLog
 public sealed class SilentLog : IDifferenceImagingLog
 {
     private readonly Dictionary<string, double> _steps = [];
-    public List<string> Warnings { get; } = [];
+    public List<JobWarning> Warnings { get; } = [];
     public IReadOnlyDictionary<string, double> StepSeconds => _steps;
 
     public IDisposable Step(string name) => new Timer(this, name);
     public void Info(string message) { }
-    public void Warn(string warning) => Warnings.Add(warning);
+    public void Warn(JobWarningKind kind, string message) => Warnings.Add(new JobWarning(kind, message));
 
     private sealed class Timer(SilentLog log, string name) : IDisposable
     {
