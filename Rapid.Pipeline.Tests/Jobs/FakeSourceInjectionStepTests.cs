@@ -55,7 +55,7 @@ public sealed class FakeSourceInjectionStepTests : IDisposable
         var injection = FakeSourceInjectionStep.Inject(Context(config), image, Psf)!;
 
         Assert.Equal(20, injection.Sources.Count);
-        Assert.Equal((99L, "given"), (injection.Seed, injection.PsfSource));
+        Assert.Equal((99L, "science"), (injection.Seed, injection.PsfSource));
         Assert.Equal(Psf.FwhmPixels, injection.PsfFwhmPixels, 9);
         Assert.All(injection.Sources, s =>
         {
@@ -172,7 +172,7 @@ public sealed class FakeSourceInjectionStepTests : IDisposable
         var psf = SciencePsfStep.Build(context, science, null, new EffectivePsfOptions());
         var injection = FakeSourceInjectionStep.Inject(context, science, psf)!;
 
-        Assert.Equal("epsf", injection.PsfSource);
+        Assert.Equal("science", injection.PsfSource);
         foreach (var s in injection.Sources)
         {
             var (x, y) = (s.X - 1, s.Y - 1);

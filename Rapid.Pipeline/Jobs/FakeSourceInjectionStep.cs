@@ -121,13 +121,11 @@ public static class FakeSourceInjectionStep
         }
     }
 
-    /// <summary>Where the injected profile came from, for the manifest and the recovery table's header.</summary>
-    private static string PsfSource(EffectivePsf psf) => psf.Method switch
-    {
-        PsfMethod.Empirical => "epsf",
-        PsfMethod.Given => "given",
-        _ => "fallback",
-    };
+    /// <summary>
+    /// Where the injected profile came from, in the manifest's vocabulary: "science" for the science image's own PSF
+    /// (its ePSF, or a PSF file given for it), "model" for an analytic fallback.
+    /// </summary>
+    private static string PsfSource(EffectivePsf psf) => psf.IsFallback ? "model" : "science";
 
     /// <summary>Every 17th pixel (a stride prime to any row length that matters): statistics of ~1 M values instead of 17 M.</summary>
     private static float[] Sample(float[] pixels)

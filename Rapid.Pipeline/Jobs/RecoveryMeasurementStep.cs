@@ -62,7 +62,7 @@ public static class RecoveryMeasurementStep
         primary.Set("MAGBRT", injection.BrightMag, "brightest injected magnitude range end");
         primary.Set("MAGFNT", injection.FaintMag, "faintest injected magnitude range end");
         primary.Set("PSFFWHM", injection.PsfFwhmPixels, "[pix] FWHM of the injected ePSF");
-        primary.Set("PSFSRC", injection.PsfSource, "epsf: built from the stars; given; fallback");
+        primary.Set("PSFSRC", injection.PsfSource, "science: the science image's ePSF; model: a fallback");
         primary.Set("MATCHRAD", radius, "[pix] match radius");
         primary.Set("NPOSDET", (long)positiveDetections.Count, "positive detections on the difference image");
         primary.Set("NUNMATCH", (long)unmatched, "positive detections matching no fake or truth object");
