@@ -35,9 +35,10 @@ internal static class DiffCommand
         var minInputs = new Option<int?>("--min-reference-inputs") { Description = $"Fewest usable --reference images (default {defaults.MinReferenceInputs}); fewer ends with exit 33" };
         var maxInputs = new Option<int?>("--max-reference-inputs") { Description = $"Most --reference images co-added; the first ones given are used (default {defaults.MaxReferenceInputs})" };
         var tileGrid = new Option<int?>("--tile-grid") { Description = "Co-add onto the sky tile grid of the science image's field, N x N pixels at 0.11\"/px (as the nightly jobs do), instead of the science grid" };
+        var profile = new Option<string?>("--settings") { Description = "A settings profile (JSON: schemaVersion, name, settings; see docs/settings.md) to start from; the options below and --set apply on top" };
         var set = new Option<string[]>("--set")
         {
-            Description = $"Any pipeline setting as name=value (repeatable); settings and defaults: {PipelineSettingsOverrides.Describe(defaults)}",
+            Description = $"Any pipeline setting as name=value (repeatable); settings and defaults: {PipelineSettingsOverrides.Describe()}",
             AllowMultipleArgumentsPerToken = false,
         };
         var verbose = CommonOptions.Verbose();
@@ -49,11 +50,11 @@ internal static class DiffCommand
             "Exit codes: 0 done, 32 done with warnings (in manifest.json), 33 no reference possible, 65 an input is not usable, 2 bad options.")
         {
             science, reference, referenceImage, referenceCoverage, referenceUncertainty, sciencePsf, referencePsf, outDir, overwrite,
-            threshold, clip, minCoverage, mesh, minInputs, maxInputs, tileGrid, set, verbose,
+            threshold, clip, minCoverage, mesh, minInputs, maxInputs, tileGrid, profile, set, verbose,
         };
         command.SetAction((parse, ct) => CommandErrors.Guard(parse.GetValue(verbose), async () =>
         {
-            var settings = defaults with { };
+            var settings = parse.GetValue(profile) is { } profileFile ? SettingsProfileOption.Load(profileFile).Settings : defaults with { };
             if (parse.GetValue(threshold) is double t) settings.DetectionThresholdSigma = Positive(t, "--threshold");
             if (parse.GetValue(clip) is double c) settings.CoaddClipSigma = Positive(c, "--clip-sigma");
             if (parse.GetValue(minCoverage) is double m)
@@ -75,6 +76,7 @@ internal static class DiffCommand
                 Overwrite = parse.GetValue(overwrite),
                 TileGridPixels = parse.GetValue(tileGrid),
                 Settings = settings,
+                SettingsProfile = parse.GetValue(profile) is { } named ? SettingsProfileOption.Load(named).Name : null,
             };
             request.Validate();
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });

@@ -22,6 +22,8 @@ public sealed record DiffRequest
     /// <summary>Co-add onto the sky tile grid (this many pixels square) of the science image's field instead of the science grid.</summary>
     public int? TileGridPixels { get; init; }
     public PipelineSettings Settings { get; init; } = new();
+    /// <summary>The name of the settings profile <see cref="Settings"/> started from (recorded in the job config), if any.</summary>
+    public string? SettingsProfile { get; init; }
 
     public bool CoaddsReference => ReferenceImage is null;
 

@@ -54,7 +54,7 @@ public sealed class DiffRunner(Action<string>? logLine = null)
             var procDate = ProcessingDate.At(started);
             var staged = new StagedInputs(store, buckets);
             var spec = BuildSpec(request, science, infos, staged);
-            var config = new JobConfig { Jid = Jid, ProcDate = procDate.ToString(), Spec = spec, Settings = request.Settings };
+            var config = new JobConfig { Jid = Jid, ProcDate = procDate.ToString(), Spec = spec, Settings = request.Settings, SettingsProfile = request.SettingsProfile };
             var configRef = keys.JobConfig(procDate, Jid);
             var manifestRef = keys.Manifest(procDate, Jid);
             await Contract.WriteAsync(store, configRef, config, ct);

@@ -32,6 +32,12 @@ public sealed record JobConfig
     /// <summary>The pipeline settings the job runs with (recorded again in its manifest).</summary>
     public PipelineSettings Settings { get; set; } = new();
 
+    /// <summary>The name of the settings profile <see cref="Settings"/> came from; null for the defaults or settings given one by one.</summary>
+    public string? SettingsProfile { get; set; }
+
+    /// <summary><see cref="PipelineSettings.Hash"/> of <see cref="Settings"/> (written for readers of the JSON and product headers; ignored when read).</summary>
+    public string SettingsHash => Settings.Hash();
+
     /// <summary>The spec as pipeline <typeparamref name="T"/> reads it; an <see cref="InvalidDataException"/> naming both when it is another pipeline's.</summary>
     public T SpecAs<T>() where T : JobSpec =>
         Spec as T ?? throw new InvalidDataException(

@@ -28,4 +28,5 @@ namespace Rapid.Core.Contracts;
 [JsonSerializable(typeof(ProductManifest))]
 [JsonSerializable(typeof(Schema2.JobConfigV2))]
 [JsonSerializable(typeof(Schema2.ProductManifestV2))]
+[JsonSerializable(typeof(PipelineSettings))]
 public sealed partial class RapidJsonContext : JsonSerializerContext;

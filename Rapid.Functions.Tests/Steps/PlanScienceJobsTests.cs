@@ -54,6 +54,22 @@ public sealed class PlanScienceJobsTests(OpsDatabaseFixture db) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_config_records_the_night_s_settings_profile_and_their_hash()
+    {
+        var (ra, dec) = Centre(80, 10);
+        await _w.EarlierImagesAsync(ra, dec, 3);
+        await _w.TonightImageAsync(ra, dec);
+        var settings = new PipelineSettings { DetectionThresholdSigma = 4.5, SaturationMaskRadius = 5 };
+        _w.Options = _w.Options with { Pipeline = settings, SettingsProfile = "deep-h158" };
+
+        var config = Assert.Single(await _w.ConfigsAsync(await _w.PlanScience.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate)));
+
+        Assert.Equal(settings, config.Settings);
+        Assert.Equal("deep-h158", config.SettingsProfile);
+        Assert.Equal(settings.Hash(), config.SettingsHash);
+    }
+
+    [Fact]
     public async Task Without_a_reference_the_job_gets_the_inputs_to_co_add_or_none()
     {
         var (ra, dec) = Centre(30, -20);

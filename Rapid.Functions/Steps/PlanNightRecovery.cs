@@ -68,6 +68,7 @@ public sealed class PlanNightRecovery(NpgsqlDataSource dataSource, IObjectStore 
                 }).ToList(),
             },
             Settings = options.Pipeline,
+            SettingsProfile = options.SettingsProfile,
         };
     }
 

@@ -96,6 +96,7 @@ public sealed class PlanPostProcessing(NpgsqlDataSource dataSource, IObjectStore
                 Jid = jid, ProcDate = procDate.ToString(),
                 Spec = new PostProcessingSpec { SourceJid = p.Jid, SourcePpid = p.Ppid, Products = toStamp },
                 Settings = _options.Pipeline,
+                SettingsProfile = _options.SettingsProfile,
             };
         }).ToList();
         return configs;

@@ -54,6 +54,7 @@ public sealed class PlanReferenceImages(NpgsqlDataSource dataSource, IObjectStor
             Jid = jobs[p.Key], ProcDate = procDate.ToString(),
             Spec = new ReferenceImageSpec { Tile = TileGridOf(tiles[p.Key.Field]), Inputs = p.Value },
             Settings = _options.Pipeline,
+            SettingsProfile = _options.SettingsProfile,
         }).ToList();
         var writer = new JobPlanWriter(store, keys, _options);
         var list = await writer.WriteConfigsAsync(conn, tx, procDate, PipelineIds.ReferenceImage, configs, ct);

@@ -93,6 +93,7 @@ public sealed class PlanScienceJobs(NpgsqlDataSource dataSource, IObjectStore st
                 FakeSources = _options.FakeSources is { Enabled: true } fakes ? fakes with { Seed = JobSeed(fakes.Seed, c.Rid) } : null,
             },
             Settings = _options.Pipeline,
+            SettingsProfile = _options.SettingsProfile,
         }).ToList();
 
         var writer = new JobPlanWriter(store, keys, _options);

@@ -32,7 +32,7 @@ public class ImageCalibrationTests : IDisposable
         Assert.Equal(9 / 1e4, image.Variance[1], 6);
         Assert.True(float.IsNaN(image.Rate[3]));
         Assert.Equal(1, image.SaturatedPixels);
-        Assert.Equal("DN/s", image.Header.GetString("BUNIT"));
+        Assert.Equal("adu/s", image.Header.GetString("BUNIT"));
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public class ReferenceImageJobTests
         Assert.Equal(3, image.Header.GetLong("FID"));
         Assert.Equal("F158", image.Header.GetString("FILTER"));
         Assert.Equal(4, image.Header.GetLong("NFRAMES"));
-        Assert.Equal("DN/s", image.Header.GetString("BUNIT"));
+        Assert.Equal("adu/s", image.Header.GetString("BUNIT"));
         Assert.Equal(true, image.Header.GetBool("BKGSUB"));
         Assert.NotNull(image.Header.GetDouble("COV5PERC"));
         var wcs = TanSipWcs.FromHeader(image.Header, refPath);

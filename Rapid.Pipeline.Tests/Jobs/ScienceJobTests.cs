@@ -373,7 +373,7 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
         Assert.Equal(psf.Pixels.Max(), psf.Pixels[psf.Height / 2 * psf.Width + psf.Width / 2]);
         var diff = FitsFile.ReadImage(fixture.Bed.PathOf(Run.Manifest.Products.Single(p => p.Role == ProductRoles.DifferenceImage).File));
         var uncert = FitsFile.ReadImage(fixture.Bed.PathOf(Run.Manifest.Products.Single(p => p.Role == ProductRoles.DifferenceUncertainty).File));
-        Assert.Equal("DN/s", diff.Header.GetString("BUNIT"));
+        Assert.Equal("adu/s", diff.Header.GetString("BUNIT"));
         // Away from stars D / F_D has a per-pixel sigma of 1 / F_D, which the uncertainty image states there (within 2 %: source noise).
         var fd = diff.Header.GetDouble("ZOGYFD")!.Value;
         Assert.Equal(1 / fd, RobustStatistics.Median(uncert.Pixels.Where(float.IsFinite).ToArray()), 0.02 / fd);

@@ -79,7 +79,7 @@ public static class ImageCalibration
             throw new InvalidImageException(e.Message, e);
         }
         var (gain, readNoise, saturation) = (gainValue.Value, readNoiseValue.Value, saturationValue.Value);
-        var zpt = header.GetDouble("ZPTMAG");
+        var zpt = header.GetDouble(ProductKeywords.ZeroPoint);
         var scale = 1.0 / t;
         double? zeroPoint = zpt;
         if (targetZeroPointMag is not null && zpt is not null)
@@ -118,10 +118,10 @@ public static class ImageCalibration
             Interlocked.Add(ref finite, counts.Finite);
         });
         if (finite == 0) throw new InvalidImageException($"{source}: no valid pixels (all NaN or saturated)");
-        header.Set("BUNIT", "DN/s", "count rate");
+        header.Set("BUNIT", ProductUnits.Rate, "count rate (DN/s)");
         // Products and registration read the observation time as MJD-OBS whatever the input called it.
         if (mjd.Keyword != "MJD-OBS") header.Set("MJD-OBS", mjd.Value, $"observation time (MJD) from {mjd.Keyword}");
-        if (zeroPoint is not null) header.Set("ZPTMAG", zeroPoint.Value, "zero point of the rate image (mag)");
+        if (zeroPoint is not null) header.Set(ProductKeywords.ZeroPoint, zeroPoint.Value, ProductKeywords.ZeroPointComment);
         return new CalibratedImage
         {
             Source = source,

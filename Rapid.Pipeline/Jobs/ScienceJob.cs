@@ -83,6 +83,10 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 MinReferenceCoverage = settings.MinReferenceCoverage,
                 BackgroundMeshSize = settings.BackgroundMeshSize,
                 Psf = psfOptions,
+                AstrometricRmsFloor = settings.AstrometricRmsFloor,
+                ReferenceSystematicFraction = settings.ReferenceSystematicFraction,
+                ScienceSystematicFraction = settings.ScienceSystematicFraction,
+                SaturationMaskRadius = settings.SaturationMaskRadius,
             }, new JobImagingLog(context));
         }
         catch (InvalidImageException e)
@@ -95,7 +99,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
             Fft.FftwBuffer.TrimPool();
         }
         var match = result.Match;
-        var sources = ToCatalog(result.Sources, science.Wcs);
+        var sources = ToCatalog(result, science.Wcs, coverageFrames, width, height);
         var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, result.Difference,
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
         // A difference image that is mostly masked is still a product, but a degraded one (exit 32).
@@ -113,6 +117,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 if (referenceSource.Rfid is long rfid) h.Set("RFID", rfid, "rfid of the reference image");
                 h.Set("SCALEFAC", match.Scale, "flux scale applied to the reference");
                 h.Set("DETSIGMA", settings.DetectionThresholdSigma, "detection threshold (sigma)");
+                ProductProvenance.WriteTo(h, context.Config);
             }
             if (science.Header.GetString("FILTER") is string filter) meta.Set("FILTER", filter);
             if (science.Header.GetDouble("MJD-OBS") is double mjd) meta.Set("MJD-OBS", mjd);
@@ -125,13 +130,16 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
             header.Set("COVMED", result.CoverageMedian, "median reference coverage (frames)");
             products.Add(WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", result.Difference, width, height, header));
             products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", result.DifferenceUncertainty, width, height, header));
-            products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, "sigma"));
+            products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, ProductUnits.Dimensionless, "significance (sigma)"));
             products.Add(WritePsf(context, result.DifferencePsf, meta));
-            products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, header));
-            meta.Set("FLAGBIT0", "fit box cut by an edge or masked pixels", "FLAGS & 1");
-            meta.Set("FLAGBIT1", "near a saturated science pixel", "FLAGS & 2");
+            // The resampled reference is on the science grid but in the reference's flux scale: its own zero point.
+            var resampledHeader = header.Clone();
+            resampledHeader.Remove(ProductKeywords.ZeroPoint);
+            if (reference.ZeroPointMag is double zpr) resampledHeader.Set(ProductKeywords.ZeroPoint, zpr, ProductKeywords.ZeroPointComment);
+            products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, resampledHeader));
+            CatalogFlagRegistry.WriteTo(meta);
             var catalogPath = context.PathInWorkDirectory("sources.fits");
-            FitsFile.WriteTable(catalogPath, meta, SourceCatalog.ToTable(sources));
+            FitsFile.WriteTable(catalogPath, meta, DifferenceCatalog.ToTable(sources, science.ZeroPointMag));
             products.Add(new LocalProduct(ProductRoles.DifferenceCatalog, catalogPath));
         }
 
@@ -171,16 +179,42 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         public void Warn(JobWarningKind kind, string message) => context.Warn(kind, message);
     }
 
-    /// <summary>Catalog rows in detection order: RA/Dec at the 1-based FITS pixel (X + 1, Y + 1).</summary>
-    private static IReadOnlyList<CatalogSource> ToCatalog(IReadOnlyList<DifferenceSource> sources, TanSipWcs wcs)
+    /// <summary>Reference frames a source needs within <see cref="LowCoverageRadius"/> px not to be flagged LOW_COVERAGE.</summary>
+    public const double MinFramesUnflagged = 3;
+    private const int LowCoverageRadius = 3;
+
+    /// <summary>
+    /// Catalog rows in detection order: RA/Dec at the 1-based FITS pixel (X + 1, Y + 1); shape from the moments of D
+    /// (<see cref="MomentShape"/>, POINTLIKE against P_D's own moments in the same aperture); LOW_COVERAGE where the
+    /// reference covers any pixel within a few pixels of the source with fewer than 3 frames (a coverage edge or a thin reference).
+    /// </summary>
+    private static IReadOnlyList<DifferenceCatalogRow> ToCatalog(DifferenceImagingResult result, TanSipWcs wcs, float[] coverageFrames, int width, int height)
     {
-        var rows = new List<CatalogSource>(sources.Count);
-        foreach (var s in sources)
+        var psf = result.DifferencePsf;
+        var radius = Math.Max(3, 2 * (double.IsFinite(psf.FwhmPixels) ? psf.FwhmPixels : 2));
+        var stamp = StampPixels(psf);
+        var psfFwhm = MomentShape.Measure(stamp, psf.Size, psf.Size, psf.Centre, psf.Centre, +1, radius).Fwhm;
+        var rows = new List<DifferenceCatalogRow>(result.Sources.Count);
+        foreach (var s in result.Sources)
         {
             var (ra, dec) = wcs.PixelToSky(s.X + 1, s.Y + 1);
-            rows.Add(new CatalogSource(rows.Count + 1, s.X, s.Y, ra, dec, s.Flux, s.FluxError, s.Snr, s.Sign, (int)s.Flags));
+            var flags = s.Flags;
+            var (cx, cy) = ((int)Math.Round(s.X), (int)Math.Round(s.Y));
+            for (var y = Math.Max(0, cy - LowCoverageRadius); y <= Math.Min(height - 1, cy + LowCoverageRadius); y++)
+                for (var x = Math.Max(0, cx - LowCoverageRadius); x <= Math.Min(width - 1, cx + LowCoverageRadius); x++)
+                    if (!(coverageFrames[y * width + x] >= MinFramesUnflagged)) flags |= DifferenceSourceFlags.LowCoverage;
+            var shape = MomentShape.Measure(result.Difference, width, height, s.X, s.Y, s.Sign, radius);
+            rows.Add(new DifferenceCatalogRow(rows.Count + 1, s.X, s.Y, ra, dec, s.Flux, s.FluxError, s.Snr, s.Sign,
+                shape.Fwhm, shape.Elongation, shape.Fwhm / psfFwhm, flags));
         }
         return rows;
+    }
+
+    private static float[] StampPixels(PsfModel psf)
+    {
+        var stamp = new float[psf.Size * psf.Size];
+        for (var i = 0; i < stamp.Length; i++) stamp[i] = (float)psf.Stamp[i];
+        return stamp;
     }
 
     /// <summary>P_D as a stamp image (sum 1, centre at pixel Size / 2, 0-based).</summary>
@@ -189,9 +223,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         var path = context.PathInWorkDirectory("diffpsf.fits");
         var h = meta.Clone();
         h.Set("PSFFWHM", psf.FwhmPixels, "FWHM of P_D (pixels)");
-        var stamp = new float[psf.Size * psf.Size];
-        for (var i = 0; i < stamp.Length; i++) stamp[i] = (float)psf.Stamp[i];
-        FitsFile.WriteImage(path, new FitsImage(psf.Size, psf.Size, stamp, h));
+        FitsFile.WriteImage(path, new FitsImage(psf.Size, psf.Size, StampPixels(psf), h));
         return new LocalProduct(ProductRoles.DifferencePsf, path);
     }
 
@@ -250,7 +282,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 context.Log.Info($"reference {source.Image} has no uncertainty image; using its clipped sigma {sigma:G4}");
                 variance = Enumerable.Repeat((float)(sigma * sigma), image.Pixels.Length).ToArray();
             }
-            var zp = image.Header.GetDouble("MAGZP") ?? image.Header.GetDouble("ZPTMAG");
+            var zp = image.Header.GetDouble(ProductKeywords.ZeroPoint) ?? image.Header.GetDouble(ProductKeywords.LegacyZeroPoint);
             return new ReferenceOnGrid(image, variance, coverage, wcs, zp, null);
         }
     }
@@ -284,11 +316,12 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
             throw JobFailedException.InvalidInput($"{source}: {image.Width}x{image.Height} does not match the reference image's {reference.Width}x{reference.Height}");
     }
 
-    private static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, int width, int height, FitsHeader header, string unit = "DN/s")
+    private static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, int width, int height, FitsHeader header,
+        string unit = ProductUnits.Rate, string what = "count rate (DN/s)")
     {
         var path = context.PathInWorkDirectory(fileName);
         var h = header.Clone();
-        h.Set("BUNIT", unit);
+        h.Set("BUNIT", unit, what);
         FitsFile.WriteImage(path, new FitsImage(width, height, pixels, h));
         return new LocalProduct(role, path);
     }

@@ -108,17 +108,6 @@ public sealed record DifferenceImagingOptions
     public EffectivePsfOptions Psf { get; init; } = new();
 }
 
-/// <summary>FLAGS bits of the difference catalog.</summary>
-[Flags]
-public enum DifferenceSourceFlags
-{
-    None = 0,
-    /// <summary>The PSF fit box was cut by the image edge or masked pixels.</summary>
-    Truncated = 1,
-    /// <summary>Within a few PSF widths of a saturated science pixel: residuals of saturated stars are likely.</summary>
-    NearSaturated = 2,
-}
-
 /// <summary>The products of <see cref="DifferenceImaging"/>; images row-major on the science grid, NaN where masked.</summary>
 public sealed record DifferenceImagingResult
 {

@@ -27,6 +27,11 @@ public sealed record ImageSetSpec
     /// <summary>The reference frames' rolls in turn (null: the script's, up to 2.1 degrees).</summary>
     public double[]? RotationsDeg { get; init; }
     public int Transients { get; init; } = 150;
+    /// <summary>
+    /// More transients where fewer than all reference frames cover the science image (for flag tests: the truth's ideal
+    /// noise assumes every frame, so these understate it).
+    /// </summary>
+    public int TransientsInThinCoverage { get; init; }
     public int Variables { get; init; } = 12;
     public int SaturatedStars { get; init; } = 3;
     public double StarsPerMpx { get; init; } = 160;

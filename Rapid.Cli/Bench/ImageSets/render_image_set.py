@@ -48,7 +48,7 @@ def spec_defaults(spec):
         "dither_px": 30.0, "rotations_deg": [0.0, 0.8, -1.4, 2.1, -0.5, 1.2, -2.0, 0.3, 1.7],
         "science_rotation_deg": 0.4,
         "stars_per_mpx": 160.0, "star_mag_range": [19.0, 25.5], "saturated_stars": 3, "variables": 12,
-        "transients": 150, "transient_snr_range": [2.0, 300.0], "transient_margin_px": 24,
+        "transients": 150, "transient_snr_range": [2.0, 300.0], "transient_margin_px": 24, "transients_in_thin_coverage": 0,
         "gain": 2.0, "read_noise_e": 10.0, "sky_rate": 1.0, "science_exptime": 100.0, "reference_exptime": 100.0,
         "zero_point": 26.0, "saturation_dn": 60000.0, "header_style": "standard", "mjd_obs": 61650.25,
     }
@@ -332,6 +332,15 @@ def main():
         if any(np.hypot(*(p - q)) < 20 for q, sat in zip(sci_xy_stars, saturated) if sat):
             continue
         tr_xy.append(p)
+    # Optionally some where fewer reference frames cover (their ideal noise is then understated: for flag tests only).
+    thin = 0
+    while thin < s["transients_in_thin_coverage"] and tries < 400000:
+        tries += 1
+        p = rng.uniform(8, n - 7, 2)
+        if covered_by_all(p.reshape(1, 2), 8)[0] or any(np.hypot(*(p - q)) < 12 for q in tr_xy):
+            continue
+        tr_xy.append(p)
+        thin += 1
     tr_xy = np.array(tr_xy).reshape(-1, 2)
     snr = np.exp(rng.uniform(*np.log(s["transient_snr_range"]), len(tr_xy)))
     tr_flux = snr * rough
