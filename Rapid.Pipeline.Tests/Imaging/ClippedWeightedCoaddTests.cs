@@ -51,8 +51,9 @@ public class ClippedWeightedCoaddTests
         var planes = new ClippedWeightedCoadd(3.0).Combine([Layer(100, 4), Layer(102, 4), Layer(98, 4), Layer(5000, 4)], 1, 1);
 
         Assert.Equal(100, planes.Image[0], 3);
-        Assert.Equal(3, planes.Coverage[0]);
         Assert.Equal(1, planes.RejectedValues);
+        // Four frames observed the pixel: the rejected value still counts in the coverage.
+        Assert.Equal(4, planes.Coverage[0]);
     }
 
     [Fact]
@@ -148,7 +149,7 @@ public class ClippedWeightedCoaddTests
                 var sumW = kept.Sum(t => 1.0 / t.Noise.Background);
                 Assert.Equal(kept.Sum(t => t.F / t.Noise.Background) / sumW, planes.Image[p], 1e-4);
                 Assert.Equal(Math.Sqrt(kept.Sum(t => t.V / (t.Noise.Background * t.Noise.Background))) / sumW, planes.Uncertainty[p], 1e-6);
-                Assert.Equal(kept.Sum(t => t.C), planes.Coverage[p], 1e-5);
+                Assert.Equal(stack.Sum(t => t.C), planes.Coverage[p], 1e-5);
             }
         Assert.Equal(rejected, planes.RejectedValues);
     }

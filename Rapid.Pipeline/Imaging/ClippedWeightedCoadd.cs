@@ -68,9 +68,11 @@ public readonly record struct FrameNoise(double Background, double PerFlux)
 }
 
 /// <summary>
-/// The co-added image (NaN where no input contributes), its 1-sigma uncertainty, the coverage
-/// map (sum of the resampling coverage of the inputs kept at each pixel) and how many values
-/// the outlier rejection removed.
+/// The co-added image (NaN where no input contributes), its 1-sigma uncertainty, the coverage map and how many values
+/// the outlier rejection removed. Coverage is the sum of the resampling coverage of the inputs that observed each pixel,
+/// rejected values included: it says how many frames cover the pixel (the LOW_COVERAGE flag, the coverage mask, whether
+/// the co-add could reject a cosmic ray there), and clipping three values at 3 sigma also cuts the noise's own tail
+/// (~0.5 % of values), which must not make a pixel look thinly covered.
 /// </summary>
 public sealed record CoaddPlanes(float[] Image, float[] Uncertainty, float[] Coverage, long RejectedValues);
 
@@ -240,6 +242,7 @@ public sealed class ClippedWeightedCoadd(double clipSigma = 3.0, double amplitud
             for (var j = 0; j < m; j++)
             {
                 var frame = noise[ks[j]];
+                cov += cs[j];
                 if (m >= 3)
                 {
                     var d = values[j] - median;
@@ -249,7 +252,6 @@ public sealed class ClippedWeightedCoadd(double clipSigma = 3.0, double amplitud
                 sumW += wgt;
                 sumWV += wgt * values[j];
                 sumW2Var += wgt * wgt * vs[j];
-                cov += cs[j];
             }
             image[p] = sumW > 0 ? (float)(sumWV / sumW) : float.NaN;
             uncertainty[p] = sumW > 0 ? (float)(Math.Sqrt(sumW2Var) / sumW) : float.NaN;
