@@ -24,7 +24,7 @@ public static class ReferenceCoaddStep
             throw new JobFailedException(ExitCodes.NoReferenceImage,
                 $"no reference image possible: {inputs.Count} input image(s), at least {settings.MinReferenceInputs} needed");
 
-        var coadder = new ReferenceCoadder(grid, settings.CoaddClipSigma, backgroundMeshSize: settings.BackgroundMeshSize);
+        var coadder = new ReferenceCoadder(grid, settings.CoaddClipSigma, settings.CoaddClipAmplitudeFraction, settings.BackgroundMeshSize);
         var rids = new List<long>();
         var mjds = new List<double>();
         var skipped = new List<string>();

@@ -41,7 +41,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         var sciencePsf = await LoadPsfAsync(context, l2.Psf, ct);
         var referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
         // The science ePSF comes from the image's own stars before any fake is injected; the fakes are drawn with it.
-        var psfOptions = new EffectivePsfOptions();
+        var psfOptions = EffectivePsfOptions.From(settings);
         var scienceEpsf = SciencePsfStep.Build(context, science, sciencePsf, psfOptions);
         var injection = FakeSourceInjectionStep.Inject(context, science, scienceEpsf);
 
@@ -87,6 +87,8 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 ReferenceSystematicFraction = settings.ReferenceSystematicFraction,
                 ScienceSystematicFraction = settings.ScienceSystematicFraction,
                 SaturationMaskRadius = settings.SaturationMaskRadius,
+                SaturationWingSigma = settings.SaturationWingSigma,
+                SaturationMaskMaxRadius = settings.SaturationMaskMaxRadius,
             }, new JobImagingLog(context));
         }
         catch (InvalidImageException e)

@@ -1,8 +1,30 @@
+using Rapid.Core.Contracts;
+
 namespace Rapid.Pipeline.Psf;
 
-/// <summary>Settings of <see cref="EffectivePsfBuilder"/>; lengths in native pixels.</summary>
+/// <summary>
+/// Settings of <see cref="EffectivePsfBuilder"/>; lengths in native pixels. Those a night may tune are pipeline settings
+/// (<see cref="From"/>); the rest follow photutils' EPSFBuilder and astropy's defaults.
+/// </summary>
 public sealed record EffectivePsfOptions
 {
+    /// <summary>The options a job's pipeline settings give (the psf* settings); the others at their defaults.</summary>
+    public static EffectivePsfOptions From(PipelineSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new EffectivePsfOptions
+        {
+            StampSize = 2 * settings.PsfStampHalfSize + 1,
+            Oversampling = settings.PsfOversampling,
+            MinStarsPerPhase = settings.PsfMinStarsPerPhase,
+            DetectionSigma = settings.PsfStarDetectionSigma,
+            MinimumStars = settings.PsfMinimumStars,
+            MaximumStars = settings.PsfMaximumStars,
+            MaxVariationDegree = settings.PsfMaxVariationDegree,
+            StarsPerVariationTerm = settings.PsfStarsPerVariationTerm,
+        };
+    }
+
     /// <summary>Side of the odd box cut around each star, and the extent of the ePSF (and of ZOGY's PSF stamps).</summary>
     public int StampSize { get; init; } = 35;
     /// <summary>
