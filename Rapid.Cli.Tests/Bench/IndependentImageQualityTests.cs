@@ -88,7 +88,7 @@ public sealed class IndependentImageQualityTests(IndependentImageQualityFixture 
     public void The_50_percent_completeness_magnitude_is_within_0_2_mag_of_the_5_sigma_limit(string renderer) => AssertTarget(renderer, "50 %");
 
     [Theory]
-    [InlineData(ImageSetRenderers.Photutils, Skip = NotYet + "4.9 %")]
+    [InlineData(ImageSetRenderers.Photutils)]
     [InlineData(ImageSetRenderers.Fitsh, Skip = NotYet + "2.3 %")]
     [InlineData(ImageSetRenderers.Gnuastro)]
     public void Fluxes_are_within_2_percent_median(string renderer) => AssertTarget(renderer, "median |FLUX");
@@ -100,9 +100,9 @@ public sealed class IndependentImageQualityTests(IndependentImageQualityFixture 
     public void Flux_errors_match_the_scatter(string renderer) => AssertTarget(renderer, "pull rms");
 
     [Theory]
-    [InlineData(ImageSetRenderers.Photutils, Skip = NotYet + "7.7 (2 rows by saturated stars)")]
-    [InlineData(ImageSetRenderers.Fitsh, Skip = NotYet + "3.8 (1 row by a saturated star)")]
-    [InlineData(ImageSetRenderers.Gnuastro, Skip = NotYet + "88 (23 rows by saturated stars)")]
+    [InlineData(ImageSetRenderers.Photutils)]
+    [InlineData(ImageSetRenderers.Fitsh)]
+    [InlineData(ImageSetRenderers.Gnuastro)]
     public void At_most_one_false_detection_per_million_pixels_counting_every_row(string renderer) => AssertTarget(renderer, "false detections per");
 
     [Theory]

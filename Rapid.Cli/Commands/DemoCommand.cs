@@ -2,6 +2,7 @@ using System.CommandLine;
 using Rapid.Cli.Ingest;
 using Rapid.Cli.Output;
 using Rapid.Core.Jobs;
+using Rapid.Core.Sky;
 using Rapid.Functions.Steps;
 using Rapid.Pipeline.Simulation;
 using Spectre.Console;
@@ -19,7 +20,7 @@ internal static class DemoCommand
         var options = new WorkflowOptions();
         // The demo's grid follows the image size unless given.
         options.ReferenceGrid.DefaultValueFactory = null;
-        options.ReferenceGrid.Description += " [default: 1.25 x --size, room for the dithers]";
+        options.ReferenceGrid.Description += " [default: the smallest grid that holds every simulated image, rolled and dithered]";
         var survey = new SurveyOptions(defaultSize: 1024);
         var procDate = CommonOptions.ProcDate();
         var command = new Command("demo", "Simulate a small survey and run the nightly workflow on its last night (embedded mode)") { procDate };
@@ -30,7 +31,7 @@ internal static class DemoCommand
             var spec = survey.Read(parse);
             var console = ConsoleOutput.Create();
             // The demo always shows the whole night: re-running it reuses job rows and keys (no duplicates).
-            await using var workflow = await options.OpenAsync(parse, force: true, ct, referenceGridWhenUnset: ReferenceGridFor(spec.Size));
+            await using var workflow = await options.OpenAsync(parse, force: true, ct, referenceGridWhenUnset: ReferenceGridFor(spec));
             var store = workflow.Value.Home.OpenStore();
             var dir = store.PathOf(new Core.Storage.ObjectRef(workflow.Value.Buckets.Data, $"demo/seed{spec.Seed}_{spec.Size}px/x"));
             var simulated = await console.Status().StartAsync(
@@ -50,6 +51,28 @@ internal static class DemoCommand
         return command;
     }
 
-    /// <summary>A tile grid a quarter larger than the images holds a field's dithered SCAs (1024 px images: 1280 px).</summary>
-    internal static int ReferenceGridFor(int imageSize) => (int)Math.Ceiling(imageSize * 1.25);
+    /// <summary>
+    /// The side of the smallest tile grid that holds every image the survey plans, its corners taken through the image's own
+    /// WCS (rolled by the field's position angle, dithered, distorted): a 1024 px image rolled by 45 degrees spans 1448 px,
+    /// and the 1.25 x size grid the demo used clipped such images' corners, which the difference image then lost.
+    /// The demo's fields are tile centres (<see cref="SimulatedSurveyIngest.TileCentres"/>).
+    /// </summary>
+    internal static int ReferenceGridFor(SurveySpec spec)
+    {
+        var side = spec.Size;
+        foreach (var field in SurveySchedule.Plan(spec).GroupBy(p => p.FieldIndex))
+        {
+            var corners = new List<(double, double)>();
+            foreach (var plan in field)
+            {
+                var wcs = SimulatedWcs.Create(plan.CentreRaDeg, plan.CentreDecDeg, plan.PaDeg, spec.PixelScaleArcsec, spec.Size, spec.Size, spec.SipDistortion, plan.Sca);
+                // The outer edges of the corner pixels (1-based FITS pixel centres run from 1 to Size).
+                foreach (var (x, y) in new[] { (0.5, 0.5), (spec.Size + 0.5, 0.5), (0.5, spec.Size + 0.5), (spec.Size + 0.5, spec.Size + 0.5) })
+                    corners.Add(wcs.PixelToSky(x, y));
+            }
+            var (ra, dec) = spec.FieldCentres[field.Key];
+            side = TileCoverage.SideCovering(ra, dec, spec.PixelScaleArcsec, corners, side);
+        }
+        return side;
+    }
 }

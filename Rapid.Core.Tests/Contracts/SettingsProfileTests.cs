@@ -27,6 +27,8 @@ public class SettingsProfileTests
     [InlineData("""{ "schemaVersion": 1, "name": "x", "settings": { "coaddClipSigma": "three" } }""", "night.json: settings.coaddClipSigma = \"three\" is not a number")]
     [InlineData("""{ "schemaVersion": 1, "name": "x", "settings": { "maxReferenceInputs": 2 } }""", "night.json: settings.maxReferenceInputs = 2 must be at least minReferenceInputs (3)")]
     [InlineData("""{ "schemaVersion": 1, "name": "x", "settings": { "minReferenceInputs": 2.5 } }""", "night.json: settings")]
+    [InlineData("""{ "schemaVersion": 1, "name": "x", "settings": { "psfOversampling": 0 } }""", "night.json: settings.psfOversampling = 0 must be 1 to 10")]
+    [InlineData("""{ "schemaVersion": 1, "name": "x", "settings": { "saturationMaskMaxRadius": 2 } }""", "night.json: settings.saturationMaskMaxRadius = 2 must be at least saturationMaskRadius (3)")]
     [InlineData("""[1, 2]""", "night.json: a settings profile is a JSON object")]
     [InlineData("""{ nope""", "night.json: not JSON")]
     public void A_bad_profile_is_one_line_naming_the_file_and_field(string json, string message)

@@ -31,7 +31,7 @@ public sealed record PipelineSettings
     [Setting("Detection threshold on |S_corr|", Unit = "sigma")]
     public double DetectionThresholdSigma { get; set; } = 5.0;
 
-    [Setting("Reference co-add: values this far from a pixel's clipped mean are rejected as outliers", Unit = "sigma")]
+    [Setting("Reference co-add: values this far from the stack's median are rejected as outliers, in units of each frame's model noise (background, source noise and coaddClipAmplitudeFraction)", Unit = "sigma")]
     public double CoaddClipSigma { get; set; } = 3.0;
 
     [Setting("Difference pixels whose resampled reference coverage is below this are masked (NaN), as in the original", Unit = "frames")]
@@ -58,8 +58,41 @@ public sealed record PipelineSettings
     [Setting("Fraction f of the science image's flux added as (f x flux)^2 to its variance before ZOGY (PSF model error)")]
     public double ScienceSystematicFraction { get; set; } = 0.05;
 
-    [Setting("Saturated science pixels are grown by this radius before ZOGY; detections a few PSF widths farther are flagged NEAR_SATURATED", Unit = "pixels")]
+    [Setting("Saturated science pixels are grown by at least this radius before ZOGY (a saturated star's mask reaches to where its light falls to saturationWingSigma); detections a few PSF widths farther are flagged NEAR_SATURATED", Unit = "pixels")]
     public int SaturationMaskRadius { get; set; } = 3;
+
+    [Setting("Reference co-add: the fraction of the stack's median added to each frame's model noise before clipping (SWarp's CLIP_AMPFRAC, Gruen et al. 2014), so a variable star is averaged over its epochs, not clipped")]
+    public double CoaddClipAmplitudeFraction { get; set; } = 0.4;
+
+    [Setting("A saturated star is masked out to the radius where its light per pixel (from its unsaturated ring and the effective PSF) falls to this many background sigmas", Unit = "sigma")]
+    public double SaturationWingSigma { get; set; } = 3;
+
+    [Setting("No saturated star's mask reaches farther than this from its centre", Unit = "pixels")]
+    public double SaturationMaskMaxRadius { get; set; } = 100;
+
+    [Setting("Half-size of the effective PSF and of ZOGY's PSF stamps (each stamp is 2 x this + 1 pixels on a side)", Unit = "pixels")]
+    public int PsfStampHalfSize { get; set; } = 17;
+
+    [Setting("Effective PSF (Anderson & King 2000) samples per pixel along each axis; lowered when too few stars fill the sub-pixel phases")]
+    public int PsfOversampling { get; set; } = 4;
+
+    [Setting("Effective PSF: fewest stars per sub-pixel phase cell (oversampling squared cells) before the oversampling is lowered")]
+    public double PsfMinStarsPerPhase { get; set; } = 4;
+
+    [Setting("Effective PSF: a star's peak must exceed its background by this many noise sigmas", Unit = "sigma")]
+    public double PsfStarDetectionSigma { get; set; } = 20;
+
+    [Setting("Effective PSF: with fewer usable stars the PSF is a Gaussian fallback and the job ends with a psf warning")]
+    public int PsfMinimumStars { get; set; } = 5;
+
+    [Setting("Effective PSF: most stars used (the brightest usable ones)")]
+    public int PsfMaximumStars { get; set; } = 400;
+
+    [Setting("Effective PSF: highest degree of its polynomial variation across the detector (0: one PSF for the whole image)")]
+    public int PsfMaxVariationDegree { get; set; } = 2;
+
+    [Setting("Effective PSF: a variation of degree d, with (d + 1)(d + 2) / 2 terms, is fitted only with at least this many stars per term")]
+    public int PsfStarsPerVariationTerm { get; set; } = 40;
 
     /// <summary>
     /// The first 16 hex digits of the SHA-256 of these settings' JSON (every field, in declaration order): equal settings
@@ -86,6 +119,17 @@ public sealed record PipelineSettings
         Require(ReferenceSystematicFraction >= 0, "referenceSystematicFraction", $"= {ReferenceSystematicFraction} must not be negative");
         Require(ScienceSystematicFraction >= 0, "scienceSystematicFraction", $"= {ScienceSystematicFraction} must not be negative");
         Require(SaturationMaskRadius >= 0, "saturationMaskRadius", $"= {SaturationMaskRadius} must not be negative");
+        Require(CoaddClipAmplitudeFraction >= 0, "coaddClipAmplitudeFraction", $"= {CoaddClipAmplitudeFraction} must not be negative");
+        Require(SaturationWingSigma > 0, "saturationWingSigma", $"= {SaturationWingSigma} must be positive");
+        Require(SaturationMaskMaxRadius >= SaturationMaskRadius, "saturationMaskMaxRadius", $"= {SaturationMaskMaxRadius} must be at least saturationMaskRadius ({SaturationMaskRadius})");
+        Require(PsfStampHalfSize is >= 4 and <= 100, "psfStampHalfSize", $"= {PsfStampHalfSize} must be 4 to 100");
+        Require(PsfOversampling is >= 1 and <= 10, "psfOversampling", $"= {PsfOversampling} must be 1 to 10");
+        Require(PsfMinStarsPerPhase > 0, "psfMinStarsPerPhase", $"= {PsfMinStarsPerPhase} must be positive");
+        Require(PsfStarDetectionSigma > 0, "psfStarDetectionSigma", $"= {PsfStarDetectionSigma} must be positive");
+        Require(PsfMinimumStars >= 1, "psfMinimumStars", $"= {PsfMinimumStars} must be at least 1");
+        Require(PsfMaximumStars >= PsfMinimumStars, "psfMaximumStars", $"= {PsfMaximumStars} must be at least psfMinimumStars ({PsfMinimumStars})");
+        Require(PsfMaxVariationDegree is >= 0 and <= 3, "psfMaxVariationDegree", $"= {PsfMaxVariationDegree} must be 0 to 3");
+        Require(PsfStarsPerVariationTerm >= 1, "psfStarsPerVariationTerm", $"= {PsfStarsPerVariationTerm} must be at least 1");
         return problems;
     }
 }

@@ -37,9 +37,31 @@ public class ReferenceCoadderTests
         Assert.Equal(0, coadd.Coverage[150 * 300 + 150]);
         Assert.Equal(2, coadd.Coverage[200 * 300 + 60], 2);
         var variance = coadd.Uncertainty.Select(u => u * u).ToArray();
-        var background = coadd.Image.Select(v => v - 1f).ToArray();
-        // The stars sit at 0-based grid (79, 219) and (79.5, 219.5).
-        var flux = AperturePhotometry.Measure(background, variance, 300, 300, 79.25, 219.25, 6);
+        // Each input's background (1 DN/s) was subtracted before co-adding. The stars sit at 0-based grid (79, 219) and (79.5, 219.5).
+        Assert.Equal(0, coadd.Image[200 * 300 + 60], 0.02);
+        var flux = AperturePhotometry.Measure(coadd.Image, variance, 300, 300, 79.25, 219.25, 6);
         Assert.InRange(flux.Flux, 480, 510);
+    }
+
+    [Fact]
+    public void Inputs_of_different_sky_levels_are_co_added_source_by_source()
+    {
+        // Three epochs of the same star over skies of 1, 5 and 12 DN/s: the per-pixel clipping compares the star's
+        // pixels, not the skies, and the co-add's background is zero.
+        var grid = CoaddGrid.NorthUp(150, 2, 300, 300, Scale);
+        var coadder = new ReferenceCoadder(grid, 3);
+        foreach (var (sky, dx) in new[] { (1f, 0.0), (5f, 0.3), (12f, 0.6) })
+        {
+            var input = Input(grid, 150 + dx, 150, 500);
+            for (var i = 0; i < input.Rate.Length; i++) input.Rate[i] += sky - 1f;
+            Assert.True(coadder.Add(input));
+        }
+
+        var coadd = coadder.Combine();
+
+        Assert.Equal(0, coadd.RejectedValues);
+        Assert.Equal(0, coadd.Image[130 * 300 + 130], 0.05);
+        var variance = coadd.Uncertainty.Select(u => u * u).ToArray();
+        Assert.InRange(AperturePhotometry.Measure(coadd.Image, variance, 300, 300, 149.3, 149, 6).Flux, 480, 510);
     }
 }

@@ -158,21 +158,29 @@ public sealed class LanczosResamplerTests
     }
 
     [Fact]
-    public void NaN_inputs_are_left_out_and_reduce_coverage()
+    public void Pixels_with_a_tap_on_a_NaN_input_are_masked_not_renormalised()
     {
+        // A saturated core (NaN) in a star: renormalising the remaining taps would put the wings' values where the core
+        // was. Every output pixel whose 6 x 6 taps hold it is masked; the others, and the edges, are resampled as usual.
         var src = new FitsImage(30, 30);
-        Array.Fill(src.Pixels, 5f);
+        for (var y = 0; y < 30; y++)
+            for (var x = 0; x < 30; x++) src[x, y] = (float)(5 + 1000 * Math.Exp(-((x - 15) * (x - 15) + (y - 15) * (y - 15)) / 4.0));
         src[15, 15] = float.NaN;
         var srcWcs = Rotated(15.5, 15.5, 0);
-        var dstWcs = Rotated(15.0, 15.0, 0); // half-pixel shift: every output pixel mixes several inputs
+        var dstWcs = Rotated(15.2, 15.3, 0); // destination (x, y) samples source (x + 0.3, y + 0.2): taps x - 2 .. x + 3
 
         var result = LanczosResampler.Resample(src, srcWcs, 30, 30, dstWcs);
 
-        for (var y = 12; y <= 18; y++)
-            for (var x = 12; x <= 18; x++)
-                Assert.Equal(5f, result.Pixels[y * 30 + x], 1e-4);
-        Assert.True(result.Coverage[15 * 30 + 15] < 0.9f);
+        for (var y = 0; y < 30; y++)
+            for (var x = 0; x < 30; x++)
+            {
+                var holdsIt = x - 2 <= 15 && 15 <= x + 3 && y - 2 <= 15 && 15 <= y + 3;
+                Assert.Equal(holdsIt, float.IsNaN(result.Pixels[y * 30 + x]));
+                if (holdsIt) Assert.Equal(0f, result.Coverage[y * 30 + x]);
+            }
         Assert.Equal(1f, result.Coverage[5 * 30 + 5], 1e-6);
+        Assert.InRange(result.Coverage[15 * 30 + 0], 0.05f, 0.999f);
+        Assert.False(float.IsNaN(result.Pixels[15 * 30 + 0]));
     }
 
     [Fact]

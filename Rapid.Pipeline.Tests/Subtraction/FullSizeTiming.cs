@@ -129,11 +129,12 @@ public class FullSizeTiming(ITestOutputHelper output)
         if (!Enabled) return;
         var pair = new DifferencePair(new DifferencePairSpec { Size = 4088, Stars = 2500, Transients = 200 });
         var input = pair.Input;
-        var psf = new Rapid.Pipeline.Psf.PsfEstimator();
+        var builder = new Rapid.Pipeline.Psf.EffectivePsfBuilder();
         var sci = input.Science.Select(v => v - 1f).ToArray();
         var reference = input.Reference.Select(v => v - 0.6f).ToArray();
-        var sciPsf = psf.Estimate(sci, input.Width, input.Height, 1, double.PositiveInfinity);
-        var refPsf = psf.Estimate(reference, input.Width, input.Height, 1, double.PositiveInfinity);
+        var (cx, cy) = ((input.Width - 1) / 2.0, (input.Height - 1) / 2.0);
+        var sciPsf = builder.Build(sci, input.Width, input.Height, 1, double.PositiveInfinity).ModelAt(cx, cy, builder.Options.StampSize);
+        var refPsf = builder.Build(reference, input.Width, input.Height, 1, double.PositiveInfinity).ModelAt(cx, cy, builder.Options.StampSize);
         var (walls, cpus) = (new List<double>(), new List<double>());
         for (var k = 0; k < Repeats + 2; k++)
         {

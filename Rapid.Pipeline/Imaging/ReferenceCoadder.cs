@@ -34,11 +34,14 @@ public sealed record ReferenceCoadd(CoaddGrid Grid, float[] Image, float[] Uncer
     IReadOnlyList<CalibratedImage> Used, long RejectedValues);
 
 /// <summary>
-/// Builds a reference image: each input is resampled onto the grid with Lanczos-3 (variance propagated),
-/// then the stack is combined by <see cref="ClippedWeightedCoadd"/>. Inputs are added one at a time, so
-/// only the resampled layers (not the full-size inputs) stay in memory.
+/// Builds a reference image: each input's mesh background (SExtractor-like, <see cref="MeshBackgroundEstimator"/>) is
+/// subtracted, so frames of different sky levels are compared and averaged source by source, then the input is
+/// resampled onto the grid with Lanczos-3 (variance propagated), and the stack is combined by
+/// <see cref="ClippedWeightedCoadd"/> (one weight per frame, clipping against each frame's noise model). The co-add's
+/// background is therefore zero. Inputs are added one at a time, so only the resampled layers (not the full-size
+/// inputs) stay in memory.
 /// </summary>
-public sealed class ReferenceCoadder(CoaddGrid grid, double clipSigma)
+public sealed class ReferenceCoadder(CoaddGrid grid, double clipSigma, double clipAmplitudeFraction = 0.4, int backgroundMeshSize = 64)
 {
     /// <summary>An input must cover at least this fraction of the grid to be used.</summary>
     public const double MinOverlapFraction = 0.01;
@@ -49,11 +52,20 @@ public sealed class ReferenceCoadder(CoaddGrid grid, double clipSigma)
     public CoaddGrid Grid { get; } = grid;
     public int UsedCount => _used.Count;
 
-    /// <summary>Resamples one input onto (its footprint on) the grid; false (and nothing kept) when it barely overlaps the grid.</summary>
+    /// <summary>
+    /// Subtracts the input's background from its rate (in place) and resamples it onto (its footprint on) the grid;
+    /// false (and nothing kept) when it barely overlaps the grid.
+    /// </summary>
     public bool Add(CalibratedImage input)
     {
+        ArgumentNullException.ThrowIfNull(input);
         var (x0, y0, width, height) = Footprint(input);
         if (width <= 0 || height <= 0) return false;
+        var background = new MeshBackgroundEstimator(backgroundMeshSize).Estimate(input.Rate, input.Width, input.Height).Background;
+        Parallel.For(0, input.Height, y =>
+        {
+            for (var i = y * input.Width; i < (y + 1) * input.Width; i++) input.Rate[i] -= background[i];
+        });
         var boxWcs = Grid.BoxWcs(x0, y0);
         if (boxWcs is null) (x0, y0, width, height, boxWcs) = (0, 0, Grid.Width, Grid.Height, Grid.Wcs);
         var resampled = LanczosResampler.Resample(input.ToFitsImage(), input.Wcs, width, height, boxWcs, input.Variance);
@@ -111,7 +123,7 @@ public sealed class ReferenceCoadder(CoaddGrid grid, double clipSigma)
     public ReferenceCoadd Combine()
     {
         if (_layers.Count == 0 && _used.Count > 0) throw new InvalidOperationException("the co-add was already combined; a coadder combines once");
-        var planes = new ClippedWeightedCoadd(clipSigma).Combine(_layers, Grid.Width, Grid.Height);
+        var planes = new ClippedWeightedCoadd(clipSigma, clipAmplitudeFraction).Combine(_layers, Grid.Width, Grid.Height);
         _layers.Clear();
         return new ReferenceCoadd(Grid, planes.Image, planes.Uncertainty, planes.Coverage, _used.ToList(), planes.RejectedValues);
     }

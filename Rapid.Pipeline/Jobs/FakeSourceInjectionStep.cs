@@ -1,6 +1,7 @@
 using Rapid.Core.Contracts;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
+using Rapid.Pipeline.Psf;
 using Rapid.Pipeline.Simulation;
 using Rapid.Pipeline.Simulation.Injection;
 
@@ -17,20 +18,18 @@ public sealed record FakeSourceInjection(
 /// <summary>
 /// Injects fake point sources into the calibrated science image (DN/s) and its variance before subtraction, as the
 /// original's FAKE_SOURCES option and Obiwan (Kong et al. 2020) do, so every night measures its own completeness.
-/// PSF: the simulator's Moffat profile (β = 2.5) whose pixel-integrated image has the same moment FWHM as the science
-/// image's bright stars (adaptive second moments, as the job's flux matching measures them: a Moffat's wings make
-/// its moment FWHM ~25 % wider than its true FWHM, so using the measured value directly would inject sources wider than
-/// the stars and bias their aperture fluxes low); the filter's model FWHM when fewer than three stars can be measured. Each source adds its Poisson variance to the variance image and a matching noise draw
-/// to the pixels, so the injected sources are as noisy as real ones.
+/// Each fake is the science image's effective PSF (Anderson &amp; King 2000; <see cref="EffectivePsf"/>, built from the
+/// image's own stars before anything is injected) rendered at the fake's position and sub-pixel phase, so fakes have
+/// exactly the stars' profile, undersampling included. Each source adds its Poisson variance to the variance image and
+/// a matching noise draw to the pixels, so the injected sources are as noisy as real ones.
 /// </summary>
 public static class FakeSourceInjectionStep
 {
-    /// <summary>Below this many measured stars the FWHM comes from the filter's PSF model.</summary>
-    public const int MinStarsForFwhm = 3;
-
     /// <summary>Injects into <paramref name="science"/>'s Rate and Variance in place; null when the config asks for none.</summary>
-    public static FakeSourceInjection? Inject(JobContext context, CalibratedImage science)
+    /// <param name="psf">The science image's ePSF, built before injection (or from a given PSF).</param>
+    public static FakeSourceInjection? Inject(JobContext context, CalibratedImage science, EffectivePsf psf)
     {
+        ArgumentNullException.ThrowIfNull(psf);
         var config = context.Spec<ScienceSpec>().FakeSources;
         if (config is null || !config.Enabled || config.Count <= 0) return null;
         using var step = context.Log.Step("fake_sources.inject");
@@ -42,10 +41,8 @@ public static class FakeSourceInjectionStep
         var settings = context.Config.Settings;
         int width = science.Width, height = science.Height;
 
-        var (fwhm, psfSource) = MeasureFwhm(science);
-        var psf = new MoffatPsf(fwhm);
         var sigmaPixel = Math.Sqrt(RobustStatistics.Median(Sample(science.Variance)));
-        var magLimit = LimitingMagnitude(psf, sigmaPixel, settings.DetectionThresholdSigma, zeroPoint);
+        var magLimit = LimitingMagnitude(psf.ModelAt((width - 1) / 2.0, (height - 1) / 2.0), sigmaPixel, settings.DetectionThresholdSigma, zeroPoint);
         var bright = config.BrightMag ?? magLimit + config.BrightOffsetMag;
         var faint = config.FaintMag ?? magLimit + config.FaintOffsetMag;
 
@@ -77,76 +74,58 @@ public static class FakeSourceInjectionStep
 
         // Calibration already checked the gain keyword: a value here is usable.
         var gain = DetectorKeywords.Number(science.Header, DetectorKeywords.Gain, settings.DefaultGain, science.Source, 0, minExclusive: true).Value;
-        var noise = new Random(unchecked((int)config.Seed) ^ 0x5F3759DF);
-        foreach (var s in sources)
-            AddSource(science, s, psf, gain, noise);
+        AddSources(science.Rate, science.Variance, width, height, psf, sources, science.ExpTime, gain, new Random(unchecked((int)config.Seed) ^ 0x5F3759DF));
+        var psfSource = PsfSource(psf);
         context.Log.Info($"fake sources: {sources.Count} injected, mag {bright:F2}..{faint:F2} around the estimated 5-sigma limit {magLimit:F2}; "
-                         + $"PSF FWHM {fwhm:F2} px ({psfSource}), seed {config.Seed}");
-        return new FakeSourceInjection(sources, config.Seed, bright, faint, magLimit, fwhm, psfSource, config.MatchRadiusPixels, science.ExpTime);
+                         + $"ePSF FWHM {psf.FwhmPixels:F2} px ({psfSource}), seed {config.Seed}");
+        return new FakeSourceInjection(sources, config.Seed, bright, faint, magLimit, psf.FwhmPixels, psfSource, config.MatchRadiusPixels, science.ExpTime);
     }
 
     /// <summary>
-    /// FWHM (pixels) of the science image's bright stars, or of the filter's PSF model when too few are measured.
-    /// The stars are measured above a global sky level (a sparse clipped median) rather than a mesh background: the
-    /// job's own background step comes later, and for stars 20σ above the sky a global level is enough for their width.
+    /// Adds the sources (DN in an exposure of <paramref name="exposureTime"/> s) to a rate image (DN/s) and its variance,
+    /// in place: each is flux · ψ rendered at its position and sub-pixel phase over the ePSF's whole extent, with its
+    /// Poisson variance (gain in e-/DN) added to the variance and a matching Gaussian draw from <paramref name="noise"/>
+    /// to the pixels. NaN pixels (saturated, bad) stay NaN. For callers that inject into an image of their own.
     /// </summary>
-    private static (double Fwhm, string Source) MeasureFwhm(CalibratedImage science)
+    public static void AddSources(float[] rate, float[] variance, int width, int height, EffectivePsf psf, IEnumerable<InjectedSource> sources,
+        double exposureTime, double gain, Random noise)
     {
-        var sky = (float)RobustStatistics.SigmaClip(Sample(science.Rate)).Median;
-        var skySubtracted = new float[science.Rate.Length];
-        for (var i = 0; i < skySubtracted.Length; i++) skySubtracted[i] = science.Rate[i] - sky;
-        var stars = StarMeasurement.BrightStars(skySubtracted, science.Variance, science.Width, science.Height);
-        if (stars.Count >= MinStarsForFwhm && StarMeasurement.MedianFwhm(stars) is var measured && double.IsFinite(measured) && measured > 0
-            && MoffatFwhmForMomentFwhm(measured) is double matched)
-            return (matched, "science");
-        var filter = science.Header.GetString("FILTER");
-        var scale = science.Wcs.PixelScaleArcsec;
-        double model;
-        try { model = MoffatPsf.FwhmArcsec(RomanFilter.Named(filter ?? "")) / scale; }
-        catch (ArgumentException) { model = 2.0; }   // not a Roman filter: a typical well-sampled FWHM
-        return (model, "model");
-    }
-
-    private static readonly (double Dx, double Dy)[] SubPixelOffsets =
-        [.. from dx in new[] { 0.0, 0.25, 0.5 } from dy in new[] { 0.0, 0.25, 0.5 } select (dx, dy)];
-
-    /// <summary>
-    /// The Moffat FWHM (pixels) whose noiseless, pixel-integrated render has <paramref name="momentFwhm"/> as its moment
-    /// FWHM (mean over sub-pixel offsets, since undersampled stars measure differently on and between pixels),
-    /// found by bisection; null when the measurement cannot be matched (e.g. narrower than a pixel allows).
-    /// </summary>
-    internal static double? MoffatFwhmForMomentFwhm(double momentFwhm)
-    {
-        // A source at a random position is, by symmetry, like one at an offset in [0, 0.5]² from a pixel centre.
-        double Measure(double fwhm)
+        ArgumentNullException.ThrowIfNull(psf);
+        ArgumentNullException.ThrowIfNull(sources);
+        if (rate.Length != (long)width * height || variance.Length != rate.Length) throw new ArgumentException($"the images do not hold {width} x {height} pixels");
+        if (!(exposureTime > 0) || !(gain > 0)) throw new ArgumentException($"exposure time {exposureTime} s and gain {gain} e-/DN must be positive");
+        var n = 2 * (int)Math.Ceiling(psf.RadiusPixels) + 1;
+        foreach (var s in sources)
         {
-            const int size = 41;
-            var psf = new MoffatPsf(fwhm);
-            var variance = Enumerable.Repeat(1f, size * size).ToArray();
-            double sum = 0;
-            var n = 0;
-            foreach (var (dx, dy) in SubPixelOffsets)
+            double x = s.X - 1, y = s.Y - 1;
+            var perSecond = s.FluxDn / exposureTime;
+            var stamp = psf.Render(x, y, n);
+            var (x0, y0) = ((int)Math.Round(x) - n / 2, (int)Math.Round(y) - n / 2);
+            for (var j = 0; j < n; j++)
             {
-                var image = new float[size * size];
-                StampRenderer.AddPointSource(image, size, size, size / 2 + dx, size / 2 + dy, 1e6, psf);
-                var stars = StarMeasurement.BrightStars(image, variance, size, size);
-                if (stars.Count == 0) continue;
-                sum += stars[0].Fwhm;
-                n++;
+                var py = y0 + j;
+                if (py < 0 || py >= height) continue;
+                for (var i = 0; i < n; i++)
+                {
+                    var px = x0 + i;
+                    if (px < 0 || px >= width) continue;
+                    var k = py * width + px;
+                    var added = perSecond * stamp[j * n + i];
+                    if (!(added > 0) || !float.IsFinite(rate[k])) continue;
+                    // Poisson variance of `added` DN/s over t seconds at `gain` e-/DN, in (DN/s)².
+                    var v = added / (gain * exposureTime);
+                    rate[k] += (float)(added + Math.Sqrt(v) * SimulationRandom.NextGaussian(noise));
+                    variance[k] += (float)v;
+                }
             }
-            return n == 0 ? double.NaN : sum / n;
         }
-
-        double lo = 0.3 * momentFwhm, hi = 1.5 * momentFwhm;
-        var (mlo, mhi) = (Measure(lo), Measure(hi));
-        if (!(mlo <= momentFwhm && momentFwhm <= mhi)) return null;
-        for (var i = 0; i < 30 && hi - lo > 1e-3; i++)
-        {
-            var mid = (lo + hi) / 2;
-            if (Measure(mid) < momentFwhm) lo = mid; else hi = mid;
-        }
-        return (lo + hi) / 2;
     }
+
+    /// <summary>
+    /// Where the injected profile came from, in the manifest's vocabulary: "science" for the science image's own PSF
+    /// (its ePSF, or a PSF file given for it), "model" for an analytic fallback.
+    /// </summary>
+    private static string PsfSource(EffectivePsf psf) => psf.IsFallback ? "model" : "science";
 
     /// <summary>Every 17th pixel (a stride prime to any row length that matters): statistics of ~1 M values instead of 17 M.</summary>
     private static float[] Sample(float[] pixels)
@@ -162,47 +141,13 @@ public static class FakeSourceInjectionStep
     /// (Zackay, Ofek and Gal-Yam 2016, sec. 3), whose S/N for flux F in background-limited noise is
     /// F · sqrt(Σ P²) / σ_pixel; the limit is where that reaches the threshold. σ_pixel is the science image's median
     /// uncertainty; the reference adds a little to the difference image's, so the true limit is slightly brighter.
+    /// P is the ePSF of a source centred on a pixel (the phase where Σ P² is largest, as ZOGY's P_n is taken).
     /// </summary>
-    internal static double LimitingMagnitude(MoffatPsf psf, double sigmaPixel, double thresholdSigma, double zeroPoint)
+    internal static double LimitingMagnitude(PsfModel psf, double sigmaPixel, double thresholdSigma, double zeroPoint)
     {
-        var h = psf.StampHalfSize(1e-3, maxHalfSize: 32);
-        var stamp = new double[(2 * h + 1) * (2 * h + 1)];
-        psf.FillStamp(stamp, h, 0, 0);
         var sumOfSquares = 0.0;
-        foreach (var v in stamp) sumOfSquares += v * v;
+        foreach (var v in psf.Stamp) sumOfSquares += v * v;
         var limitFlux = thresholdSigma * sigmaPixel / Math.Sqrt(sumOfSquares);
         return zeroPoint - 2.5 * Math.Log10(limitFlux);
-    }
-
-    /// <summary>Adds one source (DN in the exposure) to the rate image with its Poisson noise and variance.</summary>
-    private static void AddSource(CalibratedImage science, InjectedSource s, MoffatPsf psf, double gain, Random noise)
-    {
-        var t = science.ExpTime;
-        var rate = s.FluxDn / t;
-        double x = s.X - 1, y = s.Y - 1;
-        var ic = (int)Math.Round(x);
-        var jc = (int)Math.Round(y);
-        // Wings below ~0.05 DN per pixel are folded into the stamp, as the simulator draws its stars.
-        var h = psf.StampHalfSize(Math.Clamp(0.05 / s.FluxDn, 1e-6, 1e-2));
-        var n = 2 * h + 1;
-        var stamp = new double[n * n];
-        psf.FillStamp(stamp, h, x - ic, y - jc);
-        for (var j = 0; j < n; j++)
-        {
-            var py = jc + j - h;
-            if (py < 0 || py >= science.Height) continue;
-            for (var i = 0; i < n; i++)
-            {
-                var px = ic + i - h;
-                if (px < 0 || px >= science.Width) continue;
-                var k = py * science.Width + px;
-                var added = rate * stamp[j * n + i];
-                if (!(added > 0) || !float.IsFinite(science.Rate[k])) continue;
-                // Poisson variance of `added` DN/s over t seconds at `gain` e-/DN, in (DN/s)².
-                var variance = added / (gain * t);
-                science.Rate[k] += (float)(added + Math.Sqrt(variance) * SimulationRandom.NextGaussian(noise));
-                science.Variance[k] += (float)variance;
-            }
-        }
     }
 }

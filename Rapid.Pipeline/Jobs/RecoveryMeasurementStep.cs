@@ -61,8 +61,8 @@ public static class RecoveryMeasurementStep
         primary.Set("MAGLIM", injection.MagLimit, "estimated 5-sigma point-source limit (AB)");
         primary.Set("MAGBRT", injection.BrightMag, "brightest injected magnitude range end");
         primary.Set("MAGFNT", injection.FaintMag, "faintest injected magnitude range end");
-        primary.Set("PSFFWHM", injection.PsfFwhmPixels, "[pix] FWHM of the injected Moffat PSF");
-        primary.Set("PSFSRC", injection.PsfSource, "science: FWHM measured on the image; model");
+        primary.Set("PSFFWHM", injection.PsfFwhmPixels, "[pix] FWHM of the injected ePSF");
+        primary.Set("PSFSRC", injection.PsfSource, "science: the science image's ePSF; model: a fallback");
         primary.Set("MATCHRAD", radius, "[pix] match radius");
         primary.Set("NPOSDET", (long)positiveDetections.Count, "positive detections on the difference image");
         primary.Set("NUNMATCH", (long)unmatched, "positive detections matching no fake or truth object");

@@ -24,7 +24,7 @@ public static class ReferenceCoaddStep
             throw new JobFailedException(ExitCodes.NoReferenceImage,
                 $"no reference image possible: {inputs.Count} input image(s), at least {settings.MinReferenceInputs} needed");
 
-        var coadder = new ReferenceCoadder(grid, settings.CoaddClipSigma);
+        var coadder = new ReferenceCoadder(grid, settings.CoaddClipSigma, settings.CoaddClipAmplitudeFraction, settings.BackgroundMeshSize);
         var rids = new List<long>();
         var mjds = new List<double>();
         var skipped = new List<string>();
@@ -115,6 +115,7 @@ public static class ReferenceCoaddStep
             header.Set("MJDMIN", result.MjdObsMin, "earliest MJD-OBS of the inputs");
             header.Set("MJDMAX", result.MjdObsMax, "latest MJD-OBS of the inputs");
             header.Set("COV5PERC", result.Cov5Percent, "5th percentile of the coverage map");
+            header.Set("BKGSUB", true, "each input's mesh background subtracted before co-adding");
             if (coadd.Used.All(u => u.ZeroPointMag is not null)) header.Set(ProductKeywords.ZeroPoint, ImageCalibration.ReferenceZeroPointMag, ProductKeywords.ZeroPointComment);
             for (var i = 0; i < rids.Count; i++) header.Set($"RID{i + 1:000}", rids[i], "rid of a co-added input");
             ProductProvenance.WriteTo(header, context.Config);

@@ -37,7 +37,13 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
             science = ReferenceCoaddStep.LoadCalibrated(local, l2.File.ToString(), settings, zeroPoint: null);
         }
         int width = science.Width, height = science.Height;
-        var injection = FakeSourceInjectionStep.Inject(context, science);
+        // Given PSFs replace the estimated ones; the reference's is taken as it is on the science grid (same pixel scale).
+        var sciencePsf = await LoadPsfAsync(context, l2.Psf, ct);
+        var referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
+        // The science ePSF comes from the image's own stars before any fake is injected; the fakes are drawn with it.
+        var psfOptions = EffectivePsfOptions.From(settings);
+        var scienceEpsf = SciencePsfStep.Build(context, science, sciencePsf, psfOptions);
+        var injection = FakeSourceInjectionStep.Inject(context, science, scienceEpsf);
 
         var reference = await ObtainReferenceAsync(context, spec, science, ct);
         if (reference.Built is not null) products.AddRange(reference.Built.Products);
@@ -51,10 +57,6 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         }
         if (!coverageFrames.Any(c => c >= settings.MinReferenceCoverage))
             throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
-
-        // Given PSFs replace the estimated ones; the reference's is taken as it is on the science grid (same pixel scale).
-        var sciencePsf = await LoadPsfAsync(context, l2.Psf, ct);
-        var referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
 
         DifferenceImagingResult result;
         try
@@ -72,6 +74,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 ReferenceCoverage = coverageFrames,
                 Saturated = science.Saturated,
                 SciencePsf = sciencePsf,
+                ScienceEffectivePsf = scienceEpsf,
                 ReferencePsf = referencePsf,
                 FallbackScale = fallback,
             }, new DifferenceImagingOptions
@@ -79,10 +82,13 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 DetectionThresholdSigma = settings.DetectionThresholdSigma,
                 MinReferenceCoverage = settings.MinReferenceCoverage,
                 BackgroundMeshSize = settings.BackgroundMeshSize,
+                Psf = psfOptions,
                 AstrometricRmsFloor = settings.AstrometricRmsFloor,
                 ReferenceSystematicFraction = settings.ReferenceSystematicFraction,
                 ScienceSystematicFraction = settings.ScienceSystematicFraction,
                 SaturationMaskRadius = settings.SaturationMaskRadius,
+                SaturationWingSigma = settings.SaturationWingSigma,
+                SaturationMaskMaxRadius = settings.SaturationMaskMaxRadius,
             }, new JobImagingLog(context));
         }
         catch (InvalidImageException e)

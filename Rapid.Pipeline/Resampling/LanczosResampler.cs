@@ -12,7 +12,8 @@ namespace Rapid.Pipeline.Resampling;
 /// grid, bilinearly in between) and the 6 x 6 source pixels around it are combined with separable Lanczos-3 weights.
 /// Values are interpolated, not rescaled by the pixel-area ratio, so flux is conserved when both grids have the
 /// same pixel scale (callers resampling between different scales multiply by the area ratio themselves).
-/// NaN inputs, and taps beyond the source edges, are left out and the remaining weights renormalised.
+/// Taps beyond the source edges are left out and the remaining weights renormalised (the coverage says how much was
+/// left); a destination pixel with a tap on a NaN input (saturated, bad) is masked: NaN, coverage 0.
 /// </summary>
 public static class LanczosResampler
 {
@@ -22,13 +23,19 @@ public static class LanczosResampler
     /// </summary>
     private const float MinValidWeight = 0.2f;
 
+    /// <summary>
+    /// Weights below this are the kernel's zeros at whole-pixel offsets as tabulated (table error below 1e-7): a NaN
+    /// tap there takes nothing from the pixel, so it does not mask it.
+    /// </summary>
+    private const double NegligibleWeight = 1e-5;
+
     /// <summary>Keeps lanes 0-5 of a <see cref="LanczosKernel.PhaseWeights"/> vector (the weights) and zeroes the sums.</summary>
     private static readonly Vector256<float> SixTaps = Vector256.Create(1f, 1f, 1f, 1f, 1f, 1f, 0f, 0f);
 
     /// <summary>
     /// Resamples src (NaN = invalid) from srcWcs onto a dstWidth x dstHeight grid with dstWcs.
-    /// Coverage = sum of |w| over valid taps / sum of |w| over all 36 taps; pixels whose centre falls outside the
-    /// source image, or with too little valid support, get NaN and coverage 0. The variance (optional, same size as
+    /// Coverage = sum of |w| over the taps inside the source / sum of |w| over all 36 taps; pixels whose centre falls
+    /// outside the source image, with too little support inside it, or with a tap on a NaN input get NaN and coverage 0. The variance (optional, same size as
     /// src) is propagated as sum(w^2 var) / (sum w)^2.
     /// </summary>
     public static ResampledImage Resample(FitsImage src, TanSipWcs srcWcs, int dstWidth, int dstHeight, TanSipWcs dstWcs, float[]? srcVariance = null) =>
@@ -127,7 +134,8 @@ public static class LanczosResampler
                 }
 
                 double sum = 0, sumW = 0, sumAbs = 0, sumVar = 0;
-                for (var j = 0; j < 6; j++)
+                var lost = false;
+                for (var j = 0; j < 6 && !lost; j++)
                 {
                     var row = iy - 2 + j;
                     if ((uint)row >= (uint)h || wy[j] == 0) continue;
@@ -136,15 +144,17 @@ public static class LanczosResampler
                     {
                         var col = ix - 2 + k;
                         if ((uint)col >= (uint)w) continue;
-                        var v = data[rowOffset + col];
-                        if (float.IsNaN(v)) continue;
                         var weight = (double)wx[k] * wy[j];
-                        if (variance is not null)
+                        var v = data[rowOffset + col];
+                        var s2 = variance is null ? 0f : srcVariance![rowOffset + col];
+                        if (float.IsNaN(v) || float.IsNaN(s2))
                         {
-                            var s2 = srcVariance![rowOffset + col];
-                            if (float.IsNaN(s2)) continue;
-                            sumVar += weight * weight * s2;
+                            // A tap on a masked pixel (a saturated core, a bad pixel) with real weight: the renormalised sum
+                            // of the rest would stand for the missing light with wrong values, so the pixel is masked.
+                            if (Math.Abs(weight) > NegligibleWeight) { lost = true; break; }
+                            continue;
                         }
+                        sumVar += weight * weight * s2;
                         sum += weight * v;
                         sumW += weight;
                         sumAbs += Math.Abs(weight);
@@ -152,7 +162,7 @@ public static class LanczosResampler
                 }
                 var total = (double)absX * absY;
                 var allW = (double)sumX * sumY;
-                if (sumW < MinValidWeight * allW)
+                if (lost || sumW < MinValidWeight * allW)
                 {
                     pixels[o] = float.NaN;
                     if (variance is not null) variance[o] = float.NaN;

@@ -6,9 +6,9 @@ namespace Rapid.Pipeline.Subtraction;
 
 /// <summary>
 /// The difference-imaging core of the science job (ppid 15), in memory, in timed steps:
-/// background (mesh backgrounds of both images subtracted); masks (reference coverage below the minimum, saturated
-/// science pixels grown by a few pixels); psf (empirical PSFs of each image as it enters ZOGY, the reference's on the
-/// science grid it was resampled to); flux_match (flux scale from matched stars, corrected for each PSF's aperture
+/// background (mesh backgrounds of both images subtracted); masks (reference coverage below the minimum); psf (empirical PSFs of each image as it enters ZOGY, the reference's on the
+/// science grid it was resampled to: effective PSFs, Anderson &amp; King 2000); saturation_mask (saturated stars masked
+/// out to where their light falls to a few sigma, <see cref="SaturatedStars"/>); flux_match (flux scale from matched stars, corrected for each PSF's aperture
 /// losses, and the astrometric residuals); background_offset (what the two mesh backgrounds left between the images);
 /// cosmic_rays (hot pixels and cosmic rays of the science exposure masked); zogy (Zackay, Ofek and Gal-Yam 2016: D,
 /// S_corr with source-noise, model-error and astrometric variance, P_D); detection (peaks of |S_corr| above the
@@ -40,20 +40,16 @@ public static class DifferenceImaging
             reference = refBackground.Subtract(input.Reference);
         }
 
-        // Masks before anything is estimated on the images: the reference where its coverage is low, the science
-        // image around saturated pixels (their wings follow no PSF model).
+        // Masks before anything is estimated on the images: the reference where its coverage is low (the science
+        // image's saturated pixels are NaN already; the masks around them grow with each star's brightness, below).
         double coverageMedian, sciSigma, refSigma;
         using (log.Step("masks"))
         {
-            var nearSaturated = SaturationMask.Grow(input.Saturated, width, height, options.SaturationMaskRadius);
             coverageMedian = RobustStatistics.Median(Subsample(input.ReferenceCoverage));
             Parallel.For(0, height, y =>
             {
                 for (var i = y * width; i < (y + 1) * width; i++)
-                {
                     if (!(input.ReferenceCoverage[i] >= options.MinReferenceCoverage)) reference[i] = float.NaN;
-                    if (nearSaturated is not null && nearSaturated[i]) sci[i] = float.NaN;
-                }
             });
             double a = 0, b = 0;
             Parallel.Invoke(() => a = RobustStatistics.SigmaClip(Subsample(sci)).Sigma, () => b = RobustStatistics.SigmaClip(Subsample(reference)).Sigma);
@@ -62,21 +58,47 @@ public static class DifferenceImaging
         if (!(sciSigma > 0) || !(refSigma > 0))
             throw new InvalidImageException($"no background noise could be measured (science sigma {sciSigma:G4}, reference sigma {refSigma:G4} DN/s)");
 
+        // Effective PSFs (Anderson & King 2000) of both images as they enter ZOGY; P_n and P_r are their phase-averaged
+        // native stamps at the image centre (EffectivePsf.PhaseAveragedModelAt: on the 4 simulated pairs of
+        // DifferenceImagingQualityTests, 0 false detections against 15 with phase-0 samples, whose noise ZOGY prints
+        // around every star). The science ePSF normally comes built before fake sources were injected.
         PsfModel sciPsf, refPsf;
+        EffectivePsf? sciEpsf = input.SciencePsf is null ? input.ScienceEffectivePsf : null, refEpsf = null;
         using (log.Step("psf"))
         {
-            var estimator = new PsfEstimator();
-            PsfModel? a = input.SciencePsf, b = input.ReferencePsf;
+            var builder = new EffectivePsfBuilder(options.Psf);
             Parallel.Invoke(
-                () => a ??= estimator.Estimate(sci, width, height, sciSigma, double.PositiveInfinity),
-                () => b ??= estimator.Estimate(reference, width, height, refSigma, double.PositiveInfinity));
-            (sciPsf, refPsf) = (a!, b!);
-            foreach (var (name, psf) in new[] { ("science", sciPsf), ("reference", refPsf) })
+                () => { if (input.SciencePsf is null) sciEpsf ??= builder.Build(sci, width, height, sciSigma, double.PositiveInfinity); },
+                () => { if (input.ReferencePsf is null) refEpsf = builder.Build(reference, width, height, refSigma, double.PositiveInfinity); });
+            var (cx, cy) = ((width - 1) / 2.0, (height - 1) / 2.0);
+            sciPsf = input.SciencePsf ?? sciEpsf!.PhaseAveragedModelAt(cx, cy, options.Psf.StampSize);
+            refPsf = input.ReferencePsf ?? refEpsf!.PhaseAveragedModelAt(cx, cy, options.Psf.StampSize);
+            foreach (var (name, psf, epsf) in new[] { ("science", sciPsf, sciEpsf), ("reference", refPsf, refEpsf) })
             {
                 if (psf.IsFallback)
                     log.Warn(JobWarningKind.Psf, $"psf: the {name} PSF is a {psf.Method} fallback (FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} star(s)); too few bright isolated stars");
-                log.Info($"{name} PSF: {psf.Method}, FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} stars");
+                log.Info(epsf is null
+                    ? $"{name} PSF: {psf.Method}, FWHM {psf.FwhmPixels:F2} px"
+                    : $"{name} ePSF: {epsf.Method} from {epsf.StarsUsed} stars, oversampling {epsf.Oversampling}, variation degree {epsf.Degree}, FWHM {epsf.FwhmPixels:F2} px");
             }
+        }
+
+        // Saturated stars masked out to where their light falls to a few sigma of the noise (SaturatedStars): the science
+        // image's saturated pixels, and the reference's holes inside its coverage (cores saturated in its frames, which
+        // the resampling masks), measured on the science image.
+        IReadOnlyList<SaturatedStar> saturatedStars;
+        bool[]? saturated;
+        using (log.Step("saturation_mask"))
+        {
+            saturated = SaturatedOrLost(input, reference);
+            saturatedStars = SaturatedStars.Measure(saturated, sci, width, height, sciEpsf ?? EffectivePsf.FromModel(sciPsf), sciSigma,
+                options.SaturationWingSigma, options.SaturationMaskRadius, options.SaturationMaskMaxRadius);
+            var mask = SaturatedStars.Mask(saturatedStars, saturated, width, height, options.SaturationMaskRadius, 0);
+            if (mask is not null)
+                Parallel.For(0, height, y => { for (var i = y * width; i < (y + 1) * width; i++) if (mask[i]) sci[i] = float.NaN; });
+            if (saturatedStars.Count > 0)
+                log.Info($"{saturatedStars.Count} saturated star(s) masked out to {saturatedStars.Min(x => x.MaskRadius):F1}-{saturatedStars.Max(x => x.MaskRadius):F1} px, "
+                         + $"where their light falls to {options.SaturationWingSigma:G3} sigma");
         }
 
         FluxMatch match;
@@ -149,6 +171,15 @@ public static class DifferenceImaging
             diff = zogy.DifferenceInFluxUnits();
             diffUncertainty = DifferenceUncertainty.PerPixel(zogy, input.ScienceVariance, input.ReferenceVariance, sciSigma, refSigma, 1, fr);
             log.Info($"ZOGY: F_D {zogy.FluxScale:G6}, sigma_x {astrometric.X:F3} px, sigma_y {astrometric.Y:F3} px, P_D FWHM {zogy.DifferencePsf.FwhmPixels:F2} px");
+            // Masked pixels are zeroed in both images, so a saturated star's wing is cut to a step at its mask's edge, which
+            // the two kernels smear differently over a few FWHM: the products are masked that much further out (on the
+            // gnuastro independent set, 6 rows of S/N 7-9 lay 0.5-1 px outside a 10.5 px mask).
+            var smeared = SaturatedStars.Mask(saturatedStars, saturated, width, height, options.SaturationMaskRadius, SmearFwhms * Math.Max(sciPsf.FwhmPixels, refPsf.FwhmPixels));
+            if (smeared is not null)
+            {
+                var (score, d, u) = (zogy.ScoreCorrected, diff, diffUncertainty);
+                Parallel.For(0, height, y => { for (var i = y * width; i < (y + 1) * width; i++) if (smeared[i]) score[i] = d[i] = u[i] = float.NaN; });
+            }
         }
 
         var sources = new List<DifferenceSource>();
@@ -162,8 +193,7 @@ public static class DifferenceImaging
             var correctionStars = match.PointLike.Count >= 5 ? match.PointLike : scienceStars;
             var (photometryCorrection, fitSystematic) = PsfFitApertureCorrection(sci, input.ScienceVariance, width, height, sciPsf, correctionStars);
             log.Info($"PSF-fit aperture correction {photometryCorrection:F4} from {correctionStars.Count} of the science image's stars; star-to-star systematic {fitSystematic:P2}");
-            var flagRadius = options.SaturationMaskRadius + 2 * Math.Max(sciPsf.FwhmPixels, refPsf.FwhmPixels);
-            var nearSaturatedWide = SaturationMask.Grow(input.Saturated, width, height, (int)Math.Ceiling(flagRadius));
+            var nearSaturatedWide = SaturatedStars.Mask(saturatedStars, saturated, width, height, options.SaturationMaskRadius, 2 * SmearFwhms * Math.Max(sciPsf.FwhmPixels, refPsf.FwhmPixels));
             foreach (var d in detections.OrderBy(d => d.Y).ThenBy(d => d.X))
             {
                 var (px, py) = SubPixelPeak(zogy.ScoreCorrected, width, height, d.PeakX, d.PeakY);
@@ -189,6 +219,8 @@ public static class DifferenceImaging
             DifferencePsf = zogy.DifferencePsf,
             SciencePsf = sciPsf,
             ReferencePsf = refPsf,
+            ScienceEffectivePsf = sciEpsf,
+            ReferenceEffectivePsf = refEpsf,
             ZogyFluxScale = zogy.FluxScale,
             Match = match,
             AstrometricRms = astrometric,
@@ -201,6 +233,53 @@ public static class DifferenceImaging
             Sources = sources,
         };
     }
+
+    /// <summary>
+    /// The science image's saturated pixels and the reference's holes: compact groups of NaN (at most
+    /// <see cref="MaxHolePixels"/>, not touching the image's edge, unlike its uncovered margins), which are cores that
+    /// saturated in all its frames; null when there are none.
+    /// </summary>
+    private static bool[]? SaturatedOrLost(DifferenceImagingInput input, float[] reference)
+    {
+        var (width, height) = (input.Width, input.Height);
+        var result = input.Saturated is null ? new bool[reference.Length] : (bool[])input.Saturated.Clone();
+        var any = input.Saturated?.Contains(true) ?? false;
+        var seen = new bool[reference.Length];
+        var stack = new Stack<int>();
+        var members = new List<int>();
+        for (var start = 0; start < reference.Length; start++)
+        {
+            if (seen[start] || !float.IsNaN(reference[start])) continue;
+            members.Clear();
+            var touchesEdge = false;
+            seen[start] = true;
+            stack.Push(start);
+            while (stack.Count > 0)
+            {
+                var p = stack.Pop();
+                if (members.Count <= MaxHolePixels) members.Add(p);
+                var (px, py) = (p % width, p / width);
+                touchesEdge |= px == 0 || py == 0 || px == width - 1 || py == height - 1;
+                foreach (var (dx, dy) in (ReadOnlySpan<(int, int)>)[(1, 0), (-1, 0), (0, 1), (0, -1)])
+                {
+                    var (x, y) = (px + dx, py + dy);
+                    if (x < 0 || y < 0 || x >= width || y >= height) continue;
+                    var q = y * width + x;
+                    if (!seen[q] && float.IsNaN(reference[q])) { seen[q] = true; stack.Push(q); }
+                }
+            }
+            if (touchesEdge || members.Count > MaxHolePixels) continue;
+            foreach (var p in members) result[p] = true;
+            any = true;
+        }
+        return any ? result : null;
+    }
+
+    /// <summary>How many FWHM beyond a saturated star's input mask the products are masked (and twice that, flagged).</summary>
+    private const double SmearFwhms = 2;
+
+    /// <summary>The largest group of NaN reference pixels (inside the image) taken for a saturated core rather than a coverage gap.</summary>
+    private const int MaxHolePixels = 2000;
 
     /// <summary>
     /// The sub-pixel peak of S_corr (0-based) by a parabola through the peak pixel and its two neighbours on each axis:

@@ -46,7 +46,7 @@ public sealed class SilentLog : IDifferenceImagingLog
 /// 0-based pixels. Rates in DN/s (not background-subtracted), variances in (DN/s)^2, NaN where bad.
 /// ReferenceCoverage is the number of reference frames that cover each pixel (fractional where resampled).
 /// Saturated marks the science pixels at or above saturation (they are NaN in Science too); null if unknown.
-/// PSFs are estimated from the images when null. FallbackScale is the flux scale to use when too few stars match.
+/// PSFs are estimated from the images when null (effective PSFs, <see cref="EffectivePsfBuilder"/>). FallbackScale is the flux scale to use when too few stars match.
 /// </summary>
 public sealed record DifferenceImagingInput
 {
@@ -59,6 +59,8 @@ public sealed record DifferenceImagingInput
     public required float[] ReferenceCoverage { get; init; }
     public bool[]? Saturated { get; init; }
     public PsfModel? SciencePsf { get; init; }
+    /// <summary>The science image's effective PSF, built before fakes were injected; built from the (injected) image when null.</summary>
+    public EffectivePsf? ScienceEffectivePsf { get; init; }
     public PsfModel? ReferencePsf { get; init; }
     public double FallbackScale { get; init; } = 1.0;
 }
@@ -92,8 +94,18 @@ public sealed record DifferenceImagingOptions
     public double ReferenceSystematicFraction { get; init; } = 0.05;
     /// <inheritdoc cref="ReferenceSystematicFraction"/>
     public double ScienceSystematicFraction { get; init; } = 0.05;
-    /// <summary>Saturated science pixels are grown by this radius before ZOGY and detections this close to them are flagged.</summary>
+    /// <summary>
+    /// Saturated science pixels are grown by at least this radius before ZOGY (and by it plus 2 FWHM for the
+    /// near-saturated flag); each saturated star's mask reaches further, to where its light falls to
+    /// <see cref="SaturationWingSigma"/> (<see cref="SaturatedStars"/>).
+    /// </summary>
     public int SaturationMaskRadius { get; init; } = 3;
+    /// <summary>A saturated star is masked out to the radius where its light per pixel falls to this many background sigmas.</summary>
+    public double SaturationWingSigma { get; init; } = 3;
+    /// <summary>No saturated star's mask reaches beyond this radius (pixels) from its centroid.</summary>
+    public double SaturationMaskMaxRadius { get; init; } = 100;
+    /// <summary>How the effective PSFs are built (their stamp size is also the size of ZOGY's P_n and P_r).</summary>
+    public EffectivePsfOptions Psf { get; init; } = new();
 }
 
 /// <summary>The products of <see cref="DifferenceImaging"/>; images row-major on the science grid, NaN where masked.</summary>
@@ -108,6 +120,9 @@ public sealed record DifferenceImagingResult
     public required PsfModel DifferencePsf { get; init; }
     public required PsfModel SciencePsf { get; init; }
     public required PsfModel ReferencePsf { get; init; }
+    /// <summary>The effective PSFs P_n and P_r were taken from (at the image centre, phase 0); null for a PSF given as a stamp.</summary>
+    public EffectivePsf? ScienceEffectivePsf { get; init; }
+    public EffectivePsf? ReferenceEffectivePsf { get; init; }
     public required double ZogyFluxScale { get; init; }
     public required FluxMatch Match { get; init; }
     /// <summary>The sigma_x, sigma_y (pixels) ZOGY's astrometric term used.</summary>

@@ -1,0 +1,219 @@
+using Rapid.Pipeline.Psf;
+using Rapid.Pipeline.Simulation;
+using Rapid.Pipeline.Tests.Psf.Support;
+using Xunit.Abstractions;
+
+namespace Rapid.Pipeline.Tests.Psf;
+
+public class EffectivePsfBuilderTests(ITestOutputHelper output)
+{
+    private const int Size = 768;
+
+    [Theory]
+    [InlineData(1.2)]
+    [InlineData(3.0)]
+    public void RecoversAPixelIntegratedMoffatAtEveryPhase(double fwhm)
+    {
+        var truth = new MoffatPsf(fwhm);
+        var random = new Random(7);
+        var stars = StarField.Grid(Size, Size, 40, 24, 3000, 60000, random);
+        var image = Render(stars, (_, _) => truth, random);
+
+        var psf = new EffectivePsfBuilder().Build(image, Size, Size, noiseSigma: 2, saturationLevel: double.PositiveInfinity);
+
+        Assert.Equal(PsfMethod.Empirical, psf.Method);
+        Assert.Equal(4, psf.Oversampling);
+        Assert.True(psf.StarsUsed >= 0.95 * stars.Count, $"{psf.StarsUsed} of {stars.Count} stars used");
+        var worst = WorstResidual(psf, truth, Size / 2, Size / 2);
+        output.WriteLine($"FWHM {fwhm}: {psf.StarsUsed} stars, degree {psf.Degree}, ePSF FWHM {psf.FwhmPixels:F3} px, worst residual {worst:P2} of the peak");
+        Assert.True(worst < 0.02, $"largest residual {worst:P2} of the peak");
+    }
+
+    [Fact]
+    public void FollowsAPsfThatWidensTowardsTheCorners()
+    {
+        // FWHM 1.4 px at the centre, 25 % wider at the corners, quadratically in radius (as the simulator varies it).
+        const int size = 1536;
+        MoffatPsf At(double x, double y)
+        {
+            var r2 = ((x - size / 2.0) * (x - size / 2.0) + (y - size / 2.0) * (y - size / 2.0)) / (2 * (size / 2.0) * (size / 2.0));
+            return new MoffatPsf(1.4 * (1 + 0.25 * r2));
+        }
+        var random = new Random(9);
+        var stars = StarField.Grid(size, size, 44, 24, 3000, 60000, random);
+        var image = Render(stars, At, random, size);
+
+        var varying = new EffectivePsfBuilder().Build(image, size, size, 2, double.PositiveInfinity);
+        var constant = new EffectivePsfBuilder(new EffectivePsfOptions { MaxVariationDegree = 0 }).Build(image, size, size, 2, double.PositiveInfinity);
+
+        Assert.Equal(2, varying.Degree);
+        foreach (var (x, y) in new[] { (100.0, 100.0), (size - 100.0, 900.0), (size / 2.0, size / 2.0) })
+        {
+            var (v, c) = (WorstResidual(varying, At(x, y), x, y), WorstResidual(constant, At(x, y), x, y));
+            output.WriteLine($"({x}, {y}): true FWHM {At(x, y).FwhmPixels:F3}; worst residual varying {v:P2}, constant {c:P2}");
+            Assert.True(v < 0.04, $"varying ePSF at ({x}, {y}): {v:P2} of the peak");
+        }
+        Assert.True(WorstResidual(constant, At(100, 100), 100, 100) > 0.04, "a constant ePSF should miss the corner's wider PSF");
+    }
+
+    [Fact]
+    public void DropsGalaxiesThatOutnumberTheStars()
+    {
+        var truth = new MoffatPsf(1.5);
+        var random = new Random(12);
+        var positions = StarField.Grid(Size, Size, 40, 24, 3000, 60000, random);
+        // Two of every three sources are compact galaxies (Sersic n = 1, r_e 0.8-1.6 px): as bright, isolated and peaked as the stars.
+        var stars = positions.Where((_, i) => i % 3 == 0).ToList();
+        var image = Render(stars, (_, _) => truth, random, noise: false);
+        foreach (var (x, y, f) in positions.Where((_, i) => i % 3 != 0))
+            StampRenderer.AddSersicGalaxy(image, Size, Size, x, y, 2 * f, 0.8 + 0.8 * random.NextDouble(), 1, 0.6 + 0.4 * random.NextDouble(), random.NextDouble() * Math.PI, truth);
+        StarField.AddNoise(image, 2, random);
+
+        var psf = new EffectivePsfBuilder().Build(image, Size, Size, 2, double.PositiveInfinity);
+
+        var worst = WorstResidual(psf, truth, Size / 2, Size / 2);
+        output.WriteLine($"{psf.StarsUsed} sources used of {stars.Count} stars and {positions.Count - stars.Count} galaxies; FWHM {psf.FwhmPixels:F3}, worst residual {worst:P2}");
+        Assert.InRange(psf.StarsUsed, 0.9 * stars.Count, 1.1 * stars.Count);
+        Assert.True(worst < 0.025, $"largest residual {worst:P2} of the peak");
+    }
+
+    [Fact]
+    public void FewerStarsLowerTheOversamplingAndStillFitEveryPhase()
+    {
+        var truth = new MoffatPsf(1.3);
+        var random = new Random(4);
+        var stars = StarField.Grid(256, 256, 40, 24, 5000, 60000, random);
+        var image = Render(stars, (_, _) => truth, random, 256);
+
+        var psf = new EffectivePsfBuilder().Build(image, 256, 256, 2, double.PositiveInfinity);
+
+        output.WriteLine($"{psf.StarsUsed} stars, oversampling {psf.Oversampling}, worst residual {WorstResidual(psf, truth, 128, 128):P2}");
+        Assert.Equal(3, psf.Oversampling); // 36 stars: 4 per phase cell at 3 x 3
+        Assert.Equal(0, psf.Degree);
+        Assert.True(WorstResidual(psf, truth, 128, 128) < 0.05);
+    }
+
+    [Fact]
+    public void IgnoresHotPixelsBrighterThanTheStars()
+    {
+        var truth = new MoffatPsf(1.8);
+        var random = new Random(8);
+        var stars = StarField.Grid(Size, Size, 40, 24, 3000, 60000, random);
+        var image = Render(stars, (_, _) => truth, random);
+        for (var y = 44; y < Size - 44; y += 40)
+            for (var x = 44; x < Size - 44; x += 40) image[y * Size + x] += 50_000;
+
+        var psf = new EffectivePsfBuilder().Build(image, Size, Size, 2, double.PositiveInfinity);
+
+        Assert.Equal(PsfMethod.Empirical, psf.Method);
+        Assert.True(WorstResidual(psf, truth, Size / 2, Size / 2) < 0.02);
+    }
+
+    [Fact]
+    public void SkipsSaturatedStars()
+    {
+        var truth = new MoffatPsf(2.0);
+        var random = new Random(5);
+        var image = Render(StarField.Grid(Size, Size, 40, 24, 3000, 60000, random), (_, _) => truth, random);
+        // Clip the brightest stars at a saturation level: what remains must still give the right ePSF.
+        const float saturation = 3000f;
+        for (var i = 0; i < image.Length; i++) image[i] = Math.Min(image[i], saturation);
+
+        var psf = new EffectivePsfBuilder().Build(image, Size, Size, 2, saturation);
+
+        Assert.Equal(PsfMethod.Empirical, psf.Method);
+        Assert.True(WorstResidual(psf, truth, Size / 2, Size / 2) < 0.03);
+    }
+
+    [Fact]
+    public void FallsBackToAGaussianWithTheStarsWidthWhenTooFewStars()
+    {
+        var random = new Random(3);
+        var image = Render([(60.3, 70.6, 20000), (180.8, 150.2, 15000)], (_, _) => new MoffatPsf(3.0), random, 256);
+
+        var psf = new EffectivePsfBuilder().Build(image, 256, 256, 2, double.PositiveInfinity);
+
+        Assert.Equal(PsfMethod.GaussianFromStars, psf.Method);
+        Assert.True(psf.IsFallback);
+        Assert.Equal(2, psf.StarsUsed);
+        Assert.InRange(psf.FwhmPixels, 2.8, 3.6);
+    }
+
+    [Fact]
+    public void FallsBackToTheDefaultFwhmWithoutStars()
+    {
+        var image = Render([], (_, _) => new MoffatPsf(3), new Random(4), 96);
+
+        var psf = new EffectivePsfBuilder(new EffectivePsfOptions { DefaultFwhm = 2.2 }).Build(image, 96, 96, 2, double.PositiveInfinity);
+
+        Assert.Equal(PsfMethod.GaussianFromDefault, psf.Method);
+        // The pixel-integrated Gaussian of 2.2 px is a little wider than 2.2 px.
+        Assert.InRange(psf.FwhmPixels, 2.2, 2.45);
+    }
+
+    [Fact]
+    public void IgnoresStarsTouchingNaNPixels()
+    {
+        var random = new Random(8);
+        var image = Render([(60.3, 70.6, 20000), (180.8, 150.2, 15000)], (_, _) => new MoffatPsf(3.0), random, 256);
+        image[72 * 256 + 62] = float.NaN;
+
+        var psf = new EffectivePsfBuilder().Build(image, 256, 256, 2, double.PositiveInfinity);
+
+        Assert.Equal(1, psf.StarsUsed);
+    }
+
+    [Fact]
+    public void RejectsInconsistentOptions()
+    {
+        Assert.Throws<ArgumentException>(() => new EffectivePsfBuilder(new EffectivePsfOptions { StampSize = 24 }));
+        Assert.Throws<ArgumentException>(() => new EffectivePsfBuilder(new EffectivePsfOptions { Oversampling = 0 }));
+        Assert.Throws<ArgumentException>(() => new EffectivePsfBuilder(new EffectivePsfOptions { MaxVariationDegree = 4 }));
+    }
+
+    [Fact]
+    public void TheStellarWidthIsTheNarrowestPopulatedClusterEvenWhenGalaxiesOutnumberTheStars()
+    {
+        var random = new Random(2);
+        var stars = Enumerable.Range(0, 50).Select(_ => 0.7 * (1 + 0.02 * StarField.Gaussian(random)));
+        var galaxies = Enumerable.Range(0, 120).Select(_ => 1.0 + 0.3 * random.NextDouble());
+        var outliers = new[] { 0.3, 0.35 };
+        Assert.InRange(EffectivePsfBuilder.StellarWidth([.. stars, .. galaxies, .. outliers], 0.1), 0.67, 0.73);
+    }
+
+    [Fact]
+    public void TheHalfSampleModeFindsTheDensestClusterAmongOutliers()
+    {
+        double[] values = [0.01, -0.01, 0.0, 0.02, -0.02, 0.005, 0.3, 0.5, 0.45, 0.7, 0.9, 0.35, 0.6];
+        Assert.InRange(EffectivePsfBuilder.HalfSampleMode(values), -0.02, 0.02);
+    }
+
+    /// <summary>Stars rendered with the simulator's pixel-integrated Moffat (a known ePSF) plus Gaussian noise of 2.</summary>
+    private static float[] Render(IEnumerable<(double X, double Y, double Flux)> stars, Func<double, double, MoffatPsf> psfAt, Random random, int size = Size, bool noise = true)
+    {
+        var image = new float[size * size];
+        foreach (var (x, y, f) in stars) StampRenderer.AddPointSource(image, size, size, x, y, f, psfAt(x, y));
+        if (noise) StarField.AddNoise(image, 2, random);
+        return image;
+    }
+
+    /// <summary>The largest |rendered − true| over 17 x 17 stamps at four sub-pixel phases, as a fraction of the true peak.</summary>
+    internal static double WorstResidual(EffectivePsf psf, MoffatPsf truth, double x, double y)
+    {
+        const int h = 8;
+        const int n = 2 * h + 1;
+        double worst = 0, peak = 0;
+        foreach (var (dx, dy) in new[] { (0.0, 0.0), (0.5, 0.5), (0.25, -0.4), (-0.5, 0.1) })
+        {
+            var expected = new double[n * n];
+            truth.FillStamp(expected, h, dx, dy);
+            var rendered = psf.Render(Math.Round(x) + dx, Math.Round(y) + dy, n);
+            for (var i = 0; i < n * n; i++)
+            {
+                worst = Math.Max(worst, Math.Abs(rendered[i] - expected[i]));
+                peak = Math.Max(peak, expected[i]);
+            }
+        }
+        return worst / peak;
+    }
+}

@@ -1,0 +1,714 @@
+namespace Rapid.Pipeline.Psf;
+
+/// <summary>
+/// Builds the <see cref="EffectivePsf"/> of an image from its bright, isolated, unsaturated stars by the iteration of
+/// Anderson &amp; King (2000, PASP 112, 1360, sec. 3-4), as photutils' EPSFBuilder implements it:
+/// <list type="number">
+/// <item>every pixel of every star, divided by the star's flux, samples ψ at its offset from the star's centre; the
+/// residuals from the current ψ are sorted into the supersampled cells they fall in and each cell's sigma-clipped
+/// median is added to ψ (empty cells take their neighbours' mean);</item>
+/// <item>ψ is smoothed with the quartic kernel (photutils' "quartic", a 5 x 5 local fourth-degree polynomial fit),
+/// recentred on its windowed centroid (SExtractor's XWIN) and normalised to unit flux;</item>
+/// <item>each star's flux and centre are fitted with ψ at its own sub-pixel phase (least squares within FitRadius),
+/// and stars whose light within a few FWHM departs from the fitted ψ beyond the typical star's (the half-sample mode,
+/// Bickel &amp; Frühwirth 2006, CSDA 50, 3500) by more than ExcessTolerance are dropped as galaxies or blends;</item>
+/// </list>
+/// until no centre moves by more than CenterAccuracy. With enough stars a polynomial variation across the detector is
+/// then fitted cell by cell to the residuals (clipped least squares in the stars' positions, as PSFEx's PSFVAR_DEGREES,
+/// Bertin 2011), and the wings beyond a few FWHM are replaced by their azimuthal average (<see cref="RadialWings"/>).
+/// With fewer than MinimumStars usable stars the result is a pixel-integrated Gaussian (a fallback, a warning).
+/// </summary>
+public sealed class EffectivePsfBuilder
+{
+    /// <summary>Radius (pixels) of the core that gives each star its first flux.</summary>
+    private const double CoreRadius = 5;
+
+    /// <summary>Iterations of the variation fit after the constant ePSF has converged.</summary>
+    private const int VariationIterations = 3;
+
+    /// <summary>
+    /// The quartic smoothing kernel of photutils' EPSFBuilder (the centre weights of a least-squares fourth-degree
+    /// polynomial fit to a 5 x 5 neighbourhood): it leaves polynomials of degree up to 4 unchanged and damps the
+    /// sample-to-sample noise of the stacked residuals.
+    /// </summary>
+    private static readonly double[] QuarticKernel =
+    [
+        +0.041632, -0.080816, 0.078368, -0.080816, +0.041632,
+        -0.080816, -0.019592, 0.200816, -0.019592, -0.080816,
+        +0.078368, +0.200816, 0.441632, +0.200816, +0.078368,
+        -0.080816, -0.019592, 0.200816, -0.019592, -0.080816,
+        +0.041632, -0.080816, 0.078368, -0.080816, +0.041632,
+    ];
+
+    private readonly EffectivePsfOptions _options;
+
+    public EffectivePsfBuilder(EffectivePsfOptions? options = null)
+    {
+        _options = options ?? new EffectivePsfOptions();
+        _options.Validate();
+    }
+
+    public EffectivePsfOptions Options => _options;
+
+    /// <summary>
+    /// image: row-major (index = y * width + x), NaN for bad pixels, any flux unit (DN/s in the pipeline), with a
+    /// smooth background of about <paramref name="backgroundLevel"/> (each star's own sky is measured around it);
+    /// noiseSigma: the background noise; saturationLevel: the level at or above which a pixel is saturated, on the
+    /// image's scale (PositiveInfinity if unknown).
+    /// </summary>
+    public EffectivePsf Build(float[] image, int width, int height, double noiseSigma, double saturationLevel, double backgroundLevel = 0)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Length != (long)width * height) throw new ArgumentException($"the image has {image.Length} values, not {width} x {height}");
+        if (!(noiseSigma > 0)) throw new ArgumentException($"the noise sigma must be positive, not {noiseSigma}");
+        var stars = CutStars(image, width, height, noiseSigma, saturationLevel, backgroundLevel);
+        var origin = ((width - 1) / 2.0, (height - 1) / 2.0, Math.Max(width, height) / 2.0);
+        SelectStellarLocus(stars, VariationDegree(stars.Count), origin);
+        if (stars.Count(x => x.Good) < _options.MinimumStars) return Fallback(stars);
+
+        // Stage 1: the constant ePSF, iterated until the stars' fitted centres settle.
+        var s = Oversampling(stars.Count(x => x.Good));
+        var widths = stars.Where(x => x.Good).Select(x => x.Sigma).OrderBy(w => w).ToArray();
+        var wingRadius = _options.WingRadiusInFwhm * widths[widths.Length / 2] / PsfShape.SigmaPerFwhm;
+        var gridSize = (_options.StampSize * s + 1) | 1;
+        var terms = new List<double[]> { new double[gridSize * gridSize] };
+        EffectivePsf? psf = null;
+        for (var iteration = 1; iteration <= _options.MaxIterations; iteration++)
+        {
+            psf = Improve(stars, terms, 0, gridSize, s, origin, psf, wingRadius);
+            if (FitStars(stars, psf) < _options.CenterAccuracy) break;
+        }
+        if (stars.Count(x => x.Good) < _options.MinimumStars) return Fallback(stars);
+
+        // Stage 2: stars whose light departs from their local ePSF are dropped (galaxies and blends the width cut left,
+        // hits), and the variation across the detector is fitted when there are stars enough for it.
+        var degree = VariationDegree(stars.Count(x => x.Good));
+        while (terms.Count < EffectivePsf.TermCount(degree)) terms.Add(new double[gridSize * gridSize]);
+        for (var iteration = 1; iteration <= _options.MaxIterations; iteration++)
+        {
+            var dropped = DropOutliers(stars, psf!, noiseSigma);
+            if (stars.Count(x => x.Good) < _options.MinimumStars) return Fallback(stars);
+            if (!dropped && (degree == 0 || iteration > VariationIterations)) break;
+            psf = Improve(stars, terms, degree, gridSize, s, origin, psf, wingRadius);
+            FitStars(stars, psf);
+        }
+
+        var used = stars.Count(x => x.Good);
+        var fitted = stars.Where(x => x.Good).Select(x => new PsfStar(x.X, x.Y, x.Flux)).ToList();
+        return new EffectivePsf(terms, gridSize, s, degree, origin, PsfMethod.Empirical, used, fitted);
+    }
+
+    /// <summary>
+    /// One update of the ePSF's terms from the good stars' residuals (cell medians for degree 0, clipped polynomials in
+    /// position otherwise; in the wings, beyond wingRadius pixels, the medians of whole annuli, <see cref="PoolWings"/>),
+    /// each term smoothed, the constant term recentred and normalised; returns the new ePSF.
+    /// </summary>
+    private EffectivePsf Improve(List<Star> stars, List<double[]> terms, int degree, int gridSize, int s, (double X, double Y, double Scale) origin, EffectivePsf? psf, double wingRadius)
+    {
+        var good = stars.Where(x => x.Good).ToList();
+        var bins = Bin(good, gridSize, s, psf);
+        List<double[]> updates;
+        if (degree == 0)
+        {
+            var update = new double[gridSize * gridSize];
+            Parallel.For(0, update.Length, b => update[b] = bins.Count(b) == 0 ? double.NaN : ClippedMedian(bins.Values(b), _options.ClipSigma));
+            updates = [update];
+        }
+        else
+        {
+            updates = FitVariation(bins, good, degree, origin, gridSize);
+        }
+        PoolWings(bins, updates, gridSize, s, wingRadius);
+        for (var k = 0; k < updates.Count; k++)
+        {
+            FillEmpty(updates[k], gridSize);
+            for (var b = 0; b < updates[k].Length; b++) terms[k][b] += updates[k][b];
+            terms[k] = Smooth(terms[k], gridSize);
+        }
+        terms[0] = Recentre(terms[0], gridSize, s);
+        var constant = new EffectivePsf([terms[0]], gridSize, s, 0, origin, PsfMethod.Empirical, good.Count);
+        terms[0] = constant.Samples;
+        return degree == 0 ? constant : new EffectivePsf(terms.Take(EffectivePsf.TermCount(degree)).ToList(), gridSize, s, degree, origin, PsfMethod.Empirical, good.Count);
+    }
+
+    /// <summary>
+    /// The stellar locus: each candidate's pixel-integrated Gaussian width (<see cref="GaussianStarFit"/>, independent of
+    /// its pixel phase) is compared with the typical star's at its position (the half-sample mode of the widths, then a
+    /// polynomial of the given degree in position fitted to the stars kept); candidates wider or narrower by more than
+    /// WidthTolerance (or 3 robust sigma of the stars' own scatter, if larger) are galaxies, blends or artefacts and
+    /// are dropped, as PSFEx keeps only its sources of typical FWHM (SAMPLE_FWHMRANGE, SAMPLE_VARIABILITY).
+    /// The fits also give better first centres than the windowed centroids.
+    /// </summary>
+    private void SelectStellarLocus(List<Star> stars, int degree, (double X, double Y, double Scale) origin)
+    {
+        var first = _options.DefaultFwhm * PsfShape.SigmaPerFwhm;
+        Parallel.ForEach(stars, star =>
+        {
+            var fit = GaussianStarFit.Fit(star.Box, _options.StampSize, star.X - star.X0, star.Y - star.Y0, first, _options.FitRadius);
+            if (fit is not { } f) { star.Good = false; return; }
+            (star.X, star.Y, star.Sigma) = (star.X0 + f.X, star.Y0 + f.Y, f.Sigma);
+        });
+        var fitted = stars.Where(x => x.Good).ToList();
+        if (fitted.Count == 0) return;
+        var typical = StellarWidth(fitted.Select(x => x.Sigma).ToArray(), _options.WidthTolerance);
+        var keep = fitted.Select(x => Math.Abs(x.Sigma / typical - 1) <= 0.3).ToArray();
+        var terms = EffectivePsf.TermCount(degree);
+        var positions = fitted.Select(x =>
+        {
+            var p = new double[terms];
+            EffectivePsf.Monomials((x.X - origin.X) / origin.Scale, (x.Y - origin.Y) / origin.Scale, degree, p);
+            return p;
+        }).ToArray();
+        var coefficients = new double[terms];
+        coefficients[0] = typical;
+        for (var round = 0; round < 4; round++)
+        {
+            var kept = Enumerable.Range(0, fitted.Count).Where(k => keep[k]).ToArray();
+            if (kept.Length >= 3 * terms)
+            {
+                var a = new double[terms * terms];
+                var b = new double[terms];
+                foreach (var k in kept)
+                    for (var r = 0; r < terms; r++)
+                    {
+                        b[r] += positions[k][r] * fitted[k].Sigma;
+                        for (var q = 0; q < terms; q++) a[r * terms + q] += positions[k][r] * positions[k][q];
+                    }
+                if (LinearSystem.SolveSymmetric(a, b, terms)) coefficients = b;
+            }
+            double Model(int k) => positions[k].Select((p, t) => p * coefficients[t]).Sum();
+            var excess = Enumerable.Range(0, fitted.Count).Select(k => fitted[k].Sigma / Model(k) - 1).ToArray();
+            var deviations = kept.Select(k => Math.Abs(excess[k])).OrderBy(v => v).ToArray();
+            var scatter = deviations.Length > 0 ? 1.4826 * deviations[deviations.Length / 2] : 0;
+            var limit = Math.Max(_options.WidthTolerance, 3 * scatter);
+            keep = excess.Select(e => Math.Abs(e) <= limit).ToArray();
+        }
+        for (var k = 0; k < fitted.Count; k++) if (!keep[k]) fitted[k].Good = false;
+    }
+
+    /// <summary>The highest oversampling (up to the setting) that leaves MinStarsPerPhase stars per sub-pixel phase cell.</summary>
+    private int Oversampling(int stars)
+    {
+        var s = _options.Oversampling;
+        while (s > 1 && stars < _options.MinStarsPerPhase * s * s) s--;
+        return s;
+    }
+
+    /// <summary>The highest degree (up to the setting) with StarsPerVariationTerm stars per polynomial term.</summary>
+    private int VariationDegree(int stars)
+    {
+        var d = _options.MaxVariationDegree;
+        while (d > 0 && stars < _options.StarsPerVariationTerm * EffectivePsf.TermCount(d)) d--;
+        return d;
+    }
+
+    /// <summary>A star's box (sky-subtracted, row-major StampSize²), its origin in the image, centre (0-based image pixels) and flux.</summary>
+    private sealed class Star(double[] box, int x0, int y0, double x, double y, double flux)
+    {
+        public double[] Box { get; } = box;
+        public int X0 { get; } = x0;
+        public int Y0 { get; } = y0;
+        public double X { get; set; } = x;
+        public double Y { get; set; } = y;
+        public double Flux { get; set; } = flux;
+        public bool Good { get; set; } = true;
+        public double Excess { get; set; }
+        public double ExcessSigma { get; set; }
+        /// <summary>Width (pixels) of the pixel-integrated Gaussian fitted to the star.</summary>
+        public double Sigma { get; set; } = double.NaN;
+    }
+
+    private List<Star> CutStars(float[] image, int width, int height, double sigma, double saturation, double level)
+    {
+        var size = _options.StampSize;
+        var c = size / 2;
+        var stars = new List<Star>();
+        foreach (var (px, py) in PsfStarCandidates.Find(image, width, height, level, sigma, saturation, _options))
+        {
+            if (stars.Count >= _options.MaximumStars) break;
+            if (ImageBox.Copy(image, width, height, px, py, size) is not { } box) continue;
+            var sky = OuterRingMedian(box, size);
+            var values = new float[box.Length];
+            for (var i = 0; i < box.Length; i++) values[i] = (float)(box[i] -= sky);
+            // The first centre: the windowed centroid (biased towards the pixel centre for undersampled stars; the fits
+            // with the ePSF then correct it); the first flux: the core's light.
+            var centre = PsfShape.WindowedCentroid(values, size, size, c, c, _options.DefaultFwhm);
+            if (centre is not { } cc || Math.Abs(cc.X - c) > 1 || Math.Abs(cc.Y - c) > 1) continue;
+            double flux = 0;
+            for (var j = 0; j < size; j++)
+                for (var i = 0; i < size; i++)
+                    if ((i - cc.X) * (i - cc.X) + (j - cc.Y) * (j - cc.Y) <= CoreRadius * CoreRadius) flux += box[j * size + i];
+            if (!(flux > 0)) continue;
+            stars.Add(new Star(box, px - c, py - c, px - c + cc.X, py - c + cc.Y, flux));
+        }
+        return stars;
+    }
+
+    /// <summary>The Gaussian fallback: the median FWHM of the stars' fitted Gaussians, or the default FWHM without any.</summary>
+    private EffectivePsf Fallback(List<Star> stars)
+    {
+        var radius = _options.StampSize / 2;
+        var widths = stars.Select(x => x.Sigma / PsfShape.SigmaPerFwhm).Where(double.IsFinite).OrderBy(w => w).ToArray();
+        return widths.Length > 0
+            ? EffectivePsf.Gaussian(widths[widths.Length / 2], radius, _options.Oversampling, PsfMethod.GaussianFromStars, widths.Length)
+            : EffectivePsf.Gaussian(_options.DefaultFwhm, radius, _options.Oversampling, PsfMethod.GaussianFromDefault);
+    }
+
+    /// <summary>The residual samples of every star, grouped by the ePSF cell they fall in (counting sort).</summary>
+    private sealed class Bins(int[] start, double[] values, int[] starIndex)
+    {
+        public int Count(int cell) => start[cell + 1] - start[cell];
+        public Span<double> Values(int cell) => values.AsSpan(start[cell], Count(cell));
+        public ReadOnlySpan<int> Stars(int cell) => starIndex.AsSpan(start[cell], Count(cell));
+    }
+
+    /// <summary>
+    /// Sorts (pixel / flux − ψ(offset)) of every pixel of every star into the cell nearest its offset, as photutils'
+    /// _resample_residual does (ψ = 0 before the first estimate).
+    /// </summary>
+    private Bins Bin(List<Star> stars, int gridSize, int s, EffectivePsf? psf)
+    {
+        var size = _options.StampSize;
+        var c = (gridSize - 1) / 2.0;
+        var cells = new int[stars.Count * size * size];
+        var residuals = new double[cells.Length];
+        var counts = new int[gridSize * gridSize + 1];
+        Parallel.For(0, stars.Count, k =>
+        {
+            var star = stars[k];
+            var model = new double[size * size];
+            psf?.RenderBox(star.X, star.Y, star.X0, star.Y0, size, size, model);
+            for (var j = 0; j < size; j++)
+            {
+                for (var i = 0; i < size; i++)
+                {
+                    var n = (k * size + j) * size + i;
+                    var (dx, dy) = (star.X0 + i - star.X, star.Y0 + j - star.Y);
+                    var (u, v) = ((int)Math.Round(c + s * dx), (int)Math.Round(c + s * dy));
+                    if (u < 0 || v < 0 || u >= gridSize || v >= gridSize) { cells[n] = -1; continue; }
+                    cells[n] = v * gridSize + u;
+                    residuals[n] = star.Box[j * size + i] / star.Flux - model[j * size + i];
+                }
+            }
+        });
+        foreach (var cell in cells) if (cell >= 0) counts[cell + 1]++;
+        for (var b = 1; b < counts.Length; b++) counts[b] += counts[b - 1];
+        var start = (int[])counts.Clone();
+        var values = new double[start[^1]];
+        var starIndex = new int[values.Length];
+        var next = (int[])counts.Clone();
+        for (var n = 0; n < cells.Length; n++)
+        {
+            if (cells[n] < 0) continue;
+            var at = next[cells[n]]++;
+            values[at] = residuals[n];
+            starIndex[at] = n / (size * size);
+        }
+        return new Bins(start, values, starIndex);
+    }
+
+    /// <summary>
+    /// Beyond a few FWHM an ePSF cell holds a handful of samples (one star in s² falls in it), too few for the clipped
+    /// median to reject a neighbour in a star's box or to beat the noise, while the profile there no longer changes
+    /// within a pixel. There every sample of an annulus 0.5 px wide is pooled (all stars' light at that radius) and
+    /// the annulus' clipped median replaces the cells' own (blended over 1 px from wingRadius), as the original RAPID
+    /// radially averages its PSFs' wings (<see cref="RadialWings"/>); variation terms are not fitted there.
+    /// </summary>
+    private void PoolWings(Bins bins, List<double[]> updates, int gridSize, int s, double wingRadius)
+    {
+        const double width = 0.5;
+        var c = (gridSize - 1) / 2.0;
+        double Radius(int cell) => Math.Sqrt((cell % gridSize - c) * (cell % gridSize - c) + (cell / gridSize - c) * (cell / gridSize - c)) / s;
+        var annuli = new List<double>[(int)(Math.Sqrt(2) * c / s / width) + 2];
+        for (var k = 0; k < annuli.Length; k++) annuli[k] = [];
+        for (var cell = 0; cell < gridSize * gridSize; cell++)
+        {
+            var r = Radius(cell);
+            if (r >= wingRadius - width) foreach (var v in bins.Values(cell)) annuli[(int)(r / width)].Add(v);
+        }
+        var medians = annuli.Select(a => a.Count == 0 ? double.NaN : ClippedMedian(a.ToArray(), _options.ClipSigma)).ToArray();
+        double Profile(double r)
+        {
+            var x = r / width - 0.5;
+            var k0 = Math.Clamp((int)Math.Floor(x), 0, medians.Length - 1);
+            var k1 = Math.Min(k0 + 1, medians.Length - 1);
+            var (a, b) = (medians[k0], medians[k1]);
+            if (double.IsNaN(a)) return double.IsNaN(b) ? double.NaN : b;
+            if (double.IsNaN(b)) return a;
+            return a + Math.Clamp(x - k0, 0, 1) * (b - a);
+        }
+        for (var cell = 0; cell < gridSize * gridSize; cell++)
+        {
+            var r = Radius(cell);
+            var w = Math.Clamp(r - wingRadius, 0, 1);
+            if (w == 0) continue;
+            var pooled = Profile(r);
+            if (double.IsNaN(pooled)) continue;
+            var own = updates[0][cell];
+            updates[0][cell] = double.IsNaN(own) ? pooled : (1 - w) * own + w * pooled;
+            for (var k = 1; k < updates.Count; k++) if (!double.IsNaN(updates[k][cell])) updates[k][cell] *= 1 - w;
+        }
+    }
+
+    /// <summary>Per cell, the clipped least-squares polynomial in the stars' scaled positions; one update grid per term.</summary>
+    private List<double[]> FitVariation(Bins bins, List<Star> stars, int degree, (double X, double Y, double Scale) origin, int gridSize)
+    {
+        var terms = EffectivePsf.TermCount(degree);
+        var updates = Enumerable.Range(0, terms).Select(_ => new double[gridSize * gridSize]).ToList();
+        var positions = new double[stars.Count * terms];
+        for (var k = 0; k < stars.Count; k++)
+            EffectivePsf.Monomials((stars[k].X - origin.X) / origin.Scale, (stars[k].Y - origin.Y) / origin.Scale, degree, positions.AsSpan(k * terms, terms));
+        Parallel.For(0, gridSize * gridSize, cell =>
+        {
+            var n = bins.Count(cell);
+            if (n == 0)
+            {
+                foreach (var u in updates) u[cell] = double.NaN;
+                return;
+            }
+            var coefficients = n >= 3 * terms ? ClippedPolynomial(bins.Values(cell), bins.Stars(cell), positions, terms, _options.ClipSigma) : null;
+            if (coefficients is null)
+            {
+                updates[0][cell] = ClippedMedian(bins.Values(cell).ToArray(), _options.ClipSigma);
+                return;
+            }
+            for (var t = 0; t < terms; t++) updates[t][cell] = coefficients[t];
+        });
+        return updates;
+    }
+
+    /// <summary>Fits each star's flux and centre with its ePSF; returns the largest centre shift (pixels). Failed fits drop the star.</summary>
+    private double FitStars(List<Star> all, EffectivePsf psf)
+    {
+        var stars = all.Where(x => x.Good).ToList();
+        var shifts = new double[stars.Count];
+        Parallel.For(0, stars.Count, k =>
+        {
+            var star = stars[k];
+            var (x, y) = (star.X, star.Y);
+            if (!FitStar(star, psf)) { star.Good = false; return; }
+            shifts[k] = Math.Sqrt((star.X - x) * (star.X - x) + (star.Y - y) * (star.Y - y));
+        });
+        return stars.Count == 0 ? 0 : shifts.Max();
+    }
+
+    /// <summary>
+    /// Least squares of flux f and centre (x, y) of f ψ(i − x, j − y) to the star's pixels within FitRadius (Gauss-Newton,
+    /// steps capped at 0.5 px). False when the flux is not positive or the centre leaves its peak pixel by more than 1.5 px.
+    /// </summary>
+    private bool FitStar(Star star, EffectivePsf psf)
+    {
+        var size = _options.StampSize;
+        var c = size / 2;
+        var r2 = _options.FitRadius * _options.FitRadius;
+        var (x, y, f) = (star.X, star.Y, star.Flux);
+        Span<double> a = stackalloc double[9];
+        Span<double> b = stackalloc double[3];
+        for (var iteration = 0; iteration < 30; iteration++)
+        {
+            a.Clear();
+            b.Clear();
+            var (lx, ly) = (x - star.X0, y - star.Y0);
+            var (i0, i1) = (Math.Max(0, (int)Math.Floor(lx - _options.FitRadius)), Math.Min(size - 1, (int)Math.Ceiling(lx + _options.FitRadius)));
+            var (j0, j1) = (Math.Max(0, (int)Math.Floor(ly - _options.FitRadius)), Math.Min(size - 1, (int)Math.Ceiling(ly + _options.FitRadius)));
+            for (var j = j0; j <= j1; j++)
+            {
+                for (var i = i0; i <= i1; i++)
+                {
+                    var (dx, dy) = (i - lx, j - ly);
+                    if (dx * dx + dy * dy > r2) continue;
+                    var (v, gx, gy) = psf.ValueAndGradient(dx, dy, x, y);
+                    var r = star.Box[j * size + i] - f * v;
+                    double j0v = v, j1v = -f * gx, j2v = -f * gy;
+                    a[0] += j0v * j0v; a[1] += j0v * j1v; a[2] += j0v * j2v;
+                    a[4] += j1v * j1v; a[5] += j1v * j2v; a[8] += j2v * j2v;
+                    b[0] += j0v * r; b[1] += j1v * r; b[2] += j2v * r;
+                }
+            }
+            (a[3], a[6], a[7]) = (a[1], a[2], a[5]);
+            if (!LinearSystem.SolveSymmetric(a, b, 3)) return false;
+            f += b[0];
+            var (stepX, stepY) = (Math.Clamp(b[1], -0.5, 0.5), Math.Clamp(b[2], -0.5, 0.5));
+            x += stepX;
+            y += stepY;
+            if (!(f > 0) || Math.Abs(x - star.X0 - c) > 1.5 || Math.Abs(y - star.Y0 - c) > 1.5) return false;
+            if (stepX * stepX + stepY * stepY < 1e-10) break;
+        }
+        (star.X, star.Y, star.Flux) = (x, y, f);
+        return true;
+    }
+
+    /// <summary>
+    /// Measures each star's excess light (data / fitted model − 1 within the excess aperture) and drops those that depart
+    /// from the typical star's (half-sample mode) by more than ExcessTolerance plus 3 sigma of their own noise.
+    /// True when a star was dropped.
+    /// </summary>
+    private bool DropOutliers(List<Star> stars, EffectivePsf psf, double noiseSigma)
+    {
+        var size = _options.StampSize;
+        var live = stars.Where(x => x.Good).ToList();
+        if (live.Count == 0) return false;
+        var radius = Math.Max(3, _options.ExcessRadiusInFwhm * (double.IsFinite(psf.FwhmPixels) ? psf.FwhmPixels : _options.DefaultFwhm));
+        Parallel.ForEach(live, star =>
+        {
+            var stamp = new double[size * size];
+            psf.RenderBox(star.X, star.Y, star.X0, star.Y0, size, size, stamp);
+            double data = 0, model = 0;
+            var pixels = 0;
+            for (var j = 0; j < size; j++)
+            {
+                for (var i = 0; i < size; i++)
+                {
+                    var (dx, dy) = (star.X0 + i - star.X, star.Y0 + j - star.Y);
+                    if (dx * dx + dy * dy > radius * radius) continue;
+                    data += star.Box[j * size + i];
+                    model += star.Flux * stamp[j * size + i];
+                    pixels++;
+                }
+            }
+            star.Excess = model > 0 ? data / model - 1 : double.PositiveInfinity;
+            star.ExcessSigma = model > 0 ? noiseSigma * Math.Sqrt(pixels) / model : 0;
+        });
+        var typical = HalfSampleMode(live.Select(x => x.Excess).Where(double.IsFinite).ToArray());
+        var dropped = false;
+        foreach (var star in live)
+        {
+            if (Math.Abs(star.Excess - typical) <= _options.ExcessTolerance + 3 * star.ExcessSigma) continue;
+            star.Good = false;
+            dropped = true;
+        }
+        return dropped;
+    }
+
+    /// <summary>
+    /// The width of the stellar locus among candidate widths: nothing on the sky is sharper than the PSF (hot pixels and
+    /// cosmic rays were excluded), so the stars are the narrowest well-populated cluster, even where galaxies outnumber
+    /// them. For each width, the candidates within ±tolerance of it are counted; of the widths whose count reaches half
+    /// the largest count, the narrowest is taken, then moved to the densest width within +tolerance of it; the result is
+    /// the median of the widths within ±tolerance of that.
+    /// </summary>
+    internal static double StellarWidth(double[] widths, double tolerance)
+    {
+        if (widths.Length == 0) return double.NaN;
+        var sorted = (double[])widths.Clone();
+        Array.Sort(sorted);
+        var counts = new int[sorted.Length];
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            var (lo, hi) = (sorted[i] * (1 - tolerance), sorted[i] * (1 + tolerance));
+            counts[i] = sorted.Count(w => w >= lo && w <= hi);
+        }
+        var most = counts.Max();
+        var first = Array.FindIndex(counts, c => 2 * c >= most);
+        var best = first;
+        for (var i = first; i < sorted.Length && sorted[i] <= sorted[first] * (1 + tolerance); i++)
+            if (counts[i] > counts[best]) best = i;
+        var members = sorted.Where(w => Math.Abs(w / sorted[best] - 1) <= tolerance).ToArray();
+        return members[members.Length / 2];
+    }
+
+    /// <summary>
+    /// The half-sample mode (Bickel &amp; Frühwirth 2006, Comput. Stat. Data Anal. 50, 3500): repeatedly keep the half of
+    /// the sorted values with the smallest range; the densest cluster's centre, unmoved by up to half the values lying
+    /// elsewhere (here: the stars' excess among galaxies'). NaN for none.
+    /// </summary>
+    internal static double HalfSampleMode(double[] values)
+    {
+        if (values.Length == 0) return double.NaN;
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        var (lo, n) = (0, sorted.Length);
+        while (n > 3)
+        {
+            var half = (n + 1) / 2;
+            var best = lo;
+            for (var i = lo; i + half - 1 < lo + n; i++)
+                if (sorted[i + half - 1] - sorted[i] < sorted[best + half - 1] - sorted[best]) best = i;
+            (lo, n) = (best, half);
+        }
+        if (n == 3) return sorted[lo + 1] - sorted[lo] < sorted[lo + 2] - sorted[lo + 1] ? (sorted[lo] + sorted[lo + 1]) / 2
+            : sorted[lo + 2] - sorted[lo + 1] < sorted[lo + 1] - sorted[lo] ? (sorted[lo + 1] + sorted[lo + 2]) / 2 : sorted[lo + 1];
+        return n == 2 ? (sorted[lo] + sorted[lo + 1]) / 2 : sorted[lo];
+    }
+
+    /// <summary>
+    /// Median after iterated clipping at nSigma standard deviations about the median (astropy's SigmaClip with
+    /// cenfunc = median, stdfunc = std, as photutils stacks its residuals). Sorts the span.
+    /// </summary>
+    internal static double ClippedMedian(Span<double> values, double nSigma)
+    {
+        values.Sort();
+        var (lo, hi) = (0, values.Length);
+        for (var iteration = 0; iteration < 10 && hi - lo > 2; iteration++)
+        {
+            var median = Median(values[lo..hi]);
+            double sum = 0, sum2 = 0;
+            for (var i = lo; i < hi; i++) sum += values[i];
+            var mean = sum / (hi - lo);
+            for (var i = lo; i < hi; i++) sum2 += (values[i] - mean) * (values[i] - mean);
+            var limit = nSigma * Math.Sqrt(sum2 / (hi - lo));
+            var (newLo, newHi) = (lo, hi);
+            while (newLo < newHi && values[newLo] < median - limit) newLo++;
+            while (newHi > newLo && values[newHi - 1] > median + limit) newHi--;
+            if (newLo == lo && newHi == hi) break;
+            (lo, hi) = (newLo, newHi);
+        }
+        return Median(values[lo..hi]);
+    }
+
+    /// <summary>Median of sorted values.</summary>
+    private static double Median(ReadOnlySpan<double> sorted)
+    {
+        var n = sorted.Length;
+        return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    }
+
+    /// <summary>
+    /// Least squares of values = Σ_t c_t P_t(star) with residuals beyond nSigma times their rms rejected (up to 5 rounds);
+    /// null when the system is singular (the stars of the cell do not span the detector).
+    /// </summary>
+    private static double[]? ClippedPolynomial(ReadOnlySpan<double> values, ReadOnlySpan<int> stars, double[] positions, int terms, double nSigma)
+    {
+        var keep = new bool[values.Length];
+        Array.Fill(keep, true);
+        var a = new double[terms * terms];
+        var b = new double[terms];
+        for (var round = 0; round < 5; round++)
+        {
+            Array.Clear(a);
+            Array.Clear(b);
+            for (var n = 0; n < values.Length; n++)
+            {
+                if (!keep[n]) continue;
+                var p = positions.AsSpan(stars[n] * terms, terms);
+                for (var r = 0; r < terms; r++)
+                {
+                    b[r] += p[r] * values[n];
+                    for (var q = r; q < terms; q++) a[r * terms + q] += p[r] * p[q];
+                }
+            }
+            for (var r = 0; r < terms; r++) for (var q = 0; q < r; q++) a[r * terms + q] = a[q * terms + r];
+            if (!LinearSystem.SolveSymmetric(a, b, terms)) return null;
+            double sum2 = 0;
+            var kept = 0;
+            var residuals = new double[values.Length];
+            for (var n = 0; n < values.Length; n++)
+            {
+                var p = positions.AsSpan(stars[n] * terms, terms);
+                double model = 0;
+                for (var t = 0; t < terms; t++) model += b[t] * p[t];
+                residuals[n] = values[n] - model;
+                if (!keep[n]) continue;
+                sum2 += residuals[n] * residuals[n];
+                kept++;
+            }
+            var limit = nSigma * Math.Sqrt(sum2 / Math.Max(1, kept - terms));
+            var changed = false;
+            for (var n = 0; n < values.Length; n++)
+            {
+                var inside = Math.Abs(residuals[n]) <= limit;
+                if (inside != keep[n]) { keep[n] = inside; changed = true; }
+            }
+            if (!changed || keep.Count(k => k) < 2 * terms) break;
+        }
+        return b;
+    }
+
+    /// <summary>Cells without samples (NaN) take the mean of their sampled neighbours, ring after ring; any left (none sampled) are 0.</summary>
+    private static void FillEmpty(double[] grid, int size)
+    {
+        for (var pass = 0; pass < size; pass++)
+        {
+            var filled = (double[])grid.Clone();
+            var remaining = 0;
+            for (var v = 0; v < size; v++)
+            {
+                for (var u = 0; u < size; u++)
+                {
+                    if (!double.IsNaN(grid[v * size + u])) continue;
+                    double sum = 0;
+                    var n = 0;
+                    for (var dv = -1; dv <= 1; dv++)
+                        for (var du = -1; du <= 1; du++)
+                        {
+                            var (uu, vv) = (u + du, v + dv);
+                            if (uu < 0 || vv < 0 || uu >= size || vv >= size || double.IsNaN(grid[vv * size + uu])) continue;
+                            sum += grid[vv * size + uu];
+                            n++;
+                        }
+                    if (n > 0) filled[v * size + u] = sum / n;
+                    else remaining++;
+                }
+            }
+            Array.Copy(filled, grid, grid.Length);
+            if (remaining == 0) return;
+        }
+        for (var i = 0; i < grid.Length; i++) if (double.IsNaN(grid[i])) grid[i] = 0;
+    }
+
+    /// <summary>The grid convolved with <see cref="QuarticKernel"/> (zero beyond the grid).</summary>
+    private static double[] Smooth(double[] grid, int size)
+    {
+        var result = new double[grid.Length];
+        for (var v = 0; v < size; v++)
+        {
+            for (var u = 0; u < size; u++)
+            {
+                double sum = 0;
+                for (var kv = -2; kv <= 2; kv++)
+                {
+                    var vv = v + kv;
+                    if (vv < 0 || vv >= size) continue;
+                    for (var ku = -2; ku <= 2; ku++)
+                    {
+                        var uu = u + ku;
+                        if (uu < 0 || uu >= size) continue;
+                        sum += QuarticKernel[(kv + 2) * 5 + ku + 2] * grid[vv * size + uu];
+                    }
+                }
+                result[v * size + u] = sum;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Shifts the grid (spline interpolation) so that its windowed centroid, with a window of its own FWHM, sits on the
+    /// middle sample, as photutils recentres its ePSF each iteration (twice: the shifted profile is measured again);
+    /// unchanged if the centroid cannot be measured.
+    /// </summary>
+    private static double[] Recentre(double[] samples, int size, int s)
+    {
+        if (!(samples.Sum() > 0)) return samples;
+        var c = (size - 1) / 2.0;
+        var window = Math.Max(2.0, new EffectivePsf([samples], size, s, 0, (0, 0, 1), PsfMethod.Empirical, 0).FwhmPixels * s);
+        if (!double.IsFinite(window)) return samples;
+        var current = samples;
+        for (var pass = 0; pass < 2; pass++)
+        {
+            if (PsfShape.WindowedCentroid(Array.ConvertAll(current, v => (float)v), size, size, c, c, window) is not { } centre) break;
+            var (du, dv) = (centre.X - c, centre.Y - c);
+            if (du * du + dv * dv < 1e-6) break;
+            var shifted = new double[samples.Length];
+            new CubicBSplineGrid(current, size).Lattice(du, dv, 1, size, size, shifted);
+            current = shifted;
+        }
+        return current;
+    }
+
+    /// <summary>Median of the box's pixels at radius c − 2 to c (c = size / 2) from its centre, the star's local sky.</summary>
+    private static double OuterRingMedian(double[] box, int size)
+    {
+        var c = size / 2;
+        var ring = new List<double>();
+        for (var j = 0; j < size; j++)
+            for (var i = 0; i < size; i++)
+            {
+                var r = Math.Sqrt((i - c) * (i - c) + (j - c) * (j - c));
+                if (r >= c - 2 && r <= c) ring.Add(box[j * size + i]);
+            }
+        var sorted = ring.ToArray();
+        Array.Sort(sorted);
+        return Median(sorted);
+    }
+}
