@@ -19,7 +19,7 @@ internal static class DemoCommand
         var options = new WorkflowOptions();
         // The demo's grid follows the image size unless given.
         options.ReferenceGrid.DefaultValueFactory = null;
-        options.ReferenceGrid.Description += " [default: 1.25 x --size, room for the dithers]";
+        options.ReferenceGrid.Description += " [default: the smallest grid that holds every simulated image, rolled and dithered]";
         var survey = new SurveyOptions(defaultSize: 1024);
         var procDate = CommonOptions.ProcDate();
         var command = new Command("demo", "Simulate a small survey and run the nightly workflow on its last night (embedded mode)") { procDate };
@@ -29,7 +29,7 @@ internal static class DemoCommand
         {
             var spec = survey.Read(parse);
             // The demo always shows the whole night: re-running it reuses job rows and keys (no duplicates).
-            await using var workflow = await options.OpenAsync(parse, force: true, ct, referenceGridWhenUnset: ReferenceGridFor(spec.Size));
+            await using var workflow = await options.OpenAsync(parse, force: true, ct, referenceGridWhenUnset: SurveyFootprint.TileGridPixels(spec));
             var store = workflow.Value.Home.OpenStore();
             var dir = store.PathOf(new Core.Storage.ObjectRef(workflow.Value.Buckets.Data, $"demo/seed{spec.Seed}_{spec.Size}px/x"));
             var simulated = await AnsiConsole.Status().StartAsync(
@@ -48,7 +48,4 @@ internal static class DemoCommand
         }));
         return command;
     }
-
-    /// <summary>A tile grid a quarter larger than the images holds a field's dithered SCAs (1024 px images: 1280 px).</summary>
-    internal static int ReferenceGridFor(int imageSize) => (int)Math.Ceiling(imageSize * 1.25);
 }
