@@ -40,7 +40,11 @@ public sealed class DifferenceQualityTests
     public void Scores_completeness_flux_pulls_and_false_detections_against_the_truth()
     {
         // Noise 1 DN/s each, so true S/N = |true flux|.
-        TrueDifferenceSource Truth(long id, double x, double y, double flux, double peakScore = 3) => new(id, SkyObjectType.Transient, x, y, flux, 0, 1, peakScore);
+        // RA/Dec: 0.1 degree of declination per 100 px, so each source has its own; detections are offset north by a known amount.
+        TrueDifferenceSource Truth(long id, double x, double y, double flux, double peakScore = 3) =>
+            new(id, SkyObjectType.Transient, x, y, flux, 0, 1, peakScore, RaDeg: 150, DecDeg: 2 + y / 1000);
+        const double scale = 0.11;
+        DifferenceDetection North(DifferenceDetection d, double trueY, double pixels) => d with { RaDeg = 150, DecDeg = 2 + trueY / 1000 + pixels * scale / 3600 };
         var truth = new[]
         {
             Truth(1, 100, 100, 100), Truth(2, 200, 200, 50), Truth(3, 300, 300, 25),
@@ -50,10 +54,10 @@ public sealed class DifferenceQualityTests
         };
         var detections = new[]
         {
-            new DifferenceDetection(100.3, 100.4, 102, 2, 50, +1, 0),   // 0.5 px away; +2 %, pull 1
-            new DifferenceDetection(200, 200.9, 49, 1, 40, +1, 0),      // 0.9 px; -2 %, pull -1
+            North(new DifferenceDetection(100.3, 100.4, 102, 2, 50, +1, 0), 100, 0.05),   // 0.5 px away; +2 %, pull 1; RA/Dec 0.05 px off
+            North(new DifferenceDetection(200, 200.9, 49, 1, 40, +1, 0), 200, 0.2),       // 0.9 px; -2 %, pull -1; RA/Dec 0.2 px off
             new DifferenceDetection(301, 300.5, 25, 1, 20, +1, 0),      // 1.1 px: too far to match, not false either (within 3 px)
-            new DifferenceDetection(500, 500, -31.5, 1.5, 25, -1, 0),   // -5 %, pull -1
+            North(new DifferenceDetection(500, 500, -31.5, 1.5, 25, -1, 0), 500, 0),      // -5 %, pull -1; RA/Dec exact
             new DifferenceDetection(700, 700, 20, 2, 8, +1, 0),         // on a bright star: false
             new DifferenceDetection(800, 800, 20, 2, 8, -1, 0),         // on nothing: false
             new DifferenceDetection(900, 900, 20, 2, 8, +1, 2),         // near a saturated star: not counted
@@ -61,7 +65,8 @@ public sealed class DifferenceQualityTests
         var constant = new[] { Row(10, SkyObjectType.Star, 701, 700, 1e4, mag: 17), Row(11, SkyObjectType.Galaxy, 805, 800, 10) };
         var score = new ScoreStatistics(0.01, 1.02, 1000);
 
-        var q = DifferenceQuality.Measure(truth, detections, constant, unmaskedPixels: 2_000_000, score, detectionThresholdSigma: 5);
+        var q = DifferenceQuality.Measure(truth, detections, constant, unmaskedPixels: 2_000_000, score, detectionThresholdSigma: 5,
+            zeroPointMag: 26, pixelScaleArcsec: scale);
 
         Assert.Equal(6, q.TrueSources);
         Assert.Equal((5, 3), (q.Snr10Sources, q.Snr10Found));             // 1, 2, 5 of 1-5
@@ -77,6 +82,13 @@ public sealed class DifferenceQualityTests
         Assert.Equal(1.0, q.FalseDetectionsPerMegapixel, 9);
         Assert.Equal(["a star brighter than 20 mag", "nothing within 3 px (noise, cosmic ray, bad pixel)"], q.FalseSites.Select(s => s.What).Order());
         Assert.Same(score, q.Score);
+        // Issue 11's figures: S/N >= 7 takes in 1-5; every row counts, the one flagged near a saturated star too.
+        Assert.Equal((5, 3), (q.Snr7Sources, q.Snr7Found));
+        Assert.Equal(1.5, q.FalseEveryRowPerMegapixel, 9);
+        Assert.Equal(26 - 2.5 * Math.Log10(5 * 1), q.Limit5Sigma, 9);      // the median noise is 1 DN/s
+        Assert.True(double.IsNaN(q.Magnitude50));                          // too few sources for the logistic
+        Assert.Equal(3, q.AstrometrySources);
+        Assert.Equal(0.05, q.MedianAstrometricErrorPixels, 6);             // median of 0.05, 0.2, 0 px
     }
 
     [Fact]

@@ -35,6 +35,16 @@ public sealed class ScienceBenchCommandTests : IDisposable
         Assert.Contains("peak memory (GB)", output);
         Assert.Contains("SWarp", output);
         Assert.Contains("SExtractor", output);
+        // The yardstick does the job's work on the job's grid: SWarp's resampled reference and co-add are the science image's size.
+        foreach (var swarped in new[] { "resampled.fits", "coadd.fits" })
+        {
+            var info = Rapid.Pipeline.Fits.FitsFile.ReadImageInfo(Path.Combine(cache, "yardsticks", swarped));
+            Assert.Equal((128, 128), (info.Width, info.Height));
+        }
+        var ratios = output.Split('\n').Where(l => l.Contains("SWarp resample + SExtractor", StringComparison.Ordinal) || l.Contains("SWarp co-add + SExtractor", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, ratios.Count);
+        Assert.All(ratios, row => Assert.Matches(@"│\s+\d+\.\d\dx\s+│", row));
+        Assert.Contains("<= 1.25 x", ratios[0]);
         Assert.Contains("Quality against the simulator's truth", output);
         foreach (var figure in new[] { "completeness, true S/N >= 10", "median |FLUX/true - 1|", "pull rms", "false detections per 10^6", "S_corr mean", "S_corr rms" })
             Assert.Contains(figure, output);

@@ -2,8 +2,9 @@ using Rapid.Pipeline.Fits;
 
 namespace Rapid.Cli.Bench;
 
-/// <summary>A row of sources.fits: X, Y 1-based FITS pixels of the science image; Flux, FluxError DN/s (signed PSF fit on D); Snr the peak |S_corr|.</summary>
-public sealed record DifferenceDetection(double X, double Y, double Flux, double FluxError, double Snr, int Sign, int Flags)
+/// <summary>A row of sources.fits: X, Y 1-based FITS pixels of the science image; Flux, FluxError DN/s (signed PSF fit on D); Snr the peak |S_corr|; RA/Dec degrees.</summary>
+public sealed record DifferenceDetection(double X, double Y, double Flux, double FluxError, double Snr, int Sign, int Flags,
+    double RaDeg = double.NaN, double DecDeg = double.NaN)
 {
     /// <summary>FLAGS bit 1: within a few PSF widths of a saturated science pixel.</summary>
     public bool NearSaturated => (Flags & 2) != 0;
@@ -12,24 +13,29 @@ public sealed record DifferenceDetection(double X, double Y, double Flux, double
 /// <summary>
 /// What the quality figures need from a <c>rapid diff</c> out directory: the catalog, S_corr (sigma), the per-pixel
 /// uncertainty of D (DN/s) and P_D (a stamp of sum 1 centred at pixel Size/2, 0-based). Images row-major, 0-based.
-/// DetectionThresholdSigma is the S_corr threshold the run used (DETSIGMA).
+/// DetectionThresholdSigma is the S_corr threshold the run used (DETSIGMA); ZeroPointMag the AB magnitude of 1 DN/s of D
+/// (ZPTMAG); PixelScaleArcsec the science grid's.
 /// </summary>
 public sealed record DifferenceProducts(IReadOnlyList<DifferenceDetection> Detections, int Width, int Height,
-    float[] ScoreCorrected, float[] DifferenceUncertainty, float[] DifferencePsf, int DifferencePsfSize, double DetectionThresholdSigma = double.NaN)
+    float[] ScoreCorrected, float[] DifferenceUncertainty, float[] DifferencePsf, int DifferencePsfSize, double DetectionThresholdSigma = double.NaN,
+    double ZeroPointMag = double.NaN, double PixelScaleArcsec = double.NaN)
 {
     public static DifferenceProducts Read(string outDirectory)
     {
         var t = FitsFile.ReadTable(Path.Combine(outDirectory, "sources.fits"), "SOURCES");
         var (x, y, flux, err, snr) = (t.GetDoubles("X_IMAGE"), t.GetDoubles("Y_IMAGE"), t.GetDoubles("FLUX"), t.GetDoubles("FLUXERR"), t.GetDoubles("SNR"));
         var (sign, flags) = (t.GetLongs("SIGN"), t.GetLongs("FLAGS"));
+        var (ra, dec) = (t.GetDoubles("RA"), t.GetDoubles("DEC"));
         var detections = Enumerable.Range(0, t.RowCount)
-            .Select(i => new DifferenceDetection(x[i], y[i], flux[i], err[i], snr[i], (int)sign[i], (int)flags[i])).ToList();
+            .Select(i => new DifferenceDetection(x[i], y[i], flux[i], err[i], snr[i], (int)sign[i], (int)flags[i], ra[i], dec[i])).ToList();
         var scorr = FitsFile.ReadImage(Path.Combine(outDirectory, "scorr.fits"));
         var uncertainty = FitsFile.ReadImage(Path.Combine(outDirectory, "diffimage_uncert.fits"));
         var psf = FitsFile.ReadImage(Path.Combine(outDirectory, "diffpsf.fits"));
         if (psf.Width != psf.Height) throw new FitsFormatException(Path.Combine(outDirectory, "diffpsf.fits"), $"P_D stamp is {psf.Width}x{psf.Height}, not square");
+        var difference = FitsFile.ReadImageInfo(Path.Combine(outDirectory, "diffimage.fits")).Header;
         return new DifferenceProducts(detections, scorr.Width, scorr.Height, scorr.Pixels, uncertainty.Pixels, psf.Pixels, psf.Width,
-            scorr.Header.GetDouble("DETSIGMA") ?? double.NaN);
+            scorr.Header.GetDouble("DETSIGMA") ?? double.NaN, difference.GetDouble(ProductKeywords.ZeroPoint) ?? double.NaN,
+            Rapid.Pipeline.Wcs.TanSipWcs.FromHeader(difference, "diffimage.fits").PixelScaleArcsec);
     }
 
     /// <summary>The highest sign × S_corr within 1 px of a 1-based FITS position (NaN where all of it is masked).</summary>

@@ -1,3 +1,4 @@
+using Rapid.Core.Sky;
 using Rapid.Pipeline.Simulation;
 
 namespace Rapid.Cli.Bench;
@@ -6,12 +7,17 @@ namespace Rapid.Cli.Bench;
 public sealed record FalseDetectionSite(string What, int Count);
 
 /// <summary>
-/// The quality figures of issue 4 for one difference against the simulator's truth. Completeness counts true sources of
-/// true S/N >= 10 found within 1 px with the right sign; the flux error is the median |FLUX/true − 1| of the found ones
-/// of S/N >= 20; the pull rms is over the found ones of S/N >= 10; false detections are per 10^6 unmasked pixels.
-/// Snr10MissedAboveThreshold counts the missed S/N >= 10 sources whose S_corr does reach the detection threshold within
-/// 1 px: it tells a detector that drops them from a score that never showed them. MedianFluxRatio (FLUX/true, S/N >= 20)
-/// and PullMean say how much of the flux error and pull rms is a bias rather than scatter.
+/// The quality figures of one difference against the simulator's truth, issue 4's and issue 11's. Completeness counts
+/// true sources of true S/N >= 10 (issue 4) or >= 7 (issue 11) found within 1 px with the right sign; Magnitude50 is the
+/// magnitude of |true difference| at which a logistic fitted to found / missed reaches 50 % and Limit5Sigma the zero
+/// point less 2.5 log10(5 x the median PSF-fit noise at the true sources); the flux error is the median
+/// |FLUX/true − 1| of the found ones of S/N >= 20; the pull rms is over the found ones of S/N >= 10; false detections
+/// are per 10^6 unmasked pixels, without the rows flagged near a saturated star (issue 4) and counting every row
+/// (issue 11, <see cref="FalseEveryRowPerMegapixel"/>); the astrometric error is the angle between a found row's RA/Dec
+/// and the truth's, in pixels, median over S/N >= 20. Snr10MissedAboveThreshold counts the missed S/N >= 10 sources
+/// whose S_corr does reach the detection threshold within 1 px: it tells a detector that drops them from a score that
+/// never showed them. MedianFluxRatio (FLUX/true, S/N >= 20) and PullMean say how much of the flux error and pull rms is
+/// a bias rather than scatter.
 /// </summary>
 public sealed record DifferenceQualityFigures(
     int TrueSources,
@@ -21,8 +27,17 @@ public sealed record DifferenceQualityFigures(
     int FalseDetections, int NearSaturatedDetections, double UnmaskedMegapixels, IReadOnlyList<FalseDetectionSite> FalseSites,
     ScoreStatistics Score)
 {
+    public int Snr7Sources { get; init; }
+    public int Snr7Found { get; init; }
+    public double Magnitude50 { get; init; } = double.NaN;
+    public double Limit5Sigma { get; init; } = double.NaN;
+    public int AstrometrySources { get; init; }
+    public double MedianAstrometricErrorPixels { get; init; } = double.NaN;
+
     public double Completeness => Snr10Sources == 0 ? double.NaN : Snr10Found / (double)Snr10Sources;
+    public double Completeness7 => Snr7Sources == 0 ? double.NaN : Snr7Found / (double)Snr7Sources;
     public double FalseDetectionsPerMegapixel => UnmaskedMegapixels > 0 ? FalseDetections / UnmaskedMegapixels : double.NaN;
+    public double FalseEveryRowPerMegapixel => UnmaskedMegapixels > 0 ? (FalseDetections + NearSaturatedDetections) / UnmaskedMegapixels : double.NaN;
 }
 
 /// <summary>
@@ -41,8 +56,11 @@ public static class DifferenceQuality
     /// <param name="truth">True changing sources with their noise (<see cref="TrueDifferenceSource.NoiseDnPerSecond"/>).</param>
     /// <param name="constant">Stars and galaxies of the science epoch, to say what false detections sit on.</param>
     /// <param name="unmaskedPixels">Pixels of the difference that are not masked (finite S_corr).</param>
+    /// <param name="zeroPointMag">AB magnitude of 1 DN/s of D (for the completeness magnitude and the limit; NaN: not measured).</param>
+    /// <param name="pixelScaleArcsec">The science grid's pixel scale (for the RA/Dec error in pixels; NaN: not measured).</param>
     public static DifferenceQualityFigures Measure(IReadOnlyList<TrueDifferenceSource> truth, IReadOnlyList<DifferenceDetection> detections,
-        IReadOnlyList<TruthRow> constant, long unmaskedPixels, ScoreStatistics score, double detectionThresholdSigma = double.NaN)
+        IReadOnlyList<TruthRow> constant, long unmaskedPixels, ScoreStatistics score, double detectionThresholdSigma = double.NaN,
+        double zeroPointMag = double.NaN, double pixelScaleArcsec = double.NaN)
     {
         var match = Match(truth, detections);
         var found = truth.Select((t, i) => (Truth: t, Found: match[i] >= 0 ? detections[match[i]] : null)).ToList();
@@ -61,10 +79,26 @@ public static class DifferenceQuality
             .Select(g => new FalseDetectionSite(g.Key, g.Count())).ToList();
 
         var missedAboveThreshold = snr10.Count(f => f.Found is null && f.Truth.PeakScoreSigma >= detectionThresholdSigma);
+        var snr7 = found.Where(f => f.Truth.TrueSignalToNoise >= 7).ToList();
+        var measurable = found.Where(f => double.IsFinite(f.Truth.NoiseDnPerSecond)).ToList();
+        var mags = measurable.Select(f => zeroPointMag - 2.5 * Math.Log10(Math.Abs(f.Truth.DifferenceFluxDnPerSecond))).ToArray();
+        var limit = zeroPointMag - 2.5 * Math.Log10(5 * Median(measurable.Select(f => f.Truth.NoiseDnPerSecond).ToList()));
+        var astrometry = found.Where(f => f.Found is not null && f.Truth.TrueSignalToNoise >= 20)
+            .Select(f => SphericalGeometry.AngularSeparationDeg(f.Found!.RaDeg, f.Found.DecDeg, f.Truth.RaDeg, f.Truth.DecDeg) * 3600 / pixelScaleArcsec)
+            .Where(double.IsFinite).ToList();
         return new DifferenceQualityFigures(truth.Count, snr10.Count, snr10.Count(f => f.Found is not null), missedAboveThreshold, detectionThresholdSigma,
             fluxErrors.Count, Median(fluxErrors), Median(fluxRatios),
             pulls.Count, pulls.Count == 0 ? double.NaN : Math.Sqrt(pulls.Average(p => p * p)), pulls.Count == 0 ? double.NaN : pulls.Average(),
-            falseDetections.Count, nearSaturated, unmaskedPixels / 1e6, sites, score);
+            falseDetections.Count, nearSaturated, unmaskedPixels / 1e6, sites, score)
+        {
+            Snr7Sources = snr7.Count,
+            Snr7Found = snr7.Count(f => f.Found is not null),
+            Magnitude50 = double.IsFinite(zeroPointMag)
+                ? ImageSets.ImageSetScorer.CompletenessMagnitude(mags, [.. measurable.Select(f => f.Found is not null)], 0.5) : double.NaN,
+            Limit5Sigma = limit,
+            AstrometrySources = astrometry.Count,
+            MedianAstrometricErrorPixels = Median(astrometry),
+        };
     }
 
     /// <summary>For each true source, the index of its detection or -1.</summary>

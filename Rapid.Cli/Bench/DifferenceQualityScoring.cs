@@ -24,6 +24,7 @@ public static class DifferenceQualityScoring
         var unmasked = products.ScoreCorrected.LongCount(float.IsFinite);
         var score = ScoreImageStatistics.Measure(products.ScoreCorrected, products.Width, products.Height,
             products.Detections.Select(d => (d.X, d.Y)).Concat(truth.Select(t => (t.X, t.Y))), ScoreExclusionRadiusPixels);
-        return DifferenceQuality.Measure(truth, products.Detections, DifferenceTruth.Constant(science), unmasked, score, products.DetectionThresholdSigma);
+        return DifferenceQuality.Measure(truth, products.Detections, DifferenceTruth.Constant(science), unmasked, score, products.DetectionThresholdSigma,
+            products.ZeroPointMag, products.PixelScaleArcsec);
     }
 }

@@ -11,7 +11,8 @@ namespace Rapid.Cli.Bench;
 /// <see cref="PeakScoreSigma"/> the highest S_corr of the source's sign within 1 px (sigma, positive when it shows).
 /// </summary>
 public sealed record TrueDifferenceSource(long Id, SkyObjectType Type, double X, double Y,
-    double ScienceFluxDnPerSecond, double ReferenceFluxDnPerSecond, double NoiseDnPerSecond = double.NaN, double PeakScoreSigma = double.NaN)
+    double ScienceFluxDnPerSecond, double ReferenceFluxDnPerSecond, double NoiseDnPerSecond = double.NaN, double PeakScoreSigma = double.NaN,
+    double RaDeg = double.NaN, double DecDeg = double.NaN)
 {
     public double DifferenceFluxDnPerSecond => ScienceFluxDnPerSecond - ReferenceFluxDnPerSecond;
 
@@ -54,7 +55,8 @@ public static class DifferenceTruth
             foreach (var row in epoch.Rows.Where(IsVarying))
                 referenceFlux[row.Id] = referenceFlux.GetValueOrDefault(row.Id) + row.FluxDn / epoch.ExposureSeconds / references.Count;
         return science.Rows.Where(IsVarying)
-            .Select(r => new TrueDifferenceSource(r.Id, r.Type, r.X, r.Y, r.FluxDn / science.ExposureSeconds, referenceFlux.GetValueOrDefault(r.Id)))
+            .Select(r => new TrueDifferenceSource(r.Id, r.Type, r.X, r.Y, r.FluxDn / science.ExposureSeconds, referenceFlux.GetValueOrDefault(r.Id),
+                RaDeg: r.RaDeg, DecDeg: r.DecDeg))
             .Where(s => s.DifferenceFluxDnPerSecond != 0)
             .ToList();
     }

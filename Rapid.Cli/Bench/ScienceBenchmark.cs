@@ -33,8 +33,8 @@ public sealed record ScienceBenchmarkOptions(int Size, int Frames, int Seed, str
 /// <summary>One timed <c>rapid diff</c> run: the manifest it left (steps, peak memory), the child process's own figures and its quality against the truth.</summary>
 public sealed record BenchedDiff(string Title, DiffManifest Manifest, ChildRun Process, DifferenceQualityFigures Quality);
 
-/// <summary>A reference tool run on the same inputs; Skipped says why it was not run.</summary>
-public sealed record YardstickRun(string Tool, string Task, ChildRun? Process, string? Skipped);
+/// <summary>A reference tool run on the same inputs (Description says what it did); Skipped says why it was not run.</summary>
+public sealed record YardstickRun(string Tool, YardstickTask Task, string Description, ChildRun? Process, string? Skipped);
 
 public sealed record ScienceBenchmarkReport(ScienceBenchmarkOptions Options, TimeSpan Simulation, bool SimulationCached,
     BenchedDiff ExistingReference, BenchedDiff CoaddedReference, IReadOnlyList<YardstickRun> Yardsticks);
@@ -43,8 +43,9 @@ public sealed record ScienceBenchmarkReport(ScienceBenchmarkOptions Options, Tim
 /// Times the science job at full size as users run it: <c>rapid diff</c> in a child process of its own (so its peak
 /// memory is its own), (b) against a reference co-added from <see cref="ScienceBenchmarkOptions.Frames"/> simulated
 /// images, then (a) against the reference (b) made, given as an existing reference image with its maps. The job log's
-/// per-step wall times come from each run's manifest. SWarp (co-adding the same inputs) and SExtractor (on the science
-/// image) are timed beside it as a yardstick when installed. Each difference is scored against the simulator's truth
+/// per-step wall times come from each run's manifest. SWarp (resampling that reference onto the science grid, co-adding
+/// the same inputs onto it) and SExtractor (on the science image) are timed in the same run as the yardstick
+/// (<see cref="Yardsticks"/>) when installed. Each difference is scored against the simulator's truth
 /// (<see cref="DifferenceQualityScoring"/>).
 /// </summary>
 public sealed class ScienceBenchmark(Action<string> progress)
@@ -70,7 +71,8 @@ public sealed class ScienceBenchmark(Action<string> progress)
              "--reference-coverage", Path.Combine(coaddOut, "refimage_cov.fits"), "--reference-uncertainty", Path.Combine(coaddOut, "refimage_uncert.fits")], ct);
 
         var yardsticks = options.Yardsticks
-            ? await new Yardsticks(progress).RunAsync(science, references, Path.Combine(options.CacheDirectory, "yardsticks"), ct)
+            ? await new Yardsticks(progress).RunAsync(science, references,
+                (Path.Combine(coaddOut, "refimage.fits"), Path.Combine(coaddOut, "refimage_uncert.fits")), Path.Combine(options.CacheDirectory, "yardsticks"), ct)
             : [];
         return new ScienceBenchmarkReport(options, simulation, cached, existing, coadded, yardsticks);
     }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Rapid.Cli.Ingest;
 using Rapid.Cli.Output;
 using Rapid.Core.Jobs;
-using Rapid.Core.Sky;
 using Rapid.Functions.Steps;
 using Rapid.Pipeline.Simulation;
 using Spectre.Console;
@@ -31,7 +30,7 @@ internal static class DemoCommand
             var spec = survey.Read(parse);
             var console = ConsoleOutput.Create();
             // The demo always shows the whole night: re-running it reuses job rows and keys (no duplicates).
-            await using var workflow = await options.OpenAsync(parse, force: true, ct, referenceGridWhenUnset: ReferenceGridFor(spec));
+            await using var workflow = await options.OpenAsync(parse, force: true, ct, referenceGridWhenUnset: SurveyFootprint.TileGridPixels(spec));
             var store = workflow.Value.Home.OpenStore();
             var dir = store.PathOf(new Core.Storage.ObjectRef(workflow.Value.Buckets.Data, $"demo/seed{spec.Seed}_{spec.Size}px/x"));
             var simulated = await console.Status().StartAsync(
@@ -49,30 +48,5 @@ internal static class DemoCommand
             return RunCommand.JobsFailed(report);
         }));
         return command;
-    }
-
-    /// <summary>
-    /// The side of the smallest tile grid that holds every image the survey plans, its corners taken through the image's own
-    /// WCS (rolled by the field's position angle, dithered, distorted): a 1024 px image rolled by 45 degrees spans 1448 px,
-    /// and the 1.25 x size grid the demo used clipped such images' corners, which the difference image then lost.
-    /// The demo's fields are tile centres (<see cref="SimulatedSurveyIngest.TileCentres"/>).
-    /// </summary>
-    internal static int ReferenceGridFor(SurveySpec spec)
-    {
-        var side = spec.Size;
-        foreach (var field in SurveySchedule.Plan(spec).GroupBy(p => p.FieldIndex))
-        {
-            var corners = new List<(double, double)>();
-            foreach (var plan in field)
-            {
-                var wcs = SimulatedWcs.Create(plan.CentreRaDeg, plan.CentreDecDeg, plan.PaDeg, spec.PixelScaleArcsec, spec.Size, spec.Size, spec.SipDistortion, plan.Sca);
-                // The outer edges of the corner pixels (1-based FITS pixel centres run from 1 to Size).
-                foreach (var (x, y) in new[] { (0.5, 0.5), (spec.Size + 0.5, 0.5), (0.5, spec.Size + 0.5), (spec.Size + 0.5, spec.Size + 0.5) })
-                    corners.Add(wcs.PixelToSky(x, y));
-            }
-            var (ra, dec) = spec.FieldCentres[field.Key];
-            side = TileCoverage.SideCovering(ra, dec, spec.PixelScaleArcsec, corners, side);
-        }
-        return side;
     }
 }

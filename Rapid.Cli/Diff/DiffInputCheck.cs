@@ -11,7 +11,8 @@ public sealed record DiffInputInfo(string Path, int Width, int Height, TanSipWcs
 /// <summary>
 /// Checks the inputs of <c>rapid diff</c> from their headers before anything is staged, so a wrong file is
 /// named by the path the user typed: exists, is FITS with an image, has a usable TAN/TAN-SIP WCS and,
-/// for images in DN, EXPTIME &gt; 0. Pixel-level problems (all NaN, no overlap) are found by the job itself.
+/// for images in DN, EXPTIME &gt; 0, an observation time and usable detector keywords (<see cref="DetectorKeywords"/>).
+/// Pixel-level problems (all NaN, no overlap) are found by the job itself.
 /// Every failure is exit 65 (invalid input) with a one-line message.
 /// </summary>
 public static class DiffInputCheck
@@ -52,7 +53,15 @@ public static class DiffInputCheck
         var mjd = double.NaN;
         if (role is DiffInputRole.Science or DiffInputRole.ReferenceInput)
         {
-            try { mjd = DetectorKeywords.ObservationMjd(info.Header, path).Value; }
+            try
+            {
+                mjd = DetectorKeywords.ObservationMjd(info.Header, path).Value;
+                // A present but unusable gain, read noise or saturation level is named here, by the path the user typed
+                // (the job would name its staged copy); absent ones take the settings' defaults in the job.
+                DetectorKeywords.Number(info.Header, DetectorKeywords.Gain, 1, path, 0, minExclusive: true);
+                DetectorKeywords.Number(info.Header, DetectorKeywords.ReadNoise, 0, path, 0);
+                DetectorKeywords.Number(info.Header, DetectorKeywords.Saturation, 1, path, 0, minExclusive: true);
+            }
             catch (HeaderKeywordException e) { throw Invalid(path, Problem(path, e.Message)); }
         }
         return new DiffInputInfo(path, info.Width, info.Height, wcs, expTime, mjd, info.Header.GetString("FILTER")?.Trim() ?? "");

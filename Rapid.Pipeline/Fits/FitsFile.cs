@@ -15,17 +15,20 @@ public static class FitsFile
     /// <summary>
     /// The image of a file: the primary HDU when it has data, else the extension named SCI,
     /// else the first image extension. BITPIX 8/16/32/64/-32/-64 with BSCALE/BZERO (integer BLANK becomes NaN).
+    /// An extension image whose header says INHERIT = T also carries the primary header's keywords it lacks.
     /// </summary>
     public static FitsImage ReadImage(string path)
     {
         int? firstImage = null;
+        FitsHeader? primary = null;
         using (var reader = FitsReader.Open(path))
         {
             while (reader.ReadNextHeader() is { } hdu)
             {
                 if (hdu.Index == 0 && hdu.HasImageData) return FitsImageData.Read(reader, hdu);
+                if (hdu.Index == 0) primary = hdu.Header;
                 if (hdu.Index == 0 || !hdu.HasImageData) continue;
-                if (string.Equals(hdu.ExtName, "SCI", StringComparison.OrdinalIgnoreCase)) return FitsImageData.Read(reader, hdu);
+                if (string.Equals(hdu.ExtName, "SCI", StringComparison.OrdinalIgnoreCase)) return Inherited(FitsImageData.Read(reader, hdu), primary);
                 firstImage ??= hdu.Index;
             }
         }
@@ -34,7 +37,7 @@ public static class FitsFile
         {
             while (reader.ReadNextHeader() is { } hdu)
             {
-                if (hdu.Index == firstImage) return FitsImageData.Read(reader, hdu);
+                if (hdu.Index == firstImage) return Inherited(FitsImageData.Read(reader, hdu), primary);
             }
         }
         throw new FitsFormatException(path, $"extension {firstImage} disappeared while reading");
@@ -48,21 +51,46 @@ public static class FitsFile
     {
         using var reader = FitsReader.Open(path);
         FitsHdu? firstImage = null;
+        FitsHeader? primary = null;
         while (reader.ReadNextHeader() is { } hdu)
         {
-            if (hdu.Index == 0 && hdu.HasImageData) return Info(path, hdu);
+            if (hdu.Index == 0 && hdu.HasImageData) return Info(path, hdu, null);
+            if (hdu.Index == 0) primary = hdu.Header;
             if (hdu.Index == 0 || !hdu.HasImageData) continue;
-            if (string.Equals(hdu.ExtName, "SCI", StringComparison.OrdinalIgnoreCase)) return Info(path, hdu);
+            if (string.Equals(hdu.ExtName, "SCI", StringComparison.OrdinalIgnoreCase)) return Info(path, hdu, primary);
             firstImage ??= hdu;
         }
-        return firstImage is not null ? Info(path, firstImage)
+        return firstImage is not null ? Info(path, firstImage, primary)
             : throw new FitsFormatException(path, "holds no image (no primary data and no IMAGE extension with data)");
 
-        static FitsImageInfo Info(string path, FitsHdu hdu)
+        static FitsImageInfo Info(string path, FitsHdu hdu, FitsHeader? primary)
         {
             if (hdu.Axes.Length < 2 || hdu.Axes.Skip(2).Any(a => a != 1) || hdu.Axes[0] > int.MaxValue || hdu.Axes[1] > int.MaxValue)
                 throw new FitsFormatException(path, $"{hdu.Describe()} is not a 2-D image (NAXIS = {hdu.Axes.Length}, axes {string.Join(" x ", hdu.Axes)})");
-            return new FitsImageInfo((int)hdu.Axes[0], (int)hdu.Axes[1], FitsHdu.WithoutStructural(hdu.Header));
+            var header = FitsHdu.WithoutStructural(hdu.Header);
+            InheritInto(header, primary);
+            return new FitsImageInfo((int)hdu.Axes[0], (int)hdu.Axes[1], header);
+        }
+    }
+
+    private static FitsImage Inherited(FitsImage image, FitsHeader? primary)
+    {
+        InheritInto(image.Header, primary);
+        return image;
+    }
+
+    /// <summary>
+    /// The FITS header inheritance convention (a registered FITS convention; HST, DECam and others write it): when an
+    /// extension's header has INHERIT = T, the primary header's keywords that the extension does not define apply to it
+    /// too (observation time, exposure, detector keywords are often only there). Structural and commentary cards are not inherited.
+    /// </summary>
+    private static void InheritInto(FitsHeader extension, FitsHeader? primary)
+    {
+        if (primary is null || extension.Find("INHERIT")?.Value?.Trim() != "T") return;
+        foreach (var card in primary.Cards)
+        {
+            if (card.Value is null || FitsHdu.IsStructural(card.Key) || card.Key == "INHERIT" || extension.Contains(card.Key)) continue;
+            extension.AddParsed(card);
         }
     }
 
