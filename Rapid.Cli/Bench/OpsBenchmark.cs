@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Npgsql;
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
