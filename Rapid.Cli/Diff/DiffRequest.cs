@@ -21,6 +21,8 @@ public sealed record DiffRequest
     public bool Overwrite { get; init; }
     /// <summary>Co-add onto the sky tile grid (this many pixels square) of the science image's field instead of the science grid.</summary>
     public int? TileGridPixels { get; init; }
+    /// <summary>Injected sources to measure (as the nightly jobs' injection-recovery; 0 none).</summary>
+    public int FakeSources { get; init; }
     public PipelineSettings Settings { get; init; } = new();
 
     public bool CoaddsReference => ReferenceImage is null;

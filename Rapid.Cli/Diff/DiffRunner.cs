@@ -186,6 +186,7 @@ public sealed class DiffRunner(Action<string>? logLine = null)
             Tile = tile,
             Reference = reference,
             Settings = request.Settings,
+            FakeSources = request.FakeSources > 0 ? new FakeSourcesConfig { Count = request.FakeSources } : null,
         };
     }
 

@@ -263,7 +263,7 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
         });
 
         Assert.Equal(ExitCodes.Degraded, run.ExitCode);
-        Assert.Contains(run.Manifest!.Warnings, w => w.StartsWith("flux matching: only 0 star(s) matched", StringComparison.Ordinal));
+        Assert.Contains(run.Manifest!.Warnings, w => w.StartsWith("flux_scale: only 0 star(s) measured the flux scale", StringComparison.Ordinal));
         Assert.Equal(1.0, run.Manifest.DifferenceImage!.ScaleFactor);
         Assert.Contains(run.Manifest.Warnings, w => w.StartsWith("psf: the science PSF is a GaussianFromDefault fallback", StringComparison.Ordinal));
         Assert.Contains(run.Manifest.Products, p => p.Role == ProductRoles.DifferenceImage);

@@ -1,50 +1,91 @@
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
-using Rapid.Pipeline.Simulation;
+using Rapid.Pipeline.Psf;
 using Rapid.Pipeline.Simulation.Injection;
+using Rapid.Pipeline.Subtraction;
 
 namespace Rapid.Pipeline.Jobs;
 
 /// <summary>
-/// What a science job injected. Sources' X, Y are 1-based FITS pixels and FluxDn is DN in the exposure
-/// (the image they went into is in DN/s: divide by <see cref="ExposureTimeSeconds"/>).
+/// What a science job injected and what came back. Sources' X, Y are 1-based FITS pixels and FluxDn is DN in the
+/// exposure (divide by <see cref="ExposureTimeSeconds"/> for DN/s); Recovered holds, per source, the detection the
+/// pipeline made of it (null when it found none).
 /// </summary>
 public sealed record FakeSourceInjection(
     IReadOnlyList<InjectedSource> Sources, long Seed, double BrightMag, double FaintMag, double MagLimit,
-    double PsfFwhmPixels, string PsfSource, double MatchRadiusPixels, double ExposureTimeSeconds);
+    double PsfFwhmPixels, string PsfSource, double MatchRadiusPixels, double ExposureTimeSeconds)
+{
+    public IReadOnlyList<DifferenceSource?> Recovered { get; init; } = [];
+}
+
+/// <summary>Draws one injected source: its light (N's unit, DN/s) and the Poisson variance it adds, as a stamp.</summary>
+public interface IFakeSourceRenderer
+{
+    /// <summary>Where the PSF came from (the recovery tables' PSFSRC: "science" when measured on the science image, "model" for a filter's model).</summary>
+    string Source { get; }
+    double FwhmPixels { get; }
+    /// <summary>A source of <paramref name="rate"/> DN/s at (x, y), 0-based, with its noise drawn from <paramref name="noise"/>.</summary>
+    AddedLight Render(double x, double y, double rate, double gain, double exposureTime, Random noise);
+}
 
 /// <summary>
-/// Injects fake point sources into the calibrated science image (DN/s) and its variance before subtraction, as the
-/// original's FAKE_SOURCES option and Obiwan (Kong et al. 2020) do, so every night measures its own completeness.
-/// PSF: the simulator's Moffat profile (β = 2.5) whose pixel-integrated image has the same moment FWHM as the science
-/// image's bright stars (adaptive second moments, as the job's flux matching measures them: a Moffat's wings make
-/// its moment FWHM ~25 % wider than its true FWHM, so using the measured value directly would inject sources wider than
-/// the stars and bias their aperture fluxes low); the filter's model FWHM when fewer than three stars can be measured. Each source adds its Poisson variance to the variance image and a matching noise draw
-/// to the pixels, so the injected sources are as noisy as real ones.
+/// Injected sources drawn with the science image's own PSF model, placed at their sub-pixel position by the shift
+/// theorem (as ZOGY places every source), with Poisson noise of gain and exposure time added and its variance.
+/// </summary>
+public sealed class PsfModelRenderer(PsfModel psf) : IFakeSourceRenderer
+{
+    public string Source => "science";
+    public double FwhmPixels => psf.FwhmPixels;
+
+    public AddedLight Render(double x, double y, double rate, double gain, double exposureTime, Random noise)
+    {
+        ArgumentNullException.ThrowIfNull(noise);
+        var (ix, iy) = ((int)Math.Round(x), (int)Math.Round(y));
+        // The stamp's pixel c + a holds P(c + a - fx): the model shifted by -fx.
+        var shifted = FourierShift.Shift(psf.Stamp.ToArray(), psf.Size, -(x - ix), -(y - iy));
+        var flux = new double[shifted.Length];
+        var variance = new double[shifted.Length];
+        for (var i = 0; i < shifted.Length; i++)
+        {
+            var light = rate * shifted[i];
+            if (!(light > 0)) { flux[i] = light; continue; }
+            // Poisson variance of `light` DN/s over the exposure at `gain` e-/DN, in (DN/s)^2.
+            variance[i] = light / (gain * exposureTime);
+            flux[i] = light + Math.Sqrt(variance[i]) * Simulation.SimulationRandom.NextGaussian(noise);
+        }
+        return new AddedLight(ix, iy, psf.Size, flux, variance);
+    }
+}
+
+/// <summary>
+/// Injection-recovery without touching what the job delivers (as the original's FAKE_SOURCES option and Obiwan, Kong et
+/// al. 2020, measure completeness, but never in the products): sources are placed on the science image, drawn with
+/// the science PSF (<see cref="IFakeSourceRenderer"/>), and each is measured by the same detection and photometry as
+/// the catalog through <see cref="DifferenceMeasurement.MeasureInjected"/> — ZOGY is linear in the new image, so a
+/// source's share of S, of S_corr's variance and of D is computed in a window around it (Zackay, Ofek and Gal-Yam 2016,
+/// sec. 3). Magnitudes straddle the 5 sigma limit the subtraction itself has: 5 sigma_alpha of background noise, from
+/// ZOGY's kernels and the images' noise.
 /// </summary>
 public static class FakeSourceInjectionStep
 {
-    /// <summary>Below this many measured stars the FWHM comes from the filter's PSF model.</summary>
-    public const int MinStarsForFwhm = 3;
-
-    /// <summary>Injects into <paramref name="science"/>'s Rate and Variance in place; null when the config asks for none.</summary>
-    public static FakeSourceInjection? Inject(JobContext context, CalibratedImage science)
+    /// <summary>Null when the config asks for none (or the image cannot take any: a warning says why).</summary>
+    public static FakeSourceInjection? Run(JobContext context, CalibratedImage science, DifferenceImagingResult difference, IFakeSourceRenderer renderer)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(science);
+        ArgumentNullException.ThrowIfNull(difference);
+        ArgumentNullException.ThrowIfNull(renderer);
         var config = context.Config.FakeSources;
         if (config is null || !config.Enabled || config.Count <= 0) return null;
-        using var step = context.Log.Step("fake_sources.inject");
+        using var step = context.Log.Step("fake_sources");
         if (science.ZeroPointMag is not double zeroPoint)
         {
             context.Warn($"fake sources: {science.Source} has no ZPTMAG, so magnitudes cannot be turned into fluxes; none injected");
             return null;
         }
-        var settings = context.Config.Settings;
         int width = science.Width, height = science.Height;
-
-        var (fwhm, psfSource) = MeasureFwhm(science);
-        var psf = new MoffatPsf(fwhm);
-        var sigmaPixel = Math.Sqrt(RobustStatistics.Median(Sample(science.Variance)));
-        var magLimit = LimitingMagnitude(psf, sigmaPixel, settings.DetectionThresholdSigma, zeroPoint);
+        var measurement = difference.Measurement;
+        var magLimit = LimitingMagnitude(measurement, zeroPoint);
         var bright = config.BrightMag ?? magLimit + config.BrightOffsetMag;
         var faint = config.FaintMag ?? magLimit + config.FaintOffsetMag;
 
@@ -74,133 +115,41 @@ public static class FakeSourceInjectionStep
             throw new JobFailedException(Core.Jobs.ExitCodes.InvalidConfig, e.Message, e);
         }
 
-        var gain = science.Header.GetDouble("GAIN") is double g && g > 0 ? g : settings.DefaultGain;
+        var gain = science.Header.GetDouble("GAIN") is double g && g > 0 ? g : context.Config.Settings.DefaultGain;
         var noise = new Random(unchecked((int)config.Seed) ^ 0x5F3759DF);
-        foreach (var s in sources)
-            AddSource(science, s, psf, gain, noise);
-        context.Log.Info($"fake sources: {sources.Count} injected, mag {bright:F2}..{faint:F2} around the estimated 5-sigma limit {magLimit:F2}; "
-                         + $"PSF FWHM {fwhm:F2} px ({psfSource}), seed {config.Seed}");
-        return new FakeSourceInjection(sources, config.Seed, bright, faint, magLimit, fwhm, psfSource, config.MatchRadiusPixels, science.ExpTime);
-    }
-
-    /// <summary>
-    /// FWHM (pixels) of the science image's bright stars, or of the filter's PSF model when too few are measured.
-    /// The stars are measured above a global sky level (a sparse clipped median) rather than a mesh background: the
-    /// job's own background step comes later, and for stars 20σ above the sky a global level is enough for their width.
-    /// </summary>
-    private static (double Fwhm, string Source) MeasureFwhm(CalibratedImage science)
-    {
-        var sky = (float)RobustStatistics.SigmaClip(Sample(science.Rate)).Median;
-        var skySubtracted = new float[science.Rate.Length];
-        for (var i = 0; i < skySubtracted.Length; i++) skySubtracted[i] = science.Rate[i] - sky;
-        var stars = StarMeasurement.BrightStars(skySubtracted, science.Variance, science.Width, science.Height);
-        if (stars.Count >= MinStarsForFwhm && StarMeasurement.MedianFwhm(stars) is var measured && double.IsFinite(measured) && measured > 0
-            && MoffatFwhmForMomentFwhm(measured) is double matched)
-            return (matched, "science");
-        var filter = science.Header.GetString("FILTER");
-        var scale = science.Wcs.PixelScaleArcsec;
-        double model;
-        try { model = MoffatPsf.FwhmArcsec(RomanFilter.Named(filter ?? "")) / scale; }
-        catch (ArgumentException) { model = 2.0; }   // not a Roman filter: a typical well-sampled FWHM
-        return (model, "model");
-    }
-
-    private static readonly (double Dx, double Dy)[] SubPixelOffsets =
-        [.. from dx in new[] { 0.0, 0.25, 0.5 } from dy in new[] { 0.0, 0.25, 0.5 } select (dx, dy)];
-
-    /// <summary>
-    /// The Moffat FWHM (pixels) whose noiseless, pixel-integrated render has <paramref name="momentFwhm"/> as its moment
-    /// FWHM (mean over sub-pixel offsets, since undersampled stars measure differently on and between pixels),
-    /// found by bisection; null when the measurement cannot be matched (e.g. narrower than a pixel allows).
-    /// </summary>
-    internal static double? MoffatFwhmForMomentFwhm(double momentFwhm)
-    {
-        // A source at a random position is, by symmetry, like one at an offset in [0, 0.5]² from a pixel centre.
-        double Measure(double fwhm)
+        var lights = sources.Select(s => renderer.Render(s.X - 1, s.Y - 1, s.FluxDn / science.ExpTime, gain, science.ExpTime, noise)).ToList();
+        var recovered = new DifferenceSource?[sources.Count];
+        var reach = lights.Count == 0 ? 0 : lights.Max(l => l.Side) + measurement.Local.Centre.Radius;
+        Parallel.For(0, sources.Count, k =>
         {
-            const int size = 41;
-            var psf = new MoffatPsf(fwhm);
-            var variance = Enumerable.Repeat(1f, size * size).ToArray();
-            double sum = 0;
-            var n = 0;
-            foreach (var (dx, dy) in SubPixelOffsets)
-            {
-                var image = new float[size * size];
-                StampRenderer.AddPointSource(image, size, size, size / 2 + dx, size / 2 + dy, 1e6, psf);
-                var stars = StarMeasurement.BrightStars(image, variance, size, size);
-                if (stars.Count == 0) continue;
-                sum += stars[0].Fwhm;
-                n++;
-            }
-            return n == 0 ? double.NaN : sum / n;
-        }
-
-        double lo = 0.3 * momentFwhm, hi = 1.5 * momentFwhm;
-        var (mlo, mhi) = (Measure(lo), Measure(hi));
-        if (!(mlo <= momentFwhm && momentFwhm <= mhi)) return null;
-        for (var i = 0; i < 30 && hi - lo > 1e-3; i++)
+            var s = sources[k];
+            // Every injected source whose light can reach this one's window (they are at least MinSeparation apart).
+            var near = lights.Where(l => Math.Abs(l.X - lights[k].X) <= reach && Math.Abs(l.Y - lights[k].Y) <= reach).ToList();
+            recovered[k] = measurement.MeasureInjected(s.X - 1, s.Y - 1, config.MatchRadiusPixels, near);
+        });
+        context.Log.Info($"fake sources: {sources.Count} measured, mag {bright:F2}..{faint:F2} around the 5-sigma limit {magLimit:F2}; "
+                         + $"PSF FWHM {renderer.FwhmPixels:F2} px ({renderer.Source}), seed {config.Seed}; nothing added to the products");
+        return new FakeSourceInjection(sources, config.Seed, bright, faint, magLimit, renderer.FwhmPixels, renderer.Source, config.MatchRadiusPixels, science.ExpTime)
         {
-            var mid = (lo + hi) / 2;
-            if (Measure(mid) < momentFwhm) lo = mid; else hi = mid;
-        }
-        return (lo + hi) / 2;
-    }
-
-    /// <summary>Every 17th pixel (a stride prime to any row length that matters): statistics of ~1 M values instead of 17 M.</summary>
-    private static float[] Sample(float[] pixels)
-    {
-        const int stride = 17;
-        var sample = new float[(pixels.Length + stride - 1) / stride];
-        for (int i = 0, k = 0; i < pixels.Length; i += stride, k++) sample[k] = pixels[i];
-        return sample;
+            Recovered = recovered,
+        };
     }
 
     /// <summary>
-    /// The faintest point source the job's detector finds. Detection is on ZOGY's S_corr, the PSF-matched filter
-    /// (Zackay, Ofek and Gal-Yam 2016, sec. 3), whose S/N for flux F in background-limited noise is
-    /// F · sqrt(Σ P²) / σ_pixel; the limit is where that reaches the threshold. σ_pixel is the science image's median
-    /// uncertainty; the reference adds a little to the difference image's, so the true limit is slightly brighter.
+    /// The point-source magnitude at the detection threshold in force, of the background alone: T sigma_alpha, with sigma_alpha
+    /// = sqrt(V(S)) / F_S of ZOGY's optimal flux (Zackay, Ofek and Gal-Yam 2016, eq. 41-43) where only the background
+    /// noise of both images enters, normalised like the catalog's fluxes.
     /// </summary>
-    internal static double LimitingMagnitude(MoffatPsf psf, double sigmaPixel, double thresholdSigma, double zeroPoint)
+    internal static double LimitingMagnitude(DifferenceMeasurement measurement, double zeroPoint)
     {
-        var h = psf.StampHalfSize(1e-3, maxHalfSize: 32);
-        var stamp = new double[(2 * h + 1) * (2 * h + 1)];
-        psf.FillStamp(stamp, h, 0, 0);
-        var sumOfSquares = 0.0;
-        foreach (var v in stamp) sumOfSquares += v * v;
-        var limitFlux = thresholdSigma * sigmaPixel / Math.Sqrt(sumOfSquares);
+        var local = measurement.Local;
+        var k = local.Centre;
+        double vn = 0, vr = 0;
+        foreach (var v in k.New) vn += v * v;
+        foreach (var v in k.Reference) vr += v * v;
+        var noise = local.Noise;
+        var sigmaAlpha = Math.Sqrt(vn * noise.SigmaNew * noise.SigmaNew + vr * noise.SigmaReference * noise.SigmaReference) / local.Kernels.ScoreFluxScale;
+        var limitFlux = measurement.Detector.Threshold * sigmaAlpha * measurement.Normalisation.Factor;
         return zeroPoint - 2.5 * Math.Log10(limitFlux);
-    }
-
-    /// <summary>Adds one source (DN in the exposure) to the rate image with its Poisson noise and variance.</summary>
-    private static void AddSource(CalibratedImage science, InjectedSource s, MoffatPsf psf, double gain, Random noise)
-    {
-        var t = science.ExpTime;
-        var rate = s.FluxDn / t;
-        double x = s.X - 1, y = s.Y - 1;
-        var ic = (int)Math.Round(x);
-        var jc = (int)Math.Round(y);
-        // Wings below ~0.05 DN per pixel are folded into the stamp, as the simulator draws its stars.
-        var h = psf.StampHalfSize(Math.Clamp(0.05 / s.FluxDn, 1e-6, 1e-2));
-        var n = 2 * h + 1;
-        var stamp = new double[n * n];
-        psf.FillStamp(stamp, h, x - ic, y - jc);
-        for (var j = 0; j < n; j++)
-        {
-            var py = jc + j - h;
-            if (py < 0 || py >= science.Height) continue;
-            for (var i = 0; i < n; i++)
-            {
-                var px = ic + i - h;
-                if (px < 0 || px >= science.Width) continue;
-                var k = py * science.Width + px;
-                var added = rate * stamp[j * n + i];
-                if (!(added > 0) || !float.IsFinite(science.Rate[k])) continue;
-                // Poisson variance of `added` DN/s over t seconds at `gain` e-/DN, in (DN/s)².
-                var variance = added / (gain * t);
-                science.Rate[k] += (float)(added + Math.Sqrt(variance) * SimulationRandom.NextGaussian(noise));
-                science.Variance[k] += (float)variance;
-            }
-        }
     }
 }

@@ -38,7 +38,6 @@ public sealed class ScienceJob : IPipelineJob
             science = ReferenceCoaddStep.LoadCalibrated(local, l2.File.ToString(), settings, zeroPoint: null);
         }
         int width = science.Width, height = science.Height;
-        var injection = FakeSourceInjectionStep.Inject(context, science);
 
         var reference = await ObtainReferenceAsync(context, referenceSource, l2, science, ct);
         if (reference.Built is not null) products.AddRange(reference.Built.Products);
@@ -60,8 +59,9 @@ public sealed class ScienceJob : IPipelineJob
         DifferenceImagingResult result;
         try
         {
-            // Without enough matched stars the zero points, when both are known, still give the scale.
-            var fallback = science.ZeroPointMag is double zs && reference.ZeroPointMag is double zr ? Math.Pow(10, -0.4 * (zr - zs)) : 1.0;
+            // The zero points, when both are known, predict the scale: a check on the measured one, and what is used
+            // when too few stars measure it.
+            double? predicted = science.ZeroPointMag is double zs && reference.ZeroPointMag is double zr ? Math.Pow(10, -0.4 * (zr - zs)) : null;
             result = DifferenceImaging.Run(new DifferenceImagingInput
             {
                 Width = width,
@@ -74,7 +74,7 @@ public sealed class ScienceJob : IPipelineJob
                 Saturated = science.Saturated,
                 SciencePsf = sciencePsf,
                 ReferencePsf = referencePsf,
-                FallbackScale = fallback,
+                PredictedScale = predicted,
             }, new DifferenceImagingOptions
             {
                 DetectionThresholdSigma = settings.DetectionThresholdSigma,
@@ -93,11 +93,13 @@ public sealed class ScienceJob : IPipelineJob
         }
         var match = result.Match;
         var sources = ToCatalog(result.Sources, science.Wcs);
-        var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, result.Difference,
+        // Fakes are measured apart from the products (the same detection and photometry, on windows of ZOGY's inputs).
+        var injection = FakeSourceInjectionStep.Run(context, science, result, new PsfModelRenderer(result.SciencePsf));
+        var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, result.ScoreCorrected,
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
         // A difference image that is mostly masked is still a product, but a degraded one (exit 32).
         if (result.MaskedFraction > MaxMaskedFraction)
-            context.Warn($"coverage: {result.MaskedFraction:P1} of the difference image is masked (reference coverage below {settings.MinReferenceCoverage:G3} frames, bad, saturated or cosmic-ray pixels)");
+            context.Warn($"{ImagingWarning.Coverage}: {result.MaskedFraction:P1} of the difference image is masked (reference coverage below {settings.MinReferenceCoverage:G3} frames, bad, saturated or cosmic-ray pixels)");
 
         using (context.Log.Step("write"))
         {
@@ -109,7 +111,7 @@ public sealed class ScienceJob : IPipelineJob
                 h.Set("RID", l2.Rid, "rid of the science image");
                 if (referenceSource.Rfid is long rfid) h.Set("RFID", rfid, "rfid of the reference image");
                 h.Set("SCALEFAC", match.Scale, "flux scale applied to the reference");
-                h.Set("DETSIGMA", settings.DetectionThresholdSigma, "detection threshold (sigma)");
+                h.Set("DETSIGMA", result.DetectionThreshold, "detection threshold on S_corr (sigma)");
             }
             if (science.Header.GetString("FILTER") is string filter) meta.Set("FILTER", filter);
             if (science.Header.GetDouble("MJD-OBS") is double mjd) meta.Set("MJD-OBS", mjd);
@@ -127,6 +129,10 @@ public sealed class ScienceJob : IPipelineJob
             products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, header));
             meta.Set("FLAGBIT0", "fit box cut by an edge or masked pixels", "FLAGS & 1");
             meta.Set("FLAGBIT1", "near a saturated science pixel", "FLAGS & 2");
+            meta.Set("FLAGBIT2", "not significant against residual terms alone", "FLAGS & 4");
+            meta.Set("FLAGBIT3", "PSF fit chi2 improbable", "FLAGS & 8");
+            meta.Set("FLAGBIT4", "opposite-sign S_corr nearby: dipole", "FLAGS & 16");
+            meta.Set("FLAGBIT5", "reference coverage below 3 frames", "FLAGS & 32");
             var catalogPath = context.PathInWorkDirectory("sources.fits");
             FitsFile.WriteTable(catalogPath, meta, SourceCatalog.ToTable(sources));
             products.Add(new LocalProduct(ProductRoles.DifferenceCatalog, catalogPath));
@@ -165,7 +171,7 @@ public sealed class ScienceJob : IPipelineJob
     {
         public IDisposable Step(string name) => context.Log.Step(name);
         public void Info(string message) => context.Log.Info(message);
-        public void Warn(string warning) => context.Warn(warning);
+        public void Warn(string kind, string message) => context.Warn($"{kind}: {message}");
     }
 
     /// <summary>Catalog rows in detection order: RA/Dec at the 1-based FITS pixel (X + 1, Y + 1).</summary>

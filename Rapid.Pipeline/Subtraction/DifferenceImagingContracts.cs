@@ -12,7 +12,8 @@ public interface IDifferenceImagingLog
 {
     IDisposable Step(string name);
     void Info(string message);
-    void Warn(string warning);
+    /// <summary>A degraded result of a kind (<see cref="ImagingWarning"/>): the job ends with a warning code and the reason.</summary>
+    void Warn(string kind, string message);
 
     /// <summary>Times nothing, says nothing; warnings are kept in <see cref="SilentLog.Warnings"/>.</summary>
     static SilentLog Silent() => new();
@@ -22,12 +23,13 @@ public interface IDifferenceImagingLog
 public sealed class SilentLog : IDifferenceImagingLog
 {
     private readonly Dictionary<string, double> _steps = [];
+    /// <summary>Warnings as "kind: message".</summary>
     public List<string> Warnings { get; } = [];
     public IReadOnlyDictionary<string, double> StepSeconds => _steps;
 
     public IDisposable Step(string name) => new Timer(this, name);
     public void Info(string message) { }
-    public void Warn(string warning) => Warnings.Add(warning);
+    public void Warn(string kind, string message) => Warnings.Add($"{kind}: {message}");
 
     private sealed class Timer(SilentLog log, string name) : IDisposable
     {
@@ -39,12 +41,26 @@ public sealed class SilentLog : IDifferenceImagingLog
     }
 }
 
+/// <summary>The kinds of warning difference imaging raises (each names what failed its check).</summary>
+public static class ImagingWarning
+{
+    /// <summary>The flux scale could not be measured or disagrees with the zero points.</summary>
+    public const string FluxScale = "flux_scale";
+    /// <summary>The registration's residuals or offset are beyond their limits.</summary>
+    public const string Astrometry = "astrometry";
+    /// <summary>A PSF is a fallback, leaves too much of its stars' light, or misplaces ZOGY's flux normalisation.</summary>
+    public const string Psf = "psf";
+    /// <summary>Too much of the difference is masked.</summary>
+    public const string Coverage = "coverage";
+}
+
 /// <summary>
 /// The science image and the reference already resampled onto its grid, all row-major (index = y * Width + x),
 /// 0-based pixels. Rates in DN/s (not background-subtracted), variances in (DN/s)^2, NaN where bad.
 /// ReferenceCoverage is the number of reference frames that cover each pixel (fractional where resampled).
 /// Saturated marks the science pixels at or above saturation (they are NaN in Science too); null if unknown.
-/// PSFs are estimated from the images when null. FallbackScale is the flux scale to use when too few stars match.
+/// PSFs are estimated from the images when null. PredictedScale is the flux scale the zero points predict (science over
+/// reference), null when either is unknown: it checks the measured scale and stands in when too few stars measure it.
 /// </summary>
 public sealed record DifferenceImagingInput
 {
@@ -58,7 +74,7 @@ public sealed record DifferenceImagingInput
     public bool[]? Saturated { get; init; }
     public PsfModel? SciencePsf { get; init; }
     public PsfModel? ReferencePsf { get; init; }
-    public double FallbackScale { get; init; } = 1.0;
+    public double? PredictedScale { get; init; }
 }
 
 /// <summary>Settings of <see cref="DifferenceImaging"/>; lengths in pixels.</summary>
@@ -69,32 +85,31 @@ public sealed record DifferenceImagingOptions
     /// <summary>Pixels whose reference coverage is below this many frames are masked (NaN) in every product.</summary>
     public double MinReferenceCoverage { get; init; } = 0.5;
     public int BackgroundMeshSize { get; init; } = 64;
-    /// <summary>
-    /// Floor of the astrometric rms sigma_x, sigma_y (pixels) of ZOGY's astrometric term (Zackay et al. 2016, section
-    /// 3.3, eq. 30-33). The matched-star rms measures the registration of star centroids only; the Lanczos-3
-    /// resampling of an undersampled reference (FWHM below 2 px, under Nyquist) also misplaces the light of each star
-    /// by a pixel-phase-dependent fraction of a pixel, which acts the same way (a residual proportional to the star's
-    /// flux gradient). Set with <see cref="ReferenceSystematicFraction"/> on the simulated pairs of
-    /// DifferenceImagingQualityTests: without either term 13 star residuals per 10^6 px reach 5 sigma, with 0.05 px
-    /// and 5 % none (0.15 px and 10 % also none, at a cost in sensitivity next to stars).
-    /// </summary>
-    public double AstrometricRmsFloor { get; init; } = 0.05;
-    /// <summary>
-    /// Fractional systematic error f of each image's PSF model: (f I)^2 is added to the variance image I's
-    /// variance before ZOGY, so its S_corr variance (eq. 26-27: variance convolved with the squared kernels) covers
-    /// residuals proportional to a star's flux. For undersampled stars this is the aliased part of the profile,
-    /// which no shift-invariant PSF describes (the reason the empirical PSF is phase-averaged); the same kind of
-    /// flux-proportional "model error" variance as ZOGY's source-noise and astrometric terms. Transients away from
-    /// bright stars are unaffected.
-    /// </summary>
-    public double ReferenceSystematicFraction { get; init; } = 0.05;
-    /// <inheritdoc cref="ReferenceSystematicFraction"/>
-    public double ScienceSystematicFraction { get; init; } = 0.05;
+    /// <summary>Expected noise detections per 10^6 pixels the threshold may allow (<see cref="TransientDetectorSettings.FalseDetectionsPerMegapixel"/>); 0 keeps the threshold as set.</summary>
+    public double FalseDetectionsPerMegapixel { get; init; } = 0.25;
+    /// <summary>A detection's PSF fit on D must reach this fraction of the threshold in S/N to confirm it (<see cref="TransientDetectorSettings.ConfirmationFraction"/>).</summary>
+    public double ConfirmationFraction { get; init; } = 0.5;
+    /// <summary>A PSF fit whose chi^2 is less probable than this is flagged (<see cref="TransientDetectorSettings.PoorFitProbability"/>).</summary>
+    public double PoorFitProbability { get; init; } = 1e-3;
+    /// <summary>A PSF fit whose chi^2 is less probable than this does not confirm its detection (<see cref="TransientDetectorSettings.RejectFitProbability"/>).</summary>
+    public double RejectFitProbability { get; init; } = 1e-6;
+    /// <summary>Fewer constant stars than this cannot set the flux scale (the zero points' prediction is used, with a warning).</summary>
+    public int MinFluxScaleStars { get; init; } = 5;
+    /// <summary>A measured flux scale further than this fraction (or three of its errors) from the zero points' prediction is a warning.</summary>
+    public double FluxScaleTolerance { get; init; } = 0.05;
+    /// <summary>Registration residuals (pixels, per axis) beyond this are a warning.</summary>
+    public double MaxAstrometricResidual { get; init; } = 0.3;
+    /// <summary>A median offset (pixels) between the images' stars beyond this is a warning: one WCS is off.</summary>
+    public double MaxAstrometricOffset { get; init; } = 1.0;
+    /// <summary>A PSF model that leaves more than this fraction of its stars' light (epsilon) is a warning.</summary>
+    public double MaxPsfModelError { get; init; } = 0.25;
+    /// <summary>A flux normalisation further than this from 1 is a warning: the PSF model misplaces the stars' light.</summary>
+    public double MaxFluxNormalisationOffset { get; init; } = 0.1;
     /// <summary>Saturated science pixels are grown by this radius before ZOGY and detections this close to them are flagged.</summary>
     public int SaturationMaskRadius { get; init; } = 3;
 }
 
-/// <summary>FLAGS bits of the difference catalog.</summary>
+/// <summary>The measurements behind the difference catalog's FLAGS, as bits (the catalog's flag registry documents them).</summary>
 [Flags]
 public enum DifferenceSourceFlags
 {
@@ -103,6 +118,14 @@ public enum DifferenceSourceFlags
     Truncated = 1,
     /// <summary>Within a few PSF widths of a saturated science pixel: residuals of saturated stars are likely.</summary>
     NearSaturated = 2,
+    /// <summary>Not significant against the residual terms alone (model error, registration, flux ratio, lost flux): a residual of something constant could have made it.</summary>
+    ResidualDominated = 4,
+    /// <summary>The PSF fit's chi^2 is improbable: not shaped like P_D.</summary>
+    PoorFit = 8,
+    /// <summary>S_corr of the other sign beyond the threshold within twice the score FWHM: a dipole.</summary>
+    Dipole = 16,
+    /// <summary>Fewer reference frames than a sigma clip needs (3) cover it.</summary>
+    LowCoverage = 32,
 }
 
 /// <summary>The products of <see cref="DifferenceImaging"/>; images row-major on the science grid, NaN where masked.</summary>
@@ -121,6 +144,8 @@ public sealed record DifferenceImagingResult
     public required FluxMatch Match { get; init; }
     /// <summary>The sigma_x, sigma_y (pixels) ZOGY's astrometric term used.</summary>
     public required (double X, double Y) AstrometricRms { get; init; }
+    /// <summary>epsilon of the science and reference PSF models (<see cref="PsfModelError"/>).</summary>
+    public required (double Science, double Reference) ModelError { get; init; }
     public required double BackgroundScience { get; init; }
     public required double BackgroundReference { get; init; }
     /// <summary>Star FWHMs measured by moments (pixels), NaN when no star was measured.</summary>
@@ -131,7 +156,24 @@ public sealed record DifferenceImagingResult
     /// <summary>Median reference coverage over the image (frames).</summary>
     public required double CoverageMedian { get; init; }
     public required IReadOnlyList<DifferenceSource> Sources { get; init; }
+    /// <summary>The threshold on S_corr detection used (sigma; the least set, or higher for the false-detection rate).</summary>
+    public required double DetectionThreshold { get; init; }
+    /// <summary>How detections were measured, to measure injected sources the same way.</summary>
+    public required DifferenceMeasurement Measurement { get; init; }
 }
 
-/// <summary>A transient on D: X, Y 0-based science pixels; Flux, FluxError in DN/s (PSF fit on D); Snr the peak |S_corr|.</summary>
-public sealed record DifferenceSource(double X, double Y, double Flux, double FluxError, double Snr, int Sign, DifferenceSourceFlags Flags);
+/// <summary>
+/// A transient on the difference: X, Y 0-based science pixels (sub-pixel); Flux, FluxError ZOGY's optimal photometry
+/// alpha and its error in DN/s, normalised to total flux; Snr the |S_corr| at the source's position; the measurements
+/// behind the flags: the confirming PSF fit of P_D on D (flux, error, chi^2 per degree of freedom), the significance
+/// against the residual terms alone, the strongest opposite-sign S_corr nearby, the reference coverage (frames).
+/// </summary>
+public sealed record DifferenceSource(double X, double Y, double Flux, double FluxError, double Snr, int Sign, DifferenceSourceFlags Flags)
+{
+    public double FitFlux { get; init; } = double.NaN;
+    public double FitFluxError { get; init; } = double.NaN;
+    public double FitReducedChiSquare { get; init; } = double.NaN;
+    public double ResidualSignificance { get; init; } = double.PositiveInfinity;
+    public double OppositePeakSigma { get; init; }
+    public double ReferenceCoverage { get; init; } = double.NaN;
+}
