@@ -72,8 +72,8 @@ public sealed class PipelineImageTests(DefaultStack stack, PublishedPipelineImag
             var configRef = keys.JobConfig(procDate, jid);
             await Contract.WriteAsync(store, configRef, new JobConfig
             {
-                Jid = jid, Ppid = PipelineIds.PostProcessing, ProcDate = procDate.ToString(),
-                PostProcessing = new PostProcessingInput
+                Jid = jid, ProcDate = procDate.ToString(),
+                Spec = new PostProcessingSpec
                 {
                     SourceJid = 501, SourcePpid = PipelineIds.Science,
                     Products = [new ProductToStamp { Role = ProductRoles.DifferenceImage, Source = source, Target = target, Keywords = new Dictionary<string, string> { ["PID"] = "1234" } }],
@@ -101,8 +101,8 @@ public sealed class PipelineImageTests(DefaultStack stack, PublishedPipelineImag
             Assert.True(await store.ExistsAsync(manifestRef), $"no manifest {manifestRef}:\n{output}");
             var manifest = await Contract.ReadAsync<ProductManifest>(store, manifestRef);
             Assert.Equal(ExitCodes.Success, manifest.ExitCode);
-            Assert.Equal("image-test-job:0", manifest.BatchJobId);
-            Assert.Equal(target, Assert.Single(manifest.PostProcessing!.Stamped).File);
+            Assert.Equal("image-test-job:0", manifest.Batch.JobId);
+            Assert.Equal(target, Assert.Single(Assert.IsType<PostProcessingOutcome>(manifest.Outcome).Stamped).File);
             Assert.Equal(1234, FitsFile.ReadPrimaryHeader(store.PathOf(target)).GetLong("PID"));
             // The log went to the logs bucket the job definition names.
             Assert.True(await store.ExistsAsync(keys.Log(procDate, jid)), $"no log {keys.Log(procDate, jid)}");

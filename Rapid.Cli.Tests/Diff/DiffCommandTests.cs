@@ -248,6 +248,6 @@ public sealed class DiffCommandTests(DiffCommandTests.Inputs inputs) : IClassFix
         Assert.Equal(4.5, s.DetectionThresholdSigma);
         Assert.Equal(5, s.MinReferenceInputs);
         Assert.Throws<ArgumentException>(() => PipelineSettingsOverrides.Apply(new(), ["minReferenceInputs=many"]));
-        Assert.Contains("backgroundMeshSize=64", PipelineSettingsOverrides.Describe(new()));
+        Assert.Contains("backgroundMeshSize=64", PipelineSettingsOverrides.Describe());
     }
 }

@@ -150,6 +150,15 @@ public sealed class NightlyWorkflowTests(EmbeddedDatabaseFixture fixture)
         Assert.NotEmpty(bright);
         Assert.All(bright, i => Assert.True(found[i] == 1, $"fake {i} of mag {mags[i]:F2} (limit {job.MagLimit:F2}) was not found"));
 
+        // The night's recovery job is a stage of its own after post-processing is registered: it read the tables under their stamped names.
+        var stages = report.Stages.Select(st => st.Stage).ToList();
+        Assert.True(stages.IndexOf(WorkflowStage.RegisterPostProcessing) < stages.IndexOf(WorkflowStage.PlanNightRecovery), string.Join(", ", stages));
+        Assert.Contains(WorkflowStage.RegisterNightRecovery, stages);
+        Assert.Matches(@"_pid\d+_injrecov\.fits$", job.FileName);
+        var nightConfigKey = await conn.ExecuteScalarAsync<string>("select config_key from jobs where ppid = 18");
+        var nightConfig = await Rapid.Core.Contracts.Contract.ReadAsync<Rapid.Core.Contracts.JobConfig>(survey.Home.OpenStore(), ObjectRef.Parse(nightConfigKey!));
+        Assert.Equal(job.FileName, Assert.Single(nightConfig.SpecAs<Rapid.Core.Contracts.NightRecoverySpec>().Tables).File.ToString());
+
         // The night's merged table and curve: the same sources, bins that add up, a 50 % magnitude inside the range.
         var night = await conn.QuerySingleAsync<(int Tables, string FileName)>("select ntables, filename from nightrecovery");
         Assert.Equal(1, night.Tables);

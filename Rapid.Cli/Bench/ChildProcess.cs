@@ -45,7 +45,7 @@ public static class ChildProcess
         lock (errors) return new ChildRun(process.ExitCode, wall, peak, string.Join(" | ", errors));
     }
 
-    private static long PeakOf(int pid) => Diff.ProcessMemory.PeakResidentBytes(pid.ToString(CultureInfo.InvariantCulture));
+    private static long PeakOf(int pid) => Core.Jobs.ProcessMemory.PeakResidentBytes(pid.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>The full path of a program on PATH, or null.</summary>
     public static string? Find(string program) =>

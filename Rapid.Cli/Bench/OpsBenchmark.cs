@@ -163,29 +163,40 @@ public static class OpsBenchmark
         var list = await Contract.ReadAsync<JobList>(store, plan.JobList, ct);
         await Parallel.ForEachAsync(list.Jobs, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (job, token) =>
         {
-            var config = await Contract.ReadAsync<JobConfig>(store, job.Config, token);
+            var bytes = await store.GetBytesAsync(job.Config, token);
+            var config = Contract.Deserialize<JobConfig>(bytes, job.Config.ToString());
+            var configSha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
             ProductFile P(string role, string file) =>
                 new(role, keys.Product(ProcDate, job.Jid, file), FileChecksum.Of(System.Text.Encoding.UTF8.GetBytes($"{job.Jid}/{file}")));
-            var started = new DateTimeOffset(2100, 1, 1, 8, 0, 0, TimeSpan.Zero);
+            var started = DateTimeOffset.UtcNow;
+            var products = config.Spec is ReferenceImageSpec
+                ? new List<ProductFile>
+                {
+                    P(ProductRoles.ReferenceImage, "refimage.fits"), P(ProductRoles.ReferenceCoverage, "refimage_cov.fits"),
+                    P(ProductRoles.ReferenceUncertainty, "refimage_uncert.fits"), P(ProductRoles.ReferenceCatalog, "refimage_catalog.fits"),
+                }
+                : [P(ProductRoles.DifferenceImage, "diffimage.fits"), P(ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits"),
+                   P(ProductRoles.DifferenceCatalog, "sources.fits")];
+            JobOutcome outcome = config.Spec switch
+            {
+                ReferenceImageSpec r => new ReferenceImageOutcome
+                {
+                    Reference = new ReferenceImageResult
+                    {
+                        Field = r.Tile.Field, Fid = r.Inputs[0].Fid, InputRids = r.Inputs.Select(i => i.Rid).ToList(), NFrames = r.Inputs.Count,
+                    },
+                },
+                ScienceSpec s => new ScienceOutcome
+                {
+                    Difference = new DifferenceImageResult { Rid = s.Science.Rid, Rfid = s.Reference.Rfid, NSources = 12, NPositive = 7, NNegative = 5 },
+                },
+                _ => throw new InvalidOperationException($"bench: no manifest for a {config.Spec.GetType().Name}"),
+            };
             var m = new ProductManifest
             {
                 Jid = job.Jid, Ppid = config.Ppid, ProcDate = config.ProcDate, ExitCode = ExitCodes.Success,
-                Started = started, Ended = started.AddSeconds(480), BatchJobId = $"bench-{job.Jid}", SoftwareVersion = "bench",
-                Products = config.Ppid == 12
-                    ? [P(ProductRoles.ReferenceImage, "refimage.fits"), P(ProductRoles.ReferenceCoverage, "refimage_cov.fits"),
-                       P(ProductRoles.ReferenceUncertainty, "refimage_uncert.fits"), P(ProductRoles.ReferenceCatalog, "refimage_catalog.fits")]
-                    : [P(ProductRoles.DifferenceImage, "diffimage.fits"), P(ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits"),
-                       P(ProductRoles.DifferenceCatalog, "sources.fits")],
-                ReferenceImage = config.Ppid == 12
-                    ? new ReferenceImageResult
-                    {
-                        Field = config.Tile!.Field, Fid = config.Reference!.Inputs[0].Fid,
-                        InputRids = config.Reference.Inputs.Select(i => i.Rid).ToList(), NFrames = config.Reference.Inputs.Count,
-                    }
-                    : null,
-                DifferenceImage = config.Ppid == 15
-                    ? new DifferenceImageResult { Rid = config.Science!.Rid, Rfid = config.Reference!.Rfid, NSources = 12, NPositive = 7, NNegative = 5 }
-                    : null,
+                Started = started, Ended = started.AddSeconds(1), Batch = new BatchRun { JobId = $"bench-{job.Jid}" },
+                Software = new SoftwareInfo { Version = "bench" }, ConfigSha256 = configSha, Products = products, Outcome = outcome,
             };
             await Contract.WriteAsync(store, job.Manifest, m, token);
         });

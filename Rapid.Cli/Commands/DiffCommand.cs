@@ -36,9 +36,10 @@ internal static class DiffCommand
         var maxInputs = new Option<int?>("--max-reference-inputs") { Description = $"Most --reference images co-added; the first ones given are used (default {defaults.MaxReferenceInputs})" };
         var fakes = new Option<int?>("--fake-sources") { Description = "Measure this many injected point sources as the nightly jobs do (injrecov.fits; never in the other products; default 0)" };
         var tileGrid = new Option<int?>("--tile-grid") { Description = "Co-add onto the sky tile grid of the science image's field, N x N pixels at 0.11\"/px (as the nightly jobs do), instead of the science grid" };
+        var profile = new Option<string?>("--settings") { Description = "A settings profile (JSON: schemaVersion, name, settings; see docs/settings.md) to start from; the options below and --set apply on top" };
         var set = new Option<string[]>("--set")
         {
-            Description = $"Any pipeline setting as name=value (repeatable); settings and defaults: {PipelineSettingsOverrides.Describe(defaults)}",
+            Description = $"Any pipeline setting as name=value (repeatable); settings and defaults: {PipelineSettingsOverrides.Describe()}",
             AllowMultipleArgumentsPerToken = false,
         };
         var verbose = CommonOptions.Verbose();
@@ -50,11 +51,11 @@ internal static class DiffCommand
             "Exit codes: 0 done, 32 done with warnings (in manifest.json), 33 no reference possible, 65 an input is not usable, 2 bad options.")
         {
             science, reference, referenceImage, referenceCoverage, referenceUncertainty, sciencePsf, referencePsf, outDir, overwrite,
-            threshold, clip, minCoverage, mesh, minInputs, maxInputs, tileGrid, fakes, set, verbose,
+            threshold, clip, minCoverage, mesh, minInputs, maxInputs, tileGrid, fakes, profile, set, verbose,
         };
         command.SetAction((parse, ct) => CommandErrors.Guard(parse.GetValue(verbose), async () =>
         {
-            var settings = defaults with { };
+            var settings = parse.GetValue(profile) is { } profileFile ? SettingsProfileOption.Load(profileFile).Settings : defaults with { };
             if (parse.GetValue(threshold) is double t) settings.DetectionThresholdSigma = Positive(t, "--threshold");
             if (parse.GetValue(clip) is double c) settings.CoaddClipSigma = Positive(c, "--clip-sigma");
             if (parse.GetValue(minCoverage) is double m)
@@ -77,6 +78,7 @@ internal static class DiffCommand
                 TileGridPixels = parse.GetValue(tileGrid),
                 FakeSources = parse.GetValue(fakes) is int f ? (f >= 0 ? f : throw new ArgumentException($"diff: --fake-sources {f}: must not be negative")) : 0,
                 Settings = settings,
+                SettingsProfile = parse.GetValue(profile) is { } named ? SettingsProfileOption.Load(named).Name : null,
             };
             request.Validate();
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });

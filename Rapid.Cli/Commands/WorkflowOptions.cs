@@ -29,9 +29,14 @@ internal sealed class WorkflowOptions
     };
 
 
+    public Option<string?> Settings { get; } = new("--settings")
+    {
+        Description = "A settings profile (JSON: schemaVersion, name, settings) the night's jobs run with; see docs/settings.md",
+    };
+
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Database, Home, Parallel, ReferenceGrid, JobTimeout, FakeSources, Verbose }) command.Options.Add(o);
+        foreach (var o in new Option[] { Database, Home, Parallel, ReferenceGrid, JobTimeout, FakeSources, Settings, Verbose }) command.Options.Add(o);
     }
 
     /// <param name="referenceGridWhenUnset">The tile grid to use when --reference-grid is not given (else its default).</param>
@@ -46,14 +51,26 @@ internal sealed class WorkflowOptions
         if (timeout < 1) throw new ArgumentException($"--job-timeout {timeout}: must be at least 1 second");
         var fakes = parse.GetValue(FakeSources);
         if (fakes < 0) throw new ArgumentException($"--fake-sources {fakes}: must not be negative");
+        var profile = parse.GetValue(Settings) is { } settingsFile ? SettingsProfileOption.Load(settingsFile) : null;
         var home = new RapidHome(parse.GetValue(Home)!);
         var db = await home.OpenDatabaseAsync(parse.GetValue(Database), line => Console.Error.WriteLine($"rapid: {line}"), ct);
         var planning = new PlanningOptions
         {
             TileNaxis1 = grid, TileNaxis2 = grid, Force = force,
             FakeSources = fakes > 0 ? new Core.Contracts.FakeSourcesConfig { Count = fakes } : null,
+            Pipeline = profile?.Settings ?? new Core.Contracts.PipelineSettings(),
+            SettingsProfile = profile?.Name,
         };
         return new Opened<EmbeddedWorkflow>(new EmbeddedWorkflow(home, db, parallel, TimeSpan.FromSeconds(timeout), planning), db);
+    }
+}
+
+internal static class SettingsProfileOption
+{
+    public static Core.Contracts.SettingsProfile Load(string path)
+    {
+        try { return Core.Contracts.SettingsProfile.Load(path); }
+        catch (Core.Contracts.SettingsException e) { throw new ArgumentException($"--settings {e.Message}", e); }
     }
 }
 

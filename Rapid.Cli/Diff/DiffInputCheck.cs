@@ -48,14 +48,14 @@ public static class DiffInputCheck
         // Images in DN are turned into DN/s with EXPTIME; a reference image is already DN/s.
         if (role is DiffInputRole.Science or DiffInputRole.ReferenceInput && !(expTime > 0 && double.IsFinite(expTime)))
             throw Invalid(path, double.IsNaN(expTime) ? "EXPTIME is missing (needed to turn DN into DN/s)" : $"EXPTIME is {expTime} (must be > 0)");
-        return new DiffInputInfo(path, info.Width, info.Height, wcs, expTime,
-            Optional(info.Header, "MJD-OBS"), info.Header.GetString("FILTER")?.Trim() ?? "");
-    }
-
-    private static double Optional(FitsHeader header, string key)
-    {
-        try { return header.GetDouble(key) ?? double.NaN; }
-        catch (FormatException) { return double.NaN; }
+        // Images in DN are observations: their time is required (MJD-OBS, DATE-OBS or a named alternative).
+        var mjd = double.NaN;
+        if (role is DiffInputRole.Science or DiffInputRole.ReferenceInput)
+        {
+            try { mjd = DetectorKeywords.ObservationMjd(info.Header, path).Value; }
+            catch (HeaderKeywordException e) { throw Invalid(path, Problem(path, e.Message)); }
+        }
+        return new DiffInputInfo(path, info.Width, info.Height, wcs, expTime, mjd, info.Header.GetString("FILTER")?.Trim() ?? "");
     }
 
     // A WcsException message starts with the source it was given (the path): keep only the problem.

@@ -12,12 +12,13 @@ namespace Rapid.Cli.Diff;
 /// </summary>
 public sealed record DiffManifest
 {
-    public const int CurrentSchemaVersion = 1;
+    /// <summary>2: warnings with their kind.</summary>
+    public const int CurrentSchemaVersion = 2;
 
     public int SchemaVersion { get; set; } = CurrentSchemaVersion;
     public required int ExitCode { get; init; }
     public string? Reason { get; init; }
-    public IReadOnlyList<string> Warnings { get; set; } = [];
+    public IReadOnlyList<JobWarning> Warnings { get; set; } = [];
     public required DiffManifestInputs Inputs { get; init; }
     public required PipelineSettings Settings { get; init; }
     public IReadOnlyList<DiffProduct> Products { get; set; } = [];
@@ -25,7 +26,7 @@ public sealed record DiffManifest
     public ReferenceImageResult? ReferenceImage { get; init; }
     /// <summary>Wall time per pipeline step (seconds), in the order the steps ran.</summary>
     public IReadOnlyDictionary<string, double> StepSeconds { get; set; } = new Dictionary<string, double>();
-    /// <summary>CPU time per step (seconds, all threads), from the job log.</summary>
+    /// <summary>CPU time per step (seconds, all threads).</summary>
     public IReadOnlyDictionary<string, double> StepCpuSeconds { get; set; } = new Dictionary<string, double>();
     public DateTimeOffset Started { get; init; }
     public DateTimeOffset Ended { get; init; }

@@ -24,6 +24,8 @@ public sealed record DiffRequest
     /// <summary>Injected sources to measure (as the nightly jobs' injection-recovery; 0 none).</summary>
     public int FakeSources { get; init; }
     public PipelineSettings Settings { get; init; } = new();
+    /// <summary>The name of the settings profile <see cref="Settings"/> started from (recorded in the job config), if any.</summary>
+    public string? SettingsProfile { get; init; }
 
     public bool CoaddsReference => ReferenceImage is null;
 

@@ -53,7 +53,8 @@ public sealed class DiffRunner(Action<string>? logLine = null)
             var keys = new ObjectKeys(buckets);
             var procDate = ProcessingDate.At(started);
             var staged = new StagedInputs(store, buckets);
-            var config = BuildConfig(request, science, infos, staged, procDate);
+            var spec = BuildSpec(request, science, infos, staged);
+            var config = new JobConfig { Jid = Jid, ProcDate = procDate.ToString(), Spec = spec, Settings = request.Settings, SettingsProfile = request.SettingsProfile };
             var configRef = keys.JobConfig(procDate, Jid);
             var manifestRef = keys.Manifest(procDate, Jid);
             await Contract.WriteAsync(store, configRef, config, ct);
@@ -92,11 +93,13 @@ public sealed class DiffRunner(Action<string>? logLine = null)
             var log = await store.ExistsAsync(logRef, ct) ? staged.InUserTerms(Encoding.UTF8.GetString(await store.GetBytesAsync(logRef, ct))) : "";
             await File.WriteAllTextAsync(Path.Combine(assembled, LogFile), log, ct);
 
+            var outcome = (ScienceOutcome)jobManifest.Outcome!;
+            var steps = jobManifest.StepTotals();
             var manifest = new DiffManifest
             {
                 ExitCode = jobManifest.ExitCode,
                 Reason = jobManifest.Reason is null ? null : staged.InUserTerms(jobManifest.Reason),
-                Warnings = jobManifest.Warnings.Select(staged.InUserTerms).ToList(),
+                Warnings = jobManifest.Warnings.Select(w => w with { Message = staged.InUserTerms(w.Message) }).ToList(),
                 Inputs = new DiffManifestInputs
                 {
                     Science = Path.GetFullPath(request.Science),
@@ -106,21 +109,21 @@ public sealed class DiffRunner(Action<string>? logLine = null)
                     ReferenceUncertainty = FullOrNull(request.ReferenceUncertainty),
                     SciencePsf = FullOrNull(request.SciencePsf),
                     ReferencePsf = FullOrNull(request.ReferencePsf),
-                    ReferenceGrid = config.Reference!.IsRegistered ? null
-                        : config.Tile is { } t ? $"tile {t.Field} {t.Naxis1}x{t.Naxis2}" : "science",
+                    ReferenceGrid = spec.Reference.IsRegistered ? null
+                        : spec.Tile is { } t ? $"tile {t.Field} {t.Naxis1}x{t.Naxis2}" : "science",
                 },
                 Settings = config.Settings,
                 Products = products,
-                DifferenceImage = jobManifest.DifferenceImage,
-                ReferenceImage = jobManifest.ReferenceImage,
-                StepSeconds = jobManifest.StepSeconds,
-                StepCpuSeconds = StepCpuTimes.FromLog(log),
+                DifferenceImage = outcome.Difference,
+                ReferenceImage = outcome.CoaddedReference,
+                StepSeconds = steps.ToDictionary(s => s.Name, s => s.WallSeconds),
+                StepCpuSeconds = steps.ToDictionary(s => s.Name, s => s.CpuSeconds),
                 Started = started,
                 Ended = DateTimeOffset.UtcNow,
                 WallSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
                 CpuSeconds = Math.Round((Environment.CpuUsage.TotalTime - cpuStart).TotalSeconds, 3),
                 PeakMemoryBytes = ProcessMemory.PeakResidentBytes(),
-                SoftwareVersion = jobManifest.SoftwareVersion,
+                SoftwareVersion = jobManifest.Software.Version,
             };
             await File.WriteAllBytesAsync(Path.Combine(assembled, ManifestFile), DiffJsonContext.Serialize(manifest), ct);
             Publish(assembled, outDir, scratch);
@@ -133,8 +136,7 @@ public sealed class DiffRunner(Action<string>? logLine = null)
         }
     }
 
-    private static JobConfig BuildConfig(DiffRequest request, DiffInputInfo science, IReadOnlyList<DiffInputInfo> infos,
-        StagedInputs staged, ProcessingDate procDate)
+    private static ScienceSpec BuildSpec(DiffRequest request, DiffInputInfo science, IReadOnlyList<DiffInputInfo> infos, StagedInputs staged)
     {
         var scienceWcs = science.Wcs!;
         var (ra, dec) = scienceWcs.PixelToSky((science.Width + 1) / 2.0, (science.Height + 1) / 2.0);
@@ -177,15 +179,11 @@ public sealed class DiffRunner(Action<string>? logLine = null)
                 Naxis1 = n, Naxis2 = n, PixelScaleArcsec = new PlanningOptions().PixelScaleArcsec,
             };
         }
-        return new JobConfig
+        return new ScienceSpec
         {
-            Jid = Jid,
-            Ppid = PipelineIds.Science,
-            ProcDate = procDate.ToString(),
             Science = Image(science, ScienceRid, $"science/{Path.GetFileName(science.Path)}", request.SciencePsf),
             Tile = tile,
             Reference = reference,
-            Settings = request.Settings,
             FakeSources = request.FakeSources > 0 ? new FakeSourcesConfig { Count = request.FakeSources } : null,
         };
     }

@@ -13,8 +13,7 @@ public sealed record NightReport(ResolvedWindow Window, IReadOnlyList<StageRepor
 public sealed record StageReport(WorkflowStage Stage, TimeSpan Elapsed, string Outcome);
 
 /// <summary>
-/// The nightly workflow in embedded mode: the same steps, in the same order, as the AWS state machine
-/// (DESIGN.md section 1). Plan steps write job lists; the local executor runs them as Batch would;
+/// The nightly workflow in embedded mode: the same steps, in the same order, as the AWS state machine. Plan steps write job lists; the local executor runs them as Batch would;
 /// registration always follows a run, whatever the children did, so a failed child is closed out.
 /// </summary>
 public sealed class NightlyWorkflow(
@@ -35,6 +34,9 @@ public sealed class NightlyWorkflow(
             () => new PlanScienceJobs(dataSource, store, keys, planning).PlanAsync(window.Window, window.ProcDate, ct), ct);
         planned += await RunPipeline(stages, observer, WorkflowStage.PlanPostProcessing,
             () => new PlanPostProcessing(dataSource, store, keys, planning).PlanAsync(window.ProcDate, ct), ct);
+        // After post-processing: the night's recovery job reads the science jobs' tables under their stamped names.
+        planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery,
+            () => new PlanNightRecovery(dataSource, store, keys, planning).PlanAsync(window.ProcDate, ct), ct);
 
         var summary = await Stage(stages, observer, WorkflowStage.Summarize, 1,
             () => new SummarizeNight(dataSource).SummarizeAsync(window.ProcDate, ct: ct),
@@ -61,7 +63,8 @@ public sealed class NightlyWorkflow(
                 var reasons = outcomes.Where(o => o.Reason is not null).ToDictionary(o => o.Jid, o => o.Reason!);
                 return await new RegisterCompletedJobs(dataSource, store, keys).RegisterJobListAsync(planned.JobList, reasons, ct);
             },
-            r => $"{r.Registered} registered, {r.Lost} lost" + (r.Failures.Count > 0 ? $", {r.Failures.Count} failed to register" : ""));
+            r => $"{r.Registered} registered, {r.Lost} lost" + (r.Unchanged > 0 ? $", {r.Unchanged} already registered" : "")
+                 + (r.Failures.Count > 0 ? $", {r.Failures.Count} failed to register" : ""));
         return planned.ArraySize + planned.ClosedAtPlanning;
     }
 

@@ -13,6 +13,9 @@ public enum WorkflowStage
     PlanPostProcessing,
     RunPostProcessing,
     RegisterPostProcessing,
+    PlanNightRecovery,
+    RunNightRecovery,
+    RegisterNightRecovery,
     Summarize,
 }
 
@@ -30,6 +33,9 @@ public static class WorkflowStages
         WorkflowStage.PlanPostProcessing => "Plan post-processing (ppid 17)",
         WorkflowStage.RunPostProcessing => "Run post-processing",
         WorkflowStage.RegisterPostProcessing => "Register post-processing",
+        WorkflowStage.PlanNightRecovery => "Plan night recovery (ppid 18)",
+        WorkflowStage.RunNightRecovery => "Run night recovery",
+        WorkflowStage.RegisterNightRecovery => "Register night recovery",
         WorkflowStage.Summarize => "Summarize",
         _ => stage.ToString(),
     };

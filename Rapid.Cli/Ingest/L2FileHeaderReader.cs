@@ -25,10 +25,16 @@ public static class L2FileHeaderReader
             .Select(c => wcs.PixelToSky(c.Item1, c.Item2)).Select(s => new SkyPoint(s.RaDeg, s.DecDeg)).ToList();
         var exptime = Required(h.GetDouble("EXPTIME"), path, "EXPTIME");
         if (exptime <= 0) throw new InvalidDataException($"{path}: EXPTIME = {exptime} is not positive");
+        double mjd;
+        try { mjd = DetectorKeywords.ObservationMjd(h, path).Value; }
+        catch (HeaderKeywordException e) { throw new InvalidDataException(e.Message, e); }
         return new L2FileRegistration
         {
-            DateObs = ObservationWindow.ParseTime(Required(h.GetString("DATE-OBS"), path, "DATE-OBS"), $"{path}: DATE-OBS"),
-            MjdObs = Required(h.GetDouble("MJD-OBS"), path, "MJD-OBS"),
+            // DATE-OBS as written when there is one; else the time the MJD names.
+            DateObs = h.GetString("DATE-OBS") is { Length: > 0 } date
+                ? ObservationWindow.ParseTime(date, $"{path}: DATE-OBS")
+                : DateTime.UnixEpoch.AddDays(mjd - 40587.0),
+            MjdObs = mjd,
             Filter = Required(h.GetString("FILTER"), path, "FILTER").Trim(),
             ExpTime = exptime,
             Sca = (int)Required(h.GetLong("SCA_NUM"), path, "SCA_NUM"),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Rapid.Cli.Diff;
+using Rapid.Core.Contracts;
 using Spectre.Console;
 
 namespace Rapid.Cli.Output;
@@ -29,7 +30,7 @@ public static class DiffSummaryPrinter
         }
         if (m.ReferenceImage is { } c)
             facts.AddRow("reference", string.Create(inv, $"{c.NFrames} frames, median coverage {c.MedianCoverage:0.0}, {c.NSources} sources, {c.NPixNan} NaN pixels"));
-        foreach (var w in m.Warnings) facts.AddRow("[yellow]warning[/]", Markup.Escape(w));
+        foreach (var w in m.Warnings) facts.AddRow($"[yellow]warning ({JobWarningKinds.Name(w.Kind)})[/]", Markup.Escape(w.Message));
         console.Write(facts);
 
         var steps = new Table().Title("Time per step (s)").AddColumn("step").AddColumn(new TableColumn("wall").RightAligned())

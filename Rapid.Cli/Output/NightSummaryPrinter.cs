@@ -31,6 +31,13 @@ public static class NightSummaryPrinter
             console.Write(failures);
         }
 
+        if (summary.Warnings.Count > 0)
+        {
+            var kinds = new Table().Title("Warnings by kind").AddColumns("pipeline", "kind", "jobs");
+            foreach (var w in summary.Warnings) kinds.AddRow(w.Ppid.ToString(), Markup.Escape(w.Kind), w.Jobs.ToString());
+            console.Write(kinds);
+        }
+
         var products = new Table().Title("Products registered").AddColumns("what", "count");
         products.AddRow("reference images", summary.ReferenceImages.ToString());
         products.AddRow("difference images", summary.DifferenceImages.ToString());

@@ -42,32 +42,35 @@ public sealed class ContractTests : IDisposable
     /// <summary>ppid 12: a tile and the images to co-add onto it.</summary>
     public static JobConfig ReferenceJob() => new()
     {
-        Jid = 11, Ppid = 12, ProcDate = "20250404",
-        Tile = Tile(),
-        Reference = new ReferenceSource { Inputs = [Image(1), Image(2), Image(3)] },
+        Jid = 11, ProcDate = "20250404",
+        Spec = new ReferenceImageSpec { Tile = Tile(), Inputs = [Image(1), Image(2), Image(3)] },
         Settings = NonDefaultSettings(),
     };
 
-    /// <summary>ppid 15: a science image with a registered reference image.</summary>
+    /// <summary>ppid 15: a science image with a registered reference image and fake sources.</summary>
     public static JobConfig ScienceJob() => new()
     {
-        Jid = 12, Ppid = 15, ProcDate = "20250404",
-        Science = Image(9),
-        Tile = Tile(),
-        Reference = new ReferenceSource
+        Jid = 12, ProcDate = "20250404",
+        Spec = new ScienceSpec
         {
-            Rfid = 77, Version = 2,
-            Image = Obj("s3://rapid-product-files/20250403/jid11/refimage.fits"),
-            Coverage = Obj("s3://rapid-product-files/20250403/jid11/refimage_cov.fits"),
-            Uncertainty = Obj("s3://rapid-product-files/20250403/jid11/refimage_uncert.fits"),
+            Science = Image(9),
+            Tile = Tile(),
+            Reference = new ReferenceSource
+            {
+                Rfid = 77, Version = 2,
+                Image = Obj("s3://rapid-product-files/20250403/jid11/refimage.fits"),
+                Coverage = Obj("s3://rapid-product-files/20250403/jid11/refimage_cov.fits"),
+                Uncertainty = Obj("s3://rapid-product-files/20250403/jid11/refimage_uncert.fits"),
+            },
+            FakeSources = new FakeSourcesConfig { Count = 20, BrightMag = 21, FaintMag = 26, Seed = 77 },
         },
     };
 
     /// <summary>ppid 17: products of job 12 to stamp; FITS keywords are upper case and must stay so.</summary>
     public static JobConfig PostProcessingJob() => new()
     {
-        Jid = 13, Ppid = 17, ProcDate = "20250404",
-        PostProcessing = new PostProcessingInput
+        Jid = 13, ProcDate = "20250404",
+        Spec = new PostProcessingSpec
         {
             SourceJid = 12, SourcePpid = 15,
             Products =
@@ -80,6 +83,17 @@ public sealed class ContractTests : IDisposable
                     Keywords = new Dictionary<string, string> { ["PID"] = "44", ["RFID"] = "77", ["RFIMVER"] = "2" },
                 },
             ],
+        },
+    };
+
+    /// <summary>ppid 18: the night's tables to merge.</summary>
+    public static JobConfig NightRecoveryJob() => new()
+    {
+        Jid = 14, ProcDate = "20250404",
+        Spec = new NightRecoverySpec
+        {
+            BinWidthMag = 0.5,
+            Tables = [new RecoveryTableRef { Jid = 12, Rid = 9, Fid = 3, Filter = "F158", File = Obj("s3://rapid-product-files/20250404/jid13/injrecov.fits"), AreaDeg2 = 0.01, UnmatchedPositive = 2 }],
         },
     };
 
@@ -100,74 +114,174 @@ public sealed class ContractTests : IDisposable
 
     private static ProductFile Product(string role, string uri) => new(role, Obj(uri), FileChecksum.Of(Encoding.UTF8.GetBytes(uri)));
 
-    /// <summary>A manifest with every optional section present.</summary>
+    /// <summary>A science manifest with every part of the envelope and of its outcome present.</summary>
     public static ProductManifest FullManifest() => new()
     {
         Jid = 12, Ppid = 15, ProcDate = "20250404", ExitCode = 32,
-        Reason = "PSF fit degraded",
-        Warnings = ["psf: only 12 stars", "background: mesh clipped"],
+        Warnings = [new JobWarning(JobWarningKind.Psf, "psf: only 12 stars"), new JobWarning(JobWarningKind.FluxScale, "flux matching: scale assumed")],
         Started = new DateTimeOffset(2025, 4, 5, 6, 7, 8, 123, TimeSpan.Zero),
         Ended = new DateTimeOffset(2025, 4, 5, 6, 17, 8, 456, TimeSpan.Zero),
-        BatchJobId = "a1b2c3:0", Attempt = 2, SoftwareVersion = "1.2.3+abcdef",
+        Batch = new BatchRun { JobId = "a1b2c3:0", Attempt = 2, ArrayIndex = 0, ComputeEnvironment = "rapid-spot", JobQueue = "rapid-queue" },
+        Host = new HostInfo { Name = "ip-10-0-1-2", ProcessorCount = 4 },
+        Software = SoftwareInfo.Parse("1.2.3+0123456789abcdef0123456789abcdef01234567"),
         ConfigSha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        Settings = NonDefaultSettings(),
+        Resources = new JobResources { WallSeconds = 600.333, CpuSeconds = 1100.5, PeakMemoryBytes = 2_700_000_000 },
+        Timeline =
+        [
+            new StepRecord("Resample", new DateTimeOffset(2025, 4, 5, 6, 7, 9, TimeSpan.Zero), new DateTimeOffset(2025, 4, 5, 6, 7, 21, 500, TimeSpan.Zero), 12.5, 20.25),
+            new StepRecord("ZOGY", new DateTimeOffset(2025, 4, 5, 6, 7, 22, TimeSpan.Zero), new DateTimeOffset(2025, 4, 5, 6, 7, 52, 250, TimeSpan.Zero), 30.25, 55.5),
+            new StepRecord("Resample", new DateTimeOffset(2025, 4, 5, 6, 8, 0, TimeSpan.Zero), new DateTimeOffset(2025, 4, 5, 6, 8, 1, TimeSpan.Zero), 1.0, 1.75),
+        ],
         Products =
         [
             Product(ProductRoles.DifferenceImage, "s3://rapid-product-files/20250404/jid12/diffimage.fits"),
-            Product(ProductRoles.DifferenceCatalog, "s3://rapid-product-files/20250404/jid12/sources.txt"),
+            Product(ProductRoles.DifferenceCatalog, "s3://rapid-product-files/20250404/jid12/sources.fits"),
+            Product(ProductRoles.ReferenceImage, "s3://rapid-product-files/20250404/jid12/refimage.fits"),
         ],
-        StepSeconds = new Dictionary<string, double> { ["Resample"] = 12.5, ["ZOGY"] = 30.25 },
-        ReferenceImage = new ReferenceImageResult
+        Outcome = new ScienceOutcome
         {
-            Field = 123456, Fid = 3, InputRids = [1, 2, 3], NFrames = 3, MjdObsMin = 60999.5, MjdObsMax = 61000.25,
-            NPixNan = 10, NPixSat = 2, Cov5Percent = 1.5, MedianCoverage = 3, MedianPixelUncertainty = 0.125,
-            ClippedMean = 0.5, ClippedSigma = 2.25, FwhmMedian = 1.75, NSources = 1234,
+            CoaddedReference = new ReferenceImageResult
+            {
+                Field = 123456, Fid = 3, InputRids = [1, 2, 3], NFrames = 3, MjdObsMin = 60999.5, MjdObsMax = 61000.25,
+                NPixNan = 10, NPixSat = 2, Cov5Percent = 1.5, MedianCoverage = 3, MedianPixelUncertainty = 0.125,
+                ClippedMean = 0.5, ClippedSigma = 2.25, FwhmMedian = 1.75, NSources = 1234,
+            },
+            Difference = new DifferenceImageResult
+            {
+                Rid = 9, NSources = 40, NPositive = 25, NNegative = 15, ScaleFactor = 1.0625,
+                DxRms = 0.05, DyRms = 0.06, DxMedian = -0.01, DyMedian = 0.02, BackgroundScience = 10.5,
+                BackgroundReference = 9.5, FwhmScience = 1.8, FwhmReference = 1.7, CoverageMedian = 3, MaskedFraction = 0.125,
+                CornersRaDec = [9.87, -44.25, 9.8, -44.3, 9.95, -44.3, 9.95, -44.2, 9.8, -44.2],
+            },
+            InjectionRecovery = new InjectionRecoveryResult
+            {
+                Seed = 77, BrightMag = 21, FaintMag = 26, MagLimit = 25, PsfFwhmPixels = 1.4, PsfSource = "model", MatchRadiusPixels = 1,
+                Fakes = new RecoveryFigures { Injected = 20, Found = 12, Mag50 = 24.2, FluxBias = double.NaN },
+                PositiveDetections = 25, UnmatchedPositive = 3, AreaDeg2 = 0.0048, FakesOnMaskedPixels = 1,
+            },
         },
-        DifferenceImage = new DifferenceImageResult
+    };
+
+    /// <summary>The outcome of each other pipeline.</summary>
+    public static TheoryData<string> Outcomes => ["reference", "postproc", "nightrecovery"];
+
+    private static ProductManifest ManifestWithOutcome(string name) => FullManifest() with
+    {
+        Ppid = name switch { "reference" => 12, "postproc" => 17, _ => 18 },
+        Outcome = name switch
         {
-            Rid = 9, Rfid = 77, NSources = 40, NPositive = 25, NNegative = 15, ScaleFactor = 1.0625,
-            DxRms = 0.05, DyRms = 0.06, DxMedian = -0.01, DyMedian = 0.02, BackgroundScience = 10.5,
-            BackgroundReference = 9.5, FwhmScience = 1.8, FwhmReference = 1.7,
-            CornersRaDec = [9.87, -44.25, 9.8, -44.3, 9.95, -44.3, 9.95, -44.2, 9.8, -44.2],
-        },
-        PostProcessing = new PostProcessingResult
-        {
-            SourceJid = 11,
-            Stamped = [Product(ProductRoles.ReferenceImage, "s3://rapid-product-files/20250404/jid13/rapid_field123456_fid3_ppid12_v2_rfid77_refimage.fits")],
+            "reference" => new ReferenceImageOutcome { Reference = new ReferenceImageResult { Field = 5, Fid = 2, InputRids = [7, 8], NFrames = 2 } },
+            "postproc" => new PostProcessingOutcome
+            {
+                SourceJid = 11,
+                Stamped =
+                [
+                    new StampedProduct
+                    {
+                        Role = ProductRoles.ReferenceImage,
+                        Source = Obj("s3://rapid-product-files/20250404/jid11/refimage.fits"),
+                        File = Obj("s3://rapid-product-files/20250404/jid13/rapid_field123456_fid3_ppid12_v2_rfid77_refimage.fits"),
+                        Checksum = FileChecksum.Of("stamped"u8.ToArray()),
+                    },
+                ],
+            },
+            _ => new NightRecoveryOutcome
+            {
+                Tables = 4,
+                Filters =
+                [
+                    new NightRecoveryFigures
+                    {
+                        Fid = 2, Filter = "H158", Kind = "fake", Images = 4, Figures = new RecoveryFigures { Injected = 200, Found = 150, Mag50 = 24.1, Mag90 = 23.2 },
+                        UnmatchedPositive = 3, AreaDeg2 = 0.02, FalsePositivesPerDeg2 = 150, Bins = [new CompletenessBinResult(23, 23.25, 10, 9, 0.9, 0.01)],
+                    },
+                ],
+            },
         },
     };
 
     private static T RoundTrip<T>(T value) => Contract.Deserialize<T>(Contract.Serialize(value), "test");
 
-    public static TheoryData<string> JobConfigs => ["reference", "science", "postproc"];
+    public static TheoryData<string> JobConfigs => ["reference", "science", "postproc", "nightrecovery"];
 
     private static JobConfig JobConfigNamed(string name) => name switch
     {
         "reference" => ReferenceJob(),
         "science" => ScienceJob(),
-        _ => PostProcessingJob(),
+        "postproc" => PostProcessingJob(),
+        _ => NightRecoveryJob(),
     };
 
     [Theory]
     [MemberData(nameof(JobConfigs))]
-    public void Every_job_config_section_round_trips(string name)
+    public void Every_pipelines_spec_round_trips_as_its_own_type(string name)
     {
         var config = JobConfigNamed(name);
 
         var back = RoundTrip(config);
 
         Assert.Equivalent(config, back, strict: true);
+        Assert.Equal(config.Spec.GetType(), back.Spec.GetType());
         Assert.Equal(Contract.Serialize(config), Contract.Serialize(back));
     }
 
-    [Fact]
-    public void A_science_job_keeps_its_registered_reference()
+    [Theory]
+    [InlineData("reference", 12, "reference")]
+    [InlineData("science", 15, "science")]
+    [InlineData("postproc", 17, "postprocessing")]
+    [InlineData("nightrecovery", 18, "nightrecovery")]
+    public void The_spec_names_its_pipeline_and_the_ppid_follows_from_it(string name, int ppid, string pipeline)
     {
-        var back = RoundTrip(ScienceJob());
+        using var doc = JsonDocument.Parse(Contract.Serialize(JobConfigNamed(name)));
 
-        Assert.True(back.Reference!.IsRegistered);
-        Assert.Equal(Obj("s3://rapid-product-files/20250403/jid11/refimage.fits"), back.Reference.Image);
-        Assert.Equal(Obj("s3://rapid-l2-files/Roman_TDS_simple_model_F158_9_7.fits.gz"), back.Science!.File);
-        Assert.Null(back.PostProcessing);
+        Assert.Equal(ppid, doc.RootElement.GetProperty("ppid").GetInt32());
+        Assert.Equal(pipeline, doc.RootElement.GetProperty("spec").GetProperty("pipeline").GetString());
+        Assert.Equal(["schemaVersion", "jid", "ppid"], doc.RootElement.EnumerateObject().Take(3).Select(p => p.Name));
+    }
+
+    [Fact]
+    public void A_ppid_written_in_the_json_cannot_contradict_the_spec()
+    {
+        // The ppid is derived from the spec: a config saying 12 over a science spec is a science job.
+        var json = Contract.Serialize(ScienceJob());
+        var edited = Encoding.UTF8.GetString(json).Replace("\"ppid\": 15", "\"ppid\": 12", StringComparison.Ordinal);
+
+        var back = Contract.Deserialize<JobConfig>(Encoding.UTF8.GetBytes(edited), "c.json");
+
+        Assert.Equal(15, back.Ppid);
+        Assert.IsType<ScienceSpec>(back.Spec);
+    }
+
+    [Fact]
+    public void The_pipeline_discriminator_may_come_anywhere_in_the_spec()
+    {
+        var config = Contract.Deserialize<JobConfig>(
+            """{"schemaVersion": 3, "jid": 1, "procDate": "20250404", "spec": {"sourceJid": 4, "sourcePpid": 15, "pipeline": "postprocessing"}}"""u8, "c.json");
+
+        Assert.Equal((17, 4L), (config.Ppid, config.SpecAs<PostProcessingSpec>().SourceJid));
+    }
+
+    [Theory]
+    [InlineData("""{"schemaVersion": 3, "jid": 1, "procDate": "20250404"}""", "spec")]
+    [InlineData("""{"schemaVersion": 3, "jid": 1, "procDate": "20250404", "spec": {"sourceJid": 4, "sourcePpid": 15}}""", "")]
+    [InlineData("""{"schemaVersion": 3, "jid": 1, "procDate": "20250404", "spec": {"pipeline": "alerts"}}""", "alerts")]
+    [InlineData("""{"schemaVersion": 3, "jid": 1, "procDate": "20250404", "spec": {"pipeline": "science", "science": {"rid": 1, "file": "s3://b/k"}}}""", "reference")]
+    public void A_spec_missing_unknown_or_incomplete_is_rejected_naming_the_source(string json, string named)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobConfig>(Encoding.UTF8.GetBytes(json), "s3://p/c.json"));
+
+        Assert.StartsWith("s3://p/c.json: not a valid JobConfig", e.Message);
+        Assert.Contains(named, e.Message);
+    }
+
+    [Fact]
+    public void SpecAs_names_both_pipelines_when_the_spec_is_another_ones()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => ScienceJob().SpecAs<ReferenceImageSpec>());
+
+        Assert.Contains("ppid 15", e.Message);
+        Assert.Contains(nameof(ReferenceImageSpec), e.Message);
     }
 
     [Fact]
@@ -185,19 +299,85 @@ public sealed class ContractTests : IDisposable
     }
 
     [Fact]
-    public void Manifest_with_every_section_round_trips()
+    public void A_manifest_with_every_part_of_the_envelope_and_the_science_outcome_round_trips()
     {
         var manifest = FullManifest();
 
         var back = RoundTrip(manifest);
 
         Assert.Equivalent(manifest, back, strict: true);
-        Assert.Equal(manifest.Started, back.Started);
-        Assert.Equal(manifest.Products[0].Checksum, back.Products[0].Checksum);
+        Assert.Equal(Contract.Serialize(manifest), Contract.Serialize(back));
+        Assert.IsType<ScienceOutcome>(back.Outcome);
+    }
+
+    [Theory]
+    [MemberData(nameof(Outcomes))]
+    public void Every_pipelines_outcome_round_trips_as_its_own_type(string name)
+    {
+        var manifest = ManifestWithOutcome(name);
+
+        var back = RoundTrip(manifest);
+
+        Assert.Equivalent(manifest, back, strict: true);
+        Assert.Equal(manifest.Outcome!.GetType(), back.Outcome!.GetType());
+        Assert.Equal(manifest.Ppid, back.Outcome.Ppid);
     }
 
     [Fact]
-    public void A_minimal_failure_manifest_round_trips_without_optional_sections()
+    public void The_envelope_carries_what_the_other_steps_read_under_stable_names()
+    {
+        using var doc = JsonDocument.Parse(Contract.Serialize(FullManifest()));
+        var root = doc.RootElement;
+
+        Assert.Equal(["psf", "flux_scale"], root.GetProperty("warnings").EnumerateArray().Select(w => w.GetProperty("kind").GetString()));
+        Assert.Equal("0123456789abcdef0123456789abcdef01234567", root.GetProperty("software").GetProperty("gitCommit").GetString());
+        Assert.Equal(2, root.GetProperty("batch").GetProperty("attempt").GetInt32());
+        Assert.Equal("rapid-spot", root.GetProperty("batch").GetProperty("computeEnvironment").GetString());
+        Assert.Equal(1100.5, root.GetProperty("resources").GetProperty("cpuSeconds").GetDouble());
+        Assert.Equal(2_700_000_000, root.GetProperty("resources").GetProperty("peakMemoryBytes").GetInt64());
+        Assert.Equal(4.5, root.GetProperty("settings").GetProperty("detectionThresholdSigma").GetDouble());
+        var step = root.GetProperty("timeline")[1];
+        Assert.Equal(("ZOGY", 30.25, 55.5), (step.GetProperty("name").GetString(), step.GetProperty("wallSeconds").GetDouble(), step.GetProperty("cpuSeconds").GetDouble()));
+        Assert.Equal(new DateTimeOffset(2025, 4, 5, 6, 7, 22, TimeSpan.Zero), step.GetProperty("started").GetDateTimeOffset());
+        Assert.Equal("science", root.GetProperty("outcome").GetProperty("pipeline").GetString());
+    }
+
+    [Fact]
+    public void Every_warning_kind_has_a_name_and_an_unknown_kind_is_rejected()
+    {
+        foreach (var kind in Enum.GetValues<JobWarningKind>())
+        {
+            var name = JobWarningKinds.Name(kind);
+            Assert.Matches("^[a-z_]+$", name);
+            Assert.Equal(kind, RoundTrip(FullManifest() with { Warnings = [new JobWarning(kind, "x")] }).Warnings[0].Kind);
+        }
+
+        var json = Encoding.UTF8.GetString(Contract.Serialize(FullManifest())).Replace("\"flux_scale\"", "\"gremlins\"", StringComparison.Ordinal);
+        var e = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<ProductManifest>(Encoding.UTF8.GetBytes(json), "m.json"));
+        Assert.StartsWith("m.json: not a valid ProductManifest", e.Message);
+    }
+
+    [Fact]
+    public void Step_totals_sum_a_steps_runs_in_the_order_steps_first_started()
+    {
+        var totals = FullManifest().StepTotals();
+
+        Assert.Equal([new StepTotal("Resample", 13.5, 22.0, 2), new StepTotal("ZOGY", 30.25, 55.5, 1)], totals);
+    }
+
+    [Theory]
+    [InlineData("1.0.0+56fcf51d4e4671d15e204ddf7fbcecccad1b8dfe", "56fcf51d4e4671d15e204ddf7fbcecccad1b8dfe")]
+    [InlineData("1.0.0", null)]
+    [InlineData("1.0.0+local-build", null)]
+    public void The_git_commit_is_read_from_the_informational_version(string version, string? commit)
+    {
+        var info = SoftwareInfo.Parse(version);
+
+        Assert.Equal((version, commit), (info.Version, info.GitCommit));
+    }
+
+    [Fact]
+    public void A_minimal_failure_manifest_round_trips_without_an_outcome()
     {
         var manifest = new ProductManifest { Jid = 5, Ppid = 15, ProcDate = "20250404", ExitCode = 65, Reason = "science image missing" };
 
@@ -205,8 +385,8 @@ public sealed class ContractTests : IDisposable
         var back = RoundTrip(manifest);
 
         Assert.Equivalent(manifest, back, strict: true);
-        Assert.DoesNotContain("referenceImage", json);
-        Assert.DoesNotContain("batchJobId", json);
+        Assert.DoesNotContain("outcome", json);
+        Assert.DoesNotContain("\"settings\"", json);
     }
 
     [Fact]
@@ -214,25 +394,26 @@ public sealed class ContractTests : IDisposable
     {
         // A reference built from frames with no usable pixels has NaN statistics; writing the
         // manifest must not fail, or the job would be lost instead of reporting why.
+        var science = (ScienceOutcome)FullManifest().Outcome!;
         var manifest = FullManifest() with
         {
-            ReferenceImage = FullManifest().ReferenceImage! with { MedianCoverage = double.NaN, FwhmMedian = double.PositiveInfinity },
+            Outcome = science with { CoaddedReference = science.CoaddedReference! with { MedianCoverage = double.NaN, FwhmMedian = double.PositiveInfinity } },
         };
 
-        var back = RoundTrip(manifest);
+        var back = ((ScienceOutcome)RoundTrip(manifest).Outcome!).CoaddedReference!;
 
-        Assert.True(double.IsNaN(back.ReferenceImage!.MedianCoverage));
-        Assert.Equal(double.PositiveInfinity, back.ReferenceImage.FwhmMedian);
+        Assert.True(double.IsNaN(back.MedianCoverage));
+        Assert.Equal(double.PositiveInfinity, back.FwhmMedian);
     }
 
     [Fact]
     public void Object_refs_are_written_as_s3_uris()
     {
         using var doc = JsonDocument.Parse(Contract.Serialize(ScienceJob()));
-        var root = doc.RootElement;
+        var spec = doc.RootElement.GetProperty("spec");
 
-        Assert.Equal("s3://rapid-l2-files/Roman_TDS_simple_model_F158_9_7.fits.gz", root.GetProperty("science").GetProperty("file").GetString());
-        Assert.Equal("s3://rapid-product-files/20250403/jid11/refimage_cov.fits", root.GetProperty("reference").GetProperty("coverage").GetString());
+        Assert.Equal("s3://rapid-l2-files/Roman_TDS_simple_model_F158_9_7.fits.gz", spec.GetProperty("science").GetProperty("file").GetString());
+        Assert.Equal("s3://rapid-product-files/20250403/jid11/refimage_cov.fits", spec.GetProperty("reference").GetProperty("coverage").GetString());
 
         using var list = JsonDocument.Parse(Contract.Serialize(List()));
         Assert.Equal("s3://rapid-pipeline-files/20250404/jid12/job_config_jid12.json",
@@ -254,16 +435,15 @@ public sealed class ContractTests : IDisposable
         Assert.Contains("mjdObsMin", names);
         Assert.All(names, n => Assert.True(char.IsLower(n[0]), $"property '{n}' is not camelCase"));
 
-        var keywords = config.RootElement.GetProperty("postProcessing").GetProperty("products")[0].GetProperty("keywords");
+        var keywords = config.RootElement.GetProperty("spec").GetProperty("products")[0].GetProperty("keywords");
         Assert.Equal(["PID", "RFID", "RFIMVER"], keywords.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
-        Assert.Equal(["Resample", "ZOGY"], manifest.RootElement.GetProperty("stepSeconds").EnumerateObject().Select(p => p.Name));
     }
 
-    /// <summary>Names of object properties, recursively, except the keys of the two dictionaries.</summary>
+    /// <summary>Names of object properties, recursively, except the keys of the keyword dictionaries.</summary>
     private static IEnumerable<string> PropertyNames(JsonElement e) => e.ValueKind switch
     {
         JsonValueKind.Object => e.EnumerateObject().SelectMany(p =>
-            p.Name is "keywords" or "stepSeconds" ? [p.Name] : PropertyNames(p.Value).Prepend(p.Name)),
+            p.Name is "keywords" ? [p.Name] : PropertyNames(p.Value).Prepend(p.Name)),
         JsonValueKind.Array => e.EnumerateArray().SelectMany(PropertyNames),
         _ => [],
     };
@@ -271,80 +451,29 @@ public sealed class ContractTests : IDisposable
     [Fact]
     public void The_schema_version_is_written()
     {
-        using var doc = JsonDocument.Parse(Contract.Serialize(ReferenceJob()));
+        using var config = JsonDocument.Parse(Contract.Serialize(ReferenceJob()));
+        using var manifest = JsonDocument.Parse(Contract.Serialize(FullManifest()));
 
-        Assert.Equal(JobConfig.CurrentSchemaVersion, doc.RootElement.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal((3, 3), (JobConfig.CurrentSchemaVersion, ProductManifest.CurrentSchemaVersion));
+        Assert.Equal(JobConfig.CurrentSchemaVersion, config.RootElement.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(ProductManifest.CurrentSchemaVersion, manifest.RootElement.GetProperty("schemaVersion").GetInt32());
     }
 
     [Theory]
-    [InlineData(3)]
+    [InlineData(4)]
     [InlineData(0)]
     public void An_unsupported_schema_version_is_rejected_naming_the_source_and_version(int version)
     {
-        var json = Encoding.UTF8.GetBytes($$"""{"schemaVersion": {{version}}, "jid": 1, "ppid": 15, "procDate": "20250404"}""");
-        // Job configs are read from version 1 to the current one: one past it is the unsupported one.
-        var configVersion = version == 0 ? 0 : JobConfig.CurrentSchemaVersion + 1;
-        var configJson = Encoding.UTF8.GetBytes($$"""{"schemaVersion": {{configVersion}}, "jid": 1, "ppid": 15, "procDate": "20250404"}""");
-
-        var config = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobConfig>(configJson, "s3://p/config.json"));
-        var list = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobList>(json, "s3://p/list.json"));
+        var config = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobConfig>(
+            Encoding.UTF8.GetBytes($$"""{"schemaVersion": {{version}}, "jid": 1, "ppid": 15, "procDate": "20250404"}"""), "s3://p/config.json"));
+        var list = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobList>(
+            Encoding.UTF8.GetBytes($$"""{"schemaVersion": {{version}}, "ppid": 15, "procDate": "20250404"}"""), "s3://p/list.json"));
         var manifest = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<ProductManifest>(
             Encoding.UTF8.GetBytes($$"""{"schemaVersion": {{version}}, "jid": 1, "ppid": 15, "procDate": "20250404", "exitCode": 0}"""), "s3://p/manifest.json"));
 
-        Assert.StartsWith("s3://p/config.json: JobConfig schema version " + configVersion, config.Message);
+        Assert.Equal($"s3://p/config.json: JobConfig schema version {version} is not supported (expected 1 to 3)", config.Message);
         Assert.StartsWith("s3://p/list.json: JobList schema version " + version, list.Message);
-        Assert.StartsWith("s3://p/manifest.json: ProductManifest schema version " + version, manifest.Message);
-    }
-
-    [Fact]
-    public void A_schema_1_config_and_manifest_still_read_without_the_sections_schema_2_added()
-    {
-        var config = Contract.Deserialize<JobConfig>(
-            Encoding.UTF8.GetBytes("""{"schemaVersion": 1, "jid": 1, "ppid": 15, "procDate": "20250404"}"""), "s3://p/config.json");
-        var manifest = Contract.Deserialize<ProductManifest>(
-            Encoding.UTF8.GetBytes("""{"schemaVersion": 1, "jid": 1, "ppid": 15, "procDate": "20250404", "exitCode": 0}"""), "s3://p/manifest.json");
-
-        Assert.Equal((1, null, null), (config.SchemaVersion, config.FakeSources, config.NightRecovery));
-        Assert.Equal((1, null, null), (manifest.SchemaVersion, manifest.InjectionRecovery, manifest.NightRecovery));
-    }
-
-    [Fact]
-    public void Fake_sources_and_recovery_figures_round_trip()
-    {
-        var config = ReferenceJob() with { FakeSources = new FakeSourcesConfig { Count = 20, BrightMag = 21, FaintMag = 26, Seed = 77 } };
-        var back = Contract.Deserialize<JobConfig>(Contract.Serialize(config), "config");
-        Assert.Equal(config.FakeSources, back.FakeSources);
-
-        var manifest = new ProductManifest
-        {
-            Jid = 1, Ppid = 15, ProcDate = "20250404", ExitCode = 0,
-            InjectionRecovery = new InjectionRecoveryResult
-            {
-                Seed = 77, Fakes = new RecoveryFigures { Injected = 20, Found = 12, Mag50 = 24.2, FluxBias = double.NaN }, PsfSource = "model",
-            },
-        };
-        var read = Contract.Deserialize<ProductManifest>(Contract.Serialize(manifest), "manifest").InjectionRecovery!;
-        Assert.Equal((77L, 20, 12, 8, 24.2, (double?)null, "model"), (read.Seed, read.Fakes.Injected, read.Fakes.Found, read.Fakes.Missed, read.Fakes.Mag50!.Value, read.Fakes.Mag90, read.PsfSource));
-        Assert.True(double.IsNaN(read.Fakes.FluxBias));
-    }
-
-    [Fact]
-    public void A_version_1_config_is_read_without_the_psf_files_version_2_added()
-    {
-        var v1 = Contract.Deserialize<JobConfig>(
-            """{"schemaVersion": 1, "jid": 1, "ppid": 15, "procDate": "20250404", "science": {"rid": 1, "file": "s3://b/sci.fits"}, "reference": {"rfid": 4, "image": "s3://b/ref.fits"}}"""u8, "c.json");
-        var v2 = Contract.Deserialize<JobConfig>(Contract.Serialize(v1 with
-        {
-            SchemaVersion = JobConfig.CurrentSchemaVersion,
-            Science = v1.Science! with { Psf = ObjectRef.Parse("s3://b/sci_psf.fits") },
-            Reference = v1.Reference! with { Psf = ObjectRef.Parse("s3://b/ref_psf.fits") },
-        }), "c2.json");
-
-        Assert.Equal(1, v1.SchemaVersion);
-        Assert.Null(v1.Science!.Psf);
-        Assert.Null(v1.Reference!.Psf);
-        Assert.Equal("s3://b/sci_psf.fits", v2.Science!.Psf!.ToString());
-        Assert.Equal("s3://b/ref_psf.fits", v2.Reference!.Psf!.ToString());
+        Assert.Equal($"s3://p/manifest.json: ProductManifest schema version {version} is not supported (expected 1 to 3)", manifest.Message);
     }
 
     [Theory]
@@ -352,20 +481,21 @@ public sealed class ContractTests : IDisposable
     [InlineData("")]
     [InlineData("[]")]
     [InlineData("not json")]
-    [InlineData("""{"jid": "seven", "ppid": 15, "procDate": "20250404"}""")]
-    [InlineData("""{"ppid": 15, "procDate": "20250404"}""")]
-    [InlineData("""{"jid": 1, "ppid": 15, "procDate": "20250404", "science": {"rid": 1, "file": "rapid-l2-files/a.fits"}}""")]
+    [InlineData("""{"schemaVersion": "three"}""")]
+    [InlineData("""{"jid": "seven", "procDate": "20250404", "spec": {"pipeline": "nightrecovery"}}""")]
+    [InlineData("""{"procDate": "20250404", "spec": {"pipeline": "nightrecovery"}}""")]
+    [InlineData("""{"schemaVersion": 2, "jid": 1, "ppid": 15, "procDate": "20250404"}""")]
     public void Malformed_json_is_rejected_naming_the_source(string text)
     {
         var e = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobConfig>(Encoding.UTF8.GetBytes(text), "s3://p/20250404/jid1/job_config_jid1.json"));
 
-        Assert.StartsWith("s3://p/20250404/jid1/job_config_jid1.json: not a valid JobConfig", e.Message);
+        Assert.StartsWith("s3://p/20250404/jid1/job_config_jid1.json: ", e.Message);
     }
 
     [Fact]
     public void A_bad_object_uri_is_named_in_the_error()
     {
-        var json = """{"jid": 1, "ppid": 15, "procDate": "20250404", "science": {"rid": 1, "file": "rapid-l2-files/a.fits"}}""";
+        var json = """{"jid": 1, "procDate": "20250404", "spec": {"pipeline": "science", "science": {"rid": 1, "file": "rapid-l2-files/a.fits"}, "reference": {}}}""";
 
         var e = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobConfig>(Encoding.UTF8.GetBytes(json), "config.json"));
 
@@ -373,8 +503,9 @@ public sealed class ContractTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"jid": 1, "ppid": 15, "procDate": "20250404", "science": {"rid": 1, "file": null}}""")]
-    [InlineData("""{"jid": 1, "ppid": 15, "procDate": null}""")]
+    [InlineData("""{"jid": 1, "procDate": "20250404", "spec": {"pipeline": "science", "science": {"rid": 1, "file": null}, "reference": {}}}""")]
+    [InlineData("""{"jid": 1, "procDate": null, "spec": {"pipeline": "nightrecovery"}}""")]
+    [InlineData("""{"jid": 1, "procDate": "20250404", "spec": null}""")]
     public void A_null_where_a_value_is_required_is_rejected(string text)
     {
         var e = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobConfig>(Encoding.UTF8.GetBytes(text), "config.json"));
@@ -409,14 +540,14 @@ public sealed class ContractTests : IDisposable
         var config = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<JobConfig>("null"u8, "s3://p/config.json"));
         var manifest = Assert.Throws<InvalidDataException>(() => Contract.Deserialize<ProductManifest>("null"u8, "s3://p/manifest.json"));
 
-        Assert.Equal("s3://p/config.json: empty JobConfig", config.Message);
-        Assert.Equal("s3://p/manifest.json: empty ProductManifest", manifest.Message);
+        Assert.StartsWith("s3://p/config.json: not a valid JobConfig", config.Message);
+        Assert.StartsWith("s3://p/manifest.json: not a valid ProductManifest", manifest.Message);
     }
 
     [Fact]
-    public void A_config_without_a_schema_version_is_read_as_the_current_one()
+    public void A_contract_without_a_schema_version_is_read_as_the_current_one()
     {
-        var config = Contract.Deserialize<JobConfig>("""{"jid": 1, "ppid": 12, "procDate": "20250404"}"""u8, "c.json");
+        var config = Contract.Deserialize<JobConfig>("""{"jid": 1, "procDate": "20250404", "spec": {"pipeline": "nightrecovery"}}"""u8, "c.json");
 
         Assert.Equal(JobConfig.CurrentSchemaVersion, config.SchemaVersion);
         Assert.Equal(new PipelineSettings(), config.Settings);
@@ -426,25 +557,27 @@ public sealed class ContractTests : IDisposable
     public void Optional_properties_missing_from_the_json_keep_their_defaults()
     {
         var manifest = Contract.Deserialize<ProductManifest>(
-            """{"jid": 1, "ppid": 15, "procDate": "20250404", "exitCode": 0, "differenceImage": {"rid": 3}, "referenceImage": {"field": 1, "fid": 2}}"""u8, "m.json");
+            """{"jid": 1, "ppid": 15, "procDate": "20250404", "exitCode": 0, "outcome": {"pipeline": "science", "difference": {"rid": 3}, "coaddedReference": {"field": 1, "fid": 2}}}"""u8, "m.json");
         var config = Contract.Deserialize<JobConfig>(
-            """{"jid": 1, "ppid": 15, "procDate": "20250404", "science": {"rid": 1, "file": "s3://b/k"}, "reference": {}}"""u8, "c.json");
+            """{"jid": 1, "procDate": "20250404", "spec": {"pipeline": "science", "science": {"rid": 1, "file": "s3://b/k"}, "reference": {}}}"""u8, "c.json");
         var partialSettings = Contract.Deserialize<JobConfig>(
-            """{"jid": 1, "ppid": 15, "procDate": "20250404", "settings": {"defaultGain": 2.5}}"""u8, "c.json");
+            """{"jid": 1, "procDate": "20250404", "spec": {"pipeline": "nightrecovery"}, "settings": {"defaultGain": 2.5}}"""u8, "c.json");
         var list = Contract.Deserialize<JobList>("""{"ppid": 15, "procDate": "20250404"}"""u8, "l.json");
 
         Assert.Equal(ProductManifest.CurrentSchemaVersion, manifest.SchemaVersion);
         Assert.Empty(manifest.Warnings);
         Assert.Empty(manifest.Products);
-        Assert.Empty(manifest.StepSeconds);
-        Assert.Equal(1, manifest.Attempt);
-        Assert.Equal("", manifest.SoftwareVersion);
-        Assert.Equal(1.0, manifest.DifferenceImage!.ScaleFactor);
-        Assert.Empty(manifest.DifferenceImage.CornersRaDec);
-        Assert.Empty(manifest.ReferenceImage!.InputRids);
+        Assert.Empty(manifest.Timeline);
+        Assert.Equal(1, manifest.Batch.Attempt);
+        Assert.Equal("", manifest.Software.Version);
+        var science = Assert.IsType<ScienceOutcome>(manifest.Outcome);
+        Assert.Equal(1.0, science.Difference.ScaleFactor);
+        Assert.Empty(science.Difference.CornersRaDec);
+        Assert.Empty(science.CoaddedReference!.InputRids);
         Assert.Equal(new PipelineSettings(), config.Settings);
-        Assert.Equal("", config.Science!.Filter);
-        Assert.Empty(config.Reference!.Inputs);
+        Assert.Equal("", config.SpecAs<ScienceSpec>().Science.Filter);
+        Assert.Empty(config.SpecAs<ScienceSpec>().Reference.Inputs);
+        Assert.Equal(0.25, partialSettings.SpecAs<NightRecoverySpec>().BinWidthMag);
         Assert.Equal(new PipelineSettings { DefaultGain = 2.5 }, partialSettings.Settings);
         Assert.Empty(list.Jobs);
     }

@@ -1,162 +1,45 @@
-using Rapid.Core.Storage;
+using System.Text.Json.Serialization;
 
 namespace Rapid.Core.Contracts;
 
 /// <summary>
-/// What one pipeline job is asked to do. Written by a plan step to the pipeline bucket, read by the
-/// job; the job never touches the database. Exactly the sections of its ppid are present:
-/// 12 = Tile + Reference.Inputs; 15 = Science + Tile + Reference (+ FakeSources); 17 = PostProcessing;
-/// 18 = NightRecovery.
-/// Schema 2 added FakeSources, NightRecovery and the optional PSF files (<see cref="L2Image.Psf"/>, <see cref="ReferenceSource.Psf"/>);
-/// a schema-1 config still reads (without them: no injection, PSFs estimated).
+/// What one pipeline job is asked to do: written by a plan step to the pipeline bucket, read by the job (which never
+/// touches the database). The envelope is common to every pipeline; <see cref="Spec"/> is the typed input of the
+/// job's pipeline, and <see cref="Ppid"/> follows from it.
+/// Schema 3 replaced schema 2's five optional per-pipeline sections with <see cref="Spec"/>; schema 1 and 2 configs
+/// still read, through <see cref="Schema2.JobConfigV2"/>.
 /// </summary>
 public sealed record JobConfig
 {
-    public const int CurrentSchemaVersion = 2;
+    public const int CurrentSchemaVersion = 3;
     /// <summary>The oldest schema this code still reads.</summary>
     public const int MinSupportedSchemaVersion = 1;
 
+    [JsonPropertyOrder(-3)]
     public int SchemaVersion { get; set; } = CurrentSchemaVersion;
+    [JsonPropertyOrder(-2)]
     public required long Jid { get; init; }
-    public required int Ppid { get; init; }
+
+    /// <summary>The pipeline, from <see cref="Spec"/> (written for readers of the JSON; ignored when read).</summary>
+    [JsonPropertyOrder(-1)]
+    public int Ppid => Spec.Ppid;
+
     /// <summary>Processing date, yyyyMMdd.</summary>
     public required string ProcDate { get; init; }
 
-    /// <summary>The science image (ppid 15).</summary>
-    public L2Image? Science { get; init; }
+    public required JobSpec Spec { get; init; }
 
-    /// <summary>The sky tile whose grid reference images are co-added onto (ppid 12 and 15).</summary>
-    public TileGrid? Tile { get; init; }
-
-    /// <summary>The registered reference image, or the earlier images to co-add into one (ppid 12 and 15).</summary>
-    public ReferenceSource? Reference { get; init; }
-
-    /// <summary>Registered products to stamp with their database ids and rename (ppid 17).</summary>
-    public PostProcessingInput? PostProcessing { get; init; }
-
-    /// <summary>Fake point sources to inject into the science image before subtraction (ppid 15; the original's FAKE_SOURCES).</summary>
-    public FakeSourcesConfig? FakeSources { get; init; }
-
-    /// <summary>The night's per-job injection-recovery tables to merge and score (ppid 18).</summary>
-    public NightRecoveryInput? NightRecovery { get; init; }
-
+    /// <summary>The pipeline settings the job runs with (recorded again in its manifest).</summary>
     public PipelineSettings Settings { get; set; } = new();
-}
 
-/// <summary>An L2 (single-SCA) image registered in <c>l2files</c>.</summary>
-public sealed record L2Image
-{
-    public required long Rid { get; init; }
-    public long Expid { get; init; }
-    public int Sca { get; init; }
-    public int Fid { get; init; }
-    public string Filter { get; set; } = "";
-    public long Field { get; init; }
-    public double MjdObs { get; init; }
-    public double ExpTime { get; init; }
-    public required ObjectRef File { get; init; }
-    /// <summary>MD5 of the file as registered; the job checks it before use when present.</summary>
-    public string? Md5 { get; init; }
-    /// <summary>
-    /// Schema 2: a PSF for this image (FITS image, primary HDU or SCI; a stamp centred on its central pixel,
-    /// any normalisation), used instead of the PSF estimated from the image. Null: estimate it.
-    /// </summary>
-    public ObjectRef? Psf { get; init; }
-}
+    /// <summary>The name of the settings profile <see cref="Settings"/> came from; null for the defaults or settings given one by one.</summary>
+    public string? SettingsProfile { get; set; }
 
-/// <summary>
-/// A north-up TAN grid centred on a sky tile (the original used 7000x7000 px at 0.11"/px).
-/// CRPIX is the grid centre: ((Naxis1 + 1) / 2, (Naxis2 + 1) / 2) in 1-based FITS pixels.
-/// </summary>
-public sealed record TileGrid
-{
-    public required long Field { get; init; }
-    public required double CenterRaDeg { get; init; }
-    public required double CenterDecDeg { get; init; }
-    public required int Naxis1 { get; init; }
-    public required int Naxis2 { get; init; }
-    public required double PixelScaleArcsec { get; init; }
-}
+    /// <summary><see cref="PipelineSettings.Hash"/> of <see cref="Settings"/> (written for readers of the JSON and product headers; ignored when read).</summary>
+    public string SettingsHash => Settings.Hash();
 
-/// <summary>Either a registered reference image (Rfid and its files) or the inputs to co-add.</summary>
-public sealed record ReferenceSource
-{
-    public long? Rfid { get; init; }
-    public int? Version { get; init; }
-    public ObjectRef? Image { get; init; }
-    public ObjectRef? Coverage { get; init; }
-    public ObjectRef? Uncertainty { get; init; }
-    /// <summary>
-    /// Schema 2: a PSF for the reference image (as <see cref="L2Image.Psf"/>), for the registered image or the
-    /// co-add. Null: estimate it from the reference.
-    /// </summary>
-    public ObjectRef? Psf { get; init; }
-
-    /// <summary>Earlier images of the same field and filter, nearest the tile centre first.</summary>
-    public IReadOnlyList<L2Image> Inputs { get; set; } = [];
-
-    public bool IsRegistered => Rfid is not null && Image is not null;
-}
-
-/// <summary>The products of one earlier job to stamp and rename, with the ids registration gave them.</summary>
-public sealed record PostProcessingInput
-{
-    public required long SourceJid { get; init; }
-    public required int SourcePpid { get; init; }
-    public IReadOnlyList<ProductToStamp> Products { get; set; } = [];
-}
-
-public sealed record ProductToStamp
-{
-    /// <summary>A <see cref="ProductRoles"/> value.</summary>
-    public required string Role { get; init; }
-    public required ObjectRef Source { get; init; }
-    public required ObjectRef Target { get; init; }
-    /// <summary>FITS keywords to add or replace in the primary header (e.g. RFID, PID, RFIMVER).</summary>
-    public IReadOnlyDictionary<string, string> Keywords { get; set; } = new Dictionary<string, string>();
-}
-
-/// <summary>
-/// The original's FAKE_SOURCES section: how many point sources a science job injects and where. Magnitudes are
-/// drawn uniformly between the image's estimated 5σ point-source limit plus <see cref="BrightOffsetMag"/> and
-/// plus <see cref="FaintOffsetMag"/> (so they straddle the detection limit whatever the depth), unless
-/// <see cref="BrightMag"/> and <see cref="FaintMag"/> (AB) fix the range. The seed is per job (the planner
-/// derives it from <see cref="Seed"/> and the rid), and the manifest records it.
-/// </summary>
-public sealed record FakeSourcesConfig
-{
-    public bool Enabled { get; set; } = true;
-    public int Count { get; set; } = 50;
-    public double BrightOffsetMag { get; set; } = -2.5;
-    public double FaintOffsetMag { get; set; } = 1.0;
-    public double? BrightMag { get; set; }
-    public double? FaintMag { get; set; }
-    /// <summary>Sources stay at least this far (pixels) from the image edges.</summary>
-    public int EdgeMarginPixels { get; set; } = 32;
-    /// <summary>Injected sources stay at least this far (pixels) from each other.</summary>
-    public double MinSeparationPixels { get; set; } = 12;
-    /// <summary>An injected source counts as found when a positive detection lies within this radius (pixels).</summary>
-    public double MatchRadiusPixels { get; set; } = 1.0;
-    public long Seed { get; set; } = 1;
-}
-
-/// <summary>One science job's registered injection-recovery table.</summary>
-public sealed record RecoveryTableRef
-{
-    public required long Jid { get; init; }
-    public required long Rid { get; init; }
-    public required int Fid { get; init; }
-    public string Filter { get; set; } = "";
-    public required ObjectRef File { get; init; }
-    /// <summary>Science image area (deg²) and positive detections matched to neither a fake nor a truth object.</summary>
-    public double AreaDeg2 { get; init; }
-    public int UnmatchedPositive { get; init; }
-}
-
-/// <summary>Input of the night's recovery job (ppid 18): the per-job tables to merge into one per night.</summary>
-public sealed record NightRecoveryInput
-{
-    public IReadOnlyList<RecoveryTableRef> Tables { get; set; } = [];
-    /// <summary>Width of the completeness bins (mag).</summary>
-    public double BinWidthMag { get; set; } = 0.25;
+    /// <summary>The spec as pipeline <typeparamref name="T"/> reads it; an <see cref="InvalidDataException"/> naming both when it is another pipeline's.</summary>
+    public T SpecAs<T>() where T : JobSpec =>
+        Spec as T ?? throw new InvalidDataException(
+            $"job {Jid}: the config's spec is for {Pipelines.PipelineIds.Describe(Spec.Ppid)} (ppid {Spec.Ppid}), not {typeof(T).Name}");
 }

@@ -1,18 +1,119 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
 namespace Rapid.Core.Contracts;
 
-/// <summary>Tunable settings of the science pipeline; defaults follow the original system's ini.</summary>
+/// <summary>What a pipeline setting means and in which unit; <see cref="SettingsDocumentation"/> reads it.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class SettingAttribute(string meaning) : Attribute
+{
+    public string Meaning { get; } = meaning;
+    /// <summary>The unit of the value ("" when it has none).</summary>
+    public string Unit { get; init; } = "";
+}
+
+/// <summary>
+/// Every tunable setting of the pipeline jobs, each documented by its <see cref="SettingAttribute"/> (the one source of
+/// docs/settings.md and of <c>rapid diff --help</c>). A night gets them from a settings profile
+/// (<see cref="SettingsProfile"/>: <c>rapid run --settings FILE</c>, on AWS the stack's profile), <c>rapid diff</c> from
+/// <c>--set name=value</c>; every job config records the settings its job ran with and their <see cref="Hash"/>.
+/// Defaults follow the original system's ini. Adding a setting: a property here with its attribute and default, read
+/// from the job config's Settings where it is used; then regenerate docs/settings.md (the test says how).
+/// </summary>
 public sealed record PipelineSettings
 {
+    [Setting("Fewest earlier images a reference is co-added from; with fewer the science job ends with exit 33")]
     public int MinReferenceInputs { get; set; } = 3;
+
+    [Setting("Most earlier images co-added into one reference (the nearest the tile centre first)")]
     public int MaxReferenceInputs { get; set; } = 25;
+
+    [Setting("Detection threshold on |S_corr|", Unit = "sigma")]
     public double DetectionThresholdSigma { get; set; } = 5.0;
+
+    [Setting("Reference co-add: values this far from a pixel's clipped mean are rejected as outliers", Unit = "sigma")]
     public double CoaddClipSigma { get; set; } = 3.0;
-    /// <summary>Difference pixels whose resampled reference coverage is below this many frames are masked (NaN), as in the original.</summary>
+
+    [Setting("Difference pixels whose resampled reference coverage is below this are masked (NaN), as in the original", Unit = "frames")]
     public double MinReferenceCoverage { get; set; } = 0.5;
-    /// <summary>Used when the image has no GAIN keyword (e-/DN).</summary>
+
+    [Setting("Gain used when the image has none of GAIN, EGAIN", Unit = "e-/DN")]
     public double DefaultGain { get; set; } = 1.0;
-    /// <summary>Used when the image has no RDNOISE keyword (DN).</summary>
+
+    [Setting("Read noise used when the image has none of RDNOISE, READNOI, READNOIS", Unit = "DN")]
     public double DefaultReadNoise { get; set; } = 8.5;
+
+    [Setting("Saturation level used when the image has none of SATURATE, SATURVAL, SATLEVEL", Unit = "DN")]
     public double DefaultSaturation { get; set; } = 100000;
+
+    [Setting("Mesh size of the SExtractor-like background of science image, reference and co-add", Unit = "pixels")]
     public int BackgroundMeshSize { get; set; } = 64;
+
+    [Setting("Expected false detections from noise per 10^6 pixels the detection threshold may allow: the threshold is raised above detectionThresholdSigma until the noise peaks of S_corr expected from its measured correlation fall below this (0 keeps detectionThresholdSigma)", Unit = "per 10^6 pixels")]
+    public double FalseDetectionsPerMegapixel { get; set; } = 0.25;
+
+    [Setting("A detection on S_corr is confirmed when its PSF fit on D reaches this fraction of the threshold in S/N")]
+    public double ConfirmationFraction { get; set; } = 0.5;
+
+    [Setting("A detection whose PSF fit on D has a chi-square less probable than 10^this is flagged POOR_FIT", Unit = "log10 probability")]
+    public double PoorFitLog10Probability { get; set; } = -3;
+
+    [Setting("A detection whose PSF fit on D has a chi-square less probable than 10^this is not confirmed (dropped)", Unit = "log10 probability")]
+    public double RejectFitLog10Probability { get; set; } = -6;
+
+    [Setting("Fewest constant stars that measure the flux scale; with fewer the zero points' prediction (or 1) is used, with a flux_scale warning", Unit = "stars")]
+    public int MinFluxScaleStars { get; set; } = 5;
+
+    [Setting("A measured flux scale farther than this fraction (or three of its own errors) from the zero points' prediction is a flux_scale warning")]
+    public double FluxScaleTolerance { get; set; } = 0.05;
+
+    [Setting("Registration residuals between science and reference stars beyond this (per axis) are an astrometry warning", Unit = "pixels")]
+    public double MaxAstrometricResidual { get; set; } = 0.3;
+
+    [Setting("A median offset between science and reference stars beyond this is an astrometry warning (one WCS is off)", Unit = "pixels")]
+    public double MaxAstrometricOffset { get; set; } = 1.0;
+
+    [Setting("A PSF model that leaves more than this fraction of its stars' light unmodelled is a psf warning")]
+    public double MaxPsfModelError { get; set; } = 0.25;
+
+    [Setting("A flux normalisation (stars' total flux over ZOGY's alpha) farther than this from 1 is a psf warning")]
+    public double MaxFluxNormalisationOffset { get; set; } = 0.1;
+
+    [Setting("Saturated science pixels are grown by this radius before ZOGY; detections a few PSF widths farther are flagged NEAR_SATURATED", Unit = "pixels")]
+    public int SaturationMaskRadius { get; set; } = 3;
+
+    /// <summary>
+    /// The first 16 hex digits of the SHA-256 of these settings' JSON (every field, in declaration order): equal settings
+    /// have equal hashes whatever profile or options produced them, so products and job configs can be grouped by it.
+    /// </summary>
+    public string Hash() =>
+        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(this, RapidJsonContext.Default.PipelineSettings)))[..16];
+
+    /// <summary>What is wrong with these values (one message per setting, by its JSON name); empty when they are usable.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        void Require(bool ok, string name, string message) { if (!ok) problems.Add($"{name} {message}"); }
+        Require(MinReferenceInputs >= 1, "minReferenceInputs", $"= {MinReferenceInputs} must be at least 1");
+        Require(MaxReferenceInputs >= MinReferenceInputs, "maxReferenceInputs", $"= {MaxReferenceInputs} must be at least minReferenceInputs ({MinReferenceInputs})");
+        Require(DetectionThresholdSigma > 0, "detectionThresholdSigma", $"= {DetectionThresholdSigma} must be positive");
+        Require(CoaddClipSigma > 0, "coaddClipSigma", $"= {CoaddClipSigma} must be positive");
+        Require(MinReferenceCoverage >= 0, "minReferenceCoverage", $"= {MinReferenceCoverage} must not be negative");
+        Require(DefaultGain > 0, "defaultGain", $"= {DefaultGain} must be positive");
+        Require(DefaultReadNoise >= 0, "defaultReadNoise", $"= {DefaultReadNoise} must not be negative");
+        Require(DefaultSaturation > 0, "defaultSaturation", $"= {DefaultSaturation} must be positive");
+        Require(BackgroundMeshSize >= 8, "backgroundMeshSize", $"= {BackgroundMeshSize} must be at least 8");
+        Require(FalseDetectionsPerMegapixel >= 0, "falseDetectionsPerMegapixel", $"= {FalseDetectionsPerMegapixel} must not be negative");
+        Require(ConfirmationFraction >= 0, "confirmationFraction", $"= {ConfirmationFraction} must not be negative");
+        Require(PoorFitLog10Probability < 0, "poorFitLog10Probability", $"= {PoorFitLog10Probability} must be negative (a probability below 1)");
+        Require(RejectFitLog10Probability <= PoorFitLog10Probability, "rejectFitLog10Probability", $"= {RejectFitLog10Probability} must not exceed poorFitLog10Probability ({PoorFitLog10Probability})");
+        Require(MinFluxScaleStars >= 1, "minFluxScaleStars", $"= {MinFluxScaleStars} must be at least 1");
+        Require(FluxScaleTolerance > 0, "fluxScaleTolerance", $"= {FluxScaleTolerance} must be positive");
+        Require(MaxAstrometricResidual > 0, "maxAstrometricResidual", $"= {MaxAstrometricResidual} must be positive");
+        Require(MaxAstrometricOffset > 0, "maxAstrometricOffset", $"= {MaxAstrometricOffset} must be positive");
+        Require(MaxPsfModelError > 0, "maxPsfModelError", $"= {MaxPsfModelError} must be positive");
+        Require(MaxFluxNormalisationOffset > 0, "maxFluxNormalisationOffset", $"= {MaxFluxNormalisationOffset} must be positive");
+        Require(SaturationMaskRadius >= 0, "saturationMaskRadius", $"= {SaturationMaskRadius} must not be negative");
+        return problems;
+    }
 }

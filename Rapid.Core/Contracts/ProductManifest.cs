@@ -1,163 +1,155 @@
+using System.Reflection;
+using System.Text.Json.Serialization;
 using Rapid.Core.Storage;
 
 namespace Rapid.Core.Contracts;
 
 /// <summary>
-/// What a job made: written last by every job (also on failure), read by registration.
-/// Registration of one manifest is one transaction, keyed on the job id, so it is idempotent.
-/// Schema 2 added InjectionRecovery and NightRecovery; a schema-1 manifest still reads.
+/// What a job made and how it ran: written last by every job (also on failure), read by registration. The envelope is
+/// common to every pipeline (exit code, typed warnings, timeline with wall and CPU seconds per step, resources,
+/// software, settings, where it ran); <see cref="Outcome"/> is the pipeline's own result, present when the job has
+/// products. Registration of one manifest is one transaction keyed on the job id.
+/// Schema 3 replaced schema 2's optional per-pipeline sections, text warnings and step seconds; schema 1 and 2
+/// manifests still read, through <see cref="Schema2.ProductManifestV2"/>.
 /// </summary>
 public sealed record ProductManifest
 {
-    public const int CurrentSchemaVersion = 2;
+    public const int CurrentSchemaVersion = 3;
     public const int MinSupportedSchemaVersion = 1;
 
+    [JsonPropertyOrder(-4)]
     public int SchemaVersion { get; set; } = CurrentSchemaVersion;
+    [JsonPropertyOrder(-3)]
     public required long Jid { get; init; }
+    [JsonPropertyOrder(-2)]
     public required int Ppid { get; init; }
+    [JsonPropertyOrder(-1)]
     public required string ProcDate { get; init; }
     public required int ExitCode { get; init; }
-    /// <summary>Why the job failed or was degraded; null on success.</summary>
+    /// <summary>Why the job failed; null on success and on warnings (see <see cref="Warnings"/>).</summary>
     public string? Reason { get; init; }
-    public IReadOnlyList<string> Warnings { get; set; } = [];
+    /// <summary>Degraded results, each with its kind (exit 32 when any).</summary>
+    public IReadOnlyList<JobWarning> Warnings { get; set; } = [];
     public DateTimeOffset Started { get; init; }
     public DateTimeOffset Ended { get; init; }
-    public string? BatchJobId { get; init; }
-    public int Attempt { get; set; } = 1;
-    public string SoftwareVersion { get; set; } = "";
-    /// <summary>SHA-256 of the job config the job ran.</summary>
+
+    /// <summary>The Batch job (or local stand-in) that ran this job, and which attempt.</summary>
+    public BatchRun Batch { get; set; } = new();
+    /// <summary>The machine the job ran on.</summary>
+    public HostInfo Host { get; set; } = new();
+    public SoftwareInfo Software { get; set; } = new();
+
+    /// <summary>SHA-256 of the job config the job ran (empty when it could not be read).</summary>
     public string ConfigSha256 { get; set; } = "";
+    /// <summary>The pipeline settings in force (from the config); null when the config could not be read.</summary>
+    public PipelineSettings? Settings { get; init; }
+
+    /// <summary>The whole job's wall and CPU seconds and peak memory.</summary>
+    public JobResources Resources { get; set; } = new();
+    /// <summary>The job's steps in the order they started, with start and end times and wall and CPU seconds.</summary>
+    public IReadOnlyList<StepRecord> Timeline { get; set; } = [];
+
     public IReadOnlyList<ProductFile> Products { get; set; } = [];
-    /// <summary>Wall time per pipeline step, seconds.</summary>
-    public IReadOnlyDictionary<string, double> StepSeconds { get; set; } = new Dictionary<string, double>();
 
-    /// <summary>Present when the job co-added a reference image (ppid 12, or ppid 15 without a registered one).</summary>
-    public ReferenceImageResult? ReferenceImage { get; init; }
+    /// <summary>The pipeline's own result; present exactly when the job has products.</summary>
+    public JobOutcome? Outcome { get; init; }
 
-    /// <summary>Present when a science job made a difference image.</summary>
-    public DifferenceImageResult? DifferenceImage { get; init; }
-
-    /// <summary>Present for post-processing jobs: the stamped, renamed products.</summary>
-    public PostProcessingResult? PostProcessing { get; init; }
-
-    /// <summary>Present when a science job injected fake sources (and, on simulated data, scored the truth transients).</summary>
-    public InjectionRecoveryResult? InjectionRecovery { get; init; }
-
-    /// <summary>Present for the night's recovery job (ppid 18): completeness per filter.</summary>
-    public NightRecoveryResult? NightRecovery { get; init; }
+    /// <summary>Wall and CPU seconds per step name, summed over the step's runs, in the order steps first started.</summary>
+    public IReadOnlyList<StepTotal> StepTotals() =>
+        Timeline.GroupBy(s => s.Name).Select(g => new StepTotal(g.Key, g.Sum(s => s.WallSeconds), g.Sum(s => s.CpuSeconds), g.Count())).ToList();
 }
 
 public sealed record ProductFile(string Role, ObjectRef File, FileChecksum Checksum);
 
-public sealed record ReferenceImageResult
+/// <summary>A degraded result of a job: what kind (for counting and alarms) and what happened (for people).</summary>
+public sealed record JobWarning(JobWarningKind Kind, string Message);
+
+/// <summary>
+/// Kinds of warnings a job ends with (exit 32). Adding one: a member here with its JSON name; the job calls
+/// <c>JobContext.Warn(kind, message)</c>; registration stores the name in <c>jobwarnings.kind</c> and the night's summary
+/// counts them per kind. Names are stable: they are in manifests and the ops database.
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<JobWarningKind>))]
+public enum JobWarningKind
 {
-    public required long Field { get; init; }
-    public required int Fid { get; init; }
-    /// <summary>rids of the inputs actually co-added (not every candidate).</summary>
-    public IReadOnlyList<long> InputRids { get; set; } = [];
-    public int NFrames { get; init; }
-    public double MjdObsMin { get; init; }
-    public double MjdObsMax { get; init; }
-    public long NPixNan { get; init; }
-    public long NPixSat { get; init; }
-    /// <summary>5th percentile of the coverage map (the original's cov5percent).</summary>
-    public double Cov5Percent { get; init; }
-    public double MedianCoverage { get; init; }
-    public double MedianPixelUncertainty { get; init; }
-    public double ClippedMean { get; init; }
-    public double ClippedSigma { get; init; }
-    public double FwhmMedian { get; init; }
-    public int NSources { get; init; }
+    /// <summary>A PSF fell back to a model (too few bright isolated stars) or failed a sanity check.</summary>
+    [JsonStringEnumMemberName("psf")] Psf,
+    /// <summary>The science/reference flux scale fell back (too few matched stars) or failed a sanity check.</summary>
+    [JsonStringEnumMemberName("flux_scale")] FluxScale,
+    /// <summary>Astrometric registration of science and reference failed a sanity check.</summary>
+    [JsonStringEnumMemberName("astrometry")] Astrometry,
+    /// <summary>Much of the difference image is masked (low reference coverage, bad, saturated or cosmic-ray pixels).</summary>
+    [JsonStringEnumMemberName("coverage")] Coverage,
+    /// <summary>Fake sources could not be injected (no zero point, no room).</summary>
+    [JsonStringEnumMemberName("fake_sources")] FakeSources,
+    /// <summary>Only in manifests read from schema 1–2, whose text warnings name no known kind.</summary>
+    [JsonStringEnumMemberName("unclassified")] Unclassified,
 }
 
-public sealed record DifferenceImageResult
+/// <summary>The stable names of <see cref="JobWarningKind"/>s, as in manifests and <c>jobwarnings.kind</c>.</summary>
+public static class JobWarningKinds
 {
-    public required long Rid { get; init; }
-    /// <summary>The registered reference used; null when the job co-added its own (see ReferenceImage).</summary>
-    public long? Rfid { get; init; }
-    public int NSources { get; init; }
-    public int NPositive { get; init; }
-    public int NNegative { get; init; }
-    /// <summary>Flux scale applied to the reference to match the science image.</summary>
-    public double ScaleFactor { get; set; } = 1.0;
-    public double DxRms { get; init; }
-    public double DyRms { get; init; }
-    public double DxMedian { get; init; }
-    public double DyMedian { get; init; }
-    public double BackgroundScience { get; init; }
-    public double BackgroundReference { get; init; }
-    public double FwhmScience { get; init; }
-    public double FwhmReference { get; init; }
-    /// <summary>Median number of reference frames covering a science pixel.</summary>
-    public double CoverageMedian { get; init; }
-    /// <summary>Fraction of the difference image masked (NaN): low reference coverage, bad, saturated or cosmic-ray pixels.</summary>
-    public double MaskedFraction { get; init; }
-    /// <summary>Science image centre and corners (deg): ra0/dec0 centre, then 1..4.</summary>
-    public IReadOnlyList<double> CornersRaDec { get; set; } = [];
+    private static readonly Dictionary<JobWarningKind, string> Names = Enum.GetValues<JobWarningKind>().ToDictionary(k => k,
+        k => typeof(JobWarningKind).GetField(k.ToString())!.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()!.Name);
+
+    public static string Name(JobWarningKind kind) => Names[kind];
 }
 
-public sealed record PostProcessingResult
+/// <summary>Where and how often AWS Batch (or the local executor) ran the job.</summary>
+public sealed record BatchRun
 {
-    public required long SourceJid { get; init; }
-    public IReadOnlyList<ProductFile> Stamped { get; set; } = [];
+    /// <summary>AWS_BATCH_JOB_ID (array children: "parent:index"); "local-..." in embedded mode.</summary>
+    public string? JobId { get; init; }
+    /// <summary>AWS_BATCH_JOB_ATTEMPT, from 1.</summary>
+    public int Attempt { get; set; } = 1;
+    /// <summary>The array index the job ran as; null for a single job.</summary>
+    public int? ArrayIndex { get; init; }
+    /// <summary>AWS_BATCH_CE_NAME and AWS_BATCH_JQ_NAME, where Batch sets them.</summary>
+    public string? ComputeEnvironment { get; init; }
+    public string? JobQueue { get; init; }
 }
 
-/// <summary>What a set of sources to recover gave back. Mag50/Mag90: where completeness falls through 50 %/90 % (null when it does not within the bins).</summary>
-public sealed record RecoveryFigures
+/// <summary>The machine a job ran on.</summary>
+public sealed record HostInfo
 {
-    public int Injected { get; init; }
-    public int Found { get; init; }
-    public int Missed => Injected - Found;
-    public double? Mag50 { get; init; }
-    public double? Mag90 { get; init; }
-    /// <summary>Median (measured − injected)/injected flux of the found sources; NaN when none was found.</summary>
-    public double FluxBias { get; init; }
+    public string Name { get; set; } = "";
+    public int ProcessorCount { get; init; }
 }
 
-/// <summary>A science job's injection-recovery: what it injected (seed, magnitudes, PSF) and what came back.</summary>
-public sealed record InjectionRecoveryResult
+public sealed record SoftwareInfo
 {
-    public required long Seed { get; init; }
-    public double BrightMag { get; init; }
-    public double FaintMag { get; init; }
-    /// <summary>Estimated 5σ point-source limit (AB) of the science image the magnitudes were spread around.</summary>
-    public double MagLimit { get; init; }
-    public double PsfFwhmPixels { get; init; }
-    /// <summary>"science" when the FWHM was measured on the science image's stars, "model" when taken from the filter's PSF model.</summary>
-    public string PsfSource { get; set; } = "";
-    public double MatchRadiusPixels { get; init; }
-    public required RecoveryFigures Fakes { get; init; }
-    /// <summary>The simulator's transients shining on the image, scored like the fakes (simulated data only).</summary>
-    public RecoveryFigures? Transients { get; init; }
-    public int PositiveDetections { get; init; }
-    /// <summary>Positive detections matched to neither a fake nor (on simulated data) a truth transient or variable.</summary>
-    public int UnmatchedPositive { get; init; }
-    /// <summary>Area searched for sources (valid difference-image pixels), deg².</summary>
-    public double AreaDeg2 { get; init; }
-    /// <summary>Fakes that fell on pixels masked in the difference image (counted as missed: completeness is over the whole image).</summary>
-    public int FakesOnMaskedPixels { get; init; }
+    /// <summary>The pipeline's version (assembly informational version).</summary>
+    public string Version { get; set; } = "";
+    /// <summary>The git commit it was built from; null when the build did not know it.</summary>
+    public string? GitCommit { get; init; }
+
+    /// <summary>
+    /// From an informational version: the .NET SDK appends "+{commit}" when it builds from a git checkout
+    /// (SourceRevisionId); a build without one (e.g. a container build without .git) has no commit.
+    /// </summary>
+    public static SoftwareInfo Parse(string informationalVersion)
+    {
+        var plus = informationalVersion.IndexOf('+');
+        var commit = plus < 0 ? null : informationalVersion[(plus + 1)..];
+        return new SoftwareInfo
+        {
+            Version = informationalVersion,
+            GitCommit = commit is { Length: >= 7 } && commit.All(char.IsAsciiHexDigit) ? commit.ToLowerInvariant() : null,
+        };
+    }
 }
 
-/// <summary>One completeness bin: [MagLow, MagHigh).</summary>
-public sealed record CompletenessBinResult(double MagLow, double MagHigh, int Injected, int Found, double Completeness, double FluxBias);
-
-/// <summary>A night's figures for one filter and kind ("fake" or "transient").</summary>
-public sealed record NightRecoveryFigures
+/// <summary>The whole job: wall seconds (started → ended), CPU seconds of the process (all threads), peak resident memory.</summary>
+public sealed record JobResources
 {
-    public required int Fid { get; init; }
-    public string Filter { get; set; } = "";
-    public required string Kind { get; init; }
-    public int Images { get; init; }
-    public required RecoveryFigures Figures { get; init; }
-    public int UnmatchedPositive { get; init; }
-    public double AreaDeg2 { get; init; }
-    /// <summary>Unmatched positive detections per deg² (on real data this includes real transients).</summary>
-    public double FalsePositivesPerDeg2 { get; init; }
-    public IReadOnlyList<CompletenessBinResult> Bins { get; set; } = [];
+    public double WallSeconds { get; init; }
+    public double CpuSeconds { get; init; }
+    /// <summary>Bytes (VmHWM on Linux); 0 where the OS does not say.</summary>
+    public long PeakMemoryBytes { get; init; }
 }
 
-public sealed record NightRecoveryResult
-{
-    public IReadOnlyList<NightRecoveryFigures> Filters { get; set; } = [];
-    public int Tables { get; init; }
-}
+/// <summary>One run of a named step: the job's in-job state between <see cref="Started"/> and <see cref="Ended"/>.</summary>
+public sealed record StepRecord(string Name, DateTimeOffset Started, DateTimeOffset Ended, double WallSeconds, double CpuSeconds);
+
+/// <summary>A step's runs summed.</summary>
+public sealed record StepTotal(string Name, double WallSeconds, double CpuSeconds, int Runs);

@@ -17,4 +17,11 @@ public static class ProductRoles
     public const string InjectionRecovery = "injrecov";
     /// <summary>The night's merged injection-recovery table (ppid 18).</summary>
     public const string NightRecovery = "night_injrecov";
+
+    /// <summary>Every role a manifest may name.</summary>
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        ReferenceImage, ReferenceCoverage, ReferenceUncertainty, ReferenceCatalog, DifferenceImage, DifferenceUncertainty,
+        DifferenceCatalog, ScoreImage, DifferencePsf, ResampledReference, InjectionRecovery, NightRecovery,
+    };
 }

@@ -10,7 +10,8 @@ namespace Rapid.Core.Contracts;
 /// missing init-only property the source generator passes default(T) and loses the
 /// initializer (dotnet/runtime#84484), so a manifest without "warnings" would read as null.
 /// NaN and infinities are written as "NaN"/"Infinity": statistics of an empty image are NaN,
-/// and writing the manifest must not fail because of it.
+/// and writing the manifest must not fail because of it. The pipeline discriminator of a spec or outcome may come
+/// anywhere in its object (hand-written configs need not put it first).
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -19,9 +20,13 @@ namespace Rapid.Core.Contracts;
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    AllowOutOfOrderMetadataProperties = true,
     Converters = [typeof(ObjectRefJsonConverter)])]
 [JsonSerializable(typeof(JobConfig))]
 [JsonSerializable(typeof(JobList))]
 [JsonSerializable(typeof(PlanResult))]
 [JsonSerializable(typeof(ProductManifest))]
+[JsonSerializable(typeof(Schema2.JobConfigV2))]
+[JsonSerializable(typeof(Schema2.ProductManifestV2))]
+[JsonSerializable(typeof(PipelineSettings))]
 public sealed partial class RapidJsonContext : JsonSerializerContext;

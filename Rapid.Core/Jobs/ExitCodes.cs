@@ -36,6 +36,18 @@ public static class ExitCodes
     /// </summary>
     public const int Lost = 70;
 
+    /// <summary>
+    /// Set by registration, never by a job: the job's manifest failed validation (a field out of range, a product key
+    /// outside the job's prefix, a contradiction with the job as planned). Nothing of it is registered.
+    /// </summary>
+    public const int InvalidManifest = 71;
+
+    /// <summary>The largest exit code a process can have.</summary>
+    public const int Max = 255;
+
+    /// <summary>Whether a job may end with <paramref name="code"/>: 0–255, and none that only registration sets.</summary>
+    public static bool IsJobExitCode(int code) => code is >= 0 and <= Max && code != Lost && code != InvalidManifest;
+
     public static ExitCodeSeverity Severity(int code) => code switch
     {
         < 0 => ExitCodeSeverity.Error,
@@ -65,6 +77,7 @@ public static class ExitCodes
         LogUploadFailed => "log upload failed",
         InvalidConfig => "invalid job config",
         Lost => "job lost (no manifest)",
+        InvalidManifest => "manifest rejected by registration",
         _ => Severity(code).ToString().ToLowerInvariant(),
     };
 }

@@ -6,7 +6,7 @@ public static class PipelineIds
     public const int ReferenceImage = 12;
     public const int Science = 15;
     public const int PostProcessing = 17;
-    /// <summary>The night's injection-recovery merge and completeness (runs in the post-processing array).</summary>
+    /// <summary>The night's injection-recovery merge and completeness (its own stage, after post-processing).</summary>
     public const int NightRecovery = 18;
 
     public static readonly IReadOnlyList<int> All = [ReferenceImage, Science, PostProcessing, NightRecovery];
@@ -19,4 +19,16 @@ public static class PipelineIds
         NightRecovery => "night injection-recovery",
         _ => $"unknown pipeline {ppid}",
     };
+}
+
+/// <summary>
+/// The pipelines' names in JSON: the discriminator of a job config's spec and a manifest's outcome
+/// (<c>"pipeline": "science"</c>). Stable: they are in every config and manifest written.
+/// </summary>
+public static class PipelineNames
+{
+    public const string ReferenceImage = "reference";
+    public const string Science = "science";
+    public const string PostProcessing = "postprocessing";
+    public const string NightRecovery = "nightrecovery";
 }

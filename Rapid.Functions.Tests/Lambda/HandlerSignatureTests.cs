@@ -14,6 +14,7 @@ public sealed class HandlerSignatureTests
     [InlineData("PlanReferences")]
     [InlineData("PlanScience")]
     [InlineData("PlanPostProc")]
+    [InlineData("PlanNightRecovery")]
     [InlineData("Register")]
     [InlineData("RegisterStream")]
     [InlineData("Summarize")]

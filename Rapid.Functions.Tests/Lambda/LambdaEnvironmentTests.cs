@@ -36,4 +36,39 @@ public sealed class LambdaEnvironmentTests
         Assert.Contains(LambdaEnvironment.ReferenceGridVariable, e.Message);
         Assert.Contains(grid, e.Message);
     }
+
+    [Fact]
+    public async Task The_settings_profile_variable_names_a_profile_in_the_store_the_plans_run_with()
+    {
+        var root = Directory.CreateTempSubdirectory("rapid-profile-").FullName;
+        try
+        {
+            var store = new Rapid.Core.Storage.DirectoryObjectStore(root);
+            var key = new Rapid.Core.Storage.ObjectRef("rapid-pipeline-files", "settings/deep.json");
+            await store.PutBytesAsync(key, System.Text.Encoding.UTF8.GetBytes("""{ "schemaVersion": 1, "name": "deep", "settings": { "detectionThresholdSigma": 4.5 } }"""));
+            var env = new LambdaEnvironment(name => name switch
+            {
+                LambdaEnvironment.SettingsProfileVariable => key.ToString(),
+                "RAPID_STORE_ROOT" => root,
+                _ => null,
+            });
+
+            var options = await env.PlanningAsync(force: false);
+
+            Assert.Equal("deep", options.SettingsProfile);
+            Assert.Equal(4.5, options.Pipeline.DetectionThresholdSigma);
+            var missing = new LambdaEnvironment(name => name switch
+            {
+                LambdaEnvironment.SettingsProfileVariable => "s3://rapid-pipeline-files/settings/none.json",
+                "RAPID_STORE_ROOT" => root,
+                _ => null,
+            });
+            var e = await Assert.ThrowsAsync<InvalidOperationException>(() => missing.PlanningAsync(force: false));
+            Assert.Contains("settings/none.json", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }

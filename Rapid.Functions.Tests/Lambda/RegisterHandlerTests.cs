@@ -52,7 +52,16 @@ public sealed class RegisterHandlerTests(OpsDatabaseFixture db) : IAsyncLifetime
 
         var science = PlanOf(HandlerHost.Invoke(new PlanScienceHandler(_env).Handle, HandlerHost.NightJson()));
         Assert.Equal((15, 1), (science.Ppid, science.ArraySize));
-        Assert.True(Assert.Single(await _w.ConfigsAsync(science)).Reference!.IsRegistered);
+        Assert.True(Assert.Single(await _w.ConfigsAsync(science)).SpecAs<ScienceSpec>().Reference.IsRegistered);
+    }
+
+    [Fact]
+    public void The_night_recovery_handler_plans_ppid_18_on_its_own_and_nothing_without_recovery_tables()
+    {
+        var plan = PlanOf(HandlerHost.Invoke(new PlanNightRecoveryHandler(_env).Handle, HandlerHost.NightJson()));
+
+        Assert.Equal((18, 0, "20280907"), (plan.Ppid, plan.ArraySize, plan.ProcDate));
+        Assert.Null(plan.JobList);
     }
 
     [Fact]

@@ -43,16 +43,16 @@ public sealed class PlanPostProcessingTests(OpsDatabaseFixture db) : IAsyncLifet
         await using var conn = await _w.DataSource.OpenConnectionAsync();
         var rf = await conn.QuerySingleAsync<(long Rfid, long Field, short Fid, int Version)>(
             "select rfid, field, fid, version from refimages where jid = @Jid", new { reference.Jid });
-        var refPost = configs.Single(c => c.PostProcessing!.SourceJid == reference.Jid);
-        var refImage = refPost.PostProcessing!.Products.Single(p => p.Role == ProductRoles.ReferenceImage);
+        var refPost = configs.Single(c => c.SpecAs<PostProcessingSpec>().SourceJid == reference.Jid);
+        var refImage = refPost.SpecAs<PostProcessingSpec>().Products.Single(p => p.Role == ProductRoles.ReferenceImage);
         Assert.Equal(rf.Rfid.ToString(), refImage.Keywords["RFID"]);
         Assert.Equal("1", refImage.Keywords["RFIMVER"]);
         Assert.Equal(_w.Keys.Product(OpsWorld.ProcDate, refPost.Jid, CanonicalNames.ReferenceImage(rf.Field, rf.Fid, 12, 1, rf.Rfid)), refImage.Target);
-        Assert.Equal(4, refPost.PostProcessing.Products.Count);
+        Assert.Equal(4, refPost.SpecAs<PostProcessingSpec>().Products.Count);
 
         var d = await conn.QuerySingleAsync<(long Pid, long Rid, long Expid)>("select pid, rid, expid from diffimages where jid = @Jid", new { science.Jid });
-        var sciPost = configs.Single(c => c.PostProcessing!.SourceJid == science.Jid);
-        var diff = sciPost.PostProcessing!.Products.Single(p => p.Role == ProductRoles.DifferenceImage);
+        var sciPost = configs.Single(c => c.SpecAs<PostProcessingSpec>().SourceJid == science.Jid);
+        var diff = sciPost.SpecAs<PostProcessingSpec>().Products.Single(p => p.Role == ProductRoles.DifferenceImage);
         Assert.Equal(d.Pid.ToString(), diff.Keywords["PID"]);
         Assert.Equal(d.Rid.ToString(), diff.Keywords["RID"]);
         Assert.Equal(d.Expid.ToString(), diff.Keywords["EXPID"]);

@@ -1,4 +1,5 @@
 using Dapper;
+using Rapid.Core.Contracts;
 using Rapid.Core.Sky;
 using Rapid.Functions.Tests.Support;
 
@@ -32,9 +33,9 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
         Assert.Equal(1, plan.ArraySize);
         var config = Assert.Single(await _w.ConfigsAsync(plan));
         Assert.Equal(12, config.Ppid);
-        Assert.Equal(SkyTessellation.Roman.FieldOf(ra, dec), config.Tile!.Field);
-        Assert.Equal(512, config.Tile.Naxis1);
-        Assert.Equal(earlier.Select(e => e.Rid), config.Reference!.Inputs.Select(i => i.Rid)); // spread grows with index
+        Assert.Equal(SkyTessellation.Roman.FieldOf(ra, dec), config.SpecAs<ReferenceImageSpec>().Tile.Field);
+        Assert.Equal(512, config.SpecAs<ReferenceImageSpec>().Tile.Naxis1);
+        Assert.Equal(earlier.Select(e => e.Rid), config.SpecAs<ReferenceImageSpec>().Inputs.Select(i => i.Rid)); // spread grows with index
         await using var conn = await _w.DataSource.OpenConnectionAsync();
         var job = await conn.QuerySingleAsync<(short Status, string ConfigKey)>("select status, config_key from jobs where jid = @Jid", new { config.Jid });
         Assert.Equal(0, job.Status);
@@ -54,7 +55,7 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
         _w.Options = _w.Options with { Pipeline = _w.Options.Pipeline with { MaxReferenceInputs = 3 } };
         await _w.EarlierImagesAsync(ra, dec, 3, spreadDeg: 0.002);
         var plan = await _w.PlanReferences.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate);
-        Assert.Equal(3, Assert.Single(await _w.ConfigsAsync(plan)).Reference!.Inputs.Count);
+        Assert.Equal(3, Assert.Single(await _w.ConfigsAsync(plan)).SpecAs<ReferenceImageSpec>().Inputs.Count);
     }
 
     [Fact]
@@ -88,7 +89,7 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
         await _w.TonightImageAsync(cra, cdec);
 
         var plan = await _w.PlanReferences.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate);
-        var inputs = Assert.Single(await _w.ConfigsAsync(plan)).Reference!.Inputs;
+        var inputs = Assert.Single(await _w.ConfigsAsync(plan)).SpecAs<ReferenceImageSpec>().Inputs;
         Assert.Equal(3, inputs.Count);
         Assert.DoesNotContain(inputs, i => i.File == far.File);
         foreach (var i in inputs)

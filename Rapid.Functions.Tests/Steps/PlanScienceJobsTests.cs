@@ -1,4 +1,5 @@
 using Dapper;
+using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Sky;
 using Rapid.Functions.Tests.Support;
@@ -41,15 +42,31 @@ public sealed class PlanScienceJobsTests(OpsDatabaseFixture db) : IAsyncLifetime
 
         var config = Assert.Single(await _w.ConfigsAsync(plan));
         Assert.Equal(15, config.Ppid);
-        Assert.Equal(sci.Rid, config.Science!.Rid);
-        Assert.Equal(4, config.Science.Sca);
-        Assert.True(config.Reference!.IsRegistered);
-        Assert.Equal(rfid, config.Reference.Rfid);
-        Assert.EndsWith("refimage_cov.fits", config.Reference.Coverage!.Key);
-        Assert.EndsWith("refimage_uncert.fits", config.Reference.Uncertainty!.Key);
-        Assert.Empty(config.Reference.Inputs);
+        Assert.Equal(sci.Rid, config.SpecAs<ScienceSpec>().Science.Rid);
+        Assert.Equal(4, config.SpecAs<ScienceSpec>().Science.Sca);
+        Assert.True(config.SpecAs<ScienceSpec>().Reference.IsRegistered);
+        Assert.Equal(rfid, config.SpecAs<ScienceSpec>().Reference.Rfid);
+        Assert.EndsWith("refimage_cov.fits", config.SpecAs<ScienceSpec>().Reference.Coverage!.Key);
+        Assert.EndsWith("refimage_uncert.fits", config.SpecAs<ScienceSpec>().Reference.Uncertainty!.Key);
+        Assert.Empty(config.SpecAs<ScienceSpec>().Reference.Inputs);
         await using var conn = await _w.DataSource.OpenConnectionAsync();
         Assert.Equal(rfid, await conn.ExecuteScalarAsync<long>("select rfid from jobs where jid = @Jid", new { config.Jid }));
+    }
+
+    [Fact]
+    public async Task Every_config_records_the_night_s_settings_profile_and_their_hash()
+    {
+        var (ra, dec) = Centre(80, 10);
+        await _w.EarlierImagesAsync(ra, dec, 3);
+        await _w.TonightImageAsync(ra, dec);
+        var settings = new PipelineSettings { DetectionThresholdSigma = 4.5, SaturationMaskRadius = 5 };
+        _w.Options = _w.Options with { Pipeline = settings, SettingsProfile = "deep-h158" };
+
+        var config = Assert.Single(await _w.ConfigsAsync(await _w.PlanScience.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate)));
+
+        Assert.Equal(settings, config.Settings);
+        Assert.Equal("deep-h158", config.SettingsProfile);
+        Assert.Equal(settings.Hash(), config.SettingsHash);
     }
 
     [Fact]
@@ -64,10 +81,10 @@ public sealed class PlanScienceJobsTests(OpsDatabaseFixture db) : IAsyncLifetime
         var configs = await _w.ConfigsAsync(await _w.PlanScience.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate));
 
         Assert.Equal(2, configs.Count);
-        var withInputs = configs.Single(c => c.Science!.Field == SkyTessellation.Roman.FieldOf(ra, dec));
-        Assert.False(withInputs.Reference!.IsRegistered);
-        Assert.Equal(earlier.Select(e => e.Rid).Order(), withInputs.Reference.Inputs.Select(i => i.Rid).Order());
-        Assert.Empty(configs.Single(c => c != withInputs).Reference!.Inputs);
+        var withInputs = configs.Single(c => c.SpecAs<ScienceSpec>().Science.Field == SkyTessellation.Roman.FieldOf(ra, dec));
+        Assert.False(withInputs.SpecAs<ScienceSpec>().Reference.IsRegistered);
+        Assert.Equal(earlier.Select(e => e.Rid).Order(), withInputs.SpecAs<ScienceSpec>().Reference.Inputs.Select(i => i.Rid).Order());
+        Assert.Empty(configs.Single(c => c != withInputs).SpecAs<ScienceSpec>().Reference.Inputs);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class RecoveryRegistrationTests(OpsDatabaseFixture db) : IAsyncLif
         var plan = await _w.PlanScience.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate);
         var config = Assert.Single(await _w.ConfigsAsync(plan));
         var manifest = await _w.WriteSuccessManifestAsync(config);
-        manifest = manifest with { InjectionRecovery = Injection };
+        manifest = manifest with { Outcome = (ScienceOutcome)manifest.Outcome! with { InjectionRecovery = Injection } };
         manifest.Products = [.. manifest.Products, _w.Product(OpsWorld.ProcDate, config.Jid, ProductRoles.InjectionRecovery, "injrecov.fits")];
         await Contract.WriteAsync(_w.Store, _w.Keys.Manifest(OpsWorld.ProcDate, config.Jid), manifest);
         var report = await _w.Register.RegisterJobListAsync(plan.JobList!);
@@ -62,10 +62,10 @@ public sealed class RecoveryRegistrationTests(OpsDatabaseFixture db) : IAsyncLif
         var plan = await _w.PlanScience.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate);
         var config = Assert.Single(await _w.ConfigsAsync(plan));
 
-        var fakes = Assert.IsType<FakeSourcesConfig>(config.FakeSources);
+        var fakes = Assert.IsType<FakeSourcesConfig>(config.SpecAs<ScienceSpec>().FakeSources);
         Assert.True(fakes.Enabled);
-        Assert.Equal(PlanScienceJobs.JobSeed(new FakeSourcesConfig().Seed, config.Science!.Rid), fakes.Seed);
-        Assert.NotEqual(PlanScienceJobs.JobSeed(1, config.Science.Rid + 1), fakes.Seed);
+        Assert.Equal(PlanScienceJobs.JobSeed(new FakeSourcesConfig().Seed, config.SpecAs<ScienceSpec>().Science.Rid), fakes.Seed);
+        Assert.NotEqual(PlanScienceJobs.JobSeed(1, config.SpecAs<ScienceSpec>().Science.Rid + 1), fakes.Seed);
         Assert.InRange(fakes.Seed, 0, int.MaxValue);
     }
 
@@ -74,7 +74,7 @@ public sealed class RecoveryRegistrationTests(OpsDatabaseFixture db) : IAsyncLif
     {
         _w.Options = _w.Options with { FakeSources = null };
         var plan = await _w.PlanScience.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate);
-        Assert.Null(Assert.Single(await _w.ConfigsAsync(plan)).FakeSources);
+        Assert.Null(Assert.Single(await _w.ConfigsAsync(plan)).SpecAs<ScienceSpec>().FakeSources);
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class RecoveryRegistrationTests(OpsDatabaseFixture db) : IAsyncLif
 
         var again = await _w.Register.RegisterManifestAsync(_w.Keys.Manifest(OpsWorld.ProcDate, config.Jid));
 
-        Assert.Equal(1, again.Registered);
+        Assert.Equal((0, 1), (again.Registered, again.Unchanged));
         Assert.Equal(before, await SnapshotAsync());
     }
 
@@ -135,10 +135,11 @@ public sealed class RecoveryRegistrationTests(OpsDatabaseFixture db) : IAsyncLif
     public async Task The_night_recovery_job_is_planned_with_the_tables_its_figures_registered_idempotently_and_summarised()
     {
         var science = await RegisterScienceWithRecoveryAsync();
-        var plan = await _w.PlanPostProc.PlanAsync(OpsWorld.ProcDate);
-        var night = Assert.Single(await _w.ConfigsAsync(plan), c => c.Ppid == PipelineIds.NightRecovery);
-        var table = Assert.Single(night.NightRecovery!.Tables);
-        Assert.Equal((science.Jid, science.Science!.Rid, "H158", 4), (table.Jid, table.Rid, table.Filter, table.UnmatchedPositive));
+        var plan = await _w.PlanNight.PlanAsync(OpsWorld.ProcDate);
+        Assert.Equal(PipelineIds.NightRecovery, plan.Ppid);
+        var night = Assert.Single(await _w.ConfigsAsync(plan));
+        var table = Assert.Single(night.SpecAs<NightRecoverySpec>().Tables);
+        Assert.Equal((science.Jid, science.SpecAs<ScienceSpec>().Science.Rid, "H158", 4), (table.Jid, table.Rid, table.Filter, table.UnmatchedPositive));
 
         var figures = new NightRecoveryFigures
         {
@@ -146,12 +147,10 @@ public sealed class RecoveryRegistrationTests(OpsDatabaseFixture db) : IAsyncLif
             FalsePositivesPerDeg2 = 4 / 0.0048,
             Bins = [new CompletenessBinResult(24, 24.5, 20, 18, 0.9, -0.02), new CompletenessBinResult(24.5, 25, 30, 13, 13 / 30.0, 0.01)],
         };
-        var manifest = new ProductManifest
+        var manifest = await _w.RunManifestAsync(night, 0) with
         {
-            Jid = night.Jid, Ppid = PipelineIds.NightRecovery, ProcDate = night.ProcDate, ExitCode = 0,
-            Started = new DateTimeOffset(OpsWorld.Night.AddHours(21)), Ended = new DateTimeOffset(OpsWorld.Night.AddHours(21).AddSeconds(3)),
             Products = [_w.Product(OpsWorld.ProcDate, night.Jid, ProductRoles.NightRecovery, "rapid_injrecov_20280907.fits")],
-            NightRecovery = new NightRecoveryResult { Tables = 1, Filters = [figures] },
+            Outcome = new NightRecoveryOutcome { Tables = 1, Filters = [figures] },
         };
         await Contract.WriteAsync(_w.Store, _w.Keys.Manifest(OpsWorld.ProcDate, night.Jid), manifest);
         Assert.Empty((await _w.Register.RegisterJobListAsync(plan.JobList!)).Failures);
@@ -165,9 +164,9 @@ public sealed class RecoveryRegistrationTests(OpsDatabaseFixture db) : IAsyncLif
         Assert.Equal([(24.0, 20, 18), (24.5, 30, 13)], summary.RecoveryBins.Select(b => (b.MagLow, b.Injected, b.Found)));
 
         // Up to date: a re-plan does not redo the night's merge; forced, it does (in the same job row).
-        Assert.DoesNotContain(await _w.ConfigsAsync(await _w.PlanPostProc.PlanAsync(OpsWorld.ProcDate)), c => c.Ppid == PipelineIds.NightRecovery);
+        Assert.Empty(await _w.ConfigsAsync(await _w.PlanNight.PlanAsync(OpsWorld.ProcDate)));
         _w.Options = _w.Options with { Force = true };
-        var forced = Assert.Single(await _w.ConfigsAsync(await _w.PlanPostProc.PlanAsync(OpsWorld.ProcDate)), c => c.Ppid == PipelineIds.NightRecovery);
+        var forced = Assert.Single(await _w.ConfigsAsync(await _w.PlanNight.PlanAsync(OpsWorld.ProcDate)));
         Assert.Equal(night.Jid, forced.Jid);
     }
 }

@@ -44,7 +44,7 @@ public sealed class RegisterCompletedJobsTests(OpsDatabaseFixture db) : IAsyncLi
     public async Task Registers_a_reference_with_only_the_inputs_actually_co_added_and_closes_the_job()
     {
         var (plan, config) = await PlanReferenceAsync(OpsWorld.ProcDate);
-        var coadded = config.Reference!.Inputs.Take(3).Select(i => i.Rid).ToList();
+        var coadded = config.SpecAs<ReferenceImageSpec>().Inputs.Take(3).Select(i => i.Rid).ToList();
         await _w.WriteSuccessManifestAsync(config, coadded: coadded);
 
         var report = await _w.Register.RegisterJobListAsync(plan.JobList!);
@@ -77,7 +77,7 @@ public sealed class RegisterCompletedJobsTests(OpsDatabaseFixture db) : IAsyncLi
 
         var again = await _w.Register.RegisterManifestAsync(_w.Keys.Manifest(OpsWorld.ProcDate, config.Jid));
 
-        Assert.Equal(1, again.Registered);
+        Assert.Equal((0, 1), (again.Registered, again.Unchanged));
         Assert.Equal(before, await ScalarAsync<string>(snapshot));
     }
 
@@ -151,13 +151,14 @@ public sealed class RegisterCompletedJobsTests(OpsDatabaseFixture db) : IAsyncLi
     }
 
     [Fact]
-    public async Task A_corrupt_manifest_closes_the_job_as_lost_naming_the_problem()
+    public async Task A_corrupt_manifest_closes_the_job_as_rejected_naming_the_problem()
     {
         var (plan, config) = await PlanReferenceAsync(OpsWorld.ProcDate);
         await _w.Store.PutBytesAsync(_w.Keys.Manifest(OpsWorld.ProcDate, config.Jid), "{ not json"u8.ToArray());
         var report = await _w.Register.RegisterJobListAsync(plan.JobList!);
-        Assert.Equal(1, report.Lost);
-        Assert.StartsWith("manifest unreadable", await ScalarAsync<string>("select reason from jobs where jid = @Jid", new { config.Jid }));
+        Assert.Equal((0, 1), (report.Lost, report.Rejected));
+        Assert.StartsWith($"{ExitCodes.InvalidManifest} manifest unreadable",
+            await ScalarAsync<string>("select exitcode || ' ' || reason from jobs where jid = @Jid", new { config.Jid }));
     }
 
     [Fact]
@@ -165,23 +166,27 @@ public sealed class RegisterCompletedJobsTests(OpsDatabaseFixture db) : IAsyncLi
     {
         var (plan, config) = await PlanReferenceAsync(OpsWorld.ProcDate);
         var m = await _w.WriteSuccessManifestAsync(config);
-        await Contract.WriteAsync(_w.Store, _w.Keys.Manifest(OpsWorld.ProcDate, config.Jid), m with { ExitCode = ExitCodes.InvalidInput, Reason = "input FITS corrupt" });
+        await Contract.WriteAsync(_w.Store, _w.Keys.Manifest(OpsWorld.ProcDate, config.Jid),
+            m with { ExitCode = ExitCodes.InvalidInput, Reason = "input FITS corrupt", Products = [], Outcome = null });
         await _w.Register.RegisterJobListAsync(plan.JobList!);
         Assert.Equal("65 input FITS corrupt", await ScalarAsync<string>("select exitcode || ' ' || reason from jobs where jid = @Jid", new { config.Jid }));
         Assert.Equal(0, await ScalarAsync<int>("select count(*) from refimages"));
     }
 
     [Fact]
-    public async Task A_manifest_that_contradicts_its_job_is_reported_and_registers_nothing()
+    public async Task A_manifest_that_contradicts_its_job_closes_it_as_rejected_and_registers_nothing()
     {
         var (plan, config) = await PlanReferenceAsync(OpsWorld.ProcDate);
         var m = await _w.WriteSuccessManifestAsync(config);
-        await Contract.WriteAsync(_w.Store, _w.Keys.Manifest(OpsWorld.ProcDate, config.Jid), m with { ReferenceImage = m.ReferenceImage! with { Fid = 7 } });
+        await Contract.WriteAsync(_w.Store, _w.Keys.Manifest(OpsWorld.ProcDate, config.Jid), m with { Outcome = new ReferenceImageOutcome { Reference = ((ReferenceImageOutcome)m.Outcome!).Reference with { Fid = 7 } } });
         var report = await _w.Register.RegisterJobListAsync(plan.JobList!);
         var failure = Assert.Single(report.Failures);
         Assert.Contains("fid 7", failure.Message);
-        Assert.Equal(0, await ScalarAsync<int>("select status from jobs where jid = @Jid", new { config.Jid }));
+        Assert.Equal(1, report.Rejected);
+        Assert.Equal($"1 {ExitCodes.InvalidManifest}", await ScalarAsync<string>("select status || ' ' || exitcode from jobs where jid = @Jid", new { config.Jid }));
+        Assert.Contains("fid 7", await ScalarAsync<string>("select reason from jobs where jid = @Jid", new { config.Jid }));
         Assert.Equal(0, await ScalarAsync<int>("select count(*) from refimages"));
+        Assert.Equal(0, await ScalarAsync<int>("select count(*) from jobproducts"));
 
         var unknown = await _w.Register.RegisterAsync([(999999, _w.Keys.Manifest(OpsWorld.ProcDate, config.Jid))]);
         Assert.Contains("not 999999", Assert.Single(unknown.Failures).Message);
@@ -246,15 +251,15 @@ public sealed class RegisterCompletedJobsTests(OpsDatabaseFixture db) : IAsyncLi
         await using var conn = await _w.DataSource.OpenConnectionAsync();
         var d = await conn.QuerySingleAsync<(long Rid, long Rfid, int Version, short Vbest, long Hp9)>(
             "select rid, rfid, version, vbest, hp9 from diffimages where jid = @Jid", new { sci.Jid });
-        Assert.Equal((sci.Science!.Rid, sci.Reference!.Rfid!.Value, 1, (short)1), (d.Rid, d.Rfid, d.Version, d.Vbest));
+        Assert.Equal((sci.SpecAs<ScienceSpec>().Science.Rid, sci.SpecAs<ScienceSpec>().Reference.Rfid!.Value, 1, (short)1), (d.Rid, d.Rfid, d.Version, d.Vbest));
         Assert.Equal(Healpix.AngToPixNested(512, _ra, _dec), d.Hp9);
         Assert.Equal(11, await conn.ExecuteScalarAsync<int>("select nsources from diffimmeta"));
     }
 
     [Theory]
-    [InlineData("procdate", "manifest says procdate 20280908")]
-    [InlineData("rid", "difference image is of rid")]
-    public async Task A_science_manifest_that_contradicts_its_job_is_reported_and_changes_nothing(string wrong, string message)
+    [InlineData("procdate", "belongs at s3://rapid-product-files/20280908/", 0)]
+    [InlineData("rid", "difference image is of rid", ExitCodes.InvalidManifest)]
+    public async Task A_science_manifest_that_contradicts_its_job_is_reported_and_registers_nothing(string wrong, string message, int exitCode)
     {
         var (plan, config) = await PlanReferenceAsync(OpsWorld.ProcDate);
         await _w.WriteSuccessManifestAsync(config);
@@ -263,13 +268,14 @@ public sealed class RegisterCompletedJobsTests(OpsDatabaseFixture db) : IAsyncLi
         var sci = Assert.Single(await _w.ConfigsAsync(sciencePlan));
         var m = await _w.WriteSuccessManifestAsync(sci);
         var bad = wrong == "procdate" ? m with { ProcDate = NextDay.ToString() }
-            : m with { DifferenceImage = m.DifferenceImage! with { Rid = _earlier[0].Rid } };
+            : m with { Outcome = (ScienceOutcome)m.Outcome! with { Difference = ((ScienceOutcome)m.Outcome!).Difference with { Rid = _earlier[0].Rid } } };
         await Contract.WriteAsync(_w.Store, _w.Keys.Manifest(OpsWorld.ProcDate, sci.Jid), bad);
 
         var report = await _w.Register.RegisterJobListAsync(sciencePlan.JobList!);
 
+        // A manifest at another job's key is not this job's: the job is not touched. One that contradicts its job closes it as rejected.
         Assert.Contains(message, Assert.Single(report.Failures).Message);
-        Assert.Equal(0, await ScalarAsync<int>("select status from jobs where jid = @Jid", new { sci.Jid }));
+        Assert.Equal(exitCode, await ScalarAsync<int?>("select exitcode from jobs where jid = @Jid", new { sci.Jid }) ?? 0);
         Assert.Equal(0, await ScalarAsync<int>("select count(*) from diffimages"));
         Assert.Equal(0, await ScalarAsync<int>("select count(*) from jobproducts where jid = @Jid", new { sci.Jid }));
     }

@@ -56,7 +56,7 @@ public sealed class OpsDatabaseFixture : IAsyncLifetime
         var cs = For(SharedName);
         await using var conn = new NpgsqlConnection(cs);
         await conn.ExecuteAsync("""
-            delete from nightrecovery; delete from recoveryjobs;
+            delete from nightrecovery; delete from recoveryjobs; delete from jobwarnings;
             delete from jobproducts; delete from diffimmeta; delete from diffimages;
             delete from refimmeta; delete from refimcatalogs; delete from refimimages;
             update jobs set rfid = null; delete from refimages; delete from jobs;

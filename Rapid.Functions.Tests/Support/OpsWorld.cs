@@ -47,6 +47,7 @@ public sealed class OpsWorld : IAsyncDisposable
     public PlanReferenceImages PlanReferences => new(DataSource, Store, Keys, Options);
     public PlanScienceJobs PlanScience => new(DataSource, Store, Keys, Options);
     public PlanPostProcessing PlanPostProc => new(DataSource, Store, Keys, Options);
+    public PlanNightRecovery PlanNight => new(DataSource, Store, Keys, Options);
     public RegisterCompletedJobs Register => new(DataSource, Store, Keys);
     public SummarizeNight Summarize => new(DataSource);
     public ProductVersions Versions => new(DataSource);
@@ -89,50 +90,83 @@ public sealed class OpsWorld : IAsyncDisposable
         return new ProductFile(role, Keys.Product(procDate, jid, name), FileChecksum.Of(content));
     }
 
-    /// <summary>The manifest a successful job of the given config would write (without running anything).</summary>
+    /// <summary>
+    /// The manifest a successful job of the given config would write (without running anything), with the config's
+    /// SHA-256 as the job would have read it and the run's times just now (after the job was planned).
+    /// </summary>
     public async Task<ProductManifest> WriteSuccessManifestAsync(JobConfig config, int exitCode = 0, int nsources = 7, IReadOnlyList<long>? coadded = null)
     {
         var pd = ProcessingDate.Parse(config.ProcDate);
         var products = new List<ProductFile>();
-        ReferenceImageResult? refResult = null;
-        DifferenceImageResult? diff = null;
-        PostProcessingResult? post = null;
-        if (config.Ppid == 12 || (config.Ppid == 15 && config.Reference is { IsRegistered: false }))
+        ReferenceImageResult? reference = null;
+        var inputs = config.Spec switch
+        {
+            ReferenceImageSpec r => r.Inputs,
+            ScienceSpec { Reference.IsRegistered: false } s => s.Reference.Inputs,
+            _ => null,
+        };
+        if (inputs is not null)
         {
             products.Add(Product(pd, config.Jid, ProductRoles.ReferenceImage, "refimage.fits"));
             products.Add(Product(pd, config.Jid, ProductRoles.ReferenceCoverage, "refimage_cov.fits"));
             products.Add(Product(pd, config.Jid, ProductRoles.ReferenceUncertainty, "refimage_uncert.fits"));
             products.Add(Product(pd, config.Jid, ProductRoles.ReferenceCatalog, "refimage_catalog.fits"));
-            var inputs = coadded ?? config.Reference!.Inputs.Select(i => i.Rid).ToList();
-            refResult = new ReferenceImageResult
+            var rids = coadded ?? inputs.Select(i => i.Rid).ToList();
+            reference = new ReferenceImageResult
             {
-                Field = config.Tile!.Field, Fid = config.Ppid == 12 ? config.Reference!.Inputs[0].Fid : config.Science!.Fid,
-                InputRids = inputs, NFrames = inputs.Count, Cov5Percent = 2, NSources = 100,
+                Field = config.Spec is ReferenceImageSpec rs ? rs.Tile.Field : ((ScienceSpec)config.Spec).Tile!.Field,
+                Fid = config.Spec is ReferenceImageSpec ? inputs[0].Fid : ((ScienceSpec)config.Spec).Science.Fid,
+                InputRids = rids, NFrames = rids.Count, Cov5Percent = 2, NSources = 100,
             };
         }
-        if (config.Ppid == 15)
+        JobOutcome outcome;
+        switch (config.Spec)
         {
-            products.Add(Product(pd, config.Jid, ProductRoles.DifferenceImage, "diffimage.fits"));
-            products.Add(Product(pd, config.Jid, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits"));
-            products.Add(Product(pd, config.Jid, ProductRoles.DifferenceCatalog, "sources.fits"));
-            diff = new DifferenceImageResult { Rid = config.Science!.Rid, Rfid = config.Reference!.Rfid, NSources = nsources, NPositive = nsources, ScaleFactor = 1.01 };
+            case ReferenceImageSpec:
+                outcome = new ReferenceImageOutcome { Reference = reference! };
+                break;
+            case ScienceSpec s:
+                products.Add(Product(pd, config.Jid, ProductRoles.DifferenceImage, "diffimage.fits"));
+                products.Add(Product(pd, config.Jid, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits"));
+                products.Add(Product(pd, config.Jid, ProductRoles.DifferenceCatalog, "sources.fits"));
+                outcome = new ScienceOutcome
+                {
+                    Difference = new DifferenceImageResult { Rid = s.Science.Rid, Rfid = s.Reference.Rfid, NSources = nsources, NPositive = nsources, ScaleFactor = 1.01 },
+                    CoaddedReference = reference,
+                };
+                break;
+            case PostProcessingSpec p:
+                outcome = new PostProcessingOutcome
+                {
+                    SourceJid = p.SourceJid,
+                    Stamped = p.Products.Select(x => new StampedProduct
+                    {
+                        Role = x.Role, Source = x.Source, File = x.Target, Checksum = FileChecksum.Of(System.Text.Encoding.UTF8.GetBytes($"stamped {x.Target}")),
+                    }).ToList(),
+                };
+                break;
+            default:
+                throw new ArgumentException($"no success manifest for a {config.Spec.GetType().Name}");
         }
-        if (config.Ppid == 17)
-        {
-            var stamped = config.PostProcessing!.Products
-                .Select(p => new ProductFile(p.Role, p.Target, FileChecksum.Of(System.Text.Encoding.UTF8.GetBytes($"stamped {p.Target}")))).ToList();
-            products.AddRange(stamped);
-            post = new PostProcessingResult { SourceJid = config.PostProcessing.SourceJid, Stamped = stamped };
-        }
-        var manifest = new ProductManifest
-        {
-            Jid = config.Jid, Ppid = config.Ppid, ProcDate = config.ProcDate, ExitCode = exitCode,
-            Started = new DateTimeOffset(Night.AddHours(20)), Ended = new DateTimeOffset(Night.AddHours(20).AddSeconds(42)),
-            BatchJobId = $"local-{config.Jid}", SoftwareVersion = "test-sw-1",
-            Products = products, ReferenceImage = refResult, DifferenceImage = diff, PostProcessing = post,
-        };
+        var manifest = await RunManifestAsync(config, exitCode) with { Products = products, Outcome = outcome };
         await Contract.WriteAsync(Store, Keys.Manifest(pd, config.Jid), manifest);
         return manifest;
+    }
+
+    /// <summary>The envelope a run of <paramref name="config"/> writes: its config's SHA-256 as stored, times just now, no products.</summary>
+    public async Task<ProductManifest> RunManifestAsync(JobConfig config, int exitCode, string? reason = null)
+    {
+        var pd = ProcessingDate.Parse(config.ProcDate);
+        var bytes = await Store.GetBytesAsync(Keys.JobConfig(pd, config.Jid));
+        var started = DateTimeOffset.UtcNow;
+        return new ProductManifest
+        {
+            Jid = config.Jid, Ppid = config.Ppid, ProcDate = config.ProcDate, ExitCode = exitCode, Reason = reason,
+            Started = started, Ended = started.AddSeconds(42),
+            Batch = new BatchRun { JobId = $"local-{config.Jid}" }, Software = new SoftwareInfo { Version = "test-sw-1" },
+            ConfigSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)),
+            Settings = config.Settings,
+        };
     }
 
     public async Task<IReadOnlyList<JobConfig>> ConfigsAsync(PlanResult plan)

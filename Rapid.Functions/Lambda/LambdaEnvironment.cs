@@ -62,6 +62,26 @@ public sealed class LambdaEnvironment
         return options;
     }
 
+    /// <summary>
+    /// The object URI (s3://pipeline-bucket/settings/NAME.json) of the settings profile the night's jobs run with; unset:
+    /// the defaults. Deployed from the stack's settings-profile context key.
+    /// </summary>
+    public const string SettingsProfileVariable = "RAPID_SETTINGS_PROFILE";
+
+    /// <summary><see cref="Planning"/> with the settings of the profile <see cref="SettingsProfileVariable"/> names, read from the store.</summary>
+    public async Task<PlanningOptions> PlanningAsync(bool force, CancellationToken ct = default)
+    {
+        var options = Planning(force);
+        if (Get(SettingsProfileVariable) is not { } uri) return options;
+        if (!ObjectRef.TryParse(uri, out var reference))
+            throw new InvalidOperationException($"environment variable {SettingsProfileVariable} = '{uri}' is not an object URI (s3://bucket/key)");
+        byte[] bytes;
+        try { bytes = await Store.GetBytesAsync(reference!, ct); }
+        catch (ObjectNotFoundException e) { throw new InvalidOperationException($"the settings profile {uri} ({SettingsProfileVariable}) does not exist", e); }
+        var profile = Core.Contracts.SettingsProfile.Parse(bytes, uri);
+        return options with { Pipeline = profile.Settings, SettingsProfile = profile.Name };
+    }
+
     private static bool TryParseCount(string text, out int value) =>
         int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value);
 

@@ -38,12 +38,20 @@ public sealed record RegisterInput(NightInput Night, PlanResult Plan, RunOutcome
 /// <summary>Register's small result, kept at <c>$.{stage}.registered</c>; at most a few failure messages.</summary>
 public sealed record RegisterOutput(
     int Registered, int Lost, int ReferenceImages, int DifferenceImages, int StampedProducts,
-    int Failed, IReadOnlyList<RegistrationFailure> FailureSamples, bool RunFailed);
+    int Failed, IReadOnlyList<RegistrationFailure> FailureSamples, bool RunFailed)
+{
+    /// <summary>Manifests already registered exactly as they were (nothing changed) and manifests of an earlier run (not registered).</summary>
+    public int Unchanged { get; init; }
+    public int Stale { get; init; }
+    /// <summary>Jobs closed with exit 71: their manifest failed validation (also counted in <see cref="Failed"/>).</summary>
+    public int Rejected { get; init; }
+}
 
 /// <summary>One stage as Summarize sees it (<c>$.references</c>, …).</summary>
 public sealed record StageState(PlanResult? Plan = null, RunOutcome? Run = null, RegisterOutput? Registered = null);
 
-public sealed record SummarizeInput(NightInput Night, StageState? References = null, StageState? Science = null, StageState? PostProcessing = null);
+public sealed record SummarizeInput(NightInput Night, StageState? References = null, StageState? Science = null, StageState? PostProcessing = null,
+    StageState? NightRecovery = null);
 
 /// <summary>The night's summary, published to SNS as JSON (at most <see cref="SummarizeHandler.MaxFailuresListed"/> failures listed).</summary>
 public sealed record NightMessage
@@ -58,12 +66,15 @@ public sealed record NightMessage
     public IReadOnlyList<JobCount> Jobs { get; init; } = [];
     public int FailureCount { get; init; }
     public IReadOnlyList<JobFailure> Failures { get; init; } = [];
+    /// <summary>Jobs with a warning of each kind, per pipeline.</summary>
+    public IReadOnlyList<WarningCount> Warnings { get; init; } = [];
     public IReadOnlyList<PipelineTiming> Elapsed { get; init; } = [];
     /// <summary>Completeness per filter and kind (the bins stay in the ops database: SNS messages are small).</summary>
     public IReadOnlyList<RecoverySummary> Recovery { get; init; } = [];
     public RegisterOutput? References { get; init; }
     public RegisterOutput? Science { get; init; }
     public RegisterOutput? PostProcessing { get; init; }
+    public RegisterOutput? NightRecovery { get; init; }
 }
 
 /// <summary>An SQS event (only what registration reads).</summary>

@@ -14,7 +14,7 @@ internal static class PlanStep
         var night = LambdaStreams.Read(input, LambdaJsonContext.Default.NightInput, "night");
         var parsed = LambdaStreams.Parse(night);
         var dataSource = await env.DataSourceAsync();
-        var result = await plan(dataSource, parsed, env.Planning(night.Force));
+        var result = await plan(dataSource, parsed, await env.PlanningAsync(night.Force));
         return LambdaStreams.Write(result, LambdaJsonContext.Default.PlanResult);
     }
 }

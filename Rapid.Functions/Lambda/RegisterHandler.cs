@@ -40,7 +40,10 @@ public sealed class RegisterHandler
         var output = new RegisterOutput(
             reports.Sum(r => r.Registered), reports.Sum(r => r.Lost), reports.Sum(r => r.ReferenceImages),
             reports.Sum(r => r.DifferenceImages), reports.Sum(r => r.StampedProducts),
-            failures.Count, failures.Take(MaxFailureSamples).ToList(), request.Run.AnyFailed);
+            failures.Count, failures.Take(MaxFailureSamples).ToList(), request.Run.AnyFailed)
+        {
+            Unchanged = reports.Sum(r => r.Unchanged), Stale = reports.Sum(r => r.Stale), Rejected = reports.Sum(r => r.Rejected),
+        };
         return LambdaStreams.Write(output, LambdaJsonContext.Default.RegisterOutput);
     }
 

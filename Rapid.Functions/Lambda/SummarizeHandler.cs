@@ -2,7 +2,7 @@ using Rapid.Functions.Steps;
 
 namespace Rapid.Functions.Lambda;
 
-/// <summary>Summarize λ: <c>{night, references, science, postProcessing}</c> → the night's summary from the ops database, for SNS.</summary>
+/// <summary>Summarize λ: <c>{night, references, science, postProcessing, nightRecovery?}</c> → the night's summary from the ops database, for SNS.</summary>
 public sealed class SummarizeHandler
 {
     /// <summary>SNS messages are limited to 256 KB: list this many failed jobs, count the rest.</summary>
@@ -33,11 +33,13 @@ public sealed class SummarizeHandler
             Jobs = summary.Jobs,
             FailureCount = summary.Failures.Count,
             Failures = summary.Failures.Take(MaxFailuresListed).ToList(),
+            Warnings = summary.Warnings,
             Elapsed = summary.Elapsed,
             Recovery = summary.Recovery,
             References = request.References?.Registered,
             Science = request.Science?.Registered,
             PostProcessing = request.PostProcessing?.Registered,
+            NightRecovery = request.NightRecovery?.Registered,
         };
         return LambdaStreams.Write(message, LambdaJsonContext.Default.NightMessage);
     }

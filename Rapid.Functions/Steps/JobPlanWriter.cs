@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using Dapper;
 using Npgsql;
 using Rapid.Core.Contracts;
@@ -17,12 +18,19 @@ internal sealed class JobPlanWriter(IObjectStore store, ObjectKeys keys, Plannin
         IReadOnlyList<JobConfig> configs, CancellationToken ct)
     {
         var entries = configs.Select(c => new JobListEntry(c.Jid, keys.JobConfig(procDate, c.Jid), keys.Manifest(procDate, c.Jid))).ToArray();
+        // The SHA-256 of each config as written: registration accepts only a manifest of a run of exactly this config.
+        var shas = new string[configs.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, configs.Count),
             new ParallelOptions { MaxDegreeOfParallelism = options.ConfigWriteParallelism, CancellationToken = ct },
-            async (i, token) => await Contract.WriteAsync(store, entries[i].Config, configs[i], token));
+            async (i, token) =>
+            {
+                var bytes = Contract.Serialize(configs[i]);
+                shas[i] = Convert.ToHexStringLower(SHA256.HashData(bytes));
+                await store.PutBytesAsync(entries[i].Config, bytes, token);
+            });
         await conn.ExecuteAsync("""
-            update jobs j set config_key = u.config, manifest_key = u.manifest
-            from unnest(@jids, @configs, @manifests) as u(jid, config, manifest)
+            update jobs j set config_key = u.config, manifest_key = u.manifest, config_sha256 = u.sha
+            from unnest(@jids, @configs, @manifests, @shas) as u(jid, config, manifest, sha)
             where j.jid = u.jid
             """,
             new
@@ -30,6 +38,7 @@ internal sealed class JobPlanWriter(IObjectStore store, ObjectKeys keys, Plannin
                 jids = entries.Select(e => e.Jid).ToArray(),
                 configs = entries.Select(e => e.Config.ToString()).ToArray(),
                 manifests = entries.Select(e => e.Manifest.ToString()).ToArray(),
+                shas,
             }, tx);
         return new JobList { Ppid = ppid, ProcDate = procDate.ToString(), Jobs = entries };
     }

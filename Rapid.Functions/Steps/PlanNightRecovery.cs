@@ -3,18 +3,33 @@ using Npgsql;
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Pipelines;
+using Rapid.Core.Storage;
 
 namespace Rapid.Functions.Steps;
 
 /// <summary>
-/// Plans the night's recovery job (ppid 18) as one more child of the post-processing array: it runs after the
-/// science jobs are registered (their tables are known) and needs no state of its own in the workflow. One job
-/// row per processing date; it is planned again only when science jobs registered tables after the last merge
-/// (or when forced), so a re-run that changed nothing does not redo it.
+/// Plans the night's recovery job (ppid 18), a stage of its own after post-processing is registered: by then the
+/// science jobs' tables are registered under their stamped names, which is what it reads. One job row per processing
+/// date; it is planned again only when science jobs registered tables after the last merge (or when forced), so a
+/// re-run that changed nothing does not redo it.
 /// </summary>
-internal static class PlanNightRecovery
+public sealed class PlanNightRecovery(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, PlanningOptions? options = null)
 {
-    public static async Task<JobConfig?> PlanAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProcessingDate procDate, PlanningOptions options)
+    private readonly PlanningOptions _options = options ?? new PlanningOptions();
+
+    public async Task<PlanResult> PlanAsync(ProcessingDate procDate, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var config = await PlanConfigAsync(conn, tx, procDate, _options);
+        var writer = new JobPlanWriter(store, keys, _options);
+        var list = await writer.WriteConfigsAsync(conn, tx, procDate, PipelineIds.NightRecovery, config is null ? [] : [config], ct);
+        await tx.CommitAsync(ct);
+        return await writer.WriteListAsync(procDate, list, 0, ct);
+    }
+
+    /// <summary>The night's recovery job config (its job row upserted in <paramref name="tx"/>), or null when there is nothing to merge.</summary>
+    internal static async Task<JobConfig?> PlanConfigAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProcessingDate procDate, PlanningOptions options)
     {
         var tables = (await conn.QueryAsync<TableRow>("""
             select r.jid as Jid, r.rid as Rid, r.fid as Fid, f.filter as Filter, r.filename as FileName, r.areadeg2 as AreaDeg2,
@@ -42,17 +57,18 @@ internal static class PlanNightRecovery
             """, new { ppid = (short)PipelineIds.NightRecovery, procdate = procDate.Date }, tx);
         return new JobConfig
         {
-            Jid = jid, Ppid = PipelineIds.NightRecovery, ProcDate = procDate.ToString(),
-            NightRecovery = new NightRecoveryInput
+            Jid = jid, ProcDate = procDate.ToString(),
+            Spec = new NightRecoverySpec
             {
                 BinWidthMag = options.CompletenessBinWidthMag,
                 Tables = tables.Select(t => new RecoveryTableRef
                 {
-                    Jid = t.Jid, Rid = t.Rid, Fid = t.Fid, Filter = t.Filter, File = Core.Storage.ObjectRef.Parse(t.FileName),
+                    Jid = t.Jid, Rid = t.Rid, Fid = t.Fid, Filter = t.Filter, File = ObjectRef.Parse(t.FileName),
                     AreaDeg2 = t.AreaDeg2, UnmatchedPositive = t.UnmatchedPositive,
                 }).ToList(),
             },
             Settings = options.Pipeline,
+            SettingsProfile = options.SettingsProfile,
         };
     }
 

@@ -13,8 +13,8 @@ namespace Rapid.Functions.Steps;
 /// registered products, to stamp the database ids into the FITS headers and copy the products to
 /// their canonical names under the post-processing job's own prefix. (The original selected parents by
 /// <c>ended</c> while launching by <c>launched</c>, missing jobs that ended after midnight; here the
-/// processing date of the job row decides.) Parents already stamped on this date are skipped unless forced.
-/// The night's injection-recovery job (ppid 18, <see cref="PlanNightRecovery"/>) joins the same array.
+/// processing date of the job row decides.) Parents whose product files are all stamped copies are skipped unless
+/// forced; a parent re-run since it was stamped has unstamped products again and is planned.
 /// </summary>
 public sealed class PlanPostProcessing(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, PlanningOptions? options = null)
 {
@@ -27,13 +27,37 @@ public sealed class PlanPostProcessing(NpgsqlDataSource dataSource, IObjectStore
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        var configs = await PlanConfigsAsync(conn, tx, procDate, ct);
+        var writer = new JobPlanWriter(store, keys, _options);
+        var list = await writer.WriteConfigsAsync(conn, tx, procDate, PipelineIds.PostProcessing, configs, ct);
+        await tx.CommitAsync(ct);
+        return await writer.WriteListAsync(procDate, list, 0, ct);
+    }
+
+    /// <summary>
+    /// Transitional, for the PlanPostProc Lambda only until the state machine has a night-recovery state of its own:
+    /// the post-processing jobs and the night's recovery job (ppid 18) in one array, as before ppid 18 had its stage.
+    /// </summary>
+    public async Task<PlanResult> PlanWithNightRecoveryAsync(ProcessingDate procDate, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var configs = (await PlanConfigsAsync(conn, tx, procDate, ct)).ToList();
+        if (await PlanNightRecovery.PlanConfigAsync(conn, tx, procDate, _options) is { } night) configs.Add(night);
+        var writer = new JobPlanWriter(store, keys, _options);
+        var list = await writer.WriteConfigsAsync(conn, tx, procDate, PipelineIds.PostProcessing, configs, ct);
+        await tx.CommitAsync(ct);
+        return await writer.WriteListAsync(procDate, list, 0, ct);
+    }
+
+    private async Task<IReadOnlyList<JobConfig>> PlanConfigsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProcessingDate procDate, CancellationToken ct)
+    {
         var parents = (await conn.QueryAsync<Parent>("""
             select j.jid as Jid, j.ppid as Ppid,
                    r.rfid as Rfid, r.field as RfField, r.fid as RfFid, r.ppid as RfPpid, r.version as RfVersion, r.svid as RfSvid,
                    d.pid as Pid, d.rid as Rid, d.expid as Expid, d.sca as Sca, d.field as Field, d.fid as Fid, d.ppid as DPpid,
                    d.version as DVersion, d.svid as DSvid, d.rfid as DRfid, dr.version as DRfVersion,
-                   exists (select 1 from jobs p where p.ppid = 17 and p.procdate = j.procdate and p.parent_jid = j.jid
-                           and p.status = 1 and p.exitcode between 0 and 63) as Stamped
+                   not exists (select 1 from jobproducts p where p.jid = j.jid and p.filename like '%.fits' and p.stamped_by is null) as Stamped
             from jobs j
             left join refimages r on r.jid = j.jid
             left join diffimages d on d.jid = j.jid
@@ -69,17 +93,13 @@ public sealed class PlanPostProcessing(NpgsqlDataSource dataSource, IObjectStore
                 .OfType<ProductToStamp>().ToList();
             return new JobConfig
             {
-                Jid = jid, Ppid = PipelineIds.PostProcessing, ProcDate = procDate.ToString(),
-                PostProcessing = new PostProcessingInput { SourceJid = p.Jid, SourcePpid = p.Ppid, Products = toStamp },
+                Jid = jid, ProcDate = procDate.ToString(),
+                Spec = new PostProcessingSpec { SourceJid = p.Jid, SourcePpid = p.Ppid, Products = toStamp },
                 Settings = _options.Pipeline,
+                SettingsProfile = _options.SettingsProfile,
             };
         }).ToList();
-        if (await PlanNightRecovery.PlanAsync(conn, tx, procDate, _options) is { } night) configs.Add(night);
-
-        var writer = new JobPlanWriter(store, keys, _options);
-        var list = await writer.WriteConfigsAsync(conn, tx, procDate, PipelineIds.PostProcessing, configs, ct);
-        await tx.CommitAsync(ct);
-        return await writer.WriteListAsync(procDate, list, 0, ct);
+        return configs;
     }
 
     private ProductToStamp? Stamp(ProcessingDate procDate, long postJid, Parent p, string role, ObjectRef source)

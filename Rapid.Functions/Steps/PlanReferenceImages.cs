@@ -51,10 +51,10 @@ public sealed class PlanReferenceImages(NpgsqlDataSource dataSource, IObjectStor
 
         var configs = planned.Select(p => new JobConfig
         {
-            Jid = jobs[p.Key], Ppid = PipelineIds.ReferenceImage, ProcDate = procDate.ToString(),
-            Tile = TileGridOf(tiles[p.Key.Field]),
-            Reference = new ReferenceSource { Inputs = p.Value },
+            Jid = jobs[p.Key], ProcDate = procDate.ToString(),
+            Spec = new ReferenceImageSpec { Tile = TileGridOf(tiles[p.Key.Field]), Inputs = p.Value },
             Settings = _options.Pipeline,
+            SettingsProfile = _options.SettingsProfile,
         }).ToList();
         var writer = new JobPlanWriter(store, keys, _options);
         var list = await writer.WriteConfigsAsync(conn, tx, procDate, PipelineIds.ReferenceImage, configs, ct);

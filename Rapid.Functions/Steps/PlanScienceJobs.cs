@@ -69,27 +69,31 @@ public sealed class PlanScienceJobs(NpgsqlDataSource dataSource, IObjectStore st
 
         var configs = candidates.Select(c => new JobConfig
         {
-            Jid = jids[c.Rid], Ppid = PipelineIds.Science, ProcDate = procDate.ToString(),
-            Science = new L2Image
+            Jid = jids[c.Rid], ProcDate = procDate.ToString(),
+            Spec = new ScienceSpec
             {
-                Rid = c.Rid, Expid = c.Expid, Sca = c.Sca, Fid = c.Fid, Filter = c.Filter, Field = c.Field,
-                MjdObs = c.MjdObs, ExpTime = c.ExpTime, File = ObjectRef.Parse(c.FileName), Md5 = c.Md5,
-            },
-            Tile = new TileGrid
-            {
-                Field = c.Field, CenterRaDeg = c.TileRa, CenterDecDeg = c.TileDec,
-                Naxis1 = _options.TileNaxis1, Naxis2 = _options.TileNaxis2, PixelScaleArcsec = _options.PixelScaleArcsec,
-            },
-            Reference = c.Rfid is { } rfid
-                ? new ReferenceSource
+                Science = new L2Image
                 {
-                    Rfid = rfid, Version = c.RfVersion, Image = ObjectRef.Parse(c.RfImage!),
-                    Coverage = c.RfCoverage is null ? null : ObjectRef.Parse(c.RfCoverage),
-                    Uncertainty = c.RfUncertainty is null ? null : ObjectRef.Parse(c.RfUncertainty),
-                }
-                : new ReferenceSource { Inputs = inputs[(c.Field, c.Fid)] },
-            FakeSources = _options.FakeSources is { Enabled: true } fakes ? fakes with { Seed = JobSeed(fakes.Seed, c.Rid) } : null,
+                    Rid = c.Rid, Expid = c.Expid, Sca = c.Sca, Fid = c.Fid, Filter = c.Filter, Field = c.Field,
+                    MjdObs = c.MjdObs, ExpTime = c.ExpTime, File = ObjectRef.Parse(c.FileName), Md5 = c.Md5,
+                },
+                Tile = new TileGrid
+                {
+                    Field = c.Field, CenterRaDeg = c.TileRa, CenterDecDeg = c.TileDec,
+                    Naxis1 = _options.TileNaxis1, Naxis2 = _options.TileNaxis2, PixelScaleArcsec = _options.PixelScaleArcsec,
+                },
+                Reference = c.Rfid is { } rfid
+                    ? new ReferenceSource
+                    {
+                        Rfid = rfid, Version = c.RfVersion, Image = ObjectRef.Parse(c.RfImage!),
+                        Coverage = c.RfCoverage is null ? null : ObjectRef.Parse(c.RfCoverage),
+                        Uncertainty = c.RfUncertainty is null ? null : ObjectRef.Parse(c.RfUncertainty),
+                    }
+                    : new ReferenceSource { Inputs = inputs[(c.Field, c.Fid)] },
+                FakeSources = _options.FakeSources is { Enabled: true } fakes ? fakes with { Seed = JobSeed(fakes.Seed, c.Rid) } : null,
+            },
             Settings = _options.Pipeline,
+            SettingsProfile = _options.SettingsProfile,
         }).ToList();
 
         var writer = new JobPlanWriter(store, keys, _options);

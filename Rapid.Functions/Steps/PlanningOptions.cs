@@ -16,6 +16,9 @@ public sealed record PlanningOptions
     /// <summary>Passed to every job; MinReferenceInputs/MaxReferenceInputs also bound the planned inputs.</summary>
     public PipelineSettings Pipeline { get; init; } = new();
 
+    /// <summary>The name of the settings profile <see cref="Pipeline"/> came from (recorded in every job config); null for the defaults.</summary>
+    public string? SettingsProfile { get; init; }
+
     /// <summary>
     /// Fake sources every science job injects (the original's FAKE_SOURCES); null or disabled for none. Each job's
     /// seed is derived from this seed and the image's rid, so reprocessing an image injects the same sources.

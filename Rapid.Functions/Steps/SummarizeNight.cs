@@ -19,6 +19,9 @@ public sealed record RecoverySummary(int Fid, string Filter, string Kind, int Im
     public double Completeness => Injected == 0 ? double.NaN : Found / (double)Injected;
 }
 
+/// <summary>Warnings of one kind (a <see cref="Rapid.Core.Contracts.JobWarningKind"/> name) raised by a pipeline's jobs of the night.</summary>
+public sealed record WarningCount(int Ppid, string Kind, int Jobs);
+
 /// <summary>One completeness bin of a night: [MagLow, MagHigh).</summary>
 public sealed record RecoveryBin(int Fid, string Kind, double MagLow, double MagHigh, int Injected, int Found, double Completeness, double? FluxBias);
 
@@ -30,6 +33,8 @@ public sealed record NightSummary
     public IReadOnlyList<JobCount> Jobs { get; init; } = [];
     /// <summary>Closed jobs with a warning or error exit code, and jobs still open.</summary>
     public IReadOnlyList<JobFailure> Failures { get; init; } = [];
+    /// <summary>Jobs with a warning of each kind, per pipeline (a job with two warnings of a kind counts once).</summary>
+    public IReadOnlyList<WarningCount> Warnings { get; init; } = [];
     public int ReferenceImages { get; init; }
     public int DifferenceImages { get; init; }
     /// <summary>Sum of nsources over the difference images registered by this date's jobs.</summary>
@@ -59,6 +64,10 @@ public sealed class SummarizeNight(NpgsqlDataSource dataSource)
             from jobs where procdate = @procdate and (status = 0 or exitcode not between 0 and 31)
             order by ppid, jid
             """, args)).Select(r => new JobFailure(r.Jid, r.Ppid, r.ExitCode, r.Reason, r.Rid, r.Field, r.Fid)).ToList();
+        var warnings = (await conn.QueryAsync<(short Ppid, string Kind, long Jobs)>("""
+            select j.ppid, w.kind, count(distinct j.jid) from jobwarnings w join jobs j on j.jid = w.jid
+            where j.procdate = @procdate group by j.ppid, w.kind order by j.ppid, w.kind
+            """, args)).Select(r => new WarningCount(r.Ppid, r.Kind, (int)r.Jobs)).ToList();
         var products = await conn.QuerySingleAsync<(long Refs, long Diffs, long Sources)>("""
             select (select count(*) from refimages r join jobs j on j.jid = r.jid where j.procdate = @procdate),
                    (select count(*) from diffimages d join jobs j on j.jid = d.jid where j.procdate = @procdate),
@@ -84,7 +93,7 @@ public sealed class SummarizeNight(NpgsqlDataSource dataSource)
         return new NightSummary
         {
             Recovery = recovery, RecoveryBins = bins,
-            ProcDate = procDate, Jobs = counts, Failures = failures,
+            ProcDate = procDate, Jobs = counts, Failures = failures, Warnings = warnings,
             ReferenceImages = (int)products.Refs, DifferenceImages = (int)products.Diffs, SourcesFound = products.Sources,
             Elapsed = timings,
         };

@@ -55,8 +55,8 @@ public class EntryPointProcessTests
         await bed.Store.PutFileAsync(source, local);
         JobConfig Config(long jid) => new()
         {
-            Jid = jid, Ppid = PipelineIds.PostProcessing, ProcDate = bed.ProcDate.ToString(),
-            PostProcessing = new PostProcessingInput
+            Jid = jid, ProcDate = bed.ProcDate.ToString(),
+            Spec = new PostProcessingSpec
             {
                 SourceJid = 1, SourcePpid = PipelineIds.Science,
                 Products = [new ProductToStamp { Role = ProductRoles.DifferenceImage, Source = source, Target = bed.Keys.Product(bed.ProcDate, 1, $"stamped{jid}.fits"), Keywords = new Dictionary<string, string> { ["PID"] = jid.ToString() } }],
@@ -83,8 +83,8 @@ public class EntryPointProcessTests
         Assert.False(await bed.Store.ExistsAsync(bed.Keys.Manifest(bed.ProcDate, 11)));
         var manifest = await Contract.ReadAsync<ProductManifest>(bed.Store, bed.Keys.Manifest(bed.ProcDate, 12));
         Assert.Equal(0, manifest.ExitCode);
-        Assert.Equal("batch-123", manifest.BatchJobId);
-        Assert.Equal(2, manifest.Attempt);
+        Assert.Equal("batch-123", manifest.Batch.JobId);
+        Assert.Equal(2, manifest.Batch.Attempt);
         Assert.Equal(12, FitsFile.ReadPrimaryHeader(bed.PathOf(bed.Keys.Product(bed.ProcDate, 1, "stamped12.fits"))).GetLong("PID"));
         Assert.Contains("terminating exit code 0", output);
     }

@@ -2,7 +2,6 @@ using System.Text;
 using Rapid.Core.Batch;
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
-using Rapid.Core.Pipelines;
 using Rapid.Core.Storage;
 using Rapid.Pipeline.Jobs;
 using Rapid.Pipeline.Tests.Support;
@@ -27,7 +26,7 @@ public class JobRunnerTests
     }
 
     private static JobConfig ReferenceJob(JobTestBed bed, IReadOnlyList<L2Image> inputs) =>
-        new() { Jid = 77, Ppid = PipelineIds.ReferenceImage, ProcDate = bed.ProcDate.ToString(), Tile = Tile, Reference = new ReferenceSource { Inputs = inputs } };
+        new() { Jid = 77, ProcDate = bed.ProcDate.ToString(), Spec = new ReferenceImageSpec { Tile = Tile, Inputs = inputs } };
 
     [Fact]
     public async Task Missing_config_ends_with_67_and_a_manifest_naming_it()
@@ -174,7 +173,8 @@ public class JobRunnerTests
 
     private sealed class EmptyJob : IPipelineJob
     {
-        public Task<JobResult> RunAsync(JobContext context, CancellationToken ct) => Task.FromResult(new JobResult());
+        public Task<JobResult> RunAsync(JobContext context, CancellationToken ct) =>
+            Task.FromResult(new JobResult([], new ReferenceImageOutcome { Reference = new ReferenceImageResult { Field = 1, Fid = 1 } }));
     }
 
     private sealed class ThrowingJob : IPipelineJob

@@ -1,5 +1,4 @@
 using Rapid.Core.Contracts;
-using Rapid.Core.Pipelines;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Jobs;
 using Rapid.Pipeline.Simulation.Injection;
@@ -39,14 +38,14 @@ public sealed class NightRecoveryJobTests : IDisposable
         var tables = new[] { await TableAsync(11, 2, "H158", 24.0), await TableAsync(12, 2, "H158", 24.0), await TableAsync(13, 1, "F184", 23.0) };
         var config = new JobConfig
         {
-            Jid = 900, Ppid = PipelineIds.NightRecovery, ProcDate = _bed.ProcDate.ToString(),
-            NightRecovery = new NightRecoveryInput { Tables = tables, BinWidthMag = 0.5 },
+            Jid = 900, ProcDate = _bed.ProcDate.ToString(),
+            Spec = new NightRecoverySpec { Tables = tables, BinWidthMag = 0.5 },
         };
 
         var run = await _bed.RunAsync(config);
 
         Assert.Equal(0, run.ExitCode);
-        var night = run.Manifest!.NightRecovery!;
+        var night = Assert.IsType<NightRecoveryOutcome>(run.Manifest!.Outcome);
         Assert.Equal(3, night.Tables);
         var h158 = Assert.Single(night.Filters, f => f.Filter == "H158");
         var f184 = Assert.Single(night.Filters, f => f.Filter == "F184");
@@ -76,8 +75,8 @@ public sealed class NightRecoveryJobTests : IDisposable
         var missing = table with { File = table.File.Sibling("gone.fits") };
         var run = await _bed.RunAsync(new JobConfig
         {
-            Jid = 901, Ppid = PipelineIds.NightRecovery, ProcDate = _bed.ProcDate.ToString(),
-            NightRecovery = new NightRecoveryInput { Tables = [table, missing] },
+            Jid = 901, ProcDate = _bed.ProcDate.ToString(),
+            Spec = new NightRecoverySpec { Tables = [table, missing] },
         });
         Assert.Equal(Core.Jobs.ExitCodes.InvalidInput, run.ExitCode);
         Assert.Contains("gone.fits", run.Manifest!.Reason);

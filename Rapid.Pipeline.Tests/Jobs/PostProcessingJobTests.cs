@@ -21,8 +21,8 @@ public class PostProcessingJobTests
         var target = bed.Keys.Product(bed.ProcDate, 501, "rapid_diff_r99_v1.fits");
         var config = new JobConfig
         {
-            Jid = 601, Ppid = PipelineIds.PostProcessing, ProcDate = bed.ProcDate.ToString(),
-            PostProcessing = new PostProcessingInput
+            Jid = 601, ProcDate = bed.ProcDate.ToString(),
+            Spec = new PostProcessingSpec
             {
                 SourceJid = 501, SourcePpid = PipelineIds.Science,
                 Products = [new ProductToStamp { Role = ProductRoles.DifferenceImage, Source = source, Target = target, Keywords = new Dictionary<string, string> { ["PID"] = "1234", ["RFID"] = "42" } }],
@@ -32,9 +32,10 @@ public class PostProcessingJobTests
         var run = await bed.RunAsync(config);
 
         Assert.True(run.ExitCode == ExitCodes.Success, run.Manifest?.Reason);
-        var stamped = Assert.Single(run.Manifest!.PostProcessing!.Stamped);
+        var outcome = Assert.IsType<PostProcessingOutcome>(run.Manifest!.Outcome);
+        var stamped = Assert.Single(outcome.Stamped);
         Assert.Equal(target, stamped.File);
-        Assert.Equal(501, run.Manifest.PostProcessing.SourceJid);
+        Assert.Equal(501, outcome.SourceJid);
         Assert.Equal(FileChecksum.Of(bed.PathOf(target)), stamped.Checksum);
         Assert.NotEqual(FileChecksum.Of(local).Sha256, stamped.Checksum.Sha256);
         var image = FitsFile.ReadImage(bed.PathOf(target));
@@ -50,8 +51,8 @@ public class PostProcessingJobTests
         using var bed = new JobTestBed();
         var config = new JobConfig
         {
-            Jid = 602, Ppid = PipelineIds.PostProcessing, ProcDate = bed.ProcDate.ToString(),
-            PostProcessing = new PostProcessingInput
+            Jid = 602, ProcDate = bed.ProcDate.ToString(),
+            Spec = new PostProcessingSpec
             {
                 SourceJid = 501, SourcePpid = PipelineIds.Science,
                 Products = [new ProductToStamp { Role = ProductRoles.DifferenceImage, Source = bed.Keys.Product(bed.ProcDate, 501, "gone.fits"), Target = bed.Keys.Product(bed.ProcDate, 501, "x.fits") }],

@@ -1,6 +1,5 @@
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
-using Rapid.Core.Pipelines;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Tests.Support;
@@ -29,10 +28,10 @@ public class ReferenceImageJobTests
         }
         var tile = new TileGrid { Field = 12, CenterRaDeg = SyntheticSurvey.RaDeg, CenterDecDeg = SyntheticSurvey.DecDeg, Naxis1 = Size, Naxis2 = Size, PixelScaleArcsec = SyntheticSurvey.PixelScaleArcsec };
 
-        var run = await bed.RunAsync(new JobConfig { Jid = 301, Ppid = PipelineIds.ReferenceImage, ProcDate = bed.ProcDate.ToString(), Tile = tile, Reference = new ReferenceSource { Inputs = inputs } });
+        var run = await bed.RunAsync(new JobConfig { Jid = 301, ProcDate = bed.ProcDate.ToString(), Spec = new ReferenceImageSpec { Tile = tile, Inputs = inputs } });
 
         Assert.True(run.ExitCode == ExitCodes.Success, $"exit {run.ExitCode}: {run.Manifest?.Reason}");
-        var result = run.Manifest!.ReferenceImage!;
+        var result = Assert.IsType<ReferenceImageOutcome>(run.Manifest!.Outcome).Reference;
         Assert.Equal([100L, 101, 102, 103], result.InputRids);
         Assert.Equal(60000.5, result.MjdObsMin);
         Assert.Equal(60003.5, result.MjdObsMax);
@@ -45,7 +44,7 @@ public class ReferenceImageJobTests
         Assert.Equal(3, image.Header.GetLong("FID"));
         Assert.Equal("F158", image.Header.GetString("FILTER"));
         Assert.Equal(4, image.Header.GetLong("NFRAMES"));
-        Assert.Equal("DN/s", image.Header.GetString("BUNIT"));
+        Assert.Equal("adu/s", image.Header.GetString("BUNIT"));
         Assert.NotNull(image.Header.GetDouble("COV5PERC"));
         var wcs = TanSipWcs.FromHeader(image.Header, refPath);
         foreach (var product in run.Manifest.Products) FitsVerify.AssertValid(bed.PathOf(product.File));

@@ -1,6 +1,5 @@
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
-using Rapid.Core.Pipelines;
 using Rapid.Core.Storage;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
@@ -24,6 +23,7 @@ public sealed class ScienceJobFixture : IAsyncLifetime
     public SkyStar Vanished { get; private set; } = null!;
     public JobTestBed.Run Run { get; private set; } = null!;
     public JobConfig Config { get; private set; } = null!;
+    public ScienceSpec Spec => Config.SpecAs<ScienceSpec>();
     /// <summary>Where a cosmic-ray track of the science frame starts (0-based array pixel; it runs 4 px in +x).</summary>
     public (int X, int Y) CosmicRay { get; private set; }
 
@@ -58,11 +58,13 @@ public sealed class ScienceJobFixture : IAsyncLifetime
         Config = new JobConfig
         {
             Jid = 501,
-            Ppid = PipelineIds.Science,
             ProcDate = Bed.ProcDate.ToString(),
-            Science = science,
-            Tile = new TileGrid { Field = 7, CenterRaDeg = SyntheticSurvey.RaDeg, CenterDecDeg = SyntheticSurvey.DecDeg, Naxis1 = Size, Naxis2 = Size, PixelScaleArcsec = SyntheticSurvey.PixelScaleArcsec },
-            Reference = new ReferenceSource { Inputs = inputs },
+            Spec = new ScienceSpec
+            {
+                Science = science,
+                Tile = new TileGrid { Field = 7, CenterRaDeg = SyntheticSurvey.RaDeg, CenterDecDeg = SyntheticSurvey.DecDeg, Naxis1 = Size, Naxis2 = Size, PixelScaleArcsec = SyntheticSurvey.PixelScaleArcsec },
+                Reference = new ReferenceSource { Inputs = inputs },
+            },
         };
         Run = await Bed.RunAsync(Config);
     }
@@ -91,6 +93,8 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
 {
     private JobTestBed.Run Run => fixture.Run;
 
+    private static ScienceOutcome Outcome(ProductManifest? manifest) => Assert.IsType<ScienceOutcome>(manifest?.Outcome);
+
     [Fact]
     public void Succeeds_and_writes_a_manifest_with_every_product()
     {
@@ -109,8 +113,8 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
             Assert.StartsWith($"{fixture.Bed.ProcDate}/jid501/", product.File.Key);
             Assert.Equal(product.Checksum, FileChecksum.Of(fixture.Bed.PathOf(product.File)));
         }
-        foreach (var step in new[] { "psf", "zogy", "detection" }) Assert.Contains(step, manifest.StepSeconds.Keys);
-        Assert.False(string.IsNullOrEmpty(manifest.SoftwareVersion));
+        foreach (var step in new[] { "psf", "zogy", "detection" }) Assert.Contains(step, manifest.StepTotals().Select(t => t.Name));
+        Assert.False(string.IsNullOrEmpty(manifest.Software.Version));
         Assert.Equal(64, manifest.ConfigSha256.Length);
     }
 
@@ -118,10 +122,10 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
     public void Records_the_reference_inputs_and_the_difference_statistics()
     {
         var manifest = Run.Manifest!;
-        var reference = Assert.IsType<ReferenceImageResult>(manifest.ReferenceImage);
+        var reference = Assert.IsType<ReferenceImageResult>(Outcome(manifest).CoaddedReference);
         Assert.Equal([10L, 11, 12, 13, 14], reference.InputRids);
         Assert.Equal(5, reference.NFrames);
-        var diff = Assert.IsType<DifferenceImageResult>(manifest.DifferenceImage);
+        var diff = Outcome(manifest).Difference;
         Assert.Equal(99, diff.Rid);
         Assert.Null(diff.Rfid);
         Assert.InRange(diff.ScaleFactor, 0.97, 1.03);
@@ -165,7 +169,7 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
     {
         var table = Catalog();
         Assert.InRange(table.RowCount, 2, 3);
-        Assert.Equal(Run.Manifest!.DifferenceImage!.NSources, table.RowCount);
+        Assert.Equal(Outcome(Run.Manifest!).Difference.NSources, table.RowCount);
     }
 
     [Fact]
@@ -179,7 +183,7 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
         var row = Enumerable.Range(0, table.RowCount).Single(i => table.GetDoubles("SNR")[i] == source.Snr);
         Assert.Equal(ra, table.GetDoubles("RA")[row], 0.5 / 3600 * SyntheticSurvey.PixelScaleArcsec * 2);
         Assert.Equal(dec, table.GetDoubles("DEC")[row], 0.5 / 3600 * SyntheticSurvey.PixelScaleArcsec * 2);
-        var diff = Run.Manifest!.DifferenceImage!;
+        var diff = Outcome(Run.Manifest!).Difference;
         // Five dithered frames of the same size as the science image: the median pixel is covered by all of them,
         // and the frame edges outside the overlap are masked.
         Assert.InRange(diff.CoverageMedian, 4.95, 5.0);
@@ -204,12 +208,12 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
     [Fact]
     public async Task Fake_sources_on_an_image_without_a_zero_point_are_a_warning_and_the_job_still_subtracts()
     {
-        var run = await fixture.Bed.RunAsync(fixture.Config with { Jid = 503, FakeSources = new FakeSourcesConfig { Count = 10 } });
+        var run = await fixture.Bed.RunAsync(fixture.Config with { Jid = 503, Spec = fixture.Spec with { FakeSources = new FakeSourcesConfig { Count = 10 } } });
 
         Assert.Equal(ExitCodes.Degraded, run.ExitCode);
-        Assert.Contains("ZPTMAG", run.Manifest!.Reason);
-        Assert.Null(run.Manifest.InjectionRecovery);
-        Assert.NotNull(run.Manifest.DifferenceImage);
+        Assert.Contains(run.Manifest!.Warnings, w => w.Kind == JobWarningKind.FakeSources && w.Message.Contains("ZPTMAG", StringComparison.Ordinal));
+        Assert.Null(Outcome(run.Manifest).InjectionRecovery);
+        Assert.NotNull(Outcome(run.Manifest).Difference);
         Assert.DoesNotContain(run.Manifest.Products, p => p.Role == ProductRoles.InjectionRecovery);
     }
 
@@ -220,22 +224,25 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
         var config = fixture.Config with
         {
             Jid = 503,
-            Reference = new ReferenceSource
+            Spec = fixture.Spec with
             {
-                Rfid = 8, Version = 1,
-                Image = Product(ProductRoles.ReferenceImage),
-                Coverage = Product(ProductRoles.ReferenceCoverage),
-                Uncertainty = Product(ProductRoles.ReferenceUncertainty),
+                Reference = new ReferenceSource
+                {
+                    Rfid = 8, Version = 1,
+                    Image = Product(ProductRoles.ReferenceImage),
+                    Coverage = Product(ProductRoles.ReferenceCoverage),
+                    Uncertainty = Product(ProductRoles.ReferenceUncertainty),
+                },
             },
         };
 
         var run = await fixture.Bed.RunAsync(config);
 
         Assert.True(run.ExitCode == ExitCodes.Success, $"exit {run.ExitCode}: {run.Manifest?.Reason}");
-        Assert.Equal(8, run.Manifest!.DifferenceImage!.Rfid);
-        Assert.Null(run.Manifest.ReferenceImage);
-        Assert.DoesNotContain(run.Manifest.Products, p => p.Role == ProductRoles.ReferenceImage);
-        Assert.Equal(Run.Manifest!.DifferenceImage!.NSources, run.Manifest.DifferenceImage.NSources);
+        Assert.Equal(8, Outcome(run.Manifest!).Difference.Rfid);
+        Assert.Null(Outcome(run.Manifest).CoaddedReference);
+        Assert.DoesNotContain(run.Manifest!.Products, p => p.Role == ProductRoles.ReferenceImage);
+        Assert.Equal(Outcome(Run.Manifest!).Difference.NSources, Outcome(run.Manifest).Difference.NSources);
         var diff = FitsFile.ReadImage(fixture.Bed.PathOf(run.Manifest.Products.Single(p => p.Role == ProductRoles.DifferenceImage).File));
         Assert.Equal(8, diff.Header.GetLong("RFID"));
     }
@@ -257,15 +264,14 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
 
         var run = await bed.RunAsync(new JobConfig
         {
-            Jid = 502, Ppid = PipelineIds.Science, ProcDate = bed.ProcDate.ToString(),
-            Science = new L2Image { Rid = 5, File = await bed.UploadL2Async(sci) },
-            Reference = new ReferenceSource { Inputs = inputs },
+            Jid = 502, ProcDate = bed.ProcDate.ToString(),
+            Spec = new ScienceSpec { Science = new L2Image { Rid = 5, File = await bed.UploadL2Async(sci) }, Reference = new ReferenceSource { Inputs = inputs } },
         });
 
         Assert.Equal(ExitCodes.Degraded, run.ExitCode);
-        Assert.Contains(run.Manifest!.Warnings, w => w.StartsWith("flux_scale: only 0 star(s) measured the flux scale", StringComparison.Ordinal));
-        Assert.Equal(1.0, run.Manifest.DifferenceImage!.ScaleFactor);
-        Assert.Contains(run.Manifest.Warnings, w => w.StartsWith("psf: the science PSF is a GaussianFromDefault fallback", StringComparison.Ordinal));
+        Assert.Contains(run.Manifest!.Warnings, w => w.Kind == JobWarningKind.FluxScale && w.Message.StartsWith("flux matching: only 0 star(s) measured the flux scale", StringComparison.Ordinal));
+        Assert.Equal(1.0, Outcome(run.Manifest).Difference.ScaleFactor);
+        Assert.Contains(run.Manifest.Warnings, w => w.Kind == JobWarningKind.Psf && w.Message.StartsWith("psf: the science PSF is a GaussianFromDefault fallback", StringComparison.Ordinal));
         Assert.Contains(run.Manifest.Products, p => p.Role == ProductRoles.DifferenceImage);
     }
 
@@ -281,14 +287,13 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
         var run = await fixture.Bed.RunAsync(fixture.Config with
         {
             Jid = 511,
-            Science = fixture.Config.Science! with { Psf = givenRef },
-            Reference = fixture.Config.Reference! with { Psf = givenRef },
+            Spec = fixture.Spec with { Science = fixture.Spec.Science with { Psf = givenRef }, Reference = fixture.Spec.Reference with { Psf = givenRef } },
         });
-        var bad = await fixture.Bed.RunAsync(fixture.Config with { Jid = 512, Science = fixture.Config.Science! with { Psf = blankRef } });
+        var bad = await fixture.Bed.RunAsync(fixture.Config with { Jid = 512, Spec = fixture.Spec with { Science = fixture.Spec.Science with { Psf = blankRef } } });
 
         Assert.True(run.ExitCode == ExitCodes.Success, $"exit {run.ExitCode}: {run.Manifest?.Reason}");
-        Assert.Equal(3.0, run.Manifest!.DifferenceImage!.FwhmScience, 0.15);
-        Assert.Equal(3.0, run.Manifest.DifferenceImage.FwhmReference, 0.15);
+        Assert.Equal(3.0, Outcome(run.Manifest!).Difference.FwhmScience, 0.15);
+        Assert.Equal(3.0, Outcome(run.Manifest).Difference.FwhmReference, 0.15);
         Assert.Equal(ExitCodes.InvalidInput, bad.ExitCode);
         Assert.Contains("blank_psf.fits", bad.Manifest!.Reason);
         Assert.DoesNotContain(bad.Manifest.Products, p => p.Role == ProductRoles.DifferenceImage);
@@ -318,14 +323,13 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
 
         var run = await bed.RunAsync(new JobConfig
         {
-            Jid = 504, Ppid = PipelineIds.Science, ProcDate = bed.ProcDate.ToString(),
-            Science = new L2Image { Rid = 7, File = await bed.UploadL2Async(sci) },
-            Reference = new ReferenceSource { Inputs = inputs },
+            Jid = 504, ProcDate = bed.ProcDate.ToString(),
+            Spec = new ScienceSpec { Science = new L2Image { Rid = 7, File = await bed.UploadL2Async(sci) }, Reference = new ReferenceSource { Inputs = inputs } },
         });
 
-        Assert.True(run.ExitCode == ExitCodes.Degraded, $"exit {run.ExitCode}: {run.Manifest?.Reason} {string.Join("; ", run.Manifest?.Warnings ?? [])}");
-        Assert.Contains(run.Manifest!.Warnings, w => w.StartsWith("coverage: ", StringComparison.Ordinal));
-        Assert.InRange(run.Manifest.DifferenceImage!.MaskedFraction, 0.5, 0.8);
+        Assert.True(run.ExitCode == ExitCodes.Degraded, $"exit {run.ExitCode}: {run.Manifest?.Reason} {string.Join("; ", run.Manifest?.Warnings.Select(w => w.Message) ?? [])}");
+        Assert.Contains(run.Manifest!.Warnings, w => w.Kind == JobWarningKind.Coverage && w.Message.StartsWith("coverage: ", StringComparison.Ordinal));
+        Assert.InRange(Outcome(run.Manifest).Difference.MaskedFraction, 0.5, 0.8);
         Assert.Contains(run.Manifest.Products, p => p.Role == ProductRoles.DifferenceImage);
     }
 
@@ -347,14 +351,13 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
 
         var run = await bed.RunAsync(new JobConfig
         {
-            Jid = 503, Ppid = PipelineIds.Science, ProcDate = bed.ProcDate.ToString(),
-            Science = new L2Image { Rid = 6, File = await bed.UploadL2Async(sci) },
-            Reference = new ReferenceSource { Inputs = inputs },
+            Jid = 503, ProcDate = bed.ProcDate.ToString(),
+            Spec = new ScienceSpec { Science = new L2Image { Rid = 6, File = await bed.UploadL2Async(sci) }, Reference = new ReferenceSource { Inputs = inputs } },
         });
 
         Assert.True(run.ExitCode == ExitCodes.Success, $"exit {run.ExitCode}: {run.Manifest?.Reason}");
-        Assert.InRange(run.Manifest!.DifferenceImage!.NSources, 0, 1);
-        var scorr = FitsFile.ReadImage(bed.PathOf(run.Manifest.Products.Single(p => p.Role == ProductRoles.ScoreImage).File)).Pixels.Where(float.IsFinite).ToArray();
+        Assert.InRange(Outcome(run.Manifest!).Difference.NSources, 0, 1);
+        var scorr = FitsFile.ReadImage(bed.PathOf(run.Manifest!.Products.Single(p => p.Role == ProductRoles.ScoreImage).File)).Pixels.Where(float.IsFinite).ToArray();
         var mean = scorr.Average(v => (double)v);
         var rms = Math.Sqrt(scorr.Average(v => (v - mean) * (v - mean)));
         Assert.InRange(mean, -0.05, 0.05);
@@ -370,7 +373,7 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
         Assert.Equal(psf.Pixels.Max(), psf.Pixels[psf.Height / 2 * psf.Width + psf.Width / 2]);
         var diff = FitsFile.ReadImage(fixture.Bed.PathOf(Run.Manifest.Products.Single(p => p.Role == ProductRoles.DifferenceImage).File));
         var uncert = FitsFile.ReadImage(fixture.Bed.PathOf(Run.Manifest.Products.Single(p => p.Role == ProductRoles.DifferenceUncertainty).File));
-        Assert.Equal("DN/s", diff.Header.GetString("BUNIT"));
+        Assert.Equal("adu/s", diff.Header.GetString("BUNIT"));
         // Away from stars D / F_D has a per-pixel sigma of 1 / F_D, which the uncertainty image states there (within 2 %: source noise).
         var fd = diff.Header.GetDouble("ZOGYFD")!.Value;
         Assert.Equal(1 / fd, RobustStatistics.Median(uncert.Pixels.Where(float.IsFinite).ToArray()), 0.02 / fd);

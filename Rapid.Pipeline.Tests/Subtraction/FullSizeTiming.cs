@@ -68,16 +68,19 @@ public class FullSizeTiming(ITestOutputHelper output)
         {
             var config = new Rapid.Core.Contracts.JobConfig
             {
-                Jid = 77 + k, Ppid = Rapid.Core.Pipelines.PipelineIds.Science, ProcDate = bed.ProcDate.ToString(),
-                Science = new Rapid.Core.Contracts.L2Image { Rid = 1, File = science },
-                Reference = new Rapid.Core.Contracts.ReferenceSource { Rfid = 5, Version = 1, Image = refImage, Coverage = refCov, Uncertainty = refUnc },
-                FakeSources = new Rapid.Core.Contracts.FakeSourcesConfig { Count = 50 },
+                Jid = 77 + k, ProcDate = bed.ProcDate.ToString(),
+                Spec = new Rapid.Core.Contracts.ScienceSpec
+                {
+                    Science = new Rapid.Core.Contracts.L2Image { Rid = 1, File = science },
+                    Reference = new Rapid.Core.Contracts.ReferenceSource { Rfid = 5, Version = 1, Image = refImage, Coverage = refCov, Uncertainty = refUnc },
+                    FakeSources = new Rapid.Core.Contracts.FakeSourcesConfig { Count = 50 },
+                },
             };
             var sw = Stopwatch.StartNew();
             // RAPID_TIMING_PROCESS: run the built entry point (Rapid.Pipeline.dll) as a child process, cold, as Batch does.
             var run = Environment.GetEnvironmentVariable("RAPID_TIMING_PROCESS") is null ? await bed.RunAsync(config) : await RunEntryPointAsync(bed, config);
-            output.WriteLine($"job {k} exit {run.ExitCode} in {sw.Elapsed.TotalSeconds:F2}s, {run.Manifest?.DifferenceImage?.NSources} sources, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB");
-            foreach (var kv in run.Manifest!.StepSeconds) output.WriteLine($"  {kv.Key} {kv.Value:F2}s");
+            output.WriteLine($"job {k} exit {run.ExitCode} in {sw.Elapsed.TotalSeconds:F2}s, {(run.Manifest?.Outcome as Rapid.Core.Contracts.ScienceOutcome)?.Difference.NSources} sources, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB");
+            foreach (var t in run.Manifest!.StepTotals()) output.WriteLine($"  {t.Name} {t.WallSeconds:F2}s (cpu {t.CpuSeconds:F2}s)");
             foreach (var line in run.Errors.Split('\n').Where(l => l.StartsWith("child cpu"))) output.WriteLine(line);
         }
     }

@@ -37,6 +37,53 @@ public sealed class TanSipWcsTests : IDisposable
         return new TanSipWcs(2044.5, 2044.5, ra, dec, -s * c, s * sn, s * sn, s * c, a, b, ap, bp);
     }
 
+    /// <summary>
+    /// A focal-plane WCS as real surveys write per detector: CRPIX far off the chip (the focal plane's centre), a SIP of
+    /// the given order (4 or 5) whose terms move the chip's pixels by 50-100 px, optionally with a rough AP/BP inverse.
+    /// </summary>
+    private static TanSipWcs FocalPlane(double ra, double dec, int order, bool withInverse)
+    {
+        var s = 0.11 / 3600;
+        var (c, sn) = (Math.Cos(-12 * Math.PI / 180), Math.Sin(-12 * Math.PI / 180));
+        var a = new double[order + 1, order + 1];
+        var b = new double[order + 1, order + 1];
+        const double r0 = 8000; // about the chip's distance from CRPIX
+        var signs = new[] { 1.0, -0.7, 0.4, -0.9, 0.6, -0.3, 0.8 };
+        for (var p = 0; p <= order; p++)
+            for (var q = 0; q <= order - p; q++)
+            {
+                if (p + q < 2) continue;
+                a[p, q] = 40 * signs[(p + 2 * q) % signs.Length] / Math.Pow(r0, p + q);
+                b[p, q] = -35 * signs[(2 * p + q) % signs.Length] / Math.Pow(r0, p + q);
+            }
+        double[,]? ap = null, bp = null;
+        if (withInverse)
+        {
+            ap = new double[order + 1, order + 1];
+            bp = new double[order + 1, order + 1];
+            for (var p = 0; p <= order; p++)
+                for (var q = 0; q <= order - p; q++) { ap[p, q] = -a[p, q]; bp[p, q] = -b[p, q]; }
+        }
+        return new TanSipWcs(-2600, 5400, ra, dec, -s * c, s * sn, s * sn, s * c, a, b, ap, bp);
+    }
+
+    [Theory]
+    [InlineData(4, false)]
+    [InlineData(5, false)]
+    [InlineData(5, true)]
+    public void A_focal_plane_sip_moves_the_chip_by_50_to_200_px(int order, bool withInverse)
+    {
+        var wcs = FocalPlane(150.1, 2.2, order, withInverse);
+        var linear = new TanSipWcs(wcs.Crpix1, wcs.Crpix2, 150.1, 2.2, wcs.Cd.Cd11, wcs.Cd.Cd12, wcs.Cd.Cd21, wcs.Cd.Cd22);
+        var shifts = Grid(511).Select(p =>
+        {
+            var (ra, dec) = wcs.PixelToSky(p.X, p.Y);
+            var (x, y) = linear.SkyToPixel(ra, dec);
+            return Math.Sqrt((x - p.X) * (x - p.X) + (y - p.Y) * (y - p.Y));
+        }).ToList();
+        Assert.InRange(shifts.Max(), 40, 200);
+    }
+
     private static IEnumerable<(double X, double Y)> Grid(int step = 292)
     {
         for (var y = 1.0; y <= Size + 0.5; y += step)
@@ -110,9 +157,19 @@ public sealed class TanSipWcsTests : IDisposable
     [InlineData(80, 90, "CD")]
     [InlineData(33, 60, "TAN")]
     [InlineData(33, 60, "CDELT")]
+    [InlineData(150.1, 2.2, "FOCALPLANE4")]
+    [InlineData(150.1, 2.2, "FOCALPLANE5")]
+    [InlineData(271.3, -28.9, "FOCALPLANE5AP")]
     public void Agrees_with_astropy_within_001_px_and_1e6_deg(double ra, double dec, string form)
     {
-        var wcs = form is "TAN" or "CDELT" ? TanSipWcs.NorthUp(ra, dec, 2044.5, 2044.5, 0.11) : RomanLike(ra, dec);
+        var wcs = form switch
+        {
+            "TAN" or "CDELT" => TanSipWcs.NorthUp(ra, dec, 2044.5, 2044.5, 0.11),
+            "FOCALPLANE4" => FocalPlane(ra, dec, 4, withInverse: false),
+            "FOCALPLANE5" => FocalPlane(ra, dec, 5, withInverse: false),
+            "FOCALPLANE5AP" => FocalPlane(ra, dec, 5, withInverse: true),
+            _ => RomanLike(ra, dec),
+        };
         var image = new FitsImage(4, 4);
         wcs.WriteTo(image.Header);
         if (form == "PC") RewriteAsPcCdelt(image.Header, wcs);

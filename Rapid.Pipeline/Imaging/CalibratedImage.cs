@@ -34,8 +34,10 @@ public sealed class CalibratedImage
 
 /// <summary>
 /// DN → DN/s and an uncertainty image, as the original's science pipeline prepares its inputs:
-/// rate = DN / EXPTIME; σ(rate) = sqrt(|DN|/GAIN + RDNOISE²) / EXPTIME (GAIN in e-/DN, RDNOISE in DN;
-/// settings' defaults when the keywords are absent). Pixels at or above SATURATE (DN) become NaN.
+/// rate = DN / EXPTIME; σ(rate) = sqrt(|DN|/GAIN + RDNOISE²) / EXPTIME (GAIN in e-/DN, RDNOISE in DN, each under any
+/// of the names <see cref="DetectorKeywords"/> lists, settings' defaults when none is present; a present but unusable
+/// value is an error naming it). Pixels at or above the saturation level (DN) become NaN. The observation time is
+/// required (MJD-OBS, DATE-OBS or a named alternative) and written back as MJD-OBS.
 /// With a target zero point, the rate is scaled by 10^(0.4·(target − ZPTMAG)) as the original scales
 /// co-add inputs to a common zero point of 17 mag (ZPTMAG is taken to refer to DN/s).
 /// </summary>
@@ -64,10 +66,20 @@ public static class ImageCalibration
         if (expTime is null or <= 0 || !double.IsFinite(expTime.Value))
             throw new InvalidImageException($"{source}: EXPTIME is {(expTime is null ? "missing" : $"{expTime} (must be > 0)")}");
         var t = expTime.Value;
-        var gain = header.GetDouble("GAIN") is double g && g > 0 ? g : settings.DefaultGain;
-        var readNoise = header.GetDouble("RDNOISE") is double r && r >= 0 ? r : settings.DefaultReadNoise;
-        var saturation = header.GetDouble("SATURATE") ?? settings.DefaultSaturation;
-        var zpt = header.GetDouble("ZPTMAG");
+        KeywordValue gainValue, readNoiseValue, saturationValue, mjd;
+        try
+        {
+            gainValue = DetectorKeywords.Number(header, DetectorKeywords.Gain, settings.DefaultGain, source, 0, minExclusive: true);
+            readNoiseValue = DetectorKeywords.Number(header, DetectorKeywords.ReadNoise, settings.DefaultReadNoise, source, 0);
+            saturationValue = DetectorKeywords.Number(header, DetectorKeywords.Saturation, settings.DefaultSaturation, source, 0, minExclusive: true);
+            mjd = DetectorKeywords.ObservationMjd(header, source);
+        }
+        catch (HeaderKeywordException e)
+        {
+            throw new InvalidImageException(e.Message, e);
+        }
+        var (gain, readNoise, saturation) = (gainValue.Value, readNoiseValue.Value, saturationValue.Value);
+        var zpt = header.GetDouble(ProductKeywords.ZeroPoint);
         var scale = 1.0 / t;
         double? zeroPoint = zpt;
         if (targetZeroPointMag is not null && zpt is not null)
@@ -106,8 +118,10 @@ public static class ImageCalibration
             Interlocked.Add(ref finite, counts.Finite);
         });
         if (finite == 0) throw new InvalidImageException($"{source}: no valid pixels (all NaN or saturated)");
-        header.Set("BUNIT", "DN/s", "count rate");
-        if (zeroPoint is not null) header.Set("ZPTMAG", zeroPoint.Value, "zero point of the rate image (mag)");
+        header.Set("BUNIT", ProductUnits.Rate, "count rate (DN/s)");
+        // Products and registration read the observation time as MJD-OBS whatever the input called it.
+        if (mjd.Keyword != "MJD-OBS") header.Set("MJD-OBS", mjd.Value, $"observation time (MJD) from {mjd.Keyword}");
+        if (zeroPoint is not null) header.Set(ProductKeywords.ZeroPoint, zeroPoint.Value, ProductKeywords.ZeroPointComment);
         return new CalibratedImage
         {
             Source = source,
@@ -118,7 +132,7 @@ public static class ImageCalibration
             Wcs = wcs,
             Header = header,
             ExpTime = t,
-            MjdObs = header.GetDouble("MJD-OBS") ?? double.NaN,
+            MjdObs = mjd.Value,
             ZeroPointMag = zeroPoint,
             SaturatedPixels = saturated,
             Saturated = saturated > 0 ? saturatedMask : null,

@@ -54,12 +54,12 @@ public static class SourceCatalog
     {
         var table = new FitsTable(extName);
         table.AddColumn("ID", sources.Select(s => s.Id).ToArray());
-        table.AddColumn("X_IMAGE", sources.Select(s => s.X + 1).ToArray(), "pix");
-        table.AddColumn("Y_IMAGE", sources.Select(s => s.Y + 1).ToArray(), "pix");
-        table.AddColumn("RA", sources.Select(s => s.RaDeg).ToArray(), "deg");
-        table.AddColumn("DEC", sources.Select(s => s.DecDeg).ToArray(), "deg");
-        table.AddColumn("FLUX", sources.Select(s => s.Flux).ToArray(), "DN/s");
-        table.AddColumn("FLUXERR", sources.Select(s => s.FluxError).ToArray(), "DN/s");
+        table.AddColumn("X_IMAGE", sources.Select(s => s.X + 1).ToArray(), ProductUnits.Pixel);
+        table.AddColumn("Y_IMAGE", sources.Select(s => s.Y + 1).ToArray(), ProductUnits.Pixel);
+        table.AddColumn("RA", sources.Select(s => s.RaDeg).ToArray(), ProductUnits.Degree);
+        table.AddColumn("DEC", sources.Select(s => s.DecDeg).ToArray(), ProductUnits.Degree);
+        table.AddColumn("FLUX", sources.Select(s => s.Flux).ToArray(), ProductUnits.Rate);
+        table.AddColumn("FLUXERR", sources.Select(s => s.FluxError).ToArray(), ProductUnits.Rate);
         table.AddColumn("SNR", sources.Select(s => s.Snr).ToArray());
         table.AddColumn("SIGN", sources.Select(s => (short)s.Sign).ToArray());
         table.AddColumn("FLAGS", sources.Select(s => s.Flags).ToArray());

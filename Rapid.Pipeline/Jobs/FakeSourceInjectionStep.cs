@@ -1,3 +1,4 @@
+using Rapid.Core.Contracts;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Psf;
@@ -75,12 +76,12 @@ public static class FakeSourceInjectionStep
         ArgumentNullException.ThrowIfNull(science);
         ArgumentNullException.ThrowIfNull(difference);
         ArgumentNullException.ThrowIfNull(renderer);
-        var config = context.Config.FakeSources;
+        var config = context.Spec<ScienceSpec>().FakeSources;
         if (config is null || !config.Enabled || config.Count <= 0) return null;
         using var step = context.Log.Step("fake_sources");
         if (science.ZeroPointMag is not double zeroPoint)
         {
-            context.Warn($"fake sources: {science.Source} has no ZPTMAG, so magnitudes cannot be turned into fluxes; none injected");
+            context.Warn(JobWarningKind.FakeSources, $"fake sources: {science.Source} has no ZPTMAG, so magnitudes cannot be turned into fluxes; none injected");
             return null;
         }
         int width = science.Width, height = science.Height;
@@ -96,7 +97,7 @@ public static class FakeSourceInjectionStep
         if (count < config.Count) context.Log.Info($"fake sources: {config.Count} asked, {count} fit {config.MinSeparationPixels} px apart on a {width}x{height} image");
         if (count == 0)
         {
-            context.Warn($"fake sources: a {width}x{height} image has no room inside a {config.EdgeMarginPixels} px margin; none injected");
+            context.Warn(JobWarningKind.FakeSources, $"fake sources: a {width}x{height} image has no room inside a {config.EdgeMarginPixels} px margin; none injected");
             return null;
         }
 
@@ -115,7 +116,8 @@ public static class FakeSourceInjectionStep
             throw new JobFailedException(Core.Jobs.ExitCodes.InvalidConfig, e.Message, e);
         }
 
-        var gain = science.Header.GetDouble("GAIN") is double g && g > 0 ? g : context.Config.Settings.DefaultGain;
+        // Calibration already checked the gain keyword: a value here is usable.
+        var gain = DetectorKeywords.Number(science.Header, DetectorKeywords.Gain, context.Config.Settings.DefaultGain, science.Source, 0, minExclusive: true).Value;
         var noise = new Random(unchecked((int)config.Seed) ^ 0x5F3759DF);
         var lights = sources.Select(s => renderer.Render(s.X - 1, s.Y - 1, s.FluxDn / science.ExpTime, gain, science.ExpTime, noise)).ToList();
         var recovered = new DifferenceSource?[sources.Count];

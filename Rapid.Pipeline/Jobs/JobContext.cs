@@ -7,21 +7,10 @@ namespace Rapid.Pipeline.Jobs;
 /// <summary>A product made in the work directory, uploaded by the runner under the job's prefix with its file name.</summary>
 public sealed record LocalProduct(string Role, string LocalPath);
 
-/// <summary>What a job hands back to the runner besides its products.</summary>
-public sealed record JobResult
-{
-    public IReadOnlyList<LocalProduct> Products { get; init; } = [];
-    public ReferenceImageResult? ReferenceImage { get; init; }
-    public DifferenceImageResult? DifferenceImage { get; init; }
-    public PostProcessingResult? PostProcessing { get; init; }
-    public InjectionRecoveryResult? InjectionRecovery { get; init; }
-    public NightRecoveryResult? NightRecovery { get; init; }
-}
-
 /// <summary>Everything a running job may use: its config, the object store, a fresh work directory, the log and warnings.</summary>
 public sealed class JobContext(JobConfig config, IObjectStore store, ObjectKeys keys, string workDirectory, JobLog log)
 {
-    private readonly List<string> _warnings = [];
+    private readonly List<JobWarning> _warnings = [];
 
     public JobConfig Config { get; } = config;
     public ProcessingDate ProcDate { get; } = ProcessingDate.Parse(config.ProcDate);
@@ -29,13 +18,20 @@ public sealed class JobContext(JobConfig config, IObjectStore store, ObjectKeys 
     public ObjectKeys Keys { get; } = keys;
     public string WorkDirectory { get; } = workDirectory;
     public JobLog Log { get; } = log;
-    public IReadOnlyList<string> Warnings => _warnings;
+    public IReadOnlyList<JobWarning> Warnings { get { lock (_warnings) return [.. _warnings]; } }
 
-    /// <summary>Records a degraded result: the job then ends with exit 32 and the warning in the manifest.</summary>
-    public void Warn(string warning)
+    /// <summary>The config's spec as pipeline <typeparamref name="T"/> reads it; exit 67 (invalid config) when it is another pipeline's.</summary>
+    public T Spec<T>() where T : JobSpec
     {
-        _warnings.Add(warning);
-        Log.Info($"WARNING {warning}");
+        try { return Config.SpecAs<T>(); }
+        catch (InvalidDataException e) { throw new JobFailedException(ExitCodes.InvalidConfig, e.Message, e); }
+    }
+
+    /// <summary>Records a degraded result: the job then ends with exit 32 and the warning, with its kind, in the manifest.</summary>
+    public void Warn(JobWarningKind kind, string message)
+    {
+        lock (_warnings) _warnings.Add(new JobWarning(kind, message));
+        Log.Info($"WARNING {kind}: {message}");
     }
 
     public string PathInWorkDirectory(string fileName) => Path.Combine(WorkDirectory, fileName);

@@ -1,18 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Rapid.Core.Contracts;
 
 namespace Rapid.Pipeline.Jobs;
 
 /// <summary>
-/// The job's log: timestamped lines (UTC, ISO 8601) written to the local log file and kept in memory,
-/// plus the wall time of each named step (the manifest's StepSeconds). Each step's line also gives the CPU time the
-/// process spent in it (all threads): on a shared machine wall time says little about where the work is.
+/// The job's log: timestamped lines (UTC, ISO 8601) written to the local log file and kept in memory, plus the
+/// job's timeline: every named step with its start and end times, wall seconds and the CPU seconds the process spent
+/// in it (all threads; on a shared machine wall time says little about where the work is). The manifest carries the
+/// timeline (<see cref="ProductManifest.Timeline"/>).
 /// </summary>
 public sealed class JobLog
 {
     private readonly StringBuilder _text = new();
-    private readonly Dictionary<string, double> _steps = new(StringComparer.Ordinal);
+    private readonly List<StepRecord> _timeline = [];
     private readonly Func<DateTimeOffset> _clock;
     private readonly TextWriter? _echo;
 
@@ -23,7 +25,15 @@ public sealed class JobLog
         _clock = clock ?? (() => DateTimeOffset.UtcNow);
     }
 
-    public IReadOnlyDictionary<string, double> StepSeconds => _steps;
+    /// <summary>The steps that ended so far, in the order they started.</summary>
+    public IReadOnlyList<StepRecord> Timeline
+    {
+        get { lock (_timeline) return [.. _timeline.OrderBy(s => s.Started)]; }
+    }
+
+    /// <summary>Wall seconds per step name, summed over its runs.</summary>
+    public IReadOnlyDictionary<string, double> StepSeconds =>
+        Timeline.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.Sum(s => s.WallSeconds));
 
     public string Text { get { lock (_text) return _text.ToString(); } }
 
@@ -37,7 +47,7 @@ public sealed class JobLog
         }
     }
 
-    /// <summary>Times a step: <c>using (log.Step("coadd")) { ... }</c>. A step run twice accumulates.</summary>
+    /// <summary>Times a step: <c>using (log.Step("coadd")) { ... }</c>. A step run twice is in the timeline twice.</summary>
     public IDisposable Step(string name)
     {
         Info($"step {name}: start");
@@ -46,14 +56,15 @@ public sealed class JobLog
 
     private sealed class StepTimer(JobLog log, string name) : IDisposable
     {
+        private readonly DateTimeOffset _started = log._clock();
         private readonly long _start = Stopwatch.GetTimestamp();
         private readonly TimeSpan _cpuStart = Environment.CpuUsage.TotalTime;
 
         public void Dispose()
         {
             var seconds = Math.Round(Stopwatch.GetElapsedTime(_start).TotalSeconds, 3);
-            var cpu = (Environment.CpuUsage.TotalTime - _cpuStart).TotalSeconds;
-            lock (log._steps) log._steps[name] = log._steps.GetValueOrDefault(name) + seconds;
+            var cpu = Math.Round((Environment.CpuUsage.TotalTime - _cpuStart).TotalSeconds, 3);
+            lock (log._timeline) log._timeline.Add(new StepRecord(name, _started, log._clock(), seconds, cpu));
             log.Info($"step {name}: done in {seconds.ToString("0.000", CultureInfo.InvariantCulture)} s (cpu {cpu.ToString("0.000", CultureInfo.InvariantCulture)} s)");
         }
     }

@@ -32,9 +32,14 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
         _ => null,
     };
 
+    /// <summary>Set by AWS Batch on every job (not in the local executor's environment).</summary>
+    public const string ComputeEnvironmentVariable = "AWS_BATCH_CE_NAME";
+    public const string JobQueueVariable = "AWS_BATCH_JQ_NAME";
+
     public async Task<int> RunAsync(CancellationToken ct = default)
     {
         var started = DateTimeOffset.UtcNow;
+        var cpuStart = Environment.CpuUsage.TotalTime;
         BatchEnvironment batch;
         IObjectStore store;
         JobList jobList;
@@ -80,6 +85,8 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
             }
         }
 
+        var ended = DateTimeOffset.UtcNow;
+        var hasProducts = ExitCodes.HasProducts(exitCode);
         var manifest = new ProductManifest
         {
             Jid = entry.Jid,
@@ -89,18 +96,26 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
             Reason = reason is null ? null : OneLine(reason),
             Warnings = run.Warnings,
             Started = started,
-            Ended = DateTimeOffset.UtcNow,
-            BatchJobId = batch.BatchJobId,
-            Attempt = batch.Attempt,
-            SoftwareVersion = SoftwareVersion.Current,
+            Ended = ended,
+            Batch = new BatchRun
+            {
+                JobId = batch.BatchJobId, Attempt = batch.Attempt,
+                ArrayIndex = environment(BatchEnvironment.ArrayIndexVariable) is null ? null : batch.ArrayIndex,
+                ComputeEnvironment = environment(ComputeEnvironmentVariable), JobQueue = environment(JobQueueVariable),
+            },
+            Host = new HostInfo { Name = Environment.MachineName, ProcessorCount = Environment.ProcessorCount },
+            Software = SoftwareInfo.Parse(SoftwareVersion.Current),
             ConfigSha256 = run.ConfigSha256,
-            Products = ExitCodes.HasProducts(exitCode) ? run.Products : [],
-            StepSeconds = new Dictionary<string, double>(log.StepSeconds),
-            ReferenceImage = ExitCodes.HasProducts(exitCode) ? run.Result?.ReferenceImage : null,
-            DifferenceImage = ExitCodes.HasProducts(exitCode) ? run.Result?.DifferenceImage : null,
-            PostProcessing = ExitCodes.HasProducts(exitCode) ? run.Result?.PostProcessing : null,
-            InjectionRecovery = ExitCodes.HasProducts(exitCode) ? run.Result?.InjectionRecovery : null,
-            NightRecovery = ExitCodes.HasProducts(exitCode) ? run.Result?.NightRecovery : null,
+            Settings = run.Config?.Settings,
+            Resources = new JobResources
+            {
+                WallSeconds = Math.Round((ended - started).TotalSeconds, 3),
+                CpuSeconds = Math.Round((Environment.CpuUsage.TotalTime - cpuStart).TotalSeconds, 3),
+                PeakMemoryBytes = ProcessMemory.PeakResidentBytes(),
+            },
+            Timeline = log.Timeline,
+            Products = hasProducts ? run.Products : [],
+            Outcome = hasProducts ? run.Result?.Outcome : null,
         };
         try
         {
@@ -116,7 +131,7 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
     }
 
     private sealed record EntryRun(int ExitCode, string? Reason, JobConfig? Config, string ConfigSha256,
-        IReadOnlyList<string> Warnings, IReadOnlyList<ProductFile> Products, JobResult? Result);
+        IReadOnlyList<JobWarning> Warnings, IReadOnlyList<ProductFile> Products, JobResult? Result);
 
     private async Task<EntryRun> RunEntryAsync(JobListEntry entry, JobList jobList, IObjectStore store, ObjectKeys keys, JobLog log, CancellationToken ct)
     {
@@ -146,7 +161,7 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
         {
             return Failed(ExitCodes.InvalidConfig, e.Message, sha);
         }
-        var pipeline = Pipelines(config.Ppid);
+        var pipeline = Pipelines(config.Spec.Ppid);
         if (pipeline is null)
             return Failed(ExitCodes.InvalidConfig, $"{entry.Config}: ppid {config.Ppid} is not a pipeline this image runs", sha, config);
         log.Info($"config {entry.Config} (sha256 {sha}): {PipelineIds.Describe(config.Ppid)}");
@@ -168,8 +183,8 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
                     log.Info($"uploaded {p.Role} {target} ({checksum.SizeBytes} bytes, md5 {checksum.Md5})");
                 }
             }
-            var exit = context.Warnings.Count > 0 ? ExitCodes.Degraded : ExitCodes.Success;
-            return new EntryRun(exit, context.Warnings.Count > 0 ? string.Join("; ", context.Warnings) : null, config, sha, context.Warnings, products, result);
+            var warnings = context.Warnings;
+            return new EntryRun(warnings.Count > 0 ? ExitCodes.Degraded : ExitCodes.Success, null, config, sha, warnings, products, result);
         }
         catch (JobFailedException e)
         {
@@ -188,8 +203,8 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
         }
     }
 
-    private static EntryRun Failed(int code, string reason, string sha = "", JobConfig? config = null, IReadOnlyList<string>? warnings = null) =>
-        new(code, reason, config, sha, warnings?.ToList() ?? [], [], null);
+    private static EntryRun Failed(int code, string reason, string sha = "", JobConfig? config = null, IReadOnlyList<JobWarning>? warnings = null) =>
+        new(code, reason, config, sha, warnings ?? [], [], null);
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 }

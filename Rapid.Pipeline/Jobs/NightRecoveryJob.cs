@@ -12,16 +12,14 @@ namespace Rapid.Pipeline.Jobs;
 /// that match nothing put there or known to vary. It is a Batch job (not a Lambda) because reading and writing
 /// FITS is the pipeline's business; the figures travel in the manifest and registration stores them.
 /// </summary>
-public sealed class NightRecoveryJob : IPipelineJob
+public sealed class NightRecoveryJob : PipelineJob<NightRecoverySpec, NightRecoveryOutcome>
 {
     public const string TableExtension = "NIGHTRECOVERY";
 
     public static string FileName(string procDate) => $"rapid_injrecov_{procDate}.fits";
 
-    public async Task<JobResult> RunAsync(JobContext context, CancellationToken ct)
+    protected override async Task<JobResult<NightRecoveryOutcome>> RunAsync(JobContext context, NightRecoverySpec input, CancellationToken ct)
     {
-        var input = context.Config.NightRecovery
-            ?? throw new JobFailedException(ExitCodes.InvalidConfig, $"job {context.Config.Jid}: a night recovery job needs NightRecovery tables");
         if (!(input.BinWidthMag > 0))
             throw new JobFailedException(ExitCodes.InvalidConfig, $"job {context.Config.Jid}: completeness bin width {input.BinWidthMag} mag must be > 0");
 
@@ -79,11 +77,8 @@ public sealed class NightRecoveryJob : IPipelineJob
             primary.Set("BINWIDTH", input.BinWidthMag, "[mag] completeness bin width");
             FitsFile.WriteTable(path, primary, ToTable(merged));
         }
-        return new JobResult
-        {
-            Products = [new LocalProduct(ProductRoles.NightRecovery, path)],
-            NightRecovery = new NightRecoveryResult { Filters = figures, Tables = input.Tables.Count },
-        };
+        return new JobResult<NightRecoveryOutcome>([new LocalProduct(ProductRoles.NightRecovery, path)],
+            new NightRecoveryOutcome { Filters = figures, Tables = input.Tables.Count });
     }
 
     private sealed record MergedRow(RecoveryTableRef Table, RecoveryTable.Entry Entry)

@@ -9,13 +9,11 @@ namespace Rapid.Pipeline.Jobs;
 /// Pipeline 17: stamps registered products with their database ids (FITS keywords in the primary header,
 /// data unchanged), writes each to its canonical target and records the new checksums.
 /// </summary>
-public sealed class PostProcessingJob : IPipelineJob
+public sealed class PostProcessingJob : PipelineJob<PostProcessingSpec, PostProcessingOutcome>
 {
-    public async Task<JobResult> RunAsync(JobContext context, CancellationToken ct)
+    protected override async Task<JobResult<PostProcessingOutcome>> RunAsync(JobContext context, PostProcessingSpec input, CancellationToken ct)
     {
-        var input = context.Config.PostProcessing
-            ?? throw new JobFailedException(ExitCodes.InvalidConfig, $"job {context.Config.Jid}: a post-processing job needs PostProcessing products");
-        var stamped = new List<ProductFile>();
+        var stamped = new List<StampedProduct>();
         using (context.Log.Step("stamp"))
         {
             foreach (var product in input.Products)
@@ -37,10 +35,10 @@ public sealed class PostProcessingJob : IPipelineJob
                 }
                 var checksum = FileChecksum.Of(target);
                 await context.Store.PutFileAsync(product.Target, target, ct);
-                stamped.Add(new ProductFile(product.Role, product.Target, checksum));
+                stamped.Add(new StampedProduct { Role = product.Role, Source = product.Source, File = product.Target, Checksum = checksum });
                 context.Log.Info($"stamped {product.Source} -> {product.Target} ({string.Join(", ", product.Keywords.Keys)}; md5 {checksum.Md5})");
             }
         }
-        return new JobResult { PostProcessing = new PostProcessingResult { SourceJid = input.SourceJid, Stamped = stamped } };
+        return new JobResult<PostProcessingOutcome>([], new PostProcessingOutcome { SourceJid = input.SourceJid, Stamped = stamped });
     }
 }

@@ -53,8 +53,8 @@ public static class RecoveryMeasurementStep
 
         var path = context.PathInWorkDirectory(TableFileName);
         var primary = new FitsHeader();
-        var l2 = context.Config.Science;
-        if (l2 is not null) primary.Set("RID", l2.Rid, "rid of the science image");
+        var l2 = context.Spec<ScienceSpec>().Science;
+        primary.Set("RID", l2.Rid, "rid of the science image");
         if (science.Header.GetString("FILTER") is string filter) primary.Set("FILTER", filter);
         if (double.IsFinite(science.MjdObs)) primary.Set("MJD-OBS", science.MjdObs);
         primary.Set("SEED", injection.Seed, "fake-source seed");
@@ -87,8 +87,8 @@ public static class RecoveryMeasurementStep
     /// <summary>The truth catalog of a simulated image, found beside its L2 file in the object store; null for real data or when it is absent.</summary>
     private static async Task<IReadOnlyList<TruthRow>?> ReadTruthAsync(JobContext context, CalibratedImage science, CancellationToken ct)
     {
-        var l2 = context.Config.Science;
-        if (l2 is null || science.Header.GetBool("SIMULATD") != true) return null;
+        var l2 = context.Spec<ScienceSpec>().Science;
+        if (science.Header.GetBool("SIMULATD") != true) return null;
         if (SimulatedFiles.TruthKeyFor(l2.File.Key) is not string key) return null;
         var source = new ObjectRef(l2.File.Bucket, key);
         var local = Path.Combine(Directory.CreateDirectory(context.PathInWorkDirectory("truth")).FullName, source.FileName);

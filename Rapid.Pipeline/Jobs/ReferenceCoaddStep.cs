@@ -15,11 +15,11 @@ public sealed record BuiltReference(ReferenceCoadd Coadd, ReferenceImageResult R
 /// </summary>
 public static class ReferenceCoaddStep
 {
-    public static async Task<BuiltReference> BuildAsync(JobContext context, ReferenceSource source, CoaddGrid grid,
+    public static async Task<BuiltReference> BuildAsync(JobContext context, IReadOnlyList<L2Image> candidates, CoaddGrid grid,
         long field, int fid, string filter, CancellationToken ct)
     {
         var settings = context.Config.Settings;
-        var inputs = source.Inputs.Take(settings.MaxReferenceInputs).ToList();
+        var inputs = candidates.Take(settings.MaxReferenceInputs).ToList();
         if (inputs.Count < settings.MinReferenceInputs)
             throw new JobFailedException(ExitCodes.NoReferenceImage,
                 $"no reference image possible: {inputs.Count} input image(s), at least {settings.MinReferenceInputs} needed");
@@ -115,13 +115,14 @@ public static class ReferenceCoaddStep
             header.Set("MJDMIN", result.MjdObsMin, "earliest MJD-OBS of the inputs");
             header.Set("MJDMAX", result.MjdObsMax, "latest MJD-OBS of the inputs");
             header.Set("COV5PERC", result.Cov5Percent, "5th percentile of the coverage map");
-            if (coadd.Used.All(u => u.ZeroPointMag is not null)) header.Set("MAGZP", ImageCalibration.ReferenceZeroPointMag, "zero point (mag) of the DN/s image");
+            if (coadd.Used.All(u => u.ZeroPointMag is not null)) header.Set(ProductKeywords.ZeroPoint, ImageCalibration.ReferenceZeroPointMag, ProductKeywords.ZeroPointComment);
             for (var i = 0; i < rids.Count; i++) header.Set($"RID{i + 1:000}", rids[i], "rid of a co-added input");
+            ProductProvenance.WriteTo(header, context.Config);
             var catalogHeader = header.Clone();
             grid.Wcs.WriteTo(header);
-            products.Add(WriteImage(context, ProductRoles.ReferenceImage, "refimage.fits", coadd.Image, grid, header, "DN/s"));
-            products.Add(WriteImage(context, ProductRoles.ReferenceCoverage, "refimage_cov.fits", coadd.Coverage, grid, header, "frames"));
-            products.Add(WriteImage(context, ProductRoles.ReferenceUncertainty, "refimage_uncert.fits", coadd.Uncertainty, grid, header, "DN/s"));
+            products.Add(WriteImage(context, ProductRoles.ReferenceImage, "refimage.fits", coadd.Image, grid, header, ProductUnits.Rate, "count rate (DN/s)"));
+            products.Add(WriteImage(context, ProductRoles.ReferenceCoverage, "refimage_cov.fits", coadd.Coverage, grid, header, ProductUnits.Dimensionless, "number of frames"));
+            products.Add(WriteImage(context, ProductRoles.ReferenceUncertainty, "refimage_uncert.fits", coadd.Uncertainty, grid, header, ProductUnits.Rate, "1-sigma of the count rate (DN/s)"));
             var catalogPath = context.PathInWorkDirectory("refimage_catalog.fits");
             FitsFile.WriteTable(catalogPath, catalogHeader, SourceCatalog.ToTable(catalog));
             products.Add(new LocalProduct(ProductRoles.ReferenceCatalog, catalogPath));
@@ -154,10 +155,10 @@ public static class ReferenceCoaddStep
         }
     }
 
-    public static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, CoaddGrid grid, FitsHeader header, string unit)
+    public static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, CoaddGrid grid, FitsHeader header, string unit, string what)
     {
         var h = header.Clone();
-        h.Set("BUNIT", unit);
+        h.Set("BUNIT", unit, what);
         var path = context.PathInWorkDirectory(fileName);
         FitsFile.WriteImage(path, new FitsImage(grid.Width, grid.Height, pixels, h));
         return new LocalProduct(role, path);

@@ -18,17 +18,16 @@ namespace Rapid.Pipeline.Jobs;
 /// ZOGY (Zackay, Ofek and Gal-Yam 2016) D, S_corr and P_D, detection on S_corr and PSF-fit photometry on D;
 /// products: diffimage (D in the science DN/s), its uncertainty, scorr, diffpsf, the resampled reference, sources.
 /// </summary>
-public sealed class ScienceJob : IPipelineJob
+public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
 {
     /// <summary>Above this fraction of masked difference pixels the job ends with a warning.</summary>
     public const double MaxMaskedFraction = 0.5;
 
-    public async Task<JobResult> RunAsync(JobContext context, CancellationToken ct)
+    protected override async Task<JobResult<ScienceOutcome>> RunAsync(JobContext context, ScienceSpec spec, CancellationToken ct)
     {
-        var config = context.Config;
-        var settings = config.Settings;
-        var l2 = config.Science ?? throw new JobFailedException(ExitCodes.InvalidConfig, $"job {config.Jid}: a science job needs a Science image");
-        var referenceSource = config.Reference ?? throw new JobFailedException(ExitCodes.InvalidConfig, $"job {config.Jid}: a science job needs a Reference");
+        var settings = context.Config.Settings;
+        var l2 = spec.Science;
+        var referenceSource = spec.Reference;
         var products = new List<LocalProduct>();
 
         CalibratedImage science;
@@ -39,7 +38,7 @@ public sealed class ScienceJob : IPipelineJob
         }
         int width = science.Width, height = science.Height;
 
-        var reference = await ObtainReferenceAsync(context, referenceSource, l2, science, ct);
+        var reference = await ObtainReferenceAsync(context, spec, science, ct);
         if (reference.Built is not null) products.AddRange(reference.Built.Products);
 
         ResampledImage refOnScience;
@@ -75,12 +74,7 @@ public sealed class ScienceJob : IPipelineJob
                 SciencePsf = sciencePsf,
                 ReferencePsf = referencePsf,
                 PredictedScale = predicted,
-            }, new DifferenceImagingOptions
-            {
-                DetectionThresholdSigma = settings.DetectionThresholdSigma,
-                MinReferenceCoverage = settings.MinReferenceCoverage,
-                BackgroundMeshSize = settings.BackgroundMeshSize,
-            }, new JobImagingLog(context));
+            }, DifferenceImagingOptions.From(settings), new JobImagingLog(context));
         }
         catch (InvalidImageException e)
         {
@@ -92,14 +86,14 @@ public sealed class ScienceJob : IPipelineJob
             Fft.FftwBuffer.TrimPool();
         }
         var match = result.Match;
-        var sources = ToCatalog(result.Sources, science.Wcs);
+        var sources = ToCatalog(result, science.Wcs, coverageFrames, width, height);
         // Fakes are measured apart from the products (the same detection and photometry, on windows of ZOGY's inputs).
         var injection = FakeSourceInjectionStep.Run(context, science, result, new PsfModelRenderer(result.SciencePsf));
         var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, result.ScoreCorrected,
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
         // A difference image that is mostly masked is still a product, but a degraded one (exit 32).
         if (result.MaskedFraction > MaxMaskedFraction)
-            context.Warn($"{ImagingWarning.Coverage}: {result.MaskedFraction:P1} of the difference image is masked (reference coverage below {settings.MinReferenceCoverage:G3} frames, bad, saturated or cosmic-ray pixels)");
+            context.Warn(JobWarningKind.Coverage, $"coverage: {result.MaskedFraction:P1} of the difference image is masked (reference coverage below {settings.MinReferenceCoverage:G3} frames, bad, saturated or cosmic-ray pixels)");
 
         using (context.Log.Step("write"))
         {
@@ -112,6 +106,7 @@ public sealed class ScienceJob : IPipelineJob
                 if (referenceSource.Rfid is long rfid) h.Set("RFID", rfid, "rfid of the reference image");
                 h.Set("SCALEFAC", match.Scale, "flux scale applied to the reference");
                 h.Set("DETSIGMA", result.DetectionThreshold, "detection threshold on S_corr (sigma)");
+                ProductProvenance.WriteTo(h, context.Config);
             }
             if (science.Header.GetString("FILTER") is string filter) meta.Set("FILTER", filter);
             if (science.Header.GetDouble("MJD-OBS") is double mjd) meta.Set("MJD-OBS", mjd);
@@ -124,26 +119,25 @@ public sealed class ScienceJob : IPipelineJob
             header.Set("COVMED", result.CoverageMedian, "median reference coverage (frames)");
             products.Add(WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", result.Difference, width, height, header));
             products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", result.DifferenceUncertainty, width, height, header));
-            products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, "sigma"));
+            products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, ProductUnits.Dimensionless, "significance (sigma)"));
             products.Add(WritePsf(context, result.DifferencePsf, meta));
-            products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, header));
-            meta.Set("FLAGBIT0", "fit box cut by an edge or masked pixels", "FLAGS & 1");
-            meta.Set("FLAGBIT1", "near a saturated science pixel", "FLAGS & 2");
-            meta.Set("FLAGBIT2", "not significant against residual terms alone", "FLAGS & 4");
-            meta.Set("FLAGBIT3", "PSF fit chi2 improbable", "FLAGS & 8");
-            meta.Set("FLAGBIT4", "opposite-sign S_corr nearby: dipole", "FLAGS & 16");
-            meta.Set("FLAGBIT5", "reference coverage below 3 frames", "FLAGS & 32");
+            // The resampled reference is on the science grid but in the reference's flux scale: its own zero point.
+            var resampledHeader = header.Clone();
+            resampledHeader.Remove(ProductKeywords.ZeroPoint);
+            if (reference.ZeroPointMag is double zpr) resampledHeader.Set(ProductKeywords.ZeroPoint, zpr, ProductKeywords.ZeroPointComment);
+            products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, resampledHeader));
+            CatalogFlagRegistry.WriteTo(meta);
             var catalogPath = context.PathInWorkDirectory("sources.fits");
-            FitsFile.WriteTable(catalogPath, meta, SourceCatalog.ToTable(sources));
+            FitsFile.WriteTable(catalogPath, meta, DifferenceCatalog.ToTable(sources, science.ZeroPointMag));
             products.Add(new LocalProduct(ProductRoles.DifferenceCatalog, catalogPath));
         }
 
-        return new JobResult
+        // The job's outcome: what registration stores for it. New figures go on ScienceOutcome (or DifferenceImageResult).
+        return new JobResult<ScienceOutcome>(products, new ScienceOutcome
         {
-            Products = products,
-            ReferenceImage = reference.Built?.Result,
+            CoaddedReference = reference.Built?.Result,
             InjectionRecovery = recovery,
-            DifferenceImage = new DifferenceImageResult
+            Difference = new DifferenceImageResult
             {
                 Rid = l2.Rid,
                 Rfid = referenceSource.IsRegistered ? referenceSource.Rfid : null,
@@ -163,7 +157,7 @@ public sealed class ScienceJob : IPipelineJob
                 MaskedFraction = result.MaskedFraction,
                 CornersRaDec = Corners(science.Wcs, width, height),
             },
-        };
+        });
     }
 
     /// <summary>Routes the difference-imaging steps to the job's log (timings) and warnings (exit 32).</summary>
@@ -171,19 +165,45 @@ public sealed class ScienceJob : IPipelineJob
     {
         public IDisposable Step(string name) => context.Log.Step(name);
         public void Info(string message) => context.Log.Info(message);
-        public void Warn(string kind, string message) => context.Warn($"{kind}: {message}");
+        public void Warn(JobWarningKind kind, string message) => context.Warn(kind, message);
     }
 
-    /// <summary>Catalog rows in detection order: RA/Dec at the 1-based FITS pixel (X + 1, Y + 1).</summary>
-    private static IReadOnlyList<CatalogSource> ToCatalog(IReadOnlyList<DifferenceSource> sources, TanSipWcs wcs)
+    /// <summary>Reference frames a source needs within <see cref="LowCoverageRadius"/> px not to be flagged LOW_COVERAGE.</summary>
+    public const double MinFramesUnflagged = 3;
+    private const int LowCoverageRadius = 3;
+
+    /// <summary>
+    /// Catalog rows in detection order: RA/Dec at the 1-based FITS pixel (X + 1, Y + 1); shape from the moments of D
+    /// (<see cref="MomentShape"/>, POINTLIKE against P_D's own moments in the same aperture); LOW_COVERAGE where the
+    /// reference covers any pixel within a few pixels of the source with fewer than 3 frames (a coverage edge or a thin reference).
+    /// </summary>
+    private static IReadOnlyList<DifferenceCatalogRow> ToCatalog(DifferenceImagingResult result, TanSipWcs wcs, float[] coverageFrames, int width, int height)
     {
-        var rows = new List<CatalogSource>(sources.Count);
-        foreach (var s in sources)
+        var psf = result.DifferencePsf;
+        var radius = Math.Max(3, 2 * (double.IsFinite(psf.FwhmPixels) ? psf.FwhmPixels : 2));
+        var stamp = StampPixels(psf);
+        var psfFwhm = MomentShape.Measure(stamp, psf.Size, psf.Size, psf.Centre, psf.Centre, +1, radius).Fwhm;
+        var rows = new List<DifferenceCatalogRow>(result.Sources.Count);
+        foreach (var s in result.Sources)
         {
             var (ra, dec) = wcs.PixelToSky(s.X + 1, s.Y + 1);
-            rows.Add(new CatalogSource(rows.Count + 1, s.X, s.Y, ra, dec, s.Flux, s.FluxError, s.Snr, s.Sign, (int)s.Flags));
+            var flags = s.Flags;
+            var (cx, cy) = ((int)Math.Round(s.X), (int)Math.Round(s.Y));
+            for (var y = Math.Max(0, cy - LowCoverageRadius); y <= Math.Min(height - 1, cy + LowCoverageRadius); y++)
+                for (var x = Math.Max(0, cx - LowCoverageRadius); x <= Math.Min(width - 1, cx + LowCoverageRadius); x++)
+                    if (!(coverageFrames[y * width + x] >= MinFramesUnflagged)) flags |= DifferenceSourceFlags.LowCoverage;
+            var shape = MomentShape.Measure(result.Difference, width, height, s.X, s.Y, s.Sign, radius);
+            rows.Add(new DifferenceCatalogRow(rows.Count + 1, s.X, s.Y, ra, dec, s.Flux, s.FluxError, s.Snr, s.Sign,
+                shape.Fwhm, shape.Elongation, shape.Fwhm / psfFwhm, flags));
         }
         return rows;
+    }
+
+    private static float[] StampPixels(PsfModel psf)
+    {
+        var stamp = new float[psf.Size * psf.Size];
+        for (var i = 0; i < stamp.Length; i++) stamp[i] = (float)psf.Stamp[i];
+        return stamp;
     }
 
     /// <summary>P_D as a stamp image (sum 1, centre at pixel Size / 2, 0-based).</summary>
@@ -192,25 +212,24 @@ public sealed class ScienceJob : IPipelineJob
         var path = context.PathInWorkDirectory("diffpsf.fits");
         var h = meta.Clone();
         h.Set("PSFFWHM", psf.FwhmPixels, "FWHM of P_D (pixels)");
-        var stamp = new float[psf.Size * psf.Size];
-        for (var i = 0; i < stamp.Length; i++) stamp[i] = (float)psf.Stamp[i];
-        FitsFile.WriteImage(path, new FitsImage(psf.Size, psf.Size, stamp, h));
+        FitsFile.WriteImage(path, new FitsImage(psf.Size, psf.Size, StampPixels(psf), h));
         return new LocalProduct(ProductRoles.DifferencePsf, path);
     }
 
     /// <summary>The reference on its own grid: image (DN/s), variance, coverage (frames per pixel), WCS and zero point.</summary>
     private sealed record ReferenceOnGrid(FitsImage Image, float[] Variance, FitsImage Coverage, TanSipWcs Wcs, double? ZeroPointMag, BuiltReference? Built);
 
-    private static async Task<ReferenceOnGrid> ObtainReferenceAsync(JobContext context, ReferenceSource source, L2Image l2, CalibratedImage science, CancellationToken ct)
+    private static async Task<ReferenceOnGrid> ObtainReferenceAsync(JobContext context, ScienceSpec spec, CalibratedImage science, CancellationToken ct)
     {
+        var (source, l2) = (spec.Reference, spec.Science);
         if (!source.IsRegistered)
         {
-            var tile = context.Config.Tile;
+            var tile = spec.Tile;
             // Without a tile the reference is co-added straight onto the science grid.
             var grid = tile is not null
                 ? CoaddGrid.NorthUp(tile.CenterRaDeg, tile.CenterDecDeg, tile.Naxis1, tile.Naxis2, tile.PixelScaleArcsec)
                 : new CoaddGrid(science.Width, science.Height, science.Wcs);
-            var built = await ReferenceCoaddStep.BuildAsync(context, source, grid, tile?.Field ?? l2.Field, l2.Fid, l2.Filter, ct);
+            var built = await ReferenceCoaddStep.BuildAsync(context, source.Inputs, grid, tile?.Field ?? l2.Field, l2.Fid, l2.Filter, ct);
             var c = built.Coadd;
             var header = new FitsHeader();
             grid.Wcs.WriteTo(header);
@@ -252,7 +271,7 @@ public sealed class ScienceJob : IPipelineJob
                 context.Log.Info($"reference {source.Image} has no uncertainty image; using its clipped sigma {sigma:G4}");
                 variance = Enumerable.Repeat((float)(sigma * sigma), image.Pixels.Length).ToArray();
             }
-            var zp = image.Header.GetDouble("MAGZP") ?? image.Header.GetDouble("ZPTMAG");
+            var zp = image.Header.GetDouble(ProductKeywords.ZeroPoint) ?? image.Header.GetDouble(ProductKeywords.LegacyZeroPoint);
             return new ReferenceOnGrid(image, variance, coverage, wcs, zp, null);
         }
     }
@@ -286,11 +305,12 @@ public sealed class ScienceJob : IPipelineJob
             throw JobFailedException.InvalidInput($"{source}: {image.Width}x{image.Height} does not match the reference image's {reference.Width}x{reference.Height}");
     }
 
-    private static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, int width, int height, FitsHeader header, string unit = "DN/s")
+    private static LocalProduct WriteImage(JobContext context, string role, string fileName, float[] pixels, int width, int height, FitsHeader header,
+        string unit = ProductUnits.Rate, string what = "count rate (DN/s)")
     {
         var path = context.PathInWorkDirectory(fileName);
         var h = header.Clone();
-        h.Set("BUNIT", unit);
+        h.Set("BUNIT", unit, what);
         FitsFile.WriteImage(path, new FitsImage(width, height, pixels, h));
         return new LocalProduct(role, path);
     }

@@ -1,3 +1,4 @@
+using Rapid.Core.Contracts;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Psf;
 
@@ -76,7 +77,7 @@ public static class DifferenceImaging
             foreach (var (name, psf) in new[] { ("science", sciPsf), ("reference", refPsf) })
             {
                 if (psf.IsFallback)
-                    log.Warn(ImagingWarning.Psf, $"the {name} PSF is a {psf.Method} fallback (FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} star(s)); too few bright isolated stars");
+                    log.Warn(JobWarningKind.Psf, $"psf: the {name} PSF is a {psf.Method} fallback (FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} star(s)); too few bright isolated stars");
                 log.Info($"{name} PSF: {psf.Method}, FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} stars");
             }
         }
@@ -131,7 +132,7 @@ public static class DifferenceImaging
             log.Info($"PSF model error: science width {sciModel.Width:F3} px^2, rest {sciModel.Fraction:P2} from {sciModel.Stars} stars; reference width {refModel.Width:F3} px^2, rest {refModel.Fraction:P2} from {refModel.Stars} stars");
             foreach (var (name, estimate) in new[] { ("science", sciModel), ("reference", refModel) })
                 if (estimate.Fraction > options.MaxPsfModelError)
-                    log.Warn(ImagingWarning.Psf, $"the {name} PSF model leaves {estimate.Fraction:P1} of its stars' light (more than {options.MaxPsfModelError:P0})");
+                    log.Warn(JobWarningKind.Psf, $"psf: the {name} PSF model leaves {estimate.Fraction:P1} of its stars' light (more than {options.MaxPsfModelError:P0})");
         }
 
         ZogyResult zogy;
@@ -190,7 +191,7 @@ public static class DifferenceImaging
             });
             var normalisation = FluxNormalisation.Measure(sci, input.ScienceVariance, width, height, local, detector, match.PointLike);
             if (normalisation.Stars > 0 && Math.Abs(normalisation.Factor - 1) > options.MaxFluxNormalisationOffset)
-                log.Warn(ImagingWarning.Psf, $"the science PSF model puts {1 / normalisation.Factor:P1} of the stars' light into ZOGY's flux (measured on {normalisation.Stars} stars); fluxes are corrected by {normalisation.Factor:F4}");
+                log.Warn(JobWarningKind.Psf, $"psf: the science PSF model puts {1 / normalisation.Factor:P1} of the stars' light into ZOGY's flux (measured on {normalisation.Stars} stars); fluxes are corrected by {normalisation.Factor:F4}");
             log.Info($"flux normalisation {normalisation.Factor:F4} ± {normalisation.Error:P2} from {normalisation.Stars} stars (total flux in {StarPairs.ApertureRadius} px over ZOGY's alpha)");
             var nearSaturated = SaturationMask.Grow(input.Saturated, width, height, (int)Math.Ceiling(options.SaturationMaskRadius + 2 * Math.Max(sciPsf.FwhmPixels, refPsf.FwhmPixels)));
             measurement = new DifferenceMeasurement(local, detector, normalisation, input.ReferenceCoverage, nearSaturated);
@@ -239,7 +240,7 @@ public static class DifferenceImaging
         if (!measured.Matched || measured.ConstantStars.Count < options.MinFluxScaleStars)
         {
             var fallback = predicted ?? 1.0;
-            log.Warn(ImagingWarning.FluxScale, $"only {measured.ConstantStars.Count} star(s) measured the flux scale (need {options.MinFluxScaleStars}); "
+            log.Warn(JobWarningKind.FluxScale, $"flux matching: only {measured.ConstantStars.Count} star(s) measured the flux scale (need {options.MinFluxScaleStars}); "
                      + (predicted is null ? "scale 1 assumed (no zero points to predict it)" : $"the zero points' {fallback:G6} used"));
             return measured with { Matched = false, Scale = fallback, ScaleError = 0 };
         }
@@ -247,7 +248,7 @@ public static class DifferenceImaging
         {
             var offset = Math.Log(measured.Scale / p);
             if (Math.Abs(offset) > Math.Max(options.FluxScaleTolerance, 3 * measured.ScaleError))
-                log.Warn(ImagingWarning.FluxScale, $"the measured flux scale {measured.Scale:G6} ± {measured.ScaleError:P1} differs from the zero points' {p:G6} by {Math.Exp(offset) - 1:+0.0%;-0.0%} (tolerance {options.FluxScaleTolerance:P0})");
+                log.Warn(JobWarningKind.FluxScale, $"flux matching: the measured flux scale {measured.Scale:G6} ± {measured.ScaleError:P1} differs from the zero points' {p:G6} by {Math.Exp(offset) - 1:+0.0%;-0.0%} (tolerance {options.FluxScaleTolerance:P0})");
         }
         return measured;
     }
@@ -259,9 +260,9 @@ public static class DifferenceImaging
         var residual = Math.Max(Finite(match.DxRms), Finite(match.DyRms));
         var offset = Math.Sqrt(match.DxMedian * match.DxMedian + match.DyMedian * match.DyMedian);
         if (residual > options.MaxAstrometricResidual)
-            log.Warn(ImagingWarning.Astrometry, $"registration residuals of {residual:F3} px (more than {options.MaxAstrometricResidual:F2} px) between science and reference stars");
+            log.Warn(JobWarningKind.Astrometry, $"astrometry: registration residuals of {residual:F3} px (more than {options.MaxAstrometricResidual:F2} px) between science and reference stars");
         if (offset > options.MaxAstrometricOffset)
-            log.Warn(ImagingWarning.Astrometry, $"the reference is offset from the science image by {offset:F3} px (more than {options.MaxAstrometricOffset:F2} px); the WCS of one of them is off");
+            log.Warn(JobWarningKind.Astrometry, $"astrometry: the reference is offset from the science image by {offset:F3} px (more than {options.MaxAstrometricOffset:F2} px); the WCS of one of them is off");
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Rapid.Core.Contracts;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Psf;
 
@@ -12,8 +13,8 @@ public interface IDifferenceImagingLog
 {
     IDisposable Step(string name);
     void Info(string message);
-    /// <summary>A degraded result of a kind (<see cref="ImagingWarning"/>): the job ends with a warning code and the reason.</summary>
-    void Warn(string kind, string message);
+    /// <summary>A degraded result, with its kind (the job's manifest and the night's summary count warnings per kind).</summary>
+    void Warn(JobWarningKind kind, string message);
 
     /// <summary>Times nothing, says nothing; warnings are kept in <see cref="SilentLog.Warnings"/>.</summary>
     static SilentLog Silent() => new();
@@ -23,13 +24,12 @@ public interface IDifferenceImagingLog
 public sealed class SilentLog : IDifferenceImagingLog
 {
     private readonly Dictionary<string, double> _steps = [];
-    /// <summary>Warnings as "kind: message".</summary>
-    public List<string> Warnings { get; } = [];
+    public List<JobWarning> Warnings { get; } = [];
     public IReadOnlyDictionary<string, double> StepSeconds => _steps;
 
     public IDisposable Step(string name) => new Timer(this, name);
     public void Info(string message) { }
-    public void Warn(string kind, string message) => Warnings.Add($"{kind}: {message}");
+    public void Warn(JobWarningKind kind, string message) => Warnings.Add(new JobWarning(kind, message));
 
     private sealed class Timer(SilentLog log, string name) : IDisposable
     {
@@ -39,19 +39,6 @@ public sealed class SilentLog : IDifferenceImagingLog
             lock (log._steps) log._steps[name] = log._steps.GetValueOrDefault(name) + Stopwatch.GetElapsedTime(_start).TotalSeconds;
         }
     }
-}
-
-/// <summary>The kinds of warning difference imaging raises (each names what failed its check).</summary>
-public static class ImagingWarning
-{
-    /// <summary>The flux scale could not be measured or disagrees with the zero points.</summary>
-    public const string FluxScale = "flux_scale";
-    /// <summary>The registration's residuals or offset are beyond their limits.</summary>
-    public const string Astrometry = "astrometry";
-    /// <summary>A PSF is a fallback, leaves too much of its stars' light, or misplaces ZOGY's flux normalisation.</summary>
-    public const string Psf = "psf";
-    /// <summary>Too much of the difference is masked.</summary>
-    public const string Coverage = "coverage";
 }
 
 /// <summary>
@@ -77,55 +64,65 @@ public sealed record DifferenceImagingInput
     public double? PredictedScale { get; init; }
 }
 
-/// <summary>Settings of <see cref="DifferenceImaging"/>; lengths in pixels.</summary>
+/// <summary>
+/// Settings of <see cref="DifferenceImaging"/>, lengths in pixels: the <see cref="PipelineSettings"/> fields it reads
+/// (their [Setting] attributes document them; defaults are theirs), with the two fit probabilities as probabilities.
+/// </summary>
 public sealed record DifferenceImagingOptions
 {
-    /// <summary>Detection threshold on |S_corr| (sigma).</summary>
-    public double DetectionThresholdSigma { get; init; } = 5.0;
-    /// <summary>Pixels whose reference coverage is below this many frames are masked (NaN) in every product.</summary>
-    public double MinReferenceCoverage { get; init; } = 0.5;
-    public int BackgroundMeshSize { get; init; } = 64;
-    /// <summary>Expected noise detections per 10^6 pixels the threshold may allow (<see cref="TransientDetectorSettings.FalseDetectionsPerMegapixel"/>); 0 keeps the threshold as set.</summary>
-    public double FalseDetectionsPerMegapixel { get; init; } = 0.25;
-    /// <summary>A detection's PSF fit on D must reach this fraction of the threshold in S/N to confirm it (<see cref="TransientDetectorSettings.ConfirmationFraction"/>).</summary>
-    public double ConfirmationFraction { get; init; } = 0.5;
-    /// <summary>A PSF fit whose chi^2 is less probable than this is flagged (<see cref="TransientDetectorSettings.PoorFitProbability"/>).</summary>
-    public double PoorFitProbability { get; init; } = 1e-3;
-    /// <summary>A PSF fit whose chi^2 is less probable than this does not confirm its detection (<see cref="TransientDetectorSettings.RejectFitProbability"/>).</summary>
-    public double RejectFitProbability { get; init; } = 1e-6;
-    /// <summary>Fewer constant stars than this cannot set the flux scale (the zero points' prediction is used, with a warning).</summary>
-    public int MinFluxScaleStars { get; init; } = 5;
-    /// <summary>A measured flux scale further than this fraction (or three of its errors) from the zero points' prediction is a warning.</summary>
-    public double FluxScaleTolerance { get; init; } = 0.05;
-    /// <summary>Registration residuals (pixels, per axis) beyond this are a warning.</summary>
-    public double MaxAstrometricResidual { get; init; } = 0.3;
-    /// <summary>A median offset (pixels) between the images' stars beyond this is a warning: one WCS is off.</summary>
-    public double MaxAstrometricOffset { get; init; } = 1.0;
-    /// <summary>A PSF model that leaves more than this fraction of its stars' light (epsilon) is a warning.</summary>
-    public double MaxPsfModelError { get; init; } = 0.25;
-    /// <summary>A flux normalisation further than this from 1 is a warning: the PSF model misplaces the stars' light.</summary>
-    public double MaxFluxNormalisationOffset { get; init; } = 0.1;
-    /// <summary>Saturated science pixels are grown by this radius before ZOGY and detections this close to them are flagged.</summary>
-    public int SaturationMaskRadius { get; init; } = 3;
-}
+    private static readonly PipelineSettings Defaults = new();
 
-/// <summary>The measurements behind the difference catalog's FLAGS, as bits (the catalog's flag registry documents them).</summary>
-[Flags]
-public enum DifferenceSourceFlags
-{
-    None = 0,
-    /// <summary>The PSF fit box was cut by the image edge or masked pixels.</summary>
-    Truncated = 1,
-    /// <summary>Within a few PSF widths of a saturated science pixel: residuals of saturated stars are likely.</summary>
-    NearSaturated = 2,
-    /// <summary>Not significant against the residual terms alone (model error, registration, flux ratio, lost flux): a residual of something constant could have made it.</summary>
-    ResidualDominated = 4,
-    /// <summary>The PSF fit's chi^2 is improbable: not shaped like P_D.</summary>
-    PoorFit = 8,
-    /// <summary>S_corr of the other sign beyond the threshold within twice the score FWHM: a dipole.</summary>
-    Dipole = 16,
-    /// <summary>Fewer reference frames than a sigma clip needs (3) cover it.</summary>
-    LowCoverage = 32,
+    /// <summary>The options a job with these settings runs with.</summary>
+    public static DifferenceImagingOptions From(PipelineSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new DifferenceImagingOptions
+        {
+            DetectionThresholdSigma = settings.DetectionThresholdSigma,
+            MinReferenceCoverage = settings.MinReferenceCoverage,
+            BackgroundMeshSize = settings.BackgroundMeshSize,
+            SaturationMaskRadius = settings.SaturationMaskRadius,
+            FalseDetectionsPerMegapixel = settings.FalseDetectionsPerMegapixel,
+            ConfirmationFraction = settings.ConfirmationFraction,
+            PoorFitProbability = Math.Pow(10, settings.PoorFitLog10Probability),
+            RejectFitProbability = Math.Pow(10, settings.RejectFitLog10Probability),
+            MinFluxScaleStars = settings.MinFluxScaleStars,
+            FluxScaleTolerance = settings.FluxScaleTolerance,
+            MaxAstrometricResidual = settings.MaxAstrometricResidual,
+            MaxAstrometricOffset = settings.MaxAstrometricOffset,
+            MaxPsfModelError = settings.MaxPsfModelError,
+            MaxFluxNormalisationOffset = settings.MaxFluxNormalisationOffset,
+        };
+    }
+
+    /// <summary><see cref="PipelineSettings.DetectionThresholdSigma"/>.</summary>
+    public double DetectionThresholdSigma { get; init; } = Defaults.DetectionThresholdSigma;
+    /// <summary><see cref="PipelineSettings.MinReferenceCoverage"/>.</summary>
+    public double MinReferenceCoverage { get; init; } = Defaults.MinReferenceCoverage;
+    /// <summary><see cref="PipelineSettings.BackgroundMeshSize"/>.</summary>
+    public int BackgroundMeshSize { get; init; } = Defaults.BackgroundMeshSize;
+    /// <summary><see cref="PipelineSettings.FalseDetectionsPerMegapixel"/> (<see cref="TransientDetectorSettings.FalseDetectionsPerMegapixel"/>).</summary>
+    public double FalseDetectionsPerMegapixel { get; init; } = Defaults.FalseDetectionsPerMegapixel;
+    /// <summary><see cref="PipelineSettings.ConfirmationFraction"/> (<see cref="TransientDetectorSettings.ConfirmationFraction"/>).</summary>
+    public double ConfirmationFraction { get; init; } = Defaults.ConfirmationFraction;
+    /// <summary>10^<see cref="PipelineSettings.PoorFitLog10Probability"/> (<see cref="TransientDetectorSettings.PoorFitProbability"/>).</summary>
+    public double PoorFitProbability { get; init; } = Math.Pow(10, Defaults.PoorFitLog10Probability);
+    /// <summary>10^<see cref="PipelineSettings.RejectFitLog10Probability"/> (<see cref="TransientDetectorSettings.RejectFitProbability"/>).</summary>
+    public double RejectFitProbability { get; init; } = Math.Pow(10, Defaults.RejectFitLog10Probability);
+    /// <summary><see cref="PipelineSettings.MinFluxScaleStars"/>.</summary>
+    public int MinFluxScaleStars { get; init; } = Defaults.MinFluxScaleStars;
+    /// <summary><see cref="PipelineSettings.FluxScaleTolerance"/>.</summary>
+    public double FluxScaleTolerance { get; init; } = Defaults.FluxScaleTolerance;
+    /// <summary><see cref="PipelineSettings.MaxAstrometricResidual"/>.</summary>
+    public double MaxAstrometricResidual { get; init; } = Defaults.MaxAstrometricResidual;
+    /// <summary><see cref="PipelineSettings.MaxAstrometricOffset"/>.</summary>
+    public double MaxAstrometricOffset { get; init; } = Defaults.MaxAstrometricOffset;
+    /// <summary><see cref="PipelineSettings.MaxPsfModelError"/>.</summary>
+    public double MaxPsfModelError { get; init; } = Defaults.MaxPsfModelError;
+    /// <summary><see cref="PipelineSettings.MaxFluxNormalisationOffset"/>.</summary>
+    public double MaxFluxNormalisationOffset { get; init; } = Defaults.MaxFluxNormalisationOffset;
+    /// <summary><see cref="PipelineSettings.SaturationMaskRadius"/>.</summary>
+    public int SaturationMaskRadius { get; init; } = Defaults.SaturationMaskRadius;
 }
 
 /// <summary>The products of <see cref="DifferenceImaging"/>; images row-major on the science grid, NaN where masked.</summary>

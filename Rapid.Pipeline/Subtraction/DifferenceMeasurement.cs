@@ -72,7 +72,7 @@ public sealed class DifferenceMeasurement(LocalScore local, TransientDetector de
         var flags = DifferenceSourceFlags.None;
         if (t.FitDegreesOfFreedom + 1 < Detector.FitBoxPixels) flags |= DifferenceSourceFlags.Truncated;
         if (nearSaturated is not null && nearSaturated[i]) flags |= DifferenceSourceFlags.NearSaturated;
-        if (t.ResidualSignificance < threshold) flags |= DifferenceSourceFlags.ResidualDominated;
+        if (t.ResidualSignificance < threshold) flags |= DifferenceSourceFlags.BrightStarResidual;
         if (Detector.IsPoorFit(t)) flags |= DifferenceSourceFlags.PoorFit;
         if (t.OppositePeak >= threshold) flags |= DifferenceSourceFlags.Dipole;
         if (!(coverage >= CosmicRayMask.MinFramesForRejection)) flags |= DifferenceSourceFlags.LowCoverage;

@@ -22,10 +22,10 @@ public static class RecoveryTable
         t.AddColumn("RA", rows.Select(r => r.Row.Injected.RaDeg).ToArray(), "deg");
         t.AddColumn("DEC", rows.Select(r => r.Row.Injected.DecDeg).ToArray(), "deg");
         t.AddColumn("MAG", rows.Select(r => r.Row.Injected.Mag).ToArray(), "mag");
-        t.AddColumn("FLUX_IN", rows.Select(r => r.Row.InjectedFlux).ToArray(), "DN/s");
+        t.AddColumn("FLUX_IN", rows.Select(r => r.Row.InjectedFlux).ToArray(), ProductUnits.Rate);
         t.AddColumn("FOUND", rows.Select(r => (short)(r.Row.Found ? 1 : 0)).ToArray());
-        t.AddColumn("FLUX_OUT", rows.Select(r => r.Row.MeasuredFlux).ToArray(), "DN/s");
-        t.AddColumn("FLUXERR", rows.Select(r => r.Row.MeasuredFluxError).ToArray(), "DN/s");
+        t.AddColumn("FLUX_OUT", rows.Select(r => r.Row.MeasuredFlux).ToArray(), ProductUnits.Rate);
+        t.AddColumn("FLUXERR", rows.Select(r => r.Row.MeasuredFluxError).ToArray(), ProductUnits.Rate);
         t.AddColumn("SNR", rows.Select(r => r.Row.SignalToNoise).ToArray());
         t.AddColumn("SEP", rows.Select(r => r.Row.SeparationPixels).ToArray(), "pix");
         t.AddColumn("MASKED", rows.Select(r => (short)(r.Masked ? 1 : 0)).ToArray());

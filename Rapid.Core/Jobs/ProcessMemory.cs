@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Rapid.Cli.Diff;
+namespace Rapid.Core.Jobs;
 
 /// <summary>Peak resident memory of a process: VmHWM of /proc/{pid}/status (Linux); 0 where there is none.</summary>
 public static class ProcessMemory
