@@ -83,7 +83,9 @@ public class TransientDetectorTests(ITestOutputHelper output)
         var fluxes = new List<double>();
         var errors = new List<double>();
         var offsets = new List<double>();
-        for (var k = 0; k < 40; k++)
+        // 100 realisations: the scatter of n is itself uncertain by 1 / sqrt(2 (n - 1)), 7 % here (40 gave 11 %, and seed 3
+        // drew a ratio of 0.78 from a detector whose ratio over 150 others is 1.10).
+        for (var k = 0; k < 100; k++)
         {
             var (x, y) = (48 + random.NextDouble() - 0.5, 48 + random.NextDouble() - 0.5);
             var zogy = Subtract(size, random, 2.2, 1.8, [(x, y, flux)]);
@@ -95,12 +97,12 @@ public class TransientDetectorTests(ITestOutputHelper output)
         }
         var mean = fluxes.Average();
         var sd = Math.Sqrt(fluxes.Average(f => (f - mean) * (f - mean)));
-        var medianOffset = offsets.Order().ElementAt(20);
+        var medianOffset = offsets.Order().ElementAt(offsets.Count / 2);
         output.WriteLine($"alpha {mean / flux:F4} of the truth, scatter {sd / flux:P2} against a stated error of {errors.Average() / flux:P2}, median offset {medianOffset:F3} px");
         // The model stamp is cut at its edge: what the source holds beyond it is missing from alpha (the catalog's flux
         // normalisation restores it); within that, alpha is unbiased and its error the scatter.
         Assert.InRange(mean / flux, 0.97, 1.005);
-        Assert.InRange(sd / errors.Average(), 0.85, 1.15);
+        Assert.InRange(sd / errors.Average(), 0.8, 1.2);
         // Centroid noise alone is ~0.05 px at S/N 40 for this PSF.
         Assert.True(medianOffset < 0.08, $"median position error {medianOffset:F3} px");
     }
