@@ -17,6 +17,7 @@ public static class RapidCommandLine
             DiffCommand.Create(),
             BenchCommand.Create(),
         };
+        foreach (var record in RecordCommands.Create()) root.Subcommands.Add(record);
         foreach (var standIn in AwsStandInCommands.Create()) root.Subcommands.Add(standIn);
         return root;
     }

@@ -56,6 +56,8 @@ public sealed class OpsDatabaseFixture : IAsyncLifetime
         var cs = For(SharedName);
         await using var conn = new NpgsqlConnection(cs);
         await conn.ExecuteAsync("""
+            delete from qcmatches; delete from qcpatterns; delete from filederived; delete from fileused; delete from files;
+            delete from attemptsteps; delete from jobstates; delete from jobattempts; delete from runs;
             delete from nightrecovery; delete from recoveryjobs; delete from jobwarnings;
             delete from jobproducts; delete from diffimmeta; delete from diffimages;
             delete from refimmeta; delete from refimcatalogs; delete from refimimages;

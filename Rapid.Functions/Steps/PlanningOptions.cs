@@ -34,6 +34,9 @@ public sealed record PlanningOptions
     /// <summary>Most children of one array job (AWS Batch's limit); larger plans are also written in chunks.</summary>
     public int MaxArraySize { get; init; } = JobListChunker.BatchMaxArraySize;
 
+    /// <summary>The run (<c>runs.runid</c>) the plans belong to: their attempts and files are recorded under it; null outside a run.</summary>
+    public long? RunId { get; init; }
+
     /// <summary>Job configs written at once.</summary>
     public int ConfigWriteParallelism { get; init; } = 16;
 }

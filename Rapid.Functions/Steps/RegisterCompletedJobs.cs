@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using Dapper;
 using Npgsql;
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Storage;
+using Rapid.Functions.Record;
+using Rapid.Functions.Record.Qc;
 using Rapid.Functions.Steps.Registration;
 
 namespace Rapid.Functions.Steps;
@@ -43,10 +44,15 @@ public sealed record RegistrationReport
 /// on the same processing date updates the same rows; reprocessing on another date makes new versions and moves vbest
 /// (see the <c>*_slot</c> functions of the schema). A job whose run wrote no manifest is closed out with
 /// <see cref="ExitCodes.Lost"/>; one whose manifest is invalid with <see cref="ExitCodes.InvalidManifest"/> and the
-/// field named, nothing of it registered.
+/// field named, nothing of it registered. Each registration also records its job's attempt (<see cref="ExecutionRecord"/>:
+/// figures, steps, states, the files it wrote and what they derive from, the QC matches of its log, scanned with
+/// <paramref name="qc"/>, by default <see cref="QcPatterns.Default"/>).
 /// </summary>
-public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 8)
+public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 8,
+    QcPatterns? qc = null)
 {
+    private readonly QcPatterns _qc = qc ?? QcPatterns.Default;
+
     public const string MissingManifestReason = "no manifest: job crashed, was killed or timed out";
 
     private static readonly Dictionary<int, IJobRegistrar> Registrars = new IJobRegistrar[]
@@ -88,7 +94,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         if (read.Manifest is null)
             return new RegistrationReport { Failures = [new RegistrationFailure(0, $"{manifest}: {read.Problem}")] };
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var outcome = await RegisterOneAsync(conn, read.Manifest, read.Sha256, manifest, ct);
+        var outcome = await RegisterOneAsync(conn, read, manifest, ct);
         return Summarise([outcome], 0);
     }
 
@@ -112,7 +118,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                 var (m, (jid, key)) = (reads[i].Manifest!, jobs[i]);
                 outcomes.Add(m.Jid != jid
                     ? Outcome.Failed(jid, $"{key}: manifest is for job {m.Jid}, not {jid}")
-                    : await RegisterOneAsync(conn, m, reads[i].Sha256, key, ct));
+                    : await RegisterOneAsync(conn, reads[i], key, ct));
             }
         });
         await Task.WhenAll(workers);
@@ -141,8 +147,14 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         return Summarise(outcomes, lost);
     }
 
-    /// <summary>A manifest as read from the store: parsed (with the SHA-256 of its bytes), missing, or why it could not be read.</summary>
-    private sealed record ManifestRead(ProductManifest? Manifest, string Sha256, bool Missing, string? Problem);
+    /// <summary>
+    /// A manifest as read from the store: parsed (with the checksums of its bytes and its job's log, scanned), missing, or
+    /// why it could not be read.
+    /// </summary>
+    private sealed record ManifestRead(ProductManifest? Manifest, FileChecksum? Checksum, bool Missing, string? Problem, ScannedLog? Log = null)
+    {
+        public string Sha256 => Checksum?.Sha256 ?? "";
+    }
 
     private async Task<ManifestRead> ReadAsync(ObjectRef key, CancellationToken ct)
     {
@@ -153,16 +165,34 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         }
         catch (ObjectNotFoundException)
         {
-            return new ManifestRead(null, "", true, "no manifest");
+            return new ManifestRead(null, null, true, "no manifest");
         }
-        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var checksum = FileChecksum.Of(bytes);
+        ProductManifest manifest;
         try
         {
-            return new ManifestRead(Contract.Deserialize<ProductManifest>(bytes, key.ToString()), sha, false, null);
+            manifest = Contract.Deserialize<ProductManifest>(bytes, key.ToString());
         }
         catch (InvalidDataException e)
         {
-            return new ManifestRead(null, sha, false, $"manifest unreadable: {e.Message}");
+            return new ManifestRead(null, checksum, false, $"manifest unreadable: {e.Message}");
+        }
+        return new ManifestRead(manifest, checksum, false, null, await ReadLogAsync(manifest, ct));
+    }
+
+    /// <summary>The job's log at its standard key, scanned with the QC patterns; null when it has none (a crash before its upload).</summary>
+    private async Task<ScannedLog?> ReadLogAsync(ProductManifest m, CancellationToken ct)
+    {
+        if (!ProcessingDate.TryParse(m.ProcDate, out var procDate) || m.Jid <= 0) return null;
+        var key = keys.Log(procDate, m.Jid);
+        try
+        {
+            var bytes = await store.GetBytesAsync(key, ct);
+            return new ScannedLog(key, FileChecksum.Of(bytes), _qc.Scan(System.Text.Encoding.UTF8.GetString(bytes)));
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null;
         }
     }
 
@@ -195,8 +225,9 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     /// <summary>SQLSTATEs raised by <c>begin_registration</c>.</summary>
     private const string ContradictsJob = "RP001", AlreadyRegistered = "RP002", StaleManifest = "RP003", NotTheJobs = "RP004";
 
-    private async Task<Outcome> RegisterOneAsync(NpgsqlConnection conn, ProductManifest m, string sha, ObjectRef source, CancellationToken ct)
+    private async Task<Outcome> RegisterOneAsync(NpgsqlConnection conn, ManifestRead read, ObjectRef source, CancellationToken ct)
     {
+        var (m, sha) = (read.Manifest!, read.Sha256);
         // A manifest elsewhere than its job's key is not that job's: refused, the job untouched.
         if (ManifestValidator.CheckKey(m, source, keys) is { } misplaced) return Outcome.Failed(m.Jid, $"{source}: {misplaced}");
         var registrar = Registrars.GetValueOrDefault(m.Ppid);
@@ -211,6 +242,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             AddProducts(batch, m);
             registrar!.AddStatements(batch, m, registered);
         }
+        ExecutionRecord.AddStatements(batch, m, source, read.Checksum!, read.Log);
         try
         {
             await conn.ExecuteAsync(new CommandDefinition(batch.Sql, batch.Args, cancellationToken: ct));
@@ -246,14 +278,22 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     }
 
     /// <summary>Closes the jobs still open with an exit code set by registration (lost, invalid manifest). Returns how many it closed.</summary>
+    /// <remarks>Each closed job's latest attempt is closed with it, 'lost' or 'rejected' (<c>record_closed_attempt</c>).</remarks>
     private static Task<int> CloseOpenJobsAsync(NpgsqlConnection conn, int exitCode, IReadOnlyList<KeyValuePair<long, string>> jobs,
         CancellationToken ct, string? manifestSha = null) =>
-        conn.ExecuteAsync(new CommandDefinition("""
-            update jobs j set status = 1, exitcode = @exitCode, reason = u.reason, ended = coalesce(j.ended, now()), manifest_sha256 = @manifestSha
-            from unnest(@jids, @reasons) as u(jid, reason)
-            where j.jid = u.jid and j.status = 0
+        conn.ExecuteScalarAsync<int>(new CommandDefinition("""
+            with closed as (
+              update jobs j set status = 1, exitcode = @exitCode, reason = u.reason, ended = coalesce(j.ended, now()), manifest_sha256 = @manifestSha
+              from unnest(@jids, @reasons) as u(jid, reason)
+              where j.jid = u.jid and j.status = 0
+              returning j.jid, j.reason)
+            select count(record_closed_attempt(jid, @state, @exitCode, reason))::integer from closed
             """,
-            new { exitCode, manifestSha, jids = jobs.Select(kv => kv.Key).ToArray(), reasons = jobs.Select(kv => kv.Value).ToArray() },
+            new
+            {
+                exitCode, manifestSha, jids = jobs.Select(kv => kv.Key).ToArray(), reasons = jobs.Select(kv => kv.Value).ToArray(),
+                state = exitCode == ExitCodes.Lost ? JobStates.Lost : JobStates.Rejected,
+            },
             cancellationToken: ct));
 
     /// <summary>
