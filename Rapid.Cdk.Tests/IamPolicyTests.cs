@@ -14,6 +14,9 @@ public sealed class IamPolicyTests(DefaultStack stack)
         "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
         "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
         "logs:DeleteResourcePolicy",
+        // Lambda's network interfaces in the VPC (AWSLambdaVPCAccessExecutionRole's actions) and Batch's DescribeJobs.
+        "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses", "batch:DescribeJobs",
     ];
 
     private IEnumerable<(string Policy, JsonObject Statement)> Statements()

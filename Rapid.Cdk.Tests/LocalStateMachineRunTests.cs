@@ -4,20 +4,21 @@ using Rapid.Cdk.Tests.Support;
 using Rapid.Cli.Tests.Support;
 using Rapid.Core.Jobs;
 using Rapid.Core.Pipelines;
-using Rapid.Core.Storage;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cdk.Tests;
 
 /// <summary>
 /// The deployed definition, extracted from the synthesized template and validated with asl-validator,
-/// run by aws-local-stepfunctions: every Lambda task is the real handler (named by the template's
-/// Handler, with the template's environment) on a private PostgreSQL and a directory object store,
-/// every Batch task the local executor running the pipeline's entry point. Assertions are on the
-/// database and on the execution (its output and the states it went through), not on logs.
+/// run by aws-local-stepfunctions after the template's schema migration (as a deploy runs it): every
+/// Lambda task is the function's published bundle started as the managed dotnet10 runtime starts it,
+/// with the template's handler and environment, on a private PostgreSQL (as the operations role, the
+/// migration as the owner) and a local S3 (s3rver); every Batch task the local executor running the
+/// pipeline's entry point with its job definition's environment. Assertions are on the database and
+/// on the execution (its output and the states it went through), not on logs.
 /// </summary>
 [Collection(DefaultStackCollection.Name)]
-public sealed class LocalStateMachineRunTests(DefaultStack stack, EmbeddedDatabaseFixture database)
+public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack small, EmbeddedDatabaseFixture database)
     : IClassFixture<EmbeddedDatabaseFixture>
 {
     private const string ProcDate = "20280910";
@@ -30,12 +31,13 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, EmbeddedDataba
         var run = Execute(survey, survey.LastNight(ProcDate));
 
         Assert.True(run.Status == "SUCCEEDED", $"{run.Status}: {run.Error} {run.Cause}\n{run.Log}");
-        // One reference and one science image: single jobs; two post-processing jobs: an array job.
+        // One reference and one science image: single jobs; two post-processing jobs: an array job; one night recovery job.
         foreach (var state in new[]
                  {
                      "ResolveWindow", "PlanReferences", "RunReferencesSingle", "ReferencesRan", "RegisterReferences",
                      "PlanScience", "RunScienceSingle", "ScienceRan", "RegisterScience",
-                     "PlanPostProc", "RunPostProcArray", "PostProcRan", "RegisterPostProc", "Summarize", "NotifyNight",
+                     "PlanPostProc", "RunPostProcArray", "PostProcRan", "RegisterPostProc",
+                     "PlanNightRecovery", "RunNightRecoverySingle", "NightRecoveryRan", "RegisterNightRecovery", "Summarize", "NotifyNight",
                  })
             Assert.True(run.Entered(state), $"{state} not entered; went through {string.Join(", ", run.States)}\n{run.Log}");
 
@@ -43,7 +45,7 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, EmbeddedDataba
         Assert.Single(jobs, j => j.Ppid == PipelineIds.ReferenceImage);
         Assert.Single(jobs, j => j.Ppid == PipelineIds.Science);
         Assert.Equal(2, jobs.Count(j => j.Ppid == PipelineIds.PostProcessing));
-        // The night's injection-recovery job runs in the post-processing array.
+        // The night's injection-recovery job, in a stage of its own.
         Assert.Single(jobs, j => j.Ppid == PipelineIds.NightRecovery);
         // A warning (32, e.g. too few stars to match fluxes on a tiny image) is a success for Batch.
         Assert.All(jobs, j => Assert.True(j is { Status: 1, ExitCode: 0 or ExitCodes.Degraded }, $"job {j.Jid} (ppid {j.Ppid}) ended {j.ExitCode}: {j.Reason}"));
@@ -60,10 +62,20 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, EmbeddedDataba
         // The summary lists warnings as well as errors.
         Assert.Equal(jobs.Count(j => j.ExitCode != 0), Int(summary, "failureCount"));
         Assert.Equal(1, Int(output["science"]!["registered"]!, "differenceImages"));
-        Assert.Equal(3, Int(output["postProcessing"]!["registered"]!, "registered"));   // two ppid 17, one ppid 18
+        Assert.Equal(2, Int(output["postProcessing"]!["registered"]!, "registered"));   // two ppid 17
+        Assert.Equal(1, Int(output["nightRecovery"]!["registered"]!, "registered"));    // the night's ppid 18, in its own stage
         Assert.False(output["science"]!["run"]!["failed"]!.GetValue<bool>());
         var notification = Assert.Single(run.Notifications);
         Assert.Equal($"Rapid night {ProcDate} processed", notification["Subject"]!.GetValue<string>());
+
+        // The master secret went to the migration alone; every step of the night used the operations role's.
+        var master = SecretArn(stack, "rapid");
+        var operations = SecretArn(stack, "rapid_ops");
+        Assert.All(run.SecretRequests.Where(r => r.SecretId == master), r => Assert.Contains("Migrate", r.Function));
+        Assert.Contains(run.SecretRequests, r => r.Function.Contains("Migrate") && r.SecretId == operations);
+        Assert.Contains(run.SecretRequests, r => r.Function.Contains("PlanScience") && r.SecretId == operations);
+        await using var check = await survey.Database.OpenConnectionAsync();
+        Assert.True(await check.QuerySingleAsync<bool>("select rolcanlogin from pg_roles where rolname = 'rapid_ops'"));
     }
 
     [Fact]
@@ -108,7 +120,8 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, EmbeddedDataba
         var run = Execute(survey, new WindowRequest("2030-01-01 00:00:00", "2030-01-02 00:00:00", "20300101"));
 
         Assert.True(run.Status == "SUCCEEDED", $"{run.Status}: {run.Error} {run.Cause}\n{run.Log}");
-        foreach (var stage in new[] { "References", "Science", "PostProc" })
+        // All four stages, the night's recovery job (ppid 18) included: no science tables, nothing to merge.
+        foreach (var stage in new[] { "References", "Science", "PostProc", "NightRecovery" })
         {
             Assert.True(run.Entered($"{stage}Skipped"), $"{stage}Skipped not entered: {string.Join(", ", run.States)}");
             Assert.False(run.Entered($"Register{stage}"));
@@ -121,106 +134,66 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, EmbeddedDataba
     }
 
     /// <summary>
-    /// The Map over chunks is reached only above 10,000 jobs in a stage, out of reach here. So the plan is
-    /// made by the real step class with chunks of at most 4 jobs, and the run starts at the deployed Map
-    /// state (the definition pruned to what is reachable from it, and validated again): the Map, its
-    /// ItemSelector, the per-chunk Catch and registration of every chunk run as deployed, then the rest of
-    /// the night. One chunk fails (a corrupt reference input): the other chunk still runs.
+    /// The Choice into the Map taken on a real night: in a stack whose array limit is 4
+    /// (rapid:maxArraySize, the plans chunk at the same size), five reference tiles go
+    /// Plan → Choice → Map over two chunks → Register, from the execution's start. One chunk fails (a
+    /// corrupt reference input): the other still runs, and registration records every job.
     /// </summary>
     [Fact]
-    public async Task Chunks_above_the_array_limit_run_through_the_map_and_a_failed_chunk_does_not_stop_the_others()
+    public async Task A_night_above_the_array_limit_takes_the_choice_into_the_map_and_a_failed_chunk_does_not_stop_the_others()
     {
         await using var survey = await TinySurvey.CreateAsync(database, epochs: 4, fields: 5, seed: 23);
         var corrupt = survey.Survey.Images.Where(i => i.FieldIndex == 0).MinBy(i => i.DateObsUtc)!;
         await File.WriteAllTextAsync(corrupt.Path, "SIMPLE  =                    T / but the rest is missing");
-        var window = survey.LastNight(ProcDate);
-        var resolved = new ResolveWindow().Resolve(window);
-        var plan = await new PlanReferenceImages(survey.Database, survey.Home.OpenStore(), new ObjectKeys(Buckets.Default),
-            new PlanningOptions { TileNaxis1 = TinySurvey.ReferenceGrid, TileNaxis2 = TinySurvey.ReferenceGrid, MaxArraySize = 4 })
-            .PlanAsync(resolved.Window, resolved.ProcDate);
-        Assert.Equal([3, 2], plan.Chunks!.Select(c => c.ArraySize));
 
-        var definition = DefinitionStartingAt(StateMachineDefinition.Parse(stack), "RunReferencesChunks");
-        var input = new JsonObject
-        {
-            ["night"] = new JsonObject
-            {
-                ["startDateTime"] = window.StartDateTime, ["endDateTime"] = window.EndDateTime, ["procDate"] = ProcDate, ["force"] = false,
-            },
-            ["references"] = new JsonObject
-            {
-                ["plan"] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(plan, Rapid.Functions.Lambda.LambdaJsonContext.Default.PlanResult)),
-            },
-        };
-        var run = Execute(survey, definition, input);
+        var run = Execute(small, survey, survey.LastNight(ProcDate));
 
         Assert.True(run.Status == "SUCCEEDED", $"{run.Status}: {run.Error} {run.Cause}\n{run.Log}");
+        var order = new[] { "PlanReferences", "ChooseReferencesRun", "RunReferencesChunks", "RunReferencesChunk", "RegisterReferences" };
+        Assert.Equal(order, run.States.Where(order.Contains).Distinct());
         Assert.Equal(2, run.States.Count(s => s == "RunReferencesChunk"));
-        Assert.True(run.Entered("ReferencesChunkFailed") && run.Entered("ReferencesChunkRan") && run.Entered("RegisterReferences"),
-            string.Join(", ", run.States));
+        Assert.True(run.Entered("ReferencesChunkFailed") && run.Entered("ReferencesChunkRan"), string.Join(", ", run.States));
+        Assert.DoesNotContain(run.States, s => s is "RunReferencesArray" or "RunReferencesSingle");
         var references = run.Output!["references"]!;
+        Assert.Equal([3, 2], references["plan"]!["chunks"]!.AsArray().Select(c => c!["arraySize"]!.GetValue<int>()));
         var chunks = references["run"]!["chunks"]!.AsArray();
-        Assert.Equal(2, chunks.Count);
         var failedChunk = Assert.Single(chunks, c => c!["failed"]!.GetValue<bool>());
         Assert.Equal("States.TaskFailed", failedChunk!["error"]!.GetValue<string>());
         Assert.True(references["registered"]!["runFailed"]!.GetValue<bool>());
         Assert.Equal(5, Int(references["registered"]!, "registered"));
 
-        // The corrupt image is an input of every reference tile it overlaps: those jobs fail, all in the failed chunk.
+        // The corrupt image is an input of every reference tile it overlaps: those jobs fail; the other chunk's succeed.
         var referenceJobs = (await Jobs(survey)).Where(j => j.Ppid == PipelineIds.ReferenceImage).ToList();
         Assert.Equal(5, referenceJobs.Count);
         var failed = referenceJobs.Where(j => ExitCodes.Severity(j.ExitCode ?? ExitCodes.Lost) == ExitCodeSeverity.Error).ToList();
         Assert.NotEmpty(failed);
         Assert.All(failed, j => Assert.Contains(Path.GetFileName(corrupt.Path), j.Reason));
-        var chunkJids = new List<HashSet<long>>();
-        foreach (var chunk in plan.Chunks!)
-            chunkJids.Add((await Rapid.Core.Contracts.Contract.ReadAsync<Rapid.Core.Contracts.JobList>(survey.Home.OpenStore(), chunk.JobList)).Jobs.Select(j => j.Jid).ToHashSet());
-        var failedIndex = chunks.IndexOf(failedChunk);
-        Assert.All(failed, j => Assert.Contains(j.Jid, chunkJids[failedIndex]));
-        Assert.All(referenceJobs.Where(j => chunkJids[1 - failedIndex].Contains(j.Jid)),
-            j => Assert.True(j is { Status: 1, ExitCode: 0 or ExitCodes.Degraded }, $"job {j.Jid} ended {j.ExitCode}: {j.Reason}"));
+        Assert.InRange(referenceJobs.Count(j => j is { Status: 1, ExitCode: 0 or ExitCodes.Degraded }), 2, 5 - failed.Count);
         Assert.Equal(5 - failed.Count, Int(run.Output!["summary"]!, "referenceImages"));
         Assert.True(run.Entered("Summarize"));
     }
 
-    /// <summary>The definition from <paramref name="state"/> on: the states reachable from it (by Next, Default, Choices and Catch).</summary>
-    private static string DefinitionStartingAt(JsonObject definition, string state)
-    {
-        var states = definition["States"]!.AsObject();
-        var reachable = new HashSet<string>();
-        var pending = new Stack<string>([state]);
-        while (pending.TryPop(out var name))
-        {
-            if (!reachable.Add(name)) continue;
-            var s = states[name]!;
-            var targets = new[] { s["Next"], s["Default"] }
-                .Concat(s["Choices"]?.AsArray().Select(c => c!["Next"]) ?? [])
-                .Concat(s["Catch"]?.AsArray().Select(c => c!["Next"]) ?? []);
-            foreach (var t in targets.OfType<JsonNode>()) pending.Push(t.GetValue<string>());
-        }
-        foreach (var name in states.Select(kv => kv.Key).Where(n => !reachable.Contains(n)).ToList()) states.Remove(name);
-        definition["StartAt"] = state;
-        return definition.ToJsonString();
-    }
+    private static string SecretArn(SynthesizedStack stack, string username) =>
+        $"arn:aws:secretsmanager:{SynthesizedStack.Region}:{SynthesizedStack.Account}:secret:" +
+        stack.Resources("AWS::SecretsManager::Secret").Single(s =>
+            s.Resource["Properties"]!["GenerateSecretString"]?["SecretStringTemplate"]?.GetValue<string>() == $"{{\"username\":\"{username}\"}}").Id;
 
-    private LocalStateMachine.Run Execute(TinySurvey survey, WindowRequest window) =>
-        Execute(survey, StateMachineDefinition.Extract(stack), new JsonObject
-        {
-            ["startDateTime"] = window.StartDateTime, ["endDateTime"] = window.EndDateTime, ["procDate"] = window.ProcDate,
-        });
+    private LocalStateMachine.Run Execute(TinySurvey survey, WindowRequest window) => Execute(stack, survey, window);
 
-    private LocalStateMachine.Run Execute(TinySurvey survey, string definition, JsonObject input)
+    private static LocalStateMachine.Run Execute(SynthesizedStack stack, TinySurvey survey, WindowRequest window)
     {
+        var definition = StateMachineDefinition.Extract(stack);
         var validation = AslValidator.Validate(definition);
         Assert.True(validation.ExitCode == 0, validation.Output);
 
-        var environment = new Dictionary<string, string>(Buckets.Default.AsEnvironment())
+        var input = new JsonObject { ["startDateTime"] = window.StartDateTime, ["endDateTime"] = window.EndDateTime, ["procDate"] = window.ProcDate };
+        var environment = new Dictionary<string, string>
         {
             // The tiny survey's images are 192 px: reference tiles of 256 px, as the Cli tests use.
             ["RAPID_REFERENCE_GRID"] = TinySurvey.ReferenceGrid.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         return LocalStateMachine.Execute(stack, definition, input,
-            new LocalStateMachine.Options(survey.Home.StoreRoot, survey.Database.ConnectionString, environment));
+            new LocalStateMachine.Options(survey.Home.StoreRoot, survey.OwnerConnectionString, environment));
     }
 
     private static int Int(JsonNode node, string name) => node[name]?.GetValue<int>() ?? throw new KeyNotFoundException($"{name} not in {node.ToJsonString()}");

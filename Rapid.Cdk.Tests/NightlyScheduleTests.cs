@@ -28,4 +28,14 @@ public sealed class NightlyScheduleTests(DefaultStack stack)
         Assert.Equal("states:StartExecution", statement["Action"]!.GetValue<string>());
         Assert.Equal(machineId, statement["Resource"]!["Ref"]!.GetValue<string>());
     }
+
+    /// <summary>Defect 10 of issue 9. EventBridge Scheduler's guidance against the confused deputy: the role trusts the service only for this account's schedules.</summary>
+    [Fact]
+    public void ScheduleRoleTrustsTheSchedulerOnlyForThisAccount()
+    {
+        var (_, role) = stack.Resources("AWS::IAM::Role").Single(r => r.Id.StartsWith("NightlyScheduleRole", StringComparison.Ordinal));
+        var statement = role["Properties"]!["AssumeRolePolicyDocument"]!["Statement"]!.AsArray().Single()!;
+        Assert.Equal("scheduler.amazonaws.com", statement["Principal"]!["Service"]!.GetValue<string>());
+        Assert.Equal("AWS::AccountId", statement["Condition"]!["StringEquals"]!["aws:SourceAccount"]!["Ref"]!.GetValue<string>());
+    }
 }

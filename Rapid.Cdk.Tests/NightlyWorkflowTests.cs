@@ -4,7 +4,7 @@ using Rapid.Cdk.Tests.Support;
 namespace Rapid.Cdk.Tests;
 
 [Collection(DefaultStackCollection.Name)]
-public sealed class NightlyWorkflowTests(DefaultStack stack)
+public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
 {
     private readonly JsonObject _definition = StateMachineDefinition.Parse(stack);
 
@@ -36,11 +36,40 @@ public sealed class NightlyWorkflowTests(DefaultStack stack)
     }
 
     [Fact]
-    public void StateMachineIsAStandardWorkflowNamedRapidNightly()
+    public void StateMachineIsAStandardWorkflowNamedAfterItsStack()
     {
         var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single();
         Assert.Equal("STANDARD", machine["Properties"]!["StateMachineType"]!.GetValue<string>());
-        Assert.Equal("rapid-nightly", machine["Properties"]!["StateMachineName"]!.GetValue<string>());
+        Assert.Equal("Rapid-nightly", machine["Properties"]!["StateMachineName"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Defect 5 of issue 9. Step Functions' "IAM policies for AWS Batch" for <c>batch:submitJob.sync</c>: SubmitJob,
+    /// DescribeJobs (which it polls while the job runs) and TerminateJob, and the managed event rule.
+    /// </summary>
+    [Fact]
+    public void TheStateMachinesRoleMayDoWhatSubmitJobSyncNeeds()
+    {
+        var roleId = stack.Resources("AWS::StepFunctions::StateMachine").Single().Resource["Properties"]!["RoleArn"]!["Fn::GetAtt"]![0]!.GetValue<string>();
+        var actions = stack.Resources("AWS::IAM::Policy")
+            .Where(p => p.Resource["Properties"]!["Roles"]!.AsArray().Any(r => r!["Ref"]?.GetValue<string>() == roleId))
+            .SelectMany(p => p.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray())
+            .SelectMany(st => st!["Action"] is JsonArray a ? a.Select(x => x!.GetValue<string>()) : [st["Action"]!.GetValue<string>()])
+            .ToHashSet();
+        Assert.Superset(new HashSet<string>
+        {
+            "batch:SubmitJob", "batch:DescribeJobs", "batch:TerminateJob", "events:PutTargets", "events:PutRule", "events:DescribeRule",
+        }, actions);
+    }
+
+    [Fact]
+    public void TheArrayLimitIsASettingOfTheWorkflowAndOfThePlans()
+    {
+        var definition = StateMachineDefinition.Parse(small)["States"]!.AsObject();
+        var array = definition["ChooseScienceRun"]!["Choices"]!.AsArray().Single(c => c!["NumericLessThanEquals"] is not null)!;
+        Assert.Equal(SecondStack.MaxArraySize, array["NumericLessThanEquals"]!.GetValue<int>());
+        foreach (var (_, function) in small.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource)))
+            Assert.Equal($"{SecondStack.MaxArraySize}", function["Properties"]!["Environment"]!["Variables"]!["RAPID_MAX_ARRAY_SIZE"]!.GetValue<string>());
     }
 
     [Fact]
@@ -64,6 +93,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack)
             "PlanReferences", "ChooseReferencesRun", "RunReferencesArray", "ReferencesRan", "RegisterReferences",
             "PlanScience", "ChooseScienceRun", "RunScienceArray", "ScienceRan", "RegisterScience",
             "PlanPostProc", "ChoosePostProcRun", "RunPostProcArray", "PostProcRan", "RegisterPostProc",
+            "PlanNightRecovery", "ChooseNightRecoveryRun", "RunNightRecoveryArray", "NightRecoveryRan", "RegisterNightRecovery",
             "Summarize", "NotifyNight",
         ], path);
     }
@@ -72,6 +102,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack)
     [InlineData("References", "references")]
     [InlineData("Science", "science")]
     [InlineData("PostProc", "postProcessing")]
+    [InlineData("NightRecovery", "nightRecovery")]
     public void ChoiceRunsNothingOneJobAnArrayOrChunksByPlannedSize(string stage, string key)
     {
         var choice = State($"Choose{stage}Run");
@@ -91,6 +122,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack)
     [InlineData("References", "references")]
     [InlineData("Science", "science")]
     [InlineData("PostProc", "postProcessing")]
+    [InlineData("NightRecovery", "nightRecovery")]
     public void ArrayJobTakesItsSizeAndJobListFromThePlan(string stage, string key)
     {
         var parameters = State($"Run{stage}Array")["Parameters"]!;
@@ -108,7 +140,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack)
     public void EveryBatchStateCatchesEveryErrorSoRegistrationStillRuns()
     {
         var batchStates = AllStates(States).Where(s => IsBatch(s.State)).ToList();
-        Assert.Equal(9, batchStates.Count); // single, array and chunk, for three stages
+        Assert.Equal(12, batchStates.Count); // single, array and chunk, for four stages
         foreach (var (name, state) in batchStates)
         {
             var catcher = Assert.Single(state["Catch"]!.AsArray())!;
@@ -120,7 +152,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack)
             Assert.Equal($"{stage}Failed", handler);
             Assert.Equal($"Register{stage}", State(handler)["Next"]!.GetValue<string>());
         }
-        foreach (var stage in new[] { "References", "Science", "PostProc" })
+        foreach (var stage in new[] { "References", "Science", "PostProc", "NightRecovery" })
         {
             var map = State($"Run{stage}Chunks");
             Assert.Equal($"Register{stage}", map["Next"]!.GetValue<string>());
@@ -194,5 +226,18 @@ public sealed class NightlyWorkflowTests(DefaultStack stack)
         Assert.Equal("$.night", plan["InputPath"]!.GetValue<string>());
         Assert.Equal("$.science.plan", plan["ResultPath"]!.GetValue<string>());
         Assert.Equal("$.night", State("ResolveWindow")["ResultPath"]!.GetValue<string>());
+    }
+
+    /// <summary>The night's recovery job (ppid 18) runs after post-processing is registered, with the post-processing job definition, and Summarize gets its stage.</summary>
+    [Fact]
+    public void NightRecoveryIsAStageOfItsOwnAfterPostProcessing()
+    {
+        Assert.Equal("PlanNightRecovery", State("RegisterPostProc")["Next"]!.GetValue<string>());
+        Assert.Equal("Summarize", State("RegisterNightRecovery")["Next"]!.GetValue<string>());
+        Assert.Equal("Summarize", State("NightRecoverySkipped")["Next"]!.GetValue<string>());
+        Assert.Equal(State("RunPostProcArray")["Parameters"]!["JobDefinition"]!.GetValue<string>(),
+            State("RunNightRecoveryArray")["Parameters"]!["JobDefinition"]!.GetValue<string>());
+        Assert.Equal("$.nightRecovery", State("Summarize")["Parameters"]!["nightRecovery.$"]!.GetValue<string>());
+        Assert.Equal(4 * 12 * 3600 + 2 * 3600, _definition["TimeoutSeconds"]!.GetValue<int>()); // four Batch stages and the Lambda steps
     }
 }

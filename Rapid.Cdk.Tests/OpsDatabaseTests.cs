@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Amazon.CDK.Assertions;
 using Rapid.Cdk.Tests.Support;
 
@@ -35,15 +36,79 @@ public sealed class OpsDatabaseTests(DefaultStack stack)
             ["Parameters"] = new Dictionary<string, object> { ["rds.force_ssl"] = "1" },
         });
 
-    [Fact]
-    public void CredentialsAreAGeneratedSecret() =>
+    [Theory]
+    [InlineData("rapid")]
+    [InlineData("rapid_ops")]
+    public void CredentialsAreGeneratedSecrets(string user) =>
         stack.Template.HasResourceProperties("AWS::SecretsManager::Secret", new Dictionary<string, object>
         {
             ["GenerateSecretString"] = Match.ObjectLike(new Dictionary<string, object>
             {
-                ["SecretStringTemplate"] = "{\"username\":\"rapid\"}",
+                ["SecretStringTemplate"] = $"{{\"username\":\"{user}\"}}",
             }),
         });
+
+    [Fact]
+    public void BothSecretsRotate()
+    {
+        var rotated = stack.Resources("AWS::SecretsManager::RotationSchedule")
+            .Select(r => r.Resource["Properties"]!["SecretId"]!["Ref"]!.GetValue<string>()).ToHashSet();
+        Assert.Equal(SecretIds().Order(), rotated.Order());
+    }
+
+    /// <summary>
+    /// Least privilege: the migration alone connects as the master user; every other function as
+    /// the operations role, and may read only that role's secret.
+    /// </summary>
+    [Fact]
+    public void OnlyTheMigrationGetsTheMasterSecret()
+    {
+        var master = stack.LogicalId(stack.Stack.Database.MasterSecret);
+        var operations = stack.LogicalId(stack.Stack.Database.OperationsSecret);
+        Assert.Equal(SecretIds().Order(), new[] { master, operations }.Order());
+        foreach (var (id, function) in stack.Resources("AWS::Lambda::Function").Where(f => IsOperationsStep(f.Resource)))
+        {
+            var isMigrate = function["Properties"]!["Handler"]!.GetValue<string>().Contains("MigrateHandler", StringComparison.Ordinal);
+            var variables = function["Properties"]!["Environment"]!["Variables"]!;
+            Assert.Equal(isMigrate ? master : operations, variables["RAPID_DB_SECRET_ID"]!["Ref"]!.GetValue<string>());
+            Assert.Equal(isMigrate ? operations : null, variables["RAPID_DB_OPS_SECRET_ID"]?["Ref"]?.GetValue<string>());
+            var readable = SecretsReadableBy(function["Properties"]!["Role"]!["Fn::GetAtt"]![0]!.GetValue<string>());
+            Assert.Equal(isMigrate ? [master, operations] : [operations], readable.Order());
+        }
+    }
+
+    /// <summary>Defect 4 of issue 9: one rule lets the proxy into the database (AddProxy makes it); a second would share its ownership.</summary>
+    [Fact]
+    public void OneIngressRuleLetsTheProxyIntoTheDatabase()
+    {
+        var proxyGroup = stack.Resources("AWS::EC2::SecurityGroup").Single(g => g.Id.StartsWith("OpsDatabaseProxySecurityGroup", StringComparison.Ordinal)).Id;
+        var rules = stack.Resources("AWS::EC2::SecurityGroupIngress")
+            .Where(r => r.Resource["Properties"]!["SourceSecurityGroupId"]?["Fn::GetAtt"]?[0]?.GetValue<string>() == proxyGroup)
+            .ToList();
+        var rule = Assert.Single(rules);
+        Assert.StartsWith("OpsDatabaseInstanceSecurityGroup", rule.Resource["Properties"]!["GroupId"]!["Fn::GetAtt"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheProxyHoldsBothSecrets()
+    {
+        var (_, proxy) = stack.Resources("AWS::RDS::DBProxy").Single();
+        var secrets = proxy["Properties"]!["Auth"]!.AsArray().Select(a => a!["SecretArn"]!["Ref"]!.GetValue<string>()).Order();
+        Assert.Equal(SecretIds().Order(), secrets);
+    }
+
+    private IEnumerable<string> SecretIds() =>
+        stack.Resources("AWS::SecretsManager::SecretTargetAttachment").Select(a => a.Id)
+            .Concat(stack.Resources("AWS::SecretsManager::Secret").Where(s => !stack.Resources("AWS::SecretsManager::SecretTargetAttachment")
+                .Any(a => a.Resource["Properties"]!["SecretId"]!["Ref"]!.GetValue<string>() == s.Id)).Select(s => s.Id));
+
+    private HashSet<string> SecretsReadableBy(string roleId) =>
+        stack.Resources("AWS::IAM::Policy")
+            .Where(p => p.Resource["Properties"]!["Roles"]!.AsArray().Any(r => r!["Ref"]?.GetValue<string>() == roleId))
+            .SelectMany(p => p.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray())
+            .Where(st => st!["Action"]!.ToJsonString().Contains("secretsmanager:GetSecretValue", StringComparison.Ordinal))
+            .SelectMany(st => st!["Resource"] is JsonArray many ? many.Select(r => r!["Ref"]!.GetValue<string>()) : [st["Resource"]!["Ref"]!.GetValue<string>()])
+            .ToHashSet();
 
     [Fact]
     public void FunctionsConnectThroughAProxyThatRequiresTls()

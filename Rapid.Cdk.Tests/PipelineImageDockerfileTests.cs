@@ -39,4 +39,40 @@ public sealed class PipelineImageDockerfileTests
         Assert.Contains("fitsverify", text);
         Assert.Contains("ENTRYPOINT [\"/app/Rapid.Pipeline\"]", text);
     }
+
+    private static readonly Support.DockerfileInstructions Instructions = new(Path.Combine(Root, "pipeline-image", "Dockerfile"));
+
+    /// <summary>
+    /// Defect 11 of issue 9: the SDK stage runs on the machine's own platform (no emulation on an arm64
+    /// workstation) and publishes for linux-x64 explicitly; the runtime stage is the image's platform.
+    /// </summary>
+    [Fact]
+    public void TheBuildStageRunsOnTheBuildPlatformAndPublishesForLinuxX64()
+    {
+        var froms = Instructions.FromInstructions().ToList();
+        Assert.Equal(2, froms.Count);
+        Assert.StartsWith("--platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:", froms[0]);
+        Assert.DoesNotContain("--platform", froms[1]);
+        Assert.Contains("--runtime linux-x64", string.Join(' ', Instructions.PublishArguments(new Dictionary<string, string>())));
+    }
+
+    /// <summary>Microsoft's .NET 10 images are Ubuntu 24.04: the tags name it and the .NET version, never a floating "latest".</summary>
+    [Fact]
+    public void BaseImagesArePinnedToDotnet10OnUbuntuNoble()
+    {
+        foreach (var from in Instructions.FromInstructions())
+        {
+            var image = from.Split(' ', StringSplitOptions.RemoveEmptyEntries).First(w => !w.StartsWith("--", StringComparison.Ordinal));
+            Assert.Matches(@"^mcr\.microsoft\.com/dotnet/(sdk|runtime):10\.0[0-9.]*-noble(@sha256:[0-9a-f]{64})?$", image);
+        }
+    }
+
+    [Fact]
+    public void ThePublishRecordsTheCommitOfTheBuildArgument()
+    {
+        var arguments = Instructions.PublishArguments(new Dictionary<string, string> { [Rapid.Cdk.Configuration.SourceRevision.BuildArgument] = "0123abc" });
+        Assert.Contains("-p:SourceRevisionId=0123abc", arguments);
+        // Without the argument the ARG's default says that the commit is unknown.
+        Assert.Contains("-p:SourceRevisionId=unknown", Instructions.PublishArguments(new Dictionary<string, string>()));
+    }
 }

@@ -1,35 +1,54 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Amazon.S3.Model;
 using Rapid.Cdk.Tests.Support;
 using Rapid.Core.Batch;
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Pipelines;
 using Rapid.Core.Storage;
+using Rapid.Core.Tests.Support;
 using Rapid.Pipeline.Fits;
 
 namespace Rapid.Cdk.Tests;
 
 /// <summary>
 /// No Docker engine runs here, so the image itself is never built: instead the Dockerfile's own
-/// publish step runs (<see cref="PublishedPipelineImage"/>) and its ENTRYPOINT is started on a tiny
-/// job with the environment the synthesized job definition sets, as Batch would start the container.
+/// publish step runs with the build arguments the image asset passes (<see cref="PublishedPipelineImage"/>),
+/// and its ENTRYPOINT is started as Batch starts the container: with exactly the environment of the
+/// synthesized job definition and what Batch itself sets, against a local S3 (s3rver) reached through
+/// the SDK's endpoint override with dummy credentials, and no instance metadata service.
 /// </summary>
 [Collection(DefaultStackCollection.Name)]
-public sealed class PipelineImageTests(DefaultStack stack, PublishedPipelineImage image) : IClassFixture<PublishedPipelineImage>
+public sealed class PipelineImageTests : IClassFixture<PublishedPipelineImage>, IClassFixture<S3rverFixture>
 {
-    private static readonly string[] BucketVariables = Buckets.Default.AsEnvironment().Select(kv => kv.Key).Order().ToArray();
+    private readonly DefaultStack _stack;
+    private readonly PublishedPipelineImage _image;
+    private readonly S3rverFixture _s3;
+
+    public PipelineImageTests(DefaultStack stack, PublishedPipelineImage image, S3rverFixture s3)
+    {
+        _stack = stack;
+        _image = image;
+        _s3 = s3;
+        _image.Publish(BuildArguments(stack));
+    }
+
+    /// <summary>The image asset's build arguments, as cdk deploy passes them to docker build.</summary>
+    private static Dictionary<string, string> BuildArguments(SynthesizedStack stack) =>
+        Assert.Single(stack.Assets["dockerImages"]!.AsObject()).Value!["source"]!["dockerBuildArgs"]?.AsObject()
+            .ToDictionary(a => a.Key, a => a.Value!.GetValue<string>()) ?? [];
 
     [Theory]
     [InlineData("Reference")]
     [InlineData("Science")]
     [InlineData("PostProcessing")]
-    public void JobDefinitionSetsExactlyTheBucketVariablesTheEntryPointReads(string name)
+    public void JobDefinitionSetsExactlyTheBucketsAndTheRegion(string name)
     {
-        var names = JobDefinitionEnvironment(name).Select(e => e.Name).Order().ToArray();
+        var names = JobDefinitionEnvironment(name).Keys.Order().ToArray();
 
-        Assert.Equal(BucketVariables, names);
+        Assert.Equal(Buckets.Default.AsEnvironment().Select(kv => kv.Key).Concat(["AWS_DEFAULT_REGION", "AWS_REGION"]).Order(), names);
         // Embedded mode only: set in AWS it would send every object to the container's disk instead of S3.
         Assert.DoesNotContain(BatchEnvironment.StoreRootVariable, names);
     }
@@ -37,97 +56,138 @@ public sealed class PipelineImageTests(DefaultStack stack, PublishedPipelineImag
     [Fact]
     public void PublishFollowsTheDockerfilesReleaseBuildForLinuxX64()
     {
-        var arguments = string.Join(' ', image.PublishArguments);
+        var arguments = string.Join(' ', _image.PublishArguments);
 
         Assert.StartsWith("publish Rapid.Pipeline/Rapid.Pipeline.csproj ", arguments);
         Assert.Contains("--configuration Release", arguments);
         Assert.Contains("--runtime linux-x64", arguments);
         Assert.Contains("--self-contained false", arguments);
-        Assert.Equal("Rapid.Pipeline", Path.GetFileName(image.EntryPoint));
+        Assert.Equal("Rapid.Pipeline", Path.GetFileName(_image.EntryPoint));
     }
 
+    /// <summary>
+    /// Defect 12 of issue 9: the build context has no .git, so the image knew no commit. The asset
+    /// passes it as a build argument; <c>Rapid.Pipeline --version</c> (and with it every manifest
+    /// and product header) reports it.
+    /// </summary>
     [Fact]
-    public async Task PublishedEntryPointRunsAPostProcessingJobWithTheJobDefinitionsEnvironment()
+    public void TheImageReportsTheCommitItWasBuiltFrom()
     {
-        var work = Directory.CreateTempSubdirectory("rapid-pipeline-image-job-");
-        try
-        {
-            // The job definition's bucket names are CloudFormation Refs: each becomes a local bucket of this test.
-            var environment = JobDefinitionEnvironment("PostProcessing").ToDictionary(
-                e => e.Name,
-                e => e.Value is JsonObject reference && reference["Ref"] is not null
-                    ? e.Name.ToLowerInvariant().Replace('_', '-') + "-local"
-                    : e.Value!.GetValue<string>());
-            var buckets = Buckets.FromEnvironment(environment.GetValueOrDefault);
-            var keys = new ObjectKeys(buckets);
-            var store = new DirectoryObjectStore(Path.Combine(work.FullName, "store"));
-            var procDate = ProcessingDate.Parse("20280908");
-
-            var local = Path.Combine(work.FullName, "diffimage.fits");
-            FitsFile.WriteImage(local, new FitsImage(8, 8, Enumerable.Range(0, 64).Select(i => (float)i).ToArray()));
-            var source = keys.Product(procDate, 501, "diffimage.fits");
-            await store.PutFileAsync(source, local);
-            var target = keys.Product(procDate, 501, "rapid_diff_r99_v1.fits");
-            const long jid = 601;
-            var configRef = keys.JobConfig(procDate, jid);
-            await Contract.WriteAsync(store, configRef, new JobConfig
-            {
-                Jid = jid, ProcDate = procDate.ToString(),
-                Spec = new PostProcessingSpec
-                {
-                    SourceJid = 501, SourcePpid = PipelineIds.Science,
-                    Products = [new ProductToStamp { Role = ProductRoles.DifferenceImage, Source = source, Target = target, Keywords = new Dictionary<string, string> { ["PID"] = "1234" } }],
-                },
-            });
-            var manifestRef = keys.Manifest(procDate, jid);
-            var listRef = keys.JobList(procDate, PipelineIds.PostProcessing, "image-test");
-            await Contract.WriteAsync(store, listRef, new JobList
-            {
-                Ppid = PipelineIds.PostProcessing, ProcDate = procDate.ToString(),
-                Jobs = [new JobListEntry(jid, configRef, manifestRef)],
-            });
-
-            // What Batch adds to the job definition's environment for an array child, plus what the state machine sets.
-            environment[BatchEnvironment.JobListVariable] = listRef.ToString();
-            environment[BatchEnvironment.ArrayIndexVariable] = "0";
-            environment[BatchEnvironment.JobIdVariable] = "image-test-job:0";
-            environment[BatchEnvironment.AttemptVariable] = "1";
-            // The only embedded-mode addition: the object store is this directory instead of S3.
-            environment[BatchEnvironment.StoreRootVariable] = store.Root;
-
-            var (exit, output) = RunEntryPoint(environment);
-
-            Assert.True(exit == ExitCodes.Success, $"{image.EntryPoint} exited {exit}:\n{output}");
-            Assert.True(await store.ExistsAsync(manifestRef), $"no manifest {manifestRef}:\n{output}");
-            var manifest = await Contract.ReadAsync<ProductManifest>(store, manifestRef);
-            Assert.Equal(ExitCodes.Success, manifest.ExitCode);
-            Assert.Equal("image-test-job:0", manifest.Batch.JobId);
-            Assert.Equal(target, Assert.Single(Assert.IsType<PostProcessingOutcome>(manifest.Outcome).Stamped).File);
-            Assert.Equal(1234, FitsFile.ReadPrimaryHeader(store.PathOf(target)).GetLong("PID"));
-            // The log went to the logs bucket the job definition names.
-            Assert.True(await store.ExistsAsync(keys.Log(procDate, jid)), $"no log {keys.Log(procDate, jid)}");
-        }
-        finally
-        {
-            try { work.Delete(recursive: true); }
-            catch (IOException) { /* a leftover temp directory is harmless */ }
-        }
+        Assert.Equal(_stack.Stack.Revision.Value, BuildArguments(_stack)[Rapid.Cdk.Configuration.SourceRevision.BuildArgument]);
+        var (exit, output) = RunEntryPoint(BaseEnvironment(), "--version");
+        Assert.Equal(0, exit);
+        Assert.EndsWith("+" + _stack.Stack.Revision.Value, output.Trim());
     }
 
-    private IEnumerable<(string Name, JsonNode? Value)> JobDefinitionEnvironment(string name)
+    /// <summary>
+    /// Defect 2 of issue 9: with only the bucket names, the container's S3 client had no region. Run
+    /// with exactly the job definition's variables (and Batch's), the job reaches S3 and writes its
+    /// products, log and manifest.
+    /// </summary>
+    [Fact]
+    public async Task PublishedEntryPointRunsAPostProcessingJobWithExactlyTheJobDefinitionsEnvironment()
     {
-        var (_, job) = stack.Resources("AWS::Batch::JobDefinition").Single(j => j.Id.Contains(name + "Job", StringComparison.Ordinal));
-        return job["Properties"]!["ContainerProperties"]!["Environment"]!.AsArray()
-            .Select(e => (e!["Name"]!.GetValue<string>(), e["Value"]));
+        var environment = BaseEnvironment();
+        foreach (var (key, value) in JobDefinitionEnvironment("PostProcessing")) environment[key] = value;
+        var buckets = Buckets.FromEnvironment(environment.GetValueOrDefault);
+        foreach (var bucket in new[] { buckets.Data, buckets.Pipeline, buckets.Products, buckets.Logs }.Distinct())
+            await _s3.Client.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
+        var store = new S3ObjectStore(_s3.Client);
+        var keys = new ObjectKeys(buckets);
+        var procDate = ProcessingDate.Parse("20280908");
+        using var work = new TemporaryDirectory();
+
+        var local = work.Combine("diffimage.fits");
+        FitsFile.WriteImage(local, new FitsImage(8, 8, Enumerable.Range(0, 64).Select(i => (float)i).ToArray()));
+        var source = keys.Product(procDate, 501, "diffimage.fits");
+        await store.PutFileAsync(source, local);
+        var target = keys.Product(procDate, 501, "rapid_diff_r99_v1.fits");
+        const long jid = 601;
+        var configRef = keys.JobConfig(procDate, jid);
+        await Contract.WriteAsync(store, configRef, new JobConfig
+        {
+            Jid = jid, ProcDate = procDate.ToString(),
+            Spec = new PostProcessingSpec
+            {
+                SourceJid = 501, SourcePpid = PipelineIds.Science,
+                Products = [new ProductToStamp { Role = ProductRoles.DifferenceImage, Source = source, Target = target, Keywords = new Dictionary<string, string> { ["PID"] = "1234" } }],
+            },
+        });
+        var manifestRef = keys.Manifest(procDate, jid);
+        var listRef = keys.JobList(procDate, PipelineIds.PostProcessing, "image-test");
+        await Contract.WriteAsync(store, listRef, new JobList
+        {
+            Ppid = PipelineIds.PostProcessing, ProcDate = procDate.ToString(),
+            Jobs = [new JobListEntry(jid, configRef, manifestRef)],
+        });
+
+        // What the state machine sets, and what Batch adds for an array child.
+        environment[BatchEnvironment.JobListVariable] = listRef.ToString();
+        environment[BatchEnvironment.ArrayIndexVariable] = "0";
+        environment[BatchEnvironment.JobIdVariable] = "image-test-job:0";
+        environment[BatchEnvironment.AttemptVariable] = "1";
+
+        var (exit, output) = RunEntryPoint(environment);
+
+        Assert.True(exit == ExitCodes.Success, $"{_image.EntryPoint} exited {exit}:\n{output}");
+        Assert.True(await store.ExistsAsync(manifestRef), $"no manifest {manifestRef}:\n{output}");
+        var manifest = await Contract.ReadAsync<ProductManifest>(store, manifestRef);
+        Assert.Equal(ExitCodes.Success, manifest.ExitCode);
+        Assert.Equal("image-test-job:0", manifest.Batch.JobId);
+        Assert.EndsWith("+" + _stack.Stack.Revision.Value, manifest.Software.Version);
+        // The commit itself, when the revision is one (a work tree with uncommitted changes builds "<sha>-dirty", no commit).
+        var revision = _stack.Stack.Revision.Value;
+        Assert.Equal(revision.All(char.IsAsciiHexDigit) ? revision : null, manifest.Software.GitCommit);
+        Assert.Equal(target, Assert.Single(Assert.IsType<PostProcessingOutcome>(manifest.Outcome).Stamped).File);
+        var stamped = work.Combine("stamped.fits");
+        await store.GetFileAsync(target, stamped);
+        Assert.Equal(1234, FitsFile.ReadPrimaryHeader(stamped).GetLong("PID"));
+        // The log went to the logs bucket the job definition names.
+        Assert.True(await store.ExistsAsync(keys.Log(procDate, jid)), $"no log {keys.Log(procDate, jid)}");
     }
 
-    /// <summary>Starts the published apphost as the image's ENTRYPOINT does, with exactly the given RAPID_*/AWS_* variables.</summary>
-    private (int Exit, string Output) RunEntryPoint(IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// The container's variables before the job definition's: what the image sets to run dotnet
+    /// (PATH, DOTNET_ROOT, HOME), the local S3 through the SDK's endpoint override with dummy
+    /// credentials, and no instance metadata service (none is here to ask; on AWS the job definition's
+    /// AWS_REGION makes it unnecessary).
+    /// </summary>
+    private Dictionary<string, string> BaseEnvironment()
     {
-        var start = new ProcessStartInfo(image.EntryPoint) { RedirectStandardOutput = true, RedirectStandardError = true };
-        // Nothing inherited from whoever runs the tests: the container sees only what Batch and the job definition set.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("RAPID_", StringComparison.Ordinal) || k.StartsWith("AWS_", StringComparison.Ordinal)).ToList())
-            start.Environment.Remove(key);
+        var environment = new Dictionary<string, string>
+        {
+            ["AWS_ENDPOINT_URL_S3"] = _s3.Endpoint.ToString().TrimEnd('/'),
+            ["AWS_ACCESS_KEY_ID"] = "S3RVER",
+            ["AWS_SECRET_ACCESS_KEY"] = "S3RVER",
+            ["AWS_EC2_METADATA_DISABLED"] = "true",
+            ["HOME"] = Path.GetTempPath(),
+        };
+        foreach (var name in new[] { "PATH", "DOTNET_ROOT" })
+            if (Environment.GetEnvironmentVariable(name) is { } value) environment[name] = value;
+        return environment;
+    }
+
+    /// <summary>The job definition's variables, references resolved as CloudFormation would: a bucket to its local name (its logical id, lower-cased), the region to the stack's.</summary>
+    private Dictionary<string, string> JobDefinitionEnvironment(string name)
+    {
+        var (_, job) = _stack.Resources("AWS::Batch::JobDefinition").Single(j => j.Id.Contains(name + "Job", StringComparison.Ordinal));
+        return job["Properties"]!["ContainerProperties"]!["Environment"]!.AsArray().ToDictionary(
+            e => e!["Name"]!.GetValue<string>(),
+            e => e!["Value"] switch
+            {
+                JsonValue value => value.GetValue<string>(),
+                JsonObject reference when reference["Ref"]?.GetValue<string>() == "AWS::Region" => SynthesizedStack.Region,
+                JsonObject reference when reference["Ref"] is { } id => id.GetValue<string>().ToLowerInvariant(),
+                var other => throw new InvalidDataException($"job definition {name}: {other?.ToJsonString()} has no local value"),
+            });
+    }
+
+    /// <summary>Starts the published apphost as the image's ENTRYPOINT does, with exactly <paramref name="environment"/>.</summary>
+    private (int Exit, string Output) RunEntryPoint(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(_image.EntryPoint, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // Nothing inherited from whoever runs the tests: the container sees only what the image, the job definition and Batch set.
+        start.Environment.Clear();
         foreach (var (key, value) in environment) start.Environment[key] = value;
         Process process;
         try
@@ -136,7 +196,7 @@ public sealed class PipelineImageTests(DefaultStack stack, PublishedPipelineImag
         }
         catch (Win32Exception e)
         {
-            throw new InvalidOperationException($"the published entry point {image.EntryPoint} could not be started: {e.Message}", e);
+            throw new InvalidOperationException($"the published entry point {_image.EntryPoint} could not be started: {e.Message}", e);
         }
         using (process)
         {
@@ -145,7 +205,7 @@ public sealed class PipelineImageTests(DefaultStack stack, PublishedPipelineImag
             if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
             {
                 process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{image.EntryPoint} did not finish a one-file post-processing job within 2 minutes");
+                throw new TimeoutException($"{_image.EntryPoint} did not finish within 2 minutes");
             }
             return (process.ExitCode, output.Result + errors.Result);
         }

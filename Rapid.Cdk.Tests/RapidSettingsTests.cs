@@ -19,7 +19,12 @@ public sealed class RapidSettingsTests
         Assert.Equal(256, settings.Batch.MaxVcpus);
         Assert.Equal(settings.Batch.MaxVcpus, settings.Batch.OnDemandMaxVcpus);
         Assert.True(settings.Batch.UseSpot);
-        Assert.Equal(new JobResources(4, 16384, 120), settings.Batch.Science);
+        Assert.Equal(new JobResources(4, 5120, 120), settings.Batch.Science);
+        Assert.Equal(new JobResources(4, 7168, 180), settings.Batch.Reference);
+        Assert.Equal(new JobResources(1, 2048, 30), settings.Batch.PostProcessing);
+        Assert.Equal(10_000, settings.Batch.MaxArraySize);
+        Assert.Null(settings.SourceRevision);
+        Assert.Null(settings.Functions.SettingsProfile);
         Assert.Equal("cron(30 8 * * ? *)", settings.Schedule.Cron);
         Assert.Equal("America/Los_Angeles", settings.Schedule.TimeZone);
         Assert.Null(settings.Monitoring.AlarmEmail);
@@ -54,6 +59,7 @@ public sealed class RapidSettingsTests
     [InlineData("rapid:useSpot", "maybe")]
     [InlineData("rapid:bucketEncryption", "rot13")]
     [InlineData("rapid:jobAttempts", "0")]
+    [InlineData("rapid:settingsProfile", "../other-bucket/x")]
     public void BadValueFailsNamingTheKey(string key, string value)
     {
         var error = Assert.ThrowsAny<ArgumentException>(() => Read(new() { [key] = value }));
@@ -68,5 +74,34 @@ public sealed class RapidSettingsTests
         var source = string.Concat(Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Find(), "Rapid.Cdk"), "*.cs", SearchOption.AllDirectories)
             .Select(File.ReadAllText));
         Assert.All(keys, key => Assert.Contains($"\"{key}\"", source));
+    }
+
+    /// <summary>cdk.json names every setting with its default, so what a deploy uses is written down in one place.</summary>
+    [Fact]
+    public void CdkJsonStatesTheDefaults()
+    {
+        var context = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Find(), "cdk.json")))!["context"]!;
+        var defaults = Read([]);
+        Assert.Equal(defaults.Batch.Science.MemoryMiB, context["rapid:scienceMemoryMiB"]!.GetValue<int>());
+        Assert.Equal(defaults.Batch.Reference.MemoryMiB, context["rapid:referenceMemoryMiB"]!.GetValue<int>());
+        Assert.Equal(defaults.Batch.PostProcessing.MemoryMiB, context["rapid:postProcMemoryMiB"]!.GetValue<int>());
+        Assert.Equal(defaults.Batch.MaxArraySize, context["rapid:maxArraySize"]!.GetValue<int>());
+        Assert.True(context["@aws-cdk/aws-rds:databaseProxyUniqueResourceName"]!.GetValue<bool>());
+    }
+
+    /// <summary>
+    /// Defect 3 of issue 9, the flags half: cdk.json carries every feature flag the CDK recommends for a new app, with
+    /// its recommended value, as aws-cdk-lib (npm, pinned in package-lock.json) lists them in recommended-feature-flags.json.
+    /// </summary>
+    [Fact]
+    public void CdkJsonCarriesTheFeatureFlagsTheCdkRecommendsForANewApp()
+    {
+        var root = RepositoryRoot.Find();
+        var recommended = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(root, "node_modules", "aws-cdk-lib", "recommended-feature-flags.json")))!.AsObject();
+        var context = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(root, "cdk.json")))!["context"]!.AsObject();
+        Assert.NotEmpty(recommended);
+        var wrong = recommended.Where(flag => !System.Text.Json.Nodes.JsonNode.DeepEquals(flag.Value, context[flag.Key]))
+            .Select(flag => $"{flag.Key}: recommended {flag.Value?.ToJsonString()}, cdk.json {context[flag.Key]?.ToJsonString() ?? "absent"}").ToList();
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
     }
 }

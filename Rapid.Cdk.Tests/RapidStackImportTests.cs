@@ -12,7 +12,9 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
         Assert.Empty(stack.Resources("AWS::EC2::VPC"));
         Assert.Empty(stack.Resources("AWS::RDS::DBInstance"));
         Assert.Empty(stack.Resources("AWS::RDS::DBProxy"));
-        Assert.Empty(stack.Resources("AWS::SecretsManager::Secret"));
+        // Only the operations role's secret: the master secret is the imported one.
+        var (_, secret) = Assert.Single(stack.Resources("AWS::SecretsManager::Secret"));
+        Assert.Equal("{\"username\":\"rapid_ops\"}", secret["Properties"]!["GenerateSecretString"]!["SecretStringTemplate"]!.GetValue<string>());
     }
 
     [Fact]
@@ -25,7 +27,11 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
             Assert.Equal("ops-db.example.internal", variables["RAPID_DB_HOST"]!.GetValue<string>());
             Assert.Equal("5433", variables["RAPID_DB_PORT"]!.GetValue<string>());
             Assert.Equal("rapidops", variables["RAPID_DB_NAME"]!.GetValue<string>());
-            Assert.Equal("arn:aws:secretsmanager:us-west-2:123456789012:secret:rapid-ops-AbCdEf", variables["RAPID_DB_SECRET_ID"]!.GetValue<string>());
+            var isMigrate = props["Handler"]!.GetValue<string>().Contains("MigrateHandler", StringComparison.Ordinal);
+            if (isMigrate)
+                Assert.Equal("arn:aws:secretsmanager:us-west-2:123456789012:secret:rapid-ops-AbCdEf", variables["RAPID_DB_SECRET_ID"]!.GetValue<string>());
+            else
+                Assert.Equal(stack.Resources("AWS::SecretsManager::Secret").Single().Id, variables["RAPID_DB_SECRET_ID"]!["Ref"]!.GetValue<string>());
             Assert.Equal("existing-roman-l2", variables["RAPID_DATA_BUCKET"]!.GetValue<string>());
             Assert.Equal(["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
                 props["VpcConfig"]!["SubnetIds"]!.AsArray().Select(s => s!.GetValue<string>()));
@@ -33,7 +39,7 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
     }
 
     [Fact]
-    public void OnlyTheDataBucketIsNotCreated() => Assert.Equal(3, stack.Resources("AWS::S3::Bucket").Count());
+    public void OnlyTheDataBucketIsNotCreated() => Assert.Equal(4, stack.Resources("AWS::S3::Bucket").Count()); // with the access logs
 
     [Fact]
     public void WithoutSpotTheQueueHasOnlyOnDemand()
@@ -50,7 +56,9 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
     public void BucketsUseTheStackKeyWithBucketKeys()
     {
         var keyId = stack.Resources("AWS::KMS::Key").Single().Id;
-        foreach (var (id, bucket) in stack.Resources("AWS::S3::Bucket"))
+        // All but the access logs' bucket, which S3 log delivery allows only with S3-managed keys.
+        var accessLogs = stack.LogicalId(stack.Stack.Storage.AccessLogs);
+        foreach (var (id, bucket) in stack.Resources("AWS::S3::Bucket").Where(b => b.Id != accessLogs))
         {
             var rule = bucket["Properties"]!["BucketEncryption"]!["ServerSideEncryptionConfiguration"]![0]!;
             Assert.Equal("aws:kms", rule["ServerSideEncryptionByDefault"]!["SSEAlgorithm"]!.GetValue<string>());
@@ -84,5 +92,29 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
         Assert.Equal(migrateId, schema["Properties"]!["ServiceToken"]!["Fn::GetAtt"]![0]!.GetValue<string>());
         var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single();
         Assert.Contains(schemaId, machine["DependsOn"]!.ToJsonString());
+    }
+
+    /// <summary>
+    /// rapid:settingsProfile names a profile kept in the pipeline bucket (settings/NAME.json): the plan steps get its
+    /// object URI in the variable Rapid.Functions reads; no other function gets it.
+    /// </summary>
+    [Fact]
+    public void ThePlanStepsGetTheSettingsProfileTheStackNames()
+    {
+        Assert.Equal(Rapid.Functions.Lambda.LambdaEnvironment.SettingsProfileVariable, Rapid.Cdk.Resources.OperationsFunctions.SettingsProfileVariable);
+        var pipelineBucket = stack.Resources("AWS::S3::Bucket").Single(b => b.Id.StartsWith("StoragePipelineFiles", StringComparison.Ordinal)).Id;
+        foreach (var (id, function) in stack.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource)))
+        {
+            var profile = function["Properties"]!["Environment"]!["Variables"]![Rapid.Cdk.Resources.OperationsFunctions.SettingsProfileVariable];
+            if (!id.StartsWith("FunctionsPlan", StringComparison.Ordinal))
+            {
+                Assert.True(profile is null, $"{id} is not a plan step but gets the settings profile");
+                continue;
+            }
+            var parts = profile!["Fn::Join"]![1]!.AsArray();
+            Assert.Equal("s3://", parts[0]!.GetValue<string>());
+            Assert.Equal(pipelineBucket, parts[1]!["Ref"]!.GetValue<string>());
+            Assert.Equal($"/settings/{ImportedResourcesStack.SettingsProfile}.json", parts[2]!.GetValue<string>());
+        }
     }
 }

@@ -19,6 +19,8 @@ public sealed class RapidStackTests(DefaultStack stack)
     [InlineData("ProductsBucket")]
     [InlineData("DatabaseEndpoint")]
     [InlineData("DatabaseSecretArn")]
+    [InlineData("OperationsSecretArn")]
+    [InlineData("SourceRevision")]
     public void OutputsWhatOpsStaffNeedAfterDeploy(string output) =>
         stack.Template.HasOutput(output, Match.AnyValue());
 }

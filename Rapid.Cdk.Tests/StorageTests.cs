@@ -1,5 +1,7 @@
 using Amazon.CDK.Assertions;
 using Rapid.Cdk.Tests.Support;
+using Rapid.Core.Jobs;
+using Rapid.Core.Storage;
 
 namespace Rapid.Cdk.Tests;
 
@@ -7,8 +9,23 @@ namespace Rapid.Cdk.Tests;
 public sealed class StorageTests(DefaultStack stack)
 {
     [Fact]
-    public void CreatesFourBucketsWhenNoDataBucketIsImported() =>
-        stack.Template.ResourceCountIs("AWS::S3::Bucket", 4);
+    public void CreatesFourBucketsAndTheirAccessLogsWhenNoDataBucketIsImported() =>
+        stack.Template.ResourceCountIs("AWS::S3::Bucket", 5);
+
+    [Fact]
+    public void EveryBucketButTheAccessLogsLogsItsRequestsThere()
+    {
+        var accessLogs = stack.LogicalId(stack.Stack.Storage.AccessLogs);
+        foreach (var (id, bucket) in stack.Resources("AWS::S3::Bucket").Where(b => b.Id != accessLogs))
+        {
+            var logging = bucket["Properties"]!["LoggingConfiguration"];
+            Assert.True(logging is not null, $"{id} has no server access logs");
+            Assert.Equal(accessLogs, logging!["DestinationBucketName"]!["Ref"]!.GetValue<string>());
+        }
+        // S3 delivers server access logs only to a bucket with S3-managed keys.
+        var encryption = stack.Json["Resources"]![accessLogs]!["Properties"]!["BucketEncryption"]!["ServerSideEncryptionConfiguration"]![0]!;
+        Assert.Equal("AES256", encryption["ServerSideEncryptionByDefault"]!["SSEAlgorithm"]!.GetValue<string>());
+    }
 
     [Fact]
     public void EveryBucketIsEncryptedAndBlocksAllPublicAccess()
@@ -27,7 +44,7 @@ public sealed class StorageTests(DefaultStack stack)
     public void EveryBucketPolicyDeniesPlainHttp()
     {
         var policies = stack.Resources("AWS::S3::BucketPolicy").ToList();
-        Assert.Equal(4, policies.Count);
+        Assert.Equal(5, policies.Count);
         foreach (var (id, policy) in policies)
         {
             var statements = policy["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray();
@@ -52,10 +69,35 @@ public sealed class StorageTests(DefaultStack stack)
             },
         });
 
+    /// <summary>
+    /// S3 lifecycle semantics (a rule applies to the keys its filter's prefix begins; an enabled Expiration
+    /// rule deletes them after its days): job configs and job lists of any processing date expire after
+    /// rapid:pipelineFilesRetentionDays, the settings profiles the plans read never do.
+    /// </summary>
+    [Theory]
+    [InlineData("19900101", 60)]
+    [InlineData("20280908", 60)]
+    [InlineData("21991231", 60)]
+    public void JobConfigsAndListsExpireButSettingsProfilesStay(string procDate, int days)
+    {
+        var (_, bucket) = stack.Resources("AWS::S3::Bucket").Single(b => b.Id.StartsWith("StoragePipelineFiles", StringComparison.Ordinal));
+        var rules = bucket["Properties"]!["LifecycleConfiguration"]!["Rules"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        int? ExpiresAfter(string key) => rules
+            .Where(r => r["Status"]!.GetValue<string>() == "Enabled" && r["ExpirationInDays"] is not null)
+            .Where(r => key.StartsWith(r["Prefix"]?.GetValue<string>() ?? "", StringComparison.Ordinal))
+            .Select(r => (int?)r["ExpirationInDays"]!.GetValue<int>()).Min();
+
+        var keys = new ObjectKeys(new Buckets("data", "pipeline", "products", "logs"));
+        var date = ProcessingDate.Parse(procDate);
+        Assert.Equal(days, ExpiresAfter(keys.JobConfig(date, 42).Key));
+        Assert.Equal(days, ExpiresAfter(keys.JobList(date, 15, "plan").Key));
+        Assert.Null(ExpiresAfter(Rapid.Cdk.Resources.OperationsFunctions.SettingsProfileKey("deep-h158")));
+        Assert.Contains(rules, r => r["AbortIncompleteMultipartUpload"]?["DaysAfterInitiation"]?.GetValue<int>() == 7 && r["Prefix"] is null);
+    }
+
     [Theory]
     [InlineData("expire-logs", 180)]
-    [InlineData("expire-intermediates", 60)]
-    public void LogsAndIntermediatesExpire(string rule, int days) =>
+    public void LogsExpire(string rule, int days) =>
         stack.Template.HasResourceProperties("AWS::S3::Bucket", new Dictionary<string, object>
         {
             ["LifecycleConfiguration"] = new Dictionary<string, object>

@@ -12,16 +12,21 @@ public sealed class RapidStack : Stack
     public RapidSettings Settings { get; }
     public Storage Storage { get; }
     public NightlyWorkflow Workflow { get; }
+    public OpsDatabase Database { get; }
+    /// <summary>The commit the deployed image and functions are built from.</summary>
+    public SourceRevision Revision { get; }
 
     public RapidStack(Construct scope, string id, IStackProps? props = null) : base(scope, id, props)
     {
         Settings = RapidSettings.FromContext(Node);
+        Revision = SourceRevision.Resolve(Settings.SourceRevision, RepositoryRoot.Find());
 
-        var network = new Network(this, "Network", Settings.Network);
+        var network = new Network(this, "Network", Settings.Network, Settings.Storage.LogRetentionDays);
         Storage = new Storage(this, "Storage", Settings.Storage);
-        var database = new OpsDatabase(this, "OpsDatabase", Settings.Database, network);
-        var batch = new BatchCompute(this, "Batch", Settings.Batch, network, Storage, Settings.Storage.LogRetentionDays);
-        var functions = new OperationsFunctions(this, "Functions", Settings, network, Storage, database);
+        Database = new OpsDatabase(this, "OpsDatabase", Settings.Database, network);
+        var database = Database;
+        var batch = new BatchCompute(this, "Batch", Settings.Batch, network, Storage, Settings.Storage.LogRetentionDays, Revision);
+        var functions = new OperationsFunctions(this, "Functions", Settings, network, Storage, database, Revision);
         var schema = new SchemaMigration(this, "SchemaMigration", functions.Migrate, database);
         var monitoring = new Monitoring(this, "Monitoring", Settings.Monitoring);
         Workflow = new NightlyWorkflow(this, "NightlyWorkflow", Settings, functions, batch, monitoring.Topic);
@@ -43,6 +48,8 @@ public sealed class RapidStack : Stack
         new CfnOutput(this, "LogsBucket", new CfnOutputProps { Value = Storage.Logs.BucketName });
         new CfnOutput(this, "DataBucket", new CfnOutputProps { Value = Storage.Data.BucketName });
         new CfnOutput(this, "DatabaseEndpoint", new CfnOutputProps { Value = database.Host });
-        new CfnOutput(this, "DatabaseSecretArn", new CfnOutputProps { Value = database.Secret.SecretArn });
+        new CfnOutput(this, "DatabaseSecretArn", new CfnOutputProps { Value = database.MasterSecret.SecretArn });
+        new CfnOutput(this, "OperationsSecretArn", new CfnOutputProps { Value = database.OperationsSecret.SecretArn });
+        new CfnOutput(this, "SourceRevision", new CfnOutputProps { Value = Revision.Value });
     }
 }

@@ -50,9 +50,28 @@ public sealed class DockerfileInstructions
         }
     }
 
-    /// <summary>The arguments after <c>dotnet</c> (publish, project, options), split on white space (the Dockerfile uses no quoting).</summary>
-    public IReadOnlyList<string> PublishArguments =>
-        PublishInstruction.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..];
+    /// <summary>
+    /// The arguments after <c>dotnet</c> (publish, project, options), split on white space (the
+    /// Dockerfile uses no quoting), with <c>${NAME}</c> expanded as Docker expands a build stage's
+    /// ARG: the build argument given, else the ARG's default.
+    /// </summary>
+    public IReadOnlyList<string> PublishArguments(IReadOnlyDictionary<string, string> buildArguments)
+    {
+        var publish = PublishInstruction;
+        var values = new Dictionary<string, string>();
+        foreach (var arg in Instructions.TakeWhile(i => !ReferenceEquals(i, publish)).Where(i => i.Keyword == "ARG"))
+        {
+            var (name, fallback) = arg.Arguments.IndexOf('=') is var eq and > 0 ? (arg.Arguments[..eq], arg.Arguments[(eq + 1)..]) : (arg.Arguments, "");
+            values[name] = buildArguments.TryGetValue(name, out var given) ? given : fallback;
+        }
+        var expanded = System.Text.RegularExpressions.Regex.Replace(publish.Arguments, @"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", m =>
+            values.TryGetValue(m.Groups[1].Value, out var v) ? v
+                : throw new InvalidDataException($"{Path}: the publish uses ${{{m.Groups[1].Value}}}, which no ARG of its stage declares"));
+        return expanded.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..];
+    }
+
+    /// <summary>The image names of the FROM instructions, with their options (e.g. --platform=...).</summary>
+    public IEnumerable<string> FromInstructions() => Instructions.Where(i => i.Keyword == "FROM").Select(i => i.Arguments);
 
     /// <summary>(source, destination) of each COPY that reads the build context (not <c>--from=</c> another stage) in the publish stage.</summary>
     public IEnumerable<(string Source, string Destination)> ContextCopies()

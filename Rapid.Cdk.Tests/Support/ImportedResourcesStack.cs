@@ -1,6 +1,6 @@
 namespace Rapid.Cdk.Tests.Support;
 
-/// <summary>Existing VPC, database and L2 data bucket imported by context; KMS bucket encryption; on-demand only; schedule off.</summary>
+/// <summary>Existing VPC, database and L2 data bucket imported by context; KMS bucket encryption; on-demand only; schedule off; a settings profile.</summary>
 public sealed class ImportedResourcesStack() : SynthesizedStack(new Dictionary<string, object>
 {
     ["rapid:vpcId"] = "vpc-0123456789abcdef0",
@@ -14,7 +14,12 @@ public sealed class ImportedResourcesStack() : SynthesizedStack(new Dictionary<s
     ["rapid:useSpot"] = "false",
     ["rapid:bucketEncryption"] = "kms",
     ["rapid:scheduleEnabled"] = false,
-});
+    ["rapid:settingsProfile"] = SettingsProfile,
+    ["rapid:functionsPublishDir"] = PlaceholderFunctionsBundle(),
+})
+{
+    public const string SettingsProfile = "deep-h158";
+}
 
 [CollectionDefinition(Name)]
 public sealed class ImportedResourcesStackCollection : ICollectionFixture<ImportedResourcesStack>

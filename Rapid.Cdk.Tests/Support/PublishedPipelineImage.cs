@@ -9,34 +9,45 @@ namespace Rapid.Cdk.Tests.Support;
 /// its COPY instructions name are copied (without bin/obj, as the asset's excludes leave them out)
 /// into a temporary build context, and its own <c>RUN dotnet publish ...</c> runs there with only
 /// <c>--output</c> moved to a temporary directory (and <c>--nologo</c>). Restore works offline from
-/// the NuGet cache the test build already filled. Published once per test class (it takes ~20 s).
+/// the NuGet cache the test build already filled. The build arguments are those the stack's image
+/// asset passes (as <c>docker build --build-arg</c>). Published once per test class (it takes ~20 s).
 /// </summary>
 public sealed class PublishedPipelineImage : IDisposable
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(5);
-    private readonly DirectoryInfo _work;
+    private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("rapid-pipeline-image-");
+    private readonly object _gate = new();
+    private bool _published;
 
-    public DockerfileInstructions Dockerfile { get; }
+    public DockerfileInstructions Dockerfile { get; } = new(Path.Combine(RepositoryRoot.Find(), "pipeline-image", "Dockerfile"));
     /// <summary>The publish output: what the runtime stage copies to the image's /app.</summary>
-    public string OutputDirectory { get; }
+    public string OutputDirectory => Path.Combine(_work.FullName, "app");
     /// <summary>The Dockerfile's ENTRYPOINT executable, mapped from the image's output directory to <see cref="OutputDirectory"/>.</summary>
-    public string EntryPoint { get; }
-    /// <summary>The arguments the publish ran with (the Dockerfile's, output moved).</summary>
-    public IReadOnlyList<string> PublishArguments { get; }
-    public TimeSpan PublishDuration { get; }
+    public string EntryPoint { get; private set; } = "";
+    /// <summary>The arguments the publish ran with (the Dockerfile's, build arguments expanded, output moved).</summary>
+    public IReadOnlyList<string> PublishArguments { get; private set; } = [];
+    public TimeSpan PublishDuration { get; private set; }
 
-    public PublishedPipelineImage()
+    /// <summary>Runs the build stage once, with <paramref name="buildArguments"/> (the image asset's).</summary>
+    public void Publish(IReadOnlyDictionary<string, string> buildArguments)
+    {
+        lock (_gate)
+        {
+            if (_published) return;
+            PublishOnce(buildArguments);
+            _published = true;
+        }
+    }
+
+    private void PublishOnce(IReadOnlyDictionary<string, string> buildArguments)
     {
         var root = RepositoryRoot.Find();
-        Dockerfile = new DockerfileInstructions(Path.Combine(root, "pipeline-image", "Dockerfile"));
-        _work = Directory.CreateTempSubdirectory("rapid-pipeline-image-");
         var context = _work.CreateSubdirectory("src").FullName;
-        OutputDirectory = Path.Combine(_work.FullName, "app");
 
         foreach (var (source, destination) in Dockerfile.ContextCopies())
             CopyFromContext(root, source, context, destination);
 
-        var arguments = Dockerfile.PublishArguments.ToList();
+        var arguments = Dockerfile.PublishArguments(buildArguments).ToList();
         var output = arguments.FindIndex(a => a is "--output" or "-o");
         if (output < 0 || output + 1 >= arguments.Count)
             throw new InvalidDataException($"{Dockerfile.Path}: the dotnet publish has no '--output <dir>'; the entry point cannot be located");

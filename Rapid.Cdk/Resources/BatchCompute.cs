@@ -26,7 +26,8 @@ public sealed class BatchCompute : Construct
     /// <summary>The role the pipeline container runs as (object-store access only; jobs never touch the database).</summary>
     public Role JobRole { get; }
 
-    public BatchCompute(Construct scope, string id, BatchSettings settings, Network network, Storage storage, int logRetentionDays)
+    public BatchCompute(Construct scope, string id, BatchSettings settings, Network network, Storage storage, int logRetentionDays,
+        SourceRevision revision)
         : base(scope, id)
     {
         var hostSecurityGroup = new SecurityGroup(this, "HostSecurityGroup", new SecurityGroupProps
@@ -49,6 +50,9 @@ public sealed class BatchCompute : Construct
                 },
             ],
             RequireImdsv2 = true,
+            // A container on the Docker bridge is one hop further from the instance metadata service
+            // than the host: with the default limit of 1 its IMDSv2 token never arrives.
+            HttpPutResponseHopLimit = 2,
         });
 
         var environments = new List<IOrderedComputeEnvironment>();
@@ -86,6 +90,8 @@ public sealed class BatchCompute : Construct
             File = "pipeline-image/Dockerfile",
             Exclude = RepositoryRoot.PipelineImageExcludes,
             Platform = Platform_.LINUX_AMD64,
+            // The build context has no .git: the commit travels as a build argument into the version.
+            BuildArgs = new Dictionary<string, string> { [SourceRevision.BuildArgument] = revision.Value },
         });
         var containerImage = ContainerImage.FromDockerImageAsset(image);
 
@@ -119,7 +125,12 @@ public sealed class BatchCompute : Construct
     private EcsJobDefinition JobDefinition(
         string id, int ppid, JobResources resources, int attempts, ContainerImage image, Storage storage)
     {
-        // RAPID_JOB_LIST is set per submission by the state machine; the buckets are fixed here.
+        // RAPID_JOB_LIST is set per submission by the state machine; the buckets and the region are
+        // fixed here. The S3 client needs a region, and a container reaches no other source of one
+        // reliably (Batch sets none, and the instance metadata service may be out of its reach).
+        var environment = storage.Environment();
+        environment["AWS_REGION"] = Aws.REGION;
+        environment["AWS_DEFAULT_REGION"] = Aws.REGION;
         return new EcsJobDefinition(this, id + "Job", new EcsJobDefinitionProps
         {
             Container = new EcsEc2ContainerDefinition(this, id + "Container", new EcsEc2ContainerDefinitionProps
@@ -128,7 +139,7 @@ public sealed class BatchCompute : Construct
                 Cpu = resources.Vcpus,
                 Memory = Size.Mebibytes(resources.MemoryMiB),
                 JobRole = JobRole,
-                Environment = storage.Environment(),
+                Environment = environment,
                 Logging = LogDriver.AwsLogs(new AwsLogDriverProps { LogGroup = JobLogs, StreamPrefix = $"ppid{ppid}" }),
             }),
             Timeout = Duration.Minutes(resources.TimeoutMinutes),
@@ -138,7 +149,12 @@ public sealed class BatchCompute : Construct
         });
     }
 
-    /// <summary>Evaluated in order; the first match decides. A container that exited is never retried.</summary>
+    /// <summary>
+    /// Batch's evaluateOnExit rules, evaluated in order; the first match decides, and a job that
+    /// matches none is retried. So the list ends with rules that match everything: any exit code
+    /// (a container that exited), and any status reason (a container that never exited, e.g. one
+    /// stopped by its attempt timeout, which has no exit code). At most five rules are allowed.
+    /// </summary>
     public static RetryStrategy[] HostFailureRetries() =>
     [
         // Spot reclaim and any other host termination: "Host EC2 (instance i-...) terminated."
@@ -148,11 +164,8 @@ public sealed class BatchCompute : Construct
             OnStatusReason = "Timeout waiting for network interface provisioning*",
         })),
         RetryStrategy.Of(Amazon.CDK.AWS.Batch.Action.RETRY, Reason.CANNOT_PULL_CONTAINER),
-        RetryStrategy.Of(Amazon.CDK.AWS.Batch.Action.RETRY, Reason.Custom(new CustomReason
-        {
-            OnReason = "ResourceInitializationError*",
-        })),
         RetryStrategy.Of(Amazon.CDK.AWS.Batch.Action.EXIT, Reason.Custom(new CustomReason { OnExitCode = "*" })),
+        RetryStrategy.Of(Amazon.CDK.AWS.Batch.Action.EXIT, Reason.Custom(new CustomReason { OnStatusReason = "*" })),
     ];
 
     internal static RetentionDays RetentionFor(int days) => days switch

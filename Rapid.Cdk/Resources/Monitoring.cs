@@ -23,6 +23,10 @@ public sealed class Monitoring : Construct
 {
     public const string MetricNamespace = "Rapid";
     public const string FailedJobsMetric = "BatchJobsFailed";
+    public const string SumOfAllMetrics = "SUM(METRICS())";
+
+    /// <summary>The dashboard's name: the stack's name qualifies it, so two stacks can share an account.</summary>
+    public static string DashboardName(Stack stack) => $"{stack.StackName}-night";
 
     public Topic Topic { get; }
 
@@ -55,8 +59,8 @@ public sealed class Monitoring : Construct
 
         var failedExecutions = stateMachine.MetricFailed(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" });
         var timedOutExecutions = stateMachine.MetricTimedOut(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" });
-        Alarm("ExecutionFailed", failedExecutions, 1, "A rapid-nightly execution failed: see the Step Functions console.");
-        Alarm("ExecutionTimedOut", timedOutExecutions, 1, "A rapid-nightly execution timed out.");
+        Alarm("ExecutionFailed", failedExecutions, 1, "A nightly execution failed: see the Step Functions console.");
+        Alarm("ExecutionTimedOut", timedOutExecutions, 1, "A nightly execution timed out.");
 
         var deadLetterDepth = deadLetters.MetricApproximateNumberOfMessagesVisible(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Maximum" });
         Alarm("ManifestDeadLetters", deadLetterDepth, 1,
@@ -97,9 +101,12 @@ public sealed class Monitoring : Construct
             $"At least {settings.FailedJobsThreshold} Rapid Batch jobs failed within an hour (after host-failure retries).");
 
         var functionList = functions.ToList();
+        // SUM(METRICS()) adds the series that have a data point at each time. "e0 + e1 + ..." would
+        // give no data point wherever any one function was idle (CloudWatch metric math aligns the
+        // operands of +), so an idle function would hide another's errors.
         var functionErrors = new MathExpression(new MathExpressionProps
         {
-            Expression = string.Join(" + ", functionList.Select((_, i) => $"e{i}")),
+            Expression = SumOfAllMetrics,
             UsingMetrics = functionList.Select((f, i) => (i, f))
                 .ToDictionary(p => $"e{p.i}", p => (IMetric)p.f.MetricErrors(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" })),
             Label = "Lambda errors",
@@ -109,7 +116,7 @@ public sealed class Monitoring : Construct
 
         new Dashboard(this, "Dashboard", new DashboardProps
         {
-            DashboardName = "rapid-night",
+            DashboardName = DashboardName(Stack.Of(this)),
             DefaultInterval = Duration.Days(1),
             Widgets =
             [

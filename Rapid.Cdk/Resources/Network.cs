@@ -1,4 +1,6 @@
+using Amazon.CDK;
 using Amazon.CDK.AWS.EC2;
+using Amazon.CDK.AWS.Logs;
 using Constructs;
 using Rapid.Cdk.Configuration;
 
@@ -7,7 +9,8 @@ namespace Rapid.Cdk.Resources;
 /// <summary>
 /// The VPC: a new one (public subnets for the NAT, private subnets with egress for Batch and the
 /// Lambdas, isolated subnets for the database) or an existing one imported by id. An S3 gateway
-/// endpoint keeps image and product traffic off the NAT, which is the largest network cost.
+/// endpoint keeps image and product traffic off the NAT, which is the largest network cost. A new
+/// VPC records its flows (accepted and rejected) in CloudWatch Logs.
 /// </summary>
 public sealed class Network : Construct
 {
@@ -17,7 +20,7 @@ public sealed class Network : Construct
     /// <summary>Subnets without a route out: the database.</summary>
     public SubnetSelection DatabaseSubnets { get; }
 
-    public Network(Construct scope, string id, NetworkSettings settings) : base(scope, id)
+    public Network(Construct scope, string id, NetworkSettings settings, int logRetentionDays) : base(scope, id)
     {
         if (settings.IsImported)
         {
@@ -52,6 +55,15 @@ public sealed class Network : Construct
             {
                 ["S3"] = new GatewayVpcEndpointOptions { Service = GatewayVpcEndpointAwsService.S3 },
             },
+        });
+        vpc.AddFlowLog("FlowLog", new FlowLogOptions
+        {
+            TrafficType = FlowLogTrafficType.ALL,
+            Destination = FlowLogDestination.ToCloudWatchLogs(new LogGroup(this, "FlowLogs", new LogGroupProps
+            {
+                Retention = BatchCompute.RetentionFor(logRetentionDays),
+                RemovalPolicy = RemovalPolicy.DESTROY,
+            })),
         });
         Vpc = vpc;
         ComputeSubnets = new SubnetSelection { SubnetType = SubnetType.PRIVATE_WITH_EGRESS };

@@ -20,16 +20,24 @@ public sealed class NightlySchedule : Construct
 
     public NightlySchedule(Construct scope, string id, ScheduleSettings settings, IStateMachine stateMachine) : base(scope, id)
     {
+        // Only schedules of this account may assume the role (EventBridge Scheduler's guidance against
+        // the confused deputy: a condition on aws:SourceAccount).
         var role = new Role(this, "Role", new RoleProps
         {
-            AssumedBy = new ServicePrincipal("scheduler.amazonaws.com"),
+            AssumedBy = new ServicePrincipal("scheduler.amazonaws.com", new ServicePrincipalOpts
+            {
+                Conditions = new Dictionary<string, object>
+                {
+                    ["StringEquals"] = new Dictionary<string, object> { ["aws:SourceAccount"] = Amazon.CDK.Aws.ACCOUNT_ID },
+                },
+            }),
             Description = "EventBridge Scheduler: start the Rapid nightly workflow",
         });
         stateMachine.GrantStartExecution(role);
 
         Schedule = new CfnSchedule(this, "Schedule", new CfnScheduleProps
         {
-            Description = "Start rapid-nightly for the previous night",
+            Description = "Start the nightly workflow for the previous night",
             ScheduleExpression = settings.Cron,
             ScheduleExpressionTimezone = settings.TimeZone,
             State = settings.Enabled ? "ENABLED" : "DISABLED",

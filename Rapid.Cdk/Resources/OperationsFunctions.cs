@@ -1,4 +1,5 @@
 using Amazon.CDK;
+using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Logs;
 using Constructs;
@@ -12,7 +13,9 @@ namespace Rapid.Cdk.Resources;
 /// <c>dotnet publish</c> of Rapid.Functions. Handlers are Stream-in/Stream-out methods (no Lambda
 /// serializer package is obtainable here), named <c>Rapid.Functions.Lambda.{Step}Handler::Handle</c>.
 /// They run in the VPC next to the database and read its secret through the Parameters and
-/// Secrets extension's local HTTP endpoint (no Secrets Manager SDK needed).
+/// Secrets extension's local HTTP endpoint (no Secrets Manager SDK needed). Each has a role of its
+/// own with inline statements only (its log group, the VPC network interfaces Lambda manages, X-Ray,
+/// its secret, its buckets): no AWS-managed policy.
 /// </summary>
 public sealed class OperationsFunctions : Construct
 {
@@ -23,6 +26,8 @@ public sealed class OperationsFunctions : Construct
     public Function PlanReferences { get; }
     public Function PlanScience { get; }
     public Function PlanPostProc { get; }
+    /// <summary>Plans the night's injection-recovery job (ppid 18), after post-processing is registered.</summary>
+    public Function PlanNightRecovery { get; }
     public Function Register { get; }
     /// <summary>Registers manifests as they arrive (SQS batches); same code, its own concurrency.</summary>
     public Function RegisterStream { get; }
@@ -39,58 +44,72 @@ public sealed class OperationsFunctions : Construct
     public IReadOnlyList<Function> All { get; }
 
     public OperationsFunctions(
-        Construct scope, string id, RapidSettings settings, Network network, Storage storage, OpsDatabase database)
+        Construct scope, string id, RapidSettings settings, Network network, Storage storage, OpsDatabase database, SourceRevision revision)
         : base(scope, id)
     {
         var code = FunctionsCode(settings.Functions);
         var secretsLayer = settings.Functions.ParamsAndSecretsLayerArn is { } arn
             ? ParamsAndSecretsLayerVersion.FromVersionArn(arn, SecretsOptions())
             : ParamsAndSecretsLayerVersion.FromVersion(ParamsAndSecretsVersions.V1_0_103, SecretsOptions());
-        var environment = storage.Environment();
-        foreach (var (key, value) in database.Environment()) environment[key] = value;
-        environment["RAPID_TIME_ZONE"] = settings.TimeZone;
-        environment["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = "2773";
+        var databaseEnvironment = database.OperationsEnvironment();
+        var common = storage.Environment();
+        common["RAPID_TIME_ZONE"] = settings.TimeZone;
+        common["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = "2773";
+        common[SourceRevision.EnvironmentVariable] = revision.Value;
         // Read by Rapid.Functions.Lambda.LambdaEnvironment.Planning.
-        environment["RAPID_REFERENCE_GRID"] = settings.Functions.ReferenceGridPixels.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        environment["RAPID_FAKE_SOURCES"] = settings.Functions.FakeSourcesPerImage.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        common["RAPID_REFERENCE_GRID"] = settings.Functions.ReferenceGridPixels.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        common["RAPID_FAKE_SOURCES"] = settings.Functions.FakeSourcesPerImage.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        common["RAPID_MAX_ARRAY_SIZE"] = settings.Batch.MaxArraySize.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        Function Step(string name, int timeoutMinutes, int memoryMiB = 1024) => new(this, name, new FunctionProps
+        Function Step(string name, int timeoutMinutes, int memoryMiB = 1024, Dictionary<string, string>? databaseVariables = null)
         {
-            Runtime = Runtime.DOTNET_10,
-            Architecture = Architecture.X86_64,
-            Code = code,
-            Handler = $"{Assembly}::{HandlerNamespace}.{name}Handler::Handle",
-            Description = $"Rapid operations step {name}",
-            MemorySize = memoryMiB,
-            Timeout = Duration.Minutes(timeoutMinutes),
-            Environment = environment,
-            Vpc = network.Vpc,
-            VpcSubnets = network.ComputeSubnets,
-            SecurityGroups = [database.ClientSecurityGroup],
-            ParamsAndSecrets = secretsLayer,
-            LogGroup = new LogGroup(this, name + "Logs", new LogGroupProps
+            var logs = new LogGroup(this, name + "Logs", new LogGroupProps
             {
                 Retention = BatchCompute.RetentionFor(settings.Storage.LogRetentionDays),
                 RemovalPolicy = RemovalPolicy.DESTROY,
-            }),
-            Tracing = Tracing.ACTIVE,
-        });
+            });
+            var environment = new Dictionary<string, string>(common);
+            foreach (var (key, value) in databaseVariables ?? databaseEnvironment) environment[key] = value;
+            return new Function(this, name, new FunctionProps
+            {
+                Runtime = Runtime.DOTNET_10,
+                Architecture = Architecture.X86_64,
+                Code = code,
+                Handler = $"{Assembly}::{HandlerNamespace}.{name}Handler::Handle",
+                Description = $"Rapid operations step {name}",
+                MemorySize = memoryMiB,
+                Timeout = Duration.Minutes(timeoutMinutes),
+                Environment = environment,
+                Role = ExecutionRole(name, logs),
+                Vpc = network.Vpc,
+                VpcSubnets = network.ComputeSubnets,
+                SecurityGroups = [database.ClientSecurityGroup],
+                ParamsAndSecrets = secretsLayer,
+                LogGroup = logs,
+                Tracing = Tracing.ACTIVE,
+            });
+        }
 
         ResolveWindow = Step("ResolveWindow", 1, 512);
         PlanReferences = Step("PlanReferences", 10);
         PlanScience = Step("PlanScience", 10);
         PlanPostProc = Step("PlanPostProc", 10);
+        PlanNightRecovery = Step("PlanNightRecovery", 5);
         Register = Step("Register", 15, 2048);
         RegisterStream = Step("RegisterStream", 2);
         Summarize = Step("Summarize", 5);
-        All = [ResolveWindow, PlanReferences, PlanScience, PlanPostProc, Register, RegisterStream, Summarize];
-        Migrate = Step("Migrate", 5, 512);
+        All = [ResolveWindow, PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery, Register, RegisterStream, Summarize];
+        Migrate = Step("Migrate", 5, 512, database.MigrationEnvironment());
 
-        foreach (var function in All.Append(Migrate))
-            database.GrantSecretRead(function);
-        // Plans read L2 metadata from the database and write job configs and job lists.
-        foreach (var plan in new[] { PlanReferences, PlanScience, PlanPostProc })
+        foreach (var function in All)
+            database.GrantOperationsSecretRead(function);
+        database.GrantMigrationSecretsRead(Migrate);
+        // Plans read L2 metadata from the database and write job configs and job lists; they give the jobs the
+        // settings of the profile the stack names (read by Rapid.Functions.Lambda.LambdaEnvironment.PlanningAsync).
+        foreach (var plan in new[] { PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery })
         {
+            if (settings.Functions.SettingsProfile is { } profile)
+                plan.AddEnvironment(SettingsProfileVariable, $"s3://{storage.PipelineFiles.BucketName}/{SettingsProfileKey(profile)}");
             storage.GrantObjects(plan, storage.PipelineFiles, read: true, write: true);
             storage.GrantObjects(plan, storage.Products, read: true, write: false);
         }
@@ -102,6 +121,44 @@ public sealed class OperationsFunctions : Construct
         }
         storage.GrantObjects(Summarize, storage.Logs, read: false, write: true);
     }
+
+    /// <summary>The variable that names the night's settings profile (an object URI) to the plan steps.</summary>
+    public const string SettingsProfileVariable = "RAPID_SETTINGS_PROFILE";
+
+    /// <summary>Where in the pipeline bucket the profile <paramref name="name"/> is kept.</summary>
+    public static string SettingsProfileKey(string name) => $"settings/{name}.json";
+
+    /// <summary>
+    /// What the AWS-managed AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole would
+    /// give, written out: the function's own log group, and the network interfaces Lambda creates in
+    /// the VPC for it (those EC2 actions take no resource-level scope).
+    /// </summary>
+    private Role ExecutionRole(string name, LogGroup logs)
+    {
+        var role = new Role(this, name + "Role", new RoleProps
+        {
+            AssumedBy = new ServicePrincipal("lambda.amazonaws.com"),
+            Description = $"Rapid operations step {name}",
+        });
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resources = [logs.LogGroupArn],
+        }));
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = VpcNetworkInterfaceActions,
+            Resources = ["*"],
+        }));
+        return role;
+    }
+
+    /// <summary>The EC2 actions Lambda performs with a VPC function's role (AWSLambdaVPCAccessExecutionRole's).</summary>
+    public static readonly string[] VpcNetworkInterfaceActions =
+    [
+        "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+    ];
 
     private static IParamsAndSecretsOptions SecretsOptions() => new ParamsAndSecretsOptions
     {

@@ -12,7 +12,9 @@ namespace Rapid.Cdk.Resources;
 /// configs, job lists: intermediates that expire), products (versioned, so a reprocessing on the
 /// same date that overwrites a product can be undone) and logs (expire). All block public access,
 /// refuse plain HTTP and are encrypted (S3-managed keys, or one customer KMS key with bucket keys).
-/// Buckets are retained when the stack is destroyed: products are the point of the system.
+/// Every bucket of the stack records its server access logs in an access-logs bucket (S3-managed
+/// keys, as log delivery requires; expires with the logs). Buckets are retained when the stack is
+/// destroyed: products are the point of the system.
 /// </summary>
 public sealed class Storage : Construct
 {
@@ -20,6 +22,8 @@ public sealed class Storage : Construct
     public Bucket PipelineFiles { get; }
     public Bucket Products { get; }
     public Bucket Logs { get; }
+    /// <summary>S3 server access logs of the other buckets (none of its own: it would log itself).</summary>
+    public Bucket AccessLogs { get; }
     public IKey? Key { get; }
 
     public Storage(Construct scope, string id, StorageSettings settings) : base(scope, id)
@@ -30,6 +34,19 @@ public sealed class Storage : Construct
                 Description = "Rapid buckets", EnableKeyRotation = true, RemovalPolicy = RemovalPolicy.RETAIN,
             });
 
+        AccessLogs = new Bucket(this, "AccessLogs", new BucketProps
+        {
+            Encryption = BucketEncryption.S3_MANAGED,
+            BlockPublicAccess = BlockPublicAccess.BLOCK_ALL,
+            EnforceSSL = true,
+            MinimumTLSVersion = 1.2,
+            ObjectOwnership = ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            LifecycleRules =
+            [
+                new LifecycleRule { Id = "expire-access-logs", Expiration = Duration.Days(settings.LogRetentionDays) },
+            ],
+            RemovalPolicy = RemovalPolicy.RETAIN,
+        });
         Logs = NewBucket("Logs", versioned: false,
         [
             new LifecycleRule
@@ -39,14 +56,18 @@ public sealed class Storage : Construct
                 AbortIncompleteMultipartUploadAfter = Duration.Days(7),
             },
         ]);
+        // Job configs and job lists expire; the settings profiles kept beside them (settings/NAME.json) must not. S3
+        // lifecycle filters can only include, so the rules name the intermediates' keys: each begins with its
+        // processing date (Rapid.Core.Storage.ObjectKeys), whose year begins with 1 or 2.
         PipelineFiles = NewBucket("PipelineFiles", versioned: false,
         [
-            new LifecycleRule
+            .. IntermediatePrefixes.Select(prefix => new LifecycleRule
             {
-                Id = "expire-intermediates",
+                Id = $"expire-intermediates-{prefix}",
+                Prefix = prefix,
                 Expiration = Duration.Days(settings.PipelineFilesRetentionDays),
-                AbortIncompleteMultipartUploadAfter = Duration.Days(7),
-            },
+            }),
+            new LifecycleRule { Id = "abort-incomplete-uploads", AbortIncompleteMultipartUploadAfter = Duration.Days(7) },
         ]);
         Products = NewBucket("Products", versioned: true,
         [
@@ -74,7 +95,12 @@ public sealed class Storage : Construct
         Versioned = versioned,
         LifecycleRules = rules.Length > 0 ? rules : null,
         RemovalPolicy = RemovalPolicy.RETAIN,
+        ServerAccessLogsBucket = AccessLogs,
+        ServerAccessLogsPrefix = id + "/",
     });
+
+    /// <summary>The key prefixes of the pipeline bucket's intermediates (their processing dates' first digit).</summary>
+    public static readonly string[] IntermediatePrefixes = ["1", "2"];
 
     /// <summary>All bucket names in the environment form Rapid.Core.Storage.Buckets reads.</summary>
     public Dictionary<string, string> Environment() => new()

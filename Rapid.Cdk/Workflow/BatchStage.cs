@@ -11,7 +11,7 @@ namespace Rapid.Cdk.Workflow;
 
 /// <summary>
 /// One stage of the night: Plan λ → Choice on the planned array size → Batch (.sync: none, a
-/// single job, an array job, or a Map over chunks above 10,000) → Register λ. Every Batch state
+/// single job, an array job, or a Map over chunks above <see cref="MaxArraySize"/>) → Register λ. Every Batch state
 /// catches every error and still goes to Register, because registration is what records a
 /// failed or lost job; Batch's own retry strategy has already retried host failures.
 /// </summary>
@@ -27,6 +27,8 @@ public sealed class BatchStage
     public required IJobDefinition JobDefinition { get; init; }
     public required Duration BatchTimeout { get; init; }
     public required int ChunkConcurrency { get; init; }
+    /// <summary>The most jobs of one array job; the plan step chunks at the same size (RAPID_MAX_ARRAY_SIZE).</summary>
+    public required int MaxArraySize { get; init; }
 
     /// <summary>Builds the stage's states; the stage ends by going to <paramref name="next"/>.</summary>
     public IChainable Build(Construct scope, IChainable next)
@@ -105,7 +107,7 @@ public sealed class BatchStage
         var choose = new Choice(scope, $"Choose{Name}Run", new ChoiceProps { Comment = $"ppid {Ppid}: how many jobs were planned?" })
             .When(Condition.NumberEquals(WorkflowPaths.ArraySize(Key), 0), skipped)
             .When(Condition.NumberEquals(WorkflowPaths.ArraySize(Key), 1), single)
-            .When(Condition.NumberLessThanEquals(WorkflowPaths.ArraySize(Key), WorkflowPaths.MaxArraySize), array)
+            .When(Condition.NumberLessThanEquals(WorkflowPaths.ArraySize(Key), MaxArraySize), array)
             .Otherwise(chunks);
 
         var plan = LambdaStep.Invoke(scope, $"Plan{Name}", Plan, WorkflowPaths.Plan(Key), Plan.StateTimeout(),
@@ -165,7 +167,11 @@ public sealed class BatchStage
         return task;
     }
 
-    /// <summary>What <c>batch:submitJob.sync</c> needs: submit to this queue and definition, and the managed rule Step Functions uses to learn a job ended.</summary>
+    /// <summary>
+    /// What <c>batch:submitJob.sync</c> needs (Step Functions' "IAM policies for AWS Batch"): submit to
+    /// this queue and definition, describe the job while waiting for it, and the managed rule Step
+    /// Functions uses to learn that a job ended. Terminating jobs is granted once, for the whole machine.
+    /// </summary>
     public void GrantSubmit(IGrantable stateMachine)
     {
         var stack = Stack.Of(Queue);
@@ -173,6 +179,12 @@ public sealed class BatchStage
         {
             Actions = ["batch:SubmitJob"],
             Resources = [Queue.JobQueueArn, JobDefinition.JobDefinitionArn],
+        }));
+        // DescribeJobs supports no resource-level permissions: AWS requires "*".
+        stateMachine.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["batch:DescribeJobs"],
+            Resources = ["*"],
         }));
         stateMachine.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
         {

@@ -12,13 +12,15 @@ using Timeout = Amazon.CDK.AWS.StepFunctions.Timeout;
 namespace Rapid.Cdk.Workflow;
 
 /// <summary>
-/// The Step Functions standard workflow "rapid-nightly" of DESIGN.md section 1:
+/// The Step Functions standard workflow "{stack}-nightly":
 /// ResolveWindow → (PlanReferences → RunReferences → RegisterReferences) → (… science …)
-/// → (… post-processing …) → Summarize → SNS. See <see cref="WorkflowPaths"/> for the data contract.
+/// → (… post-processing …) → (… night recovery …) → Summarize → SNS. See <see cref="WorkflowPaths"/>
+/// for the data contract.
 /// </summary>
 public sealed class NightlyWorkflow : Construct
 {
-    public const string StateMachineName = "rapid-nightly";
+    /// <summary>The state machine's name: the stack's name qualifies it, so two stacks can share an account and region.</summary>
+    public static string StateMachineName(Stack stack) => $"{stack.StackName}-nightly";
 
     public StateMachine StateMachine { get; }
 
@@ -43,13 +45,19 @@ public sealed class NightlyWorkflow : Construct
                 ["references.$"] = WorkflowPaths.Stage("references"),
                 ["science.$"] = WorkflowPaths.Stage("science"),
                 ["postProcessing.$"] = WorkflowPaths.Stage("postProcessing"),
+                ["nightRecovery.$"] = WorkflowPaths.Stage("nightRecovery"),
             }));
         summarize.Next(notify);
 
+        // The night's injection-recovery job (ppid 18) reads the stamped products: a stage of its own after
+        // post-processing, run by the post-processing job definition (same image, same resources).
+        var nightRecoveryStage = Stage("NightRecovery", "nightRecovery", 18, functions.PlanNightRecovery, batch.PostProcessingJob);
         var postProcessingStage = Stage("PostProc", "postProcessing", 17, functions.PlanPostProc, batch.PostProcessingJob);
         var scienceStage = Stage("Science", "science", 15, functions.PlanScience, batch.ScienceJob);
         var referencesStage = Stage("References", "references", 12, functions.PlanReferences, batch.ReferenceJob);
-        var postProcessing = postProcessingStage.Build(this, summarize);
+        var stages = new[] { referencesStage, scienceStage, postProcessingStage, nightRecoveryStage };
+        var nightRecovery = nightRecoveryStage.Build(this, summarize);
+        var postProcessing = postProcessingStage.Build(this, nightRecovery);
         var science = scienceStage.Build(this, postProcessing);
         var references = referencesStage.Build(this, science);
 
@@ -58,30 +66,33 @@ public sealed class NightlyWorkflow : Construct
             WorkflowPaths.Night, functions.ResolveWindow.StateTimeout());
         resolve.Next(references);
 
+        var name = StateMachineName(Stack.Of(this));
         StateMachine = new StateMachine(this, "StateMachine", new StateMachineProps
         {
-            StateMachineName = StateMachineName,
+            StateMachineName = name,
             StateMachineType = StateMachineType.STANDARD,
             DefinitionBody = DefinitionBody.FromChainable(resolve),
-            Comment = "Rapid: one night of RAPID difference imaging (references, science, post-processing)",
-            // Three Batch stages at most, plus the Lambda steps.
-            Timeout = Duration.Hours(3 * settings.Batch.StageTimeoutHours + 2),
+            Comment = "Rapid: one night of RAPID difference imaging (references, science, post-processing, night recovery)",
+            // Every Batch stage at its longest, plus the Lambda steps.
+            Timeout = Duration.Hours(stages.Length * settings.Batch.StageTimeoutHours + 2),
             TracingEnabled = true,
             Logs = new LogOptions
             {
                 Destination = new LogGroup(this, "ExecutionLogs", new LogGroupProps
                 {
                     // Under /aws/vendedlogs/ CloudWatch needs no per-group resource policy (whose size is limited).
-                    LogGroupName = $"/aws/vendedlogs/states/{StateMachineName}-{Stack.Of(this).StackName}",
+                    LogGroupName = $"/aws/vendedlogs/states/{name}",
                     Retention = BatchCompute.RetentionFor(settings.Storage.LogRetentionDays),
                     RemovalPolicy = RemovalPolicy.DESTROY,
                 }),
-                Level = LogLevel.ERROR,
+                // Every state transition (a few dozen a night), but never the data: inputs and outputs
+                // name objects and carry counts, and the database secret never passes through the state.
+                Level = LogLevel.ALL,
                 IncludeExecutionData = false,
             },
         });
 
-        foreach (var stage in new[] { referencesStage, scienceStage, postProcessingStage })
+        foreach (var stage in stages)
             stage.GrantSubmit(StateMachine);
         // Stopping or timing out an execution terminates its Batch jobs: allow that, for jobs only.
         StateMachine.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
@@ -101,6 +112,7 @@ public sealed class NightlyWorkflow : Construct
             JobDefinition = job,
             BatchTimeout = batchTimeout,
             ChunkConcurrency = settings.Batch.ChunkConcurrency,
+            MaxArraySize = settings.Batch.MaxArraySize,
         };
     }
 }

@@ -8,19 +8,17 @@ namespace Rapid.Cdk.Workflow;
 /// <c>{startDateTime, endDateTime, procDate, force}</c>, kept at <c>$.night</c>.</item>
 /// <item>Each Plan step gets <c>$.night</c> and returns a Rapid.Core.Contracts.PlanResult
 /// (<c>{ppid, procDate, jobList?, arraySize, closedAtPlanning}</c>), kept at <c>$.{stage}.plan</c>.
-/// Above <see cref="MaxArraySize"/> jobs the plan must also return <c>chunks</c>:
-/// <c>[{jobList, arraySize}]</c>, one job list per chunk, each of 2..10,000 jobs.</item>
+/// Above the stage's array limit (AWS Batch's 10,000 unless <c>rapid:maxArraySize</c> is lower) the
+/// plan must also return <c>chunks</c>: <c>[{jobList, arraySize}]</c>, one job list per chunk, each of
+/// 2..limit jobs.</item>
 /// <item>Each Register step gets <c>{night, plan, run}</c> and returns a small count object, kept at
 /// <c>$.{stage}.registered</c>; <c>run</c> is <c>{failed: false}</c>, <c>{failed: true, error}</c>,
 /// <c>{skipped: true}</c> or <c>{chunks: [...]}</c>.</item>
-/// <item>Summarize gets <c>{night, references, science, postProcessing}</c>; its result is published to SNS as JSON.</item>
+/// <item>Summarize gets <c>{night, references, science, postProcessing, nightRecovery}</c>; its result is published to SNS as JSON.</item>
 /// </list>
 /// </summary>
 public static class WorkflowPaths
 {
-    /// <summary>AWS Batch's limit on the children of one array job.</summary>
-    public const int MaxArraySize = 10_000;
-
     public const string Night = "$.night";
     public const string ProcDate = "$.night.procDate";
     public const string Summary = "$.summary";

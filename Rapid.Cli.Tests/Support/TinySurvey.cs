@@ -17,14 +17,17 @@ public sealed class TinySurvey : IAsyncDisposable
     public const int ImageSize = 192;
     public const int ReferenceGrid = 256;
 
-    private TinySurvey(RapidHome home, NpgsqlDataSource db, SimulatedSurvey survey)
+    private TinySurvey(RapidHome home, string ownerConnectionString, NpgsqlDataSource db, SimulatedSurvey survey)
     {
         Home = home;
+        OwnerConnectionString = ownerConnectionString;
         Database = db;
         Survey = survey;
     }
 
     public RapidHome Home { get; }
+    /// <summary>The database's owner (who migrates it); <see cref="Database"/> works as the operations role.</summary>
+    public string OwnerConnectionString { get; }
     public NpgsqlDataSource Database { get; }
     public SimulatedSurvey Survey { get; }
 
@@ -38,7 +41,8 @@ public sealed class TinySurvey : IAsyncDisposable
     public static async Task<TinySurvey> CreateAsync(EmbeddedDatabaseFixture fixture, int epochs = 5, int fields = 1, int seed = 7)
     {
         var home = new RapidHome(Path.Combine(Path.GetTempPath(), $"rapid-home-{Guid.NewGuid():N}"[..26]));
-        var db = await home.OpenDatabaseAsync(await fixture.CreateDatabaseAsync());
+        var owner = await fixture.CreateDatabaseAsync();
+        var db = await home.OpenDatabaseAsync(owner);
         var spec = new SurveySpec
         {
             FieldCentres = SimulatedSurveyIngest.TileCentres(fields),
@@ -53,7 +57,7 @@ public sealed class TinySurvey : IAsyncDisposable
         var dir = Path.Combine(store.Root, Buckets.Default.Data, "tiny");
         var survey = SurveySimulator.Generate(spec, dir);
         await SimulatedSurveyIngest.RegisterAsync(survey, store, Buckets.Default, db);
-        return new TinySurvey(home, db, survey);
+        return new TinySurvey(home, owner, db, survey);
     }
 
     public EmbeddedWorkflow Workflow(bool force = false) =>

@@ -9,59 +9,19 @@ using Rapid.Core.Storage;
 namespace Rapid.Cli.Commands;
 
 /// <summary>
-/// Hidden commands through which tools/local-state-machine runs the deployed state machine on this
-/// machine: each Lambda task becomes <c>rapid lambda invoke HANDLER</c> and each Batch task
-/// <c>rapid batch submit</c>, payload on stdin, result on stdout. The exit code tells the caller
-/// what to raise: 0 = result, <see cref="TaskFailed"/> = stdout holds <c>{"Error", "Cause"}</c> for
-/// the state (a handler exception, a failed job), anything else = the stand-in itself failed.
+/// The hidden command through which tools/local-state-machine runs the Batch tasks of the deployed
+/// state machine on this machine: <c>rapid batch submit</c>, SubmitJob parameters on stdin, the
+/// ended job's description on stdout. (Its Lambda tasks run from the functions' published bundle:
+/// tools/lambda-runtime.) The exit code tells the caller what to raise: 0 = result,
+/// <see cref="TaskFailed"/> = stdout holds <c>{"Error", "Cause"}</c> for the state (a failed job),
+/// anything else = the stand-in itself failed.
 /// </summary>
 internal static class AwsStandInCommands
 {
     public const int TaskFailed = 1;
     private const int StandInFailed = 2;
 
-    public static IEnumerable<Command> Create() => [Lambda(), Batch()];
-
-    private static Command Lambda()
-    {
-        var handler = new Argument<string>("handler") { Description = "The function's Handler, Assembly::Namespace.Type::Method" };
-        var invoke = new Command("invoke", "Invoke a Lambda handler in this process: payload on stdin, response on stdout, environment as the function's") { handler };
-        invoke.SetAction(parse =>
-        {
-            LambdaHandlerInvoker invoker;
-            try
-            {
-                invoker = new LambdaHandlerInvoker(parse.GetValue(handler)!);
-            }
-            catch (ArgumentException e)
-            {
-                return StandInFailed.Because(e.Message);
-            }
-            using var payload = new MemoryStream();
-            Console.OpenStandardInput().CopyTo(payload);
-            payload.Position = 0;
-            try
-            {
-                using var response = invoker.Invoke(payload);
-                using var stdout = Console.OpenStandardOutput();
-                response.CopyTo(stdout);
-                return 0;
-            }
-            catch (Exception e)
-            {
-                // As the Lambda runtime does: the error document is the invocation's result, details in the log.
-                Console.Error.WriteLine(e);
-                var error = LambdaHandlerInvoker.ErrorDocument(e);
-                Console.Out.Write(new JsonObject
-                {
-                    ["Error"] = error["errorType"]!.GetValue<string>(),
-                    ["Cause"] = error.ToJsonString(StandInJson.Options),
-                }.ToJsonString(StandInJson.Options));
-                return TaskFailed;
-            }
-        });
-        return new Command("lambda", "Local stand-in for AWS Lambda (used by the local run of the state machine)") { Hidden = true, Subcommands = { invoke } };
-    }
+    public static IEnumerable<Command> Create() => [Batch()];
 
     private static Command Batch()
     {
@@ -71,15 +31,40 @@ internal static class AwsStandInCommands
             Description = "Seconds after which a child is killed (the job definition's attempt duration)",
             DefaultValueFactory = _ => 7200,
         };
+        var containerEnvironment = new Option<FileInfo?>("--container-environment")
+        {
+            Description = "A JSON object: exactly the environment of the job's container (the job definition's, resolved, and the local S3's endpoint and credentials); without it, children get this process's environment scrubbed of secrets",
+        };
         var submit = new Command("submit", "Run a batch:submitJob.sync request on the local executor: SubmitJob parameters on stdin, the ended job's description on stdout")
         {
-            parallel, timeout,
+            parallel, timeout, containerEnvironment,
         };
         submit.SetAction(async (parse, ct) =>
         {
-            // Batch jobs see the object store through the job definition's environment; locally that is a directory.
-            if (Environment.GetEnvironmentVariable(BatchEnvironment.StoreRootVariable) is not { Length: > 0 } root)
-                return StandInFailed.Because($"{BatchEnvironment.StoreRootVariable} is not set: the local Batch stand-in runs jobs on a directory object store");
+            IReadOnlyDictionary<string, string>? container = null;
+            if (parse.GetValue(containerEnvironment) is { } file)
+            {
+                try
+                {
+                    container = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(file.FullName, ct))
+                        ?? throw new JsonException("null");
+                }
+                catch (Exception e) when (e is JsonException or IOException)
+                {
+                    return StandInFailed.Because($"--container-environment {file.FullName}: not a JSON object of strings: {e.Message}");
+                }
+            }
+            // The object store as the job's container sees it: a directory in embedded mode, else S3.
+            var root = Environment.GetEnvironmentVariable(BatchEnvironment.StoreRootVariable) is { Length: > 0 } r ? r : null;
+            IObjectStore store;
+            try
+            {
+                store = root is not null ? new DirectoryObjectStore(root) : new S3ObjectStore();
+            }
+            catch (InvalidOperationException e)
+            {
+                return StandInFailed.Because(e.Message);
+            }
             JsonObject parameters;
             try
             {
@@ -90,10 +75,11 @@ internal static class AwsStandInCommands
             {
                 return StandInFailed.Because($"stdin is not a JSON object of SubmitJob parameters: {e.Message}");
             }
-            var executor = new LocalBatchExecutor(PipelineEntryPoint.BesideCli(), new DirectoryObjectStore(root), Buckets.FromEnvironment(), root)
+            var executor = new LocalBatchExecutor(PipelineEntryPoint.BesideCli(), store, Buckets.FromEnvironment(), root)
             {
                 Parallelism = parse.GetValue(parallel),
                 Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                ContainerEnvironment = container,
             };
             try
             {

@@ -25,14 +25,19 @@ public sealed class RapidHome
 
     /// <summary>
     /// The ops database, migrated: the server named by <paramref name="connectionString"/> (or
-    /// RAPID_DB), else the private cluster, started on first use and reused afterwards.
+    /// RAPID_DB), else the private cluster, started on first use and reused afterwards. The given
+    /// user migrates; the data source returned works as the operations role (no DDL), as the
+    /// Lambdas do on AWS.
     /// </summary>
     public async Task<NpgsqlDataSource> OpenDatabaseAsync(string? connectionString, Action<string>? log = null, CancellationToken ct = default)
     {
-        var dataSource = OpsDb.Create(await ResolveConnectionStringAsync(connectionString, log, ct));
-        await OpsDb.CheckReachableAsync(dataSource, ct);
-        await new MigrationRunner(dataSource, log).MigrateAsync(ct: ct);
-        return dataSource;
+        var owner = await ResolveConnectionStringAsync(connectionString, log, ct);
+        await using (var migrating = OpsDb.Create(owner))
+        {
+            await OpsDb.CheckReachableAsync(migrating, ct);
+            await new MigrationRunner(migrating, log).MigrateAsync(ct: ct);
+        }
+        return OpsDb.Create(OpsRoles.SwitchTo(owner, OpsRoles.Operations));
     }
 
     /// <summary>The given connection string, else RAPID_DB, else the private cluster's (started if needed).</summary>

@@ -13,9 +13,17 @@ namespace Rapid.Cli.Engine;
 /// database; the outcomes only add what a manifest cannot say (a crash, a kill, a timeout).
 /// </summary>
 public sealed class LocalBatchExecutor(
-    PipelineEntryPoint entryPoint, IObjectStore store, Buckets buckets, string storeRoot)
+    PipelineEntryPoint entryPoint, IObjectStore store, Buckets buckets, string? storeRoot)
 {
     public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// When set, a child gets exactly these variables (and what Batch sets), as a container gets
+    /// its job definition's environment, instead of this process's environment scrubbed of
+    /// secrets; the local stand-in for AWS Batch sets it (<c>rapid batch submit</c>). Null
+    /// <c>storeRoot</c> then means S3, as in a container.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ContainerEnvironment { get; init; }
 
     /// <summary>A child still running after this is killed, like Batch's attempt-duration timeout.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromHours(2);
@@ -72,7 +80,12 @@ public sealed class LocalBatchExecutor(
             UseShellExecute = false,
         };
         foreach (var a in entryPoint.Arguments) start.ArgumentList.Add(a);
-        ScrubSecrets(start.Environment);
+        if (ContainerEnvironment is { } container)
+        {
+            start.Environment.Clear();
+            foreach (var (k, v) in container) start.Environment[k] = v;
+        }
+        else ScrubSecrets(start.Environment);
         foreach (var (k, v) in overrides ?? new Dictionary<string, string>()) start.Environment[k] = v;
         foreach (var (k, v) in env.AsEnvironment()) start.Environment[k] = v;
         // Batch gives only array children an index; a single job runs entry 0 without one.

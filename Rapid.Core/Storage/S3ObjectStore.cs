@@ -11,10 +11,23 @@ namespace Rapid.Core.Storage;
 /// Uploads are signed over the whole body, not sent aws-chunked (the SDK's default), so
 /// S3-compatible stores that do not decode aws-chunked, such as s3rver used by the tests,
 /// store the bytes sent rather than the chunk framing; the SDK hashes the body once first.
+/// Without a client it makes one from the environment, as the SDK does, except that it insists on
+/// a region: on AWS the region is where the buckets are (Lambda sets AWS_REGION, the job
+/// definitions do for Batch jobs), and an endpoint override (AWS_ENDPOINT_URL_S3, tests) must not
+/// let a missing one pass unnoticed.
 /// </summary>
 public sealed class S3ObjectStore(IAmazonS3? client = null) : IObjectStore
 {
-    private readonly IAmazonS3 _s3 = client ?? new AmazonS3Client();
+    private readonly IAmazonS3 _s3 = client ?? ClientFromEnvironment();
+
+    /// <summary>An S3 client configured by the SDK's chain (credentials, endpoint), in the region it finds.</summary>
+    public static AmazonS3Client ClientFromEnvironment()
+    {
+        var region = Amazon.Runtime.FallbackRegionFactory.GetRegionEndpoint()
+            ?? throw new InvalidOperationException(
+                "no AWS region for the S3 object store: set AWS_REGION (Lambda sets it for a function; the Batch job definitions set it for the pipeline)");
+        return new AmazonS3Client(new AmazonS3Config { RegionEndpoint = region });
+    }
 
     public async Task PutFileAsync(ObjectRef target, string localPath, CancellationToken ct = default) =>
         await _s3.PutObjectAsync(new PutObjectRequest { BucketName = target.Bucket, Key = target.Key, FilePath = localPath, UseChunkEncoding = false }, ct);

@@ -17,6 +17,12 @@ public sealed class LambdaEnvironment
     public const string DbPortVariable = "RAPID_DB_PORT";
     public const string DbNameVariable = "RAPID_DB_NAME";
     public const string DbSecretIdVariable = "RAPID_DB_SECRET_ID";
+    /// <summary>Migrate only: the operations role's secret, whose password it sets (the others connect with it as RAPID_DB_SECRET_ID).</summary>
+    public const string DbOpsSecretIdVariable = "RAPID_DB_OPS_SECRET_ID";
+    /// <summary>A PEM file of the CA that signs the database's certificate; unset: the system's trust store (RDS Proxy's certificates chain to Amazon's roots there).</summary>
+    public const string DbRootCertificateVariable = "RAPID_DB_ROOT_CERTIFICATE";
+    /// <summary>The most jobs of one array job; larger plans are chunked (default: AWS Batch's limit).</summary>
+    public const string MaxArraySizeVariable = "RAPID_MAX_ARRAY_SIZE";
     public const string TimeZoneVariable = "RAPID_TIME_ZONE";
     /// <summary>Side in pixels of the square tile grid reference images are co-added onto (default: PlanningOptions').</summary>
     public const string ReferenceGridVariable = "RAPID_REFERENCE_GRID";
@@ -39,11 +45,10 @@ public sealed class LambdaEnvironment
 
     public string TimeZone => Get(TimeZoneVariable) ?? ProcessingDate.DefaultTimeZone;
 
-    /// <summary>The plan steps' settings: the defaults, with the reference grid of <see cref="ReferenceGridVariable"/> when set.</summary>
     /// <summary>Fake sources per science image (0: none); unset means the default of <see cref="Core.Contracts.FakeSourcesConfig"/>.</summary>
     public const string FakeSourcesVariable = "RAPID_FAKE_SOURCES";
 
-    /// <summary>The plan steps' options: the night's force flag, the reference grid and the fake sources from the environment.</summary>
+    /// <summary>The plan steps' options: the night's force flag, the reference grid, the fake sources and the array limit from the environment.</summary>
     public PlanningOptions Planning(bool force)
     {
         var options = new PlanningOptions { Force = force };
@@ -58,6 +63,12 @@ public sealed class LambdaEnvironment
             if (!TryParseCount(fakesText, out var count))
                 throw new InvalidOperationException($"environment variable {FakeSourcesVariable} = '{fakesText}' is not a count of fake sources");
             options = options with { FakeSources = count > 0 ? new Core.Contracts.FakeSourcesConfig { Count = count } : null };
+        }
+        if (Get(MaxArraySizeVariable) is { } limitText)
+        {
+            if (!TryParseCount(limitText, out var limit) || limit is < 2 or > JobListChunker.BatchMaxArraySize)
+                throw new InvalidOperationException($"environment variable {MaxArraySizeVariable} = '{limitText}' is not an array size in 2..{JobListChunker.BatchMaxArraySize}");
+            options = options with { MaxArraySize = limit };
         }
         return options;
     }

@@ -25,7 +25,8 @@ public sealed record CustomResourceResponse(
 /// <summary>
 /// Migrate λ, the handler of a Lambda-backed CloudFormation custom resource: on Create and Update
 /// applies the pending schema migrations (the same embedded migrations as the embedded mode, through
-/// <see cref="MigrationRunner"/>), on Delete changes nothing (the database keeps its data). The
+/// <see cref="MigrationRunner"/>) and sets the operations role's login, on Delete changes nothing
+/// (the database keeps its data). The
 /// outcome, success or failure, is PUT to the request's pre-signed ResponseURL, as the custom
 /// resource protocol requires: otherwise the stack would wait for its timeout.
 /// </summary>
@@ -52,7 +53,7 @@ public sealed class MigrateHandler
         {
             var applied = request.RequestType switch
             {
-                "Create" or "Update" => await new MigrationRunner(await _env.DataSourceAsync(), Console.WriteLine).MigrateAsync(),
+                "Create" or "Update" => await MigrateAsync(),
                 "Delete" => [],
                 _ => throw new InvalidDataException($"RequestType '{request.RequestType}' is not Create, Update or Delete"),
             };
@@ -74,6 +75,24 @@ public sealed class MigrateHandler
         }
         await SendAsync(request.ResponseUrl, response);
         return LambdaStreams.Write(response, LambdaJsonContext.Default.CustomResourceResponse);
+    }
+
+    /// <summary>
+    /// Applies the migrations as the owner (the master secret, RAPID_DB_SECRET_ID), then lets the
+    /// operations role log in with the password of its own secret (RAPID_DB_OPS_SECRET_ID), which the
+    /// other functions connect with: the master secret stays with this function alone.
+    /// </summary>
+    private async Task<IReadOnlyList<int>> MigrateAsync()
+    {
+        var owner = await _env.DataSourceAsync();
+        var applied = await new MigrationRunner(owner, Console.WriteLine).MigrateAsync();
+        // A full connection string (RAPID_DB: tests of the handler in process) comes without secrets.
+        if (_env.ConnectionString is not null) return applied;
+        var opsSecretId = _env.Require(LambdaEnvironment.DbOpsSecretIdVariable);
+        var ops = await DatabaseSecret.FromEnvironment(_env).FetchAsync(opsSecretId);
+        await OpsRoles.EnableLoginAsync(owner, ops.Username, ops.Password);
+        Console.WriteLine($"role {ops.Username} may log in with the password of secret {opsSecretId}");
+        return applied;
     }
 
     private static CustomResourceResponse Respond(CustomResourceRequest request, string status, string reason, IReadOnlyDictionary<string, string> data) =>

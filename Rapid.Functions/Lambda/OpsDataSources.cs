@@ -8,9 +8,11 @@ namespace Rapid.Functions.Lambda;
 /// <summary>
 /// One <see cref="NpgsqlDataSource"/> per container (per database), built on first use: its pool
 /// outlives invocations, and the secret is fetched once for the container's life. On AWS the
-/// endpoint is RAPID_DB_HOST/PORT/NAME with the secret RAPID_DB_SECRET_ID, over TLS (the new
-/// database forces SSL, the RDS Proxy requires it); RAPID_DB (a full connection string) overrides
-/// it for tests and embedded use.
+/// endpoint is RAPID_DB_HOST/PORT/NAME with the secret RAPID_DB_SECRET_ID, over TLS with the
+/// server's certificate verified (chain and host name: RDS Proxy's certificates chain to Amazon's
+/// roots in the runtime's trust store; RAPID_DB_ROOT_CERTIFICATE names another CA). A host that is a
+/// unix socket directory (a local server) gets no TLS, as libpq ignores sslmode for sockets.
+/// RAPID_DB (a full connection string) overrides all this for tests and embedded use.
 /// </summary>
 public static class OpsDataSources
 {
@@ -40,12 +42,12 @@ public static class OpsDataSources
             build = async () =>
             {
                 var credentials = await DatabaseSecret.FromEnvironment(env).FetchAsync(secretId, ct);
-                return OpsDb.Create(new NpgsqlConnectionStringBuilder
+                return OpsDb.Create(Secured(new NpgsqlConnectionStringBuilder
                 {
                     Host = host, Port = port, Database = database,
                     Username = credentials.Username, Password = credentials.Password,
-                    SslMode = SslMode.Require, MaxPoolSize = MaxPoolSize,
-                }.ConnectionString);
+                    MaxPoolSize = MaxPoolSize,
+                }, env).ConnectionString);
             };
         }
 
@@ -60,5 +62,23 @@ public static class OpsDataSources
             Sources.TryRemove(new KeyValuePair<string, Lazy<Task<NpgsqlDataSource>>>(identity, lazy));
             throw;
         }
+    }
+
+    /// <summary>VerifyFull over TCP (Require would accept any certificate, a man in the middle's too); no TLS on a unix socket.</summary>
+    internal static NpgsqlConnectionStringBuilder Secured(NpgsqlConnectionStringBuilder builder, LambdaEnvironment env)
+    {
+        if (builder.Host is { } host && host.StartsWith('/'))
+        {
+            builder.SslMode = SslMode.Disable;
+            return builder;
+        }
+        builder.SslMode = SslMode.VerifyFull;
+        if (env.Get(LambdaEnvironment.DbRootCertificateVariable) is { } rootCertificate)
+        {
+            if (!File.Exists(rootCertificate))
+                throw new InvalidOperationException($"environment variable {LambdaEnvironment.DbRootCertificateVariable} = '{rootCertificate}' is not a file");
+            builder.RootCertificate = rootCertificate;
+        }
+        return builder;
     }
 }

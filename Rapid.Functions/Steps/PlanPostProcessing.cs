@@ -34,22 +34,6 @@ public sealed class PlanPostProcessing(NpgsqlDataSource dataSource, IObjectStore
         return await writer.WriteListAsync(procDate, list, 0, ct);
     }
 
-    /// <summary>
-    /// Transitional, for the PlanPostProc Lambda only until the state machine has a night-recovery state of its own:
-    /// the post-processing jobs and the night's recovery job (ppid 18) in one array, as before ppid 18 had its stage.
-    /// </summary>
-    public async Task<PlanResult> PlanWithNightRecoveryAsync(ProcessingDate procDate, CancellationToken ct = default)
-    {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var configs = (await PlanConfigsAsync(conn, tx, procDate, ct)).ToList();
-        if (await PlanNightRecovery.PlanConfigAsync(conn, tx, procDate, _options) is { } night) configs.Add(night);
-        var writer = new JobPlanWriter(store, keys, _options);
-        var list = await writer.WriteConfigsAsync(conn, tx, procDate, PipelineIds.PostProcessing, configs, ct);
-        await tx.CommitAsync(ct);
-        return await writer.WriteListAsync(procDate, list, 0, ct);
-    }
-
     private async Task<IReadOnlyList<JobConfig>> PlanConfigsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ProcessingDate procDate, CancellationToken ct)
     {
         var parents = (await conn.QueryAsync<Parent>("""

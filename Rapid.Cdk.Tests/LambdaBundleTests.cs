@@ -1,0 +1,148 @@
+using System.Text.Json.Nodes;
+using Rapid.Cdk.Tests.Support;
+
+namespace Rapid.Cdk.Tests;
+
+/// <summary>
+/// Every function of the synthesized template, started from the bundle <c>cdk deploy</c> uploads
+/// (the asset the template's Code names) the way the managed dotnet10 runtime starts it: the
+/// bootstrap's file checks, <c>dotnet exec --depsfile --runtimeconfig</c> with the handler string,
+/// exactly the template's environment and Lambda's own variables, a loopback Runtime API
+/// (tools/lambda-runtime). What the handlers then do is tested elsewhere (Rapid.Functions.Tests and
+/// the local run of the night); these tests are about reaching them.
+/// </summary>
+[Collection(DefaultStackCollection.Name)]
+public sealed class LambdaBundleTests(DefaultStack stack)
+{
+    /// <summary>No server here: the handlers fail on their input before they would need one.</summary>
+    private const string NoDatabase = "Host=/nonexistent;Database=none;Username=none";
+
+    private IEnumerable<string> Functions() =>
+        stack.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource)).Select(f => f.Id);
+
+    [Fact]
+    public void TheBundleHoldsWhatTheRuntimesBootstrapLooksFor()
+    {
+        var bundle = Bundle();
+        foreach (var file in new[] { "Rapid.Functions.dll", "Rapid.Functions.deps.json", "Rapid.Functions.runtimeconfig.json", "Rapid.Core.dll", "Npgsql.dll" })
+            Assert.True(File.Exists(Path.Combine(bundle, file)), $"{file} is not in the bundle {bundle}");
+        var runtimeConfig = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "Rapid.Functions.runtimeconfig.json")))!;
+        Assert.Equal("Microsoft.NETCore.App", runtimeConfig["runtimeOptions"]!["framework"]!["name"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Each function starts (bundle found, assembly, type and method resolved from the template's
+    /// handler string, handler object made) and its handler runs: a payload that is not its event
+    /// comes back as the function error Step Functions would see, named after the exception.
+    /// </summary>
+    [Fact]
+    public void EveryFunctionStartsFromItsBundleAndItsHandlerAnswers()
+    {
+        var functions = Functions().ToList();
+        Assert.Equal(9, functions.Count);
+        foreach (var function in functions)
+        {
+            var result = Invoke(function, "\"not an event\"");
+            Assert.True(result["init"] is null, $"{function} did not start: {result["message"]}");
+            Assert.False(result["ok"]!.GetValue<bool>(), $"{function} accepted a string: {result.ToJsonString()}");
+            Assert.Equal("InvalidDataException", result["errorType"]!.GetValue<string>());
+            Assert.NotEmpty(result["error"]!["stackTrace"]!.AsArray());
+        }
+    }
+
+    [Fact]
+    public void ResolveWindowAnswersTheDefaultNightInTheTemplatesTimeZone()
+    {
+        var resolve = Functions().Single(f => f.StartsWith("FunctionsResolveWindow", StringComparison.Ordinal));
+        var result = Invoke(resolve, "{}");
+        Assert.True(result["ok"]!.GetValue<bool>(), result.ToJsonString());
+        var night = result["response"]!;
+        Assert.Matches(@"^\d{8}$", night["procDate"]!.GetValue<string>());
+        Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", night["startDateTime"]!.GetValue<string>());
+    }
+
+    /// <summary>Defect 1 of issue 9: without its runtimeconfig.json the bootstrap stops the function (exit 106) before any code runs.</summary>
+    [Fact]
+    public void ABundleWithoutItsRuntimeConfigNeverStarts()
+    {
+        using var copy = new BundleCopy(Bundle());
+        File.Delete(Path.Combine(copy.Path, "Rapid.Functions.runtimeconfig.json"));
+        var result = Invoke(Functions().First(), "{}", "--bundle", copy.Path);
+        Assert.True(result["init"]?.GetValue<bool>(), result.ToJsonString());
+        Assert.Contains("bootstrap exit 106", result["message"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("Rapid.Functions::Rapid.Functions.Lambda.ResolveWindowHandlr::Handle", "Unable to load type")]
+    [InlineData("Rapid.Function::Rapid.Functions.Lambda.ResolveWindowHandler::Handle", "Could not find the specified handler assembly")]
+    [InlineData("Rapid.Functions::Rapid.Functions.Lambda.ResolveWindowHandler::Run", "Unable to find method 'Run'")]
+    [InlineData("Rapid.Functions.Lambda.ResolveWindowHandler::Handle", "Invalid lambda function handler")]
+    public void AWrongHandlerStringNeverStarts(string handler, string message)
+    {
+        var result = Invoke(Functions().First(), "{}", "--handler", handler);
+        Assert.True(result["init"]?.GetValue<bool>(), result.ToJsonString());
+        Assert.Contains(message, result["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void AMissingDependencyFailsTheFunction()
+    {
+        using var copy = new BundleCopy(Bundle());
+        File.Delete(Path.Combine(copy.Path, "Npgsql.dll"));
+        var plan = Functions().Single(f => f.StartsWith("FunctionsPlanScience", StringComparison.Ordinal));
+        var result = Invoke(plan, """{"startDateTime":"2028-09-07 00:00:00","endDateTime":"2028-09-08 00:00:00","procDate":"20280908","force":false}""", "--bundle", copy.Path);
+        Assert.False(result["ok"]!.GetValue<bool>(), result.ToJsonString());
+        Assert.Contains("Npgsql", result.ToJsonString());
+    }
+
+    /// <summary>A function started without a variable the template gives it stops on that variable, naming it.</summary>
+    [Theory]
+    [InlineData("RAPID_DB_SECRET_ID")]
+    [InlineData("RAPID_DB_HOST")]
+    public void AVariableTheTemplateDoesNotSetFailsTheFunctionNamingIt(string variable)
+    {
+        var plan = Functions().Single(f => f.StartsWith("FunctionsPlanScience", StringComparison.Ordinal));
+        var result = Invoke(plan, """{"startDateTime":"2028-09-07 00:00:00","endDateTime":"2028-09-08 00:00:00","procDate":"20280908","force":false}""", "--unset", variable);
+        Assert.False(result["ok"]!.GetValue<bool>(), result.ToJsonString());
+        Assert.Contains(variable, result["errorMessage"]!.GetValue<string>());
+    }
+
+    /// <summary>The directory the template's functions' Code names, in the cloud assembly: what a deploy zips and uploads.</summary>
+    private string Bundle()
+    {
+        var function = stack.Resources("AWS::Lambda::Function").First(f => OpsDatabaseTests.IsOperationsStep(f.Resource)).Resource;
+        var hash = function["Properties"]!["Code"]!["S3Key"]!.GetValue<string>().Replace(".zip", "", StringComparison.Ordinal);
+        var source = stack.Assets["files"]![hash]!["source"]!;
+        Assert.Equal("zip", source["packaging"]!.GetValue<string>());
+        return Path.Combine(Path.GetDirectoryName(stack.TemplatePath)!, source["path"]!.GetValue<string>());
+    }
+
+    private JsonObject Invoke(string function, string payload, params string[] extra)
+    {
+        var run = NodeScript.Run(Path.Combine("tools", "lambda-runtime", "invoke.mjs"),
+            new[]
+            {
+                "--template", stack.TemplatePath, "--function", function,
+                "--runtime-host", Path.Combine(AppContext.BaseDirectory, "Rapid.LambdaRuntimeHost.dll"), "--db", NoDatabase, "--payload", payload,
+            }.Concat(extra), TimeSpan.FromMinutes(2));
+        if (run.ExitCode != 0)
+            throw new InvalidOperationException($"invoke.mjs {function} failed (exit {run.ExitCode}):\n{run.Stderr}\n{run.Stdout}");
+        return JsonNode.Parse(run.Stdout)!.AsObject();
+    }
+
+    private sealed class BundleCopy : IDisposable
+    {
+        public BundleCopy(string bundle)
+        {
+            Path = Directory.CreateTempSubdirectory("rapid-bundle-copy-").FullName;
+            foreach (var file in Directory.GetFiles(bundle)) File.Copy(file, System.IO.Path.Combine(Path, System.IO.Path.GetFileName(file)));
+        }
+
+        public string Path { get; }
+
+        public void Dispose()
+        {
+            try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+        }
+    }
+}
