@@ -172,14 +172,15 @@ public sealed class NightlyWorkflowTests(EmbeddedDatabaseFixture fixture)
         Assert.NotNull(summary.Mag50);
         Assert.InRange(summary.Mag50!.Value, job.BrightMag, job.FaintMag);
 
-        // What `rapid status --procdate` prints.
+        // What `rapid status --procdate D --bins` prints: the recovery line per filter, then the bins.
         var output = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No });
-        NightSummaryPrinter.Print(await new SummarizeNight(survey.Database).SummarizeAsync(report.Summary.ProcDate, requireJobs: true), console: console);
+        var status = await new SummarizeNight(survey.Database).SummarizeAsync(report.Summary.ProcDate, requireJobs: true);
+        NightSummaryPrinter.Print(console, new NightView(status, null, null, null, null), bins: true);
         var text = output.ToString();
-        Assert.Contains("Injection-recovery", text);
-        Assert.Contains("Completeness vs magnitude", text);
-        Assert.Contains($"{summary.Mag50:0.00}", text);
+        Assert.Matches($@"(?m)^ *H158 fakes +{fakes.Found:N0} of {fakes.Injected:N0} ", text);
+        Assert.Contains("Completeness against magnitude", text);
+        Assert.Contains(summary.Mag50.Value.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), text);
     }
 
     [Fact]

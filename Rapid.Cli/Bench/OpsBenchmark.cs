@@ -1,11 +1,9 @@
 using System.Diagnostics;
-using System.Globalization;
 using Npgsql;
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Sky;
 using Rapid.Core.Storage;
-using Rapid.Functions.OpsDatabase;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Bench;
@@ -42,25 +40,12 @@ public static class OpsBenchmark
         if (jobs < 1) throw new ArgumentOutOfRangeException(nameof(jobs), jobs, $"--jobs {jobs}: must be at least 1");
         progress ??= _ => { };
         var keys = new ObjectKeys(Buckets.FromEnvironment());
-        var scratch = $"rapid_bench_{DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}";
-        var adminCs = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
-        await using (var admin = new NpgsqlConnection(adminCs))
-        {
-            await admin.OpenAsync(ct);
-            // The name is generated here (letters, digits, underscore); CREATE DATABASE takes no parameters.
-            await using var create = new NpgsqlCommand($"create database {scratch}", admin);
-            try { await create.ExecuteNonQueryAsync(ct); }
-            catch (PostgresException e)
-            {
-                throw new InvalidOperationException($"bench: cannot create scratch database {scratch} on {OpsDb.Describe(connectionString)}: {e.MessageText}", e);
-            }
-        }
-        var benchCs = new NpgsqlConnectionStringBuilder(connectionString) { Database = scratch }.ConnectionString;
+        await using var scratch = await ScratchDatabase.CreateAsync(connectionString, "ops", ct);
+        scratch.Keep = keepDatabase;
         try
         {
-            await using var ds = OpsDb.Create(benchCs);
+            var ds = scratch.DataSource;
             var sw = Stopwatch.StartNew();
-            await new MigrationRunner(ds).MigrateAsync(ct: ct);
             var window = await CreateSurveyAsync(ds, store, keys, jobs, progress, ct);
             var setup = sw.Elapsed;
             progress($"setup: {jobs} L2 images with registered references in {setup.TotalSeconds:F1} s");
@@ -83,22 +68,15 @@ public static class OpsBenchmark
             await register.RegisterJobListAsync(plan.JobList!, ct: ct);
             var againTime = sw.Elapsed;
 
-            return new OpsBenchmarkReport(jobs, keepDatabase ? scratch : $"{scratch} (dropped)", setup, planTime, plan.ArraySize,
+            return new OpsBenchmarkReport(jobs, keepDatabase ? scratch.Name : $"{scratch.Name} (dropped)", setup, planTime, plan.ArraySize,
                 registerTime, report.Registered, againTime);
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
             if (!keepDatabase)
-            {
-                await using var admin = new NpgsqlConnection(adminCs);
-                await admin.OpenAsync(CancellationToken.None);
-                await using var drop = new NpgsqlCommand($"drop database if exists {scratch} with (force)", admin);
-                await drop.ExecuteNonQueryAsync(CancellationToken.None);
                 foreach (var bucket in new[] { keys.Buckets.Pipeline, keys.Buckets.Products })
                     await foreach (var obj in store.ListAsync(bucket, $"{ProcDate}/", CancellationToken.None))
                         await store.DeleteAsync(obj, CancellationToken.None);
-            }
         }
     }
 

@@ -28,11 +28,12 @@ internal static class DemoCommand
         command.SetAction((parse, ct) => CommandErrors.Guard(parse.GetValue(options.Verbose), async () =>
         {
             var spec = survey.Read(parse);
+            var console = ConsoleOutput.Create();
             // The demo always shows the whole night: re-running it reuses job rows and keys (no duplicates).
             await using var workflow = await options.OpenAsync(parse, force: true, ct, referenceGridWhenUnset: ReferenceGridFor(spec.Size));
             var store = workflow.Value.Home.OpenStore();
             var dir = store.PathOf(new Core.Storage.ObjectRef(workflow.Value.Buckets.Data, $"demo/seed{spec.Seed}_{spec.Size}px/x"));
-            var simulated = await AnsiConsole.Status().StartAsync(
+            var simulated = await console.Status().StartAsync(
                 $"Simulating {spec.FieldCentres.Count} fields x {spec.Filters.Count} filters x {spec.Epochs} epochs of {spec.Size}x{spec.Size} px...",
                 _ => Task.Run(() => SurveySimulator.Generate(spec, Path.GetDirectoryName(dir)!), ct));
             var registered = await SimulatedSurveyIngest.RegisterAsync(simulated, store, workflow.Value.Buckets, workflow.Value.Database, ct);
@@ -40,10 +41,10 @@ internal static class DemoCommand
 
             var lastNight = simulated.Images.Max(i => i.DateObsUtc).Date;
             var request = new WindowRequest(ObservationWindow.Format(lastNight), ObservationWindow.Format(lastNight.AddDays(1)), parse.GetValue(procDate));
-            AnsiConsole.MarkupLine($"Running the nightly workflow for [bold]{request.StartDateTime} .. {request.EndDateTime}[/]");
-            var report = await ProgressBars.ShowAsync(observer => workflow.Value.Create().RunAsync(request, observer, ct));
-            NightSummaryPrinter.Print(report.Summary, report.Stages, workflow.Value.ProductsDirectory(report.Window.ProcDate.ToString()));
-            AnsiConsole.MarkupLine($"Done in {report.Elapsed.TotalSeconds:0.0} s. Inspect it again with [bold]./rapid status --procdate {report.Window.ProcDate}[/].");
+            console.MarkupLine($"Running the nightly workflow for [bold]{request.StartDateTime} .. {request.EndDateTime}[/]");
+            var report = await ProgressBars.ShowAsync(console, observer => workflow.Value.Create().RunAsync(request, observer, ct));
+            NightSummaryPrinter.Print(console, workflow.Value.View(report));
+            console.MarkupLine($"Done in {report.Elapsed.TotalSeconds:0.0} s. Again: [bold]./rapid status[/] (this night: --procdate {report.Window.ProcDate}), a job's log: [bold]./rapid logs JID[/].");
             return report.Summary.Failures.Any(f => ExitCodes.Severity(f.ExitCode ?? 64) == ExitCodeSeverity.Error && f.ExitCode != ExitCodes.NoReferenceImage) ? 1 : 0;
         }));
         return command;

@@ -12,6 +12,8 @@ public static class RapidCommandLine
             DemoCommand.Create(),
             RunCommand.Create(),
             StatusCommand.Create(),
+            ReportCommand.Create(),
+            LogsCommand.Create(),
             SimulateCommand.Create(),
             DbCommand.Create(),
             DiffCommand.Create(),

@@ -24,13 +24,14 @@ internal static class RunCommand
             var request = new WindowRequest(parse.GetValue(start), parse.GetValue(end), parse.GetValue(procDate));
             var resolved = new ResolveWindow().Resolve(request); // validates before anything starts
             await using var workflow = await options.OpenAsync(parse, parse.GetValue(force), ct);
-            var report = await ProgressBars.ShowAsync(observer => workflow.Value.Create().RunAsync(request, observer, ct));
+            var console = ConsoleOutput.Create();
+            var report = await ProgressBars.ShowAsync(console, observer => workflow.Value.Create().RunAsync(request, observer, ct));
             if (report.PlannedJobs == 0)
             {
                 Console.WriteLine($"Nothing to do: no L2 images to process in the window {resolved.Window} on {resolved.ProcDate}.");
                 return 0;
             }
-            NightSummaryPrinter.Print(report.Summary, report.Stages, workflow.Value.ProductsDirectory(report.Window.ProcDate.ToString()));
+            NightSummaryPrinter.Print(console, workflow.Value.View(report));
             return 0;
         }));
         return command;

@@ -1,5 +1,6 @@
 using Npgsql;
 using Rapid.Cli.Engine;
+using Rapid.Cli.Output;
 using Rapid.Core.Storage;
 using Rapid.Functions.Steps;
 
@@ -15,6 +16,11 @@ public sealed record EmbeddedWorkflow(RapidHome Home, NpgsqlDataSource Database,
 
     public NightlyWorkflow Create(LocalBatchExecutor? executor = null) =>
         new(Database, Home.OpenStore(), new ObjectKeys(Buckets), executor ?? CreateExecutor(), Planning);
+
+    /// <summary>What the console shows of a finished run: the summary, the verdict, where the report and the products are.</summary>
+    public NightView View(NightReport run) => new(run.Summary, run.Published?.Verdict,
+        run.Published is { } p && ObjectRef.TryParse(p.Location, out var stored) ? Home.OpenStore().PathOf(stored!) : null,
+        run.ReportError, ProductsDirectory(run.Window.ProcDate.ToString()));
 
     /// <summary>Where a processing date's products are on disk.</summary>
     public string ProductsDirectory(string procDate) => Path.Combine(Home.StoreRoot, Buckets.Products, procDate);

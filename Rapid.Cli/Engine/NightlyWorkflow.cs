@@ -2,13 +2,19 @@ using System.Diagnostics;
 using Npgsql;
 using Rapid.Core.Contracts;
 using Rapid.Core.Storage;
+using Rapid.Functions.Report;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Engine;
 
 /// <summary>What a night's run did, stage by stage, and the night's summary from the ops database.</summary>
 /// <param name="PlannedJobs">Jobs planned by this run (run or closed at planning); 0 means there was nothing to do.</param>
-public sealed record NightReport(ResolvedWindow Window, IReadOnlyList<StageReport> Stages, NightSummary Summary, int PlannedJobs, TimeSpan Elapsed);
+public sealed record NightReport(ResolvedWindow Window, IReadOnlyList<StageReport> Stages, NightSummary Summary, int PlannedJobs, TimeSpan Elapsed)
+{
+    /// <summary>The night report the Summarize stage wrote (null when it could not: see <see cref="ReportError"/>).</summary>
+    public PublishedReport? Published { get; init; }
+    public string? ReportError { get; init; }
+}
 
 public sealed record StageReport(WorkflowStage Stage, TimeSpan Elapsed, string Outcome);
 
@@ -38,12 +44,11 @@ public sealed class NightlyWorkflow(
         planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery,
             () => new PlanNightRecovery(dataSource, store, keys, planning).PlanAsync(window.ProcDate, ct), ct);
 
-        var summary = await Stage(stages, observer, WorkflowStage.Summarize, 1,
-            () => new SummarizeNight(dataSource).SummarizeAsync(window.ProcDate, ct: ct),
-            s => $"{s.TotalJobs} jobs, {s.ReferenceImages} reference images, {s.DifferenceImages} difference images"
-                 + string.Concat(s.Recovery.Where(r => r.Kind == "fake").Select(r =>
-                     $"; {r.Filter} {r.Found}/{r.Injected} fakes found, m50 {(r.Mag50 is double m ? m.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-")}")));
-        return new NightReport(window, stages, summary, planned, clock.Elapsed);
+        // Summarize: the night's summary and its report, beside the night's products (as the Summarize λ does).
+        var night = await Stage(stages, observer, WorkflowStage.Summarize, 1,
+            () => new SummarizeStep(dataSource, store, keys, new NightReportOptions()).RunAsync(window.ProcDate, ct),
+            n => n.Report is { } r ? $"{r.Verdict.Word}: {r.Verdict.Headline}" : n.ReportError ?? "");
+        return new NightReport(window, stages, night.Summary, planned, clock.Elapsed) { Published = night.Report, ReportError = night.ReportError };
     }
 
     /// <summary>Plan → run the array → register: one pipeline's three states. Returns the jobs planned.</summary>
@@ -55,7 +60,7 @@ public sealed class NightlyWorkflow(
             : $"{p.ArraySize} jobs" + (p.ClosedAtPlanning > 0 ? $", {p.ClosedAtPlanning} closed at planning" : ""));
         var runStage = planStage + 1;
         var outcomes = await Stage(stages, observer, runStage, planned.ArraySize,
-            () => executor.RunAsync(planned, new Progress<ChildOutcome>(_ => observer.WorkItemDone(runStage)), ct),
+            () => executor.RunAsync(planned, new Progress<ChildOutcome>(o => observer.WorkItemDone(runStage, o)), ct),
             o => o.Count == 0 ? "nothing to run" : Describe(o));
         await Stage(stages, observer, runStage + 1, 1, async () =>
             {

@@ -41,11 +41,19 @@ public static class WorkflowStages
     };
 }
 
+public static class WorkflowStageKinds
+{
+    /// <summary>The stages that run pipeline jobs (the local stand-in for a Batch array).</summary>
+    public static bool RunsJobs(this WorkflowStage stage) =>
+        stage is WorkflowStage.RunReferences or WorkflowStage.RunScience or WorkflowStage.RunPostProcessing or WorkflowStage.RunNightRecovery;
+}
+
 /// <summary>Told what the workflow is doing (a progress display, a log, or nothing).</summary>
 public interface IWorkflowObserver
 {
     void StageStarted(WorkflowStage stage, int workItems);
-    void WorkItemDone(WorkflowStage stage);
+    /// <param name="outcome">How the job ended, for the stages that run jobs (the executor's view: process exit code, reason).</param>
+    void WorkItemDone(WorkflowStage stage, ChildOutcome? outcome);
     void StageFinished(WorkflowStage stage, TimeSpan elapsed, string outcome);
 }
 
@@ -53,6 +61,6 @@ public sealed class SilentObserver : IWorkflowObserver
 {
     public static SilentObserver Instance { get; } = new();
     public void StageStarted(WorkflowStage stage, int workItems) { }
-    public void WorkItemDone(WorkflowStage stage) { }
+    public void WorkItemDone(WorkflowStage stage, ChildOutcome? outcome) { }
     public void StageFinished(WorkflowStage stage, TimeSpan elapsed, string outcome) { }
 }

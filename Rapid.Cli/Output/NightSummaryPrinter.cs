@@ -1,100 +1,162 @@
-using Rapid.Cli.Engine;
-using Rapid.Core.Jobs;
+using System.Globalization;
 using Rapid.Core.Pipelines;
+using Rapid.Functions.Report;
+using Rapid.Functions.Report.Data;
 using Rapid.Functions.Steps;
 using Spectre.Console;
 
 namespace Rapid.Cli.Output;
 
-/// <summary>Prints what a night did: jobs by pipeline/status/exit code, failures, products, stage times.</summary>
+/// <summary>What the console shows of a night, at the end of a run and for <c>rapid status</c>.</summary>
+/// <param name="Verdict">The night's verdict as the report judges it (null when it could not be judged).</param>
+/// <param name="ReportFile">Where the night report is on disk (null: none).</param>
+/// <param name="ReportError">Why there is no report.</param>
+/// <param name="ProductsLocation">Where the night's products are.</param>
+public sealed record NightView(NightSummary Summary, NightVerdict? Verdict, string? ReportFile, string? ReportError, string? ProductsLocation);
+
+/// <summary>
+/// The night in a screenful: the verdict first, where the report is, then one compact table of jobs by pipeline and
+/// outcome, products, completeness per filter, warnings and the first failures with the command that shows their log.
+/// The magnitude bins stay in the report (and <c>rapid status --bins</c>), so nothing pushes the key figures off screen.
+/// </summary>
 public static class NightSummaryPrinter
 {
-    /// <param name="console">Where to print; the terminal when null (tests pass a recording console).</param>
-    public static void Print(NightSummary summary, IReadOnlyList<StageReport>? stages = null, string? productsLocation = null, IAnsiConsole? console = null)
+    /// <summary>Failure reasons listed on the console (commonest first); the report lists them all, with their logs.</summary>
+    public const int ReasonsListed = 5;
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static void Print(IAnsiConsole console, NightView view, bool bins = false)
     {
-        console ??= AnsiConsole.Console;
-        console.Write(new Rule($"[bold]Processing date {summary.ProcDate}[/]").LeftJustified());
-
-        var jobs = new Table().Title("Jobs").AddColumns("pipeline", "status", "exit code", "meaning", "jobs");
-        foreach (var j in summary.Jobs)
-            jobs.AddRow(Markup.Escape($"{j.Ppid} {PipelineIds.Describe(j.Ppid)}"), j.Status == 1 ? "closed" : "open",
-                j.ExitCode?.ToString() ?? "-", Markup.Escape(j.ExitCode is { } c ? ExitCodes.Describe(c) : "not ended"), j.Count.ToString());
-        console.Write(jobs);
-
-        if (summary.Failures.Count > 0)
+        var s = view.Summary;
+        var verdict = view.Verdict;
+        console.Write(new Rule($"[bold]Night {s.ProcDate}[/]" + (verdict is null ? "" : $": {VerdictMarkup(verdict)}")).LeftJustified());
+        if (verdict is not null)
         {
-            var failures = new Table().Title("Warnings and failures").AddColumns("jid", "ppid", "exit", "what", "reason");
-            foreach (var f in summary.Failures.Take(50))
-                failures.AddRow(f.Jid.ToString(), f.Ppid.ToString(), f.ExitCode?.ToString() ?? "-",
-                    Markup.Escape(f.Rid is { } rid ? $"rid {rid}" : $"field {f.Field} fid {f.Fid}"), Markup.Escape(f.Reason ?? ""));
-            if (summary.Failures.Count > 50) failures.Caption($"... and {summary.Failures.Count - 50} more");
-            console.Write(failures);
+            console.MarkupLine(Markup.Escape(Capitalised(verdict.Headline)) + ".");
+            foreach (var d in verdict.Details.Skip(1)) console.MarkupLine($"  • {Markup.Escape(d)}");
         }
+        if (view.ReportFile is not null) console.MarkupLine($"Report: [bold]{Markup.Escape(view.ReportFile)}[/]");
+        if (view.ReportError is not null) console.MarkupLine($"[yellow]No report: {Markup.Escape(view.ReportError)}[/]");
 
-        if (summary.Warnings.Count > 0)
-        {
-            var kinds = new Table().Title("Warnings by kind").AddColumns("pipeline", "kind", "jobs");
-            foreach (var w in summary.Warnings) kinds.AddRow(w.Ppid.ToString(), Markup.Escape(w.Kind), w.Jobs.ToString());
-            console.Write(kinds);
-        }
-
-        var products = new Table().Title("Products registered").AddColumns("what", "count");
-        products.AddRow("reference images", summary.ReferenceImages.ToString());
-        products.AddRow("difference images", summary.DifferenceImages.ToString());
-        products.AddRow("sources found", summary.SourcesFound.ToString());
-        console.Write(products);
-
-        PrintRecovery(console, summary);
-
-        var timing = new Table().Title("Job run times (s)").AddColumns("pipeline", "jobs", "total", "mean", "max");
-        foreach (var t in summary.Elapsed)
-            timing.AddRow(t.Ppid.ToString(), t.Jobs.ToString(), $"{t.TotalSeconds:0.0}", $"{t.MeanSeconds:0.0}", $"{t.MaxSeconds:0.0}");
-        if (summary.Elapsed.Count > 0) console.Write(timing);
-
-        if (stages is not null)
-        {
-            var wall = new Table().Title("Wall time per stage").AddColumns("stage", "seconds", "outcome");
-            foreach (var s in stages)
-                wall.AddRow(Markup.Escape(s.Stage.Title()), $"{s.Elapsed.TotalSeconds:0.00}", Markup.Escape(s.Outcome));
-            console.Write(wall);
-        }
-        if (productsLocation is not null) console.MarkupLine($"Products are in [bold]{Markup.Escape(productsLocation)}[/]");
+        PrintJobs(console, s);
+        console.MarkupLine(string.Create(Inv, $"Products: {s.ReferenceImages:N0} reference images, {s.DifferenceImages:N0} difference images, {s.SourcesFound:N0} sources"));
+        if (view.ProductsLocation is not null) console.MarkupLine($"  in [bold]{Markup.Escape(view.ProductsLocation)}[/]");
+        PrintRecovery(console, s);
+        if (s.Warnings.Count > 0)
+            console.MarkupLine("Warnings: " + Markup.Escape(string.Join(", ", s.Warnings.Select(w => string.Create(Inv, $"{w.Kind} {w.Jobs:N0} (ppid {w.Ppid})")))));
+        PrintFailures(console, s);
+        if (bins) PrintBins(console, s);
     }
 
-    /// <summary>Completeness per filter and kind, then completeness and flux bias per magnitude bin.</summary>
-    private static void PrintRecovery(IAnsiConsole console, NightSummary summary)
+    private static void PrintJobs(IAnsiConsole console, NightSummary s)
     {
-        if (summary.Recovery.Count == 0) return;
-        // Compact (simple border, one space between columns): ten columns fit an 80-column terminal.
-        var figures = Compact(new Table().Title("Injection-recovery"),
-            "filter", "kind", "imgs", "inj", "found", "compl%", "m50", "m90", "bias%", "FP/deg²");
-        foreach (var r in summary.Recovery)
-            figures.AddRow(Markup.Escape(r.Filter), Kind(r.Kind), r.Images.ToString(), r.Injected.ToString(), r.Found.ToString(), Percent(r.Completeness),
-                Mag(r.Mag50), Mag(r.Mag90), Percent(r.FluxBias), r.FalsePositivesPerDeg2 is double fp && double.IsFinite(fp) ? $"{fp:0}" : "-");
-        figures.Caption("fake: injected point sources; truth: the simulator's transients (simulated nights). compl: found/injected; "
-                        + "m50/m90: 50 %/90 % completeness magnitude (AB); bias: median (measured − injected)/injected flux; "
-                        + "FP: positive detections matching no fake or truth object, per deg².");
-        console.Write(figures);
-
-        var bins = Compact(new Table().Title("Completeness vs magnitude"), "filter", "kind", "mag", "injected", "found", "compl %", "bias %");
-        var filters = summary.Recovery.ToDictionary(r => (r.Fid, r.Kind), r => r.Filter);
-        foreach (var b in summary.RecoveryBins)
-            bins.AddRow(Markup.Escape(filters.GetValueOrDefault((b.Fid, b.Kind), b.Fid.ToString())), Kind(b.Kind), $"{b.MagLow:0.00}–{b.MagHigh:0.00}",
-                b.Injected.ToString(), b.Found.ToString(), Percent(b.Completeness), Percent(b.FluxBias));
-        console.Write(bins);
+        if (s.Jobs.Count == 0) return;
+        var outcomes = new[] { JobOutcomeClass.Succeeded, JobOutcomeClass.Degraded, JobOutcomeClass.NoReference, JobOutcomeClass.Failed, JobOutcomeClass.Lost, JobOutcomeClass.Open };
+        var table = Compact(new Table(), ["pipeline", .. outcomes.Select(o => o.Title()), "wall s"]);
+        table.Columns[0].NoWrap();
+        foreach (var ppid in s.Jobs.Select(j => j.Ppid).Distinct().Order())
+        {
+            var counts = s.Jobs.Where(j => j.Ppid == ppid).GroupBy(j => JobOutcomeClasses.Of(j.Status, j.ExitCode)).ToDictionary(g => g.Key, g => g.Sum(j => j.Count));
+            var wall = s.Elapsed.FirstOrDefault(e => e.Ppid == ppid)?.TotalSeconds;
+            table.AddRow([Markup.Escape($"{ppid} {PipelineIds.Label(ppid)}"),
+                .. outcomes.Select(o => Count(counts.GetValueOrDefault(o), o)), wall is double w ? w.ToString("0", Inv) : "-"]);
+        }
+        console.Write(table);
     }
 
-    /// <summary>The kind as shown: "transient" rows are the simulator's truth transients.</summary>
-    private static string Kind(string kind) => kind == "transient" ? "truth" : kind;
+    private static string Count(int n, JobOutcomeClass outcome) =>
+        n == 0 ? "[dim]0[/]" : outcome.IsFault() ? $"[red]{n:N0}[/]" : outcome == JobOutcomeClass.Degraded ? $"[yellow]{n:N0}[/]" : n.ToString("N0", Inv);
 
+    /// <summary>One row per filter and kind: found of injected, m50, m90, flux bias, unexplained detections.</summary>
+    private static void PrintRecovery(IAnsiConsole console, NightSummary s)
+    {
+        if (s.Recovery.Count == 0) return;
+        var table = Compact(new Table(), "recovery", "found", "compl", "m50", "m90", "flux bias", "unexpl./deg²");
+        table.Columns[0].NoWrap();
+        foreach (var r in s.Recovery)
+            table.AddRow(Markup.Escape($"{r.Filter} {(r.Kind == "fake" ? "fakes" : "truth")}"), string.Create(Inv, $"{r.Found:N0} of {r.Injected:N0}"),
+                Percent(r.Completeness), Mag(r.Mag50), Mag(r.Mag90), Percent(r.FluxBias),
+                r.FalsePositivesPerDeg2 is double fp && double.IsFinite(fp) ? fp.ToString("N0", Inv) : "-");
+        console.Write(table);
+    }
+
+    /// <summary>
+    /// The jobs that did not finish, grouped by pipeline, exit code and reason (its numbers and paths made alike, as the
+    /// report groups them): one line per reason, cut to the console's width, with the command that shows the first job's log.
+    /// </summary>
+    private static void PrintFailures(IAnsiConsole console, NightSummary s)
+    {
+        static JobOutcomeClass Outcome(JobFailure f) => JobOutcomeClasses.Of(f.ExitCode is null ? 0 : 1, f.ExitCode);
+        var faults = s.Failures.Where(f => Outcome(f).IsFault()).ToList();
+        if (faults.Count == 0) return;
+        var groups = faults.GroupBy(f => (f.Ppid, Outcome: Outcome(f), f.ExitCode, Pattern: FailureReasons.Pattern(f.Reason)))
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key.Ppid).ThenBy(g => g.Key.Pattern, StringComparer.Ordinal).ToList();
+        console.MarkupLine(string.Create(Inv, $"[red]{faults.Count:N0} jobs did not finish[/], for {groups.Count:N0} reasons")
+            + (groups.Count > ReasonsListed ? $" (the {ReasonsListed} commonest; the report has them all)" : "") + ":");
+        foreach (var g in groups.Take(ReasonsListed))
+        {
+            var head = string.Create(Inv, $"  {g.Count(),3:N0} × ppid {g.Key.Ppid} ") + (g.Key.ExitCode is { } c ? $"exit {c}: " : "open: ");
+            var tail = g.Key.Outcome == JobOutcomeClass.Failed ? $" (rapid logs {g.Min(f => f.Jid)})" : "";
+            console.WriteLine(head + Fit(g.Key.Pattern, console.Profile.Width - head.Length - tail.Length) + tail);
+        }
+    }
+
+    /// <summary>The text, cut with an ellipsis to at most <paramref name="width"/> characters (never below 20).</summary>
+    private static string Fit(string text, int width)
+    {
+        width = Math.Max(20, width);
+        return text.Length <= width ? text : text[..(width - 1)] + "…";
+    }
+
+    private static void PrintBins(IAnsiConsole console, NightSummary s)
+    {
+        if (s.RecoveryBins.Count == 0) return;
+        var filters = s.Recovery.GroupBy(r => r.Fid).ToDictionary(g => g.Key, g => g.First().Filter);
+        var table = Compact(new Table().Title("Completeness against magnitude"), "filter", "kind", "mag", "injected", "found", "compl %", "bias %");
+        foreach (var b in s.RecoveryBins)
+            table.AddRow(Markup.Escape(filters.GetValueOrDefault(b.Fid, b.Fid.ToString(Inv))), b.Kind == "transient" ? "truth" : b.Kind,
+                string.Create(Inv, $"{b.MagLow:0.00}–{b.MagHigh:0.00}"), b.Injected.ToString(Inv), b.Found.ToString(Inv),
+                (100 * b.Completeness).ToString("0.0", Inv), b.FluxBias is double fb && double.IsFinite(fb) ? (100 * fb).ToString("0.0", Inv) : "-");
+        console.Write(table);
+    }
+
+    /// <summary>Where the night report is, its verdict and size: the line that points a person to the page.</summary>
+    public static void PrintReportLine(IAnsiConsole console, PublishedReport report, string file)
+    {
+        var v = report.Verdict;
+        console.MarkupLine($"Night report of {report.Model.ProcDate}: {VerdictMarkup(v)} {Markup.Escape(v.Headline)}");
+        console.MarkupLine($"  [bold]{Markup.Escape(file)}[/] ({Markup.Escape(HumanBytes(report.Bytes))}, made in {report.Elapsed.TotalSeconds.ToString("0.0", Inv)} s)");
+    }
+
+    /// <summary>The verdict's word in its colour (green, yellow, red).</summary>
+    public static string VerdictMarkup(NightVerdict v) => v.Level switch
+    {
+        NightVerdictLevel.Good => $"[bold green]{v.Word}[/]",
+        NightVerdictLevel.Degraded => $"[bold yellow]{v.Word}[/]",
+        NightVerdictLevel.Failures => $"[bold red]{v.Word}[/]",
+        _ => $"[bold]{v.Word}[/]",
+    };
+
+    private static string HumanBytes(long bytes) =>
+        bytes >= 1 << 20 ? (bytes / (double)(1 << 20)).ToString("0.0 MiB", Inv) : bytes >= 1 << 10 ? (bytes / 1024.0).ToString("0 KiB", Inv) : $"{bytes} B";
+
+    /// <summary>Simple border, one space between columns: the jobs table fits 80 columns.</summary>
     private static Table Compact(Table table, params string[] columns)
     {
         table.Border(TableBorder.Simple);
-        foreach (var c in columns) table.AddColumn(new TableColumn(c).PadLeft(0).PadRight(1));
+        var first = true;
+        foreach (var c in columns)
+        {
+            table.AddColumn(first ? new TableColumn(c).PadLeft(0).PadRight(1) : new TableColumn(c).RightAligned().PadLeft(0).PadRight(1));
+            first = false;
+        }
         return table;
     }
 
-    private static string Mag(double? m) => m is double v && double.IsFinite(v) ? $"{v:0.00}" : "-";
+    private static string Mag(double? m) => m is double v && double.IsFinite(v) ? v.ToString("0.00", Inv) : "-";
 
-    private static string Percent(double? f) => f is double v && double.IsFinite(v) ? $"{v * 100:0.0}" : "-";
+    private static string Percent(double? f) => f is double v && double.IsFinite(v) ? (v * 100).ToString("0.0", Inv) + " %" : "-";
+
+    private static string Capitalised(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 }

@@ -19,6 +19,16 @@ public static class PipelineIds
         NightRecovery => "night injection-recovery",
         _ => $"unknown pipeline {ppid}",
     };
+
+    /// <summary>A word or two for narrow places (a console table's first column, a plot's legend).</summary>
+    public static string Label(int ppid) => ppid switch
+    {
+        ReferenceImage => "reference",
+        Science => "science",
+        PostProcessing => "post-processing",
+        NightRecovery => "night recovery",
+        _ => $"ppid {ppid}",
+    };
 }
 
 /// <summary>

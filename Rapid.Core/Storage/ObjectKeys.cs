@@ -27,6 +27,10 @@ public sealed class ObjectKeys(Buckets buckets)
     public ObjectRef Log(ProcessingDate procDate, long jid) =>
         new(Buckets.Logs, $"{procDate}/rapid_pipeline_job_{procDate}_jid{jid}_log.txt");
 
+    /// <summary>The night report of a processing date (one self-contained HTML page), beside the night's products.</summary>
+    public ObjectRef NightReport(ProcessingDate procDate) =>
+        new(Buckets.Products, $"{procDate}/rapid_night_report_{procDate}.html");
+
     /// <summary>The L2 image of an exposure's SCA, as the survey ingest stores it.</summary>
     public ObjectRef L2File(string fileName) => new(Buckets.Data, fileName);
 }

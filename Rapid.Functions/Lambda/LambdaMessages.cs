@@ -71,6 +71,13 @@ public sealed record NightMessage
     public IReadOnlyList<PipelineTiming> Elapsed { get; init; } = [];
     /// <summary>Completeness per filter and kind (the bins stay in the ops database: SNS messages are small).</summary>
     public IReadOnlyList<RecoverySummary> Recovery { get; init; } = [];
+    /// <summary>The night's verdict (GOOD, DEGRADED, FAILURES, EMPTY) and its one line, as the report's header says them.</summary>
+    public string? Verdict { get; init; }
+    public string? Headline { get; init; }
+    /// <summary>The night report, <c>s3://{products bucket}/{procdate}/rapid_night_report_{procdate}.html</c>.</summary>
+    public string? Report { get; init; }
+    /// <summary>Why the report could not be made (the summary above still stands).</summary>
+    public string? ReportError { get; init; }
     public RegisterOutput? References { get; init; }
     public RegisterOutput? Science { get; init; }
     public RegisterOutput? PostProcessing { get; init; }

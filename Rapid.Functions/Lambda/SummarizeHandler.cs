@@ -1,8 +1,12 @@
+using Rapid.Functions.Report;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Functions.Lambda;
 
-/// <summary>Summarize λ: <c>{night, references, science, postProcessing, nightRecovery?}</c> → the night's summary from the ops database, for SNS.</summary>
+/// <summary>
+/// Summarize λ: <c>{night, references, science, postProcessing, nightRecovery?}</c> → the night's summary from the ops database,
+/// for SNS, with the night's verdict and where its report is (written to the products bucket by <see cref="SummarizeStep"/>).
+/// </summary>
 public sealed class SummarizeHandler
 {
     /// <summary>SNS messages are limited to 256 KB: list this many failed jobs, count the rest.</summary>
@@ -20,7 +24,8 @@ public sealed class SummarizeHandler
     {
         var request = LambdaStreams.Read(input, LambdaJsonContext.Default.SummarizeInput, "summarize input");
         var (_, procDate) = LambdaStreams.Parse(request.Night);
-        var summary = await new SummarizeNight(await _env.DataSourceAsync()).SummarizeAsync(procDate);
+        var night = await new SummarizeStep(await _env.DataSourceAsync(), _env.Store, _env.Keys, NightReportOptions.FromEnvironment(_env.Get)).RunAsync(procDate);
+        var summary = night.Summary;
         var message = new NightMessage
         {
             ProcDate = procDate.ToString(),
@@ -40,6 +45,10 @@ public sealed class SummarizeHandler
             Science = request.Science?.Registered,
             PostProcessing = request.PostProcessing?.Registered,
             NightRecovery = request.NightRecovery?.Registered,
+            Verdict = night.Report?.Verdict.Word,
+            Headline = night.Report?.Verdict.Headline,
+            Report = night.Report?.Location,
+            ReportError = night.ReportError,
         };
         return LambdaStreams.Write(message, LambdaJsonContext.Default.NightMessage);
     }

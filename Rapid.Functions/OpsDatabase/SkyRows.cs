@@ -5,7 +5,7 @@ using Rapid.Core.Sky;
 namespace Rapid.Functions.OpsDatabase;
 
 /// <summary>Sky columns shared by several tables: field, HEALPix indexes and unit vectors.</summary>
-internal static class SkyRows
+public static class SkyRows
 {
     /// <summary>HEALPix NESTED orders the original stored: hp6 (nside 64) and hp9 (nside 512).</summary>
     public const int Hp6Nside = 64, Hp9Nside = 512;

@@ -48,6 +48,15 @@ public sealed record NightSummary
 
 public sealed class SummarizeNight(NpgsqlDataSource dataSource)
 {
+    /// <summary>The latest processing date any job ran on; null when the ops database has no jobs.</summary>
+    public async Task<ProcessingDate?> LatestProcessingDateAsync(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        // As DateTime: Dapper cannot read a null into DateOnly? (the max of no rows).
+        var latest = await conn.QuerySingleAsync<DateTime?>(new CommandDefinition("select max(procdate)::timestamp from jobs", cancellationToken: ct));
+        return latest is { } d ? new ProcessingDate(DateOnly.FromDateTime(d)) : null;
+    }
+
     /// <param name="requireJobs">When true (as <c>rapid status</c>), a date with no jobs is an error naming it.</param>
     public async Task<NightSummary> SummarizeAsync(ProcessingDate procDate, bool requireJobs = false, CancellationToken ct = default)
     {
