@@ -34,6 +34,7 @@ internal static class DiffCommand
         var mesh = new Option<int?>("--background-mesh") { Description = $"Background mesh (tile) size in pixels (default {defaults.BackgroundMeshSize})" };
         var minInputs = new Option<int?>("--min-reference-inputs") { Description = $"Fewest usable --reference images (default {defaults.MinReferenceInputs}); fewer ends with exit 33" };
         var maxInputs = new Option<int?>("--max-reference-inputs") { Description = $"Most --reference images co-added; the first ones given are used (default {defaults.MaxReferenceInputs})" };
+        var fakes = new Option<int?>("--fake-sources") { Description = "Measure this many injected point sources as the nightly jobs do (injrecov.fits; never in the other products; default 0)" };
         var tileGrid = new Option<int?>("--tile-grid") { Description = "Co-add onto the sky tile grid of the science image's field, N x N pixels at 0.11\"/px (as the nightly jobs do), instead of the science grid" };
         var profile = new Option<string?>("--settings") { Description = "A settings profile (JSON: schemaVersion, name, settings; see docs/settings.md) to start from; the options below and --set apply on top" };
         var set = new Option<string[]>("--set")
@@ -50,7 +51,7 @@ internal static class DiffCommand
             "Exit codes: 0 done, 32 done with warnings (in manifest.json), 33 no reference possible, 65 an input is not usable, 2 bad options.")
         {
             science, reference, referenceImage, referenceCoverage, referenceUncertainty, sciencePsf, referencePsf, outDir, overwrite,
-            threshold, clip, minCoverage, mesh, minInputs, maxInputs, tileGrid, profile, set, verbose,
+            threshold, clip, minCoverage, mesh, minInputs, maxInputs, tileGrid, fakes, profile, set, verbose,
         };
         command.SetAction((parse, ct) => CommandErrors.Guard(parse.GetValue(verbose), async () =>
         {
@@ -75,6 +76,7 @@ internal static class DiffCommand
                 OutDirectory = parse.GetValue(outDir)!,
                 Overwrite = parse.GetValue(overwrite),
                 TileGridPixels = parse.GetValue(tileGrid),
+                FakeSources = parse.GetValue(fakes) is int f ? (f >= 0 ? f : throw new ArgumentException($"diff: --fake-sources {f}: must not be negative")) : 0,
                 Settings = settings,
                 SettingsProfile = parse.GetValue(profile) is { } named ? SettingsProfileOption.Load(named).Name : null,
             };

@@ -21,6 +21,8 @@ public sealed record DiffRequest
     public bool Overwrite { get; init; }
     /// <summary>Co-add onto the sky tile grid (this many pixels square) of the science image's field instead of the science grid.</summary>
     public int? TileGridPixels { get; init; }
+    /// <summary>Injected sources to measure (as the nightly jobs' injection-recovery; 0 none).</summary>
+    public int FakeSources { get; init; }
     public PipelineSettings Settings { get; init; } = new();
     /// <summary>The name of the settings profile <see cref="Settings"/> started from (recorded in the job config), if any.</summary>
     public string? SettingsProfile { get; init; }

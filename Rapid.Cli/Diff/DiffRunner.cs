@@ -184,6 +184,7 @@ public sealed class DiffRunner(Action<string>? logLine = null)
             Science = Image(science, ScienceRid, $"science/{Path.GetFileName(science.Path)}", request.SciencePsf),
             Tile = tile,
             Reference = reference,
+            FakeSources = request.FakeSources > 0 ? new FakeSourcesConfig { Count = request.FakeSources } : null,
         };
     }
 

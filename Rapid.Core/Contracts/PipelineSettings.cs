@@ -49,14 +49,35 @@ public sealed record PipelineSettings
     [Setting("Mesh size of the SExtractor-like background of science image, reference and co-add", Unit = "pixels")]
     public int BackgroundMeshSize { get; set; } = 64;
 
-    [Setting("Floor of ZOGY's astrometric rms sigma_x, sigma_y (the matched stars' rms when larger)", Unit = "pixels")]
-    public double AstrometricRmsFloor { get; set; } = 0.05;
+    [Setting("Expected false detections from noise per 10^6 pixels the detection threshold may allow: the threshold is raised above detectionThresholdSigma until the noise peaks of S_corr expected from its measured correlation fall below this (0 keeps detectionThresholdSigma)", Unit = "per 10^6 pixels")]
+    public double FalseDetectionsPerMegapixel { get; set; } = 0.25;
 
-    [Setting("Fraction f of the reference's flux added as (f x flux)^2 to its variance before ZOGY (PSF model error)")]
-    public double ReferenceSystematicFraction { get; set; } = 0.05;
+    [Setting("A detection on S_corr is confirmed when its PSF fit on D reaches this fraction of the threshold in S/N")]
+    public double ConfirmationFraction { get; set; } = 0.5;
 
-    [Setting("Fraction f of the science image's flux added as (f x flux)^2 to its variance before ZOGY (PSF model error)")]
-    public double ScienceSystematicFraction { get; set; } = 0.05;
+    [Setting("A detection whose PSF fit on D has a chi-square less probable than 10^this is flagged POOR_FIT", Unit = "log10 probability")]
+    public double PoorFitLog10Probability { get; set; } = -3;
+
+    [Setting("A detection whose PSF fit on D has a chi-square less probable than 10^this is not confirmed (dropped)", Unit = "log10 probability")]
+    public double RejectFitLog10Probability { get; set; } = -6;
+
+    [Setting("Fewest constant stars that measure the flux scale; with fewer the zero points' prediction (or 1) is used, with a flux_scale warning", Unit = "stars")]
+    public int MinFluxScaleStars { get; set; } = 5;
+
+    [Setting("A measured flux scale farther than this fraction (or three of its own errors) from the zero points' prediction is a flux_scale warning")]
+    public double FluxScaleTolerance { get; set; } = 0.05;
+
+    [Setting("Registration residuals between science and reference stars beyond this (per axis) are an astrometry warning", Unit = "pixels")]
+    public double MaxAstrometricResidual { get; set; } = 0.3;
+
+    [Setting("A median offset between science and reference stars beyond this is an astrometry warning (one WCS is off)", Unit = "pixels")]
+    public double MaxAstrometricOffset { get; set; } = 1.0;
+
+    [Setting("A PSF model that leaves more than this fraction of its stars' light unmodelled is a psf warning")]
+    public double MaxPsfModelError { get; set; } = 0.25;
+
+    [Setting("A flux normalisation (stars' total flux over ZOGY's alpha) farther than this from 1 is a psf warning")]
+    public double MaxFluxNormalisationOffset { get; set; } = 0.1;
 
     [Setting("Saturated science pixels are grown by at least this radius before ZOGY (a saturated star's mask reaches to where its light falls to saturationWingSigma); detections a few PSF widths farther are flagged NEAR_SATURATED", Unit = "pixels")]
     public int SaturationMaskRadius { get; set; } = 3;
@@ -115,9 +136,16 @@ public sealed record PipelineSettings
         Require(DefaultReadNoise >= 0, "defaultReadNoise", $"= {DefaultReadNoise} must not be negative");
         Require(DefaultSaturation > 0, "defaultSaturation", $"= {DefaultSaturation} must be positive");
         Require(BackgroundMeshSize >= 8, "backgroundMeshSize", $"= {BackgroundMeshSize} must be at least 8");
-        Require(AstrometricRmsFloor >= 0, "astrometricRmsFloor", $"= {AstrometricRmsFloor} must not be negative");
-        Require(ReferenceSystematicFraction >= 0, "referenceSystematicFraction", $"= {ReferenceSystematicFraction} must not be negative");
-        Require(ScienceSystematicFraction >= 0, "scienceSystematicFraction", $"= {ScienceSystematicFraction} must not be negative");
+        Require(FalseDetectionsPerMegapixel >= 0, "falseDetectionsPerMegapixel", $"= {FalseDetectionsPerMegapixel} must not be negative");
+        Require(ConfirmationFraction >= 0, "confirmationFraction", $"= {ConfirmationFraction} must not be negative");
+        Require(PoorFitLog10Probability < 0, "poorFitLog10Probability", $"= {PoorFitLog10Probability} must be negative (a probability below 1)");
+        Require(RejectFitLog10Probability <= PoorFitLog10Probability, "rejectFitLog10Probability", $"= {RejectFitLog10Probability} must not exceed poorFitLog10Probability ({PoorFitLog10Probability})");
+        Require(MinFluxScaleStars >= 1, "minFluxScaleStars", $"= {MinFluxScaleStars} must be at least 1");
+        Require(FluxScaleTolerance > 0, "fluxScaleTolerance", $"= {FluxScaleTolerance} must be positive");
+        Require(MaxAstrometricResidual > 0, "maxAstrometricResidual", $"= {MaxAstrometricResidual} must be positive");
+        Require(MaxAstrometricOffset > 0, "maxAstrometricOffset", $"= {MaxAstrometricOffset} must be positive");
+        Require(MaxPsfModelError > 0, "maxPsfModelError", $"= {MaxPsfModelError} must be positive");
+        Require(MaxFluxNormalisationOffset > 0, "maxFluxNormalisationOffset", $"= {MaxFluxNormalisationOffset} must be positive");
         Require(SaturationMaskRadius >= 0, "saturationMaskRadius", $"= {SaturationMaskRadius} must not be negative");
         Require(CoaddClipAmplitudeFraction >= 0, "coaddClipAmplitudeFraction", $"= {CoaddClipAmplitudeFraction} must not be negative");
         Require(SaturationWingSigma > 0, "saturationWingSigma", $"= {SaturationWingSigma} must be positive");

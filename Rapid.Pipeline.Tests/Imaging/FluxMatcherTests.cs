@@ -18,7 +18,8 @@ public class FluxMatcherTests
         Assert.Equal(2.0, match.Scale, 6);
         Assert.Equal(0.2, match.DxMedian, 4);
         Assert.Equal(-0.1, match.DyMedian, 4);
-        Assert.Equal(0.2, match.DxRms, 3); // less the stars' own (tiny) centroid noise
+        // The offset is applied (as a phase ramp) before ZOGY, so what registration leaves is the scatter about it: none here.
+        Assert.Equal(0.0, match.DxRms, 3);
     }
 
     // 150 stars (flux ratio scatter 3 %, centroid noise 0.03 px), 50 transients on hosts (flux up to 10x, centroid pulled by

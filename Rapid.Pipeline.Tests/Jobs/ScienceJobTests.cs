@@ -218,6 +218,47 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
     }
 
     [Fact]
+    public async Task Fake_sources_are_measured_but_never_reach_the_delivered_products()
+    {
+        // The fixture's science frame with a zero point (fakes need one to turn magnitudes into fluxes), run without and
+        // with 30 fakes: every delivered image and the catalog must be the same, and only the recovery table knows them.
+        var path = Path.Combine(fixture.Bed.Scratch, "science_zp.fits");
+        fixture.Survey.WriteFrame(path, 0.4, -0.3, seed: 999, mjd: 61010, extra: [fixture.Transient], without: fixture.Vanished,
+            cosmicRay: (fixture.CosmicRay.X, fixture.CosmicRay.Y, 20000f), zeroPoint: 26.0);
+        var science = fixture.Spec.Science with { File = await fixture.Bed.UploadL2Async(path) };
+        var plain = await fixture.Bed.RunAsync(fixture.Config with { Jid = 504, Spec = fixture.Spec with { Science = science } });
+        var faked = await fixture.Bed.RunAsync(fixture.Config with
+        {
+            Jid = 505, Spec = fixture.Spec with { Science = science, FakeSources = new FakeSourcesConfig { Count = 30, Seed = 7 } },
+        });
+        Assert.True(plain.ExitCode == ExitCodes.Success, $"exit {plain.ExitCode}: {plain.Manifest?.Reason} {plain.Errors}");
+        Assert.True(faked.ExitCode == ExitCodes.Success, $"exit {faked.ExitCode}: {faked.Manifest?.Reason} {faked.Errors}");
+
+        string Product(JobTestBed.Run run, string role) => fixture.Bed.PathOf(run.Manifest!.Products.Single(p => p.Role == role).File);
+        foreach (var role in new[] { ProductRoles.DifferenceImage, ProductRoles.DifferenceUncertainty, ProductRoles.ScoreImage, ProductRoles.ResampledReference })
+            Assert.True(FitsFile.ReadImage(Product(plain, role)).Pixels.SequenceEqual(FitsFile.ReadImage(Product(faked, role)).Pixels), $"{role} differs with fakes");
+        var (a, b) = (FitsFile.ReadTable(Product(plain, ProductRoles.DifferenceCatalog), "SOURCES"), FitsFile.ReadTable(Product(faked, ProductRoles.DifferenceCatalog), "SOURCES"));
+        Assert.Equal(a.RowCount, b.RowCount);
+        // Equal to 1e-9: the error terms' parallel sums may add in another order from run to run (last-bit differences,
+        // 5e-15 relative measured), while a fake's light would move a row by far more.
+        foreach (var column in new[] { "X_IMAGE", "Y_IMAGE", "FLUX", "FLUXERR", "SNR" })
+            Assert.All(a.GetDoubles(column).Zip(b.GetDoubles(column)), p => Assert.Equal(p.First, p.Second, 1e-9 * Math.Abs(p.First)));
+        Assert.DoesNotContain(plain.Manifest!.Products, p => p.Role == ProductRoles.InjectionRecovery);
+
+        // What the fakes gave, measured on windows of ZOGY's inputs: the bright ones (2.5 mag above the 5-sigma limit at
+        // the bright end) are found with their flux.
+        var recovery = Assert.IsType<InjectionRecoveryResult>(Outcome(faked.Manifest).InjectionRecovery);
+        Assert.Equal(30, recovery.Fakes.Injected);
+        var table = FitsFile.ReadTable(Product(faked, ProductRoles.InjectionRecovery), "RECOVERY");
+        var kinds = table.GetStrings("KIND");
+        var (mags, found, flux, injected) = (table.GetDoubles("MAG"), table.GetLongs("FOUND"), table.GetDoubles("FLUX_OUT"), table.GetDoubles("FLUX_IN"));
+        var bright = Enumerable.Range(0, table.RowCount).Where(i => kinds[i] == "fake" && mags[i] < recovery.MagLimit - 1.5).ToList();
+        Assert.NotEmpty(bright);
+        Assert.All(bright, i => Assert.True(found[i] == 1, $"fake {i} of mag {mags[i]:F2} (limit {recovery.MagLimit:F2}) was not found"));
+        Assert.InRange(bright.Select(i => flux[i] / injected[i]).Order().ElementAt(bright.Count / 2), 0.9, 1.1);
+    }
+
+    [Fact]
     public async Task Uses_a_registered_reference_and_records_its_rfid()
     {
         ObjectRef Product(string role) => Run.Manifest!.Products.Single(p => p.Role == role).File;
@@ -269,7 +310,7 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
         });
 
         Assert.Equal(ExitCodes.Degraded, run.ExitCode);
-        Assert.Contains(run.Manifest!.Warnings, w => w.Kind == JobWarningKind.FluxScale && w.Message.StartsWith("flux matching: only 0 star(s) matched", StringComparison.Ordinal));
+        Assert.Contains(run.Manifest!.Warnings, w => w.Kind == JobWarningKind.FluxScale && w.Message.StartsWith("flux matching: only 0 star(s) measured the flux scale", StringComparison.Ordinal));
         Assert.Equal(1.0, Outcome(run.Manifest).Difference.ScaleFactor);
         Assert.Contains(run.Manifest.Warnings, w => w.Kind == JobWarningKind.Psf && w.Message.StartsWith("psf: the science PSF is a GaussianFromDefault fallback", StringComparison.Ordinal));
         Assert.Contains(run.Manifest.Products, p => p.Role == ProductRoles.DifferenceImage);

@@ -155,7 +155,8 @@ public sealed class DifferencePair
         referenceWcs.WriteTo(header);
         var resampled = LanczosResampler.Resample(new FitsImage(n, n, reference, header), referenceWcs, n, n, scienceWcs, referenceVariance);
         var coverage = new float[n * n];
-        for (var i = 0; i < coverage.Length; i++) coverage[i] = float.IsFinite(resampled.Pixels[i]) ? resampled.Coverage[i] : 0;
+        // Frames covering each pixel: the co-add's depth times the resampler's share of valid taps.
+        for (var i = 0; i < coverage.Length; i++) coverage[i] = float.IsFinite(resampled.Pixels[i]) ? (float)(resampled.Coverage[i] * spec.ReferenceDepth) : 0;
         Input = new DifferenceImagingInput
         {
             Width = n,

@@ -55,9 +55,12 @@ public sealed class SyntheticSurvey
         throw new InvalidOperationException("no pixel free of stars");
     }
 
-    /// <summary>Renders a frame in DN and writes it with FitsFile; extra stars, removed stars and a cosmic-ray track are optional.</summary>
+    /// <summary>
+    /// Renders a frame in DN and writes it with FitsFile; extra stars, removed stars, a cosmic-ray track and a zero point
+    /// (ZPTMAG, AB mag of 1 DN/s) are optional.
+    /// </summary>
     public void WriteFrame(string path, double dx, double dy, int seed, double mjd,
-        IEnumerable<SkyStar>? extra = null, SkyStar? without = null, (int X, int Y, float Dn)? cosmicRay = null)
+        IEnumerable<SkyStar>? extra = null, SkyStar? without = null, (int X, int Y, float Dn)? cosmicRay = null, double? zeroPoint = null)
     {
         var random = new Random(seed);
         var wcs = Wcs(dx, dy);
@@ -82,6 +85,7 @@ public sealed class SyntheticSurvey
         header.Set("RDNOISE", ReadNoise, "DN");
         header.Set("MJD-OBS", mjd);
         header.Set("FILTER", "F158");
+        if (zeroPoint is double zp) header.Set(Rapid.Pipeline.Fits.ProductKeywords.ZeroPoint, zp);
         FitsFile.WriteImage(path, new FitsImage(Size, Size, pixels, header));
     }
 }

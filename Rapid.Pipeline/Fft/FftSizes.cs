@@ -14,6 +14,21 @@ public static class FftSizes
         throw new ArgumentOutOfRangeException(nameof(n), $"no 7-smooth size at least {n} fits in an int");
     }
 
+    /// <summary>
+    /// The smallest odd 3^b 5^c 7^d that is at least n (e.g. 140 -> 147): an odd transform has no Nyquist term, so a
+    /// sub-pixel phase ramp on a real image's half spectrum stays exact (an even size must drop the Nyquist term's
+    /// imaginary part).
+    /// </summary>
+    public static int NextOddFriendly(int n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        for (var m = n | 1; m > 0; m += 2)
+        {
+            if (IsFriendly(m)) return m;
+        }
+        throw new ArgumentOutOfRangeException(nameof(n), $"no odd 7-smooth size at least {n} fits in an int");
+    }
+
     public static bool IsFriendly(int m)
     {
         if (m <= 0) return false;

@@ -1,27 +1,37 @@
+using Rapid.Pipeline.Psf;
+
 namespace Rapid.Pipeline.Imaging;
 
 /// <summary>
-/// The flux scale that maps the reference onto the science image (science ≈ Scale · reference) and the
-/// astrometric residuals (science − reference position, pixels) of the matched stars.
+/// The flux scale that maps the reference onto the science image (science ≈ Scale · reference) with its fractional
+/// error, and the astrometric residuals (science − reference position, pixels) of the matched stars: their medians
+/// (the offset still to apply) and their rms about the medians less the stars' own centroid noise, with the medians'
+/// own uncertainty added (what is left after the offset is applied; ZOGY's sigma_x, sigma_y).
 /// Matched = false when too few stars matched: Scale is then the fallback the caller gave.
 /// MatchedStars counts every positional match; <see cref="ConstantStars"/> the science stars of the matches that
-/// survived the flux-ratio clipping, and of those the point-like ones (<see cref="PointLike"/>) gave DxRms, DyRms.
+/// survived the flux-ratio clipping, and of those the point-like ones (<see cref="PointLike"/>) gave the astrometry.
 /// </summary>
 public sealed record FluxMatch(bool Matched, double Scale, int MatchedStars, double DxMedian, double DyMedian, double DxRms, double DyRms)
 {
+    /// <summary>Fractional 1-sigma error of <see cref="Scale"/> (0 when unmatched).</summary>
+    public double ScaleError { get; init; }
     /// <summary>Science-image stars of the matches whose flux ratio agrees with the scale (no transients, variables).</summary>
     public IReadOnlyList<MeasuredStar> ConstantStars { get; init; } = [];
     /// <summary>Of <see cref="ConstantStars"/>, those point-like on the reference (no galaxies): the astrometric sample.</summary>
     public IReadOnlyList<MeasuredStar> PointLike { get; init; } = [];
+    /// <summary>The reference-image counterparts of <see cref="PointLike"/> (same order).</summary>
+    public IReadOnlyList<MeasuredStar> PointLikeReference { get; init; } = [];
 }
 
 /// <summary>
-/// Matches bright stars measured on the science image and on the reference resampled onto the same grid, as the
-/// original system's gain matching from matched catalogs, robustly: the science epoch holds transients and variables
+/// Matches stars measured on the science image and on the reference resampled onto the same grid, as the original
+/// system's gain matching from matched catalogs, robustly: the science epoch holds transients and variables
 /// (flux changed, and a transient on a host galaxy also pulls the centroid by up to a pixel), galaxies (extended, their
 /// centroids noisier) and mismatches. Measured at 4088^2 on the bench inputs: of 122 matches 31 were transients and 42
-/// galaxies; their plain rms was 0.36 / 0.40 px while the 1.4826 MAD was 0.056 / 0.064 px, and the median ratio moved
-/// by 1.3 % (3347 vs 3304 on stars alone), by 12 % between two runs.
+/// galaxies; their plain rms was 0.36 / 0.40 px while the 1.4826 MAD was 0.056 / 0.064 px.
+/// The scale is the consensus mean of the clipped log ratios (Paule and Mandel 1982, J. Res. NBS 87, 377): each star
+/// weighted by its own error and a common extra scatter chosen so the ratios' chi^2 per degree of freedom is 1 — so
+/// neither a few bright stars with tiny errors nor many faint ones dominate, and the error is honest.
 /// </summary>
 public static class FluxMatcher
 {
@@ -53,22 +63,24 @@ public static class FluxMatcher
         }
         if (pairs.Count < MinMatchedStars)
         {
-            var (mx, my, rx, ry) = Residuals(pairs);
-            return new FluxMatch(false, fallbackScale, pairs.Count, mx, my, rx, ry);
+            var (mx, my) = (Median(pairs.Select(p => p.S.X - p.R.X)), Median(pairs.Select(p => p.S.Y - p.R.Y)));
+            return new FluxMatch(false, fallbackScale, pairs.Count, mx, my, double.NaN, double.NaN);
         }
 
-        // Flux scale: the median of the ratios after clipping those beyond ClipSigma robust sigmas of the log ratio
-        // (a transient brightens its host, a variable changes): the median alone already resists them, but with a
-        // third of the matches changing it drifts by per cent; the clipped median does not.
+        // Flux scale: log ratios beyond ClipSigma robust sigmas clipped (a transient brightens its host, a variable
+        // changes), then their consensus mean.
         var logRatios = pairs.Select(p => p.S.Flux > 0 && p.R.Flux > 0 ? Math.Log(p.S.Flux / p.R.Flux) : double.NaN).ToArray();
         var keep = Clip(logRatios, pairs.Select(_ => true).ToArray());
         var constant = pairs.Where((_, i) => keep[i]).ToList();
-        if (constant.Count < MinMatchedStars) constant = pairs;
-        var scale = Math.Exp(RobustStatistics.Median(constant.Select(p => (float)Math.Log(p.S.Flux / p.R.Flux)).Where(float.IsFinite).ToArray()));
-        if (!double.IsFinite(scale)) scale = RobustStatistics.Median(pairs.Select(p => (float)(p.S.Flux / p.R.Flux)).ToArray());
+        if (constant.Count < MinMatchedStars) constant = pairs.Where((_, i) => double.IsFinite(logRatios[i])).ToList();
+        if (constant.Count < MinMatchedStars)
+            return new FluxMatch(false, fallbackScale, pairs.Count, 0, 0, double.NaN, double.NaN);
+        var (logScale, logError, _) = ConsensusMean(constant.Select(p => Math.Log(p.S.Flux / p.R.Flux)).ToArray(),
+            constant.Select(p => Math.Sqrt(Relative(p.S) * Relative(p.S) + Relative(p.R) * Relative(p.R))).ToArray());
 
         // Astrometric residuals: point-like constant stars only, residuals beyond ClipSigma robust sigmas of the median
-        // (in x or y) clipped, then the rms about 0 (a common offset is a misregistration too).
+        // (in x or y) clipped. The median is the offset to apply; the rms about it, less the centroid noise, plus the
+        // median's own uncertainty, is what registration leaves.
         var sharp = RobustStatistics.Percentile(constant.Select(p => (float)p.R.Fwhm).ToArray(), 25);
         var point = constant.Where(p => !(p.R.Fwhm > PointLikeFwhmFactor * sharp)).ToList();
         if (point.Count < MinMatchedStars) point = constant;
@@ -77,19 +89,83 @@ public static class FluxMatcher
         var inPosition = Clip(dy, Clip(dx, point.Select(_ => true).ToArray()));
         var astrometric = point.Where((_, i) => inPosition[i]).ToList();
         if (astrometric.Count < MinMatchedStars) astrometric = point;
-        var (dxMedian, dyMedian, dxRms, dyRms) = Residuals(astrometric);
-        // ZOGY's sigma_x, sigma_y are the registration error, not the stars' own centroid noise, which the rms also
+        // ZOGY's sigma_x, sigma_y are the registration error, not the stars' own centroid noise, which the scatter also
         // holds: that is removed in quadrature, at its photon-limited floor per axis, sigma_psf / SNR in each image
         // (King 1983, PASP 95, 163; the true centroid noise is larger, so what is removed is never more than noise).
         var noise2 = astrometric.Average(p => CentroidVariance(p.S) + CentroidVariance(p.R));
-        dxRms = Math.Sqrt(Math.Max(0, dxRms * dxRms - noise2));
-        dyRms = Math.Sqrt(Math.Max(0, dyRms * dyRms - noise2));
-        return new FluxMatch(true, scale, pairs.Count, dxMedian, dyMedian, dxRms, dyRms)
+        var (dxMedian, dxRms) = OffsetAndResidual(astrometric.Select(p => p.S.X - p.R.X).ToArray(), noise2);
+        var (dyMedian, dyRms) = OffsetAndResidual(astrometric.Select(p => p.S.Y - p.R.Y).ToArray(), noise2);
+        return new FluxMatch(true, Math.Exp(logScale), pairs.Count, dxMedian, dyMedian, dxRms, dyRms)
         {
+            ScaleError = logError,
             ConstantStars = constant.Select(p => p.S).ToList(),
             PointLike = point.Select(p => p.S).ToList(),
+            PointLikeReference = point.Select(p => p.R).ToList(),
         };
     }
+
+    /// <summary>
+    /// The median offset and the residual scatter about it: the 1.4826 MAD less the noise variance, with the median's own
+    /// standard error (1.2533 sigma / sqrt(n) for a normal sample) added in quadrature.
+    /// </summary>
+    private static (double Median, double Residual) OffsetAndResidual(double[] values, double noiseVariance)
+    {
+        var median = Median(values);
+        var scatter = 1.4826 * Median(values.Select(v => Math.Abs(v - median)));
+        var registration2 = Math.Max(0, scatter * scatter - noiseVariance);
+        var medianError2 = Math.Pow(1.2533 * scatter, 2) / values.Length;
+        return (median, Math.Sqrt(registration2 + medianError2));
+    }
+
+    /// <summary>
+    /// Paule-Mandel consensus mean of values with errors: the weights 1 / (e_i^2 + tau^2) with tau >= 0 such that the
+    /// weighted chi^2 about the mean is n - 1 (tau = 0 when the errors already explain the scatter); returns the mean,
+    /// its standard error 1 / sqrt(sum of the weights) and tau (the scatter the errors do not explain).
+    /// </summary>
+    internal static (double Mean, double Error, double Scatter) ConsensusMean(double[] values, double[] errors)
+    {
+        var n = values.Length;
+        double Chi2(double tau2, out double mean, out double weightSum)
+        {
+            double sw = 0, swx = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var w = 1 / (errors[i] * errors[i] + tau2);
+                sw += w;
+                swx += w * values[i];
+            }
+            (mean, weightSum) = (swx / sw, sw);
+            double chi = 0;
+            for (var i = 0; i < n; i++) chi += (values[i] - mean) * (values[i] - mean) / (errors[i] * errors[i] + tau2);
+            return chi;
+        }
+        for (var i = 0; i < n; i++)
+            if (!(errors[i] > 0) || !double.IsFinite(errors[i])) errors[i] = 1e-6;
+        var chi0 = Chi2(0, out var m0, out var w0);
+        if (n < 2 || chi0 <= n - 1) return (m0, 1 / Math.Sqrt(w0), 0);
+        // chi^2(tau^2) falls monotonically: bisect on tau^2 between 0 and the values' variance times a margin.
+        var spread = values.Max() - values.Min();
+        double lo = 0, hi = spread * spread + 1e-12;
+        for (var k = 0; k < 200 && Chi2(hi, out _, out _) > n - 1; k++) hi *= 4;
+        for (var k = 0; k < 100; k++)
+        {
+            var mid = (lo + hi) / 2;
+            if (Chi2(mid, out _, out _) > n - 1) lo = mid; else hi = mid;
+        }
+        Chi2(hi, out var mean, out var weights);
+        return (mean, 1 / Math.Sqrt(weights), Math.Sqrt(hi));
+    }
+
+    /// <summary>The consensus mean of the values within <see cref="ClipSigma"/> robust sigmas of their median (all of them when fewer than three would stay) and how many it used.</summary>
+    internal static (double Mean, double Error, double Scatter, int Used) ClippedConsensusMean(double[] values, double[] errors)
+    {
+        var keep = Clip(values, values.Select(_ => true).ToArray());
+        if (keep.Count(k => k) < MinMatchedStars) keep = values.Select(double.IsFinite).ToArray();
+        var (mean, error, scatter) = ConsensusMean(values.Where((_, i) => keep[i]).ToArray(), errors.Where((_, i) => keep[i]).ToArray());
+        return (mean, error, scatter, keep.Count(k => k));
+    }
+
+    private static double Relative(MeasuredStar star) => star.Flux > 0 && star.FluxError > 0 ? star.FluxError / star.Flux : 0;
 
     /// <summary>(sigma_psf / SNR)^2 per axis, sigma_psf = FWHM / 2.3548; 0 when the star has no usable error.</summary>
     private static double CentroidVariance(MeasuredStar star)
@@ -127,14 +203,56 @@ public static class FluxMatcher
         return kept;
     }
 
-    private static (double DxMedian, double DyMedian, double DxRms, double DyRms) Residuals(IReadOnlyList<(MeasuredStar S, MeasuredStar R)> pairs)
+    private static double Median(IEnumerable<double> values)
     {
-        var dx = pairs.Select(p => (float)(p.S.X - p.R.X)).ToList();
-        var dy = pairs.Select(p => (float)(p.S.Y - p.R.Y)).ToList();
-        return (Med(dx), Med(dy), Rms(dx), Rms(dy));
+        var array = values.Select(v => (float)v).ToArray();
+        return array.Length == 0 ? 0 : RobustStatistics.Median(array);
+    }
+}
+
+/// <summary>
+/// Stars for flux matching, measured by forced photometry at the reference's sources: the reference (a deep co-add on
+/// the science grid) is searched for sources above <see cref="MinSignificance"/> sigma, each is centred by SExtractor's
+/// windowed centroid (XWIN) on the reference and, from there, on the science image, and both images are measured in the
+/// same wide aperture (<see cref="ApertureRadius"/>, which holds all but a few 1e-3 of either PSF's light, so no PSF
+/// model enters the scale). A science position that wanders off (a cosmic ray, a transient beside the star) drops the
+/// pair; nothing is matched by proximity alone, so a sparse field cannot pair the wrong stars.
+/// </summary>
+public static class StarPairs
+{
+    public const double MinSignificance = 20;
+    /// <summary>Aperture radius (pixels): a Moffat beta = 2.5 PSF of FWHM 1.7-1.9 px keeps 0.3-0.4 % of its light beyond 10 px, the same in both images to 0.1 %.</summary>
+    public const double ApertureRadius = 10;
+    /// <summary>At most this many of the brightest reference sources are measured.</summary>
+    public const int MaxStars = 1000;
+
+    /// <summary>Science and reference stars in matching order (same index, same source); images background-subtracted.</summary>
+    public static (IReadOnlyList<MeasuredStar> Science, IReadOnlyList<MeasuredStar> Reference) Measure(
+        float[] science, float[] scienceVariance, float[] reference, float[] referenceVariance, int width, int height,
+        double scienceFwhm, double referenceFwhm)
+    {
+        var significance = ImageArithmetic.Significance(reference, referenceVariance);
+        var peaks = new PeakDetector(MinSignificance, minPixels: 3, peakRadius: 3)
+            .Detect(significance, reference, width, height, includeNegative: false)
+            .OrderByDescending(d => d.PeakSignificance).Take(MaxStars).ToList();
+        var margin = ApertureRadius + 2;
+        var found = new (MeasuredStar S, MeasuredStar R)?[peaks.Count];
+        Parallel.For(0, peaks.Count, k =>
+        {
+            var p = peaks[k];
+            if (p.X < margin || p.Y < margin || p.X > width - 1 - margin || p.Y > height - 1 - margin) return;
+            if (PsfShape.WindowedCentroid(reference, width, height, p.X, p.Y, Window(referenceFwhm)) is not { } r) return;
+            if (PsfShape.WindowedCentroid(science, width, height, r.X, r.Y, Window(scienceFwhm)) is not { } s) return;
+            if (Math.Abs(s.X - r.X) > 1.5 || Math.Abs(s.Y - r.Y) > 1.5) return;
+            var fr = AperturePhotometry.Measure(reference, referenceVariance, width, height, r.X, r.Y, ApertureRadius);
+            var fs = AperturePhotometry.Measure(science, scienceVariance, width, height, r.X, r.Y, ApertureRadius);
+            if (fr.Flags != 0 || fs.Flags != 0 || !(fr.Flux > 0) || !(fs.Flux > 0)) return;
+            found[k] = (new MeasuredStar(s.X, s.Y, fs.Flux, fs.FluxError, StarMeasurement.MomentFwhm(science, width, height, s.X, s.Y)),
+                        new MeasuredStar(r.X, r.Y, fr.Flux, fr.FluxError, StarMeasurement.MomentFwhm(reference, width, height, r.X, r.Y)));
+        });
+        var pairs = found.OfType<(MeasuredStar S, MeasuredStar R)>().ToList();
+        return (pairs.Select(p => p.S).ToList(), pairs.Select(p => p.R).ToList());
     }
 
-    private static double Med(List<float> values) => values.Count == 0 ? 0 : RobustStatistics.Median(values.ToArray());
-
-    private static double Rms(List<float> values) => values.Count == 0 ? 0 : Math.Sqrt(values.Average(v => (double)v * v));
+    private static double Window(double fwhm) => double.IsFinite(fwhm) && fwhm > 0 ? fwhm : 2;
 }

@@ -39,6 +39,14 @@ public static class StarMeasurement
     public static double MedianFwhm(IReadOnlyList<MeasuredStar> stars) =>
         stars.Count == 0 ? double.NaN : RobustStatistics.Median(stars.Select(s => (float)s.Fwhm).ToArray());
 
+    /// <summary>The adaptive-moment FWHM (pixels) of the source at (x, y) (0-based), NaN when it cannot be measured.</summary>
+    public static double MomentFwhm(float[] image, int width, int height, double x, double y, double apertureRadius = 5)
+    {
+        if (image.Length != (long)width * height) throw new ArgumentException($"the image has {image.Length} values, not {width} x {height}");
+        var (_, _, fwhm) = AdaptiveMoments(image, width, x, y, apertureRadius);
+        return fwhm;
+    }
+
     // Adaptive (Gaussian-weighted) second moments, as in Bernstein & Jarvis (2002): for a Gaussian star of
     // width σ and a weight of width w the per-axis moment is M = σ²w²/(σ² + w²), so σ² = M·w²/(w² − M);
     // iterating w = σ converges. Unlike plain moments this is not biased by noise far from the star.

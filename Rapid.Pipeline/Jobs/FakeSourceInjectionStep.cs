@@ -2,47 +2,91 @@ using Rapid.Core.Contracts;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Imaging;
 using Rapid.Pipeline.Psf;
-using Rapid.Pipeline.Simulation;
 using Rapid.Pipeline.Simulation.Injection;
+using Rapid.Pipeline.Subtraction;
 
 namespace Rapid.Pipeline.Jobs;
 
 /// <summary>
-/// What a science job injected. Sources' X, Y are 1-based FITS pixels and FluxDn is DN in the exposure
-/// (the image they went into is in DN/s: divide by <see cref="ExposureTimeSeconds"/>).
+/// What a science job injected and what came back. Sources' X, Y are 1-based FITS pixels and FluxDn is DN in the
+/// exposure (divide by <see cref="ExposureTimeSeconds"/> for DN/s); Recovered holds, per source, the detection the
+/// pipeline made of it (null when it found none).
 /// </summary>
 public sealed record FakeSourceInjection(
     IReadOnlyList<InjectedSource> Sources, long Seed, double BrightMag, double FaintMag, double MagLimit,
-    double PsfFwhmPixels, string PsfSource, double MatchRadiusPixels, double ExposureTimeSeconds);
+    double PsfFwhmPixels, string PsfSource, double MatchRadiusPixels, double ExposureTimeSeconds)
+{
+    public IReadOnlyList<DifferenceSource?> Recovered { get; init; } = [];
+}
+
+/// <summary>Draws one injected source: its light (N's unit, DN/s) and the Poisson variance it adds, as a stamp.</summary>
+public interface IFakeSourceRenderer
+{
+    /// <summary>Where the PSF came from (the recovery tables' PSFSRC: "science" when measured on the science image, "model" for a filter's model).</summary>
+    string Source { get; }
+    double FwhmPixels { get; }
+    /// <summary>A source of <paramref name="rate"/> DN/s at (x, y), 0-based, with its noise drawn from <paramref name="noise"/>.</summary>
+    AddedLight Render(double x, double y, double rate, double gain, double exposureTime, Random noise);
+}
 
 /// <summary>
-/// Injects fake point sources into the calibrated science image (DN/s) and its variance before subtraction, as the
-/// original's FAKE_SOURCES option and Obiwan (Kong et al. 2020) do, so every night measures its own completeness.
-/// Each fake is the science image's effective PSF (Anderson &amp; King 2000; <see cref="EffectivePsf"/>, built from the
-/// image's own stars before anything is injected) rendered at the fake's position and sub-pixel phase, so fakes have
-/// exactly the stars' profile, undersampling included. Each source adds its Poisson variance to the variance image and
-/// a matching noise draw to the pixels, so the injected sources are as noisy as real ones.
+/// Injected sources drawn with the science image's own PSF model, placed at their sub-pixel position by the shift
+/// theorem (as ZOGY places every source), with Poisson noise of gain and exposure time added and its variance.
+/// </summary>
+public sealed class PsfModelRenderer(PsfModel psf) : IFakeSourceRenderer
+{
+    public string Source => "science";
+    public double FwhmPixels => psf.FwhmPixels;
+
+    public AddedLight Render(double x, double y, double rate, double gain, double exposureTime, Random noise)
+    {
+        ArgumentNullException.ThrowIfNull(noise);
+        var (ix, iy) = ((int)Math.Round(x), (int)Math.Round(y));
+        // The stamp's pixel c + a holds P(c + a - fx): the model shifted by -fx.
+        var shifted = FourierShift.Shift(psf.Stamp.ToArray(), psf.Size, -(x - ix), -(y - iy));
+        var flux = new double[shifted.Length];
+        var variance = new double[shifted.Length];
+        for (var i = 0; i < shifted.Length; i++)
+        {
+            var light = rate * shifted[i];
+            if (!(light > 0)) { flux[i] = light; continue; }
+            // Poisson variance of `light` DN/s over the exposure at `gain` e-/DN, in (DN/s)^2.
+            variance[i] = light / (gain * exposureTime);
+            flux[i] = light + Math.Sqrt(variance[i]) * Simulation.SimulationRandom.NextGaussian(noise);
+        }
+        return new AddedLight(ix, iy, psf.Size, flux, variance);
+    }
+}
+
+/// <summary>
+/// Injection-recovery without touching what the job delivers (as the original's FAKE_SOURCES option and Obiwan, Kong et
+/// al. 2020, measure completeness, but never in the products): sources are placed on the science image, drawn with
+/// the science PSF (<see cref="IFakeSourceRenderer"/>), and each is measured by the same detection and photometry as
+/// the catalog through <see cref="DifferenceMeasurement.MeasureInjected"/> — ZOGY is linear in the new image, so a
+/// source's share of S, of S_corr's variance and of D is computed in a window around it (Zackay, Ofek and Gal-Yam 2016,
+/// sec. 3). Magnitudes straddle the 5 sigma limit the subtraction itself has: 5 sigma_alpha of background noise, from
+/// ZOGY's kernels and the images' noise.
 /// </summary>
 public static class FakeSourceInjectionStep
 {
-    /// <summary>Injects into <paramref name="science"/>'s Rate and Variance in place; null when the config asks for none.</summary>
-    /// <param name="psf">The science image's ePSF, built before injection (or from a given PSF).</param>
-    public static FakeSourceInjection? Inject(JobContext context, CalibratedImage science, EffectivePsf psf)
+    /// <summary>Null when the config asks for none (or the image cannot take any: a warning says why).</summary>
+    public static FakeSourceInjection? Run(JobContext context, CalibratedImage science, DifferenceImagingResult difference, IFakeSourceRenderer renderer)
     {
-        ArgumentNullException.ThrowIfNull(psf);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(science);
+        ArgumentNullException.ThrowIfNull(difference);
+        ArgumentNullException.ThrowIfNull(renderer);
         var config = context.Spec<ScienceSpec>().FakeSources;
         if (config is null || !config.Enabled || config.Count <= 0) return null;
-        using var step = context.Log.Step("fake_sources.inject");
+        using var step = context.Log.Step("fake_sources");
         if (science.ZeroPointMag is not double zeroPoint)
         {
             context.Warn(JobWarningKind.FakeSources, $"fake sources: {science.Source} has no ZPTMAG, so magnitudes cannot be turned into fluxes; none injected");
             return null;
         }
-        var settings = context.Config.Settings;
         int width = science.Width, height = science.Height;
-
-        var sigmaPixel = Math.Sqrt(RobustStatistics.Median(Sample(science.Variance)));
-        var magLimit = LimitingMagnitude(psf.ModelAt((width - 1) / 2.0, (height - 1) / 2.0), sigmaPixel, settings.DetectionThresholdSigma, zeroPoint);
+        var measurement = difference.Measurement;
+        var magLimit = LimitingMagnitude(measurement, zeroPoint);
         var bright = config.BrightMag ?? magLimit + config.BrightOffsetMag;
         var faint = config.FaintMag ?? magLimit + config.FaintOffsetMag;
 
@@ -73,81 +117,41 @@ public static class FakeSourceInjectionStep
         }
 
         // Calibration already checked the gain keyword: a value here is usable.
-        var gain = DetectorKeywords.Number(science.Header, DetectorKeywords.Gain, settings.DefaultGain, science.Source, 0, minExclusive: true).Value;
-        AddSources(science.Rate, science.Variance, width, height, psf, sources, science.ExpTime, gain, new Random(unchecked((int)config.Seed) ^ 0x5F3759DF));
-        var psfSource = PsfSource(psf);
-        context.Log.Info($"fake sources: {sources.Count} injected, mag {bright:F2}..{faint:F2} around the estimated 5-sigma limit {magLimit:F2}; "
-                         + $"ePSF FWHM {psf.FwhmPixels:F2} px ({psfSource}), seed {config.Seed}");
-        return new FakeSourceInjection(sources, config.Seed, bright, faint, magLimit, psf.FwhmPixels, psfSource, config.MatchRadiusPixels, science.ExpTime);
-    }
-
-    /// <summary>
-    /// Adds the sources (DN in an exposure of <paramref name="exposureTime"/> s) to a rate image (DN/s) and its variance,
-    /// in place: each is flux · ψ rendered at its position and sub-pixel phase over the ePSF's whole extent, with its
-    /// Poisson variance (gain in e-/DN) added to the variance and a matching Gaussian draw from <paramref name="noise"/>
-    /// to the pixels. NaN pixels (saturated, bad) stay NaN. For callers that inject into an image of their own.
-    /// </summary>
-    public static void AddSources(float[] rate, float[] variance, int width, int height, EffectivePsf psf, IEnumerable<InjectedSource> sources,
-        double exposureTime, double gain, Random noise)
-    {
-        ArgumentNullException.ThrowIfNull(psf);
-        ArgumentNullException.ThrowIfNull(sources);
-        if (rate.Length != (long)width * height || variance.Length != rate.Length) throw new ArgumentException($"the images do not hold {width} x {height} pixels");
-        if (!(exposureTime > 0) || !(gain > 0)) throw new ArgumentException($"exposure time {exposureTime} s and gain {gain} e-/DN must be positive");
-        var n = 2 * (int)Math.Ceiling(psf.RadiusPixels) + 1;
-        foreach (var s in sources)
+        var gain = DetectorKeywords.Number(science.Header, DetectorKeywords.Gain, context.Config.Settings.DefaultGain, science.Source, 0, minExclusive: true).Value;
+        var noise = new Random(unchecked((int)config.Seed) ^ 0x5F3759DF);
+        var lights = sources.Select(s => renderer.Render(s.X - 1, s.Y - 1, s.FluxDn / science.ExpTime, gain, science.ExpTime, noise)).ToList();
+        var recovered = new DifferenceSource?[sources.Count];
+        var reach = lights.Count == 0 ? 0 : lights.Max(l => l.Side) + measurement.Local.Centre.Radius;
+        Parallel.For(0, sources.Count, k =>
         {
-            double x = s.X - 1, y = s.Y - 1;
-            var perSecond = s.FluxDn / exposureTime;
-            var stamp = psf.Render(x, y, n);
-            var (x0, y0) = ((int)Math.Round(x) - n / 2, (int)Math.Round(y) - n / 2);
-            for (var j = 0; j < n; j++)
-            {
-                var py = y0 + j;
-                if (py < 0 || py >= height) continue;
-                for (var i = 0; i < n; i++)
-                {
-                    var px = x0 + i;
-                    if (px < 0 || px >= width) continue;
-                    var k = py * width + px;
-                    var added = perSecond * stamp[j * n + i];
-                    if (!(added > 0) || !float.IsFinite(rate[k])) continue;
-                    // Poisson variance of `added` DN/s over t seconds at `gain` e-/DN, in (DN/s)².
-                    var v = added / (gain * exposureTime);
-                    rate[k] += (float)(added + Math.Sqrt(v) * SimulationRandom.NextGaussian(noise));
-                    variance[k] += (float)v;
-                }
-            }
-        }
+            var s = sources[k];
+            // Every injected source whose light can reach this one's window (they are at least MinSeparation apart).
+            var near = lights.Where(l => Math.Abs(l.X - lights[k].X) <= reach && Math.Abs(l.Y - lights[k].Y) <= reach).ToList();
+            recovered[k] = measurement.MeasureInjected(s.X - 1, s.Y - 1, config.MatchRadiusPixels, near);
+        });
+        context.Log.Info($"fake sources: {sources.Count} measured, mag {bright:F2}..{faint:F2} around the 5-sigma limit {magLimit:F2}; "
+                         + $"PSF FWHM {renderer.FwhmPixels:F2} px ({renderer.Source}), seed {config.Seed}; nothing added to the products");
+        return new FakeSourceInjection(sources, config.Seed, bright, faint, magLimit, renderer.FwhmPixels, renderer.Source, config.MatchRadiusPixels, science.ExpTime)
+        {
+            Recovered = recovered,
+        };
     }
 
     /// <summary>
-    /// Where the injected profile came from, in the manifest's vocabulary: "science" for the science image's own PSF
-    /// (its ePSF, or a PSF file given for it), "model" for an analytic fallback.
+    /// The point-source magnitude at the detection threshold in force, of the background alone: T sigma_alpha, with sigma_alpha
+    /// = sqrt(V(S)) / F_S of ZOGY's optimal flux (Zackay, Ofek and Gal-Yam 2016, eq. 41-43) where only the background
+    /// noise of both images enters, normalised like the catalog's fluxes.
     /// </summary>
-    private static string PsfSource(EffectivePsf psf) => psf.IsFallback ? "model" : "science";
-
-    /// <summary>Every 17th pixel (a stride prime to any row length that matters): statistics of ~1 M values instead of 17 M.</summary>
-    private static float[] Sample(float[] pixels)
+    internal static double LimitingMagnitude(DifferenceMeasurement measurement, double zeroPoint)
     {
-        const int stride = 17;
-        var sample = new float[(pixels.Length + stride - 1) / stride];
-        for (int i = 0, k = 0; i < pixels.Length; i += stride, k++) sample[k] = pixels[i];
-        return sample;
-    }
-
-    /// <summary>
-    /// The faintest point source the job's detector finds. Detection is on ZOGY's S_corr, the PSF-matched filter
-    /// (Zackay, Ofek and Gal-Yam 2016, sec. 3), whose S/N for flux F in background-limited noise is
-    /// F · sqrt(Σ P²) / σ_pixel; the limit is where that reaches the threshold. σ_pixel is the science image's median
-    /// uncertainty; the reference adds a little to the difference image's, so the true limit is slightly brighter.
-    /// P is the ePSF of a source centred on a pixel (the phase where Σ P² is largest, as ZOGY's P_n is taken).
-    /// </summary>
-    internal static double LimitingMagnitude(PsfModel psf, double sigmaPixel, double thresholdSigma, double zeroPoint)
-    {
-        var sumOfSquares = 0.0;
-        foreach (var v in psf.Stamp) sumOfSquares += v * v;
-        var limitFlux = thresholdSigma * sigmaPixel / Math.Sqrt(sumOfSquares);
+        var local = measurement.Local;
+        var k = local.Centre;
+        double vn = 0, vr = 0;
+        foreach (var v in k.New) vn += v * v;
+        foreach (var v in k.Reference) vr += v * v;
+        var noise = local.Noise;
+        var sigmaAlpha = Math.Sqrt(vn * noise.SigmaNew * noise.SigmaNew + vr * noise.SigmaReference * noise.SigmaReference) / local.Kernels.ScoreFluxScale;
+        var limitFlux = measurement.Detector.Threshold * sigmaAlpha * measurement.Normalisation.Factor;
         return zeroPoint - 2.5 * Math.Log10(limitFlux);
     }
 }

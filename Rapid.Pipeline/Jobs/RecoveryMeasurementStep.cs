@@ -8,8 +8,9 @@ using Rapid.Pipeline.Simulation.Injection;
 namespace Rapid.Pipeline.Jobs;
 
 /// <summary>
-/// After detection: matches the injected sources (and, on simulated data, the simulator's shining transients from
-/// the truth catalog next to the L2 file) to the positive detections, writes the job's derived table
+/// After detection: tabulates what the injected sources gave (<see cref="FakeSourceInjection.Recovered"/>, measured
+/// apart from the products) and, on simulated data, matches the simulator's shining transients from the truth catalog
+/// next to the L2 file to the catalog's positive detections; writes the job's derived table
 /// (<see cref="ProductRoles.InjectionRecovery"/>) and returns the figures for the manifest.
 /// Detections are given as <see cref="DetectedSource"/> (1-based FITS pixels, flux and error in DN/s), so this
 /// step does not depend on the catalog's type.
@@ -33,17 +34,16 @@ public static class RecoveryMeasurementStep
         using var step = context.Log.Step("fake_sources.recover");
         var toRate = 1.0 / injection.ExposureTimeSeconds;
         var radius = injection.MatchRadiusPixels;
-        var fakes = InjectionRecovery.Match(injection.Sources, positiveDetections, radius, toRate);
+        var fakes = injection.Sources.Select((s, i) => Row(s, s.FluxDn * toRate, i < injection.Recovered.Count ? injection.Recovered[i] : null)).ToList();
 
         var truth = await ReadTruthAsync(context, science, ct);
         IReadOnlyList<RecoveryRow>? transients = null;
         if (truth is not null)
             transients = InjectionRecovery.Match(SimulatedTruth.TransientsToRecover(truth), positiveDetections, radius, toRate);
 
-        // Every detection near something put there on purpose (a fake) or known to change (truth transient or variable) is explained.
-        var explained = injection.Sources.Select(s => (s.X, s.Y))
-            .Concat((truth ?? []).Where(t => t.Type is SkyObjectType.Transient or SkyObjectType.Variable).Select(t => (t.X, t.Y)))
-            .ToList();
+        // Every detection near something known to change (truth transient or variable) is explained; the fakes are not in
+        // the catalog.
+        var explained = (truth ?? []).Where(t => t.Type is SkyObjectType.Transient or SkyObjectType.Variable).Select(t => (t.X, t.Y)).ToList();
         var r2 = radius * radius;
         var unmatched = positiveDetections.Count(d => !explained.Any(e => (e.X - d.X) * (e.X - d.X) + (e.Y - d.Y) * (e.Y - d.Y) <= r2));
         var scaleDeg = science.Wcs.PixelScaleArcsec / 3600.0;
@@ -65,7 +65,7 @@ public static class RecoveryMeasurementStep
         primary.Set("PSFSRC", injection.PsfSource, "science: the science image's ePSF; model: a fallback");
         primary.Set("MATCHRAD", radius, "[pix] match radius");
         primary.Set("NPOSDET", (long)positiveDetections.Count, "positive detections on the difference image");
-        primary.Set("NUNMATCH", (long)unmatched, "positive detections matching no fake or truth object");
+        primary.Set("NUNMATCH", (long)unmatched, "positive detections matching no truth object");
         primary.Set("AREADEG2", areaDeg2, "[deg2] area searched (valid difference pixels)");
         primary.Set("NMASKED", (long)masked, "fakes that fell on masked difference pixels");
         FitsFile.WriteTable(path, primary, ToTable(fakes, transients ?? [], Masked));
@@ -107,6 +107,14 @@ public static class RecoveryMeasurementStep
             context.Log.Info($"truth catalog {source} unreadable ({e.Message}): transients not scored");
             return null;
         }
+    }
+
+    /// <summary>An injected source and the detection measured for it (null: not found), 1-based positions.</summary>
+    private static RecoveryRow Row(InjectedSource s, double flux, Subtraction.DifferenceSource? found)
+    {
+        if (found is null) return new RecoveryRow(s, flux, false, double.NaN, double.NaN, double.NaN, double.NaN);
+        var separation = Math.Sqrt((found.X + 1 - s.X) * (found.X + 1 - s.X) + (found.Y + 1 - s.Y) * (found.Y + 1 - s.Y));
+        return new RecoveryRow(s, flux, true, found.Flux, found.FluxError, found.FluxError > 0 ? found.Flux / found.FluxError : double.NaN, separation);
     }
 
     private static RecoveryFigures Figures(IReadOnlyList<RecoveryRow> rows)

@@ -37,13 +37,6 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
             science = ReferenceCoaddStep.LoadCalibrated(local, l2.File.ToString(), settings, zeroPoint: null);
         }
         int width = science.Width, height = science.Height;
-        // Given PSFs replace the estimated ones; the reference's is taken as it is on the science grid (same pixel scale).
-        var sciencePsf = await LoadPsfAsync(context, l2.Psf, ct);
-        var referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
-        // The science ePSF comes from the image's own stars before any fake is injected; the fakes are drawn with it.
-        var psfOptions = EffectivePsfOptions.From(settings);
-        var scienceEpsf = SciencePsfStep.Build(context, science, sciencePsf, psfOptions);
-        var injection = FakeSourceInjectionStep.Inject(context, science, scienceEpsf);
 
         var reference = await ObtainReferenceAsync(context, spec, science, ct);
         if (reference.Built is not null) products.AddRange(reference.Built.Products);
@@ -58,11 +51,16 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         if (!coverageFrames.Any(c => c >= settings.MinReferenceCoverage))
             throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
 
+        // Given PSFs replace the estimated ones; the reference's is taken as it is on the science grid (same pixel scale).
+        var sciencePsf = await LoadPsfAsync(context, l2.Psf, ct);
+        var referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
+
         DifferenceImagingResult result;
         try
         {
-            // Without enough matched stars the zero points, when both are known, still give the scale.
-            var fallback = science.ZeroPointMag is double zs && reference.ZeroPointMag is double zr ? Math.Pow(10, -0.4 * (zr - zs)) : 1.0;
+            // The zero points, when both are known, predict the scale: a check on the measured one, and what is used
+            // when too few stars measure it.
+            double? predicted = science.ZeroPointMag is double zs && reference.ZeroPointMag is double zr ? Math.Pow(10, -0.4 * (zr - zs)) : null;
             result = DifferenceImaging.Run(new DifferenceImagingInput
             {
                 Width = width,
@@ -74,22 +72,9 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 ReferenceCoverage = coverageFrames,
                 Saturated = science.Saturated,
                 SciencePsf = sciencePsf,
-                ScienceEffectivePsf = scienceEpsf,
                 ReferencePsf = referencePsf,
-                FallbackScale = fallback,
-            }, new DifferenceImagingOptions
-            {
-                DetectionThresholdSigma = settings.DetectionThresholdSigma,
-                MinReferenceCoverage = settings.MinReferenceCoverage,
-                BackgroundMeshSize = settings.BackgroundMeshSize,
-                Psf = psfOptions,
-                AstrometricRmsFloor = settings.AstrometricRmsFloor,
-                ReferenceSystematicFraction = settings.ReferenceSystematicFraction,
-                ScienceSystematicFraction = settings.ScienceSystematicFraction,
-                SaturationMaskRadius = settings.SaturationMaskRadius,
-                SaturationWingSigma = settings.SaturationWingSigma,
-                SaturationMaskMaxRadius = settings.SaturationMaskMaxRadius,
-            }, new JobImagingLog(context));
+                PredictedScale = predicted,
+            }, DifferenceImagingOptions.From(settings), new JobImagingLog(context));
         }
         catch (InvalidImageException e)
         {
@@ -102,7 +87,9 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         }
         var match = result.Match;
         var sources = ToCatalog(result, science.Wcs, coverageFrames, width, height);
-        var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, result.Difference,
+        // Fakes are measured apart from the products (the same detection and photometry, on windows of ZOGY's inputs).
+        var injection = FakeSourceInjectionStep.Run(context, science, result, new PsfModelRenderer(result.SciencePsf));
+        var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, result.ScoreCorrected,
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
         // A difference image that is mostly masked is still a product, but a degraded one (exit 32).
         if (result.MaskedFraction > MaxMaskedFraction)
@@ -118,7 +105,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 h.Set("RID", l2.Rid, "rid of the science image");
                 if (referenceSource.Rfid is long rfid) h.Set("RFID", rfid, "rfid of the reference image");
                 h.Set("SCALEFAC", match.Scale, "flux scale applied to the reference");
-                h.Set("DETSIGMA", settings.DetectionThresholdSigma, "detection threshold (sigma)");
+                h.Set("DETSIGMA", result.DetectionThreshold, "detection threshold on S_corr (sigma)");
                 ProductProvenance.WriteTo(h, context.Config);
             }
             if (science.Header.GetString("FILTER") is string filter) meta.Set("FILTER", filter);

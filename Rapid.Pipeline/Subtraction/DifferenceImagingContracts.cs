@@ -46,7 +46,8 @@ public sealed class SilentLog : IDifferenceImagingLog
 /// 0-based pixels. Rates in DN/s (not background-subtracted), variances in (DN/s)^2, NaN where bad.
 /// ReferenceCoverage is the number of reference frames that cover each pixel (fractional where resampled).
 /// Saturated marks the science pixels at or above saturation (they are NaN in Science too); null if unknown.
-/// PSFs are estimated from the images when null (effective PSFs, <see cref="EffectivePsfBuilder"/>). FallbackScale is the flux scale to use when too few stars match.
+/// PSFs are estimated from the images when null. PredictedScale is the flux scale the zero points predict (science over
+/// reference), null when either is unknown: it checks the measured scale and stands in when too few stars measure it.
 /// </summary>
 public sealed record DifferenceImagingInput
 {
@@ -59,53 +60,69 @@ public sealed record DifferenceImagingInput
     public required float[] ReferenceCoverage { get; init; }
     public bool[]? Saturated { get; init; }
     public PsfModel? SciencePsf { get; init; }
-    /// <summary>The science image's effective PSF, built before fakes were injected; built from the (injected) image when null.</summary>
-    public EffectivePsf? ScienceEffectivePsf { get; init; }
     public PsfModel? ReferencePsf { get; init; }
-    public double FallbackScale { get; init; } = 1.0;
+    public double? PredictedScale { get; init; }
 }
 
-/// <summary>Settings of <see cref="DifferenceImaging"/>; lengths in pixels.</summary>
+/// <summary>
+/// Settings of <see cref="DifferenceImaging"/>, lengths in pixels: the <see cref="PipelineSettings"/> fields it reads
+/// (their [Setting] attributes document them; defaults are theirs), with the two fit probabilities as probabilities.
+/// </summary>
 public sealed record DifferenceImagingOptions
 {
-    /// <summary>Detection threshold on |S_corr| (sigma).</summary>
-    public double DetectionThresholdSigma { get; init; } = 5.0;
-    /// <summary>Pixels whose reference coverage is below this many frames are masked (NaN) in every product.</summary>
-    public double MinReferenceCoverage { get; init; } = 0.5;
-    public int BackgroundMeshSize { get; init; } = 64;
-    /// <summary>
-    /// Floor of the astrometric rms sigma_x, sigma_y (pixels) of ZOGY's astrometric term (Zackay et al. 2016, section
-    /// 3.3, eq. 30-33). The matched-star rms measures the registration of star centroids only; the Lanczos-3
-    /// resampling of an undersampled reference (FWHM below 2 px, under Nyquist) also misplaces the light of each star
-    /// by a pixel-phase-dependent fraction of a pixel, which acts the same way (a residual proportional to the star's
-    /// flux gradient). Set with <see cref="ReferenceSystematicFraction"/> on the simulated pairs of
-    /// DifferenceImagingQualityTests: without either term 13 star residuals per 10^6 px reach 5 sigma, with 0.05 px
-    /// and 5 % none (0.15 px and 10 % also none, at a cost in sensitivity next to stars).
-    /// </summary>
-    public double AstrometricRmsFloor { get; init; } = 0.05;
-    /// <summary>
-    /// Fractional systematic error f of each image's PSF model: (f I)^2 is added to the variance image I's
-    /// variance before ZOGY, so its S_corr variance (eq. 26-27: variance convolved with the squared kernels) covers
-    /// residuals proportional to a star's flux. For undersampled stars this is the aliased part of the profile,
-    /// which no shift-invariant PSF describes (the reason the empirical PSF is phase-averaged); the same kind of
-    /// flux-proportional "model error" variance as ZOGY's source-noise and astrometric terms. Transients away from
-    /// bright stars are unaffected.
-    /// </summary>
-    public double ReferenceSystematicFraction { get; init; } = 0.05;
-    /// <inheritdoc cref="ReferenceSystematicFraction"/>
-    public double ScienceSystematicFraction { get; init; } = 0.05;
-    /// <summary>
-    /// Saturated science pixels are grown by at least this radius before ZOGY (and by it plus 2 FWHM for the
-    /// near-saturated flag); each saturated star's mask reaches further, to where its light falls to
-    /// <see cref="SaturationWingSigma"/> (<see cref="SaturatedStars"/>).
-    /// </summary>
-    public int SaturationMaskRadius { get; init; } = 3;
-    /// <summary>A saturated star is masked out to the radius where its light per pixel falls to this many background sigmas.</summary>
-    public double SaturationWingSigma { get; init; } = 3;
-    /// <summary>No saturated star's mask reaches beyond this radius (pixels) from its centroid.</summary>
-    public double SaturationMaskMaxRadius { get; init; } = 100;
-    /// <summary>How the effective PSFs are built (their stamp size is also the size of ZOGY's P_n and P_r).</summary>
-    public EffectivePsfOptions Psf { get; init; } = new();
+    private static readonly PipelineSettings Defaults = new();
+
+    /// <summary>The options a job with these settings runs with.</summary>
+    public static DifferenceImagingOptions From(PipelineSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new DifferenceImagingOptions
+        {
+            DetectionThresholdSigma = settings.DetectionThresholdSigma,
+            MinReferenceCoverage = settings.MinReferenceCoverage,
+            BackgroundMeshSize = settings.BackgroundMeshSize,
+            SaturationMaskRadius = settings.SaturationMaskRadius,
+            FalseDetectionsPerMegapixel = settings.FalseDetectionsPerMegapixel,
+            ConfirmationFraction = settings.ConfirmationFraction,
+            PoorFitProbability = Math.Pow(10, settings.PoorFitLog10Probability),
+            RejectFitProbability = Math.Pow(10, settings.RejectFitLog10Probability),
+            MinFluxScaleStars = settings.MinFluxScaleStars,
+            FluxScaleTolerance = settings.FluxScaleTolerance,
+            MaxAstrometricResidual = settings.MaxAstrometricResidual,
+            MaxAstrometricOffset = settings.MaxAstrometricOffset,
+            MaxPsfModelError = settings.MaxPsfModelError,
+            MaxFluxNormalisationOffset = settings.MaxFluxNormalisationOffset,
+        };
+    }
+
+    /// <summary><see cref="PipelineSettings.DetectionThresholdSigma"/>.</summary>
+    public double DetectionThresholdSigma { get; init; } = Defaults.DetectionThresholdSigma;
+    /// <summary><see cref="PipelineSettings.MinReferenceCoverage"/>.</summary>
+    public double MinReferenceCoverage { get; init; } = Defaults.MinReferenceCoverage;
+    /// <summary><see cref="PipelineSettings.BackgroundMeshSize"/>.</summary>
+    public int BackgroundMeshSize { get; init; } = Defaults.BackgroundMeshSize;
+    /// <summary><see cref="PipelineSettings.FalseDetectionsPerMegapixel"/> (<see cref="TransientDetectorSettings.FalseDetectionsPerMegapixel"/>).</summary>
+    public double FalseDetectionsPerMegapixel { get; init; } = Defaults.FalseDetectionsPerMegapixel;
+    /// <summary><see cref="PipelineSettings.ConfirmationFraction"/> (<see cref="TransientDetectorSettings.ConfirmationFraction"/>).</summary>
+    public double ConfirmationFraction { get; init; } = Defaults.ConfirmationFraction;
+    /// <summary>10^<see cref="PipelineSettings.PoorFitLog10Probability"/> (<see cref="TransientDetectorSettings.PoorFitProbability"/>).</summary>
+    public double PoorFitProbability { get; init; } = Math.Pow(10, Defaults.PoorFitLog10Probability);
+    /// <summary>10^<see cref="PipelineSettings.RejectFitLog10Probability"/> (<see cref="TransientDetectorSettings.RejectFitProbability"/>).</summary>
+    public double RejectFitProbability { get; init; } = Math.Pow(10, Defaults.RejectFitLog10Probability);
+    /// <summary><see cref="PipelineSettings.MinFluxScaleStars"/>.</summary>
+    public int MinFluxScaleStars { get; init; } = Defaults.MinFluxScaleStars;
+    /// <summary><see cref="PipelineSettings.FluxScaleTolerance"/>.</summary>
+    public double FluxScaleTolerance { get; init; } = Defaults.FluxScaleTolerance;
+    /// <summary><see cref="PipelineSettings.MaxAstrometricResidual"/>.</summary>
+    public double MaxAstrometricResidual { get; init; } = Defaults.MaxAstrometricResidual;
+    /// <summary><see cref="PipelineSettings.MaxAstrometricOffset"/>.</summary>
+    public double MaxAstrometricOffset { get; init; } = Defaults.MaxAstrometricOffset;
+    /// <summary><see cref="PipelineSettings.MaxPsfModelError"/>.</summary>
+    public double MaxPsfModelError { get; init; } = Defaults.MaxPsfModelError;
+    /// <summary><see cref="PipelineSettings.MaxFluxNormalisationOffset"/>.</summary>
+    public double MaxFluxNormalisationOffset { get; init; } = Defaults.MaxFluxNormalisationOffset;
+    /// <summary><see cref="PipelineSettings.SaturationMaskRadius"/>.</summary>
+    public int SaturationMaskRadius { get; init; } = Defaults.SaturationMaskRadius;
 }
 
 /// <summary>The products of <see cref="DifferenceImaging"/>; images row-major on the science grid, NaN where masked.</summary>
@@ -120,13 +137,12 @@ public sealed record DifferenceImagingResult
     public required PsfModel DifferencePsf { get; init; }
     public required PsfModel SciencePsf { get; init; }
     public required PsfModel ReferencePsf { get; init; }
-    /// <summary>The effective PSFs P_n and P_r were taken from (at the image centre, phase 0); null for a PSF given as a stamp.</summary>
-    public EffectivePsf? ScienceEffectivePsf { get; init; }
-    public EffectivePsf? ReferenceEffectivePsf { get; init; }
     public required double ZogyFluxScale { get; init; }
     public required FluxMatch Match { get; init; }
     /// <summary>The sigma_x, sigma_y (pixels) ZOGY's astrometric term used.</summary>
     public required (double X, double Y) AstrometricRms { get; init; }
+    /// <summary>epsilon of the science and reference PSF models (<see cref="PsfModelError"/>).</summary>
+    public required (double Science, double Reference) ModelError { get; init; }
     public required double BackgroundScience { get; init; }
     public required double BackgroundReference { get; init; }
     /// <summary>Star FWHMs measured by moments (pixels), NaN when no star was measured.</summary>
@@ -137,7 +153,24 @@ public sealed record DifferenceImagingResult
     /// <summary>Median reference coverage over the image (frames).</summary>
     public required double CoverageMedian { get; init; }
     public required IReadOnlyList<DifferenceSource> Sources { get; init; }
+    /// <summary>The threshold on S_corr detection used (sigma; the least set, or higher for the false-detection rate).</summary>
+    public required double DetectionThreshold { get; init; }
+    /// <summary>How detections were measured, to measure injected sources the same way.</summary>
+    public required DifferenceMeasurement Measurement { get; init; }
 }
 
-/// <summary>A transient on D: X, Y 0-based science pixels; Flux, FluxError in DN/s (PSF fit on D); Snr the peak |S_corr|.</summary>
-public sealed record DifferenceSource(double X, double Y, double Flux, double FluxError, double Snr, int Sign, DifferenceSourceFlags Flags);
+/// <summary>
+/// A transient on the difference: X, Y 0-based science pixels (sub-pixel); Flux, FluxError ZOGY's optimal photometry
+/// alpha and its error in DN/s, normalised to total flux; Snr the |S_corr| at the source's position; the measurements
+/// behind the flags: the confirming PSF fit of P_D on D (flux, error, chi^2 per degree of freedom), the significance
+/// against the residual terms alone, the strongest opposite-sign S_corr nearby, the reference coverage (frames).
+/// </summary>
+public sealed record DifferenceSource(double X, double Y, double Flux, double FluxError, double Snr, int Sign, DifferenceSourceFlags Flags)
+{
+    public double FitFlux { get; init; } = double.NaN;
+    public double FitFluxError { get; init; } = double.NaN;
+    public double FitReducedChiSquare { get; init; } = double.NaN;
+    public double ResidualSignificance { get; init; } = double.PositiveInfinity;
+    public double OppositePeakSigma { get; init; }
+    public double ReferenceCoverage { get; init; } = double.NaN;
+}

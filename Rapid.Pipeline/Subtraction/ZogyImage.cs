@@ -13,6 +13,24 @@ public sealed record ZogyImage(float[] Pixels, int Width, int Height, PsfModel P
 {
     public double FluxScale { get; init; } = 1;
     public float[]? Variance { get; init; }
+    /// <summary>
+    /// epsilon: the fractional residual the PSF model leaves on this image's stars (measured, e.g. by
+    /// <see cref="PsfModelError"/>); (epsilon L)^2 is added to each pixel's variance, L the constant light there (the
+    /// reference's pixels in this image's flux unit).
+    /// </summary>
+    public double ModelErrorFraction { get; init; }
+    /// <summary>
+    /// w (pixels^2): the rms coefficient of the Laplacian of the PSF model that its stars differ by (a model too sharp or
+    /// too broad: <see cref="PsfModelError"/>); w^2 (lap S)^2 joins S_corr's variance, as ZOGY's astrometric term does
+    /// for a shift (Zackay, Ofek and Gal-Yam 2016, eq. 30-33).
+    /// </summary>
+    public double WidthErrorPixels2 { get; init; }
+    /// <summary>
+    /// The normalised autocorrelation of the background noise (<see cref="NoiseCorrelation.Autocorrelation"/>), null for
+    /// white noise: correlated noise (a resampled image) makes a kernel sum's variance eta times what the per-pixel
+    /// variances give, eta from the kernel (<see cref="NoiseCorrelation.VarianceFactor"/>).
+    /// </summary>
+    public double[]? NoiseAutocorrelation { get; init; }
 
     internal void Validate(string name)
     {
@@ -21,6 +39,8 @@ public sealed record ZogyImage(float[] Pixels, int Width, int Height, PsfModel P
         if (Width <= 0 || Height <= 0 || Pixels.Length != (long)Width * Height) throw new ArgumentException($"the {name} image has {Pixels.Length} values, not {Width} x {Height}");
         if (!(NoiseSigma > 0) || !double.IsFinite(NoiseSigma)) throw new ArgumentException($"the {name} noise sigma must be positive and finite, not {NoiseSigma}");
         if (!(FluxScale > 0) || !double.IsFinite(FluxScale)) throw new ArgumentException($"the {name} flux scale must be positive and finite, not {FluxScale}");
+        if (!(WidthErrorPixels2 >= 0) || !double.IsFinite(WidthErrorPixels2)) throw new ArgumentException($"the {name} width error must be non-negative and finite, not {WidthErrorPixels2}");
+        if (!(ModelErrorFraction >= 0) || !double.IsFinite(ModelErrorFraction)) throw new ArgumentException($"the {name} model-error fraction must be non-negative and finite, not {ModelErrorFraction}");
         if (Variance is not null && Variance.Length != Pixels.Length) throw new ArgumentException($"the {name} variance image has {Variance.Length} values, not {Width} x {Height}");
     }
 }

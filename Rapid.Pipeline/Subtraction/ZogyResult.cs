@@ -24,6 +24,10 @@ public sealed class ZogyResult
     public PsfModel DifferencePsf { get; }
     /// <summary>F_D = F_n F_r / sqrt(sigma_n^2 F_r^2 + sigma_r^2 F_n^2) (eq. 15).</summary>
     public double FluxScale { get; }
+    /// <summary>The subtraction's kernels (F_S, P_D at sub-pixel offsets, ...).</summary>
+    public required ZogyKernels Kernels { get; init; }
+    /// <summary>The inputs and noise model, to evaluate the score locally (at sub-pixel offsets, with injected light).</summary>
+    public required LocalScore Local { get; init; }
 
     /// <summary>D / F_D: the difference in N's flux unit (DN/s when N is), with a per-pixel noise of 1 / F_D.</summary>
     public float[] DifferenceInFluxUnits()

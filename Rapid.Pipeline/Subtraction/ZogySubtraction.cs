@@ -11,12 +11,21 @@ namespace Rapid.Pipeline.Subtraction;
 ///   S^ = F_D D^ conj(P_D^) = k_n^ N^ - k_r^ R^                                                      (12, 28, 29)
 ///   S_corr = S / sqrt(V(S_N) + V(S_R) + V_ast),  V(S_N) = V_n (x) k_n^2,  V(S_R) = V_r (x) k_r^2      (25-27)
 ///   V_ast = sigma_x^2 [(dS_N/dx)^2 + (dS_R/dx)^2] + sigma_y^2 [(dS_N/dy)^2 + (dS_R/dy)^2]            (30-33)
+/// and, built the same way from measured quantities (<see cref="ZogyNoiseModel"/>): the flux-ratio term e^2 S_R^2 (a
+/// fractional error e of F_r moves S by e S_R), the model-error terms (epsilon L)^2 in each variance map (what a PSF
+/// model leaves of a star, e.g. the pixel-phase aliasing of an undersampled PSF, with L the constant light the
+/// reference shows, in each image's flux unit), and the lost-flux term of masked
+/// pixels that held light (<see cref="LostFlux"/>). The measured registration offset is applied to R as a phase ramp on
+/// R^ (the shift theorem moves R by a fraction of a pixel without resampling it again) and, for V(S_R), as the same
+/// shift of k_r before it is squared.
 /// Both ratios are bounded by construction (|numerator| &lt;= |N^| / sigma_n + |R^| / sigma_r times the flux scales);
 /// a frequency where both PSF transforms vanish contributes nothing rather than 0/0.
 /// Masked (NaN) pixels of either image are set to the background (0) in both before the transforms, given zero
 /// variance (they carry no noise), and come back NaN. Images are zero-padded by at least half a PSF stamp to FFT-friendly sizes (4088 -> 4116);
 /// the padding has zero variance, so S_corr stays normalised near the edges, and it is cut off the outputs.
-/// PSFs are embedded with their centre at (0, 0), so no sub-pixel phase enters D.
+/// PSFs are embedded with their centre at (0, 0), so no sub-pixel phase enters D. The kernels (<see cref="ZogyKernels"/>)
+/// and the inputs are kept in the result, so the score can be evaluated at sub-pixel offsets and with injected light
+/// (<see cref="LocalScore"/>) without another transform of the images.
 /// </summary>
 public static unsafe class ZogySubtraction
 {
@@ -25,34 +34,51 @@ public static unsafe class ZogySubtraction
     /// newImage N and reference R on the same grid; astrometricRmsX/Y: sigma_x, sigma_y in pixels, the rms of the
     /// registration residuals (0 to leave out the astrometric term).
     /// </summary>
-    public static ZogyResult Subtract(ZogyImage newImage, ZogyImage reference, double astrometricRmsX = 0, double astrometricRmsY = 0)
+    public static ZogyResult Subtract(ZogyImage newImage, ZogyImage reference, double astrometricRmsX = 0, double astrometricRmsY = 0) =>
+        Subtract(newImage, reference, new ZogyRegistration { AstrometricRmsX = astrometricRmsX, AstrometricRmsY = astrometricRmsY });
+
+    /// <summary>newImage N and reference R on the same grid; registration: the measured registration and flux-ratio errors.</summary>
+    public static ZogyResult Subtract(ZogyImage newImage, ZogyImage reference, ZogyRegistration registration)
     {
         ArgumentNullException.ThrowIfNull(newImage);
         ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(registration);
         newImage.Validate("new");
         reference.Validate("reference");
+        registration.Validate();
         if (newImage.Width != reference.Width || newImage.Height != reference.Height)
             throw new ArgumentException($"the new image is {newImage.Width} x {newImage.Height} but the reference is {reference.Width} x {reference.Height}; resample the reference onto the new grid first");
-        if (!(astrometricRmsX >= 0) || !(astrometricRmsY >= 0)) throw new ArgumentException($"the astrometric rms must be non-negative, not ({astrometricRmsX}, {astrometricRmsY})");
 
+        // Both PSFs tapered to zero on a circle within their stamps: the wings of a stamp end somewhere, and where the two
+        // models' wings end at different heights (noise in an empirical wing, different profiles) every bright star
+        // leaves the stamps' square edge in D and S (a 35 px box of ringing and paired detections). The light the
+        // taper takes is part of the flux normalisation the catalog measures on the stars.
+        newImage = newImage with { Psf = Apodized(newImage.Psf) };
+        reference = reference with { Psf = Apodized(reference.Psf) };
         var (w, h) = (newImage.Width, newImage.Height);
-        // The transforms are periodic: a margin of half a PSF stamp keeps the kernels of stars near one edge from
-        // wrapping onto the opposite edge (4088 + 12 -> 4116).
-        var margin = Math.Max(newImage.Psf.Size, reference.Psf.Size) / 2 + 1;
+        var (fn, fr) = (newImage.FluxScale, reference.FluxScale);
+        var (sn2, sr2) = (newImage.NoiseSigma * newImage.NoiseSigma, reference.NoiseSigma * reference.NoiseSigma);
+        var kernels = new ZogyKernels(newImage.Psf, reference.Psf, fn, fr, newImage.NoiseSigma, reference.NoiseSigma);
+        var fd = kernels.DifferenceFluxScale;
+        var floor = 1e-200 * (sn2 * fr * fr + sr2 * fn * fn);
+        var noise = new ZogyNoiseModel
+        {
+            SigmaNew = newImage.NoiseSigma, SigmaReference = reference.NoiseSigma, FluxScaleNew = fn, FluxScaleReference = fr,
+            NewModelError = newImage.ModelErrorFraction, ReferenceModelError = reference.ModelErrorFraction,
+            NewWidthError = newImage.WidthErrorPixels2, ReferenceWidthError = reference.WidthErrorPixels2,
+            NewVarianceFactor = NoiseCorrelation.VarianceFactor(newImage.NoiseAutocorrelation, kernels.NewKernel, kernels.Size),
+            ReferenceVarianceFactor = NoiseCorrelation.VarianceFactor(reference.NoiseAutocorrelation, kernels.ReferenceKernel, kernels.Size),
+            AstrometricRmsX = registration.AstrometricRmsX, AstrometricRmsY = registration.AstrometricRmsY,
+            ReferenceShiftX = registration.ReferenceShiftX, ReferenceShiftY = registration.ReferenceShiftY,
+            FluxRatioError = registration.FluxRatioError,
+        };
+        // The transforms are periodic: a margin as wide as the kernels reach keeps the kernels of stars near one edge
+        // from wrapping onto the opposite edge (4088 + 24 -> 4116), so local sums over the kernel box (LocalScore)
+        // agree with the transform everywhere.
+        var margin = Math.Max(Math.Max(newImage.Psf.Size, reference.Psf.Size) / 2 + 1, kernels.Reach + 1);
         var pw = FftSizes.NextFriendly(Math.Max(w + margin, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
         var ph = FftSizes.NextFriendly(Math.Max(h + margin, Math.Max(newImage.Psf.Size, reference.Psf.Size)));
         var masked = Mask(newImage.Pixels, reference.Pixels);
-
-        var (fn, fr) = (newImage.FluxScale, reference.FluxScale);
-        var (sn2, sr2) = (newImage.NoiseSigma * newImage.NoiseSigma, reference.NoiseSigma * reference.NoiseSigma);
-        var fd = fn * fr / Math.Sqrt(sn2 * fr * fr + sr2 * fn * fn);
-        var floor = 1e-200 * (sn2 * fr * fr + sr2 * fn * fn);
-        var stampSize = Math.Max(newImage.Psf.Size, reference.Psf.Size);
-
-        // P_D, k_n and k_r are compact (a few PSF widths), so they are made on a small grid of 4 stamp widths and
-        // wrapped into the full one: three full-size transforms fewer than making them there.
-        var kernels = SmallGridKernels(newImage.Psf, reference.Psf, Math.Min(pw, FftSizes.NextFriendly(4 * stampSize)),
-            Math.Min(ph, FftSizes.NextFriendly(4 * stampSize)), fn, fr, sn2, sr2, fd, floor, stampSize);
 
         // The full-size transforms are float32 (FFTW's single precision): the images' dynamic range (a few 1e4 between
         // the brightest unsaturated pixel and the noise) is far inside float's 1e-7 roundoff, and the ratios below are
@@ -68,6 +94,7 @@ public static unsafe class ZogySubtraction
         using var rHat = FftwBuffer.Rent(fft.SpectrumLength);
         using var pnHat = FftwBuffer.Rent(fft.SpectrumLength);
         using var prHat = FftwBuffer.Rent(fft.SpectrumLength);
+        var ramp = ShiftRamp.For(pw, ph, noise.ReferenceShiftX, noise.ReferenceShiftY);
 
         // Forward transforms of the images and PSFs (a PSF's rows beyond its stamp are zero: half a transform each); the
         // image spectra become S_N^ and S_R^ in place.
@@ -94,6 +121,7 @@ public static unsafe class ZogySubtraction
                 {
                     double pnRe = pn[k], pnIm = pn[k + 1], prRe = pr[k], prIm = pr[k + 1];
                     double nRe = nn[k], nIm = nn[k + 1], rRe = rr[k], rIm = rr[k + 1];
+                    if (ramp is not null) (rRe, rIm) = ramp.Apply(row, k >> 1, rRe, rIm);
                     var pn2 = pnRe * pnRe + pnIm * pnIm;
                     var pr2 = prRe * prRe + prIm * prIm;
                     var den2 = a * pr2 + b * pn2;
@@ -131,10 +159,16 @@ public static unsafe class ZogySubtraction
         // summed in Fourier space so one inverse transform gives V(S_N) + V(S_R). The squared kernels are compact too.
         var knHat = pnHat;
         var krHat = prHat;
-        fft.ForwardCompact(WrapInto(kernels.NewKernelSquared, kernels.Width, kernels.Height, pw, ph, real), kernels.Height / 2, knHat);
-        fft.ForwardCompact(WrapInto(kernels.ReferenceKernelSquared, kernels.Width, kernels.Height, pw, ph, real), kernels.Height / 2, krHat);
-        fft.Forward(VarianceImage(newImage, masked, pw, ph, real), nHat);
-        fft.Forward(VarianceImage(reference, masked, pw, ph, real), rHat);
+        var reach = kernels.Size / 2;
+        fft.ForwardCompact(WrapSquared(kernels.NewKernel, kernels.Size, pw, ph, real), reach, knHat);
+        // The reference's shift is in its squared kernel (R shifted is R convolved with k_r shifted), so its variance map
+        // is not shifted: a shifted square is not the square of the shifted kernel.
+        var referenceKernel = ramp is null ? kernels.ReferenceKernel : kernels.ReferenceKernelShifted(noise.ReferenceShiftX, noise.ReferenceShiftY);
+        fft.ForwardCompact(WrapSquared(referenceKernel, kernels.Size, pw, ph, real), reach, krHat);
+        // The model-error terms take the constant light from the reference (scaled to each image's flux unit): a
+        // transient, which only N holds, adds no model error to itself, and the reference's light is the less noisy.
+        fft.Forward(VarianceImage(newImage, noise.NewVarianceFactor, reference.Pixels, newImage.ModelErrorFraction * fn / fr, masked, pw, ph, real), nHat);
+        fft.Forward(VarianceImage(reference, noise.ReferenceVarianceFactor, reference.Pixels, reference.ModelErrorFraction, masked, pw, ph, real), rHat);
         Parallel.For(0, ph, row =>
         {
             var start = (long)row * rowLength;
@@ -153,10 +187,23 @@ public static unsafe class ZogySubtraction
         var variance = real;
         fft.InverseUnnormalised(nHat, variance);
 
+        // Masked pixels that held light: the bound A of the residual they leave, as a variance A^2 (LostFlux).
+        var lost = LostFlux.Find(newImage.Pixels, reference.Pixels, masked, w, newImage.NoiseSigma, reference.NoiseSigma, fn, fr, kernels.Reach);
+        // The inputs themselves (not copies): the result keeps them, so callers must not change them afterwards.
+        var inputs = new LocalScore(kernels, noise, w, h, newImage.Pixels, reference.Pixels, newImage.Variance, reference.Variance, masked, lost);
+        float[]? lostAmplitude = null;
+        if (lost.Count > 0)
+        {
+            lostAmplitude = new float[(long)w * h];
+            lost.AddAmplitude(lostAmplitude, h, inputs.Centre);
+        }
+
         var score = new float[(long)w * h];
         var scoreCorrected = new float[(long)w * h];
-        var (sx2, sy2) = (astrometricRmsX * astrometricRmsX, astrometricRmsY * astrometricRmsY);
-        var astrometricTerm = astrometricRmsX > 0 || astrometricRmsY > 0;
+        var (sx2, sy2) = (noise.AstrometricRmsX * noise.AstrometricRmsX, noise.AstrometricRmsY * noise.AstrometricRmsY);
+        var (wn2, wr2) = (noise.NewWidthError * noise.NewWidthError, noise.ReferenceWidthError * noise.ReferenceWidthError);
+        var neighbourTerms = sx2 > 0 || sy2 > 0 || wn2 > 0 || wr2 > 0;
+        var e2 = noise.FluxRatioError * noise.FluxRatioError;
         Parallel.For(0, h, y =>
         {
             var vs = variance.Pointer;
@@ -172,9 +219,11 @@ public static unsafe class ZogySubtraction
                 var p = (long)y * pw + x;
                 if (masked[i]) { score[i] = scoreCorrected[i] = float.NaN; continue; }
                 var v = vs[p] * scale;
-                if (astrometricTerm)
+                if (neighbourTerms)
                 {
-                    // sigma_x^2 (dS/dx)^2 + sigma_y^2 (dS/dy)^2 for S_N and S_R (eq. 30-33), central differences.
+                    // sigma_x^2 (dS/dx)^2 + sigma_y^2 (dS/dy)^2 for S_N and S_R (eq. 30-33), central differences; and
+                    // (w_n^2 + w_r^2) (lap S_R)^2, the five-point Laplacian: constant light scores alike in S_N and S_R
+                    // (S = S_N - S_R vanishes on it), and S_R holds no transient, which its own term would hide.
                     var left = x > 0 ? p - 1 : p;
                     var gxScale = scale / (p + 1 - left);
                     var (pUp, pDown) = (p + pw, (long)down * pw + x);
@@ -183,14 +232,38 @@ public static unsafe class ZogySubtraction
                     var gxr = ((double)rs[p + 1] - rs[left]) * gxScale;
                     var gyr = ((double)rs[pUp] - rs[pDown]) * gyScale;
                     v += sx2 * gxn * gxn + sy2 * gyn * gyn + sx2 * gxr * gxr + sy2 * gyr * gyr;
+                    var lapR = ((double)rs[p + 1] + rs[left] + rs[pUp] + rs[pDown] - 4.0 * rs[p]) * scale;
+                    v += (wn2 + wr2) * lapR * lapR;
                 }
+                var sr = rs[p] * scale;
+                v += e2 * sr * sr;
+                if (lostAmplitude is not null) v += (double)lostAmplitude[i] * lostAmplitude[i];
                 var vf = (float)v;
                 var s = ((double)ns[p] - rs[p]) * scale;
                 score[i] = (float)s;
                 scoreCorrected[i] = vf > 0 ? (float)(s / Math.Sqrt(vf)) : float.NaN;
             }
         });
-        return new ZogyResult(w, h, difference, score, scoreCorrected, kernels.DifferencePsf, fd);
+        return new ZogyResult(w, h, difference, score, scoreCorrected, kernels.DifferencePsf, fd) { Kernels = kernels, Local = inputs };
+    }
+
+    /// <summary>
+    /// The PSF times a circular cos^2 taper, 1 within three quarters of the stamp's half-width and 0 from the half-width out
+    /// (pmvreeswijk/ZOGY likewise zeroes a PSF's corners beyond its radius), renormalised to sum 1.
+    /// </summary>
+    internal static PsfModel Apodized(PsfModel psf)
+    {
+        var c = psf.Centre;
+        var (inner, outer) = (0.75 * c, (double)c);
+        var stamp = new double[psf.Size * psf.Size];
+        for (var j = 0; j < psf.Size; j++)
+            for (var i = 0; i < psf.Size; i++)
+            {
+                var r = Math.Sqrt((i - c) * (i - c) + (j - c) * (j - c));
+                var weight = r <= inner ? 1 : r >= outer ? 0 : Math.Pow(Math.Cos(0.5 * Math.PI * (r - inner) / (outer - inner)), 2);
+                stamp[j * psf.Size + i] = psf.Stamp[j * psf.Size + i] * weight;
+            }
+        return new PsfModel(stamp, psf.Size, psf.FwhmPixels, psf.Method, psf.StarsUsed);
     }
 
     private static bool[] Mask(float[] a, float[] b)
@@ -219,10 +292,15 @@ public static unsafe class ZogySubtraction
         return target;
     }
 
-    /// <summary>Total variance per pixel; zero at masked pixels and in the padding, which hold a noiseless 0.</summary>
-    private static FftwBuffer VarianceImage(ZogyImage image, bool[] masked, int pw, int ph, FftwBuffer target)
+    /// <summary>
+    /// Total variance per pixel, times eta for correlated noise, with the model-error term (e L)^2 of the constant light L
+    /// (e: the model-error fraction times L's flux scale to the image's); zero at masked pixels and in the padding,
+    /// which hold a noiseless 0.
+    /// </summary>
+    private static FftwBuffer VarianceImage(ZogyImage image, double eta, float[] light, double modelError, bool[] masked, int pw, int ph, FftwBuffer target)
     {
         var background = image.NoiseSigma * image.NoiseSigma;
+        var e2 = modelError * modelError;
         Parallel.For(0, ph, y =>
         {
             var row = target.Slice((long)y * pw, pw);
@@ -234,7 +312,8 @@ public static unsafe class ZogySubtraction
                 if (masked[i]) continue;
                 var v = image.Variance is null ? background : image.Variance[i];
                 if (!double.IsFinite(v) || v < 0) v = background;
-                row[x] = (float)v;
+                double l = light[i];
+                row[x] = (float)(eta * v + e2 * l * l);
             }
         });
         return target;
@@ -254,13 +333,6 @@ public static unsafe class ZogySubtraction
         return target;
     }
 
-    private static double[] Transform(Fft2DDouble fft, double[] image, int spectrumLength)
-    {
-        var spectrum = new double[spectrumLength];
-        fft.Forward(image, spectrum);
-        return spectrum;
-    }
-
     /// <summary>The w x h corner of an unnormalised inverse transform, times scale; NaN where masked.</summary>
     private static float[] Crop(FftwBuffer real, int pw, int w, int h, bool[] masked, double scale)
     {
@@ -278,67 +350,22 @@ public static unsafe class ZogySubtraction
         return result;
     }
 
-    private sealed record Kernels(int Width, int Height, double[] NewKernelSquared, double[] ReferenceKernelSquared, PsfModel DifferencePsf);
-
-    /// <summary>P_D (eq. 14) as a stamp, and k_n^2, k_r^2 in real space (origin at (0, 0)) on a mw x mh grid.</summary>
-    private static Kernels SmallGridKernels(PsfModel pn, PsfModel pr, int mw, int mh, double fn, double fr, double sn2, double sr2, double fd, double floor, int stampSize)
-    {
-        using var fft = new Fft2DDouble(mw, mh);
-        var length = (int)fft.SpectrumLength;
-        var pnHat = Transform(fft, pn.EmbedCentred(mw, mh), length);
-        var prHat = Transform(fft, pr.EmbedCentred(mw, mh), length);
-        var pdHat = new double[length];
-        for (var k = 0; k < length; k += 2)
-        {
-            var (pnRe, pnIm, prRe, prIm) = (pnHat[k], pnHat[k + 1], prHat[k], prHat[k + 1]);
-            var pn2 = pnRe * pnRe + pnIm * pnIm;
-            var pr2 = prRe * prRe + prIm * prIm;
-            var den2 = sn2 * fr * fr * pr2 + sr2 * fn * fn * pn2;
-            if (!(den2 > floor))
-            {
-                pdHat[k] = pdHat[k + 1] = pnHat[k] = pnHat[k + 1] = prHat[k] = prHat[k + 1] = 0;
-                continue;
-            }
-            var pdScale = fr * fn / Math.Sqrt(den2) / fd;
-            pdHat[k] = pdScale * (prRe * pnRe - prIm * pnIm);
-            pdHat[k + 1] = pdScale * (prRe * pnIm + prIm * pnRe);
-            var cn = fn * fr * fr * pr2 / den2;
-            var cr = fr * fn * fn * pn2 / den2;
-            (pnHat[k], pnHat[k + 1]) = (cn * pnRe, -cn * pnIm);
-            (prHat[k], prHat[k + 1]) = (cr * prRe, -cr * prIm);
-        }
-        var pd = new double[mw * mh];
-        fft.Inverse(pdHat, pd);
-        var kn = new double[mw * mh];
-        fft.Inverse(pnHat, kn);
-        var kr = new double[mw * mh];
-        fft.Inverse(prHat, kr);
-        for (var i = 0; i < kn.Length; i++) (kn[i], kr[i]) = (kn[i] * kn[i], kr[i] * kr[i]);
-
-        var c = stampSize / 2;
-        var stamp = new double[stampSize * stampSize];
-        for (var j = 0; j < stampSize; j++)
-        {
-            var y = (j - c + mh) % mh;
-            for (var i = 0; i < stampSize; i++) stamp[j * stampSize + i] = pd[y * mw + (i - c + mw) % mw];
-        }
-        var normalised = new PsfModel(stamp, stampSize, 1, PsfMethod.ZogyDifference, 0);
-        var psf = new PsfModel(stamp, stampSize, PsfShape.HalfMaximumFwhm(normalised.Stamp, stampSize), PsfMethod.ZogyDifference, 0);
-        return new Kernels(mw, mh, kn, kr, psf);
-    }
-
-    /// <summary>An origin-at-(0, 0) mw x mh array wrapped into a zeroed pw x ph one (offsets beyond half wrap negative).</summary>
-    private static FftwBuffer WrapInto(double[] small, int mw, int mh, int pw, int ph, FftwBuffer target)
+    /// <summary>
+    /// The squares of an origin-at-(0, 0) m x m kernel wrapped periodically into a zeroed pw x ph buffer (offsets beyond
+    /// half wrap negative; a grid larger than the buffer folds onto it, as a periodic convolution on the buffer would).
+    /// </summary>
+    private static FftwBuffer WrapSquared(double[] small, int m, int pw, int ph, FftwBuffer target)
     {
         target.Span.Clear();
         var span = target.Span;
-        for (var j = 0; j < mh; j++)
+        for (var j = 0; j < m; j++)
         {
-            var y = j <= mh / 2 ? j : j - mh + ph;
-            for (var i = 0; i < mw; i++)
+            var y = ((j <= m / 2 ? j : j - m) % ph + ph) % ph;
+            for (var i = 0; i < m; i++)
             {
-                var x = i <= mw / 2 ? i : i - mw + pw;
-                span[y * pw + x] = (float)small[j * mw + i];
+                var x = ((i <= m / 2 ? i : i - m) % pw + pw) % pw;
+                var k = small[j * m + i];
+                span[y * pw + x] += (float)(k * k);
             }
         }
         return target;

@@ -1,0 +1,145 @@
+using Rapid.Pipeline.Imaging;
+
+namespace Rapid.Pipeline.Subtraction;
+
+/// <summary>
+/// The noise of an image as ZOGY's variance maps should see it. Two things make a per-pixel variance map wrong for
+/// the sums over a kernel that S and its variance are:
+/// <list type="bullet">
+/// <item>Resampling correlates the noise: a Lanczos-interpolated pixel has less variance than its inputs (sum w^2 of
+/// them) but its neighbours share the same inputs, so a sum over a kernel broader than the interpolation keeps the
+/// inputs' full variance. The normalised autocorrelation rho of the background noise, measured here, turns a
+/// per-pixel variance into the variance of any kernel sum: V(sum k I) = sum_u sum_v k(u) k(v) C(u - v), i.e.
+/// eta sum k^2 V with eta = sum_lag rho(lag) A_k(lag) / A_k(0), A_k the kernel's autocorrelation
+/// (<see cref="ZogySubtraction"/> applies it with its own kernels).</item>
+/// <item>A variance map computed from each pixel's own value (Poisson: |DN| / gain + read noise^2) is low exactly where
+/// the noise went low, so negative fluctuations look more significant than positive ones (at 5 sigma, a 5 % low
+/// variance makes noise dips three times as frequent). <see cref="Decoupled"/> averages the part above the sky
+/// over a 3 x 3 box, so a pixel's variance no longer follows its own noise.</item>
+/// </list>
+/// </summary>
+public static class NoiseCorrelation
+{
+    /// <summary>Half-width (pixels) of the lags measured: Lanczos-3 correlates pixels up to 3 apart; twice resampled, a little further.</summary>
+    public const int MaxLag = 4;
+
+    /// <summary>
+    /// rho(dx, dy) for |dx|, |dy| &lt;= <see cref="MaxLag"/> (row-major, (2 MaxLag + 1)^2, rho(0, 0) = 1), measured on the
+    /// background-subtracted image's background: pixels within 3 sigma of zero whose whole lag box is too (no sources,
+    /// no masked pixels), sampled every few rows. Null when too few pixels qualify.
+    /// </summary>
+    public static double[]? Autocorrelation(float[] image, int width, int height, double sigma)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (!(sigma > 0)) return null;
+        var side = 2 * MaxLag + 1;
+        var limit = 3 * sigma;
+        var sky = new bool[image.Length];
+        Parallel.For(0, height, y =>
+        {
+            for (var i = y * width; i < (y + 1) * width; i++) sky[i] = Math.Abs(image[i]) <= limit;
+        });
+        // Rows every `stride` apart keep the work to a few million products at 4088^2.
+        var stride = Math.Max(1, height / 512);
+        var sums = new double[side * side];
+        long count = 0;
+        var gate = new object();
+        Parallel.For(0, (height - 2 * MaxLag + stride - 1) / stride, () => (Sums: new double[side * side], Count: 0L), (k, _, local) =>
+        {
+            var y = MaxLag + k * stride;
+            if (y >= height - MaxLag) return local;
+            for (var x = MaxLag; x < width - MaxLag; x++)
+            {
+                var i = y * width + x;
+                if (!sky[i] || !BoxIsSky(sky, width, x, y)) continue;
+                double v = image[i];
+                for (var dy = -MaxLag; dy <= MaxLag; dy++)
+                    for (var dx = -MaxLag; dx <= MaxLag; dx++)
+                        local.Sums[(dy + MaxLag) * side + dx + MaxLag] += v * image[i + dy * width + dx];
+                local.Count++;
+            }
+            return local;
+        }, local =>
+        {
+            lock (gate)
+            {
+                for (var j = 0; j < sums.Length; j++) sums[j] += local.Sums[j];
+                count += local.Count;
+            }
+        });
+        var zero = sums[MaxLag * side + MaxLag];
+        if (count < 1000 || !(zero > 0)) return null;
+        return sums.Select(s => s / zero).ToArray();
+    }
+
+    /// <summary>eta = sum_lag rho(lag) A_k(lag) / A_k(0) for the kernel (origin at (0, 0) of an m x m grid, wrapped); 1 when rho is null.</summary>
+    public static double VarianceFactor(double[]? rho, double[] kernel, int m)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        if (rho is null) return 1;
+        var side = 2 * MaxLag + 1;
+        double a0 = 0, sum = 0;
+        foreach (var v in kernel) a0 += v * v;
+        if (!(a0 > 0)) return 1;
+        for (var dy = -MaxLag; dy <= MaxLag; dy++)
+            for (var dx = -MaxLag; dx <= MaxLag; dx++)
+            {
+                var r = rho[(dy + MaxLag) * side + dx + MaxLag];
+                if (dx == 0 && dy == 0) { sum += a0; continue; }
+                double a = 0;
+                for (var y = 0; y < m; y++)
+                {
+                    var y2 = ((y + dy) % m + m) % m;
+                    for (var x = 0; x < m; x++) a += kernel[y * m + x] * kernel[y2 * m + ((x + dx) % m + m) % m];
+                }
+                sum += r * a;
+            }
+        // A sum of variances is never below the part the lag 0 alone carries times the smallest sensible share.
+        return Math.Max(sum / a0, 0.1);
+    }
+
+    /// <summary>
+    /// The variance map with its part above the sky's clipped median averaged over 3 x 3 (NaN pixels left out, and kept
+    /// NaN), so that no pixel's variance follows its own noise; a star's variance is spread over its 3 x 3 core, which
+    /// ZOGY's kernel sums (a few pixels wide) hardly tell apart.
+    /// </summary>
+    public static float[] Decoupled(float[] variance, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(variance);
+        var stride = Math.Max(1, variance.Length >> 20) | 1;
+        var sample = new float[(variance.Length + stride - 1) / stride];
+        for (var k = 0; k < sample.Length; k++) sample[k] = variance[(long)k * stride];
+        var sky = (float)RobustStatistics.SigmaClip(sample).Median;
+        var result = new float[variance.Length];
+        Parallel.For(0, height, y =>
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var i = y * width + x;
+                if (!float.IsFinite(variance[i])) { result[i] = float.NaN; continue; }
+                double sum = 0;
+                var n = 0;
+                for (var j = Math.Max(0, y - 1); j <= Math.Min(height - 1, y + 1); j++)
+                    for (var a = Math.Max(0, x - 1); a <= Math.Min(width - 1, x + 1); a++)
+                    {
+                        var v = variance[j * width + a];
+                        if (!float.IsFinite(v)) continue;
+                        sum += v - sky;
+                        n++;
+                    }
+                result[i] = (float)(sky + Math.Max(0, sum / n));
+            }
+        });
+        return result;
+    }
+
+    private static bool BoxIsSky(bool[] sky, int width, int x, int y)
+    {
+        for (var dy = -MaxLag; dy <= MaxLag; dy++)
+        {
+            var row = (y + dy) * width + x;
+            for (var dx = -MaxLag; dx <= MaxLag; dx++) if (!sky[row + dx]) return false;
+        }
+        return true;
+    }
+}
