@@ -8,7 +8,7 @@ namespace Rapid.Cdk.Tests;
 public sealed class BatchComputeTests(DefaultStack stack)
 {
     [Fact]
-    public void QueueTakesSpotFirstAndOnDemandSecond()
+    public void Queue_takes_spot_first_and_on_demand_second()
     {
         var environments = stack.Resources("AWS::Batch::ComputeEnvironment")
             .ToDictionary(e => e.Id, e => e.Resource["Properties"]!["ComputeResources"]!);
@@ -30,7 +30,7 @@ public sealed class BatchComputeTests(DefaultStack stack)
     [InlineData("Reference", "4", "7168", 180)]
     [InlineData("Science", "4", "5120", 120)]
     [InlineData("PostProcessing", "1", "2048", 30)]
-    public void JobDefinitionsHaveTheirResourcesAndAttemptTimeout(string name, string vcpus, string memoryMiB, int timeoutMinutes)
+    public void Job_definitions_have_their_resources_and_attempt_timeout(string name, string vcpus, string memoryMiB, int timeoutMinutes)
     {
         var job = JobDefinition(name);
         var requirements = Requirements(name);
@@ -51,7 +51,7 @@ public sealed class BatchComputeTests(DefaultStack stack)
     [InlineData("Reference", 6.9)]
     [InlineData("Science", 3.35)]
     [InlineData("PostProcessing", 0.0)]
-    public void JobMemoryFitsAnInstanceOfItsVcpusAndCoversTheMeasuredPeak(string name, double peakGigabytes)
+    public void Job_memory_fits_an_instance_of_its_vcpus_and_covers_the_measured_peak(string name, double peakGigabytes)
     {
         var requirements = Requirements(name);
         var vcpus = int.Parse(requirements["VCPU"], System.Globalization.CultureInfo.InvariantCulture);
@@ -75,7 +75,7 @@ public sealed class BatchComputeTests(DefaultStack stack)
     [InlineData("a host whose network interface never came", null, null, "Timeout waiting for network interface provisioning to complete.", "RETRY")]
     [InlineData("an image that could not be pulled", "CannotPullContainerError: failed to resolve ref", null, "Task failed to start", "RETRY")]
     [InlineData("a job stopped by the state machine", null, null, "Terminated by Step Functions", "EXIT")]
-    public void JobsRetryHostFailuresButNeverAJobThatRanOrTimedOut(string outcome, string? reason, string? exitCode, string statusReason, string expected)
+    public void Jobs_retry_host_failures_but_never_a_job_that_ran_or_timed_out(string outcome, string? reason, string? exitCode, string statusReason, string expected)
     {
         foreach (var name in new[] { "Reference", "Science", "PostProcessing" })
         {
@@ -89,7 +89,7 @@ public sealed class BatchComputeTests(DefaultStack stack)
 
     /// <summary>Every job definition's retry strategy is one Batch accepts: a pattern it refuses fails the deploy, not a test, otherwise.</summary>
     [Fact]
-    public void RetryStrategiesAreWhatBatchAccepts()
+    public void Retry_strategies_are_what_batch_accepts()
     {
         foreach (var name in new[] { "Reference", "Science", "PostProcessing" })
         {
@@ -105,7 +105,7 @@ public sealed class BatchComputeTests(DefaultStack stack)
     [InlineData("""{"Attempts": 3, "EvaluateOnExit": [{"Action": "RETRY", "OnReason": "ResourceInitializationError*"}, {"Action": "IGNORE", "OnExitCode": "1"}]}""", "Action 'IGNORE'")]
     [InlineData("""{"Attempts": 11}""", "Attempts 11")]
     [InlineData("""{"Attempts": 2, "EvaluateOnExit": [{"Action": "EXIT"}]}""", "without a condition")]
-    public void TheRetryStrategyCheckerNamesWhatBatchRefuses(string strategy, string expected) =>
+    public void The_retry_strategy_checker_names_what_batch_refuses(string strategy, string expected) =>
         Assert.Contains(BatchRetryRules.Violations(JsonNode.Parse(strategy)!.AsObject()), v => v.Contains(expected, StringComparison.Ordinal));
 
     /// <summary>
@@ -113,14 +113,14 @@ public sealed class BatchComputeTests(DefaultStack stack)
     /// these are EC2 compute environments, so such a rule would only take one of the five places.
     /// </summary>
     [Fact]
-    public void NoRetryRuleIsSpentOnAFargateOnlyReason()
+    public void No_retry_rule_is_spent_on_a_fargate_only_reason()
     {
         foreach (var name in new[] { "Reference", "Science", "PostProcessing" })
             Assert.DoesNotContain("ResourceInitializationError", JobDefinition(name)["RetryStrategy"]!.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void JobsGetTheBucketNamesAndTheRegionButNoDatabaseSettings()
+    public void Jobs_get_the_bucket_names_and_the_region_but_no_database_settings()
     {
         foreach (var name in new[] { "Reference", "Science", "PostProcessing" })
         {
@@ -135,7 +135,7 @@ public sealed class BatchComputeTests(DefaultStack stack)
 
     /// <summary>Defect 2 of issue 9, the instance metadata half: IMDSv2 with hop limit 1 never answers a container on the Docker bridge.</summary>
     [Fact]
-    public void ContainersReachTheInstanceMetadataServiceThroughTheirExtraHop() =>
+    public void Containers_reach_the_instance_metadata_service_through_their_extra_hop() =>
         stack.Template.HasResourceProperties("AWS::EC2::LaunchTemplate", new Dictionary<string, object>
         {
             ["LaunchTemplateData"] = Match.ObjectLike(new Dictionary<string, object>
@@ -145,7 +145,7 @@ public sealed class BatchComputeTests(DefaultStack stack)
         });
 
     [Fact]
-    public void HostsHaveAnEncryptedRootVolumeAndRequireImdsV2() =>
+    public void Hosts_have_an_encrypted_root_volume_and_require_imds_v2() =>
         stack.Template.HasResourceProperties("AWS::EC2::LaunchTemplate", new Dictionary<string, object>
         {
             ["LaunchTemplateData"] = Match.ObjectLike(new Dictionary<string, object>
@@ -162,7 +162,7 @@ public sealed class BatchComputeTests(DefaultStack stack)
         });
 
     [Fact]
-    public void ImageIsBuiltFromThePipelineDockerfileAtDeploy()
+    public void Image_is_built_from_the_pipeline_dockerfile_at_deploy()
     {
         var images = stack.Assets["dockerImages"]!.AsObject();
         var image = Assert.Single(images).Value!;

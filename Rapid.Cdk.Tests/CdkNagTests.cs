@@ -12,7 +12,7 @@ namespace Rapid.Cdk.Tests;
 public sealed class CdkNagTests(DefaultStack stack)
 {
     [Fact]
-    public void EveryAwsSolutionsFindingIsAcknowledgedWithItsReason()
+    public void Every_aws_solutions_finding_is_acknowledged_with_its_reason()
     {
         var (exit, output) = Check(stack.TemplatePath);
         var report = JsonNode.Parse(output)!;
@@ -30,7 +30,7 @@ public sealed class CdkNagTests(DefaultStack stack)
     [InlineData("AwsSolutions-VPC7")]
     [InlineData("AwsSolutions-SMG4")]
     [InlineData("AwsSolutions-SF1")]
-    public void FixedRulesFindNothing(string rule)
+    public void Fixed_rules_find_nothing(string rule)
     {
         var (_, output) = Check(stack.TemplatePath);
         var findings = JsonNode.Parse(output)!["findings"]!.AsArray().Select(f => f!["rule"]!.GetValue<string>());
@@ -38,7 +38,7 @@ public sealed class CdkNagTests(DefaultStack stack)
     }
 
     [Fact]
-    public void NoFunctionOfOursUsesAnAwsManagedPolicy()
+    public void No_function_of_ours_uses_an_aws_managed_policy()
     {
         var (_, output) = Check(stack.TemplatePath);
         var managed = JsonNode.Parse(output)!["findings"]!.AsArray()

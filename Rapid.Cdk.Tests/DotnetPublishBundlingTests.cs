@@ -14,7 +14,7 @@ public sealed class DotnetPublishBundlingTests
     private static readonly IBundlingOptions Options = new BundlingOptions { Image = DockerImage.FromRegistry("unused") };
 
     [Fact]
-    public void FailedPublishFailsTheSynthWithTheBuildOutput()
+    public void Failed_publish_fails_the_synth_with_the_build_output()
     {
         var output = Directory.CreateTempSubdirectory("rapid-bundle-");
         try

@@ -39,7 +39,7 @@ public sealed class IamPolicyTests(DefaultStack stack)
     };
 
     [Fact]
-    public void NoStatementAllowsAWildcardAction()
+    public void No_statement_allows_a_wildcard_action()
     {
         var wildcards = Statements()
             .SelectMany(s => Values(s.Statement["Action"]).Where(a => a.Contains('*')).Select(a => $"{s.Policy}: {a}"))
@@ -48,7 +48,7 @@ public sealed class IamPolicyTests(DefaultStack stack)
     }
 
     [Fact]
-    public void AllResourcesOnlyForActionsThatCannotBeScoped()
+    public void All_resources_only_for_actions_that_cannot_be_scoped()
     {
         var unscoped = Statements()
             .Where(s => Values(s.Statement["Resource"]).Contains("*"))
@@ -58,7 +58,7 @@ public sealed class IamPolicyTests(DefaultStack stack)
     }
 
     [Fact]
-    public void PipelineJobsCannotReachTheDatabaseSecret()
+    public void Pipeline_jobs_cannot_reach_the_database_secret()
     {
         var jobPolicies = Statements().Where(s => s.Policy.StartsWith("BatchJobRole", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(jobPolicies);
@@ -72,7 +72,7 @@ public sealed class IamPolicyTests(DefaultStack stack)
     /// products bucket is versioned, so a delete leaves a marker); no role may delete L2 data, job configs or logs.
     /// </summary>
     [Fact]
-    public void OnlyRegistrationDeletesAndOnlyProducts()
+    public void Only_registration_deletes_and_only_products()
     {
         var deleters = Statements().Where(s => Values(s.Statement["Action"]).Any(a => a.StartsWith("s3:Delete", StringComparison.Ordinal))).ToList();
         Assert.Equal(["FunctionsRegisterRole", "FunctionsRegisterStreamRole"],

@@ -21,7 +21,7 @@ public sealed class LambdaBundleTests(DefaultStack stack)
         stack.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource)).Select(f => f.Id);
 
     [Fact]
-    public void TheBundleHoldsWhatTheRuntimesBootstrapLooksFor()
+    public void The_bundle_holds_what_the_runtimes_bootstrap_looks_for()
     {
         var bundle = Bundle();
         foreach (var file in new[] { "Rapid.Functions.dll", "Rapid.Functions.deps.json", "Rapid.Functions.runtimeconfig.json", "Rapid.Core.dll", "Npgsql.dll" })
@@ -36,7 +36,7 @@ public sealed class LambdaBundleTests(DefaultStack stack)
     /// comes back as the function error Step Functions would see, named after the exception.
     /// </summary>
     [Fact]
-    public void EveryFunctionStartsFromItsBundleAndItsHandlerAnswers()
+    public void Every_function_starts_from_its_bundle_and_its_handler_answers()
     {
         var functions = Functions().ToList();
         Assert.Equal(9, functions.Count);
@@ -51,7 +51,7 @@ public sealed class LambdaBundleTests(DefaultStack stack)
     }
 
     [Fact]
-    public void ResolveWindowAnswersTheDefaultNightInTheTemplatesTimeZone()
+    public void Resolve_window_answers_the_default_night_in_the_templates_time_zone()
     {
         var resolve = Functions().Single(f => f.StartsWith("FunctionsResolveWindow", StringComparison.Ordinal));
         var result = Invoke(resolve, "{}");
@@ -63,7 +63,7 @@ public sealed class LambdaBundleTests(DefaultStack stack)
 
     /// <summary>Defect 1 of issue 9: without its runtimeconfig.json the bootstrap stops the function (exit 106) before any code runs.</summary>
     [Fact]
-    public void ABundleWithoutItsRuntimeConfigNeverStarts()
+    public void A_bundle_without_its_runtime_config_never_starts()
     {
         using var copy = new BundleCopy(Bundle());
         File.Delete(Path.Combine(copy.Path, "Rapid.Functions.runtimeconfig.json"));
@@ -77,7 +77,7 @@ public sealed class LambdaBundleTests(DefaultStack stack)
     [InlineData("Rapid.Function::Rapid.Functions.Lambda.ResolveWindowHandler::Handle", "Could not find the specified handler assembly")]
     [InlineData("Rapid.Functions::Rapid.Functions.Lambda.ResolveWindowHandler::Run", "Unable to find method 'Run'")]
     [InlineData("Rapid.Functions.Lambda.ResolveWindowHandler::Handle", "Invalid lambda function handler")]
-    public void AWrongHandlerStringNeverStarts(string handler, string message)
+    public void A_wrong_handler_string_never_starts(string handler, string message)
     {
         var result = Invoke(Functions().First(), "{}", "--handler", handler);
         Assert.True(result["init"]?.GetValue<bool>(), result.ToJsonString());
@@ -85,7 +85,7 @@ public sealed class LambdaBundleTests(DefaultStack stack)
     }
 
     [Fact]
-    public void AMissingDependencyFailsTheFunction()
+    public void A_missing_dependency_fails_the_function()
     {
         using var copy = new BundleCopy(Bundle());
         File.Delete(Path.Combine(copy.Path, "Npgsql.dll"));
@@ -99,7 +99,7 @@ public sealed class LambdaBundleTests(DefaultStack stack)
     [Theory]
     [InlineData("RAPID_DB_SECRET_ID")]
     [InlineData("RAPID_DB_HOST")]
-    public void AVariableTheTemplateDoesNotSetFailsTheFunctionNamingIt(string variable)
+    public void A_variable_the_template_does_not_set_fails_the_function_naming_it(string variable)
     {
         var plan = Functions().Single(f => f.StartsWith("FunctionsPlanScience", StringComparison.Ordinal));
         var result = Invoke(plan, """{"startDateTime":"2028-09-07 00:00:00","endDateTime":"2028-09-08 00:00:00","procDate":"20280908","force":false}""", "--unset", variable);

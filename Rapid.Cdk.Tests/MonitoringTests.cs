@@ -11,7 +11,7 @@ public sealed class MonitoringTests(DefaultStack stack)
     [InlineData("AWS/States", "ExecutionsTimedOut")]
     [InlineData("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
     [InlineData("Rapid", "BatchJobsFailed")]
-    public void AlarmWatchesMetricAndNotifiesTheTopic(string metricNamespace, string metric)
+    public void Alarm_watches_metric_and_notifies_the_topic(string metricNamespace, string metric)
     {
         var topicId = stack.Resources("AWS::SNS::Topic").Single().Id;
         var alarm = stack.Resources("AWS::CloudWatch::Alarm")
@@ -22,7 +22,7 @@ public sealed class MonitoringTests(DefaultStack stack)
     }
 
     [Fact]
-    public void FailedBatchJobsOfTheQueueAreCounted()
+    public void Failed_batch_jobs_of_the_queue_are_counted()
     {
         var queueId = stack.Resources("AWS::Batch::JobQueue").Single().Id;
         var (_, rule) = stack.Resources("AWS::Events::Rule").Single();
@@ -45,7 +45,7 @@ public sealed class MonitoringTests(DefaultStack stack)
     /// adds whatever series have a point.
     /// </summary>
     [Fact]
-    public void LambdaErrorsOfEveryStepRaiseAnAlarmWhateverTheOthersDid()
+    public void Lambda_errors_of_every_step_raise_an_alarm_whatever_the_others_did()
     {
         var alarm = stack.Resources("AWS::CloudWatch::Alarm").Select(a => a.Resource["Properties"]!)
             .Single(a => a["Metrics"] is not null);
@@ -57,14 +57,14 @@ public sealed class MonitoringTests(DefaultStack stack)
     }
 
     [Fact]
-    public void AlarmEmailIsSubscribedWhenConfigured() =>
+    public void Alarm_email_is_subscribed_when_configured() =>
         stack.Template.HasResourceProperties("AWS::SNS::Subscription", new Dictionary<string, object>
         {
             ["Protocol"] = "email", ["Endpoint"] = "ops@example.org",
         });
 
     [Fact]
-    public void NightDashboardExists() =>
+    public void Night_dashboard_exists() =>
         stack.Template.HasResourceProperties("AWS::CloudWatch::Dashboard", new Dictionary<string, object>
         {
             ["DashboardName"] = "Rapid-night",

@@ -6,7 +6,7 @@ namespace Rapid.Cdk.Tests;
 public sealed class NightlyScheduleTests(DefaultStack stack)
 {
     [Fact]
-    public void StartsTheWorkflowNightlyInTheOperationsTimeZoneWithDefaultInput()
+    public void Starts_the_workflow_nightly_in_the_operations_time_zone_with_default_input()
     {
         var (_, schedule) = stack.Resources("AWS::Scheduler::Schedule").Single();
         var props = schedule["Properties"]!;
@@ -20,7 +20,7 @@ public sealed class NightlyScheduleTests(DefaultStack stack)
     }
 
     [Fact]
-    public void ScheduleRoleMayOnlyStartThisStateMachine()
+    public void Schedule_role_may_only_start_this_state_machine()
     {
         var machineId = stack.Resources("AWS::StepFunctions::StateMachine").Single().Id;
         var (_, policy) = stack.Resources("AWS::IAM::Policy").Single(p => p.Id.StartsWith("NightlyScheduleRole", StringComparison.Ordinal));
@@ -31,7 +31,7 @@ public sealed class NightlyScheduleTests(DefaultStack stack)
 
     /// <summary>Defect 10 of issue 9. EventBridge Scheduler's guidance against the confused deputy: the role trusts the service only for this account's schedules.</summary>
     [Fact]
-    public void ScheduleRoleTrustsTheSchedulerOnlyForThisAccount()
+    public void Schedule_role_trusts_the_scheduler_only_for_this_account()
     {
         var (_, role) = stack.Resources("AWS::IAM::Role").Single(r => r.Id.StartsWith("NightlyScheduleRole", StringComparison.Ordinal));
         var statement = role["Properties"]!["AssumeRolePolicyDocument"]!["Statement"]!.AsArray().Single()!;

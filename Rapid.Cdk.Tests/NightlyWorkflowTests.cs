@@ -29,14 +29,14 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
         state["Resource"]?.GetValue<string>().EndsWith(":states:::batch:submitJob.sync", StringComparison.Ordinal) == true;
 
     [Fact]
-    public void DefinitionIsValidAmazonStatesLanguage()
+    public void Definition_is_valid_amazon_states_language()
     {
         var result = AslValidator.Validate(StateMachineDefinition.Extract(stack));
         Assert.True(result.ExitCode == 0, $"asl-validator rejected the definition:\n{result.Output}");
     }
 
     [Fact]
-    public void StateMachineIsAStandardWorkflowNamedAfterItsStack()
+    public void State_machine_is_a_standard_workflow_named_after_its_stack()
     {
         var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single();
         Assert.Equal("STANDARD", machine["Properties"]!["StateMachineType"]!.GetValue<string>());
@@ -48,7 +48,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     /// DescribeJobs (which it polls while the job runs) and TerminateJob, and the managed event rule.
     /// </summary>
     [Fact]
-    public void TheStateMachinesRoleMayDoWhatSubmitJobSyncNeeds()
+    public void The_state_machines_role_may_do_what_submit_job_sync_needs()
     {
         var roleId = stack.Resources("AWS::StepFunctions::StateMachine").Single().Resource["Properties"]!["RoleArn"]!["Fn::GetAtt"]![0]!.GetValue<string>();
         var actions = stack.Resources("AWS::IAM::Policy")
@@ -63,7 +63,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     }
 
     [Fact]
-    public void TheArrayLimitIsASettingOfTheWorkflowAndOfThePlans()
+    public void The_array_limit_is_a_setting_of_the_workflow_and_of_the_plans()
     {
         var definition = StateMachineDefinition.Parse(small)["States"]!.AsObject();
         var array = definition["ChooseScienceRun"]!["Choices"]!.AsArray().Single(c => c!["NumericLessThanEquals"] is not null)!;
@@ -73,7 +73,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     }
 
     [Fact]
-    public void StagesRunInTheOrderOfTheDesign()
+    public void Stages_run_in_the_order_of_the_design()
     {
         // Follow the path of a night where every stage runs an array job that succeeds.
         var path = new List<string>();
@@ -103,7 +103,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     [InlineData("Science", "science")]
     [InlineData("PostProc", "postProcessing")]
     [InlineData("NightRecovery", "nightRecovery")]
-    public void ChoiceRunsNothingOneJobAnArrayOrChunksByPlannedSize(string stage, string key)
+    public void Choice_runs_nothing_one_job_an_array_or_chunks_by_planned_size(string stage, string key)
     {
         var choice = State($"Choose{stage}Run");
         var choices = choice["Choices"]!.AsArray().Select(c => c!.AsObject()).ToList();
@@ -123,7 +123,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     [InlineData("Science", "science")]
     [InlineData("PostProc", "postProcessing")]
     [InlineData("NightRecovery", "nightRecovery")]
-    public void ArrayJobTakesItsSizeAndJobListFromThePlan(string stage, string key)
+    public void Array_job_takes_its_size_and_job_list_from_the_plan(string stage, string key)
     {
         var parameters = State($"Run{stage}Array")["Parameters"]!;
         Assert.Equal($"$.{key}.plan.arraySize", parameters["ArrayProperties"]!["Size.$"]!.GetValue<string>());
@@ -137,7 +137,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     }
 
     [Fact]
-    public void EveryBatchStateCatchesEveryErrorSoRegistrationStillRuns()
+    public void Every_batch_state_catches_every_error_so_registration_still_runs()
     {
         var batchStates = AllStates(States).Where(s => IsBatch(s.State)).ToList();
         Assert.Equal(12, batchStates.Count); // single, array and chunk, for four stages
@@ -161,7 +161,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     }
 
     [Fact]
-    public void BatchStatesRetryServiceErrorsAndTimeOutAsAState()
+    public void Batch_states_retry_service_errors_and_time_out_as_a_state()
     {
         foreach (var (name, state) in AllStates(States).Where(s => IsBatch(s.State)))
         {
@@ -176,7 +176,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     }
 
     [Fact]
-    public void BatchResultIsOverwrittenByASmallOutcomeInTheNextState()
+    public void Batch_result_is_overwritten_by_a_small_outcome_in_the_next_state()
     {
         foreach (var (states, name, state) in AllStatesWithContainer(States).Where(s => IsBatch(s.State)))
         {
@@ -202,14 +202,14 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     }
 
     [Fact]
-    public void EveryTaskHasATimeout()
+    public void Every_task_has_a_timeout()
     {
         foreach (var (name, state) in AllStates(States).Where(s => s.State["Type"]!.GetValue<string>() == "Task"))
             Assert.True(state["TimeoutSeconds"]?.GetValue<int>() > 0, $"{name} has no timeout");
     }
 
     [Fact]
-    public void FailedRunKeepsTheErrorNameButNotTheCause()
+    public void Failed_run_keeps_the_error_name_but_not_the_cause()
     {
         var failed = State("ScienceFailed");
         Assert.Equal("$.science.run", failed["ResultPath"]!.GetValue<string>());
@@ -220,7 +220,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     }
 
     [Fact]
-    public void PlanStepsGetTheNightAndKeepTheirPlan()
+    public void Plan_steps_get_the_night_and_keep_their_plan()
     {
         var plan = State("PlanScience");
         Assert.Equal("$.night", plan["InputPath"]!.GetValue<string>());
@@ -230,7 +230,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
 
     /// <summary>The night's recovery job (ppid 18) runs after post-processing is registered, with the post-processing job definition, and Summarize gets its stage.</summary>
     [Fact]
-    public void NightRecoveryIsAStageOfItsOwnAfterPostProcessing()
+    public void Night_recovery_is_a_stage_of_its_own_after_post_processing()
     {
         Assert.Equal("PlanNightRecovery", State("RegisterPostProc")["Next"]!.GetValue<string>());
         Assert.Equal("Summarize", State("RegisterNightRecovery")["Next"]!.GetValue<string>());

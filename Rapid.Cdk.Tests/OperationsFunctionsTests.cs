@@ -13,14 +13,14 @@ public sealed class OperationsFunctionsTests(DefaultStack stack)
             .Select(f => f.Resource["Properties"]!).ToList();
 
     [Fact]
-    public void OneFunctionPerStepWithItsStreamHandler()
+    public void One_function_per_step_with_its_stream_handler()
     {
         var handlers = StepFunctions().Select(f => f["Handler"]!.GetValue<string>()).Order().ToList();
         Assert.Equal(Steps.Select(s => $"Rapid.Functions::Rapid.Functions.Lambda.{s}Handler::Handle").Order().ToList(), handlers);
     }
 
     [Fact]
-    public void EveryStepRunsOnDotnet10InsideTheVpc()
+    public void Every_step_runs_on_dotnet10_inside_the_vpc()
     {
         foreach (var function in StepFunctions())
         {
@@ -31,7 +31,7 @@ public sealed class OperationsFunctionsTests(DefaultStack stack)
     }
 
     [Fact]
-    public void EveryStepHasTheSecretsExtensionAndItsSettings()
+    public void Every_step_has_the_secrets_extension_and_its_settings()
     {
         foreach (var function in StepFunctions())
         {
@@ -55,7 +55,7 @@ public sealed class OperationsFunctionsTests(DefaultStack stack)
     }
 
     [Fact]
-    public void TheRevisionIsTheRepositorysHead()
+    public void The_revision_is_the_repositorys_head()
     {
         var head = Git("rev-parse", "HEAD");
         Assert.Matches("^[0-9a-f]{40}(-dirty)?$", stack.Stack.Revision.Value);
@@ -64,7 +64,7 @@ public sealed class OperationsFunctionsTests(DefaultStack stack)
 
     /// <summary>Each step's role has inline statements only: no AWS-managed policy (cdk-nag IAM4).</summary>
     [Fact]
-    public void EveryStepHasItsOwnRoleWithoutManagedPolicies()
+    public void Every_step_has_its_own_role_without_managed_policies()
     {
         var roles = StepFunctions().Select(f => f["Role"]!["Fn::GetAtt"]![0]!.GetValue<string>()).ToList();
         Assert.Equal(roles.Count, roles.Distinct().Count());
@@ -83,7 +83,7 @@ public sealed class OperationsFunctionsTests(DefaultStack stack)
     }
 
     [Fact]
-    public void MigrateRunsFiveMinutesAndMayOnlyReadTheDatabaseSecrets()
+    public void Migrate_runs_five_minutes_and_may_only_read_the_database_secrets()
     {
         var (id, function) = stack.Resources("AWS::Lambda::Function")
             .Single(f => f.Resource["Properties"]!["Handler"]?.GetValue<string>() == "Rapid.Functions::Rapid.Functions.Lambda.MigrateHandler::Handle");

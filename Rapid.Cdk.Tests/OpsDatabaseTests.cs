@@ -8,7 +8,7 @@ namespace Rapid.Cdk.Tests;
 public sealed class OpsDatabaseTests(DefaultStack stack)
 {
     [Fact]
-    public void InstanceIsPostgres15EncryptedBackedUpAndDeletionProtected()
+    public void Instance_is_postgres15_encrypted_backed_up_and_deletion_protected()
     {
         var (_, instance) = stack.Resources("AWS::RDS::DBInstance").Single();
         var props = instance["Properties"]!;
@@ -22,7 +22,7 @@ public sealed class OpsDatabaseTests(DefaultStack stack)
     }
 
     [Fact]
-    public void InstanceLivesInIsolatedSubnets()
+    public void Instance_lives_in_isolated_subnets()
     {
         var (_, group) = stack.Resources("AWS::RDS::DBSubnetGroup").Single();
         foreach (var subnet in group["Properties"]!["SubnetIds"]!.AsArray())
@@ -30,7 +30,7 @@ public sealed class OpsDatabaseTests(DefaultStack stack)
     }
 
     [Fact]
-    public void ServerRequiresTls() =>
+    public void Server_requires_tls() =>
         stack.Template.HasResourceProperties("AWS::RDS::DBParameterGroup", new Dictionary<string, object>
         {
             ["Parameters"] = new Dictionary<string, object> { ["rds.force_ssl"] = "1" },
@@ -39,7 +39,7 @@ public sealed class OpsDatabaseTests(DefaultStack stack)
     [Theory]
     [InlineData("rapid")]
     [InlineData("rapid_ops")]
-    public void CredentialsAreGeneratedSecrets(string user) =>
+    public void Credentials_are_generated_secrets(string user) =>
         stack.Template.HasResourceProperties("AWS::SecretsManager::Secret", new Dictionary<string, object>
         {
             ["GenerateSecretString"] = Match.ObjectLike(new Dictionary<string, object>
@@ -49,7 +49,7 @@ public sealed class OpsDatabaseTests(DefaultStack stack)
         });
 
     [Fact]
-    public void BothSecretsRotate()
+    public void Both_secrets_rotate()
     {
         var rotated = stack.Resources("AWS::SecretsManager::RotationSchedule")
             .Select(r => r.Resource["Properties"]!["SecretId"]!["Ref"]!.GetValue<string>()).ToHashSet();
@@ -61,7 +61,7 @@ public sealed class OpsDatabaseTests(DefaultStack stack)
     /// the operations role, and may read only that role's secret.
     /// </summary>
     [Fact]
-    public void OnlyTheMigrationGetsTheMasterSecret()
+    public void Only_the_migration_gets_the_master_secret()
     {
         var master = stack.LogicalId(stack.Stack.Database.MasterSecret);
         var operations = stack.LogicalId(stack.Stack.Database.OperationsSecret);
@@ -79,7 +79,7 @@ public sealed class OpsDatabaseTests(DefaultStack stack)
 
     /// <summary>Defect 4 of issue 9: one rule lets the proxy into the database (AddProxy makes it); a second would share its ownership.</summary>
     [Fact]
-    public void OneIngressRuleLetsTheProxyIntoTheDatabase()
+    public void One_ingress_rule_lets_the_proxy_into_the_database()
     {
         var proxyGroup = stack.Resources("AWS::EC2::SecurityGroup").Single(g => g.Id.StartsWith("OpsDatabaseProxySecurityGroup", StringComparison.Ordinal)).Id;
         var rules = stack.Resources("AWS::EC2::SecurityGroupIngress")
@@ -90,7 +90,7 @@ public sealed class OpsDatabaseTests(DefaultStack stack)
     }
 
     [Fact]
-    public void TheProxyHoldsBothSecrets()
+    public void The_proxy_holds_both_secrets()
     {
         var (_, proxy) = stack.Resources("AWS::RDS::DBProxy").Single();
         var secrets = proxy["Properties"]!["Auth"]!.AsArray().Select(a => a!["SecretArn"]!["Ref"]!.GetValue<string>()).Order();
@@ -111,7 +111,7 @@ public sealed class OpsDatabaseTests(DefaultStack stack)
             .ToHashSet();
 
     [Fact]
-    public void FunctionsConnectThroughAProxyThatRequiresTls()
+    public void Functions_connect_through_a_proxy_that_requires_tls()
     {
         var (proxyId, proxy) = stack.Resources("AWS::RDS::DBProxy").Single();
         Assert.True(proxy["Properties"]!["RequireTLS"]!.GetValue<bool>());

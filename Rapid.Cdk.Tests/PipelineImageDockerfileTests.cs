@@ -18,7 +18,7 @@ public sealed class PipelineImageDockerfileTests
             .SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..^1]);
 
     [Fact]
-    public void EveryCopiedPathExistsAndIsInTheBuildContext()
+    public void Every_copied_path_exists_and_is_in_the_build_context()
     {
         var copied = CopiedPaths().ToList();
         Assert.NotEmpty(copied);
@@ -31,7 +31,7 @@ public sealed class PipelineImageDockerfileTests
     }
 
     [Fact]
-    public void ImagePublishesThePipelineAndInstallsFftwAndFitsverify()
+    public void Image_publishes_the_pipeline_and_installs_fftw_and_fitsverify()
     {
         var text = string.Join('\n', Lines);
         Assert.Contains("dotnet publish Rapid.Pipeline/Rapid.Pipeline.csproj", text);
@@ -47,7 +47,7 @@ public sealed class PipelineImageDockerfileTests
     /// workstation) and publishes for linux-x64 explicitly; the runtime stage is the image's platform.
     /// </summary>
     [Fact]
-    public void TheBuildStageRunsOnTheBuildPlatformAndPublishesForLinuxX64()
+    public void The_build_stage_runs_on_the_build_platform_and_publishes_for_linux_x64()
     {
         var froms = Instructions.FromInstructions().ToList();
         Assert.Equal(2, froms.Count);
@@ -58,7 +58,7 @@ public sealed class PipelineImageDockerfileTests
 
     /// <summary>Microsoft's .NET 10 images are Ubuntu 24.04: the tags name it and the .NET version, never a floating "latest".</summary>
     [Fact]
-    public void BaseImagesArePinnedToDotnet10OnUbuntuNoble()
+    public void Base_images_are_pinned_to_dotnet10_on_ubuntu_noble()
     {
         foreach (var from in Instructions.FromInstructions())
         {
@@ -68,7 +68,7 @@ public sealed class PipelineImageDockerfileTests
     }
 
     [Fact]
-    public void ThePublishRecordsTheCommitOfTheBuildArgument()
+    public void The_publish_records_the_commit_of_the_build_argument()
     {
         var arguments = Instructions.PublishArguments(new Dictionary<string, string> { [Rapid.Cdk.Configuration.SourceRevision.BuildArgument] = "0123abc" });
         Assert.Contains("-p:SourceRevisionId=0123abc", arguments);

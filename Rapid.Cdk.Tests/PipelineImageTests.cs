@@ -44,7 +44,7 @@ public sealed class PipelineImageTests : IClassFixture<PublishedPipelineImage>, 
     [InlineData("Reference")]
     [InlineData("Science")]
     [InlineData("PostProcessing")]
-    public void JobDefinitionSetsExactlyTheBucketsAndTheRegion(string name)
+    public void Job_definition_sets_exactly_the_buckets_and_the_region(string name)
     {
         var names = JobDefinitionEnvironment(name).Keys.Order().ToArray();
 
@@ -54,7 +54,7 @@ public sealed class PipelineImageTests : IClassFixture<PublishedPipelineImage>, 
     }
 
     [Fact]
-    public void PublishFollowsTheDockerfilesReleaseBuildForLinuxX64()
+    public void Publish_follows_the_dockerfiles_release_build_for_linux_x64()
     {
         var arguments = string.Join(' ', _image.PublishArguments);
 
@@ -71,7 +71,7 @@ public sealed class PipelineImageTests : IClassFixture<PublishedPipelineImage>, 
     /// and product header) reports it.
     /// </summary>
     [Fact]
-    public void TheImageReportsTheCommitItWasBuiltFrom()
+    public void The_image_reports_the_commit_it_was_built_from()
     {
         Assert.Equal(_stack.Stack.Revision.Value, BuildArguments(_stack)[Rapid.Cdk.Configuration.SourceRevision.BuildArgument]);
         var (exit, output) = RunEntryPoint(BaseEnvironment(), "--version");
@@ -85,7 +85,7 @@ public sealed class PipelineImageTests : IClassFixture<PublishedPipelineImage>, 
     /// products, log and manifest.
     /// </summary>
     [Fact]
-    public async Task PublishedEntryPointRunsAPostProcessingJobWithExactlyTheJobDefinitionsEnvironment()
+    public async Task Published_entry_point_runs_a_post_processing_job_with_exactly_the_job_definitions_environment()
     {
         var environment = BaseEnvironment();
         foreach (var (key, value) in JobDefinitionEnvironment("PostProcessing")) environment[key] = value;

@@ -9,7 +9,7 @@ public sealed class RapidSettingsTests
         RapidSettings.FromContext(new App(new AppProps { Context = context }).Node);
 
     [Fact]
-    public void EmptyContextGivesTheDocumentedDefaults()
+    public void Empty_context_gives_the_documented_defaults()
     {
         var settings = Read([]);
         Assert.Equal("America/Los_Angeles", settings.TimeZone);
@@ -31,7 +31,7 @@ public sealed class RapidSettingsTests
     }
 
     [Fact]
-    public void CommandLineStringsAreParsedLikeJsonValues()
+    public void Command_line_strings_are_parsed_like_json_values()
     {
         var settings = Read(new()
         {
@@ -46,7 +46,7 @@ public sealed class RapidSettingsTests
     }
 
     [Fact]
-    public void EmptyStringsMeanNotSet()
+    public void Empty_strings_mean_not_set()
     {
         var settings = Read(new() { ["rapid:dbHost"] = "", ["rapid:vpcId"] = " ", ["rapid:alarmEmail"] = "" });
         Assert.False(settings.Database.IsImported);
@@ -60,14 +60,14 @@ public sealed class RapidSettingsTests
     [InlineData("rapid:bucketEncryption", "rot13")]
     [InlineData("rapid:jobAttempts", "0")]
     [InlineData("rapid:settingsProfile", "../other-bucket/x")]
-    public void BadValueFailsNamingTheKey(string key, string value)
+    public void Bad_value_fails_naming_the_key(string key, string value)
     {
         var error = Assert.ThrowsAny<ArgumentException>(() => Read(new() { [key] = value }));
         Assert.Contains(key, error.Message);
     }
 
     [Fact]
-    public void EveryKeyInCdkJsonIsOneTheAppReads()
+    public void Every_key_in_cdk_json_is_one_the_app_reads()
     {
         var cdkJson = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Find(), "cdk.json")))!;
         var keys = cdkJson["context"]!.AsObject().Select(k => k.Key).Where(k => k.StartsWith("rapid:", StringComparison.Ordinal)).ToList();
@@ -78,7 +78,7 @@ public sealed class RapidSettingsTests
 
     /// <summary>cdk.json names every setting with its default, so what a deploy uses is written down in one place.</summary>
     [Fact]
-    public void CdkJsonStatesTheDefaults()
+    public void Cdk_json_states_the_defaults()
     {
         var context = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Find(), "cdk.json")))!["context"]!;
         var defaults = Read([]);
@@ -94,7 +94,7 @@ public sealed class RapidSettingsTests
     /// its recommended value, as aws-cdk-lib (npm, pinned in package-lock.json) lists them in recommended-feature-flags.json.
     /// </summary>
     [Fact]
-    public void CdkJsonCarriesTheFeatureFlagsTheCdkRecommendsForANewApp()
+    public void Cdk_json_carries_the_feature_flags_the_cdk_recommends_for_a_new_app()
     {
         var root = RepositoryRoot.Find();
         var recommended = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(root, "node_modules", "aws-cdk-lib", "recommended-feature-flags.json")))!.AsObject();

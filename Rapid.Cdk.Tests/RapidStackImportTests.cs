@@ -7,7 +7,7 @@ namespace Rapid.Cdk.Tests;
 public sealed class RapidStackImportTests(ImportedResourcesStack stack)
 {
     [Fact]
-    public void CreatesNoVpcDatabaseOrProxy()
+    public void Creates_no_vpc_database_or_proxy()
     {
         Assert.Empty(stack.Resources("AWS::EC2::VPC"));
         Assert.Empty(stack.Resources("AWS::RDS::DBInstance"));
@@ -18,7 +18,7 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
     }
 
     [Fact]
-    public void FunctionsUseTheImportedEndpointAndSecretInTheImportedSubnets()
+    public void Functions_use_the_imported_endpoint_and_secret_in_the_imported_subnets()
     {
         foreach (var (_, function) in stack.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource)))
         {
@@ -39,21 +39,21 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
     }
 
     [Fact]
-    public void OnlyTheDataBucketIsNotCreated() => Assert.Equal(4, stack.Resources("AWS::S3::Bucket").Count()); // with the access logs
+    public void Only_the_data_bucket_is_not_created() => Assert.Equal(4, stack.Resources("AWS::S3::Bucket").Count()); // with the access logs
 
     [Fact]
-    public void WithoutSpotTheQueueHasOnlyOnDemand()
+    public void Without_spot_the_queue_has_only_on_demand()
     {
         var environment = stack.Resources("AWS::Batch::ComputeEnvironment").Single().Resource;
         Assert.Equal("EC2", environment["Properties"]!["ComputeResources"]!["Type"]!.GetValue<string>());
     }
 
     [Fact]
-    public void DisabledScheduleStaysDeployedButOff() =>
+    public void Disabled_schedule_stays_deployed_but_off() =>
         Assert.Equal("DISABLED", stack.Resources("AWS::Scheduler::Schedule").Single().Resource["Properties"]!["State"]!.GetValue<string>());
 
     [Fact]
-    public void BucketsUseTheStackKeyWithBucketKeys()
+    public void Buckets_use_the_stack_key_with_bucket_keys()
     {
         var keyId = stack.Resources("AWS::KMS::Key").Single().Id;
         // All but the access logs' bucket, which S3 log delivery allows only with S3-managed keys.
@@ -68,7 +68,7 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
     }
 
     [Fact]
-    public void KeyUseIsGrantedOnTheKeyOnlyAndWithoutWildcardActions()
+    public void Key_use_is_granted_on_the_key_only_and_without_wildcard_actions()
     {
         var keyId = stack.Resources("AWS::KMS::Key").Single().Id;
         var kmsStatements = stack.Resources("AWS::IAM::Policy")
@@ -84,7 +84,7 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
     }
 
     [Fact]
-    public void ImportedDatabaseIsMigratedOnDeployToo()
+    public void Imported_database_is_migrated_on_deploy_too()
     {
         var (schemaId, schema) = stack.Resources(Rapid.Cdk.Resources.SchemaMigration.ResourceType).Single();
         var migrateId = stack.Resources("AWS::Lambda::Function")
@@ -99,7 +99,7 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
     /// object URI in the variable Rapid.Functions reads; no other function gets it.
     /// </summary>
     [Fact]
-    public void ThePlanStepsGetTheSettingsProfileTheStackNames()
+    public void The_plan_steps_get_the_settings_profile_the_stack_names()
     {
         Assert.Equal(Rapid.Functions.Lambda.LambdaEnvironment.SettingsProfileVariable, Rapid.Cdk.Resources.OperationsFunctions.SettingsProfileVariable);
         var pipelineBucket = stack.Resources("AWS::S3::Bucket").Single(b => b.Id.StartsWith("StoragePipelineFiles", StringComparison.Ordinal)).Id;

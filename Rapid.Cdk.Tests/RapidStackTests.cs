@@ -7,7 +7,7 @@ namespace Rapid.Cdk.Tests;
 public sealed class RapidStackTests(DefaultStack stack)
 {
     [Fact]
-    public void SynthRaisesNoErrorsOrWarnings()
+    public void Synth_raises_no_errors_or_warnings()
     {
         var annotations = Annotations.FromStack(stack.Stack);
         annotations.HasNoError("*", Match.AnyValue());
@@ -21,6 +21,6 @@ public sealed class RapidStackTests(DefaultStack stack)
     [InlineData("DatabaseSecretArn")]
     [InlineData("OperationsSecretArn")]
     [InlineData("SourceRevision")]
-    public void OutputsWhatOpsStaffNeedAfterDeploy(string output) =>
+    public void Outputs_what_ops_staff_need_after_deploy(string output) =>
         stack.Template.HasOutput(output, Match.AnyValue());
 }

@@ -23,7 +23,7 @@ public sealed class SchemaMigrationTests(DefaultStack stack)
     };
 
     [Fact]
-    public void IsAPlainCustomResourceServedByTheMigrateFunction()
+    public void Is_a_plain_custom_resource_served_by_the_migrate_function()
     {
         var token = Schema().Resource["Properties"]!["ServiceToken"]!["Fn::GetAtt"]!.AsArray();
         Assert.Equal(MigrateFunctionId(), token[0]!.GetValue<string>());
@@ -34,7 +34,7 @@ public sealed class SchemaMigrationTests(DefaultStack stack)
     }
 
     [Fact]
-    public void PropertiesNameTheLatestMigrationAndFingerprintAllOfThem()
+    public void Properties_name_the_latest_migration_and_fingerprint_all_of_them()
     {
         var folder = Path.Combine(RepositoryRoot.Find(), SchemaMigration.MigrationsFolder);
         var files = SchemaMigration.MigrationFiles(folder);
@@ -46,7 +46,7 @@ public sealed class SchemaMigrationTests(DefaultStack stack)
     }
 
     [Fact]
-    public void RunsAfterTheDatabaseItsProxyAndTheProxyTarget()
+    public void Runs_after_the_database_its_proxy_and_the_proxy_target()
     {
         var dependsOn = DependsOn(Schema().Resource);
         Assert.Contains(stack.Resources("AWS::RDS::DBInstance").Single().Id, dependsOn);
@@ -55,7 +55,7 @@ public sealed class SchemaMigrationTests(DefaultStack stack)
     }
 
     [Fact]
-    public void WorkflowScheduleAndStreamingRegistrationWaitForTheSchema()
+    public void Workflow_schedule_and_streaming_registration_wait_for_the_schema()
     {
         var schemaId = Schema().Id;
         foreach (var type in new[] { "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule", "AWS::Lambda::EventSourceMapping" })
@@ -66,7 +66,7 @@ public sealed class SchemaMigrationTests(DefaultStack stack)
     }
 
     [Fact]
-    public void FingerprintChangesWhenAMigrationIsAddedOrEdited()
+    public void Fingerprint_changes_when_a_migration_is_added_or_edited()
     {
         var folder = Directory.CreateTempSubdirectory("rapid-migrations-");
         try
@@ -91,7 +91,7 @@ public sealed class SchemaMigrationTests(DefaultStack stack)
     }
 
     [Fact]
-    public void AMissingOrEmptyMigrationsFolderFailsTheSynthNamingIt()
+    public void A_missing_or_empty_migrations_folder_fails_the_synth_naming_it()
     {
         var folder = Directory.CreateTempSubdirectory("rapid-migrations-");
         try

@@ -9,11 +9,11 @@ namespace Rapid.Cdk.Tests;
 public sealed class StorageTests(DefaultStack stack)
 {
     [Fact]
-    public void CreatesFourBucketsAndTheirAccessLogsWhenNoDataBucketIsImported() =>
+    public void Creates_four_buckets_and_their_access_logs_when_no_data_bucket_is_imported() =>
         stack.Template.ResourceCountIs("AWS::S3::Bucket", 5);
 
     [Fact]
-    public void EveryBucketButTheAccessLogsLogsItsRequestsThere()
+    public void Every_bucket_but_the_access_logs_logs_its_requests_there()
     {
         var accessLogs = stack.LogicalId(stack.Stack.Storage.AccessLogs);
         foreach (var (id, bucket) in stack.Resources("AWS::S3::Bucket").Where(b => b.Id != accessLogs))
@@ -28,7 +28,7 @@ public sealed class StorageTests(DefaultStack stack)
     }
 
     [Fact]
-    public void EveryBucketIsEncryptedAndBlocksAllPublicAccess()
+    public void Every_bucket_is_encrypted_and_blocks_all_public_access()
     {
         foreach (var (id, bucket) in stack.Resources("AWS::S3::Bucket"))
         {
@@ -41,7 +41,7 @@ public sealed class StorageTests(DefaultStack stack)
     }
 
     [Fact]
-    public void EveryBucketPolicyDeniesPlainHttp()
+    public void Every_bucket_policy_denies_plain_http()
     {
         var policies = stack.Resources("AWS::S3::BucketPolicy").ToList();
         Assert.Equal(5, policies.Count);
@@ -55,7 +55,7 @@ public sealed class StorageTests(DefaultStack stack)
     }
 
     [Fact]
-    public void ProductsAreVersionedAndOverwrittenVersionsExpire() =>
+    public void Products_are_versioned_and_overwritten_versions_expire() =>
         stack.Template.HasResourceProperties("AWS::S3::Bucket", new Dictionary<string, object>
         {
             ["VersioningConfiguration"] = new Dictionary<string, object> { ["Status"] = "Enabled" },
@@ -78,7 +78,7 @@ public sealed class StorageTests(DefaultStack stack)
     [InlineData("19900101", 60)]
     [InlineData("20280908", 60)]
     [InlineData("21991231", 60)]
-    public void JobConfigsAndListsExpireButSettingsProfilesStay(string procDate, int days)
+    public void Job_configs_and_lists_expire_but_settings_profiles_stay(string procDate, int days)
     {
         var (_, bucket) = stack.Resources("AWS::S3::Bucket").Single(b => b.Id.StartsWith("StoragePipelineFiles", StringComparison.Ordinal));
         var rules = bucket["Properties"]!["LifecycleConfiguration"]!["Rules"]!.AsArray().Select(r => r!.AsObject()).ToList();
@@ -97,7 +97,7 @@ public sealed class StorageTests(DefaultStack stack)
 
     [Theory]
     [InlineData("expire-logs", 180)]
-    public void LogsExpire(string rule, int days) =>
+    public void Logs_expire(string rule, int days) =>
         stack.Template.HasResourceProperties("AWS::S3::Bucket", new Dictionary<string, object>
         {
             ["LifecycleConfiguration"] = new Dictionary<string, object>
@@ -110,7 +110,7 @@ public sealed class StorageTests(DefaultStack stack)
         });
 
     [Fact]
-    public void BucketsSurviveStackDeletion()
+    public void Buckets_survive_stack_deletion()
     {
         foreach (var (id, bucket) in stack.Resources("AWS::S3::Bucket"))
             Assert.True(bucket["DeletionPolicy"]?.GetValue<string>() == "Retain", $"{id} would be deleted with the stack");

@@ -7,7 +7,7 @@ namespace Rapid.Cdk.Tests;
 public sealed class StreamingRegistrationTests(DefaultStack stack)
 {
     [Fact]
-    public void ManifestObjectsInTheProductsBucketNotifyTheQueue()
+    public void Manifest_objects_in_the_products_bucket_notify_the_queue()
     {
         var (_, notifications) = stack.Resources("Custom::S3BucketNotifications").Single();
         var props = notifications["Properties"]!;
@@ -20,7 +20,7 @@ public sealed class StreamingRegistrationTests(DefaultStack stack)
     }
 
     [Fact]
-    public void UndeliverableManifestsGoToADeadLetterQueueAfterFiveReceives() =>
+    public void Undeliverable_manifests_go_to_a_dead_letter_queue_after_five_receives() =>
         stack.Template.HasResourceProperties("AWS::SQS::Queue", new Dictionary<string, object>
         {
             ["RedrivePolicy"] = Match.ObjectLike(new Dictionary<string, object> { ["maxReceiveCount"] = 5 }),
@@ -28,7 +28,7 @@ public sealed class StreamingRegistrationTests(DefaultStack stack)
         });
 
     [Fact]
-    public void RegisterStreamReportsPartialBatchFailuresWithCappedConcurrency() =>
+    public void Register_stream_reports_partial_batch_failures_with_capped_concurrency() =>
         stack.Template.HasResourceProperties("AWS::Lambda::EventSourceMapping", new Dictionary<string, object>
         {
             ["FunctionResponseTypes"] = new[] { "ReportBatchItemFailures" },
@@ -40,7 +40,7 @@ public sealed class StreamingRegistrationTests(DefaultStack stack)
         });
 
     [Fact]
-    public void QueueVisibilityIsSixTimesTheFunctionTimeout() =>
+    public void Queue_visibility_is_six_times_the_function_timeout() =>
         stack.Template.HasResourceProperties("AWS::SQS::Queue", new Dictionary<string, object>
         {
             ["VisibilityTimeout"] = 6 * 120,

@@ -20,7 +20,7 @@ public sealed class TwoStacksTests(DefaultStack first, SecondStack second)
     ];
 
     [Fact]
-    public void TheTwoStacksShareNoPhysicalName()
+    public void The_two_stacks_share_no_physical_name()
     {
         var firstNames = PhysicalNames(first);
         var secondNames = PhysicalNames(second);
@@ -31,7 +31,7 @@ public sealed class TwoStacksTests(DefaultStack first, SecondStack second)
     }
 
     [Fact]
-    public void TheNamedResourcesCarryTheirStacksName()
+    public void The_named_resources_carry_their_stacks_name()
     {
         Assert.Equal($"{SecondStack.Name}-nightly", Property(second, "AWS::StepFunctions::StateMachine", "StateMachineName"));
         Assert.Equal($"{SecondStack.Name}-night", Property(second, "AWS::CloudWatch::Dashboard", "DashboardName"));
@@ -39,7 +39,7 @@ public sealed class TwoStacksTests(DefaultStack first, SecondStack second)
     }
 
     [Fact]
-    public void TheProxyNameIsUniquePerStackAsTheFeatureFlagRecommendedForNewAppsMakesIt()
+    public void The_proxy_name_is_unique_per_stack_as_the_feature_flag_recommended_for_new_apps_makes_it()
     {
         var firstProxy = Property(first, "AWS::RDS::DBProxy", "DBProxyName");
         var secondProxy = Property(second, "AWS::RDS::DBProxy", "DBProxyName");

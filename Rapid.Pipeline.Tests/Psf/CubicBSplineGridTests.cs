@@ -5,7 +5,7 @@ namespace Rapid.Pipeline.Tests.Psf;
 public class CubicBSplineGridTests
 {
     [Fact]
-    public void PassesThroughEverySample()
+    public void Passes_through_every_sample()
     {
         var random = new Random(1);
         const int n = 13;
@@ -18,7 +18,7 @@ public class CubicBSplineGridTests
     }
 
     [Fact]
-    public void InterpolatesASmoothProfileAndItsGradient()
+    public void Interpolates_a_smooth_profile_and_its_gradient()
     {
         const int n = 41;
         const double c = 20, s = 3;
@@ -42,7 +42,7 @@ public class CubicBSplineGridTests
     }
 
     [Fact]
-    public void ALatticeIsTheSplineAtEachOfItsPoints()
+    public void A_lattice_is_the_spline_at_each_of_its_points()
     {
         var random = new Random(2);
         const int n = 30;

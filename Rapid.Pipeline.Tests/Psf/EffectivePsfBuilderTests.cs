@@ -12,7 +12,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     [Theory]
     [InlineData(1.2)]
     [InlineData(3.0)]
-    public void RecoversAPixelIntegratedMoffatAtEveryPhase(double fwhm)
+    public void Recovers_a_pixel_integrated_moffat_at_every_phase(double fwhm)
     {
         var truth = new MoffatPsf(fwhm);
         var random = new Random(7);
@@ -30,7 +30,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FollowsAPsfThatWidensTowardsTheCorners()
+    public void Follows_a_psf_that_widens_towards_the_corners()
     {
         // FWHM 1.4 px at the centre, 25 % wider at the corners, quadratically in radius (as the simulator varies it).
         const int size = 1536;
@@ -57,7 +57,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void DropsGalaxiesThatOutnumberTheStars()
+    public void Drops_galaxies_that_outnumber_the_stars()
     {
         var truth = new MoffatPsf(1.5);
         var random = new Random(12);
@@ -78,7 +78,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FewerStarsLowerTheOversamplingAndStillFitEveryPhase()
+    public void Fewer_stars_lower_the_oversampling_and_still_fit_every_phase()
     {
         var truth = new MoffatPsf(1.3);
         var random = new Random(4);
@@ -94,7 +94,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void IgnoresHotPixelsBrighterThanTheStars()
+    public void Ignores_hot_pixels_brighter_than_the_stars()
     {
         var truth = new MoffatPsf(1.8);
         var random = new Random(8);
@@ -110,7 +110,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void SkipsSaturatedStars()
+    public void Skips_saturated_stars()
     {
         var truth = new MoffatPsf(2.0);
         var random = new Random(5);
@@ -126,7 +126,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FallsBackToAGaussianWithTheStarsWidthWhenTooFewStars()
+    public void Falls_back_to_a_gaussian_with_the_stars_width_when_too_few_stars()
     {
         var random = new Random(3);
         var image = Render([(60.3, 70.6, 20000), (180.8, 150.2, 15000)], (_, _) => new MoffatPsf(3.0), random, 256);
@@ -140,7 +140,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FallsBackToTheDefaultFwhmWithoutStars()
+    public void Falls_back_to_the_default_fwhm_without_stars()
     {
         var image = Render([], (_, _) => new MoffatPsf(3), new Random(4), 96);
 
@@ -152,7 +152,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void IgnoresStarsTouchingNaNPixels()
+    public void Ignores_stars_touching_na_n_pixels()
     {
         var random = new Random(8);
         var image = Render([(60.3, 70.6, 20000), (180.8, 150.2, 15000)], (_, _) => new MoffatPsf(3.0), random, 256);
@@ -164,7 +164,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void RejectsInconsistentOptions()
+    public void Rejects_inconsistent_options()
     {
         Assert.Throws<ArgumentException>(() => new EffectivePsfBuilder(new EffectivePsfOptions { StampSize = 24 }));
         Assert.Throws<ArgumentException>(() => new EffectivePsfBuilder(new EffectivePsfOptions { Oversampling = 0 }));
@@ -172,7 +172,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void TheStellarWidthIsTheNarrowestPopulatedClusterEvenWhenGalaxiesOutnumberTheStars()
+    public void The_stellar_width_is_the_narrowest_populated_cluster_even_when_galaxies_outnumber_the_stars()
     {
         var random = new Random(2);
         var stars = Enumerable.Range(0, 50).Select(_ => 0.7 * (1 + 0.02 * StarField.Gaussian(random)));
@@ -182,7 +182,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void TheHalfSampleModeFindsTheDensestClusterAmongOutliers()
+    public void The_half_sample_mode_finds_the_densest_cluster_among_outliers()
     {
         double[] values = [0.01, -0.01, 0.0, 0.02, -0.02, 0.005, 0.3, 0.5, 0.45, 0.7, 0.9, 0.35, 0.6];
         Assert.InRange(EffectivePsfBuilder.HalfSampleMode(values), -0.02, 0.02);

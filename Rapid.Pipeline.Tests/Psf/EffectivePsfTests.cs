@@ -9,7 +9,7 @@ public class EffectivePsfTests
     [InlineData(1.2, 0.5, -0.5)]
     [InlineData(1.2, 0.3, 0.17)]
     [InlineData(2.5, -0.41, 0.22)]
-    public void AGaussianEpsfPutsTheIntegralOverEachPixelIntoItAtAnyPhase(double fwhm, double dx, double dy)
+    public void A_gaussian_epsf_puts_the_integral_over_each_pixel_into_it_at_any_phase(double fwhm, double dx, double dy)
     {
         var psf = EffectivePsf.Gaussian(fwhm, 12, 4, PsfMethod.Given);
         var (x, y) = (100 + dx, 50 + dy);
@@ -30,7 +30,7 @@ public class EffectivePsfTests
     }
 
     [Fact]
-    public void ModelAtIsThePhaseZeroStampNormalisedToUnitSum()
+    public void Model_at_is_the_phase_zero_stamp_normalised_to_unit_sum()
     {
         var psf = EffectivePsf.Gaussian(1.4, 8, 4, PsfMethod.Given);
 
@@ -44,7 +44,7 @@ public class EffectivePsfTests
     }
 
     [Fact]
-    public void AVaryingEpsfIsItsPolynomialOfTermsAtEachPosition()
+    public void A_varying_epsf_is_its_polynomial_of_terms_at_each_position()
     {
         var narrow = EffectivePsf.Gaussian(2.0, 8, 2, PsfMethod.Given).Samples;
         var wide = EffectivePsf.Gaussian(2.6, 8, 2, PsfMethod.Given).Samples;
@@ -62,7 +62,7 @@ public class EffectivePsfTests
     }
 
     [Fact]
-    public void RejectsInconsistentGrids()
+    public void Rejects_inconsistent_grids()
     {
         var ok = new double[25];
         ok[12] = 1;

@@ -23,7 +23,7 @@ public sealed class PhotutilsEpsfComparisonTests(ITestOutputHelper output) : IDi
     /// sub-pixel phases, and each against the truth (the simulator's pixel-integrated Moffat).
     /// </summary>
     [Fact]
-    public void AgreesWithPhotutilsEpsfBuilderOnTheSameStars()
+    public void Agrees_with_photutils_epsf_builder_on_the_same_stars()
     {
         const int size = 640;
         var truth = new MoffatPsf(1.4);
@@ -80,7 +80,7 @@ public sealed class PhotutilsEpsfComparisonTests(ITestOutputHelper output) : IDi
     [Theory]
     [InlineData(1.2)]
     [InlineData(2.4)]
-    public void RecoversTheExactEpsfOfStarsPhotutilsRenders(double fwhm)
+    public void Recovers_the_exact_epsf_of_stars_photutils_renders(double fwhm)
     {
         var imagePath = Path.Combine(_dir, "rendered.fits");
         var sigma = fwhm * PsfShape.SigmaPerFwhm;

@@ -6,7 +6,7 @@ namespace Rapid.Pipeline.Tests.Psf;
 public class PsfModelTests
 {
     [Fact]
-    public void NormalisesTheStampToUnitSum()
+    public void Normalises_the_stamp_to_unit_sum()
     {
         var psf = PsfModel.Gaussian(2.5, 21);
         double sum = 0;
@@ -16,7 +16,7 @@ public class PsfModelTests
     }
 
     [Fact]
-    public void EmbedsTheCentreAtTheOriginWithWrappedNegativeOffsets()
+    public void Embeds_the_centre_at_the_origin_with_wrapped_negative_offsets()
     {
         var stamp = new double[9];
         stamp[4] = 5; // centre
@@ -33,7 +33,7 @@ public class PsfModelTests
     }
 
     [Fact]
-    public void RecentresAnOffCentreStamp()
+    public void Recentres_an_off_centre_stamp()
     {
         // A Gaussian whose centre sits at (13.4, 11.7) of an even 26 x 24 stamp.
         var profile = new Profile(3.0);
@@ -52,7 +52,7 @@ public class PsfModelTests
     }
 
     [Fact]
-    public void RejectsANegativeStamp() =>
+    public void Rejects_a_negative_stamp() =>
         Assert.Throws<ArgumentException>(() => new PsfModel(Enumerable.Repeat(-1.0, 9).ToArray(), 3, 1, PsfMethod.Given, 0));
 
     private static (double X, double Y) Centroid(PsfModel psf)

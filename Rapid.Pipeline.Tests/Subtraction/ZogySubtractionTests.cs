@@ -13,7 +13,7 @@ public class ZogySubtractionTests
     private const double SigmaN = 3, SigmaR = 1.5;
 
     [Fact]
-    public void DeltaPsfsGiveThePlainDifferenceOverTheCombinedNoise()
+    public void Delta_psfs_give_the_plain_difference_over_the_combined_noise()
     {
         var random = new Random(1);
         var n = StarField.Render(Size, Size, NewProfile, [], SigmaN, random);
@@ -32,7 +32,7 @@ public class ZogySubtractionTests
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
-    public void AConstantStarFieldGivesUnitNormalScoreCorrected(int seed)
+    public void A_constant_star_field_gives_unit_normal_score_corrected(int seed)
     {
         // 256 x 256: S_corr is correlated over the kernel, so the mean of a 128 x 128 image scatters by about 0.04.
         var (n, r) = Pair(new Random(seed), transient: null, size: 256);
@@ -46,7 +46,7 @@ public class ZogySubtractionTests
     }
 
     [Fact]
-    public void ATransientOnlyInTheNewImagePeaksAtItsPositionWithTheExpectedSignalToNoise()
+    public void A_transient_only_in_the_new_image_peaks_at_its_position_with_the_expected_signal_to_noise()
     {
         const double flux = 1500;
         var (n, r) = Pair(new Random(3), transient: (70, 50, flux));
@@ -61,7 +61,7 @@ public class ZogySubtractionTests
     }
 
     [Fact]
-    public void NaNPixelsComeBackAsNaNAndTheRestStaysFinite()
+    public void Na_n_pixels_come_back_as_na_n_and_the_rest_stays_finite()
     {
         var (n, r) = Pair(new Random(4), transient: null);
         n[40 * Size + 33] = float.NaN;
@@ -78,7 +78,7 @@ public class ZogySubtractionTests
     }
 
     [Fact]
-    public void AnOffCentrePsfStampDoesNotShiftTheTransient()
+    public void An_off_centre_psf_stamp_does_not_shift_the_transient()
     {
         var (n, r) = Pair(new Random(5), transient: (61, 66, 2000));
         // The new image's PSF given as an even stamp with its centre off the middle (as a PSF file might be).
@@ -97,7 +97,7 @@ public class ZogySubtractionTests
     }
 
     [Fact]
-    public void AstrometricNoiseLowersTheScoreOnStarsOnly()
+    public void Astrometric_noise_lowers_the_score_on_stars_only()
     {
         var (n, r) = Pair(new Random(6), transient: null);
         // Shift the reference stars by 0.15 px: residual dipoles that the astrometric term must absorb.
@@ -114,7 +114,7 @@ public class ZogySubtractionTests
     }
 
     [Fact]
-    public void SourceNoiseVarianceImagesKeepScoreCorrectedNormalOnBrightStars()
+    public void Source_noise_variance_images_keep_score_corrected_normal_on_bright_stars()
     {
         // Bright stars with photon noise (variance = sigma^2 + signal, gain 1) in both images.
         var stars = StarField.Grid(256, 256, 24, 10, 20000, 200000, new Random(31));
@@ -143,7 +143,7 @@ public class ZogySubtractionTests
     }
 
     [Fact]
-    public void AReferenceOnAnotherZeroPointGivesTheSameScoreWhenItsFluxScaleIsGiven()
+    public void A_reference_on_another_zero_point_gives_the_same_score_when_its_flux_scale_is_given()
     {
         var (n, r) = Pair(new Random(9), transient: (70, 50, 1500));
         var scaled = r.Select(v => 2.5f * v).ToArray();
@@ -158,7 +158,7 @@ public class ZogySubtractionTests
     }
 
     [Fact]
-    public void OddSizesArePaddedAndCutBack()
+    public void Odd_sizes_are_padded_and_cut_back()
     {
         var random = new Random(8);
         var (w, h) = (101, 77);
@@ -172,7 +172,7 @@ public class ZogySubtractionTests
     }
 
     [Fact]
-    public void RejectsImagesOfDifferentSizes()
+    public void Rejects_images_of_different_sizes()
     {
         var psf = PsfModel.Gaussian(2, 9);
         var error = Assert.Throws<ArgumentException>(() => ZogySubtraction.Subtract(new ZogyImage(new float[64 * 64], 64, 64, psf, 1), new ZogyImage(new float[64 * 32], 64, 32, psf, 1)));
