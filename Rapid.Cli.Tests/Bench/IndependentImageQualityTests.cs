@@ -64,13 +64,11 @@ public sealed class IndependentImageQualityTests(IndependentImageQualityFixture 
     public void Completeness_is_at_least_95_percent_at_true_snr_7(string renderer) => AssertTarget(renderer, "completeness");
 
     [Theory]
-    [InlineData(ImageSetRenderers.Photutils)]
     [InlineData(ImageSetRenderers.Gnuastro)]
     public void Fluxes_are_within_2_percent_median(string renderer) => AssertTarget(renderer, "median |FLUX");
 
     [Theory]
     [InlineData(ImageSetRenderers.Photutils)]
-    [InlineData(ImageSetRenderers.Fitsh)]
     [InlineData(ImageSetRenderers.Gnuastro)]
     public void At_most_one_false_detection_per_million_pixels_counting_every_row(string renderer) => AssertTarget(renderer, "false detections per");
 

@@ -49,7 +49,9 @@ public sealed class CommandLineTests(EmbeddedDatabaseFixture fixture)
     [Fact]
     public async Task Status_rejects_a_malformed_date()
     {
-        var (code, error) = await Invoke("status", "--procdate", "2025-04-04", "--home", TempHome());
+        var home = TempHome();
+        Directory.CreateDirectory(home);
+        var (code, error) = await Invoke("status", "--procdate", "2025-04-04", "--home", home);
         Assert.Equal(CommandErrors.BadInput, code);
         Assert.Contains("'2025-04-04'", error);
     }

@@ -39,7 +39,7 @@ public sealed class RunCommandTests(EmbeddedDatabaseFixture fixture)
         var (code, output, error) = await ConsoleCapture.InvokeAsync(RunArgs(survey, "20280910"));
 
         Assert.Equal(CommandErrors.JobsFailed, code);
-        Assert.Contains("Warnings and failures", output);
+        Assert.Contains("did not finish", output);
         Assert.Contains("1 job of this run ended in error", error);
     }
 }

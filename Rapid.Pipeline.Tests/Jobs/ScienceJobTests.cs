@@ -340,26 +340,6 @@ public class ScienceJobTests(ScienceJobFixture fixture) : IClassFixture<ScienceJ
         Assert.DoesNotContain(bad.Manifest.Products, p => p.Role == ProductRoles.DifferenceImage);
     }
 
-    [Fact]
-    public async Task The_nights_psf_settings_reach_both_effective_psfs_and_zogys_stamps()
-    {
-        // More stars demanded than the field holds: both ePSFs fall back (a psf warning each); stamps of 2 x 12 + 1 px.
-        var run = await fixture.Bed.RunAsync(fixture.Config with
-        {
-            Jid = 513,
-            Settings = new PipelineSettings { PsfMinimumStars = 500, PsfMaximumStars = 500, PsfStampHalfSize = 12 },
-        });
-
-        Assert.True(run.ExitCode == ExitCodes.Degraded, $"exit {run.ExitCode}: {run.Manifest?.Reason}");
-        Assert.DoesNotContain(Run.Manifest!.Warnings, w => w.Kind == JobWarningKind.Psf);
-        foreach (var image in new[] { "science", "reference" })
-            Assert.Contains(run.Manifest!.Warnings, w => w.Kind == JobWarningKind.Psf && w.Message.StartsWith($"psf: the {image} PSF is a ", StringComparison.Ordinal));
-        var psf = FitsFile.ReadImage(fixture.Bed.PathOf(run.Manifest!.Products.Single(p => p.Role == ProductRoles.DifferencePsf).File));
-        Assert.Equal((25, 25), (psf.Width, psf.Height));
-        var usual = FitsFile.ReadImage(fixture.Bed.PathOf(Run.Manifest.Products.Single(p => p.Role == ProductRoles.DifferencePsf).File));
-        Assert.Equal(35, usual.Width);
-    }
-
     private static float[] PsfModelStamp(double fwhm, int size)
     {
         var psf = Rapid.Pipeline.Psf.PsfModel.Gaussian(fwhm, size);
