@@ -25,6 +25,8 @@ internal static class StatusCommand
         };
         command.SetAction((parse, ct) => CommandErrors.Guard(parse.GetValue(verbose), async () =>
         {
+            // A malformed date is named before anything is opened (the home, its database).
+            if (parse.GetValue(procDate) is { } given) Core.Jobs.ProcessingDate.Parse(given);
             var rapidHome = new RapidHome(parse.GetValue(home)!, create: false);
             await using var dataSource = await rapidHome.OpenDatabaseAsync(parse.GetValue(db), ct: ct);
             var date = await CommonOptions.ResolveProcDateAsync(parse.GetValue(procDate), dataSource, ct);
