@@ -26,7 +26,7 @@ public sealed class HelpTests
     [MemberData(nameof(Commands))]
     public async Task Each_option_states_its_default_once(string command)
     {
-        var (code, output, error) = await RapidCli.InvokeAsync([.. command.Split(' '), "--help"]);
+        var (code, output, error) = await ConsoleCapture.InvokeAsync([.. command.Split(' '), "--help"]);
         Assert.True(code == 0, error);
         // System.CommandLine appends "[default: value]" to an option with a default value: the description must not say it again.
         foreach (var entry in OptionEntries(output).Where(e => e.Contains("[default: ", StringComparison.Ordinal)))

@@ -47,7 +47,7 @@ public sealed class NightCommandsTests(EmbeddedDatabaseFixture fixture) : IAsync
     [Fact]
     public async Task Status_without_a_date_shows_the_latest_night_verdict_first_and_where_the_report_and_a_failed_jobs_log_are()
     {
-        var (code, output, error) = await RapidCli.InvokeAsync("status", "--db", _db, "--home", _home);
+        var (code, output, error) = await ConsoleCapture.InvokeAsync("status", "--db", _db, "--home", _home);
 
         Assert.True(code == 0, error);
         var lines = output.ReplaceLineEndings("\n").Split('\n');
@@ -67,14 +67,14 @@ public sealed class NightCommandsTests(EmbeddedDatabaseFixture fixture) : IAsync
     [Fact]
     public async Task Status_after_rapid_report_points_to_the_page()
     {
-        var (code, output, error) = await RapidCli.InvokeAsync("report", "--db", _db, "--home", _home);
+        var (code, output, error) = await ConsoleCapture.InvokeAsync("report", "--db", _db, "--home", _home);
         Assert.True(code == 0, error);
         var page = new RapidHome(_home).OpenStore().PathOf(new ObjectKeys(Buckets.Default).NightReport(Night));
         Assert.True(File.Exists(page), page);
         Assert.Contains($"Night report of 20280912: FAILURES", output);
         Assert.Contains(page, output);
 
-        (code, output, error) = await RapidCli.InvokeAsync("status", "--db", _db, "--home", _home);
+        (code, output, error) = await ConsoleCapture.InvokeAsync("status", "--db", _db, "--home", _home);
         Assert.True(code == 0, error);
         Assert.Contains($"Report: {page}", output.ReplaceLineEndings("\n").Split('\n').Take(8));
     }
@@ -105,7 +105,7 @@ public sealed class NightCommandsTests(EmbeddedDatabaseFixture fixture) : IAsync
     public async Task Logs_prints_what_the_job_was_then_its_log_and_tail_keeps_the_last_lines()
     {
         var failed = await FirstJobAsync("exitcode = 65");
-        var (code, output, error) = await RapidCli.InvokeAsync("logs", failed.ToString(), "--db", _db, "--home", _home);
+        var (code, output, error) = await ConsoleCapture.InvokeAsync("logs", failed.ToString(), "--db", _db, "--home", _home);
 
         Assert.True(code == 0, error);
         Assert.Matches($@"^rapid: job {failed}, ppid 15 science \(difference image\), processing date 20280912: failed \(exit 65, [^)]+\): rid \d+: .*truncated", error.Trim());
@@ -113,7 +113,7 @@ public sealed class NightCommandsTests(EmbeddedDatabaseFixture fixture) : IAsync
         Assert.Equal(5, log.Length);
         Assert.Contains($"jid {failed} ppid 15 science", log[0]);
 
-        (code, output, _) = await RapidCli.InvokeAsync("logs", failed.ToString(), "--tail", "2", "--db", _db, "--home", _home);
+        (code, output, _) = await ConsoleCapture.InvokeAsync("logs", failed.ToString(), "--tail", "2", "--db", _db, "--home", _home);
         Assert.Equal(0, code);
         Assert.Equal(log[^2..], output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'));
     }
@@ -124,7 +124,7 @@ public sealed class NightCommandsTests(EmbeddedDatabaseFixture fixture) : IAsync
     public async Task Logs_of_a_job_without_a_log_says_why_in_one_line(string which, string why)
     {
         var jid = await FirstJobAsync(which);
-        var (code, output, error) = await RapidCli.InvokeAsync("logs", jid.ToString(), "--db", _db, "--home", _home);
+        var (code, output, error) = await ConsoleCapture.InvokeAsync("logs", jid.ToString(), "--db", _db, "--home", _home);
 
         Assert.Equal(CommandErrors.BadInput, code);
         Assert.Empty(output);
@@ -137,7 +137,7 @@ public sealed class NightCommandsTests(EmbeddedDatabaseFixture fixture) : IAsync
     [Fact]
     public async Task Logs_of_an_unknown_job_is_one_line()
     {
-        var (code, output, error) = await RapidCli.InvokeAsync("logs", "999999", "--db", _db, "--home", _home);
+        var (code, output, error) = await ConsoleCapture.InvokeAsync("logs", "999999", "--db", _db, "--home", _home);
         Assert.Equal(CommandErrors.BadInput, code);
         Assert.Empty(output);
         Assert.Equal("rapid: job 999999 is not in this ops database (rapid status lists a night's jobs)", error.Trim());
@@ -149,7 +149,7 @@ public sealed class NightCommandsTests(EmbeddedDatabaseFixture fixture) : IAsync
         var empty = await fixture.CreateDatabaseAsync();
         foreach (var command in new[] { "status", "report" })
         {
-            var (code, _, error) = await RapidCli.InvokeAsync(command, "--db", empty, "--home", _home);
+            var (code, _, error) = await ConsoleCapture.InvokeAsync(command, "--db", empty, "--home", _home);
             Assert.True(code == CommandErrors.BadInput, $"rapid {command}: exit {code}: {error}");
             Assert.Equal("rapid: no job has run in this ops database yet, so there is no processing date to show (run a night first: rapid run, or rapid demo)", error.Trim());
         }

@@ -8,9 +8,13 @@ namespace Rapid.Cli.Tests.Support;
 /// </summary>
 public static class ConsoleCapture
 {
+    // Console.Out/Error are process-wide: one invocation at a time, also from classes outside the collection.
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
     public static async Task<(int Code, string Output, string Error)> InvokeAsync(params string[] args)
     {
         var (output, error) = (new StringWriter(), new StringWriter());
+        await Gate.WaitAsync();
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         Console.SetOut(output);
         Console.SetError(error);
@@ -23,6 +27,7 @@ public static class ConsoleCapture
         {
             Console.SetOut(oldOut);
             Console.SetError(oldErr);
+            Gate.Release();
         }
     }
 }
