@@ -8,10 +8,10 @@ namespace Rapid.Cli.Tests.Commands;
 public sealed class CommandLineTests(EmbeddedDatabaseFixture fixture)
 {
     [Theory]
-    [InlineData("2028-09-08 00:00:00", "2028-09-07 00:00:00", "not after")]
-    [InlineData("2028-09-07 00:00:00", "2028-09-07 00:00:00", "not after")]
-    [InlineData("yesterday", "2028-09-07 00:00:00", "'yesterday'")]
-    [InlineData("2028-09-07 00:00:00", "2028-13-45 00:00:00", "'2028-13-45 00:00:00'")]
+    [InlineData("2028-09-08 00:00:00", "2028-09-07 00:00:00", "--end '2028-09-07 00:00:00' is not after --start")]
+    [InlineData("2028-09-07 00:00:00", "2028-09-07 00:00:00", "is not after --start")]
+    [InlineData("yesterday", "2028-09-07 00:00:00", "--start time 'yesterday'")]
+    [InlineData("2028-09-07 00:00:00", "2028-13-45 00:00:00", "--end time '2028-13-45 00:00:00'")]
     public async Task Run_rejects_a_bad_window_before_touching_anything(string start, string end, string named)
     {
         var home = TempHome();
@@ -19,7 +19,16 @@ public sealed class CommandLineTests(EmbeddedDatabaseFixture fixture)
         Assert.Equal(CommandErrors.BadInput, code);
         Assert.Contains(named, error);
         Assert.Single(error.Trim().Split('\n'));
+        Assert.DoesNotContain("DateTime", error); // the options the user typed, not the execution input's JSON fields
         Assert.False(Directory.Exists(Path.Combine(home, "store")), "nothing may be written for a rejected window");
+    }
+
+    [Fact]
+    public async Task Run_names_the_missing_option_of_a_half_given_window()
+    {
+        var (code, error) = await Invoke("run", "--start", "2028-09-07 00:00:00", "--home", TempHome());
+        Assert.Equal(CommandErrors.BadInput, code);
+        Assert.Contains("--end is missing: give both --start and --end", error);
     }
 
     [Theory]

@@ -40,7 +40,7 @@ internal static class DemoCommand
             Console.WriteLine($"Survey: {simulated.Images.Count} L2 images in {simulated.Directory} ({registered.Count(r => r.Inserted)} newly registered)");
 
             var lastNight = simulated.Images.Max(i => i.DateObsUtc).Date;
-            var request = new WindowRequest(ObservationWindow.Format(lastNight), ObservationWindow.Format(lastNight.AddDays(1)), parse.GetValue(procDate));
+            var request = new WindowRequest(ObservationWindow.Format(lastNight), ObservationWindow.Format(lastNight.AddDays(1)), parse.GetValue(procDate)) { Fields = WindowFields.CommandLine };
             console.MarkupLine($"Running the nightly workflow for [bold]{request.StartDateTime} .. {request.EndDateTime}[/]");
             var report = await ProgressBars.ShowAsync(console, observer => workflow.Value.Create().RunAsync(request, observer, ct));
             NightSummaryPrinter.Print(console, workflow.Value.View(report));

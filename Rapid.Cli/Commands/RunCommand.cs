@@ -27,7 +27,7 @@ internal static class RunCommand
         options.AddTo(command);
         command.SetAction((parse, ct) => CommandErrors.Guard(parse.GetValue(options.Verbose), async () =>
         {
-            var request = new WindowRequest(parse.GetValue(start), parse.GetValue(end), parse.GetValue(procDate));
+            var request = new WindowRequest(parse.GetValue(start), parse.GetValue(end), parse.GetValue(procDate)) { Fields = WindowFields.CommandLine };
             new ResolveWindow().Resolve(request); // validates before anything starts
             await using var workflow = await options.OpenAsync(parse, parse.GetValue(force), ct, createHome: false);
             var console = ConsoleOutput.Create();

@@ -7,6 +7,19 @@ public sealed record WindowRequest(string? StartDateTime = null, string? EndDate
 {
     /// <summary>No window given: the scheduled run, whose window continues the previous one (see <see cref="StartNight"/>).</summary>
     public bool IsScheduled => string.IsNullOrWhiteSpace(StartDateTime) && string.IsNullOrWhiteSpace(EndDateTime);
+
+    /// <summary>What the request's fields are called where it came from, so an error names what its author typed.</summary>
+    public WindowFields Fields { get; init; } = WindowFields.ExecutionInput;
+}
+
+/// <summary>The names of a <see cref="WindowRequest"/>'s three fields in one vocabulary (JSON input or command line).</summary>
+public sealed record WindowFields(string Start, string End, string ProcDate)
+{
+    /// <summary>The state machine's execution input (and the ResolveWindow λ's event).</summary>
+    public static readonly WindowFields ExecutionInput = new("startDateTime", "endDateTime", "procDate");
+
+    /// <summary><c>rapid run</c>'s options.</summary>
+    public static readonly WindowFields CommandLine = new("--start", "--end", "--procdate");
 }
 
 /// <summary>The concrete night to process.</summary>
@@ -35,24 +48,23 @@ public sealed class ResolveWindow(TimeProvider? clock = null, string timeZone = 
         var zone = TimeZoneInfo.FindSystemTimeZoneById(timeZone);
         var hasStart = !string.IsNullOrWhiteSpace(request.StartDateTime);
         var hasEnd = !string.IsNullOrWhiteSpace(request.EndDateTime);
+        var names = request.Fields;
         if (hasStart != hasEnd)
-            throw new FormatException(hasStart
-                ? "endDateTime is missing: give both startDateTime and endDateTime, or neither for the scheduled run"
-                : "startDateTime is missing: give both startDateTime and endDateTime, or neither for the scheduled run");
+            throw new FormatException($"{(hasStart ? names.End : names.Start)} is missing: give both {names.Start} and {names.End}, or neither for the scheduled run");
 
         // Whole seconds: the window's text form has no fractions, and consecutive windows must meet exactly.
         var now = _clock.GetUtcNow();
         now = new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
         var procDate = string.IsNullOrWhiteSpace(request.ProcDate) ? ProcessingDate.At(now, timeZone)
             : ProcessingDate.TryParse(request.ProcDate.Trim(), out var p) ? p
-            : throw new FormatException(ProcessingDate.Problem(request.ProcDate, "procDate"));
+            : throw new FormatException(ProcessingDate.Problem(request.ProcDate, names.ProcDate));
 
         if (hasStart)
         {
-            var start = ObservationWindow.ParseTime(request.StartDateTime!, "startDateTime");
-            var end = ObservationWindow.ParseTime(request.EndDateTime!, "endDateTime");
+            var start = ObservationWindow.ParseTime(request.StartDateTime!, names.Start);
+            var end = ObservationWindow.ParseTime(request.EndDateTime!, names.End);
             if (end <= start)
-                throw new FormatException($"endDateTime '{request.EndDateTime}' is not after startDateTime '{request.StartDateTime}': the window is inverted or empty");
+                throw new FormatException($"{names.End} '{request.EndDateTime}' is not after {names.Start} '{request.StartDateTime}': the window is inverted or empty");
             return new ResolvedWindow(new ObservationWindow(start, end), procDate);
         }
         var cutoff = now.UtcDateTime;
