@@ -81,7 +81,7 @@ internal static class DiffCommand
                 SettingsProfile = parse.GetValue(profile) is { } named ? SettingsProfileOption.Load(named).Name : null,
             };
             request.Validate();
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            var console = ConsoleOutput.Create();
             var echo = parse.GetValue(verbose);
             Action<string>? status = null;
             var runner = new DiffRunner(line =>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Rapid.Cli.Bench.ImageSets;
 using Rapid.Cli.Embedded;
+using Rapid.Cli.Output;
 using Spectre.Console;
 
 namespace Rapid.Cli.Commands;
@@ -40,7 +41,7 @@ internal static class ImagesBenchCommand
                 Console.Error.WriteLine($"rapid: {spec.Renderer}: rendering {spec.Size}x{spec.Size} + {spec.References} reference frames, rapid diff, scoring");
                 measured.Add((spec, await IndependentImageSets.MeasureAsync(spec, Path.Combine(root, spec.Renderer), ct)));
             }
-            Print(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) }), measured);
+            Print(ConsoleOutput.Create(), measured);
             return 0;
         }));
         return command;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Rapid.Cli.Bench;
 using Rapid.Cli.Embedded;
+using Rapid.Cli.Output;
 using Spectre.Console;
 
 namespace Rapid.Cli.Commands;
@@ -32,7 +33,7 @@ internal static class OpsBenchCommand
                 table.AddRow(Markup.Escape(step.Name), $"{step.Elapsed.TotalSeconds:0.000}", step.Count.ToString(), Markup.Escape(step.Yardstick ?? ""));
             table.Caption(FormattableString.Invariant(
                 $"science manifest {report.ManifestBytes / 1024.0:0.0} KB; load average (1 min) {report.LoadAverage.Before:0.00} before, {report.LoadAverage.After:0.00} after, on {Environment.ProcessorCount} cores"));
-            AnsiConsole.Write(table);
+            ConsoleOutput.Create().Write(table);
             return 0;
         }));
         return command;

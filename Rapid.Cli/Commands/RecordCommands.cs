@@ -4,7 +4,6 @@ using Rapid.Cli.Output;
 using Rapid.Core.Jobs;
 using Rapid.Functions.Record;
 using Rapid.Functions.Record.Qc;
-using Spectre.Console;
 
 namespace Rapid.Cli.Commands;
 
@@ -30,7 +29,7 @@ internal static class RecordCommands
             var rapidHome = new RapidHome(parse.GetValue(home)!);
             var what = StoreUri(rapidHome, parse.GetValue(target)!);
             await using var dataSource = await rapidHome.OpenDatabaseAsync(parse.GetValue(db), ct: ct);
-            RecordPrinters.PrintProvenance(await new Provenance(dataSource).TreeAsync(what, ct), Out());
+            RecordPrinters.PrintProvenance(await new Provenance(dataSource).TreeAsync(what, ct), ConsoleOutput.Create());
             return 0;
         }));
         return command;
@@ -54,7 +53,7 @@ internal static class RecordCommands
             if (n < 1) throw new ArgumentException($"--limit {n}: must be at least 1");
             var rapidHome = new RapidHome(parse.GetValue(home)!);
             await using var dataSource = await rapidHome.OpenDatabaseAsync(parse.GetValue(db), ct: ct);
-            RecordPrinters.PrintRuns(await Functions.Record.Runs.ListAsync(dataSource, t, date, n, ct), Out());
+            RecordPrinters.PrintRuns(await Functions.Record.Runs.ListAsync(dataSource, t, date, n, ct), ConsoleOutput.Create());
             return 0;
         }));
         return command;
@@ -84,27 +83,10 @@ internal static class RecordCommands
             await using var dataSource = await rapidHome.OpenDatabaseAsync(parse.GetValue(db), ct: ct);
             var date = given ?? await QcLog.LatestProcDateAsync(dataSource, ct)
                 ?? throw new InvalidOperationException("the ops database has no jobs yet: nothing to check");
-            RecordPrinters.PrintQc(date, await QcLog.ListAsync(dataSource, date, parse.GetValue(severity)!, parse.GetValue(pattern), ct), n, Out());
+            RecordPrinters.PrintQc(date, await QcLog.ListAsync(dataSource, date, parse.GetValue(severity)!, parse.GetValue(pattern), ct), n, ConsoleOutput.Create());
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>
-    /// The console over the current standard output; redirected output is plain text, as wide as <c>$COLUMNS</c> or 120
-    /// columns so that a table keeps one line per row in a file.
-    /// </summary>
-    private static IAnsiConsole Out()
-    {
-        var redirected = Console.IsOutputRedirected;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(Console.Out),
-            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-        });
-        if (redirected) console.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns >= 40 ? columns : 120;
-        return console;
     }
 
     /// <summary>A path to a file of the embedded store as the object URI it stands for; anything else as given.</summary>

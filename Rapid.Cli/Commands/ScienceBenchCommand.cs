@@ -2,7 +2,6 @@ using System.CommandLine;
 using Rapid.Cli.Bench;
 using Rapid.Cli.Embedded;
 using Rapid.Cli.Output;
-using Spectre.Console;
 
 namespace Rapid.Cli.Commands;
 
@@ -45,7 +44,7 @@ internal static class ScienceBenchCommand
                 Transients = t,
             };
             var report = await new ScienceBenchmark(line => Console.Error.WriteLine($"rapid: {line}")).RunAsync(options, ct);
-            ScienceBenchPrinter.Print(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) }), report);
+            ScienceBenchPrinter.Print(ConsoleOutput.Create(), report);
             return 0;
         }));
         return command;

@@ -16,7 +16,7 @@ public static class RecordPrinters
     /// </summary>
     public static void PrintProvenance(ProvenanceNode root, IAnsiConsole? console = null)
     {
-        console ??= AnsiConsole.Console;
+        console ??= ConsoleOutput.Create();
         var (files, attempts) = (new HashSet<long>(), new HashSet<(long, int)>());
         var tree = new Tree(Node(root, files, attempts)) { Style = Style.Plain };
         Add(tree, root);
@@ -67,7 +67,7 @@ public static class RecordPrinters
 
     public static void PrintRuns(IReadOnlyList<RunRow> runs, IAnsiConsole? console = null)
     {
-        console ??= AnsiConsole.Console;
+        console ??= ConsoleOutput.Create();
         if (runs.Count == 0)
         {
             console.WriteLine("No runs recorded.");
@@ -85,7 +85,7 @@ public static class RecordPrinters
     /// <param name="limit">Matches listed; the summary by pattern counts them all.</param>
     public static void PrintQc(ProcessingDate procDate, IReadOnlyList<QcRow> matches, int limit, IAnsiConsole? console = null)
     {
-        console ??= AnsiConsole.Console;
+        console ??= ConsoleOutput.Create();
         if (matches.Count == 0)
         {
             console.WriteLine($"No QC pattern matched a log of processing date {procDate}.");
