@@ -115,8 +115,10 @@ public static class DifferenceImaging
 
         using (log.Step("cosmic_rays"))
         {
-            var rays = CosmicRayMask.Apply(sci, input.ScienceVariance, reference, input.ReferenceVariance, match.Scale, width, height, sciPsf.FwhmPixels, options.DetectionThresholdSigma);
-            log.Info($"{rays.Features} feature(s) sharper than the PSF (FWHM {sciPsf.FwhmPixels:F2} px) masked as cosmic rays or hot pixels ({rays.Pixels} pixels)");
+            // Sharper than the science ePSF allows at any phase when there is one (it is pixel-integrated already).
+            var sharpness = input.ScienceEffectivePsf is { } epsf ? SharpnessFilter.ForEffectivePsf(epsf) : new SharpnessFilter(sciPsf.FwhmPixels);
+            var rays = CosmicRayMask.Apply(sci, input.ScienceVariance, reference, input.ReferenceVariance, match.Scale, width, height, sharpness, options.DetectionThresholdSigma);
+            log.Info($"{rays.Features} feature(s) sharper than the PSF (an edge neighbour below {sharpness.MinNeighbourRatio:P1} of the peak) masked as cosmic rays or hot pixels ({rays.Pixels} pixels)");
             var refRays = CosmicRayMask.ApplyToReference(reference, input.ReferenceVariance, sci, input.ScienceVariance, input.ReferenceCoverage, match.Scale, width, height, refPsf.FwhmPixels, options.DetectionThresholdSigma);
             log.Info($"{refRays.Features} feature(s) sharper than the reference PSF (FWHM {refPsf.FwhmPixels:F2} px) masked in the reference where fewer than {CosmicRayMask.MinFramesForRejection} frames cover it ({refRays.Pixels} pixels)");
         }
@@ -189,10 +191,16 @@ public static class DifferenceImaging
                 PoorFitProbability = options.PoorFitProbability,
                 RejectFitProbability = options.RejectFitProbability,
             });
-            var normalisation = FluxNormalisation.Measure(sci, input.ScienceVariance, width, height, local, detector, match.PointLike);
+            var byStars = FluxNormalisation.Measure(sci, input.ScienceVariance, width, height, local, detector, match.PointLike);
+            log.Info($"flux normalisation by the stars {byStars.Factor:F4} ± {byStars.Error:P2}, scatter {byStars.Scatter:P2}, from {byStars.Stars} stars (total flux in {StarPairs.ApertureRadius} px over ZOGY's alpha)");
+            var normalisation = byStars;
+            if (input.ScienceEffectivePsf is { } epsf)
+            {
+                normalisation = FluxNormalisation.FromEffectivePsf(epsf, detector, width, height);
+                log.Info($"flux normalisation by the science ePSF at each source's phase: {normalisation.Factor:F4} on average, {normalisation.Scatter:P2} rms over the phases");
+            }
             if (normalisation.Stars > 0 && Math.Abs(normalisation.Factor - 1) > options.MaxFluxNormalisationOffset)
                 log.Warn(JobWarningKind.Psf, $"psf: the science PSF model puts {1 / normalisation.Factor:P1} of the stars' light into ZOGY's flux (measured on {normalisation.Stars} stars); fluxes are corrected by {normalisation.Factor:F4}");
-            log.Info($"flux normalisation {normalisation.Factor:F4} ± {normalisation.Error:P2} from {normalisation.Stars} stars (total flux in {StarPairs.ApertureRadius} px over ZOGY's alpha)");
             var nearSaturated = SaturationMask.Grow(input.Saturated, width, height, (int)Math.Ceiling(options.SaturationMaskRadius + 2 * Math.Max(sciPsf.FwhmPixels, refPsf.FwhmPixels)));
             measurement = new DifferenceMeasurement(local, detector, normalisation, input.ReferenceCoverage, nearSaturated);
             var found = detector.Detect(local, ScoreMap.Whole(zogy), 0, 0, width, height);

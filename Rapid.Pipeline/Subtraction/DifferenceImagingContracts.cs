@@ -62,6 +62,11 @@ public sealed record DifferenceImagingInput
     public PsfModel? SciencePsf { get; init; }
     public PsfModel? ReferencePsf { get; init; }
     public double? PredictedScale { get; init; }
+    /// <summary>
+    /// The science image's effective PSF, estimated on the calibrated image before anything is injected: detections'
+    /// fluxes are normalised with it at their own phase (<see cref="FluxNormalisation"/>). Null: by the stars' apertures.
+    /// </summary>
+    public EffectivePsf? ScienceEffectivePsf { get; init; }
 }
 
 /// <summary>
