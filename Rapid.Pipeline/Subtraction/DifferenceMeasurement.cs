@@ -10,10 +10,10 @@ namespace Rapid.Pipeline.Subtraction;
 /// cref="TransientDetector.UnitFlux"/>): PSF photometry with the ePSF at the source's phase, which removes both what
 /// ZOGY's shift-invariant P_n misses of the light and the pixel-phase aliasing of an undersampled PSF, with no noise
 /// of its own (<see cref="Psf"/> set; Factor is then the mean over phases at the image centre, for the log and the
-/// check). Without an ePSF: the consensus mean, over the science image's point-like constant stars, of their flux in a
+/// check, and Scatter the spread over the phases). Without an ePSF: the consensus mean, over the science image's point-like constant stars, of their flux in a
 /// wide aperture (<see cref="StarPairs.ApertureRadius"/>) over the alpha ZOGY gives them, as DAOPHOT's aperture
 /// correction does for PSF photometry (Stetson 1987, PASP 99, 191); Scatter is what the stars' ratios scatter by beyond
-/// their aperture noise, which joins every catalog flux error in proportion to the flux. Factor 1 (not measured) with
+/// their aperture noise. Scatter joins every catalog flux error in proportion to the flux. Factor 1 (not measured) with
 /// fewer than <see cref="MinStars"/> stars.
 /// </summary>
 public sealed record FluxNormalisation(double Factor, double Error, double Scatter, int Stars)
@@ -37,7 +37,9 @@ public sealed record FluxNormalisation(double Factor, double Error, double Scatt
 
     /// <summary>
     /// The ePSF normalisation; Factor the mean of 1 / unit alpha over a 4 x 4 grid of sub-pixel phases at the image
-    /// centre, Scatter their rms spread (how much a single factor would have left to the phase).
+    /// centre, Scatter their rms spread: how much a single factor would have left to the phase, and the per-source error
+    /// the catalog gives the phase correction (measured on the independent sets, the fluxes of bright transients scatter
+    /// by 1.9-2.5 % around the truth; the spread is 1.5-2.3 %).
     /// </summary>
     public static FluxNormalisation FromEffectivePsf(EffectivePsf psf, TransientDetector detector, int width, int height)
     {
@@ -103,8 +105,9 @@ public sealed class DifferenceMeasurement(LocalScore local, TransientDetector de
         ArgumentNullException.ThrowIfNull(t);
         var c = Normalisation.FactorFor(t, Detector);
         var flux = c * t.Flux;
-        // With the ePSF at the source's phase nothing is left to the phase: only the star-based factor carries its error and scatter.
-        var relative2 = Normalisation.Psf is null ? Normalisation.Error * Normalisation.Error + Normalisation.Scatter * Normalisation.Scatter : 0;
+        // The factor's error and the per-source scatter (for the ePSF: its spread over the phases, which bounds what the
+        // phase correction leaves when the true PSF's aliasing differs from the ePSF's) join in proportion to the flux.
+        var relative2 = Normalisation.Error * Normalisation.Error + Normalisation.Scatter * Normalisation.Scatter;
         var error = Math.Sqrt(c * c * t.FluxError * t.FluxError + flux * flux * relative2);
         var i = t.PeakY * Local.Width + t.PeakX;
         var coverage = referenceCoverage[i];
