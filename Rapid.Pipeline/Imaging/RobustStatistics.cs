@@ -7,14 +7,6 @@ namespace Rapid.Pipeline.Imaging;
 public readonly record struct ClippedStatistics(double Mean, double Median, double Sigma, int Count)
 {
     public static ClippedStatistics Empty { get; } = new(double.NaN, double.NaN, double.NaN, 0);
-
-    /// <summary>
-    /// SExtractor's estimate of the most probable value of a clipped sky sample (Bertin and Arnouts 1996, A&amp;AS 117,
-    /// 393, sec. 3.1): 2.5 median − 1.5 mean, unless mean and median differ by 0.3 sigma or more (a crowded sample, where
-    /// the median is safer). Faint sources skew a sky sample upwards; the mode follows the sky under them less than the
-    /// median does.
-    /// </summary>
-    public double Mode => Sigma > 0 && Math.Abs(Mean - Median) < 0.3 * Sigma ? 2.5 * Median - 1.5 * Mean : Median;
 }
 
 /// <summary>

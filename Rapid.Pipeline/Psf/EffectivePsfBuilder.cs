@@ -227,7 +227,7 @@ public sealed class EffectivePsfBuilder
         {
             if (stars.Count >= _options.MaximumStars) break;
             if (ImageBox.Copy(image, width, height, px, py, size) is not { } box) continue;
-            var sky = OuterRingSky(box, size);
+            var sky = OuterRingMedian(box, size);
             var values = new float[box.Length];
             for (var i = 0; i < box.Length; i++) values[i] = (float)(box[i] -= sky);
             // The first centre: the windowed centroid (biased towards the pixel centre for undersampled stars; the fits
@@ -696,39 +696,8 @@ public sealed class EffectivePsfBuilder
         return current;
     }
 
-    /// <summary>
-    /// Each star's sky is the median of its box's outer ring, which faint neighbours and the star's own far wings pull
-    /// up: every star is over-subtracted by a constant, and the median over stars prints that as a negative plateau over
-    /// the whole (square) ePSF grid. Normalised to unit flux, the plateau's deficit goes into the core: on 1.2 px
-    /// Gaussian stars (photutils) the core within 3 px held 1.09 of the flux, and every flux normalised with it came out
-    /// 6 % low. A PSF is nowhere negative, so a negative mean level of the grid's outer ring (the radius the stars' sky
-    /// came from, <paramref name="ringRadius"/> − 2 to <paramref name="ringRadius"/> native pixels) is removed from every
-    /// sample; a positive one may be real wing light and is kept. The constant's normalisation follows in the ePSF.
-    /// </summary>
-    private static void LiftSkyPlateau(double[] samples, int gridSize, int s, int ringRadius)
-    {
-        var c = (gridSize - 1) / 2;
-        double sum = 0;
-        var count = 0;
-        for (var v = 0; v < gridSize; v++)
-            for (var u = 0; u < gridSize; u++)
-            {
-                var r = Math.Sqrt((u - c) * (u - c) + (v - c) * (v - c)) / s;
-                if (r >= ringRadius - 2 && r <= ringRadius) { sum += samples[v * gridSize + u]; count++; }
-            }
-        var level = count > 0 ? sum / count : 0;
-        if (!(level < 0)) return;
-        for (var i = 0; i < samples.Length; i++) samples[i] -= level;
-    }
-
-    /// <summary>
-    /// The star's local sky: the clipped mode (<see cref="Imaging.ClippedStatistics.Mode"/>) of the box's pixels at radius
-    /// c − 2 to c (c = size / 2) from its centre. A median of the ring is pulled up by faint neighbours, so every star was
-    /// over-subtracted by a constant; the median over stars printed that as a negative plateau over the whole ePSF grid,
-    /// and the unit-flux normalisation moved its deficit into the core: on 1.2 px Gaussian stars (photutils) the core
-    /// within 3 px held 1.09 of the flux and every flux normalised with the ePSF came out 6 % low (1.5 % with the mode).
-    /// </summary>
-    private static double OuterRingSky(double[] box, int size)
+    /// <summary>Median of the box's pixels at radius c − 2 to c (c = size / 2) from its centre, the star's local sky.</summary>
+    private static double OuterRingMedian(double[] box, int size)
     {
         var c = size / 2;
         var ring = new List<double>();
@@ -738,6 +707,8 @@ public sealed class EffectivePsfBuilder
                 var r = Math.Sqrt((i - c) * (i - c) + (j - c) * (j - c));
                 if (r >= c - 2 && r <= c) ring.Add(box[j * size + i]);
             }
-        return Imaging.RobustStatistics.SigmaClip(ring.Select(v => (float)v).ToArray()).Mode;
+        var sorted = ring.ToArray();
+        Array.Sort(sorted);
+        return Median(sorted);
     }
 }

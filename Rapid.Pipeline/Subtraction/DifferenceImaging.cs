@@ -242,6 +242,7 @@ public static class DifferenceImaging
             MaskedFraction = masked / (double)n,
             CoverageMedian = coverageMedian,
             Sources = sources,
+            SaturatedStars = saturatedStars,
             Measurement = measurement,
             DetectionThreshold = measurement.Detector.Threshold,
         };

@@ -141,6 +141,8 @@ public sealed record DifferenceImagingOptions
 /// <summary>The products of <see cref="DifferenceImaging"/>; images row-major on the science grid, NaN where masked.</summary>
 public sealed record DifferenceImagingResult
 {
+    /// <summary>The saturated stars masked by their profile (none without a science ePSF: saturated pixels were then grown by a fixed radius).</summary>
+    public IReadOnlyList<SaturatedStar> SaturatedStars { get; init; } = [];
     /// <summary>D / F_D: the ZOGY difference in the science image's DN/s.</summary>
     public required float[] Difference { get; init; }
     /// <summary>Per-pixel 1-sigma of <see cref="Difference"/> (DN/s).</summary>
