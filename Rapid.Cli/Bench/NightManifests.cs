@@ -19,7 +19,7 @@ public static class NightManifests
     public static readonly IReadOnlyDictionary<string, string[]> Steps = new Dictionary<string, string[]>
     {
         [PipelineNames.ReferenceImage] = ["reference.download", "reference.calibrate", "reference.resample", "reference.coadd", "reference.catalog", "reference.write", "upload"],
-        [PipelineNames.Science] = ["science.calibrate", "reference.download", "reference.resample_to_science", "background", "masks", "psf",
+        [PipelineNames.Science] = ["science.calibrate", "reference.download", "reference.resample_to_science", "psf.science", "background", "masks", "psf",
             "flux_match", "background_offset", "cosmic_rays", "model_error", "zogy", "detection", "fake_sources", "fake_sources.recover", "write", "upload"],
         [PipelineNames.PostProcessing] = ["stamp", "upload"],
         [PipelineNames.NightRecovery] = ["night_recovery.read", "night_recovery.score", "night_recovery.write", "upload"],

@@ -78,4 +78,20 @@ public class SaturatedStarsTests
         Assert.Empty(SaturatedStars.Measure(new bool[image.Length], image, Size, Size, Psf(), Noise, 3, 3, 100));
         Assert.Null(SaturatedStars.Mask([], null, Size, Size, 3, 0));
     }
+
+    [Fact]
+    public void Difference_imaging_masks_a_saturated_star_by_its_profile_when_it_has_the_science_effective_psf()
+    {
+        var pair = new Support.DifferencePair(new Support.DifferencePairSpec { Seed = 31, Size = 256, Stars = 60, StarRates = (2, 30000), ScienceFwhm = 1.6, ReferenceFwhm = 1.8 });
+        var withPsf = DifferenceImaging.Run(pair.Input with { ScienceEffectivePsf = Psf() }, new DifferenceImagingOptions(), new SilentLog());
+        var fixedMargin = DifferenceImaging.Run(pair.Input, new DifferenceImagingOptions(), new SilentLog());
+
+        var brightest = withPsf.SaturatedStars.MaxBy(s => s.Flux)!;
+        var core = Math.Sqrt(brightest.Pixels / Math.PI);
+        Assert.True(brightest.MaskRadius > core + new DifferenceImagingOptions().SaturationMaskRadius + 2, $"mask radius {brightest.MaskRadius:F1} px, core {core:F1} px");
+        Assert.Empty(fixedMargin.SaturatedStars);
+        var inside = Enumerable.Range(0, Size * Size).Where(i => Math.Pow(i % Size - brightest.X, 2) + Math.Pow(i / Size - brightest.Y, 2) <= brightest.MaskRadius * brightest.MaskRadius).ToList();
+        Assert.All(inside, i => Assert.True(float.IsNaN(withPsf.Difference[i])));
+        Assert.Contains(inside, i => float.IsFinite(fixedMargin.Difference[i]));
+    }
 }

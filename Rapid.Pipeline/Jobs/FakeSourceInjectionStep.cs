@@ -30,10 +30,12 @@ public interface IFakeSourceRenderer
 }
 
 /// <summary>
-/// Injected sources drawn with the science image's own PSF model, placed at their sub-pixel position by the shift
-/// theorem (as ZOGY places every source), with Poisson noise of gain and exposure time added and its variance.
+/// Injected sources drawn with the science image's effective PSF (Anderson and King 2000, PASP 112, 1360), estimated
+/// before anything was injected, at each source's own sub-pixel phase: the pixels a real point source there would
+/// have, aliasing of an undersampled PSF included (a Fourier shift of a native-pixel model cannot give them), with
+/// Poisson noise of gain and exposure time added and its variance.
 /// </summary>
-public sealed class PsfModelRenderer(PsfModel psf) : IFakeSourceRenderer
+public sealed class EffectivePsfRenderer(EffectivePsf psf) : IFakeSourceRenderer
 {
     public string Source => "science";
     public double FwhmPixels => psf.FwhmPixels;
@@ -41,20 +43,19 @@ public sealed class PsfModelRenderer(PsfModel psf) : IFakeSourceRenderer
     public AddedLight Render(double x, double y, double rate, double gain, double exposureTime, Random noise)
     {
         ArgumentNullException.ThrowIfNull(noise);
-        var (ix, iy) = ((int)Math.Round(x), (int)Math.Round(y));
-        // The stamp's pixel c + a holds P(c + a - fx): the model shifted by -fx.
-        var shifted = FourierShift.Shift(psf.Stamp.ToArray(), psf.Size, -(x - ix), -(y - iy));
-        var flux = new double[shifted.Length];
-        var variance = new double[shifted.Length];
-        for (var i = 0; i < shifted.Length; i++)
+        var size = 2 * (int)Math.Ceiling(psf.RadiusPixels) + 1;
+        var stamp = psf.Render(x, y, size);
+        var variance = new double[stamp.Length];
+        for (var i = 0; i < stamp.Length; i++)
         {
-            var light = rate * shifted[i];
-            if (!(light > 0)) { flux[i] = light; continue; }
+            var light = rate * stamp[i];
+            stamp[i] = light;
+            if (!(light > 0)) continue;
             // Poisson variance of `light` DN/s over the exposure at `gain` e-/DN, in (DN/s)^2.
             variance[i] = light / (gain * exposureTime);
-            flux[i] = light + Math.Sqrt(variance[i]) * Simulation.SimulationRandom.NextGaussian(noise);
+            stamp[i] = light + Math.Sqrt(variance[i]) * Simulation.SimulationRandom.NextGaussian(noise);
         }
-        return new AddedLight(ix, iy, psf.Size, flux, variance);
+        return new AddedLight((int)Math.Round(x), (int)Math.Round(y), size, stamp, variance);
     }
 }
 

@@ -54,6 +54,9 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         // Given PSFs replace the estimated ones; the reference's is taken as it is on the science grid (same pixel scale).
         var sciencePsf = await LoadPsfAsync(context, l2.Psf, ct);
         var referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
+        // The science image's effective PSF from its own stars, before anything is injected: the catalog's fluxes are
+        // normalised with it at each source's phase, and the fakes are drawn with it.
+        var scienceEpsf = SciencePsfStep.Build(context, science, sciencePsf, EffectivePsfOptions.From(settings));
 
         DifferenceImagingResult result;
         try
@@ -74,6 +77,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 SciencePsf = sciencePsf,
                 ReferencePsf = referencePsf,
                 PredictedScale = predicted,
+                ScienceEffectivePsf = scienceEpsf,
             }, DifferenceImagingOptions.From(settings), new JobImagingLog(context));
         }
         catch (InvalidImageException e)
@@ -88,7 +92,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         var match = result.Match;
         var sources = ToCatalog(result, science.Wcs, coverageFrames, width, height);
         // Fakes are measured apart from the products (the same detection and photometry, on windows of ZOGY's inputs).
-        var injection = FakeSourceInjectionStep.Run(context, science, result, new PsfModelRenderer(result.SciencePsf));
+        var injection = FakeSourceInjectionStep.Run(context, science, result, new EffectivePsfRenderer(scienceEpsf));
         var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, result.ScoreCorrected,
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
         // A difference image that is mostly masked is still a product, but a degraded one (exit 32).

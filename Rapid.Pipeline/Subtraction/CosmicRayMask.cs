@@ -31,7 +31,7 @@ public static class CosmicRayMask
         var sciVarianceInReferenceUnits = new float[sci.Length];
         var s2 = scale * scale;
         for (var i = 0; i < sci.Length; i++) { sciInReferenceUnits[i] = (float)(sci[i] / scale); sciVarianceInReferenceUnits[i] = (float)(sciVariance[i] / s2); }
-        return Apply(reference, refVariance, sciInReferenceUnits, sciVarianceInReferenceUnits, 1.0, width, height, referenceFwhm, thresholdSigma, unrejected, growRadius: 3);
+        return Apply(reference, refVariance, sciInReferenceUnits, sciVarianceInReferenceUnits, 1.0, width, height, new SharpnessFilter(referenceFwhm), thresholdSigma, unrejected, growRadius: 3);
     }
 
     /// <summary>A per-pixel sigma clip needs at least this many frames to tell an outlier from the others.</summary>
@@ -44,9 +44,10 @@ public static class CosmicRayMask
     /// <param name="candidates">When given, only peaks at pixels where it is true are considered.</param>
     /// <param name="growRadius">Pixels the mask is grown by.</param>
     public static (int Features, int Pixels) Apply(float[] sci, float[] sciVariance, float[] reference, float[] refVariance,
-        double scale, int width, int height, double fwhm, double thresholdSigma, bool[]? candidates = null, int growRadius = 1)
+        double scale, int width, int height, SharpnessFilter sharpness, double thresholdSigma, bool[]? candidates = null, int growRadius = 1)
     {
-        if (!(fwhm > 0) || !double.IsFinite(fwhm)) return (0, 0);
+        ArgumentNullException.ThrowIfNull(sharpness);
+        if (!(sharpness.MinNeighbourRatio > 0)) return (0, 0);
         var plain = new float[width * height];
         var significance = new float[width * height];
         Parallel.For(0, height, y =>
@@ -58,7 +59,6 @@ public static class CosmicRayMask
                 significance[i] = v > 0 ? (float)(plain[i] / Math.Sqrt(v)) : float.NaN;
             }
         });
-        var sharpness = new SharpnessFilter(fwhm);
         // minPixels 1: a hot pixel is a single pixel above the threshold, and left in, ZOGY's whitening turns it into
         // rows and columns of ringing.
         var sharp = new PeakDetector(thresholdSigma, minPixels: 1).Detect(significance, plain, width, height, includeNegative: false)

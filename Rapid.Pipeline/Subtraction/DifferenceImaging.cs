@@ -7,7 +7,8 @@ namespace Rapid.Pipeline.Subtraction;
 /// <summary>
 /// The difference-imaging core of the science job (ppid 15), in memory, in timed steps:
 /// background (mesh backgrounds of both images subtracted); masks (reference coverage below the minimum, saturated
-/// science pixels grown by a few pixels); psf (empirical PSFs of each image as it enters ZOGY, the reference's on the
+/// stars out to where their light falls to a few sigma, by the science ePSF's profile, else saturated pixels grown by a
+/// few pixels); psf (empirical PSFs of each image as it enters ZOGY, the reference's on the
 /// science grid it was resampled to); flux_match (flux scale by forced photometry of the reference's stars in both
 /// images, its error, the registration offset and residuals; checked against the zero points' prediction);
 /// background_offset (what the two mesh backgrounds left between the images); cosmic_rays (hot pixels and cosmic rays
@@ -46,9 +47,19 @@ public static class DifferenceImaging
         // Masks before anything is estimated on the images: the reference where its coverage is low, the science
         // image around saturated pixels (their wings follow no PSF model).
         double coverageMedian, sciSigma, refSigma;
+        IReadOnlyList<SaturatedStar> saturatedStars = [];
         using (log.Step("masks"))
         {
-            var nearSaturated = SaturationMask.Grow(input.Saturated, width, height, options.SaturationMaskRadius);
+            // A saturated star is masked out to where its light falls to a few sigma (its profile from the ePSF), not a fixed margin.
+            if (input.ScienceEffectivePsf is { } epsf && input.Saturated is not null)
+            {
+                var noise = RobustStatistics.SigmaClip(Subsample(sci)).Sigma;
+                if (noise > 0)
+                    saturatedStars = SaturatedStars.Measure(input.Saturated, sci, width, height, epsf, noise, options.SaturationWingSigma, options.SaturationMaskRadius, options.SaturationMaskMaxRadius);
+                if (saturatedStars.Count > 0)
+                    log.Info($"{saturatedStars.Count} saturated star(s) masked out to {saturatedStars.Min(x => x.MaskRadius):F1}-{saturatedStars.Max(x => x.MaskRadius):F1} px (where their light falls to {options.SaturationWingSigma:G3} sigma)");
+            }
+            var nearSaturated = SaturatedStars.Mask(saturatedStars, input.Saturated, width, height, options.SaturationMaskRadius, 0);
             coverageMedian = RobustStatistics.Median(Subsample(input.ReferenceCoverage));
             Parallel.For(0, height, y =>
             {
@@ -115,8 +126,10 @@ public static class DifferenceImaging
 
         using (log.Step("cosmic_rays"))
         {
-            var rays = CosmicRayMask.Apply(sci, input.ScienceVariance, reference, input.ReferenceVariance, match.Scale, width, height, sciPsf.FwhmPixels, options.DetectionThresholdSigma);
-            log.Info($"{rays.Features} feature(s) sharper than the PSF (FWHM {sciPsf.FwhmPixels:F2} px) masked as cosmic rays or hot pixels ({rays.Pixels} pixels)");
+            // Sharper than the science ePSF allows at any phase when there is one (it is pixel-integrated already).
+            var sharpness = input.ScienceEffectivePsf is { } epsf ? SharpnessFilter.ForEffectivePsf(epsf) : new SharpnessFilter(sciPsf.FwhmPixels);
+            var rays = CosmicRayMask.Apply(sci, input.ScienceVariance, reference, input.ReferenceVariance, match.Scale, width, height, sharpness, options.DetectionThresholdSigma);
+            log.Info($"{rays.Features} feature(s) sharper than the PSF (an edge neighbour below {sharpness.MinNeighbourRatio:P1} of the peak) masked as cosmic rays or hot pixels ({rays.Pixels} pixels)");
             var refRays = CosmicRayMask.ApplyToReference(reference, input.ReferenceVariance, sci, input.ScienceVariance, input.ReferenceCoverage, match.Scale, width, height, refPsf.FwhmPixels, options.DetectionThresholdSigma);
             log.Info($"{refRays.Features} feature(s) sharper than the reference PSF (FWHM {refPsf.FwhmPixels:F2} px) masked in the reference where fewer than {CosmicRayMask.MinFramesForRejection} frames cover it ({refRays.Pixels} pixels)");
         }
@@ -189,11 +202,17 @@ public static class DifferenceImaging
                 PoorFitProbability = options.PoorFitProbability,
                 RejectFitProbability = options.RejectFitProbability,
             });
-            var normalisation = FluxNormalisation.Measure(sci, input.ScienceVariance, width, height, local, detector, match.PointLike);
+            var byStars = FluxNormalisation.Measure(sci, input.ScienceVariance, width, height, local, detector, match.PointLike);
+            log.Info($"flux normalisation by the stars {byStars.Factor:F4} ± {byStars.Error:P2}, scatter {byStars.Scatter:P2}, from {byStars.Stars} stars (total flux in {StarPairs.ApertureRadius} px over ZOGY's alpha)");
+            var normalisation = byStars;
+            if (input.ScienceEffectivePsf is { } epsf)
+            {
+                normalisation = FluxNormalisation.FromEffectivePsf(epsf, detector, width, height);
+                log.Info($"flux normalisation by the science ePSF at each source's phase: {normalisation.Factor:F4} on average, {normalisation.Scatter:P2} rms over the phases");
+            }
             if (normalisation.Stars > 0 && Math.Abs(normalisation.Factor - 1) > options.MaxFluxNormalisationOffset)
                 log.Warn(JobWarningKind.Psf, $"psf: the science PSF model puts {1 / normalisation.Factor:P1} of the stars' light into ZOGY's flux (measured on {normalisation.Stars} stars); fluxes are corrected by {normalisation.Factor:F4}");
-            log.Info($"flux normalisation {normalisation.Factor:F4} ± {normalisation.Error:P2} from {normalisation.Stars} stars (total flux in {StarPairs.ApertureRadius} px over ZOGY's alpha)");
-            var nearSaturated = SaturationMask.Grow(input.Saturated, width, height, (int)Math.Ceiling(options.SaturationMaskRadius + 2 * Math.Max(sciPsf.FwhmPixels, refPsf.FwhmPixels)));
+            var nearSaturated = SaturatedStars.Mask(saturatedStars, input.Saturated, width, height, options.SaturationMaskRadius, 2 * Math.Max(sciPsf.FwhmPixels, refPsf.FwhmPixels));
             measurement = new DifferenceMeasurement(local, detector, normalisation, input.ReferenceCoverage, nearSaturated);
             var found = detector.Detect(local, ScoreMap.Whole(zogy), 0, 0, width, height);
             sources = found.Select(measurement.ToSource).OrderBy(s => s.Y).ThenBy(s => s.X).ToList();
@@ -223,6 +242,7 @@ public static class DifferenceImaging
             MaskedFraction = masked / (double)n,
             CoverageMedian = coverageMedian,
             Sources = sources,
+            SaturatedStars = saturatedStars,
             Measurement = measurement,
             DetectionThreshold = measurement.Detector.Threshold,
         };

@@ -62,6 +62,13 @@ public sealed record DifferenceImagingInput
     public PsfModel? SciencePsf { get; init; }
     public PsfModel? ReferencePsf { get; init; }
     public double? PredictedScale { get; init; }
+    /// <summary>
+    /// The science image's effective PSF, estimated on the calibrated image before anything is injected: detections'
+    /// fluxes are normalised with it at their own phase (<see cref="FluxNormalisation"/>), the cosmic-ray test takes its
+    /// sharpness from it and saturated stars are masked by its profile (<see cref="SaturatedStars"/>). Null: fluxes by the
+    /// stars' apertures, the PSF model's FWHM for sharpness, saturated pixels grown by a fixed radius.
+    /// </summary>
+    public EffectivePsf? ScienceEffectivePsf { get; init; }
 }
 
 /// <summary>
@@ -82,6 +89,8 @@ public sealed record DifferenceImagingOptions
             MinReferenceCoverage = settings.MinReferenceCoverage,
             BackgroundMeshSize = settings.BackgroundMeshSize,
             SaturationMaskRadius = settings.SaturationMaskRadius,
+            SaturationWingSigma = settings.SaturationWingSigma,
+            SaturationMaskMaxRadius = settings.SaturationMaskMaxRadius,
             FalseDetectionsPerMegapixel = settings.FalseDetectionsPerMegapixel,
             ConfirmationFraction = settings.ConfirmationFraction,
             PoorFitProbability = Math.Pow(10, settings.PoorFitLog10Probability),
@@ -123,11 +132,17 @@ public sealed record DifferenceImagingOptions
     public double MaxFluxNormalisationOffset { get; init; } = Defaults.MaxFluxNormalisationOffset;
     /// <summary><see cref="PipelineSettings.SaturationMaskRadius"/>.</summary>
     public int SaturationMaskRadius { get; init; } = Defaults.SaturationMaskRadius;
+    /// <summary><see cref="PipelineSettings.SaturationWingSigma"/>.</summary>
+    public double SaturationWingSigma { get; init; } = Defaults.SaturationWingSigma;
+    /// <summary><see cref="PipelineSettings.SaturationMaskMaxRadius"/>.</summary>
+    public double SaturationMaskMaxRadius { get; init; } = Defaults.SaturationMaskMaxRadius;
 }
 
 /// <summary>The products of <see cref="DifferenceImaging"/>; images row-major on the science grid, NaN where masked.</summary>
 public sealed record DifferenceImagingResult
 {
+    /// <summary>The saturated stars masked by their profile (none without a science ePSF: saturated pixels were then grown by a fixed radius).</summary>
+    public IReadOnlyList<SaturatedStar> SaturatedStars { get; init; } = [];
     /// <summary>D / F_D: the ZOGY difference in the science image's DN/s.</summary>
     public required float[] Difference { get; init; }
     /// <summary>Per-pixel 1-sigma of <see cref="Difference"/> (DN/s).</summary>

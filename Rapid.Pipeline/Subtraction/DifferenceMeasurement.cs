@@ -1,22 +1,63 @@
 using Rapid.Pipeline.Imaging;
+using Rapid.Pipeline.Psf;
 
 namespace Rapid.Pipeline.Subtraction;
 
 /// <summary>
-/// The normalisation of ZOGY's flux to total flux: the consensus mean, over the science image's point-like constant
-/// stars, of their flux in a wide aperture (<see cref="StarPairs.ApertureRadius"/>) over the alpha ZOGY gives them
-/// (S_N / F_S at their best sub-pixel phase: what the same star would measure as a transient). It corrects what the PSF
-/// model's stamp does not hold and any shape error common to all sources, as DAOPHOT's aperture correction does for
-/// PSF photometry (Stetson 1987, PASP 99, 191). Scatter is what the stars' ratios scatter by beyond their aperture
-/// noise: the per-source error of alpha itself (for an undersampled PSF, mostly the pixel phase the model cannot
-/// follow), which joins every catalog flux error in proportion to the flux. Factor 1 (not measured) with fewer than
-/// <see cref="MinStars"/> stars.
+/// The normalisation of ZOGY's alpha to total flux, two ways. With the science image's effective PSF (Anderson and King
+/// 2000, PASP 112, 1360; estimated before anything is injected) each detection is divided by the alpha a noise-free
+/// unit-flux source drawn by the ePSF at the detection's own sub-pixel position would get (<see
+/// cref="TransientDetector.UnitFlux"/>): PSF photometry with the ePSF at the source's phase, which removes both what
+/// ZOGY's shift-invariant P_n misses of the light and the pixel-phase aliasing of an undersampled PSF, with no noise
+/// of its own (<see cref="Psf"/> set; Factor is then the mean over phases at the image centre, for the log and the
+/// check, and Scatter the spread over the phases). Without an ePSF: the consensus mean, over the science image's point-like constant stars, of their flux in a
+/// wide aperture (<see cref="StarPairs.ApertureRadius"/>) over the alpha ZOGY gives them, as DAOPHOT's aperture
+/// correction does for PSF photometry (Stetson 1987, PASP 99, 191); Scatter is what the stars' ratios scatter by beyond
+/// their aperture noise. Scatter joins every catalog flux error in proportion to the flux. Factor 1 (not measured) with
+/// fewer than <see cref="MinStars"/> stars.
 /// </summary>
 public sealed record FluxNormalisation(double Factor, double Error, double Scatter, int Stars)
 {
     public const int MinStars = 5;
 
     public static readonly FluxNormalisation Unmeasured = new(1, 0, 0, 0);
+
+    /// <summary>The science ePSF each detection is normalised with at its own phase; null: <see cref="Factor"/> for all.</summary>
+    public EffectivePsf? Psf { get; init; }
+
+    /// <summary>What multiplies a detection's alpha (and the fit's flux) to give its total flux.</summary>
+    public double FactorFor(Transient t, TransientDetector detector)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(detector);
+        if (Psf is null) return Factor;
+        var unit = detector.UnitFlux(Psf, t.X, t.Y, t.PeakX, t.PeakY);
+        return unit > 0 ? 1 / unit : Factor;
+    }
+
+    /// <summary>
+    /// The ePSF normalisation; Factor the mean of 1 / unit alpha over a 4 x 4 grid of sub-pixel phases at the image
+    /// centre, Scatter their rms spread: how much a single factor would have left to the phase, and the per-source error
+    /// the catalog gives the phase correction (measured on the independent sets, the fluxes of bright transients scatter
+    /// by 1.9-2.5 % around the truth; the spread is 1.5-2.3 %).
+    /// </summary>
+    public static FluxNormalisation FromEffectivePsf(EffectivePsf psf, TransientDetector detector, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(psf);
+        ArgumentNullException.ThrowIfNull(detector);
+        var (cx, cy) = (width / 2, height / 2);
+        var factors = new List<double>();
+        for (var j = 0; j < 4; j++)
+            for (var i = 0; i < 4; i++)
+            {
+                var unit = detector.UnitFlux(psf, cx - 0.375 + 0.25 * i, cy - 0.375 + 0.25 * j, cx, cy);
+                if (unit > 0) factors.Add(1 / unit);
+            }
+        if (factors.Count == 0) return Unmeasured;
+        var mean = factors.Average();
+        var spread = Math.Sqrt(factors.Average(f => (f - mean) * (f - mean))) / mean;
+        return new FluxNormalisation(mean, 0, spread, psf.StarsUsed) { Psf = psf };
+    }
 
     /// <summary>Factor and its fractional error from the stars (0-based positions on the background-subtracted science image).</summary>
     public static FluxNormalisation Measure(float[] science, float[] variance, int width, int height, LocalScore local, TransientDetector detector, IReadOnlyList<MeasuredStar> stars)
@@ -62,8 +103,10 @@ public sealed class DifferenceMeasurement(LocalScore local, TransientDetector de
     public DifferenceSource ToSource(Transient t)
     {
         ArgumentNullException.ThrowIfNull(t);
-        var c = Normalisation.Factor;
+        var c = Normalisation.FactorFor(t, Detector);
         var flux = c * t.Flux;
+        // The factor's error and the per-source scatter (for the ePSF: its spread over the phases, which bounds what the
+        // phase correction leaves when the true PSF's aliasing differs from the ePSF's) join in proportion to the flux.
         var relative2 = Normalisation.Error * Normalisation.Error + Normalisation.Scatter * Normalisation.Scatter;
         var error = Math.Sqrt(c * c * t.FluxError * t.FluxError + flux * flux * relative2);
         var i = t.PeakY * Local.Width + t.PeakX;

@@ -57,6 +57,7 @@ public sealed class TransientDetector
 
     private readonly ShiftedKernels[] _phases;
     private readonly int _fitRadius;
+    private readonly double _scoreFluxScale;
 
     public TransientDetector(ZogyKernels kernels, ZogyNoiseModel noise, TransientDetectorSettings settings)
     {
@@ -67,6 +68,7 @@ public sealed class TransientDetector
         var n = PhaseGrid.Length;
         _phases = new ShiftedKernels[n * n];
         Parallel.For(0, n * n, k => _phases[k] = kernels.At(PhaseGrid[k % n], PhaseGrid[k / n], noise.ReferenceShiftX, noise.ReferenceShiftY, kernels.Reach));
+        _scoreFluxScale = kernels.ScoreFluxScale;
         WorstPhaseFraction = kernels.ScoreProfile(0.5, 0.5);
         NoisePeaksPerPixel = NoisePeakDensity(kernels);
         Threshold = settings.FalseDetectionsPerMegapixel > 0
@@ -172,7 +174,6 @@ public sealed class TransientDetector
     /// </summary>
     private Transient? Refine(LocalScore local, ScoreMap map, int x, int y, int sign)
     {
-        var n = PhaseGrid.Length;
         var samples = new ScoreSample[_phases.Length];
         var score = new double[_phases.Length];
         var best = -1;
@@ -186,9 +187,27 @@ public sealed class TransientDetector
         var sample = samples[best];
         var corrected = sign * sample.ScoreCorrected;
         if (!(corrected >= Threshold)) return null;
+        var (ox, oy, gain) = PhasePeak(score, best);
+        var (px, py) = (x + ox, y + oy);
+        var fs = local.Kernels.ScoreFluxScale;
+        var flux = (sample.Score + sign * gain) / fs;
+        var fluxError = Math.Sqrt(sample.TotalVariance) / fs;
+
+        var (fitFlux, fitError, chi2, dof) = FitDifferencePsf(local, x, y, _phases[best]);
+        if (!(sign * fitFlux / fitError >= Settings.ConfirmationFraction * Threshold)) return null;
+        if (FitProbability(chi2, dof) < Settings.RejectFitProbability) return null;
+        return new Transient(px, py, x, y, sign, flux, fluxError, corrected, sample, fitFlux, fitError, chi2, dof, OppositePeak(map, x, y, sign));
+    }
+
+    /// <summary>
+    /// Where S (signed so that the source is positive) peaks between the grid phases around the best one: the offset from
+    /// the pixel and what the peak gains over the best grid value, by a parabola along each axis (S is smooth on this
+    /// scale: the grid's quarter pixel alone would lose up to half a per cent of S).
+    /// </summary>
+    private static (double OffsetX, double OffsetY, double Gain) PhasePeak(double[] score, int best)
+    {
+        var n = PhaseGrid.Length;
         var (bi, bj) = (best % n, best / n);
-        // Parabolic refinement of the position and the peak between the grid phases (S is smooth on this scale): the
-        // grid's quarter pixel alone would lose up to half a per cent of S.
         var step = PhaseGrid[1] - PhaseGrid[0];
         static (double Offset, double Gain) Parabola(double minus, double centre, double plus)
         {
@@ -199,16 +218,38 @@ public sealed class TransientDetector
         }
         var (ox, gx) = bi > 0 && bi < n - 1 ? Parabola(score[best - 1], score[best], score[best + 1]) : (0, 0);
         var (oy, gy) = bj > 0 && bj < n - 1 ? Parabola(score[best - n], score[best], score[best + n]) : (0, 0);
-        var px = x + PhaseGrid[bi] + ox * step;
-        var py = y + PhaseGrid[bj] + oy * step;
-        var fs = local.Kernels.ScoreFluxScale;
-        var flux = (sample.Score + sign * (gx + gy)) / fs;
-        var fluxError = Math.Sqrt(sample.TotalVariance) / fs;
+        return (PhaseGrid[bi] + ox * step, PhaseGrid[bj] + oy * step, gx + gy);
+    }
 
-        var (fitFlux, fitError, chi2, dof) = FitDifferencePsf(local, x, y, _phases[best]);
-        if (!(sign * fitFlux / fitError >= Settings.ConfirmationFraction * Threshold)) return null;
-        if (FitProbability(chi2, dof) < Settings.RejectFitProbability) return null;
-        return new Transient(px, py, x, y, sign, flux, fluxError, corrected, sample, fitFlux, fitError, chi2, dof, OppositePeak(map, x, y, sign));
+    /// <summary>
+    /// The alpha a noise-free point source of unit flux at (x, y) (0-based) would be given when detected at pixel
+    /// (peakX, peakY): its pixels drawn by the effective PSF at its own sub-pixel phase (Anderson and King 2000, PASP 112,
+    /// 1360), and S measured on them exactly as <see cref="Detect"/> measures a detection (the best of the phase-ramped
+    /// kernels, refined by the parabola). The kernels' P_n is shift-invariant and band-limited; an undersampled source's
+    /// pixels are not a band-limited shift of it, so alpha depends on the phase (pixel-phase aliasing). Dividing a
+    /// detection's alpha by this response at its own position is PSF photometry with the ePSF at the source's phase.
+    /// </summary>
+    public double UnitFlux(Psf.EffectivePsf psf, double x, double y, int peakX, int peakY)
+    {
+        ArgumentNullException.ThrowIfNull(psf);
+        var (r, side) = (_phases[0].Radius, _phases[0].Side);
+        // stamp[j, i] = psi(peakX - r + i - x, peakY - r + j - y): the source's light at pixel offset (i - r, j - r).
+        var stamp = new double[side * side];
+        psf.RenderBox(x, y, peakX - r, peakY - r, side, side, stamp);
+        var score = new double[_phases.Length];
+        var best = 0;
+        for (var k = 0; k < _phases.Length; k++)
+        {
+            // As LocalScore.Evaluate: S_N = sum over the box of k_n(u, v) N(peak - (u, v)).
+            var kn = _phases[k].New;
+            double s = 0;
+            for (var v = -r; v <= r; v++)
+                for (var u = -r; u <= r; u++) s += kn[(v + r) * side + u + r] * stamp[(r - v) * side + r - u];
+            score[k] = s;
+            if (s > score[best]) best = k;
+        }
+        var (_, _, gain) = PhasePeak(score, best);
+        return (score[best] + gain) / _scoreFluxScale;
     }
 
     /// <summary>
