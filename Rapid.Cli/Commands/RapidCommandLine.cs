@@ -15,6 +15,7 @@ public static class RapidCommandLine
             ReportCommand.Create(),
             LogsCommand.Create(),
             SimulateCommand.Create(),
+            IngestCommand.Create(),
             DbCommand.Create(),
             DiffCommand.Create(),
             BenchCommand.Create(),
