@@ -16,6 +16,7 @@ public static class RapidCommandLine
             LogsCommand.Create(),
             SimulateCommand.Create(),
             IngestCommand.Create(),
+            WatchCommand.Create(),
             DbCommand.Create(),
             DiffCommand.Create(),
             BenchCommand.Create(),

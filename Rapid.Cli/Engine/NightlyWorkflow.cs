@@ -49,6 +49,13 @@ public sealed class NightlyWorkflow(
     /// <summary>Which failed jobs run again within the run, how many attempts each gets, after what wait (none by default).</summary>
     public ResubmissionPolicy Resubmission { get; init; } = ResubmissionPolicy.None;
 
+    /// <summary>
+    /// A prompt run (images processed as they land, <see cref="PromptProcessing"/>): references, science and
+    /// post-processing only; the night's recovery job and its report are the scheduled night's, so the Summarize stage
+    /// only reads the summary.
+    /// </summary>
+    public bool Prompt { get; init; }
+
     public async Task<NightReport> RunAsync(WindowRequest request, IWorkflowObserver observer, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
@@ -80,13 +87,16 @@ public sealed class NightlyWorkflow(
             planned += await RunPipeline(stages, observer, WorkflowStage.PlanPostProcessing, jids, run, options,
                 () => new PlanPostProcessing(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
             // After post-processing: the night's recovery job reads the science jobs' tables under their stamped names.
-            planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery, jids, run, options,
-                () => new PlanNightRecovery(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
+            if (!Prompt)
+                planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery, jids, run, options,
+                    () => new PlanNightRecovery(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
 
             // Summarize: the night's summary and its report, beside the night's products (as the Summarize λ does).
             var summarized = await Stage(stages, observer, WorkflowStage.Summarize, 1,
-                () => new SummarizeStep(dataSource, store, keys, new NightReportOptions()).RunAsync(procDate, ct),
-                n => n.Report is { } r ? $"{r.Verdict.Word}: {r.Verdict.Headline}" : n.ReportError ?? "");
+                async () => Prompt
+                    ? new SummarizedNight(await new SummarizeNight(dataSource).SummarizeAsync(procDate, ct: ct), null, null)
+                    : await new SummarizeStep(dataSource, store, keys, new NightReportOptions()).RunAsync(procDate, ct),
+                n => n.Report is { } r ? $"{r.Verdict.Word}: {r.Verdict.Headline}" : n.ReportError ?? (Prompt ? "summary only (prompt run)" : ""));
             var failed = await FailedJobsAsync(jids, ct);
             completed = true;
             status = RunStatuses.Succeeded;
