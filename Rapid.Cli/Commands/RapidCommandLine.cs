@@ -17,6 +17,7 @@ public static class RapidCommandLine
             SimulateCommand.Create(),
             IngestCommand.Create(),
             WatchCommand.Create(),
+            ServeCommand.Create(),
             DbCommand.Create(),
             DiffCommand.Create(),
             BenchCommand.Create(),

@@ -13,7 +13,7 @@ public sealed record PromptOutcome(long Rid, ProcessingDate ProcDate, long? Jid,
 
 /// <summary>
 /// Processes a registered L2 image as soon as it lands (<c>rapid watch</c>, <c>rapid bench prompt</c>): the nightly
-/// workflow's own steps (<see cref="NightlyWorkflow"/> with <see cref="NightlyWorkflow.Prompt"/>) over an explicit window of
+/// workflow's own steps (<see cref="NightlyWorkflow"/> with <see cref="NightStages.Prompt"/>) over an explicit window of
 /// the image's exposure (its DATE-OBS to the second), so a reference is made first when none exists and enough earlier
 /// images do, then the science job, its registration and post-processing, under the processing date's run lease. The
 /// science job planned here takes the image out of <c>l2pending</c>, so the scheduled night does not process it again.
@@ -32,7 +32,7 @@ public sealed class PromptProcessing(EmbeddedWorkflow workflow)
         }
         var start = new DateTime(dateObs.Ticks - dateObs.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
         var request = new WindowRequest(ObservationWindow.Format(start), ObservationWindow.Format(start.AddSeconds(1)), procDate);
-        var run = await workflow.Create(prompt: true).RunAsync(request, observer ?? SilentObserver.Instance, ct);
+        var run = await workflow.Create(stages: NightStages.Prompt).RunAsync(request, observer ?? SilentObserver.Instance, ct);
         var date = run.Window.ProcDate;
         await using (var conn = await workflow.Database.OpenConnectionAsync(ct))
         {
