@@ -18,6 +18,7 @@ public static class RapidCommandLine
             IngestCommand.Create(),
             WatchCommand.Create(),
             ServeCommand.Create(),
+            SubmitCommand.Create(),
             DbCommand.Create(),
             DiffCommand.Create(),
             BenchCommand.Create(),

@@ -14,10 +14,10 @@ namespace Rapid.Cli.Engine;
 /// </summary>
 public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions submissions)
 {
-    /// <summary>Runs the oldest queued submission; false when none waits.</summary>
-    public async Task<bool> RunNextAsync(CancellationToken ct)
+    /// <summary>Runs the oldest queued submission (or submission <paramref name="id"/>); false when none waits.</summary>
+    public async Task<bool> RunNextAsync(CancellationToken ct, long? id = null)
     {
-        if (await submissions.TakeNextAsync(ct) is not { } next) return false;
+        if (await submissions.TakeNextAsync(id, ct) is not { } next) return false;
         SubmissionResult result;
         bool succeeded;
         try

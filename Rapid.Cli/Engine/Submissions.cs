@@ -26,14 +26,21 @@ public sealed class Submissions(NpgsqlDataSource database)
     /// </summary>
     public static bool IsRunnable(JobType type) => type != JobTypes.Reference;
 
-    /// <summary>Validates and queues a submission; a <see cref="JobInputException"/> names the input at fault.</summary>
-    public async Task<long> SubmitAsync(string? type, IReadOnlyDictionary<string, string?> inputs, string? tag, CancellationToken ct = default)
+    /// <summary>The submission a type and inputs make, checked without the database; a <see cref="JobInputException"/> names the input at fault.</summary>
+    public static JobSubmission Check(string? type, IReadOnlyDictionary<string, string?> inputs)
     {
         var jobType = JobTypes.Named(type);
         if (!IsRunnable(jobType))
             throw new JobInputException("type", $"{jobType.Name} jobs cannot be submitted yet: a reference is made by the night's run (rapid run), " +
                                                 "or by a science job whose tile has none");
-        var submission = jobType.Validate(inputs);
+        return jobType.Validate(inputs);
+    }
+
+    /// <summary>Validates (<see cref="Check"/>, then that the ids named exist) and queues a submission.</summary>
+    public async Task<long> SubmitAsync(string? type, IReadOnlyDictionary<string, string?> inputs, string? tag, CancellationToken ct = default)
+    {
+        var submission = Check(type, inputs);
+        var jobType = submission.Type;
         try { tag = Runs.CheckTag(tag, "tag"); }
         catch (ArgumentException e) { throw new JobInputException("tag", e.Message); }
         await using var conn = await database.OpenConnectionAsync(ct);
@@ -58,15 +65,16 @@ public sealed class Submissions(NpgsqlDataSource database)
         return await conn.QuerySingleOrDefaultAsync<SubmissionRow>(new CommandDefinition(Select + " where subid = @id", new { id }, cancellationToken: ct));
     }
 
-    /// <summary>The oldest queued submission, now running; null when none waits.</summary>
-    public async Task<SubmissionRow?> TakeNextAsync(CancellationToken ct = default)
+    /// <summary>The oldest queued submission (or submission <paramref name="id"/> if it is queued), now running; null when none waits.</summary>
+    public async Task<SubmissionRow?> TakeNextAsync(long? id = null, CancellationToken ct = default)
     {
         await using var conn = await database.OpenConnectionAsync(ct);
         return await conn.QuerySingleOrDefaultAsync<SubmissionRow>(new CommandDefinition("""
             update submissions set state = 'running', started = now(), software = @software
-            where subid = (select subid from submissions where state = 'queued' order by subid limit 1 for update skip locked)
+            where subid = (select subid from submissions where state = 'queued' and (@id::bigint is null or subid = @id)
+                           order by subid limit 1 for update skip locked)
             returning subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended
-            """, new { software = Rapid.Pipeline.Jobs.SoftwareVersion.Current }, cancellationToken: ct));
+            """, new { software = Rapid.Pipeline.Jobs.SoftwareVersion.Current, id }, cancellationToken: ct));
     }
 
     public async Task FinishAsync(long id, bool succeeded, SubmissionResult result, CancellationToken ct = default)
