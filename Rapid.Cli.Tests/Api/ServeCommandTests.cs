@@ -27,7 +27,7 @@ public sealed class ServeCommandTests(EmbeddedDatabaseFixture fixture)
         var port = FreePort();
         using var rapid = RapidProcess.Start("serve", "--listen", $"http://127.0.0.1:{port}", "--db", survey.OwnerConnectionString, "--home", survey.Home.Path,
             "--parallel", "1", "--reference-grid", TinySurvey.ReferenceGrid.ToString());
-        await WaitForAsync(() => rapid.Output.Contains("Serving"), rapid, TimeSpan.FromMinutes(1));
+        await rapid.WaitUntilAsync(() => rapid.Output.Contains("Serving"), TimeSpan.FromMinutes(1));
         var tokenFile = Path.Combine(survey.Home.Path, "api-token");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
         var token = (await File.ReadAllTextAsync(tokenFile)).Trim();
@@ -135,15 +135,5 @@ public sealed class ServeCommandTests(EmbeddedDatabaseFixture fixture)
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} {text}");
         return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, RapidProcess rapid, TimeSpan patience)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > patience) throw new TimeoutException($"waited {patience.TotalSeconds} s: {rapid.Output} {rapid.Error}");
-            await Task.Delay(100);
-        }
     }
 }

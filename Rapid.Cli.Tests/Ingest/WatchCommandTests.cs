@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dapper;
 using Rapid.Cli.Tests.Support;
 using Rapid.Core.Storage;
@@ -38,7 +37,7 @@ public sealed class WatchCommandTests(EmbeddedDatabaseFixture fixture)
 
             using var rapid = RapidProcess.Start("watch", landing, "--db", survey.OwnerConnectionString, "--home", survey.Home.Path,
                 "--procdate", "20280920", "--settle", "1.5", "--poll", "0.2", "--parallel", "1", "--reference-grid", TinySurvey.ReferenceGrid.ToString());
-            await WaitForAsync(() => rapid.Output.Contains("Watching"), rapid, TimeSpan.FromMinutes(1));
+            await rapid.WaitUntilAsync(() => rapid.Output.Contains("Watching"), TimeSpan.FromMinutes(1));
 
             // A writer that never finishes, under a temporary name; then the image written in place in four parts, 0.4 s apart.
             await File.WriteAllBytesAsync(Path.Combine(landing, ".next-epoch.fits"), bytes[..(bytes.Length / 2)]);
@@ -52,7 +51,7 @@ public sealed class WatchCommandTests(EmbeddedDatabaseFixture fixture)
                 }
             }
             File.Copy(Path.Combine(staging, "no-exptime.fits"), Path.Combine(landing, "no-exptime.fits"));
-            await WaitForAsync(() => rapid.Output.Contains("difference image") && rapid.Error.Contains("no-exptime.fits"), rapid, TimeSpan.FromMinutes(5));
+            await rapid.WaitUntilAsync(() => rapid.Output.Contains("difference image") && rapid.Error.Contains("no-exptime.fits"), TimeSpan.FromMinutes(5));
 
             rapid.Signal("TERM");
             var code = await rapid.WaitForExitAsync(TimeSpan.FromMinutes(1));
@@ -81,16 +80,6 @@ public sealed class WatchCommandTests(EmbeddedDatabaseFixture fixture)
         {
             Directory.Delete(landing, recursive: true);
             Directory.Delete(staging, recursive: true);
-        }
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, RapidProcess rapid, TimeSpan patience)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > patience) throw new TimeoutException($"waited {patience.TotalSeconds} s: {rapid.Output} {rapid.Error}");
-            await Task.Delay(100);
         }
     }
 }

@@ -37,7 +37,7 @@ public static class PromptBenchmark
         var surveyDirectory = Path.Combine(benchHome.Path, "survey", $"{size}px-{epochs}epochs");
         var spec = new SurveySpec
         {
-            FieldCentres = SimulatedSurveyIngest.TileCentres(1), Filters = ["H158"], Epochs = epochs, Size = size, TransientsPerField = 4, Seed = 1,
+            FieldCentres = SimulatedSurveyIngest.TileCentres(1), Filters = ["H158"], Epochs = epochs, Size = size, TransientsPerField = 0, Seed = 1,
         };
         progress($"simulating {epochs} images of {size}x{size} in {surveyDirectory}");
         var survey = SurveySimulator.Generate(spec, surveyDirectory);

@@ -23,7 +23,8 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
         try
         {
             var submission = JobTypes.Named(next.JobType).Validate(next.InputValues.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
-            (succeeded, result) = await RunAsync(next.Subid, submission, ct);
+            // The submission's tag is the run's processing tag (runs.tag).
+            (succeeded, result) = await RunAsync(next.Subid, submission, workflow with { Tag = next.Tag ?? workflow.Tag }, ct);
         }
         catch (Commands.PipelineExitException e)
         {
@@ -37,7 +38,7 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
         return true;
     }
 
-    private async Task<(bool, SubmissionResult)> RunAsync(long subid, JobSubmission submission, CancellationToken ct)
+    private static async Task<(bool, SubmissionResult)> RunAsync(long subid, JobSubmission submission, EmbeddedWorkflow workflow, CancellationToken ct)
     {
         var procDate = submission.Text("procdate");
         if (submission.Type == JobTypes.Science)
