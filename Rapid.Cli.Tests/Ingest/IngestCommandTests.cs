@@ -106,6 +106,15 @@ public sealed class IngestCommandTests(EmbeddedDatabaseFixture fixture) : IAsync
         Assert.Contains($"0 registered, {_files.Good.Count} already registered, 0 refused", output);
         Assert.Equal(before, await RowsAsync());
         Assert.Equal(_files.Good.Count, await CountAsync("exposures"));
+        // The same bytes under another name: the row it has already names the first object; no second object is kept.
+        var renamed = Path.Combine(_files.Root, "renamed.fits");
+        File.Copy(Path.Combine(_files.GoodDirectory, "roman-primary.fits"), renamed);
+        (code, output, error) = await Ingest(renamed);
+        Assert.True(code == 0, error);
+        Assert.Contains("0 registered, 1 already registered", output);
+        Assert.Equal(before, await RowsAsync());
+        Assert.Equal(before.Select(StoredFile).Order(),
+            Directory.EnumerateFiles(Path.Combine(_home, "store", Buckets.Default.Data), "*", SearchOption.AllDirectories).Order());
 
         (code, _, error) = await Ingest(Path.Combine(_files.SecondVersionDirectory, "roman-primary.fits"));
 

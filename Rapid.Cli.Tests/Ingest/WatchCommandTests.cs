@@ -52,6 +52,9 @@ public sealed class WatchCommandTests(EmbeddedDatabaseFixture fixture)
             }
             File.Copy(Path.Combine(staging, "no-exptime.fits"), Path.Combine(landing, "no-exptime.fits"));
             await rapid.WaitUntilAsync(() => rapid.Output.Contains("difference image") && rapid.Error.Contains("no-exptime.fits"), TimeSpan.FromMinutes(5));
+            // The same image again under another name: registered already, processed already, not processed again.
+            File.Copy(newImage, Path.Combine(landing, "next-epoch-again.fits"));
+            await rapid.WaitUntilAsync(() => rapid.Output.Contains("next-epoch-again.fits"), TimeSpan.FromMinutes(1));
 
             rapid.Signal("TERM");
             var code = await rapid.WaitForExitAsync(TimeSpan.FromMinutes(1));
@@ -60,6 +63,8 @@ public sealed class WatchCommandTests(EmbeddedDatabaseFixture fixture)
             Assert.DoesNotContain("truncated", rapid.Error);
             var refused = Assert.Single(rapid.Error.Split('\n'), l => l.Contains("no-exptime.fits"));
             Assert.Contains("EXPTIME", refused);
+            Assert.Contains("next-epoch-again.fits: rid", rapid.Output);
+            Assert.Contains("already registered and processed", rapid.Output);
             await using var conn = await survey.Database.OpenConnectionAsync();
             var md5 = FileChecksum.Of(newImage).Md5;
             var rid = Assert.Single(await conn.QueryAsync<long>("select rid from l2files where checksum = @md5", new { md5 }));
@@ -74,6 +79,9 @@ public sealed class WatchCommandTests(EmbeddedDatabaseFixture fixture)
             Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*) from jobs where ppid = 17 and parent_jid = @jid and exitcode = 0", new { jid }));
             Assert.True(File.Exists(survey.Home.OpenStore().PathOf(ObjectRef.Parse(diff))), diff);
             Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*) from refimages where status = 1"));
+            Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*) from jobs where ppid = 15 and rid = @rid", new { rid }));
+            // No object of the second copy: the data bucket holds the survey's files and the one landed image.
+            Assert.Single(Directory.EnumerateFiles(Path.Combine(survey.Home.StoreRoot, Buckets.Default.Data, "l2"), "*", SearchOption.AllDirectories));
             Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*) from runleases"));
         }
         finally

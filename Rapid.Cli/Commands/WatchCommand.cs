@@ -10,7 +10,8 @@ namespace Rapid.Cli.Commands;
 /// <summary>
 /// <c>rapid watch DIR</c>: prompt processing in embedded mode. Files that finish landing in DIR (<see cref="LandedFiles"/>)
 /// are ingested (<see cref="L2FileIngest"/>) and each new image is processed at once (<see cref="PromptProcessing"/>:
-/// a reference when none exists, its science job, registration, post-processing), one line per file, until SIGINT or
+/// a reference when none exists, its science job, registration, post-processing; an image already processed is not
+/// processed again), one line per file, until SIGINT or
 /// SIGTERM: then a running job is killed and closed with the reason and rapid exits 130 or 143. A refused file is one
 /// line and the watch goes on; a processing date held by another run (a nightly <c>rapid run</c>) is waited for.
 /// </summary>
@@ -63,6 +64,12 @@ internal static class WatchCommand
             return true;
         }
         var image = ingested.Registered!;
+        // A file seen before (a watch restarted over the same directory) is not processed again on a new processing date.
+        if (!image.Inserted && await prompt.ProcessedAsync(image.Rid, ct))
+        {
+            Console.WriteLine($"{file}: rid {image.Rid}: already registered and processed");
+            return true;
+        }
         try
         {
             var outcome = await prompt.ProcessAsync(image.Rid, procDate, ct: ct);

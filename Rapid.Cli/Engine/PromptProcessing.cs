@@ -21,6 +21,14 @@ public sealed record PromptOutcome(long Rid, ProcessingDate ProcDate, long? Jid,
 /// </summary>
 public sealed class PromptProcessing(EmbeddedWorkflow workflow)
 {
+    /// <summary>Whether the image already has a registered difference image (on any processing date).</summary>
+    public async Task<bool> ProcessedAsync(long rid, CancellationToken ct = default)
+    {
+        await using var conn = await workflow.Database.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select 1 from diffimages where rid = @rid and status > 0)", new { rid }, cancellationToken: ct));
+    }
+
     public async Task<PromptOutcome> ProcessAsync(long rid, string? procDate, IWorkflowObserver? observer = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();

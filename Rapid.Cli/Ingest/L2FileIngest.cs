@@ -66,8 +66,10 @@ public sealed class L2FileIngest(DirectoryObjectStore store, Buckets buckets, Np
         if (created) await store.PutFileAsync(file, full, ct);
         try
         {
-            var registered = await new RegisterSurveyImages(database).RegisterAsync([registration], ct);
-            return new L2FileIngested(full, registered.Single(), null);
+            var registered = (await new RegisterSurveyImages(database).RegisterAsync([registration], ct)).Single();
+            // The same bytes under another name were registered before: the row names that object, so this copy goes.
+            if (created && !registered.Inserted) await store.DeleteAsync(file, CancellationToken.None);
+            return new L2FileIngested(full, registered, null);
         }
         catch (ArgumentException e)
         {
