@@ -61,6 +61,17 @@ public sealed class RapidProcess : IDisposable
         kill.WaitForExit();
     }
 
+    /// <summary>Waits until the condition holds (on this process's output, say); a timeout names what the process printed.</summary>
+    public async Task WaitUntilAsync(Func<bool> condition, TimeSpan patience)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > patience) throw new TimeoutException($"waited {patience.TotalSeconds} s: {Output} {Error}");
+            await Task.Delay(100);
+        }
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan patience)
     {
         using var timeout = new CancellationTokenSource(patience);

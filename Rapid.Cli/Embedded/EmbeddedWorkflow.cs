@@ -28,10 +28,11 @@ public sealed record EmbeddedWorkflow(RapidHome Home, NpgsqlDataSource Database,
             CancellationReason = CancellationReason ?? (() => "the run was cancelled"),
         };
 
-    public NightlyWorkflow Create(LocalBatchExecutor? executor = null) =>
+    /// <param name="stages">The stages the run takes (<see cref="NightStages.Prompt"/>: without the night's recovery job and report).</param>
+    public NightlyWorkflow Create(LocalBatchExecutor? executor = null, NightStages stages = NightStages.Night) =>
         new(Database, Home.OpenStore(), new ObjectKeys(Buckets), executor ?? CreateExecutor(), Planning, new ResolveWindow(Clock))
         {
-            Tag = Tag, Resubmission = Resubmission,
+            Tag = Tag, Resubmission = Resubmission, Stages = stages,
         };
 
     /// <summary>What the console shows of a finished run: the summary, the verdict, where the report and the products are.</summary>

@@ -24,6 +24,21 @@ public sealed record NightReport(NightStart Night, IReadOnlyList<StageReport> St
     public string? ReportError { get; init; }
 }
 
+/// <summary>The stages of the nightly workflow a run takes.</summary>
+[Flags]
+public enum NightStages
+{
+    References = 1,
+    Science = 2,
+    PostProcessing = 4,
+    NightRecovery = 8,
+    /// <summary>The night report written by the Summarize stage (without it, Summarize only reads the summary).</summary>
+    Report = 16,
+    Night = References | Science | PostProcessing | NightRecovery | Report,
+    /// <summary>Images as they land: a reference when none exists, their science jobs, post-processing.</summary>
+    Prompt = References | Science | PostProcessing,
+}
+
 public sealed record StageReport(WorkflowStage Stage, TimeSpan Elapsed, string Outcome);
 
 /// <summary>
@@ -49,6 +64,12 @@ public sealed class NightlyWorkflow(
     /// <summary>Which failed jobs run again within the run, how many attempts each gets, after what wait (none by default).</summary>
     public ResubmissionPolicy Resubmission { get; init; } = ResubmissionPolicy.None;
 
+    /// <summary>
+    /// The stages this run takes (all of them by default). A prompt run (<see cref="NightStages.Prompt"/>, images processed as
+    /// they land) leaves the night's recovery job and its report to the scheduled night: its Summarize stage only reads the summary.
+    /// </summary>
+    public NightStages Stages { get; init; } = NightStages.Night;
+
     public async Task<NightReport> RunAsync(WindowRequest request, IWorkflowObserver observer, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
@@ -73,20 +94,26 @@ public sealed class NightlyWorkflow(
             var procDate = night.Night.ProcDate;
             var jids = new List<long>();
             var planned = 0;
-            planned += await RunPipeline(stages, observer, WorkflowStage.PlanReferences, jids, run, options,
-                () => new PlanReferenceImages(dataSource, store, keys, options).PlanAsync(selection, procDate, ct), ct);
-            planned += await RunPipeline(stages, observer, WorkflowStage.PlanScience, jids, run, options,
-                () => new PlanScienceJobs(dataSource, store, keys, options).PlanAsync(selection, procDate, ct), ct);
-            planned += await RunPipeline(stages, observer, WorkflowStage.PlanPostProcessing, jids, run, options,
-                () => new PlanPostProcessing(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
+            if (Stages.HasFlag(NightStages.References))
+                planned += await RunPipeline(stages, observer, WorkflowStage.PlanReferences, jids, run, options,
+                    () => new PlanReferenceImages(dataSource, store, keys, options).PlanAsync(selection, procDate, ct), ct);
+            if (Stages.HasFlag(NightStages.Science))
+                planned += await RunPipeline(stages, observer, WorkflowStage.PlanScience, jids, run, options,
+                    () => new PlanScienceJobs(dataSource, store, keys, options).PlanAsync(selection, procDate, ct), ct);
+            if (Stages.HasFlag(NightStages.PostProcessing))
+                planned += await RunPipeline(stages, observer, WorkflowStage.PlanPostProcessing, jids, run, options,
+                    () => new PlanPostProcessing(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
             // After post-processing: the night's recovery job reads the science jobs' tables under their stamped names.
-            planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery, jids, run, options,
-                () => new PlanNightRecovery(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
+            if (Stages.HasFlag(NightStages.NightRecovery))
+                planned += await RunPipeline(stages, observer, WorkflowStage.PlanNightRecovery, jids, run, options,
+                    () => new PlanNightRecovery(dataSource, store, keys, options).PlanAsync(procDate, ct), ct);
 
             // Summarize: the night's summary and its report, beside the night's products (as the Summarize λ does).
             var summarized = await Stage(stages, observer, WorkflowStage.Summarize, 1,
-                () => new SummarizeStep(dataSource, store, keys, new NightReportOptions()).RunAsync(procDate, ct),
-                n => n.Report is { } r ? $"{r.Verdict.Word}: {r.Verdict.Headline}" : n.ReportError ?? "");
+                async () => !Stages.HasFlag(NightStages.Report)
+                    ? new SummarizedNight(await new SummarizeNight(dataSource).SummarizeAsync(procDate, ct: ct), null, null)
+                    : await new SummarizeStep(dataSource, store, keys, new NightReportOptions()).RunAsync(procDate, ct),
+                n => n.Report is { } r ? $"{r.Verdict.Word}: {r.Verdict.Headline}" : n.ReportError ?? (Stages.HasFlag(NightStages.Report) ? "" : "summary only"));
             var failed = await FailedJobsAsync(jids, ct);
             completed = true;
             status = RunStatuses.Succeeded;

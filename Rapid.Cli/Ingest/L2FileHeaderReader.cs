@@ -7,33 +7,44 @@ using Rapid.Pipeline.Wcs;
 namespace Rapid.Cli.Ingest;
 
 /// <summary>
-/// Reads what the ops database needs of an L2 file from its FITS header: the exposure (DATE-OBS,
-/// MJD-OBS, FILTER, EXPTIME, RA_TARG/DEC_TARG), the SCA, the WCS with SIP, and centre and corners
-/// computed through the WCS. A missing keyword is an error naming the file and the keyword.
+/// Reads what the ops database needs of an L2 file from its FITS header alone (the header blocks of the image's HDU, as
+/// <see cref="FitsFile.ReadImageInfo"/> finds it: primary, SCI or first image extension, INHERIT honoured; the pixels are
+/// never decoded; a file shorter than its headers declare is refused): the exposure (observation time as <see cref="DetectorKeywords.ObservationMjd"/> reads it, FILTER,
+/// EXPTIME, RA_TARG/DEC_TARG), the SCA, the WCS with SIP, and centre and corners computed through the WCS; the checksum
+/// streams the file's bytes. A missing or unusable keyword is an <see cref="InvalidDataException"/> naming the file and the keyword.
 /// </summary>
 public static class L2FileHeaderReader
 {
     public static L2FileRegistration Read(string path, ObjectRef file)
     {
-        var image = FitsFile.ReadImage(path);
+        FitsImageInfo image;
+        try
+        {
+            FitsFile.VerifyComplete(path);
+            image = FitsFile.ReadImageInfo(path);
+        }
+        catch (FitsFormatException e) { throw new InvalidDataException(e.Message, e); }
         var h = image.Header;
-        var wcs = TanSipWcs.FromHeader(h, path);
+        TanSipWcs wcs;
+        try { wcs = TanSipWcs.FromHeader(h, path); }
+        catch (WcsException e) { throw new InvalidDataException(e.Message, e); }
         var (cd11, cd12, cd21, cd22) = wcs.Cd;
         var (w, hgt) = (image.Width, image.Height);
         var center = wcs.PixelToSky((w + 1) / 2.0, (hgt + 1) / 2.0);
         var corners = new[] { (1.0, 1.0), (w, 1.0), (w, (double)hgt), (1.0, (double)hgt) }
             .Select(c => wcs.PixelToSky(c.Item1, c.Item2)).Select(s => new SkyPoint(s.RaDeg, s.DecDeg)).ToList();
-        var exptime = Required(h.GetDouble("EXPTIME"), path, "EXPTIME");
-        if (exptime <= 0) throw new InvalidDataException($"{path}: EXPTIME = {exptime} is not positive");
-        double mjd;
-        try { mjd = DetectorKeywords.ObservationMjd(h, path).Value; }
+        double mjd, exptime;
+        try
+        {
+            mjd = DetectorKeywords.ObservationMjd(h, path).Value;
+            exptime = DetectorKeywords.Number(h, ["EXPTIME"], double.NaN, path, 0, minExclusive: true).Value;
+        }
         catch (HeaderKeywordException e) { throw new InvalidDataException(e.Message, e); }
+        if (double.IsNaN(exptime)) throw new InvalidDataException($"{path}: FITS keyword EXPTIME is missing");
         return new L2FileRegistration
         {
-            // DATE-OBS as written when there is one; else the time the MJD names.
-            DateObs = h.GetString("DATE-OBS") is { Length: > 0 } date
-                ? ObservationWindow.ParseTime(date, $"{path}: DATE-OBS")
-                : DateTime.UnixEpoch.AddDays(mjd - 40587.0),
+            // DATE-OBS as written when it is a plain date-time (the exposure's key); else the time the MJD names.
+            DateObs = DateObsAsWritten(h) ?? DateTime.UnixEpoch.AddDays(mjd - 40587.0),
             MjdObs = mjd,
             Filter = Required(h.GetString("FILTER"), path, "FILTER").Trim(),
             ExpTime = exptime,
@@ -52,6 +63,13 @@ public static class L2FileHeaderReader
             ZptMag = h.GetDouble("ZPTMAG"),
             SkyMean = h.GetDouble("SKY_MEAN"),
         };
+    }
+
+    private static DateTime? DateObsAsWritten(FitsHeader h)
+    {
+        if (h.GetString("DATE-OBS") is not { Length: > 0 } date) return null;
+        try { return ObservationWindow.ParseTime(date, "DATE-OBS"); }
+        catch (FormatException) { return null; } // another ISO-8601 form: ObservationMjd read it (or the MJD stands alone)
     }
 
     private static SipCoefficients? Sip(FitsHeader h)

@@ -73,6 +73,19 @@ public static class FitsFile
         }
     }
 
+    /// <summary>
+    /// Checks that the file holds every byte its headers declare, reading only the headers and seeking over the data
+    /// (a gzip file is decompressed through): a file still being written, or cut short, is a <see cref="FitsFormatException"/>
+    /// naming the HDU whose header or data end early. Returns the number of HDUs.
+    /// </summary>
+    public static int VerifyComplete(string path)
+    {
+        using var reader = FitsReader.Open(path);
+        var count = 0;
+        while (reader.ReadNextHeader() is not null) count++;
+        return count;
+    }
+
     private static FitsImage Inherited(FitsImage image, FitsHeader? primary)
     {
         InheritInto(image.Header, primary);

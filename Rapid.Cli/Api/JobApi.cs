@@ -1,0 +1,259 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Rapid.Cli.Embedded;
+using Rapid.Cli.Engine;
+using Rapid.Core.Jobs;
+using Rapid.Core.Storage;
+using Rapid.Functions.Steps;
+
+namespace Rapid.Cli.Api;
+
+/// <summary>
+/// <c>rapid serve</c>'s HTTP API (ASP.NET Core, Kestrel): jobs submitted (<see cref="Submissions"/>, validated against
+/// <see cref="JobTypes"/> before anything is written) and run one at a time by <see cref="SubmissionRunner"/>; jobs and
+/// nights read back; the OpenAPI document generated from the same declarations (<see cref="OpenApiDocument"/>). Every
+/// call needs the bearer token (<see cref="ApiToken"/>); bodies are limited to <see cref="MaxBodyBytes"/>; every error is
+/// <c>{"error": "..."}</c> (with <c>"input"</c> naming the input a submission was refused for).
+/// </summary>
+public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
+{
+    public const long MaxBodyBytes = 64 * 1024;
+    public const string Prefix = "/api/v1";
+
+    private readonly Submissions _submissions = new(workflow.Database);
+    private readonly SemaphoreSlim _submitted = new(0);
+
+    public WebApplication Build(IReadOnlyList<string> urls)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls([.. urls]);
+        builder.Services.Configure<KestrelServerOptions>(k =>
+        {
+            k.Limits.MaxRequestBodySize = MaxBodyBytes;
+            k.AddServerHeader = false;
+        });
+        var app = builder.Build();
+        // An unexpected failure: one line on the server's stderr (never the token: it is not in a path or an exception), 500 to the client.
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
+            {
+                Console.Error.WriteLine($"rapid: serve: {context.Request.Method} {context.Request.Path}: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+                await Error(StatusCodes.Status500InternalServerError, $"the server failed: {e.GetType().Name} (see its log)").ExecuteAsync(context);
+            }
+        });
+        app.Use(async (context, next) =>
+        {
+            if (!token.Accepts(context.Request.Headers.Authorization))
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await Error(StatusCodes.Status401Unauthorized, "a valid bearer token is required (Authorization: Bearer <the token in the server's token file>)")
+                    .ExecuteAsync(context);
+                return;
+            }
+            await next(context);
+        });
+        app.MapPost($"{Prefix}/jobs", (Func<HttpContext, Task<IResult>>)SubmitAsync);
+        app.MapGet($"{Prefix}/jobs/{{id}}", GetJobAsync);
+        app.MapGet($"{Prefix}/jobs/{{id}}/products/{{name}}", GetProductAsync);
+        app.MapGet($"{Prefix}/jobs/{{id}}/log", GetLogAsync);
+        app.MapGet($"{Prefix}/nights/{{procdate}}", GetNightAsync);
+        app.MapGet($"{Prefix}/nights/{{procdate}}/report", GetReportAsync);
+        app.MapGet($"{Prefix}/openapi.json", () => Results.Text(OpenApiDocument.Write(), "application/json"));
+        app.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such resource (the API is described at /api/v1/openapi.json)"));
+        return app;
+    }
+
+    /// <summary>Runs queued submissions one at a time until cancelled (woken by each submission, else every 2 s).</summary>
+    public async Task RunSubmissionsAsync(CancellationToken ct)
+    {
+        await _submissions.CloseInterruptedAsync(ct);
+        var runner = new SubmissionRunner(workflow, _submissions);
+        while (!ct.IsCancellationRequested)
+        {
+            if (!await runner.RunNextAsync(ct)) await _submitted.WaitAsync(TimeSpan.FromSeconds(2), ct);
+        }
+    }
+
+    private async Task<IResult> SubmitAsync(HttpContext context)
+    {
+        if (context.Request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return Error(StatusCodes.Status415UnsupportedMediaType, "the body must be JSON (Content-Type: application/json)");
+        JsonDocument body;
+        try
+        {
+            body = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Error(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {MaxBodyBytes} bytes");
+        }
+        catch (JsonException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"the body is not JSON: {e.Message}");
+        }
+        using (body)
+        {
+            var root = body.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return Error(StatusCodes.Status400BadRequest, "the body must be a JSON object {type, inputs, tag}");
+            foreach (var property in root.EnumerateObject())
+            {
+                if (property.Name is not ("type" or "inputs" or "tag"))
+                    return Error(StatusCodes.Status400BadRequest, $"unknown field '{property.Name}' (a submission is {{type, inputs, tag}})");
+            }
+            if (!root.TryGetProperty("type", out var jobType) || jobType.ValueKind != JsonValueKind.String)
+                return Refused("type", $"is required, a string: one of {string.Join(", ", JobTypes.All.Select(t => t.Name))}");
+            string? tag = null;
+            if (root.TryGetProperty("tag", out var tagElement) && tagElement.ValueKind != JsonValueKind.Null)
+            {
+                if (tagElement.ValueKind != JsonValueKind.String) return Refused("tag", "must be a string");
+                tag = tagElement.GetString();
+            }
+            var inputs = new Dictionary<string, string?>(StringComparer.Ordinal);
+            if (root.TryGetProperty("inputs", out var inputsElement))
+            {
+                if (inputsElement.ValueKind != JsonValueKind.Object) return Refused("inputs", "must be an object of input names and values");
+                foreach (var input in inputsElement.EnumerateObject())
+                {
+                    inputs[input.Name] = input.Value.ValueKind switch
+                    {
+                        JsonValueKind.String => input.Value.GetString(),
+                        JsonValueKind.Number => input.Value.GetRawText(),
+                        _ => null,
+                    };
+                    if (inputs[input.Name] is null) return Refused(input.Name, "must be a string or a number");
+                }
+            }
+            long id;
+            try
+            {
+                id = await _submissions.SubmitAsync(jobType.GetString(), inputs, tag, context.RequestAborted);
+            }
+            catch (JobInputException e)
+            {
+                return Refused(e.Input, e.Message);
+            }
+            _submitted.Release();
+            var href = $"{Prefix}/jobs/{id}";
+            context.Response.Headers.Location = href;
+            return Results.Json(new { id, type = jobType.GetString(), state = "queued", href }, statusCode: StatusCodes.Status202Accepted);
+        }
+    }
+
+    private async Task<IResult> GetJobAsync(string id, CancellationToken ct)
+    {
+        if (await FindAsync(id, ct) is not { } row) return Unknown(id);
+        var href = $"{Prefix}/jobs/{row.Subid}";
+        var products = (await ProductsAsync(row, ct)).Select(p => new { name = p.Name, uri = p.Uri, href = $"{href}/products/{Uri.EscapeDataString(p.Name)}" });
+        var attempts = new List<object>();
+        if (row.Jid is { } jid)
+        {
+            await using var conn = await workflow.Database.OpenConnectionAsync(ct);
+            attempts.AddRange((await conn.QueryAsync<(int Attempt, int? ExitCode, string? Reason, string? Software, string? GitCommit, DateTime? Started, DateTime? Ended)>(
+                new CommandDefinition("""
+                    select attempt, exitcode, reason, software, gitcommit, started, ended from jobattempts where jid = @jid order by attempt
+                    """, new { jid }, cancellationToken: ct)))
+                .Select(a => new { attempt = a.Attempt, exitCode = a.ExitCode, reason = a.Reason, software = a.Software, gitCommit = a.GitCommit, started = a.Started, ended = a.Ended }));
+        }
+        return Results.Json(new
+        {
+            id = row.Subid, type = row.JobType, inputs = row.InputValues, tag = row.Tag, state = row.State,
+            procdate = row.ProcDate is { } d ? new ProcessingDate(d).ToString() : null,
+            jid = row.Jid, attempts, exitCode = row.ExitCode, reason = row.Reason, software = row.Software,
+            submitted = row.Submitted, started = row.Started, ended = row.Ended,
+            products, log = LogPath(row) is not null ? $"{href}/log" : null,
+        });
+    }
+
+    private async Task<IResult> GetProductAsync(string id, string name, CancellationToken ct)
+    {
+        if (await FindAsync(id, ct) is not { } row) return Unknown(id);
+        var product = (await ProductsAsync(row, ct)).FirstOrDefault(p => p.Name == name);
+        return product is null || !File.Exists(product.Path)
+            ? Error(StatusCodes.Status404NotFound, $"job {row.Subid} has no product '{name}'")
+            : Results.File(product.Path, "application/octet-stream", Path.GetFileName(product.Path));
+    }
+
+    private async Task<IResult> GetLogAsync(string id, CancellationToken ct)
+    {
+        if (await FindAsync(id, ct) is not { } row) return Unknown(id);
+        return LogPath(row) is { } path && File.Exists(path)
+            ? Results.File(path, "text/plain; charset=utf-8")
+            : Error(StatusCodes.Status404NotFound, $"job {row.Subid} has no log yet");
+    }
+
+    private async Task<IResult> GetNightAsync(string procdate, CancellationToken ct)
+    {
+        ProcessingDate date;
+        try { date = ProcessingDate.Parse(procdate); }
+        catch (FormatException e) { return Error(StatusCodes.Status400BadRequest, e.Message); }
+        NightSummary summary;
+        try { summary = await new SummarizeNight(workflow.Database).SummarizeAsync(date, requireJobs: true, ct); }
+        catch (ArgumentException e) { return Error(StatusCodes.Status404NotFound, e.Message); }
+        return Results.Json(new
+        {
+            procdate = date.ToString(),
+            jobs = summary.Jobs.Select(j => new { ppid = j.Ppid, status = j.Status, exitCode = j.ExitCode, count = j.Count }),
+            totalJobs = summary.TotalJobs, referenceImages = summary.ReferenceImages, differenceImages = summary.DifferenceImages,
+            withdrawnProducts = summary.WithdrawnProducts, sourcesFound = summary.SourcesFound,
+            failures = summary.Failures.Select(f => new { jid = f.Jid, ppid = f.Ppid, exitCode = f.ExitCode, reason = f.Reason, rid = f.Rid }),
+            warnings = summary.Warnings.Select(w => new { ppid = w.Ppid, kind = w.Kind, jobs = w.Jobs }),
+            report = File.Exists(ReportPath(date)) ? $"{Prefix}/nights/{date}/report" : null,
+        });
+    }
+
+    private IResult GetReportAsync(string procdate)
+    {
+        ProcessingDate date;
+        try { date = ProcessingDate.Parse(procdate); }
+        catch (FormatException e) { return Error(StatusCodes.Status400BadRequest, e.Message); }
+        var path = ReportPath(date);
+        return File.Exists(path) ? Results.File(path, "text/html; charset=utf-8") : Error(StatusCodes.Status404NotFound, $"no night report for {date} yet");
+    }
+
+    private string ReportPath(ProcessingDate date) => workflow.Home.OpenStore().PathOf(new ObjectKeys(workflow.Buckets).NightReport(date));
+
+    private async Task<SubmissionRow?> FindAsync(string id, CancellationToken ct) =>
+        long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var subid) && subid > 0
+            ? await _submissions.GetAsync(subid, ct) : null;
+
+    private sealed record Product(string Name, string Uri, string Path);
+
+    /// <summary>A pipeline job's registered products (by role), or the files a diff wrote.</summary>
+    private async Task<IReadOnlyList<Product>> ProductsAsync(SubmissionRow row, CancellationToken ct)
+    {
+        if (row.OutDir is { } dir && Directory.Exists(dir))
+            return [.. Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal).Select(f => new Product(Path.GetFileName(f), new Uri(f).AbsoluteUri, f))];
+        if (row.Jid is not { } jid) return [];
+        await using var conn = await workflow.Database.OpenConnectionAsync(ct);
+        var store = workflow.Home.OpenStore();
+        return [.. (await conn.QueryAsync<(string Role, string FileName)>(new CommandDefinition(
+                "select role, filename from jobproducts where jid = @jid order by role", new { jid }, cancellationToken: ct)))
+            .Select(p => new Product(p.Role, p.FileName, store.PathOf(ObjectRef.Parse(p.FileName))))];
+    }
+
+    private string? LogPath(SubmissionRow row) =>
+        row.OutDir is { } dir ? Path.Combine(dir, "diff.log")
+        : row.Jid is { } jid && row.ProcDate is { } d
+            ? workflow.Home.OpenStore().PathOf(new ObjectKeys(workflow.Buckets).Log(new ProcessingDate(d), jid))
+            : null;
+
+    private static IResult Unknown(string id) => Error(StatusCodes.Status404NotFound, $"no job {(id.Length > 40 ? id[..40] + "..." : id)}");
+
+    private static IResult Refused(string input, string message) =>
+        Results.Json(new { error = message.StartsWith("input '", StringComparison.Ordinal) ? message : $"input '{input}': {message}", input },
+            statusCode: StatusCodes.Status422UnprocessableEntity);
+
+    private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
+}

@@ -1,0 +1,165 @@
+using System.Text;
+using System.Text.Json;
+using Rapid.Core.Jobs;
+
+namespace Rapid.Cli.Api;
+
+/// <summary>
+/// The OpenAPI 3.1 document of <see cref="JobApi"/>, generated from <see cref="JobTypes"/> (one schema per job type the engine runs, its
+/// inputs and which are required), so the document and the validation cannot disagree.
+/// </summary>
+public static class OpenApiDocument
+{
+    public static string Write()
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("openapi", "3.1.0");
+            w.WriteStartObject("info");
+            w.WriteString("title", "Rapid job API");
+            w.WriteString("version", "1");
+            w.WriteString("description", "Submit RAPID pipeline jobs and read jobs and nights. Every call needs the bearer token from the server's token file.");
+            w.WriteEndObject();
+            w.WriteStartArray("security");
+            w.WriteStartObject();
+            w.WriteStartArray("bearer");
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteStartObject("paths");
+            Path(w, "/api/v1/jobs", "post", "Submit a job: 202 with its id; 422 names the input refused", "Submission",
+                [("202", "accepted, queued"), ("400", "malformed body"), ("401", "no valid bearer token"), ("413", $"body over {JobApi.MaxBodyBytes} bytes"),
+                 ("415", "not JSON"), ("422", "refused: the error names the input")]);
+            Path(w, "/api/v1/jobs/{id}", "get", "A submitted job: state, attempts, exit code, reason, products with links, log link", null,
+                [("200", "the job"), ("401", "no valid bearer token"), ("404", "no such job")]);
+            Path(w, "/api/v1/jobs/{id}/products/{name}", "get", "One product of the job (a file)", null, [("200", "the file"), ("404", "no such job or product")]);
+            Path(w, "/api/v1/jobs/{id}/log", "get", "The job's log", null, [("200", "text"), ("404", "no such job, or no log yet")]);
+            Path(w, "/api/v1/nights/{procdate}", "get", "A processing date's summary and its report link", null,
+                [("200", "the night"), ("400", "not a yyyyMMdd date"), ("404", "no jobs on that date")]);
+            Path(w, "/api/v1/nights/{procdate}/report", "get", "The night report (HTML)", null, [("200", "the page"), ("404", "none yet")]);
+            w.WriteEndObject();
+            w.WriteStartObject("components");
+            w.WriteStartObject("securitySchemes");
+            w.WriteStartObject("bearer");
+            w.WriteString("type", "http");
+            w.WriteString("scheme", "bearer");
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteStartObject("schemas");
+            w.WriteStartObject("Submission");
+            w.WriteStartArray("oneOf");
+            foreach (var type in JobTypes.All.Where(Engine.Submissions.IsRunnable)) Schema(w, type);
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void Path(Utf8JsonWriter w, string path, string method, string summary, string? body, (string Code, string Description)[] responses)
+    {
+        w.WriteStartObject(path);
+        w.WriteStartObject(method);
+        w.WriteString("summary", summary);
+        var parameters = path.Split('/').Where(p => p.StartsWith('{')).Select(p => p.Trim('{', '}')).ToList();
+        if (parameters.Count > 0)
+        {
+            w.WriteStartArray("parameters");
+            foreach (var p in parameters)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", p);
+                w.WriteString("in", "path");
+                w.WriteBoolean("required", true);
+                w.WriteStartObject("schema");
+                w.WriteString("type", "string");
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        if (body is not null)
+        {
+            w.WriteStartObject("requestBody");
+            w.WriteBoolean("required", true);
+            w.WriteStartObject("content");
+            w.WriteStartObject("application/json");
+            w.WriteStartObject("schema");
+            w.WriteString("$ref", $"#/components/schemas/{body}");
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteStartObject("responses");
+        foreach (var (code, description) in responses)
+        {
+            w.WriteStartObject(code);
+            w.WriteString("description", description);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void Schema(Utf8JsonWriter w, JobType type)
+    {
+        w.WriteStartObject();
+        w.WriteString("title", type.Name);
+        w.WriteString("description", type.Description);
+        w.WriteString("type", "object");
+        w.WriteStartArray("required");
+        w.WriteStringValue("type");
+        if (type.Inputs.Any(i => i.Required)) w.WriteStringValue("inputs");
+        w.WriteEndArray();
+        w.WriteBoolean("additionalProperties", false);
+        w.WriteStartObject("properties");
+        w.WriteStartObject("type");
+        w.WriteString("const", type.Name);
+        w.WriteEndObject();
+        w.WriteStartObject("tag");
+        w.WriteString("type", "string");
+        w.WriteString("pattern", "^[A-Za-z0-9][A-Za-z0-9._:+-]{0,63}$");
+        w.WriteEndObject();
+        w.WriteStartObject("inputs");
+        w.WriteString("type", "object");
+        w.WriteBoolean("additionalProperties", false);
+        w.WriteStartArray("required");
+        foreach (var input in type.Inputs.Where(i => i.Required)) w.WriteStringValue(input.Name);
+        w.WriteEndArray();
+        w.WriteStartObject("properties");
+        foreach (var input in type.Inputs)
+        {
+            w.WriteStartObject(input.Name);
+            w.WriteString("description", input.Kind == JobInputKind.File ? input.Description + " (an absolute path on the server)" : input.Description);
+            switch (input.Kind)
+            {
+                case JobInputKind.Id:
+                    w.WriteString("type", "integer");
+                    w.WriteNumber("minimum", 1);
+                    break;
+                case JobInputKind.ProcDate:
+                    w.WriteString("type", "string");
+                    w.WriteString("pattern", "^[0-9]{8}$");
+                    break;
+                case JobInputKind.Filter:
+                    w.WriteString("type", "string");
+                    w.WriteString("pattern", "^[A-Za-z0-9]{1,8}$");
+                    break;
+                case JobInputKind.File:
+                    w.WriteString("type", "string");
+                    break;
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+}

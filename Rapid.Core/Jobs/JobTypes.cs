@@ -1,0 +1,138 @@
+using System.Globalization;
+using Rapid.Core.Pipelines;
+
+namespace Rapid.Core.Jobs;
+
+/// <summary>What an input of a job type holds, and so how it is validated.</summary>
+public enum JobInputKind
+{
+    /// <summary>A database id (a positive integer).</summary>
+    Id,
+    /// <summary>A processing date, yyyyMMdd (<see cref="ProcessingDate"/>).</summary>
+    ProcDate,
+    /// <summary>A filter name as the ops database lists them (letters and digits, e.g. H158).</summary>
+    Filter,
+    /// <summary>An absolute path of a FITS file readable by the server.</summary>
+    File,
+}
+
+/// <summary>One input of a job type: its name as submitted, what it holds, whether it must be given, what it means.</summary>
+public sealed record JobInput(string Name, JobInputKind Kind, bool Required, string Description);
+
+/// <summary>A submission refused at submission: <see cref="Input"/> names the input (or "type") at fault.</summary>
+public sealed class JobInputException(string input, string problem) : ArgumentException($"input '{input}': {problem}")
+{
+    public string Input { get; } = input;
+}
+
+/// <summary>A validated submission: its type and its inputs, every required one present and every value well-formed.</summary>
+public sealed record JobSubmission(JobType Type, IReadOnlyDictionary<string, string> Inputs)
+{
+    public long Id(string name) => long.Parse(Inputs[name], CultureInfo.InvariantCulture);
+    public string? Text(string name) => Inputs.GetValueOrDefault(name);
+    public ProcessingDate? ProcDate(string name) => Inputs.TryGetValue(name, out var d) ? ProcessingDate.Parse(d) : null;
+}
+
+/// <summary>A kind of job a user may submit, with the inputs it requires (<see cref="JobTypes"/> declares them all).</summary>
+/// <param name="Ppid">The pipeline its jobs run (null: <c>diff</c>, which runs the science job on the user's own files, outside the ops database).</param>
+public sealed record JobType(string Name, int? Ppid, string Description, IReadOnlyList<JobInput> Inputs)
+{
+    /// <summary>
+    /// The submission these inputs make, or a <see cref="JobInputException"/> naming the first input that is missing,
+    /// unknown to this type, or malformed: a submission is refused here, never at run time.
+    /// </summary>
+    public JobSubmission Validate(IReadOnlyDictionary<string, string?> given)
+    {
+        ArgumentNullException.ThrowIfNull(given);
+        foreach (var name in given.Keys)
+        {
+            if (!Inputs.Any(i => i.Name == name))
+                throw new JobInputException(name, $"is not an input of a {Name} job (its inputs: {string.Join(", ", Inputs.Select(i => i.Name))})");
+        }
+        var inputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var input in Inputs)
+        {
+            var value = given.GetValueOrDefault(input.Name)?.Trim();
+            if (string.IsNullOrEmpty(value))
+            {
+                if (input.Required) throw new JobInputException(input.Name, $"is required for a {Name} job ({input.Description})");
+                continue;
+            }
+            inputs[input.Name] = Check(input, value);
+        }
+        return new JobSubmission(this, inputs);
+    }
+
+    private static string Check(JobInput input, string value)
+    {
+        switch (input.Kind)
+        {
+            case JobInputKind.Id:
+                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
+                    throw new JobInputException(input.Name, $"'{Shorten(value)}' is not a positive integer id");
+                return id.ToString(CultureInfo.InvariantCulture);
+            case JobInputKind.ProcDate:
+                try { return ProcessingDate.Parse(value).ToString(); }
+                catch (FormatException e) { throw new JobInputException(input.Name, e.Message); }
+            case JobInputKind.Filter:
+                if (value.Length > 8 || !value.All(char.IsAsciiLetterOrDigit))
+                    throw new JobInputException(input.Name, $"'{Shorten(value)}' is not a filter name (letters and digits, e.g. H158)");
+                return value.ToUpperInvariant();
+            case JobInputKind.File:
+                if (!Path.IsPathFullyQualified(value) || value.Contains('\0'))
+                    throw new JobInputException(input.Name, $"'{Shorten(value)}' is not an absolute path");
+                if (!System.IO.File.Exists(value)) throw new JobInputException(input.Name, $"{Shorten(value)}: no such file");
+                return value;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(input), input.Kind, "unknown input kind");
+        }
+    }
+
+    private static string Shorten(string value) => value.Length <= 80 ? value : value[..80] + "...";
+}
+
+/// <summary>
+/// The job types users submit (<c>rapid submit</c>, <c>rapid serve</c>'s <c>POST /api/v1/jobs</c>), declared once with the
+/// inputs each requires: the CLI, the API, its OpenAPI document and the executor all read them from here.
+/// </summary>
+public static class JobTypes
+{
+    private static readonly JobInput ProcDateOptional = new("procdate", JobInputKind.ProcDate, false,
+        "processing date yyyyMMdd; default: today in the operations time zone");
+    private static readonly JobInput ProcDateRequired = ProcDateOptional with { Required = true, Description = "processing date yyyyMMdd" };
+
+    public static readonly JobType Reference = new(PipelineNames.ReferenceImage, PipelineIds.ReferenceImage,
+        "A reference image of one sky tile in one filter, co-added from the L2 images observed before the processing date (a new version when one exists)",
+        [
+            new("field", JobInputKind.Id, true, "the sky tile (fields.field)"),
+            new("filter", JobInputKind.Filter, true, "the filter, e.g. H158"),
+            ProcDateOptional,
+        ]);
+
+    public static readonly JobType Science = new(PipelineNames.Science, PipelineIds.Science,
+        "The difference image of one registered L2 image against its tile's best reference (made first when there is none), registered and post-processed",
+        [new("rid", JobInputKind.Id, true, "the L2 image (l2files.rid)"), ProcDateOptional]);
+
+    public static readonly JobType PostProcessing = new(PipelineNames.PostProcessing, PipelineIds.PostProcessing,
+        "Post-processing of a processing date's registered science and reference jobs not yet post-processed (ids stamped into headers, canonical names)",
+        [ProcDateRequired]);
+
+    public static readonly JobType NightRecovery = new(PipelineNames.NightRecovery, PipelineIds.NightRecovery,
+        "The night's injection-recovery job of a processing date (after its post-processing, which runs first when pending)",
+        [ProcDateRequired]);
+
+    public static readonly JobType Diff = new("diff", null,
+        "A user's own science image against their own reference image (the science job on files, outside the ops database)",
+        [
+            new("science", JobInputKind.File, true, "the science image"),
+            new("reference-image", JobInputKind.File, true, "the reference image"),
+            new("reference-coverage", JobInputKind.File, true, "the reference's coverage map"),
+            new("reference-uncertainty", JobInputKind.File, true, "the reference's uncertainty map"),
+        ]);
+
+    public static IReadOnlyList<JobType> All { get; } = [Reference, Science, PostProcessing, NightRecovery, Diff];
+
+    public static JobType Named(string? name) =>
+        All.FirstOrDefault(t => t.Name == name?.Trim())
+        ?? throw new JobInputException("type", $"'{name}' is not a job type (one of {string.Join(", ", All.Select(t => t.Name))})");
+}
