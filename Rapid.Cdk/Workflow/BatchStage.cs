@@ -3,6 +3,7 @@ using Amazon.CDK.AWS.Batch;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.StepFunctions;
+using Amazon.CDK.AWS.StepFunctions.Tasks;
 using Constructs;
 using SfnMap = Amazon.CDK.AWS.StepFunctions.Map;
 using Errors = Amazon.CDK.AWS.StepFunctions.Errors;
@@ -11,9 +12,12 @@ namespace Rapid.Cdk.Workflow;
 
 /// <summary>
 /// One stage of the night: Plan λ → Choice on the planned array size → Batch (.sync: none, a
-/// single job, an array job, or a Map over chunks above <see cref="MaxArraySize"/>) → Register λ. Every Batch state
-/// catches every error and still goes to Register, because registration is what records a
-/// failed or lost job; Batch's own retry strategy has already retried host failures.
+/// single job, an array job, or a Map over chunks above <see cref="MaxArraySize"/>) → Register λ, then the
+/// stage's retry loop: PlanRetry λ → Choice (any jobs to resubmit?) → Wait (the round's back-off) → Batch (a single
+/// or an array job of the round's job list) → Register λ → PlanRetry again, until PlanRetry plans an empty round (the
+/// night's resubmission policy bounds the attempts of every job). Every Batch state catches every error and still
+/// goes to Register, because registration is what records a failed or lost job; Batch's own retry strategy has
+/// already retried host failures.
 /// </summary>
 public sealed class BatchStage
 {
@@ -23,6 +27,7 @@ public sealed class BatchStage
     public required int Ppid { get; init; }
     public required IFunction Plan { get; init; }
     public required IFunction Register { get; init; }
+    public required IFunction PlanRetry { get; init; }
     public required IJobQueue Queue { get; init; }
     public required IJobDefinition JobDefinition { get; init; }
     public required Duration BatchTimeout { get; init; }
@@ -33,15 +38,8 @@ public sealed class BatchStage
     /// <summary>Builds the stage's states; the stage ends by going to <paramref name="next"/>.</summary>
     public IChainable Build(Construct scope, IChainable next)
     {
-        var register = LambdaStep.Invoke(scope, $"Register{Name}", Register,
-            WorkflowPaths.Registered(Key), Register.StateTimeout(),
-            payload: TaskInput.FromObject(new Dictionary<string, object>
-            {
-                ["night.$"] = WorkflowPaths.Night,
-                ["plan.$"] = WorkflowPaths.Plan(Key),
-                ["run.$"] = WorkflowPaths.Run(Key),
-            }));
-        register.Next(next);
+        var register = RegisterStep(scope, $"Register{Name}", WorkflowPaths.Plan(Key), WorkflowPaths.Run(Key), WorkflowPaths.Registered(Key));
+        register.Next(BuildRetry(scope, next));
 
         var succeeded = new Pass(scope, $"{Name}Ran", new PassProps
         {
@@ -114,6 +112,77 @@ public sealed class BatchStage
             inputPath: WorkflowPaths.Night);
         plan.Next(choose);
         return plan;
+    }
+
+    private LambdaInvoke RegisterStep(Construct scope, string id, string planPath, string runPath, string resultPath) =>
+        LambdaStep.Invoke(scope, id, Register, resultPath, Register.StateTimeout(),
+            payload: TaskInput.FromObject(new Dictionary<string, object>
+            {
+                ["night.$"] = WorkflowPaths.Night,
+                ["plan.$"] = planPath,
+                ["run.$"] = runPath,
+            }));
+
+    /// <summary>
+    /// The stage's retry loop (entered after its registration, left for <paramref name="next"/>): the round number starts
+    /// at 0, PlanRetry plans round n + 1 from the stage's plan (the jobs of its job list that the night's policy resubmits,
+    /// each given a new attempt), and a round with jobs waits its back-off, runs on Batch and is registered.
+    /// </summary>
+    private IChainable BuildRetry(Construct scope, IChainable next)
+    {
+        var start = new Pass(scope, $"{Name}RetryStart", new PassProps
+        {
+            Comment = "No resubmission round yet.",
+            Result = Result.FromObject(new Dictionary<string, object> { ["round"] = 0 }),
+            ResultPath = WorkflowPaths.Retry(Key),
+        });
+        var plan = LambdaStep.Invoke(scope, $"PlanRetry{Name}", PlanRetry, WorkflowPaths.Retry(Key), PlanRetry.StateTimeout(),
+            payload: TaskInput.FromObject(new Dictionary<string, object>
+            {
+                ["night.$"] = WorkflowPaths.Night,
+                ["plan.$"] = WorkflowPaths.Plan(Key),
+                ["previous.$"] = WorkflowPaths.RetryRound(Key),
+            }));
+        start.Next(plan);
+
+        var register = RegisterStep(scope, $"Register{Name}Retry", WorkflowPaths.RetryPlan(Key), WorkflowPaths.RetryRun(Key),
+            WorkflowPaths.RetryRegistered(Key));
+        register.Next(plan);
+        var ran = new Pass(scope, $"{Name}RetryRan", new PassProps
+        {
+            Result = Result.FromObject(new Dictionary<string, object> { ["failed"] = false }),
+            ResultPath = WorkflowPaths.RetryRun(Key),
+        });
+        ran.Next(register);
+        var failed = new Pass(scope, $"{Name}RetryFailed", new PassProps
+        {
+            Parameters = new Dictionary<string, object> { ["failed"] = true, ["error.$"] = WorkflowPaths.RetryRun(Key) + ".Error" },
+            ResultPath = WorkflowPaths.RetryRun(Key),
+        });
+        failed.Next(register);
+        var single = Submit(scope, $"Rerun{Name}Single", WorkflowPaths.RetryPlan(Key) + ".jobList", arraySizePath: null,
+            WorkflowPaths.ProcDate, WorkflowPaths.RetryRun(Key));
+        var array = Submit(scope, $"Rerun{Name}Array", WorkflowPaths.RetryPlan(Key) + ".jobList", WorkflowPaths.RetryPlan(Key) + ".arraySize",
+            WorkflowPaths.ProcDate, WorkflowPaths.RetryRun(Key));
+        foreach (var run in new[] { single, array })
+        {
+            run.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.RetryRun(Key) });
+            run.Next(ran);
+        }
+
+        // A round holds at most one array of jobs (PlanRetry stops at the array limit), so no Map is needed.
+        var wait = new Wait(scope, $"Wait{Name}Retry", new WaitProps
+        {
+            Comment = "The round's back-off, from the night's resubmission policy.",
+            Time = WaitTime.SecondsPath(WorkflowPaths.RetryWait(Key)),
+        });
+        wait.Next(new Choice(scope, $"Choose{Name}RetryRun")
+            .When(Condition.NumberEquals(WorkflowPaths.RetryPlan(Key) + ".arraySize", 1), single)
+            .Otherwise(array));
+        plan.Next(new Choice(scope, $"Any{Name}Retry", new ChoiceProps { Comment = $"ppid {Ppid}: any failed jobs to resubmit?" })
+            .When(Condition.NumberGreaterThan(WorkflowPaths.RetryPlan(Key) + ".arraySize", 0), wait)
+            .Otherwise(next));
+        return start;
     }
 
     /// <summary>
