@@ -41,23 +41,7 @@ public sealed class BatchStage
         var register = RegisterStep(scope, $"Register{Name}", WorkflowPaths.Plan(Key), WorkflowPaths.Run(Key), WorkflowPaths.Registered(Key));
         register.Next(BuildRetry(scope, next));
 
-        var succeeded = new Pass(scope, $"{Name}Ran", new PassProps
-        {
-            Result = Result.FromObject(new Dictionary<string, object> { ["failed"] = false }),
-            ResultPath = WorkflowPaths.Run(Key),
-        });
-        succeeded.Next(register);
-        var failed = new Pass(scope, $"{Name}Failed", new PassProps
-        {
-            // Keep the error name and drop the Cause: for a Batch job it is the whole job description.
-            Parameters = new Dictionary<string, object>
-            {
-                ["failed"] = true,
-                ["error.$"] = WorkflowPaths.Run(Key) + ".Error",
-            },
-            ResultPath = WorkflowPaths.Run(Key),
-        });
-        failed.Next(register);
+        var (single, array, failed) = SingleOrArray(scope, "Run", Name, WorkflowPaths.Plan(Key), WorkflowPaths.Run(Key), register);
         var skipped = new Pass(scope, $"{Name}Skipped", new PassProps
         {
             Comment = "Nothing planned: no Batch job and nothing to register.",
@@ -65,14 +49,6 @@ public sealed class BatchStage
             ResultPath = WorkflowPaths.Run(Key),
         });
         skipped.Next(next);
-
-        var single = Submit(scope, $"Run{Name}Single", WorkflowPaths.JobList(Key), arraySizePath: null, WorkflowPaths.ProcDate, WorkflowPaths.Run(Key));
-        var array = Submit(scope, $"Run{Name}Array", WorkflowPaths.JobList(Key), WorkflowPaths.ArraySize(Key), WorkflowPaths.ProcDate, WorkflowPaths.Run(Key));
-        foreach (var run in new[] { single, array })
-        {
-            run.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.Run(Key) });
-            run.Next(succeeded);
-        }
 
         var chunks = new SfnMap(scope, $"Run{Name}Chunks", new MapProps
         {
@@ -114,6 +90,37 @@ public sealed class BatchStage
         return plan;
     }
 
+    /// <summary>
+    /// A single job (<c>{verb}{Name}Single</c>) and an array job (<c>{verb}{Name}Array</c>) of the job list of the plan at
+    /// <paramref name="planPath"/>, each going on to <c>{outcome}Ran</c> or, whatever error it raises, to <c>{outcome}Failed</c>;
+    /// both of those record the outcome at <paramref name="runPath"/> and go on to <paramref name="register"/>.
+    /// </summary>
+    private (CustomState Single, CustomState Array, Pass Failed) SingleOrArray(Construct scope, string verb, string outcome, string planPath,
+        string runPath, IChainable register)
+    {
+        var ran = new Pass(scope, $"{outcome}Ran", new PassProps
+        {
+            Result = Result.FromObject(new Dictionary<string, object> { ["failed"] = false }),
+            ResultPath = runPath,
+        });
+        ran.Next(register);
+        var failed = new Pass(scope, $"{outcome}Failed", new PassProps
+        {
+            // Keep the error name and drop the Cause: for a Batch job it is the whole job description.
+            Parameters = new Dictionary<string, object> { ["failed"] = true, ["error.$"] = runPath + ".Error" },
+            ResultPath = runPath,
+        });
+        failed.Next(register);
+        var single = Submit(scope, $"{verb}{Name}Single", planPath + ".jobList", arraySizePath: null, WorkflowPaths.ProcDate, runPath);
+        var array = Submit(scope, $"{verb}{Name}Array", planPath + ".jobList", planPath + ".arraySize", WorkflowPaths.ProcDate, runPath);
+        foreach (var run in new[] { single, array })
+        {
+            run.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = runPath });
+            run.Next(ran);
+        }
+        return (single, array, failed);
+    }
+
     private LambdaInvoke RegisterStep(Construct scope, string id, string planPath, string runPath, string resultPath) =>
         LambdaStep.Invoke(scope, id, Register, resultPath, Register.StateTimeout(),
             payload: TaskInput.FromObject(new Dictionary<string, object>
@@ -148,27 +155,7 @@ public sealed class BatchStage
         var register = RegisterStep(scope, $"Register{Name}Retry", WorkflowPaths.RetryPlan(Key), WorkflowPaths.RetryRun(Key),
             WorkflowPaths.RetryRegistered(Key));
         register.Next(plan);
-        var ran = new Pass(scope, $"{Name}RetryRan", new PassProps
-        {
-            Result = Result.FromObject(new Dictionary<string, object> { ["failed"] = false }),
-            ResultPath = WorkflowPaths.RetryRun(Key),
-        });
-        ran.Next(register);
-        var failed = new Pass(scope, $"{Name}RetryFailed", new PassProps
-        {
-            Parameters = new Dictionary<string, object> { ["failed"] = true, ["error.$"] = WorkflowPaths.RetryRun(Key) + ".Error" },
-            ResultPath = WorkflowPaths.RetryRun(Key),
-        });
-        failed.Next(register);
-        var single = Submit(scope, $"Rerun{Name}Single", WorkflowPaths.RetryPlan(Key) + ".jobList", arraySizePath: null,
-            WorkflowPaths.ProcDate, WorkflowPaths.RetryRun(Key));
-        var array = Submit(scope, $"Rerun{Name}Array", WorkflowPaths.RetryPlan(Key) + ".jobList", WorkflowPaths.RetryPlan(Key) + ".arraySize",
-            WorkflowPaths.ProcDate, WorkflowPaths.RetryRun(Key));
-        foreach (var run in new[] { single, array })
-        {
-            run.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.RetryRun(Key) });
-            run.Next(ran);
-        }
+        var (single, array, _) = SingleOrArray(scope, "Rerun", $"{Name}Retry", WorkflowPaths.RetryPlan(Key), WorkflowPaths.RetryRun(Key), register);
 
         // A round holds at most one array of jobs (PlanRetry stops at the array limit), so no Map is needed.
         var wait = new Wait(scope, $"Wait{Name}Retry", new WaitProps

@@ -34,7 +34,6 @@ public static class WorkflowPaths
     public static string Stage(string stage) => $"$.{stage}";
     public static string Plan(string stage) => $"$.{stage}.plan";
     public static string ArraySize(string stage) => $"$.{stage}.plan.arraySize";
-    public static string JobList(string stage) => $"$.{stage}.plan.jobList";
     public static string Chunks(string stage) => $"$.{stage}.plan.chunks";
     public static string Run(string stage) => $"$.{stage}.run";
     public static string Registered(string stage) => $"$.{stage}.registered";
