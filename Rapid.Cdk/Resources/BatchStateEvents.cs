@@ -22,23 +22,7 @@ public sealed class BatchStateEvents : Construct
     public BatchStateEvents(Construct scope, string id, Amazon.CDK.AWS.Batch.IJobQueue jobQueue, OperationsFunctions functions)
         : base(scope, id)
     {
-        DeadLetterQueue = new Queue(this, "DeadLetters", new QueueProps
-        {
-            Encryption = QueueEncryption.SQS_MANAGED,
-            EnforceSSL = true,
-            RetentionPeriod = Duration.Days(14),
-        });
-        var functionTimeout = functions.RecordBatchEvents.Timeout ?? Duration.Minutes(1);
-        Queue = new Queue(this, "StateChanges", new QueueProps
-        {
-            // SQS-managed keys: EventBridge can send to them without a key policy (a customer key would need one).
-            Encryption = QueueEncryption.SQS_MANAGED,
-            EnforceSSL = true,
-            // AWS's guidance for Lambda event sources: at least six times the function timeout.
-            VisibilityTimeout = Duration.Seconds(functionTimeout.ToSeconds() * 6),
-            RetentionPeriod = Duration.Days(4),
-            DeadLetterQueue = new DeadLetterQueue { Queue = DeadLetterQueue, MaxReceiveCount = 5 },
-        });
+        (Queue, DeadLetterQueue) = LambdaQueue.Create(this, "StateChanges", "DeadLetters", functions.RecordBatchEvents);
 
         new Rule(this, "JobStateChanges", new RuleProps
         {
