@@ -43,7 +43,7 @@ public sealed class LambdaBundleTests(DefaultStack stack)
     public void Every_function_starts_from_its_bundle_and_its_handler_answers()
     {
         var functions = Functions().ToList();
-        Assert.Equal(9, functions.Count);
+        Assert.Equal(12, functions.Count);
         foreach (var function in functions)
         {
             var result = Invoke(function, "\"not an event\"");
@@ -68,6 +68,31 @@ public sealed class LambdaBundleTests(DefaultStack stack)
         Assert.False(result["ok"]!.GetValue<bool>(), result.ToJsonString());
         Assert.Contains("2028-09-07 00:00:00", result["errorMessage"]!.GetValue<string>());
         Assert.DoesNotContain("Npgsql", result.ToJsonString());
+    }
+
+    /// <summary>
+    /// RecordBatchEvents from its bundle, as its event source mapping invokes it: an SQS batch whose first body is a recorded
+    /// "Batch Job State Change" event (an array parent: nothing to record, so no database is needed) and whose second is not
+    /// an event. The partial batch response names only the second message.
+    /// </summary>
+    [Fact]
+    public void RecordBatchEvents_reads_a_recorded_batch_event_and_reports_only_the_bad_message()
+    {
+        var record = Functions().Single(f => f.StartsWith("FunctionsRecordBatchEvents", StringComparison.Ordinal));
+        var sample = File.ReadAllText(Path.Combine(Rapid.Cdk.Configuration.RepositoryRoot.Find(),
+            "Rapid.Functions.Tests", "Lambda", "Events", "batch-job-state-change-array-parent-failed.json"));
+        var payload = new JsonObject
+        {
+            ["Records"] = new JsonArray(
+                new JsonObject { ["messageId"] = "m1", ["body"] = sample, ["eventSource"] = "aws:sqs" },
+                new JsonObject { ["messageId"] = "m2", ["body"] = "not an event", ["eventSource"] = "aws:sqs" }),
+        };
+
+        var result = Invoke(record, payload.ToJsonString());
+
+        Assert.True(result["ok"]!.GetValue<bool>(), result.ToJsonString());
+        var failures = result["response"]!["batchItemFailures"]!.AsArray();
+        Assert.Equal(["m2"], failures.Select(f => f!["itemIdentifier"]!.GetValue<string>()));
     }
 
     /// <summary>Defect 1 of issue 9: without its runtimeconfig.json the bootstrap stops the function (exit 106) before any code runs.</summary>

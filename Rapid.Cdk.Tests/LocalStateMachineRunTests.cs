@@ -173,6 +173,93 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
         Assert.True(run.Entered("Summarize"));
     }
 
+    /// <summary>
+    /// Issue 12's resubmission on AWS: the execution input asks for two attempts without back-off under a tag; the first
+    /// child of the night (the reference job) is killed as it starts, as a lost host. Registration closes it as lost (70),
+    /// the references' retry loop plans it again, waits, runs it alone and registers it, asks once more and moves on;
+    /// every attempt is recorded under the execution's run, which ends succeeded.
+    /// </summary>
+    [Fact]
+    public async Task A_lost_child_is_resubmitted_by_its_stages_retry_loop_and_both_attempts_are_recorded_under_the_tagged_run()
+    {
+        await using var survey = await TinySurvey.CreateAsync(database, epochs: 4, seed: 19);
+        var window = survey.LastNight(ProcDate);
+        var input = Input(window);
+        input["tag"] = "campaign-aws";
+        input["maxAttempts"] = 2;
+        input["retryBackoff"] = 0;
+
+        var run = Execute(stack, survey, input, killFirstChild: true);
+
+        Assert.True(run.Status == "SUCCEEDED", $"{run.Status}: {run.Error} {run.Cause}\n{run.Log}");
+        var order = new[]
+        {
+            "RunReferencesSingle", "ReferencesFailed", "RegisterReferences", "ReferencesRetryStart", "PlanRetryReferences", "AnyReferencesRetry",
+            "WaitReferencesRetry", "ChooseReferencesRetryRun", "RerunReferencesSingle", "ReferencesRetryRan", "RegisterReferencesRetry",
+            "PlanRetryReferences", "AnyReferencesRetry", "PlanScience",
+        };
+        var from = run.States.ToList().IndexOf("RunReferencesSingle");
+        Assert.True(from >= 0 && run.States.Skip(from).Take(order.Length).SequenceEqual(order), string.Join(", ", run.States));
+        // The other stages had nothing to resubmit: one round each, empty.
+        Assert.DoesNotContain(run.States, s => s is "WaitScienceRetry" or "WaitPostProcRetry" or "WaitNightRecoveryRetry");
+        var references = run.Output!["references"]!;
+        Assert.Equal((2, 0), (Int(references["retry"]!, "round"), Int(references["retry"]!["plan"]!, "arraySize")));
+        Assert.Equal(1, Int(references["retryRegistered"]!, "registered"));
+
+        await using var conn = await survey.Database.OpenConnectionAsync();
+        var runRow = await conn.QuerySingleAsync<(long RunId, string Tag, string Executor, string Status)>("select runid, tag, executor, status from runs");
+        Assert.Equal(("campaign-aws", "aws", "succeeded"), (runRow.Tag, runRow.Executor, runRow.Status));
+        var reference = await conn.QuerySingleAsync<long>("select jid from jobs where ppid = 12");
+        var attempts = (await conn.QueryAsync<(int Attempt, string Trigger, string State, int? ExitCode, long? RunId)>(
+            "select attempt, trigger, state, exitcode, runid from jobattempts where jid = @reference order by attempt", new { reference })).ToList();
+        Assert.Equal(2, attempts.Count);
+        Assert.Equal((1, "plan", "resubmitted", ExitCodes.Lost, runRow.RunId),
+            (attempts[0].Attempt, attempts[0].Trigger, attempts[0].State, attempts[0].ExitCode, attempts[0].RunId));
+        Assert.Equal((2, "resubmit", 0, runRow.RunId), (attempts[1].Attempt, attempts[1].Trigger, attempts[1].ExitCode ?? -1, attempts[1].RunId));
+        Assert.Contains(attempts[1].State, new[] { "registered", "postprocessed" });
+        // The resubmitted reference is what the science job subtracted.
+        Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*)::int from refimages where status > 0"));
+        Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*)::int from diffimages where status > 0"));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*)::int from runleases"));
+    }
+
+    /// <summary>
+    /// Issue 9's failure path: a state of the night fails (every plan step is given a settings profile that does not exist),
+    /// the Parallel's Catch runs ReleaseNight, and the execution fails with the plan step's error. The run is ended as
+    /// failed and the date's lease is free: a second execution of the same date starts and runs to its summary (without
+    /// ReleaseNight it would stop at ResolveWindow until the lease expired, 50 hours later).
+    /// </summary>
+    [Fact]
+    public async Task A_failed_state_releases_the_nights_lease_and_a_second_execution_of_the_date_then_runs()
+    {
+        await using var survey = await TinySurvey.CreateAsync(database, epochs: 3, seed: 29);
+        var empty = new WindowRequest("2030-01-01 00:00:00", "2030-01-02 00:00:00", "20300101");
+        var missingProfile = new Dictionary<string, string> { ["RAPID_SETTINGS_PROFILE"] = "s3://rapid-nowhere/settings/missing.json" };
+
+        var failed = Execute(stack, survey, Input(empty), environment: missingProfile);
+
+        Assert.True(failed.Status == "FAILED", $"{failed.Status}: {failed.Error} {failed.Cause}\n{failed.Log}");
+        Assert.Equal(["ResolveWindow", "Night", "PlanReferences", "ReleaseNight", "NightFailed"], failed.States);
+        // The execution fails with the plan step's own error (a Lambda error: its type and message), not a generic one.
+        Assert.False(string.IsNullOrEmpty(failed.Error));
+        Assert.DoesNotContain("States.", failed.Error!, StringComparison.Ordinal);
+        Assert.Contains("missing.json", failed.Cause, StringComparison.Ordinal);
+        await using (var conn = await survey.Database.OpenConnectionAsync())
+        {
+            Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*)::int from runleases"));
+            var row = await conn.QuerySingleAsync<(string Status, string Error)>("select status, summary->>'error' from runs");
+            Assert.Equal("failed", row.Status);
+            Assert.StartsWith(failed.Error!, row.Error, StringComparison.Ordinal);
+        }
+
+        var second = Execute(stack, survey, Input(empty));
+
+        Assert.True(second.Status == "SUCCEEDED", $"{second.Status}: {second.Error} {second.Cause}\n{second.Log}");
+        Assert.Equal("20300101", second.Output!["summary"]!["procDate"]!.GetValue<string>());
+        await using var check = await survey.Database.OpenConnectionAsync();
+        Assert.Equal(["failed", "succeeded"], (await check.QueryAsync<string>("select status from runs order by runid")).ToList());
+    }
+
     private static string SecretArn(SynthesizedStack stack, string username) =>
         $"arn:aws:secretsmanager:{SynthesizedStack.Region}:{SynthesizedStack.Account}:secret:" +
         stack.Resources("AWS::SecretsManager::Secret").Single(s =>
@@ -180,20 +267,27 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
 
     private LocalStateMachine.Run Execute(TinySurvey survey, WindowRequest window) => Execute(stack, survey, window);
 
-    private static LocalStateMachine.Run Execute(SynthesizedStack stack, TinySurvey survey, WindowRequest window)
+    private static LocalStateMachine.Run Execute(SynthesizedStack stack, TinySurvey survey, WindowRequest window) =>
+        Execute(stack, survey, Input(window));
+
+    private static JsonObject Input(WindowRequest window) =>
+        new() { ["startDateTime"] = window.StartDateTime, ["endDateTime"] = window.EndDateTime, ["procDate"] = window.ProcDate };
+
+    private static LocalStateMachine.Run Execute(SynthesizedStack stack, TinySurvey survey, JsonObject input,
+        IReadOnlyDictionary<string, string>? environment = null, bool killFirstChild = false)
     {
         var definition = StateMachineDefinition.Extract(stack);
         var validation = AslValidator.Validate(definition);
         Assert.True(validation.ExitCode == 0, validation.Output);
 
-        var input = new JsonObject { ["startDateTime"] = window.StartDateTime, ["endDateTime"] = window.EndDateTime, ["procDate"] = window.ProcDate };
-        var environment = new Dictionary<string, string>
+        var variables = new Dictionary<string, string>
         {
             // The tiny survey's images are 192 px: reference tiles of 256 px, as the Cli tests use.
             ["RAPID_REFERENCE_GRID"] = TinySurvey.ReferenceGrid.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) variables[key] = value;
         return LocalStateMachine.Execute(stack, definition, input,
-            new LocalStateMachine.Options(survey.Home.StoreRoot, survey.OwnerConnectionString, environment));
+            new LocalStateMachine.Options(survey.Home.StoreRoot, survey.OwnerConnectionString, variables, KillFirstChild: killFirstChild));
     }
 
     private static int Int(JsonNode node, string name) => node[name]?.GetValue<int>() ?? throw new KeyNotFoundException($"{name} not in {node.ToJsonString()}");

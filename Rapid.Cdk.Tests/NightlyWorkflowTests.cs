@@ -10,20 +10,17 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
 
     private JsonObject States => _definition["States"]!.AsObject();
 
-    private JsonObject State(string name) =>
-        States[name]?.AsObject() ?? throw new Xunit.Sdk.XunitException($"no state '{name}' in the definition");
+    /// <summary>The night's states: the one branch of the Parallel state "Night".</summary>
+    private JsonObject NightStates => States["Night"]!["Branches"]![0]!["States"]!.AsObject();
 
-    /// <summary>All states, including those inside Map item processors.</summary>
-    private static IEnumerable<(string Name, JsonObject State)> AllStates(JsonObject states)
-    {
-        foreach (var (name, node) in states)
-        {
-            var state = node!.AsObject();
-            yield return (name, state);
-            if (state["ItemProcessor"]?["States"] is JsonObject inner)
-                foreach (var nested in AllStates(inner)) yield return nested;
-        }
-    }
+    /// <summary>A state by name, wherever it is (top level, the Parallel's branch, a Map's item processor).</summary>
+    private JsonObject State(string name) =>
+        AllStates(States).Where(s => s.Name == name).Select(s => s.State).SingleOrDefault()
+        ?? throw new Xunit.Sdk.XunitException($"no state '{name}' in the definition");
+
+    /// <summary>All states, including those inside Parallel branches and Map item processors.</summary>
+    private static IEnumerable<(string Name, JsonObject State)> AllStates(JsonObject states) =>
+        AllStatesWithContainer(states).Select(s => (s.Name, s.State));
 
     private static bool IsBatch(JsonObject state) =>
         state["Resource"]?.GetValue<string>().EndsWith(":states:::batch:submitJob.sync", StringComparison.Ordinal) == true;
@@ -65,7 +62,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     [Fact]
     public void The_array_limit_is_a_setting_of_the_workflow_and_of_the_plans()
     {
-        var definition = StateMachineDefinition.Parse(small)["States"]!.AsObject();
+        var definition = StateMachineDefinition.Parse(small)["States"]!["Night"]!["Branches"]![0]!["States"]!.AsObject();
         var array = definition["ChooseScienceRun"]!["Choices"]!.AsArray().Single(c => c!["NumericLessThanEquals"] is not null)!;
         Assert.Equal(SecondStack.MaxArraySize, array["NumericLessThanEquals"]!.GetValue<int>());
         foreach (var (_, function) in small.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource)))
@@ -75,25 +72,33 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     [Fact]
     public void Stages_run_in_the_order_of_the_design()
     {
-        // Follow the path of a night where every stage runs an array job that succeeds.
+        // Follow the path of a night where every stage runs an array job that succeeds and nothing is resubmitted.
+        Assert.Equal("ResolveWindow", _definition["StartAt"]!.GetValue<string>());
+        Assert.Equal("Night", State("ResolveWindow")["Next"]!.GetValue<string>());
+        Assert.Equal("Parallel", State("Night")["Type"]!.GetValue<string>());
+        Assert.True(State("Night")["End"]!.GetValue<bool>());
         var path = new List<string>();
-        var name = _definition["StartAt"]!.GetValue<string>();
+        var name = States["Night"]!["Branches"]![0]!["StartAt"]!.GetValue<string>();
         while (true)
         {
             path.Add(name);
             var state = State(name);
             if (state["Type"]!.GetValue<string>() == "Choice")
-                name = state["Choices"]!.AsArray().Single(c => c!["NumericLessThanEquals"] is not null)!["Next"]!.GetValue<string>();
+                name = name.StartsWith("Any", StringComparison.Ordinal) ? state["Default"]!.GetValue<string>()
+                    : state["Choices"]!.AsArray().Single(c => c!["NumericLessThanEquals"] is not null)!["Next"]!.GetValue<string>();
             else if (state["End"]?.GetValue<bool>() == true) break;
             else name = state["Next"]!.GetValue<string>();
         }
         Assert.Equal(
         [
-            "ResolveWindow",
             "PlanReferences", "ChooseReferencesRun", "RunReferencesArray", "ReferencesRan", "RegisterReferences",
+            "ReferencesRetryStart", "PlanRetryReferences", "AnyReferencesRetry",
             "PlanScience", "ChooseScienceRun", "RunScienceArray", "ScienceRan", "RegisterScience",
+            "ScienceRetryStart", "PlanRetryScience", "AnyScienceRetry",
             "PlanPostProc", "ChoosePostProcRun", "RunPostProcArray", "PostProcRan", "RegisterPostProc",
+            "PostProcRetryStart", "PlanRetryPostProc", "AnyPostProcRetry",
             "PlanNightRecovery", "ChooseNightRecoveryRun", "RunNightRecoveryArray", "NightRecoveryRan", "RegisterNightRecovery",
+            "NightRecoveryRetryStart", "PlanRetryNightRecovery", "AnyNightRecoveryRetry",
             "Summarize", "NotifyNight",
         ], path);
     }
@@ -140,7 +145,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     public void Every_batch_state_catches_every_error_so_registration_still_runs()
     {
         var batchStates = AllStates(States).Where(s => IsBatch(s.State)).ToList();
-        Assert.Equal(12, batchStates.Count); // single, array and chunk, for four stages
+        Assert.Equal(20, batchStates.Count); // single, array and chunk, and the retry's single and array, for four stages
         foreach (var (name, state) in batchStates)
         {
             var catcher = Assert.Single(state["Catch"]!.AsArray())!;
@@ -148,9 +153,10 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
             var handler = catcher["Next"]!.GetValue<string>();
             if (name.EndsWith("Chunk", StringComparison.Ordinal))
                 continue; // inside the Map: the failed chunk ends its iteration, the Map goes on to Register
-            var stage = name["Run".Length..^(name.EndsWith("Single", StringComparison.Ordinal) ? "Single".Length : "Array".Length)];
-            Assert.Equal($"{stage}Failed", handler);
-            Assert.Equal($"Register{stage}", State(handler)["Next"]!.GetValue<string>());
+            var rerun = name.StartsWith("Rerun", StringComparison.Ordinal);
+            var stage = name[(rerun ? "Rerun" : "Run").Length..^(name.EndsWith("Single", StringComparison.Ordinal) ? "Single".Length : "Array".Length)];
+            Assert.Equal(rerun ? $"{stage}RetryFailed" : $"{stage}Failed", handler);
+            Assert.Equal(rerun ? $"Register{stage}Retry" : $"Register{stage}", State(handler)["Next"]!.GetValue<string>());
         }
         foreach (var stage in new[] { "References", "Science", "PostProc", "NightRecovery" })
         {
@@ -198,6 +204,8 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
             yield return (states, name, state);
             if (state["ItemProcessor"]?["States"] is JsonObject inner)
                 foreach (var nested in AllStatesWithContainer(inner)) yield return nested;
+            foreach (var branch in state["Branches"]?.AsArray() ?? [])
+                foreach (var nested in AllStatesWithContainer(branch!["States"]!.AsObject())) yield return nested;
         }
     }
 
@@ -232,12 +240,101 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     [Fact]
     public void Night_recovery_is_a_stage_of_its_own_after_post_processing()
     {
-        Assert.Equal("PlanNightRecovery", State("RegisterPostProc")["Next"]!.GetValue<string>());
-        Assert.Equal("Summarize", State("RegisterNightRecovery")["Next"]!.GetValue<string>());
+        Assert.Equal("PlanNightRecovery", State("AnyPostProcRetry")["Default"]!.GetValue<string>());
+        Assert.Equal("Summarize", State("AnyNightRecoveryRetry")["Default"]!.GetValue<string>());
         Assert.Equal("Summarize", State("NightRecoverySkipped")["Next"]!.GetValue<string>());
         Assert.Equal(State("RunPostProcArray")["Parameters"]!["JobDefinition"]!.GetValue<string>(),
             State("RunNightRecoveryArray")["Parameters"]!["JobDefinition"]!.GetValue<string>());
         Assert.Equal("$.nightRecovery", State("Summarize")["Parameters"]!["nightRecovery.$"]!.GetValue<string>());
         Assert.Equal(4 * 12 * 3600 + 2 * 3600, _definition["TimeoutSeconds"]!.GetValue<int>()); // four Batch stages and the Lambda steps
+    }
+
+    /// <summary>
+    /// Issue 9: a night that fails anywhere after ResolveWindow gives its processing date back. The Parallel state around
+    /// the night catches every error into ReleaseNight (with the night and the caught error), which goes on to a Fail state
+    /// that reports the caught error and cause; a failing ReleaseNight goes there too.
+    /// </summary>
+    [Fact]
+    public void Any_failure_of_the_night_releases_its_lease_and_then_fails_the_execution_with_the_original_error()
+    {
+        var catcher = Assert.Single(State("Night")["Catch"]!.AsArray())!;
+        Assert.Equal(["States.ALL"], catcher["ErrorEquals"]!.AsArray().Select(e => e!.GetValue<string>()));
+        Assert.Equal(("ReleaseNight", "$.failure"), (catcher["Next"]!.GetValue<string>(), catcher["ResultPath"]!.GetValue<string>()));
+        Assert.Equal("$[0]", State("Night")["OutputPath"]!.GetValue<string>());
+        var release = State("ReleaseNight");
+        Assert.Equal(("$.night", "$.failure"),
+            (release["Parameters"]!["night.$"]!.GetValue<string>(), release["Parameters"]!["failure.$"]!.GetValue<string>()));
+        Assert.Equal("NightFailed", release["Next"]!.GetValue<string>());
+        Assert.Equal("NightFailed", release["Catch"]![0]!["Next"]!.GetValue<string>());
+        var fail = State("NightFailed");
+        Assert.Equal(("Fail", "$.failure.Error", "$.failure.Cause"),
+            (fail["Type"]!.GetValue<string>(), fail["ErrorPath"]!.GetValue<string>(), fail["CausePath"]!.GetValue<string>()));
+        // Every state but ResolveWindow and the failure path is inside the caught branch.
+        Assert.Equal(["Night", "NightFailed", "ReleaseNight", "ResolveWindow"], States.Select(s => s.Key).Order());
+        Assert.Contains("Summarize", NightStates.Select(s => s.Key));
+    }
+
+    /// <summary>
+    /// The run lease outlives every execution: the functions' RAPID_RUN_LEASE_HOURS is the state machine's timeout
+    /// (4 × the stage timeout + 2 h), in the default stack and in one with another stage timeout.
+    /// </summary>
+    [Fact]
+    public void The_run_lease_lasts_as_long_as_the_longest_execution()
+    {
+        foreach (var synthesized in new SynthesizedStack[] { stack, small })
+        {
+            var timeout = StateMachineDefinition.Parse(synthesized)["TimeoutSeconds"]!.GetValue<int>();
+            var batchTimeout = AllStates(StateMachineDefinition.Parse(synthesized)["States"]!.AsObject())
+                .Where(s => IsBatch(s.State)).Select(s => s.State["TimeoutSeconds"]!.GetValue<int>()).Distinct().Single();
+            Assert.Equal(4 * batchTimeout + 2 * 3600, timeout);
+            var functions = synthesized.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource)).ToList();
+            Assert.NotEmpty(functions);
+            foreach (var (id, function) in functions)
+                Assert.True(function["Properties"]!["Environment"]!["Variables"]!["RAPID_RUN_LEASE_HOURS"]?.GetValue<string>() == $"{timeout / 3600}",
+                    $"{id}: RAPID_RUN_LEASE_HOURS is not {timeout / 3600}");
+        }
+        Assert.NotEqual(StateMachineDefinition.Parse(stack)["TimeoutSeconds"]!.GetValue<int>(), StateMachineDefinition.Parse(small)["TimeoutSeconds"]!.GetValue<int>());
+    }
+
+    /// <summary>
+    /// Issue 12: after each stage's registration, the retry loop PlanRetry → Any?Retry → Wait (the round's back-off) →
+    /// a single or an array job of the round's job list → Register → PlanRetry, until PlanRetry plans nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("References", "references")]
+    [InlineData("Science", "science")]
+    [InlineData("PostProc", "postProcessing")]
+    [InlineData("NightRecovery", "nightRecovery")]
+    public void Every_stage_resubmits_its_failed_jobs_in_a_loop_of_rounds_after_its_registration(string stage, string key)
+    {
+        Assert.Equal($"{stage}RetryStart", State($"Register{stage}")["Next"]!.GetValue<string>());
+        var start = State($"{stage}RetryStart");
+        Assert.Equal(($"$.{key}.retry", 0), (start["ResultPath"]!.GetValue<string>(), start["Result"]!["round"]!.GetValue<int>()));
+        Assert.Equal($"PlanRetry{stage}", start["Next"]!.GetValue<string>());
+
+        var plan = State($"PlanRetry{stage}");
+        var payload = plan["Parameters"]!;
+        Assert.Equal(("$.night", $"$.{key}.plan", $"$.{key}.retry.round"),
+            (payload["night.$"]!.GetValue<string>(), payload["plan.$"]!.GetValue<string>(), payload["previous.$"]!.GetValue<string>()));
+        Assert.Equal($"$.{key}.retry", plan["ResultPath"]!.GetValue<string>());
+        Assert.Equal($"Any{stage}Retry", plan["Next"]!.GetValue<string>());
+
+        var any = State($"Any{stage}Retry");
+        var rerun = Assert.Single(any["Choices"]!.AsArray())!;
+        Assert.Equal(($"$.{key}.retry.plan.arraySize", 0, $"Wait{stage}Retry"),
+            (rerun["Variable"]!.GetValue<string>(), rerun["NumericGreaterThan"]!.GetValue<int>(), rerun["Next"]!.GetValue<string>()));
+        Assert.Equal($"$.{key}.retry.waitSeconds", State($"Wait{stage}Retry")["SecondsPath"]!.GetValue<string>());
+        var choose = State($"Choose{stage}RetryRun");
+        Assert.Equal($"Rerun{stage}Single", choose["Choices"]![0]!["Next"]!.GetValue<string>());
+        Assert.Equal($"Rerun{stage}Array", choose["Default"]!.GetValue<string>());
+        var array = State($"Rerun{stage}Array")["Parameters"]!;
+        Assert.Equal($"$.{key}.retry.plan.arraySize", array["ArrayProperties"]!["Size.$"]!.GetValue<string>());
+        Assert.Equal($"$.{key}.retry.plan.jobList", array["ContainerOverrides"]!["Environment"]![0]!["Value.$"]!.GetValue<string>());
+        Assert.Equal(State($"Run{stage}Array")["Parameters"]!["JobDefinition"]!.GetValue<string>(), array["JobDefinition"]!.GetValue<string>());
+
+        var register = State($"Register{stage}Retry");
+        Assert.Equal(($"$.{key}.retry.plan", $"$.{key}.retryRun"),
+            (register["Parameters"]!["plan.$"]!.GetValue<string>(), register["Parameters"]!["run.$"]!.GetValue<string>()));
+        Assert.Equal($"PlanRetry{stage}", register["Next"]!.GetValue<string>());
     }
 }

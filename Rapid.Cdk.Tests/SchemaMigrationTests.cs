@@ -55,13 +55,16 @@ public sealed class SchemaMigrationTests(DefaultStack stack)
     }
 
     [Fact]
-    public void Workflow_schedule_and_streaming_registration_wait_for_the_schema()
+    public void Workflow_schedule_and_the_queue_consumers_wait_for_the_schema()
     {
         var schemaId = Schema().Id;
         foreach (var type in new[] { "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule", "AWS::Lambda::EventSourceMapping" })
         {
-            var (id, resource) = stack.Resources(type).Single();
-            Assert.True(DependsOn(resource).Contains(schemaId), $"{id} ({type}) does not depend on {schemaId}");
+            // Two event source mappings: streaming registration and the Batch state-change events.
+            var resources = stack.Resources(type).ToList();
+            Assert.Equal(type == "AWS::Lambda::EventSourceMapping" ? 2 : 1, resources.Count);
+            foreach (var (id, resource) in resources)
+                Assert.True(DependsOn(resource).Contains(schemaId), $"{id} ({type}) does not depend on {schemaId}");
         }
     }
 

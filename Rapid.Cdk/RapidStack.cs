@@ -31,16 +31,19 @@ public sealed class RapidStack : Stack
         var monitoring = new Monitoring(this, "Monitoring", Settings.Monitoring);
         Workflow = new NightlyWorkflow(this, "NightlyWorkflow", Settings, functions, batch, monitoring.Topic);
         var streaming = new StreamingRegistration(this, "StreamingRegistration", Settings, Storage, functions);
+        var batchEvents = new BatchStateEvents(this, "BatchStateEvents", batch.Queue, functions);
         var schedule = new NightlySchedule(this, "NightlySchedule", Settings.Schedule, Workflow.StateMachine);
         // Nothing that writes to the database exists before its schema does.
         Workflow.Node.AddDependency(schema);
         streaming.Node.AddDependency(schema);
+        batchEvents.Node.AddDependency(schema);
         schedule.Node.AddDependency(schema);
-        // The SQS event source mapping is a child of the function, not of StreamingRegistration.
-        foreach (var mapping in functions.RegisterStream.Node.Children.OfType<Amazon.CDK.AWS.Lambda.EventSourceMapping>())
+        // The SQS event source mappings are children of the functions, not of StreamingRegistration or BatchStateEvents.
+        foreach (var mapping in new[] { functions.RegisterStream, functions.RecordBatchEvents }
+                     .SelectMany(f => f.Node.Children.OfType<Amazon.CDK.AWS.Lambda.EventSourceMapping>()))
             mapping.Node.AddDependency(schema);
-        monitoring.Watch(Settings.Monitoring, Workflow.StateMachine, streaming.Queue, streaming.DeadLetterQueue,
-            batch.Queue, functions.All, Settings.Storage.LogRetentionDays);
+        monitoring.Watch(Settings.Monitoring, Workflow.StateMachine, streaming.Queue, streaming.DeadLetterQueue, batchEvents.DeadLetterQueue,
+            batch.Queue, functions.Workflow, functions.Streams, Settings.Storage.LogRetentionDays);
 
         new CfnOutput(this, "StateMachineArn", new CfnOutputProps { Value = Workflow.StateMachine.StateMachineArn });
         new CfnOutput(this, "ProductsBucket", new CfnOutputProps { Value = Storage.Products.BucketName });

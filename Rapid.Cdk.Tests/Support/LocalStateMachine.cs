@@ -21,7 +21,9 @@ public static class LocalStateMachine
 
     /// <param name="Upload">A directory object store copied into the local S3 first (the survey's L2 files).</param>
     /// <param name="ConnectionString">The database's owner: the master user's stand-in.</param>
-    public sealed record Options(string Upload, string ConnectionString, IReadOnlyDictionary<string, string> Environment, int Parallelism = 2);
+    /// <param name="KillFirstChild">A fault: the first child of the execution's first Batch job is killed (SIGKILL) as it starts.</param>
+    public sealed record Options(string Upload, string ConnectionString, IReadOnlyDictionary<string, string> Environment, int Parallelism = 2,
+        bool KillFirstChild = false);
 
     public static Run Execute(SynthesizedStack stack, string definition, JsonObject input, Options options)
     {
@@ -42,6 +44,7 @@ public static class LocalStateMachine
                 "--outbox", Path.Combine(work.FullName, "outbox"),
             };
             foreach (var (key, value) in options.Environment) args.AddRange(["--env", $"{key}={value}"]);
+            if (options.KillFirstChild) args.Add("--kill-first-child");
 
             // A guard against a hung run (a tiny night takes about a minute on a loaded 2-core machine), not a timing assertion.
             var clock = Stopwatch.StartNew();

@@ -16,7 +16,7 @@ namespace Rapid.Cdk.Resources;
 /// <summary>
 /// What ops staff watch, so that nobody has to poll Batch by hand as with the original: an SNS
 /// topic (the night's summary and every alarm; optional e-mail subscription), alarms on failed or
-/// timed-out executions, on manifests stuck in the dead-letter queue, on failed Batch jobs and on
+/// timed-out executions, on manifests and Batch state-change events stuck in their dead-letter queues, on failed Batch jobs and on
 /// Lambda errors, and a dashboard of the night.
 /// </summary>
 public sealed class Monitoring : Construct
@@ -38,8 +38,9 @@ public sealed class Monitoring : Construct
     }
 
     /// <summary>Adds the alarms and the dashboard once the watched resources exist.</summary>
-    public void Watch(MonitoringSettings settings, IStateMachine stateMachine, IQueue manifests, IQueue deadLetters,
-        Amazon.CDK.AWS.Batch.IJobQueue jobQueue, IEnumerable<Amazon.CDK.AWS.Lambda.IFunction> functions, int logRetentionDays)
+    public void Watch(MonitoringSettings settings, IStateMachine stateMachine, IQueue manifests, IQueue deadLetters, IQueue batchEventDeadLetters,
+        Amazon.CDK.AWS.Batch.IJobQueue jobQueue, IReadOnlyList<Amazon.CDK.AWS.Lambda.IFunction> workflowFunctions,
+        IReadOnlyList<Amazon.CDK.AWS.Lambda.IFunction> streamFunctions, int logRetentionDays)
     {
         var action = new SnsAction(Topic);
         Alarm Alarm(string name, IMetric metric, double threshold, string description)
@@ -65,6 +66,10 @@ public sealed class Monitoring : Construct
         var deadLetterDepth = deadLetters.MetricApproximateNumberOfMessagesVisible(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Maximum" });
         Alarm("ManifestDeadLetters", deadLetterDepth, 1,
             "Manifests failed streaming registration 5 times; the night's Register step reconciles them, but look at why.");
+        var batchEventDeadLetterDepth = batchEventDeadLetters.MetricApproximateNumberOfMessagesVisible(
+            new MetricOptions { Period = Duration.Minutes(5), Statistic = "Maximum" });
+        Alarm("BatchEventDeadLetters", batchEventDeadLetterDepth, 1,
+            "Batch job state changes could not be recorded 5 times (or delivered by EventBridge): the operations record misses them; look at why.");
 
         // Batch emits an event per failed job (array children included). EventBridge cannot count,
         // so the events go to a log group whose metric filter counts them.
@@ -100,19 +105,24 @@ public sealed class Monitoring : Construct
         Alarm("BatchJobsFailed", failedJobs, settings.FailedJobsThreshold,
             $"At least {settings.FailedJobsThreshold} Rapid Batch jobs failed within an hour (after host-failure retries).");
 
-        var functionList = functions.ToList();
         // SUM(METRICS()) adds the series that have a data point at each time. "e0 + e1 + ..." would
         // give no data point wherever any one function was idle (CloudWatch metric math aligns the
-        // operands of +), so an idle function would hide another's errors.
-        var functionErrors = new MathExpression(new MathExpressionProps
+        // operands of +), so an idle function would hide another's errors. An alarm's expression may use
+        // at most 10 metrics: one alarm for the state machine's functions, one for the queues' consumers.
+        // The metrics' ids must differ between the two expressions: the dashboard graphs both.
+        MathExpression ErrorSum(IReadOnlyList<Amazon.CDK.AWS.Lambda.IFunction> functions, string idPrefix, string label) => new(new MathExpressionProps
         {
             Expression = SumOfAllMetrics,
-            UsingMetrics = functionList.Select((f, i) => (i, f))
-                .ToDictionary(p => $"e{p.i}", p => (IMetric)p.f.MetricErrors(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" })),
-            Label = "Lambda errors",
+            UsingMetrics = functions.Select((f, i) => (i, f))
+                .ToDictionary(p => $"{idPrefix}{p.i}", p => (IMetric)p.f.MetricErrors(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" })),
+            Label = label,
             Period = Duration.Minutes(5),
         });
-        Alarm("FunctionErrors", functionErrors, 1, "A Rapid operations Lambda raised an error.");
+        var functionErrors = ErrorSum(workflowFunctions, "w", "Lambda errors (state machine)");
+        var streamErrors = ErrorSum(streamFunctions, "q", "Lambda errors (queues)");
+        Alarm("FunctionErrors", functionErrors, 1, "A Lambda of the nightly state machine raised an error.");
+        Alarm("StreamFunctionErrors", streamErrors, 1, "A Lambda reading a queue (streaming registration, Batch state changes) raised an error.");
+        var functionList = workflowFunctions.Concat(streamFunctions).ToList();
 
         new Dashboard(this, "Dashboard", new DashboardProps
         {
@@ -142,12 +152,12 @@ public sealed class Monitoring : Construct
                     {
                         Title = "Streaming registration", Width = 12,
                         Left = [manifests.MetricApproximateNumberOfMessagesVisible(), manifests.MetricApproximateAgeOfOldestMessage()],
-                        Right = [deadLetterDepth],
+                        Right = [deadLetterDepth, batchEventDeadLetterDepth],
                     }),
                     new GraphWidget(new GraphWidgetProps
                     {
                         Title = "Lambda errors and duration", Width = 12,
-                        Left = [functionErrors],
+                        Left = [functionErrors, streamErrors],
                         Right = functionList.Select(f => (IMetric)f.MetricDuration(new MetricOptions { Statistic = "Maximum" })).ToArray(),
                     }),
                 ],

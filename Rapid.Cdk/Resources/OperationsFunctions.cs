@@ -32,6 +32,12 @@ public sealed class OperationsFunctions : Construct
     /// <summary>Registers manifests as they arrive (SQS batches); same code, its own concurrency.</summary>
     public Function RegisterStream { get; }
     public Function Summarize { get; }
+    /// <summary>The retry state after each stage's registration: plans the next resubmission round of the stage's failed jobs.</summary>
+    public Function PlanRetry { get; }
+    /// <summary>The failure path: releases the night's run lease and ends its run as failed, before the execution fails.</summary>
+    public Function ReleaseNight { get; }
+    /// <summary>Records Batch's job state-change events (EventBridge → SQS, see <see cref="BatchStateEvents"/>).</summary>
+    public Function RecordBatchEvents { get; }
     /// <summary>
     /// The schema migration's custom-resource handler (see <see cref="SchemaMigration"/>): runs at
     /// deploy time, not in a night, so it is not one of <see cref="All"/>. It needs only the
@@ -40,8 +46,14 @@ public sealed class OperationsFunctions : Construct
     /// </summary>
     public Function Migrate { get; }
 
-    /// <summary>The functions of the nightly workflow and of streaming registration.</summary>
+    /// <summary>The functions of the nightly workflow and of the queues (streaming registration, Batch state changes).</summary>
     public IReadOnlyList<Function> All { get; }
+
+    /// <summary>The functions the state machine invokes.</summary>
+    public IReadOnlyList<Function> Workflow { get; }
+
+    /// <summary>The functions that read SQS queues.</summary>
+    public IReadOnlyList<Function> Streams { get; }
 
     public OperationsFunctions(
         Construct scope, string id, RapidSettings settings, Network network, Storage storage, OpsDatabase database, SourceRevision revision)
@@ -60,6 +72,9 @@ public sealed class OperationsFunctions : Construct
         common["RAPID_REFERENCE_GRID"] = settings.Functions.ReferenceGridPixels.ToString(System.Globalization.CultureInfo.InvariantCulture);
         common["RAPID_FAKE_SOURCES"] = settings.Functions.FakeSourcesPerImage.ToString(System.Globalization.CultureInfo.InvariantCulture);
         common["RAPID_MAX_ARRAY_SIZE"] = settings.Batch.MaxArraySize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Read by Rapid.Functions.Lambda.LambdaEnvironment.RunLeaseDuration: an execution holds its date's lease at most as
+        // long as the state machine lets it run, so a lease can only expire under an execution that has already ended.
+        common["RAPID_RUN_LEASE_HOURS"] = Rapid.Cdk.Workflow.NightlyWorkflow.ExecutionTimeoutHours(settings.Batch).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         Function Step(string name, int timeoutMinutes, int memoryMiB = 1024, Dictionary<string, string>? databaseVariables = null)
         {
@@ -98,7 +113,12 @@ public sealed class OperationsFunctions : Construct
         Register = Step("Register", 15, 2048);
         RegisterStream = Step("RegisterStream", 2);
         Summarize = Step("Summarize", 5);
-        All = [ResolveWindow, PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery, Register, RegisterStream, Summarize];
+        PlanRetry = Step("PlanRetry", 5);
+        ReleaseNight = Step("ReleaseNight", 1, 512);
+        RecordBatchEvents = Step("RecordBatchEvents", 1, 512);
+        Workflow = [ResolveWindow, PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery, Register, PlanRetry, Summarize, ReleaseNight];
+        Streams = [RegisterStream, RecordBatchEvents];
+        All = [.. Workflow, .. Streams];
         Migrate = Step("Migrate", 5, 512, database.MigrationEnvironment());
 
         foreach (var function in All)
@@ -106,7 +126,8 @@ public sealed class OperationsFunctions : Construct
         database.GrantMigrationSecretsRead(Migrate);
         // Plans read L2 metadata from the database and write job configs and job lists; they give the jobs the
         // settings of the profile the stack names (read by Rapid.Functions.Lambda.LambdaEnvironment.PlanningAsync).
-        foreach (var plan in new[] { PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery })
+        // PlanRetry writes the job lists of its rounds (the jobs' configs are unchanged) and reads the stage's list.
+        foreach (var plan in new[] { PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery, PlanRetry })
         {
             if (settings.Functions.SettingsProfile is { } profile)
                 plan.AddEnvironment(SettingsProfileVariable, $"s3://{storage.PipelineFiles.BucketName}/{SettingsProfileKey(profile)}");
@@ -120,8 +141,31 @@ public sealed class OperationsFunctions : Construct
             storage.GrantObjects(register, storage.PipelineFiles, read: true, write: false);
             storage.GrantObjects(register, storage.Products, read: true, write: false, delete: true);
         }
-        storage.GrantObjects(Summarize, storage.Logs, read: false, write: true);
+        // Summarize writes the night report beside the night's products and nothing else; it reads the products (the
+        // cutouts of the report) and the failed jobs' logs (their tails under each failure group).
+        storage.GrantObjects(Summarize, storage.Products, read: true, write: false, keyPattern: JobProductsKeyPattern);
+        storage.GrantObjects(Summarize, storage.Products, read: false, write: true, keyPattern: NightReportKeyPattern);
+        storage.GrantObjects(Summarize, storage.Logs, read: true, write: false, keyPattern: JobLogKeyPattern);
+        // vCPU-hours of the night in the report: the vCPUs each job definition reserves, per ppid (the night's recovery job,
+        // ppid 18, runs on the post-processing definition).
+        Summarize.AddEnvironment(JobVcpusVariable, JobVcpus(settings.Batch));
     }
+
+    /// <summary>The keys of the jobs' products (Rapid.Core.Storage.ObjectKeys.Product: {procdate}/jid{jid}/{file}).</summary>
+    public const string JobProductsKeyPattern = "*/jid*/*";
+
+    /// <summary>The keys of the jobs' logs (Rapid.Core.Storage.ObjectKeys.Log: {procdate}/rapid_pipeline_job_{procdate}_jid{jid}_log.txt).</summary>
+    public const string JobLogKeyPattern = "*/rapid_pipeline_job_*_log.txt";
+
+    /// <summary>The keys of the night reports (Rapid.Core.Storage.ObjectKeys.NightReport: {procdate}/rapid_night_report_{procdate}.html).</summary>
+    public const string NightReportKeyPattern = "*/rapid_night_report_*.html";
+
+    /// <summary>Rapid.Functions.Report.NightReportOptions.JobVcpusVariable.</summary>
+    public const string JobVcpusVariable = "RAPID_JOB_VCPUS";
+
+    /// <summary>"12=4,15=4,17=1,18=1" from the job definitions' vCPUs.</summary>
+    public static string JobVcpus(BatchSettings batch) =>
+        $"12={batch.Reference.Vcpus},15={batch.Science.Vcpus},17={batch.PostProcessing.Vcpus},18={batch.PostProcessing.Vcpus}";
 
     /// <summary>The variable that names the night's settings profile (an object URI) to the plan steps.</summary>
     public const string SettingsProfileVariable = "RAPID_SETTINGS_PROFILE";

@@ -115,7 +115,8 @@ public sealed class Storage : Construct
     /// Object-level access written out action by action (no <c>s3:GetObject*</c>-style wildcards). Deleting an object
     /// of a versioned bucket (products) leaves a delete marker: the version stays until the noncurrent-version expiry.
     /// </summary>
-    public void GrantObjects(IGrantable grantee, IBucket bucket, bool read, bool write, bool delete = false)
+    /// <param name="keyPattern">The objects granted (an S3 ARN key pattern); all of the bucket's by default.</param>
+    public void GrantObjects(IGrantable grantee, IBucket bucket, bool read, bool write, bool delete = false, string keyPattern = "*")
     {
         var actions = new List<string>();
         if (read) actions.Add("s3:GetObject");
@@ -124,7 +125,7 @@ public sealed class Storage : Construct
         grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Actions = actions.ToArray(),
-            Resources = [bucket.ArnForObjects("*")],
+            Resources = [bucket.ArnForObjects(keyPattern)],
         }));
         if (read)
             grantee.GrantPrincipal.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps

@@ -23,22 +23,7 @@ public sealed class StreamingRegistration : Construct
     public StreamingRegistration(Construct scope, string id, RapidSettings settings, Storage storage, OperationsFunctions functions)
         : base(scope, id)
     {
-        DeadLetterQueue = new Queue(this, "DeadLetters", new QueueProps
-        {
-            Encryption = QueueEncryption.SQS_MANAGED,
-            EnforceSSL = true,
-            RetentionPeriod = Duration.Days(14),
-        });
-        var functionTimeout = functions.RegisterStream.Timeout ?? Duration.Minutes(2);
-        Queue = new Queue(this, "Manifests", new QueueProps
-        {
-            Encryption = QueueEncryption.SQS_MANAGED,
-            EnforceSSL = true,
-            // AWS's guidance for Lambda event sources: at least six times the function timeout.
-            VisibilityTimeout = Duration.Seconds(functionTimeout.ToSeconds() * 6),
-            RetentionPeriod = Duration.Days(4),
-            DeadLetterQueue = new DeadLetterQueue { Queue = DeadLetterQueue, MaxReceiveCount = 5 },
-        });
+        (Queue, DeadLetterQueue) = LambdaQueue.Create(this, "Manifests", "DeadLetters", functions.RegisterStream);
 
         var filter = new NotificationKeyFilter { Suffix = settings.Storage.ManifestSuffix };
         if (settings.Storage.ManifestPrefix.Length > 0)

@@ -3,6 +3,7 @@ using Amazon.CDK.AWS.Batch;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.StepFunctions;
+using Amazon.CDK.AWS.StepFunctions.Tasks;
 using Constructs;
 using SfnMap = Amazon.CDK.AWS.StepFunctions.Map;
 using Errors = Amazon.CDK.AWS.StepFunctions.Errors;
@@ -11,9 +12,12 @@ namespace Rapid.Cdk.Workflow;
 
 /// <summary>
 /// One stage of the night: Plan λ → Choice on the planned array size → Batch (.sync: none, a
-/// single job, an array job, or a Map over chunks above <see cref="MaxArraySize"/>) → Register λ. Every Batch state
-/// catches every error and still goes to Register, because registration is what records a
-/// failed or lost job; Batch's own retry strategy has already retried host failures.
+/// single job, an array job, or a Map over chunks above <see cref="MaxArraySize"/>) → Register λ, then the
+/// stage's retry loop: PlanRetry λ → Choice (any jobs to resubmit?) → Wait (the round's back-off) → Batch (a single
+/// or an array job of the round's job list) → Register λ → PlanRetry again, until PlanRetry plans an empty round (the
+/// night's resubmission policy bounds the attempts of every job). Every Batch state catches every error and still
+/// goes to Register, because registration is what records a failed or lost job; Batch's own retry strategy has
+/// already retried host failures.
 /// </summary>
 public sealed class BatchStage
 {
@@ -23,6 +27,7 @@ public sealed class BatchStage
     public required int Ppid { get; init; }
     public required IFunction Plan { get; init; }
     public required IFunction Register { get; init; }
+    public required IFunction PlanRetry { get; init; }
     public required IJobQueue Queue { get; init; }
     public required IJobDefinition JobDefinition { get; init; }
     public required Duration BatchTimeout { get; init; }
@@ -33,33 +38,10 @@ public sealed class BatchStage
     /// <summary>Builds the stage's states; the stage ends by going to <paramref name="next"/>.</summary>
     public IChainable Build(Construct scope, IChainable next)
     {
-        var register = LambdaStep.Invoke(scope, $"Register{Name}", Register,
-            WorkflowPaths.Registered(Key), Register.StateTimeout(),
-            payload: TaskInput.FromObject(new Dictionary<string, object>
-            {
-                ["night.$"] = WorkflowPaths.Night,
-                ["plan.$"] = WorkflowPaths.Plan(Key),
-                ["run.$"] = WorkflowPaths.Run(Key),
-            }));
-        register.Next(next);
+        var register = RegisterStep(scope, $"Register{Name}", WorkflowPaths.Plan(Key), WorkflowPaths.Run(Key), WorkflowPaths.Registered(Key));
+        register.Next(BuildRetry(scope, next));
 
-        var succeeded = new Pass(scope, $"{Name}Ran", new PassProps
-        {
-            Result = Result.FromObject(new Dictionary<string, object> { ["failed"] = false }),
-            ResultPath = WorkflowPaths.Run(Key),
-        });
-        succeeded.Next(register);
-        var failed = new Pass(scope, $"{Name}Failed", new PassProps
-        {
-            // Keep the error name and drop the Cause: for a Batch job it is the whole job description.
-            Parameters = new Dictionary<string, object>
-            {
-                ["failed"] = true,
-                ["error.$"] = WorkflowPaths.Run(Key) + ".Error",
-            },
-            ResultPath = WorkflowPaths.Run(Key),
-        });
-        failed.Next(register);
+        var (single, array, failed) = SingleOrArray(scope, "Run", Name, WorkflowPaths.Plan(Key), WorkflowPaths.Run(Key), register);
         var skipped = new Pass(scope, $"{Name}Skipped", new PassProps
         {
             Comment = "Nothing planned: no Batch job and nothing to register.",
@@ -67,14 +49,6 @@ public sealed class BatchStage
             ResultPath = WorkflowPaths.Run(Key),
         });
         skipped.Next(next);
-
-        var single = Submit(scope, $"Run{Name}Single", WorkflowPaths.JobList(Key), arraySizePath: null, WorkflowPaths.ProcDate, WorkflowPaths.Run(Key));
-        var array = Submit(scope, $"Run{Name}Array", WorkflowPaths.JobList(Key), WorkflowPaths.ArraySize(Key), WorkflowPaths.ProcDate, WorkflowPaths.Run(Key));
-        foreach (var run in new[] { single, array })
-        {
-            run.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.Run(Key) });
-            run.Next(succeeded);
-        }
 
         var chunks = new SfnMap(scope, $"Run{Name}Chunks", new MapProps
         {
@@ -114,6 +88,88 @@ public sealed class BatchStage
             inputPath: WorkflowPaths.Night);
         plan.Next(choose);
         return plan;
+    }
+
+    /// <summary>
+    /// A single job (<c>{verb}{Name}Single</c>) and an array job (<c>{verb}{Name}Array</c>) of the job list of the plan at
+    /// <paramref name="planPath"/>, each going on to <c>{outcome}Ran</c> or, whatever error it raises, to <c>{outcome}Failed</c>;
+    /// both of those record the outcome at <paramref name="runPath"/> and go on to <paramref name="register"/>.
+    /// </summary>
+    private (CustomState Single, CustomState Array, Pass Failed) SingleOrArray(Construct scope, string verb, string outcome, string planPath,
+        string runPath, IChainable register)
+    {
+        var ran = new Pass(scope, $"{outcome}Ran", new PassProps
+        {
+            Result = Result.FromObject(new Dictionary<string, object> { ["failed"] = false }),
+            ResultPath = runPath,
+        });
+        ran.Next(register);
+        var failed = new Pass(scope, $"{outcome}Failed", new PassProps
+        {
+            // Keep the error name and drop the Cause: for a Batch job it is the whole job description.
+            Parameters = new Dictionary<string, object> { ["failed"] = true, ["error.$"] = runPath + ".Error" },
+            ResultPath = runPath,
+        });
+        failed.Next(register);
+        var single = Submit(scope, $"{verb}{Name}Single", planPath + ".jobList", arraySizePath: null, WorkflowPaths.ProcDate, runPath);
+        var array = Submit(scope, $"{verb}{Name}Array", planPath + ".jobList", planPath + ".arraySize", WorkflowPaths.ProcDate, runPath);
+        foreach (var run in new[] { single, array })
+        {
+            run.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = runPath });
+            run.Next(ran);
+        }
+        return (single, array, failed);
+    }
+
+    private LambdaInvoke RegisterStep(Construct scope, string id, string planPath, string runPath, string resultPath) =>
+        LambdaStep.Invoke(scope, id, Register, resultPath, Register.StateTimeout(),
+            payload: TaskInput.FromObject(new Dictionary<string, object>
+            {
+                ["night.$"] = WorkflowPaths.Night,
+                ["plan.$"] = planPath,
+                ["run.$"] = runPath,
+            }));
+
+    /// <summary>
+    /// The stage's retry loop (entered after its registration, left for <paramref name="next"/>): the round number starts
+    /// at 0, PlanRetry plans round n + 1 from the stage's plan (the jobs of its job list that the night's policy resubmits,
+    /// each given a new attempt), and a round with jobs waits its back-off, runs on Batch and is registered.
+    /// </summary>
+    private IChainable BuildRetry(Construct scope, IChainable next)
+    {
+        var start = new Pass(scope, $"{Name}RetryStart", new PassProps
+        {
+            Comment = "No resubmission round yet.",
+            Result = Result.FromObject(new Dictionary<string, object> { ["round"] = 0 }),
+            ResultPath = WorkflowPaths.Retry(Key),
+        });
+        var plan = LambdaStep.Invoke(scope, $"PlanRetry{Name}", PlanRetry, WorkflowPaths.Retry(Key), PlanRetry.StateTimeout(),
+            payload: TaskInput.FromObject(new Dictionary<string, object>
+            {
+                ["night.$"] = WorkflowPaths.Night,
+                ["plan.$"] = WorkflowPaths.Plan(Key),
+                ["previous.$"] = WorkflowPaths.RetryRound(Key),
+            }));
+        start.Next(plan);
+
+        var register = RegisterStep(scope, $"Register{Name}Retry", WorkflowPaths.RetryPlan(Key), WorkflowPaths.RetryRun(Key),
+            WorkflowPaths.RetryRegistered(Key));
+        register.Next(plan);
+        var (single, array, _) = SingleOrArray(scope, "Rerun", $"{Name}Retry", WorkflowPaths.RetryPlan(Key), WorkflowPaths.RetryRun(Key), register);
+
+        // A round holds at most one array of jobs (PlanRetry stops at the array limit), so no Map is needed.
+        var wait = new Wait(scope, $"Wait{Name}Retry", new WaitProps
+        {
+            Comment = "The round's back-off, from the night's resubmission policy.",
+            Time = WaitTime.SecondsPath(WorkflowPaths.RetryWait(Key)),
+        });
+        wait.Next(new Choice(scope, $"Choose{Name}RetryRun")
+            .When(Condition.NumberEquals(WorkflowPaths.RetryPlan(Key) + ".arraySize", 1), single)
+            .Otherwise(array));
+        plan.Next(new Choice(scope, $"Any{Name}Retry", new ChoiceProps { Comment = $"ppid {Ppid}: any failed jobs to resubmit?" })
+            .When(Condition.NumberGreaterThan(WorkflowPaths.RetryPlan(Key) + ".arraySize", 0), wait)
+            .Otherwise(next));
+        return start;
     }
 
     /// <summary>

@@ -7,15 +7,20 @@ using Amazon.CDK.AWS.StepFunctions.Tasks;
 using Constructs;
 using Rapid.Cdk.Configuration;
 using Rapid.Cdk.Resources;
+using Errors = Amazon.CDK.AWS.StepFunctions.Errors;
+using Parallel = Amazon.CDK.AWS.StepFunctions.Parallel;
 using Timeout = Amazon.CDK.AWS.StepFunctions.Timeout;
 
 namespace Rapid.Cdk.Workflow;
 
 /// <summary>
 /// The Step Functions standard workflow "{stack}-nightly":
-/// ResolveWindow → (PlanReferences → RunReferences → RegisterReferences) → (… science …)
-/// → (… post-processing …) → (… night recovery …) → Summarize → SNS. See <see cref="WorkflowPaths"/>
-/// for the data contract.
+/// ResolveWindow → Night [(PlanReferences → RunReferences → RegisterReferences → retry loop) → (… science …)
+/// → (… post-processing …) → (… night recovery …) → Summarize → SNS]. Night is a Parallel state of one branch whose
+/// Catch is the failure path: whatever state of the night fails (a Lambda error, a Choice on a missing path, a
+/// timeout), ReleaseNight releases the date's run lease and ends the run, and the execution fails with the
+/// original error and cause (NightFailed). ResolveWindow is outside it: when it fails there is no lease to release.
+/// See <see cref="WorkflowPaths"/> for the data contract.
 /// </summary>
 public sealed class NightlyWorkflow : Construct
 {
@@ -23,6 +28,16 @@ public sealed class NightlyWorkflow : Construct
     public static string StateMachineName(Stack stack) => $"{stack.StackName}-nightly";
 
     public StateMachine StateMachine { get; }
+
+    /// <summary>The Batch stages of a night: references, science, post-processing, night recovery.</summary>
+    public const int BatchStages = 4;
+
+    /// <summary>
+    /// The state machine's timeout in hours, and so the longest an execution holds its run lease: every Batch stage at its
+    /// longest (the stage timeout; a stage's resubmission rounds share the execution's budget) plus two hours for the
+    /// Lambda steps.
+    /// </summary>
+    public static int ExecutionTimeoutHours(BatchSettings batch) => BatchStages * batch.StageTimeoutHours + 2;
 
     public NightlyWorkflow(Construct scope, string id, RapidSettings settings, OperationsFunctions functions,
         BatchCompute batch, ITopic notifications) : base(scope, id)
@@ -55,16 +70,40 @@ public sealed class NightlyWorkflow : Construct
         var postProcessingStage = Stage("PostProc", "postProcessing", 17, functions.PlanPostProc, batch.PostProcessingJob);
         var scienceStage = Stage("Science", "science", 15, functions.PlanScience, batch.ScienceJob);
         var referencesStage = Stage("References", "references", 12, functions.PlanReferences, batch.ReferenceJob);
-        var stages = new[] { referencesStage, scienceStage, postProcessingStage, nightRecoveryStage };
+        BatchStage[] stages = [referencesStage, scienceStage, postProcessingStage, nightRecoveryStage];
         var nightRecovery = nightRecoveryStage.Build(this, summarize);
         var postProcessing = postProcessingStage.Build(this, nightRecovery);
         var science = scienceStage.Build(this, postProcessing);
         var references = referencesStage.Build(this, science);
 
+        // The failure path. A ReleaseNight that fails itself still ends in NightFailed with the night's first error
+        // (the lease then expires with the execution's timeout).
+        var failed = new Fail(this, "NightFailed", new FailProps
+        {
+            Comment = "The night failed: the error and cause of the state that failed.",
+            ErrorPath = WorkflowPaths.Failure + ".Error",
+            CausePath = WorkflowPaths.Failure + ".Cause",
+        });
+        var release = LambdaStep.Invoke(this, "ReleaseNight", functions.ReleaseNight, "$.released", functions.ReleaseNight.StateTimeout(),
+            payload: TaskInput.FromObject(new Dictionary<string, object>
+            {
+                ["night.$"] = WorkflowPaths.Night,
+                ["failure.$"] = WorkflowPaths.Failure,
+            }));
+        release.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = "$.releaseFailure" });
+        release.Next(failed);
+        var night = new Parallel(this, "Night", new ParallelProps
+        {
+            Comment = "The night's stages, in one branch so that one Catch covers every state.",
+            OutputPath = "$[0]",
+        });
+        night.Branch(references);
+        night.AddCatch(release, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.Failure });
+
         // The execution input as it is: ResolveWindow validates it and fills in the defaults.
         var resolve = LambdaStep.Invoke(this, "ResolveWindow", functions.ResolveWindow,
             WorkflowPaths.Night, functions.ResolveWindow.StateTimeout());
-        resolve.Next(references);
+        resolve.Next(night);
 
         var name = StateMachineName(Stack.Of(this));
         StateMachine = new StateMachine(this, "StateMachine", new StateMachineProps
@@ -73,8 +112,8 @@ public sealed class NightlyWorkflow : Construct
             StateMachineType = StateMachineType.STANDARD,
             DefinitionBody = DefinitionBody.FromChainable(resolve),
             Comment = "Rapid: one night of RAPID difference imaging (references, science, post-processing, night recovery)",
-            // Every Batch stage at its longest, plus the Lambda steps.
-            Timeout = Duration.Hours(stages.Length * settings.Batch.StageTimeoutHours + 2),
+            // Every Batch stage at its longest, plus the Lambda steps; the run lease lasts as long (RAPID_RUN_LEASE_HOURS).
+            Timeout = Duration.Hours(ExecutionTimeoutHours(settings.Batch)),
             TracingEnabled = true,
             Logs = new LogOptions
             {
@@ -108,6 +147,7 @@ public sealed class NightlyWorkflow : Construct
             Ppid = ppid,
             Plan = plan,
             Register = functions.Register,
+            PlanRetry = functions.PlanRetry,
             Queue = batch.Queue,
             JobDefinition = job,
             BatchTimeout = batchTimeout,

@@ -35,9 +35,13 @@ internal static class AwsStandInCommands
         {
             Description = "A JSON object: exactly the environment of the job's container (the job definition's, resolved, and the local S3's endpoint and credentials); without it, children get this process's environment scrubbed of secrets",
         };
+        var killFirstChild = new Option<bool>("--kill-first-child")
+        {
+            Description = "A fault to inject: the job's first child is killed (SIGKILL) as soon as it starts, as a lost host would lose it",
+        };
         var submit = new Command("submit", "Run a batch:submitJob.sync request on the local executor: SubmitJob parameters on stdin, the ended job's description on stdout")
         {
-            parallel, timeout, containerEnvironment,
+            parallel, timeout, containerEnvironment, killFirstChild,
         };
         submit.SetAction(async (parse, ct) =>
         {
@@ -81,6 +85,16 @@ internal static class AwsStandInCommands
                 Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
                 ContainerEnvironment = container,
             };
+            if (parse.GetValue(killFirstChild))
+            {
+                var started = 0;
+                executor.ChildStarted += (_, processId) =>
+                {
+                    if (Interlocked.Increment(ref started) != 1) return;
+                    try { System.Diagnostics.Process.GetProcessById(processId).Kill(); }
+                    catch (ArgumentException) { } // already gone
+                };
+            }
             try
             {
                 Console.Out.Write((await new LocalBatchSubmission(executor).RunAsync(parameters, ct)).ToJsonString(StandInJson.Options));

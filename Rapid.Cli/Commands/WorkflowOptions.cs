@@ -87,17 +87,8 @@ internal sealed class WorkflowOptions
     }
 
     /// <summary>"START:END" (MJDs, START before END) as a range, or null when not given.</summary>
-    public static (double Start, double End)? ParseMjdRange(string? text)
-    {
-        if (text is null) return null;
-        var parts = text.Split(':');
-        if (parts.Length == 2
-            && double.TryParse(parts[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var start)
-            && double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var end)
-            && double.IsFinite(start) && double.IsFinite(end) && start < end)
-            return (start, end);
-        throw new ArgumentException($"--reference-mjd {text}: expected START:END, two MJDs with START before END (e.g. 61000:61100)");
-    }
+    public static (double Start, double End)? ParseMjdRange(string? text) =>
+        text is null ? null : PlanningOptions.ParseMjdRange(text, "--reference-mjd");
 
     /// <summary>The retry policy the options give; a bad value is named by its option.</summary>
     private ResubmissionPolicy Resubmission(ParseResult parse)

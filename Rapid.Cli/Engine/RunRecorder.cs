@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Npgsql;
 using Rapid.Core.Contracts;
@@ -29,20 +28,9 @@ public sealed class RunRecorder
     public static async Task<RunRecorder> BeginAsync(NpgsqlDataSource dataSource, ResolvedWindow night, string? tag, bool force,
         ResubmissionPolicy resubmission, CancellationToken ct)
     {
-        var options = new JsonObject
-        {
-            ["force"] = force,
-            ["resubmission"] = new JsonObject
-            {
-                ["exitCodes"] = new JsonArray([.. resubmission.ExitCodes.Order().Select(c => (JsonNode)c)]),
-                ["maxAttempts"] = resubmission.MaxAttempts,
-                ["backoffSeconds"] = resubmission.BackoffSeconds,
-                ["backoffRate"] = resubmission.BackoffRate,
-            },
-        };
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var runId = await Runs.BeginAsync(conn, new RunStart(night.ProcDate, tag, night.Window, Runs.Embedded, Host: Environment.MachineName,
-            OptionsJson: options.ToJsonString()), ct: ct);
+            OptionsJson: Runs.OptionsJson(force, resubmission)), ct: ct);
         return new RunRecorder(dataSource, runId);
     }
 

@@ -58,6 +58,30 @@ public sealed class PlanRetryHandlerTests(OpsDatabaseFixture db) : IAsyncLifetim
         Assert.Contains("States.Timeout", await conn.ExecuteScalarAsync<string>("select reason from jobattempts where jid = @jid and attempt = 1", new { jid }));
     }
 
+    /// <summary>The execution input's policy (ResolveWindow puts it at <c>$.night.retry</c>) wins over the function's environment.</summary>
+    [Fact]
+    public async Task The_nights_policy_from_the_execution_input_overrides_the_environment()
+    {
+        var stagePlan = HandlerHost.Invoke(new PlanReferencesHandler(_env).Handle, HandlerHost.NightJson());
+        var jid = Assert.Single(await _w.ConfigsAsync(JsonSerializer.Deserialize(stagePlan, LambdaJsonContext.Default.PlanResult)!)).Jid;
+        Register(stagePlan, """{"failed": true, "error": "States.Timeout"}""");
+        var night = HandlerHost.NightJson()[..^1] + """, "retry": {"exitCodes": [70], "maxAttempts": 2, "backoffSeconds": 0, "backoffRate": 2}}""";
+
+        var rounds = new List<ResubmissionRound>();
+        for (var previous = 0; previous < 2; previous++)
+        {
+            var round = JsonSerializer.Deserialize(HandlerHost.Invoke(new PlanRetryHandler(_env).Handle,
+                $$"""{"night": {{night}}, "plan": {{stagePlan}}, "previous": {{previous}}}"""), LambdaJsonContext.Default.ResubmissionRound)!;
+            rounds.Add(round);
+            if (round.Plan.ArraySize > 0) Register(JsonSerializer.Serialize(round.Plan, LambdaJsonContext.Default.PlanResult), """{"failed": true, "error": "States.Timeout"}""");
+        }
+
+        // Two attempts at most and no back-off (the environment says three and 7 s).
+        Assert.Equal([(1, 1, 0), (2, 0, 0)], rounds.Select(r => (r.Round, r.Plan.ArraySize, r.WaitSeconds)));
+        await using var conn = await _w.DataSource.OpenConnectionAsync();
+        Assert.Equal(2, await conn.ExecuteScalarAsync<int>("select count(*) from jobattempts where jid = @jid", new { jid }));
+    }
+
     [Fact]
     public void A_bad_policy_in_the_environment_fails_the_state_naming_the_variable()
     {

@@ -97,7 +97,8 @@ public sealed class ResolveWindowHandlerTests(OpsDatabaseFixture db) : IAsyncLif
     public async Task ReleaseNight_frees_the_date_of_a_failed_execution_and_leaves_its_scheduled_window_to_be_resumed()
     {
         var night = Resolve("{}");
-        var released = JsonDocument.Parse(HandlerHost.Invoke(new ReleaseNightHandler(HandlerHost.EnvironmentOf(_w)).Handle, night.GetRawText())).RootElement;
+        var released = JsonDocument.Parse(HandlerHost.Invoke(new ReleaseNightHandler(HandlerHost.EnvironmentOf(_w)).Handle,
+            $$$"""{"night": {{{night.GetRawText()}}}, "failure": {"Error": "States.TaskFailed", "Cause": "a test"}}""")).RootElement;
         Assert.True(released.GetProperty("released").GetBoolean());
 
         var again = Resolve("{}", now: Morning.AddHours(2));
@@ -105,6 +106,29 @@ public sealed class ResolveWindowHandlerTests(OpsDatabaseFixture db) : IAsyncLif
         Assert.Equal(night.GetProperty("procDate").GetString(), again.GetProperty("procDate").GetString());
         await using var conn = await _w.DataSource.OpenConnectionAsync();
         Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*) from nightwindows where completed is null"));
+        // The failed execution's run is ended as failed with the failed state's error; the second one is running.
+        Assert.Equal([("failed", "States.TaskFailed: a test"), ("running", null)],
+            (await conn.QueryAsync<(string, string?)>("select status, summary->>'error' from runs order by runid")).ToList());
+    }
+
+    [Fact]
+    public async Task The_night_carries_the_inputs_tag_retry_policy_and_reference_selection_and_its_run_is_begun()
+    {
+        var night = Resolve("""
+            {"tag": "campaign-9", "maxAttempts": 2, "retryExitCodes": [70], "retryBackoff": 5,
+             "superiorReferences": true, "superiorMinFrames": 4, "referenceMjd": "61000:61100.5"}
+            """);
+
+        var parsed = JsonSerializer.Deserialize(night.GetRawText(), LambdaJsonContext.Default.NightInput)!;
+        Assert.Equal("campaign-9", parsed.Tag);
+        Assert.Equal((2, 5.0, 2.0), (parsed.Retry!.MaxAttempts, parsed.Retry.BackoffSeconds, parsed.Retry.BackoffRate));
+        Assert.Equal([70], parsed.Retry.ExitCodes);
+        Assert.Equal((true, 4, 1.0, 61000.0, 61100.5), (parsed.References!.SuperiorReferences, parsed.References.SuperiorMinFrames,
+            parsed.References.SuperiorMinCoverageGain, parsed.References.MjdStart, parsed.References.MjdEnd));
+        await using var conn = await _w.DataSource.OpenConnectionAsync();
+        var run = await conn.QuerySingleAsync<(long RunId, string Tag, string Executor, string Status, int MaxAttempts)>(
+            "select runid, tag, executor, status, (options->'resubmission'->>'maxAttempts')::int from runs");
+        Assert.Equal((parsed.RunId!.Value, "campaign-9", "aws", "running", 2), run);
     }
 
     [Theory]
@@ -115,6 +139,12 @@ public sealed class ResolveWindowHandlerTests(OpsDatabaseFixture db) : IAsyncLif
     [InlineData("""{"force": "yes"}""", "force")]
     [InlineData("""{"startTime": "2028-09-07 00:00:00", "endDateTime": "2028-09-08 08:30:00"}""", "startTime")]
     [InlineData("""[1, 2]""", "execution input")]
+    [InlineData("""{"tag": "not a tag"}""", "tag")]
+    [InlineData("""{"maxAttempts": 0}""", "maxAttempts")]
+    [InlineData("""{"retryExitCodes": [64, 32]}""", "retryExitCodes")]
+    [InlineData("""{"retryBackoff": -1}""", "retryBackoff")]
+    [InlineData("""{"superiorMinFrames": 0}""", "superiorMinFrames")]
+    [InlineData("""{"referenceMjd": "61100:61000"}""", "referenceMjd")]
     public void Bad_input_fails_with_a_message_naming_the_field(string json, string field)
     {
         var e = Assert.ThrowsAny<Exception>(() => Resolve(json));

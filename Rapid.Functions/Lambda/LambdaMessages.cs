@@ -9,7 +9,11 @@ namespace Rapid.Functions.Lambda;
 // contract) and of the SQS/S3 events. Optional members with defaults are { get; set; }: see
 // Rapid.Core.Contracts.RapidJsonContext for why.
 
-/// <summary>The execution input: every field optional. Unknown fields are an error, so a misspelt field is not silently ignored.</summary>
+/// <summary>
+/// The execution input: every field optional (the README's "The state machine's input"). Unknown fields are an error, so a
+/// misspelt field is not silently ignored. The fields after <see cref="Force"/> are <c>rapid run</c>'s options of the same
+/// names: the processing tag, the resubmission policy and the reference selection.
+/// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ExecutionInput
 {
@@ -17,6 +21,44 @@ public sealed record ExecutionInput
     public string? EndDateTime { get; set; }
     public string? ProcDate { get; set; }
     public bool? Force { get; set; }
+    /// <summary>The processing tag the run is recorded under (<c>--tag</c>).</summary>
+    public string? Tag { get; set; }
+    /// <summary>Attempts a failed job gets within the execution, the first included (<c>--max-attempts</c>; 1: no resubmission).</summary>
+    public int? MaxAttempts { get; set; }
+    /// <summary>Exit codes of the jobs that are resubmitted (<c>--retry-exit-codes</c>).</summary>
+    public IReadOnlyList<int>? RetryExitCodes { get; set; }
+    /// <summary>Seconds before the first resubmission round; each later round waits twice as long (<c>--retry-backoff</c>).</summary>
+    public double? RetryBackoff { get; set; }
+    /// <summary>Re-make best reference images when better inputs exist (<c>--superior-references</c>, with the two thresholds below).</summary>
+    public bool? SuperiorReferences { get; set; }
+    public int? SuperiorMinFrames { get; set; }
+    public double? SuperiorMinCoverageGain { get; set; }
+    /// <summary>"START:END": the MJD range [start, end) reference inputs are taken from (<c>--reference-mjd</c>).</summary>
+    public string? ReferenceMjd { get; set; }
+}
+
+/// <summary>The resubmission policy of a night, as ResolveWindow resolved it (<see cref="ResubmissionPolicy"/>).</summary>
+public sealed record RetryPolicyInput(IReadOnlyList<int> ExitCodes, int MaxAttempts, double BackoffSeconds, double BackoffRate)
+{
+    public static RetryPolicyInput Of(ResubmissionPolicy policy) =>
+        new([.. policy.ExitCodes.Order()], policy.MaxAttempts, policy.BackoffSeconds, policy.BackoffRate);
+
+    public ResubmissionPolicy ToPolicy() => new ResubmissionPolicy
+    {
+        ExitCodes = ExitCodes.ToHashSet(), MaxAttempts = MaxAttempts, BackoffSeconds = BackoffSeconds, BackoffRate = BackoffRate,
+    }.Validated("night.retry");
+}
+
+/// <summary>How a night's plans select reference inputs (<see cref="PlanningOptions"/>' members of the same names).</summary>
+public sealed record ReferenceSelectionInput(bool SuperiorReferences, int SuperiorMinFrames, double SuperiorMinCoverageGain,
+    double? MjdStart = null, double? MjdEnd = null)
+{
+    public PlanningOptions ApplyTo(PlanningOptions options) => options with
+    {
+        SuperiorReferences = SuperiorReferences, SuperiorReferenceMinExtraFrames = SuperiorMinFrames,
+        SuperiorReferenceMinCoverageGain = SuperiorMinCoverageGain,
+        ReferenceInputsMjd = MjdStart is { } start && MjdEnd is { } end ? (start, end) : null,
+    };
 }
 
 /// <summary>The resolved night, kept at <c>$.night</c>: the window [start, end) in UTC, <c>yyyy-MM-dd HH:mm:ss</c>.</summary>
@@ -24,7 +66,22 @@ public sealed record ExecutionInput
 /// <param name="LateFrom">A scheduled run: the earliest DATE-OBS of the images registered after their window (planned too).</param>
 /// <param name="Lease">The token of the processing date's run lease this execution holds; Summarize releases it.</param>
 public sealed record NightInput(string StartDateTime, string EndDateTime, string ProcDate, bool Force = false,
-    bool Scheduled = false, string? LateFrom = null, string? Lease = null);
+    bool Scheduled = false, string? LateFrom = null, string? Lease = null)
+{
+    /// <summary>The execution's row in <c>runs</c> (its plans' attempts are recorded under it; Summarize or ReleaseNight ends it).</summary>
+    public long? RunId { get; set; }
+    public string? Tag { get; set; }
+    /// <summary>The resubmission policy the retry states follow; null: the PlanRetry function's environment (its defaults).</summary>
+    public RetryPolicyInput? Retry { get; set; }
+    /// <summary>The reference selection of the plans; null: the defaults.</summary>
+    public ReferenceSelectionInput? References { get; set; }
+}
+
+/// <summary>What a Catch gives the failure path: the failed state's error name and cause.</summary>
+public sealed record TaskFailure(string? Error, string? Cause);
+
+/// <summary>ReleaseNight's input: the night (<c>$.night</c>) and why the execution fails (<c>$.failure</c>).</summary>
+public sealed record ReleaseInput(NightInput Night, TaskFailure? Failure = null);
 
 /// <summary>ReleaseNight's result: whether there was a lease to release.</summary>
 public sealed record ReleaseOutput(bool Released);
@@ -140,6 +197,7 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
     Converters = [typeof(ObjectRefJsonConverter)])]
 [JsonSerializable(typeof(ExecutionInput))]
 [JsonSerializable(typeof(NightInput))]
+[JsonSerializable(typeof(ReleaseInput))]
 [JsonSerializable(typeof(ReleaseOutput))]
 [JsonSerializable(typeof(PlanResult))]
 [JsonSerializable(typeof(RegisterInput))]

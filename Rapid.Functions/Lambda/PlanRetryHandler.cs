@@ -6,8 +6,9 @@ namespace Rapid.Functions.Lambda;
 /// PlanRetry λ, the retry state after each stage's registration: <c>{night, plan, previous}</c> (the stage's plan and the
 /// number of its previous round, 0 before the first) → the next resubmission round <c>{plan, round, waitSeconds}</c> at <c>$.{stage}.retry</c>
 /// (<see cref="PlanResubmission"/>: the stage's failed jobs the policy covers, reopened with new attempts and a job list
-/// of their own; an empty plan ends the stage). The policy comes from the function's environment
-/// (<see cref="ResubmissionPolicy.FromEnvironment"/>); the state machine waits <c>waitSeconds</c>, runs the list on
+/// of their own; an empty plan ends the stage). The policy is the night's (<c>$.night.retry</c>, which ResolveWindow resolved
+/// from the execution input); a night without one takes the function's environment
+/// (<see cref="ResubmissionPolicy.FromEnvironment"/>). The state machine waits <c>waitSeconds</c>, runs the list on
 /// Batch, registers it and asks again.
 /// </summary>
 public sealed class PlanRetryHandler
@@ -23,8 +24,8 @@ public sealed class PlanRetryHandler
     private async Task<Stream> HandleAsync(Stream input)
     {
         var request = LambdaStreams.Read(input, LambdaJsonContext.Default.RetryInput, "retry input");
-        var policy = ResubmissionPolicy.FromEnvironment(_env.Get);
-        var options = await _env.PlanningAsync(request.Night.Force);
+        var policy = request.Night.Retry?.ToPolicy() ?? ResubmissionPolicy.FromEnvironment(_env.Get);
+        var options = await PlanStep.OptionsAsync(_env, request.Night);
         var round = await new PlanResubmission(await _env.DataSourceAsync(), _env.Store, _env.Keys, options, policy)
             .PlanAsync(request.Plan, request.Previous + 1);
         return LambdaStreams.Write(round, LambdaJsonContext.Default.ResubmissionRound);

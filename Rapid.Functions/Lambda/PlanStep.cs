@@ -5,7 +5,7 @@ using Rapid.Functions.Steps;
 
 namespace Rapid.Functions.Lambda;
 
-/// <summary>What the three plan handlers share: read the night, plan with its force flag, return the PlanResult.</summary>
+/// <summary>What the plan handlers share: read the night, plan with the night's options, return the PlanResult.</summary>
 internal static class PlanStep
 {
     public static async Task<Stream> RunAsync(LambdaEnvironment env, Stream input,
@@ -14,7 +14,17 @@ internal static class PlanStep
         var night = LambdaStreams.Read(input, LambdaJsonContext.Default.NightInput, "night");
         var parsed = LambdaStreams.Parse(night);
         var dataSource = await env.DataSourceAsync();
-        var result = await plan(dataSource, parsed, (await env.PlanningAsync(night.Force)) with { Scheduled = night.Scheduled });
+        var result = await plan(dataSource, parsed, await OptionsAsync(env, night));
         return LambdaStreams.Write(result, LambdaJsonContext.Default.PlanResult);
+    }
+
+    /// <summary>
+    /// The environment's planning options (<see cref="LambdaEnvironment.PlanningAsync"/>) with what the night says: its force
+    /// flag, whether it is scheduled, its run (attempts are recorded under it) and its reference selection.
+    /// </summary>
+    public static async Task<PlanningOptions> OptionsAsync(LambdaEnvironment env, NightInput night)
+    {
+        var options = (await env.PlanningAsync(night.Force)) with { Scheduled = night.Scheduled, RunId = night.RunId };
+        return night.References?.ApplyTo(options) ?? options;
     }
 }

@@ -1,11 +1,13 @@
+using Rapid.Functions.Record;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Functions.Lambda;
 
 /// <summary>
-/// ReleaseNight λ: <c>$.night</c> → releases the run lease ResolveWindow took, without marking a scheduled
-/// window finished (the next scheduled run resumes it). The state machine's failure path runs it, so a failed
-/// execution does not hold its processing date until the lease expires. Returns <c>{"released": bool}</c>.
+/// ReleaseNight λ: <c>{night, failure}</c> → releases the run lease ResolveWindow took, without marking a scheduled
+/// window finished (the next scheduled run resumes it), and ends the execution's run as failed with the failed state's
+/// error. The state machine's failure path (a Catch around every state after ResolveWindow) runs it before the execution
+/// fails, so a failed execution does not hold its processing date until the lease expires. Returns <c>{"released": bool}</c>.
 /// </summary>
 public sealed class ReleaseNightHandler
 {
@@ -19,17 +21,22 @@ public sealed class ReleaseNightHandler
 
     private async Task<Stream> HandleAsync(Stream input)
     {
-        var night = LambdaStreams.Read(input, LambdaJsonContext.Default.NightInput, "night");
+        var request = LambdaStreams.Read(input, LambdaJsonContext.Default.ReleaseInput, "release input");
+        var night = request.Night;
         var (_, procDate) = LambdaStreams.ParseWindow(night);
-        var released = false;
-        if (LeaseOf(night) is { } lease)
-        {
-            await using var conn = await (await _env.DataSourceAsync()).OpenConnectionAsync();
-            await StartNight.FinishAsync(conn, procDate, lease, night.Scheduled, completed: false);
-            released = true;
-        }
+        var lease = LeaseOf(night);
+        if (lease is null && night.RunId is null) return LambdaStreams.Write(new ReleaseOutput(false), LambdaJsonContext.Default.ReleaseOutput);
+        await using var conn = await (await _env.DataSourceAsync()).OpenConnectionAsync();
+        if (night.RunId is { } runId)
+            await Runs.EndAsync(conn, runId, RunStatuses.Failed, request.Failure is { } f ? $"{f.Error}: {Truncated(f.Cause)}" : "the execution failed");
+        if (lease is { } token)
+            await StartNight.FinishAsync(conn, procDate, token, night.Scheduled, completed: false);
+        var released = lease is not null;
         return LambdaStreams.Write(new ReleaseOutput(released), LambdaJsonContext.Default.ReleaseOutput);
     }
+
+    /// <summary>A Batch job's cause is its whole description: the run keeps its beginning.</summary>
+    private static string Truncated(string? cause) => cause is null ? "" : cause.Length <= 500 ? cause : cause[..500] + "…";
 
     /// <summary>The lease token of a night, if ResolveWindow gave one; a malformed token is named.</summary>
     internal static Guid? LeaseOf(NightInput night) =>

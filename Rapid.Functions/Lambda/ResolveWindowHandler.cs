@@ -1,4 +1,6 @@
+using System.Globalization;
 using Rapid.Core.Jobs;
+using Rapid.Functions.Record;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Functions.Lambda;
@@ -7,7 +9,9 @@ namespace Rapid.Functions.Lambda;
 /// ResolveWindow λ: the execution input (all optional) → the resolved night at <c>$.night</c>. It begins the
 /// night in the ops database (<see cref="StartNight"/>): a scheduled run's window continues from the watermark,
 /// and the execution takes the processing date's run lease (released by Summarize, or by ReleaseNight when the
-/// execution fails), so a second execution of the same date fails here, before it plans anything.
+/// execution fails), so a second execution of the same date fails here, before it plans anything. The execution's
+/// row in <c>runs</c> is begun here too (executor "aws", its tag and policy), and the night carries the resubmission
+/// policy and the reference selection the later states follow. Every field is checked before the database is reached.
 /// </summary>
 public sealed class ResolveWindowHandler
 {
@@ -32,13 +36,65 @@ public sealed class ResolveWindowHandler
         var request = LambdaStreams.Read(input, LambdaJsonContext.Default.ExecutionInput, "execution input");
         var resolver = new ResolveWindow(_clock, _env.TimeZone);
         var window = new WindowRequest(request.StartDateTime, request.EndDateTime, request.ProcDate);
-        resolver.Resolve(window); // bad input is named before the database is reached
-        await using var conn = await (await _env.DataSourceAsync()).OpenConnectionAsync();
+        // Bad input is named before the database is reached.
+        resolver.Resolve(window);
+        var tag = Runs.CheckTag(request.Tag, "tag");
+        var policy = RetryPolicy(request, ResubmissionPolicy.FromEnvironment(_env.Get));
+        var references = ReferenceSelection(request);
+        var force = request.Force ?? false;
+
+        var dataSource = await _env.DataSourceAsync();
+        await using var conn = await dataSource.OpenConnectionAsync();
         var night = await new StartNight(resolver).StartAsync(conn, window, LeaseHolder, _env.RunLeaseDuration);
+        long runId;
+        try
+        {
+            runId = await Runs.BeginAsync(conn, new RunStart(night.Night.ProcDate, tag, night.Night.Window, Runs.Aws,
+                OptionsJson: Runs.OptionsJson(force, policy)));
+        }
+        catch
+        {
+            // No execution goes on without its run: give the date back at once rather than when the lease expires.
+            await StartNight.FinishAsync(conn, night, completed: false);
+            throw;
+        }
         var output = new NightInput(
             ObservationWindow.Format(night.Night.Window.Start), ObservationWindow.Format(night.Night.Window.End),
-            night.Night.ProcDate.ToString(), request.Force ?? false, night.Night.Scheduled,
-            night.LateFrom is { } late ? ObservationWindow.Format(late) : null, night.Lease.Token.ToString());
+            night.Night.ProcDate.ToString(), force, night.Night.Scheduled,
+            night.LateFrom is { } late ? ObservationWindow.Format(late) : null, night.Lease.Token.ToString())
+        {
+            RunId = runId, Tag = tag, Retry = RetryPolicyInput.Of(policy), References = references,
+        };
         return LambdaStreams.Write(output, LambdaJsonContext.Default.NightInput);
+    }
+
+    /// <summary>The input's policy fields over the function's defaults; a bad value is named by its field.</summary>
+    internal static ResubmissionPolicy RetryPolicy(ExecutionInput request, ResubmissionPolicy defaults)
+    {
+        var policy = defaults;
+        if (request.MaxAttempts is { } attempts)
+            policy = policy with { MaxAttempts = attempts is >= 1 and <= 10 ? attempts : throw new ArgumentException($"maxAttempts {attempts}: must be 1-10") };
+        if (request.RetryBackoff is { } backoff)
+            policy = policy with
+            {
+                BackoffSeconds = double.IsFinite(backoff) && backoff is >= 0 and <= 3600 ? backoff
+                    : throw new ArgumentException($"retryBackoff {backoff.ToString(CultureInfo.InvariantCulture)}: must be 0-3600 seconds"),
+            };
+        if (request.RetryExitCodes is { } codes) policy = policy with { ExitCodes = codes.ToHashSet() };
+        return policy.Validated("retryExitCodes");
+    }
+
+    /// <summary>The input's reference selection (null when it asks for nothing but the defaults); a bad value is named by its field.</summary>
+    internal static ReferenceSelectionInput? ReferenceSelection(ExecutionInput request)
+    {
+        if (request is { SuperiorReferences: null, SuperiorMinFrames: null, SuperiorMinCoverageGain: null, ReferenceMjd: null }) return null;
+        var defaults = new PlanningOptions();
+        var minFrames = request.SuperiorMinFrames ?? defaults.SuperiorReferenceMinExtraFrames;
+        if (minFrames < 1) throw new ArgumentException($"superiorMinFrames {minFrames}: must be at least 1");
+        var minGain = request.SuperiorMinCoverageGain ?? defaults.SuperiorReferenceMinCoverageGain;
+        if (!(minGain > 0) || !double.IsFinite(minGain))
+            throw new ArgumentException($"superiorMinCoverageGain {minGain.ToString(CultureInfo.InvariantCulture)}: must be a number above 0");
+        (double Start, double End)? mjd = request.ReferenceMjd is { } text ? PlanningOptions.ParseMjdRange(text, "referenceMjd") : null;
+        return new ReferenceSelectionInput(request.SuperiorReferences ?? false, minFrames, minGain, mjd?.Start, mjd?.End);
     }
 }

@@ -1,3 +1,4 @@
+using Rapid.Functions.Record;
 using Rapid.Functions.Report;
 using Rapid.Functions.Steps;
 
@@ -27,11 +28,13 @@ public sealed class SummarizeHandler
         var dataSource = await _env.DataSourceAsync();
         var night = await new SummarizeStep(dataSource, _env.Store, _env.Keys, NightReportOptions.FromEnvironment(_env.Get)).RunAsync(procDate);
         var summary = night.Summary;
-        // The night reached its end: a scheduled window is finished and the run lease released.
-        if (ReleaseNightHandler.LeaseOf(request.Night) is { } lease)
+        // The night reached its end: its run succeeded, a scheduled window is finished and the run lease released.
+        await using (var conn = await dataSource.OpenConnectionAsync())
         {
-            await using var conn = await dataSource.OpenConnectionAsync();
-            await StartNight.FinishAsync(conn, procDate, lease, request.Night.Scheduled, completed: true);
+            if (request.Night.RunId is { } runId)
+                await Runs.EndAsync(conn, runId, RunStatuses.Succeeded);
+            if (ReleaseNightHandler.LeaseOf(request.Night) is { } lease)
+                await StartNight.FinishAsync(conn, procDate, lease, request.Night.Scheduled, completed: true);
         }
         var message = new NightMessage
         {

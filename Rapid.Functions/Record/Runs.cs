@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Dapper;
 using Npgsql;
@@ -68,6 +69,19 @@ public static partial class Runs
             throw new ArgumentException($"{what} '{tag}': a processing tag is 1-64 letters, digits and . _ : + -, starting with a letter or digit");
         return tag;
     }
+
+    /// <summary>What a run was asked, as <c>runs.options</c> records it: the force flag and the resubmission policy.</summary>
+    public static string OptionsJson(bool force, ResubmissionPolicy resubmission) => new JsonObject
+    {
+        ["force"] = force,
+        ["resubmission"] = new JsonObject
+        {
+            ["exitCodes"] = new JsonArray([.. resubmission.ExitCodes.Order().Select(c => (JsonNode)c)]),
+            ["maxAttempts"] = resubmission.MaxAttempts,
+            ["backoffSeconds"] = resubmission.BackoffSeconds,
+            ["backoffRate"] = resubmission.BackoffRate,
+        },
+    }.ToJsonString();
 
     public static async Task<long> BeginAsync(NpgsqlConnection conn, RunStart run, NpgsqlTransaction? tx = null, CancellationToken ct = default)
     {

@@ -52,6 +52,18 @@ public sealed record PlanningOptions
     /// </summary>
     public (double Start, double End)? ReferenceInputsMjd { get; init; }
 
+    /// <summary>"START:END" (MJDs, START before END) as a range; anything else is an error naming <paramref name="what"/>.</summary>
+    public static (double Start, double End) ParseMjdRange(string text, string what)
+    {
+        var parts = text.Split(':');
+        if (parts.Length == 2
+            && double.TryParse(parts[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var start)
+            && double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var end)
+            && double.IsFinite(start) && double.IsFinite(end) && start < end)
+            return (start, end);
+        throw new ArgumentException($"{what} {text}: expected START:END, two MJDs with START before END (e.g. 61000:61100)");
+    }
+
     /// <summary>
     /// A scheduled night (<see cref="ResolvedWindow.Scheduled"/>): plan the window's images still waiting for a science job
     /// (late arrivals included) and the images this processing date already planned, not every image observed in the window.

@@ -46,6 +46,7 @@ const usage = `usage: node tools/local-state-machine/run.mjs --template cdk.out/
   --runtime-host DLL   the functions' runtime host (default tools/lambda-runtime/Rapid.LambdaRuntimeHost/bin/Release/net10.0/Rapid.LambdaRuntimeHost.dll)
   --parallel N         pipeline jobs run at once by the local Batch executor (default: cores)
   --outbox DIR         where SNS messages are written (default: <s3 directory>/local-aws)
+  --kill-first-child   a fault to inject: the first child of the first Batch job is killed (SIGKILL) as it starts, as a lost host
 Before the execution the template's custom resources are created as a deploy creates them (the schema migration).
 Prints one JSON object: {status, output | error and cause, states (entered, in order), notifications, customResources,
 secretRequests}.`;
@@ -85,6 +86,7 @@ function parseCommandLine() {
       },
       parallel: { type: 'string' },
       outbox: { type: 'string' },
+      'kill-first-child': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -100,7 +102,7 @@ function parseCommandLine() {
     if (at <= 0) fail(`--env ${pair}: not KEY=VALUE`);
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  return { ...values, env, runtimeHost: values['runtime-host'], s3Directory: values['s3-directory'] };
+  return { ...values, env, runtimeHost: values['runtime-host'], s3Directory: values['s3-directory'], killFirstChild: values['kill-first-child'] };
 }
 
 function fail(message) {
@@ -201,6 +203,11 @@ function batchTask(options, template, local, work) {
     const args = ['batch', 'submit', '--container-environment', file];
     if (definition.attemptSeconds) args.push('--attempt-timeout', String(definition.attemptSeconds));
     if (options.parallel) args.push('--parallel', options.parallel);
+    // The injected fault: the first child of the execution's first Batch job is lost.
+    if (options.killFirstChild && !local.childKilled) {
+      local.childKilled = true;
+      args.push('--kill-first-child');
+    }
     return runRapid(options, args, { ...hostEnvironment(), ...container }, parameters);
   };
 }
