@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Rapid.Cli.Bench;
 using Rapid.Cli.Embedded;
+using Rapid.Cli.Output;
 using Spectre.Console;
 
 namespace Rapid.Cli.Commands;
@@ -42,7 +43,7 @@ internal static class PromptBenchCommand
             table.AddRow("[bold]latency: landed → difference image registered[/]", $"[bold]{S(report.Latency)}[/] (target < 60)");
             table.Caption(FormattableString.Invariant(
                 $"difference image {report.DiffImage ?? "none"} (exit {report.ExitCode}); load average (1 min) {report.LoadAverage.Before:0.00} before, {report.LoadAverage.After:0.00} after, on {Environment.ProcessorCount} cores; rapid watch adds its --settle time"));
-            AnsiConsole.Write(table);
+            ConsoleOutput.Create().Write(table);
             return report.DiffImage is null ? CommandErrors.JobsFailed : 0;
         }));
         return command;

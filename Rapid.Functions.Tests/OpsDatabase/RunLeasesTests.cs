@@ -24,6 +24,16 @@ public sealed class RunLeasesTests(OpsDatabaseFixture db) : IAsyncLifetime
         return conn;
     }
 
+    private async Task BackendEndedAsync(int pid)
+    {
+        await using var conn = await _w.DataSource.OpenConnectionAsync();
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); await conn.ExecuteScalarAsync<bool>("select exists (select 1 from pg_stat_activity where pid = @pid)", new { pid });)
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"backend {pid} did not end after its client closed");
+            await Task.Delay(10);
+        }
+    }
+
     private static async Task<RunLeases.Lease> TakeAsync(NpgsqlConnection conn, string holder, TimeSpan? ttl = null, ProcessingDate? date = null)
     {
         await using var tx = await conn.BeginTransactionAsync();
@@ -52,8 +62,11 @@ public sealed class RunLeasesTests(OpsDatabaseFixture db) : IAsyncLifetime
     {
         var crashed = await SessionAsync();
         await TakeAsync(crashed, "rapid run (pid 1)");
-        // The holder dies: its session ends, nothing is released.
+        // The holder dies: its session ends, nothing is released. The server ends the backend (and drops its locks) a moment
+        // after the client goes; a run started after the crash comes later than that.
+        var backend = crashed.ProcessID;
         await crashed.CloseAsync();
+        await BackendEndedAsync(backend);
 
         await using var next = await SessionAsync();
         var lease = await TakeAsync(next, "rapid run (pid 2)");
