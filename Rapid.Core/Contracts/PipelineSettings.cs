@@ -61,6 +61,9 @@ public sealed record PipelineSettings
     [Setting("A detection whose PSF fit on D has a chi-square less probable than 10^this is not confirmed (dropped)", Unit = "log10 probability")]
     public double RejectFitLog10Probability { get; set; } = -6;
 
+    [Setting("An improbable PSF-fit chi-square (rejectFitLog10Probability) drops a detection only when its excess over the degrees of freedom is also more than this fraction of the fitted source's S/N^2 (a bright real source's shape error is a small fraction of its signal; an artefact's is not)")]
+    public double RejectFitResidualFraction { get; set; } = 0.25;
+
     [Setting("Fewest constant stars that measure the flux scale; with fewer the zero points' prediction (or 1) is used, with a flux_scale warning", Unit = "stars")]
     public int MinFluxScaleStars { get; set; } = 5;
 
@@ -140,6 +143,7 @@ public sealed record PipelineSettings
         Require(ConfirmationFraction >= 0, "confirmationFraction", $"= {ConfirmationFraction} must not be negative");
         Require(PoorFitLog10Probability < 0, "poorFitLog10Probability", $"= {PoorFitLog10Probability} must be negative (a probability below 1)");
         Require(RejectFitLog10Probability <= PoorFitLog10Probability, "rejectFitLog10Probability", $"= {RejectFitLog10Probability} must not exceed poorFitLog10Probability ({PoorFitLog10Probability})");
+        Require(RejectFitResidualFraction >= 0, "rejectFitResidualFraction", $"= {RejectFitResidualFraction} must not be negative");
         Require(MinFluxScaleStars >= 1, "minFluxScaleStars", $"= {MinFluxScaleStars} must be at least 1");
         Require(FluxScaleTolerance > 0, "fluxScaleTolerance", $"= {FluxScaleTolerance} must be positive");
         Require(MaxAstrometricResidual > 0, "maxAstrometricResidual", $"= {MaxAstrometricResidual} must be positive");

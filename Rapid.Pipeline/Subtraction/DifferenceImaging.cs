@@ -201,6 +201,7 @@ public static class DifferenceImaging
                 ConfirmationFraction = options.ConfirmationFraction,
                 PoorFitProbability = options.PoorFitProbability,
                 RejectFitProbability = options.RejectFitProbability,
+                RejectResidualFraction = options.RejectFitResidualFraction,
             });
             var byStars = FluxNormalisation.Measure(sci, input.ScienceVariance, width, height, local, detector, match.PointLike);
             log.Info($"flux normalisation by the stars {byStars.Factor:F4} ± {byStars.Error:P2}, scatter {byStars.Scatter:P2}, from {byStars.Stars} stars (total flux in {StarPairs.ApertureRadius} px over ZOGY's alpha)");

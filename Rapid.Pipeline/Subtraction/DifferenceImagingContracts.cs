@@ -95,6 +95,7 @@ public sealed record DifferenceImagingOptions
             ConfirmationFraction = settings.ConfirmationFraction,
             PoorFitProbability = Math.Pow(10, settings.PoorFitLog10Probability),
             RejectFitProbability = Math.Pow(10, settings.RejectFitLog10Probability),
+            RejectFitResidualFraction = settings.RejectFitResidualFraction,
             MinFluxScaleStars = settings.MinFluxScaleStars,
             FluxScaleTolerance = settings.FluxScaleTolerance,
             MaxAstrometricResidual = settings.MaxAstrometricResidual,
@@ -118,6 +119,8 @@ public sealed record DifferenceImagingOptions
     public double PoorFitProbability { get; init; } = Math.Pow(10, Defaults.PoorFitLog10Probability);
     /// <summary>10^<see cref="PipelineSettings.RejectFitLog10Probability"/> (<see cref="TransientDetectorSettings.RejectFitProbability"/>).</summary>
     public double RejectFitProbability { get; init; } = Math.Pow(10, Defaults.RejectFitLog10Probability);
+    /// <summary><see cref="PipelineSettings.RejectFitResidualFraction"/> (<see cref="TransientDetectorSettings.RejectResidualFraction"/>).</summary>
+    public double RejectFitResidualFraction { get; init; } = Defaults.RejectFitResidualFraction;
     /// <summary><see cref="PipelineSettings.MinFluxScaleStars"/>.</summary>
     public int MinFluxScaleStars { get; init; } = Defaults.MinFluxScaleStars;
     /// <summary><see cref="PipelineSettings.FluxScaleTolerance"/>.</summary>

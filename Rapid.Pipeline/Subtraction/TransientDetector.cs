@@ -22,6 +22,14 @@ public sealed record TransientDetectorSettings
     /// or hot pixel that escaped its mask, a residual of something sharp).
     /// </summary>
     public double RejectFitProbability { get; init; } = 1e-6;
+    /// <summary>
+    /// An improbable chi^2 rejects only when what the fit leaves (chi^2 less its degrees of freedom) also exceeds this
+    /// fraction of the fitted source's own energy against the noise (its S/N^2): a shape error of a fixed fraction of a
+    /// real source (pixel-phase aliasing of an undersampled PSF that the measured model error does not cover) grows
+    /// with its brightness until any probability cut drops the brightest transients, while an artefact (a cosmic ray, a
+    /// hot pixel, an edge) leaves residuals comparable to or larger than its own signal.
+    /// </summary>
+    public double RejectResidualFraction { get; init; } = 0.25;
 }
 
 /// <summary>
@@ -193,9 +201,9 @@ public sealed class TransientDetector
         var flux = (sample.Score + sign * gain) / fs;
         var fluxError = Math.Sqrt(sample.TotalVariance) / fs;
 
-        var (fitFlux, fitError, chi2, dof) = FitDifferencePsf(local, x, y, _phases[best]);
+        var (fitFlux, fitError, chi2, dof, energy) = FitDifferencePsf(local, x, y, _phases[best]);
         if (!(sign * fitFlux / fitError >= Settings.ConfirmationFraction * Threshold)) return null;
-        if (FitProbability(chi2, dof) < Settings.RejectFitProbability) return null;
+        if (IsRejectedFit(chi2, dof, energy)) return null;
         return new Transient(px, py, x, y, sign, flux, fluxError, corrected, sample, fitFlux, fitError, chi2, dof, OppositePeak(map, x, y, sign));
     }
 
@@ -253,12 +261,21 @@ public sealed class TransientDetector
     }
 
     /// <summary>
+    /// Whether a fit's chi^2 is no confirmation: improbable for its degrees of freedom (below
+    /// <see cref="TransientDetectorSettings.RejectFitProbability"/>) and its excess over them more than
+    /// <see cref="TransientDetectorSettings.RejectResidualFraction"/> of the fitted source's energy against the noise.
+    /// </summary>
+    internal bool IsRejectedFit(double chi2, int dof, double energy) =>
+        FitProbability(chi2, dof) < Settings.RejectFitProbability && !(chi2 - dof <= Settings.RejectResidualFraction * energy);
+
+    /// <summary>
     /// Weighted least-squares amplitude of P_D (placed at the detection's phase) on D within the fit radius: flux,
     /// its error, chi^2 and degrees of freedom; NaN when no pixel could be used. The chi^2 weighs each pixel by D's
     /// noise and the new image's PSF model error on the fitted source, (epsilon_n f m)^2, so a bright source is judged
-    /// against the model error it carries, not against noise alone.
+    /// against the model error it carries, not against noise alone. Energy is the fitted source's S/N^2 against D's
+    /// noise alone, sum (f m / sigma)^2.
     /// </summary>
-    private (double Flux, double Error, double ChiSquare, int Dof) FitDifferencePsf(LocalScore local, int x, int y, ShiftedKernels k)
+    private (double Flux, double Error, double ChiSquare, int Dof, double Energy) FitDifferencePsf(LocalScore local, int x, int y, ShiftedKernels k)
     {
         var (r, side) = (k.Radius, k.Side);
         var pixels = new List<(double D, double S, double M)>();
@@ -281,12 +298,16 @@ public sealed class TransientDetector
                 sdm += d * m / variance;
                 smm += m * m / variance;
             }
-            if (!(smm > 0)) return (double.NaN, double.NaN, double.NaN, 0);
+            if (!(smm > 0)) return (double.NaN, double.NaN, double.NaN, 0, double.NaN);
             flux = sdm / smm;
         }
-        double chi2 = 0;
-        foreach (var (d, s, m) in pixels) chi2 += (d - flux * m) * (d - flux * m) / (s * s + e2 * flux * flux * m * m);
-        return (flux, 1 / Math.Sqrt(smm), chi2, pixels.Count - 1);
+        double chi2 = 0, energy = 0;
+        foreach (var (d, s, m) in pixels)
+        {
+            chi2 += (d - flux * m) * (d - flux * m) / (s * s + e2 * flux * flux * m * m);
+            energy += flux * flux * m * m / (s * s);
+        }
+        return (flux, 1 / Math.Sqrt(smm), chi2, pixels.Count - 1, energy);
     }
 
     /// <summary>The strongest S_corr of the other sign within <see cref="DipoleRadius"/> of the pixel (0 if none; pixels off the map do not count).</summary>
