@@ -109,6 +109,10 @@ public sealed class DifferenceMeasurement(LocalScore local, TransientDetector de
         // phase correction leaves when the true PSF's aliasing differs from the ePSF's) join in proportion to the flux.
         var relative2 = Normalisation.Error * Normalisation.Error + Normalisation.Scatter * Normalisation.Scatter;
         var error = Math.Sqrt(c * c * t.FluxError * t.FluxError + flux * flux * relative2);
+        // A fit the PSF model does not describe (POOR_FIT) has errors the model's variance terms understate: scaled by
+        // sqrt(reduced chi^2), as for any fit worse than its errors allow (Bevington and Robinson 2003, Data Reduction
+        // and Error Analysis, 3rd ed., sec. 11.1).
+        if (Detector.IsPoorFit(t) && t.FitChiSquare > t.FitDegreesOfFreedom) error *= Math.Sqrt(t.FitChiSquare / t.FitDegreesOfFreedom);
         var i = t.PeakY * Local.Width + t.PeakX;
         var coverage = referenceCoverage[i];
         var threshold = Detector.Threshold;
