@@ -79,7 +79,7 @@ public sealed record PipelineSettings
     [Setting("A PSF model that leaves more than this fraction of its stars' light unmodelled is a psf warning")]
     public double MaxPsfModelError { get; set; } = 0.25;
 
-    [Setting("A flux normalisation (stars' total flux over ZOGY's alpha) farther than this from 1 is a psf warning")]
+    [Setting("A flux normalisation (stars' total flux over ZOGY's alpha, or the science ePSF's) farther than this from 1 is a psf warning; the ePSF's is used only while it agrees with the stars' within this fraction")]
     public double MaxFluxNormalisationOffset { get; set; } = 0.1;
 
     [Setting("Saturated science pixels are grown by at least this radius before ZOGY (a saturated star's mask reaches to where its light falls to saturationWingSigma); detections a few PSF widths farther are flagged NEAR_SATURATED", Unit = "pixels")]

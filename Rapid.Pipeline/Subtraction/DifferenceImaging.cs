@@ -208,8 +208,15 @@ public static class DifferenceImaging
             var normalisation = byStars;
             if (input.ScienceEffectivePsf is { } epsf)
             {
-                normalisation = FluxNormalisation.FromEffectivePsf(epsf, detector, width, height);
-                log.Info($"flux normalisation by the science ePSF at each source's phase: {normalisation.Factor:F4} on average, {normalisation.Scatter:P2} rms over the phases");
+                var byEpsf = FluxNormalisation.FromEffectivePsf(epsf, detector, width, height);
+                log.Info($"flux normalisation by the science ePSF at each source's phase: {byEpsf.Factor:F4} on average, {byEpsf.Scatter:P2} rms over the phases");
+                // An ePSF built from few stars can be off by more than the stars' own measurement of the same factor (the
+                // demo's 1024² images: 10 stars, ±15 %); it is trusted only while the stars it came from agree with it.
+                if (byStars.Stars == 0 || Math.Abs(byEpsf.Factor / byStars.Factor - 1) <= options.MaxFluxNormalisationOffset)
+                    normalisation = byEpsf;
+                else
+                    log.Warn(JobWarningKind.Psf, $"psf: the science ePSF's flux normalisation {byEpsf.Factor:F4} disagrees with the stars' {byStars.Factor:F4} "
+                                                 + $"by more than {options.MaxFluxNormalisationOffset:P0}; the stars' is used");
             }
             if (normalisation.Stars > 0 && Math.Abs(normalisation.Factor - 1) > options.MaxFluxNormalisationOffset)
                 log.Warn(JobWarningKind.Psf, $"psf: the science PSF model puts {1 / normalisation.Factor:P1} of the stars' light into ZOGY's flux (measured on {normalisation.Stars} stars); fluxes are corrected by {normalisation.Factor:F4}");
