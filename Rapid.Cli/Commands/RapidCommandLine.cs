@@ -40,7 +40,17 @@ public static class RapidCommandLine
             Console.Error.WriteLine($"rapid: {ParseErrors.Describe(parse)}");
             return CommandErrors.BadInput;
         }
+        if (TerminationSignals.Current is { } signals) signals.Command = CommandPath(parse.CommandResult);
         // Signals are ours (TerminationSignals): the command cleans up before the process exits.
         return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, ct);
+    }
+
+    /// <summary>The parsed command's path below the root, e.g. <c>bench prompt</c> (options such as --home are not in it).</summary>
+    public static string CommandPath(System.CommandLine.Parsing.CommandResult command)
+    {
+        var names = new List<string>();
+        for (var c = command; c is { Parent: not null }; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, c.Command.Name);
+        return string.Join(' ', names);
     }
 }

@@ -13,19 +13,18 @@ public sealed class TerminationSignals : IDisposable
     private readonly PosixSignalRegistration[] _registrations;
     private int _received;
 
-    private readonly string _command;
-
-    private TerminationSignals(string command)
+    private TerminationSignals()
     {
-        _command = command;
         _registrations = [PosixSignalRegistration.Create(PosixSignal.SIGINT, On), PosixSignalRegistration.Create(PosixSignal.SIGTERM, On)];
     }
 
     /// <summary>The handler of this process, when <see cref="Install"/> was called (not in tests that invoke commands in process).</summary>
     public static TerminationSignals? Current { get; private set; }
 
-    /// <param name="command">The command this process runs (<c>run</c>, <c>watch</c>, <c>serve</c>, ...): reasons name it.</param>
-    public static TerminationSignals Install(string command) => Current = new TerminationSignals(command);
+    public static TerminationSignals Install() => Current = new TerminationSignals();
+
+    /// <summary>The command this process runs (<c>run</c>, <c>watch</c>, <c>bench prompt</c>, ...), as parsed: reasons name it.</summary>
+    public string Command { get; set; } = "";
 
     public CancellationToken Token => _cancel.Token;
 
@@ -36,7 +35,7 @@ public sealed class TerminationSignals : IDisposable
     public int ExitCode => 128 + (Received == 0 ? SigInt : Received);
 
     /// <summary>The reason jobs killed because of it are closed with.</summary>
-    public static string Reason => Current is { Received: not 0 } s ? $"rapid {s._command} received {Name(s.Received)}" : "the run was cancelled";
+    public static string Reason => Current is { Received: not 0 } s ? $"rapid {s.Command} received {Name(s.Received)}" : "the run was cancelled";
 
     private const int SigInt = 2, SigTerm = 15;
 
