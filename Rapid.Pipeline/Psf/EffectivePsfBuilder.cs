@@ -729,30 +729,22 @@ public sealed class EffectivePsfBuilder
         var h = (int)Math.Ceiling(3 * sigma);
         var kernel = new double[2 * h + 1];
         for (var i = -h; i <= h; i++) kernel[i + h] = Math.Exp(-0.5 * i * i / (sigma * sigma));
-        var rows = new double[grid.Length];
+        return BlurAlong(BlurAlong(grid, size, kernel, 1), size, kernel, size);
+    }
+
+    /// <summary>One pass of the 1-D kernel along rows (stride 1) or columns (stride size).</summary>
+    private static double[] BlurAlong(double[] grid, int size, double[] kernel, int stride)
+    {
+        var h = kernel.Length / 2;
         var result = new double[grid.Length];
         for (var v = 0; v < size; v++)
             for (var u = 0; u < size; u++)
             {
+                var along = stride == 1 ? u : v;
                 double sum = 0, weight = 0;
-                for (var i = -h; i <= h; i++)
+                for (var i = Math.Max(-h, -along); i <= h && along + i < size; i++)
                 {
-                    var uu = u + i;
-                    if (uu < 0 || uu >= size) continue;
-                    sum += kernel[i + h] * grid[v * size + uu];
-                    weight += kernel[i + h];
-                }
-                rows[v * size + u] = sum / weight;
-            }
-        for (var v = 0; v < size; v++)
-            for (var u = 0; u < size; u++)
-            {
-                double sum = 0, weight = 0;
-                for (var i = -h; i <= h; i++)
-                {
-                    var vv = v + i;
-                    if (vv < 0 || vv >= size) continue;
-                    sum += kernel[i + h] * rows[vv * size + u];
+                    sum += kernel[i + h] * grid[v * size + u + i * stride];
                     weight += kernel[i + h];
                 }
                 result[v * size + u] = sum / weight;
