@@ -86,6 +86,10 @@ public sealed class DifferenceQualityTests
         Assert.Equal((5, 3), (q.Snr7Sources, q.Snr7Found));
         Assert.Equal(1.5, q.FalseEveryRowPerMegapixel, 9);
         Assert.Equal(26 - 2.5 * Math.Log10(5 * 1), q.Limit5Sigma, 9);      // the median noise is 1 DN/s
+        // With the sky-alone noise given, the limit is its: the true sources' own noise (raised by their light) is not.
+        var onSky = DifferenceQuality.Measure(truth, detections, constant, unmaskedPixels: 2_000_000, score, detectionThresholdSigma: 5,
+            zeroPointMag: 26, pixelScaleArcsec: scale, backgroundNoiseDnPerSecond: 0.5);
+        Assert.Equal(26 - 2.5 * Math.Log10(5 * 0.5), onSky.Limit5Sigma, 9);
         Assert.True(double.IsNaN(q.Magnitude50));                          // too few sources for the logistic
         Assert.Equal(3, q.AstrometrySources);
         Assert.Equal(0.05, q.MedianAstrometricErrorPixels, 6);             // median of 0.05, 0.2, 0 px

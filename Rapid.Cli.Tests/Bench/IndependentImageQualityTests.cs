@@ -60,6 +60,8 @@ public sealed class IndependentImageQualityTests(IndependentImageQualityFixture 
     }
 
     [Theory]
+    [InlineData(ImageSetRenderers.Photutils)]
+    [InlineData(ImageSetRenderers.Fitsh)]
     [InlineData(ImageSetRenderers.Gnuastro)]
     public void Completeness_is_at_least_95_percent_at_true_snr_7(string renderer) => AssertTarget(renderer, "completeness");
 
@@ -69,10 +71,13 @@ public sealed class IndependentImageQualityTests(IndependentImageQualityFixture 
     public void The_50_percent_completeness_magnitude_is_within_0_2_mag_of_the_5_sigma_limit(string renderer) => AssertTarget(renderer, "50 %");
 
     [Theory]
+    [InlineData(ImageSetRenderers.Photutils)]
     [InlineData(ImageSetRenderers.Fitsh)]
+    [InlineData(ImageSetRenderers.Gnuastro)]
     public void Fluxes_are_within_2_percent_median(string renderer) => AssertTarget(renderer, "median |FLUX");
 
     [Theory]
+    [InlineData(ImageSetRenderers.Photutils)]
     [InlineData(ImageSetRenderers.Fitsh)]
     public void Flux_errors_give_a_pull_rms_between_0_9_and_1_1(string renderer) => AssertTarget(renderer, "pull rms");
 

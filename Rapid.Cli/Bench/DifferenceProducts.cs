@@ -65,6 +65,28 @@ public static class PsfFluxNoise
     /// <returns>DN/s; NaN where no stamp pixel has a finite uncertainty (masked).</returns>
     public static double At(DifferenceProducts products, double x, double y)
     {
+        ArgumentNullException.ThrowIfNull(products);
+        return Of(products, (px, py) => products.DifferenceUncertainty[py * products.Width + px], x, y);
+    }
+
+    /// <summary>
+    /// The same for a source on the sky alone: every stamp pixel has the median finite per-pixel 1-sigma of the difference
+    /// (most pixels hold no source), so neither a source's own light nor its host's raises it; DN/s, NaN when nothing is finite.
+    /// </summary>
+    public static double Background(DifferenceProducts products)
+    {
+        ArgumentNullException.ThrowIfNull(products);
+        var finite = products.DifferenceUncertainty.Where(v => float.IsFinite(v) && v > 0).ToArray();
+        if (finite.Length == 0) return double.NaN;
+        Array.Sort(finite);
+        var sky = finite[finite.Length / 2];
+        var n = products.DifferencePsfSize;
+        return Of(products, (_, _) => sky, 1 + n / 2, 1 + n / 2);
+    }
+
+    /// <summary>1 / √(Σ P_D² / σ²) over the PSF stamp centred on 1-based (x, y), σ of each in-image pixel from sigmaAt (0-based).</summary>
+    private static double Of(DifferenceProducts products, Func<int, int, float> sigmaAt, double x, double y)
+    {
         var (cx, cy) = ((int)Math.Round(x - 1), (int)Math.Round(y - 1));
         var n = products.DifferencePsfSize;
         var half = n / 2;
@@ -77,7 +99,7 @@ public static class PsfFluxNoise
             {
                 var px = cx + i - half;
                 if (px < 0 || px >= products.Width) continue;
-                var sigma = products.DifferenceUncertainty[py * products.Width + px];
+                var sigma = sigmaAt(px, py);
                 var p = products.DifferencePsf[j * n + i];
                 if (float.IsFinite(sigma) && sigma > 0 && float.IsFinite(p)) information += p * (double)p / (sigma * (double)sigma);
             }

@@ -10,7 +10,7 @@ public sealed record FalseDetectionSite(string What, int Count);
 /// The quality figures of one difference against the simulator's truth, issue 4's and issue 11's. Completeness counts
 /// true sources of true S/N >= 10 (issue 4) or >= 7 (issue 11) found within 1 px with the right sign; Magnitude50 is the
 /// magnitude of |true difference| at which a logistic fitted to found / missed reaches 50 % and Limit5Sigma the zero
-/// point less 2.5 log10(5 x the median PSF-fit noise at the true sources); the flux error is the median
+/// point less 2.5 log10(5 x the PSF-fit noise on the sky alone, <see cref="PsfFluxNoise.Background"/>); the flux error is the median
 /// |FLUX/true − 1| of the found ones of S/N >= 20; the pull rms is over the found ones of S/N >= 10; false detections
 /// are per 10^6 unmasked pixels, without the rows flagged near a saturated star (issue 4) and counting every row
 /// (issue 11, <see cref="FalseEveryRowPerMegapixel"/>); the astrometric error is the angle between a found row's RA/Dec
@@ -58,9 +58,12 @@ public static class DifferenceQuality
     /// <param name="unmaskedPixels">Pixels of the difference that are not masked (finite S_corr).</param>
     /// <param name="zeroPointMag">AB magnitude of 1 DN/s of D (for the completeness magnitude and the limit; NaN: not measured).</param>
     /// <param name="pixelScaleArcsec">The science grid's pixel scale (for the RA/Dec error in pixels; NaN: not measured).</param>
+    /// <param name="backgroundNoiseDnPerSecond">The PSF-fit noise of a source on the sky alone (the 5 sigma limit's; NaN: the
+    /// median of the true sources' own noise, which their light and their hosts' raise, so that the limit came out too bright
+    /// and m50 minus it too faint: +0.85 mag at full size).</param>
     public static DifferenceQualityFigures Measure(IReadOnlyList<TrueDifferenceSource> truth, IReadOnlyList<DifferenceDetection> detections,
         IReadOnlyList<TruthRow> constant, long unmaskedPixels, ScoreStatistics score, double detectionThresholdSigma = double.NaN,
-        double zeroPointMag = double.NaN, double pixelScaleArcsec = double.NaN)
+        double zeroPointMag = double.NaN, double pixelScaleArcsec = double.NaN, double backgroundNoiseDnPerSecond = double.NaN)
     {
         var match = Match(truth, detections);
         var found = truth.Select((t, i) => (Truth: t, Found: match[i] >= 0 ? detections[match[i]] : null)).ToList();
@@ -82,7 +85,8 @@ public static class DifferenceQuality
         var snr7 = found.Where(f => f.Truth.TrueSignalToNoise >= 7).ToList();
         var measurable = found.Where(f => double.IsFinite(f.Truth.NoiseDnPerSecond)).ToList();
         var mags = measurable.Select(f => zeroPointMag - 2.5 * Math.Log10(Math.Abs(f.Truth.DifferenceFluxDnPerSecond))).ToArray();
-        var limit = zeroPointMag - 2.5 * Math.Log10(5 * Median(measurable.Select(f => f.Truth.NoiseDnPerSecond).ToList()));
+        var limitNoise = double.IsFinite(backgroundNoiseDnPerSecond) ? backgroundNoiseDnPerSecond : Median(measurable.Select(f => f.Truth.NoiseDnPerSecond).ToList());
+        var limit = zeroPointMag - 2.5 * Math.Log10(5 * limitNoise);
         var astrometry = found.Where(f => f.Found is not null && f.Truth.TrueSignalToNoise >= 20)
             .Select(f => SphericalGeometry.AngularSeparationDeg(f.Found!.RaDeg, f.Found.DecDeg, f.Truth.RaDeg, f.Truth.DecDeg) * 3600 / pixelScaleArcsec)
             .Where(double.IsFinite).ToList();

@@ -25,6 +25,6 @@ public static class DifferenceQualityScoring
         var score = ScoreImageStatistics.Measure(products.ScoreCorrected, products.Width, products.Height,
             products.Detections.Select(d => (d.X, d.Y)).Concat(truth.Select(t => (t.X, t.Y))), ScoreExclusionRadiusPixels);
         return DifferenceQuality.Measure(truth, products.Detections, DifferenceTruth.Constant(science), unmasked, score, products.DetectionThresholdSigma,
-            products.ZeroPointMag, products.PixelScaleArcsec);
+            products.ZeroPointMag, products.PixelScaleArcsec, PsfFluxNoise.Background(products));
     }
 }

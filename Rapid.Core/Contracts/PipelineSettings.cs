@@ -101,7 +101,10 @@ public sealed record PipelineSettings
     public int PsfOversampling { get; set; } = 4;
 
     [Setting("Effective PSF: fewest stars per sub-pixel phase cell (oversampling squared cells) before the oversampling is lowered")]
-    public double PsfMinStarsPerPhase { get; set; } = 4;
+    public double PsfMinStarsPerPhase { get; set; } = 0.5;
+
+    [Setting("Effective PSF: with fewer than 4 stars per sub-pixel phase cell, each iteration's residual is smoothed by a Gaussian of this sigma (regularisation: what so few stars constrain)", Unit = "pixels")]
+    public double PsfFewStarsSmoothing { get; set; } = 0.6;
 
     [Setting("Effective PSF: a star's peak must exceed its background by this many noise sigmas", Unit = "sigma")]
     public double PsfStarDetectionSigma { get; set; } = 20;
@@ -157,6 +160,7 @@ public sealed record PipelineSettings
         Require(PsfStampHalfSize is >= 4 and <= 100, "psfStampHalfSize", $"= {PsfStampHalfSize} must be 4 to 100");
         Require(PsfOversampling is >= 1 and <= 10, "psfOversampling", $"= {PsfOversampling} must be 1 to 10");
         Require(PsfMinStarsPerPhase > 0, "psfMinStarsPerPhase", $"= {PsfMinStarsPerPhase} must be positive");
+        Require(PsfFewStarsSmoothing >= 0, "psfFewStarsSmoothing", $"= {PsfFewStarsSmoothing} must not be negative");
         Require(PsfStarDetectionSigma > 0, "psfStarDetectionSigma", $"= {PsfStarDetectionSigma} must be positive");
         Require(PsfMinimumStars >= 1, "psfMinimumStars", $"= {PsfMinimumStars} must be at least 1");
         Require(PsfMaximumStars >= PsfMinimumStars, "psfMaximumStars", $"= {PsfMaximumStars} must be at least psfMinimumStars ({PsfMinimumStars})");

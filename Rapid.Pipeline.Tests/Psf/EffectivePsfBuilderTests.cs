@@ -85,7 +85,7 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
         var stars = StarField.Grid(256, 256, 40, 24, 5000, 60000, random);
         var image = Render(stars, (_, _) => truth, random, 256);
 
-        var psf = new EffectivePsfBuilder().Build(image, 256, 256, 2, double.PositiveInfinity);
+        var psf = new EffectivePsfBuilder(new EffectivePsfOptions { MinStarsPerPhase = 4 }).Build(image, 256, 256, 2, double.PositiveInfinity);
 
         output.WriteLine($"{psf.StarsUsed} stars, oversampling {psf.Oversampling}, worst residual {WorstResidual(psf, truth, 128, 128):P2}");
         Assert.Equal(3, psf.Oversampling); // 36 stars: 4 per phase cell at 3 x 3
@@ -186,6 +186,73 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
     {
         double[] values = [0.01, -0.01, 0.0, 0.02, -0.02, 0.005, 0.3, 0.5, 0.45, 0.7, 0.9, 0.35, 0.6];
         Assert.InRange(EffectivePsfBuilder.HalfSampleMode(values), -0.02, 0.02);
+    }
+
+    [Theory]
+    [InlineData(1, 1.2, 330)]
+    [InlineData(2, 1.8, 330)]
+    [InlineData(3, 1.9, 300)]
+    [InlineData(4, 2.3, 280)]
+    [InlineData(5, 1.5, 250)]
+    [InlineData(6, 1.4, 300)]
+    public void A_few_faint_stars_give_an_epsf_that_measures_a_true_stars_flux(int seed, double fwhm, int spacing)
+    {
+        // A demo-sized image: 9-16 isolated stars, peaks 20-100 sigma, on a sky of 50 with noise 2. The wings beyond a few
+        // FWHM are then below the noise of the stars and of their local skies (which had put 1-3 % of the light there, or
+        // taken it), and lowering the oversampling to 1 for so few stars had broadened the ePSF: fluxes 4-15 % high.
+        var truth = new MoffatPsf(fwhm);
+        var random = new Random(seed);
+        var stars = StarField.Grid(1024, 1024, spacing, 60, 1500, 8000, random);
+        var image = Render(stars, (_, _) => truth, random, 1024);
+        for (var i = 0; i < image.Length; i++) image[i] += 50;
+
+        var psf = new EffectivePsfBuilder().Build(image, 1024, 1024, 2, double.PositiveInfinity, 50);
+
+        var ratios = new[] { (0.0, 0.0), (0.5, 0.5), (0.25, -0.4), (-0.5, 0.1), (0.3, 0.2) }.Select(p => FittedFlux(psf, truth, p.Item1, p.Item2)).ToArray();
+        output.WriteLine($"seed {seed}, FWHM {fwhm}: {psf.Method} from {psf.StarsUsed} of {stars.Count} stars, s {psf.Oversampling}, FWHM {psf.FwhmPixels:F3}; "
+                         + $"fitted flux of a unit true star: {string.Join(", ", ratios.Select(r => r.ToString("F4")))}; {Shells(psf, truth)}");
+        Assert.Equal(PsfMethod.Empirical, psf.Method);
+        Assert.All(ratios, r => Assert.InRange(r, 0.965, 1.035));
+        Assert.InRange(ratios.Average(), 0.985, 1.015);
+    }
+
+    private static string Shells(EffectivePsf psf, MoffatPsf truth)
+    {
+        var star = new double[35 * 35];
+        truth.FillStamp(star, 17, 0, 0);
+        var model = psf.Render(512, 512, 35);
+        var edges = new[] { 0, 3, 6, 10, 14, 18, 25 };
+        var parts = new List<string>();
+        for (var e = 0; e + 1 < edges.Length; e++)
+        {
+            double m = 0, t = 0;
+            for (var i = 0; i < star.Length; i++)
+            {
+                var r = Math.Sqrt((i % 35 - 17) * (i % 35 - 17) + (i / 35 - 17) * (i / 35 - 17));
+                if (r < edges[e] || r >= edges[e + 1]) continue;
+                m += model[i];
+                t += star[i];
+            }
+            parts.Add($"{edges[e]}-{edges[e + 1]}: {m:F4}/{t:F4}");
+        }
+        return string.Join(" ", parts);
+    }
+
+    /// <summary>The flux a least-squares fit of the ePSF (within 3 px, centre known) gives a noise-free unit-flux true star at phase (dx, dy).</summary>
+    private static double FittedFlux(EffectivePsf psf, MoffatPsf truth, double dx, double dy)
+    {
+        var star = new double[35 * 35];
+        truth.FillStamp(star, 17, dx, dy);
+        var model = psf.Render(512 + dx, 512 + dy, 35);
+        double num = 0, den = 0;
+        for (var j = 0; j < 35; j++)
+            for (var i = 0; i < 35; i++)
+            {
+                if ((i - 17 - dx) * (i - 17 - dx) + (j - 17 - dy) * (j - 17 - dy) > 9) continue;
+                num += model[j * 35 + i] * star[j * 35 + i];
+                den += model[j * 35 + i] * model[j * 35 + i];
+            }
+        return num / den;
     }
 
     /// <summary>Stars rendered with the simulator's pixel-integrated Moffat (a known ePSF) plus Gaussian noise of 2.</summary>

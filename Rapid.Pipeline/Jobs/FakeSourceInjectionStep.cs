@@ -70,6 +70,18 @@ public sealed class EffectivePsfRenderer(EffectivePsf psf) : IFakeSourceRenderer
 /// </summary>
 public static class FakeSourceInjectionStep
 {
+    /// <summary>
+    /// Fakes are drawn with the PSF the catalog's fluxes rest on: the science ePSF when the photometry was normalised by
+    /// it, else (the stars disagreed with it, a psf warning) the science PSF model ZOGY's P_n is, as an ePSF sampled at
+    /// whole pixels; an ePSF the job did not trust would measure the fakes against a PSF no real source has.
+    /// </summary>
+    public static IFakeSourceRenderer RendererFor(DifferenceImagingResult difference, EffectivePsf scienceEpsf)
+    {
+        ArgumentNullException.ThrowIfNull(difference);
+        ArgumentNullException.ThrowIfNull(scienceEpsf);
+        return new EffectivePsfRenderer(difference.Measurement.Normalisation.Psf is not null ? scienceEpsf : EffectivePsf.FromModel(difference.SciencePsf));
+    }
+
     /// <summary>Null when the config asks for none (or the image cannot take any: a warning says why).</summary>
     public static FakeSourceInjection? Run(JobContext context, CalibratedImage science, DifferenceImagingResult difference, IFakeSourceRenderer renderer)
     {

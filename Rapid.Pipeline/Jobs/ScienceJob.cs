@@ -92,7 +92,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         var match = result.Match;
         var sources = ToCatalog(result, science.Wcs, coverageFrames, width, height);
         // Fakes are measured apart from the products (the same detection and photometry, on windows of ZOGY's inputs).
-        var injection = FakeSourceInjectionStep.Run(context, science, result, new EffectivePsfRenderer(scienceEpsf));
+        var injection = FakeSourceInjectionStep.Run(context, science, result, FakeSourceInjectionStep.RendererFor(result, scienceEpsf));
         var recovery = await RecoveryMeasurementStep.MeasureAsync(context, injection, science, result.ScoreCorrected,
             sources.Where(x => x.Sign > 0).Select(x => new DetectedSource(x.X + 1, x.Y + 1, x.Flux, x.FluxError)).ToList(), products, ct);
         // A difference image that is mostly masked is still a product, but a degraded one (exit 32).

@@ -13,7 +13,10 @@ namespace Rapid.Pipeline.Psf;
 /// and stars whose light within a few FWHM departs from the fitted ψ beyond the typical star's (the half-sample mode,
 /// Bickel &amp; Frühwirth 2006, CSDA 50, 3500) by more than ExcessTolerance are dropped as galaxies or blends;</item>
 /// </list>
-/// until no centre moves by more than CenterAccuracy. With enough stars a polynomial variation across the detector is
+/// until no centre moves by more than CenterAccuracy. The iteration starts from the pixel-integrated Gaussian of the
+/// stars' typical width (so the stacks hold residuals), smooths the residual when there are fewer than 4 stars per
+/// phase cell (FewStarsSmoothing), and beyond the radius where the stars' wings sink into their noise continues ψ as a
+/// power law fitted inside it (<see cref="ExtrapolateWings"/>). With enough stars a polynomial variation across the detector is
 /// then fitted cell by cell to the residuals (clipped least squares in the stars' positions, as PSFEx's PSFVAR_DEGREES,
 /// Bertin 2011), and the wings beyond a few FWHM are replaced by their azimuthal average (<see cref="RadialWings"/>).
 /// With fewer than MinimumStars usable stars the result is a pixel-integrated Gaussian (a fallback, a warning).
@@ -71,8 +74,12 @@ public sealed class EffectivePsfBuilder
         var widths = stars.Where(x => x.Good).Select(x => x.Sigma).OrderBy(w => w).ToArray();
         var wingRadius = _options.WingRadiusInFwhm * widths[widths.Length / 2] / PsfShape.SigmaPerFwhm;
         var gridSize = (_options.StampSize * s + 1) | 1;
-        var terms = new List<double[]> { new double[gridSize * gridSize] };
-        EffectivePsf? psf = null;
+        // The iteration starts from the pixel-integrated Gaussian of the stars' typical fitted width, so that what it stacks
+        // is the residual from that, small and smooth: with a few stars most of the s² phase cells hold no sample, and what
+        // fills them is then interpolated residual, not interpolated PSF (DAOPHOT's hybrid of an analytic function and an
+        // empirical correction table, Stetson 1987, PASP 99, 191).
+        var psf = EffectivePsf.Gaussian(widths[widths.Length / 2] / PsfShape.SigmaPerFwhm, (gridSize - 1) / 2.0 / s, s, PsfMethod.Empirical, widths.Length);
+        var terms = new List<double[]> { psf.Samples };
         for (var iteration = 1; iteration <= _options.MaxIterations; iteration++)
         {
             psf = Improve(stars, terms, 0, gridSize, s, origin, psf, wingRadius);
@@ -86,7 +93,7 @@ public sealed class EffectivePsfBuilder
         while (terms.Count < EffectivePsf.TermCount(degree)) terms.Add(new double[gridSize * gridSize]);
         for (var iteration = 1; iteration <= _options.MaxIterations; iteration++)
         {
-            var dropped = DropOutliers(stars, psf!, noiseSigma);
+            var dropped = DropOutliers(stars, psf, noiseSigma);
             if (stars.Count(x => x.Good) < _options.MinimumStars) return Fallback(stars);
             if (!dropped && (degree == 0 || iteration > VariationIterations)) break;
             psf = Improve(stars, terms, degree, gridSize, s, origin, psf, wingRadius);
@@ -103,7 +110,7 @@ public sealed class EffectivePsfBuilder
     /// position otherwise; in the wings, beyond wingRadius pixels, the medians of whole annuli, <see cref="PoolWings"/>),
     /// each term smoothed, the constant term recentred and normalised; returns the new ePSF.
     /// </summary>
-    private EffectivePsf Improve(List<Star> stars, List<double[]> terms, int degree, int gridSize, int s, (double X, double Y, double Scale) origin, EffectivePsf? psf, double wingRadius)
+    private EffectivePsf Improve(List<Star> stars, List<double[]> terms, int degree, int gridSize, int s, (double X, double Y, double Scale) origin, EffectivePsf psf, double wingRadius)
     {
         var good = stars.Where(x => x.Good).ToList();
         var bins = Bin(good, gridSize, s, psf);
@@ -118,13 +125,16 @@ public sealed class EffectivePsfBuilder
         {
             updates = FitVariation(bins, good, degree, origin, gridSize);
         }
-        PoolWings(bins, updates, gridSize, s, wingRadius);
+        var wingErrors = PoolWings(bins, updates, gridSize, s, wingRadius);
+        var blur = ResidualBlurPixels(good.Count, s) * s;
         for (var k = 0; k < updates.Count; k++)
         {
             FillEmpty(updates[k], gridSize);
+            if (blur > 0) updates[k] = GaussianBlur(updates[k], gridSize, blur);
             for (var b = 0; b < updates[k].Length; b++) terms[k][b] += updates[k][b];
             terms[k] = Smooth(terms[k], gridSize);
         }
+        ExtrapolateWings(terms, gridSize, s, wingRadius, wingErrors);
         terms[0] = Recentre(terms[0], gridSize, s);
         var constant = new EffectivePsf([terms[0]], gridSize, s, 0, origin, PsfMethod.Empirical, good.Count);
         terms[0] = constant.Samples;
@@ -266,7 +276,7 @@ public sealed class EffectivePsfBuilder
     /// Sorts (pixel / flux − ψ(offset)) of every pixel of every star into the cell nearest its offset, as photutils'
     /// _resample_residual does (ψ = 0 before the first estimate).
     /// </summary>
-    private Bins Bin(List<Star> stars, int gridSize, int s, EffectivePsf? psf)
+    private Bins Bin(List<Star> stars, int gridSize, int s, EffectivePsf psf)
     {
         var size = _options.StampSize;
         var c = (gridSize - 1) / 2.0;
@@ -277,7 +287,7 @@ public sealed class EffectivePsfBuilder
         {
             var star = stars[k];
             var model = new double[size * size];
-            psf?.RenderBox(star.X, star.Y, star.X0, star.Y0, size, size, model);
+            psf.RenderBox(star.X, star.Y, star.X0, star.Y0, size, size, model);
             for (var j = 0; j < size; j++)
             {
                 for (var i = 0; i < size; i++)
@@ -314,7 +324,8 @@ public sealed class EffectivePsfBuilder
     /// the annulus' clipped median replaces the cells' own (blended over 1 px from wingRadius), as the original RAPID
     /// radially averages its PSFs' wings (<see cref="RadialWings"/>); variation terms are not fitted there.
     /// </summary>
-    private void PoolWings(Bins bins, List<double[]> updates, int gridSize, int s, double wingRadius)
+    /// <returns>Per annulus (0.5 px wide, from the centre), the standard error of its pooled median (NaN where nothing was pooled).</returns>
+    private double[] PoolWings(Bins bins, List<double[]> updates, int gridSize, int s, double wingRadius)
     {
         const double width = 0.5;
         var c = (gridSize - 1) / 2.0;
@@ -327,6 +338,14 @@ public sealed class EffectivePsfBuilder
             if (r >= wingRadius - width) foreach (var v in bins.Values(cell)) annuli[(int)(r / width)].Add(v);
         }
         var medians = annuli.Select(a => a.Count == 0 ? double.NaN : ClippedMedian(a.ToArray(), _options.ClipSigma)).ToArray();
+        // The standard error of a median: √(π/2) σ / √n, σ from the median absolute deviation.
+        var errors = annuli.Select((a, k) =>
+        {
+            if (a.Count < 2) return double.NaN;
+            var deviations = a.Select(v => Math.Abs(v - medians[k])).ToArray();
+            Array.Sort(deviations);
+            return Math.Sqrt(Math.PI / 2) * 1.4826 * Median(deviations) / Math.Sqrt(a.Count);
+        }).ToArray();
         double Profile(double r)
         {
             var x = r / width - 0.5;
@@ -347,6 +366,61 @@ public sealed class EffectivePsfBuilder
             var own = updates[0][cell];
             updates[0][cell] = double.IsNaN(own) ? pooled : (1 - w) * own + w * pooled;
             for (var k = 1; k < updates.Count; k++) if (!double.IsNaN(updates[k][cell])) updates[k][cell] *= 1 - w;
+        }
+        return errors;
+    }
+
+    /// <summary>
+    /// Where the stars no longer measure the wings (an annulus' mean ψ below twice the standard error of its pooled
+    /// median), ψ is the power law r^−p fitted to the measured annuli between wingRadius and there (p within 3-8:
+    /// a Moffat's r^−2β wing down to a Gaussian's fall), and the variation terms are zero. Without this, the noise of a
+    /// few stars' wings and of their local skies, summed over the whole stamp, moved the ePSF's normalisation, and with
+    /// it every flux, by several percent (the demo's 1024² images: ~10 stars, 3-16 %). Anderson &amp; King (2000, sec.
+    /// 3) likewise trust their ePSF only as far out as the stars constrain it.
+    /// </summary>
+    private static void ExtrapolateWings(List<double[]> terms, int gridSize, int s, double wingRadius, double[] errors)
+    {
+        const double width = 0.5;
+        var c = (gridSize - 1) / 2.0;
+        var psi = terms[0];
+        var sums = new double[errors.Length];
+        var counts = new int[errors.Length];
+        for (var cell = 0; cell < psi.Length; cell++)
+        {
+            var k = (int)(Math.Sqrt((cell % gridSize - c) * (cell % gridSize - c) + (cell / gridSize - c) * (cell / gridSize - c)) / s / width);
+            sums[k] += psi[cell];
+            counts[k]++;
+        }
+        var first = (int)Math.Ceiling(wingRadius / width);
+        var cut = -1;
+        var (sx, sy, sxx, sxy, n) = (0.0, 0.0, 0.0, 0.0, 0);
+        for (var k = first; k < errors.Length; k++)
+        {
+            if (counts[k] == 0 || double.IsNaN(errors[k])) continue;
+            var mean = sums[k] / counts[k];
+            if (!(mean > 2 * errors[k])) { cut = k; break; }
+            var (x, y) = (Math.Log((k + 0.5) * width), Math.Log(mean));
+            (sx, sy, sxx, sxy, n) = (sx + x, sy + y, sxx + x * x, sxy + x * y, n + 1);
+        }
+        if (cut < 0) return;
+        double slope = -5, intercept;
+        if (n >= 2 && n * sxx - sx * sx > 0) slope = Math.Clamp((n * sxy - sx * sy) / (n * sxx - sx * sx), -8, -3);
+        if (n >= 1) intercept = (sy - slope * sx) / n;
+        else
+        {
+            // Nothing beyond wingRadius is measured: the power law continues ψ's mean at wingRadius.
+            var k0 = Math.Max(0, first - 1);
+            var at = counts[k0] > 0 ? sums[k0] / counts[k0] : 0;
+            if (!(at > 0)) at = 0;
+            intercept = at > 0 ? Math.Log(at) - slope * Math.Log((k0 + 0.5) * width) : double.NegativeInfinity;
+        }
+        var radius = cut * width;
+        for (var cell = 0; cell < psi.Length; cell++)
+        {
+            var r = Math.Sqrt((cell % gridSize - c) * (cell % gridSize - c) + (cell / gridSize - c) * (cell / gridSize - c)) / s;
+            if (r < radius) continue;
+            psi[cell] = Math.Exp(intercept + slope * Math.Log(r));
+            for (var t = 1; t < terms.Count; t++) terms[t][cell] = 0;
         }
     }
 
@@ -644,6 +718,38 @@ public sealed class EffectivePsfBuilder
             if (remaining == 0) return;
         }
         for (var i = 0; i < grid.Length; i++) if (double.IsNaN(grid[i])) grid[i] = 0;
+    }
+
+    /// <summary>The residual's smoothing (native pixels): FewStarsSmoothing with fewer than 4 stars per phase cell, else none.</summary>
+    private double ResidualBlurPixels(int stars, int s) => stars < 4 * s * s ? _options.FewStarsSmoothing : 0;
+
+    /// <summary>The grid convolved with a normalised Gaussian of sigma samples (separable; truncated at 3 sigma, renormalised at the grid's edges).</summary>
+    private static double[] GaussianBlur(double[] grid, int size, double sigma)
+    {
+        var h = (int)Math.Ceiling(3 * sigma);
+        var kernel = new double[2 * h + 1];
+        for (var i = -h; i <= h; i++) kernel[i + h] = Math.Exp(-0.5 * i * i / (sigma * sigma));
+        return BlurAlong(BlurAlong(grid, size, kernel, 1), size, kernel, size);
+    }
+
+    /// <summary>One pass of the 1-D kernel along rows (stride 1) or columns (stride size).</summary>
+    private static double[] BlurAlong(double[] grid, int size, double[] kernel, int stride)
+    {
+        var h = kernel.Length / 2;
+        var result = new double[grid.Length];
+        for (var v = 0; v < size; v++)
+            for (var u = 0; u < size; u++)
+            {
+                var along = stride == 1 ? u : v;
+                double sum = 0, weight = 0;
+                for (var i = Math.Max(-h, -along); i <= h && along + i < size; i++)
+                {
+                    sum += kernel[i + h] * grid[v * size + u + i * stride];
+                    weight += kernel[i + h];
+                }
+                result[v * size + u] = sum / weight;
+            }
+        return result;
     }
 
     /// <summary>The grid convolved with <see cref="QuarticKernel"/> (zero beyond the grid).</summary>

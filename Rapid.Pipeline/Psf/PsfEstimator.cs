@@ -33,7 +33,9 @@ public sealed class PsfEstimator
         var size = _options.StampSize;
         var stamps = new List<double[]>();
         var fwhms = new List<double>();
-        foreach (var (x, y) in Candidates(image, width, height, noiseSigma, saturationLevel))
+        // The candidates' box (stamp / 2 + 3 px a side) is clean; LanczosCut refuses its own box if it leaves the image or holds NaN.
+        foreach (var (x, y) in PsfStarCandidates.Find(image, width, height, 0, noiseSigma, saturationLevel,
+                     _options.DetectionSigma, _options.IsolationRadius, _options.StampSize, _options.MinNeighbourFraction))
         {
             if (stamps.Count >= _options.MaximumStars) break;
             var centre = PsfShape.WindowedCentroid(image, width, height, x, y, _options.DefaultFwhm);
@@ -88,70 +90,6 @@ public sealed class PsfEstimator
         var subtracted = new float[image.Length];
         for (var i = 0; i < image.Length; i++) subtracted[i] = (float)(image[i] - backgroundLevel);
         return Estimate(subtracted, width, height, noiseSigma, saturationLevel - backgroundLevel);
-    }
-
-    /// <summary>Isolated, unsaturated local maxima above the threshold, brightest first (0-based pixel indices).</summary>
-    private List<(int X, int Y)> Candidates(float[] image, int width, int height, double sigma, double saturation)
-    {
-        var threshold = _options.DetectionSigma * sigma;
-        var r = _options.IsolationRadius;
-        // The Fourier-shift box (stamp plus 8 pixels a side) and the isolation box must fit inside the image.
-        var margin = Math.Max(Fft.FftSizes.NextFriendly(_options.StampSize + 16) / 2 + 2, r);
-        var peaks = new List<(int X, int Y)>();
-        var isPeak = new bool[image.Length];
-        for (var y = 1; y < height - 1; y++)
-        {
-            for (var x = 1; x < width - 1; x++)
-            {
-                var v = image[y * width + x];
-                if (!(v > threshold) || !IsLocalMaximum(image, width, x, y, v)) continue;
-                isPeak[y * width + x] = true;
-                peaks.Add((x, y));
-            }
-        }
-        var usable = new List<(int X, int Y, float Peak)>();
-        foreach (var (x, y) in peaks)
-        {
-            if (x < margin || y < margin || x >= width - margin || y >= height - margin) continue;
-            var peak = image[y * width + x];
-            if (peak >= saturation) continue;
-            // Hot pixels and cosmic-ray hits are single sharp spikes; even a 1 px FWHM star puts over a tenth of its
-            // peak into its brightest edge neighbour (a pixel-integrated Gaussian centred anywhere in the pixel).
-            var brightestNeighbour = Math.Max(Math.Max(image[y * width + x - 1], image[y * width + x + 1]),
-                Math.Max(image[(y - 1) * width + x], image[(y + 1) * width + x]));
-            if (!(brightestNeighbour >= _options.MinNeighbourFraction * peak)) continue;
-            var ok = true;
-            var half = Math.Max(r, _options.StampSize / 2 + 3);
-            for (var j = y - half; j <= y + half && ok; j++)
-            {
-                if (j < 0 || j >= height) continue;
-                for (var i = x - half; i <= x + half; i++)
-                {
-                    if (i < 0 || i >= width || (i == x && j == y)) continue;
-                    var v = image[j * width + i];
-                    var inIsolation = Math.Abs(i - x) <= r && Math.Abs(j - y) <= r;
-                    if (float.IsNaN(v) || v >= saturation || (inIsolation && (v > peak || isPeak[j * width + i]))) { ok = false; break; }
-                }
-            }
-            if (ok) usable.Add((x, y, peak));
-        }
-        return usable.OrderByDescending(c => c.Peak).Select(c => (c.X, c.Y)).ToList();
-    }
-
-    /// <summary>Greater than the 8 neighbours; ties go to the first pixel in raster order.</summary>
-    private static bool IsLocalMaximum(float[] image, int width, int x, int y, float v)
-    {
-        for (var dy = -1; dy <= 1; dy++)
-        {
-            for (var dx = -1; dx <= 1; dx++)
-            {
-                if (dx == 0 && dy == 0) continue;
-                var n = image[(y + dy) * width + x + dx];
-                var before = dy < 0 || (dy == 0 && dx < 0);
-                if (n > v || (before && n == v)) return false;
-            }
-        }
-        return true;
     }
 
     /// <summary>Indices of the stars whose FWHM lies within max(3 robust sigma, 10 %) of the median.</summary>

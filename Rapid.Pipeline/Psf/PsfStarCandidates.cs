@@ -14,9 +14,17 @@ internal static class PsfStarCandidates
     public static List<(int X, int Y)> Find(ReadOnlySpan<float> image, int width, int height, double backgroundLevel, double sigma,
         double saturationLevel, EffectivePsfOptions options)
     {
-        var threshold = backgroundLevel + options.DetectionSigma * sigma;
-        var r = options.IsolationRadius;
-        var half = Math.Max(r, options.StampSize / 2 + 3);
+        ArgumentNullException.ThrowIfNull(options);
+        return Find(image, width, height, backgroundLevel, sigma, saturationLevel, options.DetectionSigma, options.IsolationRadius, options.StampSize, options.MinNeighbourFraction);
+    }
+
+    /// <summary>The same with the selection's settings given one by one (<see cref="PsfEstimator"/>'s).</summary>
+    public static List<(int X, int Y)> Find(ReadOnlySpan<float> image, int width, int height, double backgroundLevel, double sigma,
+        double saturationLevel, double detectionSigma, int isolationRadius, int stampSize, double minNeighbourFraction)
+    {
+        var threshold = backgroundLevel + detectionSigma * sigma;
+        var r = isolationRadius;
+        var half = Math.Max(r, stampSize / 2 + 3);
         var margin = half + 1;
         var peaks = new List<(int X, int Y)>();
         var isPeak = new bool[image.Length];
@@ -40,7 +48,7 @@ internal static class PsfStarCandidates
             // peak into its brightest edge neighbour (a pixel-integrated Gaussian centred anywhere in the pixel).
             var brightestNeighbour = Math.Max(Math.Max(image[y * width + x - 1], image[y * width + x + 1]),
                 Math.Max(image[(y - 1) * width + x], image[(y + 1) * width + x]));
-            if (!(brightestNeighbour - backgroundLevel >= options.MinNeighbourFraction * (peak - backgroundLevel))) continue;
+            if (!(brightestNeighbour - backgroundLevel >= minNeighbourFraction * (peak - backgroundLevel))) continue;
             if (IsIsolated(image, width, x, y, peak, half, r, saturationLevel, isPeak)) usable.Add((x, y, peak));
         }
         return usable.OrderByDescending(c => c.Peak).Select(c => (c.X, c.Y)).ToList();

@@ -99,47 +99,14 @@ public sealed class LocalScore
     /// </summary>
     public ScoreSample Evaluate(int x0, int y0, ShiftedKernels k)
     {
-        var r = k.Radius;
-        var side = k.Side;
-        double sn = 0, sr = 0, gnx = 0, gny = 0, grx = 0, gry = 0, ln = 0, lr = 0, vn = 0, vr = 0, mn = 0, mr = 0;
         // The model-error terms' light is the reference's (in N's unit for N's term), as in the full transform.
         var lightScale = Noise.FluxScaleNew / Noise.FluxScaleReference;
         var (en2, er2) = (Math.Pow(Noise.NewModelError * lightScale, 2), Noise.ReferenceModelError * Noise.ReferenceModelError);
         var (bn, br) = (Noise.SigmaNew * Noise.SigmaNew, Noise.SigmaReference * Noise.SigmaReference);
-        for (var v = -r; v <= r; v++)
-        {
-            var y = y0 - v;
-            if (y < 0 || y >= Height) continue;
-            var j = y - _originY;
-            if (j < 0 || j >= _windowHeight) throw new ArgumentOutOfRangeException(nameof(y0), $"the kernel box at ({x0}, {y0}) leaves the window");
-            var rowStart = j * _windowWidth;
-            var boxRow = (v + r) * side + r;
-            for (var u = -r; u <= r; u++)
-            {
-                var x = x0 - u;
-                if (x < 0 || x >= Width) continue;
-                var i = x - _originX;
-                if (i < 0 || i >= _windowWidth) throw new ArgumentOutOfRangeException(nameof(x0), $"the kernel box at ({x0}, {y0}) leaves the window");
-                var p = rowStart + i;
-                if (_masked[p]) continue;
-                var b = boxRow + u;
-                double nValue = _new[p], rValue = _reference[p];
-                var (kn, kr) = (k.New[b], k.Reference[b]);
-                sn += kn * nValue;
-                sr += kr * rValue;
-                gnx += k.NewDx[b] * nValue;
-                gny += k.NewDy[b] * nValue;
-                grx += k.ReferenceDx[b] * rValue;
-                gry += k.ReferenceDy[b] * rValue;
-                ln += k.NewLaplacian[b] * nValue;
-                lr += k.ReferenceLaplacian[b] * rValue;
-                var (kn2, kr2) = (kn * kn, kr * kr);
-                vn += kn2 * Variance(_newVariance, p, bn);
-                vr += kr2 * Variance(_referenceVariance, p, br);
-                mn += kn2 * en2 * rValue * rValue;
-                mr += kr2 * er2 * rValue * rValue;
-            }
-        }
+        var sums = new ScoreTermSums(k, _newVariance, _referenceVariance, en2, er2, bn, br);
+        WalkKernelBox(x0, y0, k, ref sums);
+        var (sn, sr, gnx, gny, grx, gry, lr) = (sums.Sn, sums.Sr, sums.Gnx, sums.Gny, sums.Grx, sums.Gry, sums.Lr);
+        var (vn, vr, mn, mr) = (sums.Vn, sums.Vr, sums.Mn, sums.Mr);
         var (sx2, sy2) = (Noise.AstrometricRmsX * Noise.AstrometricRmsX, Noise.AstrometricRmsY * Noise.AstrometricRmsY);
         var astrometric = sx2 * (gnx * gnx + grx * grx) + sy2 * (gny * gny + gry * gry);
         // Constant light scores alike in S_N and S_R, and S_R holds no transient: the width term takes S_R's Laplacian.
@@ -224,9 +191,20 @@ public sealed class LocalScore
     private (double N, double R, double Vn, double Vr, double Mn, double Mr) Sums(int x0, int y0, ShiftedKernels k, bool withVariance,
         double en2, double er2, double bn, double br)
     {
+        var sums = new PixelSums(k, withVariance, _newVariance, _referenceVariance, en2, er2, bn, br);
+        WalkKernelBox(x0, y0, k, ref sums);
+        return (sums.Sn, sums.Sr, sums.Vn, sums.Vr, sums.Mn, sums.Mr);
+    }
+
+    /// <summary>
+    /// Feeds every unmasked pixel under the kernel box at (x0, y0) to the accumulator, row by row as the kernels lie
+    /// (image pixel (x0 − u, y0 − v) against box cell (u, v)). A struct type argument makes the JIT compile one loop per
+    /// accumulator with its <see cref="IKernelBoxSum.Add"/> inlined (detection's hot path).
+    /// </summary>
+    private void WalkKernelBox<T>(int x0, int y0, ShiftedKernels k, ref T sum) where T : struct, IKernelBoxSum
+    {
         var r = k.Radius;
         var side = k.Side;
-        double sn = 0, sr = 0, vn = 0, vr = 0, mn = 0, mr = 0;
         for (var v = -r; v <= r; v++)
         {
             var y = y0 - v;
@@ -243,21 +221,58 @@ public sealed class LocalScore
                 if (i < 0 || i >= _windowWidth) throw new ArgumentOutOfRangeException(nameof(x0), $"the kernel box at ({x0}, {y0}) leaves the window");
                 var p = rowStart + i;
                 if (_masked[p]) continue;
-                var b = boxRow + u;
-                double nValue = _new[p], rValue = _reference[p];
-                var (kn, kr) = (k.New[b], k.Reference[b]);
-                sn += kn * nValue;
-                sr += kr * rValue;
-                if (!withVariance) continue;
-                var (kn2, kr2) = (kn * kn, kr * kr);
-                vn += kn2 * Variance(_newVariance, p, bn);
-                vr += kr2 * Variance(_referenceVariance, p, br);
-                var r2 = rValue * rValue;
-                mn += kn2 * en2 * r2;
-                mr += kr2 * er2 * r2;
+                sum.Add(p, boxRow + u, _new[p], _reference[p]);
             }
         }
-        return (sn, sr, vn, vr, mn, mr);
+    }
+
+    /// <summary>What a walk over the kernel box sums: p the window pixel, b the box cell, the new and reference images' values there.</summary>
+    private interface IKernelBoxSum
+    {
+        void Add(int p, int b, double nValue, double rValue);
+    }
+
+    /// <summary>Every local term of <see cref="Evaluate"/>: S_N, S_R, their analytic gradients, S_R's Laplacian (the width term's), noise and model-error variances.</summary>
+    private struct ScoreTermSums(ShiftedKernels k, float[]? newVariance, float[]? referenceVariance, double en2, double er2, double bn, double br) : IKernelBoxSum
+    {
+        public double Sn, Sr, Gnx, Gny, Grx, Gry, Lr, Vn, Vr, Mn, Mr;
+
+        public void Add(int p, int b, double nValue, double rValue)
+        {
+            var (kn, kr) = (k.New[b], k.Reference[b]);
+            Sn += kn * nValue;
+            Sr += kr * rValue;
+            Gnx += k.NewDx[b] * nValue;
+            Gny += k.NewDy[b] * nValue;
+            Grx += k.ReferenceDx[b] * rValue;
+            Gry += k.ReferenceDy[b] * rValue;
+            Lr += k.ReferenceLaplacian[b] * rValue;
+            var (kn2, kr2) = (kn * kn, kr * kr);
+            Vn += kn2 * Variance(newVariance, p, bn);
+            Vr += kr2 * Variance(referenceVariance, p, br);
+            Mn += kn2 * en2 * rValue * rValue;
+            Mr += kr2 * er2 * rValue * rValue;
+        }
+    }
+
+    /// <summary>S_N and S_R at a pixel of the full map and, when withVariance, the noise and model-error variance sums.</summary>
+    private struct PixelSums(ShiftedKernels k, bool withVariance, float[]? newVariance, float[]? referenceVariance, double en2, double er2, double bn, double br) : IKernelBoxSum
+    {
+        public double Sn, Sr, Vn, Vr, Mn, Mr;
+
+        public void Add(int p, int b, double nValue, double rValue)
+        {
+            var (kn, kr) = (k.New[b], k.Reference[b]);
+            Sn += kn * nValue;
+            Sr += kr * rValue;
+            if (!withVariance) return;
+            var (kn2, kr2) = (kn * kn, kr * kr);
+            Vn += kn2 * Variance(newVariance, p, bn);
+            Vr += kr2 * Variance(referenceVariance, p, br);
+            var r2 = rValue * rValue;
+            Mn += kn2 * en2 * r2;
+            Mr += kr2 * er2 * r2;
+        }
     }
 
     /// <summary>
