@@ -4,7 +4,7 @@ using Rapid.Functions.Steps;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Wcs;
 
-namespace Rapid.Cli.Ingest;
+namespace Rapid.Functions.Ingest;
 
 /// <summary>
 /// Reads what the ops database needs of an L2 file from its FITS header alone (the header blocks of the image's HDU, as
