@@ -100,9 +100,10 @@ public sealed class NightlyWorkflow : Construct
         night.Branch(references);
         night.AddCatch(release, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.Failure });
 
-        // The execution input as it is: ResolveWindow validates it and fills in the defaults.
+        // The execution input as it is (ResolveWindow validates it and fills in the defaults), and the execution's id, which
+        // the night's run records (runs.execution).
         var resolve = LambdaStep.Invoke(this, "ResolveWindow", functions.ResolveWindow,
-            WorkflowPaths.Night, functions.ResolveWindow.StateTimeout());
+            WorkflowPaths.Night, functions.ResolveWindow.StateTimeout(), payload: WorkflowPaths.ResolveWindowPayload);
         resolve.Next(night);
 
         var name = StateMachineName(Stack.Of(this));
