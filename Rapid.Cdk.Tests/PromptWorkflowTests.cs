@@ -12,7 +12,7 @@ namespace Rapid.Cdk.Tests;
 /// the prompt machine's failures. The definition passes asl-validator.
 /// </summary>
 [Collection(DefaultStackCollection.Name)]
-public sealed class PromptWorkflowTests(DefaultStack stack)
+public sealed class PromptWorkflowTests(DefaultStack stack, SecondStack small)
 {
     private JsonObject Definition() => StateMachineDefinition.Parse(stack, "PromptWorkflow");
 
@@ -155,6 +155,32 @@ public sealed class PromptWorkflowTests(DefaultStack stack)
             Assert.Equal(1, a["Threshold"]!.GetValue<double>());
             Assert.Equal(topic, a["AlarmActions"]![0]!["Ref"]!.GetValue<string>());
         });
+    }
+
+    /// <summary>
+    /// The settings (the second stack: rapid:promptProcessing false, rapid:l2KeyPrefix, rapid:promptIngestConcurrency): files
+    /// are still ingested, under the prefix only, at the concurrency given, but start no execution (no variable, no grant).
+    /// </summary>
+    [Fact]
+    public void With_prompt_processing_off_files_are_ingested_under_the_prefix_but_start_nothing()
+    {
+        var (id, ingest) = small.Resources("AWS::Lambda::Function").Single(f => f.Id.StartsWith("FunctionsIngest", StringComparison.Ordinal)
+            && OpsDatabaseTests.IsOperationsStep(f.Resource));
+        Assert.Null(ingest["Properties"]!["Environment"]!["Variables"]![PromptWorkflow.IngestPromptVariable]);
+        var role = ingest["Properties"]!["Role"]!["Fn::GetAtt"]![0]!.GetValue<string>();
+        Assert.DoesNotContain(small.Resources("AWS::IAM::Policy")
+                .Where(p => p.Resource["Properties"]!["Roles"]!.AsArray().Any(r => r!["Ref"]?.GetValue<string>() == role))
+                .SelectMany(p => p.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray()).SelectMany(s => Actions(s!)),
+            a => a.StartsWith("states:", StringComparison.Ordinal));
+        var (_, mapping) = small.Resources("AWS::Lambda::EventSourceMapping")
+            .Single(m => m.Resource["Properties"]!["FunctionName"]!["Ref"]!.GetValue<string>() == id);
+        Assert.Equal(SecondStack.PromptIngestConcurrency, mapping["Properties"]!["ScalingConfig"]!["MaximumConcurrency"]!.GetValue<int>());
+        var dataBucket = small.Resources("AWS::S3::Bucket").Single(b => b.Id.StartsWith("StorageData", StringComparison.Ordinal)).Id;
+        var rules = small.Resources("Custom::S3BucketNotifications")
+            .Single(n => n.Resource["Properties"]!["BucketName"]!["Ref"]?.GetValue<string>() == dataBucket)
+            .Resource["Properties"]!["NotificationConfiguration"]!["QueueConfigurations"]!.AsArray()
+            .Select(c => c!["Filter"]!["Key"]!["FilterRules"]!.AsArray().Single(r => r!["Name"]!.GetValue<string>() == "prefix")!["Value"]!.GetValue<string>());
+        Assert.All(rules, r => Assert.Equal(SecondStack.L2KeyPrefix, r));
     }
 
     private static List<string> Actions(JsonNode statement) => statement["Action"] switch

@@ -1,12 +1,8 @@
 using Amazon.CDK;
-using Amazon.CDK.AWS.IAM;
-using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.StepFunctions;
 using Constructs;
 using Rapid.Cdk.Configuration;
 using Rapid.Cdk.Resources;
-using Errors = Amazon.CDK.AWS.StepFunctions.Errors;
-using Parallel = Amazon.CDK.AWS.StepFunctions.Parallel;
 
 namespace Rapid.Cdk.Workflow;
 
@@ -39,7 +35,6 @@ public sealed class PromptWorkflow : Construct
 
     public PromptWorkflow(Construct scope, string id, RapidSettings settings, OperationsFunctions functions, BatchCompute batch) : base(scope, id)
     {
-        var batchTimeout = Duration.Hours(settings.Batch.StageTimeoutHours);
         var summarize = LambdaStep.Invoke(this, "Summarize", functions.Summarize, WorkflowPaths.Summary, functions.Summarize.StateTimeout(),
             payload: TaskInput.FromObject(new Dictionary<string, object>
             {
@@ -58,30 +53,9 @@ public sealed class PromptWorkflow : Construct
         var science = scienceStage.Build(this, postProcessing);
         var references = referencesStage.Build(this, science);
 
-        var failed = new Fail(this, "PromptFailed", new FailProps
-        {
-            Comment = "The image's processing failed: the error and cause of the state that failed.",
-            ErrorPath = WorkflowPaths.Failure + ".Error",
-            CausePath = WorkflowPaths.Failure + ".Cause",
-        });
-        var release = LambdaStep.Invoke(this, "ReleaseNight", functions.ReleaseNight, "$.released", functions.ReleaseNight.StateTimeout(),
-            payload: TaskInput.FromObject(new Dictionary<string, object>
-            {
-                ["night.$"] = WorkflowPaths.Night,
-                ["failure.$"] = WorkflowPaths.Failure,
-            }));
-        release.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = "$.releaseFailure" });
-        release.Next(failed);
-        var prompt = new Parallel(this, "Prompt", new ParallelProps
-        {
-            Comment = "The image's stages, in one branch so that one Catch covers every state.",
-            OutputPath = "$[0]",
-        });
-        prompt.Branch(references);
-        prompt.AddCatch(release, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.Failure });
+        var prompt = WorkflowParts.CaughtBranch(this, "Prompt", "PromptFailed", "The image's processing", "The image's", references, functions);
 
-        var resolve = LambdaStep.Invoke(this, "ResolveWindow", functions.ResolveWindow,
-            WorkflowPaths.Night, functions.ResolveWindow.StateTimeout(), payload: WorkflowPaths.ResolveWindowPayload);
+        var resolve = WorkflowParts.ResolveWindow(this, functions);
         resolve.AddRetry(new RetryProps
         {
             Errors = [LeaseHeldError],
@@ -93,36 +67,11 @@ public sealed class PromptWorkflow : Construct
         });
         resolve.Next(prompt);
 
-        var name = StateMachineName(Stack.Of(this));
-        StateMachine = new StateMachine(this, "StateMachine", new StateMachineProps
-        {
-            StateMachineName = name,
-            StateMachineType = StateMachineType.STANDARD,
-            DefinitionBody = DefinitionBody.FromChainable(resolve),
-            Comment = "Rapid: one landed image's prompt processing (reference if needed, science, post-processing)",
-            // Within the run lease's hours (RAPID_RUN_LEASE_HOURS, the nightly execution's timeout): a prompt execution's
-            // lease too can only expire under an execution that has ended.
-            Timeout = Duration.Hours(ExecutionTimeoutHours(settings.Batch)),
-            TracingEnabled = true,
-            Logs = new LogOptions
-            {
-                Destination = new LogGroup(this, "ExecutionLogs", new LogGroupProps
-                {
-                    LogGroupName = $"/aws/vendedlogs/states/{name}",
-                    Retention = BatchCompute.RetentionFor(settings.Storage.LogRetentionDays),
-                    RemovalPolicy = RemovalPolicy.DESTROY,
-                }),
-                Level = LogLevel.ALL,
-                IncludeExecutionData = false,
-            },
-        });
-        foreach (var stage in stages)
-            stage.GrantSubmit(StateMachine);
-        StateMachine.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Actions = ["batch:TerminateJob"],
-            Resources = [Stack.Of(this).FormatArn(new ArnComponents { Service = "batch", Resource = "job", ResourceName = "*" })],
-        }));
+        // Within the run lease's hours (RAPID_RUN_LEASE_HOURS, the nightly execution's timeout): a prompt execution's lease
+        // too can only expire under an execution that has ended.
+        StateMachine = WorkflowParts.StateMachine(this, StateMachineName(Stack.Of(this)), resolve,
+            "Rapid: one landed image's prompt processing (reference if needed, science, post-processing)",
+            ExecutionTimeoutHours(settings.Batch), settings, stages);
 
         if (settings.Prompt.Enabled)
         {
@@ -131,20 +80,8 @@ public sealed class PromptWorkflow : Construct
             StateMachine.GrantStartExecution(functions.Ingest);
         }
 
-        BatchStage Stage(string stageName, string key, int ppid, Amazon.CDK.AWS.Lambda.IFunction plan, Amazon.CDK.AWS.Batch.IJobDefinition job) => new()
-        {
-            Name = stageName,
-            Key = key,
-            Ppid = ppid,
-            Plan = plan,
-            Register = functions.Register,
-            PlanRetry = functions.PlanRetry,
-            Queue = batch.Queue,
-            JobDefinition = job,
-            BatchTimeout = batchTimeout,
-            ChunkConcurrency = settings.Batch.ChunkConcurrency,
-            MaxArraySize = settings.Batch.MaxArraySize,
-        };
+        BatchStage Stage(string stageName, string key, int ppid, Amazon.CDK.AWS.Lambda.IFunction plan, Amazon.CDK.AWS.Batch.IJobDefinition job) =>
+            WorkflowParts.Stage(settings, functions, batch, stageName, key, ppid, plan, job);
     }
 
     /// <summary>Rapid.Functions.Lambda.IngestHandler.PromptStateMachineVariable.</summary>
