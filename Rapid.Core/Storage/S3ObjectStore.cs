@@ -107,9 +107,26 @@ public sealed class S3ObjectStore(IAmazonS3? client = null) : IObjectStore, IRan
             {
                 BucketName = source.Bucket, Key = source.Key, ByteRange = new ByteRange(offset, offset + length - 1),
             }, ct);
-            using var buffer = new MemoryStream(length);
-            await response.ResponseStream.CopyToAsync(buffer, ct);
-            return buffer.ToArray();
+            // RFC 9110 lets a server ignore Range and answer 200 with the whole object (s3rver does so for "bytes=0-0"):
+            // then the range is cut out of the body here, reading no further than its end.
+            var skip = response.HttpStatusCode == HttpStatusCode.PartialContent ? 0 : offset;
+            var buffer = new byte[length];
+            var read = 0;
+            var body = response.ResponseStream;
+            var scratch = skip > 0 ? new byte[1 << 16] : [];
+            while (skip > 0)
+            {
+                var n = await body.ReadAsync(scratch.AsMemory(0, (int)Math.Min(scratch.Length, skip)), ct);
+                if (n == 0) return [];
+                skip -= n;
+            }
+            while (read < length)
+            {
+                var n = await body.ReadAsync(buffer.AsMemory(read), ct);
+                if (n == 0) break;
+                read += n;
+            }
+            return read == length ? buffer : buffer[..read];
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
