@@ -43,7 +43,7 @@ public sealed class LambdaBundleTests(DefaultStack stack)
     public void Every_function_starts_from_its_bundle_and_its_handler_answers()
     {
         var functions = Functions().ToList();
-        Assert.Equal(12, functions.Count);
+        Assert.Equal(13, functions.Count);
         foreach (var function in functions)
         {
             var result = Invoke(function, "\"not an event\"");
@@ -63,7 +63,10 @@ public sealed class LambdaBundleTests(DefaultStack stack)
     public void Resolve_window_names_a_bad_window_before_it_reaches_the_database()
     {
         var resolve = Functions().Single(f => f.StartsWith("FunctionsResolveWindow", StringComparison.Ordinal));
-        var result = Invoke(resolve, """{"startDateTime":"2028-09-08 00:00:00","endDateTime":"2028-09-07 00:00:00"}""");
+        var result = Invoke(resolve, """
+            {"input": {"startDateTime":"2028-09-08 00:00:00","endDateTime":"2028-09-07 00:00:00"},
+             "executionId": "arn:aws:states:us-west-2:123456789012:execution:Rapid-nightly:e1"}
+            """);
         Assert.True(result["init"] is null, result.ToJsonString());
         Assert.False(result["ok"]!.GetValue<bool>(), result.ToJsonString());
         Assert.Contains("2028-09-07 00:00:00", result["errorMessage"]!.GetValue<string>());

@@ -207,8 +207,11 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
         Assert.Equal(1, Int(references["retryRegistered"]!, "registered"));
 
         await using var conn = await survey.Database.OpenConnectionAsync();
-        var runRow = await conn.QuerySingleAsync<(long RunId, string Tag, string Executor, string Status)>("select runid, tag, executor, status from runs");
-        Assert.Equal(("campaign-aws", "aws", "succeeded"), (runRow.Tag, runRow.Executor, runRow.Status));
+        var runRow = await conn.QuerySingleAsync<(long RunId, string Tag, string Executor, string Status, string Execution)>(
+            "select runid, tag, executor, status, execution from runs");
+        // The run names its execution (the context object's $$.Execution.Id, passed to ResolveWindow).
+        Assert.Equal(("campaign-aws", "aws", "succeeded", run.Execution), (runRow.Tag, runRow.Executor, runRow.Status, runRow.Execution));
+        Assert.StartsWith($"arn:aws:states:{SynthesizedStack.Region}:{SynthesizedStack.Account}:execution:", run.Execution);
         var reference = await conn.QuerySingleAsync<long>("select jid from jobs where ppid = 12");
         var attempts = (await conn.QueryAsync<(int Attempt, string Trigger, string State, int? ExitCode, long? RunId)>(
             "select attempt, trigger, state, exitcode, runid from jobattempts where jid = @reference order by attempt", new { reference })).ToList();
@@ -221,6 +224,66 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
         Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*)::int from refimages where status > 0"));
         Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*)::int from diffimages where status > 0"));
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*)::int from runleases"));
+    }
+
+    /// <summary>
+    /// Issue 13: one landed image's execution of {stack}-prompt, as the Ingest λ starts it (its name and input from
+    /// IngestHandler), run end to end with a failing child (the first Batch job's first child is killed as it starts, a lost
+    /// host): the reference the image needs is made from the earlier epochs (its lost job resubmitted by the stage's retry
+    /// loop), then the science job alone and its post-processing, and the run names its execution. The event delivered
+    /// again (an execution started anew for the same image) plans nothing and leaves the products as they were, and the
+    /// nightly run of that date then skips the image (it left l2pending when its science job was planned).
+    /// </summary>
+    [Fact]
+    public async Task A_landed_image_is_processed_by_its_prompt_execution_and_a_second_one_for_it_changes_nothing()
+    {
+        await using var survey = await TinySurvey.CreateAsync(database, epochs: 6, seed: 41);
+        long rid;
+        DateTime dateObs;
+        await using (var conn = await survey.Database.OpenConnectionAsync())
+            (rid, dateObs) = await conn.QuerySingleAsync<(long, DateTime)>("select rid, dateobs from l2files order by dateobs desc limit 1");
+        var input = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(Rapid.Functions.Lambda.IngestHandler.PromptInput(dateObs),
+            Rapid.Functions.Lambda.LambdaJsonContext.Default.ExecutionInput))!.AsObject();
+        input["procDate"] = ProcDate;
+        var name = Rapid.Functions.Lambda.IngestHandler.ExecutionName(rid, 1);
+
+        var run = Execute(stack, survey, input, killFirstChild: true, workflow: "PromptWorkflow", executionName: name);
+
+        Assert.True(run.Status == "SUCCEEDED", $"{run.Status}: {run.Error} {run.Cause}\n{run.Log}");
+        foreach (var state in new[]
+                 {
+                     "ResolveWindow", "Prompt", "PlanReferences", "RunReferencesSingle", "ReferencesFailed", "RegisterReferences", "WaitReferencesRetry",
+                     "RerunReferencesSingle", "PlanScience", "RunScienceSingle", "ScienceRan", "RegisterScience", "PlanPostProc", "RegisterPostProc", "Summarize",
+                 })
+            Assert.True(run.Entered(state), $"{state} not entered; went through {string.Join(", ", run.States)}\n{run.Log}");
+        Assert.DoesNotContain(run.States, s => s.Contains("NightRecovery", StringComparison.Ordinal));
+        Assert.Empty(run.Notifications);
+        Assert.EndsWith($":execution:{Rapid.Cdk.Workflow.PromptWorkflow.StateMachineName(stack.Stack)}:{name}", run.Execution);
+        await using (var conn = await survey.Database.OpenConnectionAsync())
+        {
+            var science = await conn.QuerySingleAsync<(long Jid, long Rid, int ExitCode)>("select jid, rid, exitcode from jobs where ppid = 15");
+            Assert.Equal(rid, science.Rid);
+            Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*)::int from diffimages where rid = @rid and status > 0 and vbest > 0", new { rid }));
+            Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*)::int from refimages where status > 0"));
+            Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*)::int from l2pending where rid = @rid", new { rid }));
+            var runRow = await conn.QuerySingleAsync<(string Status, string Execution)>("select status, execution from runs");
+            Assert.Equal(("succeeded", run.Execution), runRow);
+            Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*)::int from runleases"));
+        }
+        var jobsBefore = await Jobs(survey);
+
+        var again = Execute(stack, survey, input, workflow: "PromptWorkflow", executionName: name + "-again");
+
+        Assert.True(again.Status == "SUCCEEDED", $"{again.Status}: {again.Error} {again.Cause}\n{again.Log}");
+        Assert.True(again.Entered("ScienceSkipped") && again.Entered("ReferencesSkipped"), string.Join(", ", again.States));
+        Assert.Equal(jobsBefore, await Jobs(survey));
+
+        // The nightly run of the date: the image was processed promptly, so nothing of it is planned again.
+        var night = Execute(survey, survey.LastNight(ProcDate));
+        Assert.True(night.Status == "SUCCEEDED", $"{night.Status}: {night.Error} {night.Cause}\n{night.Log}");
+        Assert.True(night.Entered("ScienceSkipped"), string.Join(", ", night.States));
+        await using var check = await survey.Database.OpenConnectionAsync();
+        Assert.Equal(1, await check.ExecuteScalarAsync<int>("select count(*)::int from jobs where ppid = 15"));
     }
 
     /// <summary>
@@ -274,9 +337,10 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
         new() { ["startDateTime"] = window.StartDateTime, ["endDateTime"] = window.EndDateTime, ["procDate"] = window.ProcDate };
 
     private static LocalStateMachine.Run Execute(SynthesizedStack stack, TinySurvey survey, JsonObject input,
-        IReadOnlyDictionary<string, string>? environment = null, bool killFirstChild = false)
+        IReadOnlyDictionary<string, string>? environment = null, bool killFirstChild = false, string workflow = "NightlyWorkflow",
+        string? executionName = null)
     {
-        var definition = StateMachineDefinition.Extract(stack);
+        var definition = StateMachineDefinition.Extract(stack, workflow);
         var validation = AslValidator.Validate(definition);
         Assert.True(validation.ExitCode == 0, validation.Output);
 
@@ -287,7 +351,8 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
         };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) variables[key] = value;
         return LocalStateMachine.Execute(stack, definition, input,
-            new LocalStateMachine.Options(survey.Home.StoreRoot, survey.OwnerConnectionString, variables, KillFirstChild: killFirstChild));
+            new LocalStateMachine.Options(survey.Home.StoreRoot, survey.OwnerConnectionString, variables, KillFirstChild: killFirstChild,
+                ExecutionName: executionName, StateMachine: workflow));
     }
 
     private static int Int(JsonNode node, string name) => node[name]?.GetValue<int>() ?? throw new KeyNotFoundException($"{name} not in {node.ToJsonString()}");

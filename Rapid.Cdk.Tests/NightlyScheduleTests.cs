@@ -14,7 +14,7 @@ public sealed class NightlyScheduleTests(DefaultStack stack)
         Assert.Equal("America/Los_Angeles", props["ScheduleExpressionTimezone"]!.GetValue<string>());
         Assert.Equal("ENABLED", props["State"]!.GetValue<string>());
         var target = props["Target"]!;
-        var machineId = stack.Resources("AWS::StepFunctions::StateMachine").Single().Id;
+        var machineId = stack.Resources("AWS::StepFunctions::StateMachine").Single(m => m.Id.StartsWith("NightlyWorkflow", StringComparison.Ordinal)).Id;
         Assert.Equal(machineId, target["Arn"]!["Ref"]!.GetValue<string>());
         Assert.Equal("{}", target["Input"]!.GetValue<string>());
     }
@@ -22,7 +22,7 @@ public sealed class NightlyScheduleTests(DefaultStack stack)
     [Fact]
     public void Schedule_role_may_only_start_this_state_machine()
     {
-        var machineId = stack.Resources("AWS::StepFunctions::StateMachine").Single().Id;
+        var machineId = stack.Resources("AWS::StepFunctions::StateMachine").Single(m => m.Id.StartsWith("NightlyWorkflow", StringComparison.Ordinal)).Id;
         var (_, policy) = stack.Resources("AWS::IAM::Policy").Single(p => p.Id.StartsWith("NightlyScheduleRole", StringComparison.Ordinal));
         var statement = policy["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray().Single()!;
         Assert.Equal("states:StartExecution", statement["Action"]!.GetValue<string>());

@@ -35,7 +35,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     [Fact]
     public void State_machine_is_a_standard_workflow_named_after_its_stack()
     {
-        var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single();
+        var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single(m => m.Id.StartsWith("NightlyWorkflow", StringComparison.Ordinal));
         Assert.Equal("STANDARD", machine["Properties"]!["StateMachineType"]!.GetValue<string>());
         Assert.Equal("Rapid-nightly", machine["Properties"]!["StateMachineName"]!.GetValue<string>());
     }
@@ -47,7 +47,7 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
     [Fact]
     public void The_state_machines_role_may_do_what_submit_job_sync_needs()
     {
-        var roleId = stack.Resources("AWS::StepFunctions::StateMachine").Single().Resource["Properties"]!["RoleArn"]!["Fn::GetAtt"]![0]!.GetValue<string>();
+        var roleId = stack.Resources("AWS::StepFunctions::StateMachine").Single(m => m.Id.StartsWith("NightlyWorkflow", StringComparison.Ordinal)).Resource["Properties"]!["RoleArn"]!["Fn::GetAtt"]![0]!.GetValue<string>();
         var actions = stack.Resources("AWS::IAM::Policy")
             .Where(p => p.Resource["Properties"]!["Roles"]!.AsArray().Any(r => r!["Ref"]?.GetValue<string>() == roleId))
             .SelectMany(p => p.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray())
@@ -234,6 +234,15 @@ public sealed class NightlyWorkflowTests(DefaultStack stack, SecondStack small)
         Assert.Equal("$.night", plan["InputPath"]!.GetValue<string>());
         Assert.Equal("$.science.plan", plan["ResultPath"]!.GetValue<string>());
         Assert.Equal("$.night", State("ResolveWindow")["ResultPath"]!.GetValue<string>());
+    }
+
+    /// <summary>Issue 13: ResolveWindow gets the execution input and the execution's id (recorded as runs.execution).</summary>
+    [Fact]
+    public void ResolveWindow_gets_the_execution_input_and_the_executions_id()
+    {
+        var payload = State("ResolveWindow")["Parameters"]!.AsObject();
+        Assert.Equal(("$", "$$.Execution.Id"), (payload["input.$"]!.GetValue<string>(), payload["executionId.$"]!.GetValue<string>()));
+        Assert.Equal(2, payload.Count);
     }
 
     /// <summary>The night's recovery job (ppid 18) runs after post-processing is registered, with the post-processing job definition, and Summarize gets its stage.</summary>

@@ -90,7 +90,7 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
         var migrateId = stack.Resources("AWS::Lambda::Function")
             .Single(f => f.Resource["Properties"]!["Handler"]?.GetValue<string>() == "Rapid.Functions::Rapid.Functions.Lambda.MigrateHandler::Handle").Id;
         Assert.Equal(migrateId, schema["Properties"]!["ServiceToken"]!["Fn::GetAtt"]![0]!.GetValue<string>());
-        var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single();
+        var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single(m => m.Id.StartsWith("NightlyWorkflow", StringComparison.Ordinal));
         Assert.Contains(schemaId, machine["DependsOn"]!.ToJsonString());
     }
 

@@ -60,9 +60,10 @@ public sealed class SchemaMigrationTests(DefaultStack stack)
         var schemaId = Schema().Id;
         foreach (var type in new[] { "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule", "AWS::Lambda::EventSourceMapping" })
         {
-            // Two event source mappings: streaming registration and the Batch state-change events.
+            // Two state machines (nightly, prompt); three event source mappings: streaming registration, the Batch state-change
+            // events and the L2 arrivals.
             var resources = stack.Resources(type).ToList();
-            Assert.Equal(type == "AWS::Lambda::EventSourceMapping" ? 2 : 1, resources.Count);
+            Assert.Equal(type switch { "AWS::Lambda::EventSourceMapping" => 3, "AWS::StepFunctions::StateMachine" => 2, _ => 1 }, resources.Count);
             foreach (var (id, resource) in resources)
                 Assert.True(DependsOn(resource).Contains(schemaId), $"{id} ({type}) does not depend on {schemaId}");
         }

@@ -9,7 +9,8 @@ public sealed class StreamingRegistrationTests(DefaultStack stack)
     [Fact]
     public void Manifest_objects_in_the_products_bucket_notify_the_queue()
     {
-        var (_, notifications) = stack.Resources("Custom::S3BucketNotifications").Single();
+        var (_, notifications) = stack.Resources("Custom::S3BucketNotifications")
+            .Single(n => n.Resource["Properties"]!["BucketName"]!["Ref"]!.GetValue<string>().StartsWith("StorageProducts", StringComparison.Ordinal));
         var props = notifications["Properties"]!;
         Assert.Contains("StorageProducts", props["BucketName"]!["Ref"]!.GetValue<string>());
         var queueConfig = props["NotificationConfiguration"]!["QueueConfigurations"]!.AsArray().Single()!;

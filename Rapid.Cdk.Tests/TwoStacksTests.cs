@@ -36,6 +36,8 @@ public sealed class TwoStacksTests(DefaultStack first, SecondStack second)
         Assert.Equal($"{SecondStack.Name}-nightly", Property(second, "AWS::StepFunctions::StateMachine", "StateMachineName"));
         Assert.Equal($"{SecondStack.Name}-night", Property(second, "AWS::CloudWatch::Dashboard", "DashboardName"));
         Assert.Equal("Rapid-nightly", Property(first, "AWS::StepFunctions::StateMachine", "StateMachineName"));
+        Assert.Equal($"{SecondStack.Name}-prompt", Property(second, "AWS::StepFunctions::StateMachine", "StateMachineName", "PromptWorkflow"));
+        Assert.Equal("Rapid-prompt", Property(first, "AWS::StepFunctions::StateMachine", "StateMachineName", "PromptWorkflow"));
     }
 
     [Fact]
@@ -47,8 +49,10 @@ public sealed class TwoStacksTests(DefaultStack first, SecondStack second)
         Assert.Contains(SecondStack.Name, secondProxy, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static string Property(SynthesizedStack stack, string type, string name) =>
-        Resolve(stack.Resources(type).Single().Resource["Properties"]![name], stack.Stack.StackName)
+    /// <param name="idPrefix">Where a type has several resources: the one whose logical id starts with it (default: the nightly workflow's).</param>
+    private static string Property(SynthesizedStack stack, string type, string name, string idPrefix = "NightlyWorkflow") =>
+        Resolve(stack.Resources(type).Where(r => stack.Resources(type).Count() == 1 || r.Id.StartsWith(idPrefix, StringComparison.Ordinal))
+                .Single().Resource["Properties"]![name], stack.Stack.StackName)
         ?? throw new Xunit.Sdk.XunitException($"{type}.{name} is not a fixed name");
 
     /// <summary>Every fixed physical name of the template (name, "type.property").</summary>

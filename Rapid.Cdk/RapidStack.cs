@@ -12,6 +12,8 @@ public sealed class RapidStack : Stack
     public RapidSettings Settings { get; }
     public Storage Storage { get; }
     public NightlyWorkflow Workflow { get; }
+    /// <summary>The per-image workflow of prompt processing ({stack}-prompt).</summary>
+    public PromptWorkflow Prompt { get; }
     public OpsDatabase Database { get; }
     /// <summary>The commit the deployed image and functions are built from.</summary>
     public SourceRevision Revision { get; }
@@ -32,20 +34,26 @@ public sealed class RapidStack : Stack
         Workflow = new NightlyWorkflow(this, "NightlyWorkflow", Settings, functions, batch, monitoring.Topic);
         var streaming = new StreamingRegistration(this, "StreamingRegistration", Settings, Storage, functions);
         var batchEvents = new BatchStateEvents(this, "BatchStateEvents", batch.Queue, functions);
+        Prompt = new PromptWorkflow(this, "PromptWorkflow", Settings, functions, batch);
+        var arrivals = new PromptIngest(this, "PromptIngest", Settings.Prompt, Storage, functions);
         var schedule = new NightlySchedule(this, "NightlySchedule", Settings.Schedule, Workflow.StateMachine);
         // Nothing that writes to the database exists before its schema does.
         Workflow.Node.AddDependency(schema);
         streaming.Node.AddDependency(schema);
         batchEvents.Node.AddDependency(schema);
+        Prompt.Node.AddDependency(schema);
+        arrivals.Node.AddDependency(schema);
         schedule.Node.AddDependency(schema);
         // The SQS event source mappings are children of the functions, not of StreamingRegistration or BatchStateEvents.
-        foreach (var mapping in new[] { functions.RegisterStream, functions.RecordBatchEvents }
+        foreach (var mapping in new[] { functions.RegisterStream, functions.RecordBatchEvents, functions.Ingest }
                      .SelectMany(f => f.Node.Children.OfType<Amazon.CDK.AWS.Lambda.EventSourceMapping>()))
             mapping.Node.AddDependency(schema);
         monitoring.Watch(Settings.Monitoring, Workflow.StateMachine, streaming.Queue, streaming.DeadLetterQueue, batchEvents.DeadLetterQueue,
             batch.Queue, functions.Workflow, functions.Streams, Settings.Storage.LogRetentionDays);
+        monitoring.WatchPrompt(Prompt.StateMachine, arrivals.DeadLetterQueue);
 
         new CfnOutput(this, "StateMachineArn", new CfnOutputProps { Value = Workflow.StateMachine.StateMachineArn });
+        new CfnOutput(this, "PromptStateMachineArn", new CfnOutputProps { Value = Prompt.StateMachine.StateMachineArn });
         new CfnOutput(this, "ProductsBucket", new CfnOutputProps { Value = Storage.Products.BucketName });
         new CfnOutput(this, "PipelineFilesBucket", new CfnOutputProps { Value = Storage.PipelineFiles.BucketName });
         new CfnOutput(this, "LogsBucket", new CfnOutputProps { Value = Storage.Logs.BucketName });

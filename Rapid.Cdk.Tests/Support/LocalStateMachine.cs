@@ -14,7 +14,7 @@ public static class LocalStateMachine
 {
     public sealed record Run(string Status, JsonObject? Output, string? Error, string? Cause,
         IReadOnlyList<string> States, IReadOnlyList<JsonObject> Notifications, IReadOnlyList<(string Function, string SecretId)> SecretRequests,
-        TimeSpan Elapsed, string Log)
+        TimeSpan Elapsed, string Log, string Execution)
     {
         public bool Entered(string state) => States.Contains(state);
     }
@@ -22,8 +22,10 @@ public static class LocalStateMachine
     /// <param name="Upload">A directory object store copied into the local S3 first (the survey's L2 files).</param>
     /// <param name="ConnectionString">The database's owner: the master user's stand-in.</param>
     /// <param name="KillFirstChild">A fault: the first child of the execution's first Batch job is killed (SIGKILL) as it starts.</param>
+    /// <param name="StateMachine">The template's state machine the definition is (the logical id's start): its name is in the execution's ARN.</param>
+    /// <param name="ExecutionName">The execution's name ($$.Execution.Name; its ARN is $$.Execution.Id); default a random one.</param>
     public sealed record Options(string Upload, string ConnectionString, IReadOnlyDictionary<string, string> Environment, int Parallelism = 2,
-        bool KillFirstChild = false);
+        bool KillFirstChild = false, string? ExecutionName = null, string StateMachine = "NightlyWorkflow");
 
     public static Run Execute(SynthesizedStack stack, string definition, JsonObject input, Options options)
     {
@@ -45,6 +47,8 @@ public static class LocalStateMachine
             };
             foreach (var (key, value) in options.Environment) args.AddRange(["--env", $"{key}={value}"]);
             if (options.KillFirstChild) args.Add("--kill-first-child");
+            if (options.ExecutionName is { } name) args.AddRange(["--execution-name", name]);
+            args.AddRange(["--state-machine", options.StateMachine]);
 
             // A guard against a hung run (a tiny night takes about a minute on a loaded 2-core machine), not a timing assertion.
             var clock = Stopwatch.StartNew();
@@ -63,7 +67,8 @@ public static class LocalStateMachine
                 report["notifications"]!.AsArray().Select(n => n!.AsObject()).ToList(),
                 report["secretRequests"]!.AsArray().Select(r => (r!["function"]!.GetValue<string>(), r["secretId"]!.GetValue<string>())).ToList(),
                 clock.Elapsed,
-                log);
+                log,
+                report["execution"]!.GetValue<string>());
         }
         finally
         {

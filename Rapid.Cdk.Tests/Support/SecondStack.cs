@@ -12,10 +12,15 @@ public sealed class SecondStack() : SynthesizedStack(new Dictionary<string, obje
     ["rapid:maxArraySize"] = MaxArraySize,
     ["rapid:batchStageTimeoutHours"] = StageTimeoutHours,
     ["rapid:scienceVcpus"] = ScienceVcpus,
+    ["rapid:promptProcessing"] = false,
+    ["rapid:l2KeyPrefix"] = L2KeyPrefix,
+    ["rapid:promptIngestConcurrency"] = PromptIngestConcurrency,
 })
 {
     public const string Name = "RapidStaging";
     public const int MaxArraySize = 4;
     public const int StageTimeoutHours = 3;
     public const int ScienceVcpus = 2;
+    public const string L2KeyPrefix = "incoming/";
+    public const int PromptIngestConcurrency = 3;
 }

@@ -10,9 +10,10 @@ namespace Rapid.Cdk.Tests.Support;
 /// </summary>
 public static class StateMachineDefinition
 {
-    public static string Extract(SynthesizedStack stack)
+    /// <param name="workflow">The construct of the state machine: NightlyWorkflow or PromptWorkflow.</param>
+    public static string Extract(SynthesizedStack stack, string workflow = "NightlyWorkflow")
     {
-        var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single();
+        var (_, machine) = stack.Resources("AWS::StepFunctions::StateMachine").Single(m => m.Id.StartsWith(workflow, StringComparison.Ordinal));
         var definition = machine["Properties"]!["DefinitionString"]!;
         if (definition is JsonValue plain) return plain.GetValue<string>();
         var join = definition["Fn::Join"]!.AsArray();
@@ -20,7 +21,7 @@ public static class StateMachineDefinition
         return string.Concat(parts.Select(p => Resolve(stack, p!)));
     }
 
-    public static JsonObject Parse(SynthesizedStack stack) => JsonNode.Parse(Extract(stack))!.AsObject();
+    public static JsonObject Parse(SynthesizedStack stack, string workflow = "NightlyWorkflow") => JsonNode.Parse(Extract(stack, workflow))!.AsObject();
 
     private static string Resolve(SynthesizedStack stack, JsonNode part)
     {

@@ -16,6 +16,7 @@ public sealed record RapidSettings
     public required FunctionSettings Functions { get; init; }
     public required ScheduleSettings Schedule { get; init; }
     public required MonitoringSettings Monitoring { get; init; }
+    public required PromptSettings Prompt { get; init; }
     /// <summary>The commit to record (<c>rapid:sourceRevision</c>); unset: the repository's HEAD (see <see cref="SourceRevision"/>).</summary>
     public string? SourceRevision { get; init; }
 
@@ -86,6 +87,10 @@ public sealed record RapidSettings
             Monitoring = new MonitoringSettings(
                 AlarmEmail: c.OptionalString("rapid:alarmEmail"),
                 FailedJobsThreshold: c.Int("rapid:failedJobsAlarmThreshold", 10, 1)),
+            Prompt = new PromptSettings(
+                Enabled: c.Bool("rapid:promptProcessing", true),
+                KeyPrefix: c.String("rapid:l2KeyPrefix", ""),
+                IngestConcurrency: c.Int("rapid:promptIngestConcurrency", 5, 2, 1000)),
         };
     }
 
@@ -170,3 +175,14 @@ public sealed record FunctionSettings(
 public sealed record ScheduleSettings(bool Enabled, string Cron, string TimeZone);
 
 public sealed record MonitoringSettings(string? AlarmEmail, int FailedJobsThreshold);
+
+/// <summary>
+/// Prompt processing: an L2 file created in the data bucket under <see cref="KeyPrefix"/> (with a FITS suffix) is ingested by
+/// the Ingest λ (at most <see cref="IngestConcurrency"/> at once) and starts its execution of {stack}-prompt. Disabled:
+/// L2 files are still ingested as they arrive, and processed by the nightly run.
+/// </summary>
+public sealed record PromptSettings(bool Enabled, string KeyPrefix, int IngestConcurrency)
+{
+    /// <summary>The key suffixes that trigger ingest (S3 notification filters cannot overlap: one per suffix).</summary>
+    public static readonly string[] FitsSuffixes = [".fits", ".fits.gz", ".fit", ".fts"];
+}

@@ -37,6 +37,34 @@ public sealed class Monitoring : Construct
             Topic.AddSubscription(new EmailSubscription(email));
     }
 
+    /// <summary>
+    /// Prompt processing's alarms: failed and timed-out executions of {stack}-prompt, and arrivals that could not be
+    /// ingested 5 times (their dead-letter queue holds them; the Ingest λ's log names each file and why).
+    /// </summary>
+    public void WatchPrompt(IStateMachine prompt, IQueue deadLetters)
+    {
+        var action = new SnsAction(Topic);
+        void Alarm(string name, IMetric metric, string description)
+        {
+            var alarm = new Alarm(this, name, new AlarmProps
+            {
+                Metric = metric,
+                Threshold = 1,
+                EvaluationPeriods = 1,
+                ComparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                TreatMissingData = TreatMissingData.NOT_BREACHING,
+                AlarmDescription = description,
+            });
+            alarm.AddAlarmAction(action);
+        }
+        Alarm("PromptExecutionFailed", prompt.MetricFailed(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" }),
+            "A prompt (per-image) execution failed: see the Step Functions console; the nightly run processes the image.");
+        Alarm("PromptExecutionTimedOut", prompt.MetricTimedOut(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" }),
+            "A prompt (per-image) execution timed out.");
+        Alarm("ArrivalDeadLetters", deadLetters.MetricApproximateNumberOfMessagesVisible(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Maximum" }),
+            "L2 files that landed could not be ingested 5 times (bad header, database): the Ingest function's log names each file and why.");
+    }
+
     /// <summary>Adds the alarms and the dashboard once the watched resources exist.</summary>
     public void Watch(MonitoringSettings settings, IStateMachine stateMachine, IQueue manifests, IQueue deadLetters, IQueue batchEventDeadLetters,
         Amazon.CDK.AWS.Batch.IJobQueue jobQueue, IReadOnlyList<Amazon.CDK.AWS.Lambda.IFunction> workflowFunctions,

@@ -39,6 +39,11 @@ public sealed class OperationsFunctions : Construct
     /// <summary>Records Batch's job state-change events (EventBridge → SQS, see <see cref="BatchStateEvents"/>).</summary>
     public Function RecordBatchEvents { get; }
     /// <summary>
+    /// Registers L2 files as they land in the data bucket (S3 → SQS, see <see cref="PromptIngest"/>) from their headers
+    /// (ranged GETs) and starts each one's prompt execution.
+    /// </summary>
+    public Function Ingest { get; }
+    /// <summary>
     /// The schema migration's custom-resource handler (see <see cref="SchemaMigration"/>): runs at
     /// deploy time, not in a night, so it is not one of <see cref="All"/>. It needs only the
     /// database secret; it reaches CloudFormation's pre-signed response URL (S3, HTTPS) through
@@ -116,8 +121,10 @@ public sealed class OperationsFunctions : Construct
         PlanRetry = Step("PlanRetry", 5);
         ReleaseNight = Step("ReleaseNight", 1, 512);
         RecordBatchEvents = Step("RecordBatchEvents", 1, 512);
+        // The checksum streams the whole file (a 4088² image is 67 MB): minutes of slack, memory for network throughput.
+        Ingest = Step("Ingest", 5, 1024);
         Workflow = [ResolveWindow, PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery, Register, PlanRetry, Summarize, ReleaseNight];
-        Streams = [RegisterStream, RecordBatchEvents];
+        Streams = [RegisterStream, RecordBatchEvents, Ingest];
         All = [.. Workflow, .. Streams];
         Migrate = Step("Migrate", 5, 512, database.MigrationEnvironment());
 
@@ -141,6 +148,8 @@ public sealed class OperationsFunctions : Construct
             storage.GrantObjects(register, storage.PipelineFiles, read: true, write: false);
             storage.GrantObjects(register, storage.Products, read: true, write: false, delete: true);
         }
+        // Ingest reads the L2 files (a HEAD, ranged GETs of the headers, one GET for the checksum) and writes nothing to S3.
+        storage.GrantObjects(Ingest, storage.Data, read: true, write: false);
         // Summarize writes the night report beside the night's products and nothing else; it reads the products (the
         // cutouts of the report) and the failed jobs' logs (their tails under each failure group).
         storage.GrantObjects(Summarize, storage.Products, read: true, write: false, keyPattern: JobProductsKeyPattern);

@@ -1,14 +1,10 @@
 using Amazon.CDK;
-using Amazon.CDK.AWS.IAM;
-using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.SNS;
 using Amazon.CDK.AWS.StepFunctions;
 using Amazon.CDK.AWS.StepFunctions.Tasks;
 using Constructs;
 using Rapid.Cdk.Configuration;
 using Rapid.Cdk.Resources;
-using Errors = Amazon.CDK.AWS.StepFunctions.Errors;
-using Parallel = Amazon.CDK.AWS.StepFunctions.Parallel;
 using Timeout = Amazon.CDK.AWS.StepFunctions.Timeout;
 
 namespace Rapid.Cdk.Workflow;
@@ -42,8 +38,6 @@ public sealed class NightlyWorkflow : Construct
     public NightlyWorkflow(Construct scope, string id, RapidSettings settings, OperationsFunctions functions,
         BatchCompute batch, ITopic notifications) : base(scope, id)
     {
-        var batchTimeout = Duration.Hours(settings.Batch.StageTimeoutHours);
-
         var notify = new SnsPublish(this, "NotifyNight", new SnsPublishProps
         {
             Topic = notifications,
@@ -76,83 +70,16 @@ public sealed class NightlyWorkflow : Construct
         var science = scienceStage.Build(this, postProcessing);
         var references = referencesStage.Build(this, science);
 
-        // The failure path. A ReleaseNight that fails itself still ends in NightFailed with the night's first error
-        // (the lease then expires with the execution's timeout).
-        var failed = new Fail(this, "NightFailed", new FailProps
-        {
-            Comment = "The night failed: the error and cause of the state that failed.",
-            ErrorPath = WorkflowPaths.Failure + ".Error",
-            CausePath = WorkflowPaths.Failure + ".Cause",
-        });
-        var release = LambdaStep.Invoke(this, "ReleaseNight", functions.ReleaseNight, "$.released", functions.ReleaseNight.StateTimeout(),
-            payload: TaskInput.FromObject(new Dictionary<string, object>
-            {
-                ["night.$"] = WorkflowPaths.Night,
-                ["failure.$"] = WorkflowPaths.Failure,
-            }));
-        release.AddCatch(failed, new CatchProps { Errors = [Errors.ALL], ResultPath = "$.releaseFailure" });
-        release.Next(failed);
-        var night = new Parallel(this, "Night", new ParallelProps
-        {
-            Comment = "The night's stages, in one branch so that one Catch covers every state.",
-            OutputPath = "$[0]",
-        });
-        night.Branch(references);
-        night.AddCatch(release, new CatchProps { Errors = [Errors.ALL], ResultPath = WorkflowPaths.Failure });
-
-        // The execution input as it is: ResolveWindow validates it and fills in the defaults.
-        var resolve = LambdaStep.Invoke(this, "ResolveWindow", functions.ResolveWindow,
-            WorkflowPaths.Night, functions.ResolveWindow.StateTimeout());
+        var night = WorkflowParts.CaughtBranch(this, "Night", "NightFailed", "The night", "The night's", references, functions);
+        var resolve = WorkflowParts.ResolveWindow(this, functions);
         resolve.Next(night);
 
-        var name = StateMachineName(Stack.Of(this));
-        StateMachine = new StateMachine(this, "StateMachine", new StateMachineProps
-        {
-            StateMachineName = name,
-            StateMachineType = StateMachineType.STANDARD,
-            DefinitionBody = DefinitionBody.FromChainable(resolve),
-            Comment = "Rapid: one night of RAPID difference imaging (references, science, post-processing, night recovery)",
-            // Every Batch stage at its longest, plus the Lambda steps; the run lease lasts as long (RAPID_RUN_LEASE_HOURS).
-            Timeout = Duration.Hours(ExecutionTimeoutHours(settings.Batch)),
-            TracingEnabled = true,
-            Logs = new LogOptions
-            {
-                Destination = new LogGroup(this, "ExecutionLogs", new LogGroupProps
-                {
-                    // Under /aws/vendedlogs/ CloudWatch needs no per-group resource policy (whose size is limited).
-                    LogGroupName = $"/aws/vendedlogs/states/{name}",
-                    Retention = BatchCompute.RetentionFor(settings.Storage.LogRetentionDays),
-                    RemovalPolicy = RemovalPolicy.DESTROY,
-                }),
-                // Every state transition (a few dozen a night), but never the data: inputs and outputs
-                // name objects and carry counts, and the database secret never passes through the state.
-                Level = LogLevel.ALL,
-                IncludeExecutionData = false,
-            },
-        });
+        // Every Batch stage at its longest, plus the Lambda steps; the run lease lasts as long (RAPID_RUN_LEASE_HOURS).
+        StateMachine = WorkflowParts.StateMachine(this, StateMachineName(Stack.Of(this)), resolve,
+            "Rapid: one night of RAPID difference imaging (references, science, post-processing, night recovery)",
+            ExecutionTimeoutHours(settings.Batch), settings, stages);
 
-        foreach (var stage in stages)
-            stage.GrantSubmit(StateMachine);
-        // Stopping or timing out an execution terminates its Batch jobs: allow that, for jobs only.
-        StateMachine.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Actions = ["batch:TerminateJob"],
-            Resources = [Stack.Of(this).FormatArn(new ArnComponents { Service = "batch", Resource = "job", ResourceName = "*" })],
-        }));
-
-        BatchStage Stage(string name, string key, int ppid, Amazon.CDK.AWS.Lambda.IFunction plan, Amazon.CDK.AWS.Batch.IJobDefinition job) => new()
-        {
-            Name = name,
-            Key = key,
-            Ppid = ppid,
-            Plan = plan,
-            Register = functions.Register,
-            PlanRetry = functions.PlanRetry,
-            Queue = batch.Queue,
-            JobDefinition = job,
-            BatchTimeout = batchTimeout,
-            ChunkConcurrency = settings.Batch.ChunkConcurrency,
-            MaxArraySize = settings.Batch.MaxArraySize,
-        };
+        BatchStage Stage(string name, string key, int ppid, Amazon.CDK.AWS.Lambda.IFunction plan, Amazon.CDK.AWS.Batch.IJobDefinition job) =>
+            WorkflowParts.Stage(settings, functions, batch, name, key, ppid, plan, job);
     }
 }

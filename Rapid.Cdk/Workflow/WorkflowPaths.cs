@@ -5,7 +5,8 @@ namespace Rapid.Cdk.Workflow;
 /// <list type="bullet">
 /// <item>Execution input: <c>{startDateTime?, endDateTime?, procDate?, force?, tag?, maxAttempts?, retryExitCodes?, retryBackoff?,
 /// superiorReferences?, superiorMinFrames?, superiorMinCoverageGain?, referenceMjd?}</c> (all optional; Rapid.Functions.Lambda.ExecutionInput).</item>
-/// <item>ResolveWindow gets the execution input and returns the resolved night
+/// <item>ResolveWindow gets <c>{input, executionId}</c> (<see cref="ResolveWindowPayload"/>: the execution input and the execution's
+/// ARN from the context object, recorded as <c>runs.execution</c>) and returns the resolved night
 /// <c>{startDateTime, endDateTime, procDate, force, scheduled, lease, runId, tag?, retry, references?}</c>, kept at <c>$.night</c>.</item>
 /// <item>Each Plan step gets <c>$.night</c> and returns a Rapid.Core.Contracts.PlanResult
 /// (<c>{ppid, procDate, jobList?, arraySize, closedAtPlanning}</c>), kept at <c>$.{stage}.plan</c>.
@@ -26,6 +27,10 @@ namespace Rapid.Cdk.Workflow;
 public static class WorkflowPaths
 {
     public const string Night = "$.night";
+
+    /// <summary>ResolveWindow's payload: the execution input as given, and the execution's id (Rapid.Functions.Lambda.ResolveWindowRequest).</summary>
+    public static Amazon.CDK.AWS.StepFunctions.TaskInput ResolveWindowPayload => Amazon.CDK.AWS.StepFunctions.TaskInput.FromObject(
+        new Dictionary<string, object> { ["input.$"] = "$", ["executionId.$"] = "$$.Execution.Id" });
     public const string ProcDate = "$.night.procDate";
     public const string Summary = "$.summary";
     /// <summary>Where the failure path keeps the caught error: <c>{Error, Cause}</c>.</summary>

@@ -4,6 +4,7 @@ using Rapid.Cli.Embedded;
 using Rapid.Cli.Engine;
 using Rapid.Cli.Ingest;
 using Rapid.Core.Storage;
+using Rapid.Functions.Ingest;
 using Rapid.Functions.OpsDatabase;
 using Rapid.Functions.Steps;
 using Rapid.Pipeline.Simulation;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Rapid.Cli.Embedded;
-using Rapid.Cli.Ingest;
 using Rapid.Core.Storage;
+using Rapid.Functions.Ingest;
 
 namespace Rapid.Cli.Commands;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Rapid.Cli.Engine;
 using Rapid.Cli.Ingest;
 using Rapid.Core.Storage;
+using Rapid.Functions.Ingest;
 using Rapid.Functions.OpsDatabase;
 
 namespace Rapid.Cli.Commands;

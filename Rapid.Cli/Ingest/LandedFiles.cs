@@ -1,3 +1,5 @@
+using Rapid.Functions.Ingest;
+
 namespace Rapid.Cli.Ingest;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using Npgsql;
 using Rapid.Core.Sky;
 using Rapid.Core.Storage;
+using Rapid.Functions.Ingest;
 using Rapid.Functions.Steps;
 using Rapid.Pipeline.Simulation;
 

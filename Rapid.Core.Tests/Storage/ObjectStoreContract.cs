@@ -102,6 +102,28 @@ public abstract class ObjectStoreContract : IDisposable
         Assert.Contains("none.bin", e.Message);
     }
 
+    /// <summary>Issue 13 (ingest reads only FITS headers): ranges are the bytes asked for, cut at the object's end; the whole object streams.</summary>
+    [Fact]
+    public async Task A_range_is_those_bytes_only_cut_at_the_end_and_the_whole_object_streams()
+    {
+        var content = Enumerable.Range(0, 10_000).Select(i => (byte)(i * 7)).ToArray();
+        var obj = Obj("ranges/object.bin");
+        await Store.PutBytesAsync(obj, content);
+        var reads = Assert.IsAssignableFrom<IRangedObjectReads>(Store);
+
+        Assert.Equal(content[2880..5760], await reads.GetRangeAsync(obj, 2880, 2880));
+        Assert.Equal(content[9000..], await reads.GetRangeAsync(obj, 9000, 5000));
+        Assert.Equal(content[..1], await reads.GetRangeAsync(obj, 0, 1));
+        await using (var stream = await reads.OpenReadAsync(obj))
+        {
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy);
+            Assert.Equal(content, copy.ToArray());
+        }
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => reads.GetRangeAsync(Obj("ranges/missing.bin"), 0, 10));
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => reads.OpenReadAsync(Obj("ranges/missing.bin")));
+    }
+
     [Fact]
     public async Task Deleting_a_missing_object_is_not_an_error()
     {

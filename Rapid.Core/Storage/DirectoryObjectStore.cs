@@ -6,7 +6,7 @@ namespace Rapid.Core.Storage;
 /// The embedded object store: bucket <c>b</c>, key <c>k</c> is the file <c>{root}/b/k</c>.
 /// Writes go to a temporary name in the same directory and are renamed into place.
 /// </summary>
-public sealed class DirectoryObjectStore : IObjectStore
+public sealed class DirectoryObjectStore : IObjectStore, IRangedObjectReads
 {
     public DirectoryObjectStore(string root)
     {
@@ -58,6 +58,26 @@ public sealed class DirectoryObjectStore : IObjectStore
 
     public Task<byte[]> GetBytesAsync(ObjectRef source, CancellationToken ct = default) =>
         File.ReadAllBytesAsync(Existing(source), ct);
+
+    public async Task<byte[]> GetRangeAsync(ObjectRef source, long offset, int length, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        using var file = File.OpenHandle(Existing(source));
+        var size = RandomAccess.GetLength(file);
+        var buffer = new byte[(int)Math.Clamp(size - offset, 0, length)];
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await RandomAccess.ReadAsync(file, buffer.AsMemory(read), offset + read, ct);
+            if (n == 0) break;
+            read += n;
+        }
+        return read == buffer.Length ? buffer : buffer[..read];
+    }
+
+    public Task<Stream> OpenReadAsync(ObjectRef source, CancellationToken ct = default) =>
+        Task.FromResult<Stream>(new FileStream(Existing(source), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan));
 
     public Task<bool> ExistsAsync(ObjectRef source, CancellationToken ct = default) =>
         Task.FromResult(File.Exists(PathOf(source)));

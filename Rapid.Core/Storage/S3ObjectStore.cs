@@ -16,7 +16,7 @@ namespace Rapid.Core.Storage;
 /// definitions do for Batch jobs), and an endpoint override (AWS_ENDPOINT_URL_S3, tests) must not
 /// let a missing one pass unnoticed.
 /// </summary>
-public sealed class S3ObjectStore(IAmazonS3? client = null) : IObjectStore
+public sealed class S3ObjectStore(IAmazonS3? client = null) : IObjectStore, IRangedObjectReads
 {
     private readonly IAmazonS3 _s3 = client ?? ClientFromEnvironment();
 
@@ -95,6 +95,74 @@ public sealed class S3ObjectStore(IAmazonS3? client = null) : IObjectStore
 
     public async Task DeleteAsync(ObjectRef target, CancellationToken ct = default) =>
         await _s3.DeleteObjectAsync(target.Bucket, target.Key, ct);
+
+    public async Task<byte[]> GetRangeAsync(ObjectRef source, long offset, int length, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        try
+        {
+            // RFC 9110 byte range "bytes=first-last", last inclusive; a range past the end is cut at the end by S3.
+            using var response = await _s3.GetObjectAsync(new GetObjectRequest
+            {
+                BucketName = source.Bucket, Key = source.Key, ByteRange = new ByteRange(offset, offset + length - 1),
+            }, ct);
+            // RFC 9110 lets a server ignore Range and answer 200 with the whole object (s3rver does so for "bytes=0-0"):
+            // then the range is cut out of the body here, reading no further than its end.
+            var skip = response.HttpStatusCode == HttpStatusCode.PartialContent ? 0 : offset;
+            var buffer = new byte[length];
+            var read = 0;
+            var body = response.ResponseStream;
+            var scratch = skip > 0 ? new byte[1 << 16] : [];
+            while (skip > 0)
+            {
+                var n = await body.ReadAsync(scratch.AsMemory(0, (int)Math.Min(scratch.Length, skip)), ct);
+                if (n == 0) return [];
+                skip -= n;
+            }
+            while (read < length)
+            {
+                var n = await body.ReadAsync(buffer.AsMemory(read), ct);
+                if (n == 0) break;
+                read += n;
+            }
+            return read == length ? buffer : buffer[..read];
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new ObjectNotFoundException(source);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            return []; // the offset is at or past the end
+        }
+    }
+
+    public async Task<Stream> OpenReadAsync(ObjectRef source, CancellationToken ct = default) => new ResponseStream(await Get(source, ct));
+
+    /// <summary>The body of a GET, disposing the response with it.</summary>
+    private sealed class ResponseStream(GetObjectResponse response) : Stream
+    {
+        private readonly Stream _body = response.ResponseStream;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => response.ContentLength;
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => _body.Read(buffer, offset, count);
+        public override int Read(Span<byte> buffer) => _body.Read(buffer);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => _body.ReadAsync(buffer, ct);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) response.Dispose();
+            base.Dispose(disposing);
+        }
+    }
 
     private async Task<GetObjectResponse> Get(ObjectRef source, CancellationToken ct)
     {

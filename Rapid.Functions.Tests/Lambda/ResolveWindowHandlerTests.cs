@@ -22,10 +22,17 @@ public sealed class ResolveWindowHandlerTests(OpsDatabaseFixture db) : IAsyncLif
     // 08:30 on 8 September 2028 in Los Angeles (PDT, UTC-7): when the nightly schedule fires.
     private static readonly DateTimeOffset Morning = new(2028, 9, 8, 15, 30, 0, TimeSpan.Zero);
 
-    private JsonElement Resolve(string json, string timeZone = "America/Los_Angeles", DateTimeOffset? now = null)
+    /// <summary>An execution's id as Step Functions' context object gives it.</summary>
+    private static string NewExecutionId() => $"arn:aws:states:us-west-2:123456789012:execution:Rapid-nightly:{Guid.NewGuid()}";
+
+    /// <summary>ResolveWindow with <paramref name="json"/> as the execution input, in the payload the state machine builds.</summary>
+    private JsonElement Resolve(string json, string timeZone = "America/Los_Angeles", DateTimeOffset? now = null, string? executionId = null) =>
+        ResolvePayload($$"""{"input": {{json}}, "executionId": "{{executionId ?? NewExecutionId()}}"}""", timeZone, now);
+
+    private JsonElement ResolvePayload(string payload, string timeZone = "America/Los_Angeles", DateTimeOffset? now = null)
     {
         var handler = new ResolveWindowHandler(HandlerHost.EnvironmentOf(_w, new() { ["RAPID_TIME_ZONE"] = timeZone }), new FixedClock(now ?? Morning));
-        return JsonDocument.Parse(HandlerHost.Invoke(handler.Handle, json)).RootElement.Clone();
+        return JsonDocument.Parse(HandlerHost.Invoke(handler.Handle, payload)).RootElement.Clone();
     }
 
     private string Summarize(JsonElement night)
@@ -138,7 +145,7 @@ public sealed class ResolveWindowHandlerTests(OpsDatabaseFixture db) : IAsyncLif
     [InlineData("""{"procDate": "99991231"}""", "procDate")]
     [InlineData("""{"force": "yes"}""", "force")]
     [InlineData("""{"startTime": "2028-09-07 00:00:00", "endDateTime": "2028-09-08 08:30:00"}""", "startTime")]
-    [InlineData("""[1, 2]""", "execution input")]
+    [InlineData("""[1, 2]""", "input")]
     [InlineData("""{"tag": "not a tag"}""", "tag")]
     [InlineData("""{"maxAttempts": 0}""", "maxAttempts")]
     [InlineData("""{"retryExitCodes": [64, 32]}""", "retryExitCodes")]
@@ -150,6 +157,32 @@ public sealed class ResolveWindowHandlerTests(OpsDatabaseFixture db) : IAsyncLif
         var e = Assert.ThrowsAny<Exception>(() => Resolve(json));
 
         Assert.Contains(field, e.Message);
+    }
+
+    /// <summary>Issue 13: <c>runs.execution</c> was empty on AWS; the run now names the execution that began it.</summary>
+    [Fact]
+    public async Task The_run_records_the_execution_that_began_it()
+    {
+        var execution = NewExecutionId();
+        var night = Resolve("{}", executionId: execution);
+
+        await using var conn = await _w.DataSource.OpenConnectionAsync();
+        Assert.Equal(execution, await conn.ExecuteScalarAsync<string>("select execution from runs where runid = @id",
+            new { id = night.GetProperty("runId").GetInt64() }));
+    }
+
+    [Theory]
+    [InlineData("""{"input": {}}""", "executionId is missing")]
+    [InlineData("""{"input": {}, "executionId": "rapid-nightly-1"}""", "not a state machine execution ARN")]
+    [InlineData("""{"executionId": "arn:aws:states:us-west-2:123456789012:execution:Rapid-nightly:x"}""", "input (the execution input) is missing")]
+    [InlineData("""{"input": {}, "executionId": "arn:aws:states:us-west-2:123456789012:execution:Rapid-nightly:x", "runId": 3}""", "runId")]
+    public async Task A_payload_without_its_execution_is_refused_before_the_database_is_reached(string payload, string message)
+    {
+        var e = Assert.ThrowsAny<Exception>(() => ResolvePayload(payload));
+
+        Assert.Contains(message, e.Message);
+        await using var conn = await _w.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*) from runs"));
     }
 
     [Fact]

@@ -37,6 +37,18 @@ public sealed record ExecutionInput
     public string? ReferenceMjd { get; set; }
 }
 
+/// <summary>
+/// ResolveWindow's payload as the state machine builds it (<c>{"input.$": "$", "executionId.$": "$$.Execution.Id"}</c>): the
+/// execution input as given, and the execution's id from the context object, recorded as <c>runs.execution</c>. The id
+/// comes from Step Functions, never from the input, so no input can attach an execution to another one's run.
+/// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record ResolveWindowRequest
+{
+    public ExecutionInput? Input { get; set; }
+    public string? ExecutionId { get; set; }
+}
+
 /// <summary>The resubmission policy of a night, as ResolveWindow resolved it (<see cref="ResubmissionPolicy"/>).</summary>
 public sealed record RetryPolicyInput(IReadOnlyList<int> ExitCodes, int MaxAttempts, double BackoffSeconds, double BackoffRate)
 {
@@ -122,8 +134,9 @@ public sealed record RegisterOutput(
 /// <summary>One stage as Summarize sees it (<c>$.references</c>, …).</summary>
 public sealed record StageState(PlanResult? Plan = null, RunOutcome? Run = null, RegisterOutput? Registered = null);
 
+/// <param name="Report">False in the prompt (per-image) workflow: the summary without the night's report.</param>
 public sealed record SummarizeInput(NightInput Night, StageState? References = null, StageState? Science = null, StageState? PostProcessing = null,
-    StageState? NightRecovery = null);
+    StageState? NightRecovery = null, bool Report = true);
 
 /// <summary>The night's summary, published to SNS as JSON (at most <see cref="SummarizeHandler.MaxFailuresListed"/> failures listed).</summary>
 public sealed record NightMessage
@@ -196,6 +209,7 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     Converters = [typeof(ObjectRefJsonConverter)])]
 [JsonSerializable(typeof(ExecutionInput))]
+[JsonSerializable(typeof(ResolveWindowRequest))]
 [JsonSerializable(typeof(NightInput))]
 [JsonSerializable(typeof(ReleaseInput))]
 [JsonSerializable(typeof(ReleaseOutput))]
@@ -209,6 +223,9 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
 [JsonSerializable(typeof(SqsEvent))]
 [JsonSerializable(typeof(S3Event))]
 [JsonSerializable(typeof(SqsBatchResponse))]
+[JsonSerializable(typeof(StartExecutionRequest))]
+[JsonSerializable(typeof(StartExecutionResponse))]
+[JsonSerializable(typeof(AwsJsonError))]
 [JsonSerializable(typeof(CustomResourceRequest))]
 [JsonSerializable(typeof(CustomResourceResponse))]
 public sealed partial class LambdaJsonContext : JsonSerializerContext;

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Text.Json;
 using Rapid.Core.Storage;
 using Rapid.Functions.Steps;
 
@@ -51,22 +49,5 @@ public sealed class RegisterStreamHandler
         return LambdaStreams.Write(new SqsBatchResponse(failures), LambdaJsonContext.Default.SqsBatchResponse);
     }
 
-    private static IEnumerable<ObjectRef> ManifestsOf(SqsMessage message)
-    {
-        S3Event notification;
-        try
-        {
-            notification = JsonSerializer.Deserialize(message.Body, LambdaJsonContext.Default.S3Event)
-                ?? throw new InvalidDataException("message body is null");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"message body is not an S3 event notification: {e.Message}", e);
-        }
-        // S3 sends keys form-URL-encoded ("a b" as "a+b", "=" as "%3D").
-        return (notification.Records ?? [])
-            .Select(r => new ObjectRef(r.S3.Bucket.Name, WebUtility.UrlDecode(r.S3.Object.Key)))
-            .Where(IsManifest)
-            .ToList();
-    }
+    private static IEnumerable<ObjectRef> ManifestsOf(SqsMessage message) => S3EventMessages.ObjectsIn(message).Where(IsManifest);
 }

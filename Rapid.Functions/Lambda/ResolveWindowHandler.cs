@@ -10,7 +10,7 @@ namespace Rapid.Functions.Lambda;
 /// night in the ops database (<see cref="StartNight"/>): a scheduled run's window continues from the watermark,
 /// and the execution takes the processing date's run lease (released by Summarize, or by ReleaseNight when the
 /// execution fails), so a second execution of the same date fails here, before it plans anything. The execution's
-/// row in <c>runs</c> is begun here too (executor "aws", its tag and policy), and the night carries the resubmission
+/// row in <c>runs</c> is begun here too (executor "aws", the execution's id, its tag and policy), and the night carries the resubmission
 /// policy and the reference selection the later states follow. Every field is checked before the database is reached.
 /// </summary>
 public sealed class ResolveWindowHandler
@@ -33,7 +33,9 @@ public sealed class ResolveWindowHandler
 
     private async Task<Stream> HandleAsync(Stream input)
     {
-        var request = LambdaStreams.Read(input, LambdaJsonContext.Default.ExecutionInput, "execution input");
+        var payload = LambdaStreams.Read(input, LambdaJsonContext.Default.ResolveWindowRequest, "ResolveWindow payload");
+        var request = payload.Input ?? throw new InvalidDataException("ResolveWindow payload: field input (the execution input) is missing");
+        var execution = ExecutionId(payload.ExecutionId);
         var resolver = new ResolveWindow(_clock, _env.TimeZone);
         var window = new WindowRequest(request.StartDateTime, request.EndDateTime, request.ProcDate);
         // Bad input is named before the database is reached.
@@ -50,7 +52,7 @@ public sealed class ResolveWindowHandler
         try
         {
             runId = await Runs.BeginAsync(conn, new RunStart(night.Night.ProcDate, tag, night.Night.Window, Runs.Aws,
-                OptionsJson: Runs.OptionsJson(force, policy)));
+                Execution: execution, OptionsJson: Runs.OptionsJson(force, policy)));
         }
         catch
         {
@@ -66,6 +68,19 @@ public sealed class ResolveWindowHandler
             RunId = runId, Tag = tag, Retry = RetryPolicyInput.Of(policy), References = references,
         };
         return LambdaStreams.Write(output, LambdaJsonContext.Default.NightInput);
+    }
+
+    /// <summary>
+    /// The execution's id as the context object gives it (an execution ARN, at most 2048 characters as Step Functions
+    /// bounds ARNs); missing or malformed is bad input: a run of the state machine is always recorded with its execution.
+    /// </summary>
+    internal static string ExecutionId(string? id)
+    {
+        if (string.IsNullOrEmpty(id))
+            throw new InvalidDataException("ResolveWindow payload: field executionId is missing (the state machine passes $$.Execution.Id)");
+        if (id.Length > 2048 || !id.StartsWith("arn:", StringComparison.Ordinal) || !id.Contains(":execution:", StringComparison.Ordinal))
+            throw new InvalidDataException($"ResolveWindow payload: executionId '{(id.Length > 80 ? id[..80] + "..." : id)}' is not a state machine execution ARN");
+        return id;
     }
 
     /// <summary>The input's policy fields over the function's defaults; a bad value is named by its field.</summary>

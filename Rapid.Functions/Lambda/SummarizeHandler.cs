@@ -26,7 +26,7 @@ public sealed class SummarizeHandler
         var request = LambdaStreams.Read(input, LambdaJsonContext.Default.SummarizeInput, "summarize input");
         var (_, procDate) = LambdaStreams.ParseWindow(request.Night);
         var dataSource = await _env.DataSourceAsync();
-        var night = await new SummarizeStep(dataSource, _env.Store, _env.Keys, NightReportOptions.FromEnvironment(_env.Get)).RunAsync(procDate);
+        var night = await new SummarizeStep(dataSource, _env.Store, _env.Keys, NightReportOptions.FromEnvironment(_env.Get)).RunAsync(procDate, report: request.Report);
         var summary = night.Summary;
         // The night reached its end: its run succeeded, a scheduled window is finished and the run lease released.
         await using (var conn = await dataSource.OpenConnectionAsync())

@@ -16,13 +16,15 @@ public sealed record SummarizedNight(NightSummary Summary, PublishedReport? Repo
 /// </summary>
 public sealed class SummarizeStep(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, NightReportOptions reportOptions)
 {
-    public async Task<SummarizedNight> RunAsync(ProcessingDate procDate, CancellationToken ct = default)
+    /// <param name="report">False for a prompt (per-image) run: the summary only; the night's report is the nightly run's.</param>
+    public async Task<SummarizedNight> RunAsync(ProcessingDate procDate, CancellationToken ct = default, bool report = true)
     {
         var summary = await new SummarizeNight(dataSource).SummarizeAsync(procDate, ct: ct);
+        if (!report) return new SummarizedNight(summary, null, null);
         try
         {
-            var report = await new NightReports(dataSource, store, keys, reportOptions).PublishAsync(procDate, ct);
-            return new SummarizedNight(summary, report, null);
+            var published = await new NightReports(dataSource, store, keys, reportOptions).PublishAsync(procDate, ct);
+            return new SummarizedNight(summary, published, null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -50,6 +50,32 @@ public static class FitsFile
     public static FitsImageInfo ReadImageInfo(string path)
     {
         using var reader = FitsReader.Open(path);
+        return ReadImageInfo(reader, path);
+    }
+
+    /// <summary>
+    /// <see cref="ReadImageInfo(string)"/> of a seekable stream (named <paramref name="name"/> in messages), which it leaves open:
+    /// only header blocks are read, the data are sought over (an S3 object read by ranged GETs reads only its headers).
+    /// </summary>
+    public static FitsImageInfo ReadImageInfo(Stream stream, string name)
+    {
+        stream.Position = 0;
+        using var reader = FitsReader.Open(stream, name, leaveOpen: true);
+        return ReadImageInfo(reader, name);
+    }
+
+    /// <summary><see cref="VerifyComplete(string)"/> of a seekable stream, which it leaves open: the headers are read, the data sought over.</summary>
+    public static int VerifyComplete(Stream stream, string name)
+    {
+        stream.Position = 0;
+        using var reader = FitsReader.Open(stream, name, leaveOpen: true);
+        var count = 0;
+        while (reader.ReadNextHeader() is not null) count++;
+        return count;
+    }
+
+    private static FitsImageInfo ReadImageInfo(FitsReader reader, string path)
+    {
         FitsHdu? firstImage = null;
         FitsHeader? primary = null;
         while (reader.ReadNextHeader() is { } hdu)

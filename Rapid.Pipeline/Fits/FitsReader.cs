@@ -15,11 +15,13 @@ internal sealed class FitsReader : IDisposable
     private long _dataRemaining;    // data bytes of the last HDU not yet read
     private long _paddingRemaining; // its padding to the 2880-byte block
     private bool _atEnd;
+    private readonly bool _leaveOpen;
 
-    private FitsReader(Stream stream, string path)
+    private FitsReader(Stream stream, string path, bool leaveOpen = false)
     {
         _stream = stream;
         _path = path;
+        _leaveOpen = leaveOpen;
     }
 
     public string Path => _path;
@@ -43,12 +45,23 @@ internal sealed class FitsReader : IDisposable
         {
             throw new FitsFormatException(path, $"cannot be opened ({e.Message})");
         }
+        return Open(file, path);
+    }
+
+    /// <summary>
+    /// Reads HDUs from a seekable stream named <paramref name="name"/> in messages (an object read by ranged GETs, say):
+    /// the data of an HDU is sought over, never read, unless the stream is gzip-compressed. Unless
+    /// <paramref name="leaveOpen"/>, the reader owns the stream.
+    /// </summary>
+    public static FitsReader Open(Stream stream, string name, bool leaveOpen = false)
+    {
+        if (!stream.CanSeek) throw new ArgumentException($"{name}: a FITS stream must be seekable", nameof(stream));
         Span<byte> magic = stackalloc byte[2];
-        var n = file.Read(magic);
-        file.Position = 0;
+        var n = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+        stream.Position = 0;
         if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
-            return new FitsReader(new BufferedStream(new GZipStream(file, CompressionMode.Decompress), 1 << 20), path);
-        return new FitsReader(file, path);
+            return new FitsReader(new BufferedStream(new GZipStream(stream, CompressionMode.Decompress, leaveOpen), 1 << 20), name);
+        return new FitsReader(stream, name, leaveOpen);
     }
 
     /// <summary>The next HDU's header, or null at the end of the file.</summary>
@@ -113,7 +126,10 @@ internal sealed class FitsReader : IDisposable
     /// <summary>Everything after the current position, raw (used to copy the rest of a file unchanged).</summary>
     public void CopyRestTo(Stream destination) => _stream.CopyTo(destination, 1 << 20);
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose()
+    {
+        if (!_leaveOpen) _stream.Dispose();
+    }
 
     private void SkipPending()
     {

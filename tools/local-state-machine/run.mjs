@@ -20,6 +20,7 @@
 // Needs Node >= 22 (aws-local-stepfunctions): node_modules/.bin/node, from the npm package node@22.
 // Usage: see --help and Rapid.Cdk/README.md ("Running the deployed definition locally").
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import S3rver from 's3rver';
 import { LambdaFunctionError, LambdaInitError, LocalCredentials } from '../lambda-runtime/lambda-service.mjs';
 import { LocalFunctions } from '../lambda-runtime/local-aws.mjs';
-import { SynthesizedTemplate, localBucketName } from '../lambda-runtime/template.mjs';
+import { Account, Region, SynthesizedTemplate, localBucketName } from '../lambda-runtime/template.mjs';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -46,6 +47,8 @@ const usage = `usage: node tools/local-state-machine/run.mjs --template cdk.out/
   --runtime-host DLL   the functions' runtime host (default tools/lambda-runtime/Rapid.LambdaRuntimeHost/bin/Release/net10.0/Rapid.LambdaRuntimeHost.dll)
   --parallel N         pipeline jobs run at once by the local Batch executor (default: cores)
   --outbox DIR         where SNS messages are written (default: <s3 directory>/local-aws)
+  --state-machine ID   the state machine to run: the one whose logical id starts with ID (needed when the template has several)
+  --execution-name N   the execution's name (default: a random UUID); its ARN is $$.Execution.Id
   --kill-first-child   a fault to inject: the first child of the first Batch job is killed (SIGKILL) as it starts, as a lost host
 Before the execution the template's custom resources are created as a deploy creates them (the schema migration).
 Prints one JSON object: {status, output | error and cause, states (entered, in order), notifications, customResources,
@@ -87,6 +90,8 @@ function parseCommandLine() {
       parallel: { type: 'string' },
       outbox: { type: 'string' },
       'kill-first-child': { type: 'boolean', default: false },
+      'state-machine': { type: 'string' },
+      'execution-name': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -102,7 +107,10 @@ function parseCommandLine() {
     if (at <= 0) fail(`--env ${pair}: not KEY=VALUE`);
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  return { ...values, env, runtimeHost: values['runtime-host'], s3Directory: values['s3-directory'], killFirstChild: values['kill-first-child'] };
+  return {
+    ...values, env, runtimeHost: values['runtime-host'], s3Directory: values['s3-directory'], killFirstChild: values['kill-first-child'],
+    stateMachine: values['state-machine'], executionName: values['execution-name'] ?? randomUUID(),
+  };
 }
 
 function fail(message) {
@@ -113,11 +121,29 @@ function fail(message) {
 // ---- the template ---------------------------------------------------------------------------
 
 /** The definition's Fn::Join with every reference replaced by an ARN of the right shape (as Rapid.Cdk.Tests' StateMachineDefinition). */
-function extractDefinition(template) {
-  const machines = template.resourcesOfType('AWS::StepFunctions::StateMachine');
-  if (machines.length !== 1) fail(`the template has ${machines.length} state machines, expected 1`);
-  const body = machines[0][1].Properties.DefinitionString;
-  return JSON.parse(typeof body === 'string' ? body : template.resolve(body));
+function extractDefinition(template, prefix) {
+  const machines = template.resourcesOfType('AWS::StepFunctions::StateMachine')
+    .filter(([logicalId]) => prefix === undefined || logicalId.startsWith(prefix));
+  if (machines.length !== 1)
+    fail(`the template has ${machines.length} state machines${prefix === undefined ? '' : ` whose logical id starts with ${prefix}`}, expected 1 (--state-machine)`);
+  const [logicalId, machine] = machines[0];
+  const body = machine.Properties.DefinitionString;
+  const name = machine.Properties.StateMachineName;
+  return { logicalId, name: typeof name === 'string' ? name : template.resolve(name), definition: JSON.parse(typeof body === 'string' ? body : template.resolve(body)) };
+}
+
+/** The context object Step Functions gives an execution: its ARN and name (what $$.Execution.Id and .Name read). */
+function executionContext(machineName, executionName, input) {
+  const name = typeof machineName === 'string' ? machineName : 'local';
+  return {
+    Execution: {
+      Id: `arn:aws:states:${Region}:${Account}:execution:${name}:${executionName}`,
+      Name: executionName,
+      Input: input,
+      StartTime: new Date().toISOString(),
+    },
+    StateMachine: { Id: `arn:aws:states:${Region}:${Account}:stateMachine:${name}`, Name: name },
+  };
 }
 
 /** The logical id an ARN of the resolved definition names (its last path or colon part). */
@@ -307,8 +333,11 @@ async function startS3(options, template) {
 async function main() {
   const options = parseCommandLine();
   const template = new SynthesizedTemplate(options.template);
-  const definition = options.definition ? JSON.parse(readFileSync(options.definition, 'utf8')) : extractDefinition(template);
+  // The state machine of the template (its name for the context object), unless only a definition file is given.
+  const extracted = options.definition && !options.stateMachine ? undefined : extractDefinition(template, options.stateMachine);
+  const definition = options.definition ? JSON.parse(readFileSync(options.definition, 'utf8')) : extracted.definition;
   const input = JSON.parse(options.input);
+  const context = executionContext(extracted?.name, options.executionName, input);
   const notifications = [];
   const s3 = await startS3(options, template);
   options.outbox = resolve(options.outbox ?? join(s3.directory, 'local-aws'));
@@ -330,7 +359,7 @@ async function main() {
     if (failed) throw new StandInError(`custom resource ${failed.logicalId} (${failed.type}) failed: ${failed.reason}`);
     const overrides = localOverrides(options, template, definition, notifications, local);
     const machine = new StateMachine(definition);
-    const execution = machine.run(input, { overrides });
+    const execution = machine.run(input, { overrides, context });
     const history = (async () => {
       for await (const event of execution.eventLogs)
         if (event.type === 'StateEntered') states.push({ name: event.state.name, type: event.state.type });
@@ -355,7 +384,7 @@ async function main() {
     rmSync(work, { recursive: true, force: true });
   }
   if (standInFailure) fail(standInFailure);
-  console.log(JSON.stringify({ ...report, states, notifications, customResources, secretRequests: functions.secretRequests }));
+  console.log(JSON.stringify({ ...report, execution: context.Execution.Id, states, notifications, customResources, secretRequests: functions.secretRequests }));
 }
 
 await main();

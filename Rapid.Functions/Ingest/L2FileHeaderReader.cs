@@ -4,26 +4,52 @@ using Rapid.Functions.Steps;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Wcs;
 
-namespace Rapid.Cli.Ingest;
+namespace Rapid.Functions.Ingest;
 
 /// <summary>
 /// Reads what the ops database needs of an L2 file from its FITS header alone (the header blocks of the image's HDU, as
-/// <see cref="FitsFile.ReadImageInfo"/> finds it: primary, SCI or first image extension, INHERIT honoured; the pixels are
+/// <see cref="FitsFile.ReadImageInfo(string)"/> finds it: primary, SCI or first image extension, INHERIT honoured; the pixels are
 /// never decoded; a file shorter than its headers declare is refused): the exposure (observation time as <see cref="DetectorKeywords.ObservationMjd"/> reads it, FILTER,
 /// EXPTIME, RA_TARG/DEC_TARG), the SCA, the WCS with SIP, and centre and corners computed through the WCS; the checksum
-/// streams the file's bytes. A missing or unusable keyword is an <see cref="InvalidDataException"/> naming the file and the keyword.
+/// of a local file streams its bytes, an object's is the caller's. A missing or unusable keyword is an <see cref="InvalidDataException"/> naming the file and the keyword.
 /// </summary>
 public static class L2FileHeaderReader
 {
-    public static L2FileRegistration Read(string path, ObjectRef file)
+    public static L2FileRegistration Read(string path, ObjectRef file) => Read(ReadImageOf(path), path, file, FileChecksum.Of(path).Md5);
+
+    /// <summary>
+    /// The registration of an L2 file from a seekable stream of its bytes (an S3 object read by ranged GETs:
+    /// <see cref="ObjectRangeStream"/>), named <paramref name="name"/> in messages; only its header blocks are read.
+    /// The checksum is the caller's: it needs every byte, which this reader never reads.
+    /// </summary>
+    public static L2FileRegistration Read(Stream stream, string name, ObjectRef file, string md5) =>
+        Read(ReadImage(stream, name), name, file, md5);
+
+    private static FileStream OpenFile(string path)
     {
-        FitsImageInfo image;
+        try { return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new InvalidDataException($"{path}: cannot be opened ({e.Message})", e); }
+    }
+
+    private static FitsImageInfo ReadImageOf(string path)
+    {
+        using var stream = OpenFile(path);
+        return ReadImage(stream, path);
+    }
+
+    /// <summary>The image HDU's header, after checking that the file holds every byte its headers declare.</summary>
+    private static FitsImageInfo ReadImage(Stream stream, string path)
+    {
         try
         {
-            FitsFile.VerifyComplete(path);
-            image = FitsFile.ReadImageInfo(path);
+            FitsFile.VerifyComplete(stream, path);
+            return FitsFile.ReadImageInfo(stream, path);
         }
         catch (FitsFormatException e) { throw new InvalidDataException(e.Message, e); }
+    }
+
+    private static L2FileRegistration Read(FitsImageInfo image, string path, ObjectRef file, string md5)
+    {
         var h = image.Header;
         TanSipWcs wcs;
         try { wcs = TanSipWcs.FromHeader(h, path); }
@@ -51,7 +77,7 @@ public static class L2FileHeaderReader
             Sca = (int)Required(h.GetLong("SCA_NUM"), path, "SCA_NUM"),
             Target = new SkyPoint(h.GetDouble("RA_TARG") ?? center.RaDeg, h.GetDouble("DEC_TARG") ?? center.DecDeg),
             File = file,
-            Md5 = FileChecksum.Of(path).Md5,
+            Md5 = md5,
             Naxis1 = w,
             Naxis2 = hgt,
             Wcs = new L2Wcs(h.GetString("CTYPE1") ?? "RA---TAN", h.GetString("CTYPE2") ?? "DEC--TAN",

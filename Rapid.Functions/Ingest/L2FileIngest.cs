@@ -2,7 +2,7 @@ using Npgsql;
 using Rapid.Core.Storage;
 using Rapid.Functions.Steps;
 
-namespace Rapid.Cli.Ingest;
+namespace Rapid.Functions.Ingest;
 
 /// <summary>What ingest did with one file: registered (new or already known), or refused with one line saying why.</summary>
 public sealed record L2FileIngested(string Path, L2FileRegistered? Registered, string? Problem)
