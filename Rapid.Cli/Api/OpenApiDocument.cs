@@ -50,7 +50,7 @@ public static class OpenApiDocument
             w.WriteStartObject("schemas");
             w.WriteStartObject("Submission");
             w.WriteStartArray("oneOf");
-            foreach (var type in JobTypes.All.Where(Engine.Submissions.IsRunnable)) Schema(w, type);
+            foreach (var type in JobTypes.All) Schema(w, type);
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();

@@ -68,7 +68,7 @@ public static class PromptBenchmark
         clock.Restart();
         var outcome = await prompt.ProcessAsync(ingested.Registered!.Rid, procDate, ct: ct);
         var processing = clock.Elapsed;
-        return new PromptBenchmarkReport(size, simulate, reference, ingest, processing, outcome.Run.Stages, outcome.DiffImage, outcome.ExitCode,
+        return new PromptBenchmarkReport(size, simulate, reference, ingest, processing, outcome.Run?.Stages ?? [], outcome.DiffImage, outcome.ExitCode,
             (loadBefore, OpsBenchmark.LoadAverage()));
     }
 
