@@ -28,9 +28,6 @@ public sealed record PromptOutcome(long Rid, ProcessingDate ProcDate, long? Jid,
 /// </summary>
 public sealed class PromptProcessing(EmbeddedWorkflow workflow)
 {
-    /// <summary>Whether the image already has a registered difference image (on any processing date).</summary>
-    public async Task<bool> ProcessedAsync(long rid, CancellationToken ct = default) => await ProcessedJobAsync(rid, ct) is not null;
-
     public Task<PromptOutcome> ProcessAsync(long rid, string? procDate, IWorkflowObserver? observer = null, CancellationToken ct = default) =>
         ProcessAsync(JobTypes.Science.Validate(new Dictionary<string, string?>
         {
@@ -66,6 +63,7 @@ public sealed class PromptProcessing(EmbeddedWorkflow workflow)
         }
     }
 
+    /// <summary>The job of the image's registered best difference image (on any processing date), if it has one.</summary>
     private async Task<(long Jid, DateOnly ProcDate, int? ExitCode, string? Reason, string DiffImage)?> ProcessedJobAsync(long rid, CancellationToken ct)
     {
         await using var conn = await workflow.Database.OpenConnectionAsync(ct);
