@@ -57,14 +57,14 @@ public sealed class PromptProcessingTests(EmbeddedDatabaseFixture fixture)
         }
     }
 
-    /// <summary>Rewrites the primary header's SCA_NUM card in place (80-byte cards, the same length): another detector of the exposure.</summary>
+    /// <summary>Rewrites every header's SCA_NUM card in place (80-byte cards, the same length): another detector of the exposure.</summary>
     private static void SetSca(string path, int sca)
     {
         var bytes = File.ReadAllBytes(path);
-        var header = Encoding.ASCII.GetString(bytes, 0, Math.Min(bytes.Length, 2880 * 4));
-        var card = Enumerable.Range(0, header.Length / 80).Select(i => i * 80).Single(o => header.AsSpan(o, 8).SequenceEqual("SCA_NUM "));
-        var value = $"SCA_NUM = {sca,20}".PadRight(80);
-        Encoding.ASCII.GetBytes(value).CopyTo(bytes, card);
+        var card = Encoding.ASCII.GetBytes($"SCA_NUM = {sca,20}".PadRight(80));
+        var cards = Enumerable.Range(0, bytes.Length / 80).Select(i => i * 80).Where(o => bytes.AsSpan(o, 10).SequenceEqual("SCA_NUM = "u8)).ToList();
+        Assert.NotEmpty(cards);
+        foreach (var offset in cards) card.CopyTo(bytes, offset);
         File.WriteAllBytes(path, bytes);
     }
 }
