@@ -69,7 +69,8 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
             var made = await db.QuerySingleOrDefaultAsync<(long Jid, int? ExitCode, string? Reason, bool Registered)?>(new CommandDefinition("""
                 select j.jid, j.exitcode, j.reason, exists (select 1 from refimages r where r.jid = j.jid and r.status > 0) as registered
                 from jobs j where j.ppid = 12 and j.procdate = @procdate and j.field = @field and j.fid = @fid
-                """, new { procdate = date.Date, field = job.Pair!.Value.Field, fid = job.Pair.Value.Fid }, cancellationToken: ct));
+                  and exists (select 1 from jobattempts a where a.jid = j.jid and a.runid = @runid)
+                """, new { procdate = date.Date, field = job.Pair!.Value.Field, fid = job.Pair.Value.Fid, runid = run.RunId }, cancellationToken: ct));
             if (made is not { } reference)
                 return (false, new SubmissionResult(null, null,
                     $"no reference was planned for field {job.Pair.Value.Field} in {submission.Text(JobTypes.Filter)}: fewer than " +
