@@ -85,6 +85,7 @@ public sealed partial class SubmittedJobTypesTests(EmbeddedDatabaseFixture fixtu
         // nightrecovery: the night's recovery job, its merged table, its log; the night's report linked from the night.
         var recovery = await RunAsync("{\"type\": \"nightrecovery\", \"inputs\": {\"procdate\": \"20280904\"}}");
         Assert.Equal(new short[] { 18 }, Ppids(recovery));
+        Assert.Equal(recovery.GetProperty("jobs")[0].GetProperty("exitCode").GetInt32(), recovery.GetProperty("exitCode").GetInt32());
         Assert.Contains(recovery.GetProperty("products").EnumerateArray(), p => p.GetProperty("name").GetString() == "night_injrecov");
         await ProductsServeTheStoredFilesAsync(recovery);
         Assert.NotEmpty(await GetAsync(recovery.GetProperty("log").GetString()!));

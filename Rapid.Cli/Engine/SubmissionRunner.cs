@@ -83,16 +83,17 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
         {
             var stages = submission.Type == JobTypes.PostProcessing ? NightStages.PostProcessing : NightStages.PostProcessing | NightStages.NightRecovery | NightStages.Report;
             var run = await workflow.Create(stages: stages).RunAsync(request, SilentObserver.Instance, ct);
-            long? jid = null;
+            // A nightrecovery submission is its night's recovery job (when its run made one): its id and exit code.
+            (long Jid, int? ExitCode)? recovery = null;
             if (submission.Type == JobTypes.NightRecovery)
             {
                 await using var db = await workflow.Database.OpenConnectionAsync(ct);
-                jid = await db.QuerySingleOrDefaultAsync<long?>(new CommandDefinition("""
-                    select j.jid from jobs j where j.ppid = 18 and j.procdate = @procdate
+                recovery = await db.QuerySingleOrDefaultAsync<(long, int?)?>(new CommandDefinition("""
+                    select j.jid, j.exitcode from jobs j where j.ppid = 18 and j.procdate = @procdate
                       and exists (select 1 from jobattempts a where a.jid = j.jid and a.runid = @runid)
                     """, new { procdate = date.Date, runid = run.RunId }, cancellationToken: ct));
             }
-            return (run.FailedJobs == 0, new SubmissionResult(jid, null,
+            return (run.FailedJobs == 0, new SubmissionResult(recovery?.Jid, recovery?.ExitCode,
                 $"{run.PlannedJobs} job{(run.PlannedJobs == 1 ? "" : "s")} planned, {run.FailedJobs} ended in error", date, RunId: run.RunId));
         }
         if (submission.Type == JobTypes.Diff)
