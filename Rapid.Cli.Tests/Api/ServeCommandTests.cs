@@ -76,17 +76,7 @@ public sealed class ServeCommandTests(EmbeddedDatabaseFixture fixture)
         var id = accepted.GetProperty("id").GetInt64();
         Assert.Equal($"/api/v1/jobs/{id}", submitted.Headers.Location?.ToString());
 
-        var clock = Stopwatch.StartNew();
-        JsonElement job;
-        while (true)
-        {
-            var response = await Send(http, HttpMethod.Get, $"/api/v1/jobs/{id}", bearer);
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {rapid.Error}");
-            job = await Json(response, HttpStatusCode.OK);
-            if (job.GetProperty("state").GetString() is "succeeded" or "failed") break;
-            if (clock.Elapsed > TimeSpan.FromMinutes(5)) throw new TimeoutException($"job {id} still {job}: {rapid.Error}");
-            await Task.Delay(500);
-        }
+        var job = await FinalStateAsync(http, bearer, id, rapid);
         Assert.True(job.GetProperty("state").GetString() == "succeeded", job.ToString());
         Assert.True(job.GetProperty("exitCode").GetInt32() is 0 or 32, job.ToString());
         Assert.Equal("prompt-test", job.GetProperty("tag").GetString());
@@ -106,31 +96,46 @@ public sealed class ServeCommandTests(EmbeddedDatabaseFixture fixture)
         Assert.Equal(143, await rapid.WaitForExitAsync(TimeSpan.FromMinutes(1)));
     }
 
-    private static int FreePort()
+    /// <summary>Polls GET /api/v1/jobs/{id} until the submission succeeded or failed (5 minutes at most).</summary>
+    internal static async Task<JsonElement> FinalStateAsync(HttpClient http, string bearer, long id, RapidProcess server)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var response = await Send(http, HttpMethod.Get, $"/api/v1/jobs/{id}", bearer);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {server.Error}");
+            var job = await Json(response, HttpStatusCode.OK);
+            if (job.GetProperty("state").GetString() is "succeeded" or "failed") return job;
+            if (clock.Elapsed > TimeSpan.FromMinutes(5)) throw new TimeoutException($"job {id} still {job}: {server.Error}");
+            await Task.Delay(500);
+        }
+    }
+
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task<HttpResponseMessage> Send(HttpClient http, HttpMethod method, string path, string? authorization, HttpContent? content = null)
+    internal static async Task<HttpResponseMessage> Send(HttpClient http, HttpMethod method, string path, string? authorization, HttpContent? content = null)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
         if (authorization is not null) request.Headers.TryAddWithoutValidation("Authorization", authorization);
         return await http.SendAsync(request);
     }
 
-    private static Task<HttpResponseMessage> Post(HttpClient http, string bearer, string body, string mediaType = "application/json") =>
+    internal static Task<HttpResponseMessage> Post(HttpClient http, string bearer, string body, string mediaType = "application/json") =>
         Send(http, HttpMethod.Post, "/api/v1/jobs", bearer, new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue(mediaType)));
 
-    private static async Task Refused(HttpClient http, string bearer, string body, string input, string problem)
+    internal static async Task Refused(HttpClient http, string bearer, string body, string input, string problem)
     {
         var error = await Json(await Post(http, bearer, body), HttpStatusCode.UnprocessableEntity);
         Assert.Equal(input, error.GetProperty("input").GetString());
         Assert.Contains(problem, error.GetProperty("error").GetString());
     }
 
-    private static async Task<JsonElement> Json(HttpResponseMessage response, HttpStatusCode expected)
+    internal static async Task<JsonElement> Json(HttpResponseMessage response, HttpStatusCode expected)
     {
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} {text}");

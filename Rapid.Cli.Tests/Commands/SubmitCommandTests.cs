@@ -13,7 +13,8 @@ public sealed class SubmitCommandTests
     [InlineData("reference-image", "diff", "science=/etc/hostname")]
     [InlineData("procdate", "nightrecovery")]
     [InlineData("type", "mosaic")]
-    [InlineData("type", "reference", "field=4", "filter=H158")]
+    [InlineData("filter", "reference", "field=4", "filter=H-158")]
+    [InlineData("field", "reference", "filter=H158")]
     [InlineData("colour", "science", "rid=4", "colour=red")]
     public async Task A_refused_submission_is_one_line_naming_the_input_and_exit_2(string input, params string[] args)
     {

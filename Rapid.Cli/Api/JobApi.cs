@@ -170,7 +170,11 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
         {
             id = row.Subid, type = row.JobType, inputs = row.InputValues, tag = row.Tag, state = row.State,
             procdate = row.ProcDate is { } d ? new ProcessingDate(d).ToString() : null,
-            jid = row.Jid, attempts, exitCode = row.ExitCode, reason = row.Reason, software = row.Software,
+            jid = row.Jid, attempts, exitCode = row.ExitCode,
+            jobs = (await _submissions.JobsAsync(row, ct)).Select(j => new
+            {
+                jid = j.Jid, ppid = j.Ppid, exitCode = j.ExitCode, reason = j.Reason, software = j.Software, gitCommit = j.GitCommit,
+            }), reason = row.Reason, software = row.Software,
             submitted = row.Submitted, started = row.Started, ended = row.Ended,
             products, log = LogPath(row) is not null ? $"{href}/log" : null,
         });
@@ -230,17 +234,13 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
 
     private sealed record Product(string Name, string Uri, string Path);
 
-    /// <summary>A pipeline job's registered products (by role), or the files a diff wrote.</summary>
+    /// <summary>A submission's registered products (<see cref="Submissions.ProductsAsync"/>), or the files a diff wrote.</summary>
     private async Task<IReadOnlyList<Product>> ProductsAsync(SubmissionRow row, CancellationToken ct)
     {
         if (row.OutDir is { } dir && Directory.Exists(dir))
             return [.. Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal).Select(f => new Product(Path.GetFileName(f), new Uri(f).AbsoluteUri, f))];
-        if (row.Jid is not { } jid) return [];
-        await using var conn = await workflow.Database.OpenConnectionAsync(ct);
         var store = workflow.Home.OpenStore();
-        return [.. (await conn.QueryAsync<(string Role, string FileName)>(new CommandDefinition(
-                "select role, filename from jobproducts where jid = @jid order by role", new { jid }, cancellationToken: ct)))
-            .Select(p => new Product(p.Role, p.FileName, store.PathOf(ObjectRef.Parse(p.FileName))))];
+        return [.. (await _submissions.ProductsAsync(row, ct)).Select(p => new Product(p.Name, p.Uri, store.PathOf(ObjectRef.Parse(p.Uri))))];
     }
 
     private string? LogPath(SubmissionRow row) =>

@@ -32,7 +32,7 @@ public static class OpenApiDocument
             Path(w, "/api/v1/jobs", "post", "Submit a job: 202 with its id; 422 names the input refused", "Submission",
                 [("202", "accepted, queued"), ("400", "malformed body"), ("401", "no valid bearer token"), ("413", $"body over {JobApi.MaxBodyBytes} bytes"),
                  ("415", "not JSON"), ("422", "refused: the error names the input")]);
-            Path(w, "/api/v1/jobs/{id}", "get", "A submitted job: state, attempts, exit code, reason, products with links, log link", null,
+            Path(w, "/api/v1/jobs/{id}", "get", "A submitted job: state, its job's attempts, the pipeline jobs its run made (with software and commit), exit code, reason, products with links, log link", null,
                 [("200", "the job"), ("401", "no valid bearer token"), ("404", "no such job")]);
             Path(w, "/api/v1/jobs/{id}/products/{name}", "get", "One product of the job (a file)", null, [("200", "the file"), ("404", "no such job or product")]);
             Path(w, "/api/v1/jobs/{id}/log", "get", "The job's log", null, [("200", "text"), ("404", "no such job, or no log yet")]);
@@ -50,7 +50,7 @@ public static class OpenApiDocument
             w.WriteStartObject("schemas");
             w.WriteStartObject("Submission");
             w.WriteStartArray("oneOf");
-            foreach (var type in JobTypes.All.Where(Engine.Submissions.IsRunnable)) Schema(w, type);
+            foreach (var type in JobTypes.All) Schema(w, type);
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();

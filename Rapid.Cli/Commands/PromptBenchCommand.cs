@@ -40,9 +40,13 @@ internal static class PromptBenchCommand
             table.AddRow("set-up: reference and the previous epoch", S(report.Reference));
             table.AddRow("ingest (header, checksum, store, register)", S(report.Ingest));
             foreach (var stage in report.Stages) table.AddRow("  " + Markup.Escape(stage.Stage.ToString()), S(stage.Elapsed));
-            table.AddRow("[bold]latency: landed → difference image registered[/]", $"[bold]{S(report.Latency)}[/] (target < 60)");
+            var verdict = report.Latency is not { } latency ? "[red]no difference image[/]"
+                : latency < PromptBenchmarkReport.Target ? "[green]target met[/]" : "[red]target missed[/]";
+            table.AddRow("[bold]latency: landed → difference image registered[/]",
+                $"[bold]{(report.Latency is { } l ? S(l) : "-")}[/] (target < {PromptBenchmarkReport.Target.TotalSeconds:0}: {verdict})");
+            table.AddRow("landed → post-processed (ids stamped, canonical names)", S(report.PostProcessed));
             table.Caption(FormattableString.Invariant(
-                $"difference image {report.DiffImage ?? "none"} (exit {report.ExitCode}); load average (1 min) {report.LoadAverage.Before:0.00} before, {report.LoadAverage.After:0.00} after, on {Environment.ProcessorCount} cores; rapid watch adds its --settle time"));
+                $"difference image {report.DiffImage ?? "none"} (exit {report.ExitCode}); load average (1 min) {report.LoadAverage.Before:0.00} before, {report.LoadAverage.After:0.00} after, on {Environment.ProcessorCount} cores; rapid watch adds its --settle time (2 s by default) and up to one --poll interval (1 s) before the ingest"));
             ConsoleOutput.Create().Write(table);
             return report.DiffImage is null ? CommandErrors.JobsFailed : 0;
         }));

@@ -13,11 +13,11 @@ internal static class SubmitCommand
 {
     public static Command Create()
     {
-        var type = new Argument<string>("type") { Description = $"Job type: {string.Join(", ", JobTypes.All.Where(Submissions.IsRunnable).Select(t => t.Name))}" };
+        var type = new Argument<string>("type") { Description = $"Job type: {string.Join(", ", JobTypes.All.Select(t => t.Name))}" };
         var inputs = new Argument<string[]>("inputs") { Description = "Inputs as name=value", Arity = ArgumentArity.ZeroOrMore };
         var tag = new Option<string?>("--tag") { Description = "A processing tag recorded with the submission" };
         var options = new WorkflowOptions();
-        var command = new Command("submit", "Submit one job and run it now. " + string.Join(" ", JobTypes.All.Where(Submissions.IsRunnable).Select(Describe)))
+        var command = new Command("submit", "Submit one job and run it now. " + string.Join(" ", JobTypes.All.Select(Describe)))
         {
             type, inputs, tag,
         };

@@ -65,21 +65,17 @@ internal static class WatchCommand
             return true;
         }
         var image = ingested.Registered!;
-        // A file seen before (a watch restarted over the same directory) is not processed again on a new processing date.
-        if (!image.Inserted && await prompt.ProcessedAsync(image.Rid, ct))
-        {
-            Console.WriteLine($"{file}: rid {image.Rid}: already registered and processed");
-            return true;
-        }
         try
         {
+            // A file seen before (a watch restarted over the same directory) is not processed again, on any processing date.
             var outcome = await prompt.ProcessAsync(image.Rid, procDate, ct: ct);
             var seconds = outcome.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
             Console.WriteLine(outcome switch
             {
+                { AlreadyProcessed: true } => $"{file}: rid {image.Rid}: already registered and processed (job {outcome.Jid}, procdate {outcome.ProcDate})",
                 { DiffImage: { } diff } => $"{file}: rid {image.Rid}: difference image {diff} (job {outcome.Jid}, exit {outcome.ExitCode}, procdate {outcome.ProcDate}) in {seconds} s",
                 { Jid: { } jid } => $"{file}: rid {image.Rid}: job {jid} ended with exit {outcome.ExitCode}: {outcome.Reason} ({seconds} s)",
-                _ => $"{file}: rid {image.Rid}: registered{(image.Inserted ? "" : " before")}; no science job planned (already processed on {outcome.ProcDate}, or not the best version)",
+                _ => $"{file}: rid {image.Rid}: registered{(image.Inserted ? "" : " before")}; no science job planned (not the best version of its exposure and SCA)",
             });
             return true;
         }

@@ -22,6 +22,9 @@ public sealed record NightReport(NightStart Night, IReadOnlyList<StageReport> St
     /// <summary>The night report the Summarize stage wrote (null when it could not: see <see cref="ReportError"/>).</summary>
     public PublishedReport? Published { get; init; }
     public string? ReportError { get; init; }
+
+    /// <summary>The run's row (<c>runs.runid</c>): the jobs it planned are the ones whose attempts name it.</summary>
+    public long? RunId { get; init; }
 }
 
 /// <summary>The stages of the nightly workflow a run takes.</summary>
@@ -119,7 +122,7 @@ public sealed class NightlyWorkflow(
             status = RunStatuses.Succeeded;
             return new NightReport(night, stages, summarized.Summary, planned, failed, clock.Elapsed)
             {
-                Published = summarized.Report, ReportError = summarized.ReportError,
+                Published = summarized.Report, ReportError = summarized.ReportError, RunId = run.RunId,
             };
         }
         catch (Exception e)

@@ -8,48 +8,70 @@ namespace Rapid.Cli.Engine;
 
 /// <summary>What processing one landed image gave: its science job (null when none was planned) and its difference image.</summary>
 /// <param name="DiffImage">The registered best difference image (after post-processing, its stamped name); null when none.</param>
+/// <param name="Run">The run that processed it; null when the image had been processed before (<see cref="AlreadyProcessed"/>).</param>
 public sealed record PromptOutcome(long Rid, ProcessingDate ProcDate, long? Jid, int? ExitCode, string? Reason, string? DiffImage, TimeSpan Elapsed,
-    NightReport Run);
+    NightReport? Run)
+{
+    /// <summary>The image already had a registered difference image: nothing ran, the outcome is that job's.</summary>
+    public bool AlreadyProcessed => Run is null;
+}
 
 /// <summary>
-/// Processes a registered L2 image as soon as it lands (<c>rapid watch</c>, <c>rapid bench prompt</c>): the nightly
-/// workflow's own steps (<see cref="NightlyWorkflow"/> with <see cref="NightStages.Prompt"/>) over an explicit window of
-/// the image's exposure (its DATE-OBS to the second), so a reference is made first when none exists and enough earlier
-/// images do, then the science job, its registration and post-processing, under the processing date's run lease. The
-/// science job planned here takes the image out of <c>l2pending</c>, so the scheduled night does not process it again.
-/// Other L2 files of the same exposure (other SCAs) that are registered are processed in the same run.
+/// Processes one registered L2 image as soon as it lands (<c>rapid watch</c>, a <c>science</c> submission, <c>rapid bench
+/// prompt</c>): the nightly workflow's own steps (<see cref="NightlyWorkflow"/> with <see cref="NightStages.Prompt"/>) over
+/// an explicit window of the image's exposure (its DATE-OBS to the second), restricted to that image
+/// (<see cref="PlanningOptions.Submission"/>: other images of the same exposure, other SCAs, are left to their own landing or
+/// to the night), so a reference is made first when its tile has none and enough earlier images exist, then its science job,
+/// its registration and the post-processing of what the run made, under the processing date's run lease. Idempotent per image
+/// and version (each version is its own rid): an image that already has a registered difference image is not run again, and
+/// its science job takes it off <c>l2pending</c>, so the scheduled night does not process it again.
 /// </summary>
 public sealed class PromptProcessing(EmbeddedWorkflow workflow)
 {
-    /// <summary>Whether the image already has a registered difference image (on any processing date).</summary>
-    public async Task<bool> ProcessedAsync(long rid, CancellationToken ct = default)
-    {
-        await using var conn = await workflow.Database.OpenConnectionAsync(ct);
-        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select exists (select 1 from diffimages where rid = @rid and status > 0)", new { rid }, cancellationToken: ct));
-    }
+    public Task<PromptOutcome> ProcessAsync(long rid, string? procDate, IWorkflowObserver? observer = null, CancellationToken ct = default) =>
+        ProcessAsync(JobTypes.Science.Validate(new Dictionary<string, string?>
+        {
+            [JobTypes.Rid.Name] = rid.ToString(System.Globalization.CultureInfo.InvariantCulture), [JobTypes.ProcDateOptional.Name] = procDate,
+        }), observer, ct);
 
-    public async Task<PromptOutcome> ProcessAsync(long rid, string? procDate, IWorkflowObserver? observer = null, CancellationToken ct = default)
+    /// <summary>Processes a <c>science</c> submission's image (a <see cref="JobInputException"/> when it is not registered).</summary>
+    public async Task<PromptOutcome> ProcessAsync(JobSubmission submission, IWorkflowObserver? observer = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
-        DateTime dateObs;
+        SubmittedJob job;
         await using (var conn = await workflow.Database.OpenConnectionAsync(ct))
-        {
-            dateObs = await conn.QuerySingleOrDefaultAsync<DateTime?>(new CommandDefinition("select dateobs from l2files where rid = @rid",
-                new { rid }, cancellationToken: ct)) ?? throw new ArgumentException($"L2 file rid {rid} is not registered");
-        }
+            job = await SubmittedJob.ResolveAsync(conn, submission, ct);
+        if (!job.IsScience) throw new ArgumentException($"prompt processing takes a science job, not a {submission.Type.Name} job", nameof(submission));
+        var rid = job.Rid!.Value;
+        if (await ProcessedJobAsync(rid, ct) is { } done)
+            return new PromptOutcome(rid, new ProcessingDate(done.ProcDate), done.Jid, done.ExitCode, done.Reason, done.DiffImage, clock.Elapsed, null);
+
+        var dateObs = job.DateObs!.Value;
         var start = new DateTime(dateObs.Ticks - dateObs.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
-        var request = new WindowRequest(ObservationWindow.Format(start), ObservationWindow.Format(start.AddSeconds(1)), procDate);
-        var run = await workflow.Create(stages: NightStages.Prompt).RunAsync(request, observer ?? SilentObserver.Instance, ct);
+        var request = new WindowRequest(ObservationWindow.Format(start), ObservationWindow.Format(start.AddSeconds(1)), submission.ProcDate()?.ToString());
+        var run = await (workflow with { Planning = workflow.Planning with { Submission = job } }).Create(stages: NightStages.Prompt)
+            .RunAsync(request, observer ?? SilentObserver.Instance, ct);
         var date = run.Window.ProcDate;
         await using (var conn = await workflow.Database.OpenConnectionAsync(ct))
         {
-            var job = await conn.QuerySingleOrDefaultAsync<(long Jid, int? ExitCode, string? Reason, string? DiffImage)?>(new CommandDefinition("""
+            var science = await conn.QuerySingleOrDefaultAsync<(long Jid, int? ExitCode, string? Reason, string? DiffImage)?>(new CommandDefinition("""
                 select j.jid, j.exitcode, j.reason,
                        (select d.filename from diffimages d where d.jid = j.jid and d.status > 0 and d.vbest > 0) as diffimage
                 from jobs j where j.ppid = 15 and j.procdate = @procdate and j.rid = @rid
                 """, new { procdate = date.Date, rid }, cancellationToken: ct));
-            return new PromptOutcome(rid, date, job?.Jid, job?.ExitCode, job?.Reason, job?.DiffImage, clock.Elapsed, run);
+            return new PromptOutcome(rid, date, science?.Jid, science?.ExitCode, science?.Reason, science?.DiffImage, clock.Elapsed, run);
         }
+    }
+
+    /// <summary>The job of the image's registered best difference image (on any processing date), if it has one.</summary>
+    private async Task<(long Jid, DateOnly ProcDate, int? ExitCode, string? Reason, string DiffImage)?> ProcessedJobAsync(long rid, CancellationToken ct)
+    {
+        await using var conn = await workflow.Database.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<(long, DateOnly, int?, string?, string)?>(new CommandDefinition("""
+            select j.jid, j.procdate, j.exitcode, j.reason, d.filename
+            from diffimages d join jobs j on j.jid = d.jid
+            where d.rid = @rid and d.status > 0 and d.vbest > 0
+            order by d.vbest desc, d.version desc limit 1
+            """, new { rid }, cancellationToken: ct));
     }
 }

@@ -1,3 +1,4 @@
+using Dapper;
 using Rapid.Cli.Diff;
 using Rapid.Cli.Embedded;
 using Rapid.Core.Jobs;
@@ -7,8 +8,9 @@ namespace Rapid.Cli.Engine;
 
 /// <summary>
 /// Runs submitted jobs one at a time through the engine's own paths: <c>science</c> as prompt processing
-/// (<see cref="PromptProcessing"/>), <c>postprocessing</c> and <c>nightrecovery</c> as those stages of the nightly workflow
-/// for their processing date, <c>diff</c> as <c>rapid diff</c> runs it (<see cref="DiffRunner"/>, products under the home's
+/// (<see cref="PromptProcessing"/>), <c>reference</c> as the nightly workflow's reference and post-processing stages planned for
+/// its (field, filter) only (<see cref="PlanningOptions.Submission"/>), <c>postprocessing</c> and <c>nightrecovery</c> as those
+/// stages of the nightly workflow for their processing date, <c>diff</c> as <c>rapid diff</c> runs it (<see cref="DiffRunner"/>, products under the home's
 /// work area). A submission whose run throws is failed with the error as its reason; cancellation leaves it running for
 /// <see cref="Submissions.CloseInterruptedAsync"/>.
 /// </summary>
@@ -40,35 +42,71 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
 
     private static async Task<(bool, SubmissionResult)> RunAsync(long subid, JobSubmission submission, EmbeddedWorkflow workflow, CancellationToken ct)
     {
-        var procDate = submission.Text("procdate");
         if (submission.Type == JobTypes.Science)
         {
-            var outcome = await new PromptProcessing(workflow).ProcessAsync(submission.Id("rid"), procDate, ct: ct);
-            var reason = outcome.Jid is null ? $"no science job was planned for rid {outcome.Rid} (already processed on {outcome.ProcDate}, or not its best version)" : outcome.Reason;
-            return (outcome.DiffImage is not null, new SubmissionResult(outcome.Jid, outcome.ExitCode, reason, outcome.ProcDate));
+            var outcome = await new PromptProcessing(workflow).ProcessAsync(submission, ct: ct);
+            var reason = outcome switch
+            {
+                { AlreadyProcessed: true } => $"rid {outcome.Rid} was processed before: job {outcome.Jid} on {outcome.ProcDate} (nothing ran again)",
+                { Jid: null } => $"no science job was planned for rid {outcome.Rid}: it is not the best version of its exposure and SCA",
+                _ => outcome.Reason,
+            };
+            return (outcome.DiffImage is not null, new SubmissionResult(outcome.Jid, outcome.ExitCode, reason, outcome.ProcDate, RunId: outcome.Run?.RunId));
+        }
+        var date = submission.ProcDate() ?? ProcessingDate.At(workflow.Clock?.GetUtcNow() ?? DateTimeOffset.UtcNow);
+        // These runs plan by processing date (or a submitted (field, filter)): the window, the date's first second, selects no
+        // science work; a reference co-adds the images observed before it.
+        var day = date.Date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var request = new WindowRequest(ObservationWindow.Format(day), ObservationWindow.Format(day.AddSeconds(1)), date.ToString());
+        if (submission.Type == JobTypes.Reference)
+        {
+            SubmittedJob job;
+            await using (var conn = await workflow.Database.OpenConnectionAsync(ct))
+                job = await SubmittedJob.ResolveAsync(conn, submission, ct);
+            var run = await (workflow with { Planning = workflow.Planning with { Submission = job } })
+                .Create(stages: NightStages.References | NightStages.PostProcessing).RunAsync(request, SilentObserver.Instance, ct);
+            await using var db = await workflow.Database.OpenConnectionAsync(ct);
+            var made = await db.QuerySingleOrDefaultAsync<(long Jid, int? ExitCode, string? Reason, bool Registered)?>(new CommandDefinition("""
+                select j.jid, j.exitcode, j.reason, exists (select 1 from refimages r where r.jid = j.jid and r.status > 0) as registered
+                from jobs j where j.ppid = 12 and j.procdate = @procdate and j.field = @field and j.fid = @fid
+                  and exists (select 1 from jobattempts a where a.jid = j.jid and a.runid = @runid)
+                """, new { procdate = date.Date, field = job.Pair!.Value.Field, fid = job.Pair.Value.Fid, runid = run.RunId }, cancellationToken: ct));
+            if (made is not { } reference)
+                return (false, new SubmissionResult(null, null,
+                    $"no reference was planned for field {job.Pair.Value.Field} in {submission.Text(JobTypes.Filter)}: fewer than " +
+                    $"{workflow.Planning.Pipeline.MinReferenceInputs} best L2 images observed before {date} within {workflow.Planning.ReferenceRadiusDeg}° of the tile centre",
+                    date, RunId: run.RunId));
+            return (reference.Registered && reference.ExitCode < ExitCodes.Error,
+                new SubmissionResult(reference.Jid, reference.ExitCode, reference.Reason, date, RunId: run.RunId));
         }
         if (submission.Type == JobTypes.PostProcessing || submission.Type == JobTypes.NightRecovery)
         {
-            var date = ProcessingDate.Parse(procDate!);
             var stages = submission.Type == JobTypes.PostProcessing ? NightStages.PostProcessing : NightStages.PostProcessing | NightStages.NightRecovery | NightStages.Report;
-            // These stages plan by processing date; the window (the date's day) selects no reference or science work.
-            var day = date.Date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-            var run = await workflow.Create(stages: stages).RunAsync(
-                new WindowRequest(ObservationWindow.Format(day), ObservationWindow.Format(day.AddSeconds(1)), date.ToString()), SilentObserver.Instance, ct);
-            return (run.FailedJobs == 0, new SubmissionResult(null, null,
-                $"{run.PlannedJobs} job{(run.PlannedJobs == 1 ? "" : "s")} planned, {run.FailedJobs} ended in error", date));
+            var run = await workflow.Create(stages: stages).RunAsync(request, SilentObserver.Instance, ct);
+            // A nightrecovery submission is its night's recovery job (when its run made one): its id and exit code.
+            (long Jid, int? ExitCode)? recovery = null;
+            if (submission.Type == JobTypes.NightRecovery)
+            {
+                await using var db = await workflow.Database.OpenConnectionAsync(ct);
+                recovery = await db.QuerySingleOrDefaultAsync<(long, int?)?>(new CommandDefinition("""
+                    select j.jid, j.exitcode from jobs j where j.ppid = 18 and j.procdate = @procdate
+                      and exists (select 1 from jobattempts a where a.jid = j.jid and a.runid = @runid)
+                    """, new { procdate = date.Date, runid = run.RunId }, cancellationToken: ct));
+            }
+            return (run.FailedJobs == 0, new SubmissionResult(recovery?.Jid, recovery?.ExitCode,
+                $"{run.PlannedJobs} job{(run.PlannedJobs == 1 ? "" : "s")} planned, {run.FailedJobs} ended in error", date, RunId: run.RunId));
         }
         if (submission.Type == JobTypes.Diff)
         {
             var outDir = Path.Combine(workflow.Home.WorkRoot, "submissions", subid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            var request = new DiffRequest
+            var diff = new DiffRequest
             {
-                Science = submission.Text("science")!, ReferenceImage = submission.Text("reference-image"),
-                ReferenceCoverage = submission.Text("reference-coverage"), ReferenceUncertainty = submission.Text("reference-uncertainty"),
+                Science = submission.Text(JobTypes.DiffScience)!, ReferenceImage = submission.Text(JobTypes.DiffReferenceImage),
+                ReferenceCoverage = submission.Text(JobTypes.DiffReferenceCoverage), ReferenceUncertainty = submission.Text(JobTypes.DiffReferenceUncertainty),
                 OutDirectory = outDir, Overwrite = true,
             };
-            request.Validate();
-            var outcome = await new DiffRunner().RunAsync(request, ct);
+            diff.Validate();
+            var outcome = await new DiffRunner().RunAsync(diff, ct);
             return (outcome.Manifest.ExitCode < ExitCodes.Error, new SubmissionResult(null, outcome.Manifest.ExitCode, outcome.Manifest.Reason, OutDirectory: outcome.OutDirectory));
         }
         throw new InvalidOperationException($"{submission.Type.Name} jobs are not run by this engine");

@@ -3,59 +3,51 @@ using Dapper;
 using Npgsql;
 using Rapid.Core.Jobs;
 using Rapid.Functions.Record;
+using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Engine;
 
 /// <summary>A submitted job as the ops database holds it (<c>submissions</c>).</summary>
+/// <param name="RunId">The run it ran in: every pipeline job it made has an attempt of that run.</param>
 public sealed record SubmissionRow(long Subid, string JobType, string Inputs, string? Tag, string State, DateOnly? ProcDate, long? Jid,
-    int? ExitCode, string? Reason, string? OutDir, string? Software, DateTime Submitted, DateTime? Started, DateTime? Ended)
+    int? ExitCode, string? Reason, string? OutDir, string? Software, DateTime Submitted, DateTime? Started, DateTime? Ended, long? RunId)
 {
     public IReadOnlyDictionary<string, string> InputValues =>
         JsonSerializer.Deserialize(Inputs, SubmissionJson.Default.DictionaryStringString) ?? [];
 }
 
+/// <summary>A pipeline job a submission's run made, as the API lists it.</summary>
+public sealed record SubmittedPipelineJob(long Jid, short Ppid, int? ExitCode, string? Reason, string? Software, string? GitCommit);
+
+/// <summary>A product of a submission: its name in the API (the role; <c>jid{N}-{role}</c> when its run made several jobs) and its URI.</summary>
+public sealed record SubmissionProduct(string Name, string Uri);
+
 /// <summary>
 /// Jobs users submit (<see cref="JobTypes"/>): validated in full before a row is written (the type's inputs, then that the
-/// ids they name exist), queued, taken one at a time by <see cref="SubmissionRunner"/>, and finished with what ran.
+/// image, tile or filter they name exist: <see cref="SubmittedJob"/>), queued, taken one at a time by
+/// <see cref="SubmissionRunner"/>, and finished with what ran.
 /// </summary>
 public sealed class Submissions(NpgsqlDataSource database)
 {
-    /// <summary>
-    /// The job types this engine runs: every declared one but <c>reference</c>, whose single (field, filter) plan does not
-    /// exist yet (a reference is made by a night's run, or by a science job whose tile has none).
-    /// </summary>
-    public static bool IsRunnable(JobType type) => type != JobTypes.Reference;
-
     /// <summary>The submission a type and inputs make, checked without the database; a <see cref="JobInputException"/> names the input at fault.</summary>
-    public static JobSubmission Check(string? type, IReadOnlyDictionary<string, string?> inputs)
-    {
-        var jobType = JobTypes.Named(type);
-        if (!IsRunnable(jobType))
-            throw new JobInputException("type", $"{jobType.Name} jobs cannot be submitted yet: a reference is made by the night's run (rapid run), " +
-                                                "or by a science job whose tile has none");
-        return jobType.Validate(inputs);
-    }
+    public static JobSubmission Check(string? type, IReadOnlyDictionary<string, string?> inputs) => JobTypes.Named(type).Validate(inputs);
 
-    /// <summary>Validates (<see cref="Check"/>, then that the ids named exist) and queues a submission.</summary>
+    /// <summary>Validates (<see cref="Check"/>, then that what the inputs name exists) and queues a submission.</summary>
     public async Task<long> SubmitAsync(string? type, IReadOnlyDictionary<string, string?> inputs, string? tag, CancellationToken ct = default)
     {
         var submission = Check(type, inputs);
-        var jobType = submission.Type;
         try { tag = Runs.CheckTag(tag, "tag"); }
         catch (ArgumentException e) { throw new JobInputException("tag", e.Message); }
         await using var conn = await database.OpenConnectionAsync(ct);
-        if (jobType == JobTypes.Science
-            && !await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from l2files where rid = @rid)",
-                new { rid = submission.Id("rid") }, cancellationToken: ct)))
-            throw new JobInputException("rid", $"L2 image {submission.Id("rid")} is not registered (rapid ingest registers files)");
+        await SubmittedJob.ResolveAsync(conn, submission, ct);
         return await conn.ExecuteScalarAsync<long>(new CommandDefinition("""
             insert into submissions (jobtype, inputs, tag, procdate) values (@type, @inputs::jsonb, @tag, @procdate) returning subid
             """,
             new
             {
-                type = jobType.Name, tag,
+                type = submission.Type.Name, tag,
                 inputs = JsonSerializer.Serialize(submission.Inputs.ToDictionary(), SubmissionJson.Default.DictionaryStringString),
-                procdate = submission.Text("procdate") is { } d ? ProcessingDate.Parse(d).Date : (DateOnly?)null,
+                procdate = submission.ProcDate()?.Date,
             }, cancellationToken: ct));
     }
 
@@ -73,7 +65,7 @@ public sealed class Submissions(NpgsqlDataSource database)
             update submissions set state = 'running', started = now(), software = @software
             where subid = (select subid from submissions where state = 'queued' and (@id::bigint is null or subid = @id)
                            order by subid limit 1 for update skip locked)
-            returning subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended
+            returning subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended, runid
             """, new { software = Rapid.Pipeline.Jobs.SoftwareVersion.Current, id }, cancellationToken: ct));
     }
 
@@ -82,14 +74,48 @@ public sealed class Submissions(NpgsqlDataSource database)
         await using var conn = await database.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
             update submissions set state = @state, ended = now(), jid = @jid, exitcode = @exit, reason = @reason, outdir = @outdir,
-              procdate = coalesce(@procdate, procdate)
+              procdate = coalesce(@procdate, procdate), runid = @runid
             where subid = @id
             """,
             new
             {
                 id, state = succeeded ? "succeeded" : "failed", jid = result.Jid, exit = result.ExitCode, reason = result.Reason,
-                outdir = result.OutDirectory, procdate = result.ProcDate?.Date,
+                outdir = result.OutDirectory, procdate = result.ProcDate?.Date, runid = result.RunId,
             }, cancellationToken: ct));
+    }
+
+    /// <summary>The pipeline jobs the submission's run made (with the software and commit of their latest attempt), in order.</summary>
+    public async Task<IReadOnlyList<SubmittedPipelineJob>> JobsAsync(SubmissionRow row, CancellationToken ct = default)
+    {
+        if (row.RunId is null && row.Jid is null) return [];
+        await using var conn = await database.OpenConnectionAsync(ct);
+        return [.. await conn.QueryAsync<SubmittedPipelineJob>(new CommandDefinition("""
+            select j.jid as Jid, j.ppid as Ppid, j.exitcode as ExitCode, j.reason as Reason, a.software as Software, a.gitcommit as GitCommit
+            from jobs j
+            left join lateral (select software, gitcommit from jobattempts x where x.jid = j.jid order by x.attempt desc limit 1) a on true
+            where j.jid = @jid or exists (select 1 from jobattempts x where x.jid = j.jid and x.runid = @runid)
+            order by j.jid
+            """, new { jid = row.Jid, runid = row.RunId }, cancellationToken: ct))];
+    }
+
+    /// <summary>
+    /// The submission's registered products: its job's (by role), or, for a run of several jobs with none of its own
+    /// (<c>postprocessing</c>), every product its jobs made or stamped, named <c>jid{N}-{role}</c> after the job whose product it is.
+    /// </summary>
+    public async Task<IReadOnlyList<SubmissionProduct>> ProductsAsync(SubmissionRow row, CancellationToken ct = default)
+    {
+        await using var conn = await database.OpenConnectionAsync(ct);
+        if (row.Jid is { } jid)
+            return [.. (await conn.QueryAsync<(string Role, string FileName)>(new CommandDefinition(
+                "select role, filename from jobproducts where jid = @jid order by role", new { jid }, cancellationToken: ct)))
+                .Select(p => new SubmissionProduct(p.Role, p.FileName))];
+        if (row.RunId is not { } runid) return [];
+        return [.. (await conn.QueryAsync<(long Jid, string Role, string FileName)>(new CommandDefinition("""
+                select p.jid, p.role, p.filename from jobproducts p
+                where exists (select 1 from jobattempts a where a.runid = @runid and (a.jid = p.jid or a.jid = p.stamped_by))
+                order by p.jid, p.role
+                """, new { runid }, cancellationToken: ct)))
+            .Select(p => new SubmissionProduct($"jid{p.Jid}-{p.Role}", p.FileName))];
     }
 
     /// <summary>Submissions left running by a server that stopped: failed, with the reason (they are not resumed).</summary>
@@ -103,13 +129,14 @@ public sealed class Submissions(NpgsqlDataSource database)
     }
 
     private const string Select = """
-        select subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended
+        select subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended, runid
         from submissions
         """;
 }
 
 /// <summary>What running a submission gave: the pipeline job it ran (if one), its exit code and reason, where products went.</summary>
-public sealed record SubmissionResult(long? Jid, int? ExitCode, string? Reason, ProcessingDate? ProcDate = null, string? OutDirectory = null);
+public sealed record SubmissionResult(long? Jid, int? ExitCode, string? Reason, ProcessingDate? ProcDate = null, string? OutDirectory = null,
+    long? RunId = null);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
 internal sealed partial class SubmissionJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -56,10 +56,22 @@ public class JobTypesTests
     {
         var submission = JobTypes.Reference.Validate(Inputs(("field", " 0042 "), ("filter", "h158"), ("procdate", null)));
 
-        Assert.Equal(42, submission.Id("field"));
-        Assert.Equal("H158", submission.Text("filter"));
+        Assert.Equal(42, submission.Id(JobTypes.Field));
+        Assert.Equal("H158", submission.Text(JobTypes.Filter));
         Assert.False(submission.Inputs.ContainsKey("procdate"));
-        Assert.Equal(ProcessingDate.Parse("20280921"), JobTypes.PostProcessing.Validate(Inputs(("procdate", "20280921"))).ProcDate("procdate"));
+        Assert.Null(submission.ProcDate());
+        Assert.Equal(ProcessingDate.Parse("20280921"), JobTypes.PostProcessing.Validate(Inputs(("procdate", "20280921"))).ProcDate(JobTypes.ProcDateRequired));
+    }
+
+    [Fact]
+    public void Reading_an_input_the_submission_s_type_does_not_declare_throws_naming_it()
+    {
+        var submission = JobTypes.Science.Validate(Inputs(("rid", "4")));
+
+        var e = Assert.Throws<InvalidOperationException>(() => submission.Id(JobTypes.Field));
+        Assert.Contains("a science job declares no input 'field'", e.Message);
+        Assert.Throws<InvalidOperationException>(() => submission.Text(JobTypes.ProcDateRequired));
+        Assert.Equal(4, submission.Id(JobTypes.Rid));
     }
 
     private static string Valid(JobInputKind kind) => kind switch

@@ -25,12 +25,28 @@ public sealed class JobInputException(string input, string problem) : ArgumentEx
     public string Input { get; } = input;
 }
 
-/// <summary>A validated submission: its type and its inputs, every required one present and every value well-formed.</summary>
-public sealed record JobSubmission(JobType Type, IReadOnlyDictionary<string, string> Inputs)
+/// <summary>
+/// A validated submission: its type and its inputs, every required one present and every value well-formed. Made only by
+/// <see cref="JobType.Validate"/>; its inputs are read by their declarations (<see cref="JobTypes"/>' <see cref="JobInput"/>s), and
+/// reading one the type does not declare throws: a planner, the API or the CLI that disagrees with the declaration fails.
+/// </summary>
+public sealed class JobSubmission
 {
-    public long Id(string name) => long.Parse(Inputs[name], CultureInfo.InvariantCulture);
-    public string? Text(string name) => Inputs.GetValueOrDefault(name);
-    public ProcessingDate? ProcDate(string name) => Inputs.TryGetValue(name, out var d) ? ProcessingDate.Parse(d) : null;
+    internal JobSubmission(JobType type, IReadOnlyDictionary<string, string> inputs) => (Type, Inputs) = (type, inputs);
+
+    public JobType Type { get; }
+    public IReadOnlyDictionary<string, string> Inputs { get; }
+
+    /// <summary>The value given for <paramref name="input"/> (null: an optional input not given).</summary>
+    public string? Text(JobInput input) =>
+        Type.Inputs.Contains(input) ? Inputs.GetValueOrDefault(input.Name)
+        : throw new InvalidOperationException($"a {Type.Name} job declares no input '{input.Name}' (its inputs: {string.Join(", ", Type.Inputs.Select(i => i.Name))})");
+
+    public long Id(JobInput input) => long.Parse(Text(input) ?? throw new InvalidOperationException($"input '{input.Name}' was not given"), CultureInfo.InvariantCulture);
+    public ProcessingDate? ProcDate(JobInput input) => Text(input) is { } d ? ProcessingDate.Parse(d) : null;
+
+    /// <summary>The processing date given (by the type's processing-date input, required or optional); null when none was.</summary>
+    public ProcessingDate? ProcDate() => Type.Inputs.FirstOrDefault(i => i.Kind == JobInputKind.ProcDate) is { } input ? ProcDate(input) : null;
 }
 
 /// <summary>A kind of job a user may submit, with the inputs it requires (<see cref="JobTypes"/> declares them all).</summary>
@@ -93,25 +109,30 @@ public sealed record JobType(string Name, int? Ppid, string Description, IReadOn
 
 /// <summary>
 /// The job types users submit (<c>rapid submit</c>, <c>rapid serve</c>'s <c>POST /api/v1/jobs</c>), declared once with the
-/// inputs each requires: the CLI, the API, its OpenAPI document and the executor all read them from here.
+/// inputs each requires: the CLI, the API, its OpenAPI document, the planners (<c>SubmittedJob</c>) and the executor all read
+/// them from here.
 /// </summary>
 public static class JobTypes
 {
-    private static readonly JobInput ProcDateOptional = new("procdate", JobInputKind.ProcDate, false,
+    /// <summary>The processing date the job's rows and products are recorded under (optional: today in the operations time zone).</summary>
+    public static readonly JobInput ProcDateOptional = new("procdate", JobInputKind.ProcDate, false,
         "processing date yyyyMMdd; default: today in the operations time zone");
-    private static readonly JobInput ProcDateRequired = ProcDateOptional with { Required = true, Description = "processing date yyyyMMdd" };
+    public static readonly JobInput ProcDateRequired = ProcDateOptional with { Required = true, Description = "processing date yyyyMMdd" };
+    public static readonly JobInput Rid = new("rid", JobInputKind.Id, true, "the L2 image (l2files.rid)");
+    public static readonly JobInput Field = new("field", JobInputKind.Id, true, "the sky tile (fields.field)");
+    public static readonly JobInput Filter = new("filter", JobInputKind.Filter, true, "the filter, e.g. H158");
+    public static readonly JobInput DiffScience = new("science", JobInputKind.File, true, "the science image");
+    public static readonly JobInput DiffReferenceImage = new("reference-image", JobInputKind.File, true, "the reference image");
+    public static readonly JobInput DiffReferenceCoverage = new("reference-coverage", JobInputKind.File, true, "the reference's coverage map");
+    public static readonly JobInput DiffReferenceUncertainty = new("reference-uncertainty", JobInputKind.File, true, "the reference's uncertainty map");
 
     public static readonly JobType Reference = new(PipelineNames.ReferenceImage, PipelineIds.ReferenceImage,
-        "A reference image of one sky tile in one filter, co-added from the L2 images observed before the processing date (a new version when one exists)",
-        [
-            new("field", JobInputKind.Id, true, "the sky tile (fields.field)"),
-            new("filter", JobInputKind.Filter, true, "the filter, e.g. H158"),
-            ProcDateOptional,
-        ]);
+        "A reference image of one sky tile in one filter, co-added from the L2 images observed before the processing date (a new version when one exists), registered and post-processed",
+        [Field, Filter, ProcDateOptional]);
 
     public static readonly JobType Science = new(PipelineNames.Science, PipelineIds.Science,
         "The difference image of one registered L2 image against its tile's best reference (made first when there is none), registered and post-processed",
-        [new("rid", JobInputKind.Id, true, "the L2 image (l2files.rid)"), ProcDateOptional]);
+        [Rid, ProcDateOptional]);
 
     public static readonly JobType PostProcessing = new(PipelineNames.PostProcessing, PipelineIds.PostProcessing,
         "Post-processing of a processing date's registered science and reference jobs not yet post-processed (ids stamped into headers, canonical names)",
@@ -123,12 +144,7 @@ public static class JobTypes
 
     public static readonly JobType Diff = new("diff", null,
         "A user's own science image against their own reference image (the science job on files, outside the ops database)",
-        [
-            new("science", JobInputKind.File, true, "the science image"),
-            new("reference-image", JobInputKind.File, true, "the reference image"),
-            new("reference-coverage", JobInputKind.File, true, "the reference's coverage map"),
-            new("reference-uncertainty", JobInputKind.File, true, "the reference's uncertainty map"),
-        ]);
+        [DiffScience, DiffReferenceImage, DiffReferenceCoverage, DiffReferenceUncertainty]);
 
     public static IReadOnlyList<JobType> All { get; } = [Reference, Science, PostProcessing, NightRecovery, Diff];
 

@@ -14,7 +14,8 @@ namespace Rapid.Functions.Steps;
 /// their canonical names under the post-processing job's own prefix. (The original selected parents by
 /// <c>ended</c> while launching by <c>launched</c>, missing jobs that ended after midnight; here the
 /// processing date of the job row decides.) Parents whose product files are all stamped copies are skipped unless
-/// forced; a parent re-run since it was stamped has unstamped products again and is planned.
+/// forced; a parent re-run since it was stamped has unstamped products again and is planned. A run for a submitted science
+/// or reference job (<see cref="PlanningOptions.Submission"/>) post-processes the jobs that run made (<see cref="PlanningOptions.RunId"/>).
 /// </summary>
 public sealed class PlanPostProcessing(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, PlanningOptions? options = null)
 {
@@ -49,8 +50,13 @@ public sealed class PlanPostProcessing(NpgsqlDataSource dataSource, IObjectStore
             where j.procdate = @procdate and j.ppid in (12, 15) and j.status = 1
               and j.exitcode between 0 and 63 and j.exitcode <> @noReference
               and (r.rfid is not null or d.pid is not null)
+              and (not @ownJobsOnly or exists (select 1 from jobattempts a where a.jid = j.jid and a.runid = @runid))
             order by j.jid
-            """, new { procdate = procDate.Date, noReference = ExitCodes.NoReferenceImage }, tx))
+            """, new
+            {
+                procdate = procDate.Date, noReference = ExitCodes.NoReferenceImage,
+                ownJobsOnly = SubmittedJob.OwnJobsOnly(_options.Submission), runid = _options.RunId,
+            }, tx))
             .Where(p => _options.Force || !p.Stamped).ToList();
 
         var products = (await conn.QueryAsync<(long Jid, string Role, string FileName)>(

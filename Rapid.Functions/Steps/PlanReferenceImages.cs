@@ -13,7 +13,8 @@ namespace Rapid.Functions.Steps;
 /// science jobs end with exit 33, as in the original. A pair that has a best reference is planned again when forced, or,
 /// with <see cref="PlanningOptions.SuperiorReferences"/>, when the images now available would make a superior one
 /// (more frames, or a higher predicted 5th-percentile coverage); registration makes the new version best unless the
-/// current one is locked.
+/// current one is locked. A run for a submitted job (<see cref="PlanningOptions.Submission"/>) plans its (field, filter)
+/// only: a submitted reference's, always (a new version when one exists), or a submitted science image's, when it has none.
 /// </summary>
 public sealed class PlanReferenceImages(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, PlanningOptions? options = null)
 {
@@ -23,29 +24,39 @@ public sealed class PlanReferenceImages(NpgsqlDataSource dataSource, IObjectStor
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        var submitted = _options.Submission is { IsReference: true };
         // The window's (field, filter) pairs with their best reference image, if any (a ppid-12 one before a science job's own).
         var pairs = (await conn.QueryAsync<Pair>("""
             select p.field as Field, p.fid as Fid, r.rfid as Rfid, r.vbest as Vbest, m.nframes as NFrames
             from (select distinct l.field, l.fid
-                  from night_images(@start, @end, @procdate, @scheduled) n join l2files l on l.rid = n.rid) p
+                  from night_images(@start, @end, @procdate, @scheduled) n join l2files l on l.rid = n.rid
+                  where @field::bigint is null and (@rids::bigint[] is null or n.rid = any(@rids))
+                  union select @field, @fid where @field::bigint is not null) p
             left join lateral (
               select r.rfid, r.vbest from refimages r
               where r.field = p.field and r.fid = p.fid and r.vbest > 0 and r.status > 0
               order by r.ppid limit 1) r on true
             left join refimmeta m on m.rfid = r.rfid
             order by 1, 2
-            """, new { start = Utc(window.Start), end = Utc(window.End), procdate = procDate.Date, scheduled = _options.Scheduled }, tx)).ToList();
-        var considered = pairs.Where(p => p.Rfid is null || _options.Force || (_options.SuperiorReferences && p.Vbest != 2)).ToList();
+            """, new
+            {
+                start = Utc(window.Start), end = Utc(window.End), procdate = procDate.Date, scheduled = _options.Scheduled,
+                // A submitted reference names its (field, filter); a submitted science image, the image whose tile needs one.
+                field = submitted ? _options.Submission!.Pair!.Value.Field : (long?)null,
+                fid = submitted ? _options.Submission!.Pair!.Value.Fid : (short?)null,
+                rids = SubmittedJob.ImagesOf(_options.Submission),
+            }, tx)).ToList();
+        var considered = pairs.Where(p => p.Rfid is null || _options.Force || submitted || (_options.SuperiorReferences && p.Vbest != 2)).ToList();
         var inputs = await ReferenceCandidates.FindAsync(conn, tx, considered.Select(p => (p.Field, p.Fid)).ToList(), window.Start, _options);
         var tiles = (await conn.QueryAsync<(long Field, double Ra0, double Dec0)>(
             "select field, ra0, dec0 from fields where field = any(@fields)",
             new { fields = considered.Select(p => p.Field).Distinct().ToArray() }, tx)).ToDictionary(t => t.Field, TileGridOf);
 
-        var superior = considered.Where(p => p.Rfid is not null && !_options.Force).ToList();
+        var superior = considered.Where(p => p.Rfid is not null && !_options.Force && !submitted).ToList();
         var better = superior.Count == 0 ? [] : await SuperiorAsync(conn, tx, superior, inputs, tiles);
         var planned = considered
             .Where(p => inputs[(p.Field, p.Fid)].Count >= _options.Pipeline.MinReferenceInputs)
-            .Where(p => p.Rfid is null || _options.Force || better.Contains((p.Field, p.Fid)))
+            .Where(p => p.Rfid is null || _options.Force || submitted || better.Contains((p.Field, p.Fid)))
             .Select(p => (p.Field, p.Fid)).ToList();
 
         var jobs = (await conn.QueryAsync<(long Jid, long Field, short Fid)>("""

@@ -14,7 +14,8 @@ namespace Rapid.Functions.Steps;
 /// or ends with exit 33). Set-based: one candidate query, one multi-row upsert of job rows, configs
 /// written in parallel. (The original launched one process and one DB connection per image: 1183 s for
 /// 2069 images.) A re-run on the same processing date reuses the job rows; jobs whose difference image
-/// is already registered for this date are skipped unless <see cref="PlanningOptions.Force"/>.
+/// is already registered for this date are skipped unless <see cref="PlanningOptions.Force"/>. A run for a submitted job
+/// (<see cref="PlanningOptions.Submission"/>) plans its image only (none for a submission that is not science).
 /// </summary>
 public sealed class PlanScienceJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, PlanningOptions? options = null)
 {
@@ -41,12 +42,13 @@ public sealed class PlanScienceJobs(NpgsqlDataSource dataSource, IObjectStore st
               select r.rfid, r.version, r.filename, r.jid from refimages r
               where r.field = l.field and r.fid = l.fid and r.vbest > 0 and r.status > 0
               order by r.ppid limit 1) r on true
+            where @rids::bigint[] is null or n.rid = any(@rids)
             order by l.mjdobs, l.sca, l.rid
             """,
             new
             {
                 start = PlanReferenceImages.Utc(window.Start), end = PlanReferenceImages.Utc(window.End), procdate = procDate.Date,
-                scheduled = _options.Scheduled, covRole = ProductRoles.ReferenceCoverage, uncRole = ProductRoles.ReferenceUncertainty,
+                scheduled = _options.Scheduled, rids = SubmittedJob.ImagesOf(_options.Submission), covRole = ProductRoles.ReferenceCoverage, uncRole = ProductRoles.ReferenceUncertainty,
             }, tx)).ToList();
         // Every image of the night is now covered (planned, or registered earlier on this date): it waits no longer,
         // and neither do the versions newer ones replaced.

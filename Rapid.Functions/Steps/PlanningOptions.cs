@@ -76,6 +76,12 @@ public sealed record PlanningOptions
     /// <summary>The run (<c>runs.runid</c>) the plans belong to: their attempts and files are recorded under it; null outside a run.</summary>
     public long? RunId { get; init; }
 
+    /// <summary>
+    /// The one submitted job (<c>rapid submit</c>, the API, a landed image) this run's plans are restricted to; null: the
+    /// window's whole night (<see cref="SubmittedJob"/> says what each planner plans for it).
+    /// </summary>
+    public SubmittedJob? Submission { get; init; }
+
     /// <summary>Job configs written at once.</summary>
     public int ConfigWriteParallelism { get; init; } = 16;
 }
