@@ -8,7 +8,7 @@ using Rapid.Core.Storage;
 namespace Rapid.Functions.Steps.Registration;
 
 /// <summary>What deleting superseded files did: files deleted and their bytes, and why others were kept or are still queued.</summary>
-internal sealed record SupersededDeletion(int Files, long Bytes, IReadOnlyList<string> Problems)
+internal sealed record SupersededDeletion(int Files, long Bytes, IReadOnlyList<RegistrationFailure> Problems)
 {
     public static SupersededDeletion None { get; } = new(0, 0, []);
 
@@ -30,11 +30,15 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
 {
     private sealed record Queued(string Uri, long Jid, long Owner, string OwnerProcDate, string Role, string Stamped, long SizeBytes, long StampedSize);
 
-    /// <summary>Deletes what is queued for one post-processing job (<paramref name="jid"/>), or for every one of a date.</summary>
-    public async Task<SupersededDeletion> DeletePendingAsync(NpgsqlConnection conn, long? jid, ProcessingDate? procDate, CancellationToken ct)
+    /// <summary>
+    /// Deletes what is queued for the post-processing jobs <paramref name="jids"/> (a registered batch's), or for every
+    /// one of a date. Problems name the post-processing job that queued the file.
+    /// </summary>
+    public async Task<SupersededDeletion> DeletePendingAsync(NpgsqlConnection conn, IReadOnlyList<long>? jids, ProcessingDate? procDate, CancellationToken ct)
     {
-        // One job's queue through the partial index (a registration asks at every post-processing manifest), or a night's.
-        var which = jid is null ? "pp.procdate = @procdate" : "s.jid = @jid";
+        if (jids is { Count: 0 }) return SupersededDeletion.None;
+        // The batch's jobs' queues through the partial index, or a night's.
+        var which = jids is null ? "pp.procdate = @procdate" : "s.jid = any(@jids)";
         var queued = (await conn.QueryAsync<Queued>(new CommandDefinition($"""
             select s.uri, s.jid, s.owner, to_char(o.procdate, 'YYYYMMDD') as ownerprocdate, s.role, s.stamped, s.sizebytes,
                    c.sizebytes as stampedsize
@@ -50,10 +54,10 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
                 select 1 from jobs n where n.ppid = @recovery and n.procdate = pp.procdate and n.status = 0))
             order by s.uri
             """,
-            new { jid, procdate = procDate?.Date, injrecov = ProductRoles.InjectionRecovery, recovery = (short)PipelineIds.NightRecovery },
+            new { jids = jids?.ToArray(), procdate = procDate?.Date, injrecov = ProductRoles.InjectionRecovery, recovery = (short)PipelineIds.NightRecovery },
             cancellationToken: ct))).ToList();
 
-        var problems = new List<string>();
+        var problems = new List<RegistrationFailure>();
         var decided = new List<(string Uri, string Status, string? Reason)>();
         foreach (var q in queued)
         {
@@ -72,7 +76,7 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
                     var reason = size is null
                         ? $"{stamped} is registered but not in the store: {original} kept"
                         : $"{stamped} holds {size} bytes, its manifest says {q.StampedSize}: {original} kept";
-                    problems.Add(reason);
+                    problems.Add(new RegistrationFailure(q.Jid, reason));
                     decided.Add((q.Uri, "kept", reason));
                     continue;
                 }
@@ -87,7 +91,7 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // Access denied, throttled, unreachable: still queued; the next registration of the job tries again.
-                problems.Add($"{original} not deleted, still queued: {e.Message}");
+                problems.Add(new RegistrationFailure(q.Jid, $"{original} not deleted, still queued: {e.Message}"));
             }
         }
         if (decided.Count == 0) return new SupersededDeletion(0, 0, problems);
