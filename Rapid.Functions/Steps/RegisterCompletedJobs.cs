@@ -55,8 +55,10 @@ public sealed record RegistrationReport
 /// job's attempt (<see cref="ExecutionRecord"/>: figures, steps, states, the files it wrote and what they derive from, the
 /// QC matches of its log, scanned with <paramref name="qc"/>, by default <see cref="QcPatterns.Default"/>).
 /// </summary>
-public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 8,
-    QcPatterns? qc = null)
+/// <param name="parallelism">Batches registered at once, each on its own connection.</param>
+/// <param name="batchSize">Manifests per batch (one transaction); <see cref="BatchSize"/> by default.</param>
+public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 4,
+    QcPatterns? qc = null, int batchSize = RegisterCompletedJobs.BatchSize)
 {
     private readonly QcPatterns _qc = qc ?? QcPatterns.Default;
 
@@ -276,7 +278,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         // named twice goes to a later batch. A few batches at a time, each on one connection.
         var batches = new List<List<Valid>>();
         foreach (var round in valid.GroupBy(v => v.Manifest.Jid).SelectMany(g => g.Select((v, k) => (v, k))).GroupBy(x => x.k).OrderBy(g => g.Key))
-            batches.AddRange(round.Select(x => x.v).OrderBy(v => v.Manifest.Jid).Chunk(BatchSize).Select(c => c.ToList()));
+            batches.AddRange(round.Select(x => x.v).OrderBy(v => v.Manifest.Jid).Chunk(Math.Max(1, batchSize)).Select(c => c.ToList()));
         var queue = new ConcurrentQueue<List<Valid>>(batches);
         var workers = Enumerable.Range(0, Math.Max(1, Math.Min(parallelism, queue.Count))).Select(async _ =>
         {

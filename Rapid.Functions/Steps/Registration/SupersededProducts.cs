@@ -28,6 +28,9 @@ internal sealed record SupersededDeletion(int Files, long Bytes, IReadOnlyList<R
 /// </summary>
 internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
 {
+    /// <summary>Store requests at once.</summary>
+    private const int StoreParallelism = 8;
+
     private sealed record Queued(string Uri, long Jid, long Owner, string OwnerProcDate, string Role, string Stamped, long SizeBytes, long StampedSize);
 
     /// <summary>
@@ -57,43 +60,12 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
             new { jids = jids?.ToArray(), procdate = procDate?.Date, injrecov = ProductRoles.InjectionRecovery, recovery = (short)PipelineIds.NightRecovery },
             cancellationToken: ct))).ToList();
 
-        var problems = new List<RegistrationFailure>();
-        var decided = new List<(string Uri, string Status, string? Reason)>();
-        foreach (var q in queued)
-        {
-            var (original, stamped) = (ObjectRef.Parse(q.Uri), ObjectRef.Parse(q.Stamped));
-            if (original == stamped
-                || ManifestValidator.KeyProblem(original, keys.Buckets.Products, ObjectKeys.JobPrefix(ProcessingDate.Parse(q.OwnerProcDate), q.Owner)) is not null)
-            {
-                decided.Add((q.Uri, "kept", $"{original} is not under the prefix of job {q.Owner}, which wrote it"));
-                continue;
-            }
-            try
-            {
-                var size = await StoredSizeAsync(stamped, ct);
-                if (size != q.StampedSize)
-                {
-                    var reason = size is null
-                        ? $"{stamped} is registered but not in the store: {original} kept"
-                        : $"{stamped} holds {size} bytes, its manifest says {q.StampedSize}: {original} kept";
-                    problems.Add(new RegistrationFailure(q.Jid, reason));
-                    decided.Add((q.Uri, "kept", reason));
-                    continue;
-                }
-                if (!await store.ExistsAsync(original, ct))
-                {
-                    decided.Add((q.Uri, "gone", null));
-                    continue;
-                }
-                await store.DeleteAsync(original, ct);
-                decided.Add((q.Uri, "deleted", null));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // Access denied, throttled, unreachable: still queued; the next registration of the job tries again.
-                problems.Add(new RegistrationFailure(q.Jid, $"{original} not deleted, still queued: {e.Message}"));
-            }
-        }
+        // Each file is checked and deleted on its own (a few store requests each), several at once: S3 takes requests in parallel.
+        var outcomes = new (string Uri, string? Status, string? Reason, RegistrationFailure? Problem)[queued.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, queued.Count), new ParallelOptions { MaxDegreeOfParallelism = StoreParallelism, CancellationToken = ct },
+            async (i, token) => outcomes[i] = await DecideAsync(queued[i], token));
+        var problems = outcomes.Select(o => o.Problem).OfType<RegistrationFailure>().ToList();
+        var decided = outcomes.Where(o => o.Status is not null).Select(o => (o.Uri, Status: o.Status!, o.Reason)).ToList();
         if (decided.Count == 0) return new SupersededDeletion(0, 0, problems);
 
         // Only rows this call moved out of 'pending' count: two registrations of one manifest at once delete once.
@@ -120,6 +92,37 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
                 reasons = decided.Select(d => d.Reason).ToArray(),
             }, cancellationToken: ct));
         return new SupersededDeletion(counted.Files, counted.Bytes, problems);
+    }
+
+    /// <summary>
+    /// One queued file: kept for good (not under its writer's prefix, its stamped copy missing or of the wrong size),
+    /// gone already, deleted, or (the store refused) still queued: status null.
+    /// </summary>
+    private async Task<(string Uri, string? Status, string? Reason, RegistrationFailure? Problem)> DecideAsync(Queued q, CancellationToken ct)
+    {
+        var (original, stamped) = (ObjectRef.Parse(q.Uri), ObjectRef.Parse(q.Stamped));
+        if (original == stamped
+            || ManifestValidator.KeyProblem(original, keys.Buckets.Products, ObjectKeys.JobPrefix(ProcessingDate.Parse(q.OwnerProcDate), q.Owner)) is not null)
+            return (q.Uri, "kept", $"{original} is not under the prefix of job {q.Owner}, which wrote it", null);
+        try
+        {
+            var size = await StoredSizeAsync(stamped, ct);
+            if (size != q.StampedSize)
+            {
+                var reason = size is null
+                    ? $"{stamped} is registered but not in the store: {original} kept"
+                    : $"{stamped} holds {size} bytes, its manifest says {q.StampedSize}: {original} kept";
+                return (q.Uri, "kept", reason, new RegistrationFailure(q.Jid, reason));
+            }
+            if (!await store.ExistsAsync(original, ct)) return (q.Uri, "gone", null, null);
+            await store.DeleteAsync(original, ct);
+            return (q.Uri, "deleted", null, null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Access denied, throttled, unreachable: still queued; the next registration of the job tries again.
+            return (q.Uri, null, null, new RegistrationFailure(q.Jid, $"{original} not deleted, still queued: {e.Message}"));
+        }
     }
 
     private async Task<long?> StoredSizeAsync(ObjectRef file, CancellationToken ct)
