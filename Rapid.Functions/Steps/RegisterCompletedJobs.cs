@@ -274,6 +274,16 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             foreach (var (jid, reason, sha) in rejected) outcomes.Add(await RejectAsync(conn, jid, reason, sha, ct));
         }
 
+        // Software versions added on first sight, before the batches: inserted inside them, one batch's new version would make
+        // every other batch wait for its commit.
+        if (valid.Count > 0)
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            await conn.ExecuteAsync(new CommandDefinition(
+                "insert into swversions (cvstag) select distinct t from unnest(@tags) as u(t) where t <> '' order by t on conflict (cvstag) do nothing",
+                new { tags = valid.Select(v => v.Manifest.Software.Version.Trim()).Distinct().ToArray() }, cancellationToken: ct));
+        }
+
         // Batches in jid order (rows are locked in that order: two registrations at once queue instead of deadlocking); a job
         // named twice goes to a later batch. A few batches at a time, each on one connection.
         var batches = new List<List<Valid>>();
@@ -355,17 +365,23 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                 outcomes.Add(new Outcome(v.Manifest.Jid, OutcomeKind.Registered,
                     v.Manifest.Outcome is { } counted ? v.Registrar!.Count(counted) : new RegisteredCounts()));
             }
+            foreach (var pipeline in registered.Where(v => v.Manifest.Outcome is not null).GroupBy(v => v.Registrar!))
+            {
+                var statements = new RegistrationBatch();
+                pipeline.Key.AddBatchStatements(statements, pipeline.Select(v => (v.Manifest, v.Manifest.Outcome!)).ToList());
+                if (!statements.IsEmpty) await conn.ExecuteAsync(new CommandDefinition(statements.Sql, statements.Args, tx, cancellationToken: ct));
+            }
             await ExecutionRecord.WriteAsync(conn, tx, registered.Select(v => new RecordedManifest(v.Manifest, v.Source, v.Read.Checksum!, v.Read.Log)).ToList(), ct);
             await tx.CommitAsync(ct);
         }
-        catch (PostgresException) when (batch.Count > 1)
+        catch (PostgresException e) when (!IsServerFailure(e) && batch.Count > 1)
         {
             // One manifest the database refuses must not fail the others: one transaction each.
             var one = new List<Outcome>();
             foreach (var v in batch) one.AddRange(await RegisterBatchAsync(conn, [v], ct));
             return one;
         }
-        catch (PostgresException e)
+        catch (PostgresException e) when (!IsServerFailure(e))
         {
             return [Outcome.Failed(batch[0].Manifest.Jid, $"{batch[0].Source}: database rejected the registration: {e.MessageText}{(e.Detail is null ? "" : $" ({e.Detail})")}")];
         }
@@ -383,6 +399,13 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         if (deleted.Files > 0 || deleted.Problems.Count > 0) outcomes.Add(new Outcome(0, OutcomeKind.Deletions, new RegisteredCounts()) { Superseded = deleted });
         return outcomes;
     }
+
+    /// <summary>
+    /// The server or the connection failed (connection lost, shut down, out of a resource, an internal error): no fault of
+    /// the batch's manifests, so the registration stops with it (the caller names the database as unavailable) instead of
+    /// failing them one by one.
+    /// </summary>
+    private static bool IsServerFailure(PostgresException e) => e.SqlState[..2] is "08" or "53" or "57" or "58" or "XX";
 
     /// <summary>The statements that register one manifest whose verdict said so: its job closed, its products and outcome.</summary>
     private static RegistrationBatch Statements(Valid v)
@@ -465,15 +488,14 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                 new { warningKinds = m.Warnings.Select(w => JobWarningKinds.Name(w.Kind)).ToArray(), warningMessages = m.Warnings.Select(w => w.Message).ToArray() });
     }
 
-    /// <summary>A job's product files (replacing an earlier run's), and its software version added on first sight.</summary>
+    /// <summary>A job's product files (replacing an earlier run's).</summary>
     private static void AddProducts(RegistrationBatch batch, ProductManifest m)
     {
         var products = m.Products;
         batch.Add("""
             delete from jobproducts where jid = @jid;
             insert into jobproducts (jid, role, filename, sizebytes, sha256, md5)
-            select @jid, * from unnest(@roles, @files, @sizes, @sha, @md5s);
-            insert into swversions (cvstag) select @svTag where @svTag <> '' on conflict (cvstag) do nothing
+            select @jid, * from unnest(@roles, @files, @sizes, @sha, @md5s)
             """,
             new
             {

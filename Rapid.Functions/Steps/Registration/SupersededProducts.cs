@@ -40,12 +40,15 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
     public async Task<SupersededDeletion> DeletePendingAsync(NpgsqlConnection conn, IReadOnlyList<long>? jids, ProcessingDate? procDate, CancellationToken ct)
     {
         if (jids is { Count: 0 }) return SupersededDeletion.None;
-        // The batch's jobs' queues through the partial index, or a night's.
-        var which = jids is null ? "pp.procdate = @procdate" : "s.jid = any(@jids)";
+        // The batch's jobs' queues through the partial index, driven by the list of jobs (a plan that stays good when the
+        // prepared statement's generic plan is used), or a night's.
+        var (from, which) = jids is null
+            ? ("supersededfiles s", "pp.procdate = @procdate")
+            : ("unnest(@jids) as u(jid) join supersededfiles s on s.jid = u.jid", "true");
         var queued = (await conn.QueryAsync<Queued>(new CommandDefinition($"""
             select s.uri, s.jid, s.owner, to_char(o.procdate, 'YYYYMMDD') as ownerprocdate, s.role, s.stamped, s.sizebytes,
                    c.sizebytes as stampedsize
-            from supersededfiles s
+            from {from}
             join jobs pp on pp.jid = s.jid
             join jobs src on src.jid = pp.parent_jid
             join jobs o on o.jid = s.owner
