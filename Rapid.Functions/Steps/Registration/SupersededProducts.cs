@@ -40,8 +40,9 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
     public async Task<SupersededDeletion> DeletePendingAsync(NpgsqlConnection conn, IReadOnlyList<long>? jids, ProcessingDate? procDate, CancellationToken ct)
     {
         if (jids is { Count: 0 }) return SupersededDeletion.None;
-        // The batch's jobs' queues through the partial index, driven by the list of jobs (a plan that stays good when the
-        // prepared statement's generic plan is used), or a night's.
+        // The batch's jobs' queues through the partial index, driven by the list of jobs, or a night's. The recovery ppid is
+        // written into the statement, not bound: so the prepared statement's generic plan finds a night's recovery job by
+        // its partial index (jobs_nightrecovery_key) instead of scanning every job once per injection-recovery table.
         var (from, which) = jids is null
             ? ("supersededfiles s", "pp.procdate = @procdate")
             : ("unnest(@jids) as u(jid) join supersededfiles s on s.jid = u.jid", "true");
@@ -57,10 +58,10 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
               and src.status = 1
               and not exists (select 1 from jobproducts r where r.filename = s.uri)
               and (s.role <> @injrecov or not exists (
-                select 1 from jobs n where n.ppid = @recovery and n.procdate = pp.procdate and n.status = 0))
+                select 1 from jobs n where n.ppid = {PipelineIds.NightRecovery} and n.procdate = pp.procdate and n.status = 0))
             order by s.uri
             """,
-            new { jids = jids?.ToArray(), procdate = procDate?.Date, injrecov = ProductRoles.InjectionRecovery, recovery = (short)PipelineIds.NightRecovery },
+            new { jids = jids?.ToArray(), procdate = procDate?.Date, injrecov = ProductRoles.InjectionRecovery },
             cancellationToken: ct))).ToList();
 
         // Each file is checked and deleted on its own (a few store requests each), several at once: S3 takes requests in parallel.
