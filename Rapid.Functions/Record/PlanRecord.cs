@@ -22,13 +22,13 @@ internal static class PlanRecord
         CancellationToken ct)
     {
         if (entries.Count == 0) return;
-        await conn.ExecuteAsync(new CommandDefinition(
-            "select count(*) from begin_attempts(@runId, @trigger, @jids, @lists, @indexes)",
+        var attempts = (await conn.QueryAsync<(long Jid, int Attempt)>(new CommandDefinition(
+            "select o_jid, o_attempt from begin_attempts(@runId, @trigger, @jids, @lists, @indexes)",
             new
             {
                 runId, trigger, jids = entries.Select(e => e.Jid).ToArray(), lists = entries.Select(e => e.JobList.ToString()).ToArray(),
                 indexes = entries.Select(e => e.Index).ToArray(),
-            }, tx, cancellationToken: ct));
+            }, tx, cancellationToken: ct))).ToList();
 
         var written = configs.Select(c => (c.Key, c.Checksum, Kind: FileKinds.Config))
             .Concat(lists.Select(l => (l.Key, l.Checksum, Kind: FileKinds.JobList))).ToList();
@@ -49,7 +49,7 @@ internal static class PlanRecord
             select u.jid, a.attempt, f.fileid, u.role
             from unnest(@uJids, @uUris, @uRoles) as u(jid, uri, role)
             join files f on f.uri = u.uri and f.status = 'kept'
-            join lateral (select max(x.attempt) as attempt from jobattempts x where x.jid = u.jid) a on true
+            join unnest(@aJids, @aAttempts) as a(jid, attempt) on a.jid = u.jid
             on conflict do nothing
             """,
             new
@@ -61,6 +61,7 @@ internal static class PlanRecord
                 iUris = known.Select(i => i.File.ToString()).ToArray(), iKinds = known.Select(i => i.Kind).ToArray(),
                 iRoles = known.Select(i => i.Kind == FileKinds.Product ? i.Role : null).ToArray(),
                 iMd5s = known.Select(i => i.Md5).ToArray(), iRids = known.Select(i => i.Rid).ToArray(),
+                aJids = attempts.Select(a => a.Jid).ToArray(), aAttempts = attempts.Select(a => a.Attempt).ToArray(),
                 uJids = uses.Select(u => u.Jid).ToArray(), uUris = uses.Select(u => u.Uri).ToArray(), uRoles = uses.Select(u => u.Role).ToArray(),
             }, tx, cancellationToken: ct));
     }

@@ -55,8 +55,10 @@ public sealed record RegistrationReport
 /// job's attempt (<see cref="ExecutionRecord"/>: figures, steps, states, the files it wrote and what they derive from, the
 /// QC matches of its log, scanned with <paramref name="qc"/>, by default <see cref="QcPatterns.Default"/>).
 /// </summary>
-public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 8,
-    QcPatterns? qc = null)
+/// <param name="parallelism">Batches registered at once, each on its own connection.</param>
+/// <param name="batchSize">Manifests per batch (one transaction); <see cref="BatchSize"/> by default.</param>
+public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectStore store, ObjectKeys keys, int parallelism = 4,
+    QcPatterns? qc = null, int batchSize = RegisterCompletedJobs.BatchSize)
 {
     private readonly QcPatterns _qc = qc ?? QcPatterns.Default;
 
@@ -100,9 +102,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         var read = await ReadAsync(manifest, ct);
         if (read.Manifest is null)
             return new RegistrationReport { Failures = [new RegistrationFailure(0, $"{manifest}: {read.Problem}")] };
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var outcome = await RegisterOneAsync(conn, read, manifest, ct);
-        return Summarise([outcome], 0);
+        return Summarise(await RegisterReadAsync([(read, manifest)], ct), 0);
     }
 
     public async Task<RegistrationReport> RegisterAsync(IReadOnlyList<(long Jid, ObjectRef Manifest)> jobs,
@@ -112,23 +112,15 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         await Parallel.ForEachAsync(Enumerable.Range(0, jobs.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
             async (i, token) => reads[i] = await ReadAsync(jobs[i].Manifest, token));
 
-        // A few workers, each with one connection for its share of the manifests: opening a pooled
-        // connection per manifest resets the session each time (DISCARD ALL), which costs more than
-        // the registration itself.
         var outcomes = new ConcurrentBag<Outcome>();
-        var queue = new ConcurrentQueue<int>(Enumerable.Range(0, jobs.Count).Where(i => reads[i].Manifest is not null));
-        var workers = Enumerable.Range(0, Math.Max(1, Math.Min(parallelism, queue.Count))).Select(async _ =>
+        var parsed = new List<(ManifestRead Read, ObjectRef Key)>();
+        for (var i = 0; i < jobs.Count; i++)
         {
-            await using var conn = await dataSource.OpenConnectionAsync(ct);
-            while (queue.TryDequeue(out var i))
-            {
-                var (m, (jid, key)) = (reads[i].Manifest!, jobs[i]);
-                outcomes.Add(m.Jid != jid
-                    ? Outcome.Failed(jid, $"{key}: manifest is for job {m.Jid}, not {jid}")
-                    : await RegisterOneAsync(conn, reads[i], key, ct));
-            }
-        });
-        await Task.WhenAll(workers);
+            if (reads[i].Manifest is not { } m) continue;
+            if (m.Jid != jobs[i].Jid) outcomes.Add(Outcome.Failed(jobs[i].Jid, $"{jobs[i].Manifest}: manifest is for job {m.Jid}, not {jobs[i].Jid}"));
+            else parsed.Add((reads[i], jobs[i].Manifest));
+        }
+        foreach (var outcome in await RegisterReadAsync(parsed, ct)) outcomes.Add(outcome);
 
         // After a run, a job without a manifest of this run is lost: none at its key, or only an earlier run's.
         var lostJobs = new Dictionary<long, string>();
@@ -219,13 +211,14 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             StampedProducts = registered.Sum(o => o.Counts.StampedProducts),
             SupersededDeleted = all.Sum(o => o.Superseded.Files),
             SupersededBytes = all.Sum(o => o.Superseded.Bytes),
-            SupersededKept = all.SelectMany(o => o.Superseded.Problems.Select(p => new RegistrationFailure(o.Jid, p))).ToList(),
+            SupersededKept = all.SelectMany(o => o.Superseded.Problems).ToList(),
             Failures = all.Where(o => o.Kind is OutcomeKind.Failed or OutcomeKind.Rejected).OrderBy(o => o.Jid)
                 .Select(o => new RegistrationFailure(o.Jid, o.Error!)).ToList(),
         };
     }
 
-    private enum OutcomeKind { Registered, Unchanged, Stale, Rejected, Failed }
+    /// <summary>What became of a manifest; <c>Deletions</c> carries a batch's superseded-file deletions, of no manifest.</summary>
+    private enum OutcomeKind { Registered, Unchanged, Stale, Rejected, Failed, Deletions }
 
     private sealed record Outcome(long Jid, OutcomeKind Kind, RegisteredCounts Counts, string? Error = null)
     {
@@ -234,21 +227,192 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         public static Outcome Failed(long jid, string error) => new(jid, OutcomeKind.Failed, new RegisteredCounts(), error);
     }
 
-    /// <summary>SQLSTATEs raised by <c>begin_registration</c>.</summary>
-    private const string ContradictsJob = "RP001", AlreadyRegistered = "RP002", StaleManifest = "RP003", NotTheJobs = "RP004";
+    /// <summary>
+    /// Verdicts of <c>registration_verdict</c>: the manifest contradicts its job, is registered already, is stale; any other
+    /// (RP004: not the job's) fails the manifest and leaves the job alone.
+    /// </summary>
+    private const string ContradictsJob = "RP001", AlreadyRegistered = "RP002", StaleManifest = "RP003";
 
-    private async Task<Outcome> RegisterOneAsync(NpgsqlConnection conn, ManifestRead read, ObjectRef source, CancellationToken ct)
+    /// <summary>Manifests registered in one transaction: few enough that a batch retried one by one (below) stays quick.</summary>
+    public const int BatchSize = 250;
+
+    /// <summary>A manifest that passed validation, with its registrar and what its job row must agree with.</summary>
+    private sealed record Valid(ManifestRead Read, ObjectRef Source, IJobRegistrar? Registrar, JobExpectations Expect)
     {
-        var (m, sha) = (read.Manifest!, read.Sha256);
-        // A manifest elsewhere than its job's key is not that job's: refused, the job untouched.
-        if (ManifestValidator.CheckKey(m, source, keys) is { } misplaced) return Outcome.Failed(m.Jid, $"{source}: {misplaced}");
-        var registrar = Registrars.GetValueOrDefault(m.Ppid);
-        var violation = ManifestValidator.Validate(m, source, keys, DateTimeOffset.UtcNow)
-                        ?? (m.Outcome is { } o && registrar is not null ? registrar.Validate(m, o, keys) : null);
-        if (violation is not null) return await RejectAsync(conn, m.Jid, $"{source}: {violation}", sha, ct);
+        public ProductManifest Manifest => Read.Manifest!;
+    }
 
+    /// <summary>
+    /// Validates every manifest in memory first (an invalid one closes its job as failed, naming the field, and registers
+    /// nothing), then registers the valid ones in batches of <see cref="BatchSize"/>, one transaction each, a few batches
+    /// at a time on their own connections; the same job twice in one call is registered once per batch, in order.
+    /// </summary>
+    private async Task<IReadOnlyList<Outcome>> RegisterReadAsync(IReadOnlyList<(ManifestRead Read, ObjectRef Source)> manifests, CancellationToken ct)
+    {
+        var outcomes = new ConcurrentBag<Outcome>();
+        var valid = new List<Valid>();
+        var rejected = new List<(long Jid, string Reason, string Sha)>();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (read, source) in manifests)
+        {
+            var m = read.Manifest!;
+            // A manifest elsewhere than its job's key is not that job's: refused, the job untouched.
+            if (ManifestValidator.CheckKey(m, source, keys) is { } misplaced)
+            {
+                outcomes.Add(Outcome.Failed(m.Jid, $"{source}: {misplaced}"));
+                continue;
+            }
+            var registrar = Registrars.GetValueOrDefault(m.Ppid);
+            var violation = ManifestValidator.Validate(m, source, keys, now)
+                            ?? (m.Outcome is { } o && registrar is not null ? registrar.Validate(m, o, keys) : null);
+            if (violation is not null) rejected.Add((m.Jid, $"{source}: {violation}", read.Sha256));
+            else valid.Add(new Valid(read, source, registrar, m.Outcome is { } e ? registrar!.Expect(e) : new JobExpectations()));
+        }
+        if (rejected.Count > 0)
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            foreach (var (jid, reason, sha) in rejected) outcomes.Add(await RejectAsync(conn, jid, reason, sha, ct));
+        }
+
+        // Software versions added on first sight, before the batches: inserted inside them, one batch's new version would make
+        // every other batch wait for its commit.
+        if (valid.Count > 0)
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            await conn.ExecuteAsync(new CommandDefinition(
+                "insert into swversions (cvstag) select distinct t from unnest(@tags) as u(t) where t <> '' order by t on conflict (cvstag) do nothing",
+                new { tags = valid.Select(v => v.Manifest.Software.Version.Trim()).Distinct().ToArray() }, cancellationToken: ct));
+        }
+
+        // Batches in jid order (rows are locked in that order: two registrations at once queue instead of deadlocking); a job
+        // named twice goes to a later batch. A few batches at a time, each on one connection.
+        var batches = new List<List<Valid>>();
+        foreach (var round in valid.GroupBy(v => v.Manifest.Jid).SelectMany(g => g.Select((v, k) => (v, k))).GroupBy(x => x.k).OrderBy(g => g.Key))
+            batches.AddRange(round.Select(x => x.v).OrderBy(v => v.Manifest.Jid).Chunk(Math.Max(1, batchSize)).Select(c => c.ToList()));
+        var queue = new ConcurrentQueue<List<Valid>>(batches);
+        var workers = Enumerable.Range(0, Math.Max(1, Math.Min(parallelism, queue.Count))).Select(async _ =>
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            while (queue.TryDequeue(out var batch))
+                foreach (var outcome in await RegisterBatchAsync(conn, batch, ct)) outcomes.Add(outcome);
+        });
+        await Task.WhenAll(workers);
+        return outcomes.ToList();
+    }
+
+    /// <summary>
+    /// One transaction: each manifest's verdict (<c>registration_verdict</c>, which locks its job row), then the manifests
+    /// to register, their products and outcomes, then their attempts' record (<see cref="ExecutionRecord"/>), set-based.
+    /// A manifest already registered changes nothing (also after post-processing stamped its products), a stale one is
+    /// not registered, one that contradicts its job closes it as failed. When the database refuses the batch (a
+    /// constraint, a deadlock), it is rolled back and its manifests are registered one by one, so only the one it refuses
+    /// fails. After commit, the files that registered stamped copies superseded are deleted.
+    /// </summary>
+    private async Task<IReadOnlyList<Outcome>> RegisterBatchAsync(NpgsqlConnection conn, IReadOnlyList<Valid> batch, CancellationToken ct)
+    {
+        var outcomes = new List<Outcome>();
+        try
+        {
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            var verdicts = (await conn.QueryAsync<(string? Code, string? Message)>(new CommandDefinition("""
+                select v.o_code, v.o_message
+                from unnest(@jids, @ppids, @procdates, @manifests, @shas, @started, @configShas, @rids, @checkRfids, @rfids, @fields, @fids, @parents)
+                  with ordinality as u(jid, ppid, procdate, manifest, sha, started, configsha, rid, checkrfid, rfid, field, fid, parent, ord),
+                  lateral registration_verdict(u.jid, u.ppid, u.procdate, u.manifest, u.sha, u.started, u.configsha, u.rid, u.checkrfid, u.rfid,
+                                               u.field, u.fid, u.parent) v
+                order by u.ord
+                """,
+                new
+                {
+                    jids = batch.Select(v => v.Manifest.Jid).ToArray(), ppids = batch.Select(v => (short)v.Manifest.Ppid).ToArray(),
+                    procdates = batch.Select(v => v.Manifest.ProcDate).ToArray(), manifests = batch.Select(v => v.Source.ToString()).ToArray(),
+                    shas = batch.Select(v => v.Read.Sha256).ToArray(), started = batch.Select(v => v.Manifest.Started).ToArray(),
+                    configShas = batch.Select(v => v.Manifest.ConfigSha256.Length == 0 ? null : v.Manifest.ConfigSha256).ToArray(),
+                    rids = batch.Select(v => v.Expect.Rid).ToArray(), checkRfids = batch.Select(v => v.Expect.CheckRfid).ToArray(),
+                    rfids = batch.Select(v => v.Expect.Rfid).ToArray(), fields = batch.Select(v => v.Expect.Field).ToArray(),
+                    fids = batch.Select(v => v.Expect.Fid).ToArray(), parents = batch.Select(v => v.Expect.ParentJid).ToArray(),
+                }, tx, cancellationToken: ct))).ToList();
+
+            var registered = new List<Valid>();
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var (v, (code, message)) = (batch[i], verdicts[i]);
+                var jid = v.Manifest.Jid;
+                switch (code)
+                {
+                    case null:
+                        registered.Add(v);
+                        break;
+                    case AlreadyRegistered:
+                        outcomes.Add(new Outcome(jid, OutcomeKind.Unchanged, new RegisteredCounts()));
+                        break;
+                    case StaleManifest:
+                        outcomes.Add(new Outcome(jid, OutcomeKind.Stale, new RegisteredCounts(), message));
+                        break;
+                    case ContradictsJob:
+                        var closed = await CloseOpenJobsAsync(conn, ExitCodes.InvalidManifest, [new(jid, $"manifest rejected: {message}")], ct, v.Read.Sha256, tx);
+                        outcomes.Add(new Outcome(jid, closed > 0 ? OutcomeKind.Rejected : OutcomeKind.Failed, new RegisteredCounts(), message));
+                        break;
+                    default:
+                        outcomes.Add(Outcome.Failed(jid, message!));
+                        break;
+                }
+            }
+            foreach (var v in registered)
+            {
+                var statements = Statements(v);
+                await conn.ExecuteAsync(new CommandDefinition(statements.Sql, statements.Args, tx, cancellationToken: ct));
+                outcomes.Add(new Outcome(v.Manifest.Jid, OutcomeKind.Registered,
+                    v.Manifest.Outcome is { } counted ? v.Registrar!.Count(counted) : new RegisteredCounts()));
+            }
+            foreach (var pipeline in registered.Where(v => v.Manifest.Outcome is not null).GroupBy(v => v.Registrar!))
+            {
+                var statements = new RegistrationBatch();
+                pipeline.Key.AddBatchStatements(statements, pipeline.Select(v => (v.Manifest, v.Manifest.Outcome!)).ToList());
+                if (!statements.IsEmpty) await conn.ExecuteAsync(new CommandDefinition(statements.Sql, statements.Args, tx, cancellationToken: ct));
+            }
+            await ExecutionRecord.WriteAsync(conn, tx, registered.Select(v => new RecordedManifest(v.Manifest, v.Source, v.Read.Checksum!, v.Read.Log)).ToList(), ct);
+            await tx.CommitAsync(ct);
+        }
+        catch (PostgresException e) when (!IsServerFailure(e) && batch.Count > 1)
+        {
+            // One manifest the database refuses must not fail the others: one transaction each.
+            var one = new List<Outcome>();
+            foreach (var v in batch) one.AddRange(await RegisterBatchAsync(conn, [v], ct));
+            return one;
+        }
+        catch (PostgresException e) when (!IsServerFailure(e))
+        {
+            return [Outcome.Failed(batch[0].Manifest.Jid, $"{batch[0].Source}: database rejected the registration: {e.MessageText}{(e.Detail is null ? "" : $" ({e.Detail})")}")];
+        }
+
+        // Committed: registered (or registered before, by a registration that ended before its deletions), a post-processing
+        // job's stamped copies are the registered files now, so what they superseded goes; the night's recovery job, once
+        // closed, frees the injection-recovery tables it may have read.
+        var done = outcomes.Where(o => o.Kind is OutcomeKind.Registered or OutcomeKind.Unchanged).Select(o => o.Jid).ToHashSet();
+        var superseded = new SupersededProducts(store, keys);
+        var deleted = await superseded.DeletePendingAsync(conn,
+            batch.Where(v => v.Manifest.Ppid == PipelineIds.PostProcessing && done.Contains(v.Manifest.Jid)).Select(v => v.Manifest.Jid).ToList(), null, ct);
+        foreach (var night in batch.Where(v => v.Manifest.Ppid == PipelineIds.NightRecovery && done.Contains(v.Manifest.Jid))
+                     .Select(v => v.Manifest.ProcDate).Distinct())
+            deleted += await superseded.DeletePendingAsync(conn, null, ProcessingDate.Parse(night), ct);
+        if (deleted.Files > 0 || deleted.Problems.Count > 0) outcomes.Add(new Outcome(0, OutcomeKind.Deletions, new RegisteredCounts()) { Superseded = deleted });
+        return outcomes;
+    }
+
+    /// <summary>
+    /// The server or the connection failed (connection lost, shut down, out of a resource, an internal error): no fault of
+    /// the batch's manifests, so the registration stops with it (the caller names the database as unavailable) instead of
+    /// failing them one by one.
+    /// </summary>
+    private static bool IsServerFailure(PostgresException e) => e.SqlState[..2] is "08" or "53" or "57" or "58" or "XX";
+
+    /// <summary>The statements that register one manifest whose verdict said so: its job closed, its products and outcome.</summary>
+    private static RegistrationBatch Statements(Valid v)
+    {
+        var (m, registrar) = (v.Manifest, v.Registrar);
         var batch = new RegistrationBatch();
-        AddCloseJob(batch, m, source, sha, m.Outcome is { } outcome ? registrar!.Expect(outcome) : new JobExpectations());
+        AddCloseJob(batch, m, v.Source, v.Read.Sha256);
         if (m.Outcome is { } registered)
         {
             AddProducts(batch, m);
@@ -259,46 +423,8 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             // A run without products: what an earlier run of the job registered is withdrawn.
             batch.Add("select withdraw_job_products(@jid)");
         }
-        ExecutionRecord.AddStatements(batch, m, source, read.Checksum!, read.Log);
-        try
-        {
-            var counts = m.Outcome is { } counted ? registrar!.Count(counted) : new RegisteredCounts();
-            await conn.ExecuteAsync(new CommandDefinition(batch.Sql, batch.Args, cancellationToken: ct));
-            return new Outcome(m.Jid, OutcomeKind.Registered, counts) { Superseded = await DeleteSupersededAsync(conn, m, ct) };
-        }
-        catch (PostgresException e) when (e.SqlState == AlreadyRegistered)
-        {
-            // Registered before, maybe by a registration that ended before its deletions: what is still queued goes now.
-            return new Outcome(m.Jid, OutcomeKind.Unchanged, new RegisteredCounts()) { Superseded = await DeleteSupersededAsync(conn, m, ct) };
-        }
-        catch (PostgresException e) when (e.SqlState == StaleManifest)
-        {
-            return new Outcome(m.Jid, OutcomeKind.Stale, new RegisteredCounts(), e.MessageText);
-        }
-        catch (PostgresException e) when (e.SqlState == NotTheJobs)
-        {
-            return Outcome.Failed(m.Jid, e.MessageText);
-        }
-        catch (PostgresException e) when (e.SqlState == ContradictsJob)
-        {
-            return await RejectAsync(conn, m.Jid, e.MessageText, sha, ct);
-        }
-        catch (PostgresException e)
-        {
-            return Outcome.Failed(m.Jid, $"{source}: database rejected the registration: {e.MessageText}{(e.Detail is null ? "" : $" ({e.Detail})")}");
-        }
+        return batch;
     }
-
-    /// <summary>
-    /// Committed: a post-processing job's stamped copies are the registered files now, so the files they superseded
-    /// (queued by its batch) go; the night's recovery job, once closed, frees the injection-recovery tables it may have read.
-    /// </summary>
-    private Task<SupersededDeletion> DeleteSupersededAsync(NpgsqlConnection conn, ProductManifest m, CancellationToken ct) => m.Ppid switch
-    {
-        PipelineIds.PostProcessing => new SupersededProducts(store, keys).DeletePendingAsync(conn, m.Jid, null, ct),
-        PipelineIds.NightRecovery => new SupersededProducts(store, keys).DeletePendingAsync(conn, null, ProcessingDate.Parse(m.ProcDate), ct),
-        _ => Task.FromResult(SupersededDeletion.None),
-    };
 
     /// <summary>An invalid manifest at its job's key: the job, if still open, is closed as failed naming the field; nothing is registered.</summary>
     private static async Task<Outcome> RejectAsync(NpgsqlConnection conn, long jid, string reason, string sha, CancellationToken ct)
@@ -313,7 +439,7 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     /// </summary>
     /// <remarks>Each closed job's latest attempt is closed with it, 'lost' or 'rejected' (<c>record_closed_attempt</c>).</remarks>
     private static Task<int> CloseOpenJobsAsync(NpgsqlConnection conn, int exitCode, IReadOnlyList<KeyValuePair<long, string>> jobs,
-        CancellationToken ct, string? manifestSha = null) =>
+        CancellationToken ct, string? manifestSha = null, NpgsqlTransaction? tx = null) =>
         conn.ExecuteScalarAsync<int>(new CommandDefinition("""
             with closed as (
               update jobs j set status = 1, exitcode = @exitCode, reason = u.reason, ended = coalesce(j.ended, now()), manifest_sha256 = @manifestSha
@@ -328,28 +454,25 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                 exitCode, manifestSha, jids = jobs.Select(kv => kv.Key).ToArray(), reasons = jobs.Select(kv => kv.Value).ToArray(),
                 state = exitCode == ExitCodes.Lost ? JobStates.Lost : JobStates.Rejected,
             },
-            cancellationToken: ct));
+            tx, cancellationToken: ct));
 
     /// <summary>
-    /// First in every batch: <c>begin_registration</c> locks and checks the job row (and stops the batch when there is
-    /// nothing to do), then the job is closed with what its manifest says, and its warnings replaced.
+    /// First in every manifest's statements (its verdict has locked and checked the job row): the job is closed with what
+    /// its manifest says, and its warnings replaced.
     /// </summary>
-    private static void AddCloseJob(RegistrationBatch batch, ProductManifest m, ObjectRef source, string sha, JobExpectations expect)
+    private static void AddCloseJob(RegistrationBatch batch, ProductManifest m, ObjectRef source, string sha)
     {
         batch.Add("""
-            with b as (select begin_registration(@jid, @ppid, @procdate, @manifestKey, @manifestSha, @started, @configSha,
-                                                 @eRid, @eCheckRfid, @eRfid, @eField, @eFid, @eParent))
             update jobs set status = 1, exitcode = @exit, reason = @reason, started = @started, ended = @ended,
               elapsed = @elapsed, batch_job_id = @batch, attempt = @attempt, manifest_key = @manifestKey, manifest_sha256 = @manifestSha,
               cpu_seconds = @cpu, peak_memory_bytes = @peakMemory, software = @svTag, host = @host
-            from b where jid = @jid;
+            where jid = @jid;
             delete from jobwarnings where jid = @jid
             """,
             new
             {
                 jid = m.Jid, ppid = (short)m.Ppid, procdate = m.ProcDate, manifestKey = source.ToString(), manifestSha = sha,
-                started = m.Started, ended = m.Ended, configSha = m.ConfigSha256.Length == 0 ? null : m.ConfigSha256,
-                eRid = expect.Rid, eCheckRfid = expect.CheckRfid, eRfid = expect.Rfid, eField = expect.Field, eFid = expect.Fid, eParent = expect.ParentJid,
+                started = m.Started, ended = m.Ended,
                 exit = m.ExitCode,
                 // The summary lists a degraded job with its warnings as the reason.
                 reason = m.Reason ?? (m.Warnings.Count > 0 ? string.Join("; ", m.Warnings.Select(w => w.Message)) : null),
@@ -365,15 +488,14 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                 new { warningKinds = m.Warnings.Select(w => JobWarningKinds.Name(w.Kind)).ToArray(), warningMessages = m.Warnings.Select(w => w.Message).ToArray() });
     }
 
-    /// <summary>A job's product files (replacing an earlier run's), and its software version added on first sight.</summary>
+    /// <summary>A job's product files (replacing an earlier run's).</summary>
     private static void AddProducts(RegistrationBatch batch, ProductManifest m)
     {
         var products = m.Products;
         batch.Add("""
             delete from jobproducts where jid = @jid;
             insert into jobproducts (jid, role, filename, sizebytes, sha256, md5)
-            select @jid, * from unnest(@roles, @files, @sizes, @sha, @md5s);
-            insert into swversions (cvstag) select @svTag where @svTag <> '' on conflict (cvstag) do nothing
+            select @jid, * from unnest(@roles, @files, @sizes, @sha, @md5s)
             """,
             new
             {

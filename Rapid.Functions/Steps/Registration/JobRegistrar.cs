@@ -29,6 +29,8 @@ internal interface IJobRegistrar
     ManifestViolation? Validate(ProductManifest m, JobOutcome outcome, ObjectKeys keys);
     JobExpectations Expect(JobOutcome outcome);
     void AddStatements(RegistrationBatch batch, ProductManifest m, JobOutcome outcome);
+    /// <summary>Statements for every registered outcome of a batch at once, after each manifest's own (set-based).</summary>
+    void AddBatchStatements(RegistrationBatch batch, IReadOnlyList<(ProductManifest Manifest, JobOutcome Outcome)> registered);
     RegisteredCounts Count(JobOutcome outcome);
 }
 
@@ -42,11 +44,18 @@ internal abstract class JobRegistrar<TOutcome> : IJobRegistrar where TOutcome : 
     public JobExpectations Expect(JobOutcome outcome) => Expect((TOutcome)outcome);
     public void AddStatements(RegistrationBatch batch, ProductManifest m, JobOutcome outcome) => AddStatements(batch, m, (TOutcome)outcome);
     public RegisteredCounts Count(JobOutcome outcome) => Count((TOutcome)outcome);
+    public void AddBatchStatements(RegistrationBatch batch, IReadOnlyList<(ProductManifest Manifest, JobOutcome Outcome)> registered) =>
+        AddBatchStatements(batch, registered.Select(r => (r.Manifest, (TOutcome)r.Outcome)).ToList());
 
     protected abstract ManifestViolation? Validate(ProductManifest m, TOutcome outcome, ObjectKeys keys);
     protected abstract JobExpectations Expect(TOutcome outcome);
     protected abstract void AddStatements(RegistrationBatch batch, ProductManifest m, TOutcome outcome);
     protected abstract RegisteredCounts Count(TOutcome outcome);
+
+    /// <summary>None unless the pipeline registers its outcomes set-based.</summary>
+    protected virtual void AddBatchStatements(RegistrationBatch batch, IReadOnlyList<(ProductManifest Manifest, TOutcome Outcome)> registered)
+    {
+    }
 
     /// <summary>The manifest's product of <paramref name="role"/>, or a violation naming it when the outcome needs it.</summary>
     protected static ManifestViolation? Requires(ProductManifest m, string role, string because) =>

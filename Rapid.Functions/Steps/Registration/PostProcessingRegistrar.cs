@@ -40,45 +40,54 @@ internal sealed class PostProcessingRegistrar : JobRegistrar<PostProcessingOutco
 
     protected override RegisteredCounts Count(PostProcessingOutcome outcome) => new(StampedProducts: outcome.Stamped.Count);
 
+    // Its own job's row and (empty) product list are the common statements; the stamped copies are registered set-based.
     protected override void AddStatements(RegistrationBatch batch, ProductManifest m, PostProcessingOutcome outcome)
     {
-        var s = outcome.Stamped;
+    }
+
+    protected override void AddBatchStatements(RegistrationBatch batch, IReadOnlyList<(ProductManifest Manifest, PostProcessingOutcome Outcome)> registered)
+    {
+        var s = registered.SelectMany(r => r.Outcome.Stamped.Select(x => (Jid: r.Manifest.Jid, Source: r.Outcome.SourceJid, Stamped: x))).ToList();
+        if (s.Count == 0) return;
         // r, c, d and q run though the query does not read them: PostgreSQL runs data-modifying WITH clauses to completion,
-        // all on the snapshot before the statement (so "old" holds the file names the stamped copies replace).
+        // all on the snapshot before the statement (so "old" holds the file names the stamped copies replace). Each
+        // post-processing job stamps one source job (one per source and date), so no row is updated twice.
         batch.Add("""
             with s as (
-              select * from unnest(@ppRoles, @ppSources, @ppFiles, @ppSizes, @ppShas, @ppMd5s) as s(role, source, file, size, sha, md5)),
+              select * from unnest(@ppJids, @ppSourceJids, @ppRoles, @ppSources, @ppFiles, @ppSizes, @ppShas, @ppMd5s)
+                as s(jid, src, role, source, file, size, sha, md5)),
             old as (
-              select role, filename, sizebytes, stamped_by from jobproducts where jid = @ppSource),
+              select jid as src, role, filename, sizebytes, stamped_by from jobproducts where jid in (select src from s)),
             p as (
-              update jobproducts j set filename = s.file, sizebytes = s.size, sha256 = s.sha, md5 = s.md5, stamped_by = @jid
-              from s where j.jid = @ppSource and j.role = s.role and (s.source is null or j.filename = s.source)
-                and not exists (select 1 from jobs src, jobs pp where src.jid = @ppSource and pp.jid = @jid and src.launched > pp.launched)
-              returning j.role, j.filename, j.md5),
+              update jobproducts j set filename = s.file, sizebytes = s.size, sha256 = s.sha, md5 = s.md5, stamped_by = s.jid
+              from s where j.jid = s.src and j.role = s.role and (s.source is null or j.filename = s.source)
+                and not exists (select 1 from jobs src, jobs pp where src.jid = s.src and pp.jid = s.jid and src.launched > pp.launched)
+              returning s.jid as pp, j.jid as src, j.role, j.filename, j.md5),
             r as (
               update refimages t set filename = p.filename, checksum = p.md5
-              from p where t.jid = @ppSource and p.role = 'refimage' returning 1),
+              from p where t.jid = p.src and p.role = 'refimage' returning 1),
             c as (
               update refimcatalogs t set filename = p.filename, checksum = p.md5
-              from p, refimages r where r.jid = @ppSource and t.rfid = r.rfid and t.cattype = 1 and p.role = 'refimage_catalog' returning 1),
+              from p, refimages r where r.jid = p.src and t.rfid = r.rfid and t.cattype = 1 and p.role = 'refimage_catalog' returning 1),
             d as (
               update diffimages t set filename = p.filename, checksum = p.md5
-              from p where t.jid = @ppSource and p.role = 'diffimage' returning 1),
+              from p where t.jid = p.src and p.role = 'diffimage' returning 1),
             q as (
               update recoveryjobs t set filename = p.filename, checksum = p.md5
-              from p where t.jid = @ppSource and p.role = 'injrecov' returning 1)
+              from p where t.jid = p.src and p.role = 'injrecov' returning 1)
             insert into supersededfiles (uri, jid, owner, role, stamped, sizebytes)
-            select o.filename, @jid, coalesce(o.stamped_by, @ppSource), o.role, p.filename, o.sizebytes
-            from p join old o on o.role = p.role
+            select o.filename, p.pp, coalesce(o.stamped_by, p.src), o.role, p.filename, o.sizebytes
+            from p join old o on o.src = p.src and o.role = p.role
             where o.filename <> p.filename
             on conflict (uri) do update set jid = excluded.jid, owner = excluded.owner, role = excluded.role, stamped = excluded.stamped,
               sizebytes = excluded.sizebytes, status = 'pending', reason = null, queued = now(), decided = null
             """,
             new
             {
-                ppSource = outcome.SourceJid, ppRoles = s.Select(x => x.Role).ToArray(), ppSources = s.Select(x => x.Source?.ToString()).ToArray(),
-                ppFiles = s.Select(x => x.File.ToString()).ToArray(), ppSizes = s.Select(x => x.Checksum.SizeBytes).ToArray(),
-                ppShas = s.Select(x => x.Checksum.Sha256).ToArray(), ppMd5s = s.Select(x => x.Checksum.Md5).ToArray(),
+                ppJids = s.Select(x => x.Jid).ToArray(), ppSourceJids = s.Select(x => x.Source).ToArray(),
+                ppRoles = s.Select(x => x.Stamped.Role).ToArray(), ppSources = s.Select(x => x.Stamped.Source?.ToString()).ToArray(),
+                ppFiles = s.Select(x => x.Stamped.File.ToString()).ToArray(), ppSizes = s.Select(x => x.Stamped.Checksum.SizeBytes).ToArray(),
+                ppShas = s.Select(x => x.Stamped.Checksum.Sha256).ToArray(), ppMd5s = s.Select(x => x.Stamped.Checksum.Md5).ToArray(),
             });
     }
 }

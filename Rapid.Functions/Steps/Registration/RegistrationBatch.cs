@@ -17,6 +17,8 @@ internal sealed class RegistrationBatch
 
     public string Sql => _sql.ToString();
 
+    public bool IsEmpty => _sql.Length == 0;
+
     public RegistrationBatch Add(string sql, object? args = null)
     {
         _sql.Append(sql.TrimEnd()).Append(sql.TrimEnd().EndsWith(';') ? "\n" : ";\n");

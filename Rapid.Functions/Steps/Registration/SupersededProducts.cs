@@ -8,7 +8,7 @@ using Rapid.Core.Storage;
 namespace Rapid.Functions.Steps.Registration;
 
 /// <summary>What deleting superseded files did: files deleted and their bytes, and why others were kept or are still queued.</summary>
-internal sealed record SupersededDeletion(int Files, long Bytes, IReadOnlyList<string> Problems)
+internal sealed record SupersededDeletion(int Files, long Bytes, IReadOnlyList<RegistrationFailure> Problems)
 {
     public static SupersededDeletion None { get; } = new(0, 0, []);
 
@@ -28,17 +28,28 @@ internal sealed record SupersededDeletion(int Files, long Bytes, IReadOnlyList<s
 /// </summary>
 internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
 {
+    /// <summary>Store requests at once.</summary>
+    private const int StoreParallelism = 8;
+
     private sealed record Queued(string Uri, long Jid, long Owner, string OwnerProcDate, string Role, string Stamped, long SizeBytes, long StampedSize);
 
-    /// <summary>Deletes what is queued for one post-processing job (<paramref name="jid"/>), or for every one of a date.</summary>
-    public async Task<SupersededDeletion> DeletePendingAsync(NpgsqlConnection conn, long? jid, ProcessingDate? procDate, CancellationToken ct)
+    /// <summary>
+    /// Deletes what is queued for the post-processing jobs <paramref name="jids"/> (a registered batch's), or for every
+    /// one of a date. Problems name the post-processing job that queued the file.
+    /// </summary>
+    public async Task<SupersededDeletion> DeletePendingAsync(NpgsqlConnection conn, IReadOnlyList<long>? jids, ProcessingDate? procDate, CancellationToken ct)
     {
-        // One job's queue through the partial index (a registration asks at every post-processing manifest), or a night's.
-        var which = jid is null ? "pp.procdate = @procdate" : "s.jid = @jid";
+        if (jids is { Count: 0 }) return SupersededDeletion.None;
+        // The batch's jobs' queues through the partial index, driven by the list of jobs, or a night's. The recovery ppid is
+        // written into the statement, not bound: so the prepared statement's generic plan finds a night's recovery job by
+        // its partial index (jobs_nightrecovery_key) instead of scanning every job once per injection-recovery table.
+        var (from, which) = jids is null
+            ? ("supersededfiles s", "pp.procdate = @procdate")
+            : ("unnest(@jids) as u(jid) join supersededfiles s on s.jid = u.jid", "true");
         var queued = (await conn.QueryAsync<Queued>(new CommandDefinition($"""
             select s.uri, s.jid, s.owner, to_char(o.procdate, 'YYYYMMDD') as ownerprocdate, s.role, s.stamped, s.sizebytes,
                    c.sizebytes as stampedsize
-            from supersededfiles s
+            from {from}
             join jobs pp on pp.jid = s.jid
             join jobs src on src.jid = pp.parent_jid
             join jobs o on o.jid = s.owner
@@ -47,49 +58,18 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
               and src.status = 1
               and not exists (select 1 from jobproducts r where r.filename = s.uri)
               and (s.role <> @injrecov or not exists (
-                select 1 from jobs n where n.ppid = @recovery and n.procdate = pp.procdate and n.status = 0))
+                select 1 from jobs n where n.ppid = {PipelineIds.NightRecovery} and n.procdate = pp.procdate and n.status = 0))
             order by s.uri
             """,
-            new { jid, procdate = procDate?.Date, injrecov = ProductRoles.InjectionRecovery, recovery = (short)PipelineIds.NightRecovery },
+            new { jids = jids?.ToArray(), procdate = procDate?.Date, injrecov = ProductRoles.InjectionRecovery },
             cancellationToken: ct))).ToList();
 
-        var problems = new List<string>();
-        var decided = new List<(string Uri, string Status, string? Reason)>();
-        foreach (var q in queued)
-        {
-            var (original, stamped) = (ObjectRef.Parse(q.Uri), ObjectRef.Parse(q.Stamped));
-            if (original == stamped
-                || ManifestValidator.KeyProblem(original, keys.Buckets.Products, ObjectKeys.JobPrefix(ProcessingDate.Parse(q.OwnerProcDate), q.Owner)) is not null)
-            {
-                decided.Add((q.Uri, "kept", $"{original} is not under the prefix of job {q.Owner}, which wrote it"));
-                continue;
-            }
-            try
-            {
-                var size = await StoredSizeAsync(stamped, ct);
-                if (size != q.StampedSize)
-                {
-                    var reason = size is null
-                        ? $"{stamped} is registered but not in the store: {original} kept"
-                        : $"{stamped} holds {size} bytes, its manifest says {q.StampedSize}: {original} kept";
-                    problems.Add(reason);
-                    decided.Add((q.Uri, "kept", reason));
-                    continue;
-                }
-                if (!await store.ExistsAsync(original, ct))
-                {
-                    decided.Add((q.Uri, "gone", null));
-                    continue;
-                }
-                await store.DeleteAsync(original, ct);
-                decided.Add((q.Uri, "deleted", null));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // Access denied, throttled, unreachable: still queued; the next registration of the job tries again.
-                problems.Add($"{original} not deleted, still queued: {e.Message}");
-            }
-        }
+        // Each file is checked and deleted on its own (a few store requests each), several at once: S3 takes requests in parallel.
+        var outcomes = new (string Uri, string? Status, string? Reason, RegistrationFailure? Problem)[queued.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, queued.Count), new ParallelOptions { MaxDegreeOfParallelism = StoreParallelism, CancellationToken = ct },
+            async (i, token) => outcomes[i] = await DecideAsync(queued[i], token));
+        var problems = outcomes.Select(o => o.Problem).OfType<RegistrationFailure>().ToList();
+        var decided = outcomes.Where(o => o.Status is not null).Select(o => (o.Uri, Status: o.Status!, o.Reason)).ToList();
         if (decided.Count == 0) return new SupersededDeletion(0, 0, problems);
 
         // Only rows this call moved out of 'pending' count: two registrations of one manifest at once delete once.
@@ -116,6 +96,37 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
                 reasons = decided.Select(d => d.Reason).ToArray(),
             }, cancellationToken: ct));
         return new SupersededDeletion(counted.Files, counted.Bytes, problems);
+    }
+
+    /// <summary>
+    /// One queued file: kept for good (not under its writer's prefix, its stamped copy missing or of the wrong size),
+    /// gone already, deleted, or (the store refused) still queued: status null.
+    /// </summary>
+    private async Task<(string Uri, string? Status, string? Reason, RegistrationFailure? Problem)> DecideAsync(Queued q, CancellationToken ct)
+    {
+        var (original, stamped) = (ObjectRef.Parse(q.Uri), ObjectRef.Parse(q.Stamped));
+        if (original == stamped
+            || ManifestValidator.KeyProblem(original, keys.Buckets.Products, ObjectKeys.JobPrefix(ProcessingDate.Parse(q.OwnerProcDate), q.Owner)) is not null)
+            return (q.Uri, "kept", $"{original} is not under the prefix of job {q.Owner}, which wrote it", null);
+        try
+        {
+            var size = await StoredSizeAsync(stamped, ct);
+            if (size != q.StampedSize)
+            {
+                var reason = size is null
+                    ? $"{stamped} is registered but not in the store: {original} kept"
+                    : $"{stamped} holds {size} bytes, its manifest says {q.StampedSize}: {original} kept";
+                return (q.Uri, "kept", reason, new RegistrationFailure(q.Jid, reason));
+            }
+            if (!await store.ExistsAsync(original, ct)) return (q.Uri, "gone", null, null);
+            await store.DeleteAsync(original, ct);
+            return (q.Uri, "deleted", null, null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Access denied, throttled, unreachable: still queued; the next registration of the job tries again.
+            return (q.Uri, null, null, new RegistrationFailure(q.Jid, $"{original} not deleted, still queued: {e.Message}"));
+        }
     }
 
     private async Task<long?> StoredSizeAsync(ObjectRef file, CancellationToken ct)
