@@ -34,39 +34,60 @@ public static class NoiseCorrelation
         if (!(sigma > 0)) return null;
         var side = 2 * MaxLag + 1;
         var limit = 3 * sigma;
-        var sky = new bool[image.Length];
-        Parallel.For(0, height, y =>
-        {
-            for (var i = y * width; i < (y + 1) * width; i++) sky[i] = Math.Abs(image[i]) <= limit;
-        });
         // Rows every `stride` apart keep the work to a few million products at 4088^2.
         var stride = Math.Max(1, height / 512);
-        var sums = new double[side * side];
-        long count = 0;
-        var gate = new object();
-        Parallel.For(0, (height - 2 * MaxLag + stride - 1) / stride, () => (Sums: new double[side * side], Count: 0L), (k, _, local) =>
+        var rows = Math.Max(0, (height - 2 * MaxLag + stride - 1) / stride);
+        // Each sampled row's sums are its own (summed over x in order) and the rows are added in order afterwards, so
+        // the result does not depend on how the rows were shared between threads (run-to-run identical products).
+        var rowSums = new double[(long)rows * side * side];
+        var rowCounts = new long[rows];
+        Parallel.For(0, rows, () => (Column: new bool[width], Qualify: new int[width]), (k, _, scratch) =>
         {
             var y = MaxLag + k * stride;
-            if (y >= height - MaxLag) return local;
-            for (var x = MaxLag; x < width - MaxLag; x++)
+            if (y >= height - MaxLag) return scratch;
+            // A pixel qualifies when its whole (2 MaxLag + 1)^2 box is sky: per column, all 2 MaxLag + 1 rows; then a
+            // run of 2 MaxLag + 1 such columns around it.
+            var column = scratch.Column;
+            for (var x = 0; x < width; x++)
             {
-                var i = y * width + x;
-                if (!sky[i] || !BoxIsSky(sky, width, x, y)) continue;
-                double v = image[i];
-                for (var dy = -MaxLag; dy <= MaxLag; dy++)
-                    for (var dx = -MaxLag; dx <= MaxLag; dx++)
-                        local.Sums[(dy + MaxLag) * side + dx + MaxLag] += v * image[i + dy * width + dx];
-                local.Count++;
+                var all = true;
+                for (var dy = -MaxLag; dy <= MaxLag && all; dy++) all = Math.Abs(image[(y + dy) * width + x]) <= limit;
+                column[x] = all;
             }
-            return local;
-        }, local =>
+            var qualify = scratch.Qualify;
+            var n = 0;
+            var run = 0;
+            for (var x = 0; x < width; x++)
+            {
+                run = column[x] ? run + 1 : 0;
+                // run >= side at x means columns x - 2 MaxLag .. x are all sky: the pixel x - MaxLag qualifies.
+                if (run >= side) qualify[n++] = x - MaxLag;
+            }
+            rowCounts[k] = n;
+            if (n == 0) return scratch;
+            var sums = new Span<double>(rowSums, k * side * side, side * side);
+            var centre = y * width;
+            for (var dy = -MaxLag; dy <= MaxLag; dy++)
+                for (var dx = -MaxLag; dx <= MaxLag; dx++)
+                {
+                    var offset = centre + dy * width + dx;
+                    double sum = 0;
+                    for (var q = 0; q < n; q++)
+                    {
+                        var x = qualify[q];
+                        sum += (double)image[centre + x] * image[offset + x];
+                    }
+                    sums[(dy + MaxLag) * side + dx + MaxLag] = sum;
+                }
+            return scratch;
+        }, _ => { });
+        var sums = new double[side * side];
+        long count = 0;
+        for (var k = 0; k < rows; k++)
         {
-            lock (gate)
-            {
-                for (var j = 0; j < sums.Length; j++) sums[j] += local.Sums[j];
-                count += local.Count;
-            }
-        });
+            for (var j = 0; j < sums.Length; j++) sums[j] += rowSums[(long)k * sums.Length + j];
+            count += rowCounts[k];
+        }
         var zero = sums[MaxLag * side + MaxLag];
         if (count < 1000 || !(zero > 0)) return null;
         return sums.Select(s => s / zero).ToArray();
@@ -113,10 +134,25 @@ public static class NoiseCorrelation
         var result = new float[variance.Length];
         Parallel.For(0, height, y =>
         {
+            var interior = y > 0 && y < height - 1;
             for (var x = 0; x < width; x++)
             {
                 var i = y * width + x;
                 if (!float.IsFinite(variance[i])) { result[i] = float.NaN; continue; }
+                if (interior && x > 0 && x < width - 1)
+                {
+                    // The same nine terms in the same order as the general loop below, without its clamps.
+                    var (sumInterior, nInterior) = (0.0, 0);
+                    for (var j = i - width; j <= i + width; j += width)
+                    {
+                        var (a0, a1, a2) = (variance[j - 1], variance[j], variance[j + 1]);
+                        if (float.IsFinite(a0)) { sumInterior += a0 - sky; nInterior++; }
+                        if (float.IsFinite(a1)) { sumInterior += a1 - sky; nInterior++; }
+                        if (float.IsFinite(a2)) { sumInterior += a2 - sky; nInterior++; }
+                    }
+                    result[i] = (float)(sky + Math.Max(0, sumInterior / nInterior));
+                    continue;
+                }
                 double sum = 0;
                 var n = 0;
                 for (var j = Math.Max(0, y - 1); j <= Math.Min(height - 1, y + 1); j++)
@@ -131,15 +167,5 @@ public static class NoiseCorrelation
             }
         });
         return result;
-    }
-
-    private static bool BoxIsSky(bool[] sky, int width, int x, int y)
-    {
-        for (var dy = -MaxLag; dy <= MaxLag; dy++)
-        {
-            var row = (y + dy) * width + x;
-            for (var dx = -MaxLag; dx <= MaxLag; dx++) if (!sky[row + dx]) return false;
-        }
-        return true;
     }
 }
