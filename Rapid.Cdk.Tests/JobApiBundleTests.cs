@@ -18,7 +18,7 @@ namespace Rapid.Cdk.Tests;
 public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixture database) : IClassFixture<EmbeddedDatabaseFixture>
 {
     [Fact]
-    public async Task A_science_job_starts_its_image_prompt_execution_once_and_reads_back_running()
+    public async Task A_science_job_starts_its_image_prompt_execution_once_and_reads_back_as_that_execution_run_stands()
     {
         await using var survey = await TinySurvey.CreateAsync(database, epochs: 1, seed: 45);
         await EnableOperationsLoginAsync(survey);
@@ -62,6 +62,17 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
         Assert.Equal("running", job.Body["state"]!.GetValue<string>());
         Assert.Equal("api-test", job.Body["tag"]!.GetValue<string>());
         Assert.Equal(image.Rid.ToString(System.Globalization.CultureInfo.InvariantCulture), job.Body["inputs"]!["rid"]!.GetValue<string>());
+        var execution = $"arn:aws:states:us-west-2:123456789012:execution:{prompt}:rid{image.Rid}-v{image.Version}";
+        Assert.Equal(execution, job.Body["execution"]!.GetValue<string>());
+        Assert.Empty(job.Body["jobs"]!.AsArray());
+        // The execution's ResolveWindow begins its run (runs.execution) and Summarize ends it: the job follows that run.
+        var runid = await conn.QuerySingleAsync<long>("""
+            insert into runs (procdate, executor, execution, status, ended) values ('2028-09-01', 'aws', @execution, 'succeeded', now()) returning runid
+            """, new { execution });
+        var done = Call("ReadJobs", Request("GET /api/v1/jobs/{id}", $"/api/v1/jobs/{id}", null, ("id", id.ToString(System.Globalization.CultureInfo.InvariantCulture))), survey, null);
+        Assert.Equal("succeeded", done.Body["state"]!.GetValue<string>());
+        Assert.NotNull(done.Body["ended"]);
+        Assert.True(runid > 0);
         foreach (var unknown in new[] { "999999", "abc", "-1" })
         {
             var missing = Call("ReadJobs", Request("GET /api/v1/jobs/{id}", $"/api/v1/jobs/{unknown}", null, ("id", unknown)), survey, null);

@@ -9,8 +9,10 @@ namespace Rapid.Functions.Api;
 
 /// <summary>A submitted job as the ops database holds it (<c>submissions</c>).</summary>
 /// <param name="RunId">The run it ran in: every pipeline job it made has an attempt of that run.</param>
+/// <param name="Execution">AWS: the ARN of the state machine execution the job API started for it.</param>
 public sealed record SubmissionRow(long Subid, string JobType, string Inputs, string? Tag, string State, DateOnly? ProcDate, long? Jid,
-    int? ExitCode, string? Reason, string? OutDir, string? Software, DateTime Submitted, DateTime? Started, DateTime? Ended, long? RunId)
+    int? ExitCode, string? Reason, string? OutDir, string? Software, DateTime Submitted, DateTime? Started, DateTime? Ended, long? RunId,
+    string? Execution)
 {
     public IReadOnlyDictionary<string, string> InputValues =>
         JsonSerializer.Deserialize(Inputs, SubmissionJson.Default.DictionaryStringString) ?? [];
@@ -72,8 +74,38 @@ public sealed class Submissions(NpgsqlDataSource database)
             update submissions set state = 'running', started = now(), software = @software
             where subid = (select subid from submissions where state = 'queued' and (@id::bigint is null or subid = @id)
                            order by subid limit 1 for update skip locked)
-            returning subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended, runid
+            returning subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended, runid, execution
             """, new { software = Rapid.Pipeline.Jobs.SoftwareVersion.Current, id }, cancellationToken: ct));
+    }
+
+    /// <summary>AWS: a queued submission whose execution has started (<paramref name="execution"/>, its ARN), now running.</summary>
+    public async Task StartedAsync(long id, string execution, CancellationToken ct = default)
+    {
+        await using var conn = await database.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("""
+            update submissions set state = 'running', started = now(), software = @software, execution = @execution
+            where subid = @id and state = 'queued'
+            """, new { id, execution, software = Rapid.Pipeline.Jobs.SoftwareVersion.Current }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// AWS: the submission as its execution's run (<c>runs.execution</c>) stands: that run's id (its jobs and products), and,
+    /// once the run has ended, its state and end (<c>interrupted</c> reads as failed). Unchanged while the execution has not
+    /// begun its run, or for a submission run by <c>rapid serve</c>.
+    /// </summary>
+    public async Task<SubmissionRow> FollowExecutionAsync(SubmissionRow row, CancellationToken ct = default)
+    {
+        if (row.Execution is not { } execution || row.State is not ("queued" or "running")) return row;
+        await using var conn = await database.OpenConnectionAsync(ct);
+        var run = await conn.QuerySingleOrDefaultAsync<(long RunId, string Status, DateTime? Ended, DateOnly ProcDate)?>(new CommandDefinition("""
+            select runid, status, ended, procdate from runs where execution = @execution order by runid desc limit 1
+            """, new { execution }, cancellationToken: ct));
+        if (run is not { } r) return row;
+        return row with
+        {
+            RunId = r.RunId, ProcDate = row.ProcDate ?? r.ProcDate, Ended = r.Ended ?? row.Ended,
+            State = r.Status switch { "running" => "running", "succeeded" => "succeeded", _ => "failed" },
+        };
     }
 
     public async Task FinishAsync(long id, bool succeeded, SubmissionResult result, CancellationToken ct = default)
@@ -148,7 +180,7 @@ public sealed class Submissions(NpgsqlDataSource database)
     }
 
     private const string Select = """
-        select subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended, runid
+        select subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended, runid, execution
         from submissions
         """;
 }

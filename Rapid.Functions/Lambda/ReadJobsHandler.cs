@@ -7,7 +7,8 @@ namespace Rapid.Functions.Lambda;
 /// <summary>
 /// The AWS job API's reads (API Gateway HTTP API, IAM authorization, payload format 2.0): <c>GET /api/v1/jobs/{id}</c> (a
 /// submission, its attempts, jobs and products) and <c>GET /api/v1/nights/{procdate}</c> (the night's summary), the same
-/// documents as <c>rapid serve</c> (<see cref="JobApiDocuments"/>), read from the ops database; an unknown id or night
+/// documents as <c>rapid serve</c> (<see cref="JobApiDocuments"/>), read from the ops database (a job's state, jobs and
+/// products from the run of the execution it started: <see cref="Submissions.FollowExecutionAsync"/>); an unknown id or night
 /// answers 404, a malformed date 400. Products and the night report are named by their S3 URIs (read them with the
 /// caller's own S3 permissions; this function only asks whether the night's report exists, and writes nothing).
 /// </summary>
@@ -48,11 +49,15 @@ public sealed class ReadJobsHandler
     private async Task<HttpApiResponse> JobAsync(string id)
     {
         var submissions = new Submissions(await _env.DataSourceAsync());
-        if (JobApiDocuments.ParseId(id) is not { } subid || await submissions.GetAsync(subid) is not { } row)
+        if (JobApiDocuments.ParseId(id) is not { } subid || await submissions.GetAsync(subid) is not { } recorded)
             return HttpApiResponse.Error(404, JobApiDocuments.Unknown(id));
+        // The execution the submission started runs it: its run says how far it is, which jobs it made and their products.
+        var row = await submissions.FollowExecutionAsync(recorded);
         var products = (await submissions.ProductsAsync(row)).Select(p => new JobApiDocuments.Product(p.Name, p.Uri, null));
         var log = row.Jid is { } jid && row.ProcDate is { } d ? _env.Keys.Log(new ProcessingDate(d), jid).ToString() : null;
-        return HttpApiResponse.Json(200, JobApiDocuments.Job(row, await submissions.AttemptsAsync(row), await submissions.JobsAsync(row), products, log));
+        var job = JobApiDocuments.Job(row, await submissions.AttemptsAsync(row), await submissions.JobsAsync(row), products, log);
+        job["execution"] = row.Execution;
+        return HttpApiResponse.Json(200, job);
     }
 
     private async Task<HttpApiResponse> NightAsync(string procdate)

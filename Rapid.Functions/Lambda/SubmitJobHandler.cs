@@ -9,7 +9,7 @@ namespace Rapid.Functions.Lambda;
 /// The AWS job API's <c>POST /api/v1/jobs</c> (API Gateway HTTP API, IAM authorization, payload format 2.0): the body read
 /// and checked as <c>rapid serve</c> reads it (<see cref="SubmissionBody"/>, <see cref="Submissions.Check"/>: 400, 413, 415, or
 /// 422 naming the input), recorded in <c>submissions</c> once what it names exists, then started as an execution of the
-/// stack's state machines (<see cref="ExecutionFor"/>) and marked running. On AWS the job types map onto the machines:
+/// stack's state machines (<see cref="ExecutionFor"/>) and marked running with the execution's ARN (which ReadJobs follows to its run). On AWS the job types map onto the machines:
 /// <list type="bullet">
 /// <item><c>science</c>: the image's execution of {stack}-prompt, named as the Ingest λ names it (<c>rid{rid}-v{version}</c>), so an
 /// image already started by its arrival is not started twice (the answer says <c>startedBefore</c>).</item>
@@ -114,7 +114,7 @@ public sealed class SubmitJobHandler
             await submissions.FinishAsync(id, false, new SubmissionResult(null, null, $"its execution could not be started: {e.Message}"));
             throw;
         }
-        await submissions.TakeNextAsync(id);
+        await submissions.StartedAsync(id, started.ExecutionArn);
         Console.WriteLine($"job {id} ({submission.Type.Name}): execution {started.ExecutionArn}{(started.AlreadyStarted ? " (started before)" : " started")}");
         var answer = JobApiDocuments.Accepted(id, submission.Type.Name, "running");
         answer["execution"] = started.ExecutionArn;
