@@ -89,6 +89,18 @@ public sealed class JobApiTests(DefaultStack stack)
         Assert.Contains("$context.requestId", logs["Format"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Server_errors_of_the_API_raise_an_alarm_to_the_topic()
+    {
+        var api = Assert.Single(stack.Resources("AWS::ApiGatewayV2::Api")).Id;
+        var alarm = stack.Resources("AWS::CloudWatch::Alarm").Select(a => a.Resource["Properties"]!)
+            .Single(a => a["MetricName"]?.GetValue<string>() == "5xx");
+        Assert.Equal("AWS/ApiGateway", alarm["Namespace"]!.GetValue<string>());
+        Assert.Contains(api, alarm["Dimensions"]!.ToJsonString(), StringComparison.Ordinal);
+        var topic = Assert.Single(stack.Resources("AWS::SNS::Topic")).Id;
+        Assert.Contains(topic, alarm["AlarmActions"]!.ToJsonString(), StringComparison.Ordinal);
+    }
+
     private static List<string> Actions(JsonNode statement) => statement["Action"] switch
     {
         JsonArray many => [.. many.Select(a => a!.GetValue<string>())],

@@ -53,6 +53,7 @@ public sealed class RapidStack : Stack
         monitoring.Watch(Settings.Monitoring, Workflow.StateMachine, streaming.Queue, streaming.DeadLetterQueue, batchEvents.DeadLetterQueue,
             batch.Queue, functions.Workflow, functions.Streams, Settings.Storage.LogRetentionDays);
         monitoring.WatchPrompt(Prompt.StateMachine, arrivals.DeadLetterQueue);
+        monitoring.WatchJobApi(jobs.Api, functions.Api);
 
         new CfnOutput(this, "StateMachineArn", new CfnOutputProps { Value = Workflow.StateMachine.StateMachineArn });
         new CfnOutput(this, "PromptStateMachineArn", new CfnOutputProps { Value = Prompt.StateMachine.StateMachineArn });
