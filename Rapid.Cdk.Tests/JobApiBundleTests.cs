@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
 using Dapper;
-using Npgsql;
 using Rapid.Cdk.Tests.Support;
 using Rapid.Cli.Tests.Support;
-using Rapid.Functions.OpsDatabase;
 using Rapid.Functions.Tests.Lambda;
 
 namespace Rapid.Cdk.Tests;
@@ -21,7 +19,7 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
     public async Task A_science_job_starts_its_image_prompt_execution_once_and_reads_back_as_that_execution_run_stands()
     {
         await using var survey = await TinySurvey.CreateAsync(database, epochs: 1, seed: 45);
-        await EnableOperationsLoginAsync(survey);
+        await OperationsLogin.EnableAsync(stack, survey.OwnerConnectionString);
         await using var conn = await survey.Database.OpenConnectionAsync();
         var image = await conn.QueryFirstAsync<(long Rid, int Version, DateTime DateObs)>("select rid, version, dateobs from l2files order by rid limit 1");
         var prompt = Machine("PromptWorkflow");
@@ -89,7 +87,7 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
     public async Task Refused_submissions_start_nothing_and_a_post_processing_job_starts_a_nightly_execution_of_its_date()
     {
         await using var survey = await TinySurvey.CreateAsync(database, epochs: 1, seed: 46);
-        await EnableOperationsLoginAsync(survey);
+        await OperationsLogin.EnableAsync(stack, survey.OwnerConnectionString);
         var nightly = Machine("NightlyWorkflow");
         // One answer only: the refused requests below must not reach Step Functions (the first request it gets is the last call's).
         var stepFunctions = LoopbackHttpServer.Answer(1, _ =>
@@ -129,15 +127,6 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
     }
 
     private string Machine(string prefix) => stack.Resources("AWS::StepFunctions::StateMachine").Single(m => m.Id.StartsWith(prefix, StringComparison.Ordinal)).Id;
-
-    private async Task EnableOperationsLoginAsync(TinySurvey survey)
-    {
-        // What the deploy's schema migration does for the operations role (its secret's password is the local stand-in's).
-        var opsSecret = stack.Resources("AWS::SecretsManager::Secret").Single(s =>
-            s.Resource["Properties"]!["GenerateSecretString"]?["SecretStringTemplate"]?.GetValue<string>() == """{"username":"rapid_ops"}""").Id;
-        await using var owner = NpgsqlDataSource.Create(survey.OwnerConnectionString);
-        await OpsRoles.EnableLoginAsync(owner, "rapid_ops", $"local-{opsSecret}");
-    }
 
     /// <summary>The recorded sample with this call's route, path, body and path parameter.</summary>
     private static JsonObject Request(string routeKey, string path, string? body, (string Name, string Value)? parameter = null, string contentType = "application/json")
