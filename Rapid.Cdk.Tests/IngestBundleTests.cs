@@ -1,10 +1,8 @@
 using System.Text.Json.Nodes;
 using Dapper;
-using Npgsql;
 using Rapid.Cdk.Tests.Support;
 using Rapid.Cli.Tests.Support;
 using Rapid.Core.Tests.Support;
-using Rapid.Functions.OpsDatabase;
 using Rapid.Functions.Tests.Lambda;
 using Rapid.Pipeline.Simulation;
 
@@ -49,11 +47,7 @@ public sealed class IngestBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
         await s3.Client.PutBucketAsync(bucket);
         const string key = "l2/2028/09/20/landed image.fits";
         await s3.Client.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = key, FilePath = landed.Path, UseChunkEncoding = false });
-        // What the deploy's schema migration does for the operations role (its secret's password is the local stand-in's).
-        var opsSecret = stack.Resources("AWS::SecretsManager::Secret").Single(s =>
-            s.Resource["Properties"]!["GenerateSecretString"]?["SecretStringTemplate"]?.GetValue<string>() == """{"username":"rapid_ops"}""").Id;
-        await using (var owner = NpgsqlDataSource.Create(survey.OwnerConnectionString))
-            await OpsRoles.EnableLoginAsync(owner, "rapid_ops", $"local-{opsSecret}");
+        await OperationsLogin.EnableAsync(stack, survey.OwnerConnectionString);
 
         var machine = stack.Resources("AWS::StepFunctions::StateMachine").Single(m => m.Id.StartsWith("PromptWorkflow", StringComparison.Ordinal)).Id;
         var starts = 0;

@@ -36,6 +36,7 @@ public sealed class RapidStack : Stack
         var batchEvents = new BatchStateEvents(this, "BatchStateEvents", batch.Queue, functions);
         Prompt = new PromptWorkflow(this, "PromptWorkflow", Settings, functions, batch);
         var arrivals = new PromptIngest(this, "PromptIngest", Settings.Prompt, Storage, functions);
+        var jobs = new JobApi(this, "JobApi", Settings, functions, Workflow.StateMachine, Prompt.StateMachine);
         var schedule = new NightlySchedule(this, "NightlySchedule", Settings.Schedule, Workflow.StateMachine);
         // Nothing that writes to the database exists before its schema does.
         Workflow.Node.AddDependency(schema);
@@ -44,6 +45,7 @@ public sealed class RapidStack : Stack
         Prompt.Node.AddDependency(schema);
         arrivals.Node.AddDependency(schema);
         schedule.Node.AddDependency(schema);
+        jobs.Node.AddDependency(schema);
         // The SQS event source mappings are children of the functions, not of StreamingRegistration or BatchStateEvents.
         foreach (var mapping in new[] { functions.RegisterStream, functions.RecordBatchEvents, functions.Ingest }
                      .SelectMany(f => f.Node.Children.OfType<Amazon.CDK.AWS.Lambda.EventSourceMapping>()))
@@ -51,9 +53,11 @@ public sealed class RapidStack : Stack
         monitoring.Watch(Settings.Monitoring, Workflow.StateMachine, streaming.Queue, streaming.DeadLetterQueue, batchEvents.DeadLetterQueue,
             batch.Queue, functions.Workflow, functions.Streams, Settings.Storage.LogRetentionDays);
         monitoring.WatchPrompt(Prompt.StateMachine, arrivals.DeadLetterQueue);
+        monitoring.WatchJobApi(jobs.Api, functions.Api);
 
         new CfnOutput(this, "StateMachineArn", new CfnOutputProps { Value = Workflow.StateMachine.StateMachineArn });
         new CfnOutput(this, "PromptStateMachineArn", new CfnOutputProps { Value = Prompt.StateMachine.StateMachineArn });
+        new CfnOutput(this, "JobApiUrl", new CfnOutputProps { Value = jobs.Url });
         new CfnOutput(this, "ProductsBucket", new CfnOutputProps { Value = Storage.Products.BucketName });
         new CfnOutput(this, "PipelineFilesBucket", new CfnOutputProps { Value = Storage.PipelineFiles.BucketName });
         new CfnOutput(this, "LogsBucket", new CfnOutputProps { Value = Storage.Logs.BucketName });

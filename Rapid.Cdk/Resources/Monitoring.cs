@@ -65,6 +65,40 @@ public sealed class Monitoring : Construct
             "L2 files that landed could not be ingested 5 times (bad header, database): the Ingest function's log names each file and why.");
     }
 
+    /// <summary>
+    /// The job API's alarms: its functions' Lambda errors (crashes, timeouts), and the API's server errors (5xx: a handler
+    /// answers 500 for a failure it caught, e.g. the database, which is not a Lambda error).
+    /// </summary>
+    public void WatchJobApi(Amazon.CDK.AWS.Apigatewayv2.HttpApi api, IReadOnlyList<Amazon.CDK.AWS.Lambda.IFunction> functions)
+    {
+        var action = new SnsAction(Topic);
+        var period = new MetricOptions { Period = Duration.Minutes(5), Statistic = "Sum" };
+        var lambdaErrors = new Alarm(this, "JobApiFunctionErrors", new AlarmProps
+        {
+            Metric = new MathExpression(new MathExpressionProps
+            {
+                Expression = SumOfAllMetrics,
+                UsingMetrics = functions.Select((f, i) => (i, f)).ToDictionary(p => $"a{p.i}", p => (IMetric)p.f.MetricErrors(period)),
+                Label = "Lambda errors (job API)",
+                Period = Duration.Minutes(5),
+            }),
+            Threshold = 1, EvaluationPeriods = 1,
+            ComparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            TreatMissingData = TreatMissingData.NOT_BREACHING,
+            AlarmDescription = "A Lambda of the job API raised an error or timed out: see its log.",
+        });
+        lambdaErrors.AddAlarmAction(action);
+        var serverErrors = new Alarm(this, "JobApiServerErrors", new AlarmProps
+        {
+            Metric = api.MetricServerError(period),
+            Threshold = 1, EvaluationPeriods = 1,
+            ComparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            TreatMissingData = TreatMissingData.NOT_BREACHING,
+            AlarmDescription = "The job API answered 5xx: its functions' logs name the request id and the failure.",
+        });
+        serverErrors.AddAlarmAction(action);
+    }
+
     /// <summary>Adds the alarms and the dashboard once the watched resources exist.</summary>
     public void Watch(MonitoringSettings settings, IStateMachine stateMachine, IQueue manifests, IQueue deadLetters, IQueue batchEventDeadLetters,
         Amazon.CDK.AWS.Batch.IJobQueue jobQueue, IReadOnlyList<Amazon.CDK.AWS.Lambda.IFunction> workflowFunctions,

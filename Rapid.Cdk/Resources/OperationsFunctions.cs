@@ -43,6 +43,10 @@ public sealed class OperationsFunctions : Construct
     /// (ranged GETs) and starts each one's prompt execution.
     /// </summary>
     public Function Ingest { get; }
+    /// <summary>The job API's <c>POST /api/v1/jobs</c> (see <see cref="JobApi"/>): records a submission and starts its execution.</summary>
+    public Function SubmitJob { get; }
+    /// <summary>The job API's reads, <c>GET /api/v1/jobs/{id}</c> and <c>GET /api/v1/nights/{procdate}</c> (see <see cref="JobApi"/>).</summary>
+    public Function ReadJobs { get; }
     /// <summary>
     /// The schema migration's custom-resource handler (see <see cref="SchemaMigration"/>): runs at
     /// deploy time, not in a night, so it is not one of <see cref="All"/>. It needs only the
@@ -59,6 +63,9 @@ public sealed class OperationsFunctions : Construct
 
     /// <summary>The functions that read SQS queues.</summary>
     public IReadOnlyList<Function> Streams { get; }
+
+    /// <summary>The functions behind the job API (<see cref="JobApi"/>).</summary>
+    public IReadOnlyList<Function> Api { get; }
 
     public OperationsFunctions(
         Construct scope, string id, RapidSettings settings, Network network, Storage storage, OpsDatabase database, SourceRevision revision)
@@ -123,12 +130,15 @@ public sealed class OperationsFunctions : Construct
         RecordBatchEvents = Step("RecordBatchEvents", 1, 512);
         // The checksum streams the whole file (a 4088² image is 67 MB): minutes of slack, memory for network throughput.
         Ingest = Step("Ingest", 5, 1024);
+        SubmitJob = Step("SubmitJob", 1, 512);
+        ReadJobs = Step("ReadJobs", 1, 512);
+        Api = [SubmitJob, ReadJobs];
         Workflow = [ResolveWindow, PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery, Register, PlanRetry, Summarize, ReleaseNight];
         Streams = [RegisterStream, RecordBatchEvents, Ingest];
         All = [.. Workflow, .. Streams];
         Migrate = Step("Migrate", 5, 512, database.MigrationEnvironment());
 
-        foreach (var function in All)
+        foreach (var function in All.Concat(Api))
             database.GrantOperationsSecretRead(function);
         database.GrantMigrationSecretsRead(Migrate);
         // Plans read L2 metadata from the database and write job configs and job lists; they give the jobs the
@@ -150,6 +160,8 @@ public sealed class OperationsFunctions : Construct
         }
         // Ingest reads the L2 files (a HEAD, ranged GETs of the headers, one GET for the checksum) and writes nothing to S3.
         storage.GrantObjects(Ingest, storage.Data, read: true, write: false);
+        // The job API's reads name products by their S3 URIs and read no object; they ask only whether a night's report exists.
+        storage.GrantObjects(ReadJobs, storage.Products, read: true, write: false, keyPattern: NightReportKeyPattern);
         // Summarize writes the night report beside the night's products and nothing else; it reads the products (the
         // cutouts of the report) and the failed jobs' logs (their tails under each failure group).
         storage.GrantObjects(Summarize, storage.Products, read: true, write: false, keyPattern: JobProductsKeyPattern);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -10,6 +9,7 @@ using Rapid.Cli.Embedded;
 using Rapid.Cli.Engine;
 using Rapid.Core.Jobs;
 using Rapid.Core.Storage;
+using Rapid.Functions.Api;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Api;
@@ -23,8 +23,8 @@ namespace Rapid.Cli.Api;
 /// </summary>
 public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
 {
-    public const long MaxBodyBytes = 64 * 1024;
-    public const string Prefix = "/api/v1";
+    public const long MaxBodyBytes = SubmissionBody.MaxBytes;
+    public const string Prefix = JobApiDocuments.Prefix;
 
     private readonly Submissions _submissions = new(workflow.Database);
     private readonly SemaphoreSlim _submitted = new(0);
@@ -90,10 +90,11 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
     {
         if (context.Request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
             return Error(StatusCodes.Status415UnsupportedMediaType, "the body must be JSON (Content-Type: application/json)");
-        JsonDocument body;
+        SubmissionBody body;
         try
         {
-            body = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+            using var document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+            body = SubmissionBody.Read(document.RootElement);
         }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -103,81 +104,35 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
         {
             return Error(StatusCodes.Status400BadRequest, $"the body is not JSON: {e.Message}");
         }
-        using (body)
+        catch (ApiRequestException e)
         {
-            var root = body.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return Error(StatusCodes.Status400BadRequest, "the body must be a JSON object {type, inputs, tag}");
-            foreach (var property in root.EnumerateObject())
-            {
-                if (property.Name is not ("type" or "inputs" or "tag"))
-                    return Error(StatusCodes.Status400BadRequest, $"unknown field '{property.Name}' (a submission is {{type, inputs, tag}})");
-            }
-            if (!root.TryGetProperty("type", out var jobType) || jobType.ValueKind != JsonValueKind.String)
-                return Refused("type", $"is required, a string: one of {string.Join(", ", JobTypes.All.Select(t => t.Name))}");
-            string? tag = null;
-            if (root.TryGetProperty("tag", out var tagElement) && tagElement.ValueKind != JsonValueKind.Null)
-            {
-                if (tagElement.ValueKind != JsonValueKind.String) return Refused("tag", "must be a string");
-                tag = tagElement.GetString();
-            }
-            var inputs = new Dictionary<string, string?>(StringComparer.Ordinal);
-            if (root.TryGetProperty("inputs", out var inputsElement))
-            {
-                if (inputsElement.ValueKind != JsonValueKind.Object) return Refused("inputs", "must be an object of input names and values");
-                foreach (var input in inputsElement.EnumerateObject())
-                {
-                    inputs[input.Name] = input.Value.ValueKind switch
-                    {
-                        JsonValueKind.String => input.Value.GetString(),
-                        JsonValueKind.Number => input.Value.GetRawText(),
-                        _ => null,
-                    };
-                    if (inputs[input.Name] is null) return Refused(input.Name, "must be a string or a number");
-                }
-            }
-            long id;
-            try
-            {
-                id = await _submissions.SubmitAsync(jobType.GetString(), inputs, tag, context.RequestAborted);
-            }
-            catch (JobInputException e)
-            {
-                return Refused(e.Input, e.Message);
-            }
-            _submitted.Release();
-            var href = $"{Prefix}/jobs/{id}";
-            context.Response.Headers.Location = href;
-            return Results.Json(new { id, type = jobType.GetString(), state = "queued", href }, statusCode: StatusCodes.Status202Accepted);
+            return Error(e.Status, e.Message);
         }
+        catch (JobInputException e)
+        {
+            return Refused(e);
+        }
+        long id;
+        try
+        {
+            id = await _submissions.SubmitAsync(body.Type, body.Inputs, body.Tag, context.RequestAborted);
+        }
+        catch (JobInputException e)
+        {
+            return Refused(e);
+        }
+        _submitted.Release();
+        context.Response.Headers.Location = JobApiDocuments.JobHref(id);
+        return Results.Json(JobApiDocuments.Accepted(id, body.Type!, "queued"), statusCode: StatusCodes.Status202Accepted);
     }
 
     private async Task<IResult> GetJobAsync(string id, CancellationToken ct)
     {
         if (await FindAsync(id, ct) is not { } row) return Unknown(id);
-        var href = $"{Prefix}/jobs/{row.Subid}";
-        var products = (await ProductsAsync(row, ct)).Select(p => new { name = p.Name, uri = p.Uri, href = $"{href}/products/{Uri.EscapeDataString(p.Name)}" });
-        var attempts = new List<object>();
-        if (row.Jid is { } jid)
-        {
-            await using var conn = await workflow.Database.OpenConnectionAsync(ct);
-            attempts.AddRange((await conn.QueryAsync<(int Attempt, int? ExitCode, string? Reason, string? Software, string? GitCommit, DateTime? Started, DateTime? Ended)>(
-                new CommandDefinition("""
-                    select attempt, exitcode, reason, software, gitcommit, started, ended from jobattempts where jid = @jid order by attempt
-                    """, new { jid }, cancellationToken: ct)))
-                .Select(a => new { attempt = a.Attempt, exitCode = a.ExitCode, reason = a.Reason, software = a.Software, gitCommit = a.GitCommit, started = a.Started, ended = a.Ended }));
-        }
-        return Results.Json(new
-        {
-            id = row.Subid, type = row.JobType, inputs = row.InputValues, tag = row.Tag, state = row.State,
-            procdate = row.ProcDate is { } d ? new ProcessingDate(d).ToString() : null,
-            jid = row.Jid, attempts, exitCode = row.ExitCode,
-            jobs = (await _submissions.JobsAsync(row, ct)).Select(j => new
-            {
-                jid = j.Jid, ppid = j.Ppid, exitCode = j.ExitCode, reason = j.Reason, software = j.Software, gitCommit = j.GitCommit,
-            }), reason = row.Reason, software = row.Software,
-            submitted = row.Submitted, started = row.Started, ended = row.Ended,
-            products, log = LogPath(row) is not null ? $"{href}/log" : null,
-        });
+        var href = JobApiDocuments.JobHref(row.Subid);
+        var products = (await ProductsAsync(row, ct)).Select(p => new JobApiDocuments.Product(p.Name, p.Uri, $"{href}/products/{Uri.EscapeDataString(p.Name)}"));
+        return Results.Json(JobApiDocuments.Job(row, await _submissions.AttemptsAsync(row, ct), await _submissions.JobsAsync(row, ct), products,
+            LogPath(row) is not null ? $"{href}/log" : null));
     }
 
     private async Task<IResult> GetProductAsync(string id, string name, CancellationToken ct)
@@ -205,16 +160,7 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
         NightSummary summary;
         try { summary = await new SummarizeNight(workflow.Database).SummarizeAsync(date, requireJobs: true, ct); }
         catch (ArgumentException e) { return Error(StatusCodes.Status404NotFound, e.Message); }
-        return Results.Json(new
-        {
-            procdate = date.ToString(),
-            jobs = summary.Jobs.Select(j => new { ppid = j.Ppid, status = j.Status, exitCode = j.ExitCode, count = j.Count }),
-            totalJobs = summary.TotalJobs, referenceImages = summary.ReferenceImages, differenceImages = summary.DifferenceImages,
-            withdrawnProducts = summary.WithdrawnProducts, sourcesFound = summary.SourcesFound,
-            failures = summary.Failures.Select(f => new { jid = f.Jid, ppid = f.Ppid, exitCode = f.ExitCode, reason = f.Reason, rid = f.Rid }),
-            warnings = summary.Warnings.Select(w => new { ppid = w.Ppid, kind = w.Kind, jobs = w.Jobs }),
-            report = File.Exists(ReportPath(date)) ? $"{Prefix}/nights/{date}/report" : null,
-        });
+        return Results.Json(JobApiDocuments.Night(date, summary, File.Exists(ReportPath(date)) ? $"{Prefix}/nights/{date}/report" : null));
     }
 
     private IResult GetReportAsync(string procdate)
@@ -229,8 +175,7 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
     private string ReportPath(ProcessingDate date) => workflow.Home.OpenStore().PathOf(new ObjectKeys(workflow.Buckets).NightReport(date));
 
     private async Task<SubmissionRow?> FindAsync(string id, CancellationToken ct) =>
-        long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var subid) && subid > 0
-            ? await _submissions.GetAsync(subid, ct) : null;
+        JobApiDocuments.ParseId(id) is { } subid ? await _submissions.GetAsync(subid, ct) : null;
 
     private sealed record Product(string Name, string Uri, string Path);
 
@@ -249,11 +194,9 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
             ? workflow.Home.OpenStore().PathOf(new ObjectKeys(workflow.Buckets).Log(new ProcessingDate(d), jid))
             : null;
 
-    private static IResult Unknown(string id) => Error(StatusCodes.Status404NotFound, $"no job {(id.Length > 40 ? id[..40] + "..." : id)}");
+    private static IResult Unknown(string id) => Error(StatusCodes.Status404NotFound, JobApiDocuments.Unknown(id));
 
-    private static IResult Refused(string input, string message) =>
-        Results.Json(new { error = message.StartsWith("input '", StringComparison.Ordinal) ? message : $"input '{input}': {message}", input },
-            statusCode: StatusCodes.Status422UnprocessableEntity);
+    private static IResult Refused(JobInputException e) => Results.Json(JobApiDocuments.Refusal(e), statusCode: JobApiDocuments.RefusedStatus);
 
-    private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
+    private static IResult Error(int status, string message) => Results.Json(JobApiDocuments.Error(message), statusCode: status);
 }

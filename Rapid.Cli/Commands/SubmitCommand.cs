@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Rapid.Cli.Engine;
 using Rapid.Core.Jobs;
+using Rapid.Functions.Api;
 
 namespace Rapid.Cli.Commands;
 

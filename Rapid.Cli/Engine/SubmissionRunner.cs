@@ -2,6 +2,7 @@ using Dapper;
 using Rapid.Cli.Diff;
 using Rapid.Cli.Embedded;
 using Rapid.Core.Jobs;
+using Rapid.Functions.Api;
 using Rapid.Functions.Steps;
 
 namespace Rapid.Cli.Engine;

@@ -226,6 +226,8 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
 [JsonSerializable(typeof(StartExecutionRequest))]
 [JsonSerializable(typeof(StartExecutionResponse))]
 [JsonSerializable(typeof(AwsJsonError))]
+[JsonSerializable(typeof(HttpApiRequest))]
+[JsonSerializable(typeof(HttpApiResponse))]
 [JsonSerializable(typeof(CustomResourceRequest))]
 [JsonSerializable(typeof(CustomResourceResponse))]
 public sealed partial class LambdaJsonContext : JsonSerializerContext;

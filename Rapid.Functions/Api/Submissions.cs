@@ -5,12 +5,14 @@ using Rapid.Core.Jobs;
 using Rapid.Functions.Record;
 using Rapid.Functions.Steps;
 
-namespace Rapid.Cli.Engine;
+namespace Rapid.Functions.Api;
 
 /// <summary>A submitted job as the ops database holds it (<c>submissions</c>).</summary>
 /// <param name="RunId">The run it ran in: every pipeline job it made has an attempt of that run.</param>
+/// <param name="Execution">AWS: the ARN of the state machine execution the job API started for it.</param>
 public sealed record SubmissionRow(long Subid, string JobType, string Inputs, string? Tag, string State, DateOnly? ProcDate, long? Jid,
-    int? ExitCode, string? Reason, string? OutDir, string? Software, DateTime Submitted, DateTime? Started, DateTime? Ended, long? RunId)
+    int? ExitCode, string? Reason, string? OutDir, string? Software, DateTime Submitted, DateTime? Started, DateTime? Ended, long? RunId,
+    string? Execution)
 {
     public IReadOnlyDictionary<string, string> InputValues =>
         JsonSerializer.Deserialize(Inputs, SubmissionJson.Default.DictionaryStringString) ?? [];
@@ -19,13 +21,16 @@ public sealed record SubmissionRow(long Subid, string JobType, string Inputs, st
 /// <summary>A pipeline job a submission's run made, as the API lists it.</summary>
 public sealed record SubmittedPipelineJob(long Jid, short Ppid, int? ExitCode, string? Reason, string? Software, string? GitCommit);
 
+/// <summary>An attempt of a submission's pipeline job.</summary>
+public sealed record SubmissionAttempt(int Attempt, int? ExitCode, string? Reason, string? Software, string? GitCommit, DateTime? Started, DateTime? Ended);
+
 /// <summary>A product of a submission: its name in the API (the role; <c>jid{N}-{role}</c> when its run made several jobs) and its URI.</summary>
 public sealed record SubmissionProduct(string Name, string Uri);
 
 /// <summary>
 /// Jobs users submit (<see cref="JobTypes"/>): validated in full before a row is written (the type's inputs, then that the
 /// image, tile or filter they name exist: <see cref="SubmittedJob"/>), queued, taken one at a time by
-/// <see cref="SubmissionRunner"/>, and finished with what ran.
+/// <c>rapid serve</c>'s SubmissionRunner (on AWS the job API λ starts an execution instead: Rapid.Functions.Lambda.SubmitJobHandler), and finished with what ran.
 /// </summary>
 public sealed class Submissions(NpgsqlDataSource database)
 {
@@ -33,14 +38,17 @@ public sealed class Submissions(NpgsqlDataSource database)
     public static JobSubmission Check(string? type, IReadOnlyDictionary<string, string?> inputs) => JobTypes.Named(type).Validate(inputs);
 
     /// <summary>Validates (<see cref="Check"/>, then that what the inputs name exists) and queues a submission.</summary>
-    public async Task<long> SubmitAsync(string? type, IReadOnlyDictionary<string, string?> inputs, string? tag, CancellationToken ct = default)
+    public async Task<long> SubmitAsync(string? type, IReadOnlyDictionary<string, string?> inputs, string? tag, CancellationToken ct = default) =>
+        (await SubmitAsync(Check(type, inputs), tag, ct)).Id;
+
+    /// <summary>Queues a checked submission once what its inputs name is found (<see cref="SubmittedJob.ResolveAsync"/>); its id and that job.</summary>
+    public async Task<(long Id, SubmittedJob Job)> SubmitAsync(JobSubmission submission, string? tag, CancellationToken ct = default)
     {
-        var submission = Check(type, inputs);
         try { tag = Runs.CheckTag(tag, "tag"); }
         catch (ArgumentException e) { throw new JobInputException("tag", e.Message); }
         await using var conn = await database.OpenConnectionAsync(ct);
-        await SubmittedJob.ResolveAsync(conn, submission, ct);
-        return await conn.ExecuteScalarAsync<long>(new CommandDefinition("""
+        var job = await SubmittedJob.ResolveAsync(conn, submission, ct);
+        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition("""
             insert into submissions (jobtype, inputs, tag, procdate) values (@type, @inputs::jsonb, @tag, @procdate) returning subid
             """,
             new
@@ -49,6 +57,7 @@ public sealed class Submissions(NpgsqlDataSource database)
                 inputs = JsonSerializer.Serialize(submission.Inputs.ToDictionary(), SubmissionJson.Default.DictionaryStringString),
                 procdate = submission.ProcDate()?.Date,
             }, cancellationToken: ct));
+        return (id, job);
     }
 
     public async Task<SubmissionRow?> GetAsync(long id, CancellationToken ct = default)
@@ -65,8 +74,38 @@ public sealed class Submissions(NpgsqlDataSource database)
             update submissions set state = 'running', started = now(), software = @software
             where subid = (select subid from submissions where state = 'queued' and (@id::bigint is null or subid = @id)
                            order by subid limit 1 for update skip locked)
-            returning subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended, runid
+            returning subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended, runid, execution
             """, new { software = Rapid.Pipeline.Jobs.SoftwareVersion.Current, id }, cancellationToken: ct));
+    }
+
+    /// <summary>AWS: a queued submission whose execution has started (<paramref name="execution"/>, its ARN), now running.</summary>
+    public async Task StartedAsync(long id, string execution, CancellationToken ct = default)
+    {
+        await using var conn = await database.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("""
+            update submissions set state = 'running', started = now(), software = @software, execution = @execution
+            where subid = @id and state = 'queued'
+            """, new { id, execution, software = Rapid.Pipeline.Jobs.SoftwareVersion.Current }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// AWS: the submission as its execution's run (<c>runs.execution</c>) stands: that run's id (its jobs and products), and,
+    /// once the run has ended, its state and end (<c>interrupted</c> reads as failed). Unchanged while the execution has not
+    /// begun its run, or for a submission run by <c>rapid serve</c>.
+    /// </summary>
+    public async Task<SubmissionRow> FollowExecutionAsync(SubmissionRow row, CancellationToken ct = default)
+    {
+        if (row.Execution is not { } execution || row.State is not ("queued" or "running")) return row;
+        await using var conn = await database.OpenConnectionAsync(ct);
+        var run = await conn.QuerySingleOrDefaultAsync<(long RunId, string Status, DateTime? Ended, DateOnly ProcDate)?>(new CommandDefinition("""
+            select runid, status, ended, procdate from runs where execution = @execution order by runid desc limit 1
+            """, new { execution }, cancellationToken: ct));
+        if (run is not { } r) return row;
+        return row with
+        {
+            RunId = r.RunId, ProcDate = row.ProcDate ?? r.ProcDate, Ended = r.Ended ?? row.Ended,
+            State = r.Status switch { "running" => "running", "succeeded" => "succeeded", _ => "failed" },
+        };
     }
 
     public async Task FinishAsync(long id, bool succeeded, SubmissionResult result, CancellationToken ct = default)
@@ -82,6 +121,18 @@ public sealed class Submissions(NpgsqlDataSource database)
                 id, state = succeeded ? "succeeded" : "failed", jid = result.Jid, exit = result.ExitCode, reason = result.Reason,
                 outdir = result.OutDirectory, procdate = result.ProcDate?.Date, runid = result.RunId,
             }, cancellationToken: ct));
+    }
+
+    /// <summary>The attempts of the submission's pipeline job (none when it has no job of its own), in order.</summary>
+    public async Task<IReadOnlyList<SubmissionAttempt>> AttemptsAsync(SubmissionRow row, CancellationToken ct = default)
+    {
+        if (row.Jid is not { } jid) return [];
+        await using var conn = await database.OpenConnectionAsync(ct);
+        return [.. await conn.QueryAsync<SubmissionAttempt>(new CommandDefinition("""
+            select attempt as Attempt, exitcode as ExitCode, reason as Reason, software as Software, gitcommit as GitCommit,
+              started as Started, ended as Ended
+            from jobattempts where jid = @jid order by attempt
+            """, new { jid }, cancellationToken: ct))];
     }
 
     /// <summary>The pipeline jobs the submission's run made (with the software and commit of their latest attempt), in order.</summary>
@@ -129,7 +180,7 @@ public sealed class Submissions(NpgsqlDataSource database)
     }
 
     private const string Select = """
-        select subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended, runid
+        select subid, jobtype, inputs::text as inputs, tag, state, procdate, jid, exitcode, reason, outdir, software, submitted, started, ended, runid, execution
         from submissions
         """;
 }

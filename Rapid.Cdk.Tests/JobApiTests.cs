@@ -1,0 +1,110 @@
+using System.Text.Json.Nodes;
+using Rapid.Cdk.Resources;
+using Rapid.Cdk.Tests.Support;
+
+namespace Rapid.Cdk.Tests;
+
+/// <summary>
+/// Issue 13 (the job API on AWS) in the template: an HTTP API whose three routes all need IAM authorization, each a
+/// payload-2.0 proxy to its λ; SubmitJob may start executions of the nightly and the prompt machines and nothing else of
+/// Step Functions, ReadJobs may start none and only reads whether a night's report exists; the one stage is throttled and
+/// writes an access log to a log group with the stack's retention.
+/// </summary>
+[Collection(DefaultStackCollection.Name)]
+public sealed class JobApiTests(DefaultStack stack)
+{
+    private string Function(string name) => stack.Resources("AWS::Lambda::Function").Single(f => f.Id.StartsWith($"Functions{name}", StringComparison.Ordinal)
+        && f.Resource["Properties"]!["Handler"]!.GetValue<string>().EndsWith($".{name}Handler::Handle", StringComparison.Ordinal)).Id;
+
+    private List<JsonNode> Statements(string function)
+    {
+        var role = stack.Resources("AWS::Lambda::Function").Single(f => f.Id == function).Resource["Properties"]!["Role"]!["Fn::GetAtt"]![0]!.GetValue<string>();
+        return [.. stack.Resources("AWS::IAM::Policy")
+            .Where(p => p.Resource["Properties"]!["Roles"]!.AsArray().Any(r => r!["Ref"]?.GetValue<string>() == role))
+            .SelectMany(p => p.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray()).Select(s => s!)];
+    }
+
+    [Fact]
+    public void Every_route_needs_IAM_authorization_and_proxies_to_its_function_with_payload_format_2()
+    {
+        var routes = stack.Resources("AWS::ApiGatewayV2::Route").Select(r => r.Resource["Properties"]!).ToList();
+        Assert.Equal(["GET /api/v1/jobs/{id}", "GET /api/v1/nights/{procdate}", "POST /api/v1/jobs"],
+            routes.Select(r => r["RouteKey"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.All(routes, r => Assert.Equal("AWS_IAM", r["AuthorizationType"]!.GetValue<string>()));
+        Assert.Equal(Rapid.Functions.Lambda.ReadJobsHandler.JobRoute, "GET /api/v1/jobs/{id}");
+        Assert.Equal(Rapid.Functions.Lambda.ReadJobsHandler.NightRoute, "GET /api/v1/nights/{procdate}");
+
+        var integrations = stack.Resources("AWS::ApiGatewayV2::Integration").ToDictionary(i => i.Id, i => i.Resource["Properties"]!);
+        foreach (var route in routes)
+        {
+            var target = route["Target"]!.ToJsonString();
+            var integration = integrations.Single(i => target.Contains(i.Key, StringComparison.Ordinal)).Value;
+            Assert.Equal("AWS_PROXY", integration["IntegrationType"]!.GetValue<string>());
+            Assert.Equal("2.0", integration["PayloadFormatVersion"]!.GetValue<string>());
+            var function = route["RouteKey"]!.GetValue<string>().StartsWith("POST", StringComparison.Ordinal) ? Function("SubmitJob") : Function("ReadJobs");
+            Assert.Contains(function, integration["IntegrationUri"]!.ToJsonString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void SubmitJob_may_start_executions_of_the_nightly_and_prompt_machines_only()
+    {
+        var machines = stack.Resources("AWS::StepFunctions::StateMachine").Select(m => m.Id).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, machines.Count);
+        var states = Statements(Function("SubmitJob")).Where(s => Actions(s).Any(a => a.StartsWith("states:", StringComparison.Ordinal))).ToList();
+        Assert.All(states, s => Assert.Equal(["states:StartExecution"], Actions(s)));
+        Assert.Equal(machines, states.SelectMany(s => s["Resource"] is JsonArray many ? many.Select(r => r!) : [s["Resource"]!])
+            .Select(r => r["Ref"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        var variables = stack.Resources("AWS::Lambda::Function").Single(f => f.Id == Function("SubmitJob")).Resource["Properties"]!["Environment"]!["Variables"]!;
+        Assert.StartsWith("NightlyWorkflow", variables[Rapid.Functions.Lambda.SubmitJobHandler.NightlyStateMachineVariable]!["Ref"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith("PromptWorkflow", variables[Rapid.Functions.Lambda.SubmitJobHandler.PromptStateMachineVariable]!["Ref"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(JobApi.NightlyStateMachineVariable, Rapid.Functions.Lambda.SubmitJobHandler.NightlyStateMachineVariable);
+        // It reads and writes no object.
+        Assert.DoesNotContain(Statements(Function("SubmitJob")).SelectMany(Actions), a => a.StartsWith("s3:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ReadJobs_starts_nothing_and_only_reads_whether_a_night_report_exists()
+    {
+        var statements = Statements(Function("ReadJobs"));
+        Assert.DoesNotContain(statements.SelectMany(Actions), a => a.StartsWith("states:", StringComparison.Ordinal));
+        var s3 = statements.Where(s => Actions(s).Any(a => a.StartsWith("s3:", StringComparison.Ordinal))).ToList();
+        Assert.Equal(["s3:GetObject", "s3:ListBucket"], s3.SelectMany(Actions).Where(a => a.StartsWith("s3:", StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal));
+        var objects = s3.Single(s => Actions(s).Contains("s3:GetObject"))["Resource"]!.ToJsonString();
+        Assert.Contains(OperationsFunctions.NightReportKeyPattern, objects, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_stage_is_throttled_and_writes_an_access_log_naming_the_caller()
+    {
+        var stage = Assert.Single(stack.Resources("AWS::ApiGatewayV2::Stage")).Resource["Properties"]!;
+        Assert.Equal("$default", stage["StageName"]!.GetValue<string>());
+        Assert.Equal(JobApi.RateLimit, stage["DefaultRouteSettings"]!["ThrottlingRateLimit"]!.GetValue<double>());
+        Assert.Equal(JobApi.BurstLimit, stage["DefaultRouteSettings"]!["ThrottlingBurstLimit"]!.GetValue<int>());
+        var logs = stage["AccessLogSettings"]!;
+        var group = stack.Resources("AWS::Logs::LogGroup").Single(g => g.Id.StartsWith("JobApiAccessLogs", StringComparison.Ordinal));
+        Assert.Contains(group.Id, logs["DestinationArn"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.NotNull(group.Resource["Properties"]!["RetentionInDays"]);
+        Assert.Contains("$context.identity.userArn", logs["Format"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("$context.requestId", logs["Format"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Server_errors_of_the_API_raise_an_alarm_to_the_topic()
+    {
+        var api = Assert.Single(stack.Resources("AWS::ApiGatewayV2::Api")).Id;
+        var alarm = stack.Resources("AWS::CloudWatch::Alarm").Select(a => a.Resource["Properties"]!)
+            .Single(a => a["MetricName"]?.GetValue<string>() == "5xx");
+        Assert.Equal("AWS/ApiGateway", alarm["Namespace"]!.GetValue<string>());
+        Assert.Contains(api, alarm["Dimensions"]!.ToJsonString(), StringComparison.Ordinal);
+        var topic = Assert.Single(stack.Resources("AWS::SNS::Topic")).Id;
+        Assert.Contains(topic, alarm["AlarmActions"]!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    private static List<string> Actions(JsonNode statement) => statement["Action"] switch
+    {
+        JsonArray many => [.. many.Select(a => a!.GetValue<string>())],
+        { } one => [one.GetValue<string>()],
+        null => [],
+    };
+}

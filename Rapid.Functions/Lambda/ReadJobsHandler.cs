@@ -1,0 +1,74 @@
+using Rapid.Core.Jobs;
+using Rapid.Functions.Api;
+using Rapid.Functions.Steps;
+
+namespace Rapid.Functions.Lambda;
+
+/// <summary>
+/// The AWS job API's reads (API Gateway HTTP API, IAM authorization, payload format 2.0): <c>GET /api/v1/jobs/{id}</c> (a
+/// submission, its attempts, jobs and products) and <c>GET /api/v1/nights/{procdate}</c> (the night's summary), the same
+/// documents as <c>rapid serve</c> (<see cref="JobApiDocuments"/>), read from the ops database (a job's state, jobs and
+/// products from the run of the execution it started: <see cref="Submissions.FollowExecutionAsync"/>); an unknown id or night
+/// answers 404, a malformed date 400. Products and the night report are named by their S3 URIs (read them with the
+/// caller's own S3 permissions; this function only asks whether the night's report exists, and writes nothing).
+/// </summary>
+public sealed class ReadJobsHandler
+{
+    public const string JobRoute = "GET /api/v1/jobs/{id}";
+    public const string NightRoute = "GET /api/v1/nights/{procdate}";
+
+    private readonly LambdaEnvironment _env;
+
+    public ReadJobsHandler() : this(Environment.GetEnvironmentVariable) { }
+
+    internal ReadJobsHandler(Func<string, string?> lookup) => _env = new LambdaEnvironment(lookup);
+
+    public Stream Handle(Stream input) => LambdaStreams.Wait(HandleAsync(input));
+
+    private async Task<Stream> HandleAsync(Stream input)
+    {
+        var request = LambdaStreams.Read(input, LambdaJsonContext.Default.HttpApiRequest, "HTTP API request");
+        HttpApiResponse response;
+        try
+        {
+            response = request.RouteKey switch
+            {
+                JobRoute => await JobAsync(request.PathParameter("id") ?? ""),
+                NightRoute => await NightAsync(request.PathParameter("procdate") ?? ""),
+                _ => HttpApiResponse.Error(404, "no such resource"),
+            };
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"{request.RouteKey} ({request.RequestContext?.RequestId}): {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+            response = HttpApiResponse.Error(500, $"the server failed: {e.GetType().Name} (see its log, request {request.RequestContext?.RequestId})");
+        }
+        return LambdaStreams.Write(response, LambdaJsonContext.Default.HttpApiResponse);
+    }
+
+    private async Task<HttpApiResponse> JobAsync(string id)
+    {
+        var submissions = new Submissions(await _env.DataSourceAsync());
+        if (JobApiDocuments.ParseId(id) is not { } subid || await submissions.GetAsync(subid) is not { } recorded)
+            return HttpApiResponse.Error(404, JobApiDocuments.Unknown(id));
+        // The execution the submission started runs it: its run says how far it is, which jobs it made and their products.
+        var row = await submissions.FollowExecutionAsync(recorded);
+        var products = (await submissions.ProductsAsync(row)).Select(p => new JobApiDocuments.Product(p.Name, p.Uri, null));
+        var log = row.Jid is { } jid && row.ProcDate is { } d ? _env.Keys.Log(new ProcessingDate(d), jid).ToString() : null;
+        var job = JobApiDocuments.Job(row, await submissions.AttemptsAsync(row), await submissions.JobsAsync(row), products, log);
+        job["execution"] = row.Execution;
+        return HttpApiResponse.Json(200, job);
+    }
+
+    private async Task<HttpApiResponse> NightAsync(string procdate)
+    {
+        ProcessingDate date;
+        try { date = ProcessingDate.Parse(procdate); }
+        catch (FormatException e) { return HttpApiResponse.Error(400, e.Message); }
+        NightSummary summary;
+        try { summary = await new SummarizeNight(await _env.DataSourceAsync()).SummarizeAsync(date, requireJobs: true); }
+        catch (ArgumentException e) { return HttpApiResponse.Error(404, e.Message); }
+        var report = _env.Keys.NightReport(date);
+        return HttpApiResponse.Json(200, JobApiDocuments.Night(date, summary, await _env.Store.ExistsAsync(report) ? report.ToString() : null));
+    }
+}
