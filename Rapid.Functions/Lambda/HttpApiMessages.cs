@@ -5,8 +5,9 @@ using System.Text.Json.Serialization;
 namespace Rapid.Functions.Lambda;
 
 /// <summary>
-/// An API Gateway HTTP API request, payload format 2.0 (the fields the job API reads; the recorded sample is
-/// Rapid.Functions.Tests/Lambda/Events/http-api-v2-post-jobs.json). Header names arrive lower-cased.
+/// An API Gateway HTTP API request, payload format 2.0 (the fields the job API reads; the sample, written from AWS's
+/// documented format rather than captured, is Rapid.Functions.Tests/Lambda/Events/http-api-v2-iam-post-jobs.json).
+/// Header names arrive lower-cased.
 /// </summary>
 public sealed record HttpApiRequest
 {
@@ -49,4 +50,25 @@ public sealed record HttpApiResponse(int StatusCode, IReadOnlyDictionary<string,
     }
 
     public static HttpApiResponse Error(int status, string message) => Json(status, Rapid.Functions.Api.JobApiDocuments.Error(message));
+
+    /// <summary>
+    /// Reads a request from the λ's input, answers it with <paramref name="answer"/> and writes the answer. A failure the
+    /// answer did not handle is one line in the function's log and a 500 that tells the caller only that the server
+    /// failed (no internals), with the request id to find that line.
+    /// </summary>
+    public static async Task<Stream> ServeAsync(Stream input, Func<HttpApiRequest, Task<HttpApiResponse>> answer)
+    {
+        var request = LambdaStreams.Read(input, LambdaJsonContext.Default.HttpApiRequest, "HTTP API request");
+        HttpApiResponse response;
+        try
+        {
+            response = await answer(request);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"{request.RouteKey} ({request.RequestContext?.RequestId}): {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+            response = Error(500, $"the server failed: {e.GetType().Name} (see its log, request {request.RequestContext?.RequestId})");
+        }
+        return LambdaStreams.Write(response, LambdaJsonContext.Default.HttpApiResponse);
+    }
 }

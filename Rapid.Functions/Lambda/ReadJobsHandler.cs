@@ -23,28 +23,14 @@ public sealed class ReadJobsHandler
 
     internal ReadJobsHandler(Func<string, string?> lookup) => _env = new LambdaEnvironment(lookup);
 
-    public Stream Handle(Stream input) => LambdaStreams.Wait(HandleAsync(input));
+    public Stream Handle(Stream input) => LambdaStreams.Wait(HttpApiResponse.ServeAsync(input, AnswerAsync));
 
-    private async Task<Stream> HandleAsync(Stream input)
+    private async Task<HttpApiResponse> AnswerAsync(HttpApiRequest request) => request.RouteKey switch
     {
-        var request = LambdaStreams.Read(input, LambdaJsonContext.Default.HttpApiRequest, "HTTP API request");
-        HttpApiResponse response;
-        try
-        {
-            response = request.RouteKey switch
-            {
-                JobRoute => await JobAsync(request.PathParameter("id") ?? ""),
-                NightRoute => await NightAsync(request.PathParameter("procdate") ?? ""),
-                _ => HttpApiResponse.Error(404, "no such resource"),
-            };
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Console.Error.WriteLine($"{request.RouteKey} ({request.RequestContext?.RequestId}): {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
-            response = HttpApiResponse.Error(500, $"the server failed: {e.GetType().Name} (see its log, request {request.RequestContext?.RequestId})");
-        }
-        return LambdaStreams.Write(response, LambdaJsonContext.Default.HttpApiResponse);
-    }
+        JobRoute => await JobAsync(request.PathParameter("id") ?? ""),
+        NightRoute => await NightAsync(request.PathParameter("procdate") ?? ""),
+        _ => HttpApiResponse.Error(404, "no such resource"),
+    };
 
     private async Task<HttpApiResponse> JobAsync(string id)
     {

@@ -41,30 +41,13 @@ public sealed class SubmitJobHandler
         _http = http ?? Http;
     }
 
-    public Stream Handle(Stream input) => LambdaStreams.Wait(HandleAsync(input));
+    public Stream Handle(Stream input) => LambdaStreams.Wait(HttpApiResponse.ServeAsync(input, SubmitAsync));
 
     /// <summary>Why a type is not run on AWS, or null when it is.</summary>
     public static string? RefusedOnAws(JobType type) =>
         type == JobTypes.Diff ? "'diff' is not run on AWS: its inputs are files on the machine that runs rapid serve (use rapid serve or rapid diff there)"
         : type == JobTypes.Reference ? "'reference' is not run on AWS: no state machine plans one tile's reference alone (a science job builds its tile's reference when it has none; rapid serve runs reference jobs)"
         : null;
-
-    private async Task<Stream> HandleAsync(Stream input)
-    {
-        var request = LambdaStreams.Read(input, LambdaJsonContext.Default.HttpApiRequest, "HTTP API request");
-        HttpApiResponse response;
-        try
-        {
-            response = await SubmitAsync(request);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // One line in the function's log; the caller learns only that the server failed (no internals).
-            Console.Error.WriteLine($"POST /api/v1/jobs ({request.RequestContext?.RequestId}): {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
-            response = HttpApiResponse.Error(500, $"the server failed: {e.GetType().Name} (see its log, request {request.RequestContext?.RequestId})");
-        }
-        return LambdaStreams.Write(response, LambdaJsonContext.Default.HttpApiResponse);
-    }
 
     private async Task<HttpApiResponse> SubmitAsync(HttpApiRequest request)
     {
