@@ -13,16 +13,10 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
     public async Task InitializeAsync() => _w = await OpsWorld.CreateAsync(db);
     public async Task DisposeAsync() => await _w.DisposeAsync();
 
-    private static (double Ra, double Dec) TileCentre(double ra, double dec)
-    {
-        var t = SkyTessellation.Roman.Tile(SkyTessellation.Roman.FieldOf(ra, dec));
-        return (t.CenterRaDeg, t.CenterDecDeg);
-    }
-
     [Fact]
     public async Task Plans_one_job_per_field_and_filter_with_enough_earlier_images_nearest_first()
     {
-        var (ra, dec) = TileCentre(150, 2);
+        var (ra, dec) = OpsWorld.TileCentre(150, 2);
         var earlier = await _w.EarlierImagesAsync(ra, dec, 5);
         await _w.EarlierImagesAsync(ra, dec, 4, filter: "J129", spreadDeg: 0.3); // too far from the tile centre
         await _w.TonightImageAsync(ra, dec);
@@ -46,7 +40,7 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
     [Fact]
     public async Task Plans_nothing_for_a_pair_with_fewer_than_three_inputs_and_caps_inputs_at_the_maximum()
     {
-        var (ra, dec) = TileCentre(20, -30);
+        var (ra, dec) = OpsWorld.TileCentre(20, -30);
         await _w.EarlierImagesAsync(ra, dec, 2);
         await _w.TonightImageAsync(ra, dec);
         var none = await _w.PlanReferences.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate);
@@ -62,7 +56,7 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
     [Fact]
     public async Task Re_planning_the_same_date_reuses_the_job_row()
     {
-        var (ra, dec) = TileCentre(300, 45);
+        var (ra, dec) = OpsWorld.TileCentre(300, 45);
         await _w.EarlierImagesAsync(ra, dec, 3);
         await _w.TonightImageAsync(ra, dec);
         var a = Assert.Single(await _w.ConfigsAsync(await _w.PlanReferences.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate)));
@@ -79,7 +73,7 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
     [InlineData(200.0, -89.96)]  // the south cap
     public async Task Finds_inputs_across_ra_zero_and_at_the_poles(double ra, double dec)
     {
-        var (cra, cdec) = TileCentre(ra, dec);
+        var (cra, cdec) = OpsWorld.TileCentre(ra, dec);
         // Inputs spread on both sides of RA 0 (or around the pole), all within 0.18 deg of the tile centre.
         var imgs = new[] { -0.05, 0.05, 0.1 }.Select((d, i) =>
             _w.Image(SphericalGeometry.NormalizeRaDeg(cra + d / Math.Max(Math.Cos(cdec * Math.PI / 180), 1)), Math.Clamp(cdec + (Math.Abs(cdec) > 89 ? 0 : d), -90, 90),
@@ -100,7 +94,7 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
     [Fact]
     public async Task Does_not_plan_a_pair_that_already_has_a_best_reference()
     {
-        var (ra, dec) = TileCentre(80, 10);
+        var (ra, dec) = OpsWorld.TileCentre(80, 10);
         await _w.EarlierImagesAsync(ra, dec, 3);
         await _w.TonightImageAsync(ra, dec);
         var plan = await _w.PlanReferences.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate);
@@ -128,7 +122,7 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
     [Fact]
     public async Task Forced_a_pair_with_a_best_reference_is_planned_again_and_its_new_version_becomes_best()
     {
-        var (ra, dec) = TileCentre(100, -20);
+        var (ra, dec) = OpsWorld.TileCentre(100, -20);
         var rfid = await RegisteredReferenceAsync(ra, dec);
         var nextDay = ProcessingDate.Parse("20280908");
         Assert.Empty(await PlanAsync(nextDay));
@@ -149,7 +143,7 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
     [Fact]
     public async Task A_superior_reference_is_planned_when_at_least_n_more_frames_exist()
     {
-        var (ra, dec) = TileCentre(110, 25);
+        var (ra, dec) = OpsWorld.TileCentre(110, 25);
         await RegisteredReferenceAsync(ra, dec);
         await _w.EarlierImagesAsync(ra, dec, 2, spreadDeg: 0.002);
         _w.Options = _w.Options with { SuperiorReferences = true, SuperiorReferenceMinExtraFrames = 3, SuperiorReferenceMinCoverageGain = 100 };
@@ -168,7 +162,7 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
     {
         // A full-size tile (0.21 deg) and images of 0.125 deg: three centred images leave its corners uncovered (cov5 0).
         _w.Options = _w.Options with { TileNaxis1 = 7000, TileNaxis2 = 7000 };
-        var (ra, dec) = TileCentre(30, 0.5);
+        var (ra, dec) = OpsWorld.TileCentre(30, 0.5);
         await RegisteredReferenceAsync(ra, dec);
         _w.Options = _w.Options with { SuperiorReferences = true, SuperiorReferenceMinExtraFrames = 100, SuperiorReferenceMinCoverageGain = 1 };
 
@@ -186,7 +180,7 @@ public sealed class PlanReferenceImagesTests(OpsDatabaseFixture db) : IAsyncLife
     [Fact]
     public async Task Reference_inputs_are_taken_from_the_mjd_range_given()
     {
-        var (ra, dec) = TileCentre(210, 40);
+        var (ra, dec) = OpsWorld.TileCentre(210, 40);
         var earlier = await _w.EarlierImagesAsync(ra, dec, 6);   // one a day, 10 to 15 days before the night
         await _w.TonightImageAsync(ra, dec);
         await using var conn = await _w.DataSource.OpenConnectionAsync();

@@ -13,12 +13,6 @@ public sealed class PlanScienceJobsTests(OpsDatabaseFixture db) : IAsyncLifetime
     public async Task InitializeAsync() => _w = await OpsWorld.CreateAsync(db);
     public async Task DisposeAsync() => await _w.DisposeAsync();
 
-    private static (double Ra, double Dec) Centre(double ra, double dec)
-    {
-        var t = SkyTessellation.Roman.Tile(SkyTessellation.Roman.FieldOf(ra, dec));
-        return (t.CenterRaDeg, t.CenterDecDeg);
-    }
-
     /// <summary>Plans and registers the reference of the tile at (ra, dec); returns its rfid.</summary>
     private async Task<long> RegisteredReferenceAsync(double ra, double dec)
     {
@@ -33,7 +27,7 @@ public sealed class PlanScienceJobsTests(OpsDatabaseFixture db) : IAsyncLifetime
     [Fact]
     public async Task Gives_each_image_the_registered_reference_with_its_coverage_and_uncertainty()
     {
-        var (ra, dec) = Centre(150, 2);
+        var (ra, dec) = OpsWorld.TileCentre(150, 2);
         await _w.EarlierImagesAsync(ra, dec, 3);
         var sci = await _w.TonightImageAsync(ra, dec, sca: 4);
         var rfid = await RegisteredReferenceAsync(ra, dec);
@@ -56,7 +50,7 @@ public sealed class PlanScienceJobsTests(OpsDatabaseFixture db) : IAsyncLifetime
     [Fact]
     public async Task Every_config_records_the_night_s_settings_profile_and_their_hash()
     {
-        var (ra, dec) = Centre(80, 10);
+        var (ra, dec) = OpsWorld.TileCentre(80, 10);
         await _w.EarlierImagesAsync(ra, dec, 3);
         await _w.TonightImageAsync(ra, dec);
         var settings = new PipelineSettings { DetectionThresholdSigma = 4.5, SaturationMaskRadius = 5 };
@@ -72,9 +66,9 @@ public sealed class PlanScienceJobsTests(OpsDatabaseFixture db) : IAsyncLifetime
     [Fact]
     public async Task Without_a_reference_the_job_gets_the_inputs_to_co_add_or_none()
     {
-        var (ra, dec) = Centre(30, -20);
+        var (ra, dec) = OpsWorld.TileCentre(30, -20);
         var earlier = await _w.EarlierImagesAsync(ra, dec, 4);
-        var (ra2, dec2) = Centre(60, 40);
+        var (ra2, dec2) = OpsWorld.TileCentre(60, 40);
         await _w.TonightImageAsync(ra, dec);
         await _w.TonightImageAsync(ra2, dec2); // nothing earlier there: the job will end 33
 
@@ -90,7 +84,7 @@ public sealed class PlanScienceJobsTests(OpsDatabaseFixture db) : IAsyncLifetime
     [Fact]
     public async Task A_rerun_on_the_same_date_never_duplicates_jobs_and_skips_registered_ones_unless_forced()
     {
-        var (ra, dec) = Centre(10, 10);
+        var (ra, dec) = OpsWorld.TileCentre(10, 10);
         await _w.EarlierImagesAsync(ra, dec, 3);
         await _w.TonightImageAsync(ra, dec, sca: 1);
         await _w.TonightImageAsync(ra, dec, sca: 2);
@@ -123,7 +117,7 @@ public sealed class PlanScienceJobsTests(OpsDatabaseFixture db) : IAsyncLifetime
     [Fact]
     public async Task Images_outside_the_window_or_not_best_are_not_planned()
     {
-        var (ra, dec) = Centre(100, 0);
+        var (ra, dec) = OpsWorld.TileCentre(100, 0);
         var tonight = await _w.TonightImageAsync(ra, dec);
         await _w.EarlierImagesAsync(ra, dec, 2);
         await using (var conn = await _w.DataSource.OpenConnectionAsync())

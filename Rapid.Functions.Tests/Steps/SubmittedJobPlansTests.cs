@@ -19,12 +19,6 @@ public sealed class SubmittedJobPlansTests(OpsDatabaseFixture db) : IAsyncLifeti
     public async Task InitializeAsync() => _w = await OpsWorld.CreateAsync(db);
     public async Task DisposeAsync() => await _w.DisposeAsync();
 
-    private static (double Ra, double Dec) Centre(double ra, double dec)
-    {
-        var t = SkyTessellation.Roman.Tile(SkyTessellation.Roman.FieldOf(ra, dec));
-        return (t.CenterRaDeg, t.CenterDecDeg);
-    }
-
     private async Task<SubmittedJob> SubmitAsync(JobType type, params (string Name, object Value)[] inputs)
     {
         var submission = type.Validate(inputs.ToDictionary(i => i.Name, i => (string?)Convert.ToString(i.Value, System.Globalization.CultureInfo.InvariantCulture)));
@@ -45,7 +39,7 @@ public sealed class SubmittedJobPlansTests(OpsDatabaseFixture db) : IAsyncLifeti
     [Fact]
     public async Task A_submitted_science_image_is_planned_alone_and_the_other_sca_of_its_exposure_stays_pending()
     {
-        var (ra, dec) = Centre(150, 2);
+        var (ra, dec) = OpsWorld.TileCentre(150, 2);
         var (rid1, rid2) = await OneExposureTwoScasAsync(ra, dec);
         _w.Options = _w.Options with { Submission = await SubmitAsync(JobTypes.Science, ("rid", rid1)) };
         var tonight = new ObservationWindow(OpsWorld.Night, OpsWorld.Night.AddDays(1));
@@ -67,11 +61,11 @@ public sealed class SubmittedJobPlansTests(OpsDatabaseFixture db) : IAsyncLifeti
     [Fact]
     public async Task A_submitted_reference_is_planned_for_its_field_and_filter_only_even_when_it_has_a_best_reference()
     {
-        var (ra, dec) = Centre(80, 10);
+        var (ra, dec) = OpsWorld.TileCentre(80, 10);
         var field = SkyTessellation.Roman.FieldOf(ra, dec);
         await _w.EarlierImagesAsync(ra, dec, 3);
         await _w.TonightImageAsync(ra, dec);
-        var (ra2, dec2) = Centre(30, -20);
+        var (ra2, dec2) = OpsWorld.TileCentre(30, -20);
         await _w.EarlierImagesAsync(ra2, dec2, 3);
         await _w.TonightImageAsync(ra2, dec2);
         var night = await _w.PlanReferences.PlanAsync(OpsWorld.Window, OpsWorld.ProcDate);
@@ -101,7 +95,7 @@ public sealed class SubmittedJobPlansTests(OpsDatabaseFixture db) : IAsyncLifeti
     [InlineData("reference", "filter", "field=FIELD", "filter=Q999")]
     public async Task A_submission_naming_what_the_ops_database_does_not_hold_is_refused_naming_the_input(string type, string input, params string[] inputs)
     {
-        var (ra, dec) = Centre(200, 30);
+        var (ra, dec) = OpsWorld.TileCentre(200, 30);
         await _w.TonightImageAsync(ra, dec);
         var field = SkyTessellation.Roman.FieldOf(ra, dec).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var given = inputs.Select(i => i.Split('=')).Select(p => (p[0], (object)p[1].Replace("FIELD", field, StringComparison.Ordinal))).ToArray();
@@ -114,7 +108,7 @@ public sealed class SubmittedJobPlansTests(OpsDatabaseFixture db) : IAsyncLifeti
     [Fact]
     public async Task The_planners_plan_each_job_type_from_exactly_the_inputs_JobTypes_declares_for_it()
     {
-        var (ra, dec) = Centre(260, -40);
+        var (ra, dec) = OpsWorld.TileCentre(260, -40);
         var (rid, _) = await OneExposureTwoScasAsync(ra, dec);
         var field = SkyTessellation.Roman.FieldOf(ra, dec);
         var values = new Dictionary<string, object> { ["rid"] = rid, ["field"] = field, ["filter"] = "H158", ["procdate"] = OpsWorld.ProcDate };

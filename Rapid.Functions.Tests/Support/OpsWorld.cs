@@ -18,6 +18,13 @@ public sealed class OpsWorld : IAsyncDisposable
     public static readonly ObservationWindow Window = new(new DateTime(2028, 9, 7, 0, 0, 0, DateTimeKind.Utc), new DateTime(2028, 9, 8, 0, 0, 0, DateTimeKind.Utc));
     public static readonly ProcessingDate ProcDate = ProcessingDate.Parse("20280907");
 
+    /// <summary>The centre of the Roman sky tile that holds (ra, dec): images placed there lie well inside their tile.</summary>
+    public static (double Ra, double Dec) TileCentre(double ra, double dec)
+    {
+        var t = SkyTessellation.Roman.Tile(SkyTessellation.Roman.FieldOf(ra, dec));
+        return (t.CenterRaDeg, t.CenterDecDeg);
+    }
+
     private int _exposureSeconds;
 
     private OpsWorld(NpgsqlDataSource ds, string root)
