@@ -20,6 +20,7 @@ public sealed class InterruptionTests(EmbeddedDatabaseFixture fixture)
         using var rapid = RapidProcess.Start("run", "--start", night.StartDateTime!, "--end", night.EndDateTime!, "--procdate", "20280910",
             "--db", survey.OwnerConnectionString, "--home", survey.Home.Path, "--parallel", "1", "--reference-grid", TinySurvey.ReferenceGrid.ToString());
         var job = await rapid.WaitForPipelineChildAsync(TimeSpan.FromMinutes(3));
+        RapidProcess.Freeze(job);
 
         rapid.Signal(signal);
         var code = await rapid.WaitForExitAsync(TimeSpan.FromMinutes(1));

@@ -61,6 +61,22 @@ public sealed class RapidProcess : IDisposable
         kill.WaitForExit();
     }
 
+    /// <summary>
+    /// Stops a job process (SIGSTOP) so that it is certainly still running when the test acts on its run: a small job
+    /// can finish in the moment between being seen and the run receiving a signal, and would then close as succeeded.
+    /// SIGKILL, which the run uses on its jobs, still ends a stopped process.
+    /// </summary>
+    public static void Freeze(int pid)
+    {
+        using (var kill = Process.Start("kill", ["-STOP", pid.ToString()])!) kill.WaitForExit();
+        var clock = Stopwatch.StartNew();
+        while (State(pid) != 'T')
+        {
+            if (!IsAlive(pid) || clock.Elapsed > TimeSpan.FromSeconds(5)) throw new InvalidOperationException($"job process {pid} ended before it could be stopped");
+            Thread.Sleep(10);
+        }
+    }
+
     /// <summary>Waits until the condition holds (on this process's output, say); a timeout names what the process printed.</summary>
     public async Task WaitUntilAsync(Func<bool> condition, TimeSpan patience)
     {
@@ -80,7 +96,14 @@ public sealed class RapidProcess : IDisposable
         return _process.ExitCode;
     }
 
-    public static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].TrimStart().StartsWith('Z');
+    public static bool IsAlive(int pid) => State(pid) is char state && state != 'Z';
+
+    /// <summary>The process's state letter from /proc (R, S, T, Z, ...), or null when it is gone.</summary>
+    private static char? State(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].TrimStart()[0]; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
 
     private static IEnumerable<int> Children(int parent) =>
         Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit)).Select(n => int.Parse(n!))
