@@ -123,14 +123,19 @@ public sealed record SoftwareInfo
     /// <summary>The git commit it was built from; null when the build did not know it.</summary>
     public string? GitCommit { get; init; }
 
+    /// <summary>The suffix the build gives the commit when the working tree had changes (Directory.Build.props).</summary>
+    public const string ModifiedSuffix = ".modified";
+
     /// <summary>
     /// From an informational version: the .NET SDK appends "+{commit}" when it builds from a git checkout
-    /// (SourceRevisionId); a build without one (e.g. a container build without .git) has no commit.
+    /// (SourceRevisionId); a build without one (e.g. a container build without .git) has no commit. A build from a
+    /// changed working tree appends <see cref="ModifiedSuffix"/>: the commit is still named, and the version keeps the mark.
     /// </summary>
     public static SoftwareInfo Parse(string informationalVersion)
     {
         var plus = informationalVersion.IndexOf('+');
         var commit = plus < 0 ? null : informationalVersion[(plus + 1)..];
+        if (commit is not null && commit.EndsWith(ModifiedSuffix, StringComparison.Ordinal)) commit = commit[..^ModifiedSuffix.Length];
         return new SoftwareInfo
         {
             Version = informationalVersion,
