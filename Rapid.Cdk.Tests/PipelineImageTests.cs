@@ -135,9 +135,11 @@ public sealed class PipelineImageTests : IClassFixture<PublishedPipelineImage>, 
         Assert.Equal(ExitCodes.Success, manifest.ExitCode);
         Assert.Equal("image-test-job:0", manifest.Batch.JobId);
         Assert.EndsWith("+" + _stack.Stack.Revision.Value, manifest.Software.Version);
-        // The commit itself, when the revision is one (a work tree with uncommitted changes builds "<sha>-dirty", no commit).
+        // The commit itself, when the revision names one (a work tree with uncommitted changes builds "<sha>-dirty": the
+        // version keeps the mark, the commit is the sha).
         var revision = _stack.Stack.Revision.Value;
-        Assert.Equal(revision.All(char.IsAsciiHexDigit) ? revision : null, manifest.Software.GitCommit);
+        var commit = revision.EndsWith(SoftwareInfo.DirtySuffix, StringComparison.Ordinal) ? revision[..^SoftwareInfo.DirtySuffix.Length] : revision;
+        Assert.Equal(commit.All(char.IsAsciiHexDigit) ? commit : null, manifest.Software.GitCommit);
         Assert.Equal(target, Assert.Single(Assert.IsType<PostProcessingOutcome>(manifest.Outcome).Stamped).File);
         var stamped = work.Combine("stamped.fits");
         await store.GetFileAsync(target, stamped);

@@ -5,7 +5,7 @@ namespace Rapid.Cdk.Configuration;
 /// <summary>
 /// The commit the deployed code was built from: <c>rapid:sourceRevision</c> when given, else
 /// <c>git rev-parse HEAD</c> of the repository (with <c>-dirty</c> when the work tree has
-/// uncommitted changes), else <c>unknown</c>. The pipeline image gets it as a build argument (its
+/// uncommitted changes: the mark local builds give themselves too, Rapid.Core's SoftwareInfo.DirtySuffix), else <c>unknown</c>. The pipeline image gets it as a build argument (its
 /// build context has no .git), so <c>Rapid.Pipeline --version</c>, manifests and product headers carry
 /// it; the Lambdas get it as RAPID_SOURCE_REVISION.
 /// </summary>

@@ -367,10 +367,10 @@ public sealed class ContractTests : IDisposable
 
     [Theory]
     [InlineData("1.0.0+56fcf51d4e4671d15e204ddf7fbcecccad1b8dfe", "56fcf51d4e4671d15e204ddf7fbcecccad1b8dfe")]
-    [InlineData("1.0.0+56fcf51d4e4671d15e204ddf7fbcecccad1b8dfe.modified", "56fcf51d4e4671d15e204ddf7fbcecccad1b8dfe")]
+    [InlineData("1.0.0+56fcf51d4e4671d15e204ddf7fbcecccad1b8dfe-dirty", "56fcf51d4e4671d15e204ddf7fbcecccad1b8dfe")]
     [InlineData("1.0.0", null)]
     [InlineData("1.0.0+local-build", null)]
-    [InlineData("1.0.0+local-build.modified", null)]
+    [InlineData("1.0.0+local-build-dirty", null)]
     public void The_git_commit_is_read_from_the_informational_version(string version, string? commit)
     {
         var info = SoftwareInfo.Parse(version);

@@ -123,19 +123,22 @@ public sealed record SoftwareInfo
     /// <summary>The git commit it was built from; null when the build did not know it.</summary>
     public string? GitCommit { get; init; }
 
-    /// <summary>The suffix the build gives the commit when the working tree had changes (Directory.Build.props).</summary>
-    public const string ModifiedSuffix = ".modified";
+    /// <summary>
+    /// The suffix a build gives the commit when the working tree had uncommitted changes to tracked files: the local
+    /// build (Directory.Build.props) and the pipeline image's revision (the CDK app's SourceRevision) alike.
+    /// </summary>
+    public const string DirtySuffix = "-dirty";
 
     /// <summary>
     /// From an informational version: the .NET SDK appends "+{commit}" when it builds from a git checkout
     /// (SourceRevisionId); a build without one (e.g. a container build without .git) has no commit. A build from a
-    /// changed working tree appends <see cref="ModifiedSuffix"/>: the commit is still named, and the version keeps the mark.
+    /// changed working tree appends <see cref="DirtySuffix"/>: the commit is still named, and the version keeps the mark.
     /// </summary>
     public static SoftwareInfo Parse(string informationalVersion)
     {
         var plus = informationalVersion.IndexOf('+');
         var commit = plus < 0 ? null : informationalVersion[(plus + 1)..];
-        if (commit is not null && commit.EndsWith(ModifiedSuffix, StringComparison.Ordinal)) commit = commit[..^ModifiedSuffix.Length];
+        if (commit is not null && commit.EndsWith(DirtySuffix, StringComparison.Ordinal)) commit = commit[..^DirtySuffix.Length];
         return new SoftwareInfo
         {
             Version = informationalVersion,
