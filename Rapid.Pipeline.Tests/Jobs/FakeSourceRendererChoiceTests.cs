@@ -37,12 +37,14 @@ public class FakeSourceRendererChoiceTests
     [Fact]
     public void Fakes_are_drawn_with_the_science_psf_model_when_the_stars_disagree_with_the_epsf()
     {
-        // An ePSF twice as wide as the stars: its normalisation is far from theirs, the stars' is used, and so must the PSF.
+        // An ePSF twice as wide as the stars: its normalisation is far from theirs, the stars' is used, and so must the PSF
+        // (here a PSF file's, P_n given beside the ePSF).
         var pair = new Support.DifferencePair(Spec);
         var wrong = Moffat(2 * Spec.ScienceFwhm);
+        var given = Moffat(Spec.ScienceFwhm).PhaseAveragedModelAt(0, 0, 35);
         var log = new SilentLog();
 
-        var result = DifferenceImaging.Run(pair.Input with { ScienceEffectivePsf = wrong }, new DifferenceImagingOptions(), log);
+        var result = DifferenceImaging.Run(pair.Input with { ScienceEffectivePsf = wrong, SciencePsf = given }, new DifferenceImagingOptions(), log);
         var renderer = FakeSourceInjectionStep.RendererFor(result, wrong);
 
         Assert.Null(result.Measurement.Normalisation.Psf);

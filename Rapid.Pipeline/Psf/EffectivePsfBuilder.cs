@@ -18,7 +18,7 @@ namespace Rapid.Pipeline.Psf;
 /// phase cell (FewStarsSmoothing), and beyond the radius where the stars' wings sink into their noise continues ψ as a
 /// power law fitted inside it (<see cref="ExtrapolateWings"/>). With enough stars a polynomial variation across the detector is
 /// then fitted cell by cell to the residuals (clipped least squares in the stars' positions, as PSFEx's PSFVAR_DEGREES,
-/// Bertin 2011), and the wings beyond a few FWHM are replaced by their azimuthal average (<see cref="RadialWings"/>).
+/// Bertin 2011), and the wings beyond a few FWHM are replaced by their azimuthal average (<see cref="PoolWings"/>).
 /// With fewer than MinimumStars usable stars the result is a pixel-integrated Gaussian (a fallback, a warning).
 /// </summary>
 public sealed class EffectivePsfBuilder
@@ -322,7 +322,7 @@ public sealed class EffectivePsfBuilder
     /// median to reject a neighbour in a star's box or to beat the noise, while the profile there no longer changes
     /// within a pixel. There every sample of an annulus 0.5 px wide is pooled (all stars' light at that radius) and
     /// the annulus' clipped median replaces the cells' own (blended over 1 px from wingRadius), as the original RAPID
-    /// radially averages its PSFs' wings (<see cref="RadialWings"/>); variation terms are not fitted there.
+    /// radially averages its PSFs' wings (ZOGY prints a stack's wing noise, times each star's flux, around every star); variation terms are not fitted there.
     /// </summary>
     /// <returns>Per annulus (0.5 px wide, from the centre), the standard error of its pooled median (NaN where nothing was pooled).</returns>
     private double[] PoolWings(Bins bins, List<double[]> updates, int gridSize, int s, double wingRadius)
