@@ -55,9 +55,11 @@ public static class DifferenceImaging
             {
                 var noise = RobustStatistics.SigmaClip(Subsample(sci)).Sigma;
                 if (noise > 0)
-                    saturatedStars = SaturatedStars.Measure(input.Saturated, sci, width, height, epsf, noise, options.SaturationWingSigma, options.SaturationMaskRadius, options.SaturationMaskMaxRadius);
+                    saturatedStars = SaturatedStars.CoveringReferenceHoles(
+                        SaturatedStars.Measure(input.Saturated, sci, width, height, epsf, noise, options.SaturationWingSigma, options.SaturationMaskRadius, options.SaturationMaskMaxRadius),
+                        reference, width, height, Resampling.LanczosKernel.HalfWidth, options.SaturationMaskMaxRadius);
                 if (saturatedStars.Count > 0)
-                    log.Info($"{saturatedStars.Count} saturated star(s) masked out to {saturatedStars.Min(x => x.MaskRadius):F1}-{saturatedStars.Max(x => x.MaskRadius):F1} px (where their light falls to {options.SaturationWingSigma:G3} sigma)");
+                    log.Info($"{saturatedStars.Count} saturated star(s) masked out to {saturatedStars.Min(x => x.MaskRadius):F1}-{saturatedStars.Max(x => x.MaskRadius):F1} px (where their light falls to {options.SaturationWingSigma:G3} sigma, and over the reference's hole and {Resampling.LanczosKernel.HalfWidth} px beyond)");
             }
             var nearSaturated = SaturatedStars.Mask(saturatedStars, input.Saturated, width, height, options.SaturationMaskRadius, 0);
             coverageMedian = RobustStatistics.Median(Subsample(input.ReferenceCoverage));
