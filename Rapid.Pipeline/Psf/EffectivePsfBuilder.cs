@@ -809,11 +809,12 @@ public sealed class EffectivePsfBuilder
 
     /// <summary>
     /// Each star's sky is its box's outer-ring median (radius c − 2 to c), which holds the star's own wing, F ψ(ring): a
-    /// Moffat of beta 2.5 and FWHM 2.8 px puts 6.5e-6 of its light per pixel there, and taking it as sky took ~0.8 % of
-    /// the light out of the ePSF (its wings at 10-14 px 22 % low), so that every flux it normalised came out ~1 % low
-    /// (GNU Astronomy Utilities' astmkprof set). The ring's ψ cannot come from the ring itself (the stars' skies made it
-    /// zero there), so it is the power law fitted to ψ's azimuthal means between wingRadius and 3 px inside the ring,
-    /// evaluated at the ring; each iteration adds F times its change to every star's box.
+    /// Moffat of beta 2.5 and FWHM 2.8 px puts 6.5e-6 of its light per pixel there, and taking it as sky took the light
+    /// out of the ePSF's wings (22 % low at 10-14 px), so that every flux it normalised came out 0.5 % low
+    /// (<c>EffectivePsfBuilderTests.A_broad_moffats_wing_light_stays_in_the_epsf</c>). The ring's ψ cannot come from the
+    /// ring itself (the stars' skies made it zero there), so it is the power law fitted to ψ's azimuthal means between
+    /// wingRadius and 3 px inside the ring, evaluated at the ring; each iteration adds F times its change to every star's
+    /// box. A profile cut off inside the ring (astmkprof's Moffats end at 5 FWHM) gains a little light it does not have.
     /// </summary>
     private void RestoreRingLight(List<Star> stars, EffectivePsf psf, double wingRadius)
     {
