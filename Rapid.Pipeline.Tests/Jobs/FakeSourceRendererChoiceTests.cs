@@ -1,7 +1,6 @@
 using Rapid.Core.Contracts;
 using Rapid.Pipeline.Jobs;
 using Rapid.Pipeline.Psf;
-using Rapid.Pipeline.Simulation;
 using Rapid.Pipeline.Subtraction;
 
 namespace Rapid.Pipeline.Tests.Jobs;
@@ -10,14 +9,7 @@ public class FakeSourceRendererChoiceTests
 {
     private static readonly Support.DifferencePairSpec Spec = new() { Seed = 31, Size = 256, Stars = 60, StarRates = (2, 30000), ScienceFwhm = 1.6, ReferenceFwhm = 1.8 };
 
-    /// <summary>A Moffat of the given FWHM as a 4x supersampled ePSF.</summary>
-    private static EffectivePsf Moffat(double fwhm)
-    {
-        const int s = 4, h = 17 * s;
-        var samples = new double[(2 * h + 1) * (2 * h + 1)];
-        new MoffatPsf(fwhm * s).FillStamp(samples, h, 0, 0);
-        return new EffectivePsf([samples], 2 * h + 1, s, 0, (0, 0, 1), PsfMethod.Given, 0);
-    }
+    private static EffectivePsf Moffat(double fwhm) => Support.MoffatEffectivePsf.Of(fwhm);
 
     [Fact]
     public void Fakes_are_drawn_with_the_science_epsf_when_the_fluxes_were_normalised_by_it()

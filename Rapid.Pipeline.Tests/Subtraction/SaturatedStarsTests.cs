@@ -22,14 +22,8 @@ public class SaturatedStarsTests
         return (image, saturated);
     }
 
-    private static EffectivePsf Psf()
-    {
-        // The truth as an ePSF: the simulator's Moffat rendered at 4x on a 4x finer grid.
-        const int s = 4, h = 17 * s;
-        var samples = new double[(2 * h + 1) * (2 * h + 1)];
-        new MoffatPsf(Truth.FwhmPixels * s).FillStamp(samples, h, 0, 0);
-        return new EffectivePsf([samples], 2 * h + 1, s, 0, (0, 0, 1), PsfMethod.Given, 0);
-    }
+    /// <summary>The truth as an ePSF.</summary>
+    private static EffectivePsf Psf() => Support.MoffatEffectivePsf.Of(Truth.FwhmPixels);
 
     [Fact]
     public void A_brighter_star_is_masked_further_out_to_where_its_light_falls_to_the_wing_level()

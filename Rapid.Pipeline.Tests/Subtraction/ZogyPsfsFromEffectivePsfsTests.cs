@@ -1,6 +1,5 @@
 using Rapid.Core.Contracts;
 using Rapid.Pipeline.Psf;
-using Rapid.Pipeline.Simulation;
 using Rapid.Pipeline.Subtraction;
 
 namespace Rapid.Pipeline.Tests.Subtraction;
@@ -14,14 +13,7 @@ public class ZogyPsfsFromEffectivePsfsTests
     private static readonly Support.DifferencePairSpec Spec = new() { Seed = 31, Size = 256, Stars = 60, StarRates = (2, 30000), ScienceFwhm = 1.6, ReferenceFwhm = 1.8 };
     private static readonly int StampSize = new DifferenceImagingOptions().Psf.StampSize;
 
-    /// <summary>A Moffat of the given FWHM as a 4x supersampled ePSF.</summary>
-    private static EffectivePsf Moffat(double fwhm)
-    {
-        const int s = 4, h = 17 * s;
-        var samples = new double[(2 * h + 1) * (2 * h + 1)];
-        new MoffatPsf(fwhm * s).FillStamp(samples, h, 0, 0);
-        return new EffectivePsf([samples], 2 * h + 1, s, 0, (0, 0, 1), PsfMethod.Given, 0);
-    }
+    private static EffectivePsf Moffat(double fwhm) => Support.MoffatEffectivePsf.Of(fwhm);
 
     private static (double X, double Y) Centre => ((Spec.Size - 1) / 2.0, (Spec.Size - 1) / 2.0);
 
