@@ -83,6 +83,7 @@ public sealed class IndependentImageQualityTests(IndependentImageQualityFixture 
 
     [Theory]
     [InlineData(ImageSetRenderers.Photutils)]
+    [InlineData(ImageSetRenderers.Fitsh)]
     [InlineData(ImageSetRenderers.Gnuastro)]
     public void At_most_one_false_detection_per_million_pixels_counting_every_row(string renderer) => AssertTarget(renderer, "false detections per");
 

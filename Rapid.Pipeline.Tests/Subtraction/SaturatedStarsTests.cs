@@ -22,14 +22,8 @@ public class SaturatedStarsTests
         return (image, saturated);
     }
 
-    private static EffectivePsf Psf()
-    {
-        // The truth as an ePSF: the simulator's Moffat rendered at 4x on a 4x finer grid.
-        const int s = 4, h = 17 * s;
-        var samples = new double[(2 * h + 1) * (2 * h + 1)];
-        new MoffatPsf(Truth.FwhmPixels * s).FillStamp(samples, h, 0, 0);
-        return new EffectivePsf([samples], 2 * h + 1, s, 0, (0, 0, 1), PsfMethod.Given, 0);
-    }
+    /// <summary>The truth as an ePSF.</summary>
+    private static EffectivePsf Psf() => Support.MoffatEffectivePsf.Of(Truth.FwhmPixels);
 
     [Fact]
     public void A_brighter_star_is_masked_further_out_to_where_its_light_falls_to_the_wing_level()
@@ -68,6 +62,24 @@ public class SaturatedStarsTests
         Assert.True(mask[77 * Size + 103] && mask[122 * Size + 97]);
         Assert.False(mask[76 * Size + 100]);
         Assert.True(flagged[73 * Size + 100]);
+    }
+
+    [Fact]
+    public void A_mask_is_grown_over_the_references_hole_around_the_star_and_the_resampling_kernels_reach_beyond()
+    {
+        // The reference lost a disc of radius 6.2 px around the first star (saturated in its frames), and a far patch
+        // that is no part of it; the second star's reference is whole.
+        var reference = new float[Size * Size];
+        for (var y = 0; y < Size; y++)
+            for (var x = 0; x < Size; x++)
+                if (Math.Pow(x - 60.3, 2) + Math.Pow(y - 70.6, 2) <= 6.2 * 6.2 || (x > 80 && x < 90 && y > 60 && y < 80)) reference[y * Size + x] = float.NaN;
+        var stars = new List<SaturatedStar> { new(60.3, 70.6, 12, 2e5, 4.5), new(180.8, 150.2, 12, 2e5, 4.5) };
+
+        var grown = SaturatedStars.CoveringReferenceHoles(stars, reference, Size, Size, reach: 3, maxRadius: 40);
+
+        Assert.InRange(grown[0].MaskRadius, 6.2 + 3 - 0.8, 6.2 + 3);
+        Assert.Equal(4.5, grown[1].MaskRadius);
+        Assert.Equal(7.0, SaturatedStars.CoveringReferenceHoles(stars, reference, Size, Size, reach: 3, maxRadius: 7)[0].MaskRadius);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ namespace Rapid.Pipeline.Psf;
 /// phase cell (FewStarsSmoothing), and beyond the radius where the stars' wings sink into their noise continues ψ as a
 /// power law fitted inside it (<see cref="ExtrapolateWings"/>). With enough stars a polynomial variation across the detector is
 /// then fitted cell by cell to the residuals (clipped least squares in the stars' positions, as PSFEx's PSFVAR_DEGREES,
-/// Bertin 2011), and the wings beyond a few FWHM are replaced by their azimuthal average (<see cref="RadialWings"/>).
+/// Bertin 2011), and the wings beyond a few FWHM are replaced by their azimuthal average (<see cref="PoolWings"/>).
 /// With fewer than MinimumStars usable stars the result is a pixel-integrated Gaussian (a fallback, a warning).
 /// </summary>
 public sealed class EffectivePsfBuilder
@@ -83,7 +83,9 @@ public sealed class EffectivePsfBuilder
         for (var iteration = 1; iteration <= _options.MaxIterations; iteration++)
         {
             psf = Improve(stars, terms, 0, gridSize, s, origin, psf, wingRadius);
-            if (FitStars(stars, psf) < _options.CenterAccuracy) break;
+            var moved = FitStars(stars, psf);
+            RestoreRingLight(stars, psf, wingRadius);
+            if (moved < _options.CenterAccuracy) break;
         }
         if (stars.Count(x => x.Good) < _options.MinimumStars) return Fallback(stars);
 
@@ -98,6 +100,7 @@ public sealed class EffectivePsfBuilder
             if (!dropped && (degree == 0 || iteration > VariationIterations)) break;
             psf = Improve(stars, terms, degree, gridSize, s, origin, psf, wingRadius);
             FitStars(stars, psf);
+            RestoreRingLight(stars, psf, wingRadius);
         }
 
         var used = stars.Count(x => x.Good);
@@ -221,6 +224,8 @@ public sealed class EffectivePsfBuilder
         public double X { get; set; } = x;
         public double Y { get; set; } = y;
         public double Flux { get; set; } = flux;
+        /// <summary>The star's own light per pixel added back to its box after its sky was taken from its outer ring.</summary>
+        public double RingLight { get; set; }
         public bool Good { get; set; } = true;
         public double Excess { get; set; }
         public double ExcessSigma { get; set; }
@@ -322,7 +327,7 @@ public sealed class EffectivePsfBuilder
     /// median to reject a neighbour in a star's box or to beat the noise, while the profile there no longer changes
     /// within a pixel. There every sample of an annulus 0.5 px wide is pooled (all stars' light at that radius) and
     /// the annulus' clipped median replaces the cells' own (blended over 1 px from wingRadius), as the original RAPID
-    /// radially averages its PSFs' wings (<see cref="RadialWings"/>); variation terms are not fitted there.
+    /// radially averages its PSFs' wings (ZOGY prints a stack's wing noise, times each star's flux, around every star); variation terms are not fitted there.
     /// </summary>
     /// <returns>Per annulus (0.5 px wide, from the centre), the standard error of its pooled median (NaN where nothing was pooled).</returns>
     private double[] PoolWings(Bins bins, List<double[]> updates, int gridSize, int s, double wingRadius)
@@ -800,6 +805,56 @@ public sealed class EffectivePsfBuilder
             current = shifted;
         }
         return current;
+    }
+
+    /// <summary>
+    /// Each star's sky is its box's outer-ring median (radius c − 2 to c), which holds the star's own wing, F ψ(ring): a
+    /// Moffat of beta 2.5 and FWHM 2.8 px puts 6.5e-6 of its light per pixel there, and taking it as sky took the light
+    /// out of the ePSF's wings (22 % low at 10-14 px), so that every flux it normalised came out 0.5 % low
+    /// (<c>EffectivePsfBuilderTests.A_broad_moffats_wing_light_stays_in_the_epsf</c>). The ring's ψ cannot come from the
+    /// ring itself (the stars' skies made it zero there), so it is the power law fitted to ψ's azimuthal means between
+    /// wingRadius and 3 px inside the ring, evaluated at the ring; each iteration adds F times its change to every star's
+    /// box. A profile cut off inside the ring (astmkprof's Moffats end at 5 FWHM) gains a little light it does not have.
+    /// </summary>
+    private void RestoreRingLight(List<Star> stars, EffectivePsf psf, double wingRadius)
+    {
+        var size = _options.StampSize;
+        var ringRadius = size / 2 - 1.0;
+        var level = PowerLawWing(psf, wingRadius, ringRadius - 4, ringRadius);
+        foreach (var star in stars)
+        {
+            var light = double.IsFinite(star.Flux) && star.Flux > 0 ? star.Flux * level : 0;
+            var add = light - star.RingLight;
+            if (add == 0) continue;
+            for (var i = 0; i < star.Box.Length; i++) star.Box[i] += add;
+            star.RingLight = light;
+        }
+    }
+
+    /// <summary>ψ per unit flux at radius <paramref name="at"/> from the power law r^−p (p within 3-8) fitted to its azimuthal means between from and to (0 when they do not fall).</summary>
+    internal static double PowerLawWing(EffectivePsf psf, double from, double to, double at)
+    {
+        const int directions = 16;
+        const double step = 0.5;
+        var (sx, sy, sxx, sxy, n) = (0.0, 0.0, 0.0, 0.0, 0);
+        for (var r = Math.Max(from, step); r <= to; r += step)
+        {
+            double sum = 0;
+            for (var d = 0; d < directions; d++)
+            {
+                var a = 2 * Math.PI * d / directions;
+                sum += psf.Value(r * Math.Cos(a), r * Math.Sin(a));
+            }
+            var mean = sum / directions;
+            if (!(mean > 0)) continue;
+            var (x, y) = (Math.Log(r), Math.Log(mean));
+            (sx, sy, sxx, sxy, n) = (sx + x, sy + y, sxx + x * x, sxy + x * y, n + 1);
+        }
+        if (n < 3 || !(n * sxx - sx * sx > 0)) return 0;
+        var slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+        if (!(slope < 0)) return 0;
+        slope = Math.Clamp(slope, -8, -3);
+        return Math.Exp((sy - slope * sx) / n + slope * Math.Log(at));
     }
 
     /// <summary>Median of the box's pixels at radius c − 2 to c (c = size / 2) from its centre, the star's local sky.</summary>

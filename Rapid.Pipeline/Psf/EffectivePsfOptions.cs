@@ -85,7 +85,7 @@ public sealed record EffectivePsfOptions
     public int MaxVariationDegree { get; init; } = 2;
     /// <summary>A variation of degree d (with (d + 1)(d + 2) / 2 terms) is fitted only with at least this many stars per term.</summary>
     public int StarsPerVariationTerm { get; init; } = 40;
-    /// <summary>Beyond this many FWHM from the centre the ePSF is replaced by its azimuthal average (<see cref="RadialWings"/>).</summary>
+    /// <summary>Beyond this many FWHM from the centre the ePSF is replaced by its annuli's pooled medians (EffectivePsfBuilder.PoolWings).</summary>
     public double WingRadiusInFwhm { get; init; } = 2.0;
     /// <summary>FWHM for the first centroid window, and for the fallback when no star is usable.</summary>
     public double DefaultFwhm { get; init; } = 2.5;

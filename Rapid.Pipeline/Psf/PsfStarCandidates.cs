@@ -15,13 +15,7 @@ internal static class PsfStarCandidates
         double saturationLevel, EffectivePsfOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Find(image, width, height, backgroundLevel, sigma, saturationLevel, options.DetectionSigma, options.IsolationRadius, options.StampSize, options.MinNeighbourFraction);
-    }
-
-    /// <summary>The same with the selection's settings given one by one (<see cref="PsfEstimator"/>'s).</summary>
-    public static List<(int X, int Y)> Find(ReadOnlySpan<float> image, int width, int height, double backgroundLevel, double sigma,
-        double saturationLevel, double detectionSigma, int isolationRadius, int stampSize, double minNeighbourFraction)
-    {
+        var (detectionSigma, isolationRadius, stampSize, minNeighbourFraction) = (options.DetectionSigma, options.IsolationRadius, options.StampSize, options.MinNeighbourFraction);
         var threshold = backgroundLevel + detectionSigma * sigma;
         var r = isolationRadius;
         var half = Math.Max(r, stampSize / 2 + 3);

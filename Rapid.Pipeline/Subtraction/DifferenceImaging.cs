@@ -8,7 +8,7 @@ namespace Rapid.Pipeline.Subtraction;
 /// The difference-imaging core of the science job (ppid 15), in memory, in timed steps:
 /// background (mesh backgrounds of both images subtracted); masks (reference coverage below the minimum, saturated
 /// stars out to where their light falls to a few sigma, by the science ePSF's profile, else saturated pixels grown by a
-/// few pixels); psf (empirical PSFs of each image as it enters ZOGY, the reference's on the
+/// few pixels); psf (P_n and P_r from effective PSFs of each image as it enters ZOGY, the reference's built on the
 /// science grid it was resampled to); flux_match (flux scale by forced photometry of the reference's stars in both
 /// images, its error, the registration offset and residuals; checked against the zero points' prediction);
 /// background_offset (what the two mesh backgrounds left between the images); cosmic_rays (hot pixels and cosmic rays
@@ -55,9 +55,11 @@ public static class DifferenceImaging
             {
                 var noise = RobustStatistics.SigmaClip(Subsample(sci)).Sigma;
                 if (noise > 0)
-                    saturatedStars = SaturatedStars.Measure(input.Saturated, sci, width, height, epsf, noise, options.SaturationWingSigma, options.SaturationMaskRadius, options.SaturationMaskMaxRadius);
+                    saturatedStars = SaturatedStars.CoveringReferenceHoles(
+                        SaturatedStars.Measure(input.Saturated, sci, width, height, epsf, noise, options.SaturationWingSigma, options.SaturationMaskRadius, options.SaturationMaskMaxRadius),
+                        reference, width, height, Resampling.LanczosKernel.HalfWidth, options.SaturationMaskMaxRadius);
                 if (saturatedStars.Count > 0)
-                    log.Info($"{saturatedStars.Count} saturated star(s) masked out to {saturatedStars.Min(x => x.MaskRadius):F1}-{saturatedStars.Max(x => x.MaskRadius):F1} px (where their light falls to {options.SaturationWingSigma:G3} sigma)");
+                    log.Info($"{saturatedStars.Count} saturated star(s) masked out to {saturatedStars.Min(x => x.MaskRadius):F1}-{saturatedStars.Max(x => x.MaskRadius):F1} px (where their light falls to {options.SaturationWingSigma:G3} sigma, and over the reference's hole and {Resampling.LanczosKernel.HalfWidth} px beyond)");
             }
             var nearSaturated = SaturatedStars.Mask(saturatedStars, input.Saturated, width, height, options.SaturationMaskRadius, 0);
             coverageMedian = RobustStatistics.Median(Subsample(input.ReferenceCoverage));
@@ -76,20 +78,35 @@ public static class DifferenceImaging
         if (!(sciSigma > 0) || !(refSigma > 0))
             throw new InvalidImageException($"no background noise could be measured (science sigma {sciSigma:G4}, reference sigma {refSigma:G4} DN/s)");
 
+        // P_n and P_r are effective PSFs (Anderson & King 2000, PASP 112, 1360): the science image's, built on the
+        // calibrated image before fakes were injected (built here when the caller has none), and one built here on the
+        // reference as resampled onto the science grid, so that it holds the resampling's smoothing. ZOGY takes a
+        // shift-invariant stamp on the native grid: each ePSF's phase-averaged stamp at the image centre
+        // (EffectivePsf.PhaseAveragedModelAt). A PSF given by the caller (a PSF file) replaces its image's.
         PsfModel sciPsf, refPsf;
+        EffectivePsf? sciEpsf = null, refEpsf = null;
         using (log.Step("psf"))
         {
-            var estimator = new PsfEstimator();
-            PsfModel? a = input.SciencePsf, b = input.ReferencePsf;
+            var builder = new EffectivePsfBuilder(options.Psf);
             Parallel.Invoke(
-                () => a ??= estimator.Estimate(sci, width, height, sciSigma, double.PositiveInfinity),
-                () => b ??= estimator.Estimate(reference, width, height, refSigma, double.PositiveInfinity));
-            (sciPsf, refPsf) = (a!, b!);
-            foreach (var (name, psf) in new[] { ("science", sciPsf), ("reference", refPsf) })
+                () => { if (input.SciencePsf is null) sciEpsf = input.ScienceEffectivePsf ?? builder.Build(sci, width, height, sciSigma, double.PositiveInfinity); },
+                () => { if (input.ReferencePsf is null) refEpsf = builder.Build(reference, width, height, refSigma, double.PositiveInfinity); });
+            var (cx, cy) = ((width - 1) / 2.0, (height - 1) / 2.0);
+            sciPsf = input.SciencePsf ?? sciEpsf!.PhaseAveragedModelAt(cx, cy, options.Psf.StampSize);
+            refPsf = input.ReferencePsf ?? refEpsf!.PhaseAveragedModelAt(cx, cy, options.Psf.StampSize);
+            foreach (var (name, psf, epsf) in new[] { ("science", sciPsf, sciEpsf), ("reference", refPsf, refEpsf) })
             {
-                if (psf.IsFallback)
-                    log.Warn(JobWarningKind.Psf, $"psf: the {name} PSF is a {psf.Method} fallback (FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} star(s)); too few bright isolated stars");
-                log.Info($"{name} PSF: {psf.Method}, FWHM {psf.FwhmPixels:F2} px from {psf.StarsUsed} stars");
+                if (epsf is null)
+                {
+                    log.Info($"{name} PSF: {psf.Method} (given), FWHM {psf.FwhmPixels:F2} px");
+                    continue;
+                }
+                // Too few stars: the builder's pixel-integrated Gaussian of their width (or of the default FWHM) is P.
+                if (epsf.IsFallback)
+                    log.Warn(JobWarningKind.Psf, $"psf: the {name} PSF is a {epsf.Method} fallback (FWHM {epsf.FwhmPixels:F2} px from {epsf.StarsUsed} star(s), "
+                                                 + $"{options.Psf.MinimumStars} needed for an ePSF); too few bright isolated stars");
+                log.Info($"{name} P for ZOGY from its ePSF: {epsf.Method} from {epsf.StarsUsed} stars, oversampling {epsf.Oversampling}, "
+                         + $"variation degree {epsf.Degree}, FWHM {epsf.FwhmPixels:F2} px");
             }
         }
 
@@ -239,6 +256,8 @@ public static class DifferenceImaging
             DifferencePsf = zogy.DifferencePsf,
             SciencePsf = sciPsf,
             ReferencePsf = refPsf,
+            ScienceEffectivePsf = sciEpsf,
+            ReferenceEffectivePsf = refEpsf,
             ZogyFluxScale = zogy.FluxScale,
             Match = match,
             AstrometricRms = (registration.AstrometricRmsX, registration.AstrometricRmsY),

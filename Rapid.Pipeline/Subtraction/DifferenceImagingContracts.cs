@@ -102,6 +102,7 @@ public sealed record DifferenceImagingOptions
             MaxAstrometricOffset = settings.MaxAstrometricOffset,
             MaxPsfModelError = settings.MaxPsfModelError,
             MaxFluxNormalisationOffset = settings.MaxFluxNormalisationOffset,
+            Psf = EffectivePsfOptions.From(settings),
         };
     }
 
@@ -139,6 +140,8 @@ public sealed record DifferenceImagingOptions
     public double SaturationWingSigma { get; init; } = Defaults.SaturationWingSigma;
     /// <summary><see cref="PipelineSettings.SaturationMaskMaxRadius"/>.</summary>
     public double SaturationMaskMaxRadius { get; init; } = Defaults.SaturationMaskMaxRadius;
+    /// <summary>The effective-PSF settings (the psf* settings) of the ePSFs whose stamps are ZOGY's P_n and P_r.</summary>
+    public EffectivePsfOptions Psf { get; init; } = EffectivePsfOptions.From(Defaults);
 }
 
 /// <summary>The products of <see cref="DifferenceImaging"/>; images row-major on the science grid, NaN where masked.</summary>
@@ -155,6 +158,10 @@ public sealed record DifferenceImagingResult
     public required PsfModel DifferencePsf { get; init; }
     public required PsfModel SciencePsf { get; init; }
     public required PsfModel ReferencePsf { get; init; }
+    /// <summary>The science ePSF whose stamp is <see cref="SciencePsf"/> (P_n); null when a PSF was given.</summary>
+    public EffectivePsf? ScienceEffectivePsf { get; init; }
+    /// <summary>The ePSF built on the resampled reference whose stamp is <see cref="ReferencePsf"/> (P_r); null when a PSF was given.</summary>
+    public EffectivePsf? ReferenceEffectivePsf { get; init; }
     public required double ZogyFluxScale { get; init; }
     public required FluxMatch Match { get; init; }
     /// <summary>The sigma_x, sigma_y (pixels) ZOGY's astrometric term used.</summary>

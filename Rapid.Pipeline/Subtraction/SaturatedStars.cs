@@ -82,6 +82,53 @@ public static class SaturatedStars
         return mask;
     }
 
+    /// <summary>
+    /// The stars with each mask grown to cover the reference's own hole around it (its masked pixels connected to the
+    /// star's centroid, within <paramref name="maxRadius"/>) and <paramref name="reach"/> pixels beyond. A star saturated
+    /// in the reference frames leaves a masked hole in the resampled reference, and the resampled pixels just outside it
+    /// interpolate the star's steep, undersampled wing next to its lost core: Lanczos' lobes print several sigma of
+    /// spurious light there (on the independent fitsh and photutils sets, 1-10 DN/s at 4-5 px from stars of 7,000-11,000
+    /// DN/s where the science image holds none), which ZOGY leaves as a negative row just outside a mask measured on the
+    /// science image alone. <paramref name="reach"/>: the resampling kernel's half-width (Lanczos-3: 3 px).
+    /// </summary>
+    public static IReadOnlyList<SaturatedStar> CoveringReferenceHoles(IReadOnlyList<SaturatedStar> stars, float[] reference, int width, int height, double reach, double maxRadius)
+    {
+        ArgumentNullException.ThrowIfNull(stars);
+        ArgumentNullException.ThrowIfNull(reference);
+        var grown = new List<SaturatedStar>(stars.Count);
+        var stack = new Stack<int>();
+        var seen = new HashSet<int>();
+        foreach (var star in stars)
+        {
+            var (cx, cy) = ((int)Math.Round(star.X), (int)Math.Round(star.Y));
+            if (cx < 0 || cy < 0 || cx >= width || cy >= height || !float.IsNaN(reference[cy * width + cx]))
+            {
+                grown.Add(star);
+                continue;
+            }
+            double farthest = 0;
+            seen.Clear();
+            stack.Push(cy * width + cx);
+            seen.Add(cy * width + cx);
+            while (stack.Count > 0)
+            {
+                var p = stack.Pop();
+                var (px, py) = (p % width, p / width);
+                farthest = Math.Max(farthest, Math.Sqrt((px - star.X) * (px - star.X) + (py - star.Y) * (py - star.Y)));
+                foreach (var (dx, dy) in (ReadOnlySpan<(int, int)>)[(1, 0), (-1, 0), (0, 1), (0, -1)])
+                {
+                    var (x, y) = (px + dx, py + dy);
+                    if (x < 0 || y < 0 || x >= width || y >= height) continue;
+                    var q = y * width + x;
+                    if (!float.IsNaN(reference[q]) || (x - star.X) * (x - star.X) + (y - star.Y) * (y - star.Y) > maxRadius * maxRadius || !seen.Add(q)) continue;
+                    stack.Push(q);
+                }
+            }
+            grown.Add(star with { MaskRadius = Math.Min(maxRadius, Math.Max(star.MaskRadius, farthest + reach)) });
+        }
+        return grown;
+    }
+
     private static SaturatedStar Star(List<int> members, float[] image, bool[] saturated, int width, int height, RadialProfile profile,
         double noiseSigma, double wingSigma, double minRadius, double maxRadius)
     {

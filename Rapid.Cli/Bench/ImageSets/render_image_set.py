@@ -176,7 +176,9 @@ class GnuastroRenderer(Renderer):
         out = os.path.join(self.workdir, "mkprof.fits")
         with open(cat, "w") as f:
             for i, (x, y, fl) in enumerate(zip(xs, ys, fluxes)):
-                # Moffat (function 2), FWHM, beta, position angle, axis ratio, total flux (--mcolisbrightness), truncation in FWHMs.
+                # Moffat (function 2), FWHM, beta, position angle, axis ratio, total flux (--mcolisbrightness), truncation 10
+                # in astmkprof's radius unit, which is half the FWHM: measured, a star of FWHM 2.8 px holds all its light
+                # within 14 px (99.15 % within 10 px), where an untruncated Moffat holds 99.5 % within 14 px and 98.6 % within 10 px.
                 f.write(f"{i + 1} {x:.6f} {y:.6f} 2 {fwhm:.6f} {s['moffat_beta']:.4f} 0 1 {fl:.8g} 10\n")
         env = dict(os.environ, GSL_RNG_SEED=str(s["seed"]))
         # Built on a grid 5 times finer than the pixels (gnuastro's advice for undersampled profiles), then each
