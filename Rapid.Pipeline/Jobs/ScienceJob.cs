@@ -38,25 +38,38 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         }
         int width = science.Width, height = science.Height;
 
-        var reference = await ObtainReferenceAsync(context, spec, science, ct);
-        if (reference.Built is not null) products.AddRange(reference.Built.Products);
-
-        ResampledImage refOnScience;
-        float[] coverageFrames;
-        using (context.Log.Step("reference.resample_to_science"))
-        {
-            refOnScience = LanczosResampler.Resample(reference.Image, reference.Wcs, width, height, science.Wcs, reference.Variance);
-            coverageFrames = ReferenceCoverageOnScience.Frames(reference.Coverage, reference.Wcs, width, height, science.Wcs, refOnScience.Coverage);
-        }
-        if (!coverageFrames.Any(c => c >= settings.MinReferenceCoverage))
-            throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
-
         // Given PSFs replace the estimated ones; the reference's is taken as it is on the science grid (same pixel scale).
         var sciencePsf = await LoadPsfAsync(context, l2.Psf, ct);
-        var referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
         // The science image's effective PSF from its own stars, before anything is injected: the catalog's fluxes are
-        // normalised with it at each source's phase, and the fakes are drawn with it.
-        var scienceEpsf = SciencePsfStep.Build(context, science, sciencePsf, EffectivePsfOptions.From(settings));
+        // normalised with it at each source's phase, and the fakes are drawn with it. It needs only the science image,
+        // so it is built while the reference is read (or co-added) and resampled: those steps leave cores idle (file
+        // reads, serial parts). Its step's CPU seconds then include theirs (the log's CPU figures are the process's).
+        var buildingEpsf = Task.Run(() => SciencePsfStep.Build(context, science, sciencePsf, EffectivePsfOptions.From(settings)), ct);
+        ReferenceOnGrid reference;
+        ResampledImage refOnScience;
+        float[] coverageFrames;
+        PsfModel? referencePsf;
+        try
+        {
+            reference = await ObtainReferenceAsync(context, spec, science, ct);
+            if (reference.Built is not null) products.AddRange(reference.Built.Products);
+            using (context.Log.Step("reference.resample_to_science"))
+            {
+                refOnScience = LanczosResampler.Resample(reference.Image, reference.Wcs, width, height, science.Wcs, reference.Variance);
+                coverageFrames = ReferenceCoverageOnScience.Frames(reference.Coverage, reference.Wcs, width, height, science.Wcs, refOnScience.Coverage);
+            }
+            if (!coverageFrames.Any(c => c >= settings.MinReferenceCoverage))
+                throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
+            referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
+        }
+        catch
+        {
+            // The job ends with the reference's failure; the ePSF's own outcome no longer matters (WhenAny does not
+            // rethrow it), but it is waited for so that nothing of the job runs on after it has failed.
+            await Task.WhenAny(buildingEpsf);
+            throw;
+        }
+        var scienceEpsf = await buildingEpsf;
 
         DifferenceImagingResult result;
         try
@@ -316,7 +329,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         var h = header.Clone();
         h.Set("BUNIT", unit, what);
         FitsFile.WriteImage(path, new FitsImage(width, height, pixels, h));
-        return new LocalProduct(role, path);
+        return LocalProduct.Hashed(role, path);
     }
 
     /// <summary>Centre then the four corners (1,1), (W,1), (W,H), (1,H) as RA, Dec pairs in degrees.</summary>
