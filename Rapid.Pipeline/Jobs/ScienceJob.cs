@@ -45,19 +45,27 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         // so it is built while the reference is read (or co-added) and resampled: those steps leave cores idle (file
         // reads, serial parts). Its step's CPU seconds then include theirs (the log's CPU figures are the process's).
         var buildingEpsf = Task.Run(() => SciencePsfStep.Build(context, science, sciencePsf, EffectivePsfOptions.From(settings)), ct);
-        ReferenceOnGrid reference;
         ResampledImage refOnScience;
         float[] coverageFrames;
         PsfModel? referencePsf;
+        double? referenceZeroPoint;
+        ReferenceImageResult? builtReference;
         try
         {
-            reference = await ObtainReferenceAsync(context, spec, science, ct);
+            // The reference on its own grid is needed only until it is resampled: kept in this async method's state
+            // (every local of an async method lives as long as the method), its image, variance and coverage (and a
+            // co-add's planes) would stay through ZOGY, the job's memory peak. Hence a local of its own scope, nulled.
+            var reference = await ObtainReferenceAsync(context, spec, science, ct);
             if (reference.Built is not null) products.AddRange(reference.Built.Products);
+            (referenceZeroPoint, builtReference) = (reference.ZeroPointMag, reference.Built?.Result);
             using (context.Log.Step("reference.resample_to_science"))
             {
                 refOnScience = LanczosResampler.Resample(reference.Image, reference.Wcs, width, height, science.Wcs, reference.Variance);
                 coverageFrames = ReferenceCoverageOnScience.Frames(reference.Coverage, reference.Wcs, width, height, science.Wcs, refOnScience.Coverage);
             }
+            reference = null!;
+            // The resampled coverage fraction is in coverageFrames now.
+            refOnScience = refOnScience with { Coverage = [] };
             if (!coverageFrames.Any(c => c >= settings.MinReferenceCoverage))
                 throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
             referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
@@ -76,7 +84,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         {
             // The zero points, when both are known, predict the scale: a check on the measured one, and what is used
             // when too few stars measure it.
-            double? predicted = science.ZeroPointMag is double zs && reference.ZeroPointMag is double zr ? Math.Pow(10, -0.4 * (zr - zs)) : null;
+            double? predicted = science.ZeroPointMag is double zs && referenceZeroPoint is double zr ? Math.Pow(10, -0.4 * (zr - zs)) : null;
             result = DifferenceImaging.Run(new DifferenceImagingInput
             {
                 Width = width,
@@ -141,7 +149,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
             // The resampled reference is on the science grid but in the reference's flux scale: its own zero point.
             var resampledHeader = header.Clone();
             resampledHeader.Remove(ProductKeywords.ZeroPoint);
-            if (reference.ZeroPointMag is double zpr) resampledHeader.Set(ProductKeywords.ZeroPoint, zpr, ProductKeywords.ZeroPointComment);
+            if (referenceZeroPoint is double zpr) resampledHeader.Set(ProductKeywords.ZeroPoint, zpr, ProductKeywords.ZeroPointComment);
             products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, resampledHeader));
             CatalogFlagRegistry.WriteTo(meta);
             var catalogPath = context.PathInWorkDirectory("sources.fits");
@@ -152,7 +160,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         // The job's outcome: what registration stores for it. New figures go on ScienceOutcome (or DifferenceImageResult).
         return new JobResult<ScienceOutcome>(products, new ScienceOutcome
         {
-            CoaddedReference = reference.Built?.Result,
+            CoaddedReference = builtReference,
             InjectionRecovery = recovery,
             Difference = new DifferenceImageResult
             {

@@ -30,7 +30,9 @@ public static class DifferenceImaging
         foreach (var (name, a) in new[] { ("science", input.Science), ("science variance", input.ScienceVariance), ("reference", input.Reference), ("reference variance", input.ReferenceVariance), ("reference coverage", input.ReferenceCoverage) })
             if (a.Length != n) throw new ArgumentException($"the {name} image has {a.Length} values, not {width} x {height}");
 
-        BackgroundMap sciBackground, refBackground;
+        // Only the global levels are kept: the maps (an image-sized array each) are garbage once subtracted, before the
+        // largest steps (ZOGY's transforms) allocate.
+        double scienceLevel, referenceLevel;
         float[] sci, reference;
         using (log.Step("background"))
         {
@@ -39,9 +41,9 @@ public static class DifferenceImaging
             Parallel.Invoke(
                 () => pair[0] = estimator.Estimate(input.Science, width, height),
                 () => pair[1] = estimator.Estimate(input.Reference, width, height));
-            (sciBackground, refBackground) = (pair[0], pair[1]);
-            sci = sciBackground.Subtract(input.Science);
-            reference = refBackground.Subtract(input.Reference);
+            (scienceLevel, referenceLevel) = (pair[0].GlobalMedian, pair[1].GlobalMedian);
+            sci = pair[0].Subtract(input.Science);
+            reference = pair[1].Subtract(input.Reference);
         }
 
         // Masks before anything is estimated on the images: the reference where its coverage is low, the science
@@ -243,8 +245,8 @@ public static class DifferenceImaging
             Match = match,
             AstrometricRms = (registration.AstrometricRmsX, registration.AstrometricRmsY),
             ModelError = (sciModel.Fraction, refModel.Fraction),
-            BackgroundScience = sciBackground.GlobalMedian,
-            BackgroundReference = refBackground.GlobalMedian,
+            BackgroundScience = scienceLevel,
+            BackgroundReference = referenceLevel,
             FwhmScienceStars = fwhmScienceStars,
             FwhmReferenceStars = fwhmReferenceStars,
             MaskedFraction = masked / (double)n,
