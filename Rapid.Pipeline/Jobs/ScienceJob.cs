@@ -66,6 +66,10 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
             reference = null!;
             // The resampled coverage fraction is in coverageFrames now.
             refOnScience = refOnScience with { Coverage = [] };
+            // What was just released (a co-add's planes, the reference's maps) is collected now rather than whenever the
+            // large-object budget next runs out, which may be in the middle of ZOGY (the peak): a full collection of a
+            // heap of pointer-free float arrays costs milliseconds.
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true);
             if (!coverageFrames.Any(c => c >= settings.MinReferenceCoverage))
                 throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
             referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
