@@ -10,7 +10,10 @@ public sealed record BackgroundMap(int Width, int Height, float[] Background, do
     public float[] Subtract(float[] pixels)
     {
         var result = new float[pixels.Length];
-        for (var i = 0; i < pixels.Length; i++) result[i] = pixels[i] - Background[i];
+        Parallel.For(0, Height, y =>
+        {
+            for (var i = y * Width; i < (y + 1) * Width; i++) result[i] = pixels[i] - Background[i];
+        });
         return result;
     }
 }

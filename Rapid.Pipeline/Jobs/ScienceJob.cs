@@ -146,15 +146,24 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
             header.Set("PSFFWHMR", result.ReferencePsf.FwhmPixels, "reference PSF FWHM (pixels)");
             header.Set("MASKFRAC", result.MaskedFraction, "fraction of pixels masked (NaN)");
             header.Set("COVMED", result.CoverageMedian, "median reference coverage (frames)");
-            products.Add(WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", result.Difference, width, height, header));
-            products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", result.DifferenceUncertainty, width, height, header));
-            products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, ProductUnits.Dimensionless, "significance (sigma)"));
-            products.Add(WritePsf(context, result.DifferencePsf, meta));
             // The resampled reference is on the science grid but in the reference's flux scale: its own zero point.
             var resampledHeader = header.Clone();
             resampledHeader.Remove(ProductKeywords.ZeroPoint);
             if (referenceZeroPoint is double zpr) resampledHeader.Set(ProductKeywords.ZeroPoint, zpr, ProductKeywords.ZeroPointComment);
-            products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, resampledHeader));
+            // The four images (67 MB each at 4088^2) are encoded and written side by side, each hashed as soon as it is
+            // written; they are listed in the usual order.
+            var images = new Func<LocalProduct>[]
+            {
+                () => WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", result.Difference, width, height, header),
+                () => WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", result.DifferenceUncertainty, width, height, header),
+                () => WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, ProductUnits.Dimensionless, "significance (sigma)"),
+                () => WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, resampledHeader),
+            };
+            var written = new LocalProduct[images.Length];
+            Parallel.For(0, images.Length, k => written[k] = images[k]());
+            products.AddRange(written[..3]);
+            products.Add(WritePsf(context, result.DifferencePsf, meta));
+            products.Add(written[3]);
             CatalogFlagRegistry.WriteTo(meta);
             var catalogPath = context.PathInWorkDirectory("sources.fits");
             FitsFile.WriteTable(catalogPath, meta, DifferenceCatalog.ToTable(sources, science.ZeroPointMag));
