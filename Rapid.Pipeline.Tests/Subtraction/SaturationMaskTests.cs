@@ -4,17 +4,21 @@ namespace Rapid.Pipeline.Tests.Subtraction;
 
 public class SaturationMaskTests
 {
+    // Few marks take the box-painting path, many the separable passes: both must give the same dilation.
     [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(3)]
-    [InlineData(7)]
-    public void Grows_every_marked_pixel_by_the_radius_in_both_axes(int radius)
+    [InlineData(0, 25)]
+    [InlineData(1, 25)]
+    [InlineData(1, 1500)]
+    [InlineData(3, 5)]
+    [InlineData(3, 25)]
+    [InlineData(7, 1)]
+    [InlineData(7, 25)]
+    public void Grows_every_marked_pixel_by_the_radius_in_both_axes(int radius, int marks)
     {
         const int width = 97, height = 61;
-        var random = new Random(radius + 1);
+        var random = new Random(radius + marks);
         var marked = new bool[width * height];
-        for (var k = 0; k < 25; k++) marked[random.Next(marked.Length)] = true;
+        for (var k = 0; k < marks; k++) marked[random.Next(marked.Length)] = true;
         marked[0] = marked[^1] = true;
 
         var grown = SaturationMask.Grow(marked, width, height, radius)!;

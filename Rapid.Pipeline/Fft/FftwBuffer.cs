@@ -65,6 +65,17 @@ internal sealed unsafe class FftwBuffer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Frees the memory now, pooled or not (a buffer whose work is done while larger allocations are still to come); a
+    /// later Dispose does nothing.
+    /// </summary>
+    public void Release()
+    {
+        _pooled = false;
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
     private static readonly List<FftwBuffer> Pool = [];
     private bool _pooled;
 

@@ -1,13 +1,19 @@
 namespace Rapid.Pipeline.Imaging;
 
-/// <summary>A smooth background and its RMS, per pixel (same units as the image), plus global figures.</summary>
-public sealed record BackgroundMap(int Width, int Height, float[] Background, float[] Rms, double GlobalMedian, double GlobalRms)
+/// <summary>
+/// A smooth background per pixel (same units as the image), plus global figures: the median level and RMS of the
+/// mesh. (No caller reads the RMS per pixel, so it is not interpolated: that was another image-sized pass and array.)
+/// </summary>
+public sealed record BackgroundMap(int Width, int Height, float[] Background, double GlobalMedian, double GlobalRms)
 {
     /// <summary>A copy of <paramref name="pixels"/> with the background subtracted (NaN stays NaN).</summary>
     public float[] Subtract(float[] pixels)
     {
         var result = new float[pixels.Length];
-        for (var i = 0; i < pixels.Length; i++) result[i] = pixels[i] - Background[i];
+        Parallel.For(0, Height, y =>
+        {
+            for (var i = y * Width; i < (y + 1) * Width; i++) result[i] = pixels[i] - Background[i];
+        });
         return result;
     }
 }
@@ -62,8 +68,7 @@ public sealed class MeshBackgroundEstimator(int meshSize = 64, int filterSize = 
         level = MedianFilter(level, nx, ny, filterSize);
         sigma = MedianFilter(sigma, nx, ny, filterSize);
         var background = Interpolate(level, nx, ny, cellW, cellH, width, height);
-        var rms = Interpolate(sigma, nx, ny, cellW, cellH, width, height);
-        return new BackgroundMap(width, height, background, rms, Median(level), Median(sigma));
+        return new BackgroundMap(width, height, background, Median(level), Median(sigma));
     }
 
     private static double Median(double[] values)

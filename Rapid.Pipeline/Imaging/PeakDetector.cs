@@ -14,6 +14,8 @@ public sealed record Detection(double X, double Y, int PeakX, int PeakY, double 
 /// </summary>
 public sealed class PeakDetector(double thresholdSigma = 5.0, int minPixels = 3, int peakRadius = 3)
 {
+    private readonly int _minPixels = minPixels;
+
     public double ThresholdSigma { get; } = thresholdSigma;
 
     /// <summary>Positive and (when <paramref name="includeNegative"/>) negative detections.</summary>
@@ -22,28 +24,58 @@ public sealed class PeakDetector(double thresholdSigma = 5.0, int minPixels = 3,
         // One label array (68 MB at 4088^2) serves both signs when the threshold is positive: no pixel is then both
         // >= T and <= -T, so positive regions take labels 1, 2, ... and negative ones -1, -2, ... without meeting.
         var label = new int[width * height];
-        var result = DetectSigned(significance, image, width, height, +1, label);
-        if (includeNegative) result.AddRange(DetectSigned(significance, image, width, height, -1, ThresholdSigma > 0 ? label : new int[label.Length]));
+        var (s, v) = (new PixelArray(significance), new PixelArray(image));
+        var result = DetectSigned(s, v, width, height, +1, label, null);
+        if (includeNegative) result.AddRange(DetectSigned(s, v, width, height, -1, ThresholdSigma > 0 ? label : new int[label.Length], null));
         return result;
     }
 
-    private List<Detection> DetectSigned(float[] significance, float[] image, int width, int height, int sign, int[] label)
+    /// <summary>
+    /// The positive detections of the regions that hold at least one of <paramref name="seeds"/> (pixel indices, in
+    /// increasing order), with significance and image values computed on demand: regions that touch no seed are never
+    /// visited, so a search confined to a few pixels of a large image costs only those regions. The regions and their
+    /// peaks are exactly those <see cref="Detect"/> finds (a region is followed beyond the seeds to its whole extent).
+    /// </summary>
+    public List<Detection> DetectFromSeeds<TSignificance, TImage>(TSignificance significance, TImage image, IEnumerable<int> seeds, int width, int height)
+        where TSignificance : struct, IPixelValues where TImage : struct, IPixelValues
     {
-        var detections = new List<Detection>();
-        var stack = new Stack<int>();
-        var region = new List<int>();
-        var nextLabel = 0;
-        for (var start = 0; start < label.Length; start++)
+        ArgumentNullException.ThrowIfNull(seeds);
+        return DetectSigned(significance, image, width, height, +1, new int[width * height], seeds);
+    }
+
+    private List<Detection> DetectSigned<TSignificance, TImage>(TSignificance significance, TImage image, int width, int height, int sign, int[] label, IEnumerable<int>? seeds)
+        where TSignificance : struct, IPixelValues where TImage : struct, IPixelValues
+    {
+        var search = new RegionSearch<TSignificance, TImage>(this, significance, image, width, height, sign, label);
+        if (seeds is null)
+            for (var start = 0; start < label.Length; start++) search.From(start);
+        else
+            foreach (var start in seeds) search.From(start);
+        return search.Detections;
+    }
+
+    /// <summary>The regions found so far and their peaks; each start pixel at or beyond the threshold not yet in a region begins one.</summary>
+    private sealed class RegionSearch<TSignificance, TImage>(PeakDetector detector, TSignificance significance, TImage image, int width, int height, int sign, int[] label)
+        where TSignificance : struct, IPixelValues where TImage : struct, IPixelValues
+    {
+        private readonly Stack<int> _stack = new();
+        private readonly List<int> _region = [];
+        private int _nextLabel;
+
+        public List<Detection> Detections { get; } = [];
+
+        public void From(int start)
         {
-            if (label[start] != 0 || !(sign * significance[start] >= ThresholdSigma)) continue;
-            nextLabel += sign;
-            region.Clear();
-            stack.Push(start);
-            label[start] = nextLabel;
-            while (stack.Count > 0)
+            var threshold = detector.ThresholdSigma;
+            if (label[start] != 0 || !(sign * significance[start] >= threshold)) return;
+            _nextLabel += sign;
+            _region.Clear();
+            _stack.Push(start);
+            label[start] = _nextLabel;
+            while (_stack.Count > 0)
             {
-                var p = stack.Pop();
-                region.Add(p);
+                var p = _stack.Pop();
+                _region.Add(p);
                 int px = p % width, py = p / width;
                 for (var dy = -1; dy <= 1; dy++)
                     for (var dx = -1; dx <= 1; dx++)
@@ -51,25 +83,24 @@ public sealed class PeakDetector(double thresholdSigma = 5.0, int minPixels = 3,
                         int x = px + dx, y = py + dy;
                         if (x < 0 || y < 0 || x >= width || y >= height) continue;
                         var q = y * width + x;
-                        if (label[q] != 0 || !(sign * significance[q] >= ThresholdSigma)) continue;
-                        label[q] = nextLabel;
-                        stack.Push(q);
+                        if (label[q] != 0 || !(sign * significance[q] >= threshold)) continue;
+                        label[q] = _nextLabel;
+                        _stack.Push(q);
                     }
             }
-            if (region.Count < minPixels) continue;
-            foreach (var p in region)
+            if (_region.Count < detector._minPixels) return;
+            foreach (var p in _region)
             {
-                if (!IsPeak(significance, width, height, p, sign, nextLabel, label)) continue;
+                if (!detector.IsPeak(significance, width, height, p, sign, _nextLabel, label)) continue;
                 int px = p % width, py = p / width;
                 var (cx, cy) = Centroid(image, width, height, px, py, sign);
-                detections.Add(new Detection(cx, cy, px, py, significance[p], sign, region.Count));
+                Detections.Add(new Detection(cx, cy, px, py, significance[p], sign, _region.Count));
             }
         }
-        return detections;
     }
 
     // The extreme within peakRadius among pixels of the same region; ties go to the lowest index.
-    private bool IsPeak(float[] s, int width, int height, int p, int sign, int regionLabel, int[] label)
+    private bool IsPeak<TMap>(TMap s, int width, int height, int p, int sign, int regionLabel, int[] label) where TMap : struct, IPixelValues
     {
         int px = p % width, py = p / width;
         var v = sign * s[p];
@@ -85,7 +116,7 @@ public sealed class PeakDetector(double thresholdSigma = 5.0, int minPixels = 3,
     }
 
     // Flux-weighted centroid in the 5x5 box around the peak, using only same-signed values.
-    private static (double X, double Y) Centroid(float[] image, int width, int height, int px, int py, int sign)
+    private static (double X, double Y) Centroid<TMap>(TMap image, int width, int height, int px, int py, int sign) where TMap : struct, IPixelValues
     {
         double sum = 0, sx = 0, sy = 0;
         for (var y = Math.Max(0, py - 2); y <= Math.Min(height - 1, py + 2); y++)
@@ -97,4 +128,19 @@ public sealed class PeakDetector(double thresholdSigma = 5.0, int minPixels = 3,
             }
         return sum > 0 ? (sx / sum, sy / sum) : (px, py);
     }
+}
+
+/// <summary>
+/// Pixel values of a row-major image by index, read where they are needed: an array, or values computed on demand.
+/// A struct implementing it lets the detector's loops be compiled for it (no virtual call per pixel).
+/// </summary>
+public interface IPixelValues
+{
+    float this[int index] { get; }
+}
+
+/// <summary>An array's values as <see cref="IPixelValues"/>.</summary>
+public readonly struct PixelArray(float[] values) : IPixelValues
+{
+    public float this[int index] => values[index];
 }

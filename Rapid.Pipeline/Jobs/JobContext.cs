@@ -5,7 +5,22 @@ using Rapid.Core.Storage;
 namespace Rapid.Pipeline.Jobs;
 
 /// <summary>A product made in the work directory, uploaded by the runner under the job's prefix with its file name.</summary>
-public sealed record LocalProduct(string Role, string LocalPath);
+public sealed record LocalProduct(string Role, string LocalPath)
+{
+    /// <summary>
+    /// The file's size and digests when the job has them under way already (<see cref="Hashed"/>); otherwise the runner
+    /// computes them at upload.
+    /// </summary>
+    public Task<FileChecksum>? Checksum { get; init; }
+
+    /// <summary>
+    /// A product whose SHA-256 and MD5 are computed in the background from now on, beside the job's next steps (a 4088^2
+    /// image is 67 MB: hashing the products one after another at upload cost ~0.8 s of a science job's wall time). The
+    /// file must not change after this call.
+    /// </summary>
+    public static LocalProduct Hashed(string role, string localPath) =>
+        new(role, localPath) { Checksum = Task.Run(() => FileChecksum.Of(localPath)) };
+}
 
 /// <summary>Everything a running job may use: its config, the object store, a fresh work directory, the log and warnings.</summary>
 public sealed class JobContext(JobConfig config, IObjectStore store, ObjectKeys keys, string workDirectory, JobLog log)

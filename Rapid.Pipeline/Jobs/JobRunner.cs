@@ -177,7 +177,7 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
                 foreach (var p in result.Products)
                 {
                     var target = keys.Product(context.ProcDate, config.Jid, Path.GetFileName(p.LocalPath));
-                    var checksum = FileChecksum.Of(p.LocalPath);
+                    var checksum = p.Checksum is { } hashing ? await hashing : FileChecksum.Of(p.LocalPath);
                     await store.PutFileAsync(target, p.LocalPath, ct);
                     products.Add(new ProductFile(p.Role, target, checksum));
                     log.Info($"uploaded {p.Role} {target} ({checksum.SizeBytes} bytes, md5 {checksum.Md5})");

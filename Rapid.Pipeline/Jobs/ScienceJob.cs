@@ -38,32 +38,57 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         }
         int width = science.Width, height = science.Height;
 
-        var reference = await ObtainReferenceAsync(context, spec, science, ct);
-        if (reference.Built is not null) products.AddRange(reference.Built.Products);
-
-        ResampledImage refOnScience;
-        float[] coverageFrames;
-        using (context.Log.Step("reference.resample_to_science"))
-        {
-            refOnScience = LanczosResampler.Resample(reference.Image, reference.Wcs, width, height, science.Wcs, reference.Variance);
-            coverageFrames = ReferenceCoverageOnScience.Frames(reference.Coverage, reference.Wcs, width, height, science.Wcs, refOnScience.Coverage);
-        }
-        if (!coverageFrames.Any(c => c >= settings.MinReferenceCoverage))
-            throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
-
         // Given PSFs replace the estimated ones; the reference's is taken as it is on the science grid (same pixel scale).
         var sciencePsf = await LoadPsfAsync(context, l2.Psf, ct);
-        var referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
         // The science image's effective PSF from its own stars, before anything is injected: the catalog's fluxes are
-        // normalised with it at each source's phase, and the fakes are drawn with it.
-        var scienceEpsf = SciencePsfStep.Build(context, science, sciencePsf, EffectivePsfOptions.From(settings));
+        // normalised with it at each source's phase, and the fakes are drawn with it. It needs only the science image,
+        // so it is built while the reference is read (or co-added) and resampled: those steps leave cores idle (file
+        // reads, serial parts). Its step's CPU seconds then include theirs (the log's CPU figures are the process's).
+        var buildingEpsf = Task.Run(() => SciencePsfStep.Build(context, science, sciencePsf, EffectivePsfOptions.From(settings)), ct);
+        ResampledImage refOnScience;
+        float[] coverageFrames;
+        PsfModel? referencePsf;
+        double? referenceZeroPoint;
+        ReferenceImageResult? builtReference;
+        try
+        {
+            // The reference on its own grid is needed only until it is resampled: kept in this async method's state
+            // (every local of an async method lives as long as the method), its image, variance and coverage (and a
+            // co-add's planes) would stay through ZOGY, the job's memory peak. Hence a local of its own scope, nulled.
+            var reference = await ObtainReferenceAsync(context, spec, science, ct);
+            if (reference.Built is not null) products.AddRange(reference.Built.Products);
+            (referenceZeroPoint, builtReference) = (reference.ZeroPointMag, reference.Built?.Result);
+            using (context.Log.Step("reference.resample_to_science"))
+            {
+                refOnScience = LanczosResampler.Resample(reference.Image, reference.Wcs, width, height, science.Wcs, reference.Variance);
+                coverageFrames = ReferenceCoverageOnScience.Frames(reference.Coverage, reference.Wcs, width, height, science.Wcs, refOnScience.Coverage);
+            }
+            reference = null!;
+            // The resampled coverage fraction is in coverageFrames now.
+            refOnScience = refOnScience with { Coverage = [] };
+            // What was just released (a co-add's planes, the reference's maps) is collected now rather than whenever the
+            // large-object budget next runs out, which may be in the middle of ZOGY (the peak): a full collection of a
+            // heap of pointer-free float arrays costs milliseconds.
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+            if (!coverageFrames.Any(c => c >= settings.MinReferenceCoverage))
+                throw new JobFailedException(ExitCodes.NoReferenceImage, $"the reference does not cover the science image {l2.File}");
+            referencePsf = await LoadPsfAsync(context, referenceSource.Psf, ct);
+        }
+        catch
+        {
+            // The job ends with the reference's failure; the ePSF's own outcome no longer matters (WhenAny does not
+            // rethrow it), but it is waited for so that nothing of the job runs on after it has failed.
+            await Task.WhenAny(buildingEpsf);
+            throw;
+        }
+        var scienceEpsf = await buildingEpsf;
 
         DifferenceImagingResult result;
         try
         {
             // The zero points, when both are known, predict the scale: a check on the measured one, and what is used
             // when too few stars measure it.
-            double? predicted = science.ZeroPointMag is double zs && reference.ZeroPointMag is double zr ? Math.Pow(10, -0.4 * (zr - zs)) : null;
+            double? predicted = science.ZeroPointMag is double zs && referenceZeroPoint is double zr ? Math.Pow(10, -0.4 * (zr - zs)) : null;
             result = DifferenceImaging.Run(new DifferenceImagingInput
             {
                 Width = width,
@@ -121,15 +146,24 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
             header.Set("PSFFWHMR", result.ReferencePsf.FwhmPixels, "reference PSF FWHM (pixels)");
             header.Set("MASKFRAC", result.MaskedFraction, "fraction of pixels masked (NaN)");
             header.Set("COVMED", result.CoverageMedian, "median reference coverage (frames)");
-            products.Add(WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", result.Difference, width, height, header));
-            products.Add(WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", result.DifferenceUncertainty, width, height, header));
-            products.Add(WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, ProductUnits.Dimensionless, "significance (sigma)"));
-            products.Add(WritePsf(context, result.DifferencePsf, meta));
             // The resampled reference is on the science grid but in the reference's flux scale: its own zero point.
             var resampledHeader = header.Clone();
             resampledHeader.Remove(ProductKeywords.ZeroPoint);
-            if (reference.ZeroPointMag is double zpr) resampledHeader.Set(ProductKeywords.ZeroPoint, zpr, ProductKeywords.ZeroPointComment);
-            products.Add(WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, resampledHeader));
+            if (referenceZeroPoint is double zpr) resampledHeader.Set(ProductKeywords.ZeroPoint, zpr, ProductKeywords.ZeroPointComment);
+            // The four images (67 MB each at 4088^2) are encoded and written side by side, each hashed as soon as it is
+            // written; they are listed in the usual order.
+            var images = new Func<LocalProduct>[]
+            {
+                () => WriteImage(context, ProductRoles.DifferenceImage, "diffimage.fits", result.Difference, width, height, header),
+                () => WriteImage(context, ProductRoles.DifferenceUncertainty, "diffimage_uncert.fits", result.DifferenceUncertainty, width, height, header),
+                () => WriteImage(context, ProductRoles.ScoreImage, "scorr.fits", result.ScoreCorrected, width, height, header, ProductUnits.Dimensionless, "significance (sigma)"),
+                () => WriteImage(context, ProductRoles.ResampledReference, "refimage_resampled.fits", refOnScience.Pixels, width, height, resampledHeader),
+            };
+            var written = new LocalProduct[images.Length];
+            Parallel.For(0, images.Length, k => written[k] = images[k]());
+            products.AddRange(written[..3]);
+            products.Add(WritePsf(context, result.DifferencePsf, meta));
+            products.Add(written[3]);
             CatalogFlagRegistry.WriteTo(meta);
             var catalogPath = context.PathInWorkDirectory("sources.fits");
             FitsFile.WriteTable(catalogPath, meta, DifferenceCatalog.ToTable(sources, science.ZeroPointMag));
@@ -139,7 +173,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         // The job's outcome: what registration stores for it. New figures go on ScienceOutcome (or DifferenceImageResult).
         return new JobResult<ScienceOutcome>(products, new ScienceOutcome
         {
-            CoaddedReference = reference.Built?.Result,
+            CoaddedReference = builtReference,
             InjectionRecovery = recovery,
             Difference = new DifferenceImageResult
             {
@@ -316,7 +350,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         var h = header.Clone();
         h.Set("BUNIT", unit, what);
         FitsFile.WriteImage(path, new FitsImage(width, height, pixels, h));
-        return new LocalProduct(role, path);
+        return LocalProduct.Hashed(role, path);
     }
 
     /// <summary>Centre then the four corners (1,1), (W,1), (W,H), (1,H) as RA, Dec pairs in degrees.</summary>

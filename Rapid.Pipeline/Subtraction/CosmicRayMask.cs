@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Rapid.Pipeline.Imaging;
 
 namespace Rapid.Pipeline.Subtraction;
@@ -21,17 +22,52 @@ public static class CosmicRayMask
     public static (int Features, int Pixels) ApplyToReference(float[] reference, float[] refVariance, float[] sci, float[] sciVariance,
         float[] coverage, double scale, int width, int height, double referenceFwhm, double thresholdSigma)
     {
-        var unrejected = new bool[coverage.Length];
-        var any = false;
+        var unrejected = Unrejected(coverage);
+        if (!unrejected.Any() || !(scale > 0)) return (0, 0);
+        var sharpness = new SharpnessFilter(referenceFwhm);
+        if (!(sharpness.MinNeighbourRatio > 0)) return (0, 0);
+        // ref - sci / scale, in the reference's units: positive where the reference holds what the science image does
+        // not. Only peaks at unrejected pixels are candidates, so their regions are followed from those pixels alone
+        // and the difference is computed where it is read: the image edges and dither gaps, not the whole image.
+        var difference = new ReferenceDifference(reference, refVariance, sci, sciVariance, scale);
+        var sharp = new PeakDetector(thresholdSigma, minPixels: 1)
+            .DetectFromSeeds(new ReferenceSignificance(difference), new ReferencePlain(difference), unrejected, width, height)
+            .Where(d => coverage[d.PeakY * width + d.PeakX] < MinFramesForRejection && sharpness.IsSharperThanPsf(d, reference, width, height)).ToList();
+        return MaskAround(sharp, reference, new ReferenceSignificance(difference), width, height, growRadius: 3);
+    }
+
+    /// <summary>Pixels (in index order) that fewer than <see cref="MinFramesForRejection"/> frames cover.</summary>
+    private static IEnumerable<int> Unrejected(float[] coverage)
+    {
         for (var i = 0; i < coverage.Length; i++)
-            if (coverage[i] < MinFramesForRejection) unrejected[i] = any = true;
-        if (!any || !(scale > 0)) return (0, 0);
-        // ref - sci / scale, in the reference's units: positive where the reference holds what the science image does not.
-        var sciInReferenceUnits = new float[sci.Length];
-        var sciVarianceInReferenceUnits = new float[sci.Length];
-        var s2 = scale * scale;
-        for (var i = 0; i < sci.Length; i++) { sciInReferenceUnits[i] = (float)(sci[i] / scale); sciVarianceInReferenceUnits[i] = (float)(sciVariance[i] / s2); }
-        return Apply(reference, refVariance, sciInReferenceUnits, sciVarianceInReferenceUnits, 1.0, width, height, new SharpnessFilter(referenceFwhm), thresholdSigma, unrejected, growRadius: 3);
+            if (coverage[i] < MinFramesForRejection) yield return i;
+    }
+
+    /// <summary>
+    /// ref - sci / scale and its significance at one pixel, the science values first converted to the reference's units
+    /// in float (as the whole-image arrays this replaces held them, so the masks are the same to the bit).
+    /// </summary>
+    private sealed class ReferenceDifference(float[] reference, float[] refVariance, float[] sci, float[] sciVariance, double scale)
+    {
+        private readonly double _scale2 = scale * scale;
+
+        public float Plain(int i) => (float)(reference[i] - 1.0 * (float)(sci[i] / scale));
+
+        public float Significance(int i)
+        {
+            var v = refVariance[i] + 1.0 * 1.0 * (float)(sciVariance[i] / _scale2);
+            return v > 0 ? (float)(Plain(i) / Math.Sqrt(v)) : float.NaN;
+        }
+    }
+
+    private readonly struct ReferencePlain(ReferenceDifference difference) : IPixelValues
+    {
+        public float this[int index] => difference.Plain(index);
+    }
+
+    private readonly struct ReferenceSignificance(ReferenceDifference difference) : IPixelValues
+    {
+        public float this[int index] => difference.Significance(index);
     }
 
     /// <summary>A per-pixel sigma clip needs at least this many frames to tell an outlier from the others.</summary>
@@ -41,10 +77,8 @@ public static class CosmicRayMask
     /// Sets to NaN, in <paramref name="sci"/>, the 8-connected pixels beyond 3 sigma of the same sign around each
     /// sharp peak (within 10 px), grown by one pixel. Returns the number of features and of pixels masked.
     /// </summary>
-    /// <param name="candidates">When given, only peaks at pixels where it is true are considered.</param>
-    /// <param name="growRadius">Pixels the mask is grown by.</param>
     public static (int Features, int Pixels) Apply(float[] sci, float[] sciVariance, float[] reference, float[] refVariance,
-        double scale, int width, int height, SharpnessFilter sharpness, double thresholdSigma, bool[]? candidates = null, int growRadius = 1)
+        double scale, int width, int height, SharpnessFilter sharpness, double thresholdSigma)
     {
         ArgumentNullException.ThrowIfNull(sharpness);
         if (!(sharpness.MinNeighbourRatio > 0)) return (0, 0);
@@ -62,8 +96,18 @@ public static class CosmicRayMask
         // minPixels 1: a hot pixel is a single pixel above the threshold, and left in, ZOGY's whitening turns it into
         // rows and columns of ringing.
         var sharp = new PeakDetector(thresholdSigma, minPixels: 1).Detect(significance, plain, width, height, includeNegative: false)
-            .Where(d => (candidates is null || candidates[d.PeakY * width + d.PeakX]) && sharpness.IsSharperThanPsf(d, sci, width, height)).ToList();
-        var mask = new bool[plain.Length];
+            .Where(d => sharpness.IsSharperThanPsf(d, sci, width, height)).ToList();
+        return MaskAround(sharp, sci, new PixelArray(significance), width, height, growRadius: 1);
+    }
+
+    /// <summary>
+    /// Masks (NaN in <paramref name="image"/>) the 8-connected pixels beyond 3 sigma of the same sign around each peak,
+    /// within 10 px of it, in the peaks' order, grown by <paramref name="growRadius"/> pixels.
+    /// </summary>
+    private static (int Features, int Pixels) MaskAround<TSignificance>(List<Detection> sharp, float[] image, TSignificance significance, int width, int height, int growRadius)
+        where TSignificance : struct, IPixelValues
+    {
+        var mask = new bool[image.Length];
         var stack = new Stack<(int X, int Y)>();
         foreach (var d in sharp)
         {
@@ -84,13 +128,15 @@ public static class CosmicRayMask
                     }
             }
         }
-        var grown = SaturationMask.Grow(mask, width, height, growRadius)!;
+        var grown = MemoryMarshal.Cast<bool, byte>(SaturationMask.Grow(mask, width, height, growRadius)!.AsSpan());
         var pixels = 0;
-        for (var i = 0; i < grown.Length; i++)
+        var offset = 0;
+        int next;
+        while ((next = grown[offset..].IndexOf((byte)1)) >= 0)
         {
-            if (!grown[i]) continue;
-            sci[i] = float.NaN;
+            image[offset + next] = float.NaN;
             pixels++;
+            offset += next + 1;
         }
         return (sharp.Count, pixels);
     }

@@ -30,7 +30,9 @@ public static class DifferenceImaging
         foreach (var (name, a) in new[] { ("science", input.Science), ("science variance", input.ScienceVariance), ("reference", input.Reference), ("reference variance", input.ReferenceVariance), ("reference coverage", input.ReferenceCoverage) })
             if (a.Length != n) throw new ArgumentException($"the {name} image has {a.Length} values, not {width} x {height}");
 
-        BackgroundMap sciBackground, refBackground;
+        // Only the global levels are kept: the maps (an image-sized array each) are garbage once subtracted, before the
+        // largest steps (ZOGY's transforms) allocate.
+        double scienceLevel, referenceLevel;
         float[] sci, reference;
         using (log.Step("background"))
         {
@@ -39,9 +41,9 @@ public static class DifferenceImaging
             Parallel.Invoke(
                 () => pair[0] = estimator.Estimate(input.Science, width, height),
                 () => pair[1] = estimator.Estimate(input.Reference, width, height));
-            (sciBackground, refBackground) = (pair[0], pair[1]);
-            sci = sciBackground.Subtract(input.Science);
-            reference = refBackground.Subtract(input.Reference);
+            (scienceLevel, referenceLevel) = (pair[0].GlobalMedian, pair[1].GlobalMedian);
+            sci = pair[0].Subtract(input.Science);
+            reference = pair[1].Subtract(input.Reference);
         }
 
         // Masks before anything is estimated on the images: the reference where its coverage is low, the science
@@ -199,6 +201,8 @@ public static class DifferenceImaging
                     ModelErrorFraction = refModel.Fraction, WidthErrorPixels2 = refModel.Width,
                 },
                 registration);
+            // The transforms' pooled buffers (3 x 68 MB at 4088^2) are not needed by anything that follows.
+            Fft.FftwBuffer.TrimPool();
             diff = zogy.DifferenceInFluxUnits();
             diffUncertainty = DifferenceUncertainty.PerPixel(zogy, input.ScienceVariance, input.ReferenceVariance, sciSigma, refSigma, 1, fr);
             log.Info($"ZOGY: noise-correlation factors science {zogy.Local.Noise.NewVarianceFactor:F3}, reference {zogy.Local.Noise.ReferenceVarianceFactor:F3}; kernels reach {zogy.Kernels.Reach} px");
@@ -262,8 +266,8 @@ public static class DifferenceImaging
             Match = match,
             AstrometricRms = (registration.AstrometricRmsX, registration.AstrometricRmsY),
             ModelError = (sciModel.Fraction, refModel.Fraction),
-            BackgroundScience = sciBackground.GlobalMedian,
-            BackgroundReference = refBackground.GlobalMedian,
+            BackgroundScience = scienceLevel,
+            BackgroundReference = referenceLevel,
             FwhmScienceStars = fwhmScienceStars,
             FwhmReferenceStars = fwhmReferenceStars,
             MaskedFraction = masked / (double)n,

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Rapid.Pipeline.Subtraction;
 
 /// <summary>Grows a mask of saturated pixels (row-major, 0-based) by a square radius in pixels.</summary>
@@ -9,6 +11,11 @@ public static class SaturationMask
         if (saturated is null) return null;
         if (saturated.Length != (long)width * height) throw new ArgumentException($"the saturation mask has {saturated.Length} values, not {width} x {height}");
         if (radius <= 0) return (bool[])saturated.Clone();
+        var marked = MemoryMarshal.Cast<bool, byte>(saturated.AsSpan());
+        var side = 2L * radius + 1;
+        // A sparse mask (cosmic rays, a few saturated stars) is painted box by box, skipping the empty stretches at
+        // vectorised speed: far fewer steps than two passes over every pixel.
+        if (marked.Count((byte)1) * side * side < saturated.Length / 8) return Painted(marked, width, height, radius);
         // Separable dilation: rows then columns, each with a running count over the window.
         var rows = new bool[saturated.Length];
         Parallel.For(0, height, y =>
@@ -45,6 +52,24 @@ public static class SaturationMask
                 }
             }
         });
+        return result;
+    }
+
+    /// <summary>The same dilation, as a (2 radius + 1)^2 box painted around each marked pixel.</summary>
+    private static bool[] Painted(ReadOnlySpan<byte> marked, int width, int height, int radius)
+    {
+        var result = new bool[marked.Length];
+        var offset = 0;
+        int next;
+        while ((next = marked[offset..].IndexOf((byte)1)) >= 0)
+        {
+            var i = offset + next;
+            var (x, y) = (i % width, i / width);
+            var (x0, x1) = (Math.Max(0, x - radius), Math.Min(width - 1, x + radius));
+            for (var j = Math.Max(0, y - radius); j <= Math.Min(height - 1, y + radius); j++)
+                result.AsSpan(j * width + x0, x1 - x0 + 1).Fill(true);
+            offset = i + 1;
+        }
         return result;
     }
 }

@@ -146,6 +146,7 @@ public static unsafe class ZogySubtraction
                 }
             });
             fft.InverseUnnormalised(dHat, real);
+            dHat.Release();
             difference = Crop(real, pw, w, h, masked, scale);
         }
 
@@ -186,6 +187,9 @@ public static unsafe class ZogySubtraction
         });
         var variance = real;
         fft.InverseUnnormalised(nHat, variance);
+        // The four spectra are done with: freed now rather than pooled, before the image-sized outputs are allocated
+        // (with them the subtraction's memory peak: 4 x 68 MB less at 4088^2).
+        foreach (var spectrum in new[] { nHat, rHat, pnHat, prHat }) spectrum.Release();
 
         // Masked pixels that held light: the bound A of the residual they leave, as a variance A^2 (LostFlux).
         var lost = LostFlux.Find(newImage.Pixels, reference.Pixels, masked, w, newImage.NoiseSigma, reference.NoiseSigma, fn, fr, kernels.Reach);
