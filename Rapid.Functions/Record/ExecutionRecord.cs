@@ -152,7 +152,6 @@ internal static class ExecutionRecord
             insert into files (uri, kind, role, sizebytes, sha256, md5, jid, attempt)
             select u.uri, u.kind, u.role, u.size, u.sha, u.md5, (@jids)[u.i], (@attempts)[u.i]
             from unnest(@nFileIndex, @nFileUris, @nFileKinds, @nFileRoles, @nFileSizes, @nFileShas, @nFileMd5s) as u(i, uri, kind, role, size, sha, md5)
-            where not exists (select 1 from files f where f.uri = u.uri and f.status = 'kept')
             on conflict (uri) where status = 'kept' do nothing
             returning uri
             """,
@@ -196,6 +195,9 @@ internal static class ExecutionRecord
     /// OPM wasDerivedFrom, from what each attempt used: a reference from the L2 images actually co-added; a difference
     /// image's products from the science image and the reference (the registered one's files, or the one the job co-added,
     /// itself from its co-added inputs); a stamped copy from the product it stamped; the night's table from the job tables.
+    /// Each attempt's products are looked up by (jid, attempt) in a lateral subquery: a night inserts its products minutes
+    /// after the planner's statistics of <c>files</c> were taken, and joined freely the planner took the night's thousands
+    /// of products for a handful and scanned them all once per manifest (0.6-4.9 s per batch of 250 at 2,069 jobs).
     /// </summary>
     private static void AddDerivations(StringBuilder sql, DynamicParameters args, IReadOnlyList<RecordedManifest> items, int[] attempts)
     {
@@ -212,7 +214,9 @@ internal static class ExecutionRecord
             insert into filederived (child, parent)
             select g.fileid, p.fileid
             from unnest(@jids, @attempts, @erRules) with ordinality as m(jid, attempt, rule, i)
-            join files g on g.jid = m.jid and g.attempt = m.attempt and g.kind = 'product' and g.status = 'kept'
+            cross join lateral (
+              select fileid, role from files g where g.jid = m.jid and g.attempt = m.attempt and g.kind = 'product' and g.status = 'kept'
+              offset 0) g
             join fileused u on u.jid = m.jid and u.attempt = m.attempt and u.role <> 'config'
             join files p on p.fileid = u.fileid
             where g.fileid <> p.fileid and case m.rule
@@ -226,14 +230,27 @@ internal static class ExecutionRecord
             insert into filederived (child, parent)
             select g.fileid, r.fileid
             from unnest(@jids, @attempts, @erRules) as m(jid, attempt, rule)
-            join files g on g.jid = m.jid and g.attempt = m.attempt and g.kind = 'product' and g.status = 'kept' and g.role <> all(@erReferenceRoles)
-            join files r on r.jid = m.jid and r.attempt = m.attempt and r.role = '{ProductRoles.ReferenceImage}' and r.status = 'kept'
+            cross join lateral (
+              select fileid from files g
+              where g.jid = m.jid and g.attempt = m.attempt and g.kind = 'product' and g.status = 'kept' and g.role <> all(@erReferenceRoles)
+              offset 0) g
+            cross join lateral (
+              select fileid from files r where r.jid = m.jid and r.attempt = m.attempt and r.role = '{ProductRoles.ReferenceImage}' and r.status = 'kept'
+              offset 0) r
             where m.rule = '{DerivedFromScienceAndCoadded}'
             on conflict do nothing;
-            select record_job_state(u.source, x.n, 'postprocessed', now(), 'registration', u.detail)
-            from unnest(@erSources, @erStampedBy) as u(source, detail),
-                 lateral (select max(attempt) as n from jobattempts where jid = u.source) x
-            where x.n is not null;
+            with a as (
+              select u.source as jid, x.n as attempt, u.detail
+              from unnest(@erSources, @erStampedBy) as u(source, detail),
+                   lateral (select max(attempt) as n from jobattempts where jid = u.source) x
+              where x.n is not null),
+            s as (
+              insert into jobstates (jid, attempt, state, at, source, detail)
+              select jid, attempt, '{JobStates.PostProcessed}', now(), '{StateSources.Registration}', detail from a
+              on conflict (jid, attempt, state) do nothing)
+            update jobattempts t set state = '{JobStates.PostProcessed}'
+            from a where t.jid = a.jid and t.attempt = a.attempt
+              and job_state_rank('{JobStates.PostProcessed}') > job_state_rank(t.state);
 
             """);
         args.AddDynamicParams(new

@@ -358,13 +358,18 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                         break;
                 }
             }
-            foreach (var v in registered)
+            // Every registered manifest's own statements, in order, in one command (one round trip, not one per manifest);
+            // its text is new each time, so Dapper does not cache it.
+            var own = new RegistrationBatch();
+            for (var k = 0; k < registered.Count; k++)
             {
-                var statements = Statements(v);
-                await conn.ExecuteAsync(new CommandDefinition(statements.Sql, statements.Args, tx, cancellationToken: ct));
+                var v = registered[k];
+                AddStatements(own.For(k), v);
                 outcomes.Add(new Outcome(v.Manifest.Jid, OutcomeKind.Registered,
                     v.Manifest.Outcome is { } counted ? v.Registrar!.Count(counted) : new RegisteredCounts()));
             }
+            if (!own.IsEmpty)
+                await conn.ExecuteAsync(new CommandDefinition(own.Sql, own.Args, tx, flags: CommandFlags.NoCache, cancellationToken: ct));
             foreach (var pipeline in registered.Where(v => v.Manifest.Outcome is not null).GroupBy(v => v.Registrar!))
             {
                 var statements = new RegistrationBatch();
@@ -408,10 +413,9 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     private static bool IsServerFailure(PostgresException e) => e.SqlState[..2] is "08" or "53" or "57" or "58" or "XX";
 
     /// <summary>The statements that register one manifest whose verdict said so: its job closed, its products and outcome.</summary>
-    private static RegistrationBatch Statements(Valid v)
+    private static void AddStatements(RegistrationBatch batch, Valid v)
     {
         var (m, registrar) = (v.Manifest, v.Registrar);
-        var batch = new RegistrationBatch();
         AddCloseJob(batch, m, v.Source, v.Read.Sha256);
         if (m.Outcome is { } registered)
         {
@@ -423,7 +427,6 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             // A run without products: what an earlier run of the job registered is withdrawn.
             batch.Add("select withdraw_job_products(@jid)");
         }
-        return batch;
     }
 
     /// <summary>An invalid manifest at its job's key: the job, if still open, is closed as failed naming the field; nothing is registered.</summary>

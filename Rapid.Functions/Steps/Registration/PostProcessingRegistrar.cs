@@ -50,17 +50,20 @@ internal sealed class PostProcessingRegistrar : JobRegistrar<PostProcessingOutco
         var s = registered.SelectMany(r => r.Outcome.Stamped.Select(x => (Jid: r.Manifest.Jid, Source: r.Outcome.SourceJid, Stamped: x))).ToList();
         if (s.Count == 0) return;
         // r, c, d and q run though the query does not read them: PostgreSQL runs data-modifying WITH clauses to completion,
-        // all on the snapshot before the statement (so "old" holds the file names the stamped copies replace). Each
+        // all on the snapshot before the statement (so "old" holds the file names the stamped copies replace). The source
+        // jobs' products are found through the list of their jids (= any: an index scan), not by a join the planner
+        // answered with a scan of every job's products per batch; "old" is read once (materialized: inlined, it searched
+        // the list again for every stamped product). Each
         // post-processing job stamps one source job (one per source and date), so no row is updated twice.
         batch.Add("""
             with s as (
               select * from unnest(@ppJids, @ppSourceJids, @ppRoles, @ppSources, @ppFiles, @ppSizes, @ppShas, @ppMd5s)
                 as s(jid, src, role, source, file, size, sha, md5)),
-            old as (
-              select jid as src, role, filename, sizebytes, stamped_by from jobproducts where jid in (select src from s)),
+            old as materialized (
+              select jid as src, role, filename, sizebytes, stamped_by from jobproducts where jid = any(@ppSourceJobs)),
             p as (
               update jobproducts j set filename = s.file, sizebytes = s.size, sha256 = s.sha, md5 = s.md5, stamped_by = s.jid
-              from s where j.jid = s.src and j.role = s.role and (s.source is null or j.filename = s.source)
+              from s where j.jid = any(@ppSourceJobs) and j.jid = s.src and j.role = s.role and (s.source is null or j.filename = s.source)
                 and not exists (select 1 from jobs src, jobs pp where src.jid = s.src and pp.jid = s.jid and src.launched > pp.launched)
               returning s.jid as pp, j.jid as src, j.role, j.filename, j.md5),
             r as (
@@ -85,6 +88,7 @@ internal sealed class PostProcessingRegistrar : JobRegistrar<PostProcessingOutco
             new
             {
                 ppJids = s.Select(x => x.Jid).ToArray(), ppSourceJids = s.Select(x => x.Source).ToArray(),
+                ppSourceJobs = s.Select(x => x.Source).Distinct().ToArray(),
                 ppRoles = s.Select(x => x.Stamped.Role).ToArray(), ppSources = s.Select(x => x.Stamped.Source?.ToString()).ToArray(),
                 ppFiles = s.Select(x => x.Stamped.File.ToString()).ToArray(), ppSizes = s.Select(x => x.Stamped.Checksum.SizeBytes).ToArray(),
                 ppShas = s.Select(x => x.Stamped.Checksum.Sha256).ToArray(), ppMd5s = s.Select(x => x.Stamped.Checksum.Md5).ToArray(),

@@ -40,12 +40,15 @@ internal sealed class SupersededProducts(IObjectStore store, ObjectKeys keys)
     public async Task<SupersededDeletion> DeletePendingAsync(NpgsqlConnection conn, IReadOnlyList<long>? jids, ProcessingDate? procDate, CancellationToken ct)
     {
         if (jids is { Count: 0 }) return SupersededDeletion.None;
-        // The batch's jobs' queues through the partial index, driven by the list of jobs, or a night's. The recovery ppid is
-        // written into the statement, not bound: so the prepared statement's generic plan finds a night's recovery job by
-        // its partial index (jobs_nightrecovery_key) instead of scanning every job once per injection-recovery table.
+        // The batch's jobs' queues through the partial index, driven by the list of jobs (a lateral lookup per job: joined
+        // freely, the planner, whose statistics lag a night's inserts, scanned every pending row once per job), or a night's.
+        // The recovery ppid is written into the statement, not bound: so the prepared statement's generic plan finds a
+        // night's recovery job by its partial index (jobs_nightrecovery_key) instead of scanning every job once per
+        // injection-recovery table.
         var (from, which) = jids is null
             ? ("supersededfiles s", "pp.procdate = @procdate")
-            : ("unnest(@jids) as u(jid) join supersededfiles s on s.jid = u.jid", "true");
+            : ("unnest(@jids) as u(jid) cross join lateral (select * from supersededfiles q where q.jid = u.jid and q.status = 'pending' offset 0) s",
+                "true");
         var queued = (await conn.QueryAsync<Queued>(new CommandDefinition($"""
             select s.uri, s.jid, s.owner, to_char(o.procdate, 'YYYYMMDD') as ownerprocdate, s.role, s.stamped, s.sizebytes,
                    c.sizebytes as stampedsize
