@@ -93,7 +93,7 @@ public sealed class BadManifestFaultTests(EmbeddedDatabaseFixture fixture, ITest
         Assert.True(faulted.FailedJobs >= 10);
         var state = await NightState.MeasureAsync(survey.Database, store);
         output.WriteLine($"after 10 bad manifests: {state}");
-        Assert.Equal((0, 0, 0, 0), (state.OpenJobs, state.DuplicateKeys, state.ChecksumMismatches, state.RevertedStamps));
+        Assert.Equal((0, 0, 0, 0, 0), (state.OpenJobs, state.DuplicateKeys, state.ChecksumMismatches, state.RevertedStamps, state.DanglingLineage));
 
         // A good manifest copied to a key no job writes to (the streaming path's input) is refused and changes nothing.
         await using (var conn = await survey.Database.OpenConnectionAsync())

@@ -116,7 +116,7 @@ public sealed class FaultSuiteTests(EmbeddedDatabaseFixture fixture, ITestOutput
         }
         Assert.True(faulted.FailedJobs >= 1);
         var after = await MeasureAsync(survey, $"after {point}");
-        Assert.Equal((0, 0, 0, 0), (after.OpenJobs, after.DuplicateKeys, after.ChecksumMismatches, after.RevertedStamps));
+        Assert.Equal((0, 0, 0, 0, 0), (after.OpenJobs, after.DuplicateKeys, after.ChecksumMismatches, after.RevertedStamps, after.DanglingLineage));
 
         AssertSurvived(await RerunAsync(survey), differenceImages: 1);
     }
@@ -189,7 +189,7 @@ public sealed class FaultSuiteTests(EmbeddedDatabaseFixture fixture, ITestOutput
         await survey.Home.ResolveConnectionStringAsync(null);
         survey.Database.Clear(); // its pooled connections died with the server
         var between = await MeasureAsync(survey, "after PostgreSQL stopped mid-registration");
-        Assert.Equal((0, 0, 0), (between.DuplicateKeys, between.ChecksumMismatches, between.RevertedStamps));
+        Assert.Equal((0, 0, 0, 0), (between.DuplicateKeys, between.ChecksumMismatches, between.RevertedStamps, between.DanglingLineage));
         AssertSurvived(await RerunAsync(survey), differenceImages: 2);
     }
 

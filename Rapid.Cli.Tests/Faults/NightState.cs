@@ -14,14 +14,18 @@ namespace Rapid.Cli.Tests.Faults;
 /// <param name="KeysWithoutOneBest">Product keys (difference, reference, L2) without exactly one best version.</param>
 /// <param name="ChecksumMismatches">Registered files missing from the store or differing from their registered size, SHA-256 or MD5.</param>
 /// <param name="RevertedStamps">Products of a successfully post-processed job registered under another name than its stamped copy.</param>
+/// <param name="DanglingLineage">Lineage rows (filederived, fileused) naming a file the files table does not hold: V017 dropped
+/// their foreign keys for speed on the writers' word that every id is read from files in the same statement; this checks it.</param>
 public sealed record NightState(int Jobs, int OpenJobs, int DuplicateKeys, int KeysWithoutOneBest, int ChecksumMismatches, int RevertedStamps,
-    int DifferenceImages, int ReferenceImages)
+    int DanglingLineage, int DifferenceImages, int ReferenceImages)
 {
-    public bool Survived => OpenJobs == 0 && DuplicateKeys == 0 && KeysWithoutOneBest == 0 && ChecksumMismatches == 0 && RevertedStamps == 0;
+    public bool Survived => OpenJobs == 0 && DuplicateKeys == 0 && KeysWithoutOneBest == 0 && ChecksumMismatches == 0 && RevertedStamps == 0
+        && DanglingLineage == 0;
 
     public override string ToString() =>
         $"{Jobs} jobs, {OpenJobs} open, {DuplicateKeys} duplicate keys, {KeysWithoutOneBest} keys without one best, " +
-        $"{ChecksumMismatches} checksum mismatches, {RevertedStamps} reverted stamps; {ReferenceImages} reference and {DifferenceImages} difference images";
+        $"{ChecksumMismatches} checksum mismatches, {RevertedStamps} reverted stamps, {DanglingLineage} dangling lineage rows; " +
+        $"{ReferenceImages} reference and {DifferenceImages} difference images";
 
     public static async Task<NightState> MeasureAsync(NpgsqlDataSource db, DirectoryObjectStore store)
     {
@@ -73,7 +77,12 @@ public sealed record NightState(int Jobs, int OpenJobs, int DuplicateKeys, int K
                  + (select count(*) from stamped s join diffimages d on d.jid = s.parent where position(s.prefix in d.filename) = 0)
                  + (select count(*) from stamped s join refimages r on r.jid = s.parent where position(s.prefix in r.filename) = 0)
             """);
+        var dangling = await conn.ExecuteScalarAsync<int>("""
+            select (select count(*) from filederived d where not exists (select 1 from files f where f.fileid = d.child)
+                                                          or not exists (select 1 from files f where f.fileid = d.parent))
+                 + (select count(*) from fileused u where not exists (select 1 from files f where f.fileid = u.fileid))
+            """);
         var products = await conn.QuerySingleAsync<(int Diffs, int Refs)>("select (select count(*) from diffimages)::int, (select count(*) from refimages)::int");
-        return new NightState(jobs, open, duplicates, withoutOneBest, mismatches, reverted, products.Diffs, products.Refs);
+        return new NightState(jobs, open, duplicates, withoutOneBest, mismatches, reverted, dangling, products.Diffs, products.Refs);
     }
 }
