@@ -14,7 +14,8 @@ namespace Rapid.Cli.Tests.Faults;
 /// The fault suite: each test injects one fault into a tiny night (real simulator, PostgreSQL, pipeline processes)
 /// and measures the end state from the database and the store (<see cref="NightState"/>), after the faulted run and,
 /// where the fault leaves work undone, after the night is run again: no duplicate rows per natural key, exactly one
-/// best per key, no job left open, every registered file matching its checksum, no stamped product reverted.
+/// best per key, no job left open, every registered file matching its checksum, no stamped product reverted, no lineage
+/// row naming a file that is not recorded.
 /// </summary>
 [Collection(EmbeddedDatabaseCollection.Name)]
 public sealed class FaultSuiteTests(EmbeddedDatabaseFixture fixture, ITestOutputHelper output)
