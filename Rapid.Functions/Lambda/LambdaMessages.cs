@@ -262,6 +262,7 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
 [JsonSerializable(typeof(StartExecutionRequest))]
 [JsonSerializable(typeof(StartExecutionResponse))]
 [JsonSerializable(typeof(AwsJsonError))]
+[JsonSerializable(typeof(ExecutionStatusChangeEvent))]
 [JsonSerializable(typeof(HttpApiRequest))]
 [JsonSerializable(typeof(HttpApiResponse))]
 [JsonSerializable(typeof(CustomResourceRequest))]
