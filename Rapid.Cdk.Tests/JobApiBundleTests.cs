@@ -84,6 +84,15 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
         Assert.Equal(400, badNight.Status);
         var emptyNight = Call("ReadJobs", Request("GET /api/v1/nights/{procdate}", "/api/v1/nights/20200101", null, ("procdate", "20200101")), survey, null);
         Assert.Equal(404, emptyNight.Status);
+
+        // The OpenAPI document of this front: the job types it runs (no diff), its routes, and SigV4 as its security.
+        var openApi = Call("ReadJobs", Request("GET /api/v1/openapi.json", "/api/v1/openapi.json", null), survey, null);
+        Assert.Equal(200, openApi.Status);
+        Assert.Equal(["reference", "science", "postprocessing", "nightrecovery"],
+            openApi.Body["components"]!["schemas"]!["Submission"]!["oneOf"]!.AsArray().Select(t => t!["title"]!.GetValue<string>()));
+        Assert.Equal(["/api/v1/jobs", "/api/v1/jobs/{id}", "/api/v1/nights/{procdate}", "/api/v1/openapi.json"],
+            openApi.Body["paths"]!.AsObject().Select(p => p.Key));
+        Assert.Equal("awsSigv4", openApi.Body["components"]!["securitySchemes"]!["sigv4"]!["x-amazon-apigateway-authtype"]!.GetValue<string>());
     }
 
     [Fact]
