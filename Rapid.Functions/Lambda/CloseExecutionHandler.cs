@@ -23,33 +23,19 @@ public sealed class CloseExecutionHandler
 
     public Stream Handle(Stream input) => LambdaStreams.Wait(HandleAsync(input));
 
-    private async Task<Stream> HandleAsync(Stream input)
+    private Task<Stream> HandleAsync(Stream input) => SqsBatches.HandleAsync(input, async message =>
     {
-        var batch = LambdaStreams.Read(input, LambdaJsonContext.Default.SqsEvent, "SQS event");
-        var failures = new List<SqsBatchItemFailure>();
-        foreach (var message in batch.Records)
-        {
-            try
-            {
-                var detail = JsonSerializer.Deserialize(message.Body, LambdaJsonContext.Default.ExecutionStatusChangeEvent)?.Detail;
-                if (detail is not { ExecutionArn: { } arn, Status: { } status } || !EndedExecutionStatuses.All.Contains(status)) continue;
-                var reason = Reason(detail);
-                var dataSource = await _env.DataSourceAsync();
-                var closed = await new CloseExecution(dataSource, _env.Store, _env.Keys).CloseAsync(arn, status == EndedExecutionStatuses.Aborted, reason);
-                var submissions = await new Submissions(dataSource).ExecutionEndedAsync(arn, reason);
-                Console.WriteLine($"{arn} {status}: " + (closed.RunId is { } runId
-                    ? $"run {runId}{(closed.RunEnded ? " ended" : " had ended")}, lease {(closed.LeaseReleased ? "released" : "not held")}, " +
-                      $"{closed.Registration.Registered} open jobs registered, {closed.Registration.Lost} closed as lost"
-                    : "no run") + $", {submissions} submissions failed");
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Console.Error.WriteLine($"message {message.MessageId}: {e.Message.ReplaceLineEndings(" ")}");
-                failures.Add(new SqsBatchItemFailure(message.MessageId));
-            }
-        }
-        return LambdaStreams.Write(new SqsBatchResponse(failures), LambdaJsonContext.Default.SqsBatchResponse);
-    }
+        var detail = JsonSerializer.Deserialize(message.Body, LambdaJsonContext.Default.ExecutionStatusChangeEvent)?.Detail;
+        if (detail is not { ExecutionArn: { } arn, Status: { } status } || !EndedExecutionStatuses.All.Contains(status)) return;
+        var reason = Reason(detail);
+        var dataSource = await _env.DataSourceAsync();
+        var closed = await new CloseExecution(dataSource, _env.Store, _env.Keys).CloseAsync(arn, status == EndedExecutionStatuses.Aborted, reason);
+        var submissions = await new Submissions(dataSource).ExecutionEndedAsync(arn, reason);
+        Console.WriteLine($"{arn} {status}: " + (closed.RunId is { } runId
+            ? $"run {runId}{(closed.RunEnded ? " ended" : " had ended")}, lease {(closed.LeaseReleased ? "released" : "not held")}, " +
+              $"{closed.Registration.Registered} open jobs registered, {closed.Registration.Lost} closed as lost"
+            : "no run") + $", {submissions} submissions failed");
+    });
 
     /// <summary>Why the execution's run and jobs were closed: its name, how it ended and, when it failed, its error and cause.</summary>
     internal static string Reason(ExecutionStatusDetail detail)

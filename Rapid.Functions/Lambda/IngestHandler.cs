@@ -46,37 +46,26 @@ public sealed class IngestHandler
 
     public Stream Handle(Stream input) => LambdaStreams.Wait(HandleAsync(input));
 
-    private async Task<Stream> HandleAsync(Stream input)
+    private Task<Stream> HandleAsync(Stream input)
     {
-        var batch = LambdaStreams.Read(input, LambdaJsonContext.Default.SqsEvent, "SQS event");
         var dataBucket = Buckets.FromEnvironment(_env.Get).Data;
-        var failures = new List<SqsBatchItemFailure>();
         ObjectL2FileIngest? ingest = null;
-        foreach (var message in batch.Records)
+        return SqsBatches.HandleAsync(input, async message =>
         {
-            try
+            foreach (var obj in S3EventMessages.ObjectsIn(message).Where(o => o.Bucket == dataBucket && L2FileIngest.IsFitsName(o.Key)))
             {
-                foreach (var obj in S3EventMessages.ObjectsIn(message).Where(o => o.Bucket == dataBucket && L2FileIngest.IsFitsName(o.Key)))
-                {
-                    ingest ??= new ObjectL2FileIngest(_env.Store, await _env.DataSourceAsync());
-                    var ingested = await ingest.IngestAsync(obj);
-                    if (ingested.Result.Problem is { } problem) throw new InvalidDataException(problem);
-                    var r = ingested.Result.Registered!;
-                    Console.WriteLine($"{obj}: rid {r.Rid} version {r.Version}{(r.Inserted ? "" : " (already registered)")}; " +
-                        $"header {ingested.HeaderBytes} of {ingested.SizeBytes} bytes in {ingested.HeaderRequests} ranged GETs");
-                    if (_env.Get(PromptStateMachineVariable) is not { } machine) continue;
-                    var executionInput = System.Text.Json.JsonSerializer.Serialize(PromptInput(r.Rid), LambdaJsonContext.Default.ExecutionInput);
-                    var started = await StepFunctionsClient.FromEnvironment(_env.Get, _http)
-                        .StartExecutionAsync(new StartExecutionRequest(machine, ExecutionName(r.Rid, r.Version), executionInput));
-                    Console.WriteLine($"{obj}: prompt execution {started.ExecutionArn}{(started.AlreadyStarted ? " (started before)" : " started")}");
-                }
+                ingest ??= new ObjectL2FileIngest(_env.Store, await _env.DataSourceAsync());
+                var ingested = await ingest.IngestAsync(obj);
+                if (ingested.Result.Problem is { } problem) throw new InvalidDataException(problem);
+                var r = ingested.Result.Registered!;
+                Console.WriteLine($"{obj}: rid {r.Rid} version {r.Version}{(r.Inserted ? "" : " (already registered)")}; " +
+                    $"header {ingested.HeaderBytes} of {ingested.SizeBytes} bytes in {ingested.HeaderRequests} ranged GETs");
+                if (_env.Get(PromptStateMachineVariable) is not { } machine) continue;
+                var executionInput = System.Text.Json.JsonSerializer.Serialize(PromptInput(r.Rid), LambdaJsonContext.Default.ExecutionInput);
+                var started = await StepFunctionsClient.FromEnvironment(_env.Get, _http)
+                    .StartExecutionAsync(new StartExecutionRequest(machine, ExecutionName(r.Rid, r.Version), executionInput));
+                Console.WriteLine($"{obj}: prompt execution {started.ExecutionArn}{(started.AlreadyStarted ? " (started before)" : " started")}");
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Console.Error.WriteLine($"message {message.MessageId}: {e.Message.ReplaceLineEndings(" ")}");
-                failures.Add(new SqsBatchItemFailure(message.MessageId));
-            }
-        }
-        return LambdaStreams.Write(new SqsBatchResponse(failures), LambdaJsonContext.Default.SqsBatchResponse);
+        });
     }
 }
