@@ -11,7 +11,10 @@ namespace Rapid.Functions.Lambda;
 /// and the execution takes the processing date's run lease (released by Summarize, or by ReleaseNight when the
 /// execution fails), so a second execution of the same date fails here, before it plans anything. The execution's
 /// row in <c>runs</c> is begun here too (executor "aws", the execution's id, its tag and policy), and the night carries the resubmission
-/// policy and the reference selection the later states follow. Every field is checked before the database is reached.
+/// policy and the reference selection the later states follow. Every field is checked before the database is reached. An
+/// input naming one submitted job (<see cref="ExecutionInput.Submission"/>: the prompt executions, the job API's) is checked
+/// against its type's declared inputs and then against the ops database, its window taken from it
+/// (<see cref="SubmittedJob.RunWindow"/>), and it is passed on at <c>$.night.submission</c> for the plan steps.
 /// </summary>
 public sealed class ResolveWindowHandler
 {
