@@ -68,14 +68,15 @@ public sealed class IamPolicyTests(DefaultStack stack)
     }
 
     /// <summary>
-    /// Only registration deletes objects, and only products (the unstamped originals a stamped copy supersedes; the
-    /// products bucket is versioned, so a delete leaves a marker); no role may delete L2 data, job configs or logs.
+    /// Only registration deletes objects (Register, RegisterStream, and CloseExecution, which registers an ended execution's
+    /// open jobs), and only products (the unstamped originals a stamped copy supersedes; the products bucket is versioned, so
+    /// a delete leaves a marker); no role may delete L2 data, job configs or logs.
     /// </summary>
     [Fact]
     public void Only_registration_deletes_and_only_products()
     {
         var deleters = Statements().Where(s => Values(s.Statement["Action"]).Any(a => a.StartsWith("s3:Delete", StringComparison.Ordinal))).ToList();
-        Assert.Equal(["FunctionsRegisterRole", "FunctionsRegisterStreamRole"],
+        Assert.Equal(["FunctionsCloseExecutionRole", "FunctionsRegisterRole", "FunctionsRegisterStreamRole"],
             deleters.Select(s => s.Policy[..s.Policy.IndexOf("Role", StringComparison.Ordinal)] + "Role").Distinct().Order());
         Assert.All(deleters, s =>
         {

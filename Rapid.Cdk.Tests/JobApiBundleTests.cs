@@ -48,9 +48,12 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
             Assert.Equal($"arn:aws:states:us-west-2:123456789012:stateMachine:{prompt}", start["stateMachineArn"]!.GetValue<string>());
             // The Ingest λ's name for the image: an image that landed and was submitted is processed once.
             Assert.Equal($"rid{image.Rid}-v{image.Version}", start["name"]!.GetValue<string>());
+            // The input names the image alone (ResolveWindow takes the window from it, the planners plan it alone) and the tag.
             var input = JsonNode.Parse(start["input"]!.GetValue<string>())!;
-            var second = new DateTime(image.DateObs.Ticks - image.DateObs.Ticks % TimeSpan.TicksPerSecond);
-            Assert.Equal(second.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), input["startDateTime"]!.GetValue<string>());
+            Assert.Equal("science", input["submission"]!["type"]!.GetValue<string>());
+            Assert.Equal(image.Rid.ToString(System.Globalization.CultureInfo.InvariantCulture), input["submission"]!["inputs"]!["rid"]!.GetValue<string>());
+            Assert.Equal("api-test", input["tag"]!.GetValue<string>());
+            Assert.Null(input["startDateTime"]);
         });
         Assert.Equal("running", await conn.QuerySingleAsync<string>("select state from submissions where subid = @id", new { id }));
 
@@ -81,17 +84,26 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
         Assert.Equal(400, badNight.Status);
         var emptyNight = Call("ReadJobs", Request("GET /api/v1/nights/{procdate}", "/api/v1/nights/20200101", null, ("procdate", "20200101")), survey, null);
         Assert.Equal(404, emptyNight.Status);
+
+        // The OpenAPI document of this front: the job types it runs (no diff), its routes, and SigV4 as its security.
+        var openApi = Call("ReadJobs", Request("GET /api/v1/openapi.json", "/api/v1/openapi.json", null), survey, null);
+        Assert.Equal(200, openApi.Status);
+        Assert.Equal(["reference", "science", "postprocessing", "nightrecovery"],
+            openApi.Body["components"]!["schemas"]!["Submission"]!["oneOf"]!.AsArray().Select(t => t!["title"]!.GetValue<string>()));
+        Assert.Equal(["/api/v1/jobs", "/api/v1/jobs/{id}", "/api/v1/nights/{procdate}", "/api/v1/openapi.json"],
+            openApi.Body["paths"]!.AsObject().Select(p => p.Key));
+        Assert.Equal("awsSigv4", openApi.Body["components"]!["securitySchemes"]!["sigv4"]!["x-amazon-apigateway-authtype"]!.GetValue<string>());
     }
 
     [Fact]
-    public async Task Refused_submissions_start_nothing_and_a_post_processing_job_starts_a_nightly_execution_of_its_date()
+    public async Task Refused_submissions_start_nothing_and_reference_post_processing_and_recovery_jobs_start_executions_naming_them()
     {
         await using var survey = await TinySurvey.CreateAsync(database, epochs: 1, seed: 46);
         await OperationsLogin.EnableAsync(stack, survey.OwnerConnectionString);
-        var nightly = Machine("NightlyWorkflow");
-        // One answer only: the refused requests below must not reach Step Functions (the first request it gets is the last call's).
-        var stepFunctions = LoopbackHttpServer.Answer(1, _ =>
-            (200, $$"""{"executionArn": "arn:aws:states:us-west-2:123456789012:execution:{{nightly}}:x", "startDate": 1.8e9}"""));
+        var (nightly, prompt) = (Machine("NightlyWorkflow"), Machine("PromptWorkflow"));
+        // Three answers only: the refused requests below must not reach Step Functions (the requests it gets are the last three calls').
+        var stepFunctions = LoopbackHttpServer.Answer(3, _ =>
+            (200, $$"""{"executionArn": "arn:aws:states:us-west-2:123456789012:execution:{{prompt}}:x", "startDate": 1.8e9}"""));
 
         (int Status, string? Input) Refused(string body, string contentType = "application/json")
         {
@@ -104,26 +116,36 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
         Assert.Equal((400, null), Refused("""{"type": "science", "inputs": {"rid": 1}, "priority": 9}"""));
         Assert.Equal((415, null), Refused("""{"type": "science", "inputs": {"rid": 1}}""", "text/plain"));
         Assert.Equal((413, null), Refused($$"""{"type": "science", "tag": "{{new string('x', 70_000)}}"}"""));
-        Assert.Equal((422, "rid"), Refused("""{"type": "science", "inputs": {}}"""));
         Assert.Equal((422, "rid"), Refused("""{"type": "science", "inputs": {"rid": 987654321}}"""));
         Assert.Equal((422, "type"), Refused("""{"type": "teleport"}"""));
-        // Refused on AWS, naming the type (see SubmitJobHandler): no machine runs them.
+        // A diff's inputs are files on the machine that runs rapid serve: refused on AWS, naming the type (see SubmitJobHandler).
         Assert.Equal((422, "type"), Refused("""{"type": "diff", "inputs": {"science": "a.fits", "reference-image": "r.fits", "reference-coverage": "c.fits", "reference-uncertainty": "u.fits"}}"""));
-        Assert.Equal((422, "type"), Refused("""{"type": "reference", "inputs": {"field": 1, "filter": "H158"}}"""));
         await using var conn = await survey.Database.OpenConnectionAsync();
+        var field = await conn.QueryFirstAsync<long>("select field from l2files limit 1");
+        Assert.Equal((422, "filter"), Refused($$$"""{"type": "reference", "inputs": {"field": {{{field}}}, "filter": "Z999"}}"""));
         Assert.Equal(0, await conn.QuerySingleAsync<int>("select count(*)::int from submissions"));
 
-        var accepted = Call("SubmitJob", Request("POST /api/v1/jobs", "/api/v1/jobs", """{"type": "postprocessing", "inputs": {"procdate": "20280920"}, "tag": "pp"}"""),
-            survey, stepFunctions.Endpoint);
+        var submitted = new[]
+        {
+            $$"""{"type": "reference", "inputs": {"field": {{field}}, "filter": "H158", "procdate": "20280920"}, "tag": "refs"}""",
+            """{"type": "postprocessing", "inputs": {"procdate": "20280920"}, "tag": "pp"}""",
+            """{"type": "nightrecovery", "inputs": {"procdate": "20280920"}}""",
+        }.Select(body => Call("SubmitJob", Request("POST /api/v1/jobs", "/api/v1/jobs", body), survey, stepFunctions.Endpoint)).ToList();
 
-        Assert.Equal(202, accepted.Status);
-        var id = accepted.Body["id"]!.GetValue<long>();
-        var start = JsonNode.Parse((await stepFunctions.Received).Body)!;
-        Assert.Equal($"arn:aws:states:us-west-2:123456789012:stateMachine:{nightly}", start["stateMachineArn"]!.GetValue<string>());
-        Assert.Equal($"job{id}-postprocessing-20280920", start["name"]!.GetValue<string>());
-        var input = JsonNode.Parse(start["input"]!.GetValue<string>())!;
-        Assert.Equal("20280920", input["procDate"]!.GetValue<string>());
-        Assert.Equal("pp", input["tag"]!.GetValue<string>());
+        Assert.All(submitted, a => Assert.Equal(202, a.Status));
+        var ids = submitted.Select(a => a.Body["id"]!.GetValue<long>()).ToList();
+        var starts = (await stepFunctions.All).Select(r => JsonNode.Parse(r.Body)!).ToList();
+        // A reference and a date's post-processing run on the prompt machine (no night recovery, no report), a date's
+        // recovery on the nightly one; each input names the submission, which the planners are restricted to.
+        Assert.Equal([prompt, prompt, nightly], starts.Select(s => s["stateMachineArn"]!.GetValue<string>().Split(':')[^1]));
+        Assert.Equal([$"job{ids[0]}-reference-20280920", $"job{ids[1]}-postprocessing-20280920", $"job{ids[2]}-nightrecovery-20280920"],
+            starts.Select(s => s["name"]!.GetValue<string>()));
+        var inputs = starts.Select(s => JsonNode.Parse(s["input"]!.GetValue<string>())!).ToList();
+        Assert.Equal(["reference", "postprocessing", "nightrecovery"], inputs.Select(i => i["submission"]!["type"]!.GetValue<string>()));
+        Assert.Equal(field.ToString(System.Globalization.CultureInfo.InvariantCulture), inputs[0]["submission"]!["inputs"]!["field"]!.GetValue<string>());
+        Assert.Equal("20280920", inputs[1]["submission"]!["inputs"]!["procdate"]!.GetValue<string>());
+        Assert.Equal(["refs", "pp"], inputs.Take(2).Select(i => i["tag"]!.GetValue<string>()));
+        Assert.All(inputs, i => Assert.Null(i["procDate"]));
     }
 
     private string Machine(string prefix) => stack.Resources("AWS::StepFunctions::StateMachine").Single(m => m.Id.StartsWith(prefix, StringComparison.Ordinal)).Id;

@@ -28,11 +28,12 @@ public sealed class JobApiTests(DefaultStack stack)
     public void Every_route_needs_IAM_authorization_and_proxies_to_its_function_with_payload_format_2()
     {
         var routes = stack.Resources("AWS::ApiGatewayV2::Route").Select(r => r.Resource["Properties"]!).ToList();
-        Assert.Equal(["GET /api/v1/jobs/{id}", "GET /api/v1/nights/{procdate}", "POST /api/v1/jobs"],
+        Assert.Equal(["GET /api/v1/jobs/{id}", "GET /api/v1/nights/{procdate}", "GET /api/v1/openapi.json", "POST /api/v1/jobs"],
             routes.Select(r => r["RouteKey"]!.GetValue<string>()).Order(StringComparer.Ordinal));
         Assert.All(routes, r => Assert.Equal("AWS_IAM", r["AuthorizationType"]!.GetValue<string>()));
         Assert.Equal(Rapid.Functions.Lambda.ReadJobsHandler.JobRoute, "GET /api/v1/jobs/{id}");
         Assert.Equal(Rapid.Functions.Lambda.ReadJobsHandler.NightRoute, "GET /api/v1/nights/{procdate}");
+        Assert.Equal(Rapid.Functions.Lambda.ReadJobsHandler.OpenApiRoute, "GET /api/v1/openapi.json");
 
         var integrations = stack.Resources("AWS::ApiGatewayV2::Integration").ToDictionary(i => i.Id, i => i.Resource["Properties"]!);
         foreach (var route in routes)

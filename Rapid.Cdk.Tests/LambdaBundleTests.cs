@@ -43,7 +43,7 @@ public sealed class LambdaBundleTests(DefaultStack stack)
     public void Every_function_starts_from_its_bundle_and_its_handler_answers()
     {
         var functions = Functions().ToList();
-        Assert.Equal(15, functions.Count);
+        Assert.Equal(16, functions.Count);
         foreach (var function in functions)
         {
             var result = Invoke(function, "\"not an event\"");

@@ -228,23 +228,25 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
 
     /// <summary>
     /// Issue 13: one landed image's execution of {stack}-prompt, as the Ingest λ starts it (its name and input from
-    /// IngestHandler), run end to end with a failing child (the first Batch job's first child is killed as it starts, a lost
-    /// host): the reference the image needs is made from the earlier epochs (its lost job resubmitted by the stage's retry
-    /// loop), then the science job alone and its post-processing, and the run names its execution. The event delivered
-    /// again (an execution started anew for the same image) plans nothing and leaves the products as they were, and the
-    /// nightly run of that date then skips the image (it left l2pending when its science job was planned).
+    /// IngestHandler: a science job for exactly that rid), run end to end with a failing child (the first Batch job's first
+    /// child is killed as it starts, a lost host): the reference the image needs is made from the earlier epochs (its lost
+    /// job resubmitted by the stage's retry loop), then the science job of that image alone and its post-processing, and the
+    /// run names its execution. Another SCA of the same exposure second, registered and waiting, is left alone (as
+    /// <c>rapid watch</c> leaves it). The event delivered again (an execution started anew for the same image) plans
+    /// nothing and leaves the products as they were, and the nightly run of that date then processes the other SCA only
+    /// (the prompt image left l2pending when its science job was planned).
     /// </summary>
     [Fact]
-    public async Task A_landed_image_is_processed_by_its_prompt_execution_and_a_second_one_for_it_changes_nothing()
+    public async Task A_landed_image_is_processed_alone_by_its_prompt_execution_and_a_second_one_for_it_changes_nothing()
     {
         await using var survey = await TinySurvey.CreateAsync(database, epochs: 6, seed: 41);
         long rid;
-        DateTime dateObs;
         await using (var conn = await survey.Database.OpenConnectionAsync())
-            (rid, dateObs) = await conn.QuerySingleAsync<(long, DateTime)>("select rid, dateobs from l2files order by dateobs desc limit 1");
-        var input = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(Rapid.Functions.Lambda.IngestHandler.PromptInput(dateObs),
+            rid = await conn.QuerySingleAsync<long>("select rid from l2files order by dateobs desc limit 1");
+        var otherSca = await AnotherScaOfTheExposureAsync(survey, rid);
+        var input = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(Rapid.Functions.Lambda.IngestHandler.PromptInput(rid),
             Rapid.Functions.Lambda.LambdaJsonContext.Default.ExecutionInput))!.AsObject();
-        input["procDate"] = ProcDate;
+        input["submission"]!["inputs"]!["procdate"] = ProcDate;
         var name = Rapid.Functions.Lambda.IngestHandler.ExecutionName(rid, 1);
 
         var run = Execute(stack, survey, input, killFirstChild: true, workflow: "PromptWorkflow", executionName: name);
@@ -261,11 +263,10 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
         Assert.EndsWith($":execution:{Rapid.Cdk.Workflow.PromptWorkflow.StateMachineName(stack.Stack)}:{name}", run.Execution);
         await using (var conn = await survey.Database.OpenConnectionAsync())
         {
-            var science = await conn.QuerySingleAsync<(long Jid, long Rid, int ExitCode)>("select jid, rid, exitcode from jobs where ppid = 15");
-            Assert.Equal(rid, science.Rid);
+            Assert.Equal([rid], await conn.QueryAsync<long>("select rid from jobs where ppid = 15"));
             Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*)::int from diffimages where rid = @rid and status > 0 and vbest > 0", new { rid }));
             Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*)::int from refimages where status > 0"));
-            Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*)::int from l2pending where rid = @rid", new { rid }));
+            Assert.Equal([otherSca], await conn.QueryAsync<long>("select rid from l2pending where rid = any(@rids)", new { rids = new[] { rid, otherSca } }));
             var runRow = await conn.QuerySingleAsync<(string Status, string Execution)>("select status, execution from runs");
             Assert.Equal(("succeeded", run.Execution), runRow);
             Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*)::int from runleases"));
@@ -278,12 +279,71 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
         Assert.True(again.Entered("ScienceSkipped") && again.Entered("ReferencesSkipped"), string.Join(", ", again.States));
         Assert.Equal(jobsBefore, await Jobs(survey));
 
-        // The nightly run of the date: the image was processed promptly, so nothing of it is planned again.
+        // The nightly run of the date: the image was processed promptly, so only the other SCA is planned.
         var night = Execute(survey, survey.LastNight(ProcDate));
         Assert.True(night.Status == "SUCCEEDED", $"{night.Status}: {night.Error} {night.Cause}\n{night.Log}");
-        Assert.True(night.Entered("ScienceSkipped"), string.Join(", ", night.States));
         await using var check = await survey.Database.OpenConnectionAsync();
-        Assert.Equal(1, await check.ExecuteScalarAsync<int>("select count(*)::int from jobs where ppid = 15"));
+        Assert.Equal([rid, otherSca], (await check.QueryAsync<long>("select rid from jobs where ppid = 15 order by jid")).ToList());
+    }
+
+    /// <summary>
+    /// Issue 13: a <c>reference</c> submission as the job API starts it on {stack}-prompt (<c>{"submission": {"type": "reference",
+    /// ...}}</c>): the reference of its (field, filter) from the images observed before its processing date, its post-processing,
+    /// and nothing else (no science job, no night recovery, no report), as <c>rapid serve</c> runs it; the run ends and frees the date.
+    /// </summary>
+    [Fact]
+    public async Task A_reference_submission_makes_its_tiles_reference_alone_on_the_prompt_machine()
+    {
+        await using var survey = await TinySurvey.CreateAsync(database, epochs: 4, seed: 43);
+        long field;
+        await using (var conn = await survey.Database.OpenConnectionAsync())
+            field = await conn.QueryFirstAsync<long>("select field from l2files limit 1");
+        var input = new JsonObject
+        {
+            ["submission"] = new JsonObject
+            {
+                ["type"] = "reference",
+                ["inputs"] = new JsonObject { ["field"] = field.ToString(System.Globalization.CultureInfo.InvariantCulture), ["filter"] = "H158", ["procdate"] = ProcDate },
+            },
+            ["tag"] = "refs-1",
+        };
+
+        var run = Execute(stack, survey, input, workflow: "PromptWorkflow", executionName: "job1-reference-" + ProcDate);
+
+        Assert.True(run.Status == "SUCCEEDED", $"{run.Status}: {run.Error} {run.Cause}\n{run.Log}");
+        foreach (var state in new[] { "PlanReferences", "RunReferencesSingle", "RegisterReferences", "ScienceSkipped", "PlanPostProc", "RegisterPostProc", "Summarize" })
+            Assert.True(run.Entered(state), $"{state} not entered; went through {string.Join(", ", run.States)}\n{run.Log}");
+        Assert.DoesNotContain(run.States, s => s.Contains("NightRecovery", StringComparison.Ordinal));
+        await using var check = await survey.Database.OpenConnectionAsync();
+        var jobs = await Jobs(survey);
+        var reference = Assert.Single(jobs, j => j.Ppid == PipelineIds.ReferenceImage);
+        Assert.DoesNotContain(jobs, j => j.Ppid is PipelineIds.Science or PipelineIds.NightRecovery);
+        Assert.Contains(jobs, j => j.Ppid == PipelineIds.PostProcessing);
+        Assert.Equal(field, await check.QuerySingleAsync<long>("select field from refimages where jid = @jid and status > 0", new { reference.Jid }));
+        Assert.Equal(("succeeded", "refs-1"), await check.QuerySingleAsync<(string, string)>("select status, tag from runs"));
+        Assert.Equal(0, await check.ExecuteScalarAsync<int>("select count(*)::int from runleases"));
+    }
+
+    /// <summary>
+    /// Registers another detector's file of <paramref name="rid"/>'s exposure (the same DATE-OBS second): a copy of its file under
+    /// another key, as SCA 2, with its footprint row; as it waits for its own landing or the night, it is in l2pending.
+    /// </summary>
+    private static async Task<long> AnotherScaOfTheExposureAsync(TinySurvey survey, long rid)
+    {
+        await using var conn = await survey.Database.OpenConnectionAsync();
+        var source = Rapid.Core.Storage.ObjectRef.Parse(await conn.QuerySingleAsync<string>("select filename from l2files where rid = @rid", new { rid }));
+        var copy = source with { Key = source.Key[..source.Key.LastIndexOf('.')] + "_sca02.fits" };
+        var store = survey.Home.OpenStore();
+        await store.PutBytesAsync(copy, await store.GetBytesAsync(source));
+        async Task<string> Columns(string table, params string[] except) => string.Join(", ", await conn.QueryAsync<string>(
+            "select column_name from information_schema.columns where table_name = @table and not column_name = any(@except) order by ordinal_position",
+            new { table, except }));
+        var l2 = await Columns("l2files", "rid", "sca", "filename");
+        var other = await conn.QuerySingleAsync<long>($"insert into l2files ({l2}, sca, filename) select {l2}, 2, @filename from l2files where rid = @rid returning rid",
+            new { rid, filename = copy.ToString() });
+        var meta = await Columns("l2filemeta", "rid");
+        await conn.ExecuteAsync($"insert into l2filemeta (rid, {meta}) select @other, {meta} from l2filemeta where rid = @rid", new { rid, other });
+        return other;
     }
 
     /// <summary>

@@ -14,12 +14,12 @@ public sealed class MonitoringTests(DefaultStack stack)
     public void Alarm_watches_metric_and_notifies_the_topic(string metricNamespace, string metric)
     {
         var topicId = stack.Resources("AWS::SNS::Topic").Single().Id;
-        // The three dead-letter queues (manifests, Batch state-change events, L2 arrivals) have an alarm each, and each of the two
+        // The four dead-letter queues (manifests, Batch state-change events, L2 arrivals, ended executions) have an alarm each, and each of the two
         // state machines (nightly, prompt) its failed and timed-out alarms.
         var alarms = stack.Resources("AWS::CloudWatch::Alarm")
             .Select(a => a.Resource["Properties"]!)
             .Where(a => a["MetricName"]?.GetValue<string>() == metric).ToList();
-        Assert.Equal(metricNamespace switch { "AWS/SQS" => 3, "AWS/States" => 2, _ => 1 }, alarms.Count);
+        Assert.Equal(metricNamespace switch { "AWS/SQS" => 4, "AWS/States" => 2, _ => 1 }, alarms.Count);
         foreach (var alarm in alarms)
         {
             Assert.Equal(metricNamespace, alarm["Namespace"]!.GetValue<string>());

@@ -7,7 +7,7 @@ public sealed class OperationsFunctionsTests(DefaultStack stack, SecondStack sma
 {
     private static readonly string[] Steps =
         ["ResolveWindow", "PlanReferences", "PlanScience", "PlanPostProc", "PlanNightRecovery", "Register", "RegisterStream", "Summarize", "Migrate",
-         "PlanRetry", "ReleaseNight", "RecordBatchEvents", "Ingest", "SubmitJob", "ReadJobs"];
+         "PlanRetry", "ReleaseNight", "RecordBatchEvents", "Ingest", "SubmitJob", "ReadJobs", "CloseExecution"];
 
     private List<System.Text.Json.Nodes.JsonNode> StepFunctions() =>
         stack.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource))

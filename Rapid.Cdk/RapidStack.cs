@@ -37,6 +37,7 @@ public sealed class RapidStack : Stack
         Prompt = new PromptWorkflow(this, "PromptWorkflow", Settings, functions, batch);
         var arrivals = new PromptIngest(this, "PromptIngest", Settings.Prompt, Storage, functions);
         var jobs = new JobApi(this, "JobApi", Settings, functions, Workflow.StateMachine, Prompt.StateMachine);
+        var ended = new EndedExecutions(this, "EndedExecutions", functions, Workflow.StateMachine, Prompt.StateMachine);
         var schedule = new NightlySchedule(this, "NightlySchedule", Settings.Schedule, Workflow.StateMachine);
         // Nothing that writes to the database exists before its schema does.
         Workflow.Node.AddDependency(schema);
@@ -46,14 +47,16 @@ public sealed class RapidStack : Stack
         arrivals.Node.AddDependency(schema);
         schedule.Node.AddDependency(schema);
         jobs.Node.AddDependency(schema);
+        ended.Node.AddDependency(schema);
         // The SQS event source mappings are children of the functions, not of StreamingRegistration or BatchStateEvents.
-        foreach (var mapping in new[] { functions.RegisterStream, functions.RecordBatchEvents, functions.Ingest }
+        foreach (var mapping in new[] { functions.RegisterStream, functions.RecordBatchEvents, functions.Ingest, functions.CloseExecution }
                      .SelectMany(f => f.Node.Children.OfType<Amazon.CDK.AWS.Lambda.EventSourceMapping>()))
             mapping.Node.AddDependency(schema);
         monitoring.Watch(Settings.Monitoring, Workflow.StateMachine, streaming.Queue, streaming.DeadLetterQueue, batchEvents.DeadLetterQueue,
             batch.Queue, functions.Workflow, functions.Streams, Settings.Storage.LogRetentionDays);
         monitoring.WatchPrompt(Prompt.StateMachine, arrivals.DeadLetterQueue);
         monitoring.WatchJobApi(jobs.Api, functions.Api);
+        monitoring.WatchEndedExecutions(ended.DeadLetterQueue);
 
         new CfnOutput(this, "StateMachineArn", new CfnOutputProps { Value = Workflow.StateMachine.StateMachineArn });
         new CfnOutput(this, "PromptStateMachineArn", new CfnOutputProps { Value = Prompt.StateMachine.StateMachineArn });

@@ -42,7 +42,7 @@ public sealed class JobApi : Construct
         Api = new HttpApi(this, "Http", new HttpApiProps
         {
             ApiName = $"{Stack.Of(this).StackName}-jobs",
-            Description = "Rapid job API (IAM-authorized): POST /api/v1/jobs, GET /api/v1/jobs/{id}, GET /api/v1/nights/{procdate}",
+            Description = "Rapid job API (IAM-authorized): POST /api/v1/jobs, GET /api/v1/jobs/{id}, GET /api/v1/nights/{procdate}, GET /api/v1/openapi.json",
             CreateDefaultStage = false,
             DefaultAuthorizer = new HttpIamAuthorizer(),
         });
@@ -69,6 +69,7 @@ public sealed class JobApi : Construct
         Api.AddRoutes(new AddRoutesOptions { Path = "/api/v1/jobs", Methods = [Amazon.CDK.AWS.Apigatewayv2.HttpMethod.POST], Integration = submit });
         Api.AddRoutes(new AddRoutesOptions { Path = "/api/v1/jobs/{id}", Methods = [Amazon.CDK.AWS.Apigatewayv2.HttpMethod.GET], Integration = read });
         Api.AddRoutes(new AddRoutesOptions { Path = "/api/v1/nights/{procdate}", Methods = [Amazon.CDK.AWS.Apigatewayv2.HttpMethod.GET], Integration = read });
+        Api.AddRoutes(new AddRoutesOptions { Path = "/api/v1/openapi.json", Methods = [Amazon.CDK.AWS.Apigatewayv2.HttpMethod.GET], Integration = read });
 
         // SubmitJob starts executions of these two machines and of no other (states:StartExecution on their ARNs only).
         functions.SubmitJob.AddEnvironment(NightlyStateMachineVariable, nightly.StateMachineArn);

@@ -66,6 +66,24 @@ public sealed class Monitoring : Construct
     }
 
     /// <summary>
+    /// Ended executions that could not be closed 5 times (or delivered by EventBridge): their runs, leases or jobs may still
+    /// be open (the lease then expires with the execution's timeout).
+    /// </summary>
+    public void WatchEndedExecutions(IQueue deadLetters)
+    {
+        var alarm = new Alarm(this, "EndedExecutionDeadLetters", new AlarmProps
+        {
+            Metric = deadLetters.MetricApproximateNumberOfMessagesVisible(new MetricOptions { Period = Duration.Minutes(5), Statistic = "Maximum" }),
+            Threshold = 1,
+            EvaluationPeriods = 1,
+            ComparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            TreatMissingData = TreatMissingData.NOT_BREACHING,
+            AlarmDescription = "Executions that failed, timed out or were stopped could not be closed 5 times: the CloseExecution function's log says why; their run leases expire with the execution timeout.",
+        });
+        alarm.AddAlarmAction(new SnsAction(Topic));
+    }
+
+    /// <summary>
     /// The job API's alarms: its functions' Lambda errors (crashes, timeouts), and the API's server errors (5xx: a handler
     /// answers 500 for a failure it caught, e.g. the database, which is not a Lambda error).
     /// </summary>

@@ -43,6 +43,11 @@ public sealed class OperationsFunctions : Construct
     /// (ranged GETs) and starts each one's prompt execution.
     /// </summary>
     public Function Ingest { get; }
+    /// <summary>
+    /// Closes what an execution that timed out, was stopped or failed left open: its run, its date's lease, its open jobs,
+    /// its submissions (Step Functions status changes → EventBridge → SQS, see <see cref="EndedExecutions"/>).
+    /// </summary>
+    public Function CloseExecution { get; }
     /// <summary>The job API's <c>POST /api/v1/jobs</c> (see <see cref="JobApi"/>): records a submission and starts its execution.</summary>
     public Function SubmitJob { get; }
     /// <summary>The job API's reads, <c>GET /api/v1/jobs/{id}</c> and <c>GET /api/v1/nights/{procdate}</c> (see <see cref="JobApi"/>).</summary>
@@ -130,11 +135,13 @@ public sealed class OperationsFunctions : Construct
         RecordBatchEvents = Step("RecordBatchEvents", 1, 512);
         // The checksum streams the whole file (a 4088² image is 67 MB): minutes of slack, memory for network throughput.
         Ingest = Step("Ingest", 5, 1024);
+        // Registers the open jobs' manifests like Register, so the same time and memory.
+        CloseExecution = Step("CloseExecution", 15, 2048);
         SubmitJob = Step("SubmitJob", 1, 512);
         ReadJobs = Step("ReadJobs", 1, 512);
         Api = [SubmitJob, ReadJobs];
         Workflow = [ResolveWindow, PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery, Register, PlanRetry, Summarize, ReleaseNight];
-        Streams = [RegisterStream, RecordBatchEvents, Ingest];
+        Streams = [RegisterStream, RecordBatchEvents, Ingest, CloseExecution];
         All = [.. Workflow, .. Streams];
         Migrate = Step("Migrate", 5, 512, database.MigrationEnvironment());
 
@@ -151,12 +158,14 @@ public sealed class OperationsFunctions : Construct
             storage.GrantObjects(plan, storage.PipelineFiles, read: true, write: true);
             storage.GrantObjects(plan, storage.Products, read: true, write: false);
         }
-        // Registration reads job lists and manifests, and deletes the unstamped products a registered post-processing
-        // job has superseded (Rapid.Functions.Steps.Registration.SupersededProducts); it writes nothing.
-        foreach (var register in new[] { Register, RegisterStream })
+        // Registration reads job lists, manifests and the jobs' logs (scanned for the QC record), and deletes the unstamped
+        // products a registered post-processing job has superseded (Rapid.Functions.Steps.Registration.SupersededProducts);
+        // it writes nothing. CloseExecution registers the open jobs of an ended execution's run the same way.
+        foreach (var register in new[] { Register, RegisterStream, CloseExecution })
         {
             storage.GrantObjects(register, storage.PipelineFiles, read: true, write: false);
             storage.GrantObjects(register, storage.Products, read: true, write: false, delete: true);
+            storage.GrantObjects(register, storage.Logs, read: true, write: false, keyPattern: JobLogKeyPattern);
         }
         // Ingest reads the L2 files (a HEAD, ranged GETs of the headers, one GET for the checksum) and writes nothing to S3.
         storage.GrantObjects(Ingest, storage.Data, read: true, write: false);

@@ -8,8 +8,10 @@ namespace Rapid.Cdk.Workflow;
 
 /// <summary>
 /// The Step Functions standard workflow "{stack}-prompt", one execution per landed L2 file (started by the Ingest λ, named
-/// <c>rid{rid}-v{version}</c>): the nightly workflow's own steps over the window of the image's exposure (its DATE-OBS to
-/// the second), as <c>rapid watch</c> runs them: ResolveWindow → Prompt [(PlanReferences → references on Batch →
+/// <c>rid{rid}-v{version}</c>, its input a science submission of that rid) and per job API submission of one image, one
+/// tile's reference or one date's post-processing: the nightly workflow's own steps restricted to the submitted job
+/// (ResolveWindow takes the window from it, e.g. the image's DATE-OBS second; the plan steps plan only what it names), as
+/// <c>rapid watch</c> and <c>rapid serve</c> run them: ResolveWindow → Prompt [(PlanReferences → references on Batch →
 /// RegisterReferences → retry loop: a reference is made only where none exists and enough earlier images do) → (… the
 /// science job, a single Batch job for one image …) → (… post-processing of that image …) → Summarize without the night
 /// report]. The science plan takes the image out of <c>l2pending</c>, so the nightly run does not process it again, and

@@ -4,7 +4,8 @@ namespace Rapid.Cdk.Workflow;
 /// The data contract between the state machine and the Lambda handlers, in one place.
 /// <list type="bullet">
 /// <item>Execution input: <c>{startDateTime?, endDateTime?, procDate?, force?, tag?, maxAttempts?, retryExitCodes?, retryBackoff?,
-/// superiorReferences?, superiorMinFrames?, superiorMinCoverageGain?, referenceMjd?}</c> (all optional; Rapid.Functions.Lambda.ExecutionInput).</item>
+/// superiorReferences?, superiorMinFrames?, superiorMinCoverageGain?, referenceMjd?, submission?}</c> (all optional;
+/// Rapid.Functions.Lambda.ExecutionInput; <c>submission</c> = <c>{type, inputs}</c>, one job run alone, kept at <c>$.night.submission</c>).</item>
 /// <item>ResolveWindow gets <c>{input, executionId}</c> (<see cref="ResolveWindowPayload"/>: the execution input and the execution's
 /// ARN from the context object, recorded as <c>runs.execution</c>) and returns the resolved night
 /// <c>{startDateTime, endDateTime, procDate, force, scheduled, lease, runId, tag?, retry, references?}</c>, kept at <c>$.night</c>.</item>

@@ -70,7 +70,7 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
         app.MapGet($"{Prefix}/jobs/{{id}}/log", GetLogAsync);
         app.MapGet($"{Prefix}/nights/{{procdate}}", GetNightAsync);
         app.MapGet($"{Prefix}/nights/{{procdate}}/report", GetReportAsync);
-        app.MapGet($"{Prefix}/openapi.json", () => Results.Text(OpenApiDocument.Write(), "application/json"));
+        app.MapGet($"{Prefix}/openapi.json", () => Results.Text(OpenApiDocument.Write(OpenApiDocument.Serve), "application/json"));
         app.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such resource (the API is described at /api/v1/openapi.json)"));
         return app;
     }

@@ -46,9 +46,8 @@ public sealed class PromptProcessing(EmbeddedWorkflow workflow)
         if (await ProcessedJobAsync(rid, ct) is { } done)
             return new PromptOutcome(rid, new ProcessingDate(done.ProcDate), done.Jid, done.ExitCode, done.Reason, done.DiffImage, clock.Elapsed, null);
 
-        var dateObs = job.DateObs!.Value;
-        var start = new DateTime(dateObs.Ticks - dateObs.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
-        var request = new WindowRequest(ObservationWindow.Format(start), ObservationWindow.Format(start.AddSeconds(1)), submission.ProcDate()?.ToString());
+        // The window the state machines' ResolveWindow gives the same job: the exposure's second.
+        var request = job.RunWindow(ProcessingDate.At(workflow.Clock?.GetUtcNow() ?? DateTimeOffset.UtcNow));
         var run = await (workflow with { Planning = workflow.Planning with { Submission = job } }).Create(stages: NightStages.Prompt)
             .RunAsync(request, observer ?? SilentObserver.Instance, ct);
         var date = run.Window.ProcDate;

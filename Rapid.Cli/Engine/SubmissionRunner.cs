@@ -55,15 +55,14 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
             return (outcome.DiffImage is not null, new SubmissionResult(outcome.Jid, outcome.ExitCode, reason, outcome.ProcDate, RunId: outcome.Run?.RunId));
         }
         var date = submission.ProcDate() ?? ProcessingDate.At(workflow.Clock?.GetUtcNow() ?? DateTimeOffset.UtcNow);
-        // These runs plan by processing date (or a submitted (field, filter)): the window, the date's first second, selects no
-        // science work; a reference co-adds the images observed before it.
-        var day = date.Date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var request = new WindowRequest(ObservationWindow.Format(day), ObservationWindow.Format(day.AddSeconds(1)), date.ToString());
+        SubmittedJob job;
+        await using (var conn = await workflow.Database.OpenConnectionAsync(ct))
+            job = await SubmittedJob.ResolveAsync(conn, submission, ct);
+        // These runs plan by processing date (or a submitted (field, filter)): the window, the date's first second (as the state
+        // machines' ResolveWindow gives it for the same job), selects no science work; a reference co-adds the images observed before it.
+        var request = job.RunWindow(date);
         if (submission.Type == JobTypes.Reference)
         {
-            SubmittedJob job;
-            await using (var conn = await workflow.Database.OpenConnectionAsync(ct))
-                job = await SubmittedJob.ResolveAsync(conn, submission, ct);
             var run = await (workflow with { Planning = workflow.Planning with { Submission = job } })
                 .Create(stages: NightStages.References | NightStages.PostProcessing).RunAsync(request, SilentObserver.Instance, ct);
             await using var db = await workflow.Database.OpenConnectionAsync(ct);

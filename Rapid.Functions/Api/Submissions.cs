@@ -108,6 +108,22 @@ public sealed class Submissions(NpgsqlDataSource database)
         };
     }
 
+    /// <summary>
+    /// AWS: the submissions an execution that ended without succeeding was running (<paramref name="execution"/>, its ARN),
+    /// failed with <paramref name="reason"/> and tied to the execution's run, if it began one (its jobs and products); how many.
+    /// A submission whose execution never began its run would read running for ever otherwise.
+    /// </summary>
+    public async Task<int> ExecutionEndedAsync(string execution, string reason, CancellationToken ct = default)
+    {
+        await using var conn = await database.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition("""
+            update submissions set state = 'failed', ended = now(), reason = @reason,
+              runid = coalesce(runid, (select runid from runs where execution = @execution)),
+              procdate = coalesce(procdate, (select procdate from runs where execution = @execution))
+            where execution = @execution and state in ('queued', 'running')
+            """, new { execution, reason }, cancellationToken: ct));
+    }
+
     public async Task FinishAsync(long id, bool succeeded, SubmissionResult result, CancellationToken ct = default)
     {
         await using var conn = await database.OpenConnectionAsync(ct);

@@ -1,4 +1,3 @@
-using Rapid.Core.Jobs;
 using Rapid.Core.Storage;
 using Rapid.Functions.Ingest;
 
@@ -13,10 +12,10 @@ namespace Rapid.Functions.Lambda;
 /// alone in the partial batch response, so SQS retries only it and, after its retries, moves it to the dead-letter queue,
 /// whose depth raises an alarm.
 /// Each registered file then starts its prompt execution (<see cref="PromptStateMachineVariable"/>: the state machine
-/// {stack}-prompt) named after the row, <c>rid{rid}-v{version}</c>, with the window of its exposure's second
+/// {stack}-prompt) named after the row, <c>rid{rid}-v{version}</c>, with a science job for that row alone as its input
 /// (<see cref="PromptInput"/>): a re-delivered event starts nothing new (Step Functions keeps an execution's name for
-/// 90 days; <see cref="StepFunctionsClient"/>), and a second file of the same exposure (another SCA) is processed by
-/// whichever execution plans it first. Without the variable the files are only registered, for the nightly run.
+/// 90 days; <see cref="StepFunctionsClient"/>), and another file of the same exposure (another SCA) waits for its own
+/// execution. Without the variable the files are only registered, for the nightly run.
 /// </summary>
 public sealed class IngestHandler
 {
@@ -36,49 +35,37 @@ public sealed class IngestHandler
         _http = http ?? Http;
     }
 
-    /// <summary>The prompt execution's input: the exposure's DATE-OBS to the second, as <c>rapid watch</c> processes an image.</summary>
-    public static ExecutionInput PromptInput(DateTime dateObs)
-    {
-        var start = new DateTime(dateObs.Ticks - dateObs.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
-        return new ExecutionInput { StartDateTime = ObservationWindow.Format(start), EndDateTime = ObservationWindow.Format(start.AddSeconds(1)) };
-    }
+    /// <summary>
+    /// The prompt execution's input: a science job for exactly this image (<c>{"submission": {"type": "science", "inputs":
+    /// {"rid": "…"}}}</c>), planned alone over its exposure's second, as <c>rapid watch</c> processes an image.
+    /// </summary>
+    public static ExecutionInput PromptInput(long rid) => new() { Submission = SubmissionInput.Science(rid) };
 
     /// <summary>The execution's name: one per L2 file row and version (names are 1-80 letters, digits, - and _).</summary>
     public static string ExecutionName(long rid, int version) => $"rid{rid}-v{version}";
 
     public Stream Handle(Stream input) => LambdaStreams.Wait(HandleAsync(input));
 
-    private async Task<Stream> HandleAsync(Stream input)
+    private Task<Stream> HandleAsync(Stream input)
     {
-        var batch = LambdaStreams.Read(input, LambdaJsonContext.Default.SqsEvent, "SQS event");
         var dataBucket = Buckets.FromEnvironment(_env.Get).Data;
-        var failures = new List<SqsBatchItemFailure>();
         ObjectL2FileIngest? ingest = null;
-        foreach (var message in batch.Records)
+        return SqsBatches.HandleAsync(input, async message =>
         {
-            try
+            foreach (var obj in S3EventMessages.ObjectsIn(message).Where(o => o.Bucket == dataBucket && L2FileIngest.IsFitsName(o.Key)))
             {
-                foreach (var obj in S3EventMessages.ObjectsIn(message).Where(o => o.Bucket == dataBucket && L2FileIngest.IsFitsName(o.Key)))
-                {
-                    ingest ??= new ObjectL2FileIngest(_env.Store, await _env.DataSourceAsync());
-                    var ingested = await ingest.IngestAsync(obj);
-                    if (ingested.Result.Problem is { } problem) throw new InvalidDataException(problem);
-                    var r = ingested.Result.Registered!;
-                    Console.WriteLine($"{obj}: rid {r.Rid} version {r.Version}{(r.Inserted ? "" : " (already registered)")}; " +
-                        $"header {ingested.HeaderBytes} of {ingested.SizeBytes} bytes in {ingested.HeaderRequests} ranged GETs");
-                    if (_env.Get(PromptStateMachineVariable) is not { } machine) continue;
-                    var executionInput = System.Text.Json.JsonSerializer.Serialize(PromptInput(ingested.DateObs!.Value), LambdaJsonContext.Default.ExecutionInput);
-                    var started = await StepFunctionsClient.FromEnvironment(_env.Get, _http)
-                        .StartExecutionAsync(new StartExecutionRequest(machine, ExecutionName(r.Rid, r.Version), executionInput));
-                    Console.WriteLine($"{obj}: prompt execution {started.ExecutionArn}{(started.AlreadyStarted ? " (started before)" : " started")}");
-                }
+                ingest ??= new ObjectL2FileIngest(_env.Store, await _env.DataSourceAsync());
+                var ingested = await ingest.IngestAsync(obj);
+                if (ingested.Result.Problem is { } problem) throw new InvalidDataException(problem);
+                var r = ingested.Result.Registered!;
+                Console.WriteLine($"{obj}: rid {r.Rid} version {r.Version}{(r.Inserted ? "" : " (already registered)")}; " +
+                    $"header {ingested.HeaderBytes} of {ingested.SizeBytes} bytes in {ingested.HeaderRequests} ranged GETs");
+                if (_env.Get(PromptStateMachineVariable) is not { } machine) continue;
+                var executionInput = System.Text.Json.JsonSerializer.Serialize(PromptInput(r.Rid), LambdaJsonContext.Default.ExecutionInput);
+                var started = await StepFunctionsClient.FromEnvironment(_env.Get, _http)
+                    .StartExecutionAsync(new StartExecutionRequest(machine, ExecutionName(r.Rid, r.Version), executionInput));
+                Console.WriteLine($"{obj}: prompt execution {started.ExecutionArn}{(started.AlreadyStarted ? " (started before)" : " started")}");
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Console.Error.WriteLine($"message {message.MessageId}: {e.Message.ReplaceLineEndings(" ")}");
-                failures.Add(new SqsBatchItemFailure(message.MessageId));
-            }
-        }
-        return LambdaStreams.Write(new SqsBatchResponse(failures), LambdaJsonContext.Default.SqsBatchResponse);
+        });
     }
 }

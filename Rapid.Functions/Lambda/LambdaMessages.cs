@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Rapid.Core.Contracts;
+using Rapid.Core.Jobs;
 using Rapid.Functions.Record;
 using Rapid.Functions.Steps;
 
@@ -12,7 +13,8 @@ namespace Rapid.Functions.Lambda;
 /// <summary>
 /// The execution input: every field optional (the README's "The state machine's input"). Unknown fields are an error, so a
 /// misspelt field is not silently ignored. The fields after <see cref="Force"/> are <c>rapid run</c>'s options of the same
-/// names: the processing tag, the resubmission policy and the reference selection.
+/// names: the processing tag, the resubmission policy and the reference selection. <see cref="Submission"/> makes the execution
+/// run one submitted job alone (the prompt executions, the job API's).
 /// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ExecutionInput
@@ -35,6 +37,38 @@ public sealed record ExecutionInput
     public double? SuperiorMinCoverageGain { get; set; }
     /// <summary>"START:END": the MJD range [start, end) reference inputs are taken from (<c>--reference-mjd</c>).</summary>
     public string? ReferenceMjd { get; set; }
+    /// <summary>
+    /// The one job the execution runs, planned alone; its inputs give the window and processing date, so
+    /// <see cref="StartDateTime"/>, <see cref="EndDateTime"/> and <see cref="ProcDate"/> are refused beside it.
+    /// </summary>
+    public SubmissionInput? Submission { get; set; }
+}
+
+/// <summary>
+/// A submitted job in an execution's input and night (<c>$.night.submission</c>): its type and inputs (text) as
+/// <see cref="JobTypes"/> declares them, e.g. <c>{"type": "science", "inputs": {"rid": "5"}}</c>. ResolveWindow checks it
+/// against the declarations and the ops database and takes the run's window from it (<see cref="SubmittedJob.RunWindow"/>);
+/// every plan step then restricts its plan to it as the embedded engine does (<see cref="PlanningOptions.Submission"/>).
+/// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record SubmissionInput
+{
+    public string? Type { get; set; }
+    public IReadOnlyDictionary<string, string?>? Inputs { get; set; }
+
+    /// <summary>The submission as its type declares it; a <see cref="JobInputException"/> names the input at fault.</summary>
+    public JobSubmission Validate() => JobTypes.Named(Type).Validate(Inputs ?? new Dictionary<string, string?>());
+
+    public static SubmissionInput Of(JobSubmission submission) => new()
+    {
+        Type = submission.Type.Name, Inputs = submission.Inputs.ToDictionary(kv => kv.Key, kv => (string?)kv.Value),
+    };
+
+    /// <summary>A science job for one L2 image (a prompt execution of a landed file).</summary>
+    public static SubmissionInput Science(long rid) => Of(JobTypes.Science.Validate(new Dictionary<string, string?>
+    {
+        [JobTypes.Rid.Name] = rid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    }));
 }
 
 /// <summary>
@@ -87,6 +121,8 @@ public sealed record NightInput(string StartDateTime, string EndDateTime, string
     public RetryPolicyInput? Retry { get; set; }
     /// <summary>The reference selection of the plans; null: the defaults.</summary>
     public ReferenceSelectionInput? References { get; set; }
+    /// <summary>The one submitted job the plans are restricted to (checked by ResolveWindow); null: the window's whole night.</summary>
+    public SubmissionInput? Submission { get; set; }
 }
 
 /// <summary>What a Catch gives the failure path: the failed state's error name and cause.</summary>
@@ -226,6 +262,7 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
 [JsonSerializable(typeof(StartExecutionRequest))]
 [JsonSerializable(typeof(StartExecutionResponse))]
 [JsonSerializable(typeof(AwsJsonError))]
+[JsonSerializable(typeof(ExecutionStatusChangeEvent))]
 [JsonSerializable(typeof(HttpApiRequest))]
 [JsonSerializable(typeof(HttpApiResponse))]
 [JsonSerializable(typeof(CustomResourceRequest))]

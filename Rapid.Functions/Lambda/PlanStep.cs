@@ -20,11 +20,15 @@ internal static class PlanStep
 
     /// <summary>
     /// The environment's planning options (<see cref="LambdaEnvironment.PlanningAsync"/>) with what the night says: its force
-    /// flag, whether it is scheduled, its run (attempts are recorded under it) and its reference selection.
+    /// flag, whether it is scheduled, its run (attempts are recorded under it), its reference selection and the submitted job
+    /// its plans are restricted to (resolved against the ops database as the embedded engine resolves it).
     /// </summary>
     public static async Task<PlanningOptions> OptionsAsync(LambdaEnvironment env, NightInput night)
     {
         var options = (await env.PlanningAsync(night.Force)) with { Scheduled = night.Scheduled, RunId = night.RunId };
-        return night.References?.ApplyTo(options) ?? options;
+        options = night.References?.ApplyTo(options) ?? options;
+        if (night.Submission is not { } submitted) return options;
+        await using var conn = await (await env.DataSourceAsync()).OpenConnectionAsync();
+        return options with { Submission = await SubmittedJob.ResolveAsync(conn, submitted.Validate()) };
     }
 }

@@ -6,7 +6,8 @@ namespace Rapid.Functions.Lambda;
 
 /// <summary>
 /// The AWS job API's reads (API Gateway HTTP API, IAM authorization, payload format 2.0): <c>GET /api/v1/jobs/{id}</c> (a
-/// submission, its attempts, jobs and products) and <c>GET /api/v1/nights/{procdate}</c> (the night's summary), the same
+/// submission, its attempts, jobs and products), <c>GET /api/v1/nights/{procdate}</c> (the night's summary) and
+/// <c>GET /api/v1/openapi.json</c> (<see cref="OpenApiDocument.Aws"/>), the same
 /// documents as <c>rapid serve</c> (<see cref="JobApiDocuments"/>), read from the ops database (a job's state, jobs and
 /// products from the run of the execution it started: <see cref="Submissions.FollowExecutionAsync"/>); an unknown id or night
 /// answers 404, a malformed date 400. Products and the night report are named by their S3 URIs (read them with the
@@ -16,6 +17,7 @@ public sealed class ReadJobsHandler
 {
     public const string JobRoute = "GET /api/v1/jobs/{id}";
     public const string NightRoute = "GET /api/v1/nights/{procdate}";
+    public const string OpenApiRoute = "GET " + OpenApiDocument.OpenApiPath;
 
     private readonly LambdaEnvironment _env;
 
@@ -29,6 +31,7 @@ public sealed class ReadJobsHandler
     {
         JobRoute => await JobAsync(request.PathParameter("id") ?? ""),
         NightRoute => await NightAsync(request.PathParameter("procdate") ?? ""),
+        OpenApiRoute => HttpApiResponse.Json(200, System.Text.Json.Nodes.JsonNode.Parse(OpenApiDocument.Write(OpenApiDocument.Aws))!),
         _ => HttpApiResponse.Error(404, "no such resource"),
     };
 

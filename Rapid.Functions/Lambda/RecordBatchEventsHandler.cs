@@ -20,23 +20,9 @@ public sealed class RecordBatchEventsHandler
 
     public Stream Handle(Stream input) => LambdaStreams.Wait(HandleAsync(input));
 
-    private async Task<Stream> HandleAsync(Stream input)
+    private Task<Stream> HandleAsync(Stream input) => SqsBatches.HandleAsync(input, async message =>
     {
-        var batch = LambdaStreams.Read(input, LambdaJsonContext.Default.SqsEvent, "SQS event");
-        var failures = new List<SqsBatchItemFailure>();
-        foreach (var message in batch.Records)
-        {
-            try
-            {
-                var changes = BatchJobEvents.Parse(message.Body);
-                if (changes.Count > 0) await BatchStateChanges.RecordAsync(await _env.DataSourceAsync(), changes);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Console.Error.WriteLine($"message {message.MessageId}: {e.Message}");
-                failures.Add(new SqsBatchItemFailure(message.MessageId));
-            }
-        }
-        return LambdaStreams.Write(new SqsBatchResponse(failures), LambdaJsonContext.Default.SqsBatchResponse);
-    }
+        var changes = BatchJobEvents.Parse(message.Body);
+        if (changes.Count > 0) await BatchStateChanges.RecordAsync(await _env.DataSourceAsync(), changes);
+    });
 }

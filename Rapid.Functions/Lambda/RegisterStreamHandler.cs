@@ -23,30 +23,19 @@ public sealed class RegisterStreamHandler
     public static bool IsManifest(ObjectRef obj) =>
         obj.FileName.StartsWith("manifest_jid", StringComparison.Ordinal) && obj.FileName.EndsWith(".json", StringComparison.Ordinal);
 
-    private async Task<Stream> HandleAsync(Stream input)
+    private Task<Stream> HandleAsync(Stream input)
     {
-        var batch = LambdaStreams.Read(input, LambdaJsonContext.Default.SqsEvent, "SQS event");
-        var failures = new List<SqsBatchItemFailure>();
         RegisterCompletedJobs? register = null;
-        foreach (var message in batch.Records)
+        return SqsBatches.HandleAsync(input, async message =>
         {
-            try
+            foreach (var manifest in ManifestsOf(message))
             {
-                foreach (var manifest in ManifestsOf(message))
-                {
-                    register ??= new RegisterCompletedJobs(await _env.DataSourceAsync(), _env.Store, _env.Keys);
-                    var report = await register.RegisterManifestAsync(manifest);
-                    if (report.Failures.Count > 0)
-                        throw new InvalidDataException($"{manifest}: {report.Failures[0].Message}");
-                }
+                register ??= new RegisterCompletedJobs(await _env.DataSourceAsync(), _env.Store, _env.Keys);
+                var report = await register.RegisterManifestAsync(manifest);
+                if (report.Failures.Count > 0)
+                    throw new InvalidDataException($"{manifest}: {report.Failures[0].Message}");
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Console.Error.WriteLine($"message {message.MessageId}: {e.Message}");
-                failures.Add(new SqsBatchItemFailure(message.MessageId));
-            }
-        }
-        return LambdaStreams.Write(new SqsBatchResponse(failures), LambdaJsonContext.Default.SqsBatchResponse);
+        });
     }
 
     private static IEnumerable<ObjectRef> ManifestsOf(SqsMessage message) => S3EventMessages.ObjectsIn(message).Where(IsManifest);

@@ -11,7 +11,10 @@ namespace Rapid.Functions.Lambda;
 /// and the execution takes the processing date's run lease (released by Summarize, or by ReleaseNight when the
 /// execution fails), so a second execution of the same date fails here, before it plans anything. The execution's
 /// row in <c>runs</c> is begun here too (executor "aws", the execution's id, its tag and policy), and the night carries the resubmission
-/// policy and the reference selection the later states follow. Every field is checked before the database is reached.
+/// policy and the reference selection the later states follow. Every field is checked before the database is reached. An
+/// input naming one submitted job (<see cref="ExecutionInput.Submission"/>: the prompt executions, the job API's) is checked
+/// against its type's declared inputs and then against the ops database, its window taken from it
+/// (<see cref="SubmittedJob.RunWindow"/>), and it is passed on at <c>$.night.submission</c> for the plan steps.
 /// </summary>
 public sealed class ResolveWindowHandler
 {
@@ -37,9 +40,10 @@ public sealed class ResolveWindowHandler
         var request = payload.Input ?? throw new InvalidDataException("ResolveWindow payload: field input (the execution input) is missing");
         var execution = ExecutionId(payload.ExecutionId);
         var resolver = new ResolveWindow(_clock, _env.TimeZone);
-        var window = new WindowRequest(request.StartDateTime, request.EndDateTime, request.ProcDate);
         // Bad input is named before the database is reached.
-        resolver.Resolve(window);
+        var submission = Submission(request);
+        var window = new WindowRequest(request.StartDateTime, request.EndDateTime, request.ProcDate);
+        if (submission is null) resolver.Resolve(window);
         var tag = Runs.CheckTag(request.Tag, "tag");
         var policy = RetryPolicy(request, ResubmissionPolicy.FromEnvironment(_env.Get));
         var references = ReferenceSelection(request);
@@ -47,12 +51,20 @@ public sealed class ResolveWindowHandler
 
         var dataSource = await _env.DataSourceAsync();
         await using var conn = await dataSource.OpenConnectionAsync();
+        if (submission is not null)
+        {
+            // A submitted job plans in the window its inputs give, as the embedded engine runs it.
+            SubmittedJob job;
+            try { job = await SubmittedJob.ResolveAsync(conn, submission); }
+            catch (JobInputException e) { throw new ArgumentException($"submission: {e.Message}", e); }
+            window = job.RunWindow(ProcessingDate.At(_clock.GetUtcNow(), _env.TimeZone));
+        }
         var night = await new StartNight(resolver).StartAsync(conn, window, LeaseHolder, _env.RunLeaseDuration);
         long runId;
         try
         {
             runId = await Runs.BeginAsync(conn, new RunStart(night.Night.ProcDate, tag, night.Night.Window, Runs.Aws,
-                Execution: execution, OptionsJson: Runs.OptionsJson(force, policy)));
+                Execution: execution, OptionsJson: Runs.OptionsJson(force, policy), Lease: night.Lease.Token));
         }
         catch
         {
@@ -66,6 +78,7 @@ public sealed class ResolveWindowHandler
             night.LateFrom is { } late ? ObservationWindow.Format(late) : null, night.Lease.Token.ToString())
         {
             RunId = runId, Tag = tag, Retry = RetryPolicyInput.Of(policy), References = references,
+            Submission = submission is null ? null : SubmissionInput.Of(submission),
         };
         return LambdaStreams.Write(output, LambdaJsonContext.Default.NightInput);
     }
@@ -81,6 +94,27 @@ public sealed class ResolveWindowHandler
         if (id.Length > 2048 || !id.StartsWith("arn:", StringComparison.Ordinal) || !id.Contains(":execution:", StringComparison.Ordinal))
             throw new InvalidDataException($"ResolveWindow payload: executionId '{(id.Length > 80 ? id[..80] + "..." : id)}' is not a state machine execution ARN");
         return id;
+    }
+
+    /// <summary>
+    /// The input's submitted job, checked against its type's declared inputs (a bad one named as <c>submission: input '…'</c>), or
+    /// null. Its inputs give the window and processing date, so the input's own are refused beside it, and a <c>diff</c> (files
+    /// on the machine that runs <c>rapid serve</c>) is not run by a state machine.
+    /// </summary>
+    internal static JobSubmission? Submission(ExecutionInput request)
+    {
+        if (request.Submission is not { } given) return null;
+        foreach (var (name, value) in new[] { ("startDateTime", request.StartDateTime), ("endDateTime", request.EndDateTime), ("procDate", request.ProcDate) })
+            if (!string.IsNullOrWhiteSpace(value))
+                throw new ArgumentException($"{name} is given with a submission: a submitted job's inputs give its window and processing date (inputs.procdate)");
+        try
+        {
+            // The type first: a diff's inputs (files) mean nothing here.
+            if (JobTypes.Named(given.Type) == JobTypes.Diff)
+                throw new ArgumentException("submission: a diff job is not run by a state machine (its inputs are files on the machine that runs rapid serve)");
+            return given.Validate();
+        }
+        catch (JobInputException e) { throw new ArgumentException($"submission: {e.Message}", e); }
     }
 
     /// <summary>The input's policy fields over the function's defaults; a bad value is named by its field.</summary>

@@ -9,23 +9,26 @@ namespace Rapid.Functions.Lambda;
 /// The AWS job API's <c>POST /api/v1/jobs</c> (API Gateway HTTP API, IAM authorization, payload format 2.0): the body read
 /// and checked as <c>rapid serve</c> reads it (<see cref="SubmissionBody"/>, <see cref="Submissions.Check"/>: 400, 413, 415, or
 /// 422 naming the input), recorded in <c>submissions</c> once what it names exists, then started as an execution of the
-/// stack's state machines (<see cref="ExecutionFor"/>) and marked running with the execution's ARN (which ReadJobs follows to its run). On AWS the job types map onto the machines:
+/// stack's state machines (<see cref="ExecutionFor"/>) and marked running with the execution's ARN (which ReadJobs follows to
+/// its run). The execution's input names the submitted job (<c>{submission: {type, inputs}, tag}</c>), so its plans are
+/// restricted to that job as <c>rapid serve</c>'s are (<see cref="Rapid.Functions.Steps.PlanningOptions.Submission"/>). The job
+/// types map onto the machines as they map onto the embedded engine's stages:
 /// <list type="bullet">
 /// <item><c>science</c>: the image's execution of {stack}-prompt, named as the Ingest λ names it (<c>rid{rid}-v{version}</c>), so an
 /// image already started by its arrival is not started twice (the answer says <c>startedBefore</c>).</item>
-/// <item><c>postprocessing</c>, <c>nightrecovery</c>: an execution of the nightly machine for the processing date
-/// (<c>{procDate, tag}</c>), which post-processes the date's pending jobs and runs its recovery job; the date's run lease keeps
-/// it from running beside another execution of that date.</item>
-/// <item><c>reference</c> and <c>diff</c> are refused (422, input <c>type</c>): no machine plans one tile's reference alone (a science
-/// job builds its tile's reference when it has none), and a diff's inputs are files on the machine that runs <c>rapid serve</c>.</item>
+/// <item><c>reference</c>: a {stack}-prompt execution that plans the (field, filter)'s reference alone and post-processes it.</item>
+/// <item><c>postprocessing</c>: a {stack}-prompt execution that post-processes the date's pending jobs (its other stages plan nothing).</item>
+/// <item><c>nightrecovery</c>: a nightly execution of the date: pending post-processing, the night's recovery job and its report.</item>
+/// <item><c>diff</c> is refused (422, input <c>type</c>): its inputs are files on the machine that runs <c>rapid serve</c>.</item>
 /// </list>
+/// The date's run lease keeps every execution of one processing date to one at a time.
 /// </summary>
 public sealed class SubmitJobHandler
 {
-    /// <summary>The ARN of {stack}-prompt (science submissions).</summary>
+    /// <summary>The ARN of {stack}-prompt (science, reference and post-processing submissions).</summary>
     public const string PromptStateMachineVariable = IngestHandler.PromptStateMachineVariable;
 
-    /// <summary>The ARN of the nightly machine (post-processing and night-recovery submissions).</summary>
+    /// <summary>The ARN of the nightly machine (night-recovery submissions).</summary>
     public const string NightlyStateMachineVariable = "RAPID_NIGHTLY_STATE_MACHINE_ARN";
 
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -46,8 +49,10 @@ public sealed class SubmitJobHandler
     /// <summary>Why a type is not run on AWS, or null when it is.</summary>
     public static string? RefusedOnAws(JobType type) =>
         type == JobTypes.Diff ? "'diff' is not run on AWS: its inputs are files on the machine that runs rapid serve (use rapid serve or rapid diff there)"
-        : type == JobTypes.Reference ? "'reference' is not run on AWS: no state machine plans one tile's reference alone (a science job builds its tile's reference when it has none; rapid serve runs reference jobs)"
         : null;
+
+    /// <summary>The variable naming the machine a type runs on: the nightly one for a night's recovery and report, else {stack}-prompt.</summary>
+    public static string MachineVariable(JobType type) => type == JobTypes.NightRecovery ? NightlyStateMachineVariable : PromptStateMachineVariable;
 
     private async Task<HttpApiResponse> SubmitAsync(HttpApiRequest request)
     {
@@ -108,31 +113,26 @@ public sealed class SubmitJobHandler
     /// <summary>The execution a recorded submission starts (see the class summary).</summary>
     private async Task<StartExecutionRequest> ExecutionForAsync(Npgsql.NpgsqlDataSource database, long id, Rapid.Functions.Steps.SubmittedJob job, string? tag)
     {
-        var submission = job.Submission;
-        if (submission.Type == JobTypes.Science)
+        var version = 0;
+        if (job.Rid is { } rid)
         {
-            var rid = job.Rid!.Value;
             await using var conn = await database.OpenConnectionAsync();
-            var version = await conn.ExecuteScalarAsync<int>(new CommandDefinition("select version from l2files where rid = @rid", new { rid }));
-            return ExecutionFor(_env.Require(PromptStateMachineVariable), id, job, version, tag);
+            version = await conn.ExecuteScalarAsync<int>(new CommandDefinition("select version from l2files where rid = @rid", new { rid }));
         }
-        return ExecutionFor(_env.Require(NightlyStateMachineVariable), id, job, 0, tag);
+        return ExecutionFor(_env.Require(MachineVariable(job.Submission.Type)), id, job, version, tag);
     }
 
     /// <summary>
-    /// The StartExecution request of a submission: science → its image's prompt execution (the Ingest λ's name and input, so the
-    /// two find each other); a date's post-processing or recovery → a nightly execution named after the submission.
+    /// The StartExecution request of a submission on <paramref name="machine"/>: its input names the job (and the tag its run is
+    /// recorded under); a science job's execution is its image's (the Ingest λ's name, so the two find each other), the others'
+    /// are named after the submission.
     /// </summary>
     public static StartExecutionRequest ExecutionFor(string machine, long id, Rapid.Functions.Steps.SubmittedJob job, int version, string? tag)
     {
         var submission = job.Submission;
-        if (submission.Type == JobTypes.Science)
-        {
-            var input = JsonSerializer.Serialize(IngestHandler.PromptInput(job.DateObs!.Value), LambdaJsonContext.Default.ExecutionInput);
-            return new StartExecutionRequest(machine, IngestHandler.ExecutionName(job.Rid!.Value, version), input);
-        }
-        var procDate = submission.ProcDate() ?? throw new InvalidOperationException($"a {submission.Type.Name} submission without a processing date");
-        var nightly = JsonSerializer.Serialize(new ExecutionInput { ProcDate = procDate.ToString(), Tag = tag }, LambdaJsonContext.Default.ExecutionInput);
-        return new StartExecutionRequest(machine, $"job{id}-{submission.Type.Name}-{procDate}", nightly);
+        var input = JsonSerializer.Serialize(new ExecutionInput { Submission = SubmissionInput.Of(submission), Tag = tag }, LambdaJsonContext.Default.ExecutionInput);
+        var name = submission.Type == JobTypes.Science ? IngestHandler.ExecutionName(job.Rid!.Value, version)
+            : $"job{id}-{submission.Type.Name}" + (submission.ProcDate() is { } date ? $"-{date}" : "");
+        return new StartExecutionRequest(machine, name, input);
     }
 }

@@ -11,8 +11,9 @@ namespace Rapid.Functions.Record;
 /// <param name="Executor">"embedded" (<c>rapid run</c>, <c>rapid demo</c>) or "aws" (the state machine).</param>
 /// <param name="Execution">AWS: the state machine execution's id; a run begun again for it (a retried state) is the same run.</param>
 /// <param name="OptionsJson">What the run was asked (a JSON object): force, the retry policy, ...</param>
+/// <param name="Lease">AWS: the token of the date's run lease the execution holds, released by the token when the execution ends.</param>
 public sealed record RunStart(ProcessingDate ProcDate, string? Tag, ObservationWindow? Window, string Executor, string? Execution = null,
-    string? Host = null, string OptionsJson = "{}");
+    string? Host = null, string OptionsJson = "{}", Guid? Lease = null);
 
 /// <summary>One run as <c>rapid runs</c> lists it: the <c>runs</c> row and what its attempts did.</summary>
 public sealed record RunRow
@@ -87,15 +88,15 @@ public static partial class Runs
     {
         CheckTag(run.Tag, "tag");
         return await conn.ExecuteScalarAsync<long>(new CommandDefinition("""
-            insert into runs (procdate, tag, startobs, endobs, executor, execution, host, software, options)
-            values (@procdate, @tag, @startObs, @endObs, @executor, @execution, @host, @software, @options::jsonb)
-            on conflict (execution) where execution is not null do update set procdate = excluded.procdate
+            insert into runs (procdate, tag, startobs, endobs, executor, execution, host, software, options, lease)
+            values (@procdate, @tag, @startObs, @endObs, @executor, @execution, @host, @software, @options::jsonb, @lease)
+            on conflict (execution) where execution is not null do update set procdate = excluded.procdate, lease = excluded.lease
             returning runid
             """,
             new
             {
                 procdate = run.ProcDate.Date, tag = run.Tag, startObs = run.Window?.Start, endObs = run.Window?.End, executor = run.Executor,
-                execution = run.Execution, host = run.Host, software = Software, options = run.OptionsJson,
+                execution = run.Execution, host = run.Host, software = Software, options = run.OptionsJson, lease = run.Lease,
             }, tx, cancellationToken: ct));
     }
 

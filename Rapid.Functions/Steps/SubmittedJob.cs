@@ -55,6 +55,22 @@ public sealed record SubmittedJob(JobSubmission Submission, long? Rid, (long Fie
         return new SubmittedJob(submission, null, null, null);
     }
 
+    /// <summary>
+    /// The window and processing date a run of this job plans in, the same for both drivers (the embedded engine and the state
+    /// machines' ResolveWindow): for a science image its exposure, its DATE-OBS to the second (the other images of that second
+    /// are left out by the planners, not by the window); for the other types the processing date's first second, which
+    /// selects no image (they plan by date, or by the submitted field and filter, a reference co-adding the images observed
+    /// before the date). The processing date is the submission's, else <paramref name="today"/>.
+    /// </summary>
+    public WindowRequest RunWindow(ProcessingDate today)
+    {
+        var date = Submission.ProcDate() ?? today;
+        var start = DateObs is { } dateObs && IsScience
+            ? new DateTime(dateObs.Ticks - dateObs.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc)
+            : date.Date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        return new WindowRequest(ObservationWindow.Format(start), ObservationWindow.Format(start.AddSeconds(1)), date.ToString());
+    }
+
     /// <summary>The images a science plan is restricted to: null for none (the window's), none for a submission that is not science.</summary>
     internal static long[]? ImagesOf(SubmittedJob? job) => job is null ? null : job.Rid is { } rid && job.IsScience ? [rid] : [];
 

@@ -2,55 +2,87 @@ using System.Text;
 using System.Text.Json;
 using Rapid.Core.Jobs;
 
-namespace Rapid.Cli.Api;
+namespace Rapid.Functions.Api;
 
 /// <summary>
-/// The OpenAPI 3.1 document of <see cref="JobApi"/>, generated from <see cref="JobTypes"/> (one schema per job type the engine runs, its
-/// inputs and which are required), so the document and the validation cannot disagree.
+/// The OpenAPI 3.1 document of the job API, generated from <see cref="JobTypes"/> (one schema per job type the front runs, its
+/// inputs and which are required), so the document and the validation cannot disagree. One document per front end
+/// (<see cref="ApiFront"/>): <c>rapid serve</c>'s (bearer token, product, log and report downloads) and the AWS HTTP API's
+/// (requests signed with SigV4 by a principal allowed execute-api:Invoke; products and reports named by S3 URIs; no diff).
 /// </summary>
 public static class OpenApiDocument
 {
-    public static string Write()
+    /// <summary>What differs between the two front ends of the job API.</summary>
+    /// <param name="Security">The security scheme's name and its OpenAPI object's members.</param>
+    /// <param name="Unauthenticated">The status and meaning of a call without valid credentials.</param>
+    /// <param name="Downloads">Whether the front serves products, logs and night reports itself.</param>
+    public sealed record ApiFront(string Description, string Security, IReadOnlyDictionary<string, string> SecurityScheme,
+        (string Code, string Description) Unauthenticated, bool Downloads, IReadOnlyList<JobType> Types);
+
+    /// <summary><c>rapid serve</c>: every call needs the bearer token of the server's token file.</summary>
+    public static readonly ApiFront Serve = new(
+        "Submit RAPID pipeline jobs and read jobs and nights. Every call needs the bearer token from the server's token file.",
+        "bearer", new Dictionary<string, string> { ["type"] = "http", ["scheme"] = "bearer" },
+        ("401", "no valid bearer token"), Downloads: true, JobTypes.All);
+
+    /// <summary>
+    /// The AWS job API (API Gateway HTTP API, IAM authorization): requests are SigV4-signed (service execute-api); API
+    /// Gateway itself answers 403 to an unsigned or unauthorized one. A diff is not run there.
+    /// </summary>
+    public static readonly ApiFront Aws = new(
+        "Submit RAPID pipeline jobs and read jobs and nights on AWS. Every request is signed with AWS Signature Version 4 " +
+        "(service execute-api) by a principal allowed execute-api:Invoke on the API; products and night reports are S3 URIs, " +
+        "read with the caller's own S3 permissions.",
+        "sigv4", new Dictionary<string, string> { ["type"] = "apiKey", ["name"] = "Authorization", ["in"] = "header", ["x-amazon-apigateway-authtype"] = "awsSigv4" },
+        ("403", "not signed, or the signer may not invoke the API"), Downloads: false, [.. JobTypes.All.Where(t => t != JobTypes.Diff)]);
+
+    public static string Write(ApiFront front)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
+            var denied = front.Unauthenticated;
             w.WriteStartObject();
             w.WriteString("openapi", "3.1.0");
             w.WriteStartObject("info");
             w.WriteString("title", "Rapid job API");
             w.WriteString("version", "1");
-            w.WriteString("description", "Submit RAPID pipeline jobs and read jobs and nights. Every call needs the bearer token from the server's token file.");
+            w.WriteString("description", front.Description);
             w.WriteEndObject();
             w.WriteStartArray("security");
             w.WriteStartObject();
-            w.WriteStartArray("bearer");
+            w.WriteStartArray(front.Security);
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndArray();
             w.WriteStartObject("paths");
             Path(w, "/api/v1/jobs", "post", "Submit a job: 202 with its id; 422 names the input refused", "Submission",
-                [("202", "accepted, queued"), ("400", "malformed body"), ("401", "no valid bearer token"), ("413", $"body over {JobApi.MaxBodyBytes} bytes"),
-                 ("415", "not JSON"), ("422", "refused: the error names the input")]);
-            Path(w, "/api/v1/jobs/{id}", "get", "A submitted job: state, its job's attempts, the pipeline jobs its run made (with software and commit), exit code, reason, products with links, log link", null,
-                [("200", "the job"), ("401", "no valid bearer token"), ("404", "no such job")]);
-            Path(w, "/api/v1/jobs/{id}/products/{name}", "get", "One product of the job (a file)", null, [("200", "the file"), ("404", "no such job or product")]);
-            Path(w, "/api/v1/jobs/{id}/log", "get", "The job's log", null, [("200", "text"), ("404", "no such job, or no log yet")]);
-            Path(w, "/api/v1/nights/{procdate}", "get", "A processing date's summary and its report link", null,
-                [("200", "the night"), ("400", "not a yyyyMMdd date"), ("404", "no jobs on that date")]);
-            Path(w, "/api/v1/nights/{procdate}/report", "get", "The night report (HTML)", null, [("200", "the page"), ("404", "none yet")]);
+                [("202", front.Downloads ? "accepted, queued" : "accepted, its execution started"), ("400", "malformed body"), denied,
+                 ("413", $"body over {SubmissionBody.MaxBytes} bytes"), ("415", "not JSON"), ("422", "refused: the error names the input")]);
+            Path(w, "/api/v1/jobs/{id}", "get", "A submitted job: state, its job's attempts, the pipeline jobs its run made (with software and commit), exit code, reason, " +
+                 (front.Downloads ? "products with links, log link" : "products as S3 URIs, the execution that runs it"), null,
+                [("200", "the job"), denied, ("404", "no such job")]);
+            if (front.Downloads)
+            {
+                Path(w, "/api/v1/jobs/{id}/products/{name}", "get", "One product of the job (a file)", null, [("200", "the file"), ("404", "no such job or product")]);
+                Path(w, "/api/v1/jobs/{id}/log", "get", "The job's log", null, [("200", "text"), ("404", "no such job, or no log yet")]);
+            }
+            Path(w, "/api/v1/nights/{procdate}", "get", "A processing date's summary and its report " + (front.Downloads ? "link" : "(an S3 URI)"), null,
+                [("200", "the night"), ("400", "not a yyyyMMdd date"), denied, ("404", "no jobs on that date")]);
+            if (front.Downloads)
+                Path(w, "/api/v1/nights/{procdate}/report", "get", "The night report (HTML)", null, [("200", "the page"), ("404", "none yet")]);
+            Path(w, OpenApiPath, "get", "This document", null, [("200", "the OpenAPI document"), denied]);
             w.WriteEndObject();
             w.WriteStartObject("components");
             w.WriteStartObject("securitySchemes");
-            w.WriteStartObject("bearer");
-            w.WriteString("type", "http");
-            w.WriteString("scheme", "bearer");
+            w.WriteStartObject(front.Security);
+            foreach (var (name, value) in front.SecurityScheme) w.WriteString(name, value);
             w.WriteEndObject();
             w.WriteEndObject();
             w.WriteStartObject("schemas");
             w.WriteStartObject("Submission");
             w.WriteStartArray("oneOf");
-            foreach (var type in JobTypes.All) Schema(w, type);
+            foreach (var type in front.Types) Schema(w, type);
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();
@@ -59,6 +91,9 @@ public static class OpenApiDocument
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    /// <summary>Where both fronts serve the document.</summary>
+    public const string OpenApiPath = "/api/v1/openapi.json";
 
     private static void Path(Utf8JsonWriter w, string path, string method, string summary, string? body, (string Code, string Description)[] responses)
     {
