@@ -80,11 +80,12 @@ public static class FluxMatcher
         // up more weight, and the weighted mean came out high by ~2 n sigma_mean^2 (+1 % on 25 faint stars; the demo's
         // sky-limited science stars have 3-30 % errors). Each log ratio is corrected for the log's own bias
         // (E[ln F] = ln F_true - e^2/2 to second order) in both images.
-        var first = Math.Exp(Median(constant.Select(p => Math.Log(p.S.Flux / p.R.Flux))));
+        var logs = constant.Select(p => Math.Log(p.S.Flux / p.R.Flux)).ToArray();
+        var first = Math.Exp(Median(logs));
         var errorsS = constant.Select(p => Relative(p.S.FluxError, first * p.R.Flux)).ToArray();
         var errorsR = constant.Select(p => Relative(p.R.FluxError, p.R.Flux)).ToArray();
         var (logScale, logError, _) = ConsensusMean(
-            constant.Select((p, i) => Math.Log(p.S.Flux / p.R.Flux) + (errorsS[i] * errorsS[i] - errorsR[i] * errorsR[i]) / 2).ToArray(),
+            logs.Select((log, i) => log + (errorsS[i] * errorsS[i] - errorsR[i] * errorsR[i]) / 2).ToArray(),
             constant.Select((_, i) => Math.Sqrt(errorsS[i] * errorsS[i] + errorsR[i] * errorsR[i])).ToArray());
 
         // Astrometric residuals: point-like constant stars only, residuals beyond ClipSigma robust sigmas of the median
