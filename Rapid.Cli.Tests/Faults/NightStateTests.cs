@@ -1,0 +1,31 @@
+using Dapper;
+using Rapid.Cli.Tests.Support;
+
+namespace Rapid.Cli.Tests.Faults;
+
+/// <summary>
+/// The fault suite's own measure can fail: a lineage row naming a file the files table does not hold (what V017's dropped
+/// foreign keys no longer refuse) is counted, and the night does not count as survived.
+/// </summary>
+[Collection(EmbeddedDatabaseCollection.Name)]
+public sealed class NightStateTests(EmbeddedDatabaseFixture fixture)
+{
+    [Fact]
+    public async Task A_lineage_row_naming_an_unrecorded_file_is_counted_and_the_night_has_not_survived()
+    {
+        await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 2, seed: 7);
+        var store = survey.Home.OpenStore();
+        var before = await NightState.MeasureAsync(survey.Database, store);
+        Assert.True(before.Survived, before.ToString());
+
+        await using (var conn = await survey.Database.OpenConnectionAsync())
+            await conn.ExecuteAsync("""
+                insert into filederived (child, parent)
+                select coalesce(max(fileid), 0) + 1000, coalesce(max(fileid), 0) + 1001 from files
+                """);
+
+        var after = await NightState.MeasureAsync(survey.Database, store);
+        Assert.Equal(1, after.DanglingLineage);
+        Assert.False(after.Survived, after.ToString());
+    }
+}
