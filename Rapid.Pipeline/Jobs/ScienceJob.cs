@@ -42,8 +42,9 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         var sciencePsf = await LoadPsfAsync(context, l2.Psf, ct);
         // The science image's effective PSF from its own stars, before anything is injected: the catalog's fluxes are
         // normalised with it at each source's phase, and the fakes are drawn with it. It needs only the science image,
-        // so it is built while the reference is read (or co-added) and resampled: those steps leave cores idle (file
-        // reads, serial parts). Its step's CPU seconds then include theirs (the log's CPU figures are the process's).
+        // so it is built while the reference is read (or co-added) and resampled, and then the backgrounds estimated:
+        // those steps leave cores idle (file reads, serial parts), and the ePSF is needed only after them. Its step's CPU
+        // seconds then include theirs (the log's CPU figures are the process's).
         var buildingEpsf = Task.Run(() => SciencePsfStep.Build(context, science, sciencePsf, EffectivePsfOptions.From(settings)), ct);
         ResampledImage refOnScience;
         float[] coverageFrames;
@@ -81,7 +82,6 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
             await Task.WhenAny(buildingEpsf);
             throw;
         }
-        var scienceEpsf = await buildingEpsf;
 
         DifferenceImagingResult result;
         try
@@ -102,18 +102,23 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
                 SciencePsf = sciencePsf,
                 ReferencePsf = referencePsf,
                 PredictedScale = predicted,
-                ScienceEffectivePsf = scienceEpsf,
+                // Still being built, perhaps: the background step runs meanwhile (the ePSF keeps one core, it the other).
+                PendingScienceEffectivePsf = buildingEpsf,
             }, DifferenceImagingOptions.From(settings), new JobImagingLog(context));
         }
-        catch (InvalidImageException e)
+        catch (Exception e)
         {
-            throw new JobFailedException(ExitCodes.Error, $"{l2.File}: {e.Message}", e);
+            // As above: a failure before the ePSF was needed leaves it building; the job does not end while it runs on.
+            await Task.WhenAny(buildingEpsf);
+            if (e is InvalidImageException) throw new JobFailedException(ExitCodes.Error, $"{l2.File}: {e.Message}", e);
+            throw;
         }
         finally
         {
             // The transforms' pooled buffers (~0.5 GB at 4088^2) serve repeated subtractions in one process; a job has one.
             Fft.FftwBuffer.TrimPool();
         }
+        var scienceEpsf = await buildingEpsf;
         var match = result.Match;
         var sources = ToCatalog(result, science.Wcs, coverageFrames, width, height);
         // Fakes are measured apart from the products (the same detection and photometry, on windows of ZOGY's inputs).

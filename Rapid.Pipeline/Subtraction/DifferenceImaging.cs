@@ -45,6 +45,7 @@ public static class DifferenceImaging
             sci = pair[0].Subtract(input.Science);
             reference = pair[1].Subtract(input.Reference);
         }
+        if (input.PendingScienceEffectivePsf is { } pending) input = input with { ScienceEffectivePsf = pending.GetAwaiter().GetResult(), PendingScienceEffectivePsf = null };
 
         // Masks before anything is estimated on the images: the reference where its coverage is low, the science
         // image around saturated pixels (their wings follow no PSF model).

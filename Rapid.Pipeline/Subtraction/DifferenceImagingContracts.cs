@@ -69,6 +69,12 @@ public sealed record DifferenceImagingInput
     /// stars' apertures, the PSF model's FWHM for sharpness, saturated pixels grown by a fixed radius.
     /// </summary>
     public EffectivePsf? ScienceEffectivePsf { get; init; }
+    /// <summary>
+    /// The same ePSF while it is still being built (the science job builds it beside the reference's reading and
+    /// resampling): the background step, which does not need it, runs meanwhile; it is waited for after that step and
+    /// then replaces <see cref="ScienceEffectivePsf"/>. Null: <see cref="ScienceEffectivePsf"/> as given.
+    /// </summary>
+    public Task<EffectivePsf>? PendingScienceEffectivePsf { get; init; }
 }
 
 /// <summary>
