@@ -174,13 +174,19 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
             var products = new List<ProductFile>();
             using (log.Step("upload"))
             {
-                foreach (var p in result.Products)
+                // Side by side (a copy or a network transfer each, with its checksum if it is not computed yet): one
+                // product at a time left a core idle. Recorded and logged in the products' order.
+                var uploads = result.Products.Select(p => Task.Run(async () =>
                 {
                     var target = keys.Product(context.ProcDate, config.Jid, Path.GetFileName(p.LocalPath));
                     var checksum = p.Checksum is { } hashing ? await hashing : FileChecksum.Of(p.LocalPath);
                     await store.PutFileAsync(target, p.LocalPath, ct);
-                    products.Add(new ProductFile(p.Role, target, checksum));
-                    log.Info($"uploaded {p.Role} {target} ({checksum.SizeBytes} bytes, md5 {checksum.Md5})");
+                    return new ProductFile(p.Role, target, checksum);
+                }, ct)).ToList();
+                foreach (var product in await Task.WhenAll(uploads))
+                {
+                    products.Add(product);
+                    log.Info($"uploaded {product.Role} {product.File} ({product.Checksum.SizeBytes} bytes, md5 {product.Checksum.Md5})");
                 }
             }
             var warnings = context.Warnings;
