@@ -6,10 +6,6 @@ namespace Rapid.Pipeline.Fft;
 /// A native float array aligned to 64 bytes (more than any FFTW SIMD plan needs), so the cached plans can execute on it
 /// directly (FFTW manual, section 4.6 "New-array Execute Functions") without copying 4116^2 images in and out of
 /// per-instance buffers. Not zeroed on allocation. Owned by one caller; free it with Dispose.
-/// Buffers of 2 MB and more are aligned to 2 MB and, on Linux, advised to the kernel as transparent huge pages
-/// (madvise MADV_HUGEPAGE, before their first touch): the transforms' column passes stride through whole 68 MB
-/// spectra, and with 4 kB pages nearly every access is a TLB miss (and every first touch a page fault). The default
-/// THP mode ("madvise") gives huge pages only where asked; where THP is off the advice is declined and nothing changes.
 /// </summary>
 internal sealed unsafe class FftwBuffer : IDisposable
 {
@@ -20,29 +16,9 @@ internal sealed unsafe class FftwBuffer : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         if (length > Array.MaxLength) throw new ArgumentException($"a buffer of {length} floats is too large for one span");
         Length = (int)length;
-        var bytes = (nuint)(length * sizeof(float));
-        var huge = bytes >= HugePageBytes;
-        _pointer = (float*)NativeMemory.AlignedAlloc(bytes, huge ? HugePageBytes : 64);
+        _pointer = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
         if (_pointer == null) throw new OutOfMemoryException($"could not allocate {length * sizeof(float) / 1e6:F0} MB for an FFT buffer");
-        if (huge && OperatingSystem.IsLinux()) AdviseHugePages(_pointer, bytes);
     }
-
-    // Only an optimisation: a kernel without THP, or a C library without madvise, keeps 4 kB pages.
-    private static void AdviseHugePages(void* pointer, nuint bytes)
-    {
-        try
-        {
-            _ = madvise(pointer, bytes, MadviseHugePage);
-        }
-        catch (DllNotFoundException) { }
-        catch (EntryPointNotFoundException) { }
-    }
-
-    private const nuint HugePageBytes = 2 << 20;
-    private const int MadviseHugePage = 14;
-
-    [DllImport("libc.so.6")]
-    private static extern int madvise(void* address, nuint length, int advice);
 
     ~FftwBuffer() => Free();
 
