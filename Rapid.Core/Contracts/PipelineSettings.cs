@@ -70,7 +70,7 @@ public sealed record PipelineSettings
     [Setting("A measured flux scale farther than this fraction (or three of its own errors) from the zero points' prediction is a flux_scale warning")]
     public double FluxScaleTolerance { get; set; } = 0.05;
 
-    [Setting("Flux matching measures each star in an aperture of this radius, in FWHMs of the cross-convolved PSF (sqrt(FWHM_n^2 + FWHM_r^2)), on the science image convolved with P_r and the reference convolved with P_n; the bright stars' 10 px apertures then correct it to total flux", Unit = "FWHM")]
+    [Setting("Flux matching measures each star in an aperture of this radius (at most 8 px), in FWHMs of the cross-convolved PSF (sqrt(FWHM_n^2 + FWHM_r^2)), on the science image convolved with P_r and the reference convolved with P_n; the bright stars' 10 px apertures then correct it to total flux", Unit = "FWHM")]
     public double FluxMatchApertureFwhm { get; set; } = 3;
 
     [Setting("Registration residuals between science and reference stars beyond this (per axis) are an astrometry warning", Unit = "pixels")]
