@@ -15,6 +15,8 @@ public sealed record FluxMatch(bool Matched, double Scale, int MatchedStars, dou
 {
     /// <summary>Fractional 1-sigma error of <see cref="Scale"/> (0 when unmatched).</summary>
     public double ScaleError { get; init; }
+    /// <summary>The aperture correction in <see cref="Scale"/> (1 when the stars carry no wide fluxes) and its fractional error.</summary>
+    public (double Factor, double Error, int Stars) ApertureCorrection { get; init; } = (1, 0, 0);
     /// <summary>Science-image stars of the matches whose flux ratio agrees with the scale (no transients, variables).</summary>
     public IReadOnlyList<MeasuredStar> ConstantStars { get; init; } = [];
     /// <summary>Of <see cref="ConstantStars"/>, those point-like on the reference (no galaxies): the astrometric sample.</summary>
@@ -87,6 +89,9 @@ public static class FluxMatcher
         var (logScale, logError, _) = ConsensusMean(
             logs.Select((log, i) => log + (errorsS[i] * errorsS[i] - errorsR[i] * errorsR[i]) / 2).ToArray(),
             constant.Select((_, i) => Math.Sqrt(errorsS[i] * errorsS[i] + errorsR[i] * errorsR[i])).ToArray());
+        var correction = ApertureCorrection(constant, first);
+        logScale += correction.Log;
+        logError = Math.Sqrt(logError * logError + correction.Error * correction.Error);
 
         // Astrometric residuals: point-like constant stars only, residuals beyond ClipSigma robust sigmas of the median
         // (in x or y) clipped. The median is the offset to apply; the rms about it, less the centroid noise, plus the
@@ -108,10 +113,37 @@ public static class FluxMatcher
         return new FluxMatch(true, Math.Exp(logScale), pairs.Count, dxMedian, dyMedian, dxRms, dyRms)
         {
             ScaleError = logError,
+            ApertureCorrection = (Math.Exp(correction.Log), correction.Error, correction.Stars),
             ConstantStars = constant.Select(p => p.S).ToList(),
             PointLike = point.Select(p => p.S).ToList(),
             PointLikeReference = point.Select(p => p.R).ToList(),
         };
+    }
+
+    /// <summary>
+    /// The aperture correction (Stetson 1990, PASP 102, 932) from the narrow fluxes the ratio was measured with to the
+    /// stars' wide-aperture fluxes, science against reference: the clipped consensus mean over the constant stars of
+    /// ln(wide_S / narrow_S) - ln(wide_R / narrow_R). A star's error is that of the light between the two apertures
+    /// (each image's variances and the two sums' covariance), relative to its expected flux (the reference's, times the
+    /// first scale for the science), so the bright stars set it. (0, 0, 0) when the stars carry no wide fluxes.
+    /// </summary>
+    private static (double Log, double Error, int Stars) ApertureCorrection(IReadOnlyList<(MeasuredStar S, MeasuredStar R)> constant, double first)
+    {
+        var values = new List<double>();
+        var errors = new List<double>();
+        foreach (var (s, r) in constant)
+        {
+            if (!(s.WideFlux > 0) || !(r.WideFlux > 0) || !(r.Flux > 0)) continue;
+            var (fs, fr) = (first * r.Flux, r.Flux);
+            var variance = (s.WideFluxError * s.WideFluxError + s.FluxError * s.FluxError - 2 * s.WideCovariance) / (fs * fs)
+                           + (r.WideFluxError * r.WideFluxError + r.FluxError * r.FluxError - 2 * r.WideCovariance) / (fr * fr);
+            if (!(variance > 0) || !double.IsFinite(variance)) continue;
+            values.Add(Math.Log(s.WideFlux / s.Flux) - Math.Log(r.WideFlux / r.Flux));
+            errors.Add(Math.Sqrt(variance));
+        }
+        if (values.Count < MinMatchedStars) return (0, 0, 0);
+        var (mean, error, _, used) = ClippedConsensusMean([.. values], [.. errors]);
+        return (mean, error, used);
     }
 
     /// <summary>
@@ -223,15 +255,20 @@ public static class FluxMatcher
 /// <summary>
 /// Stars for flux matching, measured by forced photometry at the reference's sources: the reference (a deep co-add on
 /// the science grid) is searched for sources above <see cref="MinSignificance"/> sigma, each is centred by SExtractor's
-/// windowed centroid (XWIN) on the reference and, from there, on the science image, and both images are measured in the
-/// same wide aperture (<see cref="ApertureRadius"/>, which holds all but a few 1e-3 of either PSF's light, so no PSF
-/// model enters the scale). A science position that wanders off (a cosmic ray, a transient beside the star) drops the
-/// pair; nothing is matched by proximity alone, so a sparse field cannot pair the wrong stars.
+/// windowed centroid (XWIN) on the reference and, from there, on the science image, and both images are measured there
+/// by <see cref="CrossConvolvedFlux"/> (each image cross-convolved with the other's PSF and weighted by the common
+/// profile: no aperture correction enters the ratio, and ~1/10 of a wide aperture's sky noise). A science position that
+/// wanders off (a cosmic ray, a transient beside the star) drops the pair; nothing is matched by proximity alone, so a
+/// sparse field cannot pair the wrong stars.
 /// </summary>
 public static class StarPairs
 {
     public const double MinSignificance = 20;
-    /// <summary>Aperture radius (pixels): a Moffat beta = 2.5 PSF of FWHM 1.7-1.9 px keeps 0.3-0.4 % of its light beyond 10 px, the same in both images to 0.1 %.</summary>
+    /// <summary>
+    /// Aperture radius (pixels) of the total fluxes the detection step normalises ZOGY's alpha by
+    /// (<see cref="Subtraction.FluxNormalisation"/>): a Moffat beta = 2.5 PSF of FWHM 1.7-1.9 px keeps 0.3-0.4 % of its
+    /// light beyond 10 px.
+    /// </summary>
     public const double ApertureRadius = 10;
     /// <summary>At most this many of the brightest reference sources are measured.</summary>
     public const int MaxStars = 1000;
@@ -239,13 +276,14 @@ public static class StarPairs
     /// <summary>Science and reference stars in matching order (same index, same source); images background-subtracted.</summary>
     public static (IReadOnlyList<MeasuredStar> Science, IReadOnlyList<MeasuredStar> Reference) Measure(
         float[] science, float[] scienceVariance, float[] reference, float[] referenceVariance, int width, int height,
-        double scienceFwhm, double referenceFwhm)
+        double scienceFwhm, double referenceFwhm, CrossConvolvedFlux flux)
     {
+        ArgumentNullException.ThrowIfNull(flux);
         var significance = ImageArithmetic.Significance(reference, referenceVariance);
         var peaks = new PeakDetector(MinSignificance, minPixels: 3, peakRadius: 3)
             .Detect(significance, reference, width, height, includeNegative: false)
             .OrderByDescending(d => d.PeakSignificance).Take(MaxStars).ToList();
-        var margin = ApertureRadius + 2;
+        var margin = flux.Radius + 2;
         var found = new (MeasuredStar S, MeasuredStar R)?[peaks.Count];
         Parallel.For(0, peaks.Count, k =>
         {
@@ -254,15 +292,20 @@ public static class StarPairs
             if (PsfShape.WindowedCentroid(reference, width, height, p.X, p.Y, Window(referenceFwhm)) is not { } r) return;
             if (PsfShape.WindowedCentroid(science, width, height, r.X, r.Y, Window(scienceFwhm)) is not { } s) return;
             if (Math.Abs(s.X - r.X) > 1.5 || Math.Abs(s.Y - r.Y) > 1.5) return;
-            var fr = AperturePhotometry.Measure(reference, referenceVariance, width, height, r.X, r.Y, ApertureRadius);
-            var fs = AperturePhotometry.Measure(science, scienceVariance, width, height, r.X, r.Y, ApertureRadius);
-            if (fr.Flags != 0 || fs.Flags != 0 || !(fr.Flux > 0) || !(fs.Flux > 0)) return;
-            found[k] = (new MeasuredStar(s.X, s.Y, fs.Flux, fs.FluxError, StarMeasurement.MomentFwhm(science, width, height, s.X, s.Y)),
-                        new MeasuredStar(r.X, r.Y, fr.Flux, fr.FluxError, StarMeasurement.MomentFwhm(reference, width, height, r.X, r.Y)));
+            // Both weighted sums at the same pixel: the star has the same sub-pixel phase in both images.
+            var (cx, cy) = ((int)Math.Round(r.X), (int)Math.Round(r.Y));
+            if (flux.Reference(reference, referenceVariance, width, height, cx, cy) is not { } fr
+                || flux.Science(science, scienceVariance, width, height, cx, cy) is not { } fs
+                || !(fr.Flux > 0) || !(fs.Flux > 0)) return;
+            found[k] = (Star(s.X, s.Y, fs, StarMeasurement.MomentFwhm(science, width, height, s.X, s.Y)),
+                        Star(r.X, r.Y, fr, StarMeasurement.MomentFwhm(reference, width, height, r.X, r.Y)));
         });
         var pairs = found.OfType<(MeasuredStar S, MeasuredStar R)>().ToList();
         return (pairs.Select(p => p.S).ToList(), pairs.Select(p => p.R).ToList());
     }
+
+    private static MeasuredStar Star(double x, double y, CrossConvolvedStar m, double fwhm) =>
+        new(x, y, m.Flux, m.Error, fwhm) { WideFlux = m.Wide, WideFluxError = m.WideError, WideCovariance = m.Covariance };
 
     private static double Window(double fwhm) => double.IsFinite(fwhm) && fwhm > 0 ? fwhm : 2;
 }

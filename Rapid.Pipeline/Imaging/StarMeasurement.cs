@@ -1,7 +1,15 @@
 namespace Rapid.Pipeline.Imaging;
 
 /// <summary>A bright star measured on a background-subtracted image. X, Y: 0-based array coordinates.</summary>
-public sealed record MeasuredStar(double X, double Y, double Flux, double FluxError, double Fwhm);
+public sealed record MeasuredStar(double X, double Y, double Flux, double FluxError, double Fwhm)
+{
+    /// <summary>The star's plain wide-aperture flux when <see cref="Flux"/> is a narrower measurement (NaN otherwise), for an aperture correction.</summary>
+    public double WideFlux { get; init; } = double.NaN;
+    /// <summary>The 1-sigma error of <see cref="WideFlux"/>.</summary>
+    public double WideFluxError { get; init; } = double.NaN;
+    /// <summary>The noise covariance of <see cref="Flux"/> and <see cref="WideFlux"/> (they share pixels).</summary>
+    public double WideCovariance { get; init; }
+}
 
 /// <summary>
 /// Finds bright, isolated stars and measures centroid, aperture flux and FWHM (from second moments,

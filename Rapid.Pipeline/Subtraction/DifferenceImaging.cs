@@ -9,8 +9,8 @@ namespace Rapid.Pipeline.Subtraction;
 /// background (mesh backgrounds of both images subtracted); masks (reference coverage below the minimum, saturated
 /// stars out to where their light falls to a few sigma, by the science ePSF's profile, else saturated pixels grown by a
 /// few pixels); psf (P_n and P_r from effective PSFs of each image as it enters ZOGY, the reference's built on the
-/// science grid it was resampled to); flux_match (flux scale by forced photometry of the reference's stars in both
-/// images, its error, the registration offset and residuals; checked against the zero points' prediction);
+/// science grid it was resampled to); flux_match (the images' noise correlations; flux scale by forced photometry of
+/// the reference's stars in both images cross-convolved with each other's PSF, its error, the registration offset and residuals; checked against the zero points' prediction);
 /// background_offset (what the two mesh backgrounds left between the images); cosmic_rays (hot pixels and cosmic rays
 /// of the science exposure masked); model_error (what each PSF model leaves of its image's stars); zogy (Zackay, Ofek
 /// and Gal-Yam 2016: D, S_corr with source-noise, model-error, astrometric, flux-ratio and lost-flux variance, the
@@ -115,14 +115,20 @@ public static class DifferenceImaging
 
         FluxMatch match;
         double fwhmScienceStars, fwhmReferenceStars;
+        // The noise as weighted sums see it (NoiseCorrelation): the stars' flux errors here and ZOGY's sums below.
+        var (sciRho, refRho) = ((double[]?)null, (double[]?)null);
         using (log.Step("flux_match"))
         {
-            var (sciStars, refStars) = StarPairs.Measure(sci, input.ScienceVariance, reference, input.ReferenceVariance, width, height, sciPsf.FwhmPixels, refPsf.FwhmPixels);
+            Parallel.Invoke(
+                () => sciRho = NoiseCorrelation.Autocorrelation(sci, width, height, sciSigma),
+                () => refRho = NoiseCorrelation.Autocorrelation(reference, width, height, refSigma));
+            var flux = new CrossConvolvedFlux(sciPsf, refPsf, sciRho, refRho, options.FluxMatchApertureFwhm, StarPairs.ApertureRadius);
+            var (sciStars, refStars) = StarPairs.Measure(sci, input.ScienceVariance, reference, input.ReferenceVariance, width, height, sciPsf.FwhmPixels, refPsf.FwhmPixels, flux);
             fwhmScienceStars = StarMeasurement.MedianFwhm(sciStars);
             fwhmReferenceStars = StarMeasurement.MedianFwhm(refStars);
             match = CheckedFluxScale(FluxMatcher.Match(sciStars, refStars, input.PredictedScale ?? 1.0), input.PredictedScale, options, log);
             log.Info($"star FWHM (moments) science {fwhmScienceStars:F2} px, reference {fwhmReferenceStars:F2} px");
-            log.Info($"flux scale {match.Scale:G6} ± {match.ScaleError:P2} from {match.ConstantStars.Count} of {match.MatchedStars} stars measured in {StarPairs.ApertureRadius} px apertures"
+            log.Info($"flux scale {match.Scale:G6} ± {match.ScaleError:P2} from {match.ConstantStars.Count} of {match.MatchedStars} stars in {flux.ApertureRadius:F1} px apertures on cross-convolved images (noise-correlation factors {flux.VarianceFactors.Science:F3}, {flux.VarianceFactors.Reference:F3}), aperture correction to {StarPairs.ApertureRadius} px {match.ApertureCorrection.Factor:F4} ± {match.ApertureCorrection.Error:P2} from {match.ApertureCorrection.Stars} stars"
                      + (input.PredictedScale is double p ? $" (zero points predict {p:G6})" : "")
                      + $"; astrometry from {match.PointLike.Count} point-like: dx median {match.DxMedian:F3} residual {match.DxRms:F3}, dy median {match.DyMedian:F3} residual {match.DyRms:F3} px");
             CheckAstrometry(match, options, log);
@@ -181,13 +187,10 @@ public static class DifferenceImaging
             };
             // sci = Scale * ref on matched stars, so F_n = 1 and F_r = 1 / Scale put D / F_D in the science image's DN/s.
             var fr = 1 / match.Scale;
-            // The noise as ZOGY's sums see it (NoiseCorrelation): the resampled reference's correlations, and variance
-            // maps that do not follow each pixel's own noise.
-            var (sciRho, refRho) = ((double[]?)null, (double[]?)null);
+            // The variance maps that do not follow each pixel's own noise (NoiseCorrelation); the correlations were
+            // measured in flux_match.
             var (sciVariance, refVariance) = (input.ScienceVariance, input.ReferenceVariance);
             Parallel.Invoke(
-                () => sciRho = NoiseCorrelation.Autocorrelation(sci, width, height, sciSigma),
-                () => refRho = NoiseCorrelation.Autocorrelation(reference, width, height, refSigma),
                 () => sciVariance = NoiseCorrelation.Decoupled(input.ScienceVariance, width, height),
                 () => refVariance = NoiseCorrelation.Decoupled(input.ReferenceVariance, width, height));
             zogy = ZogySubtraction.Subtract(

@@ -104,6 +104,7 @@ public sealed record DifferenceImagingOptions
             RejectFitResidualFraction = settings.RejectFitResidualFraction,
             MinFluxScaleStars = settings.MinFluxScaleStars,
             FluxScaleTolerance = settings.FluxScaleTolerance,
+            FluxMatchApertureFwhm = settings.FluxMatchApertureFwhm,
             MaxAstrometricResidual = settings.MaxAstrometricResidual,
             MaxAstrometricOffset = settings.MaxAstrometricOffset,
             MaxPsfModelError = settings.MaxPsfModelError,
@@ -132,6 +133,8 @@ public sealed record DifferenceImagingOptions
     public int MinFluxScaleStars { get; init; } = Defaults.MinFluxScaleStars;
     /// <summary><see cref="PipelineSettings.FluxScaleTolerance"/>.</summary>
     public double FluxScaleTolerance { get; init; } = Defaults.FluxScaleTolerance;
+    /// <summary><see cref="PipelineSettings.FluxMatchApertureFwhm"/>.</summary>
+    public double FluxMatchApertureFwhm { get; init; } = Defaults.FluxMatchApertureFwhm;
     /// <summary><see cref="PipelineSettings.MaxAstrometricResidual"/>.</summary>
     public double MaxAstrometricResidual { get; init; } = Defaults.MaxAstrometricResidual;
     /// <summary><see cref="PipelineSettings.MaxAstrometricOffset"/>.</summary>
