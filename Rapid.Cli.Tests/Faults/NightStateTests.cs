@@ -24,7 +24,7 @@ public sealed class NightStateTests(EmbeddedDatabaseFixture fixture)
                 insert into filederived (child, parent)
                 select coalesce(max(fileid), 0) + 1000, coalesce(max(fileid), 0) + 1001 from files;
                 insert into attemptsteps (jid, attempt, seq, step, started, ended, wallseconds, cpuseconds)
-                select jid, attempt + 1000, 0, 'planted', now(), now(), 0, 0 from jobattempts order by jid limit 1
+                values ((select coalesce(max(jid), 0) + 1000 from jobs), 1, 0, 'planted', now(), now(), 0, 0)
                 """);
 
         var after = await NightState.MeasureAsync(survey.Database, store);
