@@ -314,6 +314,10 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         try
         {
             await using var tx = await conn.BeginTransactionAsync(ct);
+            // Committed means on disk, whatever the server's default (the embedded cluster commits asynchronously): once
+            // committed, the files the batch's stamped copies superseded are deleted from the store, and a commit lost in a
+            // crash would leave its registered products naming deleted files. One WAL flush per batch.
+            await conn.ExecuteAsync(new CommandDefinition("set local synchronous_commit = on", transaction: tx, cancellationToken: ct));
             var verdicts = (await conn.QueryAsync<(string? Code, string? Message)>(new CommandDefinition("""
                 select v.o_code, v.o_message
                 from unnest(@jids, @ppids, @procdates, @manifests, @shas, @started, @configShas, @rids, @checkRfids, @rfids, @fields, @fids, @parents)
