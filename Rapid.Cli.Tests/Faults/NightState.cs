@@ -14,8 +14,9 @@ namespace Rapid.Cli.Tests.Faults;
 /// <param name="KeysWithoutOneBest">Product keys (difference, reference, L2) without exactly one best version.</param>
 /// <param name="ChecksumMismatches">Registered files missing from the store or differing from their registered size, SHA-256 or MD5.</param>
 /// <param name="RevertedStamps">Products of a successfully post-processed job registered under another name than its stamped copy.</param>
-/// <param name="DanglingLineage">Lineage rows (filederived, fileused) naming a file the files table does not hold: V017 dropped
-/// their foreign keys for speed on the writers' word that every id is read from files in the same statement; this checks it.</param>
+/// <param name="DanglingLineage">Lineage rows (filederived, fileused) naming a file the files table does not hold, and recorded
+/// files and attempt steps naming a job attempt jobattempts does not hold: V017 and V018 dropped their foreign keys for speed on
+/// the writers' word that every id is read (files) or locked (attempts) in the same statement or transaction; this checks it.</param>
 public sealed record NightState(int Jobs, int OpenJobs, int DuplicateKeys, int KeysWithoutOneBest, int ChecksumMismatches, int RevertedStamps,
     int DanglingLineage, int DifferenceImages, int ReferenceImages)
 {
@@ -81,6 +82,9 @@ public sealed record NightState(int Jobs, int OpenJobs, int DuplicateKeys, int K
             select (select count(*) from filederived d where not exists (select 1 from files f where f.fileid = d.child)
                                                           or not exists (select 1 from files f where f.fileid = d.parent))
                  + (select count(*) from fileused u where not exists (select 1 from files f where f.fileid = u.fileid))
+                 + (select count(*) from files f where f.jid is not null
+                      and not exists (select 1 from jobattempts a where a.jid = f.jid and a.attempt = f.attempt))
+                 + (select count(*) from attemptsteps s where not exists (select 1 from jobattempts a where a.jid = s.jid and a.attempt = s.attempt))
             """);
         var products = await conn.QuerySingleAsync<(int Diffs, int Refs)>("select (select count(*) from diffimages)::int, (select count(*) from refimages)::int");
         return new NightState(jobs, open, duplicates, withoutOneBest, mismatches, reverted, dangling, products.Diffs, products.Refs);

@@ -5,13 +5,14 @@ namespace Rapid.Cli.Tests.Faults;
 
 /// <summary>
 /// The fault suite's own measure can fail: a lineage row naming a file the files table does not hold (what V017's dropped
-/// foreign keys no longer refuse) is counted, and the night does not count as survived.
+/// foreign keys no longer refuse), and an attempt step naming an attempt that does not exist (V018's), are each counted, and
+/// the night does not count as survived.
 /// </summary>
 [Collection(EmbeddedDatabaseCollection.Name)]
 public sealed class NightStateTests(EmbeddedDatabaseFixture fixture)
 {
     [Fact]
-    public async Task A_lineage_row_naming_an_unrecorded_file_is_counted_and_the_night_has_not_survived()
+    public async Task A_lineage_row_naming_an_unrecorded_file_and_a_step_of_an_unknown_attempt_are_counted_and_the_night_has_not_survived()
     {
         await using var survey = await TinySurvey.CreateAsync(fixture, epochs: 2, seed: 7);
         var store = survey.Home.OpenStore();
@@ -21,11 +22,13 @@ public sealed class NightStateTests(EmbeddedDatabaseFixture fixture)
         await using (var conn = await survey.Database.OpenConnectionAsync())
             await conn.ExecuteAsync("""
                 insert into filederived (child, parent)
-                select coalesce(max(fileid), 0) + 1000, coalesce(max(fileid), 0) + 1001 from files
+                select coalesce(max(fileid), 0) + 1000, coalesce(max(fileid), 0) + 1001 from files;
+                insert into attemptsteps (jid, attempt, seq, step, started, ended, wallseconds, cpuseconds)
+                values ((select coalesce(max(jid), 0) + 1000 from jobs), 1, 0, 'planted', now(), now(), 0, 0)
                 """);
 
         var after = await NightState.MeasureAsync(survey.Database, store);
-        Assert.Equal(1, after.DanglingLineage);
+        Assert.Equal(2, after.DanglingLineage);
         Assert.False(after.Survived, after.ToString());
     }
 }

@@ -314,6 +314,10 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
         try
         {
             await using var tx = await conn.BeginTransactionAsync(ct);
+            // Committed means on disk, whatever the server's default (the embedded cluster commits asynchronously): once
+            // committed, the files the batch's stamped copies superseded are deleted from the store, and a commit lost in a
+            // crash would leave its registered products naming deleted files. One WAL flush per batch.
+            await conn.ExecuteAsync(new CommandDefinition("set local synchronous_commit = on", transaction: tx, cancellationToken: ct));
             var verdicts = (await conn.QueryAsync<(string? Code, string? Message)>(new CommandDefinition("""
                 select v.o_code, v.o_message
                 from unnest(@jids, @ppids, @procdates, @manifests, @shas, @started, @configShas, @rids, @checkRfids, @rfids, @fields, @fids, @parents)
@@ -358,13 +362,16 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
                         break;
                 }
             }
-            // Every registered manifest's own statements, in order, in one command (one round trip, not one per manifest);
-            // its text is new each time, so Dapper does not cache it.
+            // The registered manifests' jobs closed and their product files listed, set-based (one statement each for the
+            // whole batch: a statement per manifest cost more to parse and plan than its rows), then each manifest's own
+            // statements (a reference it co-added, the night's recovery), in one command (one round trip); its text is new
+            // each time, so Dapper does not cache it.
             var own = new RegistrationBatch();
+            AddClosedJobs(own, registered);
             for (var k = 0; k < registered.Count; k++)
             {
                 var v = registered[k];
-                AddStatements(own.For(k), v);
+                if (v.Manifest.Outcome is { } result) v.Registrar!.AddStatements(own.For(k, CommonArgs(v.Manifest)), v.Manifest, result);
                 outcomes.Add(new Outcome(v.Manifest.Jid, OutcomeKind.Registered,
                     v.Manifest.Outcome is { } counted ? v.Registrar!.Count(counted) : new RegisteredCounts()));
             }
@@ -412,23 +419,6 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
     /// </summary>
     private static bool IsServerFailure(PostgresException e) => e.SqlState[..2] is "08" or "53" or "57" or "58" or "XX";
 
-    /// <summary>The statements that register one manifest whose verdict said so: its job closed, its products and outcome.</summary>
-    private static void AddStatements(RegistrationBatch batch, Valid v)
-    {
-        var (m, registrar) = (v.Manifest, v.Registrar);
-        AddCloseJob(batch, m, v.Source, v.Read.Sha256);
-        if (m.Outcome is { } registered)
-        {
-            AddProducts(batch, m);
-            registrar!.AddStatements(batch, m, registered);
-        }
-        else
-        {
-            // A run without products: what an earlier run of the job registered is withdrawn.
-            batch.Add("select withdraw_job_products(@jid)");
-        }
-    }
-
     /// <summary>An invalid manifest at its job's key: the job, if still open, is closed as failed naming the field; nothing is registered.</summary>
     private static async Task<Outcome> RejectAsync(NpgsqlConnection conn, long jid, string reason, string sha, CancellationToken ct)
     {
@@ -459,52 +449,53 @@ public sealed class RegisterCompletedJobs(NpgsqlDataSource dataSource, IObjectSt
             },
             tx, cancellationToken: ct));
 
-    /// <summary>
-    /// First in every manifest's statements (its verdict has locked and checked the job row): the job is closed with what
-    /// its manifest says, and its warnings replaced.
-    /// </summary>
-    private static void AddCloseJob(RegistrationBatch batch, ProductManifest m, ObjectRef source, string sha)
-    {
-        batch.Add("""
-            update jobs set status = 1, exitcode = @exit, reason = @reason, started = @started, ended = @ended,
-              elapsed = @elapsed, batch_job_id = @batch, attempt = @attempt, manifest_key = @manifestKey, manifest_sha256 = @manifestSha,
-              cpu_seconds = @cpu, peak_memory_bytes = @peakMemory, software = @svTag, host = @host
-            where jid = @jid;
-            delete from jobwarnings where jid = @jid
-            """,
-            new
-            {
-                jid = m.Jid, ppid = (short)m.Ppid, procdate = m.ProcDate, manifestKey = source.ToString(), manifestSha = sha,
-                started = m.Started, ended = m.Ended,
-                exit = m.ExitCode,
-                // The summary lists a degraded job with its warnings as the reason.
-                reason = m.Reason ?? (m.Warnings.Count > 0 ? string.Join("; ", m.Warnings.Select(w => w.Message)) : null),
-                elapsed = (m.Ended - m.Started).TotalSeconds, batch = m.Batch.JobId, attempt = m.Batch.Attempt,
-                cpu = m.Resources.CpuSeconds, peakMemory = m.Resources.PeakMemoryBytes, svTag = m.Software.Version.Trim(),
-                host = m.Host.Name.Length == 0 ? null : m.Host.Name,
-            });
-        if (m.Warnings.Count > 0)
-            batch.Add("""
-                insert into jobwarnings (jid, seq, kind, message)
-                select @jid, (u.ord - 1)::smallint, u.kind, u.message from unnest(@warningKinds, @warningMessages) with ordinality as u(kind, message, ord)
-                """,
-                new { warningKinds = m.Warnings.Select(w => JobWarningKinds.Name(w.Kind)).ToArray(), warningMessages = m.Warnings.Select(w => w.Message).ToArray() });
-    }
+    /// <summary>The values each manifest's own statements may name (<see cref="RegistrationBatch.For"/>).</summary>
+    private static object CommonArgs(ProductManifest m) =>
+        new { jid = m.Jid, ppid = (short)m.Ppid, procdate = m.ProcDate, svTag = m.Software.Version.Trim(), ended = m.Ended };
 
-    /// <summary>A job's product files (replacing an earlier run's).</summary>
-    private static void AddProducts(RegistrationBatch batch, ProductManifest m)
+    /// <summary>
+    /// First in a batch's statements (the verdicts have locked and checked the job rows): each job closed with what its
+    /// manifest says and its warnings replaced; a job's product files (replacing an earlier run's), or, for a run without
+    /// products, what an earlier run of the job registered withdrawn.
+    /// </summary>
+    private static void AddClosedJobs(RegistrationBatch batch, IReadOnlyList<Valid> registered)
     {
-        var products = m.Products;
+        var ms = registered.Select(v => v.Manifest).ToList();
+        var warnings = ms.SelectMany(m => m.Warnings.Select((w, seq) => (m.Jid, Seq: (short)seq, Kind: JobWarningKinds.Name(w.Kind), w.Message))).ToList();
+        var products = ms.Where(m => m.Outcome is not null).SelectMany(m => m.Products.Select(p => (m.Jid, Product: p))).ToList();
         batch.Add("""
-            delete from jobproducts where jid = @jid;
+            update jobs j set status = 1, exitcode = u.exit, reason = u.reason, started = u.started, ended = u.ended,
+              elapsed = u.elapsed, batch_job_id = u.batch, attempt = u.attempt, manifest_key = u.manifestkey, manifest_sha256 = u.manifestsha,
+              cpu_seconds = u.cpu, peak_memory_bytes = u.peak, software = u.software, host = u.host
+            from unnest(@cjJids, @cjExits, @cjReasons, @cjStarted, @cjEnded, @cjElapsed, @cjBatchJobs, @cjAttempts, @cjManifestKeys,
+                        @cjManifestShas, @cjCpu, @cjPeak, @cjSoftware, @cjHosts)
+              as u(jid, exit, reason, started, ended, elapsed, batch, attempt, manifestkey, manifestsha, cpu, peak, software, host)
+            where j.jid = u.jid;
+            delete from jobwarnings where jid = any(@cjJids);
+            insert into jobwarnings (jid, seq, kind, message) select * from unnest(@cjWarningJids, @cjWarningSeqs, @cjWarningKinds, @cjWarningMessages);
+            select withdraw_job_products(u.jid) from unnest(@cjWithdrawn) as u(jid);
+            delete from jobproducts where jid = any(@cjProductJobs);
             insert into jobproducts (jid, role, filename, sizebytes, sha256, md5)
-            select @jid, * from unnest(@roles, @files, @sizes, @sha, @md5s)
+            select * from unnest(@cjProductJids, @cjRoles, @cjFiles, @cjSizes, @cjShas, @cjMd5s)
             """,
             new
             {
-                roles = products.Select(p => p.Role).ToArray(), files = products.Select(p => p.File.ToString()).ToArray(),
-                sizes = products.Select(p => p.Checksum.SizeBytes).ToArray(), sha = products.Select(p => p.Checksum.Sha256).ToArray(),
-                md5s = products.Select(p => p.Checksum.Md5).ToArray(),
+                cjJids = ms.Select(m => m.Jid).ToArray(), cjExits = ms.Select(m => m.ExitCode).ToArray(),
+                // The summary lists a degraded job with its warnings as the reason.
+                cjReasons = ms.Select(m => m.Reason ?? (m.Warnings.Count > 0 ? string.Join("; ", m.Warnings.Select(w => w.Message)) : null)).ToArray(),
+                cjStarted = ms.Select(m => m.Started).ToArray(), cjEnded = ms.Select(m => m.Ended).ToArray(),
+                cjElapsed = ms.Select(m => (m.Ended - m.Started).TotalSeconds).ToArray(), cjBatchJobs = ms.Select(m => m.Batch.JobId).ToArray(),
+                cjAttempts = ms.Select(m => m.Batch.Attempt).ToArray(), cjManifestKeys = registered.Select(v => v.Source.ToString()).ToArray(),
+                cjManifestShas = registered.Select(v => v.Read.Sha256).ToArray(), cjCpu = ms.Select(m => m.Resources.CpuSeconds).ToArray(),
+                cjPeak = ms.Select(m => m.Resources.PeakMemoryBytes).ToArray(), cjSoftware = ms.Select(m => m.Software.Version.Trim()).ToArray(),
+                cjHosts = ms.Select(m => m.Host.Name.Length == 0 ? null : m.Host.Name).ToArray(),
+                cjWarningJids = warnings.Select(w => w.Jid).ToArray(), cjWarningSeqs = warnings.Select(w => w.Seq).ToArray(),
+                cjWarningKinds = warnings.Select(w => w.Kind).ToArray(), cjWarningMessages = warnings.Select(w => w.Message).ToArray(),
+                cjWithdrawn = ms.Where(m => m.Outcome is null).Select(m => m.Jid).ToArray(),
+                cjProductJobs = ms.Where(m => m.Outcome is not null).Select(m => m.Jid).ToArray(),
+                cjProductJids = products.Select(p => p.Jid).ToArray(), cjRoles = products.Select(p => p.Product.Role).ToArray(),
+                cjFiles = products.Select(p => p.Product.File.ToString()).ToArray(), cjSizes = products.Select(p => p.Product.Checksum.SizeBytes).ToArray(),
+                cjShas = products.Select(p => p.Product.Checksum.Sha256).ToArray(), cjMd5s = products.Select(p => p.Product.Checksum.Md5).ToArray(),
             });
     }
 }

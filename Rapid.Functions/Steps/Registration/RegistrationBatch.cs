@@ -22,19 +22,36 @@ internal sealed partial class RegistrationBatch
 
     public bool IsEmpty => _sql.Length == 0;
 
-    /// <summary>Statements added from here on belong to manifest <paramref name="manifest"/> of the command (its parameters renamed).</summary>
-    public RegistrationBatch For(int manifest)
+    private object? _common;
+
+    /// <summary>
+    /// Statements added from here on belong to manifest <paramref name="manifest"/> of the command (its parameters renamed);
+    /// <paramref name="common"/>, the values every manifest's statements may name (its job id, ppid, ...), is bound with the
+    /// scope's first statement, so a manifest with no statements of its own sends none.
+    /// </summary>
+    public RegistrationBatch For(int manifest, object? common = null)
     {
         _suffix = $"_m{manifest}";
+        _common = common;
         return this;
     }
 
     public RegistrationBatch Add(string sql, object? args = null)
     {
+        if (_common is { } common)
+        {
+            _common = null;
+            Bind(common);
+        }
         var text = sql.TrimEnd();
         if (_suffix is { } suffix) text = Parameter().Replace(text, m => m.Value + suffix);
         _sql.Append(text).Append(text.EndsWith(';') ? "\n" : ";\n");
-        if (args is null) return this;
+        if (args is not null) Bind(args);
+        return this;
+    }
+
+    private void Bind(object args)
+    {
         if (_suffix is null) Args.AddDynamicParams(args);
         else
             foreach (var property in args.GetType().GetProperties())
@@ -43,7 +60,6 @@ internal sealed partial class RegistrationBatch
                 var value = property.GetValue(args);
                 Args.Add(property.Name + _suffix, value, value is null ? NullType(property) : null);
             }
-        return this;
     }
 
     private static DbType NullType(System.Reflection.PropertyInfo property) =>

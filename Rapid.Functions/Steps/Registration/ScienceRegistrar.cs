@@ -36,29 +36,58 @@ internal sealed class ScienceRegistrar : JobRegistrar<ScienceOutcome>
     protected override RegisteredCounts Count(ScienceOutcome outcome) =>
         new(ReferenceImages: outcome.CoaddedReference is null ? 0 : 1, DifferenceImages: 1);
 
+    // A reference the job co-added is registered with the manifest's own statements, before the batch's difference images
+    // (which name it).
     protected override void AddStatements(RegistrationBatch batch, ProductManifest m, ScienceOutcome outcome)
     {
         if (outcome.CoaddedReference is { } reference) ReferenceImageRegistrar.AddReference(batch, m, reference);
-        var d = outcome.Difference;
-        var image = Product(m, ProductRoles.DifferenceImage);
-        // The reference: the registered one the job was given, or the one it co-added (registered just above).
+    }
+
+    /// <summary>
+    /// The batch's difference images and injection-recovery, set-based: a statement per table for every manifest (one per
+    /// manifest cost more to parse and plan than its rows). <c>diffimage_slot</c> gives each its version and vbest, one
+    /// row at a time; jobs of one science image (rid) go to successive statements, so each sees the rows of those before
+    /// it, as when registered one by one.
+    /// </summary>
+    protected override void AddBatchStatements(RegistrationBatch batch, IReadOnlyList<(ProductManifest Manifest, ScienceOutcome Outcome)> registered)
+    {
+        var rounds = registered.GroupBy(r => r.Outcome.Difference.Rid).SelectMany(g => g.Select((r, k) => (Round: k, r.Manifest, r.Outcome)))
+            .GroupBy(x => x.Round).OrderBy(g => g.Key);
+        foreach (var round in rounds)
+        {
+            var scope = batch.For(round.Key);
+            var items = round.Select(x => (x.Manifest, x.Outcome)).ToList();
+            AddDifferences(scope, items);
+            AddRecoveries(scope, items);
+        }
+    }
+
+    /// <summary>The difference images (<c>diffimages</c>, <c>diffimmeta</c>) of manifests of distinct science images.</summary>
+    private static void AddDifferences(RegistrationBatch batch, IReadOnlyList<(ProductManifest Manifest, ScienceOutcome Outcome)> items)
+    {
+        var d = items.Select(x => (x.Manifest, x.Outcome.Difference, Image: Product(x.Manifest, ProductRoles.DifferenceImage))).ToList();
+        // The reference: the registered one the job was given, or the one it co-added (registered by its own statements).
         batch.Add("""
-            with d as (
+            with u as (
+              select * from unnest(@dJids, @dRids, @dRfids, @dFiles, @dMd5s, @dSvTags, @dNSources, @dNPositive, @dNNegative, @dScaleFactor,
+                                   @dDxRms, @dDyRms, @dDxMedian, @dDyMedian, @dBackgroundScience, @dBackgroundReference, @dFwhmScience, @dFwhmReference)
+                as u(jid, rid, rfid, file, md5, svtag, nsources, npositive, nnegative, scalefactor, dxrms, dyrms, dxmedian, dymedian,
+                     bkgsci, bkgref, fwhmsci, fwhmref)),
+            d as (
               insert into diffimages (rid, expid, sca, ppid, version, vbest, rfid, jid, field, fid, mjdobs,
                 ra0, dec0, ra1, dec1, ra2, dec2, ra3, dec3, ra4, dec4, filename, checksum, status, svid, hp6, hp9)
-              select l.rid, l.expid, l.sca, @ppid, s.o_version, s.o_vbest, coalesce(@dRfid, (select rfid from refimages where jid = @jid)), @jid,
-                l.field, l.fid, l.mjdobs, g.ra0, g.dec0, g.ra1, g.dec1, g.ra2, g.dec2, g.ra3, g.dec3, g.ra4, g.dec4, @dFile, @dMd5, 1,
-                (select svid from swversions where cvstag = @svTag), g.hp6, g.hp9
-              from l2files l join l2filemeta g on g.rid = l.rid, diffimage_slot(@jid, @dRid, @ppid) s
-              where l.rid = @dRid
+              select l.rid, l.expid, l.sca, @dPpid, s.o_version, s.o_vbest, coalesce(u.rfid, (select rfid from refimages r where r.jid = u.jid)), u.jid,
+                l.field, l.fid, l.mjdobs, g.ra0, g.dec0, g.ra1, g.dec1, g.ra2, g.dec2, g.ra3, g.dec3, g.ra4, g.dec4, u.file, u.md5, 1,
+                (select svid from swversions where cvstag = u.svtag), g.hp6, g.hp9
+              from u join l2files l on l.rid = u.rid join l2filemeta g on g.rid = u.rid cross join lateral diffimage_slot(u.jid, u.rid, @dPpid) s
               on conflict (jid) do update set rfid = excluded.rfid, filename = excluded.filename, checksum = excluded.checksum,
                 status = 1, vbest = excluded.vbest, svid = excluded.svid
-              returning pid, field, fid, sca)
+              returning pid, jid, field, fid, sca)
             insert into diffimmeta (pid, nsources, npositive, nnegative, scalefacref, dxrmsfin, dyrmsfin, dxmedianfin, dymedianfin,
               bkgsci, bkgref, fwhmsci, fwhmref, field, fid, sca)
-            select d.pid, @dNSources, @dNPositive, @dNNegative, @dScaleFactor, @dDxRms, @dDyRms, @dDxMedian, @dDyMedian,
-              @dBackgroundScience, @dBackgroundReference, @dFwhmScience, @dFwhmReference, d.field, d.fid, d.sca
-            from d
+            select d.pid, u.nsources, u.npositive, u.nnegative, u.scalefactor, u.dxrms, u.dyrms, u.dxmedian, u.dymedian,
+              u.bkgsci, u.bkgref, u.fwhmsci, u.fwhmref, d.field, d.fid, d.sca
+            from d join u on u.jid = d.jid
             on conflict (pid) do update set nsources = excluded.nsources, npositive = excluded.npositive, nnegative = excluded.nnegative,
               scalefacref = excluded.scalefacref, dxrmsfin = excluded.dxrmsfin, dyrmsfin = excluded.dyrmsfin,
               dxmedianfin = excluded.dxmedianfin, dymedianfin = excluded.dymedianfin, bkgsci = excluded.bkgsci, bkgref = excluded.bkgref,
@@ -66,44 +95,67 @@ internal sealed class ScienceRegistrar : JobRegistrar<ScienceOutcome>
             """,
             new
             {
-                dRid = d.Rid, dRfid = d.Rfid, dFile = image.File.ToString(), dMd5 = image.Checksum.Md5,
-                dNSources = d.NSources, dNPositive = d.NPositive, dNNegative = d.NNegative, dScaleFactor = d.ScaleFactor,
-                dDxRms = d.DxRms, dDyRms = d.DyRms, dDxMedian = d.DxMedian, dDyMedian = d.DyMedian, dBackgroundScience = d.BackgroundScience,
-                dBackgroundReference = d.BackgroundReference, dFwhmScience = d.FwhmScience, dFwhmReference = d.FwhmReference,
+                dPpid = (short)PipelineIds.Science,
+                dJids = d.Select(x => x.Manifest.Jid).ToArray(), dRids = d.Select(x => x.Difference.Rid).ToArray(),
+                dRfids = d.Select(x => x.Difference.Rfid).ToArray(), dFiles = d.Select(x => x.Image.File.ToString()).ToArray(),
+                dMd5s = d.Select(x => x.Image.Checksum.Md5).ToArray(), dSvTags = d.Select(x => x.Manifest.Software.Version.Trim()).ToArray(),
+                dNSources = d.Select(x => x.Difference.NSources).ToArray(), dNPositive = d.Select(x => x.Difference.NPositive).ToArray(),
+                dNNegative = d.Select(x => x.Difference.NNegative).ToArray(), dScaleFactor = d.Select(x => x.Difference.ScaleFactor).ToArray(),
+                dDxRms = d.Select(x => x.Difference.DxRms).ToArray(), dDyRms = d.Select(x => x.Difference.DyRms).ToArray(),
+                dDxMedian = d.Select(x => x.Difference.DxMedian).ToArray(), dDyMedian = d.Select(x => x.Difference.DyMedian).ToArray(),
+                dBackgroundScience = d.Select(x => x.Difference.BackgroundScience).ToArray(),
+                dBackgroundReference = d.Select(x => x.Difference.BackgroundReference).ToArray(),
+                dFwhmScience = d.Select(x => x.Difference.FwhmScience).ToArray(), dFwhmReference = d.Select(x => x.Difference.FwhmReference).ToArray(),
             });
-        if (outcome.InjectionRecovery is { } recovery) AddRecovery(batch, m, recovery);
-        else batch.Add("delete from recoveryjobs where jid = @jid");
     }
 
-    /// <summary>The job's recovery figures, replaced as a whole (its figures cascade).</summary>
-    private static void AddRecovery(RegistrationBatch batch, ProductManifest m, InjectionRecoveryResult r)
+    /// <summary>
+    /// Each job's recovery figures, replaced as a whole (its figures cascade); a manifest without injection-recovery drops
+    /// what an earlier run of its job registered.
+    /// </summary>
+    private static void AddRecoveries(RegistrationBatch batch, IReadOnlyList<(ProductManifest Manifest, ScienceOutcome Outcome)> items)
     {
-        var table = Product(m, ProductRoles.InjectionRecovery);
-        var kinds = new List<(string Kind, RecoveryFigures Figures)> { (FakeKind, r.Fakes) };
-        if (r.Transients is { } t) kinds.Add((TransientKind, t));
+        var r = items.Where(x => x.Outcome.InjectionRecovery is not null)
+            .Select(x => (x.Manifest, Recovery: x.Outcome.InjectionRecovery!, Table: Product(x.Manifest, ProductRoles.InjectionRecovery))).ToList();
+        var figures = r.SelectMany(x => new (string Kind, RecoveryFigures? Figures)[] { (FakeKind, x.Recovery.Fakes), (TransientKind, x.Recovery.Transients) }
+            .Where(k => k.Figures is not null).Select(k => (x.Manifest.Jid, k.Kind, Figures: k.Figures!))).ToList();
         batch.Add("""
+            delete from recoveryjobs where jid = any(@irNone);
             insert into recoveryjobs (jid, pid, rid, fid, procdate, seed, brightmag, faintmag, maglimit, psffwhm, psfsource, matchradius,
               npositive, nunmatched, areadeg2, nmasked, filename, checksum, ended)
-            select @jid, d.pid, d.rid, d.fid, to_date(@procdate, 'YYYYMMDD'), @irSeed, @irBrightMag, @irFaintMag, @irMagLimit, @irPsfFwhmPixels, @irPsfSource,
-              @irMatchRadiusPixels, @irPositiveDetections, @irUnmatchedPositive, @irAreaDeg2, @irFakesOnMaskedPixels, @irFile, @irMd5, @ended
-            from diffimages d where d.jid = @jid
+            select u.jid, d.pid, d.rid, d.fid, to_date(u.procdate, 'YYYYMMDD'), u.seed, u.brightmag, u.faintmag, u.maglimit, u.psffwhm, u.psfsource,
+              u.matchradius, u.npositive, u.nunmatched, u.areadeg2, u.nmasked, u.file, u.md5, u.ended
+            from unnest(@irJids, @irProcDates, @irSeed, @irBrightMag, @irFaintMag, @irMagLimit, @irPsfFwhmPixels, @irPsfSource, @irMatchRadiusPixels,
+                        @irPositiveDetections, @irUnmatchedPositive, @irAreaDeg2, @irFakesOnMaskedPixels, @irFiles, @irMd5s, @irEnded)
+              as u(jid, procdate, seed, brightmag, faintmag, maglimit, psffwhm, psfsource, matchradius, npositive, nunmatched, areadeg2, nmasked,
+                   file, md5, ended)
+            join diffimages d on d.jid = u.jid
             on conflict (jid) do update set pid = excluded.pid, rid = excluded.rid, fid = excluded.fid, procdate = excluded.procdate,
               seed = excluded.seed, brightmag = excluded.brightmag, faintmag = excluded.faintmag, maglimit = excluded.maglimit,
               psffwhm = excluded.psffwhm, psfsource = excluded.psfsource, matchradius = excluded.matchradius, npositive = excluded.npositive,
               nunmatched = excluded.nunmatched, areadeg2 = excluded.areadeg2, nmasked = excluded.nmasked, filename = excluded.filename,
               checksum = excluded.checksum, ended = excluded.ended;
-            delete from recoveryfigures where jid = @jid;
+            delete from recoveryfigures where jid = any(@irJids);
             insert into recoveryfigures (jid, kind, ninjected, nfound, mag50, mag90, fluxbias)
-            select @jid, * from unnest(@irKinds, @irInjected, @irFound, @irMag50, @irMag90, @irBias)
+            select * from unnest(@irFigureJids, @irKinds, @irInjected, @irFound, @irMag50, @irMag90, @irBias)
             """,
             new
             {
-                irSeed = r.Seed, irBrightMag = r.BrightMag, irFaintMag = r.FaintMag, irMagLimit = r.MagLimit, irPsfFwhmPixels = r.PsfFwhmPixels,
-                irPsfSource = r.PsfSource, irMatchRadiusPixels = r.MatchRadiusPixels, irPositiveDetections = r.PositiveDetections,
-                irUnmatchedPositive = r.UnmatchedPositive, irAreaDeg2 = r.AreaDeg2, irFakesOnMaskedPixels = r.FakesOnMaskedPixels, irFile = table.File.ToString(), irMd5 = table.Checksum.Md5,
-                irKinds = kinds.Select(k => k.Kind).ToArray(), irInjected = kinds.Select(k => k.Figures.Injected).ToArray(),
-                irFound = kinds.Select(k => k.Figures.Found).ToArray(), irMag50 = kinds.Select(k => k.Figures.Mag50).ToArray(),
-                irMag90 = kinds.Select(k => k.Figures.Mag90).ToArray(), irBias = kinds.Select(k => k.Figures.FluxBias).ToArray(),
+                irNone = items.Where(x => x.Outcome.InjectionRecovery is null).Select(x => x.Manifest.Jid).ToArray(),
+                irJids = r.Select(x => x.Manifest.Jid).ToArray(), irProcDates = r.Select(x => x.Manifest.ProcDate).ToArray(),
+                irSeed = r.Select(x => x.Recovery.Seed).ToArray(), irBrightMag = r.Select(x => x.Recovery.BrightMag).ToArray(),
+                irFaintMag = r.Select(x => x.Recovery.FaintMag).ToArray(), irMagLimit = r.Select(x => x.Recovery.MagLimit).ToArray(),
+                irPsfFwhmPixels = r.Select(x => x.Recovery.PsfFwhmPixels).ToArray(), irPsfSource = r.Select(x => x.Recovery.PsfSource).ToArray(),
+                irMatchRadiusPixels = r.Select(x => x.Recovery.MatchRadiusPixels).ToArray(),
+                irPositiveDetections = r.Select(x => x.Recovery.PositiveDetections).ToArray(),
+                irUnmatchedPositive = r.Select(x => x.Recovery.UnmatchedPositive).ToArray(), irAreaDeg2 = r.Select(x => x.Recovery.AreaDeg2).ToArray(),
+                irFakesOnMaskedPixels = r.Select(x => x.Recovery.FakesOnMaskedPixels).ToArray(),
+                irFiles = r.Select(x => x.Table.File.ToString()).ToArray(), irMd5s = r.Select(x => x.Table.Checksum.Md5).ToArray(),
+                irEnded = r.Select(x => x.Manifest.Ended).ToArray(),
+                irFigureJids = figures.Select(f => f.Jid).ToArray(), irKinds = figures.Select(f => f.Kind).ToArray(),
+                irInjected = figures.Select(f => f.Figures.Injected).ToArray(), irFound = figures.Select(f => f.Figures.Found).ToArray(),
+                irMag50 = figures.Select(f => f.Figures.Mag50).ToArray(), irMag90 = figures.Select(f => f.Figures.Mag90).ToArray(),
+                irBias = figures.Select(f => f.Figures.FluxBias).ToArray(),
             });
     }
 
