@@ -71,7 +71,9 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
             insert into runs (procdate, executor, execution, status, ended) values ('2028-09-01', 'aws', @execution, 'succeeded', now()) returning runid
             """, new { execution });
         var done = Call("ReadJobs", Request("GET /api/v1/jobs/{id}", $"/api/v1/jobs/{id}", null, ("id", id.ToString(System.Globalization.CultureInfo.InvariantCulture))), survey, null);
-        Assert.Equal("succeeded", done.Body["state"]!.GetValue<string>());
+        // A run that succeeded without making the image's difference image does not make the submission a success (as rapid serve).
+        Assert.Equal("failed", done.Body["state"]!.GetValue<string>());
+        Assert.Equal($"no science job was planned for rid {image.Rid}: it is not the best version of its exposure and SCA", done.Body["reason"]!.GetValue<string>());
         Assert.NotNull(done.Body["ended"]);
         Assert.True(runid > 0);
         foreach (var unknown in new[] { "999999", "abc", "-1" })
