@@ -65,14 +65,19 @@ public sealed class JobApiTests(DefaultStack stack)
     }
 
     [Fact]
-    public void ReadJobs_starts_nothing_and_only_reads_whether_a_night_report_exists()
+    public void ReadJobs_starts_nothing_and_may_read_only_the_products_logs_and_reports_it_links()
     {
         var statements = Statements(Function("ReadJobs"));
         Assert.DoesNotContain(statements.SelectMany(Actions), a => a.StartsWith("states:", StringComparison.Ordinal));
         var s3 = statements.Where(s => Actions(s).Any(a => a.StartsWith("s3:", StringComparison.Ordinal))).ToList();
         Assert.Equal(["s3:GetObject", "s3:ListBucket"], s3.SelectMany(Actions).Where(a => a.StartsWith("s3:", StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal));
-        var objects = s3.Single(s => Actions(s).Contains("s3:GetObject"))["Resource"]!.ToJsonString();
-        Assert.Contains(OperationsFunctions.NightReportKeyPattern, objects, StringComparison.Ordinal);
+        // A presigned link carries its signer's permissions: the role may read the linked keys and nothing else.
+        var objects = s3.Where(s => Actions(s).Contains("s3:GetObject")).Select(s => s["Resource"]!.ToJsonString()).ToList();
+        Assert.Equal(3, objects.Count);
+        Assert.Single(objects, o => o.Contains(OperationsFunctions.JobProductsKeyPattern, StringComparison.Ordinal) && o.Contains("StorageProducts", StringComparison.Ordinal));
+        Assert.Single(objects, o => o.Contains(OperationsFunctions.NightReportKeyPattern, StringComparison.Ordinal) && o.Contains("StorageProducts", StringComparison.Ordinal));
+        Assert.Single(objects, o => o.Contains(OperationsFunctions.JobLogKeyPattern, StringComparison.Ordinal) && o.Contains("StorageLogs", StringComparison.Ordinal));
+        Assert.All(objects, o => Assert.DoesNotContain("\"/*\"", o, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -169,8 +169,12 @@ public sealed class OperationsFunctions : Construct
         }
         // Ingest reads the L2 files (a HEAD, ranged GETs of the headers, one GET for the checksum) and writes nothing to S3.
         storage.GrantObjects(Ingest, storage.Data, read: true, write: false);
-        // The job API's reads name products by their S3 URIs and read no object; they ask only whether a night's report exists.
+        // The job API's reads link the jobs' products, logs and night reports by presigned GET URLs, which carry the signer's
+        // permissions (Rapid.Functions.Lambda.ObjectLinks): it may read those keys and no other (no intermediates, no L2
+        // files), and writes nothing; it asks whether a night's report exists before it links it.
+        storage.GrantObjects(ReadJobs, storage.Products, read: true, write: false, keyPattern: JobProductsKeyPattern);
         storage.GrantObjects(ReadJobs, storage.Products, read: true, write: false, keyPattern: NightReportKeyPattern);
+        storage.GrantObjects(ReadJobs, storage.Logs, read: true, write: false, keyPattern: JobLogKeyPattern);
         // Summarize writes the night report beside the night's products and nothing else; it reads the products (the
         // cutouts of the report) and the failed jobs' logs (their tails under each failure group).
         storage.GrantObjects(Summarize, storage.Products, read: true, write: false, keyPattern: JobProductsKeyPattern);
