@@ -8,7 +8,8 @@ namespace Rapid.Functions.Api;
 /// The OpenAPI 3.1 document of the job API, generated from <see cref="JobTypes"/> (one schema per job type the front runs, its
 /// inputs and which are required), so the document and the validation cannot disagree. One document per front end
 /// (<see cref="ApiFront"/>): <c>rapid serve</c>'s (bearer token, product, log and report downloads) and the AWS HTTP API's
-/// (requests signed with SigV4 by a principal allowed execute-api:Invoke; products and reports named by S3 URIs; no diff).
+/// (requests signed with SigV4 by a principal allowed execute-api:Invoke; products, logs and reports linked by presigned S3
+/// URLs; a diff's files are S3 objects under the stack's diff-inputs prefix).
 /// </summary>
 public static class OpenApiDocument
 {
@@ -27,14 +28,15 @@ public static class OpenApiDocument
 
     /// <summary>
     /// The AWS job API (API Gateway HTTP API, IAM authorization): requests are SigV4-signed (service execute-api); API
-    /// Gateway itself answers 403 to an unsigned or unauthorized one. A diff is not run there.
+    /// Gateway itself answers 403 to an unsigned or unauthorized one. A diff's files are objects (<see cref="JobTypes.DiffObjects"/>).
     /// </summary>
     public static readonly ApiFront Aws = new(
         "Submit RAPID pipeline jobs and read jobs and nights on AWS. Every request is signed with AWS Signature Version 4 " +
-        "(service execute-api) by a principal allowed execute-api:Invoke on the API; products and night reports are S3 URIs, " +
-        "read with the caller's own S3 permissions.",
+        "(service execute-api) by a principal allowed execute-api:Invoke on the API; products, logs and night reports are linked " +
+        "by presigned S3 GET URLs that expire after 15 minutes (read the job again for new ones). A diff's files are S3 objects " +
+        $"under s3://{{pipeline bucket}}/{DiffOnAws.InputPrefix}.",
         "sigv4", new Dictionary<string, string> { ["type"] = "apiKey", ["name"] = "Authorization", ["in"] = "header", ["x-amazon-apigateway-authtype"] = "awsSigv4" },
-        ("403", "not signed, or the signer may not invoke the API"), Downloads: false, [.. JobTypes.All.Where(t => t != JobTypes.Diff)]);
+        ("403", "not signed, or the signer may not invoke the API"), Downloads: false, JobTypes.OnAws);
 
     public static string Write(ApiFront front)
     {
@@ -60,14 +62,14 @@ public static class OpenApiDocument
                 [("202", front.Downloads ? "accepted, queued" : "accepted, its execution started"), ("400", "malformed body"), denied,
                  ("413", $"body over {SubmissionBody.MaxBytes} bytes"), ("415", "not JSON"), ("422", "refused: the error names the input")]);
             Path(w, "/api/v1/jobs/{id}", "get", "A submitted job: state, its job's attempts, the pipeline jobs its run made (with software and commit), exit code, reason, " +
-                 (front.Downloads ? "products with links, log link" : "products as S3 URIs, the execution that runs it"), null,
+                 (front.Downloads ? "products with links, log link" : "products with presigned S3 links, log link, the execution that runs it"), null,
                 [("200", "the job"), denied, ("404", "no such job")]);
             if (front.Downloads)
             {
                 Path(w, "/api/v1/jobs/{id}/products/{name}", "get", "One product of the job (a file)", null, [("200", "the file"), ("404", "no such job or product")]);
                 Path(w, "/api/v1/jobs/{id}/log", "get", "The job's log", null, [("200", "text"), ("404", "no such job, or no log yet")]);
             }
-            Path(w, "/api/v1/nights/{procdate}", "get", "A processing date's summary and its report " + (front.Downloads ? "link" : "(an S3 URI)"), null,
+            Path(w, "/api/v1/nights/{procdate}", "get", "A processing date's summary and its report " + (front.Downloads ? "link" : "(a presigned S3 link)"), null,
                 [("200", "the night"), ("400", "not a yyyyMMdd date"), denied, ("404", "no jobs on that date")]);
             if (front.Downloads)
                 Path(w, "/api/v1/nights/{procdate}/report", "get", "The night report (HTML)", null, [("200", "the page"), ("404", "none yet")]);
@@ -171,7 +173,12 @@ public static class OpenApiDocument
         foreach (var input in type.Inputs)
         {
             w.WriteStartObject(input.Name);
-            w.WriteString("description", input.Kind == JobInputKind.File ? input.Description + " (an absolute path on the server)" : input.Description);
+            w.WriteString("description", input.Kind switch
+            {
+                JobInputKind.File => input.Description + " (an absolute path on the server)",
+                JobInputKind.ObjectUri => input.Description + $" (an s3:// URI under the stack's pipeline bucket's {DiffOnAws.InputPrefix} prefix)",
+                _ => input.Description,
+            });
             switch (input.Kind)
             {
                 case JobInputKind.Id:
@@ -188,6 +195,10 @@ public static class OpenApiDocument
                     break;
                 case JobInputKind.File:
                     w.WriteString("type", "string");
+                    break;
+                case JobInputKind.ObjectUri:
+                    w.WriteString("type", "string");
+                    w.WriteString("pattern", "^s3://[^/]+/.+$");
                     break;
             }
             w.WriteEndObject();

@@ -88,6 +88,14 @@ public sealed class Submissions(NpgsqlDataSource database)
             """, new { id, execution, software = Rapid.Pipeline.Jobs.SoftwareVersion.Current }, cancellationToken: ct));
     }
 
+    /// <summary>AWS: a diff's processing date and the prefix its products go to (<see cref="DiffOnAws"/>), recorded once its job is written.</summary>
+    public async Task DiffPlannedAsync(long id, ProcessingDate date, string outDirectory, CancellationToken ct = default)
+    {
+        await using var conn = await database.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("update submissions set procdate = @procdate, outdir = @outDirectory where subid = @id",
+            new { id, procdate = date.Date, outDirectory }, cancellationToken: ct));
+    }
+
     /// <summary>
     /// AWS: the submission as its execution's run (<c>runs.execution</c>) stands: that run's id (its jobs and products), and,
     /// once the run has ended, its state and end (<c>interrupted</c> reads as failed). A science submission reads as its image's
