@@ -17,8 +17,9 @@ public static class OpenApiDocument
     /// <param name="Security">The security scheme's name and its OpenAPI object's members.</param>
     /// <param name="Unauthenticated">The status and meaning of a call without valid credentials.</param>
     /// <param name="Downloads">Whether the front serves products, logs and night reports itself.</param>
+    /// <param name="Cancel">Whether the front cancels jobs (<c>DELETE /api/v1/jobs/{id}</c>).</param>
     public sealed record ApiFront(string Description, string Security, IReadOnlyDictionary<string, string> SecurityScheme,
-        (string Code, string Description) Unauthenticated, bool Downloads, IReadOnlyList<JobType> Types);
+        (string Code, string Description) Unauthenticated, bool Downloads, IReadOnlyList<JobType> Types, bool Cancel = false);
 
     /// <summary><c>rapid serve</c>: every call needs the bearer token of the server's token file.</summary>
     public static readonly ApiFront Serve = new(
@@ -36,7 +37,7 @@ public static class OpenApiDocument
         "by presigned S3 GET URLs that expire after 15 minutes (read the job again for new ones). A diff's files are S3 objects " +
         $"under s3://{{pipeline bucket}}/{DiffOnAws.InputPrefix}.",
         "sigv4", new Dictionary<string, string> { ["type"] = "apiKey", ["name"] = "Authorization", ["in"] = "header", ["x-amazon-apigateway-authtype"] = "awsSigv4" },
-        ("403", "not signed, or the signer may not invoke the API"), Downloads: false, JobTypes.OnAws);
+        ("403", "not signed, or the signer may not invoke the API"), Downloads: false, JobTypes.OnAws, Cancel: true);
 
     public static string Write(ApiFront front)
     {
@@ -61,9 +62,16 @@ public static class OpenApiDocument
             Path(w, "/api/v1/jobs", "post", "Submit a job: 202 with its id; 422 names the input refused", "Submission",
                 [("202", front.Downloads ? "accepted, queued" : "accepted, its execution started"), ("400", "malformed body"), denied,
                  ("413", $"body over {SubmissionBody.MaxBytes} bytes"), ("415", "not JSON"), ("422", "refused: the error names the input")]);
-            Path(w, "/api/v1/jobs/{id}", "get", "A submitted job: state, its job's attempts, the pipeline jobs its run made (with software and commit), exit code, reason, " +
-                 (front.Downloads ? "products with links, log link" : "products with presigned S3 links, log link, the execution that runs it"), null,
-                [("200", "the job"), denied, ("404", "no such job")]);
+            Operation[] job =
+            [
+                new("get", "A submitted job: state, its job's attempts, the pipeline jobs its run made (with software and commit), exit code, reason, " +
+                    (front.Downloads ? "products with links, log link" : "products with presigned S3 links, log link, the execution that runs it"), null,
+                    [("200", "the job"), denied, ("404", "no such job")]),
+            ];
+            if (front.Cancel)
+                job = [.. job, new("delete", "Cancel a queued or running job: its execution is stopped and the job fails, reason \"cancelled through the job API\"", null,
+                    [("202", "cancelled"), denied, ("404", "no such job"), ("409", "the job has ended")])];
+            Path(w, "/api/v1/jobs/{id}", job);
             if (front.Downloads)
             {
                 Path(w, "/api/v1/jobs/{id}/products/{name}", "get", "One product of the job (a file)", null, [("200", "the file"), ("404", "no such job or product")]);
@@ -97,9 +105,21 @@ public static class OpenApiDocument
     /// <summary>Where both fronts serve the document.</summary>
     public const string OpenApiPath = "/api/v1/openapi.json";
 
-    private static void Path(Utf8JsonWriter w, string path, string method, string summary, string? body, (string Code, string Description)[] responses)
+    private sealed record Operation(string Method, string Summary, string? Body, (string Code, string Description)[] Responses);
+
+    private static void Path(Utf8JsonWriter w, string path, string method, string summary, string? body, (string Code, string Description)[] responses) =>
+        Path(w, path, [new Operation(method, summary, body, responses)]);
+
+    private static void Path(Utf8JsonWriter w, string path, IEnumerable<Operation> operations)
     {
         w.WriteStartObject(path);
+        foreach (var operation in operations) Operate(w, path, operation);
+        w.WriteEndObject();
+    }
+
+    private static void Operate(Utf8JsonWriter w, string path, Operation operation)
+    {
+        var (method, summary, body, responses) = operation;
         w.WriteStartObject(method);
         w.WriteString("summary", summary);
         var parameters = path.Split('/').Where(p => p.StartsWith('{')).Select(p => p.Trim('{', '}')).ToList();
@@ -139,7 +159,6 @@ public static class OpenApiDocument
             w.WriteString("description", description);
             w.WriteEndObject();
         }
-        w.WriteEndObject();
         w.WriteEndObject();
         w.WriteEndObject();
     }

@@ -180,6 +180,15 @@ public sealed class Submissions(NpgsqlDataSource database)
             """, new { execution, reason }, cancellationToken: ct));
     }
 
+    /// <summary>A queued or running submission failed with <paramref name="reason"/> (cancelled); false when it had already ended.</summary>
+    public async Task<bool> CancelledAsync(long id, string reason, CancellationToken ct = default)
+    {
+        await using var conn = await database.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition("""
+            update submissions set state = 'failed', ended = now(), reason = @reason where subid = @id and state in ('queued', 'running')
+            """, new { id, reason }, cancellationToken: ct)) == 1;
+    }
+
     public async Task FinishAsync(long id, bool succeeded, SubmissionResult result, CancellationToken ct = default)
     {
         await using var conn = await database.OpenConnectionAsync(ct);

@@ -275,6 +275,7 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
 [JsonSerializable(typeof(SqsBatchResponse))]
 [JsonSerializable(typeof(StartExecutionRequest))]
 [JsonSerializable(typeof(StartExecutionResponse))]
+[JsonSerializable(typeof(StopExecutionRequest))]
 [JsonSerializable(typeof(AwsJsonError))]
 [JsonSerializable(typeof(ExecutionStatusChangeEvent))]
 [JsonSerializable(typeof(HttpApiRequest))]

@@ -51,7 +51,39 @@ public sealed class SubmitJobHandler
         _http = http ?? Http;
     }
 
-    public Stream Handle(Stream input) => LambdaStreams.Wait(HttpApiResponse.ServeAsync(input, SubmitAsync));
+    public const string SubmitRoute = "POST /api/v1/jobs";
+
+    /// <summary>Cancels a submission: its execution stopped (StopExecution), the submission failed with the reason.</summary>
+    public const string CancelRoute = "DELETE /api/v1/jobs/{id}";
+
+    public Stream Handle(Stream input) => LambdaStreams.Wait(HttpApiResponse.ServeAsync(input,
+        request => request.RouteKey == CancelRoute ? CancelAsync(request.PathParameter("id") ?? "") : SubmitAsync(request)));
+
+    /// <summary>
+    /// <c>DELETE /api/v1/jobs/{id}</c>: a queued or running submission's execution is stopped (Step Functions terminates its
+    /// Batch jobs; the execution ends ABORTED, and CloseExecution then ends its run, releases the date's lease and closes its
+    /// open jobs), and the submission is failed with "cancelled through the job API". An unknown id answers 404, an ended
+    /// submission 409. A science submission shares its image's execution: cancelling it stops that image's processing.
+    /// </summary>
+    private async Task<HttpApiResponse> CancelAsync(string id)
+    {
+        var submissions = new Submissions(await _env.DataSourceAsync());
+        if (JobApiDocuments.ParseId(id) is not { } subid || await submissions.GetAsync(subid) is not { } row)
+            return HttpApiResponse.Error(404, JobApiDocuments.Unknown(id));
+        if (row.State is not ("queued" or "running"))
+            return HttpApiResponse.Error(409, $"job {subid} has ended ({row.State}): there is nothing to cancel");
+        var reason = "cancelled through the job API";
+        if (row.Execution is { } execution)
+        {
+            await StepFunctionsClient.FromEnvironment(_env.Get, _http).StopExecutionAsync(new StopExecutionRequest(execution, "Cancelled", $"job {subid} {reason}"));
+            reason += $" (execution {execution[(execution.LastIndexOf(':') + 1)..]} stopped)";
+        }
+        await submissions.CancelledAsync(subid, reason);
+        Console.WriteLine($"job {subid} ({row.JobType}): {reason}");
+        var answer = JobApiDocuments.Accepted(subid, row.JobType, "failed");
+        answer["reason"] = reason;
+        return HttpApiResponse.Json(202, answer);
+    }
 
     /// <summary>The variable naming the machine a type runs on: the nightly one for a night's recovery and report, {stack}-diff for a diff, else {stack}-prompt.</summary>
     public static string MachineVariable(JobType type) =>
