@@ -175,6 +175,11 @@ public sealed class OperationsFunctions : Construct
         storage.GrantObjects(ReadJobs, storage.Products, read: true, write: false, keyPattern: JobProductsKeyPattern);
         storage.GrantObjects(ReadJobs, storage.Products, read: true, write: false, keyPattern: NightReportKeyPattern);
         storage.GrantObjects(ReadJobs, storage.Logs, read: true, write: false, keyPattern: JobLogKeyPattern);
+        // SubmitJob reads a diff's inputs (HEAD and ranged GETs of their headers) under the one prefix a diff may name, and
+        // writes the diff's job config and job list (Rapid.Functions.Api.DiffOnAws); no other object.
+        storage.GrantObjects(SubmitJob, storage.PipelineFiles, read: true, write: false, keyPattern: DiffInputsKeyPattern);
+        storage.GrantObjects(SubmitJob, storage.PipelineFiles, read: false, write: true, keyPattern: JobConfigKeyPattern);
+        storage.GrantObjects(SubmitJob, storage.PipelineFiles, read: false, write: true, keyPattern: DiffJobListKeyPattern);
         // Summarize writes the night report beside the night's products and nothing else; it reads the products (the
         // cutouts of the report) and the failed jobs' logs (their tails under each failure group).
         storage.GrantObjects(Summarize, storage.Products, read: true, write: false, keyPattern: JobProductsKeyPattern);
@@ -184,6 +189,15 @@ public sealed class OperationsFunctions : Construct
         // ppid 18, runs on the post-processing definition).
         Summarize.AddEnvironment(JobVcpusVariable, JobVcpus(settings.Batch));
     }
+
+    /// <summary>The objects a job API diff may read (Rapid.Functions.Api.DiffOnAws.InputPrefix, in the pipeline bucket).</summary>
+    public const string DiffInputsKeyPattern = "diff-inputs/*";
+
+    /// <summary>The keys of the jobs' configs (Rapid.Core.Storage.ObjectKeys.JobConfig: {procdate}/jid{jid}/job_config_jid{jid}.json).</summary>
+    public const string JobConfigKeyPattern = "*/jid*/job_config_jid*.json";
+
+    /// <summary>The keys of the diffs' job lists (ObjectKeys.JobList of ppid 15, plan "diff-sub{id}").</summary>
+    public const string DiffJobListKeyPattern = "*/plans/ppid15_diff-sub*.json";
 
     /// <summary>The keys of the jobs' products (Rapid.Core.Storage.ObjectKeys.Product: {procdate}/jid{jid}/{file}).</summary>
     public const string JobProductsKeyPattern = "*/jid*/*";
