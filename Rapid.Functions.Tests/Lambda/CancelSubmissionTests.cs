@@ -25,19 +25,8 @@ public sealed class CancelSubmissionTests(OpsDatabaseFixture db) : IAsyncLifetim
         await _w.DisposeAsync();
     }
 
-    private static (int Status, JsonObject Body) Delete(Func<Stream, Stream> handle, string id)
-    {
-        var request = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Lambda", "Events", "http-api-v2-iam-post-jobs.json")))!.AsObject();
-        request["routeKey"] = SubmitJobHandler.CancelRoute;
-        request["requestContext"]!["routeKey"] = SubmitJobHandler.CancelRoute;
-        request["rawPath"] = $"/api/v1/jobs/{id}";
-        request["requestContext"]!["http"]!["method"] = "DELETE";
-        request["requestContext"]!["http"]!["path"] = $"/api/v1/jobs/{id}";
-        request.Remove("body");
-        request["pathParameters"] = new JsonObject { ["id"] = id };
-        var response = JsonNode.Parse(HandlerHost.Invoke(handle, request.ToJsonString()))!;
-        return (response["statusCode"]!.GetValue<int>(), JsonNode.Parse(response["body"]!.GetValue<string>())!.AsObject());
-    }
+    private static (int Status, JsonObject Body) Delete(Func<Stream, Stream> handle, string id) =>
+        HandlerHost.Http(handle, SubmitJobHandler.CancelRoute, $"/api/v1/jobs/{id}", id: id);
 
     [Fact]
     public async Task A_running_job_s_execution_is_stopped_and_the_job_fails_while_ended_and_unknown_jobs_are_refused()

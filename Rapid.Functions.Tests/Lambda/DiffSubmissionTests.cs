@@ -77,21 +77,8 @@ public sealed class DiffSubmissionTests(OpsDatabaseFixture db) : IAsyncLifetime
         return (image, coverage, uncertainty);
     }
 
-    private (int Status, JsonObject Body) Call(Func<Stream, Stream> handle, string routeKey, string path, string? body, string? id = null)
-    {
-        var request = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Lambda", "Events", "http-api-v2-iam-post-jobs.json")))!.AsObject();
-        request["routeKey"] = routeKey;
-        request["requestContext"]!["routeKey"] = routeKey;
-        request["rawPath"] = path;
-        request["requestContext"]!["http"]!["method"] = routeKey[..routeKey.IndexOf(' ', StringComparison.Ordinal)];
-        request["requestContext"]!["http"]!["path"] = path;
-        request["headers"]!.AsObject().Remove("content-length");
-        if (body is null) request.Remove("body");
-        else request["body"] = body;
-        if (id is not null) request["pathParameters"] = new JsonObject { ["id"] = id };
-        var response = JsonNode.Parse(HandlerHost.Invoke(handle, request.ToJsonString()))!;
-        return (response["statusCode"]!.GetValue<int>(), JsonNode.Parse(response["body"]!.GetValue<string>())!.AsObject());
-    }
+    private static (int Status, JsonObject Body) Call(Func<Stream, Stream> handle, string routeKey, string path, string? body, string? id = null) =>
+        HandlerHost.Http(handle, routeKey, path, body, id);
 
     private static string Diff(string science, string image, string coverage, string uncertainty) =>
         $$"""{"type": "diff", "inputs": {"science": "{{science}}", "reference-image": "{{image}}", "reference-coverage": "{{coverage}}", "reference-uncertainty": "{{uncertainty}}"}, "tag": "mine"}""";

@@ -34,18 +34,10 @@ public sealed class ReadJobsHandlerTests(OpsDatabaseFixture db) : IAsyncLifetime
 
     private JsonObject Get(long id)
     {
-        var request = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Lambda", "Events", "http-api-v2-iam-post-jobs.json")))!.AsObject();
-        var path = $"/api/v1/jobs/{id}";
-        request["routeKey"] = ReadJobsHandler.JobRoute;
-        request["requestContext"]!["routeKey"] = ReadJobsHandler.JobRoute;
-        request["rawPath"] = path;
-        request["requestContext"]!["http"]!["method"] = "GET";
-        request["requestContext"]!["http"]!["path"] = path;
-        request.Remove("body");
-        request["pathParameters"] = new JsonObject { ["id"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        var response = JsonNode.Parse(HandlerHost.Invoke(new ReadJobsHandler(HandlerHost.EnvironmentOf(_w, Role)).Handle, request.ToJsonString()))!;
-        Assert.Equal(200, response["statusCode"]!.GetValue<int>());
-        return JsonNode.Parse(response["body"]!.GetValue<string>())!.AsObject();
+        var text = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (status, body) = HandlerHost.Http(new ReadJobsHandler(HandlerHost.EnvironmentOf(_w, Role)).Handle, ReadJobsHandler.JobRoute, $"/api/v1/jobs/{text}", id: text);
+        Assert.Equal(200, status);
+        return body;
     }
 
     private async Task<long> SubmitAsync(long rid, string execution)
