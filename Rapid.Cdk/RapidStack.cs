@@ -47,6 +47,8 @@ public sealed class RapidStack : Stack
         streaming.Node.AddDependency(schema);
         batchEvents.Node.AddDependency(schema);
         Prompt.Node.AddDependency(schema);
+        // A diff's execution records nothing itself, but the submissions it serves are rows: no machine before the schema.
+        Diff.Node.AddDependency(schema);
         arrivals.Node.AddDependency(schema);
         schedule.Node.AddDependency(schema);
         jobs.Node.AddDependency(schema);

@@ -51,8 +51,6 @@ public sealed class SubmitJobHandler
         _http = http ?? Http;
     }
 
-    public const string SubmitRoute = "POST /api/v1/jobs";
-
     /// <summary>Cancels a submission: its execution stopped (StopExecution), the submission failed with the reason.</summary>
     public const string CancelRoute = "DELETE /api/v1/jobs/{id}";
 
@@ -85,9 +83,8 @@ public sealed class SubmitJobHandler
         return HttpApiResponse.Json(202, answer);
     }
 
-    /// <summary>The variable naming the machine a type runs on: the nightly one for a night's recovery and report, {stack}-diff for a diff, else {stack}-prompt.</summary>
-    public static string MachineVariable(JobType type) =>
-        type == JobTypes.NightRecovery ? NightlyStateMachineVariable : type.Name == JobTypes.Diff.Name ? DiffStateMachineVariable : PromptStateMachineVariable;
+    /// <summary>The variable naming the machine a type runs on: the nightly one for a night's recovery and report, else {stack}-prompt (a diff: <see cref="DiffExecutionAsync"/>).</summary>
+    public static string MachineVariable(JobType type) => type == JobTypes.NightRecovery ? NightlyStateMachineVariable : PromptStateMachineVariable;
 
     private async Task<HttpApiResponse> SubmitAsync(HttpApiRequest request)
     {
