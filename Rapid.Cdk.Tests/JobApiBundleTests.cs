@@ -71,7 +71,9 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
             insert into runs (procdate, executor, execution, status, ended) values ('2028-09-01', 'aws', @execution, 'succeeded', now()) returning runid
             """, new { execution });
         var done = Call("ReadJobs", Request("GET /api/v1/jobs/{id}", $"/api/v1/jobs/{id}", null, ("id", id.ToString(System.Globalization.CultureInfo.InvariantCulture))), survey, null);
-        Assert.Equal("succeeded", done.Body["state"]!.GetValue<string>());
+        // A run that succeeded without making the image's difference image does not make the submission a success (as rapid serve).
+        Assert.Equal("failed", done.Body["state"]!.GetValue<string>());
+        Assert.Equal($"no science job was planned for rid {image.Rid}: it is not the best version of its exposure and SCA", done.Body["reason"]!.GetValue<string>());
         Assert.NotNull(done.Body["ended"]);
         Assert.True(runid > 0);
         foreach (var unknown in new[] { "999999", "abc", "-1" })
@@ -85,10 +87,12 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
         var emptyNight = Call("ReadJobs", Request("GET /api/v1/nights/{procdate}", "/api/v1/nights/20200101", null, ("procdate", "20200101")), survey, null);
         Assert.Equal(404, emptyNight.Status);
 
-        // The OpenAPI document of this front: the job types it runs (no diff), its routes, and SigV4 as its security.
+        // The OpenAPI document of this front: the job types it runs (a diff of S3 objects), its routes, and SigV4 as its security.
         var openApi = Call("ReadJobs", Request("GET /api/v1/openapi.json", "/api/v1/openapi.json", null), survey, null);
         Assert.Equal(200, openApi.Status);
-        Assert.Equal(["reference", "science", "postprocessing", "nightrecovery"],
+        Assert.Equal("^s3://[^/]+/.+$", openApi.Body["components"]!["schemas"]!["Submission"]!["oneOf"]!.AsArray()
+            .Single(t => t!["title"]!.GetValue<string>() == "diff")!["properties"]!["inputs"]!["properties"]!["science"]!["pattern"]!.GetValue<string>());
+        Assert.Equal(["reference", "science", "postprocessing", "nightrecovery", "diff"],
             openApi.Body["components"]!["schemas"]!["Submission"]!["oneOf"]!.AsArray().Select(t => t!["title"]!.GetValue<string>()));
         Assert.Equal(["/api/v1/jobs", "/api/v1/jobs/{id}", "/api/v1/nights/{procdate}", "/api/v1/openapi.json"],
             openApi.Body["paths"]!.AsObject().Select(p => p.Key));
@@ -118,8 +122,8 @@ public sealed class JobApiBundleTests(DefaultStack stack, EmbeddedDatabaseFixtur
         Assert.Equal((413, null), Refused($$"""{"type": "science", "tag": "{{new string('x', 70_000)}}"}"""));
         Assert.Equal((422, "rid"), Refused("""{"type": "science", "inputs": {"rid": 987654321}}"""));
         Assert.Equal((422, "type"), Refused("""{"type": "teleport"}"""));
-        // A diff's inputs are files on the machine that runs rapid serve: refused on AWS, naming the type (see SubmitJobHandler).
-        Assert.Equal((422, "type"), Refused("""{"type": "diff", "inputs": {"science": "a.fits", "reference-image": "r.fits", "reference-coverage": "c.fits", "reference-uncertainty": "u.fits"}}"""));
+        // A diff's inputs on AWS are S3 objects under the pipeline bucket's diff-inputs/ (JobTypes.DiffObjects): a path is refused, named.
+        Assert.Equal((422, "science"), Refused("""{"type": "diff", "inputs": {"science": "a.fits", "reference-image": "r.fits", "reference-coverage": "c.fits", "reference-uncertainty": "u.fits"}}"""));
         await using var conn = await survey.Database.OpenConnectionAsync();
         var field = await conn.QueryFirstAsync<long>("select field from l2files limit 1");
         Assert.Equal((422, "filter"), Refused($$$"""{"type": "reference", "inputs": {"field": {{{field}}}, "filter": "Z999"}}"""));

@@ -383,6 +383,75 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
         Assert.Equal(["failed", "succeeded"], (await check.QueryAsync<string>("select status from runs order by runid")).ToList());
     }
 
+    /// <summary>
+    /// Issue 13: a job API <c>diff</c> on {stack}-diff, as SubmitJob leaves it: the user's science image and reference (image,
+    /// coverage, uncertainty) under the pipeline bucket's diff-inputs/, checked and written as a job config and one-entry job
+    /// list (Rapid.Functions.Api.DiffOnAws), the execution input naming that list. The one Batch task runs it through the
+    /// local executor with the science job definition's environment: the products, the diff's manifest and its log are in the
+    /// stack's buckets of the local S3, and the execution succeeds having entered RunDiff alone.
+    /// </summary>
+    [Fact]
+    public async Task A_diff_runs_its_job_list_as_one_science_job_that_writes_its_manifest_and_products()
+    {
+        await using var survey = await TinySurvey.CreateAsync(database, epochs: 2, seed: 47);
+        List<string> images;
+        await using (var conn = await survey.Database.OpenConnectionAsync())
+            images = (await conn.QueryAsync<string>("select filename from l2files order by dateobs")).ToList();
+        var store = new Rapid.Core.Storage.DirectoryObjectStore(survey.Home.StoreRoot);
+        // The stack's products and logs buckets as the local S3 names them (the job definitions' RAPID_*_BUCKET), the diff's
+        // inputs and job files in the pipeline bucket the upload brings.
+        string Local(string prefix) => stack.Resources("AWS::S3::Bucket").Single(b => b.Id.StartsWith(prefix, StringComparison.Ordinal)).Id.ToLowerInvariant();
+        var buckets = Rapid.Core.Storage.Buckets.Default with { Products = Local("StorageProducts"), Logs = Local("StorageLogs") };
+        var keys = new Rapid.Core.Storage.ObjectKeys(buckets);
+        Rapid.Core.Storage.ObjectRef Input(string name) => new(buckets.Pipeline, Rapid.Functions.Api.DiffOnAws.InputPrefix + name);
+        var epoch = Rapid.Pipeline.Fits.FitsFile.ReadImage(store.PathOf(Rapid.Core.Storage.ObjectRef.Parse(images[0])));
+        var exptime = epoch.Header.GetDouble("EXPTIME")!.Value;
+        foreach (var (name, pixel) in new (string, Func<float, float>)[] { ("ref.fits", p => (float)(p / exptime)), ("ref_cov.fits", _ => 4f), ("ref_unc.fits", _ => 0.05f) })
+        {
+            var path = store.PathOf(Input(name));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            Rapid.Pipeline.Fits.FitsFile.WriteImageExtension(path, new Rapid.Pipeline.Fits.FitsHeader(),
+                new Rapid.Pipeline.Fits.FitsImage(epoch.Width, epoch.Height, [.. epoch.Pixels.Select(pixel)], epoch.Header.Clone()), "SCI");
+        }
+        await store.PutFileAsync(Input("science.fits"), store.PathOf(Rapid.Core.Storage.ObjectRef.Parse(images[^1])));
+        var submission = JobTypes.DiffObjects.Validate(new Dictionary<string, string?>
+        {
+            ["science"] = Input("science.fits").ToString(), ["reference-image"] = Input("ref.fits").ToString(),
+            ["reference-coverage"] = Input("ref_cov.fits").ToString(), ["reference-uncertainty"] = Input("ref_unc.fits").ToString(),
+        });
+        var diff = new Rapid.Functions.Api.DiffOnAws(store, keys);
+        var planned = await diff.PlanAsync(1, 900001, ProcessingDate.Parse(ProcDate), await diff.CheckAsync(submission));
+        var input = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(new Rapid.Functions.Lambda.DiffExecutionInput
+        {
+            Submission = Rapid.Functions.Lambda.SubmissionInput.Of(submission), JobList = planned.JobList.ToString(), ProcDate = ProcDate,
+        }, Rapid.Functions.Lambda.LambdaJsonContext.Default.DiffExecutionInput))!.AsObject();
+        var s3 = Directory.CreateTempSubdirectory("rapid-local-s3-diff-");
+        try
+        {
+            var definition = StateMachineDefinition.Extract(stack, "DiffWorkflow");
+            var run = LocalStateMachine.Execute(stack, definition, input, new LocalStateMachine.Options(survey.Home.StoreRoot, survey.OwnerConnectionString,
+                new Dictionary<string, string>(), ExecutionName: "job1-diff", StateMachine: "DiffWorkflow", S3Directory: s3.FullName));
+
+            Assert.True(run.Status == "SUCCEEDED", $"{run.Status}: {run.Error} {run.Cause}\n{run.Log}");
+            Assert.Equal(["RunDiff"], run.States);
+            Assert.EndsWith($":execution:{Rapid.Cdk.Workflow.DiffWorkflow.StateMachineName(stack.Stack)}:job1-diff", run.Execution);
+            string Stored(Rapid.Core.Storage.ObjectRef obj) => Path.Combine(s3.FullName, obj.Bucket, obj.Key + "._S3rver_object");
+            var manifest = JsonNode.Parse(File.ReadAllText(Stored(planned.Manifest)))!;
+            // Made its products (exit 0, or 32: degraded with warnings, as this hand-made reference may give): a diff that succeeded.
+            var exit = manifest["exitCode"]!.GetValue<int>();
+            Assert.True(ExitCodes.HasProducts(exit) && exit < ExitCodes.Error, $"exit {exit}: {manifest["reason"]}");
+            Assert.Equal(900001, manifest["jid"]!.GetValue<long>());
+            var products = manifest["products"]!.AsArray().Select(p => Rapid.Core.Storage.ObjectRef.Parse(p!["file"]!.GetValue<string>())).ToList();
+            Assert.Contains(manifest["products"]!.AsArray(), p => p!["role"]!.GetValue<string>() == Rapid.Core.Contracts.ProductRoles.DifferenceImage);
+            Assert.All(products, p => Assert.True(File.Exists(Stored(p)) && p.ToString().StartsWith(planned.OutDirectory, StringComparison.Ordinal), p.ToString()));
+            Assert.True(File.Exists(Stored(keys.Log(ProcessingDate.Parse(ProcDate), 900001))));
+        }
+        finally
+        {
+            s3.Delete(recursive: true);
+        }
+    }
+
     private static string SecretArn(SynthesizedStack stack, string username) =>
         $"arn:aws:secretsmanager:{SynthesizedStack.Region}:{SynthesizedStack.Account}:secret:" +
         stack.Resources("AWS::SecretsManager::Secret").Single(s =>

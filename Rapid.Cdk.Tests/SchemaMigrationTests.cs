@@ -60,10 +60,10 @@ public sealed class SchemaMigrationTests(DefaultStack stack)
         var schemaId = Schema().Id;
         foreach (var type in new[] { "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule", "AWS::Lambda::EventSourceMapping" })
         {
-            // Two state machines (nightly, prompt); four event source mappings: streaming registration, the Batch state-change
+            // Three state machines (nightly, prompt, diff); four event source mappings: streaming registration, the Batch state-change
             // events, the L2 arrivals and the ended executions.
             var resources = stack.Resources(type).ToList();
-            Assert.Equal(type switch { "AWS::Lambda::EventSourceMapping" => 4, "AWS::StepFunctions::StateMachine" => 2, _ => 1 }, resources.Count);
+            Assert.Equal(type switch { "AWS::Lambda::EventSourceMapping" => 4, "AWS::StepFunctions::StateMachine" => 3, _ => 1 }, resources.Count);
             foreach (var (id, resource) in resources)
                 Assert.True(DependsOn(resource).Contains(schemaId), $"{id} ({type}) does not depend on {schemaId}");
         }

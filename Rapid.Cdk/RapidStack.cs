@@ -14,6 +14,8 @@ public sealed class RapidStack : Stack
     public NightlyWorkflow Workflow { get; }
     /// <summary>The per-image workflow of prompt processing ({stack}-prompt).</summary>
     public PromptWorkflow Prompt { get; }
+    /// <summary>{stack}-diff: the job API's diffs, one Batch job each.</summary>
+    public DiffWorkflow Diff { get; }
     public OpsDatabase Database { get; }
     /// <summary>The commit the deployed image and functions are built from.</summary>
     public SourceRevision Revision { get; }
@@ -36,14 +38,17 @@ public sealed class RapidStack : Stack
         var batchEvents = new BatchStateEvents(this, "BatchStateEvents", batch.Queue, functions);
         Prompt = new PromptWorkflow(this, "PromptWorkflow", Settings, functions, batch);
         var arrivals = new PromptIngest(this, "PromptIngest", Settings.Prompt, Storage, functions);
-        var jobs = new JobApi(this, "JobApi", Settings, functions, Workflow.StateMachine, Prompt.StateMachine);
-        var ended = new EndedExecutions(this, "EndedExecutions", functions, Workflow.StateMachine, Prompt.StateMachine);
+        Diff = new DiffWorkflow(this, "DiffWorkflow", Settings, functions, batch);
+        var jobs = new JobApi(this, "JobApi", Settings, functions, Workflow.StateMachine, Prompt.StateMachine, Diff.StateMachine);
+        var ended = new EndedExecutions(this, "EndedExecutions", functions, Workflow.StateMachine, Prompt.StateMachine, Diff.StateMachine);
         var schedule = new NightlySchedule(this, "NightlySchedule", Settings.Schedule, Workflow.StateMachine);
         // Nothing that writes to the database exists before its schema does.
         Workflow.Node.AddDependency(schema);
         streaming.Node.AddDependency(schema);
         batchEvents.Node.AddDependency(schema);
         Prompt.Node.AddDependency(schema);
+        // A diff's execution records nothing itself, but the submissions it serves are rows: no machine before the schema.
+        Diff.Node.AddDependency(schema);
         arrivals.Node.AddDependency(schema);
         schedule.Node.AddDependency(schema);
         jobs.Node.AddDependency(schema);
@@ -60,6 +65,7 @@ public sealed class RapidStack : Stack
 
         new CfnOutput(this, "StateMachineArn", new CfnOutputProps { Value = Workflow.StateMachine.StateMachineArn });
         new CfnOutput(this, "PromptStateMachineArn", new CfnOutputProps { Value = Prompt.StateMachine.StateMachineArn });
+        new CfnOutput(this, "DiffStateMachineArn", new CfnOutputProps { Value = Diff.StateMachine.StateMachineArn });
         new CfnOutput(this, "JobApiUrl", new CfnOutputProps { Value = jobs.Url });
         new CfnOutput(this, "ProductsBucket", new CfnOutputProps { Value = Storage.Products.BucketName });
         new CfnOutput(this, "PipelineFilesBucket", new CfnOutputProps { Value = Storage.PipelineFiles.BucketName });

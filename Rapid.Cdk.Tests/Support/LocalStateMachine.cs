@@ -24,8 +24,9 @@ public static class LocalStateMachine
     /// <param name="KillFirstChild">A fault: the first child of the execution's first Batch job is killed (SIGKILL) as it starts.</param>
     /// <param name="StateMachine">The template's state machine the definition is (the logical id's start): its name is in the execution's ARN.</param>
     /// <param name="ExecutionName">The execution's name ($$.Execution.Name; its ARN is $$.Execution.Id); default a random one.</param>
+    /// <param name="S3Directory">Where the local S3 keeps its objects, kept after the run (s3rver's layout: bucket/key._S3rver_object); default a temporary one.</param>
     public sealed record Options(string Upload, string ConnectionString, IReadOnlyDictionary<string, string> Environment, int Parallelism = 2,
-        bool KillFirstChild = false, string? ExecutionName = null, string StateMachine = "NightlyWorkflow");
+        bool KillFirstChild = false, string? ExecutionName = null, string StateMachine = "NightlyWorkflow", string? S3Directory = null);
 
     public static Run Execute(SynthesizedStack stack, string definition, JsonObject input, Options options)
     {
@@ -48,6 +49,7 @@ public static class LocalStateMachine
             foreach (var (key, value) in options.Environment) args.AddRange(["--env", $"{key}={value}"]);
             if (options.KillFirstChild) args.Add("--kill-first-child");
             if (options.ExecutionName is { } name) args.AddRange(["--execution-name", name]);
+            if (options.S3Directory is { } s3) args.AddRange(["--s3-directory", s3]);
             args.AddRange(["--state-machine", options.StateMachine]);
 
             // A guard against a hung run (a tiny night takes about a minute on a loaded 2-core machine), not a timing assertion.

@@ -12,8 +12,8 @@ namespace Rapid.Cdk.Resources;
 /// <summary>
 /// The job API on AWS: the routes of <c>rapid serve</c> as an API Gateway HTTP API whose every route needs IAM authorization
 /// (SigV4-signed requests of principals allowed execute-api:Invoke on it; no route is open), in front of two λs with the
-/// payload format 2.0: SubmitJob (<c>POST /api/v1/jobs</c>: records the submission, may start executions of the nightly and
-/// the prompt machines and of no other) and ReadJobs (<c>GET /api/v1/jobs/{id}</c>, <c>GET /api/v1/nights/{procdate}</c>: reads
+/// payload format 2.0: SubmitJob (<c>POST /api/v1/jobs</c>: records the submission, may start executions of the nightly, the
+/// prompt and the diff machines and of no other; <c>DELETE /api/v1/jobs/{id}</c>: stops such an execution) and ReadJobs (<c>GET /api/v1/jobs/{id}</c>, <c>GET /api/v1/nights/{procdate}</c>: reads
 /// the ops database). The one stage logs every request (JSON, the request id, caller, route, status) to its own log group and
 /// is throttled, so a runaway client cannot start executions without bound.
 /// </summary>
@@ -24,6 +24,9 @@ public sealed class JobApi : Construct
 
     /// <summary>Rapid.Functions.Lambda.SubmitJobHandler.PromptStateMachineVariable.</summary>
     public const string PromptStateMachineVariable = "RAPID_PROMPT_STATE_MACHINE_ARN";
+
+    /// <summary>Rapid.Functions.Lambda.SubmitJobHandler.DiffStateMachineVariable.</summary>
+    public const string DiffStateMachineVariable = "RAPID_DIFF_STATE_MACHINE_ARN";
 
     /// <summary>Steady requests per second and burst of the stage (a job API for operators, not a public service).</summary>
     public const double RateLimit = 10;
@@ -36,13 +39,14 @@ public sealed class JobApi : Construct
     public HttpApi Api { get; }
     public LogGroup AccessLogs { get; }
 
-    public JobApi(Construct scope, string id, RapidSettings settings, OperationsFunctions functions, IStateMachine nightly, IStateMachine prompt)
+    public JobApi(Construct scope, string id, RapidSettings settings, OperationsFunctions functions, IStateMachine nightly, IStateMachine prompt,
+        IStateMachine diff)
         : base(scope, id)
     {
         Api = new HttpApi(this, "Http", new HttpApiProps
         {
             ApiName = $"{Stack.Of(this).StackName}-jobs",
-            Description = "Rapid job API (IAM-authorized): POST /api/v1/jobs, GET /api/v1/jobs/{id}, GET /api/v1/nights/{procdate}, GET /api/v1/openapi.json",
+            Description = "Rapid job API (IAM-authorized): POST /api/v1/jobs, GET and DELETE /api/v1/jobs/{id}, GET /api/v1/nights/{procdate}, GET /api/v1/openapi.json",
             CreateDefaultStage = false,
             DefaultAuthorizer = new HttpIamAuthorizer(),
         });
@@ -68,14 +72,20 @@ public sealed class JobApi : Construct
         var read = new HttpLambdaIntegration("ReadJobs", functions.ReadJobs);
         Api.AddRoutes(new AddRoutesOptions { Path = "/api/v1/jobs", Methods = [Amazon.CDK.AWS.Apigatewayv2.HttpMethod.POST], Integration = submit });
         Api.AddRoutes(new AddRoutesOptions { Path = "/api/v1/jobs/{id}", Methods = [Amazon.CDK.AWS.Apigatewayv2.HttpMethod.GET], Integration = read });
+        Api.AddRoutes(new AddRoutesOptions { Path = "/api/v1/jobs/{id}", Methods = [Amazon.CDK.AWS.Apigatewayv2.HttpMethod.DELETE], Integration = submit });
         Api.AddRoutes(new AddRoutesOptions { Path = "/api/v1/nights/{procdate}", Methods = [Amazon.CDK.AWS.Apigatewayv2.HttpMethod.GET], Integration = read });
         Api.AddRoutes(new AddRoutesOptions { Path = "/api/v1/openapi.json", Methods = [Amazon.CDK.AWS.Apigatewayv2.HttpMethod.GET], Integration = read });
 
-        // SubmitJob starts executions of these two machines and of no other (states:StartExecution on their ARNs only).
+        // SubmitJob starts executions of these three machines and of no other (states:StartExecution on their ARNs only).
         functions.SubmitJob.AddEnvironment(NightlyStateMachineVariable, nightly.StateMachineArn);
         functions.SubmitJob.AddEnvironment(PromptStateMachineVariable, prompt.StateMachineArn);
+        functions.SubmitJob.AddEnvironment(DiffStateMachineVariable, diff.StateMachineArn);
         nightly.GrantStartExecution(functions.SubmitJob);
         prompt.GrantStartExecution(functions.SubmitJob);
+        diff.GrantStartExecution(functions.SubmitJob);
+        // DELETE /api/v1/jobs/{id} stops a submission's execution: states:StopExecution on the executions of these machines only.
+        foreach (var machine in new[] { nightly, prompt, diff })
+            machine.GrantExecution(functions.SubmitJob, "states:StopExecution");
     }
 
     /// <summary>The API's URL (the $default stage).</summary>

@@ -169,8 +169,17 @@ public sealed class OperationsFunctions : Construct
         }
         // Ingest reads the L2 files (a HEAD, ranged GETs of the headers, one GET for the checksum) and writes nothing to S3.
         storage.GrantObjects(Ingest, storage.Data, read: true, write: false);
-        // The job API's reads name products by their S3 URIs and read no object; they ask only whether a night's report exists.
+        // The job API's reads link the jobs' products, logs and night reports by presigned GET URLs, which carry the signer's
+        // permissions (Rapid.Functions.Lambda.ObjectLinks): it may read those keys and no other (no intermediates, no L2
+        // files), and writes nothing; it asks whether a night's report exists before it links it.
+        storage.GrantObjects(ReadJobs, storage.Products, read: true, write: false, keyPattern: JobProductsKeyPattern);
         storage.GrantObjects(ReadJobs, storage.Products, read: true, write: false, keyPattern: NightReportKeyPattern);
+        storage.GrantObjects(ReadJobs, storage.Logs, read: true, write: false, keyPattern: JobLogKeyPattern);
+        // SubmitJob reads a diff's inputs (HEAD and ranged GETs of their headers) under the one prefix a diff may name, and
+        // writes the diff's job config and job list (Rapid.Functions.Api.DiffOnAws); no other object.
+        storage.GrantObjects(SubmitJob, storage.PipelineFiles, read: true, write: false, keyPattern: DiffInputsKeyPattern);
+        storage.GrantObjects(SubmitJob, storage.PipelineFiles, read: false, write: true, keyPattern: JobConfigKeyPattern);
+        storage.GrantObjects(SubmitJob, storage.PipelineFiles, read: false, write: true, keyPattern: DiffJobListKeyPattern);
         // Summarize writes the night report beside the night's products and nothing else; it reads the products (the
         // cutouts of the report) and the failed jobs' logs (their tails under each failure group).
         storage.GrantObjects(Summarize, storage.Products, read: true, write: false, keyPattern: JobProductsKeyPattern);
@@ -180,6 +189,15 @@ public sealed class OperationsFunctions : Construct
         // ppid 18, runs on the post-processing definition).
         Summarize.AddEnvironment(JobVcpusVariable, JobVcpus(settings.Batch));
     }
+
+    /// <summary>The objects a job API diff may read (Rapid.Functions.Api.DiffOnAws.InputPrefix, in the pipeline bucket).</summary>
+    public const string DiffInputsKeyPattern = "diff-inputs/*";
+
+    /// <summary>The keys of the jobs' configs (Rapid.Core.Storage.ObjectKeys.JobConfig: {procdate}/jid{jid}/job_config_jid{jid}.json).</summary>
+    public const string JobConfigKeyPattern = "*/jid*/job_config_jid*.json";
+
+    /// <summary>The keys of the diffs' job lists (ObjectKeys.JobList of ppid 15, plan "diff-sub{id}").</summary>
+    public const string DiffJobListKeyPattern = "*/plans/ppid15_diff-sub*.json";
 
     /// <summary>The keys of the jobs' products (Rapid.Core.Storage.ObjectKeys.Product: {procdate}/jid{jid}/{file}).</summary>
     public const string JobProductsKeyPattern = "*/jid*/*";

@@ -180,7 +180,7 @@ public sealed class BatchStage
     /// attempt timeout (overriding the job definition's) instead of the state's TimeoutSeconds.
     /// The state machine's permissions for it are granted by <see cref="GrantSubmit"/>.
     /// </summary>
-    private CustomState Submit(Construct scope, string id, string jobListPath, string? arraySizePath, string procDatePath, string resultPath)
+    internal CustomState Submit(Construct scope, string id, string jobListPath, string? arraySizePath, string procDatePath, string resultPath)
     {
         var parameters = new Dictionary<string, object>
         {

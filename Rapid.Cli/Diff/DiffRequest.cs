@@ -1,4 +1,5 @@
 using Rapid.Core.Contracts;
+using Rapid.Functions.Api;
 
 namespace Rapid.Cli.Diff;
 
@@ -62,5 +63,3 @@ public sealed record DiffRequest
     }
 }
 
-/// <summary>What an input of <c>rapid diff</c> is, which decides what it must have (EXPTIME, a WCS, ...).</summary>
-public enum DiffInputRole { Science, ReferenceInput, ReferenceImage, ReferenceMap, Psf }

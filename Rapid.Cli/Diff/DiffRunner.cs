@@ -7,6 +7,7 @@ using Rapid.Core.Jobs;
 using Rapid.Core.Pipelines;
 using Rapid.Core.Sky;
 using Rapid.Core.Storage;
+using Rapid.Functions.Api;
 using Rapid.Functions.Steps;
 using Rapid.Pipeline.Jobs;
 

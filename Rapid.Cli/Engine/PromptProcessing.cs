@@ -43,7 +43,10 @@ public sealed class PromptProcessing(EmbeddedWorkflow workflow)
             job = await SubmittedJob.ResolveAsync(conn, submission, ct);
         if (!job.IsScience) throw new ArgumentException($"prompt processing takes a science job, not a {submission.Type.Name} job", nameof(submission));
         var rid = job.Rid!.Value;
-        if (await ProcessedJobAsync(rid, ct) is { } done)
+        Rapid.Functions.Api.Submissions.ScienceJobMade? done;
+        await using (var conn = await workflow.Database.OpenConnectionAsync(ct))
+            done = await Rapid.Functions.Api.Submissions.ProcessedBeforeAsync(conn, rid, ct);
+        if (done is not null)
             return new PromptOutcome(rid, new ProcessingDate(done.ProcDate), done.Jid, done.ExitCode, done.Reason, done.DiffImage, clock.Elapsed, null);
 
         // The window the state machines' ResolveWindow gives the same job: the exposure's second.
@@ -60,17 +63,5 @@ public sealed class PromptProcessing(EmbeddedWorkflow workflow)
                 """, new { procdate = date.Date, rid }, cancellationToken: ct));
             return new PromptOutcome(rid, date, science?.Jid, science?.ExitCode, science?.Reason, science?.DiffImage, clock.Elapsed, run);
         }
-    }
-
-    /// <summary>The job of the image's registered best difference image (on any processing date), if it has one.</summary>
-    private async Task<(long Jid, DateOnly ProcDate, int? ExitCode, string? Reason, string DiffImage)?> ProcessedJobAsync(long rid, CancellationToken ct)
-    {
-        await using var conn = await workflow.Database.OpenConnectionAsync(ct);
-        return await conn.QuerySingleOrDefaultAsync<(long, DateOnly, int?, string?, string)?>(new CommandDefinition("""
-            select j.jid, j.procdate, j.exitcode, j.reason, d.filename
-            from diffimages d join jobs j on j.jid = d.jid
-            where d.rid = @rid and d.status > 0 and d.vbest > 0
-            order by d.vbest desc, d.version desc limit 1
-            """, new { rid }, cancellationToken: ct));
     }
 }

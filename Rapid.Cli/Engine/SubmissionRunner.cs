@@ -46,13 +46,10 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
         if (submission.Type == JobTypes.Science)
         {
             var outcome = await new PromptProcessing(workflow).ProcessAsync(submission, ct: ct);
-            var reason = outcome switch
-            {
-                { AlreadyProcessed: true } => $"rid {outcome.Rid} was processed before: job {outcome.Jid} on {outcome.ProcDate} (nothing ran again)",
-                { Jid: null } => $"no science job was planned for rid {outcome.Rid}: it is not the best version of its exposure and SCA",
-                _ => outcome.Reason,
-            };
-            return (outcome.DiffImage is not null, new SubmissionResult(outcome.Jid, outcome.ExitCode, reason, outcome.ProcDate, RunId: outcome.Run?.RunId));
+            // The rule AWS's job API applies to the same submission (Submissions.ScienceVerdict).
+            var (succeeded, reason) = Submissions.ScienceVerdict(outcome.Rid, outcome.Jid is not { } jid ? null
+                : new Submissions.ScienceJobMade(jid, outcome.ProcDate.Date, outcome.ExitCode, outcome.Reason, outcome.DiffImage, outcome.AlreadyProcessed));
+            return (succeeded, new SubmissionResult(outcome.Jid, outcome.ExitCode, reason, outcome.ProcDate, RunId: outcome.Run?.RunId));
         }
         var date = submission.ProcDate() ?? ProcessingDate.At(workflow.Clock?.GetUtcNow() ?? DateTimeOffset.UtcNow);
         SubmittedJob job;

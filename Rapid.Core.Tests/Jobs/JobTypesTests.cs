@@ -74,12 +74,30 @@ public class JobTypesTests
         Assert.Equal(4, submission.Id(JobTypes.Rid));
     }
 
+    [Fact]
+    public void The_AWS_diff_takes_the_same_inputs_as_object_URIs_and_names_one_that_is_not()
+    {
+        Assert.Equal(JobTypes.Diff.Inputs.Select(i => (i.Name, i.Required)), JobTypes.DiffObjects.Inputs.Select(i => (i.Name, i.Required)));
+        Assert.Equal(JobTypes.All.Select(t => t.Name), JobTypes.OnAws.Select(t => t.Name));
+        Assert.Same(JobTypes.DiffObjects, JobTypes.Named("diff", JobTypes.OnAws));
+        var given = JobTypes.DiffObjects.Inputs.ToDictionary(i => i.Name, i => (string?)$"s3://rapid-pipeline-files/diff-inputs/{i.Name}.fits");
+
+        Assert.Equal("s3://rapid-pipeline-files/diff-inputs/science.fits", JobTypes.DiffObjects.Validate(given).Text(JobTypes.DiffScienceObject));
+        foreach (var bad in new[] { "/home/me/science.fits", "s3://bucket-only", "s3://bucket/dir/", "https://bucket/key" })
+        {
+            var e = Assert.Throws<JobInputException>(() => JobTypes.DiffObjects.Validate(new Dictionary<string, string?>(given) { ["science"] = bad }));
+            Assert.Equal("science", e.Input);
+            Assert.Equal($"input 'science': '{bad}' is not an object URI (s3://bucket/key)", e.Message);
+        }
+    }
+
     private static string Valid(JobInputKind kind) => kind switch
     {
         JobInputKind.Id => "7",
         JobInputKind.ProcDate => "20280921",
         JobInputKind.Filter => "H158",
         JobInputKind.File => typeof(JobTypesTests).Assembly.Location,
+        JobInputKind.ObjectUri => "s3://bucket/key.fits",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }

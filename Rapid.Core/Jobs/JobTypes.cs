@@ -14,6 +14,11 @@ public enum JobInputKind
     Filter,
     /// <summary>An absolute path of a FITS file readable by the server.</summary>
     File,
+    /// <summary>
+    /// An object URI, <c>s3://bucket/key</c> (the AWS job API's files): its form is checked here, where it may be and that it
+    /// is readable by the front that takes it (on AWS: the stack's diff-inputs prefix, read by its header).
+    /// </summary>
+    ObjectUri,
 }
 
 /// <summary>One input of a job type: its name as submitted, what it holds, whether it must be given, what it means.</summary>
@@ -99,6 +104,10 @@ public sealed record JobType(string Name, int? Ppid, string Description, IReadOn
                     throw new JobInputException(input.Name, $"'{Shorten(value)}' is not an absolute path");
                 if (!System.IO.File.Exists(value)) throw new JobInputException(input.Name, $"{Shorten(value)}: no such file");
                 return value;
+            case JobInputKind.ObjectUri:
+                if (!Storage.ObjectRef.TryParse(value, out var obj) || obj!.Key.EndsWith('/'))
+                    throw new JobInputException(input.Name, $"'{Shorten(value)}' is not an object URI (s3://bucket/key)");
+                return obj.ToString();
             default:
                 throw new ArgumentOutOfRangeException(nameof(input), input.Kind, "unknown input kind");
         }
@@ -125,6 +134,11 @@ public static class JobTypes
     public static readonly JobInput DiffReferenceImage = new("reference-image", JobInputKind.File, true, "the reference image");
     public static readonly JobInput DiffReferenceCoverage = new("reference-coverage", JobInputKind.File, true, "the reference's coverage map");
     public static readonly JobInput DiffReferenceUncertainty = new("reference-uncertainty", JobInputKind.File, true, "the reference's uncertainty map");
+    /// <summary>The inputs of <see cref="DiffObjects"/>: the same names and meanings, as object URIs.</summary>
+    public static readonly JobInput DiffScienceObject = DiffScience with { Kind = JobInputKind.ObjectUri };
+    public static readonly JobInput DiffReferenceImageObject = DiffReferenceImage with { Kind = JobInputKind.ObjectUri };
+    public static readonly JobInput DiffReferenceCoverageObject = DiffReferenceCoverage with { Kind = JobInputKind.ObjectUri };
+    public static readonly JobInput DiffReferenceUncertaintyObject = DiffReferenceUncertainty with { Kind = JobInputKind.ObjectUri };
 
     public static readonly JobType Reference = new(PipelineNames.ReferenceImage, PipelineIds.ReferenceImage,
         "A reference image of one sky tile in one filter, co-added from the L2 images observed before the processing date (a new version when one exists), registered and post-processed",
@@ -148,7 +162,22 @@ public static class JobTypes
 
     public static IReadOnlyList<JobType> All { get; } = [Reference, Science, PostProcessing, NightRecovery, Diff];
 
-    public static JobType Named(string? name) =>
-        All.FirstOrDefault(t => t.Name == name?.Trim())
-        ?? throw new JobInputException("type", $"'{name}' is not a job type (one of {string.Join(", ", All.Select(t => t.Name))})");
+    /// <summary>
+    /// <c>diff</c> as the AWS job API takes it: the same inputs as <see cref="Diff"/>, each an object URI under the stack's
+    /// diff-inputs prefix instead of a path on the server (its science job runs as one Batch job of the pipeline image).
+    /// </summary>
+    public static readonly JobType DiffObjects = Diff with
+    {
+        Inputs = [DiffScienceObject, DiffReferenceImageObject, DiffReferenceCoverageObject, DiffReferenceUncertaintyObject],
+    };
+
+    /// <summary>The job types of the AWS job API: <see cref="All"/>, with <see cref="DiffObjects"/> for <see cref="Diff"/>.</summary>
+    public static IReadOnlyList<JobType> OnAws { get; } = [.. All.Select(t => t == Diff ? DiffObjects : t)];
+
+    public static JobType Named(string? name) => Named(name, All);
+
+    /// <summary>The type of that name among <paramref name="types"/> (<see cref="All"/>, <see cref="OnAws"/>), or a <see cref="JobInputException"/> naming "type".</summary>
+    public static JobType Named(string? name, IReadOnlyList<JobType> types) =>
+        types.FirstOrDefault(t => t.Name == name?.Trim())
+        ?? throw new JobInputException("type", $"'{name}' is not a job type (one of {string.Join(", ", types.Select(t => t.Name))})");
 }

@@ -105,7 +105,7 @@ public sealed class PlanHandlerTests(OpsDatabaseFixture db) : IAsyncLifetime
     [InlineData("""{"submission": {"type": "science", "inputs": {}}}""", "submission: input 'rid'")]
     [InlineData("""{"submission": {"type": "science", "inputs": {"rid": "999999"}}}""", "submission: input 'rid': L2 image 999999 is not registered")]
     [InlineData("""{"submission": {"type": "reference", "inputs": {"field": "1", "filter": "Z999"}}}""", "submission: input 'field'")]
-    [InlineData("""{"submission": {"type": "diff", "inputs": {"science": "/a.fits", "reference-image": "/b.fits", "reference-coverage": "/c.fits", "reference-uncertainty": "/d.fits"}}}""", "a diff job is not run by a state machine")]
+    [InlineData("""{"submission": {"type": "diff", "inputs": {"science": "/a.fits", "reference-image": "/b.fits", "reference-coverage": "/c.fits", "reference-uncertainty": "/d.fits"}}}""", "a diff job is not run by the nightly or prompt machine")]
     [InlineData("""{"submission": {"type": "sky"}}""", "submission: input 'type'")]
     [InlineData("""{"submission": {"type": "science", "inputs": {"rid": "1"}}, "procDate": "20280908"}""", "procDate is given with a submission")]
     public void A_bad_submission_is_refused_by_ResolveWindow_naming_the_input(string input, string message)

@@ -8,7 +8,8 @@ namespace Rapid.Functions.Api;
 /// The OpenAPI 3.1 document of the job API, generated from <see cref="JobTypes"/> (one schema per job type the front runs, its
 /// inputs and which are required), so the document and the validation cannot disagree. One document per front end
 /// (<see cref="ApiFront"/>): <c>rapid serve</c>'s (bearer token, product, log and report downloads) and the AWS HTTP API's
-/// (requests signed with SigV4 by a principal allowed execute-api:Invoke; products and reports named by S3 URIs; no diff).
+/// (requests signed with SigV4 by a principal allowed execute-api:Invoke; products, logs and reports linked by presigned S3
+/// URLs; a diff's files are S3 objects under the stack's diff-inputs prefix).
 /// </summary>
 public static class OpenApiDocument
 {
@@ -16,8 +17,9 @@ public static class OpenApiDocument
     /// <param name="Security">The security scheme's name and its OpenAPI object's members.</param>
     /// <param name="Unauthenticated">The status and meaning of a call without valid credentials.</param>
     /// <param name="Downloads">Whether the front serves products, logs and night reports itself.</param>
+    /// <param name="Cancel">Whether the front cancels jobs (<c>DELETE /api/v1/jobs/{id}</c>).</param>
     public sealed record ApiFront(string Description, string Security, IReadOnlyDictionary<string, string> SecurityScheme,
-        (string Code, string Description) Unauthenticated, bool Downloads, IReadOnlyList<JobType> Types);
+        (string Code, string Description) Unauthenticated, bool Downloads, IReadOnlyList<JobType> Types, bool Cancel = false);
 
     /// <summary><c>rapid serve</c>: every call needs the bearer token of the server's token file.</summary>
     public static readonly ApiFront Serve = new(
@@ -27,14 +29,15 @@ public static class OpenApiDocument
 
     /// <summary>
     /// The AWS job API (API Gateway HTTP API, IAM authorization): requests are SigV4-signed (service execute-api); API
-    /// Gateway itself answers 403 to an unsigned or unauthorized one. A diff is not run there.
+    /// Gateway itself answers 403 to an unsigned or unauthorized one. A diff's files are objects (<see cref="JobTypes.DiffObjects"/>).
     /// </summary>
     public static readonly ApiFront Aws = new(
         "Submit RAPID pipeline jobs and read jobs and nights on AWS. Every request is signed with AWS Signature Version 4 " +
-        "(service execute-api) by a principal allowed execute-api:Invoke on the API; products and night reports are S3 URIs, " +
-        "read with the caller's own S3 permissions.",
+        "(service execute-api) by a principal allowed execute-api:Invoke on the API; products, logs and night reports are linked " +
+        "by presigned S3 GET URLs that expire after 15 minutes (read the job again for new ones). A diff's files are S3 objects " +
+        $"under s3://{{pipeline bucket}}/{DiffOnAws.InputPrefix}.",
         "sigv4", new Dictionary<string, string> { ["type"] = "apiKey", ["name"] = "Authorization", ["in"] = "header", ["x-amazon-apigateway-authtype"] = "awsSigv4" },
-        ("403", "not signed, or the signer may not invoke the API"), Downloads: false, [.. JobTypes.All.Where(t => t != JobTypes.Diff)]);
+        ("403", "not signed, or the signer may not invoke the API"), Downloads: false, JobTypes.OnAws, Cancel: true);
 
     public static string Write(ApiFront front)
     {
@@ -59,15 +62,22 @@ public static class OpenApiDocument
             Path(w, "/api/v1/jobs", "post", "Submit a job: 202 with its id; 422 names the input refused", "Submission",
                 [("202", front.Downloads ? "accepted, queued" : "accepted, its execution started"), ("400", "malformed body"), denied,
                  ("413", $"body over {SubmissionBody.MaxBytes} bytes"), ("415", "not JSON"), ("422", "refused: the error names the input")]);
-            Path(w, "/api/v1/jobs/{id}", "get", "A submitted job: state, its job's attempts, the pipeline jobs its run made (with software and commit), exit code, reason, " +
-                 (front.Downloads ? "products with links, log link" : "products as S3 URIs, the execution that runs it"), null,
-                [("200", "the job"), denied, ("404", "no such job")]);
+            Operation[] job =
+            [
+                new("get", "A submitted job: state, its job's attempts, the pipeline jobs its run made (with software and commit), exit code, reason, " +
+                    (front.Downloads ? "products with links, log link" : "products with presigned S3 links, log link, the execution that runs it"), null,
+                    [("200", "the job"), denied, ("404", "no such job")]),
+            ];
+            if (front.Cancel)
+                job = [.. job, new("delete", "Cancel a queued or running job: its execution is stopped and the job fails, reason \"cancelled through the job API\"", null,
+                    [("202", "cancelled"), denied, ("404", "no such job"), ("409", "the job has ended")])];
+            Path(w, "/api/v1/jobs/{id}", job);
             if (front.Downloads)
             {
                 Path(w, "/api/v1/jobs/{id}/products/{name}", "get", "One product of the job (a file)", null, [("200", "the file"), ("404", "no such job or product")]);
                 Path(w, "/api/v1/jobs/{id}/log", "get", "The job's log", null, [("200", "text"), ("404", "no such job, or no log yet")]);
             }
-            Path(w, "/api/v1/nights/{procdate}", "get", "A processing date's summary and its report " + (front.Downloads ? "link" : "(an S3 URI)"), null,
+            Path(w, "/api/v1/nights/{procdate}", "get", "A processing date's summary and its report " + (front.Downloads ? "link" : "(a presigned S3 link)"), null,
                 [("200", "the night"), ("400", "not a yyyyMMdd date"), denied, ("404", "no jobs on that date")]);
             if (front.Downloads)
                 Path(w, "/api/v1/nights/{procdate}/report", "get", "The night report (HTML)", null, [("200", "the page"), ("404", "none yet")]);
@@ -95,9 +105,21 @@ public static class OpenApiDocument
     /// <summary>Where both fronts serve the document.</summary>
     public const string OpenApiPath = "/api/v1/openapi.json";
 
-    private static void Path(Utf8JsonWriter w, string path, string method, string summary, string? body, (string Code, string Description)[] responses)
+    private sealed record Operation(string Method, string Summary, string? Body, (string Code, string Description)[] Responses);
+
+    private static void Path(Utf8JsonWriter w, string path, string method, string summary, string? body, (string Code, string Description)[] responses) =>
+        Path(w, path, [new Operation(method, summary, body, responses)]);
+
+    private static void Path(Utf8JsonWriter w, string path, IEnumerable<Operation> operations)
     {
         w.WriteStartObject(path);
+        foreach (var operation in operations) Operate(w, path, operation);
+        w.WriteEndObject();
+    }
+
+    private static void Operate(Utf8JsonWriter w, string path, Operation operation)
+    {
+        var (method, summary, body, responses) = operation;
         w.WriteStartObject(method);
         w.WriteString("summary", summary);
         var parameters = path.Split('/').Where(p => p.StartsWith('{')).Select(p => p.Trim('{', '}')).ToList();
@@ -139,7 +161,6 @@ public static class OpenApiDocument
         }
         w.WriteEndObject();
         w.WriteEndObject();
-        w.WriteEndObject();
     }
 
     private static void Schema(Utf8JsonWriter w, JobType type)
@@ -171,7 +192,12 @@ public static class OpenApiDocument
         foreach (var input in type.Inputs)
         {
             w.WriteStartObject(input.Name);
-            w.WriteString("description", input.Kind == JobInputKind.File ? input.Description + " (an absolute path on the server)" : input.Description);
+            w.WriteString("description", input.Kind switch
+            {
+                JobInputKind.File => input.Description + " (an absolute path on the server)",
+                JobInputKind.ObjectUri => input.Description + $" (an s3:// URI under the stack's pipeline bucket's {DiffOnAws.InputPrefix} prefix)",
+                _ => input.Description,
+            });
             switch (input.Kind)
             {
                 case JobInputKind.Id:
@@ -188,6 +214,10 @@ public static class OpenApiDocument
                     break;
                 case JobInputKind.File:
                     w.WriteString("type", "string");
+                    break;
+                case JobInputKind.ObjectUri:
+                    w.WriteString("type", "string");
+                    w.WriteString("pattern", "^s3://[^/]+/.+$");
                     break;
             }
             w.WriteEndObject();

@@ -88,10 +88,21 @@ public sealed class Submissions(NpgsqlDataSource database)
             """, new { id, execution, software = Rapid.Pipeline.Jobs.SoftwareVersion.Current }, cancellationToken: ct));
     }
 
+    /// <summary>AWS: a diff's processing date and the prefix its products go to (<see cref="DiffOnAws"/>), recorded once its job is written.</summary>
+    public async Task DiffPlannedAsync(long id, ProcessingDate date, string outDirectory, CancellationToken ct = default)
+    {
+        await using var conn = await database.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("update submissions set procdate = @procdate, outdir = @outDirectory where subid = @id",
+            new { id, procdate = date.Date, outDirectory }, cancellationToken: ct));
+    }
+
     /// <summary>
     /// AWS: the submission as its execution's run (<c>runs.execution</c>) stands: that run's id (its jobs and products), and,
-    /// once the run has ended, its state and end (<c>interrupted</c> reads as failed). Unchanged while the execution has not
-    /// begun its run, or for a submission run by <c>rapid serve</c>.
+    /// once the run has ended, its state and end (<c>interrupted</c> reads as failed). A science submission reads as its image's
+    /// science job (its id, exit code, attempts and log) and succeeds only when the image has a registered difference image
+    /// (<see cref="ScienceVerdict"/>, the rule <c>rapid serve</c> applies too): a run that succeeded without making one (the image
+    /// is not the best version of its exposure and SCA) fails it. Unchanged while the execution has not begun its run, or for a
+    /// submission run by <c>rapid serve</c>.
     /// </summary>
     public async Task<SubmissionRow> FollowExecutionAsync(SubmissionRow row, CancellationToken ct = default)
     {
@@ -101,12 +112,57 @@ public sealed class Submissions(NpgsqlDataSource database)
             select runid, status, ended, procdate from runs where execution = @execution order by runid desc limit 1
             """, new { execution }, cancellationToken: ct));
         if (run is not { } r) return row;
-        return row with
+        var followed = row with
         {
             RunId = r.RunId, ProcDate = row.ProcDate ?? r.ProcDate, Ended = r.Ended ?? row.Ended,
             State = r.Status switch { "running" => "running", "succeeded" => "succeeded", _ => "failed" },
         };
+        if (row.JobType != JobTypes.Science.Name || !long.TryParse(row.InputValues.GetValueOrDefault(JobTypes.Rid.Name),
+                System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var rid))
+            return followed;
+        var science = await ScienceJobAsync(conn, rid, r.RunId, ct);
+        followed = followed with { Jid = science?.Jid ?? row.Jid, ExitCode = science?.ExitCode ?? row.ExitCode, Reason = science?.Reason ?? row.Reason };
+        if (followed.State != "succeeded") return followed;
+        var (succeeded, reason) = ScienceVerdict(rid, science ?? await ProcessedBeforeAsync(conn, rid, ct));
+        return followed with { State = succeeded ? "succeeded" : "failed", Reason = reason };
     }
+
+    /// <summary>
+    /// What a science submission made: its science job (null: none was planned) with the job's
+    /// registered best difference image, and whether that job ran before the submission (<see cref="ScienceJobMade.Before"/>).
+    /// </summary>
+    public sealed record ScienceJobMade(long Jid, DateOnly ProcDate, int? ExitCode, string? Reason, string? DiffImage, bool Before = false);
+
+    /// <summary>
+    /// Whether a science submission succeeded, and the reason it reads with: it succeeds when its image has a registered best
+    /// difference image (made by its run, or before it: then nothing ran again), and fails when no science job was planned
+    /// for it (not the best version of its exposure and SCA) or its job made none. One rule for <c>rapid serve</c> and AWS.
+    /// </summary>
+    public static (bool Succeeded, string? Reason) ScienceVerdict(long rid, ScienceJobMade? job) => job switch
+    {
+        null => (false, $"no science job was planned for rid {rid}: it is not the best version of its exposure and SCA"),
+        { Before: true } => (job.DiffImage is not null,
+            $"rid {rid} was processed before: job {job.Jid} on {new ProcessingDate(job.ProcDate)} (nothing ran again)"),
+        _ => (job.DiffImage is not null, job.Reason ?? (job.DiffImage is null ? $"science job {job.Jid} registered no difference image" : null)),
+    };
+
+    /// <summary>The science job of image <paramref name="rid"/> that run <paramref name="runid"/> made, if it made one.</summary>
+    private static Task<ScienceJobMade?> ScienceJobAsync(NpgsqlConnection conn, long rid, long runid, CancellationToken ct) =>
+        conn.QuerySingleOrDefaultAsync<ScienceJobMade?>(new CommandDefinition("""
+            select j.jid as Jid, j.procdate as ProcDate, j.exitcode as ExitCode, j.reason as Reason,
+                   (select d.filename from diffimages d where d.jid = j.jid and d.status > 0 and d.vbest > 0) as DiffImage, false as Before
+            from jobs j where j.ppid = 15 and j.rid = @rid and exists (select 1 from jobattempts a where a.jid = j.jid and a.runid = @runid)
+            order by j.jid desc limit 1
+            """, new { rid, runid }, cancellationToken: ct));
+
+    /// <summary>The job of the image's registered best difference image (on any processing date), if it has one.</summary>
+    public static Task<ScienceJobMade?> ProcessedBeforeAsync(NpgsqlConnection conn, long rid, CancellationToken ct = default) =>
+        conn.QuerySingleOrDefaultAsync<ScienceJobMade?>(new CommandDefinition("""
+            select j.jid as Jid, j.procdate as ProcDate, j.exitcode as ExitCode, j.reason as Reason, d.filename as DiffImage, true as Before
+            from diffimages d join jobs j on j.jid = d.jid
+            where d.rid = @rid and d.status > 0 and d.vbest > 0
+            order by d.vbest desc, d.version desc limit 1
+            """, new { rid }, cancellationToken: ct));
 
     /// <summary>
     /// AWS: the submissions an execution that ended without succeeding was running (<paramref name="execution"/>, its ARN),
@@ -122,6 +178,15 @@ public sealed class Submissions(NpgsqlDataSource database)
               procdate = coalesce(procdate, (select procdate from runs where execution = @execution))
             where execution = @execution and state in ('queued', 'running')
             """, new { execution, reason }, cancellationToken: ct));
+    }
+
+    /// <summary>A queued or running submission failed with <paramref name="reason"/> (cancelled); false when it had already ended.</summary>
+    public async Task<bool> CancelledAsync(long id, string reason, CancellationToken ct = default)
+    {
+        await using var conn = await database.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition("""
+            update submissions set state = 'failed', ended = now(), reason = @reason where subid = @id and state in ('queued', 'running')
+            """, new { id, reason }, cancellationToken: ct)) == 1;
     }
 
     public async Task FinishAsync(long id, bool succeeded, SubmissionResult result, CancellationToken ct = default)

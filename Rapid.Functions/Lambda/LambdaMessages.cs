@@ -45,6 +45,19 @@ public sealed record ExecutionInput
 }
 
 /// <summary>
+/// The input of a {stack}-diff execution (the job API's <c>diff</c>): the submission as recorded, and the job list of its one
+/// Batch job (<see cref="Rapid.Functions.Api.DiffOnAws.PlanAsync"/>), which the state machine hands the container as
+/// RAPID_JOB_LIST; the processing date names the Batch job.
+/// </summary>
+public sealed record DiffExecutionInput
+{
+    public required SubmissionInput Submission { get; init; }
+    public string? Tag { get; init; }
+    public required string JobList { get; init; }
+    public required string ProcDate { get; init; }
+}
+
+/// <summary>
 /// A submitted job in an execution's input and night (<c>$.night.submission</c>): its type and inputs (text) as
 /// <see cref="JobTypes"/> declares them, e.g. <c>{"type": "science", "inputs": {"rid": "5"}}</c>. ResolveWindow checks it
 /// against the declarations and the ops database and takes the run's window from it (<see cref="SubmittedJob.RunWindow"/>);
@@ -245,6 +258,7 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     Converters = [typeof(ObjectRefJsonConverter)])]
 [JsonSerializable(typeof(ExecutionInput))]
+[JsonSerializable(typeof(DiffExecutionInput))]
 [JsonSerializable(typeof(ResolveWindowRequest))]
 [JsonSerializable(typeof(NightInput))]
 [JsonSerializable(typeof(ReleaseInput))]
@@ -261,6 +275,7 @@ public sealed record SqsBatchItemFailure(string ItemIdentifier);
 [JsonSerializable(typeof(SqsBatchResponse))]
 [JsonSerializable(typeof(StartExecutionRequest))]
 [JsonSerializable(typeof(StartExecutionResponse))]
+[JsonSerializable(typeof(StopExecutionRequest))]
 [JsonSerializable(typeof(AwsJsonError))]
 [JsonSerializable(typeof(ExecutionStatusChangeEvent))]
 [JsonSerializable(typeof(HttpApiRequest))]

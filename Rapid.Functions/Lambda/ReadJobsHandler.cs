@@ -23,7 +23,13 @@ public sealed class ReadJobsHandler
 
     public ReadJobsHandler() : this(Environment.GetEnvironmentVariable) { }
 
-    internal ReadJobsHandler(Func<string, string?> lookup) => _env = new LambdaEnvironment(lookup);
+    private readonly ObjectLinks _links;
+
+    internal ReadJobsHandler(Func<string, string?> lookup, TimeProvider? clock = null)
+    {
+        _env = new LambdaEnvironment(lookup);
+        _links = new ObjectLinks(lookup, clock);
+    }
 
     public Stream Handle(Stream input) => LambdaStreams.Wait(HttpApiResponse.ServeAsync(input, AnswerAsync));
 
@@ -42,8 +48,15 @@ public sealed class ReadJobsHandler
             return HttpApiResponse.Error(404, JobApiDocuments.Unknown(id));
         // The execution the submission started runs it: its run says how far it is, which jobs it made and their products.
         var row = await submissions.FollowExecutionAsync(recorded);
-        var products = (await submissions.ProductsAsync(row)).Select(p => new JobApiDocuments.Product(p.Name, p.Uri, null));
-        var log = row.Jid is { } jid && row.ProcDate is { } d ? _env.Keys.Log(new ProcessingDate(d), jid).ToString() : null;
+        IEnumerable<JobApiDocuments.Product> products;
+        string? log;
+        if (row.JobType == JobTypes.Diff.Name)
+            (row, products, log) = await DiffAsync(row);
+        else
+        {
+            products = (await submissions.ProductsAsync(row)).Select(p => new JobApiDocuments.Product(p.Name, p.Uri, Link(p.Uri)));
+            log = row.Jid is { } jid && row.ProcDate is { } d ? _links.Link(_env.Keys.Log(new ProcessingDate(d), jid)) : null;
+        }
         var job = JobApiDocuments.Job(row, await submissions.AttemptsAsync(row), await submissions.JobsAsync(row), products, log);
         job["execution"] = row.Execution;
         return HttpApiResponse.Json(200, job);
@@ -58,6 +71,29 @@ public sealed class ReadJobsHandler
         try { summary = await new SummarizeNight(await _env.DataSourceAsync()).SummarizeAsync(date, requireJobs: true); }
         catch (ArgumentException e) { return HttpApiResponse.Error(404, e.Message); }
         var report = _env.Keys.NightReport(date);
-        return HttpApiResponse.Json(200, JobApiDocuments.Night(date, summary, await _env.Store.ExistsAsync(report) ? report.ToString() : null));
+        return HttpApiResponse.Json(200, JobApiDocuments.Night(date, summary, await _env.Store.ExistsAsync(report) ? _links.Link(report) : null));
     }
+
+    /// <summary>
+    /// A diff as its job's manifest stands (<see cref="DiffOnAws.ManifestAsync"/>; none yet: as recorded): its exit code and
+    /// reason, its products and log linked; while its execution runs it reads succeeded once the manifest shows its products,
+    /// failed when the job ended without them (an execution that failed is failed by CloseExecution, with its error).
+    /// </summary>
+    private async Task<(SubmissionRow, IEnumerable<JobApiDocuments.Product>, string?)> DiffAsync(SubmissionRow row)
+    {
+        if (row.OutDir is not { } outdir || await new DiffOnAws(_env.Store, _env.Keys).ManifestAsync(outdir) is not { } manifest)
+            return (row, [], null);
+        var open = row.State is "queued" or "running";
+        row = row with
+        {
+            ExitCode = manifest.ExitCode, Reason = manifest.Reason ?? row.Reason,
+            State = open ? (DiffOnAws.Succeeded(manifest) ? "succeeded" : "failed") : row.State,
+            Ended = row.Ended ?? manifest.Ended.UtcDateTime,
+        };
+        var products = manifest.Products.Select(p => new JobApiDocuments.Product(p.Role, p.File.ToString(), _links.Link(p.File)));
+        return (row, products, _links.Link(_env.Keys.Log(ProcessingDate.Parse(manifest.ProcDate), manifest.Jid)));
+    }
+
+    /// <summary>A product's link: presigned when its URI names an object (always, for registered products).</summary>
+    private string? Link(string uri) => Rapid.Core.Storage.ObjectRef.TryParse(uri, out var obj) ? _links.Link(obj!) : null;
 }

@@ -111,7 +111,7 @@ public sealed class ResolveWindowHandler
         {
             // The type first: a diff's inputs (files) mean nothing here.
             if (JobTypes.Named(given.Type) == JobTypes.Diff)
-                throw new ArgumentException("submission: a diff job is not run by a state machine (its inputs are files on the machine that runs rapid serve)");
+                throw new ArgumentException("submission: a diff job is not run by the nightly or prompt machine (the job API starts it on {stack}-diff)");
             return given.Validate();
         }
         catch (JobInputException e) { throw new ArgumentException($"submission: {e.Message}", e); }

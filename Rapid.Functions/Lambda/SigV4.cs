@@ -59,6 +59,40 @@ public static class SigV4
         return result;
     }
 
+    /// <summary>
+    /// A presigned GET of an object (query-string authentication: Amazon S3 API Reference, "Authenticating Requests: Using
+    /// Query Parameters (AWS Signature Version 4)"): the URL with X-Amz-Algorithm, -Credential, -Date, -Expires, -SignedHeaders
+    /// (host only), the session token if any, and -Signature over the canonical request of a GET with an unsigned payload.
+    /// Signing is local: it calls nothing, and the URL grants no more than the signer's own permissions allow, for
+    /// <paramref name="expires"/> (1 s .. 7 days) from <paramref name="now"/>.
+    /// </summary>
+    /// <returns>The URL as text (Uri would unescape its query).</returns>
+    /// <param name="objectUrl">The object's URL without a query (virtual-hosted or path style; the path as S3 keys it, unencoded).</param>
+    public static string PresignGet(Uri objectUrl, AwsCredentials credentials, string region, DateTimeOffset now, TimeSpan expires)
+    {
+        if (expires < TimeSpan.FromSeconds(1) || expires > TimeSpan.FromDays(7))
+            throw new ArgumentOutOfRangeException(nameof(expires), expires, "a presigned URL lasts 1 second to 7 days");
+        var amzDate = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var scope = $"{amzDate[..8]}/{region}/s3/aws4_request";
+        var query = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["X-Amz-Algorithm"] = Algorithm,
+            ["X-Amz-Credential"] = $"{credentials.AccessKeyId}/{scope}",
+            ["X-Amz-Date"] = amzDate,
+            ["X-Amz-Expires"] = ((long)expires.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+            ["X-Amz-SignedHeaders"] = "host",
+        };
+        if (credentials.SessionToken is { } token) query["X-Amz-Security-Token"] = token;
+        // S3 signs the path as given, each segment URI-encoded once ('/' kept).
+        var path = string.Join('/', Uri.UnescapeDataString(objectUrl.AbsolutePath).Split('/').Select(Uri.EscapeDataString));
+        var canonicalQuery = string.Join('&', query.Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value)}"));
+        var host = objectUrl.IsDefaultPort ? objectUrl.Host : objectUrl.Authority;
+        var canonical = string.Join('\n', "GET", path, canonicalQuery, $"host:{host}\n", "host", "UNSIGNED-PAYLOAD");
+        var stringToSign = string.Join('\n', Algorithm, amzDate, scope, Hex(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))));
+        var key = Hmac(Hmac(Hmac(Hmac(Encoding.UTF8.GetBytes("AWS4" + credentials.SecretAccessKey), amzDate[..8]), region), "s3"), "aws4_request");
+        return $"{objectUrl.Scheme}://{objectUrl.Authority}{path}?{canonicalQuery}&X-Amz-Signature={Hex(Hmac(key, stringToSign))}";
+    }
+
     private static byte[] Hmac(byte[] key, string data) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(data));
 
     private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);

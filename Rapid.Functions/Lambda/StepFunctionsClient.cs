@@ -14,10 +14,14 @@ public sealed record ExecutionStart(string ExecutionArn, bool AlreadyStarted);
 /// <summary>StartExecution's answer and error documents (the awsJson1_0 protocol).</summary>
 public sealed record StartExecutionResponse(string? ExecutionArn);
 
+/// <summary>StopExecution's request (AWS Step Functions API Reference): the execution, and the error and cause it fails with.</summary>
+public sealed record StopExecutionRequest(string ExecutionArn, string Error, string Cause);
+
 public sealed record AwsJsonError([property: JsonPropertyName("__type")] string? Type, string? Message);
 
 /// <summary>
-/// The one Step Functions call the ingest λ makes, StartExecution, over HTTPS with a SigV4 signature (no Step Functions
+/// The Step Functions calls the ingest and job API λs make, StartExecution and StopExecution (the job API's cancel), over
+/// HTTPS with a SigV4 signature (no Step Functions
 /// SDK package is available to this build). An execution's name is unique in its state machine for 90 days: the same
 /// name with the same input while it runs returns the same execution, and otherwise the service answers
 /// ExecutionAlreadyExists, which here means "started before" (a re-delivered event), not an error. The endpoint is the
@@ -37,11 +41,32 @@ public sealed class StepFunctionsClient(HttpClient http, Uri endpoint, string re
 
     public async Task<ExecutionStart> StartExecutionAsync(StartExecutionRequest request, CancellationToken ct = default)
     {
-        var body = JsonSerializer.Serialize(request, LambdaJsonContext.Default.StartExecutionRequest);
+        var (status, text, type, message) = await PostAsync("StartExecution", JsonSerializer.Serialize(request, LambdaJsonContext.Default.StartExecutionRequest), ct);
+        if (status == HttpStatusCode.OK)
+        {
+            var started = JsonSerializer.Deserialize(text, LambdaJsonContext.Default.StartExecutionResponse);
+            return new ExecutionStart(started?.ExecutionArn ?? throw new InvalidDataException($"StartExecution answered without an executionArn: {Short(text)}"), false);
+        }
+        if (status == HttpStatusCode.BadRequest && type == "ExecutionAlreadyExists")
+            return new ExecutionStart(ExecutionArnOf(request), true);
+        throw new HttpRequestException($"StartExecution {request.Name} on {request.StateMachineArn}: HTTP {(int)status} {type ?? ""} {message}".TrimEnd(), null, status);
+    }
+
+    /// <summary>Stops a running execution (its Batch jobs are terminated by Step Functions); an error of the service is thrown, named.</summary>
+    public async Task StopExecutionAsync(StopExecutionRequest request, CancellationToken ct = default)
+    {
+        var (status, _, type, message) = await PostAsync("StopExecution", JsonSerializer.Serialize(request, LambdaJsonContext.Default.StopExecutionRequest), ct);
+        if (status != HttpStatusCode.OK)
+            throw new HttpRequestException($"StopExecution {request.ExecutionArn}: HTTP {(int)status} {type ?? ""} {message}".TrimEnd(), null, status);
+    }
+
+    /// <summary>A signed awsJson1_0 POST of <paramref name="body"/> to the <paramref name="action"/> target: the status, body, and the error's type and message.</summary>
+    private async Task<(HttpStatusCode Status, string Text, string? ErrorType, string? ErrorMessage)> PostAsync(string action, string body, CancellationToken ct)
+    {
         var headers = new Dictionary<string, string>
         {
             ["content-type"] = "application/x-amz-json-1.0",
-            ["x-amz-target"] = "AWSStepFunctions.StartExecution",
+            ["x-amz-target"] = $"AWSStepFunctions.{action}",
         };
         var host = endpoint.IsDefaultPort ? endpoint.Host : $"{endpoint.Host}:{endpoint.Port}";
         var signed = SigV4.Sign("POST", host, "/", headers, body, credentials(), region, "states", (clock ?? TimeProvider.System).GetUtcNow());
@@ -56,18 +81,11 @@ public sealed class StepFunctionsClient(HttpClient http, Uri endpoint, string re
         }
         using var response = await http.SendAsync(message, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
-        if (response.IsSuccessStatusCode)
-        {
-            var started = JsonSerializer.Deserialize(text, LambdaJsonContext.Default.StartExecutionResponse);
-            return new ExecutionStart(started?.ExecutionArn ?? throw new InvalidDataException($"StartExecution answered without an executionArn: {Short(text)}"), false);
-        }
+        if (response.IsSuccessStatusCode) return (HttpStatusCode.OK, text, null, null);
         AwsJsonError? error = null;
         try { error = JsonSerializer.Deserialize(text, LambdaJsonContext.Default.AwsJsonError); } catch (JsonException) { }
         var type = error?.Type is { } t ? t[(t.LastIndexOf('#') + 1)..] : null;
-        if (response.StatusCode == HttpStatusCode.BadRequest && type == "ExecutionAlreadyExists")
-            return new ExecutionStart(ExecutionArnOf(request), true);
-        throw new HttpRequestException($"StartExecution {request.Name} on {request.StateMachineArn}: HTTP {(int)response.StatusCode} {type ?? ""} {error?.Message ?? Short(text)}".TrimEnd(),
-            null, response.StatusCode);
+        return (response.StatusCode, text, type, error?.Message ?? Short(text));
     }
 
     /// <summary>An execution's ARN from its state machine's and its name (how Step Functions forms them).</summary>

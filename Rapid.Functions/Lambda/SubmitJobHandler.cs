@@ -19,9 +19,13 @@ namespace Rapid.Functions.Lambda;
 /// <item><c>reference</c>: a {stack}-prompt execution that plans the (field, filter)'s reference alone and post-processes it.</item>
 /// <item><c>postprocessing</c>: a {stack}-prompt execution that post-processes the date's pending jobs (its other stages plan nothing).</item>
 /// <item><c>nightrecovery</c>: a nightly execution of the date: pending post-processing, the night's recovery job and its report.</item>
-/// <item><c>diff</c> is refused (422, input <c>type</c>): its inputs are files on the machine that runs <c>rapid serve</c>.</item>
+/// <item><c>diff</c>: its inputs are S3 objects under the pipeline bucket's diff-inputs prefix (<see cref="JobTypes.DiffObjects"/>),
+/// each read by its header and refused naming the input if outside, missing, unreadable or unusable (<see cref="DiffOnAws"/>);
+/// its job config and job list are written under a job id reserved from the ops database, and a {stack}-diff execution
+/// (<c>job{id}-diff</c>) runs it as one Batch job of the science job definition.</item>
 /// </list>
-/// The date's run lease keeps every execution of one processing date to one at a time.
+/// The date's run lease keeps every execution of the nightly and prompt machines of one processing date to one at a time
+/// (a diff takes none: it touches no survey record).
 /// </summary>
 public sealed class SubmitJobHandler
 {
@@ -30,6 +34,9 @@ public sealed class SubmitJobHandler
 
     /// <summary>The ARN of the nightly machine (night-recovery submissions).</summary>
     public const string NightlyStateMachineVariable = "RAPID_NIGHTLY_STATE_MACHINE_ARN";
+
+    /// <summary>The ARN of {stack}-diff (diff submissions).</summary>
+    public const string DiffStateMachineVariable = "RAPID_DIFF_STATE_MACHINE_ARN";
 
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
@@ -44,14 +51,39 @@ public sealed class SubmitJobHandler
         _http = http ?? Http;
     }
 
-    public Stream Handle(Stream input) => LambdaStreams.Wait(HttpApiResponse.ServeAsync(input, SubmitAsync));
+    /// <summary>Cancels a submission: its execution stopped (StopExecution), the submission failed with the reason.</summary>
+    public const string CancelRoute = "DELETE /api/v1/jobs/{id}";
 
-    /// <summary>Why a type is not run on AWS, or null when it is.</summary>
-    public static string? RefusedOnAws(JobType type) =>
-        type == JobTypes.Diff ? "'diff' is not run on AWS: its inputs are files on the machine that runs rapid serve (use rapid serve or rapid diff there)"
-        : null;
+    public Stream Handle(Stream input) => LambdaStreams.Wait(HttpApiResponse.ServeAsync(input,
+        request => request.RouteKey == CancelRoute ? CancelAsync(request.PathParameter("id") ?? "") : SubmitAsync(request)));
 
-    /// <summary>The variable naming the machine a type runs on: the nightly one for a night's recovery and report, else {stack}-prompt.</summary>
+    /// <summary>
+    /// <c>DELETE /api/v1/jobs/{id}</c>: a queued or running submission's execution is stopped (Step Functions terminates its
+    /// Batch jobs; the execution ends ABORTED, and CloseExecution then ends its run, releases the date's lease and closes its
+    /// open jobs), and the submission is failed with "cancelled through the job API". An unknown id answers 404, an ended
+    /// submission 409. A science submission shares its image's execution: cancelling it stops that image's processing.
+    /// </summary>
+    private async Task<HttpApiResponse> CancelAsync(string id)
+    {
+        var submissions = new Submissions(await _env.DataSourceAsync());
+        if (JobApiDocuments.ParseId(id) is not { } subid || await submissions.GetAsync(subid) is not { } row)
+            return HttpApiResponse.Error(404, JobApiDocuments.Unknown(id));
+        if (row.State is not ("queued" or "running"))
+            return HttpApiResponse.Error(409, $"job {subid} has ended ({row.State}): there is nothing to cancel");
+        var reason = "cancelled through the job API";
+        if (row.Execution is { } execution)
+        {
+            await StepFunctionsClient.FromEnvironment(_env.Get, _http).StopExecutionAsync(new StopExecutionRequest(execution, "Cancelled", $"job {subid} {reason}"));
+            reason += $" (execution {execution[(execution.LastIndexOf(':') + 1)..]} stopped)";
+        }
+        await submissions.CancelledAsync(subid, reason);
+        Console.WriteLine($"job {subid} ({row.JobType}): {reason}");
+        var answer = JobApiDocuments.Accepted(subid, row.JobType, "failed");
+        answer["reason"] = reason;
+        return HttpApiResponse.Json(202, answer);
+    }
+
+    /// <summary>The variable naming the machine a type runs on: the nightly one for a night's recovery and report, else {stack}-prompt (a diff: <see cref="DiffExecutionAsync"/>).</summary>
     public static string MachineVariable(JobType type) => type == JobTypes.NightRecovery ? NightlyStateMachineVariable : PromptStateMachineVariable;
 
     private async Task<HttpApiResponse> SubmitAsync(HttpApiRequest request)
@@ -63,9 +95,7 @@ public sealed class SubmitJobHandler
         try
         {
             body = SubmissionBody.Parse(request.BodyBytes());
-            // A type not run here is refused as such, before its inputs are read (a diff's files mean nothing on AWS).
-            if (RefusedOnAws(JobTypes.Named(body.Type)) is { } refusal) throw new JobInputException("type", refusal);
-            submission = Submissions.Check(body.Type, body.Inputs);
+            submission = JobTypes.Named(body.Type, JobTypes.OnAws).Validate(body.Inputs);
         }
         catch (ApiRequestException e)
         {
@@ -81,9 +111,12 @@ public sealed class SubmitJobHandler
         }
         var database = await _env.DataSourceAsync();
         var submissions = new Submissions(database);
+        DiffOnAws.CheckedInputs? diff = null;
         (long Id, Rapid.Functions.Steps.SubmittedJob Job) submitted;
         try
         {
+            // A diff's objects are read before anything is recorded: a refused one leaves no row.
+            if (submission.Type == JobTypes.DiffObjects) diff = await new DiffOnAws(_env.Store, _env.Keys).CheckAsync(submission);
             submitted = await submissions.SubmitAsync(submission, body.Tag);
         }
         catch (JobInputException e)
@@ -94,7 +127,9 @@ public sealed class SubmitJobHandler
         ExecutionStart started;
         try
         {
-            var start = await ExecutionForAsync(database, id, submitted.Job, body.Tag);
+            var start = diff is not null
+                ? await DiffExecutionAsync(database, submissions, id, submission, diff, body.Tag)
+                : await ExecutionForAsync(database, id, submitted.Job, body.Tag);
             started = await StepFunctionsClient.FromEnvironment(_env.Get, _http).StartExecutionAsync(start);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -120,6 +155,27 @@ public sealed class SubmitJobHandler
             version = await conn.ExecuteScalarAsync<int>(new CommandDefinition("select version from l2files where rid = @rid", new { rid }));
         }
         return ExecutionFor(_env.Require(MachineVariable(job.Submission.Type)), id, job, version, tag);
+    }
+
+    /// <summary>
+    /// A checked diff's job written (<see cref="DiffOnAws.PlanAsync"/>, under a job id reserved from the ops database's job
+    /// sequence, on today's processing date), its products' prefix recorded as the submission's outdir, and the
+    /// {stack}-diff execution that runs it.
+    /// </summary>
+    private async Task<StartExecutionRequest> DiffExecutionAsync(Npgsql.NpgsqlDataSource database, Submissions submissions, long id,
+        JobSubmission submission, DiffOnAws.CheckedInputs inputs, string? tag)
+    {
+        long jid;
+        await using (var conn = await database.OpenConnectionAsync())
+            jid = await conn.ExecuteScalarAsync<long>("select nextval(pg_get_serial_sequence('jobs', 'jid'))");
+        var date = ProcessingDate.At(DateTimeOffset.UtcNow, _env.TimeZone);
+        var planned = await new DiffOnAws(_env.Store, _env.Keys).PlanAsync(id, jid, date, inputs);
+        await submissions.DiffPlannedAsync(id, planned.ProcDate, planned.OutDirectory);
+        var input = JsonSerializer.Serialize(new DiffExecutionInput
+        {
+            Submission = SubmissionInput.Of(submission), Tag = tag, JobList = planned.JobList.ToString(), ProcDate = planned.ProcDate.ToString(),
+        }, LambdaJsonContext.Default.DiffExecutionInput);
+        return new StartExecutionRequest(_env.Require(DiffStateMachineVariable), $"job{id}-diff", input);
     }
 
     /// <summary>
