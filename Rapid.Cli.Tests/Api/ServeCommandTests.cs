@@ -92,8 +92,52 @@ public sealed class ServeCommandTests(EmbeddedDatabaseFixture fixture)
         var night = await Json(await Send(http, HttpMethod.Get, $"/api/v1/nights/{ProcDate}", bearer), HttpStatusCode.OK);
         Assert.Equal(1, night.GetProperty("differenceImages").GetInt32());
 
+        // Cancel: two more science jobs submitted back to back. The first's pipeline job is stopped (SIGSTOP) as soon as it
+        // runs, so it is surely running when cancelled, and the second surely waiting: each fails with the reason, the running
+        // one's run is interrupted (its frozen child killed) and leaves no job open; an ended job answers 409, an unknown one 404.
+        long[] others;
+        await using (var conn = await survey.Database.OpenConnectionAsync())
+            others = [.. await conn.QueryAsync<long>("select rid from l2files where rid <> @rid order by dateobs desc, rid limit 2", new { rid })];
+        var ids = new List<long>();
+        foreach (var other in others)
+            ids.Add((await Json(await Post(http, bearer, $"{{\"type\": \"science\", \"inputs\": {{\"rid\": {other}, \"procdate\": \"{ProcDate}\"}}}}"),
+                HttpStatusCode.Accepted)).GetProperty("id").GetInt64());
+        RapidProcess.Freeze(await rapid.WaitForPipelineChildAsync(TimeSpan.FromMinutes(1)));
+        foreach (var cancelled in ids)
+        {
+            var answer = await Json(await Send(http, HttpMethod.Delete, $"/api/v1/jobs/{cancelled}", bearer), HttpStatusCode.Accepted);
+            Assert.Equal("failed", answer.GetProperty("state").GetString());
+        }
+        await rapid.WaitUntilAsync(() => rapid.Error.Contains($"job {ids[0]} (science): cancelled through the job API (its run stopped)"), TimeSpan.FromMinutes(1));
+        foreach (var cancelled in ids)
+        {
+            var read = await FinalStateAsync(http, bearer, cancelled, rapid);
+            Assert.True(read.GetProperty("reason").GetString() == "cancelled through the job API", read.ToString());
+        }
+        await UntilAsync(async () =>
+        {
+            await using var conn = await survey.Database.OpenConnectionAsync();
+            return await conn.ExecuteScalarAsync<int>("select count(*) from runs where ended is null") == 0;
+        }, rapid);
+        await using (var conn = await survey.Database.OpenConnectionAsync())
+            Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*) from jobs where status = 0"));
+        var ended = await Json(await Send(http, HttpMethod.Delete, $"/api/v1/jobs/{id}", bearer), HttpStatusCode.Conflict);
+        Assert.Contains("has ended (succeeded)", ended.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(http, HttpMethod.Delete, "/api/v1/jobs/12345", bearer)).StatusCode);
+
         rapid.Signal("TERM");
         Assert.Equal(143, await rapid.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+    }
+
+    /// <summary>Polls the condition every 200 ms until it holds (1 minute at most).</summary>
+    private static async Task UntilAsync(Func<Task<bool>> condition, RapidProcess server)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(1)) throw new TimeoutException($"waited 1 minute: {server.Error}");
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>Polls GET /api/v1/jobs/{id} until the submission succeeded or failed (5 minutes at most).</summary>

@@ -28,6 +28,7 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
 
     private readonly Submissions _submissions = new(workflow.Database);
     private readonly SemaphoreSlim _submitted = new(0);
+    private SubmissionRunner? _runner;
 
     public WebApplication Build(IReadOnlyList<string> urls)
     {
@@ -66,6 +67,7 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
         });
         app.MapPost($"{Prefix}/jobs", (Func<HttpContext, Task<IResult>>)SubmitAsync);
         app.MapGet($"{Prefix}/jobs/{{id}}", GetJobAsync);
+        app.MapDelete($"{Prefix}/jobs/{{id}}", CancelAsync);
         app.MapGet($"{Prefix}/jobs/{{id}}/products/{{name}}", GetProductAsync);
         app.MapGet($"{Prefix}/jobs/{{id}}/log", GetLogAsync);
         app.MapGet($"{Prefix}/nights/{{procdate}}", GetNightAsync);
@@ -79,7 +81,7 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
     public async Task RunSubmissionsAsync(CancellationToken ct)
     {
         await _submissions.CloseInterruptedAsync(ct);
-        var runner = new SubmissionRunner(workflow, _submissions);
+        var runner = _runner = new SubmissionRunner(workflow, _submissions);
         while (!ct.IsCancellationRequested)
         {
             if (!await runner.RunNextAsync(ct)) await _submitted.WaitAsync(TimeSpan.FromSeconds(2), ct);
@@ -133,6 +135,23 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
         var products = (await ProductsAsync(row, ct)).Select(p => new JobApiDocuments.Product(p.Name, p.Uri, $"{href}/products/{Uri.EscapeDataString(p.Name)}"));
         return Results.Json(JobApiDocuments.Job(row, await _submissions.AttemptsAsync(row, ct), await _submissions.JobsAsync(row, ct), products,
             LogPath(row) is not null ? $"{href}/log" : null));
+    }
+
+    /// <summary>
+    /// <c>DELETE /api/v1/jobs/{id}</c>, as on AWS: a queued or running submission fails with "cancelled through the job API"
+    /// and a running one's run is stopped (<see cref="SubmissionRunner.Cancel"/>); 409 once it has ended, 404 for an unknown id.
+    /// </summary>
+    private async Task<IResult> CancelAsync(string id, CancellationToken ct)
+    {
+        if (await FindAsync(id, ct) is not { } row) return Unknown(id);
+        const string reason = "cancelled through the job API";
+        if (!await _submissions.CancelledAsync(row.Subid, reason, ct))
+            return Error(StatusCodes.Status409Conflict, $"job {row.Subid} has ended ({(await _submissions.GetAsync(row.Subid, ct))?.State}): there is nothing to cancel");
+        var stopped = _runner?.Cancel(row.Subid) == true;
+        Console.Error.WriteLine($"rapid: serve: job {row.Subid} ({row.JobType}): {reason}{(stopped ? " (its run stopped)" : "")}");
+        var answer = JobApiDocuments.Accepted(row.Subid, row.JobType, "failed");
+        answer["reason"] = reason;
+        return Results.Json(answer, statusCode: StatusCodes.Status202Accepted);
     }
 
     private async Task<IResult> GetProductAsync(string id, string name, CancellationToken ct)

@@ -12,22 +12,45 @@ namespace Rapid.Cli.Engine;
 /// (<see cref="PromptProcessing"/>), <c>reference</c> as the nightly workflow's reference and post-processing stages planned for
 /// its (field, filter) only (<see cref="PlanningOptions.Submission"/>), <c>postprocessing</c> and <c>nightrecovery</c> as those
 /// stages of the nightly workflow for their processing date, <c>diff</c> as <c>rapid diff</c> runs it (<see cref="DiffRunner"/>, products under the home's
-/// work area). A submission whose run throws is failed with the error as its reason; cancellation leaves it running for
-/// <see cref="Submissions.CloseInterruptedAsync"/>.
+/// work area). A submission whose run throws is failed with the error as its reason; the server's cancellation leaves it
+/// running for <see cref="Submissions.CloseInterruptedAsync"/>. <see cref="Cancel"/> stops the running submission's run
+/// (the job API's <c>DELETE</c>, which has already failed the submission): its run is interrupted as a signal interrupts
+/// <c>rapid run</c> (children killed, jobs closed with the reason, the run ended, the lease released).
 /// </summary>
 public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions submissions)
 {
+    private readonly Lock _gate = new();
+    private (long Subid, CancellationTokenSource Stop)? _running;
+
+    /// <summary>Stops submission <paramref name="subid"/>'s run if it is the one running; false otherwise.</summary>
+    public bool Cancel(long subid)
+    {
+        lock (_gate)
+        {
+            if (_running is not { } running || running.Subid != subid) return false;
+            running.Stop.Cancel();
+            return true;
+        }
+    }
+
     /// <summary>Runs the oldest queued submission (or submission <paramref name="id"/>); false when none waits.</summary>
     public async Task<bool> RunNextAsync(CancellationToken ct, long? id = null)
     {
         if (await submissions.TakeNextAsync(id, ct) is not { } next) return false;
         SubmissionResult result;
         bool succeeded;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        lock (_gate) _running = (next.Subid, stop);
         try
         {
             var submission = JobTypes.Named(next.JobType).Validate(next.InputValues.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
             // The submission's tag is the run's processing tag (runs.tag).
-            (succeeded, result) = await RunAsync(next.Subid, submission, workflow with { Tag = next.Tag ?? workflow.Tag }, ct);
+            (succeeded, result) = await RunAsync(next.Subid, submission, workflow with { Tag = next.Tag ?? workflow.Tag }, stop.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // Cancelled through the API, which failed the submission with its reason before stopping the run.
+            return true;
         }
         catch (Commands.PipelineExitException e)
         {
@@ -36,6 +59,10 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
         catch (Exception e) when (e is not OperationCanceledException)
         {
             (succeeded, result) = (false, new SubmissionResult(null, null, $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}"));
+        }
+        finally
+        {
+            lock (_gate) _running = null;
         }
         await submissions.FinishAsync(next.Subid, succeeded, result, CancellationToken.None);
         return true;

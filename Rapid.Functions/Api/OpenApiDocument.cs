@@ -25,7 +25,7 @@ public static class OpenApiDocument
     public static readonly ApiFront Serve = new(
         "Submit RAPID pipeline jobs and read jobs and nights. Every call needs the bearer token from the server's token file.",
         "bearer", new Dictionary<string, string> { ["type"] = "http", ["scheme"] = "bearer" },
-        ("401", "no valid bearer token"), Downloads: true, JobTypes.All);
+        ("401", "no valid bearer token"), Downloads: true, JobTypes.All, Cancel: true);
 
     /// <summary>
     /// The AWS job API (API Gateway HTTP API, IAM authorization): requests are SigV4-signed (service execute-api); API
@@ -69,7 +69,7 @@ public static class OpenApiDocument
                     [("200", "the job"), denied, ("404", "no such job")]),
             ];
             if (front.Cancel)
-                job = [.. job, new("delete", "Cancel a queued or running job: its execution is stopped and the job fails, reason \"cancelled through the job API\"", null,
+                job = [.. job, new("delete", "Cancel a queued or running job: its run (on AWS its execution) is stopped and the job fails, reason \"cancelled through the job API\"", null,
                     [("202", "cancelled"), denied, ("404", "no such job"), ("409", "the job has ended")])];
             Path(w, "/api/v1/jobs/{id}", job);
             if (front.Downloads)

@@ -189,13 +189,14 @@ public sealed class Submissions(NpgsqlDataSource database)
             """, new { id, reason }, cancellationToken: ct)) == 1;
     }
 
+    /// <summary>A queued or running submission ended with <paramref name="result"/>; one cancelled meanwhile keeps its state and reason.</summary>
     public async Task FinishAsync(long id, bool succeeded, SubmissionResult result, CancellationToken ct = default)
     {
         await using var conn = await database.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
             update submissions set state = @state, ended = now(), jid = @jid, exitcode = @exit, reason = @reason, outdir = @outdir,
               procdate = coalesce(@procdate, procdate), runid = @runid
-            where subid = @id
+            where subid = @id and state in ('queued', 'running')
             """,
             new
             {
