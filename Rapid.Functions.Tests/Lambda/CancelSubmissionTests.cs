@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Dapper;
 using Rapid.Core.Jobs;
 using Rapid.Functions.Api;
 using Rapid.Functions.Lambda;
@@ -18,12 +17,7 @@ public sealed class CancelSubmissionTests(OpsDatabaseFixture db) : IAsyncLifetim
 {
     private OpsWorld _w = null!;
     public async Task InitializeAsync() => _w = await OpsWorld.CreateAsync(db);
-    public async Task DisposeAsync()
-    {
-        await using (var conn = await _w.DataSource.OpenConnectionAsync())
-            await conn.ExecuteAsync("delete from submissions");
-        await _w.DisposeAsync();
-    }
+    public Task DisposeAsync() => _w.DisposeAsync().AsTask();
 
     private static (int Status, JsonObject Body) Delete(Func<Stream, Stream> handle, string id) =>
         HandlerHost.Http(handle, SubmitJobHandler.CancelRoute, $"/api/v1/jobs/{id}", id: id);

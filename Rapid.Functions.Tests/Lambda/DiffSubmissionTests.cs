@@ -44,8 +44,6 @@ public sealed class DiffSubmissionTests(OpsDatabaseFixture db) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await using (var conn = await _w.DataSource.OpenConnectionAsync())
-            await conn.ExecuteAsync("delete from submissions");
         await _w.DisposeAsync();
         _files.Dispose();
     }

@@ -56,6 +56,7 @@ public sealed class OpsDatabaseFixture : IAsyncLifetime
         var cs = For(SharedName);
         await using var conn = new NpgsqlConnection(cs);
         await conn.ExecuteAsync("""
+            delete from submissions;
             delete from qcmatches; delete from qcpatterns; delete from filederived; delete from fileused; delete from files;
             delete from attemptsteps; delete from jobstates; delete from jobattempts; delete from runs;
             delete from nightrecovery; delete from recoveryjobs; delete from jobwarnings;
