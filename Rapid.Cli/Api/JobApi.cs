@@ -144,14 +144,12 @@ public sealed class JobApi(EmbeddedWorkflow workflow, ApiToken token)
     private async Task<IResult> CancelAsync(string id, CancellationToken ct)
     {
         if (await FindAsync(id, ct) is not { } row) return Unknown(id);
-        const string reason = "cancelled through the job API";
+        const string reason = JobApiDocuments.CancelledReason;
         if (!await _submissions.CancelledAsync(row.Subid, reason, ct))
-            return Error(StatusCodes.Status409Conflict, $"job {row.Subid} has ended ({(await _submissions.GetAsync(row.Subid, ct))?.State}): there is nothing to cancel");
+            return Error(StatusCodes.Status409Conflict, JobApiDocuments.Ended(row.Subid, (await _submissions.GetAsync(row.Subid, ct))?.State));
         var stopped = _runner?.Cancel(row.Subid) == true;
         Console.Error.WriteLine($"rapid: serve: job {row.Subid} ({row.JobType}): {reason}{(stopped ? " (its run stopped)" : "")}");
-        var answer = JobApiDocuments.Accepted(row.Subid, row.JobType, "failed");
-        answer["reason"] = reason;
-        return Results.Json(answer, statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(JobApiDocuments.Cancelled(row.Subid, row.JobType, reason), statusCode: StatusCodes.Status202Accepted);
     }
 
     private async Task<IResult> GetProductAsync(string id, string name, CancellationToken ct)

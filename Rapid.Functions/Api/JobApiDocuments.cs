@@ -39,6 +39,20 @@ public static class JobApiDocuments
         ["id"] = id, ["type"] = type, ["state"] = state, ["href"] = JobHref(id),
     };
 
+    /// <summary>The reason a submission cancelled through <c>DELETE /api/v1/jobs/{id}</c> fails with (both fronts).</summary>
+    public const string CancelledReason = "cancelled through the job API";
+
+    /// <summary>409's message: a submission that has ended cannot be cancelled.</summary>
+    public static string Ended(long id, string? state) => $"job {id} has ended ({state}): there is nothing to cancel";
+
+    /// <summary>202's answer to a cancel: the submission, now failed with <paramref name="reason"/>.</summary>
+    public static JsonObject Cancelled(long id, string type, string reason)
+    {
+        var answer = Accepted(id, type, "failed");
+        answer["reason"] = reason;
+        return answer;
+    }
+
     /// <summary>A product: its name in the API, its URI, and where the API serves it (null: not served, read it at its URI).</summary>
     public sealed record Product(string Name, string Uri, string? Href);
 

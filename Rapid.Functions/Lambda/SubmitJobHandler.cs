@@ -69,8 +69,8 @@ public sealed class SubmitJobHandler
         if (JobApiDocuments.ParseId(id) is not { } subid || await submissions.GetAsync(subid) is not { } row)
             return HttpApiResponse.Error(404, JobApiDocuments.Unknown(id));
         if (row.State is not ("queued" or "running"))
-            return HttpApiResponse.Error(409, $"job {subid} has ended ({row.State}): there is nothing to cancel");
-        var reason = "cancelled through the job API";
+            return HttpApiResponse.Error(409, JobApiDocuments.Ended(subid, row.State));
+        var reason = JobApiDocuments.CancelledReason;
         if (row.Execution is { } execution)
         {
             await StepFunctionsClient.FromEnvironment(_env.Get, _http).StopExecutionAsync(new StopExecutionRequest(execution, "Cancelled", $"job {subid} {reason}"));
@@ -78,9 +78,7 @@ public sealed class SubmitJobHandler
         }
         await submissions.CancelledAsync(subid, reason);
         Console.WriteLine($"job {subid} ({row.JobType}): {reason}");
-        var answer = JobApiDocuments.Accepted(subid, row.JobType, "failed");
-        answer["reason"] = reason;
-        return HttpApiResponse.Json(202, answer);
+        return HttpApiResponse.Json(202, JobApiDocuments.Cancelled(subid, row.JobType, reason));
     }
 
     /// <summary>The variable naming the machine a type runs on: the nightly one for a night's recovery and report, else {stack}-prompt (a diff: <see cref="DiffExecutionAsync"/>).</summary>
