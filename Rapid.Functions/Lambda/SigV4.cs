@@ -38,7 +38,7 @@ public static class SigV4
     public static IReadOnlyDictionary<string, string> Sign(string method, string host, string path, IReadOnlyDictionary<string, string> headers,
         string body, AwsCredentials credentials, string region, string service, DateTimeOffset now)
     {
-        var amzDate = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var amzDate = AmzDate(now);
         var date = amzDate[..8];
         var all = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in headers) all[name.ToLowerInvariant()] = value.Trim();
@@ -49,9 +49,7 @@ public static class SigV4
         var canonical = string.Join('\n',
             method, path, "", string.Concat(all.Select(h => $"{h.Key}:{h.Value}\n")), signedHeaders, Hex(SHA256.HashData(Encoding.UTF8.GetBytes(body))));
         var scope = $"{date}/{region}/{service}/aws4_request";
-        var stringToSign = string.Join('\n', Algorithm, amzDate, scope, Hex(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))));
-        var key = Hmac(Hmac(Hmac(Hmac(Encoding.UTF8.GetBytes("AWS4" + credentials.SecretAccessKey), date), region), service), "aws4_request");
-        var signature = Hex(Hmac(key, stringToSign));
+        var signature = Signature(canonical, amzDate, scope, credentials, region, service);
         var result = new Dictionary<string, string>(all)
         {
             ["authorization"] = $"{Algorithm} Credential={credentials.AccessKeyId}/{scope}, SignedHeaders={signedHeaders}, Signature={signature}",
@@ -72,7 +70,7 @@ public static class SigV4
     {
         if (expires < TimeSpan.FromSeconds(1) || expires > TimeSpan.FromDays(7))
             throw new ArgumentOutOfRangeException(nameof(expires), expires, "a presigned URL lasts 1 second to 7 days");
-        var amzDate = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var amzDate = AmzDate(now);
         var scope = $"{amzDate[..8]}/{region}/s3/aws4_request";
         var query = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
@@ -88,9 +86,18 @@ public static class SigV4
         var canonicalQuery = string.Join('&', query.Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value)}"));
         var host = objectUrl.IsDefaultPort ? objectUrl.Host : objectUrl.Authority;
         var canonical = string.Join('\n', "GET", path, canonicalQuery, $"host:{host}\n", "host", "UNSIGNED-PAYLOAD");
+        return $"{objectUrl.Scheme}://{objectUrl.Authority}{path}?{canonicalQuery}&X-Amz-Signature={Signature(canonical, amzDate, scope, credentials, region, "s3")}";
+    }
+
+    private static string AmzDate(DateTimeOffset now) => now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>The hex signature of a canonical request: the string to sign over its hash with the date and scope, signed
+    /// with the key derived from the secret through date, region, service and "aws4_request".</summary>
+    private static string Signature(string canonical, string amzDate, string scope, AwsCredentials credentials, string region, string service)
+    {
         var stringToSign = string.Join('\n', Algorithm, amzDate, scope, Hex(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))));
-        var key = Hmac(Hmac(Hmac(Hmac(Encoding.UTF8.GetBytes("AWS4" + credentials.SecretAccessKey), amzDate[..8]), region), "s3"), "aws4_request");
-        return $"{objectUrl.Scheme}://{objectUrl.Authority}{path}?{canonicalQuery}&X-Amz-Signature={Hex(Hmac(key, stringToSign))}";
+        var key = Hmac(Hmac(Hmac(Hmac(Encoding.UTF8.GetBytes("AWS4" + credentials.SecretAccessKey), amzDate[..8]), region), service), "aws4_request");
+        return Hex(Hmac(key, stringToSign));
     }
 
     private static byte[] Hmac(byte[] key, string data) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(data));
