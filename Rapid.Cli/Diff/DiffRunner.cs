@@ -139,15 +139,9 @@ public sealed class DiffRunner(Action<string>? logLine = null)
 
     private static ScienceSpec BuildSpec(DiffRequest request, DiffInputInfo science, IReadOnlyList<DiffInputInfo> infos, StagedInputs staged)
     {
-        var scienceWcs = science.Wcs!;
-        var (ra, dec) = scienceWcs.PixelToSky((science.Width + 1) / 2.0, (science.Height + 1) / 2.0);
-        var field = SkyTessellation.Roman.FieldOf(ra, dec);
-        L2Image Image(DiffInputInfo info, long rid, string key, string? psf = null) => new()
-        {
-            Rid = rid, Field = field, Filter = info.Filter, MjdObs = info.MjdObs, ExpTime = info.ExpTime,
-            File = staged.Stage(info.Path, key),
-            Psf = psf is null ? null : staged.Stage(psf, $"psf/science_{Path.GetFileName(psf)}"),
-        };
+        var field = science.CentreField();
+        L2Image Image(DiffInputInfo info, long rid, string key, string? psf = null) =>
+            info.AsL2Image(rid, field, staged.Stage(info.Path, key), psf is null ? null : staged.Stage(psf, $"psf/science_{Path.GetFileName(psf)}"));
 
         ReferenceSource reference;
         var referencePsf = request.ReferencePsf is null ? null : staged.Stage(request.ReferencePsf, $"psf/reference_{Path.GetFileName(request.ReferencePsf)}");

@@ -1,3 +1,6 @@
+using Rapid.Core.Contracts;
+using Rapid.Core.Sky;
+using Rapid.Core.Storage;
 using Rapid.Pipeline.Fits;
 using Rapid.Pipeline.Wcs;
 
@@ -8,7 +11,22 @@ public enum DiffInputRole { Science, ReferenceInput, ReferenceImage, ReferenceMa
 
 /// <summary>An input's header facts, read without its pixels. Wcs is null for maps and PSFs (they need none).</summary>
 /// <param name="Path">The input as the user named it (a path for <c>rapid diff</c> and <c>rapid serve</c>, an s3:// URI on AWS).</param>
-public sealed record DiffInputInfo(string Path, int Width, int Height, TanSipWcs? Wcs, double ExpTime, double MjdObs, string Filter);
+public sealed record DiffInputInfo(string Path, int Width, int Height, TanSipWcs? Wcs, double ExpTime, double MjdObs, string Filter)
+{
+    /// <summary>The sky field (<see cref="SkyTessellation.Roman"/>) of the image's centre: the field a diff's job is filed under.</summary>
+    public long CentreField()
+    {
+        // The WCS takes 1-based FITS pixels: the centre of an n-pixel axis is (n + 1) / 2.
+        var (ra, dec) = (Wcs ?? throw new InvalidOperationException($"{Path} has no WCS")).PixelToSky((Width + 1) / 2.0, (Height + 1) / 2.0);
+        return SkyTessellation.Roman.FieldOf(ra, dec);
+    }
+
+    /// <summary>This image as the science job's input <paramref name="file"/>, under <paramref name="rid"/> and <paramref name="field"/>.</summary>
+    public L2Image AsL2Image(long rid, long field, ObjectRef file, ObjectRef? psf = null) => new()
+    {
+        Rid = rid, Field = field, Filter = Filter, MjdObs = MjdObs, ExpTime = ExpTime, File = file, Psf = psf,
+    };
+}
 
 /// <summary>
 /// The header checks of a diff's inputs, the same for a file (<c>rapid diff</c>, <c>rapid serve</c>) and an S3 object read by

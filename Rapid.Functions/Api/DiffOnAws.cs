@@ -1,7 +1,6 @@
 using Rapid.Core.Contracts;
 using Rapid.Core.Jobs;
 using Rapid.Core.Pipelines;
-using Rapid.Core.Sky;
 using Rapid.Core.Storage;
 using Rapid.Functions.Ingest;
 using Rapid.Pipeline.Fits;
@@ -87,15 +86,10 @@ public sealed class DiffOnAws(IObjectStore store, ObjectKeys keys)
     public async Task<PlannedDiff> PlanAsync(long subid, long jid, ProcessingDate date, CheckedInputs inputs, CancellationToken ct = default)
     {
         var science = inputs.Science;
-        var (ra, dec) = science.Wcs!.PixelToSky((science.Width + 1) / 2.0, (science.Height + 1) / 2.0);
         var spec = new ScienceSpec
         {
             // rid 0 and rfid 0: images given as files, not rows of the ops database.
-            Science = new L2Image
-            {
-                Rid = 0, Field = SkyTessellation.Roman.FieldOf(ra, dec), Filter = science.Filter, MjdObs = science.MjdObs, ExpTime = science.ExpTime,
-                File = inputs.ScienceImage,
-            },
+            Science = science.AsL2Image(0, science.CentreField(), inputs.ScienceImage),
             Reference = new ReferenceSource
             {
                 Rfid = 0, Version = 1, Image = inputs.ReferenceImage, Coverage = inputs.ReferenceCoverage, Uncertainty = inputs.ReferenceUncertainty,
