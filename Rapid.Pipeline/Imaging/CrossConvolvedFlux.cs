@@ -54,15 +54,15 @@ public sealed class CrossConvolvedFlux
         var wn = Convolve(disc, discSize, Flipped(pr), reference.Size, out var wSize);
         var wr = Convolve(disc, discSize, Flipped(pn), science.Size, out _);
         // The weights reach the aperture plus where the PSF has fallen to a few 1e-3 of its peak (twice its FWHM).
-        Radius = Math.Clamp((int)Math.Ceiling(Math.Max(ApertureRadius + 2 * Math.Max(fn, fr), wideRadius)), 3, wSize / 2);
-        _science = Crop(wn, wSize, Radius);
-        _reference = Crop(wr, wSize, Radius);
-        var side = 2 * Radius + 1;
-        _norm = Dot(_science, Centred(pn, science.Size, Radius)) / 2 + Dot(_reference, Centred(pr, reference.Size, Radius)) / 2;
+        HalfWidth = Math.Clamp((int)Math.Ceiling(Math.Max(ApertureRadius + 2 * Math.Max(fn, fr), wideRadius)), 3, wSize / 2);
+        _science = Crop(wn, wSize, HalfWidth);
+        _reference = Crop(wr, wSize, HalfWidth);
+        var side = 2 * HalfWidth + 1;
+        _norm = Dot(_science, Centred(pn, science.Size, HalfWidth)) / 2 + Dot(_reference, Centred(pr, reference.Size, HalfWidth)) / 2;
         _wide = new double[side * side];
-        for (var v = -Radius; v <= Radius; v++)
-            for (var u = -Radius; u <= Radius; u++)
-                if (u * u + v * v <= wideRadius * wideRadius) _wide[(v + Radius) * side + u + Radius] = 1;
+        for (var v = -HalfWidth; v <= HalfWidth; v++)
+            for (var u = -HalfWidth; u <= HalfWidth; u++)
+                if (u * u + v * v <= wideRadius * wideRadius) _wide[(v + HalfWidth) * side + u + HalfWidth] = 1;
         var m = side + 2 * NoiseCorrelation.MaxLag;
         double Factor(double[]? rho, double[] kernel) => NoiseCorrelation.VarianceFactor(rho, Padded(kernel, side, m), m);
         _scienceFactors = (Factor(scienceRho, _science), Factor(scienceRho, _wide));
@@ -76,7 +76,7 @@ public sealed class CrossConvolvedFlux
     public double ApertureRadius { get; }
 
     /// <summary>Half-width (pixels) of the weights: a star needs this many pixels to every edge.</summary>
-    public int Radius { get; }
+    public int HalfWidth { get; }
 
     /// <summary>The noise-correlation factors (variance of the weighted sum over Σ W² V) of the science's and the reference's weights.</summary>
     public (double Science, double Reference) VarianceFactors => (_scienceFactors.Weights, _referenceFactors.Weights);
@@ -91,12 +91,12 @@ public sealed class CrossConvolvedFlux
 
     private CrossConvolvedStar? Measure(double[] weights, (double Weights, double Wide) factors, float[] image, float[] variance, int width, int height, int x, int y)
     {
-        if (x < Radius || y < Radius || x >= width - Radius || y >= height - Radius || !(_norm > 0)) return null;
-        var side = 2 * Radius + 1;
+        if (x < HalfWidth || y < HalfWidth || x >= width - HalfWidth || y >= height - HalfWidth || !(_norm > 0)) return null;
+        var side = 2 * HalfWidth + 1;
         double sum = 0, var = 0, wide = 0, wideVar = 0, cov = 0;
         for (var v = 0; v < side; v++)
         {
-            var row = (y - Radius + v) * width + x - Radius;
+            var row = (y - HalfWidth + v) * width + x - HalfWidth;
             for (var u = 0; u < side; u++)
             {
                 var (w, a) = (weights[v * side + u] / _norm, _wide[v * side + u]);

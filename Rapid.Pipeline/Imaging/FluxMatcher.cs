@@ -256,8 +256,9 @@ public static class FluxMatcher
 /// Stars for flux matching, measured by forced photometry at the reference's sources: the reference (a deep co-add on
 /// the science grid) is searched for sources above <see cref="MinSignificance"/> sigma, each is centred by SExtractor's
 /// windowed centroid (XWIN) on the reference and, from there, on the science image, and both images are measured there
-/// by <see cref="CrossConvolvedFlux"/> (each image cross-convolved with the other's PSF and weighted by the common
-/// profile: no aperture correction enters the ratio, and ~1/10 of a wide aperture's sky noise). A science position that
+/// by <see cref="CrossConvolvedFlux"/> (each image cross-convolved with the other's PSF and summed in a small aperture of
+/// the common profile, ~2/3 of a 10 px aperture's sky noise, with the 10 px sums beside for the aperture correction
+/// <see cref="FluxMatcher"/> applies). A science position that
 /// wanders off (a cosmic ray, a transient beside the star) drops the pair; nothing is matched by proximity alone, so a
 /// sparse field cannot pair the wrong stars.
 /// </summary>
@@ -283,7 +284,7 @@ public static class StarPairs
         var peaks = new PeakDetector(MinSignificance, minPixels: 3, peakRadius: 3)
             .Detect(significance, reference, width, height, includeNegative: false)
             .OrderByDescending(d => d.PeakSignificance).Take(MaxStars).ToList();
-        var margin = flux.Radius + 2;
+        var margin = flux.HalfWidth + 2;
         var found = new (MeasuredStar S, MeasuredStar R)?[peaks.Count];
         Parallel.For(0, peaks.Count, k =>
         {
