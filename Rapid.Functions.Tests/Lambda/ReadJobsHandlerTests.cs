@@ -12,7 +12,8 @@ namespace Rapid.Functions.Tests.Lambda;
 /// The AWS job API's <c>GET /api/v1/jobs/{id}</c> (ReadJobs λ) against a real ops database, fed the recorded HTTP API payload
 /// 2.0 sample (Events/http-api-v2-iam-post-jobs.json) with this route: a science submission reads as its image's science job
 /// and succeeds only when that job registered a difference image (as <c>rapid serve</c> decides: Submissions.ScienceVerdict),
-/// and its products and log are linked by presigned S3 GET URLs signed with the role's (here fixed, fake) credentials.
+/// and its products and log are linked by presigned S3 GET URLs signed with the role's (here fixed, fake) credentials. The
+/// verdict is stored when the run ends (Summarize λ), so a later run that processes the image does not change it.
 /// </summary>
 [Collection(OpsDatabaseCollection.Name)]
 public sealed class ReadJobsHandlerTests(OpsDatabaseFixture db) : IAsyncLifetime
@@ -45,6 +46,14 @@ public sealed class ReadJobsHandlerTests(OpsDatabaseFixture db) : IAsyncLifetime
         return id;
     }
 
+    /// <summary>ResolveWindow λ for a prompt execution (the recorded night's window): the night document with its run and lease.</summary>
+    private string Resolve(string execution) =>
+        JsonDocument.Parse(HandlerHost.Invoke(new ResolveWindowHandler(HandlerHost.EnvironmentOf(_w)).Handle,
+            $$"""{"input": {{HandlerHost.NightJson()}}, "executionId": "{{execution}}"}""")).RootElement.GetRawText();
+
+    /// <summary>Summarize λ at the execution's end: its run succeeds, its lease is released, its submissions get their verdict.</summary>
+    private void Summarize(string night) => HandlerHost.Invoke(new SummarizeHandler(HandlerHost.EnvironmentOf(_w)).Handle, $$"""{"night": {{night}}}""");
+
     [Fact]
     public async Task A_science_job_succeeds_only_with_a_registered_difference_image_and_links_its_products_and_log()
     {
@@ -54,21 +63,19 @@ public sealed class ReadJobsHandlerTests(OpsDatabaseFixture db) : IAsyncLifetime
         await using var conn = await _w.DataSource.OpenConnectionAsync();
 
         // An execution whose run succeeded without planning the image (it is not the best version, say): not a success.
-        var idle = await SubmitAsync(image.Rid, "arn:aws:states:us-west-2:123456789012:execution:Rapid-prompt:idle");
-        await conn.ExecuteAsync("""
-            insert into runs (procdate, executor, execution, status, ended)
-            values ('2028-09-07', 'aws', 'arn:aws:states:us-west-2:123456789012:execution:Rapid-prompt:idle', 'succeeded', now())
-            """);
+        const string idleExecution = "arn:aws:states:us-west-2:123456789012:execution:Rapid-prompt:idle";
+        var idle = await SubmitAsync(image.Rid, idleExecution);
+        Summarize(Resolve(idleExecution));
         var failed = Get(idle);
         Assert.Equal("failed", failed["state"]!.GetValue<string>());
-        Assert.Equal($"no science job was planned for rid {image.Rid}: it is not the best version of its exposure and SCA", failed["reason"]!.GetValue<string>());
+        var notPlanned = $"no science job was planned for rid {image.Rid}: it is not the best version of its exposure and SCA";
+        Assert.Equal(notPlanned, failed["reason"]!.GetValue<string>());
         Assert.Empty(failed["products"]!.AsArray());
 
         // The image's execution: its run plans the science job, whose manifest is registered, then the run succeeds.
         const string execution = "arn:aws:states:us-west-2:123456789012:execution:Rapid-prompt:made";
         var id = await SubmitAsync(image.Rid, execution);
-        var night = JsonDocument.Parse(HandlerHost.Invoke(new ResolveWindowHandler(HandlerHost.EnvironmentOf(_w)).Handle,
-            $$"""{"input": {{HandlerHost.NightJson()}}, "executionId": "{{execution}}"}""")).RootElement.GetRawText();
+        var night = Resolve(execution);
         var plan = JsonSerializer.Deserialize(HandlerHost.Invoke(new PlanScienceHandler(HandlerHost.EnvironmentOf(_w)).Handle, night), LambdaJsonContext.Default.PlanResult)!;
         var config = Assert.Single(await _w.ConfigsAsync(plan));
         var running = Get(id);
@@ -76,8 +83,15 @@ public sealed class ReadJobsHandlerTests(OpsDatabaseFixture db) : IAsyncLifetime
         Assert.Equal(config.Jid, running["jid"]!.GetValue<long>());
         await _w.WriteSuccessManifestAsync(config);
         await _w.Register.RegisterManifestAsync(_w.Keys.Manifest(OpsWorld.ProcDate, config.Jid));
-        await conn.ExecuteAsync("update runs set status = 'succeeded', ended = now() where execution = @execution", new { execution });
+        Summarize(night);
 
+        // The first submission keeps the verdict its run gave it (stored by Summarize), though its image now has a difference image.
+        var stillFailed = Get(idle);
+        Assert.Equal("failed", stillFailed["state"]!.GetValue<string>());
+        Assert.Equal(notPlanned, stillFailed["reason"]!.GetValue<string>());
+        var stored = (await conn.QueryAsync<(long, string)>("select subid, state from submissions where subid in (@idle, @id)", new { idle, id })).ToDictionary();
+        Assert.Equal("failed", stored[idle]);
+        Assert.Equal("succeeded", stored[id]);
         var done = Get(id);
 
         Assert.Equal("succeeded", done["state"]!.GetValue<string>());

@@ -128,6 +128,33 @@ public sealed class Submissions(NpgsqlDataSource database)
     }
 
     /// <summary>
+    /// AWS: the submissions the execution of run <paramref name="runId"/> was running, ended as that run left them
+    /// (<see cref="FollowExecutionAsync"/>) and stored, once the run has ended; how many. Called when the run succeeds
+    /// (Summarize λ): a verdict is given once, as <c>rapid serve</c> stores its own, so a later run that processes the same
+    /// image does not turn a failed science submission into "processed before". (A run that fails is closed by
+    /// <see cref="ExecutionEndedAsync"/>.)
+    /// </summary>
+    public async Task<int> RunEndedAsync(long runId, CancellationToken ct = default)
+    {
+        await using var conn = await database.OpenConnectionAsync(ct);
+        var open = await conn.QueryAsync<SubmissionRow>(new CommandDefinition(Select + """
+             where execution = (select execution from runs where runid = @runId and ended is not null) and state in ('queued', 'running')
+            """, new { runId }, cancellationToken: ct));
+        var ended = 0;
+        foreach (var row in open)
+        {
+            var followed = await FollowExecutionAsync(row, ct);
+            if (followed.State is "queued" or "running") continue;
+            ended += await conn.ExecuteAsync(new CommandDefinition("""
+                update submissions set state = @State, ended = coalesce(@Ended, now()), jid = @Jid, exitcode = @ExitCode, reason = @Reason,
+                  procdate = @ProcDate, runid = @RunId
+                where subid = @Subid and state in ('queued', 'running')
+                """, followed, cancellationToken: ct));
+        }
+        return ended;
+    }
+
+    /// <summary>
     /// What a science submission made: its science job (null: none was planned) with the job's
     /// registered best difference image, and whether that job ran before the submission (<see cref="ScienceJobMade.Before"/>).
     /// </summary>

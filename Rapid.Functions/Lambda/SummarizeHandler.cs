@@ -32,7 +32,11 @@ public sealed class SummarizeHandler
         await using (var conn = await dataSource.OpenConnectionAsync())
         {
             if (request.Night.RunId is { } runId)
+            {
                 await Runs.EndAsync(conn, runId, RunStatuses.Succeeded);
+                // The job API's submissions this execution ran get their verdict now, once (Submissions.RunEndedAsync).
+                await new Rapid.Functions.Api.Submissions(dataSource).RunEndedAsync(runId);
+            }
             if (ReleaseNightHandler.LeaseOf(request.Night) is { } lease)
                 await StartNight.FinishAsync(conn, procDate, lease, request.Night.Scheduled, completed: true);
         }
