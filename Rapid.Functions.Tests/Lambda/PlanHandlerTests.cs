@@ -91,7 +91,8 @@ public sealed class PlanHandlerTests(OpsDatabaseFixture db) : IAsyncLifetime
         foreach (var c in await _w.ConfigsAsync(nightly)) await _w.WriteSuccessManifestAsync(c);
         await _w.Register.RegisterJobListAsync(nightly.JobList!);
 
-        var night = Resolve($$$"""{"submission": {"type": "reference", "inputs": {"field": "{{{field}}}", "filter": "H158", "procdate": "20280908"}}, "tag": "refs-1"}""");
+        // Inputs as numbers, as the job API takes them (read as written: SubmissionBody.ReadInputs).
+        var night = Resolve($$$"""{"submission": {"type": "reference", "inputs": {"field": {{{field}}}, "filter": "H158", "procdate": 20280908}}, "tag": "refs-1"}""");
 
         Assert.Equal(("2028-09-08 00:00:00", "2028-09-08 00:00:01", "20280908"),
             (night.GetProperty("startDateTime").GetString(), night.GetProperty("endDateTime").GetString(), night.GetProperty("procDate").GetString()));
@@ -112,5 +113,13 @@ public sealed class PlanHandlerTests(OpsDatabaseFixture db) : IAsyncLifetime
     {
         var e = Assert.ThrowsAny<ArgumentException>(() => Resolve(input));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>An input value that is neither text nor a number fails the execution input's reading, naming the input.</summary>
+    [Fact]
+    public void A_submission_input_that_is_neither_text_nor_a_number_is_refused_naming_it()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => Resolve("""{"submission": {"type": "science", "inputs": {"rid": [1]}}}"""));
+        Assert.Contains("submission: input 'rid': must be a string or a number", e.Message, StringComparison.Ordinal);
     }
 }

@@ -44,20 +44,27 @@ public sealed record SubmissionBody(string? Type, IReadOnlyDictionary<string, st
             if (tagElement.ValueKind != JsonValueKind.String) throw new JobInputException("tag", "must be a string");
             tag = tagElement.GetString();
         }
-        var inputs = new Dictionary<string, string?>(StringComparer.Ordinal);
-        if (root.TryGetProperty("inputs", out var inputsElement))
-        {
-            if (inputsElement.ValueKind != JsonValueKind.Object) throw new JobInputException("inputs", "must be an object of input names and values");
-            foreach (var input in inputsElement.EnumerateObject())
-            {
-                inputs[input.Name] = input.Value.ValueKind switch
-                {
-                    JsonValueKind.String => input.Value.GetString(),
-                    JsonValueKind.Number => input.Value.GetRawText(),
-                    _ => throw new JobInputException(input.Name, "must be a string or a number"),
-                };
-            }
-        }
+        var inputs = root.TryGetProperty("inputs", out var inputsElement) ? ReadInputs(inputsElement) : new Dictionary<string, string?>(StringComparer.Ordinal);
         return new SubmissionBody(jobType.GetString(), inputs, tag);
+    }
+
+    /// <summary>
+    /// A submission's <c>inputs</c> object as text, the one rule for the API's body and a state machine's input: a string as
+    /// given, a number as written (<c>"rid": 5</c> is <c>"5"</c>); anything else a <see cref="JobInputException"/> naming the input.
+    /// </summary>
+    public static Dictionary<string, string?> ReadInputs(JsonElement inputsElement)
+    {
+        if (inputsElement.ValueKind != JsonValueKind.Object) throw new JobInputException("inputs", "must be an object of input names and values");
+        var inputs = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var input in inputsElement.EnumerateObject())
+        {
+            inputs[input.Name] = input.Value.ValueKind switch
+            {
+                JsonValueKind.String => input.Value.GetString(),
+                JsonValueKind.Number => input.Value.GetRawText(),
+                _ => throw new JobInputException(input.Name, "must be a string or a number"),
+            };
+        }
+        return inputs;
     }
 }

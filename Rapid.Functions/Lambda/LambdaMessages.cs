@@ -58,8 +58,9 @@ public sealed record DiffExecutionInput
 }
 
 /// <summary>
-/// A submitted job in an execution's input and night (<c>$.night.submission</c>): its type and inputs (text) as
-/// <see cref="JobTypes"/> declares them, e.g. <c>{"type": "science", "inputs": {"rid": "5"}}</c>. ResolveWindow checks it
+/// A submitted job in an execution's input and night (<c>$.night.submission</c>): its type and inputs as
+/// <see cref="JobTypes"/> declares them, e.g. <c>{"type": "science", "inputs": {"rid": 5}}</c> (values strings or numbers, read
+/// as text as the job API reads them: <see cref="SubmissionInputValuesConverter"/>). ResolveWindow checks it
 /// against the declarations and the ops database and takes the run's window from it (<see cref="SubmittedJob.RunWindow"/>);
 /// every plan step then restricts its plan to it as the embedded engine does (<see cref="PlanningOptions.Submission"/>).
 /// </summary>
@@ -67,6 +68,8 @@ public sealed record DiffExecutionInput
 public sealed record SubmissionInput
 {
     public string? Type { get; set; }
+
+    [JsonConverter(typeof(SubmissionInputValuesConverter))]
     public IReadOnlyDictionary<string, string?>? Inputs { get; set; }
 
     /// <summary>The submission as its type declares it; a <see cref="JobInputException"/> names the input at fault.</summary>
