@@ -103,6 +103,9 @@ public sealed class ServeCommandTests(EmbeddedDatabaseFixture fixture)
             ids.Add((await Json(await Post(http, bearer, $"{{\"type\": \"science\", \"inputs\": {{\"rid\": {other}, \"procdate\": \"{ProcDate}\"}}}}"),
                 HttpStatusCode.Accepted)).GetProperty("id").GetInt64());
         RapidProcess.Freeze(await rapid.WaitForPipelineChildAsync(TimeSpan.FromMinutes(1)));
+        // While it runs, the jobs its run has planned are listed already: the submission is tied to its run when the run begins.
+        var running = await Json(await Send(http, HttpMethod.Get, $"/api/v1/jobs/{ids[0]}", bearer), HttpStatusCode.OK);
+        Assert.True(running.GetProperty("state").GetString() == "running" && running.GetProperty("jobs").GetArrayLength() > 0, running.ToString());
         foreach (var cancelled in ids)
         {
             var answer = await Json(await Send(http, HttpMethod.Delete, $"/api/v1/jobs/{cancelled}", bearer), HttpStatusCode.Accepted);

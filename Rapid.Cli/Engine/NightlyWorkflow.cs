@@ -92,6 +92,7 @@ public sealed class NightlyWorkflow(
         try
         {
             run = await RunRecorder.BeginAsync(dataSource, night.Night, Tag, planning.Force, Resubmission, ct);
+            await observer.RunBegunAsync(run.RunId, ct);
             var options = planning with { Scheduled = night.Night.Scheduled, RunId = run.RunId };
             var selection = night.Selection;
             var procDate = night.Night.ProcDate;

@@ -45,7 +45,8 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
         {
             var submission = JobTypes.Named(next.JobType).Validate(next.InputValues.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
             // The submission's tag is the run's processing tag (runs.tag).
-            (succeeded, result) = await RunAsync(next.Subid, submission, workflow with { Tag = next.Tag ?? workflow.Tag }, stop.Token);
+            (succeeded, result) = await RunAsync(next.Subid, submission, workflow with { Tag = next.Tag ?? workflow.Tag },
+                new RunFollower(submissions, next.Subid), stop.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -68,11 +69,21 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
         return true;
     }
 
-    private static async Task<(bool, SubmissionResult)> RunAsync(long subid, JobSubmission submission, EmbeddedWorkflow workflow, CancellationToken ct)
+    /// <summary>Ties the submission to its run as soon as the run begins (<see cref="Submissions.RunBegunAsync"/>).</summary>
+    private sealed class RunFollower(Submissions submissions, long subid) : IWorkflowObserver
+    {
+        public void StageStarted(WorkflowStage stage, int workItems) { }
+        public void WorkItemDone(WorkflowStage stage, ChildOutcome? outcome) { }
+        public void StageFinished(WorkflowStage stage, TimeSpan elapsed, string outcome) { }
+        public Task RunBegunAsync(long runId, CancellationToken ct) => submissions.RunBegunAsync(subid, runId, ct);
+    }
+
+    private static async Task<(bool, SubmissionResult)> RunAsync(long subid, JobSubmission submission, EmbeddedWorkflow workflow,
+        IWorkflowObserver observer, CancellationToken ct)
     {
         if (submission.Type == JobTypes.Science)
         {
-            var outcome = await new PromptProcessing(workflow).ProcessAsync(submission, ct: ct);
+            var outcome = await new PromptProcessing(workflow).ProcessAsync(submission, observer, ct);
             // The rule AWS's job API applies to the same submission (Submissions.ScienceVerdict).
             var (succeeded, reason) = Submissions.ScienceVerdict(outcome.Rid, outcome.Jid is not { } jid ? null
                 : new Submissions.ScienceJobMade(jid, outcome.ProcDate.Date, outcome.ExitCode, outcome.Reason, outcome.DiffImage, outcome.AlreadyProcessed));
@@ -88,7 +99,7 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
         if (submission.Type == JobTypes.Reference)
         {
             var run = await (workflow with { Planning = workflow.Planning with { Submission = job } })
-                .Create(stages: NightStages.References | NightStages.PostProcessing).RunAsync(request, SilentObserver.Instance, ct);
+                .Create(stages: NightStages.References | NightStages.PostProcessing).RunAsync(request, observer, ct);
             await using var db = await workflow.Database.OpenConnectionAsync(ct);
             var made = await db.QuerySingleOrDefaultAsync<(long Jid, int? ExitCode, string? Reason, bool Registered)?>(new CommandDefinition("""
                 select j.jid, j.exitcode, j.reason, exists (select 1 from refimages r where r.jid = j.jid and r.status > 0) as registered
@@ -106,7 +117,7 @@ public sealed class SubmissionRunner(EmbeddedWorkflow workflow, Submissions subm
         if (submission.Type == JobTypes.PostProcessing || submission.Type == JobTypes.NightRecovery)
         {
             var stages = submission.Type == JobTypes.PostProcessing ? NightStages.PostProcessing : NightStages.PostProcessing | NightStages.NightRecovery | NightStages.Report;
-            var run = await workflow.Create(stages: stages).RunAsync(request, SilentObserver.Instance, ct);
+            var run = await workflow.Create(stages: stages).RunAsync(request, observer, ct);
             // A nightrecovery submission is its night's recovery job (when its run made one): its id and exit code.
             (long Jid, int? ExitCode)? recovery = null;
             if (submission.Type == JobTypes.NightRecovery)

@@ -55,6 +55,9 @@ public interface IWorkflowObserver
     /// <param name="outcome">How the job ended, for the stages that run jobs (the executor's view: process exit code, reason).</param>
     void WorkItemDone(WorkflowStage stage, ChildOutcome? outcome);
     void StageFinished(WorkflowStage stage, TimeSpan elapsed, string outcome);
+
+    /// <summary>The run's row is written (<c>runs.runid</c>), before anything is planned: what it makes can be followed from now.</summary>
+    Task RunBegunAsync(long runId, CancellationToken ct) => Task.CompletedTask;
 }
 
 public sealed class SilentObserver : IWorkflowObserver

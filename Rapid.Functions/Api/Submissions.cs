@@ -88,6 +88,17 @@ public sealed class Submissions(NpgsqlDataSource database)
             """, new { id, execution, software = Rapid.Pipeline.Jobs.SoftwareVersion.Current }, cancellationToken: ct));
     }
 
+    /// <summary>
+    /// <c>rapid serve</c>: the running submission's run has begun (<paramref name="runId"/>), so its jobs and products are listed
+    /// as the run makes them, not only once it ends.
+    /// </summary>
+    public async Task RunBegunAsync(long id, long runId, CancellationToken ct = default)
+    {
+        await using var conn = await database.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("update submissions set runid = @runId where subid = @id and state = 'running'",
+            new { id, runId }, cancellationToken: ct));
+    }
+
     /// <summary>AWS: a diff's processing date and the prefix its products go to (<see cref="DiffOnAws"/>), recorded once its job is written.</summary>
     public async Task DiffPlannedAsync(long id, ProcessingDate date, string outDirectory, CancellationToken ct = default)
     {
