@@ -420,7 +420,7 @@ public sealed class LocalStateMachineRunTests(DefaultStack stack, SecondStack sm
             ["reference-coverage"] = Input("ref_cov.fits").ToString(), ["reference-uncertainty"] = Input("ref_unc.fits").ToString(),
         });
         var diff = new Rapid.Functions.Api.DiffOnAws(store, keys);
-        var planned = await diff.PlanAsync(1, 900001, ProcessingDate.Parse(ProcDate), await diff.CheckAsync(submission));
+        var planned = await diff.PlanAsync(1, 900001, ProcessingDate.Parse(ProcDate), await diff.CheckAsync(submission), new Rapid.Core.Contracts.PipelineSettings(), null);
         var input = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(new Rapid.Functions.Lambda.DiffExecutionInput
         {
             Submission = Rapid.Functions.Lambda.SubmissionInput.Of(submission), JobList = planned.JobList.ToString(), ProcDate = ProcDate,

@@ -95,26 +95,38 @@ public sealed class RapidStackImportTests(ImportedResourcesStack stack)
     }
 
     /// <summary>
-    /// rapid:settingsProfile names a profile kept in the pipeline bucket (settings/NAME.json): the plan steps get its
-    /// object URI in the variable Rapid.Functions reads; no other function gets it.
+    /// rapid:settingsProfile names a profile kept in the pipeline bucket (settings/NAME.json): the plan steps and the job
+    /// API's SubmitJob (which plans a diff) get its object URI in the variable Rapid.Functions reads; no other function gets it.
     /// </summary>
     [Fact]
     public void The_plan_steps_get_the_settings_profile_the_stack_names()
     {
         Assert.Equal(Rapid.Functions.Lambda.LambdaEnvironment.SettingsProfileVariable, Rapid.Cdk.Resources.OperationsFunctions.SettingsProfileVariable);
         var pipelineBucket = stack.Resources("AWS::S3::Bucket").Single(b => b.Id.StartsWith("StoragePipelineFiles", StringComparison.Ordinal)).Id;
+        var given = new List<string>();
         foreach (var (id, function) in stack.Resources("AWS::Lambda::Function").Where(f => OpsDatabaseTests.IsOperationsStep(f.Resource)))
         {
             var profile = function["Properties"]!["Environment"]!["Variables"]![Rapid.Cdk.Resources.OperationsFunctions.SettingsProfileVariable];
-            if (!id.StartsWith("FunctionsPlan", StringComparison.Ordinal))
+            if (!id.StartsWith("FunctionsPlan", StringComparison.Ordinal) && !id.StartsWith("FunctionsSubmitJob", StringComparison.Ordinal))
             {
-                Assert.True(profile is null, $"{id} is not a plan step but gets the settings profile");
+                Assert.True(profile is null, $"{id} does not plan jobs but gets the settings profile");
                 continue;
             }
             var parts = profile!["Fn::Join"]![1]!.AsArray();
             Assert.Equal("s3://", parts[0]!.GetValue<string>());
             Assert.Equal(pipelineBucket, parts[1]!["Ref"]!.GetValue<string>());
             Assert.Equal($"/settings/{ImportedResourcesStack.SettingsProfile}.json", parts[2]!.GetValue<string>());
+            given.Add(id);
         }
+        // SubmitJob plans a diff with the profile: it may read that one object of the pipeline bucket besides a diff's inputs.
+        var submitJob = Assert.Single(given, id => id.StartsWith("FunctionsSubmitJob", StringComparison.Ordinal));
+        var role = stack.Resources("AWS::Lambda::Function").Single(f => f.Id == submitJob).Resource["Properties"]!["Role"]!["Fn::GetAtt"]![0]!.GetValue<string>();
+        var reads = stack.Resources("AWS::IAM::Policy")
+            .Where(p => p.Resource["Properties"]!["Roles"]!.AsArray().Any(r => r!["Ref"]?.GetValue<string>() == role))
+            .SelectMany(p => p.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray())
+            .Where(st => st!["Action"]!.ToJsonString().Contains("s3:GetObject", StringComparison.Ordinal))
+            .Select(st => st!["Resource"]!.ToJsonString()).ToList();
+        Assert.Single(reads, r => r.Contains(pipelineBucket, StringComparison.Ordinal)
+            && r.Contains($"/settings/{ImportedResourcesStack.SettingsProfile}.json", StringComparison.Ordinal));
     }
 }

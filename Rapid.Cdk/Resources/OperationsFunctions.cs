@@ -154,7 +154,7 @@ public sealed class OperationsFunctions : Construct
         foreach (var plan in new[] { PlanReferences, PlanScience, PlanPostProc, PlanNightRecovery, PlanRetry })
         {
             if (settings.Functions.SettingsProfile is { } profile)
-                plan.AddEnvironment(SettingsProfileVariable, $"s3://{storage.PipelineFiles.BucketName}/{SettingsProfileKey(profile)}");
+                plan.AddEnvironment(SettingsProfileVariable, ProfileUri(storage, profile));
             storage.GrantObjects(plan, storage.PipelineFiles, read: true, write: true);
             storage.GrantObjects(plan, storage.Products, read: true, write: false);
         }
@@ -180,6 +180,12 @@ public sealed class OperationsFunctions : Construct
         storage.GrantObjects(SubmitJob, storage.PipelineFiles, read: true, write: false, keyPattern: DiffInputsKeyPattern);
         storage.GrantObjects(SubmitJob, storage.PipelineFiles, read: false, write: true, keyPattern: JobConfigKeyPattern);
         storage.GrantObjects(SubmitJob, storage.PipelineFiles, read: false, write: true, keyPattern: DiffJobListKeyPattern);
+        // A diff runs with the stack's settings profile, as the night's jobs do: SubmitJob reads that one object.
+        if (settings.Functions.SettingsProfile is { } diffProfile)
+        {
+            SubmitJob.AddEnvironment(SettingsProfileVariable, ProfileUri(storage, diffProfile));
+            storage.GrantObjects(SubmitJob, storage.PipelineFiles, read: true, write: false, keyPattern: SettingsProfileKey(diffProfile));
+        }
         // Summarize writes the night report beside the night's products and nothing else; it reads the products (the
         // cutouts of the report) and the failed jobs' logs (their tails under each failure group).
         storage.GrantObjects(Summarize, storage.Products, read: true, write: false, keyPattern: JobProductsKeyPattern);
@@ -220,6 +226,8 @@ public sealed class OperationsFunctions : Construct
 
     /// <summary>Where in the pipeline bucket the profile <paramref name="name"/> is kept.</summary>
     public static string SettingsProfileKey(string name) => $"settings/{name}.json";
+
+    private static string ProfileUri(Storage storage, string name) => $"s3://{storage.PipelineFiles.BucketName}/{SettingsProfileKey(name)}";
 
     /// <summary>
     /// What the AWS-managed AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole would

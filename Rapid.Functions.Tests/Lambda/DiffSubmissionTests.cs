@@ -97,7 +97,13 @@ public sealed class DiffSubmissionTests(OpsDatabaseFixture db) : IAsyncLifetime
         var (good, image, coverage, uncertainty) = (Input("science.fits").ToString(), Input("ref.fits").ToString(), Input("ref_cov.fits").ToString(), Input("ref_unc.fits").ToString());
         var stepFunctions = LoopbackHttpServer.AnswerOnce(_ =>
             (200, """{"executionArn": "arn:aws:states:us-west-2:123456789012:execution:Rapid-diff:job1-diff", "startDate": 1.8e9}"""));
-        var submit = new SubmitJobHandler(HandlerHost.EnvironmentOf(_w, new(Role) { [StepFunctionsClient.EndpointVariable] = stepFunctions.Endpoint.ToString() })).Handle;
+        // The stack names a settings profile: the diff runs with it, as the night's jobs do.
+        var profile = new ObjectRef(_w.Keys.Buckets.Pipeline, "settings/deep.json");
+        await _w.Store.PutBytesAsync(profile, """{ "schemaVersion": 1, "name": "deep", "settings": { "detectionThresholdSigma": 4.5 } }"""u8.ToArray());
+        var submit = new SubmitJobHandler(HandlerHost.EnvironmentOf(_w, new(Role)
+        {
+            [StepFunctionsClient.EndpointVariable] = stepFunctions.Endpoint.ToString(), [LambdaEnvironment.SettingsProfileVariable] = profile.ToString(),
+        })).Handle;
 
         (int, string?, string) Refused(string body)
         {
@@ -137,7 +143,9 @@ public sealed class DiffSubmissionTests(OpsDatabaseFixture db) : IAsyncLifetime
         // The job id is reserved from the jobs sequence: no survey job has it, and none will.
         Assert.Equal(0, await conn.QuerySingleAsync<int>("select count(*)::int from jobs where jid = @jid", new { jid = entry.Jid }));
         Assert.Equal(_w.Keys.JobConfig(Rapid.Core.Jobs.ProcessingDate.Parse(list.ProcDate), entry.Jid), entry.Config);
-        var spec = Assert.IsType<ScienceSpec>((await Contract.ReadAsync<JobConfig>(_w.Store, entry.Config)).Spec);
+        var config = await Contract.ReadAsync<JobConfig>(_w.Store, entry.Config);
+        Assert.Equal(("deep", 4.5), (config.SettingsProfile, config.Settings.DetectionThresholdSigma));
+        var spec = Assert.IsType<ScienceSpec>(config.Spec);
         Assert.Equal((Input("science.fits"), 0L, 0L, Input("ref.fits")), (spec.Science.File, spec.Science.Rid, spec.Reference.Rfid!.Value, spec.Reference.Image!));
         var recorded = await conn.QuerySingleAsync<(string State, string OutDir, DateOnly ProcDate)>("select state, outdir, procdate from submissions where subid = @id", new { id });
         Assert.Equal("running", recorded.State);

@@ -80,10 +80,12 @@ public sealed class DiffOnAws(IObjectStore store, ObjectKeys keys)
     }
 
     /// <summary>
-    /// Writes the diff's job config (the science job on the checked inputs, the default settings, as <c>rapid diff</c> runs it)
-    /// and its one-entry job list, under job id <paramref name="jid"/> on <paramref name="date"/>.
+    /// Writes the diff's job config (the science job on the checked inputs, as <c>rapid diff</c> runs it, with
+    /// <paramref name="settings"/>: the stack's settings profile, <paramref name="profile"/>, as the night's plans give their
+    /// jobs, or the defaults) and its one-entry job list, under job id <paramref name="jid"/> on <paramref name="date"/>.
     /// </summary>
-    public async Task<PlannedDiff> PlanAsync(long subid, long jid, ProcessingDate date, CheckedInputs inputs, CancellationToken ct = default)
+    public async Task<PlannedDiff> PlanAsync(long subid, long jid, ProcessingDate date, CheckedInputs inputs, PipelineSettings settings,
+        string? profile, CancellationToken ct = default)
     {
         var science = inputs.Science;
         var spec = new ScienceSpec
@@ -97,7 +99,8 @@ public sealed class DiffOnAws(IObjectStore store, ObjectKeys keys)
         };
         var config = keys.JobConfig(date, jid);
         var manifest = Manifest(date, jid);
-        await Contract.WriteAsync(store, config, new JobConfig { Jid = jid, ProcDate = date.ToString(), Spec = spec }, ct);
+        await Contract.WriteAsync(store, config,
+            new JobConfig { Jid = jid, ProcDate = date.ToString(), Spec = spec, Settings = settings, SettingsProfile = profile }, ct);
         var list = keys.JobList(date, PipelineIds.Science, $"diff-sub{subid}");
         await Contract.WriteAsync(store, list, new JobList { Ppid = PipelineIds.Science, ProcDate = date.ToString(), Jobs = [new JobListEntry(jid, config, manifest)] }, ct);
         return new PlannedDiff(jid, date, list, OutDirectory(date, jid), manifest);

@@ -157,7 +157,7 @@ public sealed class SubmitJobHandler
 
     /// <summary>
     /// A checked diff's job written (<see cref="DiffOnAws.PlanAsync"/>, under a job id reserved from the ops database's job
-    /// sequence, on today's processing date), its products' prefix recorded as the submission's outdir, and the
+    /// sequence, on today's processing date, with the stack's settings profile), its products' prefix recorded as the submission's outdir, and the
     /// {stack}-diff execution that runs it.
     /// </summary>
     private async Task<StartExecutionRequest> DiffExecutionAsync(Npgsql.NpgsqlDataSource database, Submissions submissions, long id,
@@ -167,7 +167,9 @@ public sealed class SubmitJobHandler
         await using (var conn = await database.OpenConnectionAsync())
             jid = await conn.ExecuteScalarAsync<long>("select nextval(pg_get_serial_sequence('jobs', 'jid'))");
         var date = ProcessingDate.At(DateTimeOffset.UtcNow, _env.TimeZone);
-        var planned = await new DiffOnAws(_env.Store, _env.Keys).PlanAsync(id, jid, date, inputs);
+        // The stack's settings profile, as the night's plans give their jobs (the defaults when the stack names none).
+        var planning = await _env.PlanningAsync(force: false);
+        var planned = await new DiffOnAws(_env.Store, _env.Keys).PlanAsync(id, jid, date, inputs, planning.Pipeline, planning.SettingsProfile);
         await submissions.DiffPlannedAsync(id, planned.ProcDate, planned.OutDirectory);
         var input = JsonSerializer.Serialize(new DiffExecutionInput
         {
