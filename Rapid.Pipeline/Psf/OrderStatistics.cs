@@ -1,0 +1,181 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
+namespace Rapid.Pipeline.Psf;
+
+/// <summary>
+/// The order statistics of the ePSF's residual stacks (<see cref="EffectivePsfBuilder"/>): the sigma-clipped median of a
+/// stack and the standard error of a pooled median. Large stacks (a wing annulus pools thousands of samples, and each
+/// build updates them every iteration) are sorted by a radix sort in O(n), small ones (a cell's dozen) by the
+/// framework's introsort; both give the same ascending order, so the results are those of a comparison sort bit for bit.
+/// </summary>
+internal static class OrderStatistics
+{
+    /// <summary>Below this many values the framework's sort (insertion sort and introsort) is the faster.</summary>
+    private const int RadixThreshold = 256;
+
+    /// <summary>
+    /// Median after iterated clipping at nSigma standard deviations about the median (astropy's SigmaClip with
+    /// cenfunc = median, stdfunc = std, as photutils stacks its residuals). Sorts the span: what survives a clip is a
+    /// contiguous range of the sorted values, so each round only moves the range's two ends.
+    /// </summary>
+    internal static double ClippedMedian(Span<double> values, double nSigma)
+    {
+        Sort(values);
+        var (lo, hi) = (0, values.Length);
+        for (var iteration = 0; iteration < 10 && hi - lo > 2; iteration++)
+        {
+            var median = MedianOfSorted(values[lo..hi]);
+            double sum = 0, sum2 = 0;
+            for (var i = lo; i < hi; i++) sum += values[i];
+            var mean = sum / (hi - lo);
+            for (var i = lo; i < hi; i++) sum2 += (values[i] - mean) * (values[i] - mean);
+            var limit = nSigma * Math.Sqrt(sum2 / (hi - lo));
+            var (newLo, newHi) = (lo, hi);
+            while (newLo < newHi && values[newLo] < median - limit) newLo++;
+            while (newHi > newLo && values[newHi - 1] > median + limit) newHi--;
+            if (newLo == lo && newHi == hi) break;
+            (lo, hi) = (newLo, newHi);
+        }
+        return MedianOfSorted(values[lo..hi]);
+    }
+
+    /// <summary>
+    /// For each pooled sample (in parallel: they are independent), its <see cref="ClippedMedian"/> and that median's
+    /// standard error √(π/2) σ / √n, σ from the median absolute deviation about it (1.4826 MAD); NaN for an empty
+    /// sample (median) or one of fewer than 2 values (error). The samples are reordered.
+    /// </summary>
+    internal static (double[] Medians, double[] Errors) PooledMedians(double[][] samples, double nSigma)
+    {
+        var medians = new double[samples.Length];
+        var errors = new double[samples.Length];
+        Parallel.For(0, samples.Length, k =>
+        {
+            var a = samples[k];
+            medians[k] = a.Length == 0 ? double.NaN : ClippedMedian(a, nSigma);
+            if (a.Length < 2)
+            {
+                errors[k] = double.NaN;
+                return;
+            }
+            var deviations = new double[a.Length];
+            for (var i = 0; i < a.Length; i++) deviations[i] = Math.Abs(a[i] - medians[k]);
+            errors[k] = Math.Sqrt(Math.PI / 2) * 1.4826 * MedianInPlace(deviations) / Math.Sqrt(a.Length);
+        });
+        return (medians, errors);
+    }
+
+    /// <summary>Median of sorted values; NaN for none.</summary>
+    internal static double MedianOfSorted(ReadOnlySpan<double> sorted)
+    {
+        var n = sorted.Length;
+        return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    }
+
+    /// <summary>Median of values that may be reordered, the same as of the sorted values: the middle one(s) selected (Hoare's quickselect).</summary>
+    internal static double MedianInPlace(Span<double> values)
+    {
+        var n = values.Length;
+        if (n < RadixThreshold)
+        {
+            Sort(values);
+            return MedianOfSorted(values);
+        }
+        var nan = MoveNaNsFirst(values);
+        if (nan > 0)
+        {
+            // As a sort would place them: NaNs first, so they count among the low values.
+            Sort(values);
+            return MedianOfSorted(values);
+        }
+        var upper = Select(values, n / 2);
+        if (n % 2 == 1) return upper;
+        // The lower middle value is the largest of the left partition.
+        var lower = double.NegativeInfinity;
+        for (var i = 0; i < n / 2; i++) if (values[i] > lower) lower = values[i];
+        return 0.5 * (lower + upper);
+    }
+
+    /// <summary>
+    /// Sorts ascending as <see cref="MemoryExtensions.Sort{T}(Span{T})"/> does (NaNs first), large spans by a
+    /// least-significant-digit radix sort: 8 passes of 8 bits over order-preserving integer keys, all 8 histograms
+    /// counted in one pass, a pass whose byte is the same in every key skipped.
+    /// </summary>
+    internal static void Sort(Span<double> values)
+    {
+        if (values.Length < RadixThreshold)
+        {
+            values.Sort();
+            return;
+        }
+        var finite = values[MoveNaNsFirst(values)..];
+        var n = finite.Length;
+        var keys = MemoryMarshal.Cast<double, ulong>(finite);
+        var rented = ArrayPool<ulong>.Shared.Rent(n);
+        try
+        {
+            // IEEE-754 bits to keys that order as the doubles do: flip the sign bit of positives, every bit of negatives.
+            for (var i = 0; i < n; i++) keys[i] = (keys[i] & 0x8000_0000_0000_0000ul) != 0 ? ~keys[i] : keys[i] ^ 0x8000_0000_0000_0000ul;
+            Span<int> counts = stackalloc int[8 * 256];
+            counts.Clear();
+            foreach (var k in keys)
+                for (var d = 0; d < 8; d++) counts[(d << 8) | (int)((k >> (8 * d)) & 0xFF)]++;
+            var src = keys;
+            var dst = rented.AsSpan(0, n);
+            var swapped = false;
+            for (var d = 0; d < 8; d++)
+            {
+                var digit = counts.Slice(d << 8, 256);
+                var shift = 8 * d;
+                if (digit[(int)((src[0] >> shift) & 0xFF)] == n) continue; // every key has this byte: already in order
+                var sum = 0;
+                for (var b = 0; b < 256; b++) (digit[b], sum) = (sum, sum + digit[b]);
+                foreach (var k in src) dst[digit[(int)((k >> shift) & 0xFF)]++] = k;
+                var t = src;
+                src = dst;
+                dst = t;
+                swapped = !swapped;
+            }
+            if (swapped) src.CopyTo(keys);
+            for (var i = 0; i < n; i++) keys[i] = (keys[i] & 0x8000_0000_0000_0000ul) != 0 ? keys[i] ^ 0x8000_0000_0000_0000ul : ~keys[i];
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Moves the NaNs to the front (as the framework's sort of doubles does first); returns how many there are.</summary>
+    private static int MoveNaNsFirst(Span<double> values)
+    {
+        var front = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!double.IsNaN(values[i])) continue;
+            (values[front], values[i]) = (values[i], values[front]);
+            front++;
+        }
+        return front;
+    }
+
+    // Hoare's quickselect (values hold no NaN): afterwards values[k] is the k-th smallest and values[..k] are all <= it.
+    private static double Select(Span<double> values, int k)
+    {
+        int left = 0, right = values.Length - 1;
+        while (left < right)
+        {
+            var pivot = values[(left + right) >>> 1];
+            int i = left, j = right;
+            while (i <= j)
+            {
+                while (values[i] < pivot) i++;
+                while (values[j] > pivot) j--;
+                if (i <= j) { (values[i], values[j]) = (values[j], values[i]); i++; j--; }
+            }
+            if (k <= j) right = j;
+            else if (k >= i) left = i;
+            else break;
+        }
+        return values[k];
+    }
+}
