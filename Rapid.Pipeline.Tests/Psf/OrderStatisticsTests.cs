@@ -30,18 +30,21 @@ public class OrderStatisticsTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(254)]
-    [InlineData(1001)]
-    [InlineData(1002)]
-    public void MedianInPlace_selects_the_median_of_the_sorted_values(int n)
+    [InlineData(1, 0.5)]
+    [InlineData(2, 3.0)]
+    [InlineData(255, 25.0)]
+    [InlineData(1000, 25.5)]
+    [InlineData(1001, -3.0)]
+    [InlineData(1001, 70.0)]
+    public void The_median_absolute_deviation_of_sorted_values_is_that_of_the_sorted_deviations(int n, double centre)
     {
         var random = new Random(n);
-        var values = Enumerable.Range(0, n).Select(_ => Math.Round(random.NextDouble() * 50)).ToArray();
-        var sorted = (double[])values.Clone();
-        Array.Sort(sorted);
+        var values = Enumerable.Range(0, n).Select(_ => Math.Round(random.NextDouble() * 50)).ToArray(); // ties
+        Array.Sort(values);
+        var deviations = values.Select(v => Math.Abs(v - centre)).ToArray();
+        Array.Sort(deviations);
 
-        Assert.Equal(OrderStatistics.MedianOfSorted(sorted), OrderStatistics.MedianInPlace(values));
+        Assert.Equal(OrderStatistics.MedianOfSorted(deviations), OrderStatistics.MedianAbsoluteDeviationOfSorted(values, centre));
     }
 
     [Fact]

@@ -58,11 +58,38 @@ internal static class OrderStatistics
                 errors[k] = double.NaN;
                 return;
             }
-            var deviations = new double[a.Length];
-            for (var i = 0; i < a.Length; i++) deviations[i] = Math.Abs(a[i] - medians[k]);
-            errors[k] = Math.Sqrt(Math.PI / 2) * 1.4826 * MedianInPlace(deviations) / Math.Sqrt(a.Length);
+            errors[k] = Math.Sqrt(Math.PI / 2) * 1.4826 * MedianAbsoluteDeviationOfSorted(a, medians[k]) / Math.Sqrt(a.Length);
         });
         return (medians, errors);
+    }
+
+    /// <summary>
+    /// Median of |v − centre| over sorted values, the same as of the sorted deviations: below the centre the deviations
+    /// fall and above it they rise, so merging the two runs outwards from the centre lists them in order, in O(n).
+    /// </summary>
+    internal static double MedianAbsoluteDeviationOfSorted(ReadOnlySpan<double> sorted, double centre)
+    {
+        var n = sorted.Length;
+        if (n == 0) return double.NaN;
+        if (!double.IsFinite(centre) || !double.IsFinite(sorted[0]) || !double.IsFinite(sorted[^1])) // NaNs sort first
+        {
+            var deviations = new double[n];
+            for (var i = 0; i < n; i++) deviations[i] = Math.Abs(sorted[i] - centre);
+            Sort(deviations);
+            return MedianOfSorted(deviations);
+        }
+        var above = 0;
+        while (above < n && sorted[above] < centre) above++;
+        var below = above - 1;
+        double previous = double.NaN;
+        for (var taken = 0; ; taken++)
+        {
+            double next;
+            if (below >= 0 && (above >= n || Math.Abs(sorted[below] - centre) <= Math.Abs(sorted[above] - centre))) next = Math.Abs(sorted[below--] - centre);
+            else next = Math.Abs(sorted[above++] - centre);
+            if (taken == n / 2) return n % 2 == 1 ? next : 0.5 * (previous + next);
+            previous = next;
+        }
     }
 
     /// <summary>Median of sorted values; NaN for none.</summary>
@@ -70,30 +97,6 @@ internal static class OrderStatistics
     {
         var n = sorted.Length;
         return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-    }
-
-    /// <summary>Median of values that may be reordered, the same as of the sorted values: the middle one(s) selected (Hoare's quickselect).</summary>
-    internal static double MedianInPlace(Span<double> values)
-    {
-        var n = values.Length;
-        if (n < RadixThreshold)
-        {
-            Sort(values);
-            return MedianOfSorted(values);
-        }
-        var nan = MoveNaNsFirst(values);
-        if (nan > 0)
-        {
-            // As a sort would place them: NaNs first, so they count among the low values.
-            Sort(values);
-            return MedianOfSorted(values);
-        }
-        var upper = Select(values, n / 2);
-        if (n % 2 == 1) return upper;
-        // The lower middle value is the largest of the left partition.
-        var lower = double.NegativeInfinity;
-        for (var i = 0; i < n / 2; i++) if (values[i] > lower) lower = values[i];
-        return 0.5 * (lower + upper);
     }
 
     /// <summary>
@@ -156,26 +159,5 @@ internal static class OrderStatistics
             front++;
         }
         return front;
-    }
-
-    // Hoare's quickselect (values hold no NaN): afterwards values[k] is the k-th smallest and values[..k] are all <= it.
-    private static double Select(Span<double> values, int k)
-    {
-        int left = 0, right = values.Length - 1;
-        while (left < right)
-        {
-            var pivot = values[(left + right) >>> 1];
-            int i = left, j = right;
-            while (i <= j)
-            {
-                while (values[i] < pivot) i++;
-                while (values[j] > pivot) j--;
-                if (i <= j) { (values[i], values[j]) = (values[j], values[i]); i++; j--; }
-            }
-            if (k <= j) right = j;
-            else if (k >= i) left = i;
-            else break;
-        }
-        return values[k];
     }
 }
