@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using Rapid.Pipeline.Imaging;
 
 namespace Rapid.Pipeline.Psf;
 
@@ -101,8 +102,7 @@ internal static class OrderStatistics
 
     /// <summary>
     /// Sorts ascending as <see cref="MemoryExtensions.Sort{T}(Span{T})"/> does (NaNs first), large spans by a
-    /// least-significant-digit radix sort: 8 passes of 8 bits over order-preserving integer keys, all 8 histograms
-    /// counted in one pass, a pass whose byte is the same in every key skipped.
+    /// least-significant-digit radix sort over order-preserving integer keys (<see cref="RobustStatistics.RadixSortKeys{T}"/>).
     /// </summary>
     internal static void Sort(Span<double> values)
     {
@@ -114,38 +114,12 @@ internal static class OrderStatistics
         var finite = values[MoveNaNsFirst(values)..];
         var n = finite.Length;
         var keys = MemoryMarshal.Cast<double, ulong>(finite);
-        var rented = ArrayPool<ulong>.Shared.Rent(n);
-        try
-        {
-            // IEEE-754 bits to keys that order as the doubles do: flip the sign bit of positives, every bit of negatives.
-            for (var i = 0; i < n; i++) keys[i] = (keys[i] & 0x8000_0000_0000_0000ul) != 0 ? ~keys[i] : keys[i] ^ 0x8000_0000_0000_0000ul;
-            Span<int> counts = stackalloc int[8 * 256];
-            counts.Clear();
-            foreach (var k in keys)
-                for (var d = 0; d < 8; d++) counts[(d << 8) | (int)((k >> (8 * d)) & 0xFF)]++;
-            var src = keys;
-            var dst = rented.AsSpan(0, n);
-            var swapped = false;
-            for (var d = 0; d < 8; d++)
-            {
-                var digit = counts.Slice(d << 8, 256);
-                var shift = 8 * d;
-                if (digit[(int)((src[0] >> shift) & 0xFF)] == n) continue; // every key has this byte: already in order
-                var sum = 0;
-                for (var b = 0; b < 256; b++) (digit[b], sum) = (sum, sum + digit[b]);
-                foreach (var k in src) dst[digit[(int)((k >> shift) & 0xFF)]++] = k;
-                var t = src;
-                src = dst;
-                dst = t;
-                swapped = !swapped;
-            }
-            if (swapped) src.CopyTo(keys);
-            for (var i = 0; i < n; i++) keys[i] = (keys[i] & 0x8000_0000_0000_0000ul) != 0 ? keys[i] ^ 0x8000_0000_0000_0000ul : ~keys[i];
-        }
-        finally
-        {
-            ArrayPool<ulong>.Shared.Return(rented);
-        }
+        // IEEE-754 bits to keys that order as the doubles do: flip the sign bit of positives, every bit of negatives.
+        for (var i = 0; i < n; i++) keys[i] = (keys[i] & 0x8000_0000_0000_0000ul) != 0 ? ~keys[i] : keys[i] ^ 0x8000_0000_0000_0000ul;
+        var scratch = ArrayPool<ulong>.Shared.Rent(n);
+        RobustStatistics.RadixSortKeys(keys, scratch.AsSpan(0, n));
+        ArrayPool<ulong>.Shared.Return(scratch);
+        for (var i = 0; i < n; i++) keys[i] = (keys[i] & 0x8000_0000_0000_0000ul) != 0 ? keys[i] ^ 0x8000_0000_0000_0000ul : ~keys[i];
     }
 
     /// <summary>Moves the NaNs to the front (as the framework's sort of doubles does first); returns how many there are.</summary>
