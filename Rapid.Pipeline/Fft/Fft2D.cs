@@ -112,6 +112,24 @@ public sealed unsafe class Fft2D : IDisposable
     }
 
     /// <summary>
+    /// Zeroes the rows of an image buffer that <see cref="ForwardCompact"/> reads for this reach (every row when it would
+    /// fall back to the full transform): before a kernel is written into a reused buffer, the rows in between, never
+    /// read, need not be cleared (two thirds of a 4116² buffer's 68 MB, four times per subtraction).
+    /// </summary>
+    internal void ClearCompactRows(FftwBuffer image, int reach)
+    {
+        Check(image.Length, RealLength, "image");
+        if (reach < 0 || 2 * reach + 2 > Height)
+        {
+            image.Span.Clear();
+            return;
+        }
+        var count = reach + 1;
+        image.Slice(0, count * Width).Clear();
+        image.Slice((long)(Height - count) * Width, count * Width).Clear();
+    }
+
+    /// <summary>
     /// The inverse transform of a spectrum buffer into an image buffer NOT divided by Width * Height (the caller folds
     /// 1 / RealLength into its next pass over the image). Destroys the spectrum: FFTW's c2r overwrites its input.
     /// </summary>

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Rapid.Pipeline.Imaging;
@@ -123,37 +125,53 @@ public static class RobustStatistics
     }
 
     /// <summary>
-    /// Sorts finite floats ascending with a least-significant-digit radix sort (4 passes of 8 bits over order-preserving
-    /// integer keys; a pass whose byte is the same in every key is skipped), in O(n) where comparison sorts take O(n log n):
-    /// a mesh cell's 4096 values, or a whole co-add's 16.7 million. <paramref name="work"/> is scratch of at least the same length.
+    /// Sorts finite floats ascending with a least-significant-digit radix sort over order-preserving integer keys
+    /// (<see cref="RadixSortKeys{T}"/>), in O(n) where comparison sorts take O(n log n): a mesh cell's 4096 values, or a
+    /// whole co-add's 16.7 million. <paramref name="work"/> is scratch of at least the same length.
     /// </summary>
     internal static void RadixSort(Span<float> values, Span<float> work)
     {
         var n = values.Length;
         if (n < 2) return;
         var keys = MemoryMarshal.Cast<float, uint>(values);
-        var other = MemoryMarshal.Cast<float, uint>(work[..n]);
         // IEEE-754 bits to keys that order as the floats do: flip the sign bit of positives, every bit of negatives.
         for (var i = 0; i < n; i++) keys[i] = (keys[i] & 0x8000_0000u) != 0 ? ~keys[i] : keys[i] ^ 0x8000_0000u;
-        Span<int> counts = stackalloc int[256];
+        RadixSortKeys(keys, MemoryMarshal.Cast<float, uint>(work[..n]));
+        for (var i = 0; i < n; i++) keys[i] = (keys[i] & 0x8000_0000u) != 0 ? keys[i] ^ 0x8000_0000u : ~keys[i];
+    }
+
+    /// <summary>
+    /// Sorts unsigned integer keys ascending, least significant byte first (one stable counting pass per byte, the
+    /// histograms of all bytes counted in one pass beforehand; a pass whose byte is the same in every key is skipped).
+    /// <paramref name="scratch"/> is at least as long as the keys.
+    /// </summary>
+    internal static void RadixSortKeys<T>(Span<T> keys, Span<T> scratch) where T : unmanaged, IBinaryInteger<T>, IUnsignedNumber<T>
+    {
+        var n = keys.Length;
+        if (n < 2) return;
+        var bytes = Unsafe.SizeOf<T>();
+        var mask = T.CreateTruncating(0xFF);
+        Span<int> counts = stackalloc int[bytes * 256];
+        counts.Clear();
+        foreach (var k in keys)
+            for (var d = 0; d < bytes; d++) counts[(d << 8) | int.CreateTruncating((k >>> (8 * d)) & mask)]++;
         var src = keys;
-        var dst = other;
+        var dst = scratch[..n];
         var swapped = false;
-        for (var shift = 0; shift < 32; shift += 8)
+        for (var d = 0; d < bytes; d++)
         {
-            counts.Clear();
-            foreach (var k in src) counts[(int)((k >> shift) & 0xFF)]++;
-            if (counts[(int)((src[0] >> shift) & 0xFF)] == n) continue; // every key has this byte: already in order
+            var digit = counts.Slice(d << 8, 256);
+            var shift = 8 * d;
+            if (digit[int.CreateTruncating((src[0] >>> shift) & mask)] == n) continue; // every key has this byte: already in order
             var sum = 0;
-            for (var b = 0; b < 256; b++) (counts[b], sum) = (sum, sum + counts[b]);
-            foreach (var k in src) dst[counts[(int)((k >> shift) & 0xFF)]++] = k;
+            for (var b = 0; b < 256; b++) (digit[b], sum) = (sum, sum + digit[b]);
+            foreach (var k in src) dst[digit[int.CreateTruncating((k >>> shift) & mask)]++] = k;
             var t = src;
             src = dst;
             dst = t;
             swapped = !swapped;
         }
         if (swapped) src.CopyTo(keys);
-        for (var i = 0; i < n; i++) keys[i] = (keys[i] & 0x8000_0000u) != 0 ? keys[i] ^ 0x8000_0000u : ~keys[i];
     }
 
     /// <summary>Median of a scratch array that may be reordered (quickselect).</summary>

@@ -121,7 +121,7 @@ public sealed class EffectivePsfBuilder
         if (degree == 0)
         {
             var update = new double[gridSize * gridSize];
-            Parallel.For(0, update.Length, b => update[b] = bins.Count(b) == 0 ? double.NaN : ClippedMedian(bins.Values(b), _options.ClipSigma));
+            Parallel.For(0, update.Length, b => update[b] = bins.Count(b) == 0 ? double.NaN : OrderStatistics.ClippedMedian(bins.Values(b), _options.ClipSigma));
             updates = [update];
         }
         else
@@ -342,15 +342,7 @@ public sealed class EffectivePsfBuilder
             var r = Radius(cell);
             if (r >= wingRadius - width) foreach (var v in bins.Values(cell)) annuli[(int)(r / width)].Add(v);
         }
-        var medians = annuli.Select(a => a.Count == 0 ? double.NaN : ClippedMedian(a.ToArray(), _options.ClipSigma)).ToArray();
-        // The standard error of a median: √(π/2) σ / √n, σ from the median absolute deviation.
-        var errors = annuli.Select((a, k) =>
-        {
-            if (a.Count < 2) return double.NaN;
-            var deviations = a.Select(v => Math.Abs(v - medians[k])).ToArray();
-            Array.Sort(deviations);
-            return Math.Sqrt(Math.PI / 2) * 1.4826 * Median(deviations) / Math.Sqrt(a.Count);
-        }).ToArray();
+        var (medians, errors) = OrderStatistics.PooledMedians([.. annuli.Select(a => a.ToArray())], _options.ClipSigma);
         double Profile(double r)
         {
             var x = r / width - 0.5;
@@ -448,7 +440,7 @@ public sealed class EffectivePsfBuilder
             var coefficients = n >= 3 * terms ? ClippedPolynomial(bins.Values(cell), bins.Stars(cell), positions, terms, _options.ClipSigma) : null;
             if (coefficients is null)
             {
-                updates[0][cell] = ClippedMedian(bins.Values(cell).ToArray(), _options.ClipSigma);
+                updates[0][cell] = OrderStatistics.ClippedMedian(bins.Values(cell).ToArray(), _options.ClipSigma);
                 return;
             }
             for (var t = 0; t < terms; t++) updates[t][cell] = coefficients[t];
@@ -608,38 +600,6 @@ public sealed class EffectivePsfBuilder
         if (n == 3) return sorted[lo + 1] - sorted[lo] < sorted[lo + 2] - sorted[lo + 1] ? (sorted[lo] + sorted[lo + 1]) / 2
             : sorted[lo + 2] - sorted[lo + 1] < sorted[lo + 1] - sorted[lo] ? (sorted[lo + 1] + sorted[lo + 2]) / 2 : sorted[lo + 1];
         return n == 2 ? (sorted[lo] + sorted[lo + 1]) / 2 : sorted[lo];
-    }
-
-    /// <summary>
-    /// Median after iterated clipping at nSigma standard deviations about the median (astropy's SigmaClip with
-    /// cenfunc = median, stdfunc = std, as photutils stacks its residuals). Sorts the span.
-    /// </summary>
-    internal static double ClippedMedian(Span<double> values, double nSigma)
-    {
-        values.Sort();
-        var (lo, hi) = (0, values.Length);
-        for (var iteration = 0; iteration < 10 && hi - lo > 2; iteration++)
-        {
-            var median = Median(values[lo..hi]);
-            double sum = 0, sum2 = 0;
-            for (var i = lo; i < hi; i++) sum += values[i];
-            var mean = sum / (hi - lo);
-            for (var i = lo; i < hi; i++) sum2 += (values[i] - mean) * (values[i] - mean);
-            var limit = nSigma * Math.Sqrt(sum2 / (hi - lo));
-            var (newLo, newHi) = (lo, hi);
-            while (newLo < newHi && values[newLo] < median - limit) newLo++;
-            while (newHi > newLo && values[newHi - 1] > median + limit) newHi--;
-            if (newLo == lo && newHi == hi) break;
-            (lo, hi) = (newLo, newHi);
-        }
-        return Median(values[lo..hi]);
-    }
-
-    /// <summary>Median of sorted values.</summary>
-    private static double Median(ReadOnlySpan<double> sorted)
-    {
-        var n = sorted.Length;
-        return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
     }
 
     /// <summary>
@@ -870,6 +830,6 @@ public sealed class EffectivePsfBuilder
             }
         var sorted = ring.ToArray();
         Array.Sort(sorted);
-        return Median(sorted);
+        return OrderStatistics.MedianOfSorted(sorted);
     }
 }

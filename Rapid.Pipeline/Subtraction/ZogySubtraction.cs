@@ -100,8 +100,8 @@ public static unsafe class ZogySubtraction
         // image spectra become S_N^ and S_R^ in place.
         fft.Forward(Pad(newImage.Pixels, masked, w, h, pw, ph, real), nHat);
         fft.Forward(Pad(reference.Pixels, masked, w, h, pw, ph, real), rHat);
-        fft.ForwardCompact(Embed(newImage.Psf, pw, ph, real), newImage.Psf.Centre, pnHat);
-        fft.ForwardCompact(Embed(reference.Psf, pw, ph, real), reference.Psf.Centre, prHat);
+        fft.ForwardCompact(Embed(newImage.Psf, fft, real), newImage.Psf.Centre, pnHat);
+        fft.ForwardCompact(Embed(reference.Psf, fft, real), reference.Psf.Centre, prHat);
 
         float[] difference;
         using (var dHat = FftwBuffer.Rent(fft.SpectrumLength))
@@ -161,11 +161,11 @@ public static unsafe class ZogySubtraction
         var knHat = pnHat;
         var krHat = prHat;
         var reach = kernels.Size / 2;
-        fft.ForwardCompact(WrapSquared(kernels.NewKernel, kernels.Size, pw, ph, real), reach, knHat);
+        fft.ForwardCompact(WrapSquared(kernels.NewKernel, kernels.Size, fft, real), reach, knHat);
         // The reference's shift is in its squared kernel (R shifted is R convolved with k_r shifted), so its variance map
         // is not shifted: a shifted square is not the square of the shifted kernel.
         var referenceKernel = ramp is null ? kernels.ReferenceKernel : kernels.ReferenceKernelShifted(noise.ReferenceShiftX, noise.ReferenceShiftY);
-        fft.ForwardCompact(WrapSquared(referenceKernel, kernels.Size, pw, ph, real), reach, krHat);
+        fft.ForwardCompact(WrapSquared(referenceKernel, kernels.Size, fft, real), reach, krHat);
         // The model-error terms take the constant light from the reference (scaled to each image's flux unit): a
         // transient, which only N holds, adds no model error to itself, and the reference's light is the less noisy.
         fft.Forward(VarianceImage(newImage, noise.NewVarianceFactor, reference.Pixels, newImage.ModelErrorFraction * fn / fr, masked, pw, ph, real), nHat);
@@ -323,10 +323,14 @@ public static unsafe class ZogySubtraction
         return target;
     }
 
-    /// <summary>The PSF stamp in float32 with its centre at (0, 0) of a zeroed pw x ph buffer (negative offsets wrap).</summary>
-    private static FftwBuffer Embed(PsfModel psf, int pw, int ph, FftwBuffer target)
+    /// <summary>
+    /// The PSF stamp in float32 with its centre at (0, 0) of a pw x ph buffer (negative offsets wrap), zeroed in the rows
+    /// the compact transform reads.
+    /// </summary>
+    private static FftwBuffer Embed(PsfModel psf, Fft2D fft, FftwBuffer target)
     {
-        target.Span.Clear();
+        var (pw, ph) = (fft.Width, fft.Height);
+        fft.ClearCompactRows(target, psf.Centre);
         var span = target.Span;
         var c = psf.Centre;
         for (var j = 0; j < psf.Size; j++)
@@ -355,12 +359,14 @@ public static unsafe class ZogySubtraction
     }
 
     /// <summary>
-    /// The squares of an origin-at-(0, 0) m x m kernel wrapped periodically into a zeroed pw x ph buffer (offsets beyond
-    /// half wrap negative; a grid larger than the buffer folds onto it, as a periodic convolution on the buffer would).
+    /// The squares of an origin-at-(0, 0) m x m kernel wrapped periodically into a pw x ph buffer zeroed in the rows the
+    /// compact transform reads (offsets beyond half wrap negative; a grid larger than the buffer folds onto it, as a
+    /// periodic convolution on the buffer would).
     /// </summary>
-    private static FftwBuffer WrapSquared(double[] small, int m, int pw, int ph, FftwBuffer target)
+    private static FftwBuffer WrapSquared(double[] small, int m, Fft2D fft, FftwBuffer target)
     {
-        target.Span.Clear();
+        var (pw, ph) = (fft.Width, fft.Height);
+        fft.ClearCompactRows(target, m / 2);
         var span = target.Span;
         for (var j = 0; j < m; j++)
         {
