@@ -1,12 +1,14 @@
+using Rapid.Pipeline.Imaging;
+
 namespace Rapid.Pipeline.Psf;
 
 /// <summary>An annulus' sky two ways: the median of its clipped values, and their mode.</summary>
 public readonly record struct AnnulusSkyLevels(double Median, double Mode);
 
 /// <summary>
-/// The sky level of an annulus around a star. The values are clipped iteratively at ±3σ around their median until
-/// nothing more is clipped (as SExtractor clips a background cell, Bertin &amp; Arnouts 1996, A&amp;AS 117, 393, sec. 3.1);
-/// their median, and their mode 2.5 × median − 1.5 × mean (SExtractor's estimate for a crowded cell: Pearson's relation
+/// The sky level of an annulus around a star. The values are clipped iteratively at ±3σ around their median
+/// (<see cref="RobustStatistics.SigmaClip"/>, as SExtractor clips a background cell, Bertin &amp; Arnouts 1996,
+/// A&amp;AS 117, 393, sec. 3.1); their median, and their mode 2.5 × median − 1.5 × mean (SExtractor's estimate for a crowded cell: Pearson's relation
 /// between the mean, median and mode of a skewed distribution, on which DAOPHOT's sky also rests, Stetson 1987, PASP 99,
 /// 191). Neighbours' light skews an annulus upwards, and even its clipped median counts part of it as sky; the mode
 /// does not, but it is noisier (2.1 against 1.25 σ/√n).
@@ -19,23 +21,8 @@ public static class AnnulusSky
     public static AnnulusSkyLevels Estimate(IEnumerable<double> values)
     {
         ArgumentNullException.ThrowIfNull(values);
-        var sorted = values.Where(double.IsFinite).ToArray();
-        if (sorted.Length == 0) return new(double.NaN, double.NaN);
-        Array.Sort(sorted);
-        var (lo, hi) = (0, sorted.Length);
-        var (mean, sigma) = MeanAndSigma(sorted, lo, hi);
-        while (hi - lo > 2)
-        {
-            var median = Median(sorted, lo, hi);
-            var (newLo, newHi) = (lo, hi);
-            while (newLo < newHi && sorted[newLo] < median - ClipSigma * sigma) newLo++;
-            while (newHi > newLo && sorted[newHi - 1] > median + ClipSigma * sigma) newHi--;
-            if (newLo == lo && newHi == hi) break;
-            (lo, hi) = (newLo, newHi);
-            (mean, sigma) = MeanAndSigma(sorted, lo, hi);
-        }
-        var m = Median(sorted, lo, hi);
-        return new(m, 2.5 * m - 1.5 * mean);
+        var clipped = RobustStatistics.SigmaClip(values.Select(v => (float)v).ToArray(), ClipSigma, maxIterations: 20);
+        return clipped.Count == 0 ? new(double.NaN, double.NaN) : new(clipped.Median, 2.5 * clipped.Median - 1.5 * clipped.Mean);
     }
 
     /// <summary>
@@ -51,20 +38,5 @@ public static class AnnulusSky
         var mean = skews.Average();
         var sd = Math.Sqrt(skews.Sum(v => (v - mean) * (v - mean)) / (skews.Length - 1));
         return mean > 3 * sd / Math.Sqrt(skews.Length);
-    }
-
-    private static (double Mean, double Sigma) MeanAndSigma(double[] sorted, int lo, int hi)
-    {
-        double sum = 0, sum2 = 0;
-        for (var i = lo; i < hi; i++) sum += sorted[i];
-        var mean = sum / (hi - lo);
-        for (var i = lo; i < hi; i++) sum2 += (sorted[i] - mean) * (sorted[i] - mean);
-        return (mean, Math.Sqrt(sum2 / (hi - lo)));
-    }
-
-    private static double Median(double[] sorted, int lo, int hi)
-    {
-        var n = hi - lo;
-        return n % 2 == 1 ? sorted[lo + n / 2] : 0.5 * (sorted[lo + n / 2 - 1] + sorted[lo + n / 2]);
     }
 }
