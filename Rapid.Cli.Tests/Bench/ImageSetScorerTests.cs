@@ -55,6 +55,31 @@ public sealed class ImageSetScorerTests
         Assert.InRange(ImageSetScorer.CompletenessMagnitude(mags, found, 0.5), 24.27, 24.33);
     }
 
+    // Four sets of 150 changes (S/N 2-300, as the bench's), each with its own 5 sigma limit, drawn from a completeness
+    // that reaches 50 % 0.15 mag brighter than the limit: the pooled fit finds that offset, with an error half of one set's.
+    [Fact]
+    public void The_pooled_completeness_magnitude_fits_every_sets_changes_relative_to_its_own_limit()
+    {
+        var random = new Random(9);
+        var sets = new[] { 25.0, 25.4, 24.8, 25.9 }.Select(limit =>
+        {
+            var sample = Enumerable.Range(0, 150).Select(_ =>
+            {
+                var below = 2.5 * Math.Log10(5 / (2 * Math.Exp(Math.Log(150) * random.NextDouble())));
+                return (below, random.NextDouble() < 1 / (1 + Math.Exp((below + 0.15) / 0.12)));
+            }).ToList();
+            return new ScienceQuality("set", 150, 0, 0, limit - 0.15, limit, 0, double.NaN, double.NaN, 0, double.NaN, double.NaN,
+                0, 0, 0, 0, [], 0, double.NaN) { CompletenessSample = sample };
+        }).ToList();
+        var single = ImageSetScorer.CompletenessMagnitudeError(sets[0].CompletenessSample.Select(x => x.MagnitudeBelowLimit).ToArray(),
+            sets[0].CompletenessSample.Select(x => x.Found).ToArray());
+
+        var (value, error) = ImageSetScorer.PooledMagnitude50BelowLimit(sets);
+
+        Assert.True(Math.Abs(value + 0.15) <= 3 * error, $"pooled m50 - limit {value:F3} ± {error:F3}, drawn at -0.150");
+        Assert.InRange(error, 0.3 * single, 0.7 * single);
+    }
+
     [Fact]
     public void Scores_matches_flux_pulls_false_rows_edges_and_astrometry_against_the_truth()
     {

@@ -30,7 +30,7 @@ public class CrossConvolvedFluxTests
         StarField.AddNoise(science, 1.0, random);
         StarField.AddNoise(reference, 0.1, random);
         var (scienceVariance, referenceVariance) = (StarField.Constant(Size * Size, 1f), StarField.Constant(Size * Size, 0.01f));
-        var flux2 = new CrossConvolvedFlux(PsfModel.Gaussian(2.5, 35), PsfModel.Gaussian(2.2, 35), null, null, apertureFwhm: 1, wideRadius: 10);
+        var flux2 = new CrossConvolvedFlux(PsfModel.Gaussian(2.5, 35), PsfModel.Gaussian(2.2, 35), null, null, apertureFwhm: 1, wideRadius: 10, maxApertureShare: 0.8);
 
         var (s, r) = StarPairs.Measure(science, scienceVariance, reference, referenceVariance, Size, Size, 2.0, 2.2, flux2);
         var match = FluxMatcher.Match(s, r, fallbackScale: 1);
@@ -41,6 +41,22 @@ public class CrossConvolvedFluxTests
         Assert.True(Math.Abs(match.Scale / trueScale - 1) <= Math.Min(3 * match.ScaleError, Math.Abs(narrow) / 3),
             $"scale {match.Scale / trueScale - 1:P2} ± {match.ScaleError:P2} off the truth (the narrow ratio alone {narrow:P2})");
         Assert.InRange(match.ScaleError, 0.0005, 0.01);
+    }
+
+    // The gnuastro bench set's PSFs (FWHM 2.95 and 2.5 px): 3 FWHMs of P_n ⊗ P_r are 11.6 px, beyond the 10 px aperture
+    // that corrects the ratio; the setting fluxMatchMaxApertureShare caps the aperture at its share of 10 px, and the
+    // job's options carry the setting's value.
+    [Theory]
+    [InlineData(0.8, 8.0)]
+    [InlineData(0.5, 5.0)]
+    [InlineData(2.0, 11.61)]
+    public void The_aperture_is_at_most_the_configured_share_of_the_wide_one(double share, double radius)
+    {
+        var options = DifferenceImagingOptions.From(new Rapid.Core.Contracts.PipelineSettings { FluxMatchMaxApertureShare = share });
+        var flux = new CrossConvolvedFlux(PsfModel.Gaussian(2.95, 35), PsfModel.Gaussian(2.5, 35), null, null,
+            options.FluxMatchApertureFwhm, wideRadius: 10, options.FluxMatchMaxApertureShare);
+
+        Assert.Equal(radius, flux.ApertureRadius, 0.02);
     }
 
     // Noise smoothed by a 3 x 3 box (as resampling correlates a reference's): each pixel's variance is 1/9 of the white
@@ -64,7 +80,7 @@ public class CrossConvolvedFluxTests
             }
         var variance = StarField.Constant(size * size, 1f); // 3^2 / 9 per pixel
         var rho = NoiseCorrelation.Autocorrelation(smooth, size, size, 1.0);
-        var flux = new CrossConvolvedFlux(PsfModel.Gaussian(2.0, 35), PsfModel.Gaussian(2.2, 35), null, rho, apertureFwhm: 3, wideRadius: 10);
+        var flux = new CrossConvolvedFlux(PsfModel.Gaussian(2.0, 35), PsfModel.Gaussian(2.2, 35), null, rho, apertureFwhm: 3, wideRadius: 10, maxApertureShare: 0.8);
 
         var values = new List<double>();
         double quoted = 0;

@@ -241,6 +241,32 @@ public class EffectivePsfBuilderTests(ITestOutputHelper output)
         Assert.InRange(ratios.Average(), 0.997, 1.003);
     }
 
+    // A crowded field: Moffat stars of FWHM 2.8 px among 1500-3000 fainter neighbours per 10^6 px, which fall in the
+    // outer rings where each PSF star's sky is measured. The rings' plain median counted part of the neighbours' light as
+    // sky and cut the ePSF's wings down: fitted fluxes 3.0 % and 5.1 % low (clipped median: 1.5 % and 3.4 % low). In a
+    // field whose rings are significantly skewed each ring's sky is its mode.
+    [Theory]
+    [InlineData(21, 1500)]
+    [InlineData(22, 3000)]
+    public void Neighbours_in_the_stars_sky_rings_do_not_cut_the_epsfs_wings(int seed, int neighbours)
+    {
+        const int size = 1024;
+        var truth = new MoffatPsf(2.8);
+        var random = new Random(seed);
+        var stars = StarField.Grid(size, size, 60, 60, 3000, 60000, random);
+        for (var k = 0; k < neighbours; k++)
+            stars.Add((10 + (size - 20) * random.NextDouble(), 10 + (size - 20) * random.NextDouble(), 100 * Math.Exp(3 * random.NextDouble())));
+        var image = Render(stars, (_, _) => truth, random, size);
+        for (var i = 0; i < image.Length; i++) image[i] += 50;
+
+        var psf = new EffectivePsfBuilder().Build(image, size, size, 2, double.PositiveInfinity, 50);
+
+        var ratios = new[] { (0.0, 0.0), (0.5, 0.5), (0.25, -0.4), (-0.5, 0.1), (0.3, 0.2) }.Select(p => FittedFlux(psf, truth, p.Item1, p.Item2)).ToArray();
+        output.WriteLine($"seed {seed}, {neighbours} neighbours: {psf.Method} from {psf.StarsUsed} stars, s {psf.Oversampling}, FWHM {psf.FwhmPixels:F3}; "
+                         + $"fitted flux of a unit true star: {string.Join(", ", ratios.Select(r => r.ToString("F4")))}; {Shells(psf, truth)}");
+        Assert.InRange(ratios.Average(), 0.997, 1.003);
+    }
+
     private static string Shells(EffectivePsf psf, MoffatPsf truth)
     {
         var edges = new[] { 0, 3, 6, 10, 14, 18, 25 };

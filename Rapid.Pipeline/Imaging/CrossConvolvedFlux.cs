@@ -36,11 +36,13 @@ public sealed class CrossConvolvedFlux
     /// <param name="referenceRho">The reference's.</param>
     /// <param name="apertureFwhm">The aperture radius in FWHMs of the cross-convolved PSF, sqrt(FWHM_n^2 + FWHM_r^2).</param>
     /// <param name="wideRadius">Radius (pixels) of the plain wide aperture; each model is scaled to unit sum within it.</param>
-    public CrossConvolvedFlux(PsfModel science, PsfModel reference, double[]? scienceRho, double[]? referenceRho, double apertureFwhm, double wideRadius)
+    /// <param name="maxApertureShare">The aperture's radius is at most this share of wideRadius (the setting fluxMatchMaxApertureShare).</param>
+    public CrossConvolvedFlux(PsfModel science, PsfModel reference, double[]? scienceRho, double[]? referenceRho, double apertureFwhm, double wideRadius, double maxApertureShare)
     {
         ArgumentNullException.ThrowIfNull(science);
         ArgumentNullException.ThrowIfNull(reference);
         if (!(apertureFwhm > 0)) throw new ArgumentOutOfRangeException(nameof(apertureFwhm), apertureFwhm, "the aperture must be positive");
+        if (!(maxApertureShare > 0)) throw new ArgumentOutOfRangeException(nameof(maxApertureShare), maxApertureShare, "the aperture's share of the wide one must be positive");
         var pn = science.Stamp.ToArray();
         var pr = reference.Stamp.ToArray();
         Normalise(pn, science.Size, wideRadius);
@@ -49,7 +51,7 @@ public sealed class CrossConvolvedFlux
         // Narrower than the wide aperture (so the correction is from narrow to wide and a broad PSF's aperture does not
         // reach its crowded neighbours: on the gnuastro set, FWHM 2.95 and 2.5 px, 3 FWHMs were 11.6 px and the scale's
         // error 22 % from 8 stars; 8 px gave 2.7 %).
-        ApertureRadius = Math.Min(apertureFwhm * Math.Sqrt(fn * fn + fr * fr), MaxApertureShare * wideRadius);
+        ApertureRadius = Math.Min(apertureFwhm * Math.Sqrt(fn * fn + fr * fr), maxApertureShare * wideRadius);
         var disc = Disc(ApertureRadius, out var discSize);
         var wn = Convolve(disc, discSize, Flipped(pr), reference.Size, out var wSize);
         var wr = Convolve(disc, discSize, Flipped(pn), science.Size, out _);
@@ -68,9 +70,6 @@ public sealed class CrossConvolvedFlux
         _scienceFactors = (Factor(scienceRho, _science), Factor(scienceRho, _wide));
         _referenceFactors = (Factor(referenceRho, _reference), Factor(referenceRho, _wide));
     }
-
-    /// <summary>The aperture's radius is at most this share of the wide aperture's.</summary>
-    public const double MaxApertureShare = 0.8;
 
     /// <summary>Radius (pixels) of the aperture on the cross-convolved images.</summary>
     public double ApertureRadius { get; }

@@ -238,11 +238,13 @@ public sealed class EffectivePsfBuilder
         var size = _options.StampSize;
         var c = size / 2;
         var stars = new List<Star>();
+        var rings = new List<AnnulusSkyLevels>();
         foreach (var (px, py) in PsfStarCandidates.Find(image, width, height, level, sigma, saturation, _options))
         {
             if (stars.Count >= _options.MaximumStars) break;
             if (ImageBox.Copy(image, width, height, px, py, size) is not { } box) continue;
-            var sky = OuterRingMedian(box, size);
+            var ring = OuterRingSky(box, size);
+            var sky = ring.Median;
             var values = new float[box.Length];
             for (var i = 0; i < box.Length; i++) values[i] = (float)(box[i] -= sky);
             // The first centre: the windowed centroid (biased towards the pixel centre for undersampled stars; the fits
@@ -255,7 +257,23 @@ public sealed class EffectivePsfBuilder
                     if ((i - cc.X) * (i - cc.X) + (j - cc.Y) * (j - cc.Y) <= CoreRadius * CoreRadius) flux += box[j * size + i];
             if (!(flux > 0)) continue;
             stars.Add(new Star(box, px - c, py - c, px - c + cc.X, py - c + cc.Y, flux));
+            rings.Add(ring);
         }
+        // Each star's sky is its outer ring's clipped median (radius c − 2 to c, beyond the isolation radius), or in a
+        // crowded field its ring's mode (AnnulusSky). The plain median counted part of the neighbours' light in the rings
+        // as sky and cut the stars' wings down (GNU Astronomy Utilities' bench set, FWHM 2.8 px: the ePSF's light at
+        // 6-10 px 15 % low, every flux it normalised 0.9 % low; clipped, 0.04 % low). Where neighbours crowd the rings
+        // their faint wings lie under the clipping too (1500-3000 neighbours per 10^6 px: fluxes 1.5-3.5 % low), and only
+        // the mode removes them; but it is noisier, and with the ~10 faint stars of a 1024² image it moved the fluxes by
+        // 2 %. So the mode is taken only where the rings' skew is significant (AnnulusSky.IsCrowded).
+        if (AnnulusSky.IsCrowded(rings))
+            for (var k = 0; k < stars.Count; k++)
+            {
+                var skew = rings[k].Mode - rings[k].Median;
+                if (!double.IsFinite(skew)) continue;
+                var box = stars[k].Box;
+                for (var i = 0; i < box.Length; i++) box[i] -= skew;
+            }
         return stars;
     }
 
@@ -768,7 +786,7 @@ public sealed class EffectivePsfBuilder
     }
 
     /// <summary>
-    /// Each star's sky is its box's outer-ring median (radius c − 2 to c), which holds the star's own wing, F ψ(ring): a
+    /// Each star's sky is its box's outer-ring sky (radius c − 2 to c, <see cref="CutStars"/>), which holds the star's own wing, F ψ(ring): a
     /// Moffat of beta 2.5 and FWHM 2.8 px puts 6.5e-6 of its light per pixel there, and taking it as sky took the light
     /// out of the ePSF's wings (22 % low at 10-14 px), so that every flux it normalised came out 0.5 % low
     /// (<c>EffectivePsfBuilderTests.A_broad_moffats_wing_light_stays_in_the_epsf</c>). The ring's ψ cannot come from the
@@ -817,8 +835,8 @@ public sealed class EffectivePsfBuilder
         return Math.Exp((sy - slope * sx) / n + slope * Math.Log(at));
     }
 
-    /// <summary>Median of the box's pixels at radius c − 2 to c (c = size / 2) from its centre, the star's local sky.</summary>
-    private static double OuterRingMedian(double[] box, int size)
+    /// <summary>The <see cref="AnnulusSky"/> of the box's pixels at radius c − 2 to c (c = size / 2) from its centre.</summary>
+    private static AnnulusSkyLevels OuterRingSky(double[] box, int size)
     {
         var c = size / 2;
         var ring = new List<double>();
@@ -828,8 +846,6 @@ public sealed class EffectivePsfBuilder
                 var r = Math.Sqrt((i - c) * (i - c) + (j - c) * (j - c));
                 if (r >= c - 2 && r <= c) ring.Add(box[j * size + i]);
             }
-        var sorted = ring.ToArray();
-        Array.Sort(sorted);
-        return OrderStatistics.MedianOfSorted(sorted);
+        return AnnulusSky.Estimate(ring);
     }
 }

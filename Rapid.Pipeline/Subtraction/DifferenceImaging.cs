@@ -122,7 +122,7 @@ public static class DifferenceImaging
             Parallel.Invoke(
                 () => sciRho = NoiseCorrelation.Autocorrelation(sci, width, height, sciSigma),
                 () => refRho = NoiseCorrelation.Autocorrelation(reference, width, height, refSigma));
-            var flux = new CrossConvolvedFlux(sciPsf, refPsf, sciRho, refRho, options.FluxMatchApertureFwhm, StarPairs.ApertureRadius);
+            var flux = new CrossConvolvedFlux(sciPsf, refPsf, sciRho, refRho, options.FluxMatchApertureFwhm, StarPairs.ApertureRadius, options.FluxMatchMaxApertureShare);
             var (sciStars, refStars) = StarPairs.Measure(sci, input.ScienceVariance, reference, input.ReferenceVariance, width, height, sciPsf.FwhmPixels, refPsf.FwhmPixels, flux);
             fwhmScienceStars = StarMeasurement.MedianFwhm(sciStars);
             fwhmReferenceStars = StarMeasurement.MedianFwhm(refStars);

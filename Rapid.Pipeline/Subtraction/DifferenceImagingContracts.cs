@@ -105,6 +105,7 @@ public sealed record DifferenceImagingOptions
             MinFluxScaleStars = settings.MinFluxScaleStars,
             FluxScaleTolerance = settings.FluxScaleTolerance,
             FluxMatchApertureFwhm = settings.FluxMatchApertureFwhm,
+            FluxMatchMaxApertureShare = settings.FluxMatchMaxApertureShare,
             MaxAstrometricResidual = settings.MaxAstrometricResidual,
             MaxAstrometricOffset = settings.MaxAstrometricOffset,
             MaxPsfModelError = settings.MaxPsfModelError,
@@ -135,6 +136,8 @@ public sealed record DifferenceImagingOptions
     public double FluxScaleTolerance { get; init; } = Defaults.FluxScaleTolerance;
     /// <summary><see cref="PipelineSettings.FluxMatchApertureFwhm"/>.</summary>
     public double FluxMatchApertureFwhm { get; init; } = Defaults.FluxMatchApertureFwhm;
+    /// <summary><see cref="PipelineSettings.FluxMatchMaxApertureShare"/>.</summary>
+    public double FluxMatchMaxApertureShare { get; init; } = Defaults.FluxMatchMaxApertureShare;
     /// <summary><see cref="PipelineSettings.MaxAstrometricResidual"/>.</summary>
     public double MaxAstrometricResidual { get; init; } = Defaults.MaxAstrometricResidual;
     /// <summary><see cref="PipelineSettings.MaxAstrometricOffset"/>.</summary>
