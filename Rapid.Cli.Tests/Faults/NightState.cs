@@ -14,9 +14,10 @@ namespace Rapid.Cli.Tests.Faults;
 /// <param name="KeysWithoutOneBest">Product keys (difference, reference, L2) without exactly one best version.</param>
 /// <param name="ChecksumMismatches">Registered files missing from the store or differing from their registered size, SHA-256 or MD5.</param>
 /// <param name="RevertedStamps">Products of a successfully post-processed job registered under another name than its stamped copy.</param>
-/// <param name="DanglingLineage">Lineage rows (filederived, fileused) naming a file the files table does not hold, and recorded
-/// files and attempt steps naming a job attempt jobattempts does not hold: V017 and V018 dropped their foreign keys for speed on
-/// the writers' word that every id is read (files) or locked (attempts) in the same statement or transaction; this checks it.</param>
+/// <param name="DanglingLineage">Lineage rows (filederived, fileused) naming a file the files table does not hold, recorded
+/// files and attempt steps naming a job attempt jobattempts does not hold, and products stamped by, or superseded files queued
+/// by or for, a job that jobs does not hold: V017, V018 and V019 dropped their foreign keys for speed on the writers' word that
+/// every id is read (files) or locked (attempts, jobs) in the same statement or transaction; this checks it.</param>
 public sealed record NightState(int Jobs, int OpenJobs, int DuplicateKeys, int KeysWithoutOneBest, int ChecksumMismatches, int RevertedStamps,
     int DanglingLineage, int DifferenceImages, int ReferenceImages)
 {
@@ -85,6 +86,9 @@ public sealed record NightState(int Jobs, int OpenJobs, int DuplicateKeys, int K
                  + (select count(*) from files f where f.jid is not null
                       and not exists (select 1 from jobattempts a where a.jid = f.jid and a.attempt = f.attempt))
                  + (select count(*) from attemptsteps s where not exists (select 1 from jobattempts a where a.jid = s.jid and a.attempt = s.attempt))
+                 + (select count(*) from jobproducts p where p.stamped_by is not null and not exists (select 1 from jobs j where j.jid = p.stamped_by))
+                 + (select count(*) from supersededfiles q where not exists (select 1 from jobs j where j.jid = q.jid))
+                 + (select count(*) from supersededfiles q where not exists (select 1 from jobs j where j.jid = q.owner))
             """);
         var products = await conn.QuerySingleAsync<(int Diffs, int Refs)>("select (select count(*) from diffimages)::int, (select count(*) from refimages)::int");
         return new NightState(jobs, open, duplicates, withoutOneBest, mismatches, reverted, dangling, products.Diffs, products.Refs);

@@ -129,6 +129,29 @@ public static class NightManifests
         }).ToList(),
     };
 
+    /// <summary>
+    /// The log a job of <paramref name="m"/> uploads beside its manifest, as <c>JobLog</c> writes it: its first line, the
+    /// config line, each step's start and end, each product's upload; a science job's own messages (ePSF, flux scale, ZOGY,
+    /// detection, fake sources), which make a real science log ~6 KB, are stood in for by one line per step.
+    /// </summary>
+    public static string Log(ProductManifest m, ObjectRef config)
+    {
+        var text = new System.Text.StringBuilder();
+        void Line(DateTimeOffset at, string message) =>
+            text.Append(at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture)).Append(' ').AppendLine(message);
+        Line(m.Started, $"rapid-pipeline {m.Software.Version}: jid {m.Jid}, ppid {m.Ppid}, array index {m.Batch.ArrayIndex}, batch job {m.Batch.JobId}, attempt {m.Batch.Attempt}");
+        Line(m.Started, $"config {config} (sha256 {m.ConfigSha256})");
+        foreach (var step in m.Timeline)
+        {
+            Line(step.Started, $"step {step.Name}: start");
+            Line(step.Ended.AddSeconds(-1), $"{step.Name}: what the step measured, one line standing in for the step's own messages");
+            if (step.Name == "upload")
+                foreach (var p in m.Products) Line(step.Ended, $"uploaded {p.Role} {p.File} ({p.Checksum.SizeBytes} bytes, md5 {p.Checksum.Md5})");
+            Line(step.Ended, FormattableString.Invariant($"step {step.Name}: done in {step.WallSeconds:0.000} s (cpu {step.CpuSeconds:0.000} s)"));
+        }
+        return text.ToString();
+    }
+
     /// <summary>A checksum of stand-in bytes, with the size the real product has.</summary>
     private static FileChecksum Checksum(string seed, long size)
     {

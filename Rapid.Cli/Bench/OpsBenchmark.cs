@@ -109,7 +109,7 @@ public static class OpsBenchmark
         finally
         {
             if (!keepDatabase)
-                foreach (var bucket in new[] { keys.Buckets.Pipeline, keys.Buckets.Products })
+                foreach (var bucket in new[] { keys.Buckets.Pipeline, keys.Buckets.Products, keys.Buckets.Logs })
                     await foreach (var obj in store.ListAsync(bucket, $"{ProcDate}/", CancellationToken.None))
                         await store.DeleteAsync(obj, CancellationToken.None);
         }
@@ -121,6 +121,9 @@ public static class OpsBenchmark
         var report = await registration;
         if (report.Failures.Count > 0 || report.Lost > 0)
             throw new InvalidOperationException($"bench: {report.Failures.Count} registrations failed and {report.Lost} jobs lost; first: {report.Failures.FirstOrDefault()?.Message}");
+        // Every superseded original must go, as on a night whose stamped copies are in the store.
+        if (report.SupersededKept.Count > 0)
+            throw new InvalidOperationException($"bench: {report.SupersededKept.Count} superseded files kept; first: {report.SupersededKept[0].Message}");
         return report;
     }
 
@@ -187,7 +190,12 @@ public static class OpsBenchmark
         };
     }
 
-    /// <summary>Writes the manifest each planned job writes on success (<see cref="NightManifests"/>); returns the size of one.</summary>
+    /// <summary>
+    /// Writes what each planned job leaves in the store on success: its manifest (<see cref="NightManifests"/>), its log,
+    /// and, in a directory store, its products (a post-processing job's stamped copies) as sparse files of the sizes the
+    /// manifest gives, so registration reads the logs and deletes the superseded originals as on a real night. Returns the
+    /// size of one manifest.
+    /// </summary>
     private static async Task<int> WriteManifestsAsync(IObjectStore store, ObjectKeys keys, PlanResult plan, CancellationToken ct)
     {
         if (plan.JobList is null) return 0;
@@ -201,8 +209,24 @@ public static class OpsBenchmark
             var manifest = NightManifests.Success(config, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), keys, started);
             var json = Contract.Serialize(manifest);
             await store.PutBytesAsync(job.Manifest, json, token);
+            await store.PutBytesAsync(keys.Log(ProcessingDate.Parse(config.ProcDate), config.Jid),
+                System.Text.Encoding.UTF8.GetBytes(NightManifests.Log(manifest, job.Config)), token);
+            if (store is DirectoryObjectStore directory)
+            {
+                var files = manifest.Products.Select(p => (p.File, p.Checksum.SizeBytes))
+                    .Concat(manifest.Outcome is PostProcessingOutcome post ? post.Stamped.Select(s => (s.File, s.Checksum.SizeBytes)) : []);
+                foreach (var (file, length) in files) StandIn(directory.PathOf(file), length);
+            }
             Interlocked.Exchange(ref size, json.Length);
         });
         return size;
+    }
+
+    /// <summary>A file of <paramref name="bytes"/> bytes that occupies no disk (sparse): a product's stand-in.</summary>
+    private static void StandIn(string path, long bytes)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var file = File.Create(path);
+        file.SetLength(bytes);
     }
 }

@@ -60,7 +60,7 @@ public sealed class OpsDatabaseFixture : IAsyncLifetime
             delete from qcmatches; delete from qcpatterns; delete from filederived; delete from fileused; delete from files;
             delete from attemptsteps; delete from jobstates; delete from jobattempts; delete from runs;
             delete from nightrecovery; delete from recoveryjobs; delete from jobwarnings;
-            delete from jobproducts; delete from diffimmeta; delete from diffimages;
+            delete from supersededfiles; delete from jobproducts; delete from diffimmeta; delete from diffimages;
             delete from refimmeta; delete from refimcatalogs; delete from refimimages;
             update jobs set rfid = null; delete from refimages; delete from jobs;
             delete from l2filemeta; delete from l2pending; delete from l2files; delete from exposures; delete from fields; delete from swversions;

@@ -53,18 +53,22 @@ internal sealed class PostProcessingRegistrar : JobRegistrar<PostProcessingOutco
         // all on the snapshot before the statement (so "old" holds the file names the stamped copies replace). The source
         // jobs' products are found through the list of their jids (= any: an index scan), not by a join the planner
         // answered with a scan of every job's products per batch; "old" is read once (materialized: inlined, it searched
-        // the list again for every stamped product). Each
+        // the list again for every stamped product). Whether the source job was planned again since its post-processing
+        // job was is asked once per job ("fresh"), not once per stamped product. Each
         // post-processing job stamps one source job (one per source and date), so no row is updated twice.
         batch.Add("""
             with s as (
               select * from unnest(@ppJids, @ppSourceJids, @ppRoles, @ppSources, @ppFiles, @ppSizes, @ppShas, @ppMd5s)
                 as s(jid, src, role, source, file, size, sha, md5)),
+            fresh as materialized (
+              select k.jid, k.src from (select distinct jid, src from s) k
+              where not exists (select 1 from jobs src, jobs pp where src.jid = k.src and pp.jid = k.jid and src.launched > pp.launched)),
             old as materialized (
               select jid as src, role, filename, sizebytes, stamped_by from jobproducts where jid = any(@ppSourceJobs)),
             p as (
               update jobproducts j set filename = s.file, sizebytes = s.size, sha256 = s.sha, md5 = s.md5, stamped_by = s.jid
-              from s where j.jid = any(@ppSourceJobs) and j.jid = s.src and j.role = s.role and (s.source is null or j.filename = s.source)
-                and not exists (select 1 from jobs src, jobs pp where src.jid = s.src and pp.jid = s.jid and src.launched > pp.launched)
+              from s join fresh f on f.jid = s.jid and f.src = s.src
+              where j.jid = any(@ppSourceJobs) and j.jid = s.src and j.role = s.role and (s.source is null or j.filename = s.source)
               returning s.jid as pp, j.jid as src, j.role, j.filename, j.md5),
             r as (
               update refimages t set filename = p.filename, checksum = p.md5
