@@ -93,15 +93,24 @@ public sealed class LambdaEnvironment
     /// <summary><see cref="Planning"/> with the settings of the profile <see cref="SettingsProfileVariable"/> names, read from the store.</summary>
     public async Task<PlanningOptions> PlanningAsync(bool force, CancellationToken ct = default)
     {
-        var options = Planning(force);
-        if (Get(SettingsProfileVariable) is not { } uri) return options;
+        var (settings, profile) = await SettingsAsync(ct);
+        return Planning(force) with { Pipeline = settings, SettingsProfile = profile };
+    }
+
+    /// <summary>
+    /// The settings the stack's jobs run with: those of the profile <see cref="SettingsProfileVariable"/> names, read from the
+    /// store, and its name; unset: the defaults, no name.
+    /// </summary>
+    public async Task<(Core.Contracts.PipelineSettings Settings, string? Profile)> SettingsAsync(CancellationToken ct = default)
+    {
+        if (Get(SettingsProfileVariable) is not { } uri) return (new Core.Contracts.PipelineSettings(), null);
         if (!ObjectRef.TryParse(uri, out var reference))
             throw new InvalidOperationException($"environment variable {SettingsProfileVariable} = '{uri}' is not an object URI (s3://bucket/key)");
         byte[] bytes;
         try { bytes = await Store.GetBytesAsync(reference!, ct); }
         catch (ObjectNotFoundException e) { throw new InvalidOperationException($"the settings profile {uri} ({SettingsProfileVariable}) does not exist", e); }
         var profile = Core.Contracts.SettingsProfile.Parse(bytes, uri);
-        return options with { Pipeline = profile.Settings, SettingsProfile = profile.Name };
+        return (profile.Settings, profile.Name);
     }
 
     private static bool TryParseCount(string text, out int value) =>

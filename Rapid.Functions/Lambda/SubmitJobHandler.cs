@@ -168,8 +168,8 @@ public sealed class SubmitJobHandler
             jid = await conn.ExecuteScalarAsync<long>("select nextval(pg_get_serial_sequence('jobs', 'jid'))");
         var date = ProcessingDate.At(DateTimeOffset.UtcNow, _env.TimeZone);
         // The stack's settings profile, as the night's plans give their jobs (the defaults when the stack names none).
-        var planning = await _env.PlanningAsync(force: false);
-        var planned = await new DiffOnAws(_env.Store, _env.Keys).PlanAsync(id, jid, date, inputs, planning.Pipeline, planning.SettingsProfile);
+        var (settings, profile) = await _env.SettingsAsync();
+        var planned = await new DiffOnAws(_env.Store, _env.Keys).PlanAsync(id, jid, date, inputs, settings, profile);
         await submissions.DiffPlannedAsync(id, planned.ProcDate, planned.OutDirectory);
         var input = JsonSerializer.Serialize(new DiffExecutionInput
         {
