@@ -47,39 +47,15 @@ public static class PsfModelError
         var fwhm = double.IsFinite(psf.FwhmPixels) && psf.FwhmPixels > 0 ? psf.FwhmPixels : 2;
         // The fit box: the core and first wings, where a star's residual stands above the noise.
         var half = Math.Min(psf.Centre, (int)Math.Ceiling(2 * fwhm) + 1);
-        var side = 2 * half + 1;
         var phases = ShiftedModels(psf, half);
+        // Each star is measured on its own (in parallel); the results are kept in the stars' order.
+        var positions = stars.ToArray();
+        var measured = new (float Fraction, float Width)?[positions.Length];
+        Parallel.For(0, positions.Length, k => measured[k] = MeasureStar(image, variance, width, height, positions[k], half, phases));
         var fractions = new List<float>();
         var widths = new List<float>();
-        foreach (var (sx, sy) in stars)
-        {
-            var (ix, iy) = ((int)Math.Round(sx), (int)Math.Round(sy));
-            if (ix - half < 0 || iy - half < 0 || ix + half >= width || iy + half >= height) continue;
-            var data = new double[side * side];
-            var noise = new double[side * side];
-            var usable = true;
-            for (var b = 0; b < side && usable; b++)
-                for (var a = 0; a < side; a++)
-                {
-                    var p = (iy - half + b) * width + ix - half + a;
-                    (data[b * side + a], noise[b * side + a]) = (image[p], variance[p]);
-                    if (!float.IsFinite(image[p]) || !(variance[p] > 0)) { usable = false; break; }
-                }
-            if (!usable) continue;
-            double best = double.PositiveInfinity, bestAmplitude = 0, bestModelEnergy = 0, bestWidth = 0;
-            foreach (var (model, laplacian) in phases)
-            {
-                var (amplitude, laplacianCoefficient, chi) = Fit(data, model, laplacian);
-                if (chi < best) (best, bestAmplitude, bestModelEnergy, bestWidth) = (chi, amplitude, model.Sum(m => m * m), laplacianCoefficient);
-            }
-            if (!(bestAmplitude > 0)) continue;
-            // The star's peak S/N: amplitude over the noise of the model's matched filter.
-            var noiseEnergy = noise.Sum();
-            var snr = bestAmplitude * Math.Sqrt(bestModelEnergy) / Math.Sqrt(noiseEnergy / noise.Length);
-            if (snr < MinStarSnr) continue;
-            fractions.Add((float)((best - noiseEnergy) / (bestAmplitude * bestAmplitude * bestModelEnergy)));
-            widths.Add((float)(bestWidth / bestAmplitude));
-        }
+        foreach (var m in measured)
+            if (m is { } star) { fractions.Add(star.Fraction); widths.Add(star.Width); }
         if (fractions.Count < 3) return PsfModelErrorEstimate.None;
         var median = RobustStatistics.Median([.. fractions]);
         var widthMedian = RobustStatistics.Median([.. widths]);
@@ -87,25 +63,79 @@ public static class PsfModelError
         return new PsfModelErrorEstimate(Math.Sqrt(Math.Max(0, median)), Math.Sqrt(widthMedian * widthMedian + widthSpread * widthSpread), fractions.Count);
     }
 
+    /// <summary>One star's epsilon_j^2 and w_j; null when its box leaves the image, holds an unusable pixel, or its S/N is too low.</summary>
+    private static (float Fraction, float Width)? MeasureStar(float[] image, float[] variance, int width, int height, (double X, double Y) star,
+        int half, List<ShiftedModel> phases)
+    {
+        var side = 2 * half + 1;
+        var (ix, iy) = ((int)Math.Round(star.X), (int)Math.Round(star.Y));
+        if (ix - half < 0 || iy - half < 0 || ix + half >= width || iy + half >= height) return null;
+        var data = new double[side * side];
+        var noise = new double[side * side];
+        for (var b = 0; b < side; b++)
+            for (var a = 0; a < side; a++)
+            {
+                var p = (iy - half + b) * width + ix - half + a;
+                (data[b * side + a], noise[b * side + a]) = (image[p], variance[p]);
+                if (!float.IsFinite(image[p]) || !(variance[p] > 0)) return null;
+            }
+        double best = double.PositiveInfinity, bestAmplitude = 0, bestModelEnergy = 0, bestWidth = 0;
+        foreach (var phase in phases)
+        {
+            var (amplitude, laplacianCoefficient, chi) = Fit(data, phase);
+            if (chi < best) (best, bestAmplitude, bestModelEnergy, bestWidth) = (chi, amplitude, phase.Energy, laplacianCoefficient);
+        }
+        if (!(bestAmplitude > 0)) return null;
+        // The star's peak S/N: amplitude over the noise of the model's matched filter.
+        var noiseEnergy = noise.Sum();
+        var snr = bestAmplitude * Math.Sqrt(bestModelEnergy) / Math.Sqrt(noiseEnergy / noise.Length);
+        if (snr < MinStarSnr) return null;
+        return ((float)((best - noiseEnergy) / (bestAmplitude * bestAmplitude * bestModelEnergy)), (float)(bestWidth / bestAmplitude));
+    }
+
+    /// <summary>
+    /// The model m and its Laplacian l at one phase, with what the fit needs of them alone: sum m^2, and the normal
+    /// matrix of the basis (m, l, 1), the same for every star.
+    /// </summary>
+    private sealed class ShiftedModel
+    {
+        public ShiftedModel(double[] model, double[] laplacian)
+        {
+            (Model, Laplacian) = (model, laplacian);
+            Energy = model.Sum(m => m * m);
+            for (var i = 0; i < model.Length; i++)
+            {
+                double[] values = [model[i], laplacian[i], 1];
+                for (var r = 0; r < 3; r++)
+                    for (var c = 0; c < 3; c++) Normal[r, c] += values[r] * values[c];
+            }
+        }
+
+        public double[] Model { get; }
+        public double[] Laplacian { get; }
+        public double Energy { get; }
+        public double[,] Normal { get; } = new double[3, 3];
+    }
+
     /// <summary>
     /// The model's central side x side box and its Laplacian, shifted by every phase in [-1/2, 1/2]^2 in steps of
     /// 1/PhaseSteps (shift theorem; the Laplacian times -|2 pi nu / size|^2 in the same spectrum).
     /// </summary>
-    private static List<(double[] Model, double[] Laplacian)> ShiftedModels(PsfModel psf, int half)
+    private static List<ShiftedModel> ShiftedModels(PsfModel psf, int half)
     {
         var size = psf.Size;
         var side = 2 * half + 1;
         using var fft = new Fft.Fft2DDouble(size, size);
         var spectrum = new double[fft.SpectrumLength];
         fft.Forward(psf.Stamp.ToArray(), spectrum);
-        var models = new List<(double[], double[])>();
+        var models = new List<ShiftedModel>();
         for (var j = -PhaseSteps / 2; j <= PhaseSteps / 2; j++)
             for (var i = -PhaseSteps / 2; i <= PhaseSteps / 2; i++)
             {
                 // A star at ix + fx: its pixel ix + a holds P(c + a - fx), which is the stamp shifted by -fx.
                 var (dx, dy) = (-(double)i / PhaseSteps, -(double)j / PhaseSteps);
-                models.Add((Box(Shifted(fft, spectrum, size, dx, dy, laplacian: false), size, psf.Centre, half, side),
-                            Box(Shifted(fft, spectrum, size, dx, dy, laplacian: true), size, psf.Centre, half, side)));
+                models.Add(new ShiftedModel(Box(Shifted(fft, spectrum, size, dx, dy, laplacian: false), size, psf.Centre, half, side),
+                                            Box(Shifted(fft, spectrum, size, dx, dy, laplacian: true), size, psf.Centre, half, side)));
             }
         return models;
     }
@@ -144,19 +174,17 @@ public static class PsfModelError
     }
 
     /// <summary>Least-squares a m + c lap m + b (normal equations, 3 x 3): a, c and the sum of squared residuals.</summary>
-    private static (double Amplitude, double Width, double Chi) Fit(double[] data, double[] model, double[] laplacian)
+    private static (double Amplitude, double Width, double Chi) Fit(double[] data, ShiftedModel phase)
     {
-        var basis = new[] { model, laplacian, null };
-        var matrix = new double[3, 3];
+        var (model, laplacian) = (phase.Model, phase.Laplacian);
         var vector = new double[3];
-        double Value(int k, int i) => basis[k] is { } b ? b[i] : 1;
         for (var i = 0; i < data.Length; i++)
-            for (var r = 0; r < 3; r++)
-            {
-                vector[r] += Value(r, i) * data[i];
-                for (var c = 0; c < 3; c++) matrix[r, c] += Value(r, i) * Value(c, i);
-            }
-        if (Solve(matrix, vector) is not { } p) return (0, 0, double.PositiveInfinity);
+        {
+            vector[0] += model[i] * data[i];
+            vector[1] += laplacian[i] * data[i];
+            vector[2] += data[i];
+        }
+        if (Solve(phase.Normal, vector) is not { } p) return (0, 0, double.PositiveInfinity);
         double chi = 0;
         for (var i = 0; i < data.Length; i++) { var r = data[i] - p[0] * model[i] - p[1] * laplacian[i] - p[2]; chi += r * r; }
         return (p[0], p[1], chi);
