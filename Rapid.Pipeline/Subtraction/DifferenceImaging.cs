@@ -9,7 +9,7 @@ namespace Rapid.Pipeline.Subtraction;
 /// background (mesh backgrounds of both images subtracted); masks (reference coverage below the minimum, saturated
 /// stars out to where their light falls to a few sigma, by the science ePSF's profile, else saturated pixels grown by a
 /// few pixels); psf (P_n and P_r from effective PSFs of each image as it enters ZOGY, the reference's built on the
-/// science grid it was resampled to); flux_match (the images' noise correlations; flux scale by forced photometry of
+/// science grid it was resampled to; beside it, the images' noise correlations and decoupled variance maps); flux_match (flux scale by forced photometry of
 /// the reference's stars in both images cross-convolved with each other's PSF, its error, the registration offset and residuals; checked against the zero points' prediction);
 /// background_offset (what the two mesh backgrounds left between the images); cosmic_rays (hot pixels and cosmic rays
 /// of the science exposure masked); model_error (what each PSF model leaves of its image's stars); zogy (Zackay, Ofek
@@ -88,12 +88,23 @@ public static class DifferenceImaging
         // (EffectivePsf.PhaseAveragedModelAt). A PSF given by the caller (a PSF file) replaces its image's.
         PsfModel sciPsf, refPsf;
         EffectivePsf? sciEpsf = null, refEpsf = null;
+        // The noise as weighted sums see it (NoiseCorrelation): the images' autocorrelations (the stars' flux errors in
+        // flux_match and ZOGY's sums) and the variance maps that do not follow each pixel's own noise (ZOGY's variance).
+        // They need only the masked images and their variances, none of which change before ZOGY reads them, so they are
+        // computed here beside the reference's ePSF, which runs on about one core (its step's CPU includes them).
+        var (sciRho, refRho) = ((double[]?)null, (double[]?)null);
+        var (sciVariance, refVariance) = (input.ScienceVariance, input.ReferenceVariance);
         using (log.Step("psf"))
         {
             var builder = new EffectivePsfBuilder(options.Psf);
             Parallel.Invoke(
                 () => { if (input.SciencePsf is null) sciEpsf = input.ScienceEffectivePsf ?? builder.Build(sci, width, height, sciSigma, double.PositiveInfinity); },
-                () => { if (input.ReferencePsf is null) refEpsf = builder.Build(reference, width, height, refSigma, double.PositiveInfinity); });
+                () => { if (input.ReferencePsf is null) refEpsf = builder.Build(reference, width, height, refSigma, double.PositiveInfinity); },
+                () => Parallel.Invoke(
+                    () => sciRho = NoiseCorrelation.Autocorrelation(sci, width, height, sciSigma),
+                    () => refRho = NoiseCorrelation.Autocorrelation(reference, width, height, refSigma),
+                    () => sciVariance = NoiseCorrelation.Decoupled(input.ScienceVariance, width, height),
+                    () => refVariance = NoiseCorrelation.Decoupled(input.ReferenceVariance, width, height)));
             var (cx, cy) = ((width - 1) / 2.0, (height - 1) / 2.0);
             sciPsf = input.SciencePsf ?? sciEpsf!.PhaseAveragedModelAt(cx, cy, options.Psf.StampSize);
             refPsf = input.ReferencePsf ?? refEpsf!.PhaseAveragedModelAt(cx, cy, options.Psf.StampSize);
@@ -115,13 +126,8 @@ public static class DifferenceImaging
 
         FluxMatch match;
         double fwhmScienceStars, fwhmReferenceStars;
-        // The noise as weighted sums see it (NoiseCorrelation): the stars' flux errors here and ZOGY's sums below.
-        var (sciRho, refRho) = ((double[]?)null, (double[]?)null);
         using (log.Step("flux_match"))
         {
-            Parallel.Invoke(
-                () => sciRho = NoiseCorrelation.Autocorrelation(sci, width, height, sciSigma),
-                () => refRho = NoiseCorrelation.Autocorrelation(reference, width, height, refSigma));
             var flux = new CrossConvolvedFlux(sciPsf, refPsf, sciRho, refRho, options.FluxMatchApertureFwhm, StarPairs.ApertureRadius, options.FluxMatchMaxApertureShare);
             var (sciStars, refStars) = StarPairs.Measure(sci, input.ScienceVariance, reference, input.ReferenceVariance, width, height, sciPsf.FwhmPixels, refPsf.FwhmPixels, flux);
             fwhmScienceStars = StarMeasurement.MedianFwhm(sciStars);
@@ -187,12 +193,6 @@ public static class DifferenceImaging
             };
             // sci = Scale * ref on matched stars, so F_n = 1 and F_r = 1 / Scale put D / F_D in the science image's DN/s.
             var fr = 1 / match.Scale;
-            // The variance maps that do not follow each pixel's own noise (NoiseCorrelation); the correlations were
-            // measured in flux_match.
-            var (sciVariance, refVariance) = (input.ScienceVariance, input.ReferenceVariance);
-            Parallel.Invoke(
-                () => sciVariance = NoiseCorrelation.Decoupled(input.ScienceVariance, width, height),
-                () => refVariance = NoiseCorrelation.Decoupled(input.ReferenceVariance, width, height));
             zogy = ZogySubtraction.Subtract(
                 new ZogyImage(sci, width, height, sciPsf, sciSigma)
                 {
