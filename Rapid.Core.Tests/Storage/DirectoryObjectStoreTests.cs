@@ -32,6 +32,24 @@ public sealed class DirectoryObjectStoreTests : ObjectStoreContract
     }
 
     [Fact]
+    public async Task A_moved_file_becomes_the_object_and_leaves_its_old_place_and_an_object_is_read_where_it_lies()
+    {
+        var local = _dir.Combine("product.bin");
+        await File.WriteAllBytesAsync(local, [1, 2, 3]);
+        var obj = Obj("s3://products/20250404/jid7/product.bin");
+        ILocalObjectFiles files = _store;
+
+        await files.MoveFileAsync(obj, local);
+
+        Assert.False(File.Exists(local));
+        Assert.Equal([1, 2, 3], await _store.GetBytesAsync(obj));
+        Assert.Equal(_store.PathOf(obj), files.ReadablePath(obj));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(_store.PathOf(obj))!).Where(f => AtomicFile.IsTemporary(f)));
+        Assert.Throws<ObjectNotFoundException>(() => files.ReadablePath(Obj("s3://products/20250404/jid7/none.bin")));
+        await Assert.ThrowsAsync<FileNotFoundException>(() => files.MoveFileAsync(Obj("s3://products/x.bin"), _dir.Combine("none.bin")));
+    }
+
+    [Fact]
     public void Root_is_created_and_made_absolute()
     {
         Assert.True(Path.IsPathFullyQualified(_store.Root));

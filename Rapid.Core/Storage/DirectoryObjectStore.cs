@@ -6,7 +6,7 @@ namespace Rapid.Core.Storage;
 /// The embedded object store: bucket <c>b</c>, key <c>k</c> is the file <c>{root}/b/k</c>.
 /// Writes go to a temporary name in the same directory and are renamed into place.
 /// </summary>
-public sealed class DirectoryObjectStore : IObjectStore, IRangedObjectReads
+public sealed class DirectoryObjectStore : IObjectStore, IRangedObjectReads, ILocalObjectFiles
 {
     public DirectoryObjectStore(string root)
     {
@@ -41,6 +41,19 @@ public sealed class DirectoryObjectStore : IObjectStore, IRangedObjectReads
             return Task.CompletedTask;
         });
     }
+
+    public Task MoveFileAsync(ObjectRef target, string localPath, CancellationToken ct = default)
+    {
+        if (!File.Exists(localPath)) throw new FileNotFoundException($"{localPath} does not exist", localPath);
+        return AtomicFile.WriteAsync(PathOf(target), tmp =>
+        {
+            ct.ThrowIfCancellationRequested();
+            File.Move(localPath, tmp, overwrite: true);
+            return Task.CompletedTask;
+        });
+    }
+
+    public string ReadablePath(ObjectRef source) => Existing(source);
 
     public Task PutBytesAsync(ObjectRef target, ReadOnlyMemory<byte> content, CancellationToken ct = default) =>
         AtomicFile.WriteAsync(PathOf(target), tmp => File.WriteAllBytesAsync(tmp, content.ToArray(), ct));

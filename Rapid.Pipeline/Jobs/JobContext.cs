@@ -53,15 +53,22 @@ public sealed class JobContext(JobConfig config, IObjectStore store, ObjectKeys 
 
     /// <summary>
     /// Downloads an input into the work directory (in a sub-directory per call, so inputs with the same file
-    /// name do not collide) and checks its MD5 when one is registered. Missing or mismatching → exit 65.
+    /// name do not collide) and checks its MD5 when one is registered. Missing or mismatching → exit 65. A store whose
+    /// objects are local files (<see cref="ILocalObjectFiles"/>) gives the object's own file to read in place: a job
+    /// never writes the file this returns (nor beside it), only into its work directory.
     /// </summary>
     public async Task<string> DownloadInputAsync(ObjectRef source, string? expectedMd5, CancellationToken ct)
     {
-        var dir = Directory.CreateDirectory(Path.Combine(WorkDirectory, "inputs", Guid.NewGuid().ToString("N")[..8])).FullName;
-        var local = Path.Combine(dir, source.FileName);
+        string local;
         try
         {
-            await Store.GetFileAsync(source, local, ct);
+            if (Store is ILocalObjectFiles files) local = files.ReadablePath(source);
+            else
+            {
+                var dir = Directory.CreateDirectory(Path.Combine(WorkDirectory, "inputs", Guid.NewGuid().ToString("N")[..8])).FullName;
+                local = Path.Combine(dir, source.FileName);
+                await Store.GetFileAsync(source, local, ct);
+            }
         }
         catch (ObjectNotFoundException)
         {

@@ -175,12 +175,14 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
             using (log.Step("upload"))
             {
                 // Side by side (a copy or a network transfer each, with its checksum if it is not computed yet): one
-                // product at a time left a core idle. Recorded and logged in the products' order.
+                // product at a time left a core idle. Recorded and logged in the products' order. A store of local
+                // files takes each product by a rename: the work directory is deleted next anyway.
                 var uploads = result.Products.Select(p => Task.Run(async () =>
                 {
                     var target = keys.Product(context.ProcDate, config.Jid, Path.GetFileName(p.LocalPath));
                     var checksum = p.Checksum is { } hashing ? await hashing : FileChecksum.Of(p.LocalPath);
-                    await store.PutFileAsync(target, p.LocalPath, ct);
+                    if (store is ILocalObjectFiles files) await files.MoveFileAsync(target, p.LocalPath, ct);
+                    else await store.PutFileAsync(target, p.LocalPath, ct);
                     return new ProductFile(p.Role, target, checksum);
                 }, ct)).ToList();
                 foreach (var product in await Task.WhenAll(uploads))
