@@ -44,7 +44,7 @@ public sealed class DirectoryObjectStoreTests : ObjectStoreContract
         Assert.False(File.Exists(local));
         Assert.Equal([1, 2, 3], await _store.GetBytesAsync(obj));
         Assert.Equal(_store.PathOf(obj), files.ReadablePath(obj));
-        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(_store.PathOf(obj))!).Where(f => AtomicFile.IsTemporary(f)));
+        Assert.DoesNotContain(Directory.GetFiles(Path.GetDirectoryName(_store.PathOf(obj))!), AtomicFile.IsTemporary);
         Assert.Throws<ObjectNotFoundException>(() => files.ReadablePath(Obj("s3://products/20250404/jid7/none.bin")));
         await Assert.ThrowsAsync<FileNotFoundException>(() => files.MoveFileAsync(Obj("s3://products/x.bin"), _dir.Combine("none.bin")));
     }
