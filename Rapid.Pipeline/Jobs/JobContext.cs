@@ -53,16 +53,24 @@ public sealed class JobContext(JobConfig config, IObjectStore store, ObjectKeys 
 
     /// <summary>
     /// Downloads an input into the work directory (in a sub-directory per call, so inputs with the same file
-    /// name do not collide) and checks its MD5 when one is registered. Missing or mismatching → exit 65. A store whose
-    /// objects are local files (<see cref="ILocalObjectFiles"/>) gives the object's own file to read in place: a job
-    /// never writes the file this returns (nor beside it), only into its work directory.
+    /// name do not collide) and checks its MD5 when one is registered. Missing or mismatching → exit 65. The copy is the
+    /// job's own: it may change or delete it.
     /// </summary>
-    public async Task<string> DownloadInputAsync(ObjectRef source, string? expectedMd5, CancellationToken ct)
+    public Task<string> DownloadInputAsync(ObjectRef source, string? expectedMd5, CancellationToken ct) => InputAsync(source, expectedMd5, inPlace: false, ct);
+
+    /// <summary>
+    /// An input the job only reads, never changes or deletes: a store whose objects are local files
+    /// (<see cref="ILocalObjectFiles"/>) gives the object's own file, read where it lies (no copy of a 67 MB image);
+    /// any other store downloads it as <see cref="DownloadInputAsync"/> does. MD5 and missing inputs as there.
+    /// </summary>
+    public Task<string> ReadInputAsync(ObjectRef source, string? expectedMd5, CancellationToken ct) => InputAsync(source, expectedMd5, inPlace: true, ct);
+
+    private async Task<string> InputAsync(ObjectRef source, string? expectedMd5, bool inPlace, CancellationToken ct)
     {
         string local;
         try
         {
-            if (Store is ILocalObjectFiles files) local = files.ReadablePath(source);
+            if (inPlace && Store is ILocalObjectFiles files) local = files.ReadablePath(source);
             else
             {
                 var dir = Directory.CreateDirectory(Path.Combine(WorkDirectory, "inputs", Guid.NewGuid().ToString("N")[..8])).FullName;

@@ -176,12 +176,14 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
             {
                 // Side by side (a copy or a network transfer each, with its checksum if it is not computed yet): one
                 // product at a time left a core idle. Recorded and logged in the products' order. A store of local
-                // files takes each product by a rename: the work directory is deleted next anyway.
+                // files takes each product made in the work directory by a rename: that directory is deleted next anyway
+                // (a product outside it, such as an input read in place, is copied).
                 var uploads = result.Products.Select(p => Task.Run(async () =>
                 {
                     var target = keys.Product(context.ProcDate, config.Jid, Path.GetFileName(p.LocalPath));
                     var checksum = p.Checksum is { } hashing ? await hashing : FileChecksum.Of(p.LocalPath);
-                    if (store is ILocalObjectFiles files) await files.MoveFileAsync(target, p.LocalPath, ct);
+                    if (store is ILocalObjectFiles files && Path.GetFullPath(p.LocalPath).StartsWith(workDir + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                        await files.MoveFileAsync(target, p.LocalPath, ct);
                     else await store.PutFileAsync(target, p.LocalPath, ct);
                     return new ProductFile(p.Role, target, checksum);
                 }, ct)).ToList();

@@ -19,8 +19,7 @@ public sealed class PostProcessingJob : PipelineJob<PostProcessingSpec, PostProc
             foreach (var product in input.Products)
             {
                 var source = await context.DownloadInputAsync(product.Source, null, ct);
-                // Into the work directory: the input may be the store's own file, read in place (DownloadInputAsync).
-                var target = Path.Combine(Directory.CreateDirectory(context.PathInWorkDirectory($"stamped-{stamped.Count}")).FullName, product.Target.FileName);
+                var target = Path.Combine(Path.GetDirectoryName(source)!, "stamped-" + product.Target.FileName);
                 try
                 {
                     FitsFile.UpdateKeywords(source, target, product.Keywords);

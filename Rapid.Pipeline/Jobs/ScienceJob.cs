@@ -33,7 +33,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
         CalibratedImage science;
         using (context.Log.Step("science.calibrate"))
         {
-            var local = await context.DownloadInputAsync(l2.File, l2.Md5, ct);
+            var local = await context.ReadInputAsync(l2.File, l2.Md5, ct);
             science = ReferenceCoaddStep.LoadCalibrated(local, l2.File.ToString(), settings, zeroPoint: null);
         }
         int width = science.Width, height = science.Height;
@@ -284,14 +284,14 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
 
         using (context.Log.Step("reference.download"))
         {
-            var image = ReadReference(await context.DownloadInputAsync(source.Image!, null, ct), source.Image!.ToString());
+            var image = ReadReference(await context.ReadInputAsync(source.Image!, null, ct), source.Image!.ToString());
             TanSipWcs wcs;
             try { wcs = TanSipWcs.FromHeader(image.Header, source.Image!.ToString()); }
             catch (WcsException e) { throw JobFailedException.InvalidInput($"{source.Image}: {e.Message}", e); }
             FitsImage coverage;
             if (source.Coverage is not null)
             {
-                coverage = ReadReference(await context.DownloadInputAsync(source.Coverage, null, ct), source.Coverage.ToString());
+                coverage = ReadReference(await context.ReadInputAsync(source.Coverage, null, ct), source.Coverage.ToString());
                 RequireSameSize(coverage, image, source.Coverage.ToString());
             }
             else
@@ -303,7 +303,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
             float[] variance;
             if (source.Uncertainty is not null)
             {
-                var uncertainty = ReadReference(await context.DownloadInputAsync(source.Uncertainty, null, ct), source.Uncertainty.ToString());
+                var uncertainty = ReadReference(await context.ReadInputAsync(source.Uncertainty, null, ct), source.Uncertainty.ToString());
                 RequireSameSize(uncertainty, image, source.Uncertainty.ToString());
                 variance = ImageArithmetic.Square(uncertainty.Pixels);
             }
@@ -323,7 +323,7 @@ public sealed class ScienceJob : PipelineJob<ScienceSpec, ScienceOutcome>
     private static async Task<PsfModel?> LoadPsfAsync(JobContext context, ObjectRef? file, CancellationToken ct)
     {
         if (file is null) return null;
-        var stamp = ReadReference(await context.DownloadInputAsync(file, null, ct), file.ToString());
+        var stamp = ReadReference(await context.ReadInputAsync(file, null, ct), file.ToString());
         try
         {
             var psf = PsfModel.FromStamp(stamp.Pixels, stamp.Width, stamp.Height);
