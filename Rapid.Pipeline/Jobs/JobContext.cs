@@ -51,6 +51,10 @@ public sealed class JobContext(JobConfig config, IObjectStore store, ObjectKeys 
 
     public string PathInWorkDirectory(string fileName) => Path.Combine(WorkDirectory, fileName);
 
+    /// <summary>True for a file under the work directory (the job's own: a download, a product), false for one read in place.</summary>
+    public bool IsInWorkDirectory(string path) =>
+        Path.GetFullPath(path).StartsWith(Path.GetFullPath(WorkDirectory) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
     /// <summary>
     /// Downloads an input into the work directory (in a sub-directory per call, so inputs with the same file
     /// name do not collide) and checks its MD5 when one is registered. Missing or mismatching → exit 65. The copy is the

@@ -182,7 +182,7 @@ public sealed class JobRunner(Func<string, string?> environment, TextWriter? err
                 {
                     var target = keys.Product(context.ProcDate, config.Jid, Path.GetFileName(p.LocalPath));
                     var checksum = p.Checksum is { } hashing ? await hashing : FileChecksum.Of(p.LocalPath);
-                    if (store is ILocalObjectFiles files && Path.GetFullPath(p.LocalPath).StartsWith(workDir + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                    if (store is ILocalObjectFiles files && context.IsInWorkDirectory(p.LocalPath))
                         await files.MoveFileAsync(target, p.LocalPath, ct);
                     else await store.PutFileAsync(target, p.LocalPath, ct);
                     return new ProductFile(p.Role, target, checksum);

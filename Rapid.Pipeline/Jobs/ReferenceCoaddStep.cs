@@ -33,9 +33,10 @@ public static class ReferenceCoaddStep
         {
             string local;
             CalibratedImage image;
-            using (context.Log.Step("reference.download")) local = await context.DownloadInputAsync(input.File, input.Md5, ct);
+            using (context.Log.Step("reference.download")) local = await context.ReadInputAsync(input.File, input.Md5, ct);
             using (context.Log.Step("reference.calibrate")) image = LoadCalibrated(local, input.File.ToString(), settings, ImageCalibration.ReferenceZeroPointMag);
-            File.Delete(local);
+            // A downloaded copy is deleted once read (many inputs would fill the work directory); a file read in place is the store's.
+            if (context.IsInWorkDirectory(local)) File.Delete(local);
             bool used;
             using (context.Log.Step("reference.resample")) used = coadder.Add(image);
             // The input's rate and variance (128 MB at 4088 x 4088) are garbage now. Left to the GC's large-object budget,
