@@ -61,7 +61,7 @@ internal static class ImagesBenchCommand
             }
             var console = ConsoleOutput.Create();
             Print(console, measured);
-            if (count > 1) PrintPooled(console, pooled);
+            PrintPooled(console, pooled);
             return 0;
         }));
         return command;
@@ -104,8 +104,14 @@ internal static class ImagesBenchCommand
         {
             var (value, error) = ImageSetScorer.PooledMagnitude50BelowLimit(sets);
             var each = string.Join(", ", sets.Select(q => string.Create(inv, $"{q.Magnitude50 - q.Limit5Sigma:+0.000;-0.000} ± {q.Magnitude50Error:F2}")));
+            if (sets.Count > 1)
+                console.MarkupLine(Markup.Escape(string.Create(inv,
+                    $"{spec.Renderer}: 50 % completeness mag - 5 sigma limit fitted to {sets.Count} sets ({sets.Sum(q => q.Changes)} changes): {value:+0.000;-0.000} ± {error:F3} mag (each set: {each})")));
+            var (sky, skyError) = ImageSetScorer.PooledMagnitude50BelowLimit(sets, emptySkyOnly: true);
+            var (onStar, onStarOf) = (sets.Sum(q => q.SnrAtLeast8OnStar.Found), sets.Sum(q => q.SnrAtLeast8OnStar.Of));
+            var (onSky, onSkyOf) = (sets.Sum(q => q.SnrAtLeast8OnEmptySky.Found), sets.Sum(q => q.SnrAtLeast8OnEmptySky.Of));
             console.MarkupLine(Markup.Escape(string.Create(inv,
-                $"{spec.Renderer}: 50 % completeness mag - 5 sigma limit fitted to {sets.Count} sets ({sets.Sum(q => q.Changes)} changes): {value:+0.000;-0.000} ± {error:F3} mag (each set: {each})")));
+                $"{spec.Renderer}: 50 % completeness mag - 5 sigma limit on empty sky only (no variables; {sets.Count} set(s)) {sky:+0.000;-0.000} ± {skyError:F3} mag; found at true S/N >= 8: variables {onStar} of {onStarOf}, transients {onSky} of {onSkyOf}")));
         }
     }
 }
