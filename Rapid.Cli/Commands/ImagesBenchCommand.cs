@@ -12,7 +12,10 @@ namespace Rapid.Cli.Commands;
 /// Utilities, photutils; <see cref="IndependentImageSets"/>), one table of measured against target per renderer. The
 /// quality tests assert the targets that are met; this prints every figure, met or not. With <c>--seeds N</c> each set is
 /// also rendered with N − 1 more seeds (the same spec) and the 50 % completeness magnitude is fitted to all of them
-/// together (<see cref="ImageSetScorer.PooledMagnitude50BelowLimit"/>): one set measures it to ±0.1-0.16 mag only.
+/// together (<see cref="ImageSetScorer.PooledMagnitude50BelowLimit"/>): one set measures it to ±0.1-0.16 mag only. Every
+/// run also prints it for the changes on empty sky alone and how many variables and transients of true S/N >= 8 were
+/// found: a variable's host adds its source noise and the subtraction's residual terms, which a curve in magnitude
+/// cannot tell from depth.
 /// </summary>
 internal static class ImagesBenchCommand
 {
