@@ -104,6 +104,19 @@ public sealed class ImageSetScorerTests
     }
 
     [Fact]
+    public void The_pooled_pull_weighs_each_set_by_its_number_of_pulls()
+    {
+        ScienceQuality Set(int pulls, double rms, double mean) => new("set", 150, 0, 0, 0, 0, 0, double.NaN, double.NaN, pulls, rms, mean,
+            0, 0, 0, 0, [], 0, double.NaN);
+
+        var (rms, mean, count) = ImageSetScorer.PooledPull([Set(100, 1.0, 0.1), Set(300, 2.0, -0.3), Set(0, double.NaN, double.NaN)]);
+
+        Assert.Equal(400, count);
+        Assert.Equal(Math.Sqrt((100 * 1.0 + 300 * 4.0) / 400), rms, 9);
+        Assert.Equal((100 * 0.1 - 300 * 0.3) / 400, mean, 9);
+    }
+
+    [Fact]
     public void Scores_matches_flux_pulls_false_rows_edges_and_astrometry_against_the_truth()
     {
         // Noise 1 DN/s through delta PSFs, so the true S/N is the flux; zero point 25.

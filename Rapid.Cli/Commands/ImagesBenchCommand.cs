@@ -110,6 +110,13 @@ internal static class ImagesBenchCommand
             if (sets.Count > 1)
                 console.MarkupLine(Markup.Escape(string.Create(inv,
                     $"{spec.Renderer}: 50 % completeness mag - 5 sigma limit fitted to {sets.Count} sets ({sets.Sum(q => q.Changes)} changes): {value:+0.000;-0.000} ± {error:F3} mag (each set: {each})")));
+            if (sets.Count > 1)
+            {
+                var (rms, mean, count) = ImageSetScorer.PooledPull(sets);
+                var eachPull = string.Join(", ", sets.Select(q => string.Create(inv, $"{q.PullRms:F3}")));
+                console.MarkupLine(Markup.Escape(string.Create(inv,
+                    $"{spec.Renderer}: pull rms over {sets.Count} sets ({count} pulls at true S/N >= 10): {rms:F3}, mean {mean:+0.00;-0.00} (each set: {eachPull})")));
+            }
             var (sky, skyError) = ImageSetScorer.PooledMagnitude50BelowLimit(sets, emptySkyOnly: true);
             var (onStar, onStarOf) = (sets.Sum(q => q.SnrAtLeast8OnStar.Found), sets.Sum(q => q.SnrAtLeast8OnStar.Of));
             var (onSky, onSkyOf) = (sets.Sum(q => q.SnrAtLeast8OnEmptySky.Found), sets.Sum(q => q.SnrAtLeast8OnEmptySky.Of));

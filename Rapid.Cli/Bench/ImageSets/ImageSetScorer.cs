@@ -159,6 +159,19 @@ public static class ImageSetScorer
         return (list.Count(i => found[i]), list.Count);
     }
 
+    /// <summary>
+    /// The pull rms and mean over the pulls of several sets together (each set's weighted by its number of pulls): one
+    /// 512² set's ~110 pulls move between seeds by more than their statistics (fitsh 0.67-1.16 over four seeds).
+    /// </summary>
+    public static (double Rms, double Mean, int Count) PooledPull(IEnumerable<ScienceQuality> sets)
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        var used = sets.Where(q => q.PullSources > 0).ToList();
+        var count = used.Sum(q => q.PullSources);
+        if (count == 0) return (double.NaN, double.NaN, 0);
+        return (Math.Sqrt(used.Sum(q => q.PullSources * q.PullRms * q.PullRms) / count), used.Sum(q => q.PullSources * q.PullMean) / count, count);
+    }
+
     /// <summary>Every row of a difference catalog (sources.fits, extension SOURCES).</summary>
     public static IReadOnlyList<DeliveredRow> ReadCatalog(string path)
     {
