@@ -105,7 +105,7 @@ public sealed class EffectivePsfBuilder
 
         var used = stars.Count(x => x.Good);
         var fitted = stars.Where(x => x.Good).Select(x => new PsfStar(x.X, x.Y, x.Flux)).ToList();
-        return new EffectivePsf(terms, gridSize, s, degree, origin, PsfMethod.Empirical, used, fitted);
+        return new EffectivePsf(terms, gridSize, s, degree, origin, PsfMethod.Empirical, used, fitted) { WingLightError = WingLightError(stars, psf, wingRadius) };
     }
 
     /// <summary>
@@ -142,6 +142,45 @@ public sealed class EffectivePsfBuilder
         var constant = new EffectivePsf([terms[0]], gridSize, s, 0, origin, PsfMethod.Empirical, good.Count);
         terms[0] = constant.Samples;
         return degree == 0 ? constant : new EffectivePsf(terms.Take(EffectivePsf.TermCount(degree)).ToList(), gridSize, s, degree, origin, PsfMethod.Empirical, good.Count);
+    }
+
+    /// <summary>
+    /// The standard error of the ePSF's light beyond wingRadius, as a fraction of the total. ψ is normalised to unit total,
+    /// so whatever its wing holds too much or too little its core lacks or gains, and every flux fitted with the core
+    /// moves by that fraction (Anderson and King 2000, PASP 112, 1360, sec. 3: the ePSF's normalisation fixes its
+    /// photometric zero point). Each good star measures that light: the sum of its residuals from ψ beyond wingRadius.
+    /// The error is the standard error of their median over the stars (robust sigma times √(π/2), as for the pooled
+    /// annuli). The annuli's own standard errors do not sum to it: each star's sky error is one offset in all its
+    /// annuli, so they are correlated. On ~50 faint Moffat stars their quadrature sum was 0.26 %, their plain sum
+    /// 1.55 %, and the fitted flux of a true star scattered by 0.70 % over noise draws
+    /// (<c>EffectivePsfBuilderTests.The_wing_light_error_matches_the_scatter_of_the_normalisation_over_noise_draws</c>);
+    /// summing each star's annuli first keeps their covariance (Bevington and Robinson 2003, Data Reduction and Error
+    /// Analysis, 3rd ed., sec. 3.3).
+    /// </summary>
+    private double WingLightError(List<Star> stars, EffectivePsf psf, double wingRadius)
+    {
+        var size = _options.StampSize;
+        var good = stars.Where(x => x.Good && x.Flux > 0).ToList();
+        if (good.Count < 2) return 0;
+        var wings = new double[good.Count];
+        Parallel.For(0, good.Count, k =>
+        {
+            var star = good[k];
+            var model = new double[size * size];
+            psf.RenderBox(star.X, star.Y, star.X0, star.Y0, size, size, model);
+            double sum = 0;
+            for (var j = 0; j < size; j++)
+                for (var i = 0; i < size; i++)
+                {
+                    var (dx, dy) = (star.X0 + i - star.X, star.Y0 + j - star.Y);
+                    var v = star.Box[j * size + i];
+                    if (dx * dx + dy * dy >= wingRadius * wingRadius && double.IsFinite(v)) sum += v / star.Flux - model[j * size + i];
+                }
+            wings[k] = sum;
+        });
+        Array.Sort(wings);
+        var median = OrderStatistics.MedianOfSorted(wings);
+        return Math.Sqrt(Math.PI / 2) * 1.4826 * OrderStatistics.MedianAbsoluteDeviationOfSorted(wings, median) / Math.Sqrt(wings.Length);
     }
 
     /// <summary>
