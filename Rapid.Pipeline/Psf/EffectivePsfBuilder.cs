@@ -168,15 +168,17 @@ public sealed class EffectivePsfBuilder
             var star = good[k];
             var model = new double[size * size];
             psf.RenderBox(star.X, star.Y, star.X0, star.Y0, size, size, model);
-            double sum = 0;
+            var residuals = new List<double>();
             for (var j = 0; j < size; j++)
                 for (var i = 0; i < size; i++)
                 {
                     var (dx, dy) = (star.X0 + i - star.X, star.Y0 + j - star.Y);
                     var v = star.Box[j * size + i];
-                    if (dx * dx + dy * dy >= wingRadius * wingRadius && double.IsFinite(v)) sum += v / star.Flux - model[j * size + i];
+                    if (dx * dx + dy * dy >= wingRadius * wingRadius && double.IsFinite(v)) residuals.Add(v / star.Flux - model[j * size + i]);
                 }
-            wings[k] = sum;
+            var sorted = residuals.ToArray();
+            Array.Sort(sorted);
+            wings[k] = sorted.Length > 0 ? OrderStatistics.MedianOfSorted(sorted) * sorted.Length : 0;
         });
         Array.Sort(wings);
         var median = OrderStatistics.MedianOfSorted(wings);
