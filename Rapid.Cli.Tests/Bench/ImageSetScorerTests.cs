@@ -66,7 +66,7 @@ public sealed class ImageSetScorerTests
             var sample = Enumerable.Range(0, 150).Select(_ =>
             {
                 var below = 2.5 * Math.Log10(5 / (2 * Math.Exp(Math.Log(150) * random.NextDouble())));
-                return (below, random.NextDouble() < 1 / (1 + Math.Exp((below + 0.15) / 0.12)));
+                return (below, random.NextDouble() < 1 / (1 + Math.Exp((below + 0.15) / 0.12)), false);
             }).ToList();
             return new ScienceQuality("set", 150, 0, 0, limit - 0.15, limit, 0, double.NaN, double.NaN, 0, double.NaN, double.NaN,
                 0, 0, 0, 0, [], 0, double.NaN) { CompletenessSample = sample };
@@ -78,6 +78,42 @@ public sealed class ImageSetScorerTests
 
         Assert.True(Math.Abs(value + 0.15) <= 3 * error, $"pooled m50 - limit {value:F3} ± {error:F3}, drawn at -0.150");
         Assert.InRange(error, 0.3 * single, 0.7 * single);
+    }
+
+    [Fact]
+    public void The_empty_sky_completeness_magnitude_leaves_out_the_changes_of_stars()
+    {
+        // Transients on empty sky reach 50 % at the limit; variables of bright stars are found only 1 mag brighter (their
+        // host's noise): together the curve's 50 % point moves bright, on empty sky alone it does not.
+        var random = new Random(5);
+        var sample = Enumerable.Range(0, 2000).Select(k =>
+        {
+            var onStar = k % 5 == 0;
+            var below = -2 + 2.5 * random.NextDouble();
+            var centre = onStar ? -1.0 : 0.0;
+            return (below, random.NextDouble() < 1 / (1 + Math.Exp((below - centre) / 0.1)), onStar);
+        }).ToList();
+        var set = new ScienceQuality("set", sample.Count, 0, 0, 0, 0, 0, double.NaN, double.NaN, 0, double.NaN, double.NaN,
+            0, 0, 0, 0, [], 0, double.NaN) { CompletenessSample = sample };
+
+        var (all, _) = ImageSetScorer.PooledMagnitude50BelowLimit([set]);
+        var (sky, skyError) = ImageSetScorer.PooledMagnitude50BelowLimit([set], emptySkyOnly: true);
+
+        Assert.True(Math.Abs(sky) <= 3 * skyError, $"empty-sky m50 - limit {sky:F3} ± {skyError:F3}, drawn at 0");
+        Assert.True(all < sky - 0.05, $"with the variables {all:F3}, empty sky {sky:F3}");
+    }
+
+    [Fact]
+    public void The_pooled_pull_weighs_each_set_by_its_number_of_pulls()
+    {
+        ScienceQuality Set(int pulls, double rms, double mean) => new("set", 150, 0, 0, 0, 0, 0, double.NaN, double.NaN, pulls, rms, mean,
+            0, 0, 0, 0, [], 0, double.NaN);
+
+        var (rms, mean, count) = ImageSetScorer.PooledPull([Set(100, 1.0, 0.1), Set(300, 2.0, -0.3), Set(0, double.NaN, double.NaN)]);
+
+        Assert.Equal(400, count);
+        Assert.Equal(Math.Sqrt((100 * 1.0 + 300 * 4.0) / 400), rms, 9);
+        Assert.Equal((100 * 0.1 - 300 * 0.3) / 400, mean, 9);
     }
 
     [Fact]
@@ -109,6 +145,8 @@ public sealed class ImageSetScorerTests
 
         Assert.Equal(4, q.Snr7Sources);
         Assert.Equal(3, q.Snr7Found);
+        Assert.Equal((3, 4), q.SnrAtLeast8OnEmptySky);
+        Assert.Equal((0, 0), q.SnrAtLeast8OnStar);
         Assert.Equal(3, q.FluxSources);                         // S/N 100, 40, 20
         Assert.Equal(0.02, q.MedianAbsoluteFluxError, 9);       // |0.02|, |-0.02|, |0.05|
         Assert.Equal(3, q.PullSources);

@@ -12,7 +12,10 @@ namespace Rapid.Cli.Commands;
 /// Utilities, photutils; <see cref="IndependentImageSets"/>), one table of measured against target per renderer. The
 /// quality tests assert the targets that are met; this prints every figure, met or not. With <c>--seeds N</c> each set is
 /// also rendered with N − 1 more seeds (the same spec) and the 50 % completeness magnitude is fitted to all of them
-/// together (<see cref="ImageSetScorer.PooledMagnitude50BelowLimit"/>): one set measures it to ±0.1-0.16 mag only.
+/// together (<see cref="ImageSetScorer.PooledMagnitude50BelowLimit"/>): one set measures it to ±0.1-0.16 mag only. Every
+/// run also prints it for the changes on empty sky alone and how many variables and transients of true S/N >= 8 were
+/// found: a variable's host adds its source noise and the subtraction's residual terms, which a curve in magnitude
+/// cannot tell from depth.
 /// </summary>
 internal static class ImagesBenchCommand
 {
@@ -61,7 +64,7 @@ internal static class ImagesBenchCommand
             }
             var console = ConsoleOutput.Create();
             Print(console, measured);
-            if (count > 1) PrintPooled(console, pooled);
+            PrintPooled(console, pooled);
             return 0;
         }));
         return command;
@@ -104,8 +107,21 @@ internal static class ImagesBenchCommand
         {
             var (value, error) = ImageSetScorer.PooledMagnitude50BelowLimit(sets);
             var each = string.Join(", ", sets.Select(q => string.Create(inv, $"{q.Magnitude50 - q.Limit5Sigma:+0.000;-0.000} ± {q.Magnitude50Error:F2}")));
+            if (sets.Count > 1)
+                console.MarkupLine(Markup.Escape(string.Create(inv,
+                    $"{spec.Renderer}: 50 % completeness mag - 5 sigma limit fitted to {sets.Count} sets ({sets.Sum(q => q.Changes)} changes): {value:+0.000;-0.000} ± {error:F3} mag (each set: {each})")));
+            if (sets.Count > 1)
+            {
+                var (rms, mean, count) = ImageSetScorer.PooledPull(sets);
+                var eachPull = string.Join(", ", sets.Select(q => string.Create(inv, $"{q.PullRms:F3}")));
+                console.MarkupLine(Markup.Escape(string.Create(inv,
+                    $"{spec.Renderer}: pull rms over {sets.Count} sets ({count} pulls at true S/N >= 10): {rms:F3}, mean {mean:+0.00;-0.00} (each set: {eachPull})")));
+            }
+            var (sky, skyError) = ImageSetScorer.PooledMagnitude50BelowLimit(sets, emptySkyOnly: true);
+            var (onStar, onStarOf) = (sets.Sum(q => q.SnrAtLeast8OnStar.Found), sets.Sum(q => q.SnrAtLeast8OnStar.Of));
+            var (onSky, onSkyOf) = (sets.Sum(q => q.SnrAtLeast8OnEmptySky.Found), sets.Sum(q => q.SnrAtLeast8OnEmptySky.Of));
             console.MarkupLine(Markup.Escape(string.Create(inv,
-                $"{spec.Renderer}: 50 % completeness mag - 5 sigma limit fitted to {sets.Count} sets ({sets.Sum(q => q.Changes)} changes): {value:+0.000;-0.000} ± {error:F3} mag (each set: {each})")));
+                $"{spec.Renderer}: 50 % completeness mag - 5 sigma limit on empty sky only (no variables; {sets.Count} set(s)) {sky:+0.000;-0.000} ± {skyError:F3} mag; found at true S/N >= 8: variables {onStar} of {onStarOf}, transients {onSky} of {onSkyOf}")));
         }
     }
 }

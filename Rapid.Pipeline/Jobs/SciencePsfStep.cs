@@ -26,7 +26,7 @@ public static class SciencePsfStep
         var psf = new EffectivePsfBuilder(options with { DefaultFwhm = ModelFwhm(science) ?? options.DefaultFwhm })
             .Build(science.Rate, science.Width, science.Height, sky.Sigma, double.PositiveInfinity, sky.Median);
         context.Log.Info($"science ePSF before injection: {psf.Method} from {psf.StarsUsed} stars, oversampling {psf.Oversampling}, "
-                         + $"variation degree {psf.Degree}, FWHM {psf.FwhmPixels:F3} px");
+                         + $"variation degree {psf.Degree}, FWHM {psf.FwhmPixels:F3} px, wing light ± {psf.WingLightError:P2}");
         return psf;
     }
 

@@ -54,6 +54,13 @@ public sealed class EffectivePsf
         }
     }
 
+    /// <summary>
+    /// The fractional uncertainty of the light in the ePSF's pooled wing (<see cref="EffectivePsfBuilder"/>): every flux
+    /// fitted with the ePSF's core is scaled by its normalisation to unit total, so this is an error every such flux
+    /// shares. 0 for analytic ePSFs and fallbacks.
+    /// </summary>
+    public double WingLightError { get; init; }
+
     /// <summary>Samples per native pixel along each axis.</summary>
     public int Oversampling { get; }
     /// <summary>Side of the (odd) sample grid.</summary>
@@ -91,7 +98,7 @@ public sealed class EffectivePsf
             var (term, pk) = (_terms[k], p[k]);
             for (var i = 0; i < combined.Length; i++) combined[i] += pk * term[i];
         }
-        return new EffectivePsf([combined], GridSize, Oversampling, 0, (x, y, Origin.Scale), Method, StarsUsed, Stars);
+        return new EffectivePsf([combined], GridSize, Oversampling, 0, (x, y, Origin.Scale), Method, StarsUsed, Stars) { WingLightError = WingLightError };
     }
 
     /// <summary>ψ at offset (dx, dy) native pixels from a source's centre, at <see cref="Origin"/> (anywhere when constant).</summary>

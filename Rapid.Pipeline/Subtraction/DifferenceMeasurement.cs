@@ -39,7 +39,8 @@ public sealed record FluxNormalisation(double Factor, double Error, double Scatt
     /// The ePSF normalisation; Factor the mean of 1 / unit alpha over a 4 x 4 grid of sub-pixel phases at the image
     /// centre, Scatter their rms spread: how much a single factor would have left to the phase, and the per-source error
     /// the catalog gives the phase correction (measured on the independent sets, the fluxes of bright transients scatter
-    /// by 1.9-2.5 % around the truth; the spread is 1.5-2.3 %).
+    /// by 1.9-2.5 % around the truth; the spread is 1.5-2.3 %). Error is the ePSF's <see cref="EffectivePsf.WingLightError"/>:
+    /// the uncertainty of its normalisation, which every flux in the image shares.
     /// </summary>
     public static FluxNormalisation FromEffectivePsf(EffectivePsf psf, TransientDetector detector, int width, int height)
     {
@@ -56,7 +57,7 @@ public sealed record FluxNormalisation(double Factor, double Error, double Scatt
         if (factors.Count == 0) return Unmeasured;
         var mean = factors.Average();
         var spread = Math.Sqrt(factors.Average(f => (f - mean) * (f - mean))) / mean;
-        return new FluxNormalisation(mean, 0, spread, psf.StarsUsed) { Psf = psf };
+        return new FluxNormalisation(mean, psf.WingLightError, spread, psf.StarsUsed) { Psf = psf };
     }
 
     /// <summary>Factor and its fractional error from the stars (0-based positions on the background-subtracted science image).</summary>
