@@ -71,7 +71,7 @@ public static class OpsBenchmark
                 var (elapsed, used) = (clock.Elapsed, cpu.Read() - cpuBefore);
                 steps.Add(new OpsBenchStep(name, elapsed, count(result), yardstick, used));
                 progress(FormattableString.Invariant(
-                    $"{name}: {count(result)} in {elapsed.TotalSeconds:F3} s (CPU: rapid {used.Client:F2} s, server {used.Server:F2} s)"));
+                    $"{name}: {count(result)} in {elapsed.TotalSeconds:F3} s (CPU: rapid {used.Client:F2} s of which system {used.ClientSystem:F2} s, server {used.Server:F2} s)"));
                 return result;
             }
 

@@ -5,10 +5,11 @@ using Npgsql;
 namespace Rapid.Cli.Bench;
 
 /// <summary>CPU seconds used so far by this process and by the database server (its postmaster and every backend, live or exited).</summary>
+/// <param name="ClientSystem">The part of <paramref name="Client"/> spent in the kernel (file system calls, page faults).</param>
 /// <param name="Server">Null when the server's processes cannot be read (another machine, another container).</param>
-public readonly record struct OpsCpu(double Client, double? Server)
+public readonly record struct OpsCpu(double Client, double ClientSystem, double? Server)
 {
-    public static OpsCpu operator -(OpsCpu a, OpsCpu b) => new(a.Client - b.Client, a.Server - b.Server);
+    public static OpsCpu operator -(OpsCpu a, OpsCpu b) => new(a.Client - b.Client, a.ClientSystem - b.ClientSystem, a.Server - b.Server);
 }
 
 /// <summary>
@@ -33,7 +34,11 @@ internal sealed class OpsCpuClock
         return new OpsCpuClock(stat is null ? null : int.Parse(stat[1], CultureInfo.InvariantCulture));
     }
 
-    public OpsCpu Read() => new(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, ServerSeconds());
+    public OpsCpu Read()
+    {
+        using var self = Process.GetCurrentProcess();
+        return new(self.TotalProcessorTime.TotalSeconds, self.PrivilegedProcessorTime.TotalSeconds, ServerSeconds());
+    }
 
     private double? ServerSeconds()
     {
