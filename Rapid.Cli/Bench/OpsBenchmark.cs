@@ -11,7 +11,8 @@ namespace Rapid.Cli.Bench;
 
 /// <summary>One timed operations step of the night: what it did, how long it took, on how many jobs or images.</summary>
 /// <param name="Yardstick">The step's target and the original system's time, where there are any.</param>
-public sealed record OpsBenchStep(string Name, TimeSpan Elapsed, int Count, string? Yardstick = null);
+/// <param name="Cpu">CPU seconds the step took in this process and in the database server (null: not measured).</param>
+public sealed record OpsBenchStep(string Name, TimeSpan Elapsed, int Count, string? Yardstick = null, OpsCpu? Cpu = null);
 
 /// <summary>What <c>rapid bench ops</c> measured. The original took 1183-1344 s to launch and 415-462 s to register 2069 jobs.</summary>
 /// <param name="Steps">The timed steps, in the night's order (planning and registration of every stage, the ingest).</param>
@@ -62,12 +63,15 @@ public static class OpsBenchmark
         {
             var ds = scratch.DataSource;
             var steps = new List<OpsBenchStep>();
+            var cpu = await OpsCpuClock.CreateAsync(ds, ct);
             async Task<T> Timed<T>(string name, Func<Task<T>> action, Func<T, int> count, string? yardstick = null)
             {
-                var clock = Stopwatch.StartNew();
+                var (clock, cpuBefore) = (Stopwatch.StartNew(), cpu.Read());
                 var result = await action();
-                steps.Add(new OpsBenchStep(name, clock.Elapsed, count(result), yardstick));
-                progress($"{name}: {count(result)} in {clock.Elapsed.TotalSeconds:F3} s");
+                var (elapsed, used) = (clock.Elapsed, cpu.Read() - cpuBefore);
+                steps.Add(new OpsBenchStep(name, elapsed, count(result), yardstick, used));
+                progress(FormattableString.Invariant(
+                    $"{name}: {count(result)} in {elapsed.TotalSeconds:F3} s (CPU: rapid {used.Client:F2} s of which system {used.ClientSystem:F2} s, server {used.Server:F2} s)"));
                 return result;
             }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Rapid.Cli.Bench;
 using Rapid.Cli.Embedded;
 using Rapid.Cli.Output;
@@ -27,10 +28,12 @@ internal static class OpsBenchCommand
             var report = await OpsBenchmark.RunAsync(cs, rapidHome.OpenStore(), parse.GetValue(jobs), line => Console.Error.WriteLine($"rapid: {line}"),
                 extraIngest: parse.GetValue(ingest), ct: ct);
             var table = new Table().Title($"Ops benchmark: {report.Jobs} jobs on {Markup.Escape(report.Database)}")
-                .AddColumns("step", "seconds", "count", "target; the original system");
-            table.AddRow("set-up (migrations, L2 rows, references planned and registered)", $"{report.Setup.TotalSeconds:0.000}", report.Jobs.ToString(), "");
+                .AddColumns("step", "seconds", "count", "CPU s: rapid + server", "target; the original system");
+            table.AddRow("set-up (migrations, L2 rows, references planned and registered)", $"{report.Setup.TotalSeconds:0.000}", report.Jobs.ToString(), "", "");
             foreach (var step in report.Steps)
-                table.AddRow(Markup.Escape(step.Name), $"{step.Elapsed.TotalSeconds:0.000}", step.Count.ToString(), Markup.Escape(step.Yardstick ?? ""));
+                table.AddRow(Markup.Escape(step.Name), $"{step.Elapsed.TotalSeconds:0.000}", step.Count.ToString(),
+                    step.Cpu is { } c ? FormattableString.Invariant($"{c.Client:0.00} + {(c.Server is { } s ? s.ToString("0.00", CultureInfo.InvariantCulture) : "?")}") : "",
+                    Markup.Escape(step.Yardstick ?? ""));
             table.Caption(FormattableString.Invariant(
                 $"science manifest {report.ManifestBytes / 1024.0:0.0} KB; load average (1 min) {report.LoadAverage.Before:0.00} before, {report.LoadAverage.After:0.00} after, on {Environment.ProcessorCount} cores"));
             ConsoleOutput.Create().Write(table);

@@ -39,6 +39,40 @@ public sealed class QcPatternsTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_scan_finds_on_each_line_exactly_the_patterns_that_match_it_alone(bool withHash)
+    {
+        // Inline options stay inside their pattern, anchors hold per line, a top-level alternation stays one pattern's; a
+        // pattern with '#' makes the scan try every pattern on every line.
+        var json = """
+            {"patterns":[
+              {"name":"a","severity":"info","regex":"(?i)abc","description":"d","examples":["ABC"]},
+              {"name":"b","severity":"info","regex":"^XYZ$","description":"d","examples":["XYZ"]},
+              {"name":"c","severity":"info","regex":"foo|bar","description":"d","examples":["bar"]}
+            """ + (withHash ? """,{"name":"h","severity":"info","regex":"x#1","description":"d","examples":["x#1"]}""" : "") + "]}";
+        var qc = Load(json);
+        var log = "xyz\nABC XYZ\nXYZ\nbar abc\nx#1 foo\nnothing";
+        Assert.Equal(Expected(qc, log), Names(qc.Scan(log)));
+        Assert.Equal(withHash
+            ? ["2 a", "3 b", "4 a", "4 c", "5 c", "5 h"]
+            : ["2 a", "3 b", "4 a", "4 c", "5 c"], Names(qc.Scan(log)));
+
+        // The reviewed patterns on every example line of theirs, each line also with the others' lines around it.
+        var builtIn = QcPatterns.BuiltIn();
+        var examples = string.Join("\n", builtIn.Patterns.SelectMany(p => p.Examples).Append("2028-09-08T07:41:12.306Z terminating exit code 0 (success)"));
+        Assert.Equal(Expected(builtIn, examples), Names(builtIn.Scan(examples)));
+    }
+
+    /// <summary>Each line against each pattern's own regular expression, one at a time.</summary>
+    private static List<string> Expected(QcPatterns qc, string log) =>
+        log.Split('\n').SelectMany((line, i) => qc.Patterns
+            .Where(p => new System.Text.RegularExpressions.Regex(p.Regex, System.Text.RegularExpressions.RegexOptions.NonBacktracking).IsMatch(line))
+            .Select(p => $"{i + 1} {p.Name}")).ToList();
+
+    private static List<string> Names(IEnumerable<QcMatch> matches) => matches.Select(m => $"{m.Line} {m.Pattern.Name}").ToList();
+
+    [Theory]
     [InlineData("""{"patterns":[{"name":"Bad-Name","severity":"error","regex":"x","description":"d","examples":["x"]}]}""", "pattern 'Bad-Name': a name")]
     [InlineData("""{"patterns":[{"name":"a","severity":"fatal","regex":"x","description":"d","examples":["x"]}]}""", "severity 'fatal'")]
     [InlineData("""{"patterns":[{"name":"a","severity":"info","regex":"(?<=x)y","description":"d","examples":["xy"]}]}""", "not a non-backtracking")]

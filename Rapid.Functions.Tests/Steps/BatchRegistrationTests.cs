@@ -51,6 +51,23 @@ public sealed class BatchRegistrationTests(OpsDatabaseFixture db) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Each_attempt_of_a_batch_records_the_settings_of_its_own_manifest()
+    {
+        var (plan, jobs) = await PlanReferencesWithManifestsAsync();
+        // Sent once per distinct value: jobs 0 and 3 share one, 1 has another, 2 none, 4 the planned one.
+        var sigmas = new double?[] { 7.5, 9.25, null, 7.5, jobs[4].Settings.DetectionThresholdSigma };
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var key = _w.Keys.Manifest(OpsWorld.ProcDate, jobs[i].Jid);
+            var m = await Contract.ReadAsync<ProductManifest>(_w.Store, key);
+            await Contract.WriteAsync(_w.Store, key, m with { Settings = sigmas[i] is { } s ? jobs[i].Settings with { DetectionThresholdSigma = s } : null });
+        }
+        Assert.Empty((await new RegisterCompletedJobs(_w.DataSource, _w.Store, _w.Keys, batchSize: Tiles).RegisterJobListAsync(plan.JobList!)).Failures);
+        foreach (var (job, sigma) in jobs.Zip(sigmas))
+            Assert.Equal(sigma, await ScalarAsync<double?>("select (settings->>'detectionThresholdSigma')::float8 from jobattempts where jid = @Jid", new { job.Jid }));
+    }
+
+    [Fact]
     public async Task One_invalid_manifest_among_valid_ones_closes_its_job_naming_the_field_and_the_rest_are_registered()
     {
         var (plan, jobs) = await PlanReferencesWithManifestsAsync();

@@ -61,6 +61,8 @@ internal static class ExecutionRecord
     private static void AddAttempts(StringBuilder sql, DynamicParameters args, IReadOnlyList<RecordedManifest> items)
     {
         var ms = items.Select(i => i.Manifest).ToList();
+        // Each distinct settings once (a night runs with one): serialized once here and parsed once by the server, not per attempt.
+        var settings = ms.Select(m => m.Settings).OfType<PipelineSettings>().Distinct().ToList();
         var states = items.SelectMany((i, k) => States(i.Manifest).Select(s => (Index: k, s.State, s.At, s.Source, s.Detail))).ToList();
         sql.Append("""
             insert into jobstates (jid, attempt, state, at, source, detail)
@@ -71,13 +73,14 @@ internal static class ExecutionRecord
               peakmemorybytes = u.peak, host = u.host, processors = u.processors, computeenv = coalesce(u.computeenv, t.computeenv),
               jobqueue = coalesce(u.jobqueue, t.jobqueue), batchjobid = coalesce(u.batchjobid, t.batchjobid),
               processexit = coalesce(t.processexit, u.processexit), exitcode = u.exit, reason = u.reason, software = u.software,
-              gitcommit = u.gitcommit, configsha256 = u.configsha, settings = u.settings::jsonb, manifestsha256 = u.manifestsha,
+              gitcommit = u.gitcommit, configsha256 = u.configsha, settings = s.settings, manifestsha256 = u.manifestsha,
               state = case when job_state_rank(u.state) > job_state_rank(t.state) then u.state else t.state end
             from unnest(@jids, @attempts, @erStarted, @erEnded, @erWall, @erCpu, @erPeak, @erHost, @erProcessors, @erComputeEnv, @erJobQueue,
-                        @erBatchJobId, @erProcessExit, @erExit, @erReason, @erSoftware, @erCommit, @erConfigSha, @erSettings, @erManifestSha,
+                        @erBatchJobId, @erProcessExit, @erExit, @erReason, @erSoftware, @erCommit, @erConfigSha, @erSettingsIndex, @erManifestSha,
                         @erState)
               as u(jid, attempt, started, ended, wall, cpu, peak, host, processors, computeenv, jobqueue, batchjobid, processexit, exit,
-                   reason, software, gitcommit, configsha, settings, manifestsha, state)
+                   reason, software, gitcommit, configsha, settingsindex, manifestsha, state)
+              left join (select x.settings::jsonb as settings, x.n from unnest(@erSettings) with ordinality as x(settings, n)) s on s.n = u.settingsindex
             where t.jid = u.jid and t.attempt = u.attempt;
 
             """);
@@ -96,7 +99,8 @@ internal static class ExecutionRecord
             erReason = ms.Select(m => m.Reason ?? (m.Warnings.Count > 0 ? string.Join("; ", m.Warnings.Select(w => w.Message)) : null)).ToArray(),
             erSoftware = ms.Select(m => NullIfEmpty(m.Software.Version.Trim())).ToArray(), erCommit = ms.Select(m => m.Software.GitCommit).ToArray(),
             erConfigSha = ms.Select(m => NullIfEmpty(m.ConfigSha256)).ToArray(),
-            erSettings = ms.Select(m => m.Settings is null ? null : JsonSerializer.Serialize(m.Settings, RapidJsonContext.Default.PipelineSettings)).ToArray(),
+            erSettings = settings.Select(x => JsonSerializer.Serialize(x, RapidJsonContext.Default.PipelineSettings)).ToArray(),
+            erSettingsIndex = ms.Select(m => m.Settings is null ? (long?)null : settings.IndexOf(m.Settings) + 1).ToArray(),
             erManifestSha = items.Select(i => i.Checksum.Sha256).ToArray(),
             // Registered: the highest ranked of the three.
             erState = items.Select(_ => JobStates.Registered).ToArray(),
