@@ -26,7 +26,9 @@ public static class SciencePsfStep
         var psf = new EffectivePsfBuilder(options with { DefaultFwhm = ModelFwhm(science) ?? options.DefaultFwhm })
             .Build(science.Rate, science.Width, science.Height, sky.Sigma, double.PositiveInfinity, sky.Median);
         context.Log.Info($"science ePSF before injection: {psf.Method} from {psf.StarsUsed} stars, oversampling {psf.Oversampling}, "
-                         + $"variation degree {psf.Degree}, FWHM {psf.FwhmPixels:F3} px, wing light ± {psf.WingLightError:P2}");
+                         + $"variation degree {psf.Degree}, FWHM {psf.FwhmPixels:F3} px");
+        // Its normalisation's error is needed only when fluxes are measured: computed meanwhile, beside the other steps.
+        _ = Task.Run(() => psf.WingLightError);
         return psf;
     }
 

@@ -57,9 +57,15 @@ public sealed class EffectivePsf
     /// <summary>
     /// The fractional uncertainty of the light in the ePSF's pooled wing (<see cref="EffectivePsfBuilder"/>): every flux
     /// fitted with the ePSF's core is scaled by its normalisation to unit total, so this is an error every such flux
-    /// shares. 0 for analytic ePSFs and fallbacks.
+    /// shares. 0 for analytic ePSFs and fallbacks. Computed on first use (the builder's bootstrap costs about 1 CPU s at
+    /// 4088², and only the science ePSF's is ever read, after ZOGY).
     /// </summary>
-    public double WingLightError { get; init; }
+    public double WingLightError { get => _wingLightError.Value; init => _wingLightError = new Lazy<double>(value); }
+
+    /// <summary>The computation of <see cref="WingLightError"/>, run once, when first read.</summary>
+    internal Func<double> WingLightErrorComputation { init => _wingLightError = new Lazy<double>(value); }
+
+    private Lazy<double> _wingLightError = new(0.0);
 
     /// <summary>Samples per native pixel along each axis.</summary>
     public int Oversampling { get; }
@@ -98,7 +104,7 @@ public sealed class EffectivePsf
             var (term, pk) = (_terms[k], p[k]);
             for (var i = 0; i < combined.Length; i++) combined[i] += pk * term[i];
         }
-        return new EffectivePsf([combined], GridSize, Oversampling, 0, (x, y, Origin.Scale), Method, StarsUsed, Stars) { WingLightError = WingLightError };
+        return new EffectivePsf([combined], GridSize, Oversampling, 0, (x, y, Origin.Scale), Method, StarsUsed, Stars) { _wingLightError = _wingLightError };
     }
 
     /// <summary>ψ at offset (dx, dy) native pixels from a source's centre, at <see cref="Origin"/> (anywhere when constant).</summary>

@@ -105,7 +105,7 @@ public sealed class EffectivePsfBuilder
 
         var used = stars.Count(x => x.Good);
         var fitted = stars.Where(x => x.Good).Select(x => new PsfStar(x.X, x.Y, x.Flux)).ToList();
-        return new EffectivePsf(terms, gridSize, s, degree, origin, PsfMethod.Empirical, used, fitted) { WingLightError = WingLightError(stars, psf, wingRadius) };
+        return new EffectivePsf(terms, gridSize, s, degree, origin, PsfMethod.Empirical, used, fitted) { WingLightErrorComputation = () => WingLightError(stars, psf, wingRadius) };
     }
 
     /// <summary>

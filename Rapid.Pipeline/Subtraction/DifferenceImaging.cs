@@ -234,7 +234,7 @@ public static class DifferenceImaging
             if (input.ScienceEffectivePsf is { } epsf)
             {
                 var byEpsf = FluxNormalisation.FromEffectivePsf(epsf, detector, width, height);
-                log.Info($"flux normalisation by the science ePSF at each source's phase: {byEpsf.Factor:F4} on average, {byEpsf.Scatter:P2} rms over the phases");
+                log.Info($"flux normalisation by the science ePSF at each source's phase: {byEpsf.Factor:F4} on average, {byEpsf.Scatter:P2} rms over the phases, ± {byEpsf.Error:P2} (the ePSF's wing light)");
                 // An ePSF built from few stars can be off by more than the stars' own measurement of the same factor (the
                 // demo's 1024² images: 10 stars, ±15 %); it is trusted only while the stars it came from agree with it.
                 if (byStars.Stars == 0 || Math.Abs(byEpsf.Factor / byStars.Factor - 1) <= options.MaxFluxNormalisationOffset)
